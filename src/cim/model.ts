@@ -1,0 +1,56 @@
+import type { RecordLocation } from '../sources/source.js';
+
+/**
+ * The CIM data models (and the raw Sysmon dataset used by `sysmon`-macro searches) with every field
+ * some mapping produces. A detection that names a field missing here fails to load: fail closed.
+ */
+export const datasetFields = {
+  'Endpoint.Processes': [
+    'action', 'dest', 'original_file_name', 'parent_process', 'parent_process_exec', 'parent_process_guid',
+    'parent_process_id', 'parent_process_name', 'parent_process_path', 'process', 'process_exec',
+    'process_guid', 'process_hash', 'process_id', 'process_integrity_level', 'process_name', 'process_path',
+    'process_current_directory', 'user', 'user_id', 'vendor_product',
+  ],
+  'Network_Resolution.DNS': [
+    'answer', 'answer_count', 'query', 'query_count', 'reply_code_id', 'src', 'vendor_product',
+    'process_path', 'process_name', 'process_guid', 'process_id', 'dest', 'user',
+  ],
+  'Network_Traffic.All_Traffic': [
+    'action', 'app', 'dest', 'dest_ip', 'dest_port', 'direction', 'dvc', 'protocol', 'protocol_version',
+    'src', 'src_ip', 'src_port', 'transport', 'user', 'vendor_product', 'process_path', 'process_name',
+    'process_guid', 'process_id',
+  ],
+  /** every Sysmon event (Windows and Linux) by its raw field names, plus derived image-load fields */
+  sysmon: [
+    'Computer', 'EventID', 'Channel', 'Provider', 'EventRecordID', 'UtcTime', 'RuleName', 'ProcessGuid', 'ProcessId',
+    'Image', 'ImageLoaded', 'FileVersion', 'Description', 'Product', 'Company', 'OriginalFileName', 'CommandLine',
+    'CurrentDirectory', 'User', 'LogonGuid', 'LogonId', 'TerminalSessionId', 'IntegrityLevel', 'Hashes',
+    'ParentProcessGuid', 'ParentProcessId', 'ParentImage', 'ParentCommandLine', 'ParentUser', 'Signed', 'Signature',
+    'SignatureStatus', 'QueryName', 'QueryStatus', 'QueryResults', 'Protocol', 'Initiated', 'SourceIsIpv6', 'SourceIp',
+    'SourceHostname', 'SourcePort', 'SourcePortName', 'DestinationIsIpv6', 'DestinationIp', 'DestinationHostname',
+    'DestinationPort', 'DestinationPortName', 'TargetFilename', 'TargetObject', 'Details',
+    'dest', 'loaded_file', 'loaded_file_path', 'process_exec', 'process_guid', 'process_hash', 'process_id',
+    'process_name', 'process_path', 'service_dll_signature_exists', 'service_dll_signature_verified', 'signature',
+    'signature_id', 'user_id', 'vendor_product',
+  ],
+} as const satisfies Record<string, readonly string[]>;
+
+export type DatasetName = keyof typeof datasetFields;
+export type FieldOf<D extends DatasetName> = (typeof datasetFields)[D][number];
+
+export const datasetNames = Object.keys(datasetFields) as DatasetName[];
+
+export type FieldValue = string | string[];
+
+/** One event of one dataset, fields by their (unprefixed) CIM names. */
+export interface CimEvent {
+  dataset: DatasetName;
+  /** event time, epoch seconds (float); NaN when the event carries no usable time */
+  time: number;
+  fields: Record<string, FieldValue>;
+  location: RecordLocation;
+}
+
+export function isDatasetField(dataset: DatasetName, field: string): boolean {
+  return (datasetFields[dataset] as readonly string[]).includes(field);
+}

@@ -1,0 +1,68 @@
+import type { DatasetName } from '../cim/model.js';
+
+/** Where in a file a piece of SPL or YAML sits: 1-based line and column. */
+export interface SourcePosition {
+  line: number;
+  col: number;
+}
+
+/**
+ * A boolean search expression over event (or finding) fields, with SPL's semantics:
+ * comparisons are case-insensitive, `*` is the only wildcard, an absent field never equals.
+ */
+export type Expr =
+  | { kind: 'and'; terms: Expr[] }
+  | { kind: 'or'; terms: Expr[] }
+  | { kind: 'not'; term: Expr }
+  /** `field=pattern` (op '=') or `field!=pattern` (op '!=': field must exist and differ) */
+  | { kind: 'compare'; field: string; op: '=' | '!='; pattern: string }
+  /** `field IN (p1, p2, ...)`: OR of `field=p` */
+  | { kind: 'in'; field: string; patterns: string[] }
+  | { kind: 'true' };
+
+export type AggregateFunction = 'count' | 'min' | 'max' | 'values' | 'dc';
+
+/** `count`, `min(_time) as firstTime`, `values(src_port) as src_port`, ... */
+export interface AggregateSpec {
+  fn: AggregateFunction;
+  /** input field (unprefixed; `_time` is the event time); absent for a bare `count` */
+  field?: string;
+  /** output column name */
+  as: string;
+}
+
+export interface ByField {
+  /** input field, unprefixed dataset field name */
+  field: string;
+  /** output column name after drop_dm_object_name / rename */
+  as: string;
+}
+
+/** A compiled ESCU search: what to read, what to keep, how to group, what to output. */
+export interface SearchPlan {
+  dataset: DatasetName;
+  where: Expr;
+  aggregates: AggregateSpec[];
+  by: ByField[];
+  /**
+   * What happens to an event lacking a BY field: tstats with fillnull_value=null groups it under
+   * the string `null`; plain `stats` drops it, except where `fillnull` filled it with `0`.
+   */
+  missingBy: 'fill-null' | 'drop';
+  /** a bare `| fillnull` before `stats`: missing fields become `0` (see detections.md) */
+  fillnullZero: boolean;
+  /** output columns rendered by `security_content_ctime` */
+  ctimeFields: string[];
+  /** `| search ...` / `| where ...` filters applied to output rows, in order */
+  rowFilters: Expr[];
+  /** name of the `<detection>_filter` macro the search ends with, the user's tuning hook */
+  filterMacro?: string;
+}
+
+/** A problem in detection or tuning content, always with a location. */
+export interface ContentError {
+  file: string;
+  line: number;
+  col: number;
+  message: string;
+}

@@ -1,0 +1,81 @@
+import type { Readable } from 'node:stream';
+import type { SkipCode } from '../diagnostics/codes.js';
+
+/** Where a record came from: a file plus a 1-based line (text) or a byte offset (binary). */
+export interface RecordLocation {
+  file: string;
+  line?: number;
+  offset?: number;
+}
+
+/** A record (or byte range) a source could not turn into an event. Counted and reported, never thrown. */
+export interface Skip {
+  location: RecordLocation;
+  code: SkipCode;
+  reason: string;
+  /** bytes skipped, when known */
+  bytes?: number;
+}
+
+/**
+ * One event as the log wrote it, before CIM normalization. Windows-shaped telemetry (EVTX, XML,
+ * Sysmon for Linux, flat Sysmon JSON, evtx_dump JSON) fills `system` with the <System> envelope by
+ * its XML names and `data` with EventData/UserData by name; CrowdStrike puts its flat object in `data`.
+ */
+export interface RawEvent {
+  family: 'windows' | 'crowdstrike';
+  /**
+   * <System> fields by XML name: Provider (Name attribute), Channel, EventID, Computer,
+   * TimeCreated (SystemTime, ISO-8601 UTC), EventRecordID, UserID (Security/@UserID or @UserId).
+   */
+  system: Record<string, string>;
+  /** payload fields by name; positional `Data[0]`, `Data[1]`... when names are missing */
+  data: Record<string, string>;
+  location: RecordLocation;
+}
+
+/**
+ * Cheap pre-parse test derived from the loaded rules: false means no rule can match a record
+ * containing only these bytes, so the source may count the record and not parse it.
+ */
+export interface RecordPrefilter {
+  /** `text` is the raw record as it appears in a text file (JSON- or XML-escaped) */
+  mayMatchText(text: string): boolean;
+  /** UTF-16LE record bytes (EVTX record data) */
+  mayMatchUtf16(bytes: Uint8Array): boolean;
+}
+
+export interface SourceContext {
+  /** longest record a text source keeps; longer ones are skipped with `line-too-long` */
+  maxRecordBytes: number;
+  skip(skip: Skip): void;
+  /** records a source dropped because the prefilter proved they cannot match */
+  prefiltered?(count: number): void;
+  /** bytes of input consumed so far, for progress bars */
+  progress?(bytesRead: number): void;
+  prefilter?: RecordPrefilter;
+  signal?: AbortSignal;
+}
+
+/** An input to read: a file, a decompressed .gz, or stdin. */
+export interface SourceInput {
+  /** display name used in every location: the path as given, or `-` */
+  name: string;
+  /** a fresh stream of the decompressed bytes */
+  open(): Readable;
+  /** path of a plain (not compressed) file, when random access is possible */
+  path?: string;
+  /** size in bytes of the (compressed) input, when known, for progress */
+  size?: number;
+}
+
+export interface Source {
+  /** user-facing name, as given to --format */
+  readonly name: string;
+  /**
+   * How sure this source is that `head` (the first bytes of the decompressed input) is its format:
+   * 0 = not mine, 1 = plausible, 2 = certain. The registry picks the highest.
+   */
+  sniff(head: Buffer): number;
+  read(input: SourceInput, ctx: SourceContext): AsyncIterable<RawEvent>;
+}
