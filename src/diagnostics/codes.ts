@@ -18,6 +18,7 @@ export const skipCodes = {
   'io-error': 'A file could not be opened or read.',
   'decompress-error': 'A gzip stream was corrupt or truncated; records before the damage were kept.',
   'unknown-format': 'The content of an input matches no supported format.',
+  'not-an-event': 'A syslog line from another program (or Sysmon\'s own start-up messages) that carries no event; counted for information, not an error.',
 } as const;
 
 export type SkipCode = keyof typeof skipCodes;

@@ -1,0 +1,24 @@
+#!/usr/bin/env node
+import { Command, CommanderError } from 'commander';
+import { registerScanCommand } from './scan.js';
+import { ExitCode } from './shared.js';
+
+const program = new Command()
+  .name('tunnelwatch')
+  .description('Find reverse-proxy and tunnelling tools (ngrok, cloudflared, dev tunnels, ...) in raw endpoint logs')
+  .version('0.1.0')
+  .exitOverride();
+
+registerScanCommand(program);
+
+try {
+  await program.parseAsync(process.argv);
+} catch (error) {
+  if (error instanceof CommanderError) {
+    const benign = error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help';
+    process.exitCode = benign ? ExitCode.Ok : ExitCode.UsageOrIo;
+  } else {
+    process.stderr.write(`tunnelwatch: ${(error as Error).stack ?? error}\n`);
+    process.exitCode = ExitCode.UsageOrIo;
+  }
+}

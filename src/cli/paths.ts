@@ -1,0 +1,7 @@
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** The package root, whether running from dist/src/cli or from a published install. */
+export const packageRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
+export const defaultContentDir = path.join(packageRoot, 'content');
+export const defaultDetectionsDir = path.join(defaultContentDir, 'detections');

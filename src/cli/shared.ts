@@ -1,0 +1,25 @@
+import { InvalidArgumentError } from 'commander';
+import type { ContentError } from '../rules/search-plan.js';
+
+export const ExitCode = {
+  Ok: 0,
+  /** --fail-on-findings and there were findings, or a `test` failed */
+  Findings: 1,
+  /** bad usage, unreadable input, invalid content */
+  UsageOrIo: 2,
+} as const;
+
+const units: Record<string, number> = { '': 1, b: 1, k: 1e3, kb: 1e3, kib: 1024, m: 1e6, mb: 1e6, mib: 1024 ** 2, g: 1e9, gb: 1e9, gib: 1024 ** 3 };
+
+/** `1048576`, `1MiB`, `512k`: a byte count for size options. */
+export function parseByteSize(text: string): number {
+  const match = /^\s*(\d+(?:\.\d+)?)\s*([a-z]*)\s*$/i.exec(text);
+  const factor = match ? units[match[2].toLowerCase()] : undefined;
+  if (!match || factor === undefined) throw new InvalidArgumentError(`'${text}' is not a size like 1048576, 512KiB or 1MiB`);
+  return Math.floor(Number(match[1]) * factor);
+}
+
+export function reportContentErrors(errors: ContentError[]): void {
+  for (const e of errors) process.stderr.write(`${e.file}:${e.line}:${e.col}: ${e.message}\n`);
+  process.stderr.write(`tunnelwatch: ${errors.length} content error(s); nothing was scanned\n`);
+}

@@ -1,0 +1,44 @@
+import type { RunReport } from './run-report.js';
+import type { FindingRecord } from '../engine/render.js';
+
+export interface SummaryInput {
+  report: RunReport;
+  records: FindingRecord[];
+  elapsedMs: number;
+  /** detections that ran, so ones with zero findings are listed too */
+  detectionNames: string[];
+  droppedGroups: Map<string, number>;
+}
+
+/** The end-of-run account on stderr: what was read, what was skipped and where, what was found. */
+export function formatSummary({ report, records, elapsedMs, detectionNames, droppedGroups }: SummaryInput): string {
+  const lines: string[] = [];
+  const mb = (report.bytesRead / 1e6).toFixed(1);
+  lines.push(`tunnelwatch: ${report.files.length} file(s), ${report.events} event(s)${report.bytesRead ? `, ${mb} MB` : ''} in ${(elapsedMs / 1000).toFixed(2)} s`);
+  for (const f of report.files) lines.push(`  ${f.name} [${f.format}]: ${f.events} event(s)${f.skipped ? `, ${f.skipped} skipped` : ''}`);
+  if (report.eventsByDataSource.size > 0) {
+    lines.push('events by data source:');
+    for (const [name, n] of [...report.eventsByDataSource].sort((a, b) => b[1] - a[1])) lines.push(`  ${name}: ${n}`);
+  }
+  if (report.prefiltered > 0) lines.push(`records ruled out by the prefilter without parsing: ${report.prefiltered}`);
+  if (report.skips.size > 0) {
+    lines.push(`skipped: ${report.skippedTotal} record(s)/range(s)`);
+    for (const [code, tally] of report.skips) {
+      lines.push(`  ${code}: ${tally.count}${tally.bytes ? ` (${tally.bytes} bytes)` : ''}`);
+      for (const s of tally.first) lines.push(`    at ${locationText(s.location)}: ${s.reason}`);
+    }
+  }
+  for (const e of report.inputErrors) lines.push(`error: ${e.path}: ${e.message}`);
+  lines.push('findings by detection:');
+  const counts = new Map(detectionNames.map((n) => [n, 0]));
+  for (const r of records) counts.set(r.search_name, (counts.get(r.search_name) ?? 0) + 1);
+  for (const [name, n] of counts) lines.push(`  ${name}: ${n}`);
+  for (const [name, n] of droppedGroups) lines.push(`warning: ${name}: ${n} event group(s) dropped at the group cap (raise --max-groups)`);
+  return `${lines.join('\n')}\n`;
+}
+
+export function locationText(location: { file: string; line?: number; offset?: number }): string {
+  if (location.line !== undefined) return `${location.file}:${location.line}`;
+  if (location.offset !== undefined) return `${location.file}@${location.offset}`;
+  return location.file;
+}

@@ -1,0 +1,79 @@
+import type { AggregateSpec } from '../rules/search-plan.js';
+
+/**
+ * The aggregate state of one finding group, built so that states computed anywhere (another file,
+ * another worker, another machine) merge into the same result: count sums, min/max keep the
+ * extreme, values/dc take the union.
+ */
+export interface GroupState {
+  count: number;
+  /** per aggregate, in plan order: the extreme for min/max, the distinct values for values/dc */
+  slots: Array<Extreme | string[] | Set<string> | null>;
+}
+
+type Extreme = number | string;
+
+export function newGroupState(aggregates: AggregateSpec[]): GroupState {
+  return { count: 0, slots: aggregates.map((a) => (a.fn === 'values' || a.fn === 'dc' ? new Set<string>() : null)) };
+}
+
+/** Folds one event's values into `state`; `valueOf` returns the aggregate's input for this event. */
+export function accumulate(
+  state: GroupState,
+  aggregates: AggregateSpec[],
+  valueOf: (field: string) => number | string | string[] | undefined,
+): void {
+  state.count++;
+  for (let i = 0; i < aggregates.length; i++) {
+    const spec = aggregates[i];
+    if (spec.fn === 'count' || spec.field === undefined) continue;
+    const value = valueOf(spec.field);
+    if (value === undefined) continue;
+    if (spec.fn === 'min' || spec.fn === 'max') {
+      for (const v of Array.isArray(value) ? value : [value]) state.slots[i] = pickExtreme(spec.fn, state.slots[i] as Extreme | null, v);
+    } else {
+      const set = state.slots[i] as Set<string>;
+      for (const v of Array.isArray(value) ? value : [value]) set.add(String(v));
+    }
+  }
+}
+
+export function mergeGroupStates(into: GroupState, from: GroupState, aggregates: AggregateSpec[]): void {
+  into.count += from.count;
+  for (let i = 0; i < aggregates.length; i++) {
+    const spec = aggregates[i];
+    const other = from.slots[i];
+    if (other === null || other === undefined) continue;
+    if (spec.fn === 'min' || spec.fn === 'max') {
+      into.slots[i] = pickExtreme(spec.fn, into.slots[i] as Extreme | null, other as Extreme);
+    } else if (spec.fn !== 'count') {
+      const set = into.slots[i] as Set<string>;
+      for (const v of other as Iterable<string>) set.add(v);
+    }
+  }
+}
+
+/** Splunk compares numerically when both sides are numbers, else as strings. */
+function pickExtreme(fn: 'min' | 'max', current: Extreme | null, candidate: Extreme): Extreme {
+  if (typeof candidate === 'number' && Number.isNaN(candidate)) return current ?? candidate;
+  if (current === null || (typeof current === 'number' && Number.isNaN(current))) return candidate;
+  const a = toComparable(candidate);
+  const b = toComparable(current);
+  const less = typeof a === 'number' && typeof b === 'number' ? a < b : String(a) < String(b);
+  return fn === 'min' ? (less ? candidate : current) : less || a === b ? current : candidate;
+}
+
+function toComparable(v: Extreme): Extreme {
+  if (typeof v === 'number') return v;
+  const n = Number(v);
+  return v.trim() !== '' && Number.isFinite(n) ? n : v;
+}
+
+/** JSON-safe form of a state, for shipping between workers. */
+export function serializeGroupState(state: GroupState): { count: number; slots: Array<Extreme | string[] | null> } {
+  return { count: state.count, slots: state.slots.map((s) => (s instanceof Set ? [...s] : (s as Extreme | null))) };
+}
+
+export function deserializeGroupState(data: { count: number; slots: Array<Extreme | string[] | null> }): GroupState {
+  return { count: data.count, slots: data.slots.map((s) => (Array.isArray(s) ? new Set(s) : s)) };
+}

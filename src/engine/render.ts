@@ -1,0 +1,103 @@
+import type { Finding } from './detector.js';
+import type { Detection } from '../rules/detection.js';
+
+export type ColumnValue = string | number | string[] | null;
+
+export interface RiskObject {
+  risk_object: string;
+  risk_object_type: string;
+  risk_score: number;
+}
+
+export interface ThreatObject {
+  threat_object: string;
+  threat_object_type: string;
+}
+
+/** A finding as every sink writes it; key order is the output column order. */
+export interface FindingRecord {
+  finding_id: string;
+  search_name: string;
+  detection_id: string;
+  detection_version: number;
+  detection_type: string;
+  analytic_story: string[];
+  mitre_attack_id: string[];
+  count: number;
+  firstTime?: string;
+  lastTime?: string;
+  /** every BY column and other aggregate under its output name */
+  [column: string]: ColumnValue | RiskObject[] | ThreatObject[] | undefined;
+  risk_message?: string;
+  risk_objects: RiskObject[];
+  threat_objects: ThreatObject[];
+}
+
+/** `security_content_ctime`: epoch seconds as `%Y-%m-%dT%H:%M:%S`, always in UTC. */
+export function ctime(epochSeconds: number): string {
+  if (!Number.isFinite(epochSeconds)) return '';
+  return new Date(Math.floor(epochSeconds) * 1000).toISOString().slice(0, 19);
+}
+
+/** The output columns of a finding (BY values and aggregates), with ctime applied. */
+export function findingColumns(finding: Finding): Record<string, ColumnValue> {
+  const ctimeFields = new Set(finding.detection.plan.ctimeFields);
+  const columns: Record<string, ColumnValue> = {};
+  for (const [column, value] of finding.aggregates) {
+    columns[column] = ctimeFields.has(column) && typeof value === 'number' ? ctime(value) : value;
+  }
+  for (const [column, value] of finding.by) columns[column] = value;
+  return columns;
+}
+
+export function renderFinding(finding: Finding): FindingRecord {
+  const d = finding.detection;
+  const columns = findingColumns(finding);
+  const { count, firstTime, lastTime, ...rest } = columns;
+  return {
+    finding_id: finding.id,
+    search_name: d.name,
+    detection_id: d.id,
+    detection_version: d.version,
+    detection_type: d.type,
+    analytic_story: d.analyticStories,
+    mitre_attack_id: d.mitreAttackIds,
+    count: typeof count === 'number' ? count : finding.count,
+    ...(firstTime !== undefined && { firstTime: String(firstTime) }),
+    ...(lastTime !== undefined && { lastTime: String(lastTime) }),
+    ...rest,
+    ...(d.risk && { risk_message: renderTemplate(d.risk.message, columns) }),
+    risk_objects: riskObjects(d, columns),
+    threat_objects: threatObjects(d, columns),
+  };
+}
+
+/** ES renders `$field$` tokens from the result row; a token with no value is left as written. */
+export function renderTemplate(template: string, columns: Record<string, ColumnValue>): string {
+  return template.replace(/\$([A-Za-z0-9_.]+)\$/g, (token, field: string) => {
+    const value = columns[field];
+    if (value === undefined || value === null) return token;
+    return Array.isArray(value) ? value.join(', ') : String(value);
+  });
+}
+
+function riskObjects(d: Detection, columns: Record<string, ColumnValue>): RiskObject[] {
+  if (!d.risk || d.type === 'Hunting') return [];
+  return d.risk.riskObjects.flatMap((spec) =>
+    valuesOf(columns[spec.field]).map((value) => ({ risk_object: value, risk_object_type: spec.type, risk_score: spec.score })),
+  );
+}
+
+function threatObjects(d: Detection, columns: Record<string, ColumnValue>): ThreatObject[] {
+  if (!d.risk) return [];
+  return d.risk.threatObjects.flatMap((spec) =>
+    valuesOf(columns[spec.field]).map((value) => ({ threat_object: value, threat_object_type: spec.type })),
+  );
+}
+
+/** null-filled and empty values name no object: ES skips them too */
+function valuesOf(value: ColumnValue | undefined): string[] {
+  if (value === undefined || value === null) return [];
+  const list = Array.isArray(value) ? value : [String(value)];
+  return list.filter((v) => v !== '' && v !== 'null');
+}

@@ -1,0 +1,64 @@
+import { normalize, dataSourceOf } from '../cim/normalize.js';
+import type { Detector } from '../engine/detector.js';
+import type { RunReport } from '../diagnostics/run-report.js';
+import { expandInputs } from '../sources/inputs.js';
+import { pickSource, type SourceName } from '../sources/registry.js';
+import type { RecordPrefilter, SourceContext, SourceInput } from '../sources/source.js';
+
+export interface ScanOptions {
+  /** files, directories (recursive) and `-` for stdin */
+  inputs: string[];
+  /** force one source instead of detecting each input's format from its content */
+  format?: SourceName;
+  maxRecordBytes: number;
+  prefilter?: RecordPrefilter;
+  /** called with an input's name and bytes consumed, now and then */
+  onProgress?: (input: SourceInput, bytesRead: number) => void;
+  onInputStart?: (input: SourceInput) => void;
+  signal?: AbortSignal;
+}
+
+/** sources → normalize → detect over every input; problems land in `report`, never in exceptions. */
+export async function scanInputs(detector: Detector, options: ScanOptions, report: RunReport): Promise<void> {
+  for await (const item of expandInputs(options.inputs)) {
+    if (options.signal?.aborted) return;
+    if (!('open' in item)) {
+      report.inputErrors.push({ path: item.path, message: item.message });
+      continue;
+    }
+    await scanInput(item, detector, options, report);
+  }
+}
+
+export async function scanInput(input: SourceInput, detector: Detector, options: ScanOptions, report: RunReport): Promise<void> {
+  options.onInputStart?.(input);
+  const source = await pickSource(input, options.format).catch(() => undefined);
+  if (!source) {
+    report.skip({ location: { file: input.name, offset: 0 }, code: 'unknown-format', reason: 'content matches no supported log format' });
+    return;
+  }
+  const tally = report.addFile(input.name, source.name);
+  const ctx: SourceContext = {
+    maxRecordBytes: options.maxRecordBytes,
+    prefilter: options.prefilter,
+    signal: options.signal,
+    skip: (skip) => {
+      tally.skipped++;
+      report.skip(skip);
+    },
+    prefiltered: (n) => {
+      report.prefiltered += n;
+    },
+    progress: (bytes) => options.onProgress?.(input, bytes),
+  };
+  try {
+    for await (const raw of source.read(input, ctx)) {
+      tally.events++;
+      report.countEvent(dataSourceOf(raw) ?? 'unmapped');
+      for (const event of normalize(raw)) detector.observe(event);
+    }
+  } catch (error) {
+    // A reader bug or an I/O failure ends this input, not the run.
+    report.skip({ location: { file: input.name }, code: 'io-error', reason: (error as Error).message });
+  }
+}

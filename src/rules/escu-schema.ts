@@ -1,0 +1,75 @@
+import { z } from 'zod';
+import { detectionTypes } from './detection.js';
+
+const mitreId = z.string().regex(/^T\d{4}(\.\d{3})?$/, 'MITRE ATT&CK ids look like T1572 or T1090.001');
+
+const riskObject = z.object({
+  field: z.string().min(1),
+  type: z.string().min(1).describe('user, system, other...'),
+  score: z.number().int().min(0).max(100),
+});
+
+const threatObject = z.object({ field: z.string().min(1), type: z.string().min(1) });
+
+const attackData = z.object({
+  data: z.string().min(1).describe('attack data path, relative to the content root'),
+  source: z.string().optional(),
+  sourcetype: z.string().optional(),
+});
+
+const expectedRow = z.record(z.string(), z.union([z.string(), z.number()]));
+
+const detectionTest = z.object({
+  name: z.string().min(1),
+  attack_data: z.array(attackData).min(1),
+  expected: z
+    .object({
+      findings: z.number().int().min(0).describe('number of output rows'),
+      rows: z.array(expectedRow).default([]).describe('rows that must appear (compared on the listed columns)'),
+    })
+    .optional(),
+});
+
+/** ESCU's detection schema (the fields tunnelwatch reads), plus our `tests[].expected` extension. */
+export const escuDetectionSchema = z.object({
+  name: z.string().min(1),
+  id: z.uuid(),
+  version: z.number().int().min(1),
+  date: z.union([z.string(), z.date()]).optional(),
+  author: z.string().optional(),
+  status: z.string().default('production'),
+  type: z.enum(detectionTypes),
+  description: z.string().min(1),
+  data_source: z.array(z.string()).default([]),
+  search: z.string().min(1),
+  how_to_implement: z.string().optional(),
+  known_false_positives: z.string().optional(),
+  references: z.array(z.string()).default([]),
+  drilldown_searches: z
+    .array(
+      z.object({
+        name: z.string(),
+        search: z.string(),
+        earliest_offset: z.union([z.string(), z.number()]).optional(),
+        latest_offset: z.union([z.string(), z.number()]).optional(),
+      }),
+    )
+    .default([]),
+  rba: z
+    .object({
+      message: z.string().min(1),
+      risk_objects: z.array(riskObject).default([]),
+      threat_objects: z.array(threatObject).default([]),
+    })
+    .optional(),
+  tags: z.object({
+    analytic_story: z.array(z.string()).min(1),
+    asset_type: z.string().optional(),
+    mitre_attack_id: z.array(mitreId).default([]),
+    product: z.array(z.string()).optional(),
+    security_domain: z.string().optional(),
+  }),
+  tests: z.array(detectionTest).default([]),
+});
+
+export type EscuDetectionYaml = z.infer<typeof escuDetectionSchema>;

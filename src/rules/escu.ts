@@ -1,0 +1,146 @@
+import { readFile, readdir } from 'node:fs/promises';
+import path from 'node:path';
+import { LineCounter, parseDocument } from 'yaml';
+import { compileSearch } from './spl/compile.js';
+import { escuDetectionSchema, type EscuDetectionYaml } from './escu-schema.js';
+import type { Detection } from './detection.js';
+import type { ContentError } from './search-plan.js';
+import { YamlLocator } from './yaml-locate.js';
+
+export interface LoadResult {
+  detections: Detection[];
+  errors: ContentError[];
+}
+
+/** Loads every detection YAML under the given files/directories and reports every problem at once. */
+export async function loadDetections(paths: string[]): Promise<LoadResult> {
+  const files = (await Promise.all(paths.map(listYamlFiles))).flat();
+  const results = await Promise.all(files.map(loadDetectionFile));
+  const detections = results.flatMap((r) => r.detections);
+  const errors = results.flatMap((r) => r.errors);
+  errors.push(...duplicateIdErrors(detections));
+  return { detections: detections.sort((a, b) => a.name.localeCompare(b.name)), errors };
+}
+
+async function listYamlFiles(target: string): Promise<string[]> {
+  const entries = await readdir(target, { withFileTypes: true }).catch(() => undefined);
+  if (!entries) return [target];
+  const nested = await Promise.all(
+    entries
+      .filter((e) => !e.name.startsWith('.'))
+      .map((e) => {
+        const full = path.join(target, e.name);
+        if (e.isDirectory()) return listYamlFiles(full);
+        return Promise.resolve(/\.ya?ml$/i.test(e.name) ? [full] : []);
+      }),
+  );
+  return nested.flat().sort();
+}
+
+export async function loadDetectionFile(file: string): Promise<LoadResult> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (error) {
+    return { detections: [], errors: [{ file, line: 1, col: 1, message: `cannot read: ${(error as Error).message}` }] };
+  }
+  return parseDetection(file, text);
+}
+
+export function parseDetection(file: string, text: string): LoadResult {
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false });
+  const locate = new YamlLocator(doc, lines, text);
+  if (doc.errors.length > 0) {
+    const errors = doc.errors.map((e) => {
+      const pos = e.linePos?.[0] ?? { line: 1, col: 1 };
+      return { file, line: pos.line, col: pos.col, message: `YAML: ${e.message.split('\n')[0]}` };
+    });
+    return { detections: [], errors };
+  }
+  const parsed = escuDetectionSchema.safeParse(doc.toJS());
+  if (!parsed.success) {
+    const errors = parsed.error.issues.map((issue) => {
+      const at = issue.path.filter((p): p is string | number => typeof p !== 'symbol');
+      const pos = locate.at(at);
+      return { file, ...pos, message: `${at.join('.') || '(document)'}: ${issue.message}` };
+    });
+    return { detections: [], errors };
+  }
+  const yaml = parsed.data;
+  const compiled = compileSearch(yaml.search);
+  const errors: ContentError[] = compiled.errors.map((e) => ({
+    file,
+    ...locate.inScalar(['search'], yaml.search, e.line, e.col),
+    message: `search: ${e.message}`,
+  }));
+  errors.push(...riskFieldErrors(yaml, compiled.plan, file, locate));
+  if (!compiled.plan || errors.length > 0) return { detections: [], errors };
+  return { detections: [toDetection(yaml, compiled.plan, file)], errors: [] };
+}
+
+/** A risk or threat object naming a column the search does not output can never render. */
+function riskFieldErrors(
+  yaml: EscuDetectionYaml,
+  plan: Detection['plan'] | undefined,
+  file: string,
+  locate: YamlLocator,
+): ContentError[] {
+  if (!plan || !yaml.rba) return [];
+  const columns = new Set([...plan.by.map((b) => b.as), ...plan.aggregates.map((a) => a.as)]);
+  const errors: ContentError[] = [];
+  const check = (field: string, at: Array<string | number>) => {
+    if (!columns.has(field)) errors.push({ file, ...locate.at(at), message: `${at.join('.')}: '${field}' is not an output column of the search` });
+  };
+  yaml.rba.risk_objects.forEach((o, i) => check(o.field, ['rba', 'risk_objects', i, 'field']));
+  yaml.rba.threat_objects.forEach((o, i) => check(o.field, ['rba', 'threat_objects', i, 'field']));
+  for (const token of yaml.rba.message.matchAll(/\$([A-Za-z0-9_.]+)\$/g)) check(token[1], ['rba', 'message']);
+  return errors;
+}
+
+function toDetection(yaml: EscuDetectionYaml, plan: Detection['plan'], file: string): Detection {
+  return {
+    name: yaml.name,
+    id: yaml.id,
+    version: yaml.version,
+    type: yaml.type,
+    status: yaml.status,
+    description: yaml.description,
+    dataSources: yaml.data_source,
+    search: yaml.search,
+    plan,
+    risk: yaml.rba && {
+      message: yaml.rba.message,
+      riskObjects: yaml.rba.risk_objects,
+      threatObjects: yaml.rba.threat_objects,
+    },
+    drilldowns: yaml.drilldown_searches.map((d) => ({
+      name: d.name,
+      search: d.search,
+      earliestOffset: d.earliest_offset?.toString(),
+      latestOffset: d.latest_offset?.toString(),
+    })),
+    analyticStories: yaml.tags.analytic_story,
+    mitreAttackIds: yaml.tags.mitre_attack_id,
+    securityDomain: yaml.tags.security_domain,
+    knownFalsePositives: yaml.known_false_positives,
+    references: yaml.references,
+    tests: yaml.tests.map((t) => ({
+      name: t.name,
+      attackData: t.attack_data,
+      expected: t.expected && { findings: t.expected.findings, rows: t.expected.rows },
+    })),
+    file,
+  };
+}
+
+function duplicateIdErrors(detections: Detection[]): ContentError[] {
+  const seen = new Map<string, Detection>();
+  const errors: ContentError[] = [];
+  for (const d of detections) {
+    const first = seen.get(d.id);
+    if (first) errors.push({ file: d.file, line: 1, col: 1, message: `id ${d.id} is also used by ${first.file}` });
+    else seen.set(d.id, d);
+  }
+  return errors;
+}

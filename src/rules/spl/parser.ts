@@ -1,0 +1,359 @@
+import type { AggregateFunction, Expr } from '../search-plan.js';
+import { isIdentifier, type SplError, type Token } from './lexer.js';
+
+/** A pipeline stage: the tokens between two pipes. `at` is the first token (or the pipe before an empty one). */
+export interface Command {
+  tokens: Token[];
+  at: Token;
+}
+
+/**
+ * `search` evaluates OR before AND (so `a=1 b=2 OR c=3` is `a=1 AND (b=2 OR c=3)`) and allows
+ * implicit AND; `where` evaluates AND before OR, needs explicit AND, and its `=` is not a pattern.
+ */
+export type ExprMode = 'search' | 'where';
+
+/** Maps a field name as written to the plan's name, or reports why it is not allowed. */
+export type FieldResolver = (name: string, at: Token) => string | SplError;
+
+export function isKeyword(token: Token | undefined, keyword: string): boolean {
+  return token !== undefined && token.kind === 'word' && token.text.toLowerCase() === keyword;
+}
+
+export function errorAt(token: Token, message: string): SplError {
+  return { line: token.line, col: token.col, message };
+}
+
+export function splitCommands(tokens: Token[]): { leadingPipe: boolean; commands: Command[]; errors: SplError[] } {
+  const errors: SplError[] = [];
+  const commands: Command[] = [];
+  const leadingPipe = tokens[0]?.kind === 'pipe';
+  let current: Token[] = [];
+  let opener: Token | undefined = leadingPipe ? tokens[0] : undefined;
+  const flush = (at: Token | undefined): void => {
+    if (current.length > 0) commands.push({ tokens: current, at: current[0] });
+    else if (at) errors.push(errorAt(at, 'empty command after `|`'));
+    current = [];
+  };
+  for (const [k, token] of tokens.entries()) {
+    if (token.kind !== 'pipe') {
+      current.push(token);
+    } else if (k > 0) {
+      flush(opener);
+      opener = token;
+    }
+  }
+  flush(opener);
+  return { leadingPipe, commands, errors };
+}
+
+/** Recursive-descent parser over one token slice, collecting errors instead of throwing. */
+export class TokenCursor {
+  pos = 0;
+  readonly errors: SplError[] = [];
+
+  constructor(
+    readonly tokens: Token[],
+    /** where to point "unexpected end" errors */
+    readonly endAt: Token,
+  ) {}
+
+  peek(offset = 0): Token | undefined {
+    return this.tokens[this.pos + offset];
+  }
+
+  next(): Token | undefined {
+    return this.tokens[this.pos++];
+  }
+
+  atEnd(): boolean {
+    return this.pos >= this.tokens.length;
+  }
+
+  fail(token: Token | undefined, message: string): null {
+    const at = token ?? this.endAt;
+    this.errors.push(errorAt(at, token ? message : `${message} (at end of command)`));
+    return null;
+  }
+
+  acceptKeyword(keyword: string): Token | undefined {
+    return isKeyword(this.peek(), keyword) ? this.next() : undefined;
+  }
+
+  accept(kind: Token['kind']): Token | undefined {
+    return this.peek()?.kind === kind ? this.next() : undefined;
+  }
+
+  /** a field name; reports and returns null when the token is not one */
+  fieldName(what: string): Token | null {
+    const token = this.peek();
+    if (token?.kind === 'word' && isIdentifier(token.text)) return this.next()!;
+    return this.fail(token, `expected ${what}, found ${describe(token)}`);
+  }
+}
+
+export function describe(token: Token | undefined): string {
+  if (!token) return 'end of command';
+  if (token.kind === 'macro') return `macro \`${token.text}\``;
+  if (token.kind === 'string') return `"${token.text}"`;
+  return `\`${token.text}\``;
+}
+
+/**
+ * Parses a boolean expression until the end of the cursor, or (search mode) until a top-level
+ * `by` keyword when `stopAtBy` is set. Returns null when any error was reported.
+ */
+export function parseExpr(
+  cursor: TokenCursor,
+  mode: ExprMode,
+  resolve: FieldResolver,
+  stopAtBy = false,
+): Expr | null {
+  const before = cursor.errors.length;
+  const parser = new ExprParser(cursor, mode, resolve, stopAtBy);
+  const expr = parser.top();
+  return cursor.errors.length === before ? expr : null;
+}
+
+class ExprParser {
+  private depth = 0;
+
+  constructor(
+    private readonly c: TokenCursor,
+    private readonly mode: ExprMode,
+    private readonly resolve: FieldResolver,
+    private readonly stopAtBy: boolean,
+  ) {}
+
+  top(): Expr {
+    return this.sequence();
+  }
+
+  private atStop(): boolean {
+    const token = this.c.peek();
+    if (!token) return true;
+    if (token.kind === 'rparen' && this.depth > 0) return true;
+    return this.stopAtBy && this.depth === 0 && isKeyword(token, 'by');
+  }
+
+  /** the loosest level: AND in search mode, OR in where mode */
+  private sequence(): Expr {
+    return this.mode === 'search' ? this.searchAnd() : this.whereOr();
+  }
+
+  private searchAnd(): Expr {
+    const terms: Expr[] = [];
+    while (!this.atStop()) {
+      const explicit = this.c.acceptKeyword('and');
+      if (explicit && (terms.length === 0 || this.atStop())) this.c.fail(explicit, '`AND` needs a term on each side');
+      if (this.atStop()) break;
+      terms.push(this.searchOr());
+    }
+    if (terms.length === 0) return this.missingTerm();
+    return terms.length === 1 ? terms[0] : { kind: 'and', terms };
+  }
+
+  private searchOr(): Expr {
+    const terms = [this.not()];
+    while (this.c.acceptKeyword('or')) terms.push(this.not());
+    return terms.length === 1 ? terms[0] : { kind: 'or', terms };
+  }
+
+  private whereOr(): Expr {
+    const terms = [this.whereAnd()];
+    while (this.c.acceptKeyword('or')) terms.push(this.whereAnd());
+    return terms.length === 1 ? terms[0] : { kind: 'or', terms };
+  }
+
+  private whereAnd(): Expr {
+    const terms = [this.not()];
+    for (;;) {
+      if (this.c.acceptKeyword('and')) {
+        terms.push(this.not());
+      } else if (!this.atStop() && !isKeyword(this.c.peek(), 'or')) {
+        this.c.fail(this.c.peek(), `expected AND or OR before ${describe(this.c.peek())} (where needs explicit operators)`);
+        terms.push(this.not());
+      } else {
+        break;
+      }
+    }
+    return terms.length === 1 ? terms[0] : { kind: 'and', terms };
+  }
+
+  private not(): Expr {
+    if (this.c.acceptKeyword('not')) return { kind: 'not', term: this.not() };
+    return this.primary();
+  }
+
+  private missingTerm(): Expr {
+    this.c.fail(this.c.peek(), `expected a search term, found ${describe(this.c.peek())}`);
+    return { kind: 'true' };
+  }
+
+  private primary(): Expr {
+    const token = this.c.peek();
+    if (!token || this.atStop() || isKeyword(token, 'or') || isKeyword(token, 'and')) return this.missingTerm();
+    if (token.kind === 'lparen') {
+      this.c.next();
+      this.depth++;
+      const inner = this.sequence();
+      this.depth--;
+      if (!this.c.accept('rparen')) this.c.fail(this.c.peek(), `expected \`)\` to close the \`(\` at ${token.line}:${token.col}`);
+      return inner;
+    }
+    this.c.next();
+    if (token.kind === 'macro') return this.failTerm(token, `macro \`${token.text}\` is not supported inside an expression`);
+    if (token.kind !== 'word') return this.failTerm(token, `expected a field comparison, found ${describe(token)}`);
+    const op = this.c.peek();
+    if (op?.kind === 'eq' || op?.kind === 'neq') {
+      this.c.next();
+      const value = this.value();
+      if (value === null) return { kind: 'true' };
+      return { kind: 'compare', field: this.field(token), op: op.kind === 'eq' ? '=' : '!=', pattern: value };
+    }
+    if (isKeyword(op, 'in')) {
+      this.c.next();
+      return { kind: 'in', field: this.field(token), patterns: this.inList() };
+    }
+    if (op?.kind === 'other') {
+      this.c.next();
+      this.value();
+      return this.failTerm(op, `comparison operator \`${op.text}\` is not supported (only =, != and IN)`);
+    }
+    return this.failTerm(token, `bare term \`${token.text}\` is not supported: only field comparisons (field=value, field!=value, field IN (...))`);
+  }
+
+  private failTerm(token: Token, message: string): Expr {
+    this.c.fail(token, message);
+    return { kind: 'true' };
+  }
+
+  private field(token: Token): string {
+    if (!isIdentifier(token.text)) {
+      this.c.fail(token, `\`${token.text}\` is not a valid field name`);
+      return token.text;
+    }
+    const resolved = this.resolve(token.text, token);
+    if (typeof resolved === 'string') return resolved;
+    this.c.errors.push(resolved);
+    return token.text;
+  }
+
+  private value(): string | null {
+    const token = this.c.peek();
+    if (token?.kind !== 'word' && token?.kind !== 'string') {
+      return this.c.fail(token, `expected a value, found ${describe(token)}`);
+    }
+    this.c.next();
+    if (this.mode === 'where') return this.whereValue(token);
+    return token.text;
+  }
+
+  /** `where` compares to literals: quoted strings or numbers; an unquoted word would be a field */
+  private whereValue(token: Token): string | null {
+    if (token.kind === 'word' && !isNumber(token.text)) {
+      return this.c.fail(token, `in where, unquoted \`${token.text}\` is a field reference (not supported); quote string values`);
+    }
+    if (token.text.includes('*')) {
+      return this.c.fail(token, 'in where, `*` is a literal character, not a wildcard (not supported); use search for wildcards');
+    }
+    return token.text;
+  }
+
+  private inList(): string[] {
+    const patterns: string[] = [];
+    const open = this.c.peek();
+    if (!this.c.accept('lparen')) {
+      this.c.fail(open, `expected \`(\` after IN, found ${describe(open)}`);
+      return patterns;
+    }
+    for (;;) {
+      const value = this.value();
+      if (value === null) return patterns;
+      patterns.push(value);
+      if (this.c.accept('rparen')) return patterns;
+      if (!this.c.accept('comma')) {
+        this.c.fail(this.c.peek(), `expected \`,\` or \`)\` in IN list, found ${describe(this.c.peek())}`);
+        return patterns;
+      }
+    }
+  }
+}
+
+function isNumber(text: string): boolean {
+  return text !== '' && Number.isFinite(Number(text));
+}
+
+export interface AggregateAst {
+  fn: AggregateFunction;
+  /** the field as written, when the function takes one */
+  field?: Token;
+  as: string;
+  at: Token;
+}
+
+const aggregateFunctions = new Set<string>(['count', 'min', 'max', 'values', 'dc']);
+
+/**
+ * `count [as x]`, `fn(field) [as x]`, ... until `stop` (a keyword) or the end. An aggregate
+ * without `as` is named as written, like Splunk's `min(_time)`.
+ */
+export function parseAggregates(c: TokenCursor, stop: string): AggregateAst[] {
+  const out: AggregateAst[] = [];
+  while (!c.atEnd() && !isKeyword(c.peek(), stop)) {
+    if (c.accept('comma')) continue;
+    const at = c.next()!;
+    const name = at.text.toLowerCase();
+    let field: Token | undefined;
+    if (c.accept('lparen')) {
+      field = c.fieldName('a field name') ?? undefined;
+      if (!c.accept('rparen')) c.fail(c.peek(), `expected \`)\` after ${name}(field, found ${describe(c.peek())}`);
+    }
+    let as = field ? `${name}(${field.text})` : name;
+    if (c.acceptKeyword('as')) as = c.fieldName('an output name after `as`')?.text ?? as;
+    if (at.kind !== 'word' || !aggregateFunctions.has(name)) {
+      c.fail(at, `aggregate ${describe(at)} is not supported (count, min, max, values, dc)`);
+      continue;
+    }
+    if (!field && name !== 'count') {
+      c.fail(at, `aggregate \`${name}\` needs a field: ${name}(field)`);
+      continue;
+    }
+    out.push({ fn: name as AggregateFunction, field, as, at });
+  }
+  return out;
+}
+
+/** `by f1 f2, f3 ...` to the end of the command */
+export function parseByFields(c: TokenCursor): Token[] {
+  const fields: Token[] = [];
+  while (!c.atEnd()) {
+    if (c.accept('comma')) continue;
+    const token = c.next()!;
+    if (c.peek()?.kind === 'eq') {
+      c.fail(token, `BY option \`${token.text}=\` is not supported`);
+      c.pos += 2;
+    } else if (token.kind === 'word' && isIdentifier(token.text)) {
+      fields.push(token);
+    } else {
+      c.fail(token, `expected a BY field name, found ${describe(token)}`);
+    }
+  }
+  return fields;
+}
+
+/** Rewrites every field name of an expression. */
+export function mapFields(expr: Expr, f: (field: string) => string): Expr {
+  switch (expr.kind) {
+    case 'and':
+    case 'or':
+      return { kind: expr.kind, terms: expr.terms.map((t) => mapFields(t, f)) };
+    case 'not':
+      return { kind: 'not', term: mapFields(expr.term, f) };
+    case 'compare':
+    case 'in':
+      return { ...expr, field: f(expr.field) };
+    case 'true':
+      return expr;
+  }
+}
