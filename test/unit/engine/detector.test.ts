@@ -1,0 +1,135 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Detector, findingId } from '../../../src/engine/detector.js';
+import { by, cimEvent, detectionWith } from '../../helpers/detections.js';
+
+const keyOf = (f: { by: Array<[string, string]> }) => Object.fromEntries(f.by);
+
+test('tstats fill-null: an event lacking a BY field groups under the string "null" and is kept', () => {
+  const detector = new Detector([detectionWith({ by: by('dest', 'user') })]);
+  detector.observe(cimEvent({ dest: 'h1', user: 'alice' }, 10));
+  detector.observe(cimEvent({ dest: 'h1' }, 20));
+  const rows = detector.findings();
+  assert.deepEqual(rows.map(keyOf), [{ dest: 'h1', user: 'alice' }, { dest: 'h1', user: 'null' }]);
+});
+
+test('plain stats without fillnull drops events that lack a BY field', () => {
+  const detector = new Detector([detectionWith({ by: by('dest', 'user'), missingBy: 'drop' })]);
+  detector.observe(cimEvent({ dest: 'h1', user: 'alice' }));
+  detector.observe(cimEvent({ dest: 'h2' }));
+  assert.deepEqual(detector.findings().map(keyOf), [{ dest: 'h1', user: 'alice' }]);
+});
+
+test('fillnull before stats fills 0 for a field another matched event had, and drops rows on a field no event had', () => {
+  const plan = { by: by('dest', 'user'), missingBy: 'drop' as const, fillnullZero: true };
+  const seen = new Detector([detectionWith(plan)]);
+  seen.observe(cimEvent({ dest: 'h1', user: 'alice' }));
+  seen.observe(cimEvent({ dest: 'h2' }));
+  assert.deepEqual(seen.findings().map(keyOf), [{ dest: 'h1', user: 'alice' }, { dest: 'h2', user: '0' }]);
+
+  const never = new Detector([detectionWith(plan)]);
+  never.observe(cimEvent({ dest: 'h2' }));
+  assert.deepEqual(never.findings(), []);
+});
+
+test('fillnull merges a filled-0 group with a literal "0" group into one row', () => {
+  const detector = new Detector([detectionWith({ by: by('dest', 'user'), missingBy: 'drop', fillnullZero: true })]);
+  detector.observe(cimEvent({ dest: 'h1', user: '0' }, 5));
+  detector.observe(cimEvent({ dest: 'h1' }, 7));
+  const rows = detector.findings();
+  assert.equal(rows.length, 1);
+  assert.equal(rows[0].count, 2);
+  assert.equal(rows[0].firstTime, 5);
+  assert.equal(rows[0].lastTime, 7);
+});
+
+test('a multivalue BY field yields one row per value', () => {
+  const detector = new Detector([detectionWith({ dataset: 'Network_Resolution.DNS', by: by('query', 'answer') })]);
+  detector.observe(cimEvent({ query: 'a.ngrok.io', answer: ['1.1.1.1', '2.2.2.2'] }, 1, 'Network_Resolution.DNS'));
+  assert.deepEqual(detector.findings().map(keyOf), [
+    { query: 'a.ngrok.io', answer: '1.1.1.1' },
+    { query: 'a.ngrok.io', answer: '2.2.2.2' },
+  ]);
+});
+
+test('count, min/max(_time) and values() aggregate per group; values are sorted and distinct', () => {
+  const detector = new Detector([
+    detectionWith({
+      dataset: 'Network_Traffic.All_Traffic',
+      by: by('dest'),
+      aggregates: [
+        { fn: 'count', as: 'count' },
+        { fn: 'min', field: '_time', as: 'firstTime' },
+        { fn: 'max', field: '_time', as: 'lastTime' },
+        { fn: 'values', field: 'src_port', as: 'src_port' },
+      ],
+    }),
+  ]);
+  for (const [port, t] of [['5000', 30], ['4000', 10], ['5000', 20]] as const) {
+    detector.observe(cimEvent({ dest: 'edge', src_port: port }, t, 'Network_Traffic.All_Traffic'));
+  }
+  const [row] = detector.findings();
+  assert.equal(row.count, 3);
+  assert.equal(row.firstTime, 10);
+  assert.equal(row.lastTime, 30);
+  assert.deepEqual(Object.fromEntries(row.aggregates).src_port, ['4000', '5000']);
+});
+
+test('partial states from any split of the events merge to the same findings as one pass', () => {
+  const detection = detectionWith({
+    by: by('dest'),
+    aggregates: [
+      { fn: 'count', as: 'count' },
+      { fn: 'min', field: '_time', as: 'firstTime' },
+      { fn: 'max', field: '_time', as: 'lastTime' },
+      { fn: 'values', field: 'user', as: 'users' },
+    ],
+  });
+  const events = Array.from({ length: 200 }, (_, i) => cimEvent({ dest: `h${i % 7}`, user: `u${i % 5}` }, (i * 7919) % 1000));
+  const single = new Detector([detection]);
+  events.forEach((e) => single.observe(e));
+
+  let seed = 42;
+  const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+  for (let round = 0; round < 5; round++) {
+    const workers = [new Detector([detection]), new Detector([detection]), new Detector([detection])];
+    events.forEach((e) => workers[Math.floor(random() * workers.length)].observe(e));
+    const merged = new Detector([detection]);
+    for (const w of workers.sort(() => random() - 0.5)) merged.merge(JSON.parse(JSON.stringify(w.partials())));
+    assert.deepEqual(merged.findings(), single.findings());
+  }
+});
+
+test('finding ids are stable for the same detection and BY values and differ otherwise', () => {
+  const a = findingId('d1', ['h1', 'alice']);
+  assert.equal(a, findingId('d1', ['h1', 'alice']));
+  assert.notEqual(a, findingId('d1', ['h1', 'bob']));
+  assert.notEqual(a, findingId('d2', ['h1', 'alice']));
+  assert.notEqual(findingId('d1', ['a', 'bc']), findingId('d1', ['ab', 'c']));
+});
+
+test('rows come out ordered by BY values whatever the arrival order', () => {
+  const detector = new Detector([detectionWith({ by: by('dest') })]);
+  for (const dest of ['zeta', 'alpha', 'Mid', 'beta']) detector.observe(cimEvent({ dest }));
+  assert.deepEqual(detector.findings().map((f) => f.by[0][1]), ['Mid', 'alpha', 'beta', 'zeta']);
+});
+
+test('the group cap bounds memory and the dropped groups are counted per detection', () => {
+  const detector = new Detector([detectionWith({ by: by('dest') })], { maxGroupsPerDetection: 3 });
+  for (let i = 0; i < 10; i++) detector.observe(cimEvent({ dest: `h${i}` }));
+  detector.observe(cimEvent({ dest: 'h0' }));
+  assert.equal(detector.findings().length, 3);
+  assert.equal(detector.droppedGroups().get('Test Detection'), 7);
+});
+
+test('only events of the detection\'s dataset that satisfy its where clause are counted', () => {
+  const detector = new Detector([
+    detectionWith({ by: by('dest'), where: { kind: 'compare', field: 'process_name', op: '=', pattern: 'ngrok.exe' } }),
+  ]);
+  detector.observe(cimEvent({ dest: 'h1', process_name: 'NGROK.EXE' }));
+  detector.observe(cimEvent({ dest: 'h1', process_name: 'cmd.exe' }));
+  detector.observe(cimEvent({ dest: 'h1', process_name: 'ngrok.exe' }, 0, 'Network_Resolution.DNS'));
+  const rows = detector.findings();
+  assert.equal(rows.length, 1);
+  assert.equal(rows[0].count, 1);
+});
