@@ -4,7 +4,8 @@ import { Detector } from '../engine/detector.js';
 import { renderFinding } from '../engine/render.js';
 import { RunReport } from '../diagnostics/run-report.js';
 import { formatSummary } from '../diagnostics/summary.js';
-import { scanInputs } from '../pipeline/scan.js';
+import { defaultThreads, scanInputsParallel } from '../pipeline/parallel.js';
+import { buildPrefilter } from '../engine/prefilter.js';
 import { loadDetections } from '../rules/escu.js';
 import { sinkNames, sinks, type SinkName } from '../sinks/registry.js';
 import { sources, type SourceName } from '../sources/registry.js';
@@ -22,6 +23,8 @@ interface ScanFlags {
   failOnFindings?: boolean;
   quiet?: boolean;
   progress: boolean;
+  prefilter: boolean;
+  threads: number;
 }
 
 export function registerScanCommand(program: Command): void {
@@ -38,6 +41,8 @@ export function registerScanCommand(program: Command): void {
     .option('--fail-on-findings', 'exit 1 when there are findings')
     .option('-q, --quiet', 'no summary or progress on stderr')
     .option('--no-progress', 'no progress bar')
+    .option('--no-prefilter', 'parse every record, even those no rule can match (slower; same findings)')
+    .option('-t, --threads <n>', 'worker threads for multi-file scans (1 = no workers)', (v) => Number.parseInt(v, 10), defaultThreads())
     .action(async (inputs: string[], flags: ScanFlags) => {
       process.exitCode = await runScan(inputs, flags);
     });
@@ -53,10 +58,15 @@ async function runScan(inputs: string[], flags: ScanFlags): Promise<number> {
   const detector = new Detector(detections, { maxGroupsPerDetection: flags.maxGroups });
   const report = new RunReport();
   const progress = new ScanProgress(!flags.quiet && flags.progress && process.stderr.isTTY === true);
-  await scanInputs(
+  await scanInputsParallel(
     detector,
     {
       inputs,
+      threads: flags.threads,
+      rules: flags.rules,
+      detectionIds: detections.map((d) => d.id),
+      maxGroups: flags.maxGroups,
+      prefilter: flags.prefilter ? buildPrefilter(detections) : undefined,
       format: flags.inputFormat,
       maxRecordBytes: flags.maxRecordBytes,
       onInputStart: (input) => progress.startInput(input),

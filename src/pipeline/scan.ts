@@ -15,6 +15,8 @@ export interface ScanOptions {
   /** called with an input's name and bytes consumed, now and then */
   onProgress?: (input: SourceInput, bytesRead: number) => void;
   onInputStart?: (input: SourceInput) => void;
+  /** keep only events whose time is within [from, to] (epoch seconds); events without a time are kept */
+  timeRange?: { from?: number; to?: number };
   signal?: AbortSignal;
 }
 
@@ -38,6 +40,7 @@ export async function scanInput(input: SourceInput, detector: Detector, options:
     return;
   }
   const tally = report.addFile(input.name, source.name);
+  report.bytesRead += input.size ?? 0;
   const ctx: SourceContext = {
     maxRecordBytes: options.maxRecordBytes,
     prefilter: options.prefilter,
@@ -55,10 +58,15 @@ export async function scanInput(input: SourceInput, detector: Detector, options:
     for await (const raw of source.read(input, ctx)) {
       tally.events++;
       report.countEvent(dataSourceOf(raw) ?? 'unmapped');
-      for (const event of normalize(raw)) detector.observe(event);
+      for (const event of normalize(raw)) if (inTimeRange(event.time, options.timeRange)) detector.observe(event);
     }
   } catch (error) {
     // A reader bug or an I/O failure ends this input, not the run.
     report.skip({ location: { file: input.name }, code: 'io-error', reason: (error as Error).message });
   }
+}
+
+function inTimeRange(time: number, range: ScanOptions['timeRange']): boolean {
+  if (!range || Number.isNaN(time)) return true;
+  return (range.from === undefined || time >= range.from) && (range.to === undefined || time <= range.to);
 }
