@@ -23,3 +23,8 @@ export function reportContentErrors(errors: ContentError[]): void {
   for (const e of errors) process.stderr.write(`${e.file}:${e.line}:${e.col}: ${e.message}\n`);
   process.stderr.write(`tunnelwatch: ${errors.length} content error(s); nothing was scanned\n`);
 }
+
+/** commander option parser for repeatable options */
+export function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}

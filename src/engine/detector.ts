@@ -3,6 +3,7 @@ import type { CimEvent, DatasetName, FieldValue } from '../cim/model.js';
 import type { Detection } from '../rules/detection.js';
 import type { ByField } from '../rules/search-plan.js';
 import { compilePredicate } from './predicate.js';
+import { findingColumns } from './render.js';
 import {
   accumulate,
   deserializeGroupState,
@@ -47,6 +48,8 @@ export interface Finding {
 interface CompiledDetection {
   detection: Detection;
   matches: (fields: Record<string, FieldValue>) => boolean;
+  /** `| search` / `| where` after the aggregation, over the output columns */
+  keepsRow: (columns: Record<string, FieldValue>) => boolean;
   groups: Map<string, { key: string[]; state: GroupState }>;
   seenFields: Set<string>;
   droppedGroups: number;
@@ -62,6 +65,7 @@ export class Detector {
     this.compiled = detections.map((detection) => ({
       detection,
       matches: compilePredicate(detection.plan.where),
+      keepsRow: allOf(detection.plan.rowFilters.map(compilePredicate)),
       groups: new Map(),
       seenFields: new Set(),
       droppedGroups: 0,
@@ -142,7 +146,9 @@ export class Detector {
   findings(): Finding[] {
     const out: Finding[] = [];
     for (const c of [...this.compiled].sort((a, b) => compareText(a.detection.name, b.detection.name))) {
-      const rows = [...resolvedGroups(c).values()].map((g) => toFinding(c.detection, g.key, g.state));
+      const rows = [...resolvedGroups(c).values()]
+        .map((g) => toFinding(c.detection, g.key, g.state))
+        .filter((f) => c.keepsRow(columnValues(f)));
       out.push(...rows.sort(compareFindings));
     }
     return out;
@@ -165,6 +171,19 @@ function resolvedGroups(c: CompiledDetection): Map<string, { key: string[]; stat
     else resolved.set(id, { key, state: copy });
   }
   return resolved;
+}
+
+function allOf(predicates: Array<(fields: Record<string, FieldValue>) => boolean>) {
+  return (fields: Record<string, FieldValue>) => predicates.every((p) => p(fields));
+}
+
+/** A finding's output columns as searchable field values (ctime applied, numbers as text). */
+export function columnValues(finding: Finding): Record<string, FieldValue> {
+  const values: Record<string, FieldValue> = {};
+  for (const [column, value] of Object.entries(findingColumns(finding))) {
+    if (value !== null) values[column] = Array.isArray(value) ? value : String(value);
+  }
+  return values;
 }
 
 /** One key per combination of BY values: a multivalue field yields one row per value. */
