@@ -1,5 +1,6 @@
 import type { Finding } from './detector.js';
 import type { Detection } from '../rules/detection.js';
+import type { DrilldownCommand } from './drilldown.js';
 
 export type ColumnValue = string | number | string[] | null;
 
@@ -27,10 +28,14 @@ export interface FindingRecord {
   firstTime?: string;
   lastTime?: string;
   /** every BY column and other aggregate under its output name */
-  [column: string]: ColumnValue | RiskObject[] | ThreatObject[] | undefined;
+  [column: string]: ColumnValue | RiskObject[] | ThreatObject[] | DrilldownCommand[] | undefined;
   risk_message?: string;
   risk_objects: RiskObject[];
   threat_objects: ThreatObject[];
+  /** `scan --drilldown`: the detection's drilldowns as runnable commands */
+  drilldowns?: DrilldownCommand[];
+  /** `scan --show-suppressed`: the tuning filter macro that suppressed this finding */
+  suppressed_by?: string;
 }
 
 /** `security_content_ctime`: epoch seconds as `%Y-%m-%dT%H:%M:%S`, always in UTC. */
@@ -43,10 +48,10 @@ export function ctime(epochSeconds: number): string {
 export function findingColumns(finding: Finding): Record<string, ColumnValue> {
   const ctimeFields = new Set(finding.detection.plan.ctimeFields);
   const columns: Record<string, ColumnValue> = {};
+  for (const [column, value] of finding.by) columns[column] = value;
   for (const [column, value] of finding.aggregates) {
     columns[column] = ctimeFields.has(column) && typeof value === 'number' ? ctime(value) : value;
   }
-  for (const [column, value] of finding.by) columns[column] = value;
   return columns;
 }
 
