@@ -75,12 +75,11 @@ export class Detector {
       list.push(c);
       this.byDataset.set(c.detection.plan.dataset, list);
     }
+    this.datasets = new Set(this.byDataset.keys());
   }
 
   /** datasets some loaded detection reads: events of other datasets need not be normalized */
-  get datasets(): ReadonlySet<DatasetName> {
-    return new Set(this.byDataset.keys());
-  }
+  readonly datasets: ReadonlySet<DatasetName>;
 
   observe(event: CimEvent): void {
     const candidates = this.byDataset.get(event.dataset);

@@ -54,11 +54,12 @@ export async function scanInput(input: SourceInput, detector: Detector, options:
     },
     progress: (bytes) => options.onProgress?.(input, bytes),
   };
+  const datasets = detector.datasets;
   try {
     for await (const raw of source.read(input, ctx)) {
       tally.events++;
       report.countEvent(dataSourceOf(raw) ?? 'unmapped');
-      for (const event of normalize(raw)) if (inTimeRange(event.time, options.timeRange)) detector.observe(event);
+      for (const event of normalize(raw, datasets)) if (inTimeRange(event.time, options.timeRange)) detector.observe(event);
     }
   } catch (error) {
     // A reader bug or an I/O failure ends this input, not the run.

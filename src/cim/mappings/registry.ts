@@ -1,0 +1,63 @@
+import { crowdstrikeDnsRequest } from './crowdstrike-dns-request.js';
+import { crowdstrikeProcessRollup2 } from './crowdstrike-process-rollup2.js';
+import type { AnyMapping, SourceFamily } from './mapping.js';
+import { security4688 } from './security-4688.js';
+import { sysmonDnsQuery } from './sysmon-dns-query.js';
+import { linuxSysmonRaw, sysmonImageLoad } from './sysmon-image-load.js';
+import { linuxSysmonNetworkConnect, sysmonNetworkConnect } from './sysmon-network-connect.js';
+import { linuxSysmonProcessCreate, sysmonProcessCreate } from './sysmon-process-create.js';
+
+/** Every mapping table. A new data source is one file plus one line here. */
+export const mappings: readonly AnyMapping[] = [
+  sysmonProcessCreate,
+  sysmonNetworkConnect,
+  sysmonDnsQuery,
+  sysmonImageLoad,
+  linuxSysmonProcessCreate,
+  linuxSysmonNetworkConnect,
+  linuxSysmonRaw,
+  security4688,
+  crowdstrikeProcessRollup2,
+  crowdstrikeDnsRequest,
+];
+
+export interface FamilyDescriptor {
+  /** <System> Provider names (Windows-shaped events) */
+  readonly providers: readonly string[];
+  /** Channel names (Windows-shaped events), matched case-insensitively */
+  readonly channels: readonly string[];
+  /** ESCU data_source name = prefix + EventID / event_simpleName */
+  readonly dataSourcePrefix: string;
+  /** event ids ESCU names as data sources even when no table maps them beyond `*` */
+  readonly documentedEvents: readonly string[];
+}
+
+const sysmonEventIds = [...Array.from({ length: 29 }, (_, i) => String(i + 1)), '255'];
+
+/** How events are recognised as one family, and how their data sources are named. */
+export const families: Record<SourceFamily, FamilyDescriptor> = {
+  sysmon: {
+    providers: ['Microsoft-Windows-Sysmon'],
+    channels: ['Microsoft-Windows-Sysmon/Operational'],
+    dataSourcePrefix: 'Sysmon EventID ',
+    documentedEvents: sysmonEventIds,
+  },
+  'linux-sysmon': {
+    providers: ['Linux-Sysmon'],
+    channels: ['Linux-Sysmon/Operational'],
+    dataSourcePrefix: 'Sysmon for Linux EventID ',
+    documentedEvents: ['1', '3', '4', '5', '9', '11', '16', '23'],
+  },
+  security: {
+    providers: ['Microsoft-Windows-Security-Auditing'],
+    channels: ['Security'],
+    dataSourcePrefix: 'Windows Event Log Security ',
+    documentedEvents: [],
+  },
+  crowdstrike: {
+    providers: [],
+    channels: [],
+    dataSourcePrefix: 'CrowdStrike ',
+    documentedEvents: [],
+  },
+};

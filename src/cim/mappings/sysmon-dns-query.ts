@@ -1,0 +1,25 @@
+import type { RawEvent } from '../../sources/source.js';
+import { basenameWindows, dnsAnswers, multivalue } from '../values.js';
+import type { Mapping } from './mapping.js';
+
+/** Sysmon EID 22 (DnsQuery). */
+export const sysmonDnsQuery = {
+  dataset: 'Network_Resolution.DNS',
+  family: 'sysmon',
+  events: ['22'],
+  fields: {
+    vendor_product: { value: 'Microsoft Sysmon' },
+    dest: { system: 'Computer' },
+    src: { system: 'Computer' },
+    query: 'QueryName',
+    query_count: { value: '1' },
+    answer: (raw: RawEvent) => multivalue(dnsAnswers(raw.data.QueryResults)),
+    answer_count: (raw: RawEvent) => String(dnsAnswers(raw.data.QueryResults).length),
+    reply_code_id: 'QueryStatus',
+    process_path: 'Image',
+    process_name: { from: 'Image', via: basenameWindows },
+    process_guid: 'ProcessGuid',
+    process_id: 'ProcessId',
+    user: 'User',
+  },
+} as const satisfies Mapping<'Network_Resolution.DNS'>;

@@ -1,0 +1,51 @@
+import type { RawEvent } from '../../sources/source.js';
+import { basenamePosix, basenameWindows, present } from '../values.js';
+import type { Mapping, SourceFamily } from './mapping.js';
+
+function direction(initiated: string): string {
+  return initiated.toLowerCase() === 'true' ? 'outbound' : 'inbound';
+}
+
+/** `ipv6` when either address is in IPv6 form (has a `:`), `ipv4` for dotted addresses. */
+function protocolVersion(raw: RawEvent): string | undefined {
+  const ip = present(raw.data.DestinationIp) ?? present(raw.data.SourceIp);
+  if (ip === undefined) return undefined;
+  return ip.includes(':') ? 'ipv6' : 'ipv4';
+}
+
+function endpoint(hostField: string, ipField: string) {
+  return (raw: RawEvent): string | undefined => present(raw.data[hostField]) ?? present(raw.data[ipField]);
+}
+
+/** Sysmon EID 3 (Windows and Linux). */
+function networkConnect(family: SourceFamily, vendorProduct: string, basename: (path: string) => string) {
+  return {
+    dataset: 'Network_Traffic.All_Traffic',
+    family,
+    events: ['3'],
+    fields: {
+      action: { value: 'allowed' },
+      vendor_product: { value: vendorProduct },
+      dvc: { system: 'Computer' },
+      src: endpoint('SourceHostname', 'SourceIp'),
+      src_ip: 'SourceIp',
+      src_port: 'SourcePort',
+      dest: endpoint('DestinationHostname', 'DestinationIp'),
+      dest_ip: 'DestinationIp',
+      dest_port: 'DestinationPort',
+      direction: { from: 'Initiated', via: direction },
+      transport: 'Protocol',
+      protocol: { value: 'ip' },
+      protocol_version: protocolVersion,
+      app: 'Image',
+      process_path: 'Image',
+      process_name: { from: 'Image', via: basename },
+      process_guid: 'ProcessGuid',
+      process_id: 'ProcessId',
+      user: 'User',
+    },
+  } as const satisfies Mapping<'Network_Traffic.All_Traffic'>;
+}
+
+export const sysmonNetworkConnect = networkConnect('sysmon', 'Microsoft Sysmon', basenameWindows);
+export const linuxSysmonNetworkConnect = networkConnect('linux-sysmon', 'Sysmon for Linux', basenamePosix);

@@ -1,0 +1,38 @@
+import { basenamePosix, basenameWindows } from '../values.js';
+import type { Mapping, SourceFamily } from './mapping.js';
+
+/** Sysmon EID 1 (Windows and Linux share the schema; paths and the product name differ). */
+function processCreate(family: SourceFamily, vendorProduct: string, basename: (path: string) => string) {
+  return {
+    dataset: 'Endpoint.Processes',
+    family,
+    events: ['1'],
+    fields: {
+      action: { value: 'allowed' },
+      dest: { system: 'Computer' },
+      vendor_product: { value: vendorProduct },
+      user: 'User',
+      user_id: { system: 'UserID' },
+      process: 'CommandLine',
+      process_path: 'Image',
+      process_name: { from: 'Image', via: basename },
+      process_exec: { from: 'Image', via: basename },
+      original_file_name: 'OriginalFileName',
+      process_id: 'ProcessId',
+      process_guid: 'ProcessGuid',
+      process_hash: 'Hashes',
+      // Sysmon writes `High`; 4688 and CrowdStrike yield lower case, so all sources agree
+      process_integrity_level: { from: 'IntegrityLevel', via: (level: string) => level.toLowerCase() },
+      process_current_directory: 'CurrentDirectory',
+      parent_process: 'ParentCommandLine',
+      parent_process_path: 'ParentImage',
+      parent_process_name: { from: 'ParentImage', via: basename },
+      parent_process_exec: { from: 'ParentImage', via: basename },
+      parent_process_id: 'ParentProcessId',
+      parent_process_guid: 'ParentProcessGuid',
+    },
+  } as const satisfies Mapping<'Endpoint.Processes'>;
+}
+
+export const sysmonProcessCreate = processCreate('sysmon', 'Microsoft Sysmon', basenameWindows);
+export const linuxSysmonProcessCreate = processCreate('linux-sysmon', 'Sysmon for Linux', basenamePosix);
