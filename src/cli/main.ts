@@ -1,6 +1,9 @@
 #!/usr/bin/env node
 import { Command, CommanderError } from 'commander';
+import { registerRiskCommand } from './risk.js';
 import { registerScanCommand } from './scan.js';
+import { registerTestCommand } from './test.js';
+import { registerValidateCommand } from './validate.js';
 import { ExitCode } from './shared.js';
 
 const program = new Command()
@@ -10,6 +13,9 @@ const program = new Command()
   .exitOverride();
 
 registerScanCommand(program);
+registerTestCommand(program);
+registerValidateCommand(program);
+registerRiskCommand(program);
 
 try {
   await program.parseAsync(process.argv);

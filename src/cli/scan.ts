@@ -1,17 +1,25 @@
-import { createWriteStream } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { Command, Option } from 'commander';
-import { Detector } from '../engine/detector.js';
+import { Detector, type Finding } from '../engine/detector.js';
 import { renderFinding } from '../engine/render.js';
+import { defaultIncidentOptions, riskEventsOf, riskIncidents, type IncidentOptions } from '../engine/risk.js';
+import { keepRows } from '../engine/row-filter.js';
+import { applyTuning, formatSuppressionSummary } from '../engine/suppress.js';
 import { RunReport } from '../diagnostics/run-report.js';
 import { formatSummary } from '../diagnostics/summary.js';
-import { defaultThreads, scanInputsParallel } from '../pipeline/parallel.js';
-import { buildPrefilter } from '../engine/prefilter.js';
+import { scanInputs } from '../pipeline/scan.js';
 import { loadDetections } from '../rules/escu.js';
-import { sinkNames, sinks, type SinkName } from '../sinks/registry.js';
+import { loadTacticTable, techniquesFile } from '../rules/mitre.js';
+import { selectDetections } from '../rules/select.js';
+import { compileFilter } from '../rules/spl/compile.js';
+import { defaultTuningFile, loadTuning, type Tuning } from '../rules/tuning.js';
+import { sinkNames, type SinkName } from '../sinks/registry.js';
 import { sources, type SourceName } from '../sources/registry.js';
-import { defaultDetectionsDir } from './paths.js';
+import { defaultContentDir, defaultDetectionsDir } from './paths.js';
 import { ScanProgress } from './progress.js';
+import { writeRiskEvents, writeScanOutput } from './scan-output.js';
 import { ExitCode, parseByteSize, reportContentErrors } from './shared.js';
+import { parseDuration, parseTimeArg } from './time-args.js';
 
 interface ScanFlags {
   format?: SinkName;
@@ -23,9 +31,22 @@ interface ScanFlags {
   failOnFindings?: boolean;
   quiet?: boolean;
   progress: boolean;
-  prefilter: boolean;
-  threads: number;
+  detection: string[];
+  story?: string;
+  mitre?: string;
+  from?: number;
+  to?: number;
+  where?: string;
+  tuning?: string;
+  showSuppressed?: boolean;
+  riskOut?: string;
+  riskWindow: number;
+  riskThreshold: number;
+  incidentsOnly?: boolean;
+  drilldown?: boolean;
 }
+
+const collect = (value: string, previous: string[]) => [...previous, value];
 
 export function registerScanCommand(program: Command): void {
   program
@@ -36,13 +57,24 @@ export function registerScanCommand(program: Command): void {
     .addOption(new Option('-i, --input-format <format>', 'force the input format instead of detecting it from content').choices(Object.keys(sources)))
     .option('-o, --output <file>', 'write findings to a file instead of stdout')
     .option('-r, --rules <paths...>', 'detection YAML files or directories', [defaultDetectionsDir])
+    .option('-d, --detection <name|id>', 'run only this detection (repeatable)', collect, [])
+    .option('--story <name>', 'run only the detections of this analytic story')
+    .option('--mitre <id>', 'run only detections mapped to this ATT&CK technique (T1090 includes T1090.002)')
+    .option('--from <time>', 'ignore events before this time: ISO-8601 (UTC unless zoned), epoch seconds, now, -7d, -24h', (v) => parseTimeArg(v))
+    .option('--to <time>', 'ignore events after this time (same forms as --from)', (v) => parseTimeArg(v))
+    .option('--where <spl>', 'keep only findings matching this SPL expression over output columns, e.g. \'user="CORP\\\\alice"\'')
+    .option('--tuning <file>', `tuning file: filter macro -> SPL filter (default: ./${defaultTuningFile} when present)`)
+    .option('--show-suppressed', 'list findings suppressed by tuning, marked, instead of leaving them out')
+    .option('--risk-out <file>', 'write risk events (one per finding and risk object) as JSONL')
+    .option('--risk-window <duration>', 'risk incident sliding window', parseDuration, defaultIncidentOptions.windowSeconds)
+    .option('--risk-threshold <score>', 'risk incident when a window total is greater than this', (v) => Number.parseInt(v, 10), defaultIncidentOptions.threshold)
+    .option('--incidents-only', 'output risk incidents only, no findings')
+    .option('--drilldown', 'attach each detection\'s drilldowns as runnable tunnelwatch commands')
     .option('--max-record-bytes <size>', 'skip (and report) records longer than this, e.g. 1MiB', parseByteSize, 1024 * 1024)
     .option('--max-groups <n>', 'finding groups kept per detection (bounded memory)', (v) => Number.parseInt(v, 10), 100_000)
     .option('--fail-on-findings', 'exit 1 when there are findings')
     .option('-q, --quiet', 'no summary or progress on stderr')
     .option('--no-progress', 'no progress bar')
-    .option('--no-prefilter', 'parse every record, even those no rule can match (slower; same findings)')
-    .option('-t, --threads <n>', 'worker threads for multi-file scans (1 = no workers)', (v) => Number.parseInt(v, 10), defaultThreads())
     .action(async (inputs: string[], flags: ScanFlags) => {
       process.exitCode = await runScan(inputs, flags);
     });
@@ -50,50 +82,76 @@ export function registerScanCommand(program: Command): void {
 
 async function runScan(inputs: string[], flags: ScanFlags): Promise<number> {
   const started = performance.now();
-  const { detections, errors } = await loadDetections(flags.rules);
-  if (errors.length > 0) {
-    reportContentErrors(errors);
+  const { detections: loaded, errors } = await loadDetections(flags.rules);
+  const tuningFile = flags.tuning ?? (existsSync(defaultTuningFile) ? defaultTuningFile : undefined);
+  if (tuningFile && !flags.tuning && !flags.quiet) process.stderr.write(`tunnelwatch: using tuning file ./${defaultTuningFile}\n`);
+  const tuning = tuningFile ? await loadTuning(tuningFile, loaded) : { tuning: new Map() as Tuning, errors: [] };
+  const tactics = await loadTacticTable(techniquesFile(defaultContentDir));
+  const contentErrors = [...errors, ...tuning.errors, ...tactics.errors];
+  if (contentErrors.length > 0) {
+    reportContentErrors(contentErrors);
     return ExitCode.UsageOrIo;
   }
+  const { selected: detections, problems } = selectDetections(loaded, { detections: flags.detection, story: flags.story, mitre: flags.mitre });
+  const where = flags.where === undefined ? undefined : compileFilter(flags.where);
+  const usage = [...problems, ...(where?.errors ?? []).map((e) => `--where: col ${e.col}: ${e.message}`)];
+  if (usage.length > 0) {
+    for (const p of usage) process.stderr.write(`tunnelwatch: ${p}\n`);
+    return ExitCode.UsageOrIo;
+  }
+
   const detector = new Detector(detections, { maxGroupsPerDetection: flags.maxGroups });
   const report = new RunReport();
   const progress = new ScanProgress(!flags.quiet && flags.progress && process.stderr.isTTY === true);
-  await scanInputsParallel(
+  await scanInputs(
     detector,
     {
       inputs,
-      threads: flags.threads,
-      rules: flags.rules,
-      detectionIds: detections.map((d) => d.id),
-      maxGroups: flags.maxGroups,
-      prefilter: flags.prefilter ? buildPrefilter(detections) : undefined,
       format: flags.inputFormat,
       maxRecordBytes: flags.maxRecordBytes,
+      timeRange: flags.from !== undefined || flags.to !== undefined ? { from: flags.from, to: flags.to } : undefined,
       onInputStart: (input) => progress.startInput(input),
       onProgress: (_input, bytes) => progress.update(bytes),
     },
     report,
   );
   progress.stop();
-  const records = detector.findings().map(renderFinding);
+
+  const findings = where?.expr ? keepRows(detector.findings(), where.expr) : detector.findings();
+  const tuned = applyTuning(findings, tuning.tuning);
+  const riskEvents = tuned.kept.flatMap((f: Finding) => riskEventsOf(f, renderFinding(f), tactics.table));
+  const incidentOptions: IncidentOptions = { ...defaultIncidentOptions, windowSeconds: flags.riskWindow, threshold: flags.riskThreshold };
+  const incidents = riskIncidents(riskEvents, incidentOptions);
+  if (flags.riskOut) await writeRiskEvents(riskEvents, flags.riskOut);
+
   const format = flags.format ?? (process.stdout.isTTY && !flags.output ? 'table' : 'jsonl');
-  await writeFindings(records, format, flags.output);
+  const customRules = flags.rules.length !== 1 || flags.rules[0] !== defaultDetectionsDir;
+  await writeScanOutput(
+    {
+      findings,
+      suppressed: new Map(tuned.suppressed.map((s) => [s.finding, s.macro])),
+      showSuppressed: flags.showSuppressed === true,
+      incidents,
+      incidentOptions,
+      riskPossible: detections.some((d) => d.risk && d.type !== 'Hunting'),
+      drilldown: flags.drilldown ? { inputs, rules: customRules ? flags.rules : undefined, riskFile: flags.riskOut } : undefined,
+      incidentsOnly: flags.incidentsOnly === true,
+    },
+    format,
+    flags.output,
+  );
   if (!flags.quiet) {
     const summary = formatSummary({
       report,
-      records,
+      records: tuned.kept.map(renderFinding),
       elapsedMs: performance.now() - started,
       detectionNames: detections.map((d) => d.name),
       droppedGroups: detector.droppedGroups(),
     });
     process.stderr.write(summary);
+    if (tuningFile) process.stderr.write(formatSuppressionSummary(tuned, tuningFile));
+    process.stderr.write(`risk events: ${riskEvents.length}${flags.riskOut ? ` (written to ${flags.riskOut})` : ''}; risk incidents: ${incidents.length}\n`);
   }
   if (report.inputErrors.length > 0) return ExitCode.UsageOrIo;
-  return flags.failOnFindings && records.length > 0 ? ExitCode.Findings : ExitCode.Ok;
-}
-
-async function writeFindings(records: ReturnType<typeof renderFinding>[], format: SinkName, output?: string): Promise<void> {
-  const out = output ? createWriteStream(output) : process.stdout;
-  sinks[format].write(records, out, { isTTY: !output && process.stdout.isTTY === true, columns: process.stdout.columns });
-  if (output) await new Promise<void>((resolve, reject) => (out as ReturnType<typeof createWriteStream>).end((e?: Error | null) => (e ? reject(e) : resolve())));
+  return flags.failOnFindings && tuned.kept.length > 0 ? ExitCode.Findings : ExitCode.Ok;
 }

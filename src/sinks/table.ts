@@ -36,6 +36,8 @@ function renderGroup(rows: FindingRecord[], ctx: SinkContext): string {
   rows.forEach((r, i) => {
     lines.push(line(cells[i]));
     if (r.risk_message) lines.push(`    ↳ ${r.risk_message}${riskSuffix(r)}`);
+    if (r.suppressed_by) lines.push(`    ⊘ suppressed by tuning: ${r.suppressed_by}`);
+    for (const d of r.drilldowns ?? []) lines.push(`    ⇢ ${d.name}`, `        ${d.command}`);
   });
   return `${lines.join('\n')}\n\n`;
 }

@@ -23,6 +23,8 @@ export interface Token {
   text: string;
   /** macro arguments, unquoted and unescaped */
   args?: string[];
+  /** why a macro token is malformed; reported by whoever interprets the token */
+  invalid?: string;
   line: number;
   col: number;
 }
@@ -99,19 +101,14 @@ export function lex(source: string): LexResult {
       tokens.push({ kind: 'string', text, ...at });
     } else if (ch === '`') {
       const end = source.indexOf('`', i + 1);
-      if (end < 0) {
-        errors.push({ ...at, message: 'unterminated macro (missing closing backtick)' });
-        advance(source.length - i);
-        break;
-      }
-      const body = source.slice(i + 1, end);
-      const parsed = parseMacroBody(body);
+      const body = source.slice(i + 1, end < 0 ? source.length : end);
+      const parsed = end < 0 ? 'unterminated macro (missing closing backtick)' : parseMacroBody(body);
       if (typeof parsed === 'string') {
-        errors.push({ ...at, message: `malformed macro \`${body}\`: ${parsed}` });
+        tokens.push({ kind: 'macro', text: body, invalid: `malformed macro \`${body}\`: ${parsed}`, ...at });
       } else {
         tokens.push({ kind: 'macro', text: parsed.name, args: parsed.args, ...at });
       }
-      advance(end + 1 - i);
+      advance((end < 0 ? source.length : end + 1) - i);
     } else {
       const other = OTHER_OPERATORS.find((op) => source.startsWith(op, i));
       if (other) {

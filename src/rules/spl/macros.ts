@@ -27,6 +27,7 @@ export function resolveMacro(token: Token): Macro | SplError {
   const name = token.text;
   const args = token.args ?? [];
   const at = { line: token.line, col: token.col };
+  if (token.invalid) return { ...at, message: token.invalid };
   const known = byName[name];
   if (known) {
     if (args.length !== known.arity || args.some((a) => a === '')) {

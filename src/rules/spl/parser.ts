@@ -111,7 +111,7 @@ export function parseExpr(
 ): Expr | null {
   const before = cursor.errors.length;
   const parser = new ExprParser(cursor, mode, resolve, stopAtBy);
-  const expr = parser.top();
+  const expr = parser.sequence();
   return cursor.errors.length === before ? expr : null;
 }
 
@@ -125,10 +125,6 @@ class ExprParser {
     private readonly stopAtBy: boolean,
   ) {}
 
-  top(): Expr {
-    return this.sequence();
-  }
-
   private atStop(): boolean {
     const token = this.c.peek();
     if (!token) return true;
@@ -137,7 +133,7 @@ class ExprParser {
   }
 
   /** the loosest level: AND in search mode, OR in where mode */
-  private sequence(): Expr {
+  sequence(): Expr {
     return this.mode === 'search' ? this.searchAnd() : this.whereOr();
   }
 
@@ -202,7 +198,9 @@ class ExprParser {
       return inner;
     }
     this.c.next();
-    if (token.kind === 'macro') return this.failTerm(token, `macro \`${token.text}\` is not supported inside an expression`);
+    if (token.kind === 'macro') {
+      return this.failTerm(token, token.invalid ?? `macro \`${token.text}\` is not supported inside an expression`);
+    }
     if (token.kind !== 'word') return this.failTerm(token, `expected a field comparison, found ${describe(token)}`);
     const op = this.c.peek();
     if (op?.kind === 'eq' || op?.kind === 'neq') {
@@ -215,7 +213,7 @@ class ExprParser {
       this.c.next();
       return { kind: 'in', field: this.field(token), patterns: this.inList() };
     }
-    if (op?.kind === 'other') {
+    if (op?.kind === 'other' && op.text !== '[' && op.text !== ']') {
       this.c.next();
       this.value();
       return this.failTerm(op, `comparison operator \`${op.text}\` is not supported (only =, != and IN)`);
@@ -265,18 +263,25 @@ class ExprParser {
     const open = this.c.peek();
     if (!this.c.accept('lparen')) {
       this.c.fail(open, `expected \`(\` after IN, found ${describe(open)}`);
+      if (open?.kind === 'word' || open?.kind === 'string') this.c.next();
       return patterns;
     }
     for (;;) {
       const value = this.value();
-      if (value === null) return patterns;
+      if (value === null) return this.skipPast('rparen', patterns);
       patterns.push(value);
       if (this.c.accept('rparen')) return patterns;
       if (!this.c.accept('comma')) {
         this.c.fail(this.c.peek(), `expected \`,\` or \`)\` in IN list, found ${describe(this.c.peek())}`);
-        return patterns;
+        return this.skipPast('rparen', patterns);
       }
     }
+  }
+
+  /** error recovery: drop tokens through the next `kind` so one mistake is reported once */
+  private skipPast<T>(kind: Token['kind'], result: T): T {
+    while (!this.c.atEnd() && this.c.next()!.kind !== kind);
+    return result;
   }
 }
 
@@ -295,12 +300,12 @@ export interface AggregateAst {
 const aggregateFunctions = new Set<string>(['count', 'min', 'max', 'values', 'dc']);
 
 /**
- * `count [as x]`, `fn(field) [as x]`, ... until `stop` (a keyword) or the end. An aggregate
+ * `count [as x]`, `fn(field) [as x]`, ... until one of the `stops` keywords or the end. An aggregate
  * without `as` is named as written, like Splunk's `min(_time)`.
  */
-export function parseAggregates(c: TokenCursor, stop: string): AggregateAst[] {
+export function parseAggregates(c: TokenCursor, stops: string[]): AggregateAst[] {
   const out: AggregateAst[] = [];
-  while (!c.atEnd() && !isKeyword(c.peek(), stop)) {
+  while (!c.atEnd() && !stops.some((stop) => isKeyword(c.peek(), stop))) {
     if (c.accept('comma')) continue;
     const at = c.next()!;
     const name = at.text.toLowerCase();

@@ -1,0 +1,143 @@
+/**
+ * `tunnelwatch dump`: every record as one line, in evtx_dump's JSONL shape (default) or as Windows
+ * XML. EVTX is decoded natively; text formats are converted from their RawEvent maps, so the
+ * command doubles as a format converter feeding Chainsaw/Hayabusa/Zircolite.
+ */
+import { createWriteStream } from 'node:fs';
+import type { Writable } from 'node:stream';
+import { Command, Option } from 'commander';
+import { readEvtx } from '../sources/evtx/reader.js';
+import { expandInputs, isInputError } from '../sources/inputs.js';
+import { pickSource, sources, type SourceName } from '../sources/registry.js';
+import type { RawEvent, Skip, SourceContext, SourceInput } from '../sources/source.js';
+import { ExitCode, parseByteSize } from './shared.js';
+
+type DumpFormat = 'jsonl' | 'xml';
+
+interface DumpFlags {
+  format: DumpFormat;
+  inputFormat?: SourceName;
+  output?: string;
+  threads?: number;
+  maxRecordBytes: number;
+  quiet?: boolean;
+}
+
+const EVENT_NS = 'http://schemas.microsoft.com/win/2004/08/events/event';
+/** System fields that evtx_dump prints as numbers (BinXML types them as integers). */
+const NUMERIC_SYSTEM = new Set(['EventID', 'EventRecordID']);
+
+/** Buffered line writer that respects backpressure. */
+class LineWriter {
+  private buf = '';
+  constructor(private readonly out: Writable) {}
+  async line(s: string): Promise<void> {
+    this.buf += `${s}\n`;
+    if (this.buf.length >= 1 << 16) await this.flush();
+  }
+  async flush(): Promise<void> {
+    if (!this.buf) return;
+    const ok = this.out.write(this.buf);
+    this.buf = '';
+    if (!ok) await new Promise<void>((resolve) => this.out.once('drain', resolve));
+  }
+}
+
+function jsonScalar(key: string, v: string): unknown {
+  return NUMERIC_SYSTEM.has(key) && /^\d{1,15}$/.test(v) ? Number(v) : v;
+}
+
+/** evtx_dump-shaped JSON of an event that came from a text source. */
+export function rawEventJson(e: RawEvent): string {
+  const system: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(e.system)) {
+    if (k === 'Provider') system.Provider = { '#attributes': { Name: v } };
+    else if (k === 'TimeCreated') system.TimeCreated = { '#attributes': { SystemTime: v } };
+    else if (k === 'UserID') system.Security = { '#attributes': { UserID: v } };
+    else system[k] = jsonScalar(k, v);
+  }
+  return JSON.stringify({ Event: { '#attributes': { xmlns: EVENT_NS }, System: system, EventData: e.data } });
+}
+
+const XML_ESC: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' };
+const esc = (s: string) => s.replace(/[&<>"']/g, (c) => XML_ESC[c]);
+
+/** Windows XML of an event that came from a text source. */
+export function rawEventXml(e: RawEvent): string {
+  let sys = '';
+  for (const [k, v] of Object.entries(e.system)) {
+    if (k === 'Provider') sys += `<Provider Name="${esc(v)}"/>`;
+    else if (k === 'TimeCreated') sys += `<TimeCreated SystemTime="${esc(v)}"/>`;
+    else if (k === 'UserID') sys += `<Security UserID="${esc(v)}"/>`;
+    else sys += `<${k}>${esc(v)}</${k}>`;
+  }
+  let data = '';
+  for (const [k, v] of Object.entries(e.data)) {
+    const positional = /^Data\[\d+\]$/.test(k);
+    data += positional ? `<Data>${esc(v)}</Data>` : `<Data Name="${esc(k)}">${esc(v)}</Data>`;
+  }
+  return `<Event xmlns="${EVENT_NS}"><System>${sys}</System><EventData>${data}</EventData></Event>`;
+}
+
+function skipLine(s: Skip): string {
+  const where = s.location.offset !== undefined ? `@${s.location.offset}` : s.location.line !== undefined ? `:${s.location.line}` : '';
+  return `tunnelwatch: ${s.location.file}${where}: ${s.code}: ${s.reason}${s.bytes ? ` (${s.bytes} bytes)` : ''}\n`;
+}
+
+async function dumpInput(input: SourceInput, flags: DumpFlags, w: LineWriter, ctx: SourceContext): Promise<boolean> {
+  const source = await pickSource(input, flags.inputFormat);
+  if (!source) {
+    ctx.skip({ location: { file: input.name }, code: 'unknown-format', reason: 'content matches no supported format' });
+    return false;
+  }
+  if (source.name === 'evtx') {
+    const mode = flags.format === 'xml' ? 'xml' : 'json';
+    const threads = flags.threads === undefined ? {} : { threads: flags.threads };
+    for await (const rec of readEvtx(input, ctx, { mode, ...threads })) await w.line(rec.out as string);
+    return true;
+  }
+  for await (const e of source.read(input, ctx)) await w.line(flags.format === 'xml' ? rawEventXml(e) : rawEventJson(e));
+  return true;
+}
+
+export async function runDump(paths: string[], flags: DumpFlags): Promise<number> {
+  const out: Writable = flags.output ? createWriteStream(flags.output) : process.stdout;
+  const w = new LineWriter(out);
+  let failed = false;
+  let skipped = 0;
+  const ctx: SourceContext = {
+    maxRecordBytes: flags.maxRecordBytes,
+    skip(s) {
+      skipped++;
+      if (!flags.quiet) process.stderr.write(skipLine(s));
+    },
+  };
+  for await (const input of expandInputs(paths)) {
+    if (isInputError(input)) {
+      process.stderr.write(`tunnelwatch: ${input.path}: ${input.message}\n`);
+      failed = true;
+      continue;
+    }
+    if (!(await dumpInput(input, flags, w, ctx))) failed = true;
+  }
+  await w.flush();
+  if (flags.output) await new Promise<void>((resolve) => out.end(resolve));
+  if (skipped > 0 && !flags.quiet) process.stderr.write(`tunnelwatch: ${skipped} problem(s) reported above\n`);
+  return failed ? ExitCode.UsageOrIo : ExitCode.Ok;
+}
+
+export function registerDumpCommand(program: Command): void {
+  program
+    .command('dump')
+    .description('print every record as one JSON line shaped like evtx_dump -o jsonl (or Windows XML); EVTX and the text formats')
+    .argument('<inputs...>', 'files, directories or - for stdin')
+    .addOption(new Option('-f, --format <format>', 'output format').choices(['jsonl', 'xml']).default('jsonl'))
+    .addOption(new Option('-i, --input-format <format>', 'force the input format instead of detecting it from content').choices(Object.keys(sources)))
+    .option('-o, --output <file>', 'write to a file instead of stdout')
+    .option('--threads <n>', 'EVTX decoding worker threads (0 = none; default: automatic for large files)', (v) => Number.parseInt(v, 10))
+    .option('--max-record-bytes <size>', 'skip (and report) text records longer than this', parseByteSize, 1024 * 1024)
+    .option('-q, --quiet', 'do not report skipped records on stderr')
+    .action(async (inputs: string[], flags: DumpFlags) => {
+      process.exitCode = await runDump(inputs, flags);
+    });
+}

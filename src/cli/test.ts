@@ -1,0 +1,48 @@
+import { Command } from 'commander';
+import { runContentTests, type ContentTestResult } from '../rules/content-test.js';
+import { loadDetections } from '../rules/escu.js';
+import { selectDetections } from '../rules/select.js';
+import { defaultDetectionsDir } from './paths.js';
+import { ExitCode, reportContentErrors } from './shared.js';
+
+interface TestFlags {
+  rules: string[];
+}
+
+export function registerTestCommand(program: Command): void {
+  program
+    .command('test')
+    .description("run each detection's tests: block over its attack data and compare with expected findings and rows")
+    .argument('[detections...]', 'detection names or ids (default: all)')
+    .option('-r, --rules <paths...>', 'detection YAML files or directories', [defaultDetectionsDir])
+    .action(async (names: string[], flags: TestFlags) => {
+      process.exitCode = await runTests(names, flags);
+    });
+}
+
+async function runTests(names: string[], flags: TestFlags): Promise<number> {
+  const { detections, errors } = await loadDetections(flags.rules);
+  if (errors.length > 0) {
+    reportContentErrors(errors);
+    return ExitCode.UsageOrIo;
+  }
+  const { selected, problems } = selectDetections(detections, { detections: names });
+  if (problems.length > 0) {
+    for (const p of problems) process.stderr.write(`tunnelwatch: ${p}\n`);
+    return ExitCode.UsageOrIo;
+  }
+  const results = await runContentTests(selected);
+  process.stdout.write(formatResults(results));
+  const failed = results.filter((r) => r.status === 'fail').length;
+  const passed = results.filter((r) => r.status === 'pass').length;
+  process.stderr.write(`tunnelwatch test: ${passed} passed, ${failed} failed, ${results.length - passed - failed} skipped\n`);
+  return failed > 0 ? ExitCode.Findings : ExitCode.Ok;
+}
+
+export function formatResults(results: ContentTestResult[]): string {
+  const header = ['detection', 'test', 'expected', 'actual', 'status', 'reason'];
+  const rows = results.map((r) => [r.detection, r.test, r.expected, r.actual, r.status.toUpperCase(), r.reason]);
+  const widths = header.map((h, k) => (k === header.length - 1 ? 0 : Math.max(h.length, ...rows.map((row) => row[k].length))));
+  const line = (cells: string[]) => cells.map((c, k) => c.padEnd(widths[k])).join('  ').trimEnd();
+  return `${[line(header), ...rows.map(line)].join('\n')}\n`;
+}

@@ -1,0 +1,27 @@
+import { Command } from 'commander';
+import { validateContent } from '../rules/validate.js';
+import { defaultContentDir, defaultDetectionsDir } from './paths.js';
+import { ExitCode } from './shared.js';
+
+interface ValidateFlags {
+  rules: string[];
+}
+
+export function registerValidateCommand(program: Command): void {
+  program
+    .command('validate')
+    .description('check detection YAML, tuning files and technique tables; print every error as file:line:col: message')
+    .argument('[paths...]', 'files or directories (default: the shipped content)')
+    .option('-r, --rules <paths...>', 'detections to check tuning files against when paths hold none', [defaultDetectionsDir])
+    .action(async (paths: string[], flags: ValidateFlags) => {
+      process.exitCode = await runValidate(paths.length > 0 ? paths : [defaultContentDir], flags);
+    });
+}
+
+async function runValidate(paths: string[], flags: ValidateFlags): Promise<number> {
+  const { errors, checked } = await validateContent(paths, flags.rules);
+  for (const e of errors) process.stdout.write(`${e.file}:${e.line}:${e.col}: ${e.message}\n`);
+  const what = `${checked.detections} detection(s), ${checked.tuning} tuning file(s), ${checked.techniques} technique table(s) (${checked.stories} story file(s) not checked)`;
+  process.stderr.write(errors.length > 0 ? `tunnelwatch validate: ${errors.length} error(s) in ${what}\n` : `tunnelwatch validate: ${what}: OK\n`);
+  return errors.length > 0 ? ExitCode.Findings : ExitCode.Ok;
+}

@@ -1,0 +1,342 @@
+import type { CimEvent, DatasetName, FieldValue } from '../cim/model.js';
+import type { BoundCorrelation } from '../rules/correlation.js';
+import { keyColumns } from '../rules/correlation.js';
+import { findingId, type Finding } from './detector.js';
+import { compilePredicate } from './predicate.js';
+
+export interface CorrelatorOptions {
+  /** live keys per correlation; beyond it the least recently touched key is evicted and counted */
+  maxKeys?: number;
+  /** confirmed keys kept per correlation once they leave the live set */
+  maxFindings?: number;
+  /** distinct values kept per carried field and key (a long-lived tunnel must not grow a key without end) */
+  maxValuesPerField?: number;
+}
+
+/** One step's evidence for one key: everything here merges by sum, min/max or union. */
+interface StepState {
+  count: number;
+  minTime: number;
+  maxTime: number;
+  detections: Set<string>;
+}
+
+interface KeyState {
+  /** index of the identity alternative that keyed the events */
+  alt: number;
+  key: string[];
+  steps: StepState[];
+  carried: Map<string, Set<string>>;
+  /** newest event time, for expiry */
+  newest: number;
+}
+
+/** JSON-safe per-key state, for shipping between workers like Detector.partials(). */
+export interface CorrelationPartial {
+  correlationId: string;
+  alt: number;
+  key: string[];
+  steps: Array<{ count: number; minTime: number; maxTime: number; detections: string[] }>;
+  carried: Array<[field: string, values: string[]]>;
+}
+
+interface StepMatcher {
+  step: number;
+  detectionName: string;
+  matches: (fields: Record<string, FieldValue>) => boolean;
+}
+
+interface CompiledCorrelation {
+  correlation: BoundCorrelation;
+  byDataset: Map<DatasetName, StepMatcher[]>;
+  carryByStep: string[][];
+  live: Map<string, KeyState>;
+  confirmed: Map<string, KeyState>;
+  evicted: number;
+  expired: number;
+  droppedFindings: number;
+  lastSweep: number;
+}
+
+const KEY_SEPARATOR = '\u001f';
+const NULL_FILL = 'null';
+
+/**
+ * Evaluates correlations per process: each event matching a referenced detection is filed under
+ * its identity key (host + process_guid, else host + process_id...), and a key whose steps all
+ * occurred within the window becomes one "confirmed" finding. Step times are kept as min/max,
+ * so the result does not depend on the order events arrive in. State is bounded: keys whose
+ * newest event is older than window + lateness behind the newest event seen are expired, and a
+ * max-keys cap evicts the least recently touched key.
+ */
+export class Correlator {
+  private readonly compiled: CompiledCorrelation[];
+  private readonly maxKeys: number;
+  private readonly maxFindings: number;
+  private readonly maxValues: number;
+  private watermark = -Infinity;
+  private untimed = 0;
+
+  constructor(correlations: BoundCorrelation[], options: CorrelatorOptions = {}) {
+    this.maxKeys = options.maxKeys ?? 100_000;
+    this.maxFindings = options.maxFindings ?? 100_000;
+    this.maxValues = options.maxValuesPerField ?? 32;
+    // a detection referenced by several steps or correlations is compiled once
+    const predicates = new Map<string, (fields: Record<string, FieldValue>) => boolean>();
+    this.compiled = correlations.map((correlation) => {
+      const byDataset = new Map<DatasetName, StepMatcher[]>();
+      correlation.steps.forEach((s, step) => {
+        for (const d of s.detections) {
+          let matches = predicates.get(d.id);
+          if (!matches) {
+            matches = compilePredicate(d.plan.where);
+            predicates.set(d.id, matches);
+          }
+          const list = byDataset.get(d.plan.dataset) ?? [];
+          list.push({ step, detectionName: d.name, matches });
+          byDataset.set(d.plan.dataset, list);
+        }
+      });
+      return {
+        correlation,
+        byDataset,
+        carryByStep: correlation.steps.map((s) => s.carry),
+        live: new Map(),
+        confirmed: new Map(),
+        evicted: 0,
+        expired: 0,
+        droppedFindings: 0,
+        lastSweep: -Infinity,
+      };
+    });
+  }
+
+  /** datasets some step reads: the pipeline need not normalize others for the correlator */
+  get datasets(): ReadonlySet<DatasetName> {
+    return new Set(this.compiled.flatMap((c) => [...c.byDataset.keys()]));
+  }
+
+  observe(event: CimEvent): void {
+    if (!Number.isFinite(event.time)) {
+      // without a time an event cannot be placed in a window
+      if (this.compiled.some((c) => c.byDataset.has(event.dataset))) this.untimed++;
+      return;
+    }
+    if (event.time > this.watermark) this.watermark = event.time;
+    for (const c of this.compiled) {
+      const matchers = c.byDataset.get(event.dataset);
+      if (!matchers) continue;
+      let identity: { alt: number; key: string[] } | undefined | null = null;
+      for (const m of matchers) {
+        if (!m.matches(event.fields)) continue;
+        if (identity === null) identity = identityOf(c.correlation, event);
+        if (identity === undefined) break;
+        this.record(c, identity, m, event);
+      }
+      this.maybeSweep(c);
+    }
+  }
+
+  private record(c: CompiledCorrelation, identity: { alt: number; key: string[] }, m: StepMatcher, event: CimEvent): void {
+    const state = this.stateFor(c, identity.alt, identity.key);
+    if (!state) return;
+    const s = state.steps[m.step];
+    s.count++;
+    s.minTime = Math.min(s.minTime, event.time);
+    s.maxTime = Math.max(s.maxTime, event.time);
+    s.detections.add(m.detectionName);
+    state.newest = Math.max(state.newest, event.time);
+    for (const field of c.carryByStep[m.step]) {
+      const value = event.fields[field];
+      if (value === undefined) continue;
+      let set = state.carried.get(field);
+      if (!set) state.carried.set(field, (set = new Set()));
+      for (const v of Array.isArray(value) ? value : [value]) if (set.size < this.maxValues) set.add(v);
+    }
+  }
+
+  /** the live state of a key, created on first sight; undefined when the cap leaves no room */
+  private stateFor(c: CompiledCorrelation, alt: number, key: string[]): KeyState | undefined {
+    const id = `${alt}${KEY_SEPARATOR}${key.join(KEY_SEPARATOR)}`;
+    let state = c.live.get(id) ?? c.confirmed.get(id);
+    if (state) {
+      // re-insert so Map order is least-recently-touched first, the eviction order
+      if (c.live.delete(id)) c.live.set(id, state);
+      return state;
+    }
+    if (c.live.size >= this.maxKeys) {
+      this.sweep(c);
+      if (c.live.size >= this.maxKeys) this.evictOldest(c);
+    }
+    state = { alt, key, steps: c.correlation.steps.map(emptyStep), carried: new Map(), newest: -Infinity };
+    c.live.set(id, state);
+    return state;
+  }
+
+  private evictOldest(c: CompiledCorrelation): void {
+    const oldest = c.live.keys().next();
+    if (oldest.done) return;
+    this.retire(c, oldest.value);
+    c.evicted++;
+  }
+
+  /** moves a live key out: kept as a finding when confirmed, dropped otherwise */
+  private retire(c: CompiledCorrelation, id: string): void {
+    const state = c.live.get(id);
+    if (!state) return;
+    c.live.delete(id);
+    if (!isConfirmed(state, c.correlation.windowSeconds)) return;
+    if (c.confirmed.size >= this.maxFindings) c.droppedFindings++;
+    else c.confirmed.set(id, state);
+  }
+
+  /** sweeps at most once per window of event time: expiry stays amortised O(1) per event */
+  private maybeSweep(c: CompiledCorrelation): void {
+    if (this.watermark - c.lastSweep >= c.correlation.windowSeconds) this.sweep(c);
+  }
+
+  private sweep(c: CompiledCorrelation): void {
+    c.lastSweep = this.watermark;
+    const horizon = this.watermark - c.correlation.windowSeconds - c.correlation.latenessSeconds;
+    for (const [id, state] of c.live) {
+      if (state.newest >= horizon) continue;
+      const before = c.confirmed.size;
+      this.retire(c, id);
+      if (c.confirmed.size === before) c.expired++;
+    }
+  }
+
+  partials(): CorrelationPartial[] {
+    return this.compiled.flatMap((c) =>
+      [...c.confirmed.values(), ...c.live.values()].map((s) => ({
+        correlationId: c.correlation.id,
+        alt: s.alt,
+        key: s.key,
+        steps: s.steps.map((st) => ({ count: st.count, minTime: st.minTime, maxTime: st.maxTime, detections: [...st.detections] })),
+        carried: [...s.carried].map(([f, v]) => [f, [...v]] as [string, string[]]),
+      })),
+    );
+  }
+
+  merge(partials: Iterable<CorrelationPartial>): void {
+    const byId = new Map(this.compiled.map((c) => [c.correlation.id, c]));
+    for (const p of partials) {
+      const c = byId.get(p.correlationId);
+      if (!c || p.steps.length !== c.correlation.steps.length) continue;
+      const state = this.stateFor(c, p.alt, p.key);
+      if (!state) continue;
+      p.steps.forEach((from, i) => {
+        const into = state.steps[i];
+        into.count += from.count;
+        into.minTime = Math.min(into.minTime, from.minTime);
+        into.maxTime = Math.max(into.maxTime, from.maxTime);
+        for (const d of from.detections) into.detections.add(d);
+        if (from.count > 0) state.newest = Math.max(state.newest, from.maxTime);
+      });
+      for (const [field, values] of p.carried) {
+        let set = state.carried.get(field);
+        if (!set) state.carried.set(field, (set = new Set()));
+        for (const v of values) if (set.size < this.maxValues) set.add(v);
+      }
+      if (state.newest > this.watermark) this.watermark = state.newest;
+    }
+  }
+
+  /** keys dropped by the max-keys cap and incomplete keys expired, per correlation name */
+  stats(): Map<string, { evicted: number; expired: number; droppedFindings: number; untimed: number }> {
+    return new Map(
+      this.compiled.map((c) => [
+        c.correlation.name,
+        { evicted: c.evicted, expired: c.expired, droppedFindings: c.droppedFindings, untimed: this.untimed },
+      ]),
+    );
+  }
+
+  /** One finding per confirmed key, ordered by correlation name then key values. */
+  findings(): Finding[] {
+    const out: Finding[] = [];
+    for (const c of [...this.compiled].sort((a, b) => compareText(a.correlation.name, b.correlation.name))) {
+      const rows = [...c.confirmed.values(), ...c.live.values()]
+        .filter((s) => isConfirmed(s, c.correlation.windowSeconds))
+        .map((s) => toFinding(c.correlation, s));
+      out.push(...rows.sort((a, b) => compareText(a.by.map((x) => x[1]).join(KEY_SEPARATOR), b.by.map((x) => x[1]).join(KEY_SEPARATOR))));
+    }
+    return out;
+  }
+}
+
+function emptyStep(): StepState {
+  return { count: 0, minTime: Infinity, maxTime: -Infinity, detections: new Set() };
+}
+
+/** The first identity alternative whose parts all exist on the event; undefined when none does. */
+function identityOf(c: BoundCorrelation, event: CimEvent): { alt: number; key: string[] } | undefined {
+  const fieldMap = c.fieldMap[event.dataset] ?? {};
+  for (let alt = 0; alt < c.key.length; alt++) {
+    const key: string[] = [];
+    for (const part of c.key[alt]) {
+      const value = event.fields[fieldMap[part] ?? part];
+      const first = Array.isArray(value) ? value[0] : value;
+      if (first === undefined || first === '') break;
+      // hosts and GUIDs are case-insensitive; sources disagree on case ({ABC-...} vs {abc-...})
+      key.push(first.toLowerCase());
+    }
+    if (key.length === c.key[alt].length) return { alt, key };
+  }
+  return undefined;
+}
+
+/**
+ * Every step seen, and every pair of steps close enough: the gap between two steps' [min, max]
+ * time ranges is at most the window. Either step may come first in time.
+ */
+function isConfirmed(state: KeyState, window: number): boolean {
+  const steps = state.steps;
+  if (steps.some((s) => s.count === 0)) return false;
+  for (let i = 0; i < steps.length; i++) {
+    for (let j = i + 1; j < steps.length; j++) {
+      const gap = Math.max(0, steps[j].minTime - steps[i].maxTime, steps[i].minTime - steps[j].maxTime);
+      if (gap > window) return false;
+    }
+  }
+  return true;
+}
+
+function toFinding(c: BoundCorrelation, s: KeyState): Finding {
+  const parts = c.key[s.alt];
+  const by: Array<[string, string]> = keyColumns(c.key).map((col) => {
+    const i = parts.indexOf(col);
+    return [col, i >= 0 ? s.key[i] : NULL_FILL];
+  });
+  const firstTime = Math.min(...s.steps.map((st) => st.minTime));
+  const lastTime = Math.max(...s.steps.map((st) => st.maxTime));
+  const count = s.steps.reduce((n, st) => n + st.count, 0);
+  const aggregates: Finding['aggregates'] = [
+    ['count', count],
+    ['firstTime', firstTime],
+    ['lastTime', lastTime],
+  ];
+  c.steps.forEach((step, i) => {
+    const st = s.steps[i];
+    aggregates.push([`${step.name}_count`, st.count]);
+    aggregates.push([`${step.name}_firstTime`, st.minTime]);
+    aggregates.push([`${step.name}_lastTime`, st.maxTime]);
+    aggregates.push([`${step.name}_detections`, [...st.detections].sort(compareText)]);
+  });
+  for (const field of new Set(c.steps.flatMap((st) => st.carry))) {
+    aggregates.push([field, [...(s.carried.get(field) ?? [])].sort(compareText)]);
+  }
+  return {
+    id: findingId(c.id, [String(s.alt), ...s.key]),
+    detection: c.detection,
+    by,
+    count,
+    aggregates,
+    firstTime,
+    lastTime,
+  };
+}
+
+function compareText(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}

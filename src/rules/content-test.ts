@@ -1,0 +1,69 @@
+import { stat } from 'node:fs/promises';
+import path from 'node:path';
+import { RunReport } from '../diagnostics/run-report.js';
+import { columnValues, Detector, type Finding } from '../engine/detector.js';
+import { scanInputs } from '../pipeline/scan.js';
+import type { Detection, DetectionTest } from './detection.js';
+
+export interface ContentTestResult {
+  detection: string;
+  detectionId: string;
+  test: string;
+  expected: string;
+  actual: string;
+  status: 'pass' | 'fail' | 'skip';
+  reason: string;
+}
+
+/** ESCU's layout: attack data paths are relative to the parent of the `detections` directory. */
+export function contentRootOf(detectionFile: string): string {
+  const dir = path.dirname(path.resolve(detectionFile));
+  for (let probe = dir; probe !== path.dirname(probe); probe = path.dirname(probe)) {
+    if (path.basename(probe) === 'detections') return path.dirname(probe);
+  }
+  return path.dirname(dir);
+}
+
+/** Runs every test of every detection, each detection alone over its own attack data. */
+export async function runContentTests(detections: Detection[], maxRecordBytes = 1024 * 1024): Promise<ContentTestResult[]> {
+  const results: ContentTestResult[] = [];
+  for (const d of detections) {
+    if (d.tests.length === 0) {
+      results.push({ detection: d.name, detectionId: d.id, test: '-', expected: '-', actual: '-', status: 'skip', reason: 'no tests: block' });
+      continue;
+    }
+    for (const t of d.tests) results.push(await runTest(d, t, maxRecordBytes));
+  }
+  return results;
+}
+
+async function runTest(d: Detection, t: DetectionTest, maxRecordBytes: number): Promise<ContentTestResult> {
+  const base = { detection: d.name, detectionId: d.id, test: t.name };
+  const expected = t.expected ? `${t.expected.findings}` : '>= 1';
+  const root = contentRootOf(d.file);
+  const files = t.attackData.map((a) => path.resolve(root, a.data));
+  const missing: string[] = [];
+  for (const f of files) if (!(await stat(f).catch(() => undefined))?.isFile()) missing.push(path.relative(root, f));
+  if (missing.length > 0) return { ...base, expected, actual: '-', status: 'fail', reason: `attack data not found: ${missing.join(', ')} (relative to ${root})` };
+  const detector = new Detector([d]);
+  const report = new RunReport();
+  await scanInputs(detector, { inputs: files, maxRecordBytes }, report);
+  const findings = detector.findings();
+  const actual = `${findings.length}`;
+  const problems: string[] = report.inputErrors.map((e) => `${e.path}: ${e.message}`);
+  if (!t.expected && findings.length === 0) problems.push('no findings (a test without expected: needs at least one)');
+  if (t.expected && findings.length !== t.expected.findings) problems.push(`expected ${t.expected.findings} finding(s), got ${findings.length}`);
+  for (const row of t.expected?.rows ?? []) if (!findings.some((f) => rowMatches(f, row))) problems.push(`no finding matches ${JSON.stringify(row)}`);
+  if (problems.length > 0 && report.skippedTotal > 0) problems.push(`${report.skippedTotal} record(s) skipped while reading`);
+  return { ...base, expected, actual, status: problems.length ? 'fail' : 'pass', reason: problems.join('; ') };
+}
+
+/** every listed column equal as text; a multivalue column matches when one of its values does */
+export function rowMatches(finding: Finding, row: Record<string, string | number>): boolean {
+  const columns = columnValues(finding);
+  return Object.entries(row).every(([column, want]) => {
+    const have = columns[column];
+    if (have === undefined) return false;
+    return Array.isArray(have) ? have.includes(String(want)) || have.join('\n') === String(want) : have === String(want);
+  });
+}

@@ -1,0 +1,330 @@
+import { readFile, readdir } from 'node:fs/promises';
+import path from 'node:path';
+import { LineCounter, parseDocument } from 'yaml';
+import { z } from 'zod';
+import { datasetNames, type DatasetName } from '../cim/model.js';
+import type { Detection, DetectionTest, RiskSpec } from './detection.js';
+import { escuDetectionSchema } from './escu-schema.js';
+import type { ContentError } from './search-plan.js';
+import { YamlLocator } from './yaml-locate.js';
+
+const columnName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'a field name: letters, digits and _');
+
+const duration = z
+  .union([z.number().positive(), z.string().regex(/^\d+(\.\d+)?\s*[smhd]?$/, 'a duration like 90s, 5m, 1h or a number of seconds')])
+  .describe('seconds, or a number with s/m/h/d');
+
+const step = z
+  .object({
+    name: columnName.describe('step name; output columns <name>_count, <name>_firstTime, <name>_detections'),
+    detection: z.string().min(1).optional().describe('one detection, by id or name'),
+    any_of: z.array(z.string().min(1)).min(1).optional().describe('several detections, by id or name: any of them satisfies the step'),
+  })
+  .strict()
+  .refine((s) => (s.detection === undefined) !== (s.any_of === undefined), 'a step names exactly one of `detection` or `any_of`');
+
+/** The `correlation:` block: tunnelwatch's extension to the ESCU schema (docs/correlation.md). */
+const correlationBlock = z
+  .object({
+    window: duration.describe('all steps of one key must fall within this span'),
+    lateness: duration.optional().describe('how far behind the newest event a key may still receive events (default: window)'),
+    key: z
+      .array(z.array(columnName).min(1))
+      .min(1)
+      .describe('ordered identity alternatives: the first whose fields all exist on an event keys it'),
+    fields: z
+      .record(z.string(), z.record(columnName, columnName))
+      .default({})
+      .describe('per dataset, the event field a key part reads when it is not the part name (dvc for dest on All_Traffic)'),
+    steps: z.array(step).min(2),
+    carry: z
+      .record(columnName, z.array(columnName).min(1))
+      .default({})
+      .describe('per step, event fields whose distinct values become output columns'),
+  })
+  .strict();
+
+/** ESCU metadata of a correlation: the detection schema without `search`, plus the block above. */
+export const correlationSchema = escuDetectionSchema
+  .omit({ search: true, type: true, data_source: true })
+  .extend({ type: z.literal('Correlation'), data_source: z.array(z.string()).default([]), correlation: correlationBlock })
+  .strict();
+
+export type CorrelationYaml = z.infer<typeof correlationSchema>;
+
+export interface DetectionRef {
+  ref: string;
+  line: number;
+  col: number;
+}
+
+export interface CorrelationStep {
+  name: string;
+  refs: DetectionRef[];
+  /** event fields whose values are carried into the finding */
+  carry: string[];
+}
+
+/** A correlation as loaded: references are still names or ids (see bindCorrelations). */
+export interface Correlation {
+  name: string;
+  id: string;
+  version: number;
+  status: string;
+  description: string;
+  windowSeconds: number;
+  latenessSeconds: number;
+  /** identity alternatives, each a list of key parts (also the finding's BY columns) */
+  key: string[][];
+  /** dataset -> key part -> event field */
+  fieldMap: Partial<Record<DatasetName, Record<string, string>>>;
+  steps: CorrelationStep[];
+  risk?: RiskSpec;
+  analyticStories: string[];
+  mitreAttackIds: string[];
+  securityDomain?: string;
+  knownFalsePositives?: string;
+  references: string[];
+  tests: DetectionTest[];
+  file: string;
+}
+
+/** A step whose references resolved to loaded detections. */
+export interface BoundStep extends CorrelationStep {
+  detections: Detection[];
+}
+
+export interface BoundCorrelation extends Omit<Correlation, 'steps'> {
+  steps: BoundStep[];
+  /** the correlation as a Detection, so findings render and sink like any other */
+  detection: Detection;
+}
+
+export interface CorrelationLoadResult {
+  correlations: Correlation[];
+  errors: ContentError[];
+}
+
+export async function loadCorrelations(paths: string[]): Promise<CorrelationLoadResult> {
+  const files = (await Promise.all(paths.map(listYamlFiles))).flat();
+  const results = await Promise.all(
+    files.map(async (file) => {
+      const text = await readFile(file, 'utf8').catch((error: Error) => error);
+      if (text instanceof Error) return { correlations: [], errors: [{ file, line: 1, col: 1, message: `cannot read: ${text.message}` }] };
+      return parseCorrelation(file, text);
+    }),
+  );
+  return {
+    correlations: results.flatMap((r) => r.correlations).sort((a, b) => a.name.localeCompare(b.name)),
+    errors: results.flatMap((r) => r.errors),
+  };
+}
+
+async function listYamlFiles(target: string): Promise<string[]> {
+  const entries = await readdir(target, { withFileTypes: true }).catch(() => undefined);
+  if (!entries) return [target];
+  const nested = await Promise.all(
+    entries
+      .filter((e) => !e.name.startsWith('.'))
+      .map((e) => {
+        const full = path.join(target, e.name);
+        if (e.isDirectory()) return listYamlFiles(full);
+        return Promise.resolve(/\.ya?ml$/i.test(e.name) ? [full] : []);
+      }),
+  );
+  return nested.flat().sort();
+}
+
+export function parseCorrelation(file: string, text: string): CorrelationLoadResult {
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false });
+  if (doc.errors.length > 0) {
+    return {
+      correlations: [],
+      errors: doc.errors.map((e) => {
+        const pos = e.linePos?.[0] ?? { line: 1, col: 1 };
+        return { file, line: pos.line, col: pos.col, message: `YAML: ${e.message.split('\n')[0]}` };
+      }),
+    };
+  }
+  const locate = new YamlLocator(doc, lines, text);
+  const parsed = correlationSchema.safeParse(doc.toJS());
+  if (!parsed.success) {
+    const errors = parsed.error.issues.map((issue) => {
+      const at = issue.path.filter((p): p is string | number => typeof p !== 'symbol');
+      return { file, ...locate.at(at), message: `${at.join('.') || '(document)'}: ${issue.message}` };
+    });
+    return { correlations: [], errors };
+  }
+  const yaml = parsed.data;
+  const errors = structureErrors(yaml, file, locate);
+  if (errors.length > 0) return { correlations: [], errors };
+  return { correlations: [toCorrelation(yaml, file, locate)], errors: [] };
+}
+
+/** Problems zod cannot see: unknown datasets and steps, duplicate or colliding column names. */
+function structureErrors(yaml: CorrelationYaml, file: string, locate: YamlLocator): ContentError[] {
+  const errors: ContentError[] = [];
+  const at = (path: Array<string | number>, message: string) => errors.push({ file, ...locate.at(path), message: `${path.join('.')}: ${message}` });
+  const c = yaml.correlation;
+  for (const dataset of Object.keys(c.fields)) {
+    if (!(datasetNames as string[]).includes(dataset)) at(['correlation', 'fields', dataset], `unknown dataset ${dataset} (${datasetNames.join(', ')})`);
+  }
+  const stepNames = c.steps.map((s) => s.name);
+  stepNames.forEach((name, i) => {
+    if (stepNames.indexOf(name) !== i) at(['correlation', 'steps', i, 'name'], `step ${name} is named twice`);
+  });
+  for (const name of Object.keys(c.carry)) {
+    if (!stepNames.includes(name)) at(['correlation', 'carry', name], `no step named ${name}`);
+  }
+  const columns = new Set(outputColumns(c.key, stepNames, Object.values(c.carry).flat()));
+  const generated = new Set([...keyColumns(c.key), ...stepColumns(stepNames), 'count', 'firstTime', 'lastTime']);
+  for (const [name, fields] of Object.entries(c.carry)) {
+    fields.forEach((field, i) => {
+      if (generated.has(field)) at(['correlation', 'carry', name, i], `carried field ${field} collides with a generated column`);
+    });
+  }
+  if (yaml.rba) {
+    const check = (field: string, path: Array<string | number>) => {
+      if (!columns.has(field)) at(path, `'${field}' is not an output column of the correlation`);
+    };
+    yaml.rba.risk_objects.forEach((o, i) => check(o.field, ['rba', 'risk_objects', i, 'field']));
+    yaml.rba.threat_objects.forEach((o, i) => check(o.field, ['rba', 'threat_objects', i, 'field']));
+    for (const token of yaml.rba.message.matchAll(/\$([A-Za-z0-9_.]+)\$/g)) check(token[1], ['rba', 'message']);
+  }
+  return errors;
+}
+
+export function keyColumns(key: string[][]): string[] {
+  return [...new Set(key.flat())];
+}
+
+function stepColumns(steps: string[]): string[] {
+  return steps.flatMap((s) => [`${s}_count`, `${s}_firstTime`, `${s}_lastTime`, `${s}_detections`]);
+}
+
+/** BY columns (key parts), then count/firstTime/lastTime, per-step columns and carried fields. */
+export function outputColumns(key: string[][], steps: string[], carried: string[]): string[] {
+  return [...keyColumns(key), 'count', 'firstTime', 'lastTime', ...stepColumns(steps), ...new Set(carried)];
+}
+
+function toCorrelation(yaml: CorrelationYaml, file: string, locate: YamlLocator): Correlation {
+  const c = yaml.correlation;
+  const windowSeconds = parseDuration(c.window);
+  return {
+    name: yaml.name,
+    id: yaml.id,
+    version: yaml.version,
+    status: yaml.status,
+    description: yaml.description,
+    windowSeconds,
+    latenessSeconds: c.lateness === undefined ? windowSeconds : parseDuration(c.lateness),
+    key: c.key,
+    fieldMap: c.fields as Correlation['fieldMap'],
+    steps: c.steps.map((s, i) => {
+      const refs = s.any_of ?? [s.detection as string];
+      const path = s.any_of ? ['correlation', 'steps', i, 'any_of'] : ['correlation', 'steps', i, 'detection'];
+      return {
+        name: s.name,
+        refs: refs.map((ref, k) => ({ ref, ...locate.at(s.any_of ? [...path, k] : path) })),
+        carry: c.carry[s.name] ?? [],
+      };
+    }),
+    risk: yaml.rba && { message: yaml.rba.message, riskObjects: yaml.rba.risk_objects, threatObjects: yaml.rba.threat_objects },
+    analyticStories: yaml.tags.analytic_story,
+    mitreAttackIds: yaml.tags.mitre_attack_id,
+    securityDomain: yaml.tags.security_domain,
+    knownFalsePositives: yaml.known_false_positives,
+    references: yaml.references,
+    tests: yaml.tests.map((t) => ({
+      name: t.name,
+      attackData: t.attack_data,
+      expected: t.expected && { findings: t.expected.findings, rows: t.expected.rows },
+    })),
+    file,
+  };
+}
+
+const unitSeconds: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86400 };
+
+export function parseDuration(value: number | string): number {
+  if (typeof value === 'number') return value;
+  const trimmed = value.trim();
+  const unit = /[smhd]$/.test(trimmed) ? trimmed.slice(-1) : 's';
+  return Number.parseFloat(trimmed) * unitSeconds[unit];
+}
+
+/**
+ * Resolves every step reference (detection id first, then name) against the loaded detections.
+ * A reference that matches nothing is an error at its line: a correlation that can never fire
+ * must not load silently.
+ */
+export function bindCorrelations(
+  correlations: Correlation[],
+  detections: Detection[],
+): { correlations: BoundCorrelation[]; errors: ContentError[] } {
+  const byId = new Map(detections.map((d) => [d.id, d]));
+  const byName = new Map(detections.map((d) => [d.name.toLowerCase(), d]));
+  const bound: BoundCorrelation[] = [];
+  const errors: ContentError[] = [];
+  for (const c of correlations) {
+    const before = errors.length;
+    const steps = c.steps.map((s) => {
+      const found: Detection[] = [];
+      for (const r of s.refs) {
+        const d = byId.get(r.ref) ?? byName.get(r.ref.toLowerCase());
+        if (d) found.push(d);
+        else errors.push({ file: c.file, line: r.line, col: r.col, message: `step ${s.name}: no loaded detection has id or name '${r.ref}'` });
+      }
+      return { ...s, detections: found };
+    });
+    if (errors.length === before) bound.push({ ...c, steps, detection: asDetection(c) });
+  }
+  return { correlations: bound, errors };
+}
+
+/** The synthetic Detection a correlation's findings carry: its plan describes the output columns. */
+function asDetection(c: Correlation): Detection {
+  const steps = c.steps.map((s) => s.name);
+  const carried = [...new Set(c.steps.flatMap((s) => s.carry))];
+  return {
+    name: c.name,
+    id: c.id,
+    version: c.version,
+    type: 'Correlation',
+    status: c.status,
+    description: c.description,
+    dataSources: [],
+    search: `correlation: ${c.steps.map((s) => s.name).join(' + ')} per ${c.key.map((k) => k.join('+')).join(' | ')} within ${c.windowSeconds}s`,
+    plan: {
+      dataset: 'Endpoint.Processes',
+      where: { kind: 'true' },
+      aggregates: [
+        { fn: 'count', as: 'count' },
+        { fn: 'min', field: '_time', as: 'firstTime' },
+        { fn: 'max', field: '_time', as: 'lastTime' },
+        ...steps.flatMap((s) => [
+          { fn: 'count' as const, as: `${s}_count` },
+          { fn: 'min' as const, field: '_time', as: `${s}_firstTime` },
+          { fn: 'max' as const, field: '_time', as: `${s}_lastTime` },
+          { fn: 'values' as const, as: `${s}_detections` },
+        ]),
+        ...carried.map((f) => ({ fn: 'values' as const, field: f, as: f })),
+      ],
+      by: keyColumns(c.key).map((k) => ({ field: k, as: k })),
+      missingBy: 'fill-null',
+      fillnullZero: false,
+      ctimeFields: ['firstTime', 'lastTime', ...steps.flatMap((s) => [`${s}_firstTime`, `${s}_lastTime`])],
+      rowFilters: [],
+    },
+    risk: c.risk,
+    drilldowns: [],
+    analyticStories: c.analyticStories,
+    mitreAttackIds: c.mitreAttackIds,
+    securityDomain: c.securityDomain,
+    knownFalsePositives: c.knownFalsePositives,
+    references: c.references,
+    tests: c.tests,
+    file: c.file,
+  };
+}

@@ -1,0 +1,136 @@
+import { readdir, readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { LineCounter, parseDocument } from 'yaml';
+import { knownDataSources } from '../cim/normalize.js';
+import type { Detection } from './detection.js';
+import { escuDetectionSchema } from './escu-schema.js';
+import { loadDetections, parseDetection } from './escu.js';
+import { isTechniqueTable, parseTacticTable } from './mitre.js';
+import type { ContentError } from './search-plan.js';
+import { compileSearch } from './spl/compile.js';
+import { isTuningDocument, parseTuning } from './tuning.js';
+import { YamlLocator } from './yaml-locate.js';
+
+export interface ValidationResult {
+  errors: ContentError[];
+  /** files checked, by kind */
+  checked: { detections: number; tuning: number; techniques: number; stories: number };
+}
+
+interface ContentFile {
+  file: string;
+  text: string;
+}
+
+/**
+ * Checks every YAML file under `paths`, telling detections, tuning files (a mapping of `*_filter`
+ * keys) and technique tables apart by content, and reports every error with file:line:col.
+ * Tuning files are checked against the detections found in `paths`, or `fallbackRules` when none are.
+ */
+export async function validateContent(paths: string[], fallbackRules: string[]): Promise<ValidationResult> {
+  const files = (await Promise.all(paths.map(listYamlFiles))).flat();
+  const errors: ContentError[] = [];
+  const detectionFiles: ContentFile[] = [];
+  const tuningFiles: ContentFile[] = [];
+  let techniques = 0;
+  let stories = 0;
+  for (const file of files) {
+    const text = await readFile(file, 'utf8').catch((e: Error) => e);
+    if (text instanceof Error) {
+      errors.push({ file, line: 1, col: 1, message: `cannot read: ${text.message}` });
+      continue;
+    }
+    const value = parseDocument(text).toJS() as unknown;
+    if (isTuningDocument(value)) tuningFiles.push({ file, text });
+    else if (isTechniqueTable(value)) {
+      techniques++;
+      errors.push(...parseTacticTable(file, text).errors);
+    } else if (isStory(value)) stories++;
+    else detectionFiles.push({ file, text });
+  }
+  const detections: Detection[] = [];
+  for (const f of detectionFiles) {
+    const parsed = parseDetection(f.file, f.text);
+    detections.push(...parsed.detections);
+    errors.push(...parsed.errors, ...detectionExtraErrors(f));
+  }
+  errors.push(...duplicateIdErrors(detectionFiles));
+  if (tuningFiles.length > 0) {
+    const against = detectionFiles.length > 0 ? detections : (await loadDetections(fallbackRules)).detections;
+    for (const f of tuningFiles) errors.push(...parseTuning(f.file, f.text, against).errors);
+  }
+  return { errors: dedupe(errors).sort(byLocation), checked: { detections: detectionFiles.length, tuning: tuningFiles.length, techniques, stories } };
+}
+
+/** ESCU analytic story files (narrative, no search) sit beside detections; they are not checked here. */
+function isStory(value: unknown): boolean {
+  return !!value && typeof value === 'object' && 'narrative' in value && !('search' in value);
+}
+
+/** What the loader leaves out: data_source names, and SPL errors when the schema already failed. */
+function detectionExtraErrors({ file, text }: ContentFile): ContentError[] {
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lines });
+  if (doc.errors.length > 0) return [];
+  const locate = new YamlLocator(doc, lines, text);
+  const raw = doc.toJS() as Record<string, unknown> | null;
+  if (!raw || typeof raw !== 'object') return [];
+  const errors: ContentError[] = [];
+  const known = new Set(knownDataSources);
+  if (Array.isArray(raw.data_source)) {
+    raw.data_source.forEach((name, i) => {
+      if (typeof name === 'string' && !known.has(name)) {
+        errors.push({ file, ...locate.at(['data_source', i]), message: `data_source.${i}: unknown data source '${name}' (known: ${[...known].sort().join(', ')})` });
+      }
+    });
+  }
+  if (typeof raw.search === 'string' && !escuDetectionSchema.safeParse(raw).success) {
+    const search = raw.search;
+    for (const e of compileSearch(search).errors) errors.push({ file, ...locate.inScalar(['search'], search, e.line, e.col), message: `search: ${e.message}` });
+  }
+  return errors;
+}
+
+function duplicateIdErrors(files: ContentFile[]): ContentError[] {
+  const seen = new Map<string, string>();
+  const errors: ContentError[] = [];
+  for (const { file, text } of files) {
+    const lines = new LineCounter();
+    const doc = parseDocument(text, { lineCounter: lines });
+    const id = doc.get('id');
+    if (typeof id !== 'string') continue;
+    const first = seen.get(id.toLowerCase());
+    if (first) errors.push({ file, ...new YamlLocator(doc, lines, text).at(['id']), message: `id ${id} is also used by ${first}` });
+    else seen.set(id.toLowerCase(), file);
+  }
+  return errors;
+}
+
+async function listYamlFiles(target: string): Promise<string[]> {
+  const entries = await readdir(target, { withFileTypes: true }).catch(() => undefined);
+  if (!entries) return [target];
+  const nested = await Promise.all(
+    entries
+      .filter((e) => !e.name.startsWith('.'))
+      .map((e) => {
+        const full = path.join(target, e.name);
+        if (e.isDirectory()) return listYamlFiles(full);
+        return Promise.resolve(/\.ya?ml$/i.test(e.name) ? [full] : []);
+      }),
+  );
+  return nested.flat().sort();
+}
+
+function dedupe(errors: ContentError[]): ContentError[] {
+  const seen = new Set<string>();
+  return errors.filter((e) => {
+    const key = `${e.file}:${e.line}:${e.col}:${e.message}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}
+
+function byLocation(a: ContentError, b: ContentError): number {
+  return a.file.localeCompare(b.file) || a.line - b.line || a.col - b.col;
+}

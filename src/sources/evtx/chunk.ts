@@ -1,0 +1,113 @@
+/**
+ * Chunk framing: validate a 64 KiB chunk header and cut its record area into records, without
+ * decoding any BinXML. Framing is cheap and runs on the main thread (it also feeds the prefilter);
+ * decoding can then run anywhere, since a chunk is self-contained.
+ */
+import { crc32 } from 'node:zlib';
+import type { SkipCode } from '../../diagnostics/codes.js';
+import { CHUNK_SIZE } from './file-header.js';
+
+export const CHUNK_MAGIC = Buffer.from('ElfChnk\0', 'latin1');
+const RECORD_MAGIC = 0x00002a2a;
+const CHUNK_HEADER_SIZE = 512;
+const RECORD_HEADER_SIZE = 24;
+const NO_CRC32 = 0x4;
+const ZERO_CHUNK = Buffer.alloc(CHUNK_SIZE);
+
+/** A problem found at an absolute file offset. */
+export interface EvtxIssue { offset: number; code: SkipCode; reason: string; bytes?: number }
+
+export interface ChunkFrame {
+  /** chunk-relative offsets and sizes of the records, as flat pairs [offset, size, offset, size, ...] */
+  records: number[];
+  issues: EvtxIssue[];
+}
+
+function isZero(buf: Buffer, start: number, end: number): boolean {
+  return buf.subarray(start, end).equals(ZERO_CHUNK.subarray(0, end - start));
+}
+
+/** Size of a record with magic and a sane size at `pos`, or 0. */
+function plausibleSizeAt(buf: Buffer, pos: number): number {
+  if (pos + RECORD_HEADER_SIZE > buf.length || buf.readUInt32LE(pos) !== RECORD_MAGIC) return 0;
+  const size = buf.readUInt32LE(pos + 4);
+  return size < 28 || pos + size > buf.length ? 0 : size;
+}
+
+/** Size of a self-consistent record (trailing size copy matches) at `pos`, or 0. */
+function recordSizeAt(buf: Buffer, pos: number): number {
+  const size = plausibleSizeAt(buf, pos);
+  return size && buf.readUInt32LE(pos + size - 4) === size ? size : 0;
+}
+
+/**
+ * A half-written last record can have a stale size copy and still decode, so a copy mismatch is
+ * accepted when the record ends the record area (free-space offset or zeros) or a valid record
+ * follows it; a
+ * corrupted size field fails that test, and the rest of the chunk is reported instead of misread.
+ */
+function acceptedSizeAt(buf: Buffer, pos: number, free: number): number {
+  const size = plausibleSizeAt(buf, pos);
+  if (!size || buf.readUInt32LE(pos + size - 4) === size) return size;
+  const next = pos + size;
+  const endOfRecords = next === free || next + 4 > buf.length || buf.readUInt32LE(next) === 0;
+  return endOfRecords || recordSizeAt(buf, next) ? size : 0;
+}
+
+function recordId(buf: Buffer, pos: number): number {
+  return buf.readUInt32LE(pos + 12) * 4294967296 + buf.readUInt32LE(pos + 8);
+}
+
+/**
+ * Frame one chunk slot. `buf` is the slot's bytes (shorter than 64 KiB only at a truncated file end),
+ * `fileOffset` its absolute offset. All-zero slots are unused and yield nothing, silently.
+ */
+export function frameChunk(buf: Buffer, fileOffset: number): ChunkFrame {
+  const issues: EvtxIssue[] = [];
+  const records: number[] = [];
+  const truncated = buf.length < CHUNK_SIZE;
+  if (isZero(buf, 0, buf.length)) return { records, issues };
+  if (buf.length < CHUNK_HEADER_SIZE || !buf.subarray(0, 8).equals(CHUNK_MAGIC)) {
+    const code = buf.length < CHUNK_HEADER_SIZE ? 'evtx-truncated' : 'evtx-bad-chunk';
+    issues.push({ offset: fileOffset, code, reason: code === 'evtx-truncated' ? 'file ends inside a chunk header' : 'bad chunk magic; slot skipped', bytes: buf.length });
+    return { records, issues };
+  }
+  const declaredFree = buf.readUInt32LE(48);
+  const free = declaredFree < CHUNK_HEADER_SIZE || declaredFree > CHUNK_SIZE ? CHUNK_SIZE : declaredFree;
+  const lastId = buf.readUInt32LE(36) * 4294967296 + buf.readUInt32LE(32);
+  if (!(buf.readUInt32LE(120) & NO_CRC32) && free <= buf.length) {
+    const headerCrc = crc32(buf.subarray(128, 512), crc32(buf.subarray(0, 120)));
+    const dataCrc = crc32(buf.subarray(CHUNK_HEADER_SIZE, free));
+    if (headerCrc !== buf.readUInt32LE(124) || dataCrc !== buf.readUInt32LE(52)) {
+      const which = headerCrc !== buf.readUInt32LE(124) ? 'header' : 'data';
+      issues.push({ offset: fileOffset, code: 'evtx-bad-checksum', reason: `chunk ${which} checksum mismatch; chunk decoded anyway` });
+    }
+  }
+  // Like the evtx crate: records end at the free-space offset or after the header's last record id;
+  // past that, dirty and reused chunks hold stale records of an older generation.
+  let pos = CHUNK_HEADER_SIZE;
+  const end = Math.min(free, buf.length);
+  while (pos + RECORD_HEADER_SIZE <= end) {
+    if (buf.readUInt32LE(pos) === 0) break;
+    const size = acceptedSizeAt(buf, pos, free);
+    if (size === 0) {
+      const declared = buf.readUInt32LE(pos) === RECORD_MAGIC ? buf.readUInt32LE(pos + 4) : 0;
+      const cut = truncated && declared >= 28 && pos + declared > buf.length && pos + declared <= CHUNK_SIZE;
+      issues.push({
+        offset: fileOffset + pos,
+        code: cut ? 'evtx-truncated' : 'evtx-bad-record',
+        reason: cut ? 'file ends inside a record' : `invalid record header (size ${declared}); rest of chunk skipped`,
+        bytes: end - pos,
+      });
+      pos = end;
+      break;
+    }
+    records.push(pos, size);
+    pos += size;
+    if (recordId(buf, pos - size) === lastId) break;
+  }
+  if (truncated && pos + RECORD_HEADER_SIZE > buf.length && pos < buf.length && !isZero(buf, pos, buf.length) && pos < free) {
+    issues.push({ offset: fileOffset + pos, code: 'evtx-truncated', reason: 'file ends inside a record', bytes: buf.length - pos });
+  }
+  return { records, issues };
+}

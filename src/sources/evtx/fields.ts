@@ -1,0 +1,139 @@
+/**
+ * RawEvent field maps straight from the parsed record (template skeletons + value lists), without
+ * building an element tree: this is the hot path of `scan`. Values are rendered as text exactly as
+ * Windows' XML shows them (GUIDs in braces, 7-digit FILETIMEs). Nested BinXML values and template
+ * instances are transparent; an array substitution contributes all its items, one per line.
+ */
+import {
+  N_CDATA, N_CHARREF, N_ELEMENT, N_ENTITY, N_INSTANCE, N_SUBST, N_TEXT, N_VALUE,
+  type ElementNode, type InstanceNode, type Node, valueOf,
+} from './binxml.js';
+import type { RecordHeader } from './tree.js';
+import { VT, fileTimeToIso, valueText } from './values.js';
+
+export interface EventFields { system: Record<string, string>; data: Record<string, string> }
+
+type Visit = (el: ElementNode, inst: InstanceNode | null) => void;
+
+const ENTITIES: Record<string, string> = { lt: '<', gt: '>', amp: '&', quot: '"', apos: "'" };
+
+/** Stand-in skeleton for an instance whose template is missing: its values as positional Data. */
+function positionalSkeleton(inst: InstanceNode): ElementNode {
+  const children: Node[] = inst.types.map((type, index) => ({
+    k: N_ELEMENT, name: 'Data', attrs: [], children: [{ k: N_SUBST, index, type, optional: true }],
+  }));
+  return { k: N_ELEMENT, name: 'EventData', attrs: [], children };
+}
+
+/** Visit the elements at this level, looking through template instances and nested BinXML values. */
+function eachElement(nodes: Node[], inst: InstanceNode | null, visit: Visit, depth = 0): void {
+  if (depth > 64) return;
+  for (const n of nodes) {
+    if (n.k === N_ELEMENT) visit(n, inst);
+    else if (n.k === N_INSTANCE) {
+      if (n.template) eachElement(n.template.nodes, n, visit, depth + 1);
+      else visit(positionalSkeleton(n), n);
+    } else if (n.k === N_SUBST && inst && inst.types[n.index] === VT.BinXml && inst.values[n.index]) {
+      eachElement(inst.values[n.index] as Node[], null, visit, depth + 1);
+    }
+  }
+}
+
+/** Text directly inside an element (or attribute value), unescaped. */
+function textOf(nodes: Node[], inst: InstanceNode | null): string {
+  let s = '';
+  for (const n of nodes) {
+    switch (n.k) {
+      case N_TEXT: s += n.text; break;
+      case N_VALUE: s += valueText(n.type, n.value, 'xml'); break;
+      case N_SUBST: {
+        if (!inst || n.index >= inst.types.length) break;
+        const type = inst.types[n.index];
+        if (type === VT.BinXml) break;
+        const v = valueOf(inst, n.index);
+        if (Array.isArray(v)) s += v.map((x) => valueText(type & 0x7f, x, 'xml')).join('\n');
+        else s += valueText(type, v, 'xml');
+        break;
+      }
+      case N_CHARREF: s += String.fromCodePoint(n.code); break;
+      case N_ENTITY: s += ENTITIES[n.name] ?? `&${n.name};`; break;
+      case N_CDATA: s += n.text; break;
+    }
+  }
+  return s;
+}
+
+function attr(el: ElementNode, name: string, inst: InstanceNode | null): string | undefined {
+  for (const a of el.attrs) if (a.name === name) return textOf(a.value, inst);
+  return undefined;
+}
+
+function put(map: Record<string, string>, key: string, value: string): void {
+  map[key] = map[key] === undefined ? value : `${map[key]}\n${value}`;
+}
+
+function systemField(el: ElementNode, inst: InstanceNode | null, out: Record<string, string>): void {
+  switch (el.name) {
+    case 'Provider': {
+      const name = attr(el, 'Name', inst);
+      if (name !== undefined) out.Provider = name;
+      break;
+    }
+    case 'TimeCreated': {
+      const t = attr(el, 'SystemTime', inst);
+      if (t !== undefined) out.TimeCreated = t;
+      break;
+    }
+    case 'Security': {
+      const u = attr(el, 'UserID', inst) ?? attr(el, 'UserId', inst);
+      if (u) out.UserID = u;
+      break;
+    }
+    case 'EventID':
+    case 'Channel':
+    case 'Computer':
+    case 'EventRecordID':
+      out[el.name] = textOf(el.children, inst);
+      break;
+  }
+}
+
+function userDataLeaves(el: ElementNode, inst: InstanceNode | null, out: Record<string, string>): void {
+  let leaf = true;
+  eachElement(el.children, inst, (ch, ci) => {
+    leaf = false;
+    userDataLeaves(ch, ci, out);
+  });
+  if (leaf) put(out, el.name, textOf(el.children, inst));
+}
+
+function section(el: ElementNode, inst: InstanceNode | null, f: EventFields): void {
+  if (el.name === 'System') {
+    eachElement(el.children, inst, (ch, ci) => systemField(ch, ci, f.system));
+  } else if (el.name === 'EventData') {
+    let pos = 0;
+    eachElement(el.children, inst, (ch, ci) => {
+      const name = ch.name === 'Data' ? attr(ch, 'Name', ci) : ch.name;
+      put(f.data, name || `Data[${pos++}]`, textOf(ch.children, ci));
+    });
+  } else if (el.name === 'UserData') {
+    eachElement(el.children, inst, (ch, ci) => userDataLeaves(ch, ci, f.data));
+  }
+}
+
+/** Field maps of one record; without an `<Event>` root, System comes from the record header. */
+export function documentFields(nodes: Node[], header: RecordHeader): EventFields {
+  const f: EventFields = { system: {}, data: {} };
+  let sawEvent = false;
+  eachElement(nodes, null, (el, inst) => {
+    if (el.name === 'Event') {
+      sawEvent = true;
+      eachElement(el.children, inst, (ch, ci) => section(ch, ci, f));
+    } else section(el, inst, f);
+  });
+  if (!sawEvent || f.system.EventRecordID === undefined) {
+    f.system.EventRecordID ??= String(header.recordId);
+    f.system.TimeCreated ??= fileTimeToIso(header.writtenLo, header.writtenHi);
+  }
+  return f;
+}

@@ -1,0 +1,127 @@
+/**
+ * Resolve a parsed record (template skeletons + value lists) into a plain element tree: substitutions
+ * filled, optional nulls dropped, nested BinXML spliced in place, array substitutions expanded into
+ * one element per item. Renderers (JSON, XML, RawEvent fields) all read this tree.
+ */
+import {
+  N_CDATA, N_CHARREF, N_ELEMENT, N_ENTITY, N_INSTANCE, N_PI, N_SUBST, N_TEXT, N_VALUE,
+  type ElementNode, type InstanceNode, type Node, type SubstNode, valueOf,
+} from './binxml.js';
+import { PART_CDATA, PART_CHARREF, PART_ENTITY, PART_PI, VT, fileTimeToIso } from './values.js';
+
+/** A text part: a typed value (type < 0x100) or a PART_* pseudo type. */
+export class XText {
+  constructor(readonly type: number, readonly v: unknown) {}
+}
+
+export class XElement {
+  constructor(
+    readonly name: string,
+    readonly attrs: XAttr[],
+    readonly children: (XElement | XText)[],
+  ) {}
+}
+
+export interface XAttr { name: string; parts: XText[] }
+
+interface ArrayPick { index: number; item: unknown; type: number }
+
+function expandSubst(n: SubstNode, inst: InstanceNode | null, out: (XElement | XText)[], pick: ArrayPick | null, depth: number): void {
+  if (!inst || n.index >= inst.types.length) return;
+  let type = inst.types[n.index];
+  let v = type === VT.BinXml ? inst.values[n.index] : valueOf(inst, n.index);
+  if (pick && pick.index === n.index) {
+    type = pick.type;
+    v = pick.item;
+  }
+  if (type === VT.Null || v === null || v === undefined) return;
+  if (type === VT.BinXml) {
+    expandNodes(v as Node[], null, out, depth + 1);
+    return;
+  }
+  out.push(new XText(type, v));
+}
+
+/** Positional fallback for an instance whose template is missing: one `Data` element per value. */
+function positional(inst: InstanceNode, out: (XElement | XText)[], depth: number): void {
+  const data: XElement[] = [];
+  for (let i = 0; i < inst.types.length; i++) {
+    const children: (XElement | XText)[] = [];
+    expandSubst({ k: N_SUBST, index: i, type: inst.types[i], optional: true }, inst, children, null, depth);
+    data.push(new XElement('Data', [], children));
+  }
+  out.push(new XElement('EventData', [], data));
+}
+
+function arraySubst(el: ElementNode, inst: InstanceNode | null): SubstNode | null {
+  if (!inst) return null;
+  for (const ch of el.children) {
+    if (ch.k === N_SUBST && ch.index < inst.types.length && inst.types[ch.index] & VT.ArrayFlag && Array.isArray(valueOf(inst, ch.index))) {
+      return ch;
+    }
+  }
+  return null;
+}
+
+function expandElement(el: ElementNode, inst: InstanceNode | null, out: (XElement | XText)[], depth: number): void {
+  const arr = arraySubst(el, inst);
+  if (!arr) {
+    out.push(buildElement(el, inst, null, depth));
+    return;
+  }
+  const items = inst!.values[arr.index] as unknown[];
+  const type = inst!.types[arr.index] & 0x7f;
+  if (items.length === 0) out.push(buildElement(el, inst, { index: arr.index, item: null, type: VT.Null }, depth));
+  for (const item of items) out.push(buildElement(el, inst, { index: arr.index, item, type }, depth));
+}
+
+function buildElement(el: ElementNode, inst: InstanceNode | null, pick: ArrayPick | null, depth: number): XElement {
+  const attrs: XAttr[] = [];
+  for (const a of el.attrs) {
+    const parts: (XElement | XText)[] = [];
+    expandNodes(a.value, inst, parts, depth, pick);
+    attrs.push({ name: a.name, parts: parts.filter((p): p is XText => p instanceof XText) });
+  }
+  const children: (XElement | XText)[] = [];
+  expandNodes(el.children, inst, children, depth, pick);
+  return new XElement(el.name, attrs, children);
+}
+
+function expandNodes(nodes: Node[], inst: InstanceNode | null, out: (XElement | XText)[], depth: number, pick: ArrayPick | null = null): void {
+  if (depth > 64) return;
+  for (const n of nodes) {
+    switch (n.k) {
+      case N_ELEMENT: expandElement(n, inst, out, depth); break;
+      case N_TEXT: out.push(new XText(VT.String, n.text)); break;
+      case N_VALUE: out.push(new XText(n.type, n.value)); break;
+      case N_SUBST: expandSubst(n, inst, out, pick, depth); break;
+      case N_INSTANCE:
+        if (n.template) expandNodes(n.template.nodes, n, out, depth + 1);
+        else positional(n, out, depth);
+        break;
+      case N_CHARREF: out.push(new XText(PART_CHARREF, n.code)); break;
+      case N_ENTITY: out.push(new XText(PART_ENTITY, n.name)); break;
+      case N_CDATA: out.push(new XText(PART_CDATA, n.text)); break;
+      case N_PI: out.push(new XText(PART_PI, n)); break;
+    }
+  }
+}
+
+/** Header facts used when the BinXML cannot supply a System envelope. */
+export interface RecordHeader { recordId: number; writtenLo: number; writtenHi: number }
+
+/**
+ * The record's `<Event>` element. When the document has no Event root (missing outer template, or
+ * nothing decodable), a synthetic Event carries EventRecordID and TimeCreated from the record header.
+ */
+export function buildEventTree(nodes: Node[], header: RecordHeader): XElement {
+  const top: (XElement | XText)[] = [];
+  expandNodes(nodes, null, top, 0);
+  for (const t of top) if (t instanceof XElement && t.name === 'Event') return t;
+  const system = new XElement('System', [], [
+    new XElement('TimeCreated', [{ name: 'SystemTime', parts: [new XText(VT.FileTime, fileTimeToIso(header.writtenLo, header.writtenHi))] }], []),
+    new XElement('EventRecordID', [], [new XText(VT.UInt64, header.recordId)]),
+  ]);
+  const rest = top.filter((t): t is XElement => t instanceof XElement);
+  return new XElement('Event', [{ name: 'xmlns', parts: [new XText(VT.String, 'http://schemas.microsoft.com/win/2004/08/events/event')] }], [system, ...rest]);
+}

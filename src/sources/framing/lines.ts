@@ -1,0 +1,193 @@
+import { isUtf8 } from 'node:buffer';
+import type { Readable } from 'node:stream';
+import { Gunzip } from 'node:zlib';
+import type { SourceContext } from '../source.js';
+
+/** One line of a text input, without its line terminator. */
+export interface Line {
+  text: string;
+  /** 1-based line number */
+  line: number;
+  /** byte offset of the line start in the (decompressed) input */
+  offset: number;
+}
+
+const NL = 10;
+const CR = 13;
+const PROGRESS_EVERY = 1 << 20;
+
+/**
+ * Splits a byte stream into lines, synchronously, chunk by chunk. Complete lines inside a chunk
+ * are sliced straight out of it; only a line crossing a chunk boundary is copied. A line longer than
+ * `maxRecordBytes` is never buffered: its bytes are dropped up to the next newline and reported.
+ */
+export class LineFramer {
+  private carry: Buffer[] = [];
+  private carryBytes = 0;
+  private discarding = false;
+  private lineNo = 1;
+  /** offset of the start of the line being assembled */
+  private lineStart = 0;
+  private consumed = 0;
+
+  constructor(
+    private readonly file: string,
+    private readonly ctx: SourceContext,
+  ) {}
+
+  /** Lines completed by `chunk`, appended to `out`. */
+  push(chunk: Buffer, out: Line[]): void {
+    let pos = 0;
+    const lastNl = chunk.lastIndexOf(NL);
+    // one native validity check for all the lines that lie wholly inside this chunk
+    const bodyStart = lastNl < 0 ? 0 : chunk.indexOf(NL, pos) + 1;
+    const bodyValid = lastNl < 0 || bodyStart > lastNl || isUtf8(chunk.subarray(bodyStart, lastNl + 1));
+    while (pos < chunk.length) {
+      const nl = chunk.indexOf(NL, pos);
+      if (nl < 0) {
+        this.keepPartial(chunk, pos);
+        break;
+      }
+      this.endLine(chunk, pos, nl, bodyValid && pos >= bodyStart, out);
+      pos = nl + 1;
+    }
+    this.consumed += chunk.length;
+  }
+
+  /** A last line without a newline. */
+  end(out: Line[]): void {
+    if (this.discarding) {
+      this.reportTooLong(this.consumed);
+    } else if (this.carryBytes > 0) {
+      const buf = this.carry.length === 1 ? this.carry[0] : Buffer.concat(this.carry);
+      this.emit(buf, 0, buf.length, false, out);
+    }
+    this.carry = [];
+    this.carryBytes = 0;
+    this.discarding = false;
+  }
+
+  private keepPartial(chunk: Buffer, pos: number): void {
+    if (this.discarding) return;
+    const rest = chunk.length - pos;
+    if (this.carryBytes + rest > this.ctx.maxRecordBytes) {
+      this.discarding = true;
+      this.carry = [];
+      this.carryBytes = 0;
+      return;
+    }
+    // copy: the stream may reuse the chunk's memory
+    this.carry.push(Buffer.from(chunk.subarray(pos)));
+    this.carryBytes += rest;
+  }
+
+  private endLine(chunk: Buffer, pos: number, nl: number, knownValid: boolean, out: Line[]): void {
+    const endOffset = this.consumed + nl;
+    if (this.discarding) {
+      this.discarding = false;
+      this.reportTooLong(endOffset);
+      this.nextLine(endOffset);
+      return;
+    }
+    if (this.carryBytes > 0) {
+      const len = this.carryBytes + (nl - pos);
+      if (len > this.ctx.maxRecordBytes) {
+        this.carry = [];
+        this.carryBytes = 0;
+        this.reportTooLong(endOffset);
+      } else {
+        this.carry.push(chunk.subarray(pos, nl));
+        const buf = Buffer.concat(this.carry, len);
+        this.carry = [];
+        this.carryBytes = 0;
+        this.emit(buf, 0, buf.length, false, out);
+      }
+    } else if (nl - pos > this.ctx.maxRecordBytes) {
+      this.reportTooLong(endOffset);
+    } else {
+      this.emit(chunk, pos, nl, knownValid, out);
+    }
+    this.nextLine(endOffset);
+  }
+
+  private emit(buf: Buffer, start: number, end: number, knownValid: boolean, out: Line[]): void {
+    if (end > start && buf[end - 1] === CR) end--;
+    if (this.lineNo === 1 && end - start >= 3 && buf[start] === 0xef && buf[start + 1] === 0xbb && buf[start + 2] === 0xbf) {
+      start += 3;
+      this.lineStart += 3;
+    }
+    if (!knownValid && !isUtf8(buf.subarray(start, end))) {
+      this.ctx.skip({
+        location: { file: this.file, line: this.lineNo, offset: this.lineStart },
+        code: 'invalid-utf8',
+        reason: 'line is not valid UTF-8',
+        bytes: end - start,
+      });
+      return;
+    }
+    out.push({ text: buf.toString('utf8', start, end), line: this.lineNo, offset: this.lineStart });
+  }
+
+  private reportTooLong(endOffset: number): void {
+    const bytes = endOffset - this.lineStart;
+    this.ctx.skip({
+      location: { file: this.file, line: this.lineNo, offset: this.lineStart },
+      code: 'line-too-long',
+      reason: `line of ${bytes} bytes exceeds the ${this.ctx.maxRecordBytes}-byte limit`,
+      bytes,
+    });
+  }
+
+  private nextLine(nlOffset: number): void {
+    this.lineNo++;
+    this.lineStart = nlOffset + 1;
+  }
+}
+
+/** Bytes of the input consumed, counted in compressed bytes for gzip so progress matches the file size. */
+export function inputBytesRead(stream: Readable, decompressed: number): number {
+  return stream instanceof Gunzip ? stream.bytesWritten : decompressed;
+}
+
+/**
+ * Reads `stream` to the end and yields batches of lines. Stream errors (I/O, corrupt gzip) end the
+ * input with a skip at the offset reached; lines before the damage are kept.
+ */
+export async function* frameLines(stream: Readable, file: string, ctx: SourceContext): AsyncGenerator<Line[]> {
+  const framer = new LineFramer(file, ctx);
+  let read = 0;
+  let reported = 0;
+  try {
+    for await (const chunk of stream) {
+      const buf = chunk as Buffer;
+      read += buf.length;
+      const out: Line[] = [];
+      framer.push(buf, out);
+      if (out.length > 0) yield out;
+      if (read - reported >= PROGRESS_EVERY) {
+        reported = read;
+        ctx.progress?.(inputBytesRead(stream, read));
+      }
+      if (ctx.signal?.aborted) {
+        stream.destroy();
+        return;
+      }
+    }
+  } catch (err) {
+    ctx.skip(streamErrorSkip(err, file, read));
+  }
+  const out: Line[] = [];
+  framer.end(out);
+  if (out.length > 0) yield out;
+  ctx.progress?.(inputBytesRead(stream, read));
+}
+
+export function streamErrorSkip(err: unknown, file: string, offset: number) {
+  const code = (err as { code?: unknown }).code;
+  const zlib = typeof code === 'string' && code.startsWith('Z_');
+  return {
+    location: { file, offset },
+    code: zlib ? ('decompress-error' as const) : ('io-error' as const),
+    reason: err instanceof Error ? err.message : String(err),
+  };
+}

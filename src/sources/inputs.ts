@@ -1,0 +1,241 @@
+import { createReadStream } from 'node:fs';
+import { open as openFile, readdir, realpath, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { PassThrough, Readable, pipeline } from 'node:stream';
+import { constants as zlibConstants, createGunzip, gunzipSync } from 'node:zlib';
+import type { SourceInput } from './source.js';
+
+/** A path given on the command line that could not be read; the CLI reports it and exits 2 at the end. */
+export interface InputError {
+  path: string;
+  message: string;
+}
+
+export function isInputError(x: SourceInput | InputError): x is InputError {
+  return 'message' in x && !('open' in x);
+}
+
+/** large reads: with the 64 KiB default, stream overhead dominates a fast scan */
+const READ_CHUNK = 1 << 20;
+const GZIP_MAGIC_0 = 0x1f;
+const GZIP_MAGIC_1 = 0x8b;
+
+function isGzip(head: Uint8Array): boolean {
+  return head.length >= 2 && head[0] === GZIP_MAGIC_0 && head[1] === GZIP_MAGIC_1;
+}
+
+function errorMessage(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+/**
+ * Turns command-line paths into inputs: files as given, directories recursively in sorted order
+ * (hidden entries such as .git skipped), `-` as stdin. Bad paths become InputErrors, in order,
+ * so the caller can report them and still scan the rest.
+ */
+export async function* expandInputs(paths: string[]): AsyncIterable<SourceInput | InputError> {
+  let stdinUsed = false;
+  for (const p of paths) {
+    if (p === '-') {
+      if (stdinUsed) {
+        yield { path: p, message: 'stdin given more than once' };
+        continue;
+      }
+      stdinUsed = true;
+      yield new StdinInput(process.stdin);
+      continue;
+    }
+    yield* expandPath(p, new Set<string>());
+  }
+}
+
+async function* expandPath(p: string, visitedDirs: Set<string>): AsyncIterable<SourceInput | InputError> {
+  let st;
+  try {
+    st = await stat(p);
+  } catch (err) {
+    yield { path: p, message: errorMessage(err) };
+    return;
+  }
+  if (st.isDirectory()) {
+    yield* expandDirectory(p, visitedDirs);
+  } else if (st.isFile() || st.isFIFO()) {
+    yield await fileInput(p, st.isFile() ? st.size : undefined);
+  } else {
+    yield { path: p, message: 'not a regular file or directory' };
+  }
+}
+
+async function* expandDirectory(dir: string, visitedDirs: Set<string>): AsyncIterable<SourceInput | InputError> {
+  let names: string[];
+  try {
+    // a symlink loop would otherwise recurse forever
+    const real = await realpath(dir);
+    if (visitedDirs.has(real)) return;
+    visitedDirs.add(real);
+    names = await readdir(dir);
+  } catch (err) {
+    yield { path: dir, message: errorMessage(err) };
+    return;
+  }
+  names.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  for (const name of names) {
+    if (name.startsWith('.')) continue;
+    yield* expandPath(path.join(dir, name), visitedDirs);
+  }
+}
+
+async function fileInput(p: string, size: number | undefined): Promise<SourceInput | InputError> {
+  let magic: Buffer;
+  try {
+    const fh = await openFile(p, 'r');
+    try {
+      magic = Buffer.alloc(2);
+      const { bytesRead } = await fh.read(magic, 0, 2, 0);
+      magic = magic.subarray(0, bytesRead);
+    } finally {
+      await fh.close();
+    }
+  } catch (err) {
+    return { path: p, message: errorMessage(err) };
+  }
+  if (isGzip(magic)) {
+    return { name: p, size, open: () => gunzipped(createReadStream(p, { highWaterMark: READ_CHUNK })) };
+  }
+  return { name: p, path: p, size, open: () => createReadStream(p, { highWaterMark: READ_CHUNK }) };
+}
+
+/** Errors of either stream reach the consumer of the returned gunzip stream. */
+function gunzipped(raw: Readable): Readable {
+  return pipeline(raw, createGunzip(), () => undefined);
+}
+
+/**
+ * stdin cannot be reopened, so the bytes read while sniffing are kept and replayed by open().
+ * Only the sniffed head is kept in memory; the rest streams through.
+ */
+export class StdinInput implements SourceInput {
+  readonly name = '-';
+  private readonly recorded: Buffer[] = [];
+  private recordedBytes = 0;
+  private iterator: AsyncIterator<Buffer> | undefined;
+  private ended = false;
+
+  constructor(private readonly stream: Readable) {}
+
+  open(): Readable {
+    const self = this;
+    async function* replay(): AsyncGenerator<Buffer> {
+      for (let i = 0; i < self.recorded.length; i++) yield self.recorded[i];
+      for (;;) {
+        const chunk = await self.next();
+        if (chunk === undefined) return;
+        yield chunk;
+      }
+    }
+    const raw = Readable.from(replay(), { objectMode: false });
+    if (this.recorded.length > 0 && isGzip(this.recorded[0])) return gunzipped(raw);
+    if (this.recorded.length === 0) return this.sniffThenMaybeGunzip(raw);
+    return raw;
+  }
+
+  /** Raw (still compressed) first bytes, read once and kept for replay. */
+  async peek(n: number): Promise<Buffer> {
+    while (this.recordedBytes < n && !this.ended) {
+      const chunk = await this.next();
+      if (chunk === undefined) break;
+      this.recorded.push(chunk);
+      this.recordedBytes += chunk.length;
+    }
+    return Buffer.concat(this.recorded);
+  }
+
+  private async next(): Promise<Buffer | undefined> {
+    if (this.ended) return undefined;
+    this.iterator ??= this.stream[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
+    const r = await this.iterator.next();
+    if (r.done) {
+      this.ended = true;
+      return undefined;
+    }
+    return Buffer.isBuffer(r.value) ? r.value : Buffer.from(r.value as string);
+  }
+
+  /** open() without a prior peek: decide on gzip from the first chunk as it arrives. */
+  private sniffThenMaybeGunzip(raw: Readable): Readable {
+    const out = new PassThrough();
+    const it = raw[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
+    void (async () => {
+      try {
+        const first = await it.next();
+        if (first.done) {
+          out.end();
+          return;
+        }
+        const rest = Readable.from(
+          (async function* () {
+            yield first.value;
+            for (;;) {
+              const r = await it.next();
+              if (r.done) return;
+              yield r.value;
+            }
+          })(),
+          { objectMode: false },
+        );
+        const src = isGzip(first.value) ? gunzipped(rest) : rest;
+        pipeline(src, out, () => undefined);
+      } catch (err) {
+        out.destroy(err as Error);
+      }
+    })();
+    return out;
+  }
+}
+
+/**
+ * First `n` decompressed bytes, for sniffing. Never rejects: an unreadable input yields what could
+ * be read (possibly nothing), and the source's read() then reports the I/O error with a location.
+ */
+export async function readHead(input: SourceInput, n = 4096): Promise<Buffer> {
+  try {
+    if (input instanceof StdinInput) {
+      const raw = await input.peek(n);
+      if (!isGzip(raw)) return raw.subarray(0, n);
+      return gunzipSync(raw, { finishFlush: zlibConstants.Z_SYNC_FLUSH }).subarray(0, n);
+    }
+    if (input.path !== undefined) return await readFileHead(input.path, n);
+    return await readStreamHead(input.open(), n);
+  } catch {
+    return Buffer.alloc(0);
+  }
+}
+
+async function readFileHead(p: string, n: number): Promise<Buffer> {
+  const fh = await openFile(p, 'r');
+  try {
+    const buf = Buffer.alloc(n);
+    const { bytesRead } = await fh.read(buf, 0, n, 0);
+    return buf.subarray(0, bytesRead);
+  } finally {
+    await fh.close();
+  }
+}
+
+async function readStreamHead(stream: Readable, n: number): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let total = 0;
+  try {
+    for await (const chunk of stream) {
+      const b = chunk as Buffer;
+      chunks.push(b);
+      total += b.length;
+      if (total >= n) break;
+    }
+  } catch {
+    // a corrupt tail still leaves a usable head
+  } finally {
+    stream.destroy();
+  }
+  return Buffer.concat(chunks).subarray(0, n);
+}

@@ -1,0 +1,68 @@
+import { frameLines } from './framing/lines.js';
+import type { RawEvent, Source, SourceContext, SourceInput } from './source.js';
+import { xmlRecordToEvent } from './xml-record.js';
+
+// fixed patterns (never built from input): RFC 3164 `Mmm dd HH:MM:SS host ` and RFC 3339 `...T...(Z|±hh:mm) host `, optional <PRI>
+const RFC3164 = /^(?:<\d{1,3}>)?[A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d \S+ (\S+)/;
+const RFC3339 = /^(?:<\d{1,3}>)?(?:1 )?\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:?\d\d) \S+ (\S+)/;
+const LINUX_SYSMON_EVENT = '<Event><System><Provider Name="Linux-Sysmon"';
+
+function syslogTag(line: string): string | undefined {
+  return (RFC3164.exec(line) ?? RFC3339.exec(line))?.[1];
+}
+
+/** Index of the `<Event` element in a line, or -1. */
+function eventStart(line: string): number {
+  let i = line.indexOf('<Event');
+  while (i >= 0) {
+    const c = line.charCodeAt(i + 6);
+    if (c === 0x3e /* > */ || c === 0x20 || c === 0x09) return i;
+    i = line.indexOf('<Event', i + 6);
+  }
+  return -1;
+}
+
+/**
+ * Sysmon for Linux in syslog files: `Mmm dd HH:MM:SS host sysmon: <Event>...`, RFC 3339 and `<PRI>`
+ * headers, or bare `<Event>` lines. Lines without an event (other programs, Sysmon's own start-up
+ * messages) are reported as `not-an-event`, an informational count.
+ */
+export const syslogSource: Source = {
+  name: 'syslog',
+
+  sniff(head: Buffer): number {
+    const lines = head.toString('utf8').split('\n');
+    // the last line may be cut off mid-header
+    if (lines.length > 1) lines.pop();
+    let score = 0;
+    for (const raw of lines) {
+      const line = raw.replace(/^\uFEFF/, '');
+      if (line.startsWith(LINUX_SYSMON_EVENT)) return 2;
+      const tag = syslogTag(line);
+      if (tag === undefined) continue;
+      if (tag.toLowerCase().startsWith('sysmon')) return 2;
+      score = 1;
+    }
+    return score;
+  },
+
+  async *read(input: SourceInput, ctx: SourceContext): AsyncIterable<RawEvent> {
+    for await (const batch of frameLines(input.open(), input.name, ctx)) {
+      for (const line of batch) {
+        const start = eventStart(line.text);
+        if (start < 0) {
+          if (line.text.trim() !== '') {
+            ctx.skip({
+              location: { file: input.name, line: line.line, offset: line.offset },
+              code: 'not-an-event',
+              reason: 'syslog line without a Sysmon <Event>',
+            });
+          }
+          continue;
+        }
+        const ev = xmlRecordToEvent(line, start, input.name, ctx);
+        if (ev) yield ev;
+      }
+    }
+  },
+};

@@ -1,0 +1,313 @@
+/**
+ * Tolerant, non-validating reader for ONE Windows-style `<Event>` element (Windows XML, wevtutil,
+ * Sysmon for Linux). It never expands entities beyond the five predefined ones and numeric character
+ * references, never reads a DTD, and survives the damage seen in real data: entities whose `;` was
+ * replaced by a space (`&lt unknown process&gt `), truncated events, stray `<` in text.
+ */
+
+export interface XmlEventFields {
+  system: Record<string, string>;
+  data: Record<string, string>;
+}
+
+/** `event` is set when the fields are usable, even if `error` reports damage that was recovered from. */
+export interface XmlEventParse {
+  event?: XmlEventFields;
+  error?: string;
+}
+
+const enum Section {
+  None,
+  System,
+  EventData,
+  UserData,
+  Other,
+}
+
+const PREDEFINED: ReadonlyArray<readonly [string, string]> = [
+  ['lt', '<'],
+  ['gt', '>'],
+  ['amp', '&'],
+  ['quot', '"'],
+  ['apos', "'"],
+];
+
+/** Decodes the 5 predefined entities and numeric references; anything else stays literal. */
+export function decodeEntities(s: string): string {
+  let amp = s.indexOf('&');
+  if (amp < 0) return s;
+  let out = '';
+  let last = 0;
+  while (amp >= 0) {
+    const decoded = decodeEntityAt(s, amp);
+    if (decoded) {
+      out += s.slice(last, amp) + decoded.text;
+      last = decoded.end;
+    }
+    amp = s.indexOf('&', decoded ? decoded.end : amp + 1);
+  }
+  return out + s.slice(last);
+}
+
+function decodeEntityAt(s: string, amp: number): { text: string; end: number } | undefined {
+  const p = amp + 1;
+  if (s.charCodeAt(p) === 0x23 /* # */) return decodeCharRef(s, p + 1);
+  for (const [name, ch] of PREDEFINED) {
+    if (!s.startsWith(name, p)) continue;
+    const after = p + name.length;
+    const next = s.charCodeAt(after);
+    // `;` is the norm; a space stands in for a `;` that a pipeline stripped (OTRF Linux data)
+    if (next === 0x3b || next === 0x20) return { text: ch, end: after + 1 };
+    if (isNameChar(next)) return undefined;
+    return { text: ch, end: after };
+  }
+  return undefined;
+}
+
+function decodeCharRef(s: string, start: number): { text: string; end: number } | undefined {
+  const hex = s.charCodeAt(start) === 0x78 /* x */ || s.charCodeAt(start) === 0x58;
+  let i = hex ? start + 1 : start;
+  const digitsStart = i;
+  while (i < s.length && (hex ? isHexDigit(s.charCodeAt(i)) : isDigit(s.charCodeAt(i)))) i++;
+  if (i === digitsStart || i - digitsStart > 8) return undefined;
+  const cp = parseInt(s.slice(digitsStart, i), hex ? 16 : 10);
+  if (cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return undefined;
+  const end = s.charCodeAt(i) === 0x3b ? i + 1 : i;
+  return { text: String.fromCodePoint(cp), end };
+}
+
+function isDigit(c: number): boolean {
+  return c >= 0x30 && c <= 0x39;
+}
+
+function isHexDigit(c: number): boolean {
+  return isDigit(c) || (c >= 0x61 && c <= 0x66) || (c >= 0x41 && c <= 0x46);
+}
+
+function isNameStart(c: number): boolean {
+  return (c >= 0x61 && c <= 0x7a) || (c >= 0x41 && c <= 0x5a) || c === 0x5f || c === 0x3a || c > 0x7f;
+}
+
+function isNameChar(c: number): boolean {
+  return isNameStart(c) || isDigit(c) || c === 0x2d || c === 0x2e;
+}
+
+function isSpace(c: number): boolean {
+  return c === 0x20 || c === 0x09 || c === 0x0a || c === 0x0d;
+}
+
+function localName(qname: string): string {
+  const colon = qname.indexOf(':');
+  return colon < 0 ? qname : qname.slice(colon + 1);
+}
+
+interface Tag {
+  name: string;
+  attrs: Map<string, string> | undefined;
+  selfClosing: boolean;
+  end: number;
+}
+
+/** Parses a start tag at `lt`; undefined when it is cut off. */
+function readStartTag(xml: string, lt: number): Tag | undefined {
+  let i = lt + 1;
+  while (i < xml.length && isNameChar(xml.charCodeAt(i))) i++;
+  const name = localName(xml.slice(lt + 1, i));
+  let attrs: Map<string, string> | undefined;
+  for (;;) {
+    while (i < xml.length && isSpace(xml.charCodeAt(i))) i++;
+    if (i >= xml.length) return undefined;
+    const c = xml.charCodeAt(i);
+    if (c === 0x3e /* > */) return { name, attrs, selfClosing: false, end: i + 1 };
+    if (c === 0x2f /* / */) {
+      if (xml.charCodeAt(i + 1) === 0x3e) return { name, attrs, selfClosing: true, end: i + 2 };
+      i++;
+      continue;
+    }
+    const nameStart = i;
+    while (i < xml.length && !isSpace(xml.charCodeAt(i)) && xml[i] !== '=' && xml[i] !== '>' && xml[i] !== '/') i++;
+    const attrName = localName(xml.slice(nameStart, i));
+    while (i < xml.length && isSpace(xml.charCodeAt(i))) i++;
+    if (xml[i] !== '=') {
+      if (i === nameStart) i++;
+      continue;
+    }
+    i++;
+    while (i < xml.length && isSpace(xml.charCodeAt(i))) i++;
+    const q = xml[i];
+    let value: string;
+    if (q === '"' || q === "'") {
+      const close = xml.indexOf(q, i + 1);
+      if (close < 0) return undefined;
+      value = xml.slice(i + 1, close);
+      i = close + 1;
+    } else {
+      const vs = i;
+      while (i < xml.length && !isSpace(xml.charCodeAt(i)) && xml[i] !== '>') i++;
+      value = xml.slice(vs, i);
+    }
+    (attrs ??= new Map()).set(attrName, decodeEntities(value));
+  }
+}
+
+class EventBuilder {
+  readonly system: Record<string, string> = {};
+  readonly data: Record<string, string> = {};
+  section = Section.None;
+  private unnamed = 0;
+  /** the element whose text is being collected; cleared when a child element starts */
+  leaf: string | undefined;
+  text = '';
+
+  start(tag: Tag, depth: number): void {
+    this.leaf = undefined;
+    if (depth === 1) {
+      this.section = sectionOf(tag.name);
+      return;
+    }
+    if (depth < 1 || this.section === Section.Other || this.section === Section.None) return;
+    let key = tag.name;
+    if (this.section === Section.System) {
+      this.systemAttributes(tag);
+    } else if (this.section === Section.EventData && tag.name === 'Data') {
+      key = tag.attrs?.get('Name') ?? `Data[${this.unnamed++}]`;
+    }
+    if (tag.selfClosing) {
+      if (this.section !== Section.System) this.assign(key, '');
+      return;
+    }
+    this.leaf = key;
+    this.text = '';
+  }
+
+  end(): void {
+    if (this.leaf !== undefined) this.assign(this.leaf, this.text);
+    this.leaf = undefined;
+  }
+
+  private assign(key: string, value: string): void {
+    if (this.section === Section.System) this.system[key] = value;
+    else this.data[key] = value;
+  }
+
+  private systemAttributes(tag: Tag): void {
+    const a = tag.attrs;
+    if (!a) return;
+    switch (tag.name) {
+      case 'Provider':
+        setIf(this.system, 'Provider', a.get('Name') ?? a.get('EventSourceName'));
+        break;
+      case 'TimeCreated':
+        setIf(this.system, 'TimeCreated', a.get('SystemTime'));
+        break;
+      case 'Security':
+        setIf(this.system, 'UserID', a.get('UserID') ?? a.get('UserId'));
+        break;
+      case 'Execution':
+        setIf(this.system, 'ExecutionProcessID', a.get('ProcessID'));
+        setIf(this.system, 'ExecutionThreadID', a.get('ThreadID'));
+        break;
+    }
+  }
+}
+
+function setIf(target: Record<string, string>, key: string, value: string | undefined): void {
+  if (value !== undefined) target[key] = value;
+}
+
+function sectionOf(name: string): Section {
+  switch (name) {
+    case 'System':
+      return Section.System;
+    case 'EventData':
+      return Section.EventData;
+    case 'UserData':
+      return Section.UserData;
+    default:
+      return Section.Other;
+  }
+}
+
+/** Turns one `<Event>` element into System and EventData/UserData fields. Never throws. */
+export function parseXmlEvent(xml: string): XmlEventParse {
+  const b = new EventBuilder();
+  const stack: string[] = [];
+  let closed = false;
+  let error: string | undefined;
+  let i = 0;
+  let sawRoot = false;
+  while (i < xml.length && !closed) {
+    const lt = xml.indexOf('<', i);
+    if (lt < 0) break;
+    if (b.leaf !== undefined && lt > i) b.text += decodeEntities(xml.slice(i, lt));
+    const c = xml.charCodeAt(lt + 1);
+    if (c === 0x2f /* / */) {
+      const gt = xml.indexOf('>', lt);
+      if (gt < 0) {
+        error = 'truncated end tag';
+        break;
+      }
+      const name = localName(xml.slice(lt + 2, gt).trim());
+      const at = stack.lastIndexOf(name);
+      if (at >= 0) {
+        if (at === stack.length - 1) b.end();
+        else b.leaf = undefined;
+        stack.length = at;
+        if (at === 0) closed = true;
+        else if (at === 1) b.section = Section.None;
+      }
+      i = gt + 1;
+    } else if (c === 0x21 /* ! */) {
+      if (xml.startsWith('<![CDATA[', lt)) {
+        const e = xml.indexOf(']]>', lt + 9);
+        if (e < 0) {
+          error = 'truncated CDATA section';
+          break;
+        }
+        if (b.leaf !== undefined) b.text += xml.slice(lt + 9, e);
+        i = e + 3;
+      } else {
+        const terminator = xml.startsWith('<!--', lt) ? '-->' : '>';
+        const e = xml.indexOf(terminator, lt + 2);
+        if (e < 0) {
+          error = 'truncated comment or declaration';
+          break;
+        }
+        i = e + terminator.length;
+      }
+    } else if (c === 0x3f /* ? */) {
+      const e = xml.indexOf('?>', lt + 2);
+      if (e < 0) {
+        error = 'truncated processing instruction';
+        break;
+      }
+      i = e + 2;
+    } else if (isNameStart(c)) {
+      const tag = readStartTag(xml, lt);
+      if (!tag) {
+        error = 'truncated start tag';
+        break;
+      }
+      if (stack.length === 0) {
+        if (sawRoot || tag.name !== 'Event') return { error: `expected <Event>, found <${tag.name}>` };
+        sawRoot = true;
+        if (tag.selfClosing) return { error: 'empty <Event/> element' };
+        stack.push(tag.name);
+      } else {
+        b.start(tag, stack.length);
+        if (!tag.selfClosing) stack.push(tag.name);
+      }
+      i = tag.end;
+    } else {
+      // a stray `<` in text (badly escaped data): keep it as text
+      if (b.leaf !== undefined) b.text += '<';
+      i = lt + 1;
+    }
+  }
+  if (!sawRoot) return { error: error ?? 'no <Event> element' };
+  if (!closed) error ??= 'truncated event: no </Event>';
+  const event = { system: b.system, data: b.data };
+  if (error === undefined) return { event };
+  const recoverable = b.system.EventID !== undefined && Object.keys(b.data).length > 0;
+  return recoverable ? { event, error } : { error };
+}

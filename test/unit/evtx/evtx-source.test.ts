@@ -1,0 +1,86 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import path from 'node:path';
+import { EvtxSource, evtxSource } from '../../../src/sources/evtx.js';
+import type { RawEvent, RecordPrefilter, Skip, SourceContext, SourceInput } from '../../../src/sources/source.js';
+import { sources } from '../../../src/sources/registry.js';
+import { bufferInput, dataRoot, fileInput, fixture, hasData, noData, readAll, readBytes } from './helpers.js';
+
+async function collect(input: SourceInput, extra: Partial<SourceContext> = {}, source = evtxSource): Promise<{ events: RawEvent[]; skips: Skip[] }> {
+  const skips: Skip[] = [];
+  const events: RawEvent[] = [];
+  for await (const e of source.read(input, { maxRecordBytes: 1 << 20, skip: (s) => skips.push(s), ...extra })) events.push(e);
+  return { events, skips };
+}
+
+test('sniff is certain on the ElfFile magic and rules out anything else', () => {
+  assert.equal(evtxSource.sniff(readBytes(fixture).subarray(0, 4096)), 2);
+  assert.equal(evtxSource.sniff(Buffer.from('<Event xmlns="x"></Event>')), 0);
+  assert.equal(evtxSource.sniff(Buffer.from('ElfFil')), 0);
+});
+
+test('the registry offers the evtx source by name', () => {
+  assert.equal((sources as Record<string, unknown>).evtx, evtxSource);
+});
+
+test('Sysmon records become windows RawEvents with System fields and EventData by name, as Windows XML shows them', async () => {
+  const { events, skips } = await collect(fileInput(fixture));
+  assert.equal(events.length, 19);
+  assert.deepEqual(skips, []);
+  const e = events.find((x) => x.system.EventID === '1')!;
+  assert.equal(e.family, 'windows');
+  assert.equal(e.system.Provider, 'Microsoft-Windows-Sysmon');
+  assert.equal(e.system.Channel, 'Microsoft-Windows-Sysmon/Operational');
+  assert.match(e.system.TimeCreated, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{7}Z$/);
+  assert.match(e.system.EventRecordID, /^\d+$/);
+  assert.equal(e.system.UserID, 'S-1-5-18');
+  assert.ok(e.system.Computer.length > 0);
+  assert.match(e.data.ProcessGuid, /^\{[0-9A-F]{8}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{12}\}$/);
+  assert.match(e.data.ProcessId, /^\d+$/);
+  assert.ok(e.data.Image.endsWith('.exe'));
+  assert.ok('CommandLine' in e.data);
+  assert.equal(e.location.file, fixture);
+  const bytes = readBytes(fixture);
+  for (const ev of events) assert.equal(bytes.readUInt32LE(ev.location.offset!), 0x2a2a, 'offset points at the record magic');
+});
+
+test('an input without a path (stdin, .gz) streams and gives the same events as the file', async () => {
+  const fromFile = await collect(fileInput(fixture));
+  const fromStream = await collect(bufferInput('-', readBytes(fixture), 1234));
+  assert.deepEqual(fromStream.events.map((e) => [e.system, e.data, e.location.offset]), fromFile.events.map((e) => [e.system, e.data, e.location.offset]));
+});
+
+test('the prefilter sees each record\'s BinXML before decoding, and refused records are counted, not decoded', async () => {
+  const seen: number[] = [];
+  let prefiltered = 0;
+  const prefilter: RecordPrefilter = {
+    mayMatchText: () => true,
+    mayMatchUtf16: (bytes) => {
+      seen.push(bytes.length);
+      // keep only records whose UTF-16 payload mentions powershell
+      return Buffer.from(bytes).toString('utf16le').toLowerCase().includes('powershell');
+    },
+  };
+  const { events } = await collect(fileInput(fixture), { prefilter, prefiltered: (n) => { prefiltered += n; } });
+  assert.equal(seen.length, 19);
+  assert.ok(events.length > 0 && events.length < 19);
+  assert.equal(events.length + prefiltered, 19);
+  for (const e of events) assert.ok(JSON.stringify(e).toLowerCase().includes('powershell'));
+});
+
+test('worker-thread decoding gives exactly the single-thread events, in order', { skip: hasData ? false : noData }, async () => {
+  const file = path.join(dataRoot, 'evtx-security/omerbenamram-security.evtx');
+  const single = await readAll(fileInput(file), 'fields', {}, 0);
+  const parallel = await readAll(fileInput(file), 'fields', {}, 2);
+  assert.equal(parallel.records.length, 2261);
+  assert.deepEqual(parallel.records, single.records);
+  const viaSource = await collect(fileInput(file), {}, new EvtxSource({ threads: 2 }));
+  assert.equal(viaSource.events.length, 2261);
+});
+
+test('a file that is not EVTX at all is reported, not thrown', async () => {
+  const { events, skips } = await collect(bufferInput('junk', Buffer.alloc(70000, 0x41)));
+  assert.equal(events.length, 0);
+  assert.ok(skips.some((s) => s.code === 'evtx-bad-header'));
+  assert.ok(skips.some((s) => s.code === 'evtx-bad-chunk' || s.code === 'evtx-truncated'));
+});

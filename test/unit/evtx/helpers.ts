@@ -1,0 +1,40 @@
+import { createReadStream, existsSync, readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { Readable } from 'node:stream';
+import { fileURLToPath } from 'node:url';
+import type { DecodeMode, DecodedRecord } from '../../../src/sources/evtx/decode.js';
+import { readEvtx } from '../../../src/sources/evtx/reader.js';
+import type { Skip, SourceContext, SourceInput } from '../../../src/sources/source.js';
+
+/** dist/test/unit/evtx → repo root */
+export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../..');
+export const dataRoot = path.resolve(repoRoot, '../shared/data');
+export const hasData = existsSync(path.join(dataRoot, 'manifest.json'));
+export const noData = '../shared/data absent: the EVTX sample corpus is not checked out beside the repo';
+export const fixture = path.join(repoRoot, 'test/fixtures/contract/evtx.evtx');
+
+export function fileInput(p: string): SourceInput {
+  return { name: p, path: p, size: statSync(p).size, open: () => createReadStream(p) };
+}
+
+/** An input with no path, like stdin or a decompressed .gz: bytes only arrive as a stream. */
+export function bufferInput(name: string, bytes: Buffer, piece = 7000): SourceInput {
+  return {
+    name,
+    open: () => Readable.from((function* () { for (let i = 0; i < bytes.length; i += piece) yield bytes.subarray(i, i + piece); })()),
+  };
+}
+
+export interface ReadResult { records: DecodedRecord[]; skips: Skip[] }
+
+export async function readAll(input: SourceInput, mode: DecodeMode = 'fields', extra: Partial<SourceContext> = {}, threads = 0): Promise<ReadResult> {
+  const skips: Skip[] = [];
+  const ctx: SourceContext = { maxRecordBytes: 1 << 20, skip: (s) => skips.push(s), ...extra };
+  const records: DecodedRecord[] = [];
+  for await (const r of readEvtx(input, ctx, { mode, threads })) records.push(r);
+  return { records, skips };
+}
+
+export function readBytes(p: string): Buffer {
+  return readFileSync(p);
+}

@@ -1,0 +1,64 @@
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { Readable } from 'node:stream';
+import { fileURLToPath } from 'node:url';
+import type { RawEvent, Skip, Source, SourceContext, SourceInput } from '../../../src/sources/source.js';
+
+/** The repository root (the directory holding package.json), from the compiled test's location. */
+export function repoRoot(): string {
+  let dir = path.dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(path.join(dir, 'package.json')) || path.basename(dir) === 'dist') {
+    const up = path.dirname(dir);
+    if (up === dir) throw new Error('package.json not found above the test');
+    dir = up;
+  }
+  return dir;
+}
+
+export const sharedData = path.resolve(repoRoot(), '../shared/data');
+export const sharedDataMissing = existsSync(sharedData) ? undefined : `../shared/data absent: ${sharedData}`;
+
+/** An in-memory input, delivered in `chunkSize` pieces to exercise chunk boundaries. */
+export function bufferInput(bytes: Buffer | string, name = 'mem', chunkSize = 0): SourceInput {
+  const buf = typeof bytes === 'string' ? Buffer.from(bytes) : bytes;
+  return {
+    name,
+    size: buf.length,
+    open() {
+      if (chunkSize <= 0) return Readable.from([buf], { objectMode: false });
+      const parts: Buffer[] = [];
+      for (let i = 0; i < buf.length; i += chunkSize) parts.push(buf.subarray(i, i + chunkSize));
+      return Readable.from(parts, { objectMode: false });
+    },
+  };
+}
+
+export interface Collected {
+  events: RawEvent[];
+  skips: Skip[];
+  prefiltered: number;
+}
+
+export function collectingContext(extra: Partial<SourceContext> = {}): SourceContext & { skips: Skip[]; prefilteredCount: () => number } {
+  const skips: Skip[] = [];
+  let prefiltered = 0;
+  return {
+    maxRecordBytes: 1 << 20,
+    skip: (s) => skips.push(s),
+    prefiltered: (n) => (prefiltered += n),
+    ...extra,
+    skips,
+    prefilteredCount: () => prefiltered,
+  };
+}
+
+export async function readAll(source: Source, input: SourceInput, extra: Partial<SourceContext> = {}): Promise<Collected> {
+  const ctx = collectingContext(extra);
+  const events: RawEvent[] = [];
+  for await (const ev of source.read(input, ctx)) events.push(ev);
+  return { events, skips: ctx.skips, prefiltered: ctx.prefilteredCount() };
+}
+
+export function skipCodes(skips: Skip[]): string[] {
+  return skips.map((s) => s.code);
+}

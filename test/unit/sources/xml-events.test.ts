@@ -1,0 +1,75 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import type { Line } from '../../../src/sources/framing/lines.js';
+import { frameXmlEvents } from '../../../src/sources/framing/xml-events.js';
+import { bufferInput, collectingContext } from './helpers.js';
+
+async function frame(text: string | Buffer, chunkSize = 0, maxRecordBytes = 1 << 20) {
+  const ctx = collectingContext({ maxRecordBytes });
+  const recs: Line[] = [];
+  for await (const batch of frameXmlEvents(bufferInput(text, 'x', chunkSize).open(), 'x', ctx)) recs.push(...batch);
+  return { recs, skips: ctx.skips };
+}
+
+const DOC = `<?xml version="1.0" encoding="UTF-8"?>
+<Events>
+<Event xmlns="http://schemas.microsoft.com/win/2004/08/events/event">
+  <System><EventID>1</EventID></System>
+  <EventData><Data Name="a">1</Data></EventData>
+</Event>
+<Event xmlns="http://schemas.microsoft.com/win/2004/08/events/event"><System><EventID>2</EventID></System></Event><Event><System><EventID>3</EventID></System></Event>
+</Events>
+`;
+
+test('pretty-printed and same-line events are framed with their start line and offset', async () => {
+  const { recs, skips } = await frame(DOC);
+  assert.equal(skips.length, 0);
+  assert.equal(recs.length, 3);
+  assert.deepEqual(recs.map((r) => r.line), [3, 7, 7]);
+  assert.deepEqual(recs.map((r) => r.offset), [DOC.indexOf('<Event '), DOC.indexOf('<Event xmlns', DOC.indexOf('<EventID>2') - 100), DOC.indexOf('<Event><System><EventID>3')]);
+  assert.ok(recs[0].text.endsWith('</Event>') && recs[0].text.includes('<Data Name="a">1</Data>'));
+});
+
+test('framing does not depend on chunk boundaries', async () => {
+  const whole = (await frame(DOC)).recs;
+  for (const size of [1, 2, 5, 7, 64]) assert.deepEqual((await frame(DOC, size)).recs, whole, `chunk ${size}`);
+});
+
+test('text between events is one garbage skip per run, with its location', async () => {
+  const text = '<Event><System/></Event>\nhello world\nmore junk\n<Event><System/></Event>\n';
+  const { recs, skips } = await frame(text, 4);
+  assert.equal(recs.length, 2);
+  assert.equal(skips.length, 1);
+  assert.equal(skips[0].code, 'garbage');
+  assert.deepEqual(skips[0].location, { file: 'x', line: 2, offset: 25 });
+});
+
+test('an event without </Event> before the next one is handed out truncated', async () => {
+  const { recs } = await frame('<Event><System><EventID>1</EventID>\n<Event><System/></Event>');
+  assert.equal(recs.length, 2);
+  assert.equal(recs[0].text, '<Event><System><EventID>1</EventID>\n');
+  assert.equal(recs[1].line, 2);
+});
+
+test('an over-long event is skipped without being buffered and framing resumes', async () => {
+  const big = `<Event>${'A'.repeat(5000)}</Event>`;
+  const { recs, skips } = await frame(`<Event>a</Event>${big}<Event>b</Event>`, 100, 1000);
+  assert.deepEqual(recs.map((r) => r.text), ['<Event>a</Event>', '<Event>b</Event>']);
+  assert.equal(skips.length, 1);
+  assert.equal(skips[0].code, 'line-too-long');
+  assert.equal(skips[0].location.offset, 16);
+  assert.equal(skips[0].bytes, big.length);
+});
+
+test('invalid UTF-8 inside an event skips that event only', async () => {
+  const bytes = Buffer.concat([Buffer.from('<Event>a</Event><Event>'), Buffer.from([0xff]), Buffer.from('</Event><Event>c</Event>')]);
+  const { recs, skips } = await frame(bytes, 3);
+  assert.deepEqual(recs.map((r) => r.text), ['<Event>a</Event>', '<Event>c</Event>']);
+  assert.deepEqual(skips.map((s) => s.code), ['invalid-utf8']);
+});
+
+test('<EventData> and <Events> are not mistaken for event starts; a BOM is not garbage', async () => {
+  const { recs, skips } = await frame('\uFEFF<Events><Event><EventData/></Event></Events>');
+  assert.equal(recs.length, 1);
+  assert.equal(skips.length, 0);
+});

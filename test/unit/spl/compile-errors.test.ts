@@ -1,0 +1,242 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { compileFilter, compileSearch } from '../../../src/rules/spl/compile.js';
+import type { SplError } from '../../../src/rules/spl/lexer.js';
+
+/** `line:col` (1-based) of the nth occurrence of `needle` in `text` */
+function at(text: string, needle: string, nth = 0): string {
+  let index = -1;
+  for (let k = 0; k <= nth; k++) index = text.indexOf(needle, index + 1);
+  assert.ok(index >= 0, `${needle} not in ${text}`);
+  const before = text.slice(0, index).split('\n');
+  return `${before.length}:${before[before.length - 1].length + 1}`;
+}
+
+/** asserts the errors in order, each as a position and a fragment of its message */
+function assertErrors(errors: SplError[], expected: [string, string][]): void {
+  assert.deepEqual(
+    errors.map((e) => `${e.line}:${e.col}`),
+    expected.map(([position]) => position),
+    JSON.stringify(errors),
+  );
+  expected.forEach(([, fragment], k) => assert.ok(errors[k].message.includes(fragment), `${errors[k].message} lacks "${fragment}"`));
+}
+
+/** `expected`: [needle the error points at (or [needle, nth]), message fragment] */
+function searchErrors(spl: string, expected: [string | [string, number], string][]): void {
+  const { plan, errors } = compileSearch(spl);
+  assert.equal(plan, undefined);
+  assertErrors(
+    errors,
+    expected.map(([needle, fragment]) => [typeof needle === 'string' ? at(spl, needle) : at(spl, ...needle), fragment]),
+  );
+}
+
+const tstats = '| tstats count from datamodel=Endpoint.Processes';
+
+describe('compileSearch reports every error with its line:col', () => {
+  test('unsupported command, unknown macro and bare term are all reported', () => {
+    searchErrors(`${tstats} where Processes.user=a ngrok by Processes.dest | eval x=1 | \`mystery\``, [
+      ['ngrok', 'bare term `ngrok`'],
+      ['eval', 'command `eval` is not supported'],
+      ['`mystery`', 'unknown macro `mystery`'],
+    ]);
+  });
+
+  test('positions count lines and columns from 1', () => {
+    const spl = `${tstats}\n| lookup foo`;
+    assertErrors(compileSearch(spl).errors, [['2:3', 'command `lookup`']]);
+  });
+
+  test('a field the dataset does not produce (where and by), in source order', () => {
+    searchErrors(`${tstats} where Processes.bogus=1 by Processes.nope`, [
+      ['Processes.bogus', 'field Processes.bogus is not produced by any mapping of dataset Endpoint.Processes'],
+      ['Processes.nope', 'field Processes.nope is not produced by any mapping of dataset Endpoint.Processes'],
+    ]);
+  });
+
+  test('an aggregate over a field the dataset does not produce', () => {
+    searchErrors('| tstats values(DNS.nope) as x from datamodel=Network_Resolution', [['DNS.nope', 'field DNS.nope is not produced']]);
+  });
+
+  test('_time is always allowed', () => {
+    assert.deepEqual(compileSearch('| tstats max(_time) as t from datamodel=Network_Resolution where _time=1').errors, []);
+  });
+
+  test('a field without (or with the wrong) object prefix', () => {
+    searchErrors(`${tstats} where process_name=x DNS.query=y`, [
+      ['process_name', 'must carry the `Processes.` prefix'],
+      ['DNS.query', 'must carry the `Processes.` prefix'],
+    ]);
+  });
+
+  test('unsupported tstats option, aggregate and datamodel', () => {
+    searchErrors('| tstats summariesonly=true sum(_time) as s from datamodel=Web by Web.url', [
+      ['summariesonly', 'tstats option `summariesonly=`'],
+      ['sum(', 'aggregate `sum` is not supported'],
+      ['Web', 'datamodel `Web` is not supported'],
+    ]);
+  });
+
+  test('an aggregate without its field', () => {
+    searchErrors('| tstats min from datamodel=Endpoint', [['min', 'aggregate `min` needs a field']]);
+  });
+
+  test('missing aggregate and missing from clause', () => {
+    searchErrors('| tstats where Processes.user=a', [
+      ['where', 'at least one aggregate'],
+      ['where', 'expected `from datamodel=...`'],
+    ]);
+  });
+
+  test('from without datamodel=', () => {
+    searchErrors('| tstats count from Endpoint.Processes', [['Endpoint', 'expected `datamodel=`']]);
+  });
+
+  test('junk between from and by', () => {
+    searchErrors(`${tstats} Processes.user=a by Processes.dest`, [['Processes.user', 'expected where or by']]);
+  });
+
+  test('a BY option', () => {
+    searchErrors(`${tstats} by Processes.dest span=1h`, [['span', 'BY option `span=`']]);
+  });
+
+  test('unsupported generating command and tstats not first', () => {
+    searchErrors('| inputlookup x', [['inputlookup', 'generating command `inputlookup`']]);
+    searchErrors('`sysmon` | tstats count from datamodel=Endpoint', [['tstats', 'tstats must be the first command']]);
+  });
+
+  test('a raw search must start with the sysmon macro (and later commands do not cascade)', () => {
+    searchErrors('index=main EventID=1 | stats count by Foo', [['index', 'must start with the `sysmon` macro']]);
+  });
+
+  test('stats needs an aggregate', () => {
+    searchErrors('`sysmon` EventID=7 | stats by Computer', [['by', 'stats needs at least one aggregate']]);
+  });
+
+  test('a bare keyword term in a raw search', () => {
+    searchErrors('`sysmon` devtunnel EventID=7 | stats count by Computer', [['devtunnel', 'bare term `devtunnel`']]);
+  });
+
+  test('a raw-search field the sysmon dataset does not produce', () => {
+    searchErrors('`sysmon` Bogus=1 | stats count by Nope', [
+      ['Bogus', 'field Bogus is not produced by any mapping of dataset sysmon'],
+      ['Nope', 'field Nope is not produced'],
+    ]);
+  });
+
+  test('filter macro not last, macro with wrong arity, macro misplaced', () => {
+    searchErrors(`${tstats} | \`x_filter\` | \`security_content_ctime\` | \`security_content_summariesonly\` | \`y_filter(a)\``, [
+      ['`x_filter`', 'must be the last command'],
+      ['`security_content_ctime`', 'takes 1 argument(s), got 0'],
+      ['`security_content_summariesonly`', 'not valid as a command'],
+      ['`y_filter', 'takes no arguments'],
+    ]);
+  });
+
+  test('a macro other than summariesonly as a tstats option', () => {
+    searchErrors('| tstats `sysmon` count from datamodel=Endpoint', [['`sysmon`', 'not valid as a tstats option']]);
+  });
+
+  test('security_content_ctime of a missing column, rename of a missing column, rename onto an existing one', () => {
+    searchErrors(`${tstats} by Processes.dest | \`security_content_ctime(firstTime)\` | rename nope as x, count as Processes.dest`, [
+      ['`security_content_ctime', 'no output column firstTime'],
+      ['nope', 'rename: no output column nope'],
+      [['Processes.dest', 1], 'output column Processes.dest already exists'],
+    ]);
+  });
+
+  test('rename without `as`', () => {
+    searchErrors(`${tstats} | rename count to n`, [['to', 'expected `as`']]);
+  });
+
+  test('row filter on a missing column', () => {
+    searchErrors(`${tstats} by Processes.dest | search dest=x`, [['dest=', 'no output column dest']]);
+  });
+
+  test('fillnull with options, fillnull after tstats, stats after tstats', () => {
+    searchErrors(`${tstats} | fillnull value=0 | fillnull | stats count`, [
+      ['value', 'fillnull options'],
+      [['fillnull', 1], 'fillnull is only supported before stats'],
+      [['stats count', 1], 'stats is only supported once'],
+    ]);
+  });
+
+  test('rename and drop_dm_object_name before stats; search before tstats output is impossible', () => {
+    searchErrors('`sysmon` | rename Computer as dest | `drop_dm_object_name(X)` | `security_content_ctime(x)` | stats count', [
+      ['rename', 'rename is only supported after'],
+      ['`drop', '`drop_dm_object_name` is only supported after'],
+      ['`security_content_ctime', '`security_content_ctime` is only supported after'],
+    ]);
+  });
+
+  test('duplicate output column', () => {
+    searchErrors('| tstats count as x max(_time) as x from datamodel=Endpoint.Processes', [['tstats', 'output column x is produced twice']]);
+  });
+
+  test('unsupported comparison operators', () => {
+    searchErrors(`${tstats} where Processes.process_id>4`, [['>', 'comparison operator `>`']]);
+    searchErrors(`${tstats} where Processes.process_id==4`, [['==', 'comparison operator `==`']]);
+  });
+
+  test('unterminated string and macro', () => {
+    searchErrors(`${tstats} where Processes.user="abc`, [['"abc', 'unterminated quoted string']]);
+    searchErrors(`${tstats} | \`drop_dm_object_name(Processes)`, [['`drop', 'unterminated macro']]);
+    searchErrors(`${tstats} | \`drop_dm_object_name(Processes\``, [['`drop', 'missing closing parenthesis']]);
+  });
+
+  test('empty search and empty command', () => {
+    assertErrors(compileSearch('').errors, [['1:1', 'empty search']]);
+    searchErrors(`${tstats} | | \`x_filter\``, [[['|', 1], 'empty command']]);
+  });
+
+  test('unbalanced parentheses, dangling operators, bad IN lists, missing value', () => {
+    const where = `${tstats} where `;
+    searchErrors(`${where}(Processes.user=a`, [['tstats', 'expected `)` to close the `(` at 1:56']]);
+    searchErrors(`${where}Processes.user=a)`, [[')', 'expected a field comparison, found `)`']]);
+    searchErrors(`${where}Processes.user=a OR`, [['tstats', 'expected a search term']]);
+    searchErrors(`${where}AND Processes.user=a`, [['AND', '`AND` needs a term on each side']]);
+    searchErrors(`${where}Processes.user IN ()`, [[')', 'expected a value']]);
+    searchErrors(`${where}Processes.user IN (a b)`, [['b)', 'expected `,` or `)`']]);
+    searchErrors(`${where}Processes.user IN zzz`, [['zzz', 'expected `(` after IN']]);
+    searchErrors(`${where}Processes.user=`, [['tstats', 'expected a value, found end of command']]);
+  });
+
+  test('a macro inside an expression', () => {
+    searchErrors('`sysmon` EventID=7 `sysmon` | stats count', [[['`sysmon`', 1], 'macro `sysmon` is not supported inside an expression']]);
+  });
+
+  test('a subsearch bracket', () => {
+    searchErrors(`${tstats} where [search x] by Processes.dest`, [
+      ['[', 'expected a field comparison, found `[`'],
+      ['search', 'bare term `search`'],
+      ['x]', 'bare term `x`'],
+      [']', 'expected a field comparison, found `]`'],
+    ]);
+  });
+});
+
+describe('compileFilter errors', () => {
+  test('a pipe is not allowed', () => {
+    const spl = 'user=a | stats count';
+    assertErrors(compileFilter(spl).errors, [
+      [at(spl, '|'), '`|` is not allowed'],
+      [at(spl, 'stats'), 'bare term `stats`'],
+      [at(spl, 'count'), 'bare term `count`'],
+    ]);
+  });
+
+  test('where needs explicit operators, quoted strings, and has no wildcards', () => {
+    assertErrors(compileFilter('where a="1" b="2"').errors, [['1:13', 'expected AND or OR']]);
+    assertErrors(compileFilter('where user=admin').errors, [['1:12', 'field reference']]);
+    assertErrors(compileFilter('where user="*adm*"').errors, [['1:12', '`*` is a literal']]);
+  });
+
+  test('an empty filter', () => {
+    assertErrors(compileFilter('  ').errors, [['1:1', 'empty filter']]);
+  });
+
+  test('a macro in a filter', () => {
+    assertErrors(compileFilter('user=a `x`').errors, [['1:8', 'macro `x` is not supported inside an expression']]);
+  });
+});

@@ -1,0 +1,55 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { compileFilter } from '../../../src/rules/spl/compile.js';
+import { requiredLiterals } from '../../../src/rules/spl/literals.js';
+
+function literalsOf(spl: string, isVerbatim?: (field: string) => boolean): string[] | null {
+  const { expr, errors } = compileFilter(spl);
+  assert.deepEqual(errors, []);
+  return requiredLiterals(expr!, isVerbatim);
+}
+
+describe('requiredLiterals', () => {
+  test('a comparison needs its longest *-free segment, lowercased', () => {
+    assert.deepEqual(literalsOf('p="*AppData*devtunnel.dll"'), ['devtunnel.dll']);
+    assert.deepEqual(literalsOf('p=NGROK.exe'), ['ngrok.exe']);
+  });
+
+  test('segments shorter than 3 characters are not selective', () => {
+    assert.equal(literalsOf('p="*ab*"'), null);
+    assert.equal(literalsOf('p=*'), null);
+    assert.deepEqual(literalsOf('p="*abc*"'), ['abc']);
+  });
+
+  test('IN is the union; one unselective pattern spoils it', () => {
+    assert.deepEqual(literalsOf('q IN ("*.ngrok.com", "*.ngrok.io", "*.ngrok.com")'), ['.ngrok.com', '.ngrok.io']);
+    assert.equal(literalsOf('q IN ("*.ngrok.com", "*")'), null);
+  });
+
+  test('AND takes the conjunct whose shortest literal is longest', () => {
+    assert.deepEqual(literalsOf('process_name=ngrok.exe process IN ("*start*", "*tcp*")'), ['ngrok.exe']);
+    assert.deepEqual(literalsOf('p=* q="*devtunnel*"'), ['devtunnel']);
+    assert.equal(literalsOf('p=* NOT q=abc'), null);
+  });
+
+  test('OR is the union, null when any branch is unknown', () => {
+    assert.deepEqual(literalsOf('a=devtunnel.dll OR b=devtunnel.exe'), ['devtunnel.dll', 'devtunnel.exe']);
+    assert.equal(literalsOf('a=devtunnel.dll OR b!=x'), null);
+  });
+
+  test('NOT and != give nothing', () => {
+    assert.equal(literalsOf('NOT a=ngrok'), null);
+    assert.equal(literalsOf('a!=ngrok'), null);
+    assert.equal(requiredLiterals({ kind: 'true' }), null);
+  });
+
+  test('fields whose value is not verbatim in the raw record contribute nothing', () => {
+    const verbatim = (f: string) => f !== 'direction';
+    assert.equal(literalsOf('direction=outbound', verbatim), null);
+    assert.deepEqual(literalsOf('direction=outbound dest_port=7844', verbatim), ['7844']);
+  });
+
+  test('literals are returned unescaped: the caller escapes them for JSON/XML', () => {
+    assert.deepEqual(literalsOf(String.raw`p="*\\Temp\\.net\\*"`), ['\\temp\\.net\\']);
+  });
+});
