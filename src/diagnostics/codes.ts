@@ -22,3 +22,6 @@ export const skipCodes = {
 } as const;
 
 export type SkipCode = keyof typeof skipCodes;
+
+/** Codes that describe input that is fine but holds no event: reported apart from damage. */
+export const informationalCodes: ReadonlySet<SkipCode> = new Set<SkipCode>(['not-an-event', 'unknown-format']);

@@ -1,4 +1,5 @@
-import type { RunReport } from './run-report.js';
+import { informationalCodes } from './codes.js';
+import type { RunReport, SkipTally } from './run-report.js';
 import type { FindingRecord } from '../engine/render.js';
 
 export interface SummaryInput {
@@ -21,12 +22,16 @@ export function formatSummary({ report, records, elapsedMs, detectionNames, drop
     for (const [name, n] of [...report.eventsByDataSource].sort((a, b) => b[1] - a[1])) lines.push(`  ${name}: ${n}`);
   }
   if (report.prefiltered > 0) lines.push(`records ruled out by the prefilter without parsing: ${report.prefiltered}`);
-  if (report.skips.size > 0) {
-    lines.push(`skipped: ${report.skippedTotal} record(s)/range(s)`);
-    for (const [code, tally] of report.skips) {
-      lines.push(`  ${code}: ${tally.count}${tally.bytes ? ` (${tally.bytes} bytes)` : ''}`);
-      for (const s of tally.first) lines.push(`    at ${locationText(s.location)}: ${s.reason}`);
-    }
+  const skips = [...report.skips];
+  const damaged = skips.filter(([code]) => !informationalCodes.has(code));
+  const ignored = skips.filter(([code]) => informationalCodes.has(code));
+  if (damaged.length > 0) {
+    lines.push(`skipped (damaged or unreadable): ${damaged.reduce((n, [, t]) => n + t.count, 0)}`);
+    lines.push(...skipLines(damaged));
+  }
+  if (ignored.length > 0) {
+    lines.push(`ignored (not events): ${ignored.reduce((n, [, t]) => n + t.count, 0)}`);
+    lines.push(...skipLines(ignored));
   }
   for (const e of report.inputErrors) lines.push(`error: ${e.path}: ${e.message}`);
   lines.push('findings by detection:');
@@ -35,6 +40,13 @@ export function formatSummary({ report, records, elapsedMs, detectionNames, drop
   for (const [name, n] of counts) lines.push(`  ${name}: ${n}`);
   for (const [name, n] of droppedGroups) lines.push(`warning: ${name}: ${n} event group(s) dropped at the group cap (raise --max-groups)`);
   return `${lines.join('\n')}\n`;
+}
+
+function skipLines(tallies: Array<[string, SkipTally]>): string[] {
+  return tallies.flatMap(([code, tally]) => [
+    `  ${code}: ${tally.count}${tally.bytes ? ` (${tally.bytes} bytes)` : ''}`,
+    ...tally.first.map((s) => `    at ${locationText(s.location)}: ${s.reason}`),
+  ]);
 }
 
 export function locationText(location: { file: string; line?: number; offset?: number }): string {
