@@ -1,0 +1,136 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { readFile, readdir } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parse } from 'yaml';
+import { loadDetections } from '../../../src/rules/escu.js';
+import { bindCorrelations, loadCorrelations, type BoundCorrelation } from '../../../src/rules/correlation.js';
+import { Detector, type Finding } from '../../../src/engine/detector.js';
+import { Correlator } from '../../../src/engine/correlator.js';
+import { renderFinding } from '../../../src/engine/render.js';
+import { scanInputs } from '../../../src/pipeline/scan.js';
+import { RunReport } from '../../../src/diagnostics/run-report.js';
+import type { Detection } from '../../../src/rules/detection.js';
+
+// dist/test/unit/content -> repo root
+const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../..');
+const content = path.join(repoRoot, 'content');
+const ownDetections = path.join(content, 'detections', 'tunnelwatch');
+const correlationsDir = path.join(content, 'correlations');
+const sharedData = path.resolve(repoRoot, '../shared/data');
+const noSharedData = existsSync(sharedData) ? false : `../shared/data absent: ${sharedData}`;
+
+async function loadAll(): Promise<{ detections: Detection[]; correlations: BoundCorrelation[] }> {
+  const { detections, errors } = await loadDetections([ownDetections]);
+  assert.deepEqual(errors, []);
+  const loaded = await loadCorrelations([correlationsDir]);
+  assert.deepEqual(loaded.errors, []);
+  const bound = bindCorrelations(loaded.correlations, detections);
+  assert.deepEqual(bound.errors, []);
+  return { detections, correlations: bound.correlations };
+}
+
+/** Runs detections and correlations over files the way `scan` does; returns every finding. */
+async function scan(inputs: string[], detections: Detection[], correlations: BoundCorrelation[] = []): Promise<Finding[]> {
+  const detector = new Detector(detections);
+  const correlator = new Correlator(correlations);
+  const both = { observe: (e: Parameters<Detector['observe']>[0]) => (detector.observe(e), correlator.observe(e)) };
+  await scanInputs(both as unknown as Detector, { inputs, maxRecordBytes: 4 << 20 }, new RunReport());
+  return [...detector.findings(), ...correlator.findings()];
+}
+
+test('every tunnelwatch detection and correlation loads without errors, with its own unique id', async () => {
+  const { detections, correlations } = await loadAll();
+  assert.ok(detections.length >= 20, `only ${detections.length} detections`);
+  assert.equal(correlations.length, 1);
+  const ids = new Set([...detections.map((d) => d.id), ...correlations.map((c) => c.id)]);
+  assert.equal(ids.size, detections.length + correlations.length);
+  const story = await loadDetections([path.join(content, 'detections')]);
+  const storyIds = new Set(story.detections.filter((d) => !d.file.includes(`${path.sep}tunnelwatch${path.sep}`)).map((d) => d.id));
+  for (const id of ids) assert.ok(!storyIds.has(id), `id ${id} reuses a story detection id`);
+});
+
+test('each detection has a filter macro named after its file, MITRE ids, risk, and TP and TN tests', async () => {
+  const { detections } = await loadAll();
+  for (const d of detections) {
+    const snake = path.basename(d.file, '.yml');
+    assert.equal(d.plan.filterMacro, `${snake}_filter`, d.name);
+    assert.ok(d.mitreAttackIds.length > 0, d.name);
+    assert.ok(d.risk && d.risk.riskObjects.length > 0, d.name);
+    const expectations = d.tests.map((t) => t.expected?.findings);
+    assert.ok(expectations.some((n) => n !== undefined && n > 0), `${d.name} has no true-positive test`);
+    assert.ok(expectations.includes(0), `${d.name} has no true-negative test`);
+    for (const t of d.tests) for (const a of t.attackData) assert.ok(existsSync(path.join(content, a.data)), `${d.name}: missing ${a.data}`);
+  }
+});
+
+test('the detections cover at least 20 distinct tools, and docs/coverage.md lists every one', async () => {
+  const tools = new Set<string>();
+  for (const file of await readdir(ownDetections)) {
+    const yaml = parse(await readFile(path.join(ownDetections, file), 'utf8')) as { tags: { tools?: string[] } };
+    for (const tool of yaml.tags.tools ?? []) tools.add(tool);
+  }
+  assert.ok(tools.size >= 20, `only ${tools.size} tools: ${[...tools].join(', ')}`);
+  const coverage = await readFile(path.join(repoRoot, 'docs', 'coverage.md'), 'utf8');
+  for (const tool of tools) assert.ok(coverage.includes(`\`${tool}\``), `docs/coverage.md does not mention \`${tool}\``);
+});
+
+test('every TP/TN test of every detection and correlation yields its expected number of findings', async () => {
+  const { detections, correlations } = await loadAll();
+  const cases: Array<{ name: string; det: Detection[]; corr: BoundCorrelation[]; tests: Detection['tests'] }> = [
+    ...detections.map((d) => ({ name: d.name, det: [d], corr: [], tests: d.tests })),
+    ...correlations.map((c) => ({ name: c.name, det: [], corr: [c], tests: c.tests })),
+  ];
+  for (const c of cases) {
+    for (const t of c.tests) {
+      const findings = await scan(t.attackData.map((a) => path.join(content, a.data)), c.det, c.corr);
+      assert.equal(findings.length, t.expected?.findings, `${c.name} / ${t.name}`);
+    }
+  }
+});
+
+test('a confirmed-tunnel finding renders with the step detections and carried fields', async () => {
+  const { correlations } = await loadAll();
+  const dir = path.join(content, 'tests', 'confirmed_tunnel_process_beacon');
+  const findings = await scan([path.join(dir, 'windows-sysmon.log')], [], correlations);
+  const ngrok = findings.map(renderFinding).find((r) => String(r.process_name).includes('ngrok.exe'));
+  assert.ok(ngrok, 'no confirmed ngrok tunnel');
+  assert.equal(ngrok.detection_type, 'Correlation');
+  assert.deepEqual(ngrok.query, ['connect.ngrok-agent.com']);
+  assert.match(String(ngrok.risk_message), /^Confirmed tunnel on wks-fin-07: ngrok\.exe/);
+  assert.deepEqual(ngrok.risk_objects.map((o) => o.risk_score), [80, 80]);
+});
+
+test('the real tunnelling samples are caught: plink -R RDP tunnel (Sysmon) and netsh portproxy (4688)', { skip: noSharedData }, async () => {
+  const { detections, correlations } = await loadAll();
+  const plink = await scan([path.join(sharedData, 'tunnel', 'DE_sysmon-3-rdp-tun.evtx')], detections, correlations);
+  const names = new Set(plink.map((f) => f.detection.name));
+  for (const expected of [
+    'SSH Or Plink Reverse Port Forwarding',
+    'RDP Tunnel Via Port Forwarding Command Line',
+    'RDP Over Loopback Tunnel Network Connection',
+    'Confirmed Tunnel - Tunnel Process Reaches Tunnel Service',
+  ]) {
+    assert.ok(names.has(expected), `${expected} did not fire on the plink sample`);
+  }
+  const confirmed = plink.filter((f) => f.detection.type === 'Correlation').map(renderFinding);
+  assert.equal(confirmed.length, 1);
+  assert.deepEqual(confirmed[0].process_name, ['plink.exe']);
+
+  const netsh = await scan([path.join(sharedData, 'tunnel', 'ID4688-netsh-RDP-port-forwarding-abuse.evtx')], detections, correlations);
+  const portproxy = netsh.filter((f) => f.detection.name === 'Windows Netsh PortProxy Port Forwarding');
+  assert.equal(portproxy.length, 3, 'the abbreviated `netsh I p a v`, `portproxy add` and `portproxy reset` rows');
+});
+
+test('no tunnelwatch detection fires on the benign sample sets, except the one real portproxy test in them', { skip: noSharedData }, async () => {
+  const { detections, correlations } = await loadAll();
+  const sets = ['json-sysmon', 'linux-sysmon', 'evtx-sysmon', 'evtx-security'].map((s) => path.join(sharedData, s));
+  const findings = (await scan(sets, detections, correlations)).map(renderFinding);
+  // panache_sysmon_vs_EDRTestingScript.evtx really runs `netsh interface portproxy add/delete` (an EDR test
+  // script exercising T1090): a true positive, not noise.
+  const unexpected = findings.filter((r) => !(r.search_name === 'Windows Netsh PortProxy Port Forwarding' && r.dest === 'MSEDGEWIN10'));
+  assert.deepEqual(unexpected.map((r) => `${r.search_name}: ${String(r.process ?? r.query ?? r.dest)}`), []);
+  assert.equal(findings.length, 2);
+});

@@ -1,0 +1,113 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Correlator } from '../../../src/engine/correlator.js';
+import { bindCorrelations, parseCorrelation } from '../../../src/rules/correlation.js';
+import { cimEvent, detectionWith } from '../../helpers/detections.js';
+
+const start = detectionWith({ where: { kind: 'compare', field: 'process_name', op: '=', pattern: 'ngrok*' } }, { id: '00000000-0000-4000-8000-00000000000a', name: 'Start' });
+const beacon = detectionWith(
+  { dataset: 'Network_Resolution.DNS', where: { kind: 'compare', field: 'query', op: '=', pattern: '*.ngrok-free.app' } },
+  { id: '00000000-0000-4000-8000-00000000000b', name: 'Beacon' },
+);
+
+const yaml = `name: Confirmed
+id: 00000000-0000-4000-8000-0000000000cc
+version: 1
+type: Correlation
+description: test
+correlation:
+  window: 5m
+  key: [[dest, process_guid], [dest, process_id]]
+  fields: { Network_Traffic.All_Traffic: { dest: dvc } }
+  steps:
+    - { name: start, detection: Start }
+    - { name: beacon, any_of: [00000000-0000-4000-8000-00000000000b] }
+  carry: { start: [process_name], beacon: [query] }
+rba:
+  message: tunnel on $dest$ by $process_name$
+  risk_objects: [{ field: dest, type: system, score: 80 }]
+tags: { analytic_story: [Reverse Network Proxy] }
+`;
+
+function bound() {
+  const parsed = parseCorrelation('c.yml', yaml);
+  assert.deepEqual(parsed.errors, []);
+  const b = bindCorrelations(parsed.correlations, [start, beacon]);
+  assert.deepEqual(b.errors, []);
+  return b.correlations;
+}
+const proc = (t: number, guid = 'G1', host = 'h1') => cimEvent({ dest: host, process_guid: guid, process_name: 'ngrok.exe' }, t);
+const dns = (t: number, guid = 'G1', host = 'h1') => cimEvent({ dest: host, process_guid: guid, query: 'a.ngrok-free.app' }, t, 'Network_Resolution.DNS');
+
+test('a start and a beacon of the same process within the window give one confirmed finding', () => {
+  const c = new Correlator(bound());
+  c.observe(proc(100));
+  c.observe(dns(130));
+  const rows = c.findings();
+  assert.equal(rows.length, 1);
+  assert.deepEqual(Object.fromEntries(rows[0].by), { dest: 'h1', process_guid: 'g1', process_id: 'null' });
+  assert.equal(rows[0].count, 2);
+});
+
+test('a beacon that arrives (and happened) before its start still correlates', () => {
+  const c = new Correlator(bound());
+  c.observe(dns(100));
+  c.observe(proc(160));
+  assert.equal(c.findings().length, 1);
+});
+
+test('steps further apart than the window, or on different processes, do not correlate', () => {
+  const c = new Correlator(bound());
+  c.observe(proc(100));
+  c.observe(dns(100 + 301));
+  c.observe(dns(110, 'G2'));
+  c.observe(dns(110, 'G1', 'h2'));
+  assert.deepEqual(c.findings(), []);
+});
+
+test('the key falls back to host + process id when an event has no process guid', () => {
+  const c = new Correlator(bound());
+  c.observe(cimEvent({ dest: 'h1', process_id: '42', process_name: 'ngrok' }, 10));
+  c.observe(cimEvent({ dest: 'h1', process_id: '42', query: 'x.ngrok-free.app' }, 20, 'Network_Resolution.DNS'));
+  assert.deepEqual(Object.fromEntries(c.findings()[0].by), { dest: 'h1', process_guid: 'null', process_id: '42' });
+});
+
+test('state is bounded: the max-keys cap evicts and counts, expiry drops stale incomplete keys', () => {
+  const capped = new Correlator(bound(), { maxKeys: 2 });
+  capped.observe(proc(1, 'A'));
+  capped.observe(proc(2, 'B'));
+  capped.observe(proc(3, 'C'));
+  capped.observe(dns(4, 'A'));
+  assert.equal(capped.stats().get('Confirmed')?.evicted, 2);
+  const expiring = new Correlator(bound());
+  expiring.observe(proc(0, 'A'));
+  expiring.observe(proc(10_000, 'B'));
+  expiring.observe(dns(10_001, 'A'));
+  assert.equal(expiring.stats().get('Confirmed')?.expired, 1);
+  assert.deepEqual(expiring.findings(), []);
+});
+
+test('partial states from two correlators merge into the same findings as one correlator', () => {
+  const a = new Correlator(bound());
+  const b = new Correlator(bound());
+  a.observe(proc(100));
+  b.observe(dns(120));
+  assert.deepEqual(a.findings(), []);
+  a.merge(b.partials());
+  const whole = new Correlator(bound());
+  whole.observe(proc(100));
+  whole.observe(dns(120));
+  assert.deepEqual(a.findings().map((f) => [f.id, f.count, f.aggregates]), whole.findings().map((f) => [f.id, f.count, f.aggregates]));
+});
+
+test('load errors are located: unknown step reference, risk field that is no output column', () => {
+  const parsed = parseCorrelation('c.yml', yaml.replace('message: tunnel on $dest$', 'message: tunnel on $nope$'));
+  assert.equal(parsed.errors.length, 1);
+  assert.match(parsed.errors[0].message, /nope/);
+  assert.equal(parsed.errors[0].line, 15);
+  const ok = parseCorrelation('c.yml', yaml.replace('detection: Start', 'detection: Missing'));
+  const b = bindCorrelations(ok.correlations, [start, beacon]);
+  assert.equal(b.errors.length, 1);
+  assert.match(b.errors[0].message, /Missing/);
+  assert.equal(b.errors[0].line, 11);
+});
