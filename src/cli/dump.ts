@@ -27,19 +27,31 @@ const EVENT_NS = 'http://schemas.microsoft.com/win/2004/08/events/event';
 /** System fields that evtx_dump prints as numbers (BinXML types them as integers). */
 const NUMERIC_SYSTEM = new Set(['EventID', 'EventRecordID']);
 
-/** Buffered line writer that respects backpressure. */
+/**
+ * Buffered line writer that respects backpressure. A closed reader (`dump … | head`) aborts the run
+ * quietly instead of crashing on EPIPE.
+ */
 class LineWriter {
   private buf = '';
-  constructor(private readonly out: Writable) {}
+  readonly stop = new AbortController();
+  constructor(private readonly out: Writable) {
+    out.on('error', () => this.stop.abort());
+  }
   async line(s: string): Promise<void> {
+    if (this.stop.signal.aborted) return;
     this.buf += `${s}\n`;
     if (this.buf.length >= 1 << 16) await this.flush();
   }
   async flush(): Promise<void> {
-    if (!this.buf) return;
+    if (!this.buf || this.stop.signal.aborted) return;
     const ok = this.out.write(this.buf);
     this.buf = '';
-    if (!ok) await new Promise<void>((resolve) => this.out.once('drain', resolve));
+    if (!ok) {
+      await new Promise<void>((resolve) => {
+        this.out.once('drain', resolve);
+        this.stop.signal.addEventListener('abort', () => resolve(), { once: true });
+      });
+    }
   }
 }
 
@@ -93,10 +105,16 @@ async function dumpInput(input: SourceInput, flags: DumpFlags, w: LineWriter, ct
   if (source.name === 'evtx') {
     const mode = flags.format === 'xml' ? 'xml' : 'json';
     const threads = flags.threads === undefined ? {} : { threads: flags.threads };
-    for await (const rec of readEvtx(input, ctx, { mode, ...threads })) await w.line(rec.out as string);
+    for await (const rec of readEvtx(input, ctx, { mode, ...threads })) {
+      if (w.stop.signal.aborted) break;
+      await w.line(rec.out as string);
+    }
     return true;
   }
-  for await (const e of source.read(input, ctx)) await w.line(flags.format === 'xml' ? rawEventXml(e) : rawEventJson(e));
+  for await (const e of source.read(input, ctx)) {
+    if (w.stop.signal.aborted) break;
+    await w.line(flags.format === 'xml' ? rawEventXml(e) : rawEventJson(e));
+  }
   return true;
 }
 
@@ -107,12 +125,14 @@ export async function runDump(paths: string[], flags: DumpFlags): Promise<number
   let skipped = 0;
   const ctx: SourceContext = {
     maxRecordBytes: flags.maxRecordBytes,
+    signal: w.stop.signal,
     skip(s) {
       skipped++;
       if (!flags.quiet) process.stderr.write(skipLine(s));
     },
   };
   for await (const input of expandInputs(paths)) {
+    if (w.stop.signal.aborted) break;
     if (isInputError(input)) {
       process.stderr.write(`tunnelwatch: ${input.path}: ${input.message}\n`);
       failed = true;
@@ -121,7 +141,7 @@ export async function runDump(paths: string[], flags: DumpFlags): Promise<number
     if (!(await dumpInput(input, flags, w, ctx))) failed = true;
   }
   await w.flush();
-  if (flags.output) await new Promise<void>((resolve) => out.end(resolve));
+  if (flags.output && !w.stop.signal.aborted) await new Promise<void>((resolve) => out.end(resolve));
   if (skipped > 0 && !flags.quiet) process.stderr.write(`tunnelwatch: ${skipped} problem(s) reported above\n`);
   return failed ? ExitCode.UsageOrIo : ExitCode.Ok;
 }

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { Command, CommanderError } from 'commander';
 import { registerRiskCommand } from './risk.js';
+import { registerDumpCommand } from './dump.js';
 import { registerScanCommand } from './scan.js';
 import { registerTestCommand } from './test.js';
 import { registerValidateCommand } from './validate.js';
@@ -13,6 +14,7 @@ const program = new Command()
   .exitOverride();
 
 registerScanCommand(program);
+registerDumpCommand(program);
 registerTestCommand(program);
 registerValidateCommand(program);
 registerRiskCommand(program);

@@ -56,10 +56,27 @@ export interface Template { offset: number; guid: string; nodes: Node[] }
 /** Recursion bound for nested BinXML / template chains in corrupt input (real logs nest 2-3 deep). */
 const MAX_DEPTH = 32;
 
+/**
+ * Work bound for resolving one record: a value may be referenced many times and nest, so a crafted
+ * record could otherwise expand exponentially. Real records resolve to a few hundred nodes.
+ */
+export const MAX_RESOLVED_NODES = 200_000;
+
+/** Counts nodes visited while resolving one record; throws once past MAX_RESOLVED_NODES. */
+export class ResolveBudget {
+  private used = 0;
+  spend(n = 1): void {
+    this.used += n;
+    if (this.used > MAX_RESOLVED_NODES) fail(`record expands to more than ${MAX_RESOLVED_NODES} nodes`);
+  }
+}
+
 /** Per-chunk state: names and templates are addressed by chunk-relative offsets, so caches are per chunk. */
 export class ChunkContext {
   readonly names = new Map<number, string>();
   readonly templates = new Map<number, Template | null>();
+  /** template bytes this chunk may still parse: bounds the work garbage offsets can cause */
+  templateBudget = 16 * 65536;
   /** problems met while decoding the current record (reset by the caller per record) */
   warnings: string[] = [];
   constructor(readonly buf: Buffer) {}
@@ -243,6 +260,11 @@ function templateAt(c: ChunkContext, off: number, depth: number): Template | nul
   if (off + 24 > b.length) return null;
   const size = b.readUInt32LE(off + 20);
   const end = Math.min(off + 24 + size, b.length);
+  c.templateBudget -= end - off;
+  if (c.templateBudget < 0) {
+    c.warnings.push('too many template definitions in one chunk');
+    return null;
+  }
   try {
     const nodes: Node[] = [];
     parseContent(c, new Cursor(off + 24, end), true, depth + 1, nodes, false);

@@ -2,7 +2,7 @@
  * Decode framed records of one chunk into the requested output. Pure and self-contained, so it runs
  * the same on the main thread and in a worker.
  */
-import { BinXmlError, ChunkContext, parseDocument, type Node } from './binxml.js';
+import { ChunkContext, parseDocument, type Node } from './binxml.js';
 import type { EvtxIssue } from './chunk.js';
 import { documentFields, type EventFields } from './fields.js';
 import { renderJson } from './render-json.js';
@@ -37,8 +37,8 @@ function parseRecord(c: ChunkContext, pos: number, size: number): Node[] {
   try {
     return parseDocument(c, pos + 24, pos + size - 4);
   } catch (e) {
-    if (!(e instanceof BinXmlError) && !(e instanceof RangeError)) throw e;
-    c.warnings.push(e.message);
+    // any failure, expected (BinXmlError, RangeError) or not, costs this record's tree, never the file
+    c.warnings.push(e instanceof Error ? e.message : String(e));
     return [];
   }
 }

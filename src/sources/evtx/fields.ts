@@ -6,7 +6,7 @@
  */
 import {
   N_CDATA, N_CHARREF, N_ELEMENT, N_ENTITY, N_INSTANCE, N_SUBST, N_TEXT, N_VALUE,
-  type ElementNode, type InstanceNode, type Node, valueOf,
+  ResolveBudget, type ElementNode, type InstanceNode, type Node, valueOf,
 } from './binxml.js';
 import type { RecordHeader } from './tree.js';
 import { VT, fileTimeToIso, valueText } from './values.js';
@@ -17,17 +17,24 @@ type Visit = (el: ElementNode, inst: InstanceNode | null) => void;
 
 const ENTITIES: Record<string, string> = { lt: '<', gt: '>', amp: '&', quot: '"', apos: "'" };
 
-/** Stand-in skeleton for an instance whose template is missing: its values as positional Data. */
+/**
+ * Stand-in skeleton for an instance whose template is missing: its values as positional Data;
+ * nested BinXML values are spliced in whole, since they carry their own element names.
+ */
 function positionalSkeleton(inst: InstanceNode): ElementNode {
-  const children: Node[] = inst.types.map((type, index) => ({
-    k: N_ELEMENT, name: 'Data', attrs: [], children: [{ k: N_SUBST, index, type, optional: true }],
-  }));
+  const children: Node[] = inst.types.map((type, index): Node => {
+    const subst: Node = { k: N_SUBST, index, type, optional: true };
+    return type === VT.BinXml ? subst : { k: N_ELEMENT, name: 'Data', attrs: [], children: [subst] };
+  });
   return { k: N_ELEMENT, name: 'EventData', attrs: [], children };
 }
 
 /** Visit the elements at this level, looking through template instances and nested BinXML values. */
+let budget = new ResolveBudget();
+
 function eachElement(nodes: Node[], inst: InstanceNode | null, visit: Visit, depth = 0): void {
   if (depth > 64) return;
+  budget.spend(nodes.length);
   for (const n of nodes) {
     if (n.k === N_ELEMENT) visit(n, inst);
     else if (n.k === N_INSTANCE) {
@@ -41,6 +48,7 @@ function eachElement(nodes: Node[], inst: InstanceNode | null, visit: Visit, dep
 
 /** Text directly inside an element (or attribute value), unescaped. */
 function textOf(nodes: Node[], inst: InstanceNode | null): string {
+  if (nodes.length === 1 && nodes[0].k === N_TEXT) return nodes[0].text;
   let s = '';
   for (const n of nodes) {
     switch (n.k) {
@@ -124,6 +132,7 @@ function section(el: ElementNode, inst: InstanceNode | null, f: EventFields): vo
 /** Field maps of one record; without an `<Event>` root, System comes from the record header. */
 export function documentFields(nodes: Node[], header: RecordHeader): EventFields {
   const f: EventFields = { system: {}, data: {} };
+  budget = new ResolveBudget();
   let sawEvent = false;
   eachElement(nodes, null, (el, inst) => {
     if (el.name === 'Event') {

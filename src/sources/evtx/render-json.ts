@@ -53,7 +53,7 @@ function contentValue(parts: readonly Part[]): string {
     count++;
   }
   if (count === 1 && single && isJsonNative(single.type) && !Array.isArray(single.v)) {
-    return typeof single.v === 'boolean' ? String(single.v) : String(single.v);
+    return String(single.v);
   }
   return JSON.stringify(textOf(parts));
 }

@@ -5,7 +5,7 @@
  */
 import {
   N_CDATA, N_CHARREF, N_ELEMENT, N_ENTITY, N_INSTANCE, N_PI, N_SUBST, N_TEXT, N_VALUE,
-  type ElementNode, type InstanceNode, type Node, type SubstNode, valueOf,
+  ResolveBudget, type ElementNode, type InstanceNode, type Node, type SubstNode, valueOf,
 } from './binxml.js';
 import { PART_CDATA, PART_CHARREF, PART_ENTITY, PART_PI, VT, fileTimeToIso } from './values.js';
 
@@ -42,12 +42,20 @@ function expandSubst(n: SubstNode, inst: InstanceNode | null, out: (XElement | X
   out.push(new XText(type, v));
 }
 
-/** Positional fallback for an instance whose template is missing: one `Data` element per value. */
+/**
+ * Positional fallback for an instance whose template is missing: one `Data` element per value;
+ * nested BinXML values are spliced in whole, since they carry their own element names.
+ */
 function positional(inst: InstanceNode, out: (XElement | XText)[], depth: number): void {
-  const data: XElement[] = [];
+  const data: (XElement | XText)[] = [];
   for (let i = 0; i < inst.types.length; i++) {
+    const subst: SubstNode = { k: N_SUBST, index: i, type: inst.types[i], optional: true };
+    if (inst.types[i] === VT.BinXml) {
+      expandSubst(subst, inst, data, null, depth);
+      continue;
+    }
     const children: (XElement | XText)[] = [];
-    expandSubst({ k: N_SUBST, index: i, type: inst.types[i], optional: true }, inst, children, null, depth);
+    expandSubst(subst, inst, children, null, depth);
     data.push(new XElement('Data', [], children));
   }
   out.push(new XElement('EventData', [], data));
@@ -87,8 +95,11 @@ function buildElement(el: ElementNode, inst: InstanceNode | null, pick: ArrayPic
   return new XElement(el.name, attrs, children);
 }
 
+let budget = new ResolveBudget();
+
 function expandNodes(nodes: Node[], inst: InstanceNode | null, out: (XElement | XText)[], depth: number, pick: ArrayPick | null = null): void {
   if (depth > 64) return;
+  budget.spend(nodes.length);
   for (const n of nodes) {
     switch (n.k) {
       case N_ELEMENT: expandElement(n, inst, out, depth); break;
@@ -116,6 +127,7 @@ export interface RecordHeader { recordId: number; writtenLo: number; writtenHi: 
  */
 export function buildEventTree(nodes: Node[], header: RecordHeader): XElement {
   const top: (XElement | XText)[] = [];
+  budget = new ResolveBudget();
   expandNodes(nodes, null, top, 0);
   for (const t of top) if (t instanceof XElement && t.name === 'Event') return t;
   const system = new XElement('System', [], [

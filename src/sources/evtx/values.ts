@@ -57,11 +57,18 @@ export function fileTimeToIso(lo: number, hi: number): string {
   const rest = hi * 4967296 + lo;
   const secs = hi * 429 + Math.floor(rest / 1e7);
   const frac = rest % 1e7;
-  const ms = (secs - 11644473600) * 1000;
-  if (!Number.isFinite(ms) || ms < -8.64e15 || ms > 8.64e15) return '';
-  const iso = new Date(ms).toISOString();
-  return `${iso.slice(0, 19)}.${String(frac).padStart(7, '0')}Z`;
+  if (secs !== lastSecs) {
+    const ms = (secs - 11644473600) * 1000;
+    if (!Number.isFinite(ms) || ms < -8.64e15 || ms > 8.64e15) return '';
+    lastSecs = secs;
+    lastPrefix = new Date(ms).toISOString().slice(0, 19);
+  }
+  return `${lastPrefix}.${String(frac).padStart(7, '0')}Z`;
 }
+
+// Consecutive records mostly share their second: formatting the date part once saves a Date per value.
+let lastSecs = -1;
+let lastPrefix = '';
 
 function systemTimeToIso(b: Buffer, p: number): string {
   const pad = (n: number, w = 2) => String(n).padStart(w, '0');
@@ -203,7 +210,7 @@ function decodeArray(b: Buffer, p: number, size: number, item: number): unknown[
 /** Text of a value as Windows XML (`xml`) or evtx_dump JSON (`json`) shows it. */
 export function valueText(type: number, v: unknown, mode: RenderMode): string {
   if (v === null || v === undefined) return '';
-  if (Array.isArray(v)) return v.map((x) => valueText(type & 0x7f, x, mode)).join(mode === 'xml' ? ',' : ',');
+  if (Array.isArray(v)) return v.map((x) => valueText(type & 0x7f, x, mode)).join(',');
   switch (type & 0x7f) {
     case VT.Guid: return mode === 'xml' ? `{${v as string}}` : (v as string);
     case VT.FileTime: {
