@@ -21,7 +21,7 @@ export function registerValidateCommand(program: Command): void {
 async function runValidate(paths: string[], flags: ValidateFlags): Promise<number> {
   const { errors, checked } = await validateContent(paths, flags.rules);
   for (const e of errors) process.stdout.write(`${e.file}:${e.line}:${e.col}: ${e.message}\n`);
-  const what = `${checked.detections} detection(s), ${checked.tuning} tuning file(s), ${checked.techniques} technique table(s) (${checked.stories} story file(s) not checked)`;
+  const what = `${checked.detections} detection(s), ${checked.correlations} correlation(s), ${checked.tuning} tuning file(s), ${checked.techniques} technique table(s) (${checked.stories} story file(s) not checked)`;
   process.stderr.write(errors.length > 0 ? `tunnelwatch validate: ${errors.length} error(s) in ${what}\n` : `tunnelwatch validate: ${what}: OK\n`);
   return errors.length > 0 ? ExitCode.Findings : ExitCode.Ok;
 }

@@ -2,6 +2,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { LineCounter, parseDocument } from 'yaml';
 import { knownDataSources } from '../cim/normalize.js';
+import { parseCorrelation } from './correlation.js';
 import type { Detection } from './detection.js';
 import { escuDetectionSchema } from './escu-schema.js';
 import { loadDetections, parseDetection } from './escu.js';
@@ -14,7 +15,7 @@ import { YamlLocator } from './yaml-locate.js';
 export interface ValidationResult {
   errors: ContentError[];
   /** files checked, by kind */
-  checked: { detections: number; tuning: number; techniques: number; stories: number };
+  checked: { detections: number; correlations: number; tuning: number; techniques: number; stories: number };
 }
 
 interface ContentFile {
@@ -34,6 +35,7 @@ export async function validateContent(paths: string[], fallbackRules: string[]):
   const tuningFiles: ContentFile[] = [];
   let techniques = 0;
   let stories = 0;
+  let correlations = 0;
   for (const file of files) {
     const text = await readFile(file, 'utf8').catch((e: Error) => e);
     if (text instanceof Error) {
@@ -46,6 +48,10 @@ export async function validateContent(paths: string[], fallbackRules: string[]):
       techniques++;
       errors.push(...parseTacticTable(file, text).errors);
     } else if (isStory(value)) stories++;
+    else if (isCorrelation(value)) {
+      correlations++;
+      errors.push(...parseCorrelation(file, text).errors);
+    }
     else detectionFiles.push({ file, text });
   }
   const detections: Detection[] = [];
@@ -59,12 +65,17 @@ export async function validateContent(paths: string[], fallbackRules: string[]):
     const against = detectionFiles.length > 0 ? detections : (await loadDetections(fallbackRules)).detections;
     for (const f of tuningFiles) errors.push(...parseTuning(f.file, f.text, against).errors);
   }
-  return { errors: dedupe(errors).sort(byLocation), checked: { detections: detectionFiles.length, tuning: tuningFiles.length, techniques, stories } };
+  return { errors: dedupe(errors).sort(byLocation), checked: { detections: detectionFiles.length, correlations, tuning: tuningFiles.length, techniques, stories } };
 }
 
 /** ESCU analytic story files (narrative, no search) sit beside detections; they are not checked here. */
 function isStory(value: unknown): boolean {
   return !!value && typeof value === 'object' && 'narrative' in value && !('search' in value);
+}
+
+/** tunnelwatch correlation rules: a `correlation:` block instead of a search */
+function isCorrelation(value: unknown): boolean {
+  return !!value && typeof value === 'object' && 'correlation' in value && !('search' in value);
 }
 
 /** What the loader leaves out: data_source names, and SPL errors when the schema already failed. */

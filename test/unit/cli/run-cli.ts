@@ -1,0 +1,24 @@
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../..');
+export const cliPath = path.join(repoRoot, 'dist', 'src', 'cli', 'main.js');
+export const examplesDir = path.join(repoRoot, 'examples');
+export const contentDir = path.join(repoRoot, 'content');
+
+export interface CliResult {
+  status: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the compiled CLI as a user would (a child process), from `cwd` (default: the repo root). */
+export function runCli(args: string[], cwd = repoRoot): CliResult {
+  const r = spawnSync(process.execPath, [cliPath, ...args], { cwd, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+export function jsonLines(text: string): Array<Record<string, unknown>> {
+  return text.split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l) as Record<string, unknown>);
+}
