@@ -1,15 +1,20 @@
 import { existsSync } from 'node:fs';
 import { Command, Option } from 'commander';
-import { Detector, type Finding } from '../engine/detector.js';
+import { Analyzer } from '../engine/analyzer.js';
+import type { Finding } from '../engine/detector.js';
+import { buildPrefilter } from '../engine/prefilter.js';
 import { renderFinding } from '../engine/render.js';
 import { defaultIncidentOptions, riskEventsOf, riskIncidents, type IncidentOptions } from '../engine/risk.js';
 import { keepRows } from '../engine/row-filter.js';
 import { applyTuning, formatSuppressionSummary } from '../engine/suppress.js';
 import { RunReport } from '../diagnostics/run-report.js';
 import { formatSummary } from '../diagnostics/summary.js';
-import { scanInputs } from '../pipeline/scan.js';
-import { loadDetections } from '../rules/escu.js';
-import { loadTacticTable, techniquesFile } from '../rules/mitre.js';
+import { defaultThreads, scanInputsParallel } from '../pipeline/parallel.js';
+import { correlationsBeside, loadContent, type Content } from '../rules/content.js';
+import type { BoundCorrelation } from '../rules/correlation.js';
+import type { Detection } from '../rules/detection.js';
+import { loadTacticTable, techniquesFile, type TacticTable } from '../rules/mitre.js';
+import type { Expr } from '../rules/search-plan.js';
 import { selectDetections } from '../rules/select.js';
 import { compileFilter } from '../rules/spl/compile.js';
 import { defaultTuningFile, loadTuning, type Tuning } from '../rules/tuning.js';
@@ -18,7 +23,7 @@ import { sources, type SourceName } from '../sources/registry.js';
 import { defaultContentDir, defaultDetectionsDir } from './paths.js';
 import { ScanProgress } from './progress.js';
 import { writeRiskEvents, writeScanOutput } from './scan-output.js';
-import { ExitCode, parseByteSize, reportContentErrors } from './shared.js';
+import { collect, ExitCode, parseByteSize, reportContentErrors } from './shared.js';
 import { parseDuration, parseTimeArg } from './time-args.js';
 
 interface ScanFlags {
@@ -44,9 +49,10 @@ interface ScanFlags {
   riskThreshold: number;
   incidentsOnly?: boolean;
   drilldown?: boolean;
+  prefilter: boolean;
+  threads: number;
 }
 
-const collect = (value: string, previous: string[]) => [...previous, value];
 
 export function registerScanCommand(program: Command): void {
   program
@@ -56,7 +62,7 @@ export function registerScanCommand(program: Command): void {
     .addOption(new Option('-f, --format <format>', 'output format (default: table on a terminal, jsonl otherwise)').choices(sinkNames))
     .addOption(new Option('-i, --input-format <format>', 'force the input format instead of detecting it from content').choices(Object.keys(sources)))
     .option('-o, --output <file>', 'write findings to a file instead of stdout')
-    .option('-r, --rules <paths...>', 'detection YAML files or directories', [defaultDetectionsDir])
+    .option('-r, --rules <path>', 'detection YAML file or directory, repeatable (correlations are read from the correlations/ folder beside it)', collect, [] as string[])
     .option('-d, --detection <name|id>', 'run only this detection (repeatable)', collect, [])
     .option('--story <name>', 'run only the detections of this analytic story')
     .option('--mitre <id>', 'run only detections mapped to this ATT&CK technique (T1090 includes T1090.002)')
@@ -75,51 +81,34 @@ export function registerScanCommand(program: Command): void {
     .option('--fail-on-findings', 'exit 1 when there are findings')
     .option('-q, --quiet', 'no summary or progress on stderr')
     .option('--no-progress', 'no progress bar')
+    .option('--no-prefilter', 'parse every record, even those no rule can match (slower; same findings)')
+    .option('-t, --threads <n>', 'worker threads for multi-file scans (1 = none)', (v) => Number.parseInt(v, 10), defaultThreads())
     .action(async (inputs: string[], flags: ScanFlags) => {
       process.exitCode = await runScan(inputs, flags);
     });
 }
 
+interface ScanSetup {
+  content: Content;
+  detections: Detection[];
+  correlations: BoundCorrelation[];
+  tuning: Tuning;
+  tuningFile?: string;
+  tactics: TacticTable;
+  where?: Expr;
+}
+
 async function runScan(inputs: string[], flags: ScanFlags): Promise<number> {
   const started = performance.now();
-  const { detections: loaded, errors } = await loadDetections(flags.rules);
-  const tuningFile = flags.tuning ?? (existsSync(defaultTuningFile) ? defaultTuningFile : undefined);
-  if (tuningFile && !flags.tuning && !flags.quiet) process.stderr.write(`tunnelwatch: using tuning file ./${defaultTuningFile}\n`);
-  const tuning = tuningFile ? await loadTuning(tuningFile, loaded) : { tuning: new Map() as Tuning, errors: [] };
-  const tactics = await loadTacticTable(techniquesFile(defaultContentDir));
-  const contentErrors = [...errors, ...tuning.errors, ...tactics.errors];
-  if (contentErrors.length > 0) {
-    reportContentErrors(contentErrors);
-    return ExitCode.UsageOrIo;
-  }
-  const { selected: detections, problems } = selectDetections(loaded, { detections: flags.detection, story: flags.story, mitre: flags.mitre });
-  const where = flags.where === undefined ? undefined : compileFilter(flags.where);
-  const usage = [...problems, ...(where?.errors ?? []).map((e) => `--where: col ${e.col}: ${e.message}`)];
-  if (usage.length > 0) {
-    for (const p of usage) process.stderr.write(`tunnelwatch: ${p}\n`);
-    return ExitCode.UsageOrIo;
-  }
-
-  const detector = new Detector(detections, { maxGroupsPerDetection: flags.maxGroups });
+  const setup = await prepareScan(flags);
+  if (typeof setup === 'number') return setup;
+  const analyzer = new Analyzer(setup.detections, setup.correlations, { maxGroupsPerDetection: flags.maxGroups });
   const report = new RunReport();
-  const progress = new ScanProgress(!flags.quiet && flags.progress && process.stderr.isTTY === true);
-  await scanInputs(
-    detector,
-    {
-      inputs,
-      format: flags.inputFormat,
-      maxRecordBytes: flags.maxRecordBytes,
-      timeRange: flags.from !== undefined || flags.to !== undefined ? { from: flags.from, to: flags.to } : undefined,
-      onInputStart: (input) => progress.startInput(input),
-      onProgress: (_input, bytes) => progress.update(bytes),
-    },
-    report,
-  );
-  progress.stop();
+  await runPipeline(inputs, flags, setup, analyzer, report);
 
-  const findings = where?.expr ? keepRows(detector.findings(), where.expr) : detector.findings();
-  const tuned = applyTuning(findings, tuning.tuning);
-  const riskEvents = tuned.kept.flatMap((f: Finding) => riskEventsOf(f, renderFinding(f), tactics.table));
+  const findings = setup.where ? keepRows(analyzer.findings(), setup.where) : analyzer.findings();
+  const tuned = applyTuning(findings, setup.tuning);
+  const riskEvents = tuned.kept.flatMap((f: Finding) => riskEventsOf(f, renderFinding(f), setup.tactics));
   const incidentOptions: IncidentOptions = { ...defaultIncidentOptions, windowSeconds: flags.riskWindow, threshold: flags.riskThreshold };
   const incidents = riskIncidents(riskEvents, incidentOptions);
   if (flags.riskOut) await writeRiskEvents(riskEvents, flags.riskOut);
@@ -133,7 +122,7 @@ async function runScan(inputs: string[], flags: ScanFlags): Promise<number> {
       showSuppressed: flags.showSuppressed === true,
       incidents,
       incidentOptions,
-      riskPossible: detections.some((d) => d.risk && d.type !== 'Hunting'),
+      riskPossible: setup.detections.some((d) => d.risk && d.type !== 'Hunting'),
       drilldown: flags.drilldown ? { inputs, rules: customRules ? flags.rules : undefined, riskFile: flags.riskOut } : undefined,
       incidentsOnly: flags.incidentsOnly === true,
     },
@@ -145,13 +134,71 @@ async function runScan(inputs: string[], flags: ScanFlags): Promise<number> {
       report,
       records: tuned.kept.map(renderFinding),
       elapsedMs: performance.now() - started,
-      detectionNames: detections.map((d) => d.name),
-      droppedGroups: detector.droppedGroups(),
+      detectionNames: [...setup.detections, ...setup.correlations.map((c) => c.detection)].map((d) => d.name),
+      droppedGroups: analyzer.detector.droppedGroups(),
     });
     process.stderr.write(summary);
-    if (tuningFile) process.stderr.write(formatSuppressionSummary(tuned, tuningFile));
+    if (setup.tuningFile) process.stderr.write(formatSuppressionSummary(tuned, setup.tuningFile));
     process.stderr.write(`risk events: ${riskEvents.length}${flags.riskOut ? ` (written to ${flags.riskOut})` : ''}; risk incidents: ${incidents.length}\n`);
   }
   if (report.inputErrors.length > 0) return ExitCode.UsageOrIo;
   return flags.failOnFindings && tuned.kept.length > 0 ? ExitCode.Findings : ExitCode.Ok;
+}
+
+/** Loads and validates everything the scan needs; an exit code when it must not start. */
+async function prepareScan(flags: ScanFlags): Promise<ScanSetup | number> {
+  if (flags.rules.length === 0) flags.rules = [defaultDetectionsDir];
+  const content = await loadContent(flags.rules, flags.rules.map(correlationsBeside));
+  const tuningFile = flags.tuning ?? (existsSync(defaultTuningFile) ? defaultTuningFile : undefined);
+  if (tuningFile && !flags.tuning && !flags.quiet) process.stderr.write(`tunnelwatch: using tuning file ./${defaultTuningFile}\n`);
+  const tuning = tuningFile ? await loadTuning(tuningFile, content.detections) : { tuning: new Map() as Tuning, errors: [] };
+  const tactics = await loadTacticTable(techniquesFile(defaultContentDir));
+  const contentErrors = [...content.errors, ...tuning.errors, ...tactics.errors];
+  if (contentErrors.length > 0) {
+    reportContentErrors(contentErrors);
+    return ExitCode.UsageOrIo;
+  }
+  const all = [...content.detections, ...content.correlations.map((c) => c.detection)];
+  const { selected, problems } = selectDetections(all, { detections: flags.detection, story: flags.story, mitre: flags.mitre });
+  const where = flags.where === undefined ? undefined : compileFilter(flags.where);
+  const usage = [...problems, ...(where?.errors ?? []).map((e) => `--where: col ${e.col}: ${e.message}`)];
+  if (usage.length > 0) {
+    for (const p of usage) process.stderr.write(`tunnelwatch: ${p}\n`);
+    return ExitCode.UsageOrIo;
+  }
+  const ids = new Set(selected.map((d) => d.id));
+  return {
+    content,
+    detections: content.detections.filter((d) => ids.has(d.id)),
+    correlations: content.correlations.filter((c) => ids.has(c.id)),
+    tuning: tuning.tuning,
+    tuningFile,
+    tactics: tactics.table,
+    where: where?.expr,
+  };
+}
+
+/** sources → normalize → detect, in worker threads when there are several large files. */
+async function runPipeline(inputs: string[], flags: ScanFlags, setup: ScanSetup, analyzer: Analyzer, report: RunReport): Promise<void> {
+  const progress = new ScanProgress(!flags.quiet && flags.progress && process.stderr.isTTY === true);
+  const correlationSteps = setup.correlations.flatMap((c) => c.steps.flatMap((s) => s.detections));
+  await scanInputsParallel(
+    analyzer,
+    {
+      inputs,
+      threads: flags.threads,
+      rules: flags.rules,
+      correlationDirs: flags.rules.map(correlationsBeside),
+      selectedIds: [...setup.detections, ...setup.correlations].map((d) => d.id),
+      maxGroups: flags.maxGroups,
+      prefilter: flags.prefilter ? buildPrefilter([...setup.detections, ...correlationSteps]) : undefined,
+      format: flags.inputFormat,
+      maxRecordBytes: flags.maxRecordBytes,
+      timeRange: flags.from !== undefined || flags.to !== undefined ? { from: flags.from, to: flags.to } : undefined,
+      onInputStart: (input) => progress.startInput(input),
+      onProgress: (_input, bytes) => progress.update(bytes),
+    },
+    report,
+  );
+  progress.stop();
 }

@@ -19,7 +19,7 @@ export function formatSummary({ report, records, elapsedMs, detectionNames, drop
   for (const f of report.files) lines.push(`  ${f.name} [${f.format}]: ${f.events} event(s)${f.skipped ? `, ${f.skipped} skipped` : ''}`);
   if (report.eventsByDataSource.size > 0) {
     lines.push('events by data source:');
-    for (const [name, n] of [...report.eventsByDataSource].sort((a, b) => b[1] - a[1])) lines.push(`  ${name}: ${n}`);
+    for (const [name, n] of [...report.eventsByDataSource].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))) lines.push(`  ${name}: ${n}`);
   }
   if (report.prefiltered > 0) lines.push(`records ruled out by the prefilter without parsing: ${report.prefiltered}`);
   const skips = [...report.skips];

@@ -57,10 +57,8 @@ export function prefilterNeedles(detections: Detection[]): { needles: string[]; 
 
 function needlesOf(d: Detection): string[] | undefined {
   const local = VERBATIM_IN_DATASET[d.plan.dataset];
-  const literals = requiredLiterals(d.plan.where, (field) => VERBATIM_FIELDS.has(field) || local?.has(field) === true);
-  if (!literals) return undefined;
-  const needles = literals.map(safeNeedle);
-  return needles.every((n) => n !== undefined) ? (needles as string[]) : undefined;
+  const isVerbatim = (field: string) => VERBATIM_FIELDS.has(field) || local?.has(field) === true;
+  return requiredLiterals(d.plan.where, isVerbatim, safeNeedle) ?? undefined;
 }
 
 /** A needle containing another needle can only match where the shorter one does: one search, not two. */

@@ -1,6 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { Piscina } from 'piscina';
-import type { Detector } from '../engine/detector.js';
+import type { Analyzer } from '../engine/analyzer.js';
 import type { RunReport } from '../diagnostics/run-report.js';
 import { expandInputs } from '../sources/inputs.js';
 import type { SourceInput } from '../sources/source.js';
@@ -10,9 +10,10 @@ import type { FileResult, FileTask } from './scan-worker.js';
 export interface ParallelOptions extends ScanOptions {
   /** worker threads; 1 scans in this thread */
   threads: number;
-  /** where workers load detections from, and which of them to run */
+  /** where workers load content from, and which detections and correlations to run */
   rules: string[];
-  detectionIds: string[];
+  correlationDirs: string[];
+  selectedIds: string[];
   maxGroups: number;
 }
 
@@ -28,7 +29,7 @@ export function defaultThreads(): number {
  * reports: the same result as a sequential scan because finding states merge order-free.
  * stdin is always read here.
  */
-export async function scanInputsParallel(detector: Detector, options: ParallelOptions, report: RunReport): Promise<void> {
+export async function scanInputsParallel(detector: Analyzer, options: ParallelOptions, report: RunReport): Promise<void> {
   const files: SourceInput[] = [];
   const local: SourceInput[] = [];
   for await (const item of expandInputs(options.inputs)) {
@@ -60,7 +61,8 @@ async function runTask(pool: Piscina, input: SourceInput, options: ParallelOptio
   const task: FileTask = {
     path: input.name,
     rules: options.rules,
-    detectionIds: options.detectionIds,
+    correlationDirs: options.correlationDirs,
+    selectedIds: options.selectedIds,
     format: options.format,
     maxRecordBytes: options.maxRecordBytes,
     maxGroups: options.maxGroups,
@@ -72,7 +74,7 @@ async function runTask(pool: Piscina, input: SourceInput, options: ParallelOptio
   return result;
 }
 
-function mergeResult(detector: Detector, report: RunReport, result: FileResult): void {
+function mergeResult(detector: Analyzer, report: RunReport, result: FileResult): void {
   detector.merge(result.partials);
   report.merge(result.report);
 }

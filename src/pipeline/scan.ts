@@ -1,5 +1,5 @@
 import { normalize, dataSourceOf } from '../cim/normalize.js';
-import type { Detector } from '../engine/detector.js';
+import type { CimEvent, DatasetName } from '../cim/model.js';
 import type { RunReport } from '../diagnostics/run-report.js';
 import { expandInputs } from '../sources/inputs.js';
 import { pickSource, type SourceName } from '../sources/registry.js';
@@ -20,8 +20,15 @@ export interface ScanOptions {
   signal?: AbortSignal;
 }
 
+/** The detect stage as the pipeline needs it (a Detector, an Analyzer, a live store...). */
+export interface EventObserver {
+  observe(event: CimEvent): void;
+  /** datasets the observer reads: events of other datasets are not normalized */
+  readonly datasets: ReadonlySet<DatasetName>;
+}
+
 /** sources → normalize → detect over every input; problems land in `report`, never in exceptions. */
-export async function scanInputs(detector: Detector, options: ScanOptions, report: RunReport): Promise<void> {
+export async function scanInputs(detector: EventObserver, options: ScanOptions, report: RunReport): Promise<void> {
   for await (const item of expandInputs(options.inputs)) {
     if (options.signal?.aborted) return;
     if (!('open' in item)) {
@@ -32,7 +39,7 @@ export async function scanInputs(detector: Detector, options: ScanOptions, repor
   }
 }
 
-export async function scanInput(input: SourceInput, detector: Detector, options: ScanOptions, report: RunReport): Promise<void> {
+export async function scanInput(input: SourceInput, detector: EventObserver, options: ScanOptions, report: RunReport): Promise<void> {
   options.onInputStart?.(input);
   const source = await pickSource(input, options.format).catch(() => undefined);
   if (!source) {

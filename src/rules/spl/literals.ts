@@ -14,17 +14,27 @@ const MIN_LITERAL = 3;
  * `vendor_product`, a process_name cut from a path, or a hex PID rewritten to decimal would not
  * be found), so pass `isVerbatim` to exclude the others; by default every field counts.
  */
-export function requiredLiterals(expr: Expr, isVerbatim: (field: string) => boolean = () => true): string[] | null {
+export function requiredLiterals(
+  expr: Expr,
+  isVerbatim: (field: string) => boolean = () => true,
+  /** turns a literal into what will really be searched (or undefined: unusable), so AND picks on that */
+  toNeedle: (literal: string) => string | undefined = (literal) => literal,
+): string[] | null {
+  const literalOf = (pattern: string) => {
+    const literal = patternLiteral(pattern);
+    const needle = literal && toNeedle(literal[0]);
+    return needle && needle.length >= MIN_LITERAL ? [needle] : null;
+  };
   switch (expr.kind) {
     case 'compare':
       if (expr.op !== '=' || !isVerbatim(expr.field)) return null;
-      return unionOf([patternLiteral(expr.pattern)]);
+      return unionOf([literalOf(expr.pattern)]);
     case 'in':
-      return isVerbatim(expr.field) ? unionOf(expr.patterns.map(patternLiteral)) : null;
+      return isVerbatim(expr.field) ? unionOf(expr.patterns.map(literalOf)) : null;
     case 'or':
-      return unionOf(expr.terms.map((t) => requiredLiterals(t, isVerbatim)));
+      return unionOf(expr.terms.map((t) => requiredLiterals(t, isVerbatim, toNeedle)));
     case 'and':
-      return bestOf(expr.terms.map((t) => requiredLiterals(t, isVerbatim)));
+      return bestOf(expr.terms.map((t) => requiredLiterals(t, isVerbatim, toNeedle)));
     case 'not':
     case 'true':
       return null;

@@ -1,0 +1,51 @@
+import type { CimEvent, DatasetName } from '../cim/model.js';
+import type { BoundCorrelation } from '../rules/correlation.js';
+import type { Detection } from '../rules/detection.js';
+import { Correlator, type CorrelationPartial } from './correlator.js';
+import { Detector, type Finding, type PartialFinding } from './detector.js';
+
+export interface AnalyzerOptions {
+  maxGroupsPerDetection?: number;
+}
+
+/** Everything a worker ships back: merges order-free into another Analyzer's state. */
+export interface AnalyzerPartials {
+  detections: PartialFinding[];
+  correlations: CorrelationPartial[];
+}
+
+/**
+ * The detect stage as the pipeline sees it: detections (grouped findings) and correlations
+ * (per-process sequences) fed from one event stream, with one mergeable state.
+ */
+export class Analyzer {
+  readonly detector: Detector;
+  readonly correlator: Correlator;
+  /** datasets some detection or correlation reads; other datasets need not be normalized */
+  readonly datasets: ReadonlySet<DatasetName>;
+
+  constructor(detections: Detection[], correlations: BoundCorrelation[], options: AnalyzerOptions = {}) {
+    this.detector = new Detector(detections, { maxGroupsPerDetection: options.maxGroupsPerDetection });
+    this.correlator = new Correlator(correlations);
+    this.datasets = new Set([...this.detector.datasets, ...this.correlator.datasets]);
+  }
+
+  observe(event: CimEvent): void {
+    this.detector.observe(event);
+    this.correlator.observe(event);
+  }
+
+  partials(): AnalyzerPartials {
+    return { detections: this.detector.partials(), correlations: this.correlator.partials() };
+  }
+
+  merge(partials: AnalyzerPartials): void {
+    this.detector.merge(partials.detections);
+    this.correlator.merge(partials.correlations);
+  }
+
+  /** detection findings then correlation findings, each in their deterministic order */
+  findings(): Finding[] {
+    return [...this.detector.findings(), ...this.correlator.findings()];
+  }
+}

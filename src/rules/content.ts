@@ -1,0 +1,33 @@
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { bindCorrelations, loadCorrelations, type BoundCorrelation } from './correlation.js';
+import type { Detection } from './detection.js';
+import { loadDetections } from './escu.js';
+import type { ContentError } from './search-plan.js';
+
+export interface Content {
+  detections: Detection[];
+  correlations: BoundCorrelation[];
+  errors: ContentError[];
+}
+
+/**
+ * Loads detections from `rules` and correlations from `correlationDirs`, binding each
+ * correlation's steps to the loaded detections. Every problem is collected, none thrown.
+ */
+export async function loadContent(rules: string[], correlationDirs: string[]): Promise<Content> {
+  const loaded = await loadDetections(rules);
+  const existing = correlationDirs.filter((dir) => existsSync(dir));
+  const correlations = existing.length > 0 ? await loadCorrelations(existing) : { correlations: [], errors: [] };
+  const bound = bindCorrelations(correlations.correlations, loaded.detections);
+  return {
+    detections: loaded.detections,
+    correlations: bound.correlations,
+    errors: [...loaded.errors, ...correlations.errors, ...bound.errors],
+  };
+}
+
+/** the correlations folder that sits beside a detections folder (content/detections → content/correlations) */
+export function correlationsBeside(detectionsDir: string): string {
+  return path.join(path.dirname(path.resolve(detectionsDir)), 'correlations');
+}

@@ -1,0 +1,88 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { buildPrefilter, prefilterNeedles } from '../../../src/engine/prefilter.js';
+import type { Expr } from '../../../src/rules/search-plan.js';
+import type { DatasetName } from '../../../src/cim/model.js';
+import { detectionWith } from '../../helpers/detections.js';
+
+function on(field: string, pattern: string, dataset: DatasetName = 'Endpoint.Processes') {
+  return detectionWith({ dataset, where: { kind: 'compare', field, op: '=', pattern } });
+}
+
+function utf16(text: string): Uint8Array {
+  return Buffer.from(text, 'utf16le');
+}
+
+test('a Windows path literal still matches JSON-escaped and XML-escaped raw text', () => {
+  const pf = buildPrefilter([on('process_path', '*\\AppData\\Local\\Temp\\*')])!;
+  assert.ok(pf.mayMatchText('{"Image":"C:\\\\Users\\\\bob\\\\AppData\\\\Local\\\\Temp\\\\x.exe"}'));
+  assert.ok(pf.mayMatchText('<Data Name="Image">C:\\Users\\bob\\AppData\\Local\\Temp\\x.exe</Data>'));
+  assert.ok(!pf.mayMatchText('{"Image":"C:\\\\Windows\\\\System32\\\\cmd.exe"}'));
+});
+
+test('a literal with a quote or ampersand matches its XML entity form', () => {
+  const pf = buildPrefilter([on('process', '*ngrok.exe" http&tcp*')])!;
+  assert.ok(pf.mayMatchText('<Data Name="CommandLine">&quot;C:\\ngrok.exe&quot; http&amp;tcp</Data>'));
+});
+
+test('matching ignores case in text and in UTF-16 records', () => {
+  const pf = buildPrefilter([on('process_name', 'ngrok.exe')])!;
+  assert.ok(pf.mayMatchText('"Image":"C:\\\\Tools\\\\NGROK.EXE"'));
+  assert.ok(pf.mayMatchText('NgRoK.ExE'));
+  assert.ok(pf.mayMatchUtf16(utf16('C:\\Tools\\NGROK.exe')));
+  assert.ok(!pf.mayMatchText('"Image":"C:\\\\Tools\\\\grok.exe"'));
+  assert.ok(!pf.mayMatchUtf16(utf16('C:\\Tools\\grok.exe')));
+});
+
+test('a needle is found wherever it occurs, including after a near miss and at the record edges', () => {
+  const pf = buildPrefilter([on('process', '*tunnel*')])!;
+  assert.ok(pf.mayMatchText('tunnel'));
+  assert.ok(pf.mayMatchText('tunne tunnel'));
+  assert.ok(pf.mayMatchText('x'.repeat(5000) + 'TUNNEL'));
+  assert.ok(!pf.mayMatchText('tunne unnel tunnle'));
+});
+
+test('a numeric literal matches its UTF-16 text and its little-endian binary forms (dest_port 7844 in EVTX)', () => {
+  const pf = buildPrefilter([on('dest_port', '7844', 'Network_Traffic.All_Traffic')])!;
+  assert.ok(pf.mayMatchText('"DestinationPort":7844'));
+  assert.ok(pf.mayMatchUtf16(utf16('7844')));
+  const u16 = Buffer.alloc(2);
+  u16.writeUInt16LE(7844);
+  assert.ok(pf.mayMatchUtf16(Buffer.concat([Buffer.from([0x01, 0x02]), u16, Buffer.from([0x03])])));
+  const u32 = Buffer.alloc(4);
+  u32.writeUInt32LE(7844);
+  assert.ok(pf.mayMatchUtf16(u32));
+  assert.ok(!pf.mayMatchUtf16(Buffer.from([0x01, 0x02, 0x03, 0x04])));
+});
+
+test('a detection with no required literal disables the prefilter', () => {
+  const none = detectionWith({ where: { kind: 'true' } });
+  assert.equal(buildPrefilter([on('process_name', 'ngrok.exe'), none]), undefined);
+  const negated: Expr = { kind: 'not', term: { kind: 'compare', field: 'process_name', op: '=', pattern: 'ngrok.exe' } };
+  assert.equal(buildPrefilter([detectionWith({ where: negated })]), undefined);
+  assert.equal(buildPrefilter([]), undefined);
+});
+
+test('derived and host fields (action, vendor_product, dest) contribute no needle', () => {
+  for (const field of ['action', 'vendor_product', 'dest']) {
+    assert.equal(buildPrefilter([on(field, 'allowed-ngrok-value')]), undefined, field);
+  }
+  const mixed: Expr = {
+    kind: 'and',
+    terms: [
+      { kind: 'compare', field: 'action', op: '=', pattern: 'blocked' },
+      { kind: 'compare', field: 'process_name', op: '=', pattern: 'ngrok.exe' },
+    ],
+  };
+  assert.deepEqual(prefilterNeedles([detectionWith({ where: mixed })]).needles, ['ngrok.exe']);
+});
+
+test('dest is verbatim in Network_Traffic, where it is the destination host name or IP as logged', () => {
+  const pf = buildPrefilter([on('dest', '*.trycloudflare.com', 'Network_Traffic.All_Traffic')])!;
+  assert.ok(pf.mayMatchText('"DestinationHostname":"abc.TryCloudflare.com"'));
+});
+
+test('a needle containing another needle is dropped: one search covers both', () => {
+  const { needles } = prefilterNeedles([on('process_name', 'ngrok.exe'), on('process', '*ngrok*')]);
+  assert.deepEqual(needles, ['ngrok']);
+});
