@@ -71,7 +71,8 @@ function checkRun(label: string, cost: RunCost): void {
 async function grepFloor(files: string[], needles: string[]): Promise<RunCost | undefined> {
   if (!commandExists('grep') || needles.length === 0) return undefined;
   const pattern = needles.map((n) => n.replace(/[.[\]()*+?{}|^$\\]/g, '\\$&')).join('|');
-  const cost = await runMeasured('grep', ['-ciE', '-e', pattern, ...files]);
+  // Not /dev/null: GNU grep notices it and stops at the first match, which measures nothing.
+  const cost = await runMeasured('grep', ['-ciE', '-e', pattern, ...files], path.join(work, 'grep-counts.txt'));
   // grep exits 1 when nothing matched: still a full pass over the bytes
   return cost.code === 0 || cost.code === 1 ? cost : undefined;
 }

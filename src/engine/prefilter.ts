@@ -1,6 +1,7 @@
 import type { Detection } from '../rules/detection.js';
 import { requiredLiterals } from '../rules/spl/literals.js';
 import type { RecordPrefilter } from '../sources/source.js';
+import { NeedleAutomaton } from './automaton.js';
 
 /**
  * Fields whose values appear verbatim in every raw format we read, so a literal from a rule on
@@ -73,72 +74,46 @@ function safeNeedle(literal: string): string | undefined {
   return piece.length >= MIN_NEEDLE && /^[\x20-\x7e]+$/.test(piece) ? piece.toLowerCase() : undefined;
 }
 
-/**
- * Letters and symbols from most to least frequent in Windows/Sysmon log text (lowercased). Searching
- * from a needle's rarest character lets indexOf's first-character scan skip most of the record.
- */
-const FREQUENT_FIRST = 'etaoinsrlcdhumpfgwybvkxjqz0123456789';
-
-/** A needle found by searching for its tail from its rarest character, then checking the head. */
-interface Anchored {
-  needle: string;
-  /** index of the rarest character in `needle` */
-  at: number;
-  tail: string;
-}
-
-function anchored(needle: string): Anchored {
-  let at = 0;
-  for (let i = 1; i < needle.length; i++) if (rarity(needle[i]) > rarity(needle[at])) at = i;
-  return { needle, at, tail: needle.slice(at) };
-}
-
-/** punctuation and anything unlisted counts as rarer than every listed character */
-function rarity(c: string): number {
-  const rank = FREQUENT_FIRST.indexOf(c);
-  return rank < 0 ? FREQUENT_FIRST.length : rank;
-}
-
 class LiteralPrefilter implements RecordPrefilter {
-  private readonly textNeedles: Anchored[];
-  private readonly utf16Needles: string[];
+  private readonly text: NeedleAutomaton;
+  private readonly utf16: NeedleAutomaton;
 
   constructor(readonly needles: string[]) {
-    this.textNeedles = needles.map(anchored);
-    // UTF-16LE bytes read as latin1: ASCII letters stay letters (so toLowerCase works), each followed by NUL.
-    this.utf16Needles = needles.flatMap((n) => [Buffer.from(n, 'utf16le').toString('latin1'), ...binaryForms(n)]);
+    this.text = new NeedleAutomaton(needles.map(charCodes));
+    // In EVTX record data text is UTF-16LE (each ASCII letter followed by NUL) and numbers are binary.
+    this.utf16 = new NeedleAutomaton(needles.flatMap((n) => [Buffer.from(n, 'utf16le'), ...binaryForms(n)]));
   }
 
   mayMatchText(text: string): boolean {
-    const lower = text.toLowerCase();
-    for (const { needle, at, tail } of this.textNeedles) {
-      for (let i = lower.indexOf(tail, at); i >= 0; i = lower.indexOf(tail, i + 1)) {
-        if (lower.startsWith(needle, i - at)) return true;
-      }
-    }
-    return false;
+    return this.text.matchesText(text);
+  }
+
+  mayMatchBytes(bytes: Uint8Array): boolean {
+    return this.text.matchesBytes(bytes);
   }
 
   mayMatchUtf16(bytes: Uint8Array): boolean {
-    const lower = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1').toLowerCase();
-    for (const needle of this.utf16Needles) if (lower.includes(needle)) return true;
-    return false;
+    return this.utf16.matchesBytes(bytes);
   }
+}
+
+function charCodes(text: string): number[] {
+  return Array.from(text, (c) => c.charCodeAt(0));
 }
 
 /**
  * EVTX stores typed numbers (ports, ids) in binary, not as text: a decimal needle also matches
  * its little-endian integer encodings. Extra matches only cost a parse.
  */
-function binaryForms(needle: string): string[] {
+function binaryForms(needle: string): Uint8Array[] {
   if (!/^\d+$/.test(needle)) return [];
   const value = BigInt(needle);
-  const forms: string[] = [];
+  const forms: Uint8Array[] = [];
   for (const width of [2, 4, 8]) {
     if (value >= 1n << BigInt(width * 8)) continue;
     const buf = Buffer.alloc(8);
     buf.writeBigUInt64LE(value, 0);
-    forms.push(buf.subarray(0, width).toString('latin1').toLowerCase());
+    forms.push(buf.subarray(0, width));
   }
   return forms;
 }

@@ -116,6 +116,12 @@ export class LineFramer {
       start += 3;
       this.lineStart += 3;
     }
+    // Before decoding: most lines of a large log cannot match any rule and are never turned into strings.
+    const prefilter = this.ctx.prefilter;
+    if (prefilter && !prefilter.mayMatchBytes(buf.subarray(start, end))) {
+      this.ctx.prefiltered?.(1);
+      return;
+    }
     if (!knownValid && !isUtf8(buf.subarray(start, end))) {
       this.ctx.skip({
         location: { file: this.file, line: this.lineNo, offset: this.lineStart },

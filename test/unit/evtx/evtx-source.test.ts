@@ -55,6 +55,7 @@ test('the prefilter sees each record\'s BinXML before decoding, and refused reco
   let prefiltered = 0;
   const prefilter: RecordPrefilter = {
     mayMatchText: () => true,
+    mayMatchBytes: () => true,
     mayMatchUtf16: (bytes) => {
       seen.push(bytes.length);
       // keep only records whose UTF-16 payload mentions cmd.exe (strings may start at odd offsets)

@@ -52,7 +52,11 @@ test('syslog: a truncated event line is invalid-xml with its line, neighbours su
 
 test('prefilter runs before parsing and counts what it drops', async () => {
   const other = SYSMON_LINUX.replaceAll('ngrok', 'bash');
-  const prefilter = { mayMatchText: (t: string) => t.includes('ngrok'), mayMatchUtf16: () => true };
+  const prefilter = {
+    mayMatchText: (t: string) => t.includes('ngrok'),
+    mayMatchBytes: (b: Uint8Array) => Buffer.from(b).includes('ngrok'),
+    mayMatchUtf16: () => true,
+  };
   const sys = await readAll(syslogSource, bufferInput(`${SYSMON_LINUX}\n${other}\n${other}\n`), { prefilter });
   assert.equal(sys.events.length, 1);
   assert.equal(sys.prefiltered, 2);
