@@ -9,7 +9,7 @@ import { keepRows } from '../engine/row-filter.js';
 import { applyTuning, formatSuppressionSummary } from '../engine/suppress.js';
 import { RunReport } from '../diagnostics/run-report.js';
 import { formatSummary } from '../diagnostics/summary.js';
-import { defaultThreads, scanInputsParallel } from '../pipeline/parallel.js';
+import { defaultThreads, planInputs, ScanPool, scanInputsParallel, threadsFor, type InputPlan } from '../pipeline/parallel.js';
 import { correlationsBeside, loadContent, type Content } from '../rules/content.js';
 import type { BoundCorrelation } from '../rules/correlation.js';
 import type { Detection } from '../rules/detection.js';
@@ -100,11 +100,22 @@ interface ScanSetup {
 
 async function runScan(inputs: string[], flags: ScanFlags): Promise<number> {
   const started = performance.now();
+  const plan = await planInputs(inputs);
+  // started before the content loads, so that the threads' own start-up overlaps it
+  const pool = new ScanPool(threadsFor(plan, flags.threads));
+  try {
+    return await scanWith(pool, plan, inputs, flags, started);
+  } finally {
+    await pool.close();
+  }
+}
+
+async function scanWith(pool: ScanPool, plan: InputPlan, inputs: string[], flags: ScanFlags, started: number): Promise<number> {
   const setup = await prepareScan(flags);
   if (typeof setup === 'number') return setup;
   const analyzer = new Analyzer(setup.detections, setup.correlations, { maxGroupsPerDetection: flags.maxGroups });
   const report = new RunReport();
-  await runPipeline(inputs, flags, setup, analyzer, report);
+  await runPipeline(plan, flags, setup, analyzer, report, pool);
 
   const findings = setup.where ? keepRows(analyzer.findings(), setup.where) : analyzer.findings();
   const tuned = applyTuning(findings, setup.tuning);
@@ -179,17 +190,22 @@ async function prepareScan(flags: ScanFlags): Promise<ScanSetup | number> {
 }
 
 /** sources → normalize → detect, in worker threads when there are several large files. */
-async function runPipeline(inputs: string[], flags: ScanFlags, setup: ScanSetup, analyzer: Analyzer, report: RunReport): Promise<void> {
+async function runPipeline(
+  plan: InputPlan,
+  flags: ScanFlags,
+  setup: ScanSetup,
+  analyzer: Analyzer,
+  report: RunReport,
+  pool: ScanPool,
+): Promise<void> {
   const progress = new ScanProgress(!flags.quiet && flags.progress && process.stderr.isTTY === true);
   const correlationSteps = setup.correlations.flatMap((c) => c.steps.flatMap((s) => s.detections));
   await scanInputsParallel(
     analyzer,
+    plan,
     {
-      inputs,
-      threads: flags.threads,
-      rules: flags.rules,
-      correlationDirs: flags.rules.map(correlationsBeside),
-      selectedIds: [...setup.detections, ...setup.correlations].map((d) => d.id),
+      detections: setup.detections,
+      correlations: setup.correlations,
       maxGroups: flags.maxGroups,
       prefilter: flags.prefilter ? buildPrefilter([...setup.detections, ...correlationSteps]) : undefined,
       format: flags.inputFormat,
@@ -199,6 +215,7 @@ async function runPipeline(inputs: string[], flags: ScanFlags, setup: ScanSetup,
       onProgress: (_input, bytes) => progress.update(bytes),
     },
     report,
+    pool,
   );
   progress.stop();
 }

@@ -1,9 +1,9 @@
 import { Command } from 'commander';
 import { runContentTests, type ContentTestResult } from '../rules/content-test.js';
-import { loadDetections } from '../rules/escu.js';
+import { correlationsBeside, loadContent } from '../rules/content.js';
 import { selectDetections } from '../rules/select.js';
 import { defaultDetectionsDir } from './paths.js';
-import { ExitCode, reportContentErrors } from './shared.js';
+import { collect, ExitCode, reportContentErrors } from './shared.js';
 
 interface TestFlags {
   rules: string[];
@@ -14,24 +14,29 @@ export function registerTestCommand(program: Command): void {
     .command('test')
     .description("run each detection's tests: block over its attack data and compare with expected findings and rows")
     .argument('[detections...]', 'detection names or ids (default: all)')
-    .option('-r, --rules <paths...>', 'detection YAML files or directories', [defaultDetectionsDir])
+    .option('-r, --rules <path>', 'detection YAML file or directory, repeatable (correlations are read from the correlations/ folder beside it)', collect, [] as string[])
     .action(async (names: string[], flags: TestFlags) => {
       process.exitCode = await runTests(names, flags);
     });
 }
 
 async function runTests(names: string[], flags: TestFlags): Promise<number> {
-  const { detections, errors } = await loadDetections(flags.rules);
+  const rules = flags.rules.length > 0 ? flags.rules : [defaultDetectionsDir];
+  const { detections, correlations, errors } = await loadContent(rules, rules.map(correlationsBeside));
   if (errors.length > 0) {
     reportContentErrors(errors);
     return ExitCode.UsageOrIo;
   }
-  const { selected, problems } = selectDetections(detections, { detections: names });
+  const { selected, problems } = selectDetections([...detections, ...correlations.map((c) => c.detection)], { detections: names });
   if (problems.length > 0) {
     for (const p of problems) process.stderr.write(`tunnelwatch: ${p}\n`);
     return ExitCode.UsageOrIo;
   }
-  const results = await runContentTests(selected);
+  const chosen = new Set(selected.map((d) => d.id));
+  const results = await runContentTests(
+    detections.filter((d) => chosen.has(d.id)),
+    correlations.filter((c) => chosen.has(c.id)),
+  );
   process.stdout.write(formatResults(results));
   const failed = results.filter((r) => r.status === 'fail').length;
   const passed = results.filter((r) => r.status === 'pass').length;

@@ -51,10 +51,11 @@ export class NeedleAutomaton {
     return false;
   }
 
-  matchesBytes(bytes: Uint8Array): boolean {
+  /** whether bytes[start, end) contain a needle */
+  matchesBytes(bytes: Uint8Array, start = 0, end = bytes.length): boolean {
     const next = this.next;
     let state = 0;
-    for (let i = 0; i < bytes.length; i++) {
+    for (let i = start; i < end; i++) {
       state = next[state + bytes[i]];
       if (state === FOUND) return true;
     }

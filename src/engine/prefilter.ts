@@ -88,8 +88,8 @@ class LiteralPrefilter implements RecordPrefilter {
     return this.text.matchesText(text);
   }
 
-  mayMatchBytes(bytes: Uint8Array): boolean {
-    return this.text.matchesBytes(bytes);
+  mayMatchBytes(bytes: Uint8Array, start?: number, end?: number): boolean {
+    return this.text.matchesBytes(bytes, start, end);
   }
 
   mayMatchUtf16(bytes: Uint8Array): boolean {

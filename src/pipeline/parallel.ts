@@ -1,6 +1,8 @@
 import { availableParallelism } from 'node:os';
 import { Piscina } from 'piscina';
 import type { Analyzer } from '../engine/analyzer.js';
+import type { BoundCorrelation } from '../rules/correlation.js';
+import type { Detection } from '../rules/detection.js';
 import type { RunReport } from '../diagnostics/run-report.js';
 import { expandInputs } from '../sources/inputs.js';
 import type { SourceInput } from '../sources/source.js';
@@ -8,20 +10,45 @@ import { scanInput, type ScanOptions } from './scan.js';
 import type { FileResult, FileTask } from './scan-worker.js';
 
 export interface ParallelOptions extends ScanOptions {
-  /** worker threads; 1 scans in this thread */
-  threads: number;
-  /** where workers load content from, and which detections and correlations to run */
-  rules: string[];
-  correlationDirs: string[];
-  selectedIds: string[];
+  /** the selected content, handed to workers as data */
+  detections: Detection[];
+  correlations: BoundCorrelation[];
   maxGroups: number;
 }
 
 /** Below this much input a worker's start-up costs more than it saves. */
-const MIN_PARALLEL_BYTES = 4 * 1024 * 1024;
+const MIN_PARALLEL_BYTES = 16 * 1024 * 1024;
 
 export function defaultThreads(): number {
   return availableParallelism();
+}
+
+/**
+ * Worker threads for a scan, started as early as possible so that their start-up overlaps the
+ * main thread's own (loading and compiling content).
+ */
+export class ScanPool {
+  private readonly piscina?: Piscina;
+
+  constructor(readonly threads: number) {
+    if (threads > 1) {
+      const filename = new URL('./scan-worker.js', import.meta.url).href;
+      this.piscina = new Piscina({ filename, minThreads: threads, maxThreads: threads, idleTimeout: 1000 });
+    }
+  }
+
+  run(task: FileTask): Promise<FileResult> {
+    if (!this.piscina) throw new Error('ScanPool has no threads');
+    return this.piscina.run(task);
+  }
+
+  get parallel(): boolean {
+    return this.piscina !== undefined;
+  }
+
+  async close(): Promise<void> {
+    await this.piscina?.destroy();
+  }
 }
 
 /**
@@ -29,40 +56,53 @@ export function defaultThreads(): number {
  * reports: the same result as a sequential scan because finding states merge order-free.
  * stdin is always read here.
  */
-export async function scanInputsParallel(detector: Analyzer, options: ParallelOptions, report: RunReport): Promise<void> {
-  const files: SourceInput[] = [];
-  const local: SourceInput[] = [];
-  for await (const item of expandInputs(options.inputs)) {
-    if (!('open' in item)) report.inputErrors.push({ path: item.path, message: item.message });
-    else (item.name !== '-' ? files : local).push(item);
+/** The inputs of a scan, expanded up front so the thread decision can be made before content loads. */
+export interface InputPlan {
+  /** inputs on disk, scanned by workers when worth it */
+  files: SourceInput[];
+  /** stdin: always read in this thread */
+  local: SourceInput[];
+  errors: Array<{ path: string; message: string }>;
+}
+
+export async function planInputs(inputs: string[]): Promise<InputPlan> {
+  const plan: InputPlan = { files: [], local: [], errors: [] };
+  for await (const item of expandInputs(inputs)) {
+    if (!('open' in item)) plan.errors.push({ path: item.path, message: item.message });
+    else (item.name !== '-' ? plan.files : plan.local).push(item);
   }
-  const totalBytes = files.reduce((sum, f) => sum + (f.size ?? 0), 0);
-  if (options.threads <= 1 || files.length < 2 || totalBytes < MIN_PARALLEL_BYTES) {
-    local.unshift(...files);
-    files.length = 0;
-  }
-  const pool = files.length > 0 ? newPool(options.threads) : undefined;
-  try {
-    const tasks = files.map((input) => runTask(pool!, input, options).then((result) => mergeResult(detector, report, result)));
-    for (const input of local) await scanInput(input, detector, options, report);
-    await Promise.all(tasks);
-  } finally {
-    await pool?.destroy();
-  }
+  return plan;
+}
+
+/** threads worth starting for this input: workers only pay off on several large files */
+export function threadsFor(plan: InputPlan, maxThreads: number): number {
+  const totalBytes = plan.files.reduce((sum, f) => sum + (f.size ?? 0), 0);
+  return plan.files.length >= 2 && totalBytes >= MIN_PARALLEL_BYTES ? Math.min(maxThreads, plan.files.length) : 1;
+}
+
+/**
+ * Scans the planned inputs, files in the pool's worker threads (one file per task) when it has
+ * any, and merges their partial findings and reports: the same result as a sequential scan
+ * because finding states merge order-free.
+ */
+export async function scanInputsParallel(analyzer: Analyzer, plan: InputPlan, options: ParallelOptions, report: RunReport, pool: ScanPool): Promise<void> {
+  report.inputErrors.push(...plan.errors);
+  const remote = pool.parallel ? [...plan.files] : [];
+  const local = pool.parallel ? plan.local : [...plan.files, ...plan.local];
+  // largest first: the queue then balances the threads (longest-processing-time scheduling)
+  remote.sort((a, b) => (b.size ?? 0) - (a.size ?? 0));
+  const tasks = remote.map((input) => runTask(pool, input, options).then((result) => mergeResult(analyzer, report, result)));
+  for (const input of local) await scanInput(input, analyzer, options, report);
+  await Promise.all(tasks);
   report.files.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 }
 
-function newPool(threads: number): Piscina {
-  return new Piscina({ filename: new URL('./scan-worker.js', import.meta.url).href, maxThreads: threads, minThreads: 1, idleTimeout: 1000 });
-}
-
-async function runTask(pool: Piscina, input: SourceInput, options: ParallelOptions): Promise<FileResult> {
+async function runTask(pool: ScanPool, input: SourceInput, options: ParallelOptions): Promise<FileResult> {
   options.onInputStart?.(input);
   const task: FileTask = {
     path: input.name,
-    rules: options.rules,
-    correlationDirs: options.correlationDirs,
-    selectedIds: options.selectedIds,
+    detections: options.detections,
+    correlations: options.correlations,
     format: options.format,
     maxRecordBytes: options.maxRecordBytes,
     maxGroups: options.maxGroups,
@@ -74,7 +114,7 @@ async function runTask(pool: Piscina, input: SourceInput, options: ParallelOptio
   return result;
 }
 
-function mergeResult(detector: Analyzer, report: RunReport, result: FileResult): void {
-  detector.merge(result.partials);
+function mergeResult(analyzer: Analyzer, report: RunReport, result: FileResult): void {
+  analyzer.merge(result.partials);
   report.merge(result.report);
 }

@@ -6,8 +6,6 @@ import { pickSource, type SourceName } from '../sources/registry.js';
 import type { RecordPrefilter, SourceContext, SourceInput } from '../sources/source.js';
 
 export interface ScanOptions {
-  /** files, directories (recursive) and `-` for stdin */
-  inputs: string[];
   /** force one source instead of detecting each input's format from its content */
   format?: SourceName;
   maxRecordBytes: number;
@@ -28,8 +26,8 @@ export interface EventObserver {
 }
 
 /** sources → normalize → detect over every input; problems land in `report`, never in exceptions. */
-export async function scanInputs(detector: EventObserver, options: ScanOptions, report: RunReport): Promise<void> {
-  for await (const item of expandInputs(options.inputs)) {
+export async function scanInputs(detector: EventObserver, inputs: string[], options: ScanOptions, report: RunReport): Promise<void> {
+  for await (const item of expandInputs(inputs)) {
     if (options.signal?.aborted) return;
     if (!('open' in item)) {
       report.inputErrors.push({ path: item.path, message: item.message });

@@ -1,8 +1,10 @@
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { RunReport } from '../diagnostics/run-report.js';
-import { columnValues, Detector, type Finding } from '../engine/detector.js';
+import { Analyzer } from '../engine/analyzer.js';
+import { columnValues, type Finding } from '../engine/detector.js';
 import { scanInputs } from '../pipeline/scan.js';
+import type { BoundCorrelation } from './correlation.js';
 import type { Detection, DetectionTest } from './detection.js';
 
 export interface ContentTestResult {
@@ -24,20 +26,37 @@ export function contentRootOf(detectionFile: string): string {
   return path.dirname(dir);
 }
 
-/** Runs every test of every detection, each detection alone over its own attack data. */
-export async function runContentTests(detections: Detection[], maxRecordBytes = 1024 * 1024): Promise<ContentTestResult[]> {
+/** Something with a tests: block, and how to build the analyzer that runs it alone. */
+interface Testable {
+  detection: Detection;
+  analyzer: () => Analyzer;
+}
+
+/**
+ * Runs every test of every detection and correlation, each alone over its own attack data (a
+ * correlation evaluates its steps' detections itself).
+ */
+export async function runContentTests(
+  detections: Detection[],
+  correlations: BoundCorrelation[] = [],
+  maxRecordBytes = 1024 * 1024,
+): Promise<ContentTestResult[]> {
+  const testables: Testable[] = [
+    ...detections.map((d) => ({ detection: d, analyzer: () => new Analyzer([d], []) })),
+    ...correlations.map((c) => ({ detection: c.detection, analyzer: () => new Analyzer([], [c]) })),
+  ];
   const results: ContentTestResult[] = [];
-  for (const d of detections) {
+  for (const { detection: d, analyzer } of testables) {
     if (d.tests.length === 0) {
       results.push({ detection: d.name, detectionId: d.id, test: '-', expected: '-', actual: '-', status: 'skip', reason: 'no tests: block' });
       continue;
     }
-    for (const t of d.tests) results.push(await runTest(d, t, maxRecordBytes));
+    for (const t of d.tests) results.push(await runTest(d, analyzer(), t, maxRecordBytes));
   }
   return results;
 }
 
-async function runTest(d: Detection, t: DetectionTest, maxRecordBytes: number): Promise<ContentTestResult> {
+async function runTest(d: Detection, detector: Analyzer, t: DetectionTest, maxRecordBytes: number): Promise<ContentTestResult> {
   const base = { detection: d.name, detectionId: d.id, test: t.name };
   const expected = t.expected ? `${t.expected.findings}` : '>= 1';
   const root = contentRootOf(d.file);
@@ -45,9 +64,8 @@ async function runTest(d: Detection, t: DetectionTest, maxRecordBytes: number): 
   const missing: string[] = [];
   for (const f of files) if (!(await stat(f).catch(() => undefined))?.isFile()) missing.push(path.relative(root, f));
   if (missing.length > 0) return { ...base, expected, actual: '-', status: 'fail', reason: `attack data not found: ${missing.join(', ')} (relative to ${root})` };
-  const detector = new Detector([d]);
   const report = new RunReport();
-  await scanInputs(detector, { inputs: files, maxRecordBytes }, report);
+  await scanInputs(detector, files, { maxRecordBytes }, report);
   const findings = detector.findings();
   const actual = `${findings.length}`;
   const problems: string[] = report.inputErrors.map((e) => `${e.path}: ${e.message}`);

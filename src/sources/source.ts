@@ -41,8 +41,8 @@ export interface RawEvent {
 export interface RecordPrefilter {
   /** `text` is the raw record as it appears in a text file (JSON- or XML-escaped) */
   mayMatchText(text: string): boolean;
-  /** the same test on the record's raw UTF-8 bytes, before they are decoded */
-  mayMatchBytes(bytes: Uint8Array): boolean;
+  /** the same test on raw UTF-8 bytes [start, end) before they are decoded (no view allocated per record) */
+  mayMatchBytes(bytes: Uint8Array, start?: number, end?: number): boolean;
   /** UTF-16LE record bytes (EVTX record data) */
   mayMatchUtf16(bytes: Uint8Array): boolean;
 }

@@ -2,8 +2,12 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import path from 'node:path';
-import { loadDetections } from '../../src/rules/escu.js';
-import { contentDir, repoRoot, scanToRecords } from '../helpers/scan.js';
+import { Analyzer } from '../../src/engine/analyzer.js';
+import { renderFinding } from '../../src/engine/render.js';
+import { RunReport } from '../../src/diagnostics/run-report.js';
+import { scanInputs } from '../../src/pipeline/scan.js';
+import { loadContent } from '../../src/rules/content.js';
+import { contentDir, repoRoot } from '../helpers/paths.js';
 
 /**
  * Golden files: each detection's test data → the exact findings it must produce, committed
@@ -12,19 +16,28 @@ import { contentDir, repoRoot, scanToRecords } from '../helpers/scan.js';
 const goldenDir = path.join(repoRoot, 'test/golden/expected');
 const update = process.env.UPDATE_GOLDEN === '1';
 
-const { detections, errors } = await loadDetections([path.join(contentDir, 'detections')]);
+const { detections, correlations, errors } = await loadContent([path.join(contentDir, 'detections')], [path.join(contentDir, 'correlations')]);
 
-test('every shipped detection loads without errors', () => {
+test('every shipped detection and correlation loads without errors', () => {
   assert.deepEqual(errors, []);
   assert.ok(detections.length >= 7);
+  assert.ok(correlations.length >= 1);
 });
 
-for (const detection of detections) {
+const testables = [
+  ...detections.map((d) => ({ detection: d, analyzer: () => new Analyzer([d], []) })),
+  ...correlations.map((c) => ({ detection: c.detection, analyzer: () => new Analyzer([], [c]) })),
+];
+
+for (const { detection, analyzer } of testables) {
   for (const [index, t] of detection.tests.entries()) {
     const slug = `${path.basename(detection.file, '.yml')}.${index}-${t.name.toLowerCase().replace(/[^a-z0-9]+/g, '-')}`;
     test(`golden: ${detection.name} / ${t.name} gives exactly the committed findings`, async () => {
       const inputs = t.attackData.map((a) => path.join(contentDir, a.data));
-      const { records, report } = await scanToRecords([detection], inputs);
+      const analysis = analyzer();
+      const report = new RunReport();
+      await scanInputs(analysis, inputs, { maxRecordBytes: 1024 * 1024 }, report);
+      const records = analysis.findings().map(renderFinding);
       assert.equal(report.inputErrors.length, 0, JSON.stringify(report.inputErrors));
       const damaged = [...report.skips].filter(([code]) => code !== 'not-an-event');
       assert.deepEqual(damaged, [], 'test data should hold no damaged records');

@@ -118,7 +118,7 @@ export class LineFramer {
     }
     // Before decoding: most lines of a large log cannot match any rule and are never turned into strings.
     const prefilter = this.ctx.prefilter;
-    if (prefilter && !prefilter.mayMatchBytes(buf.subarray(start, end))) {
+    if (prefilter && !prefilter.mayMatchBytes(buf, start, end)) {
       this.ctx.prefiltered?.(1);
       return;
     }

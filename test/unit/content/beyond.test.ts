@@ -7,8 +7,8 @@ import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
 import { loadDetections } from '../../../src/rules/escu.js';
 import { bindCorrelations, loadCorrelations, type BoundCorrelation } from '../../../src/rules/correlation.js';
-import { Detector, type Finding } from '../../../src/engine/detector.js';
-import { Correlator } from '../../../src/engine/correlator.js';
+import type { Finding } from '../../../src/engine/detector.js';
+import { Analyzer } from '../../../src/engine/analyzer.js';
 import { renderFinding } from '../../../src/engine/render.js';
 import { scanInputs } from '../../../src/pipeline/scan.js';
 import { RunReport } from '../../../src/diagnostics/run-report.js';
@@ -34,11 +34,9 @@ async function loadAll(): Promise<{ detections: Detection[]; correlations: Bound
 
 /** Runs detections and correlations over files the way `scan` does; returns every finding. */
 async function scan(inputs: string[], detections: Detection[], correlations: BoundCorrelation[] = []): Promise<Finding[]> {
-  const detector = new Detector(detections);
-  const correlator = new Correlator(correlations);
-  const both = { observe: (e: Parameters<Detector['observe']>[0]) => (detector.observe(e), correlator.observe(e)) };
-  await scanInputs(both as unknown as Detector, { inputs, maxRecordBytes: 4 << 20 }, new RunReport());
-  return [...detector.findings(), ...correlator.findings()];
+  const analyzer = new Analyzer(detections, correlations);
+  await scanInputs(analyzer, inputs, { maxRecordBytes: 4 << 20 }, new RunReport());
+  return analyzer.findings();
 }
 
 test('every tunnelwatch detection and correlation loads without errors, with its own unique id', async () => {

@@ -26,7 +26,7 @@ const prefilter = buildPrefilter(detections);
 async function scan(inputs: string[], filter: RecordPrefilter | undefined): Promise<{ findings: string[]; report: RunReport }> {
   const detector = new Detector(detections);
   const report = new RunReport();
-  await scanInputs(detector, { inputs, maxRecordBytes: 1024 * 1024, prefilter: filter }, report);
+  await scanInputs(detector, inputs, { maxRecordBytes: 1024 * 1024, prefilter: filter }, report);
   const findings = detector.findings().map((f) => JSON.stringify(renderFinding(f)));
   return { findings: findings.sort(), report };
 }
