@@ -11,6 +11,7 @@ import { RunReport } from '../diagnostics/run-report.js';
 import { formatSummary } from '../diagnostics/summary.js';
 import { defaultThreads, planInputs, ScanPool, scanInputsParallel, threadsFor, type InputPlan } from '../pipeline/parallel.js';
 import { correlationsBeside, loadContent, type Content } from '../rules/content.js';
+import { loadContentCached } from '../rules/content-cache.js';
 import type { BoundCorrelation } from '../rules/correlation.js';
 import type { Detection } from '../rules/detection.js';
 import { loadTacticTable, techniquesFile, type TacticTable } from '../rules/mitre.js';
@@ -159,7 +160,8 @@ async function scanWith(pool: ScanPool, plan: InputPlan, inputs: string[], flags
 /** Loads and validates everything the scan needs; an exit code when it must not start. */
 async function prepareScan(flags: ScanFlags): Promise<ScanSetup | number> {
   if (flags.rules.length === 0) flags.rules = [defaultDetectionsDir];
-  const content = await loadContent(flags.rules, flags.rules.map(correlationsBeside));
+  const correlationDirs = flags.rules.map(correlationsBeside);
+  const content = await loadContentCached([...flags.rules, ...correlationDirs], () => loadContent(flags.rules, correlationDirs));
   const tuningFile = flags.tuning ?? (existsSync(defaultTuningFile) ? defaultTuningFile : undefined);
   if (tuningFile && !flags.tuning && !flags.quiet) process.stderr.write(`tunnelwatch: using tuning file ./${defaultTuningFile}\n`);
   const tuning = tuningFile ? await loadTuning(tuningFile, content.detections) : { tuning: new Map() as Tuning, errors: [] };

@@ -1,11 +1,11 @@
-import { readFile, readdir } from 'node:fs/promises';
-import path from 'node:path';
+import { readFile } from 'node:fs/promises';
 import { LineCounter, parseDocument } from 'yaml';
 import { z } from 'zod';
 import { datasetNames, type DatasetName } from '../cim/model.js';
 import type { Detection, DetectionTest, RiskSpec } from './detection.js';
 import { escuDetectionSchema } from './escu-schema.js';
 import type { ContentError } from './search-plan.js';
+import { listYamlFiles } from './yaml-files.js';
 import { YamlLocator } from './yaml-locate.js';
 
 const columnName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'a field name: letters, digits and _');
@@ -118,21 +118,6 @@ export async function loadCorrelations(paths: string[]): Promise<CorrelationLoad
     correlations: results.flatMap((r) => r.correlations).sort((a, b) => a.name.localeCompare(b.name)),
     errors: results.flatMap((r) => r.errors),
   };
-}
-
-async function listYamlFiles(target: string): Promise<string[]> {
-  const entries = await readdir(target, { withFileTypes: true }).catch(() => undefined);
-  if (!entries) return [target];
-  const nested = await Promise.all(
-    entries
-      .filter((e) => !e.name.startsWith('.'))
-      .map((e) => {
-        const full = path.join(target, e.name);
-        if (e.isDirectory()) return listYamlFiles(full);
-        return Promise.resolve(/\.ya?ml$/i.test(e.name) ? [full] : []);
-      }),
-  );
-  return nested.flat().sort();
 }
 
 export function parseCorrelation(file: string, text: string): CorrelationLoadResult {

@@ -1,10 +1,10 @@
-import { readFile, readdir } from 'node:fs/promises';
-import path from 'node:path';
+import { readFile } from 'node:fs/promises';
 import { LineCounter, parseDocument } from 'yaml';
 import { compileSearch } from './spl/compile.js';
 import { escuDetectionSchema, type EscuDetectionYaml } from './escu-schema.js';
 import type { Detection } from './detection.js';
 import type { ContentError } from './search-plan.js';
+import { listYamlFiles } from './yaml-files.js';
 import { YamlLocator } from './yaml-locate.js';
 
 export interface LoadResult {
@@ -20,21 +20,6 @@ export async function loadDetections(paths: string[]): Promise<LoadResult> {
   const errors = results.flatMap((r) => r.errors);
   errors.push(...duplicateIdErrors(detections));
   return { detections: detections.sort((a, b) => a.name.localeCompare(b.name)), errors };
-}
-
-async function listYamlFiles(target: string): Promise<string[]> {
-  const entries = await readdir(target, { withFileTypes: true }).catch(() => undefined);
-  if (!entries) return [target];
-  const nested = await Promise.all(
-    entries
-      .filter((e) => !e.name.startsWith('.'))
-      .map((e) => {
-        const full = path.join(target, e.name);
-        if (e.isDirectory()) return listYamlFiles(full);
-        return Promise.resolve(/\.ya?ml$/i.test(e.name) ? [full] : []);
-      }),
-  );
-  return nested.flat().sort();
 }
 
 export async function loadDetectionFile(file: string): Promise<LoadResult> {

@@ -1,0 +1,75 @@
+import { createHash } from 'node:crypto';
+import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { homedir } from 'node:os';
+import path from 'node:path';
+import type { Content } from './content.js';
+import { listYamlFiles } from './yaml-files.js';
+
+/** bumped whenever the compiled form (Detection, SearchPlan, BoundCorrelation) changes shape */
+const FORMAT = 1;
+/** entries kept: one per rule set in use, so a few dozen is plenty */
+const KEEP = 32;
+
+/**
+ * Compiled content keyed by a hash of every source file's path and bytes: parsing and compiling
+ * YAML costs more than most scans of a small log, and the same rules load on every run. A file
+ * that changed, appeared or vanished changes the key, so a stale entry is never read. Entries
+ * live in the user's own cache directory, never in a shared one another user could write to.
+ */
+export async function loadContentCached(dirs: string[], load: () => Promise<Content>): Promise<Content> {
+  if (process.env.TUNNELWATCH_NO_CACHE === '1') return load();
+  const file = path.join(cacheDir(), `content-${await contentKey(dirs)}.json`);
+  const cached = readCached(file);
+  if (cached) return cached;
+  const content = await load();
+  if (content.errors.length === 0) writeCached(file, content);
+  return content;
+}
+
+function cacheDir(): string {
+  const base = process.env.XDG_CACHE_HOME || path.join(homedir(), '.cache');
+  return path.join(base, 'tunnelwatch');
+}
+
+async function contentKey(dirs: string[]): Promise<string> {
+  const hash = createHash('sha256').update(`tunnelwatch-content-v${FORMAT}\0`);
+  for (const dir of dirs) {
+    for (const file of await listYamlFiles(dir)) {
+      const bytes = await readFile(file).catch(() => undefined);
+      hash.update(`${path.resolve(file)}\0${bytes ? bytes.length : -1}\0`);
+      if (bytes) hash.update(bytes);
+    }
+  }
+  return hash.digest('hex').slice(0, 40);
+}
+
+function readCached(file: string): Content | undefined {
+  try {
+    const content = JSON.parse(readFileSync(file, 'utf8')) as Content;
+    return Array.isArray(content.detections) && Array.isArray(content.correlations) ? content : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** best effort: a read-only home or a full disk only costs the next run its start-up time */
+function writeCached(file: string, content: Content): void {
+  try {
+    mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+    const partial = `${file}.${process.pid}.tmp`;
+    writeFileSync(partial, JSON.stringify(content), { mode: 0o600 });
+    renameSync(partial, file);
+    pruneOldest(path.dirname(file));
+  } catch {
+    // caching is an optimisation only
+  }
+}
+
+function pruneOldest(dir: string): void {
+  const entries = readdirSync(dir)
+    .filter((name) => name.startsWith('content-'))
+    .map((name) => ({ file: path.join(dir, name), mtime: statSync(path.join(dir, name)).mtimeMs }))
+    .sort((a, b) => b.mtime - a.mtime);
+  for (const old of entries.slice(KEEP)) rmSync(old.file, { force: true });
+}

@@ -1,0 +1,51 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { cpSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { loadContentCached } from '../../../src/rules/content-cache.js';
+import { correlationsBeside, loadContent } from '../../../src/rules/content.js';
+import { contentDir } from '../../helpers/paths.js';
+
+function sandbox() {
+  const root = mkdtempSync(path.join(tmpdir(), 'tw-cache-'));
+  process.env.XDG_CACHE_HOME = path.join(root, 'cache');
+  const detections = path.join(root, 'content/detections');
+  cpSync(path.join(contentDir, 'detections'), detections, { recursive: true });
+  cpSync(path.join(contentDir, 'correlations'), correlationsBeside(detections), { recursive: true });
+  const dirs = [detections, correlationsBeside(detections)];
+  let loads = 0;
+  const load = () => {
+    loads++;
+    return loadContent([detections], [correlationsBeside(detections)]);
+  };
+  return { root, detections, dirs, load, loads: () => loads };
+}
+
+test('a second load comes from the cache and equals a fresh compile', async () => {
+  const s = sandbox();
+  const first = await loadContentCached(s.dirs, s.load);
+  const second = await loadContentCached(s.dirs, s.load);
+  assert.equal(s.loads(), 1);
+  assert.deepEqual(second, JSON.parse(JSON.stringify(first)));
+  assert.equal(readdirSync(path.join(s.root, 'cache/tunnelwatch')).length, 1);
+});
+
+test('changing a detection file changes the key, so the stale entry is never used', async () => {
+  const s = sandbox();
+  await loadContentCached(s.dirs, s.load);
+  const file = path.join(s.detections, 'windows_ngrok_reverse_proxy_usage.yml');
+  writeFileSync(file, readFileSync(file, 'utf8').replace('version: 12', 'version: 13'));
+  const changed = await loadContentCached(s.dirs, s.load);
+  assert.equal(s.loads(), 2);
+  assert.equal(changed.detections.find((d) => d.name === 'Windows Ngrok Reverse Proxy Usage')?.version, 13);
+});
+
+test('content with errors is never cached', async () => {
+  const s = sandbox();
+  writeFileSync(path.join(s.detections, 'broken.yml'), 'name: [unclosed\n');
+  const content = await loadContentCached(s.dirs, s.load);
+  assert.ok(content.errors.length > 0);
+  await loadContentCached(s.dirs, s.load);
+  assert.equal(s.loads(), 2);
+});
