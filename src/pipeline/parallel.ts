@@ -19,21 +19,32 @@ export interface ParallelOptions extends ScanOptions {
 /** Below this much input a worker's start-up costs more than it saves. */
 const MIN_PARALLEL_BYTES = 16 * 1024 * 1024;
 
+const WORKER_OLD_SPACE_MB = 48;
+const WORKER_YOUNG_SPACE_MB = 16;
+
 export function defaultThreads(): number {
   return availableParallelism();
+}
+
+/** What the parallel scan needs from a pool: whether it has threads, and a way to run a file task. */
+export interface FileTaskRunner {
+  readonly parallel: boolean;
+  run(task: FileTask): Promise<FileResult>;
 }
 
 /**
  * Worker threads for a scan, started as early as possible so that their start-up overlaps the
  * main thread's own (loading and compiling content).
  */
-export class ScanPool {
+export class ScanPool implements FileTaskRunner {
   private readonly piscina?: Piscina;
 
   constructor(readonly threads: number) {
     if (threads > 1) {
       const filename = new URL('./scan-worker.js', import.meta.url).href;
-      this.piscina = new Piscina({ filename, minThreads: threads, maxThreads: threads, idleTimeout: 1000 });
+      // Capped heaps make each worker collect garbage early: peak memory stays flat however many files it reads.
+      const resourceLimits = { maxOldGenerationSizeMb: WORKER_OLD_SPACE_MB, maxYoungGenerationSizeMb: WORKER_YOUNG_SPACE_MB };
+      this.piscina = new Piscina({ filename, minThreads: threads, maxThreads: threads, idleTimeout: 1000, resourceLimits });
     }
   }
 
@@ -85,19 +96,28 @@ export function threadsFor(plan: InputPlan, maxThreads: number): number {
  * any, and merges their partial findings and reports: the same result as a sequential scan
  * because finding states merge order-free.
  */
-export async function scanInputsParallel(analyzer: Analyzer, plan: InputPlan, options: ParallelOptions, report: RunReport, pool: ScanPool): Promise<void> {
+export async function scanInputsParallel(analyzer: Analyzer, plan: InputPlan, options: ParallelOptions, report: RunReport, pool: FileTaskRunner): Promise<void> {
   report.inputErrors.push(...plan.errors);
   const remote = pool.parallel ? [...plan.files] : [];
   const local = pool.parallel ? plan.local : [...plan.files, ...plan.local];
   // largest first: the queue then balances the threads (longest-processing-time scheduling)
   remote.sort((a, b) => (b.size ?? 0) - (a.size ?? 0));
-  const tasks = remote.map((input) => runTask(pool, input, options).then((result) => mergeResult(analyzer, report, result)));
+  // A worker that dies (say, at its memory limit) loses nothing: its partial state was never
+  // merged, so the file is scanned again here, where the heap is not capped.
+  const retry: SourceInput[] = [];
+  const tasks = remote.map((input) =>
+    runTask(pool, input, options).then(
+      (result) => mergeResult(analyzer, report, result),
+      () => retry.push(input),
+    ),
+  );
   for (const input of local) await scanInput(input, analyzer, options, report);
   await Promise.all(tasks);
+  for (const input of retry) await scanInput(input, analyzer, options, report);
   report.files.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 }
 
-async function runTask(pool: ScanPool, input: SourceInput, options: ParallelOptions): Promise<FileResult> {
+async function runTask(pool: FileTaskRunner, input: SourceInput, options: ParallelOptions): Promise<FileResult> {
   options.onInputStart?.(input);
   const task: FileTask = {
     path: input.name,

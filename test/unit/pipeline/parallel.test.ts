@@ -1,0 +1,45 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import { Analyzer } from '../../../src/engine/analyzer.js';
+import { renderFinding } from '../../../src/engine/render.js';
+import { RunReport } from '../../../src/diagnostics/run-report.js';
+import { planInputs, scanInputsParallel, threadsFor, type FileTaskRunner } from '../../../src/pipeline/parallel.js';
+import { loadContent } from '../../../src/rules/content.js';
+import { contentDir, repoRoot } from '../../helpers/paths.js';
+
+const examples = path.join(repoRoot, 'examples');
+const content = await loadContent([path.join(contentDir, 'detections')], [path.join(contentDir, 'correlations')]);
+const options = { detections: content.detections, correlations: content.correlations, maxGroups: 1000, maxRecordBytes: 1 << 20 };
+
+async function scanWith(runner: FileTaskRunner) {
+  const analyzer = new Analyzer(content.detections, content.correlations);
+  const report = new RunReport();
+  await scanInputsParallel(analyzer, await planInputs([examples]), options, report, runner);
+  return { findings: analyzer.findings().map(renderFinding), report };
+}
+
+test('a file whose worker dies is scanned again in the main thread: no finding is lost or doubled', async () => {
+  const sequential = await scanWith({ parallel: false, run: () => Promise.reject(new Error('unused')) });
+  let attempts = 0;
+  const dying: FileTaskRunner = {
+    parallel: true,
+    run: () => {
+      attempts++;
+      return Promise.reject(new Error('ERR_WORKER_OUT_OF_MEMORY'));
+    },
+  };
+  const recovered = await scanWith(dying);
+  assert.ok(attempts > 0, 'the tasks went to the (dying) workers first');
+  assert.ok(sequential.findings.length > 0);
+  assert.deepEqual(recovered.findings, sequential.findings);
+  assert.equal(recovered.report.events, sequential.report.events);
+});
+
+test('workers are only started for several files holding enough bytes to pay for them', async () => {
+  const small = await planInputs([examples]);
+  assert.equal(threadsFor(small, 8), 1);
+  const big = { ...small, files: small.files.map((f) => ({ ...f, size: 64 << 20 })) };
+  assert.equal(threadsFor(big, 2), 2);
+  assert.equal(threadsFor({ ...big, files: big.files.slice(0, 1) }, 2), 1);
+});
