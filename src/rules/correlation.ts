@@ -5,6 +5,7 @@ import { datasetNames, type DatasetName } from '../cim/model.js';
 import type { Detection, DetectionTest, RiskSpec } from './detection.js';
 import { escuDetectionSchema } from './escu-schema.js';
 import type { ContentError } from './search-plan.js';
+import { sharedMetadata } from './escu.js';
 import { listYamlFiles } from './yaml-files.js';
 import { YamlLocator } from './yaml-locate.js';
 
@@ -215,17 +216,7 @@ function toCorrelation(yaml: CorrelationYaml, file: string, locate: YamlLocator)
         carry: c.carry[s.name] ?? [],
       };
     }),
-    risk: yaml.rba && { message: yaml.rba.message, riskObjects: yaml.rba.risk_objects, threatObjects: yaml.rba.threat_objects },
-    analyticStories: yaml.tags.analytic_story,
-    mitreAttackIds: yaml.tags.mitre_attack_id,
-    securityDomain: yaml.tags.security_domain,
-    knownFalsePositives: yaml.known_false_positives,
-    references: yaml.references,
-    tests: yaml.tests.map((t) => ({
-      name: t.name,
-      attackData: t.attack_data,
-      expected: t.expected && { findings: t.expected.findings, rows: t.expected.rows },
-    })),
+    ...sharedMetadata(yaml),
     file,
   };
 }

@@ -94,17 +94,21 @@ function toDetection(yaml: EscuDetectionYaml, plan: Detection['plan'], file: str
     dataSources: yaml.data_source,
     search: yaml.search,
     plan,
-    risk: yaml.rba && {
-      message: yaml.rba.message,
-      riskObjects: yaml.rba.risk_objects,
-      threatObjects: yaml.rba.threat_objects,
-    },
     drilldowns: yaml.drilldown_searches.map((d) => ({
       name: d.name,
       search: d.search,
       earliestOffset: d.earliest_offset?.toString(),
       latestOffset: d.latest_offset?.toString(),
     })),
+    ...sharedMetadata(yaml),
+    file,
+  };
+}
+
+/** The ESCU fields detections and correlations read the same way. */
+export function sharedMetadata(yaml: Pick<EscuDetectionYaml, 'rba' | 'tags' | 'known_false_positives' | 'references' | 'tests'>) {
+  return {
+    risk: yaml.rba && { message: yaml.rba.message, riskObjects: yaml.rba.risk_objects, threatObjects: yaml.rba.threat_objects },
     analyticStories: yaml.tags.analytic_story,
     mitreAttackIds: yaml.tags.mitre_attack_id,
     securityDomain: yaml.tags.security_domain,
@@ -115,7 +119,6 @@ function toDetection(yaml: EscuDetectionYaml, plan: Detection['plan'], file: str
       attackData: t.attack_data,
       expected: t.expected && { findings: t.expected.findings, rows: t.expected.rows },
     })),
-    file,
   };
 }
 

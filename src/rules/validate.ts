@@ -1,5 +1,4 @@
-import { readdir, readFile } from 'node:fs/promises';
-import path from 'node:path';
+import { readFile } from 'node:fs/promises';
 import { LineCounter, parseDocument } from 'yaml';
 import { knownDataSources } from '../cim/normalize.js';
 import { parseCorrelation } from './correlation.js';
@@ -10,6 +9,7 @@ import { isTechniqueTable, parseTacticTable } from './mitre.js';
 import type { ContentError } from './search-plan.js';
 import { compileSearch } from './spl/compile.js';
 import { isTuningDocument, parseTuning } from './tuning.js';
+import { listYamlFiles } from './yaml-files.js';
 import { YamlLocator } from './yaml-locate.js';
 
 export interface ValidationResult {
@@ -115,21 +115,6 @@ function duplicateIdErrors(files: ContentFile[]): ContentError[] {
     else seen.set(id.toLowerCase(), file);
   }
   return errors;
-}
-
-async function listYamlFiles(target: string): Promise<string[]> {
-  const entries = await readdir(target, { withFileTypes: true }).catch(() => undefined);
-  if (!entries) return [target];
-  const nested = await Promise.all(
-    entries
-      .filter((e) => !e.name.startsWith('.'))
-      .map((e) => {
-        const full = path.join(target, e.name);
-        if (e.isDirectory()) return listYamlFiles(full);
-        return Promise.resolve(/\.ya?ml$/i.test(e.name) ? [full] : []);
-      }),
-  );
-  return nested.flat().sort();
 }
 
 function dedupe(errors: ContentError[]): ContentError[] {
