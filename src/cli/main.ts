@@ -13,6 +13,12 @@ const program = new Command()
   .version('0.1.0')
   .exitOverride();
 
+// `tunnelwatch scan ... | head`: a reader that stops early is not an error.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code === 'EPIPE') process.exit(process.exitCode ?? ExitCode.Ok);
+  throw error;
+});
+
 registerScanCommand(program);
 registerDumpCommand(program);
 registerTestCommand(program);

@@ -37,7 +37,9 @@ export function formatSummary({ report, records, elapsedMs, detectionNames, drop
   lines.push('findings by detection:');
   const counts = new Map(detectionNames.map((n) => [n, 0]));
   for (const r of records) counts.set(r.search_name, (counts.get(r.search_name) ?? 0) + 1);
-  for (const [name, n] of counts) lines.push(`  ${name}: ${n}`);
+  const quiet = [...counts].filter(([, n]) => n === 0).length;
+  for (const [name, n] of counts) if (n > 0) lines.push(`  ${name}: ${n}`);
+  if (quiet > 0) lines.push(`  (${quiet} other detection(s): no findings)`);
   for (const [name, n] of droppedGroups) lines.push(`warning: ${name}: ${n} event group(s) dropped at the group cap (raise --max-groups)`);
   return `${lines.join('\n')}\n`;
 }

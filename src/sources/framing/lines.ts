@@ -116,12 +116,6 @@ export class LineFramer {
       start += 3;
       this.lineStart += 3;
     }
-    // Before decoding: most lines of a large log cannot match any rule and are never turned into strings.
-    const prefilter = this.ctx.prefilter;
-    if (prefilter && !prefilter.mayMatchBytes(buf, start, end)) {
-      this.ctx.prefiltered?.(1);
-      return;
-    }
     if (!knownValid && !isUtf8(buf.subarray(start, end))) {
       this.ctx.skip({
         location: { file: this.file, line: this.lineNo, offset: this.lineStart },
@@ -129,6 +123,13 @@ export class LineFramer {
         reason: 'line is not valid UTF-8',
         bytes: end - start,
       });
+      return;
+    }
+    // Damage is reported first (the chunk-wide UTF-8 check is nearly free); then, before decoding,
+    // the prefilter drops the many lines that cannot match any rule, never turning them into strings.
+    const prefilter = this.ctx.prefilter;
+    if (prefilter && !prefilter.mayMatchBytes(buf, start, end)) {
+      this.ctx.prefiltered?.(1);
       return;
     }
     out.push({ text: buf.toString('utf8', start, end), line: this.lineNo, offset: this.lineStart });
