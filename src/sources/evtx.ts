@@ -5,7 +5,7 @@
 import type { RawEvent, Source, SourceContext, SourceInput } from './source.js';
 import type { EventFields } from './evtx/fields.js';
 import { FILE_MAGIC } from './evtx/file-header.js';
-import { readEvtx, type EvtxReadOptions } from './evtx/reader.js';
+import { readEvtxBatches, type EvtxReadOptions } from './evtx/reader.js';
 
 export class EvtxSource implements Source {
   readonly name = 'evtx';
@@ -17,9 +17,12 @@ export class EvtxSource implements Source {
   }
 
   async *read(input: SourceInput, ctx: SourceContext): AsyncIterable<RawEvent> {
-    for await (const rec of readEvtx(input, ctx, { ...this.options, mode: 'fields' })) {
-      const { system, data } = rec.out as EventFields;
-      yield { family: 'windows', system, data, location: { file: input.name, offset: rec.offset } };
+    // one chunk's records per batch: the reader's generator is resumed per chunk, not per record
+    for await (const batch of readEvtxBatches(input, ctx, { ...this.options, mode: 'fields' })) {
+      for (const rec of batch) {
+        const { system, data } = rec.out as EventFields;
+        yield { family: 'windows', system, data, location: { file: input.name, offset: rec.offset } };
+      }
     }
   }
 }

@@ -108,16 +108,27 @@ interface Tag {
   end: number;
 }
 
-/** Parses a start tag at `lt`; undefined when it is cut off. */
-function readStartTag(xml: string, lt: number): Tag | undefined {
+/** bytes that end an attribute name: whitespace, `=`, `>`, `/` */
+function isAttrNameEnd(c: number): boolean {
+  return isSpace(c) || c === 0x3d || c === 0x3e || c === 0x2f;
+}
+
+/**
+ * Parses a start tag at `lt`; undefined when it is cut off. Attributes are decoded only when the
+ * builder reads them (most tags' are skipped over, quotes still respected, never collected).
+ */
+function readStartTag(xml: string, lt: number, b: EventBuilder, depth: number): Tag | undefined {
+  const len = xml.length;
   let i = lt + 1;
-  while (i < xml.length && isNameChar(xml.charCodeAt(i))) i++;
-  const name = localName(xml.slice(lt + 1, i));
+  let colon = -1;
+  for (let c = xml.charCodeAt(i); isNameChar(c); c = xml.charCodeAt(++i)) if (c === 0x3a && colon < 0) colon = i;
+  const name = xml.slice(colon < 0 ? lt + 1 : colon + 1, i);
+  const collect = b.wantsAttributes(name, depth);
   let attrs: Map<string, string> | undefined;
   for (;;) {
-    while (i < xml.length && isSpace(xml.charCodeAt(i))) i++;
-    if (i >= xml.length) return undefined;
-    const c = xml.charCodeAt(i);
+    let c = xml.charCodeAt(i);
+    while (isSpace(c)) c = xml.charCodeAt(++i);
+    if (i >= len) return undefined;
     if (c === 0x3e /* > */) return { name, attrs, selfClosing: false, end: i + 1 };
     if (c === 0x2f /* / */) {
       if (xml.charCodeAt(i + 1) === 0x3e) return { name, attrs, selfClosing: true, end: i + 2 };
@@ -125,29 +136,39 @@ function readStartTag(xml: string, lt: number): Tag | undefined {
       continue;
     }
     const nameStart = i;
-    while (i < xml.length && !isSpace(xml.charCodeAt(i)) && xml[i] !== '=' && xml[i] !== '>' && xml[i] !== '/') i++;
-    const attrName = localName(xml.slice(nameStart, i));
-    while (i < xml.length && isSpace(xml.charCodeAt(i))) i++;
-    if (xml[i] !== '=') {
+    while (i < len && !isAttrNameEnd(xml.charCodeAt(i))) i++;
+    const nameEnd = i;
+    c = xml.charCodeAt(i);
+    while (isSpace(c)) c = xml.charCodeAt(++i);
+    if (c !== 0x3d /* = */) {
       if (i === nameStart) i++;
       continue;
     }
-    i++;
-    while (i < xml.length && isSpace(xml.charCodeAt(i))) i++;
-    const q = xml[i];
-    let value: string;
-    if (q === '"' || q === "'") {
-      const close = xml.indexOf(q, i + 1);
-      if (close < 0) return undefined;
-      value = xml.slice(i + 1, close);
-      i = close + 1;
+    c = xml.charCodeAt(++i);
+    while (isSpace(c)) c = xml.charCodeAt(++i);
+    let valueStart = i;
+    let valueEnd: number;
+    if (c === 0x22 /* " */ || c === 0x27 /* ' */) {
+      valueEnd = xml.indexOf(c === 0x22 ? '"' : "'", i + 1);
+      if (valueEnd < 0) return undefined;
+      valueStart = i + 1;
+      i = valueEnd + 1;
     } else {
-      const vs = i;
-      while (i < xml.length && !isSpace(xml.charCodeAt(i)) && xml[i] !== '>') i++;
-      value = xml.slice(vs, i);
+      while (i < len && !isSpace((c = xml.charCodeAt(i))) && c !== 0x3e) i++;
+      valueEnd = i;
     }
-    (attrs ??= new Map()).set(attrName, decodeEntities(value));
+    if (collect) (attrs ??= new Map()).set(localName(xml.slice(nameStart, nameEnd)), decodeEntities(xml.slice(valueStart, valueEnd)));
   }
+}
+
+/** Depth of the open element an end tag at `lt` closes (its last occurrence in the stack), or -1. */
+function closedDepth(xml: string, lt: number, gt: number, stack: string[], depth: number): number {
+  const top = depth > 0 ? stack[depth - 1] : undefined;
+  // the usual case, `</Name>` closing the innermost element, needs no slicing
+  if (top !== undefined && gt === lt + 2 + top.length && xml.startsWith(top, lt + 2)) return depth - 1;
+  const name = localName(xml.slice(lt + 2, gt).trim());
+  for (let k = depth - 1; k >= 0; k--) if (stack[k] === name) return k;
+  return -1;
 }
 
 class EventBuilder {
@@ -158,6 +179,13 @@ class EventBuilder {
   /** the element whose text is being collected; cleared when a child element starts */
   leaf: string | undefined;
   text = '';
+
+  /** whether start() will read the attributes of a `name` element at `depth` */
+  wantsAttributes(name: string, depth: number): boolean {
+    if (depth < 2) return false;
+    if (this.section === Section.System) return name === 'Provider' || name === 'TimeCreated' || name === 'Security' || name === 'Execution';
+    return this.section === Section.EventData && name === 'Data';
+  }
 
   start(tag: Tag, depth: number): void {
     this.leaf = undefined;
@@ -231,7 +259,9 @@ function sectionOf(name: string): Section {
 /** Turns one `<Event>` element into System and EventData/UserData fields. Never throws. */
 export function parseXmlEvent(xml: string): XmlEventParse {
   const b = new EventBuilder();
+  /** open element names; only the first `depth` are live */
   const stack: string[] = [];
+  let depth = 0;
   let closed = false;
   let error: string | undefined;
   let i = 0;
@@ -247,12 +277,11 @@ export function parseXmlEvent(xml: string): XmlEventParse {
         error = 'truncated end tag';
         break;
       }
-      const name = localName(xml.slice(lt + 2, gt).trim());
-      const at = stack.lastIndexOf(name);
+      const at = closedDepth(xml, lt, gt, stack, depth);
       if (at >= 0) {
-        if (at === stack.length - 1) b.end();
+        if (at === depth - 1) b.end();
         else b.leaf = undefined;
-        stack.length = at;
+        depth = at;
         if (at === 0) closed = true;
         else if (at === 1) b.section = Section.None;
       }
@@ -283,19 +312,19 @@ export function parseXmlEvent(xml: string): XmlEventParse {
       }
       i = e + 2;
     } else if (isNameStart(c)) {
-      const tag = readStartTag(xml, lt);
+      const tag = readStartTag(xml, lt, b, depth);
       if (!tag) {
         error = 'truncated start tag';
         break;
       }
-      if (stack.length === 0) {
+      if (depth === 0) {
         if (sawRoot || tag.name !== 'Event') return { error: `expected <Event>, found <${tag.name}>` };
         sawRoot = true;
         if (tag.selfClosing) return { error: 'empty <Event/> element' };
-        stack.push(tag.name);
+        stack[depth++] = tag.name;
       } else {
-        b.start(tag, stack.length);
-        if (!tag.selfClosing) stack.push(tag.name);
+        b.start(tag, depth);
+        if (!tag.selfClosing) stack[depth++] = tag.name;
       }
       i = tag.end;
     } else {

@@ -8,6 +8,8 @@ import type { SkipCode } from '../../diagnostics/codes.js';
 import { CHUNK_SIZE } from './file-header.js';
 
 export const CHUNK_MAGIC = Buffer.from('ElfChnk\0', 'latin1');
+const CHUNK_MAGIC_LO = CHUNK_MAGIC.readUInt32LE(0);
+const CHUNK_MAGIC_HI = CHUNK_MAGIC.readUInt32LE(4);
 const RECORD_MAGIC = 0x00002a2a;
 const CHUNK_HEADER_SIZE = 512;
 const RECORD_HEADER_SIZE = 24;
@@ -66,8 +68,9 @@ export function frameChunk(buf: Buffer, fileOffset: number): ChunkFrame {
   const issues: EvtxIssue[] = [];
   const records: number[] = [];
   const truncated = buf.length < CHUNK_SIZE;
-  if (isZero(buf, 0, buf.length)) return { records, issues };
-  if (buf.length < CHUNK_HEADER_SIZE || !buf.subarray(0, 8).equals(CHUNK_MAGIC)) {
+  const magic = buf.length >= 8 && buf.readUInt32LE(0) === CHUNK_MAGIC_LO && buf.readUInt32LE(4) === CHUNK_MAGIC_HI;
+  if (!magic && isZero(buf, 0, buf.length)) return { records, issues };
+  if (buf.length < CHUNK_HEADER_SIZE || !magic) {
     const code = buf.length < CHUNK_HEADER_SIZE ? 'evtx-truncated' : 'evtx-bad-chunk';
     issues.push({ offset: fileOffset, code, reason: code === 'evtx-truncated' ? 'file ends inside a chunk header' : 'bad chunk magic; slot skipped', bytes: buf.length });
     return { records, issues };

@@ -1,40 +1,55 @@
 /**
- * Streaming EVTX reader. The file is consumed strictly sequentially (header, then 64 KiB slots), so
- * plain files, stdin and decompressed .gz are read the same way from a stream, with no temp file and
- * memory bounded by the chunks in flight. Chunk count comes from the bytes present, never from the
- * header. Large inputs are decoded chunk-parallel in worker threads (piscina), in order.
+ * EVTX reader. The input is consumed strictly sequentially (header, then 64 KiB slots): a plain file
+ * is read in large blocks straight into a reused buffer (no per-slot copy), while stdin and
+ * decompressed .gz arrive as a stream cut into slots, with no temp file and memory bounded by the
+ * chunks in flight. Chunk count comes from the bytes present, never from the header. Large inputs
+ * are decoded chunk-parallel in worker threads (piscina), in order.
  */
+import { closeSync, openSync, readSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import type { Readable } from 'node:stream';
+import { isMainThread } from 'node:worker_threads';
 import type { SourceContext, SourceInput } from '../source.js';
 import { frameChunk, type EvtxIssue } from './chunk.js';
-import { decodeChunk, type DecodeMode, type DecodedRecord } from './decode.js';
+import { decodeChunk, type ChunkDecodeResult, type DecodeMode, type DecodedRecord } from './decode.js';
 import { CHUNK_SIZE, FILE_HEADER_SIZE, parseFileHeader } from './file-header.js';
-import type { ChunkTask, ChunkTaskResult } from './worker.js';
+import { EvtxPool } from './pool.js';
+import { linesOf, type ChunkTaskResult } from './worker.js';
 
 export interface EvtxReadOptions {
   mode: DecodeMode;
   /**
    * Worker threads for chunk decoding: 0 = decode on this thread; undefined = automatic (workers for
-   * inputs of at least `parallelMinBytes` when more than one core is available).
+   * inputs of at least `parallelMinBytes` when more than one core is available, and never from
+   * inside a worker thread, which is already one of a pool).
    */
   threads?: number;
   parallelMinBytes?: number;
+  /** a pool the caller owns and shares across inputs; used instead of `threads` */
+  pool?: EvtxPool;
 }
 
 /** Below this size the cost of starting workers and cloning results outweighs the parallel gain. */
 export const DEFAULT_PARALLEL_MIN_BYTES = 48 * 1024 * 1024;
 
+/** Slots per block read from a plain file: 1 MiB reads, few system calls. */
+const BLOCK_SLOTS = 16;
+/** A plain file is read synchronously; every this many bytes the event loop gets a turn. */
+const YIELD_EVERY = 16 * 1024 * 1024;
+
 interface Slot { offset: number; buf: Buffer }
 
-/** Cut a byte stream into the file header block and 64 KiB chunk slots (the last may be short). */
-async function* slots(stream: AsyncIterable<Buffer>): AsyncGenerator<Slot> {
+/**
+ * Cut a byte stream into the file header block and 64 KiB chunk slots (the last may be short).
+ * Each slot owns its ArrayBuffer, so it can be transferred to a worker.
+ */
+async function* streamSlots(stream: AsyncIterable<Buffer>): AsyncGenerator<Slot> {
   const parts: Buffer[] = [];
   let have = 0;
   let offset = 0;
   let want = FILE_HEADER_SIZE;
   const take = (n: number): Buffer => {
-    const out = Buffer.allocUnsafeSlow(n); // own ArrayBuffer, so it can be transferred to a worker
+    const out = Buffer.allocUnsafeSlow(n);
     let filled = 0;
     while (filled < n) {
       const p = parts[0];
@@ -65,6 +80,56 @@ async function* slots(stream: AsyncIterable<Buffer>): AsyncGenerator<Slot> {
   if (have > 0) yield { offset, buf: take(have) };
 }
 
+/** Read into `buf` until it is full or the file ends; returns the bytes read. */
+function readAt(fd: number, buf: Buffer, position: number): number {
+  let got = 0;
+  try {
+    while (got < buf.length) {
+      const n = readSync(fd, buf, got, buf.length - got, position + got);
+      if (n === 0) break;
+      got += n;
+    }
+  } catch (e) {
+    throw new StreamError(e, position + got);
+  }
+  return got;
+}
+
+/**
+ * Slots of a plain file, read in 1 MiB blocks. Slots are views of one reused block buffer: valid
+ * until the next slot is requested (decoding copies what it keeps; the pool path copies the slot).
+ */
+async function* fileSlots(path: string): AsyncGenerator<Slot> {
+  let fd: number;
+  try {
+    fd = openSync(path, 'r');
+  } catch (e) {
+    throw new StreamError(e, 0);
+  }
+  try {
+    const block = Buffer.allocUnsafeSlow(BLOCK_SLOTS * CHUNK_SIZE);
+    const head = readAt(fd, block.subarray(0, FILE_HEADER_SIZE), 0);
+    if (head === 0) return;
+    yield { offset: 0, buf: block.subarray(0, head) };
+    if (head < FILE_HEADER_SIZE) return;
+    let offset = FILE_HEADER_SIZE;
+    let sinceYield = 0;
+    for (;;) {
+      const got = readAt(fd, block, offset);
+      for (let p = 0; p < got; p += CHUNK_SIZE) yield { offset: offset + p, buf: block.subarray(p, Math.min(p + CHUNK_SIZE, got)) };
+      offset += got;
+      if (got < block.length) return;
+      sinceYield += got;
+      if (sinceYield >= YIELD_EVERY) {
+        sinceYield = 0;
+        await new Promise<void>((resolve) => setImmediate(resolve));
+      }
+    }
+  } finally {
+    closeSync(fd);
+  }
+}
+
 class StreamError extends Error {
   constructor(override readonly cause: unknown, readonly offset: number) {
     super(cause instanceof Error ? cause.message : String(cause));
@@ -81,13 +146,6 @@ function issueToSkip(input: SourceInput, ctx: SourceContext, i: EvtxIssue): void
   ctx.skip({ location: { file: input.name, offset: i.offset }, code: i.code, reason: i.reason, ...(i.bytes !== undefined ? { bytes: i.bytes } : {}) });
 }
 
-type Pool = { run(task: ChunkTask, opts: { transferList: ArrayBuffer[] }): Promise<ChunkTaskResult>; destroy(): Promise<void> };
-
-async function startPool(threads: number): Promise<Pool> {
-  const { Piscina } = await import('piscina');
-  return new Piscina({ filename: new URL('./worker.js', import.meta.url).href, maxThreads: threads, minThreads: threads }) as unknown as Pool;
-}
-
 /**
  * Field maps are cheap to decode and costly to ship back (JSON.parse on the main thread), so for
  * `fields` workers pay off only with several cores; measured on 2 cores, one thread was faster.
@@ -95,27 +153,76 @@ async function startPool(threads: number): Promise<Pool> {
  */
 function threadCount(input: SourceInput, opts: EvtxReadOptions): number {
   if (opts.threads !== undefined) return Math.max(0, opts.threads);
+  if (!isMainThread) return 0;
   const cores = availableParallelism();
   const minCores = opts.mode === 'fields' ? 4 : 2;
   if (cores < minCores || (input.size ?? 0) < (opts.parallelMinBytes ?? DEFAULT_PARALLEL_MIN_BYTES)) return 0;
   return cores - 1; // the main thread keeps reading, framing and prefiltering
 }
 
+/** Record [offset, size] pairs the prefilter lets through; the others are counted, never decoded. */
+function prefiltered(buf: Buffer, records: number[], ctx: SourceContext): number[] {
+  const prefilter = ctx.prefilter!;
+  const kept: number[] = [];
+  for (let i = 0; i < records.length; i += 2) {
+    const pos = records[i], size = records[i + 1];
+    if (prefilter.mayMatchUtf16(buf.subarray(pos + 24, pos + size - 4))) kept.push(pos, size);
+  }
+  const dropped = (records.length - kept.length) / 2;
+  if (dropped > 0) ctx.prefiltered?.(dropped);
+  return kept;
+}
+
+/** What a reader yields per chunk, from a local decode or from a worker's answer. */
+interface Shape<T> {
+  text: boolean;
+  local(res: ChunkDecodeResult): T;
+  remote(records: string): T;
+}
+
+const RECORDS: Shape<DecodedRecord[]> = {
+  text: false,
+  local: (res) => res.records,
+  remote: (records) => JSON.parse(records) as DecodedRecord[],
+};
+
+const TEXT: Shape<string> = {
+  text: true,
+  local: (res) => linesOf(res.records.map((r) => r.out as string)),
+  remote: (records) => records,
+};
+
 /**
- * Read every record of an EVTX input, in file order. Problems are reported through `ctx.skip` with
- * the file and absolute offset; nothing is thrown for bad input. Records the prefilter rules out are
- * counted with `ctx.prefiltered` and never decoded.
+ * Read every record of an EVTX input, in file order, one chunk's records per batch (batches are
+ * never empty). Problems are reported through `ctx.skip` with the file and absolute offset; nothing
+ * is thrown for bad input. Records the prefilter rules out are counted with `ctx.prefiltered` and
+ * never decoded.
  */
-export async function* readEvtx(input: SourceInput, ctx: SourceContext, opts: EvtxReadOptions): AsyncGenerator<DecodedRecord> {
-  const threads = threadCount(input, opts);
-  const pool = threads > 0 ? await startPool(threads) : null;
+export function readEvtxBatches(input: SourceInput, ctx: SourceContext, opts: EvtxReadOptions): AsyncGenerator<DecodedRecord[]> {
+  return readChunks(input, ctx, opts, RECORDS);
+}
+
+/** Like readEvtxBatches for `json`/`xml`: each chunk's rendered lines as one text, each line ending in `\n`. */
+export function readEvtxText(input: SourceInput, ctx: SourceContext, opts: EvtxReadOptions): AsyncGenerator<string> {
+  return readChunks(input, ctx, opts, TEXT);
+}
+
+async function* readChunks<T>(input: SourceInput, ctx: SourceContext, opts: EvtxReadOptions, shape: Shape<T>): AsyncGenerator<T> {
+  const threads = opts.pool ? opts.pool.threads : threadCount(input, opts);
+  const ownPool = !opts.pool && threads > 0 ? await EvtxPool.start(threads) : null;
+  const pool = opts.pool ?? ownPool;
   const inFlight: Promise<ChunkTaskResult>[] = [];
   const report = (issues: EvtxIssue[]) => { for (const i of issues) issueToSkip(input, ctx, i); };
   let stream: Readable | undefined;
   try {
-    stream = input.open();
+    let source: AsyncGenerator<Slot>;
+    if (input.path !== undefined) source = fileSlots(input.path);
+    else {
+      stream = input.open();
+      source = streamSlots(stream as AsyncIterable<Buffer>);
+    }
     let sawHeader = false;
-    for await (const slot of slots(stream as AsyncIterable<Buffer>)) {
+    for await (const slot of source) {
       if (ctx.signal?.aborted) break;
       if (!sawHeader) {
         sawHeader = true;
@@ -129,39 +236,31 @@ export async function* readEvtx(input: SourceInput, ctx: SourceContext, opts: Ev
       }
       ctx.progress?.(slot.offset + slot.buf.length);
       const frame = frameChunk(slot.buf, slot.offset);
-      report(frame.issues);
-      let records = frame.records;
-      if (ctx.prefilter && records.length > 0) {
-        const kept: number[] = [];
-        let dropped = 0;
-        for (let i = 0; i < records.length; i += 2) {
-          const pos = records[i], size = records[i + 1];
-          if (ctx.prefilter.mayMatchUtf16(slot.buf.subarray(pos + 24, pos + size - 4))) kept.push(pos, size);
-          else dropped++;
-        }
-        if (dropped > 0) ctx.prefiltered?.(dropped);
-        records = kept;
-      }
+      if (frame.issues.length > 0) report(frame.issues);
+      const records = ctx.prefilter && frame.records.length > 0 ? prefiltered(slot.buf, frame.records, ctx) : frame.records;
       if (records.length === 0) continue;
       if (!pool) {
         const res = decodeChunk(slot.buf, slot.offset, records, opts.mode);
-        report(res.issues);
-        yield* res.records;
+        if (res.issues.length > 0) report(res.issues);
+        yield shape.local(res);
         continue;
       }
-      const chunk = new Uint8Array(slot.buf.buffer, slot.buf.byteOffset, slot.buf.byteLength);
-      inFlight.push(pool.run({ chunk, fileOffset: slot.offset, records, mode: opts.mode }, { transferList: [slot.buf.buffer as ArrayBuffer] }));
+      // the ArrayBuffer is transferred: it must hold this slot alone (file slots are views of a block)
+      const own = stream ? slot.buf : Buffer.allocUnsafeSlow(slot.buf.length);
+      if (own !== slot.buf) slot.buf.copy(own);
+      const chunk = new Uint8Array(own.buffer, own.byteOffset, own.byteLength);
+      inFlight.push(pool.run({ chunk, fileOffset: slot.offset, records, mode: opts.mode, text: shape.text }));
       // bounded in-flight chunks keep memory flat whatever the file size
       if (inFlight.length >= threads * 2) {
         const res = await inFlight.shift()!;
         report(res.issues);
-        yield* JSON.parse(res.records) as DecodedRecord[];
+        yield shape.remote(res.records);
       }
     }
     while (inFlight.length > 0) {
       const res = await inFlight.shift()!;
       report(res.issues);
-      yield* JSON.parse(res.records) as DecodedRecord[];
+      yield shape.remote(res.records);
     }
   } catch (e) {
     const offset = e instanceof StreamError ? e.offset : 0;
@@ -171,6 +270,11 @@ export async function* readEvtx(input: SourceInput, ctx: SourceContext, opts: Ev
     stream?.destroy();
     // settle abandoned tasks before tearing the pool down
     await Promise.allSettled(inFlight);
-    await pool?.destroy();
+    await ownPool?.destroy();
   }
+}
+
+/** Every record of an EVTX input, in file order (see readEvtxBatches). */
+export async function* readEvtx(input: SourceInput, ctx: SourceContext, opts: EvtxReadOptions): AsyncGenerator<DecodedRecord> {
+  for await (const batch of readEvtxBatches(input, ctx, opts)) yield* batch;
 }

@@ -6,11 +6,25 @@
  * - repeated child names get `_1`, `_2`… suffixes;
  * - EventData/UserData with named `Data` flatten to `Name: value`; unnamed ones become
  *   `"Data": {"#text": value | [values]}`.
+ * This is the hot path of `dump`: each element's parts are scanned once, and keys are quoted once
+ * per name (element and attribute names repeat in every record).
  */
 import { XElement, XText } from './tree.js';
-import { PART_CDATA, PART_CHARREF, PART_ENTITY, PART_PI, isJsonNative, valueText } from './values.js';
+import { PART_CDATA, PART_CHARREF, PART_ENTITY, PART_PI, VT, isJsonNative, valueText } from './values.js';
 
 type Part = XElement | XText;
+
+const quoted = new Map<string, string>();
+
+/** JSON string literal of a name, cached: names come from a small per-log vocabulary */
+function key(name: string): string {
+  let q = quoted.get(name);
+  if (q === undefined) {
+    q = JSON.stringify(name);
+    if (quoted.size < 4096) quoted.set(name, q);
+  }
+  return q;
+}
 
 function partNonEmpty(p: XText): boolean {
   if (p.type === PART_PI) return false;
@@ -23,23 +37,19 @@ function hasText(parts: readonly Part[]): boolean {
   return false;
 }
 
-function hasElementChild(parts: readonly Part[]): boolean {
-  for (const p of parts) if (p instanceof XElement) return true;
-  return false;
+function partText(p: XText): string {
+  switch (p.type) {
+    case PART_CHARREF: return `&#${p.v as number};`;
+    case PART_ENTITY: return `&${p.v as string};`;
+    case PART_CDATA: return p.v as string;
+    case PART_PI: return '';
+    default: return p.type === VT.String && typeof p.v === 'string' ? p.v : valueText(p.type, p.v, 'json');
+  }
 }
 
 function textOf(parts: readonly Part[]): string {
   let s = '';
-  for (const p of parts) {
-    if (!(p instanceof XText)) continue;
-    switch (p.type) {
-      case PART_CHARREF: s += `&#${p.v as number};`; break;
-      case PART_ENTITY: s += `&${p.v as string};`; break;
-      case PART_CDATA: s += p.v as string; break;
-      case PART_PI: break;
-      default: s += valueText(p.type, p.v, 'json');
-    }
-  }
+  for (const p of parts) if (p instanceof XText) s += partText(p);
   return s;
 }
 
@@ -52,8 +62,10 @@ function contentValue(parts: readonly Part[]): string {
     single = p;
     count++;
   }
-  if (count === 1 && single && isJsonNative(single.type) && !Array.isArray(single.v)) {
-    return String(single.v);
+  if (count === 1) {
+    // the other parts are all empty, so the text is the single part's
+    if (isJsonNative(single!.type) && !Array.isArray(single!.v)) return String(single!.v);
+    return JSON.stringify(partText(single!));
   }
   return JSON.stringify(textOf(parts));
 }
@@ -62,9 +74,14 @@ function attrsObject(el: XElement): string {
   let s = '';
   for (const a of el.attrs) {
     if (!hasText(a.parts)) continue;
-    s += `${s ? ',' : ''}${JSON.stringify(a.name)}:${contentValue(a.parts)}`;
+    s += `${s ? ',' : ''}${key(a.name)}:${contentValue(a.parts)}`;
   }
   return s ? `"#attributes":{${s}}` : '';
+}
+
+function hasAttrText(el: XElement): boolean {
+  for (const a of el.attrs) if (hasText(a.parts)) return true;
+  return false;
 }
 
 function isContainer(name: string): boolean {
@@ -76,52 +93,87 @@ function nameAttr(el: XElement): XText[] | null {
   return null;
 }
 
+/** 1: some element child, 2: some non-empty text part (bit set) */
+function contentKinds(parts: readonly Part[]): number {
+  let kinds = 0;
+  for (const p of parts) {
+    if (p instanceof XElement) kinds |= 1;
+    else if (!(kinds & 2) && partNonEmpty(p)) kinds |= 2;
+    if (kinds === 3) break;
+  }
+  return kinds;
+}
+
 function dataValue(el: XElement): string {
-  const elems = hasElementChild(el.children);
-  if (!elems && !hasText(el.children)) return '""';
-  return elems ? body(el, false) : contentValue(el.children);
+  const kinds = contentKinds(el.children);
+  if (kinds === 0) return '""';
+  return kinds & 1 ? body(el, false, kinds) : contentValue(el.children);
 }
 
 function elementValue(el: XElement, container: boolean): string {
-  const text = hasText(el.children);
-  const attrText = el.attrs.some((a) => hasText(a.parts));
-  const elems = hasElementChild(el.children);
-  if (!elems && !text && !attrText) return 'null';
-  if (!elems && !attrText) return contentValue(el.children);
-  return body(el, container);
+  const kinds = contentKinds(el.children);
+  const attrText = hasAttrText(el);
+  if (!(kinds & 1) && !attrText) return kinds & 2 ? contentValue(el.children) : 'null';
+  return body(el, container, kinds);
 }
 
-function body(el: XElement, container: boolean): string {
-  const fields: string[] = [];
-  const attrs = attrsObject(el);
-  if (attrs) fields.push(attrs);
-  if (hasText(el.children)) fields.push(`"#text":${contentValue(el.children.filter((c) => c instanceof XText))}`);
-  const children = el.children.filter((c): c is XElement => c instanceof XElement);
-  const flatten = container && children.some((c) => c.name === 'Data' && hasText(nameAttr(c) ?? []));
-  const unnamed = container && !flatten ? children.filter((c) => c.name === 'Data') : [];
+function flattens(children: readonly Part[]): boolean {
+  for (const c of children) {
+    if (c instanceof XElement && c.name === 'Data' && hasText(nameAttr(c) ?? [])) return true;
+  }
+  return false;
+}
+
+function unnamedData(children: readonly Part[]): string {
+  let n = 0;
+  let first: XElement | null = null;
+  let list = '';
+  for (const c of children) {
+    if (!(c instanceof XElement) || c.name !== 'Data') continue;
+    list += `${n === 0 ? '' : ','}${dataValue(c)}`;
+    if (n === 0) first = c;
+    n++;
+  }
+  return `"Data":{"#text":${n === 1 ? dataValue(first!) : `[${list}]`}}`;
+}
+
+function body(el: XElement, container: boolean, kinds: number): string {
+  let s = attrsObject(el);
+  if (kinds & 2) s += `${s ? ',' : ''}"#text":${contentValue(el.children)}`;
+  const flatten = container && flattens(el.children);
   let unnamedDone = false;
-  const seen = new Map<string, number>();
-  for (const child of children) {
+  let seen: Map<string, number> | null = null;
+  let first: string | undefined;
+  for (const child of el.children) {
+    if (!(child instanceof XElement)) continue;
+    let field: string;
     if (container && child.name === 'Data') {
       if (flatten) {
         const name = nameAttr(child);
-        if (name && hasText(name)) fields.push(`${JSON.stringify(textOf(name))}:${dataValue(child)}`);
-      } else if (!unnamedDone) {
+        if (!name || !hasText(name)) continue;
+        field = `${JSON.stringify(textOf(name))}:${dataValue(child)}`;
+      } else {
+        if (unnamedDone) continue;
         unnamedDone = true;
-        const text = unnamed.length === 1 ? dataValue(child) : `[${unnamed.map(dataValue).join(',')}]`;
-        fields.push(`"Data":{"#text":${text}}`);
+        field = unnamedData(el.children);
       }
-      continue;
+    } else {
+      // repeated names are rare: the map is only made once a second child element appears
+      let n = 0;
+      if (first === undefined) first = child.name;
+      else {
+        seen ??= new Map([[first, 1]]);
+        n = seen.get(child.name) ?? 0;
+        seen.set(child.name, n + 1);
+      }
+      field = `${n === 0 ? key(child.name) : JSON.stringify(`${child.name}_${n}`)}:${elementValue(child, isContainer(child.name))}`;
     }
-    const n = seen.get(child.name) ?? 0;
-    seen.set(child.name, n + 1);
-    const key = n === 0 ? child.name : `${child.name}_${n}`;
-    fields.push(`${JSON.stringify(key)}:${elementValue(child, isContainer(child.name))}`);
+    s += s ? `,${field}` : field;
   }
-  return `{${fields.join(',')}}`;
+  return `{${s}}`;
 }
 
 /** One record as evtx_dump's JSON (a single line). */
 export function renderJson(event: XElement): string {
-  return `{${JSON.stringify(event.name)}:${elementValue(event, false)}}`;
+  return `{${key(event.name)}:${elementValue(event, false)}}`;
 }

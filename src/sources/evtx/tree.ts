@@ -83,12 +83,18 @@ function expandElement(el: ElementNode, inst: InstanceNode | null, out: (XElemen
   for (const item of items) out.push(buildElement(el, inst, { index: arr.index, item, type }, depth));
 }
 
+/** An attribute keeps text only (nested BinXML could splice elements in); nearly always all of it. */
+function textParts(parts: (XElement | XText)[]): XText[] {
+  for (const p of parts) if (!(p instanceof XText)) return parts.filter((q): q is XText => q instanceof XText);
+  return parts as XText[];
+}
+
 function buildElement(el: ElementNode, inst: InstanceNode | null, pick: ArrayPick | null, depth: number): XElement {
   const attrs: XAttr[] = [];
   for (const a of el.attrs) {
     const parts: (XElement | XText)[] = [];
     expandNodes(a.value, inst, parts, depth, pick);
-    attrs.push({ name: a.name, parts: parts.filter((p): p is XText => p instanceof XText) });
+    attrs.push({ name: a.name, parts: textParts(parts) });
   }
   const children: (XElement | XText)[] = [];
   expandNodes(el.children, inst, children, depth, pick);

@@ -79,10 +79,9 @@ function systemTimeToIso(b: Buffer, p: number): string {
 }
 
 function guidAt(b: Buffer, p: number): string {
-  const d1 = b.readUInt32LE(p).toString(16).toUpperCase().padStart(8, '0');
-  const d2 = b.readUInt16LE(p + 4).toString(16).toUpperCase().padStart(4, '0');
-  const d3 = b.readUInt16LE(p + 6).toString(16).toUpperCase().padStart(4, '0');
-  return `${d1}-${d2}-${d3}-${HEX[b[p + 8]]}${HEX[b[p + 9]]}-${HEX[b[p + 10]]}${HEX[b[p + 11]]}${HEX[b[p + 12]]}${HEX[b[p + 13]]}${HEX[b[p + 14]]}${HEX[b[p + 15]]}`;
+  // the first three groups are little-endian, the last two are bytes in order
+  return `${HEX[b[p + 3]]}${HEX[b[p + 2]]}${HEX[b[p + 1]]}${HEX[b[p]]}-${HEX[b[p + 5]]}${HEX[b[p + 4]]}-${HEX[b[p + 7]]}${HEX[b[p + 6]]}-` +
+    `${HEX[b[p + 8]]}${HEX[b[p + 9]]}-${HEX[b[p + 10]]}${HEX[b[p + 11]]}${HEX[b[p + 12]]}${HEX[b[p + 13]]}${HEX[b[p + 14]]}${HEX[b[p + 15]]}`;
 }
 
 /** SID with bounds taken from `size`, so a truncated SID renders the sub-authorities present. */

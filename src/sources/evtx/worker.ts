@@ -7,16 +7,24 @@ export interface ChunkTask {
   fileOffset: number;
   records: number[];
   mode: DecodeMode;
+  /** json/xml only: return the rendered lines as one text, each line ending in `\n` */
+  text?: boolean;
 }
 
 /**
  * Records travel back as one JSON string: structured-cloning thousands of small objects costs the
- * main thread more than JSON.parse of the same data.
+ * main thread more than JSON.parse of the same data. Rendered lines asked for as text need no
+ * parsing at all: the main thread writes them as they come.
  */
 export interface ChunkTaskResult { records: string; issues: EvtxIssue[] }
 
 export default function decodeChunkTask(task: ChunkTask): ChunkTaskResult {
   const buf = Buffer.from(task.chunk.buffer, task.chunk.byteOffset, task.chunk.byteLength);
   const res = decodeChunk(buf, task.fileOffset, task.records, task.mode);
-  return { records: JSON.stringify(res.records), issues: res.issues };
+  return { records: task.text ? linesOf(res.records.map((r) => r.out as string)) : JSON.stringify(res.records), issues: res.issues };
+}
+
+/** lines joined, each ending in a newline */
+export function linesOf(lines: string[]): string {
+  return lines.length === 0 ? '' : `${lines.join('\n')}\n`;
 }

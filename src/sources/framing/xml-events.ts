@@ -5,12 +5,18 @@ import { type Line, inputBytesRead, streamErrorSkip } from './lines.js';
 
 const OPEN = Buffer.from('<Event');
 const CLOSE = Buffer.from('</Event>');
+/** what an event's start and end tags share */
+const NAME = Buffer.from('Event');
 const NL = 10;
 const LT = 0x3c;
 const GT = 0x3e;
+const SLASH = 0x2f;
 /** an unterminated `<...` between events longer than this is garbage, not a tag still arriving */
 const MAX_TAG_CARRY = 64 * 1024;
 const PROGRESS_EVERY = 1 << 20;
+const UNKNOWN = -2;
+/** a start or end tag beginning in the last 7 bytes of the buffer may still be incomplete */
+const UNDECIDED_TAIL = CLOSE.length - 1;
 
 type Mode = 'between' | 'inside' | 'discard';
 
@@ -44,9 +50,13 @@ export class XmlEventFramer {
   /** newlines are counted up to buf[nlPos]; curLine is the line of that byte */
   private nlPos = 0;
   private curLine = 1;
+  /** the first newline at or after nlPos (-1: none in buf), so each newline is searched for once */
+  private nextNl = UNKNOWN;
   private evLine = 1;
   private discardStart = { line: 0, offset: 0 };
   private garbage: PendingGarbage | undefined;
+  /** the kind of the last position nextMarker returned */
+  private markerIsOpen = false;
 
   constructor(
     private readonly file: string,
@@ -54,11 +64,30 @@ export class XmlEventFramer {
   ) {}
 
   push(chunk: Buffer, out: Line[]): void {
-    this.buf = this.buf.length === 0 ? chunk : Buffer.concat([this.buf, chunk]);
+    if (this.buf.length > 0) {
+      // Only the event crossing the chunk boundary is copied: the carry joins the chunk up to its first
+      // `</Event>`, and the rest of the chunk is framed in place (framing does not depend on where input is split).
+      const close = chunk.indexOf(CLOSE);
+      if (close >= 0) {
+        const head = close + CLOSE.length;
+        this.scan(Buffer.concat([this.buf, chunk.subarray(0, head)]), out);
+        if (head < chunk.length) this.scan(this.buf.length === 0 ? chunk.subarray(head) : Buffer.concat([this.buf, chunk.subarray(head)]), out);
+        return;
+      }
+      this.scan(Buffer.concat([this.buf, chunk]), out);
+      return;
+    }
+    this.scan(chunk, out);
+  }
+
+  /** frames `buf` (the carry from the previous chunk followed by new bytes) */
+  private scan(buf: Buffer, out: Line[]): void {
+    this.buf = buf;
+    this.nextNl = UNKNOWN;
     let pos = this.searchFrom;
     for (;;) {
       if (this.mode === 'between') {
-        const s = this.findOpen(pos);
+        const s = this.nextMarker(pos, true);
         if (s < 0) {
           this.consumeBetween(pos, this.betweenKeep(pos));
           return;
@@ -70,18 +99,18 @@ export class XmlEventFramer {
         this.evLine = this.lineAt(s);
         pos = s + OPEN.length;
       } else if (this.mode === 'inside') {
-        const e = this.buf.indexOf(CLOSE, pos);
-        const next = this.findOpen(Math.max(pos, this.evStart + 1));
-        if (next >= 0 && (e < 0 || next < e)) {
-          this.emit(this.evStart, next, out);
-          this.evStart = next;
-          this.evLine = this.lineAt(next);
-          pos = next + OPEN.length;
-        } else if (e >= 0) {
-          this.emit(this.evStart, e + CLOSE.length, out);
+        const m = this.nextMarker(Math.max(pos, this.evStart + 1), false);
+        if (m >= 0 && this.markerIsOpen) {
+          this.emit(this.evStart, m, out);
+          this.evStart = m;
+          this.evLine = this.lineAt(m);
+          pos = m + OPEN.length;
+        } else if (m >= 0) {
+          this.emit(this.evStart, m + CLOSE.length, out);
           this.mode = 'between';
-          pos = e + CLOSE.length;
-        } else if (this.buf.length - this.evStart > this.ctx.maxRecordBytes) {
+          pos = m + CLOSE.length;
+        } else if (this.buf.length - UNDECIDED_TAIL - this.evStart > this.ctx.maxRecordBytes) {
+          // certainly too long: it runs at least to the undecided tail, whatever tag the tail starts
           this.discardStart = { line: this.evLine, offset: this.base + this.evStart };
           this.mode = 'discard';
           pos = this.evStart;
@@ -90,15 +119,23 @@ export class XmlEventFramer {
           return;
         }
       } else {
-        const e = this.buf.indexOf(CLOSE, pos);
-        if (e < 0) {
+        const m = this.nextMarker(Math.max(pos, this.evStart + 1), false);
+        if (m < 0) {
           const keep = Math.max(pos, this.buf.length - CLOSE.length);
           this.rebase(keep, keep);
           return;
         }
-        this.reportTooLong(this.base + e + CLOSE.length);
-        this.mode = 'between';
-        pos = e + CLOSE.length;
+        // as inside: the next event's start ends a truncated one, so what is skipped does not depend on chunking
+        this.reportTooLong(this.base + (this.markerIsOpen ? m : m + CLOSE.length));
+        if (this.markerIsOpen) {
+          this.mode = 'inside';
+          this.evStart = m;
+          this.evLine = this.lineAt(m);
+          pos = m + OPEN.length;
+        } else {
+          this.mode = 'between';
+          pos = m + CLOSE.length;
+        }
       }
     }
   }
@@ -115,22 +152,35 @@ export class XmlEventFramer {
     this.buf = Buffer.alloc(0);
   }
 
-  /** `<Event` followed by a name end (so `<Events>` and `<EventData>` do not count) */
-  private findOpen(from: number): number {
-    let i = from;
-    for (;;) {
-      i = this.buf.indexOf(OPEN, i);
-      if (i < 0) return -1;
-      const after = i + OPEN.length;
-      if (after >= this.buf.length) return -1;
-      if (isNameEnd(this.buf[after])) return i;
-      i = after;
+  /**
+   * The next event start (`<Event` and a name end, so not `<Events>` or `<EventData>`) or, unless
+   * `opensOnly`, event end (`</Event>`) at or after `from`, or -1; `markerIsOpen` tells which.
+   * One search for the `Event` both share: each byte is looked at once, not once per tag.
+   */
+  private nextMarker(from: number, opensOnly: boolean): number {
+    const b = this.buf;
+    for (let k = b.indexOf(NAME, from + 1); k >= 0; k = b.indexOf(NAME, k + NAME.length)) {
+      const after = k + NAME.length;
+      // a tag cut off by the end of the buffer is decided when more bytes arrive
+      if (after >= b.length) return -1;
+      const c = b[after];
+      if (b[k - 1] === LT && isNameEnd(c)) {
+        this.markerIsOpen = true;
+        return k - 1;
+      }
+      if (!opensOnly && c === GT && b[k - 1] === SLASH && b[k - 2] === LT && k - 2 >= from) {
+        this.markerIsOpen = false;
+        return k - 2;
+      }
     }
+    return -1;
   }
 
-  /** where the unclassified tail starts: an unterminated tag (maybe a partial `<Event`) is kept */
+  /** where the unclassified tail starts: an unterminated tag (maybe a partial `<Event`) or BOM is kept */
   private betweenKeep(pos: number): number {
     const len = this.buf.length;
+    // a BOM cut by the first chunk boundary is recognised once whole
+    if (this.base + pos === 0 && len < 3) return pos;
     const lt = this.buf.lastIndexOf(LT, len - 1);
     if (lt >= pos && len - lt <= MAX_TAG_CARRY && this.buf.indexOf(GT, lt) < 0) return lt;
     return len;
@@ -147,35 +197,41 @@ export class XmlEventFramer {
     this.buf = Buffer.from(this.buf.subarray(from));
     this.base += from;
     this.nlPos -= from;
+    if (this.nextNl >= 0) this.nextNl -= from;
     this.evStart -= from;
     this.searchFrom = resume - from;
   }
 
   private lineAt(p: number): number {
     if (p <= this.nlPos) return this.curLine;
-    let i = this.nlPos;
-    for (;;) {
-      i = this.buf.indexOf(NL, i);
-      if (i < 0 || i >= p) break;
+    let i = this.nextNl === UNKNOWN ? this.buf.indexOf(NL, this.nlPos) : this.nextNl;
+    while (i >= 0 && i < p) {
       this.curLine++;
-      i++;
+      i = this.buf.indexOf(NL, i + 1);
     }
     this.nlPos = p;
+    this.nextNl = i;
     return this.curLine;
   }
 
   private emit(start: number, end: number, out: Line[]): void {
-    const bytes = this.buf.subarray(start, end);
-    const location = { file: this.file, line: this.evLine, offset: this.base + start };
+    const offset = this.base + start;
     if (end - start > this.ctx.maxRecordBytes) {
-      this.ctx.skip({ location, code: 'line-too-long', reason: `event of ${end - start} bytes exceeds the ${this.ctx.maxRecordBytes}-byte limit`, bytes: end - start });
+      this.ctx.skip({ location: { file: this.file, line: this.evLine, offset }, code: 'line-too-long', reason: `event of ${end - start} bytes exceeds the ${this.ctx.maxRecordBytes}-byte limit`, bytes: end - start });
       return;
     }
+    // Before decoding, as for lines: most events of a large log cannot match any rule and are never turned into strings.
+    const prefilter = this.ctx.prefilter;
+    if (prefilter && !prefilter.mayMatchBytes(this.buf, start, end)) {
+      this.ctx.prefiltered?.(1);
+      return;
+    }
+    const bytes = this.buf.subarray(start, end);
     if (!isUtf8(bytes)) {
-      this.ctx.skip({ location, code: 'invalid-utf8', reason: 'event is not valid UTF-8', bytes: end - start });
+      this.ctx.skip({ location: { file: this.file, line: this.evLine, offset }, code: 'invalid-utf8', reason: 'event is not valid UTF-8', bytes: end - start });
       return;
     }
-    out.push({ text: bytes.toString('utf8'), line: this.evLine, offset: location.offset });
+    out.push({ text: bytes.toString('utf8'), line: this.evLine, offset });
   }
 
   private reportTooLong(endOffset: number): void {
@@ -209,7 +265,10 @@ export class XmlEventFramer {
       }
       let g = i + 1;
       while (g < end && b[g] !== LT) g++;
-      this.addGarbage(i, g);
+      // trailing whitespace is not counted, so the run's size does not depend on where chunks end
+      let last = g;
+      while (isSpace(b[last - 1])) last--;
+      this.addGarbage(i, last);
       i = g;
     }
   }

@@ -73,3 +73,54 @@ test('<EventData> and <Events> are not mistaken for event starts; a BOM is not g
   assert.equal(recs.length, 1);
   assert.equal(skips.length, 0);
 });
+
+/** A prefilter that records the byte ranges it is offered and fails the test if text is ever offered. */
+function byteOnlyPrefilter(needle: string) {
+  const seen: string[] = [];
+  return {
+    seen,
+    mayMatchText(): boolean {
+      throw new Error('the XML framer must test bytes, not decoded text');
+    },
+    mayMatchBytes(bytes: Uint8Array, start = 0, end = bytes.length): boolean {
+      const text = Buffer.from(bytes.buffer, bytes.byteOffset + start, end - start).toString('latin1');
+      seen.push(text);
+      return text.includes(needle);
+    },
+    mayMatchUtf16: () => true,
+  };
+}
+
+test('the prefilter sees each framed event as bytes before decoding; rejected events are only counted', async () => {
+  const prefilter = byteOnlyPrefilter('ngrok');
+  const ctx = collectingContext({ prefilter });
+  const bad = Buffer.concat([Buffer.from('<Event><System/>'), Buffer.from([0xff]), Buffer.from('</Event>\n')]);
+  const input = Buffer.concat([Buffer.from(DOC.replace('<Data Name="a">1</Data>', '<Data Name="a">ngrok</Data>')), bad]);
+  const recs: Line[] = [];
+  for await (const batch of frameXmlEvents(bufferInput(input, 'x', 7).open(), 'x', ctx)) recs.push(...batch);
+  assert.equal(recs.length, 1);
+  assert.ok(recs[0].text.includes('ngrok') && recs[0].text.startsWith('<Event xmlns') && recs[0].text.endsWith('</Event>'));
+  // one call per event, on exactly that event's bytes (pretty-printed across lines included)
+  assert.equal(prefilter.seen.length, 4);
+  assert.ok(prefilter.seen.every((s) => s.startsWith('<Event') && s.endsWith('</Event>')));
+  // the rejected event with invalid UTF-8 is never decoded, so it is counted, not reported
+  assert.equal(ctx.prefilteredCount(), 3);
+  assert.deepEqual(ctx.skips, []);
+});
+
+test('skips do not depend on chunk boundaries: garbage size, a BOM cut in two, an over-long truncated event', async () => {
+  const text = '\uFEFF<Event><System/></Event>\njunk  \n\n<Event><System><EventID>1</EventID>\n<Event>b</Event>\n';
+  const whole = await frame(text, 0, 40);
+  assert.deepEqual(whole.skips.map((s) => [s.code, s.location.offset, s.bytes]), [
+    ['garbage', 28, 4],
+    ['line-too-long', 36, 36 + '<Event><System><EventID>1</EventID>\n'.length - 36],
+  ]);
+  assert.deepEqual(whole.recs.map((r) => r.text), ['<Event><System/></Event>', '<Event>b</Event>']);
+  for (const size of [1, 2, 3, 5, 8, 13]) assert.deepEqual(await frame(text, size, 40), whole, `chunk ${size}`);
+});
+
+test('an over-long event that is never closed ends at the next event, which is kept', async () => {
+  const { recs, skips } = await frame(`<Event>${'x'.repeat(200)}<Event>ok</Event>`, 16, 100);
+  assert.deepEqual(recs.map((r) => r.text), ['<Event>ok</Event>']);
+  assert.deepEqual(skips.map((s) => [s.code, s.location.offset, s.bytes]), [['line-too-long', 0, 207]]);
+});
