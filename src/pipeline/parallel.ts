@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import { Piscina } from 'piscina';
 import type { Analyzer } from '../engine/analyzer.js';
@@ -19,8 +20,10 @@ export interface ParallelOptions extends ScanOptions {
 /** Below this much input a worker's start-up costs more than it saves. */
 const MIN_PARALLEL_BYTES = 16 * 1024 * 1024;
 
-const WORKER_OLD_SPACE_MB = 48;
-const WORKER_YOUNG_SPACE_MB = 16;
+/** smallest task: below it the per-task cost (clone, hand-off, merge) outweighs the scan */
+const BATCH_BYTES = 8 * 1024 * 1024;
+const WORKER_OLD_SPACE_MB = 256;
+const WORKER_YOUNG_SPACE_MB = 32;
 
 export function defaultThreads(): number {
   return availableParallelism();
@@ -62,11 +65,6 @@ export class ScanPool implements FileTaskRunner {
   }
 }
 
-/**
- * Scans files in worker threads, one file per task, and merges their partial findings and
- * reports: the same result as a sequential scan because finding states merge order-free.
- * stdin is always read here.
- */
 /** The inputs of a scan, expanded up front so the thread decision can be made before content loads. */
 export interface InputPlan {
   /** inputs on disk, scanned by workers when worth it */
@@ -98,17 +96,17 @@ export function threadsFor(plan: InputPlan, maxThreads: number): number {
  */
 export async function scanInputsParallel(analyzer: Analyzer, plan: InputPlan, options: ParallelOptions, report: RunReport, pool: FileTaskRunner): Promise<void> {
   report.inputErrors.push(...plan.errors);
-  const remote = pool.parallel ? [...plan.files] : [];
+  const remote = pool.parallel ? batches(plan.files) : [];
   const local = pool.parallel ? plan.local : [...plan.files, ...plan.local];
-  // largest first: the queue then balances the threads (longest-processing-time scheduling)
-  remote.sort((a, b) => (b.size ?? 0) - (a.size ?? 0));
   // A worker that dies (say, at its memory limit) loses nothing: its partial state was never
-  // merged, so the file is scanned again here, where the heap is not capped.
+  // merged, so its files are scanned again here, where the heap is not capped.
   const retry: SourceInput[] = [];
-  const tasks = remote.map((input) =>
-    runTask(pool, input, options).then(
+  const contentJson = JSON.stringify({ detections: options.detections, correlations: options.correlations });
+  const shared = { contentJson, contentKey: createHash('sha256').update(contentJson).digest('hex') };
+  const tasks = remote.map((batch) =>
+    runTask(pool, batch, options, shared).then(
       (result) => mergeResult(analyzer, report, result),
-      () => retry.push(input),
+      () => retry.push(...batch),
     ),
   );
   for (const input of local) await scanInput(input, analyzer, options, report);
@@ -117,20 +115,46 @@ export async function scanInputsParallel(analyzer: Analyzer, plan: InputPlan, op
   report.files.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 }
 
-async function runTask(pool: FileTaskRunner, input: SourceInput, options: ParallelOptions): Promise<FileResult> {
-  options.onInputStart?.(input);
+/**
+ * Files grouped into tasks of at least BATCH_BYTES (a task's fixed cost would dominate a small
+ * file), largest first so the pool's queue balances the threads (longest-processing-time order).
+ */
+function batches(files: SourceInput[]): SourceInput[][] {
+  const bySize = [...files].sort((a, b) => (b.size ?? 0) - (a.size ?? 0));
+  const out: SourceInput[][] = [];
+  let current: SourceInput[] = [];
+  let bytes = 0;
+  for (const file of bySize) {
+    current.push(file);
+    bytes += file.size ?? 0;
+    if (bytes >= BATCH_BYTES) {
+      out.push(current);
+      current = [];
+      bytes = 0;
+    }
+  }
+  if (current.length > 0) out.push(current);
+  return out;
+}
+
+async function runTask(
+  pool: FileTaskRunner,
+  batch: SourceInput[],
+  options: ParallelOptions,
+  content: Pick<FileTask, 'contentJson' | 'contentKey'>,
+): Promise<FileResult> {
+  for (const input of batch) options.onInputStart?.(input);
   const task: FileTask = {
-    path: input.name,
-    detections: options.detections,
-    correlations: options.correlations,
+    paths: batch.map((input) => input.name),
+    ...content,
     format: options.format,
     maxRecordBytes: options.maxRecordBytes,
     maxGroups: options.maxGroups,
     prefilter: options.prefilter !== undefined,
     timeRange: options.timeRange,
   };
-  const result: FileResult = await pool.run(task);
-  options.onProgress?.(input, input.size ?? 0);
+  const result = await pool.run(task);
+  for (const input of batch) options.onProgress?.(input, input.size ?? 0);
   return result;
 }
 

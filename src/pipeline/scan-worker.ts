@@ -5,13 +5,16 @@ import type { BoundCorrelation } from '../rules/correlation.js';
 import type { Detection } from '../rules/detection.js';
 import { expandInputs } from '../sources/inputs.js';
 import type { SourceName } from '../sources/registry.js';
+import type { RecordPrefilter } from '../sources/source.js';
 import { scanInput } from './scan.js';
 
 export interface FileTask {
-  path: string;
-  /** compiled content, cloned from the main thread: workers never re-read YAML */
-  detections: Detection[];
-  correlations: BoundCorrelation[];
+  /** files scanned one after the other by this task (small files travel together) */
+  paths: string[];
+  /** the compiled content as JSON: a string crosses to a thread far cheaper than an object graph */
+  contentJson: string;
+  /** hash of contentJson: each thread parses a given content once */
+  contentKey: string;
   format?: SourceName;
   maxRecordBytes: number;
   maxGroups: number;
@@ -24,13 +27,33 @@ export interface FileResult {
   report: RunReportData;
 }
 
-/** Scans one file in a worker thread and returns its mergeable partial state. */
+interface PreparedContent {
+  detections: Detection[];
+  correlations: BoundCorrelation[];
+  prefilter?: RecordPrefilter;
+}
+
+/** per thread: the content of the current scan, parsed once and reused for every file */
+const prepared = new Map<string, PreparedContent>();
+
+function prepare(task: FileTask): PreparedContent {
+  let content = prepared.get(task.contentKey);
+  if (!content) {
+    const { detections, correlations } = JSON.parse(task.contentJson) as { detections: Detection[]; correlations: BoundCorrelation[] };
+    const steps = correlations.flatMap((c) => c.steps.flatMap((s) => s.detections));
+    content = { detections, correlations, prefilter: task.prefilter ? buildPrefilter([...detections, ...steps]) : undefined };
+    prepared.clear();
+    prepared.set(task.contentKey, content);
+  }
+  return content;
+}
+
+/** Scans a task's files in a worker thread and returns their mergeable partial state. */
 export default async function scanFileTask(task: FileTask): Promise<FileResult> {
-  const analyzer = new Analyzer(task.detections, task.correlations, { maxGroupsPerDetection: task.maxGroups });
-  const steps = task.correlations.flatMap((c) => c.steps.flatMap((s) => s.detections));
-  const prefilter = task.prefilter ? buildPrefilter([...task.detections, ...steps]) : undefined;
+  const { detections, correlations, prefilter } = prepare(task);
+  const analyzer = new Analyzer(detections, correlations, { maxGroupsPerDetection: task.maxGroups });
   const report = new RunReport();
-  for await (const input of expandInputs([task.path])) {
+  for await (const input of expandInputs(task.paths)) {
     if (!('open' in input)) {
       report.inputErrors.push(input);
       continue;
