@@ -103,7 +103,8 @@ function localName(qname: string): string {
 
 interface Tag {
   name: string;
-  attrs: Map<string, string> | undefined;
+  /** name, value, name, value...: a tag has few attributes, so a flat list beats a Map */
+  attrs: string[] | undefined;
   selfClosing: boolean;
   end: number;
 }
@@ -124,7 +125,7 @@ function readStartTag(xml: string, lt: number, b: EventBuilder, depth: number): 
   for (let c = xml.charCodeAt(i); isNameChar(c); c = xml.charCodeAt(++i)) if (c === 0x3a && colon < 0) colon = i;
   const name = xml.slice(colon < 0 ? lt + 1 : colon + 1, i);
   const collect = b.wantsAttributes(name, depth);
-  let attrs: Map<string, string> | undefined;
+  let attrs: string[] | undefined;
   for (;;) {
     let c = xml.charCodeAt(i);
     while (isSpace(c)) c = xml.charCodeAt(++i);
@@ -157,7 +158,7 @@ function readStartTag(xml: string, lt: number, b: EventBuilder, depth: number): 
       while (i < len && !isSpace((c = xml.charCodeAt(i))) && c !== 0x3e) i++;
       valueEnd = i;
     }
-    if (collect) (attrs ??= new Map()).set(localName(xml.slice(nameStart, nameEnd)), decodeEntities(xml.slice(valueStart, valueEnd)));
+    if (collect) (attrs ??= []).push(localName(xml.slice(nameStart, nameEnd)), decodeEntities(xml.slice(valueStart, valueEnd)));
   }
 }
 
@@ -198,7 +199,7 @@ class EventBuilder {
     if (this.section === Section.System) {
       this.systemAttributes(tag);
     } else if (this.section === Section.EventData && tag.name === 'Data') {
-      key = tag.attrs?.get('Name') ?? `Data[${this.unnamed++}]`;
+      key = attribute(tag.attrs, 'Name') ?? `Data[${this.unnamed++}]`;
     }
     if (tag.selfClosing) {
       if (this.section !== Section.System) this.assign(key, '');
@@ -223,20 +224,27 @@ class EventBuilder {
     if (!a) return;
     switch (tag.name) {
       case 'Provider':
-        setIf(this.system, 'Provider', a.get('Name') ?? a.get('EventSourceName'));
+        setIf(this.system, 'Provider', attribute(a, 'Name') ?? attribute(a, 'EventSourceName'));
         break;
       case 'TimeCreated':
-        setIf(this.system, 'TimeCreated', a.get('SystemTime'));
+        setIf(this.system, 'TimeCreated', attribute(a, 'SystemTime'));
         break;
       case 'Security':
-        setIf(this.system, 'UserID', a.get('UserID') ?? a.get('UserId'));
+        setIf(this.system, 'UserID', attribute(a, 'UserID') ?? attribute(a, 'UserId'));
         break;
       case 'Execution':
-        setIf(this.system, 'ExecutionProcessID', a.get('ProcessID'));
-        setIf(this.system, 'ExecutionThreadID', a.get('ThreadID'));
+        setIf(this.system, 'ExecutionProcessID', attribute(a, 'ProcessID'));
+        setIf(this.system, 'ExecutionThreadID', attribute(a, 'ThreadID'));
         break;
     }
   }
+}
+
+/** the value of the last `name` attribute (a repeated attribute's last value wins) */
+function attribute(attrs: string[] | undefined, name: string): string | undefined {
+  if (!attrs) return undefined;
+  for (let i = attrs.length - 2; i >= 0; i -= 2) if (attrs[i] === name) return attrs[i + 1];
+  return undefined;
 }
 
 function setIf(target: Record<string, string>, key: string, value: string | undefined): void {

@@ -30,6 +30,18 @@ function isNameEnd(b: number): boolean {
   return b === 0x20 || b === 0x09 || b === 0x0a || b === 0x0d || b === GT || b === 0x2f;
 }
 
+/** `buf.length`, less a UTF-8 sequence the end of the buffer cuts short */
+function completeCharsEnd(buf: Buffer): number {
+  const len = buf.length;
+  let i = len - 1;
+  // back over at most 3 continuation bytes to the sequence's lead byte
+  while (i >= 0 && i > len - 4 && (buf[i] & 0xc0) === 0x80) i--;
+  if (i < 0) return len;
+  const lead = buf[i];
+  const need = lead >= 0xf0 ? 4 : lead >= 0xe0 ? 3 : lead >= 0xc0 ? 2 : 1;
+  return len - i < need ? i : len;
+}
+
 function isSpace(b: number): boolean {
   return b === 0x20 || b === 0x09 || b === 0x0a || b === 0x0d;
 }
@@ -55,6 +67,8 @@ export class XmlEventFramer {
   private evLine = 1;
   private discardStart = { line: 0, offset: 0 };
   private garbage: PendingGarbage | undefined;
+  /** see validPrefix(); UNKNOWN until an event of this buffer needs it */
+  private valid = UNKNOWN;
   /** the kind of the last position nextMarker returned */
   private markerIsOpen = false;
 
@@ -84,6 +98,7 @@ export class XmlEventFramer {
   private scan(buf: Buffer, out: Line[]): void {
     this.buf = buf;
     this.nextNl = UNKNOWN;
+    this.valid = UNKNOWN;
     let pos = this.searchFrom;
     for (;;) {
       if (this.mode === 'between') {
@@ -198,6 +213,7 @@ export class XmlEventFramer {
     this.base += from;
     this.nlPos -= from;
     if (this.nextNl >= 0) this.nextNl -= from;
+    this.valid = UNKNOWN;
     this.evStart -= from;
     this.searchFrom = resume - from;
   }
@@ -220,18 +236,31 @@ export class XmlEventFramer {
       this.ctx.skip({ location: { file: this.file, line: this.evLine, offset }, code: 'line-too-long', reason: `event of ${end - start} bytes exceeds the ${this.ctx.maxRecordBytes}-byte limit`, bytes: end - start });
       return;
     }
-    // Before decoding, as for lines: most events of a large log cannot match any rule and are never turned into strings.
+    if (!(end <= this.validPrefix() || isUtf8(this.buf.subarray(start, end)))) {
+      this.ctx.skip({ location: { file: this.file, line: this.evLine, offset }, code: 'invalid-utf8', reason: 'event is not valid UTF-8', bytes: end - start });
+      return;
+    }
+    // Damage is reported first, as for lines; then, before decoding, the prefilter drops the many
+    // events that cannot match any rule, never turning them into strings.
     const prefilter = this.ctx.prefilter;
     if (prefilter && !prefilter.mayMatchBytes(this.buf, start, end)) {
       this.ctx.prefiltered?.(1);
       return;
     }
-    const bytes = this.buf.subarray(start, end);
-    if (!isUtf8(bytes)) {
-      this.ctx.skip({ location: { file: this.file, line: this.evLine, offset }, code: 'invalid-utf8', reason: 'event is not valid UTF-8', bytes: end - start });
-      return;
+    out.push({ text: this.buf.toString('utf8', start, end), line: this.evLine, offset });
+  }
+
+  /**
+   * Length of the buffer's prefix known to be valid UTF-8 (0 when it is not), checked once per buffer:
+   * one native pass instead of one call per event. Events start and end at ASCII `<`/`>`, so any
+   * event inside a valid prefix is valid. A character cut by the end of the buffer is left out.
+   */
+  private validPrefix(): number {
+    if (this.valid === UNKNOWN) {
+      const end = completeCharsEnd(this.buf);
+      this.valid = isUtf8(this.buf.subarray(0, end)) ? end : 0;
     }
-    out.push({ text: bytes.toString('utf8'), line: this.evLine, offset });
+    return this.valid;
   }
 
   private reportTooLong(endOffset: number): void {

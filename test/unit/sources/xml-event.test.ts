@@ -94,3 +94,19 @@ test('a stray < in text is kept as text', () => {
   const xml = '<Event><System><EventID>1</EventID></System><EventData><Data Name="c">a < b</Data></EventData></Event>';
   assert.equal(parseXmlEvent(xml).event?.data.c, 'a < b');
 });
+
+test('attributes the event does not use are skipped without losing quoted > or </ inside them', () => {
+  const xml = `<Event a="x>y"><System><Provider Guid='{1}' Name="P&amp;Q"/><EventID Qualifiers="</EventID>">4</EventID><Other k='>' /><ns:Computer xmlns:ns="u">pc</ns:Computer></System><EventData z="/>"><Data Name="Image" Extra="a>b">c:\\x.exe</Data><Data Name='Second'>2</Data></EventData></Event>`;
+  const { event, error } = parseXmlEvent(xml);
+  assert.equal(error, undefined);
+  assert.deepEqual(event?.system, { Provider: 'P&Q', EventID: '4', Computer: 'pc' });
+  assert.deepEqual(event?.data, { Image: 'c:\\x.exe', Second: '2' });
+});
+
+test('an end tag closing an outer element (missing inner end tags) still ends the right sections', () => {
+  const xml = '<Event><System><EventID>9</EventID><Channel>c</System><EventData><Data Name="a">1</Data></EventData></Event>';
+  const { event, error } = parseXmlEvent(xml);
+  assert.equal(error, undefined);
+  assert.deepEqual(event?.system, { EventID: '9' });
+  assert.deepEqual(event?.data, { a: '1' });
+});

@@ -91,29 +91,35 @@ function byteOnlyPrefilter(needle: string) {
   };
 }
 
-test('the prefilter sees each framed event as bytes before decoding; rejected events are only counted', async () => {
+test('the prefilter sees each framed event as bytes before decoding; damage is still reported', async () => {
   const prefilter = byteOnlyPrefilter('ngrok');
   const ctx = collectingContext({ prefilter });
   const bad = Buffer.concat([Buffer.from('<Event><System/>'), Buffer.from([0xff]), Buffer.from('</Event>\n')]);
-  const input = Buffer.concat([Buffer.from(DOC.replace('<Data Name="a">1</Data>', '<Data Name="a">ngrok</Data>')), bad]);
-  const recs: Line[] = [];
-  for await (const batch of frameXmlEvents(bufferInput(input, 'x', 7).open(), 'x', ctx)) recs.push(...batch);
-  assert.equal(recs.length, 1);
-  assert.ok(recs[0].text.includes('ngrok') && recs[0].text.startsWith('<Event xmlns') && recs[0].text.endsWith('</Event>'));
-  // one call per event, on exactly that event's bytes (pretty-printed across lines included)
-  assert.equal(prefilter.seen.length, 4);
+  const input = Buffer.concat([Buffer.from(DOC.replace('<Data Name="a">1</Data>', '<Data Name="a">ngrok é</Data>')), bad]);
+  for (const size of [0, 1, 7]) {
+    const recs: Line[] = [];
+    const c = collectingContext({ prefilter });
+    for await (const batch of frameXmlEvents(bufferInput(input, 'x', size).open(), 'x', c)) recs.push(...batch);
+    assert.equal(recs.length, 1, `chunk ${size}`);
+    assert.ok(recs[0].text.includes('ngrok é') && recs[0].text.startsWith('<Event xmlns') && recs[0].text.endsWith('</Event>'));
+    // invalid UTF-8 is reported even in an event the prefilter would drop (as for lines)
+    assert.deepEqual(c.skips.map((s) => [s.code, s.location.line]), [['invalid-utf8', 9]]);
+    assert.equal(c.prefilteredCount(), 2);
+  }
+  prefilter.seen.length = 0;
+  for await (const batch of frameXmlEvents(bufferInput(input, 'x', 7).open(), 'x', ctx)) void batch;
+  // one call per valid event, on exactly that event's bytes (pretty-printed across lines included)
+  assert.equal(prefilter.seen.length, 3);
   assert.ok(prefilter.seen.every((s) => s.startsWith('<Event') && s.endsWith('</Event>')));
-  // the rejected event with invalid UTF-8 is never decoded, so it is counted, not reported
-  assert.equal(ctx.prefilteredCount(), 3);
-  assert.deepEqual(ctx.skips, []);
 });
 
 test('skips do not depend on chunk boundaries: garbage size, a BOM cut in two, an over-long truncated event', async () => {
-  const text = '\uFEFF<Event><System/></Event>\njunk  \n\n<Event><System><EventID>1</EventID>\n<Event>b</Event>\n';
+  const truncated = '<Event><System><EventID>1</EventID></System>\n';
+  const text = `\uFEFF<Event><System/></Event>\njunk  \n\n${truncated}<Event>b</Event>\n`;
   const whole = await frame(text, 0, 40);
   assert.deepEqual(whole.skips.map((s) => [s.code, s.location.offset, s.bytes]), [
     ['garbage', 28, 4],
-    ['line-too-long', 36, 36 + '<Event><System><EventID>1</EventID>\n'.length - 36],
+    ['line-too-long', 36, truncated.length],
   ]);
   assert.deepEqual(whole.recs.map((r) => r.text), ['<Event><System/></Event>', '<Event>b</Event>']);
   for (const size of [1, 2, 3, 5, 8, 13]) assert.deepEqual(await frame(text, size, 40), whole, `chunk ${size}`);
