@@ -9,7 +9,7 @@ import { keepRows } from '../engine/row-filter.js';
 import { applyTuning, formatSuppressionSummary } from '../engine/suppress.js';
 import { RunReport } from '../diagnostics/run-report.js';
 import { formatSummary } from '../diagnostics/summary.js';
-import { defaultThreads, planInputs, ScanPool, scanInputsParallel, threadsFor, type InputPlan } from '../pipeline/parallel.js';
+import { planInputs, ScanPool, scanInputsParallel, threadsFor, type InputPlan } from '../pipeline/parallel.js';
 import { correlationsBeside, loadContent, type Content } from '../rules/content.js';
 import { loadContentCached } from '../rules/content-cache.js';
 import type { BoundCorrelation } from '../rules/correlation.js';
@@ -51,7 +51,7 @@ interface ScanFlags {
   incidentsOnly?: boolean;
   drilldown?: boolean;
   prefilter: boolean;
-  threads: number;
+  threads?: number;
 }
 
 
@@ -83,7 +83,7 @@ export function registerScanCommand(program: Command): void {
     .option('-q, --quiet', 'no summary or progress on stderr')
     .option('--no-progress', 'no progress bar')
     .option('--no-prefilter', 'parse every record, even those no rule can match (slower; same findings)')
-    .option('-t, --threads <n>', 'worker threads for multi-file scans (1 = none)', (v) => Number.parseInt(v, 10), defaultThreads())
+    .option('-t, --threads <n>', 'worker threads, one file at a time each (default: all cores, but only for several files totalling 512 MiB or more; 1 = none)', (v) => Number.parseInt(v, 10))
     .action(async (inputs: string[], flags: ScanFlags) => {
       process.exitCode = await runScan(inputs, flags);
     });

@@ -22,7 +22,7 @@ export function formatSummary({ report, records, elapsedMs, detectionNames, drop
     for (const [name, n] of [...report.eventsByDataSource].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))) lines.push(`  ${name}: ${n}`);
   }
   if (report.prefiltered > 0) lines.push(`records ruled out by the prefilter without parsing: ${report.prefiltered}`);
-  const skips = [...report.skips];
+  const skips = [...report.skips].sort(([a], [b]) => (a < b ? -1 : 1));
   const damaged = skips.filter(([code]) => !informationalCodes.has(code));
   const ignored = skips.filter(([code]) => informationalCodes.has(code));
   if (damaged.length > 0) {

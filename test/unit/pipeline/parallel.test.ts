@@ -36,10 +36,18 @@ test('a file whose worker dies is scanned again in the main thread: no finding i
   assert.equal(recovered.report.events, sequential.report.events);
 });
 
-test('workers are only started for several files holding enough bytes to pay for them', async () => {
+test('automatic threads start workers only for several files holding enough bytes to pay for them', async () => {
   const small = await planInputs([examples]);
-  assert.equal(threadsFor(small, 8), 1);
-  const big = { ...small, files: small.files.map((f) => ({ ...f, size: 64 << 20 })) };
-  assert.equal(threadsFor(big, 2), 2);
-  assert.equal(threadsFor({ ...big, files: big.files.slice(0, 1) }, 2), 1);
+  assert.equal(threadsFor(small), 1);
+  const big = { ...small, files: small.files.map((f) => ({ ...f, size: 256 << 20 })) };
+  assert.ok(threadsFor(big) >= 1);
+  assert.equal(threadsFor({ ...big, files: big.files.slice(0, 1) }), 1);
+});
+
+test('an explicit thread count is obeyed, but never more threads than files', async () => {
+  const plan = await planInputs([examples]);
+  assert.ok(plan.files.length >= 2);
+  assert.equal(threadsFor(plan, 2), 2);
+  assert.equal(threadsFor(plan, 64), plan.files.length);
+  assert.equal(threadsFor(plan, 1), 1);
 });
