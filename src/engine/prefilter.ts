@@ -37,34 +37,49 @@ const MIN_NEEDLE = 3;
  * detection has no required literal (then every record must be parsed).
  */
 export function buildPrefilter(detections: Detection[]): RecordPrefilter | undefined {
-  const { needles, uncovered } = prefilterNeedles(detections);
-  return detections.length === 0 || uncovered.length > 0 ? undefined : new LiteralPrefilter(needles);
+  const { needles, wholeNumbers, uncovered } = prefilterNeedles(detections);
+  return detections.length === 0 || uncovered.length > 0 ? undefined : new LiteralPrefilter(needles, wholeNumbers);
 }
 
 /**
  * The lowercased strings the prefilter searches raw records for, and the detections that have no
  * required literal (any one of them disables the prefilter). Benchmarks grep for the same needles.
  */
-export function prefilterNeedles(detections: Detection[]): { needles: string[]; uncovered: Detection[] } {
+export function prefilterNeedles(detections: Detection[]): { needles: string[]; wholeNumbers: Set<string>; uncovered: Detection[] } {
   const needles = new Set<string>();
+  const numbers = { whole: new Set<string>(), partial: new Set<string>() };
   const uncovered: Detection[] = [];
   for (const d of detections) {
-    const own = needlesOf(d);
+    const own = needlesOf(d, numbers);
     if (own) for (const n of own) needles.add(n);
     else uncovered.push(d);
   }
-  return { needles: withoutSuperstrings([...needles]), uncovered };
+  // a number some rule also matches as part of a longer value (`*3389*`) may touch other digits
+  const wholeNumbers = new Set([...numbers.whole].filter((n) => !numbers.partial.has(n)));
+  return { needles: withoutSuperstrings([...needles], wholeNumbers), wholeNumbers, uncovered };
 }
 
-function needlesOf(d: Detection): string[] | undefined {
+/**
+ * A needle's literals; numbers are noted as whole field values (`dest_port=7000`: in raw text no
+ * digit can touch them) or parts of a value (`process=*3389*`).
+ */
+function needlesOf(d: Detection, numbers: { whole: Set<string>; partial: Set<string> }): string[] | undefined {
   const local = VERBATIM_IN_DATASET[d.plan.dataset];
   const isVerbatim = (field: string) => VERBATIM_FIELDS.has(field) || local?.has(field) === true;
-  return requiredLiterals(d.plan.where, isVerbatim, safeNeedle) ?? undefined;
+  const toNeedle = (literal: string, whole: boolean) => {
+    const needle = safeNeedle(literal);
+    if (needle && /^\d+$/.test(needle)) (whole && needle === literal ? numbers.whole : numbers.partial).add(needle);
+    return needle;
+  };
+  return requiredLiterals(d.plan.where, isVerbatim, toNeedle) ?? undefined;
 }
 
-/** A needle containing another needle can only match where the shorter one does: one search, not two. */
-function withoutSuperstrings(needles: string[]): string[] {
-  return needles.filter((n) => !needles.some((m) => m !== n && n.includes(m)));
+/**
+ * A needle containing another needle can only match where the shorter one does: one search, not
+ * two. Not so when the shorter one is a whole number, which matches in fewer places.
+ */
+function withoutSuperstrings(needles: string[], wholeNumbers: Set<string>): string[] {
+  return needles.filter((n) => !needles.some((m) => m !== n && !wholeNumbers.has(m) && n.includes(m)));
 }
 
 /** the longest run of the literal that no format escapes, if it is long enough and ASCII */
@@ -78,10 +93,11 @@ class LiteralPrefilter implements RecordPrefilter {
   private readonly text: NeedleAutomaton;
   private readonly utf16: NeedleAutomaton;
 
-  constructor(readonly needles: string[]) {
-    this.text = new NeedleAutomaton(needles.map(charCodes));
+  constructor(readonly needles: string[], wholeNumbers: Set<string>) {
+    // A whole field value in text (a port) never touches another digit: `7000` must not match a timestamp.
+    this.text = new NeedleAutomaton(needles.map((n) => ({ bytes: Buffer.from(n, 'latin1'), digitBounded: wholeNumbers.has(n) })));
     // In EVTX record data text is UTF-16LE (each ASCII letter followed by NUL) and numbers are binary.
-    this.utf16 = new NeedleAutomaton(needles.flatMap((n) => [Buffer.from(n, 'utf16le'), ...binaryForms(n)]));
+    this.utf16 = new NeedleAutomaton(needles.flatMap((n) => [Buffer.from(n, 'utf16le'), ...binaryForms(n)]).map((bytes) => ({ bytes })));
   }
 
   mayMatchText(text: string): boolean {
@@ -95,10 +111,6 @@ class LiteralPrefilter implements RecordPrefilter {
   mayMatchUtf16(bytes: Uint8Array): boolean {
     return this.utf16.matchesBytes(bytes);
   }
-}
-
-function charCodes(text: string): number[] {
-  return Array.from(text, (c) => c.charCodeAt(0));
 }
 
 /**

@@ -17,12 +17,15 @@ const MIN_LITERAL = 3;
 export function requiredLiterals(
   expr: Expr,
   isVerbatim: (field: string) => boolean = () => true,
-  /** turns a literal into what will really be searched (or undefined: unusable), so AND picks on that */
-  toNeedle: (literal: string) => string | undefined = (literal) => literal,
+  /**
+   * turns a literal into what will really be searched (or undefined: unusable), so AND picks on
+   * that; `whole` says the literal is the pattern's entire value (the pattern has no `*`)
+   */
+  toNeedle: (literal: string, whole: boolean) => string | undefined = (literal) => literal,
 ): string[] | null {
   const literalOf = (pattern: string) => {
     const literal = patternLiteral(pattern);
-    const needle = literal && toNeedle(literal[0]);
+    const needle = literal && toNeedle(literal[0], !pattern.includes('*'));
     return needle && needle.length >= MIN_LITERAL ? [needle] : null;
   };
   switch (expr.kind) {

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { NeedleAutomaton } from '../../../src/engine/automaton.js';
 
-const codes = (s: string) => Array.from(s, (c) => c.charCodeAt(0));
+const codes = (s: string) => ({ bytes: Array.from(s, (c) => c.charCodeAt(0)) });
 
 test('the automaton finds any needle case-insensitively, like lower-casing and includes()', () => {
   let seed = 7;
@@ -36,4 +36,35 @@ test('characters above 255 never extend a match', () => {
 
 test('an empty needle list matches nothing', () => {
   assert.equal(new NeedleAutomaton([]).matchesText('anything'), false);
+});
+
+test('a digit-bounded needle matches a whole number, not digits inside a longer one', () => {
+  const automaton = new NeedleAutomaton([{ bytes: Buffer.from('7000'), digitBounded: true }, codes('ngrok')]);
+  assert.equal(automaton.matchesText('"DestinationPort":"7000"'), true);
+  assert.equal(automaton.matchesText('<Data Name="DestinationPort">7000</Data>'), true);
+  assert.equal(automaton.matchesText('7000'), true);
+  assert.equal(automaton.matchesText('SystemTime="2022-05-11T18:10:20.470005000Z"'), false);
+  assert.equal(automaton.matchesText('17000 and 70001'), false);
+  assert.equal(automaton.matchesText('17000 then 7000,'), true);
+  assert.equal(automaton.matchesBytes(Buffer.from('x170000 ngrok')), true);
+  const bytes = Buffer.from('170007000');
+  assert.equal(automaton.matchesBytes(bytes, 5, 9), true, 'the range edges count as boundaries');
+  assert.equal(automaton.matchesBytes(bytes, 4, 9), false);
+});
+
+test('digit-bounded and plain needles agree with a naive check on random digit strings', () => {
+  let seed = 11;
+  const random = (n: number) => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) % n);
+  for (let round = 0; round < 200; round++) {
+    const bounded = String(random(1000));
+    const plain = `x${random(10)}`;
+    const automaton = new NeedleAutomaton([{ bytes: Buffer.from(bounded), digitBounded: true }, codes(plain)]);
+    for (let i = 0; i < 20; i++) {
+      const text = Array.from({ length: random(30) }, () => '0123456789x,'[random(12)]).join('');
+      const numbers = text.split(/[^0-9]+/);
+      const expected = numbers.includes(bounded) || text.includes(plain);
+      assert.equal(automaton.matchesText(text), expected, `${bounded} / ${plain} in ${text}`);
+      assert.equal(automaton.matchesBytes(Buffer.from(text)), expected);
+    }
+  }
 });

@@ -86,3 +86,20 @@ test('a needle containing another needle is dropped: one search covers both', ()
   const { needles } = prefilterNeedles([on('process_name', 'ngrok.exe'), on('process', '*ngrok*')]);
   assert.deepEqual(needles, ['ngrok']);
 });
+
+test('a port rule matches the whole number, not the same digits inside a timestamp', () => {
+  const pf = buildPrefilter([on('dest_port', '7000', 'Network_Traffic.All_Traffic')])!;
+  assert.ok(pf.mayMatchText('<Data Name="DestinationPort">7000</Data>'));
+  assert.ok(pf.mayMatchText('{"DestinationPort":7000,"Image":"x"}'));
+  assert.ok(pf.mayMatchBytes(Buffer.from('{"DestinationPort":"7000"}')));
+  assert.ok(!pf.mayMatchText('<TimeCreated SystemTime="2022-05-11T18:10:20.470005000Z"/>'));
+  assert.ok(pf.mayMatchUtf16(utf16('SystemTime 2022-05-11T18:10:20.470005000Z')), 'EVTX keeps the unbounded search');
+});
+
+test('a number some rule also matches inside a longer value is searched unbounded', () => {
+  const pf = buildPrefilter([
+    on('dest_port', '3389', 'Network_Traffic.All_Traffic'),
+    on('process', '*3389*'),
+  ])!;
+  assert.ok(pf.mayMatchText('plink.exe -R 13389:127.0.0.1:22'));
+});
