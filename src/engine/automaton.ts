@@ -68,7 +68,7 @@ export class NeedleAutomaton {
       if (state < 0) {
         if (state === FOUND) return true;
         state = -state - 2;
-        if (this.boundedAt(state, i, 0, text.length, (k) => text.charCodeAt(k))) return true;
+        if (this.boundedInText(state, text, i)) return true;
       }
     }
     return false;
@@ -83,18 +83,30 @@ export class NeedleAutomaton {
       if (state < 0) {
         if (state === FOUND) return true;
         state = -state - 2;
-        if (this.boundedAt(state, i, start, end, (k) => bytes[k])) return true;
+        if (this.boundedInBytes(state, bytes, i, start, end)) return true;
       }
     }
     return false;
   }
 
-  /** a digit-bounded needle ending at `last` with no digit on either side */
-  private boundedAt(row: number, last: number, start: number, end: number, at: (k: number) => number): boolean {
-    if (last + 1 < end && isDigit(at(last + 1))) return false;
+  /**
+   * A digit-bounded needle ending at `last` with no digit on either side. Two copies (text, bytes)
+   * rather than one taking an accessor: a closure over the input would slow the scan loop itself.
+   */
+  private boundedInBytes(row: number, bytes: Uint8Array, last: number, start: number, end: number): boolean {
+    if (last + 1 < end && isDigit(bytes[last + 1])) return false;
     for (const length of this.boundedLengths.get(row) ?? []) {
       const before = last - length;
-      if (before < start || !isDigit(at(before))) return true;
+      if (before < start || !isDigit(bytes[before])) return true;
+    }
+    return false;
+  }
+
+  private boundedInText(row: number, text: string, last: number): boolean {
+    if (last + 1 < text.length && isDigit(text.charCodeAt(last + 1))) return false;
+    for (const length of this.boundedLengths.get(row) ?? []) {
+      const before = last - length;
+      if (before < 0 || !isDigit(text.charCodeAt(before))) return true;
     }
     return false;
   }
