@@ -21,7 +21,7 @@ const PROGRESS_EVERY = 1 << 20;
  * are sliced straight out of it; only a line crossing a chunk boundary is copied. A line longer than
  * `maxRecordBytes` is never buffered: its bytes are dropped up to the next newline and reported.
  */
-export class LineFramer {
+export class LineFramer implements Framer {
   private carry: Buffer[] = [];
   private carryBytes = 0;
   private discarding = false;
@@ -160,8 +160,18 @@ export function inputBytesRead(stream: Readable, decompressed: number): number {
  * Reads `stream` to the end and yields batches of lines. Stream errors (I/O, corrupt gzip) end the
  * input with a skip at the offset reached; lines before the damage are kept.
  */
-export async function* frameLines(stream: Readable, file: string, ctx: SourceContext): AsyncGenerator<Line[]> {
-  const framer = new LineFramer(file, ctx);
+export function frameLines(stream: Readable, file: string, ctx: SourceContext): AsyncGenerator<Line[]> {
+  return frameStream(stream, new LineFramer(file, ctx), file, ctx);
+}
+
+/** What cuts a byte stream into records: pushed chunk by chunk, then ended. */
+export interface Framer {
+  push(chunk: Buffer, out: Line[]): void;
+  end(out: Line[]): void;
+}
+
+/** Drives a framer over a stream, with progress, cancellation and stream errors as skips. */
+export async function* frameStream(stream: Readable, framer: Framer, file: string, ctx: SourceContext): AsyncGenerator<Line[]> {
   let read = 0;
   let reported = 0;
   try {

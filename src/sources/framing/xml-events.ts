@@ -1,7 +1,7 @@
 import { isUtf8 } from 'node:buffer';
 import type { Readable } from 'node:stream';
 import type { SourceContext } from '../source.js';
-import { type Line, inputBytesRead, streamErrorSkip } from './lines.js';
+import { frameStream, type Framer, type Line } from './lines.js';
 
 const OPEN = Buffer.from('<Event');
 const CLOSE = Buffer.from('</Event>');
@@ -13,7 +13,6 @@ const GT = 0x3e;
 const SLASH = 0x2f;
 /** an unterminated `<...` between events longer than this is garbage, not a tag still arriving */
 const MAX_TAG_CARRY = 64 * 1024;
-const PROGRESS_EVERY = 1 << 20;
 const UNKNOWN = -2;
 /** a start or end tag beginning in the last 7 bytes of the buffer may still be incomplete */
 const UNDECIDED_TAIL = CLOSE.length - 1;
@@ -52,7 +51,7 @@ function isSpace(b: number): boolean {
  * reported with the line and byte offset where it starts. An event without `</Event>` before the next
  * `<Event` (truncated) is still handed out, so the tokenizer can recover what it can.
  */
-export class XmlEventFramer {
+export class XmlEventFramer implements Framer {
   private buf: Buffer = Buffer.alloc(0);
   /** input offset of buf[0] */
   private base = 0;
@@ -338,31 +337,6 @@ export class XmlEventFramer {
   }
 }
 
-export async function* frameXmlEvents(stream: Readable, file: string, ctx: SourceContext): AsyncGenerator<Line[]> {
-  const framer = new XmlEventFramer(file, ctx);
-  let read = 0;
-  let reported = 0;
-  try {
-    for await (const chunk of stream) {
-      const buf = chunk as Buffer;
-      read += buf.length;
-      const out: Line[] = [];
-      framer.push(buf, out);
-      if (out.length > 0) yield out;
-      if (read - reported >= PROGRESS_EVERY) {
-        reported = read;
-        ctx.progress?.(inputBytesRead(stream, read));
-      }
-      if (ctx.signal?.aborted) {
-        stream.destroy();
-        return;
-      }
-    }
-  } catch (err) {
-    ctx.skip(streamErrorSkip(err, file, read));
-  }
-  const out: Line[] = [];
-  framer.end(out);
-  if (out.length > 0) yield out;
-  ctx.progress?.(inputBytesRead(stream, read));
+export function frameXmlEvents(stream: Readable, file: string, ctx: SourceContext): AsyncGenerator<Line[]> {
+  return frameStream(stream, new XmlEventFramer(file, ctx), file, ctx);
 }
