@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { LineCounter, parseDocument } from 'yaml';
 import { z } from 'zod';
 import { datasetNames, type DatasetName } from '../cim/model.js';
-import type { Detection, DetectionTest, RiskSpec } from './detection.js';
+import type { ContentMetadata, Detection } from './detection.js';
 import { escuDetectionSchema } from './escu-schema.js';
 import type { ContentError } from './search-plan.js';
 import { sharedMetadata } from './escu.js';
@@ -67,7 +67,7 @@ export interface CorrelationStep {
 }
 
 /** A correlation as loaded: references are still names or ids (see bindCorrelations). */
-export interface Correlation {
+export interface Correlation extends ContentMetadata {
   name: string;
   id: string;
   version: number;
@@ -80,13 +80,6 @@ export interface Correlation {
   /** dataset -> key part -> event field */
   fieldMap: Partial<Record<DatasetName, Record<string, string>>>;
   steps: CorrelationStep[];
-  risk?: RiskSpec;
-  analyticStories: string[];
-  mitreAttackIds: string[];
-  securityDomain?: string;
-  knownFalsePositives?: string;
-  references: string[];
-  tests: DetectionTest[];
   file: string;
 }
 

@@ -44,8 +44,19 @@ export interface DetectionTest {
   };
 }
 
+/** What detections and correlations share: risk, annotations, tests. */
+export interface ContentMetadata {
+  risk?: RiskSpec;
+  analyticStories: string[];
+  mitreAttackIds: string[];
+  securityDomain?: string;
+  knownFalsePositives?: string;
+  references: string[];
+  tests: DetectionTest[];
+}
+
 /** The one internal form of a detection: the engine never sees YAML. */
-export interface Detection {
+export interface Detection extends ContentMetadata {
   name: string;
   id: string;
   version: number;
@@ -56,14 +67,7 @@ export interface Detection {
   /** the SPL as written in the YAML */
   search: string;
   plan: SearchPlan;
-  risk?: RiskSpec;
   drilldowns: Drilldown[];
-  analyticStories: string[];
-  mitreAttackIds: string[];
-  securityDomain?: string;
-  knownFalsePositives?: string;
-  references: string[];
-  tests: DetectionTest[];
   /** file the detection was loaded from */
   file: string;
 }

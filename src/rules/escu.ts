@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { LineCounter, parseDocument } from 'yaml';
 import { compileSearch } from './spl/compile.js';
 import { escuDetectionSchema, type EscuDetectionYaml } from './escu-schema.js';
-import type { Detection } from './detection.js';
+import type { ContentMetadata, Detection } from './detection.js';
 import type { ContentError } from './search-plan.js';
 import { listYamlFiles } from './yaml-files.js';
 import { YamlLocator } from './yaml-locate.js';
@@ -106,7 +106,7 @@ function toDetection(yaml: EscuDetectionYaml, plan: Detection['plan'], file: str
 }
 
 /** The ESCU fields detections and correlations read the same way. */
-export function sharedMetadata(yaml: Pick<EscuDetectionYaml, 'rba' | 'tags' | 'known_false_positives' | 'references' | 'tests'>) {
+export function sharedMetadata(yaml: Pick<EscuDetectionYaml, 'rba' | 'tags' | 'known_false_positives' | 'references' | 'tests'>): ContentMetadata {
   return {
     risk: yaml.rba && { message: yaml.rba.message, riskObjects: yaml.rba.risk_objects, threatObjects: yaml.rba.threat_objects },
     analyticStories: yaml.tags.analytic_story,
