@@ -5,3 +5,5 @@ import { fileURLToPath } from 'node:url';
 export const packageRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 export const defaultContentDir = path.join(packageRoot, 'content');
 export const defaultDetectionsDir = path.join(defaultContentDir, 'detections');
+/** the tuning file a scan reads from the working directory when no --tuning is given */
+export const defaultTuningFile = 'tunnelwatch.tuning.yml';

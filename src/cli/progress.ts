@@ -1,20 +1,24 @@
-import cliProgress from 'cli-progress';
+import type { SingleBar } from 'cli-progress';
 import type { SourceInput } from '../sources/source.js';
 
 /** A byte-based progress bar on stderr, shown only on a terminal; inputs add their size as they start. */
 export class ScanProgress {
-  private readonly bar?: cliProgress.SingleBar;
   private total = 0;
   private doneBefore = 0;
   private currentSize = 0;
 
-  constructor(enabled: boolean) {
-    if (!enabled) return;
-    this.bar = new cliProgress.SingleBar(
+  private constructor(private readonly bar?: SingleBar) {}
+
+  /** cli-progress is imported only for a terminal: piped and quiet runs skip its start-up cost */
+  static async create(enabled: boolean): Promise<ScanProgress> {
+    if (!enabled) return new ScanProgress();
+    const { default: cliProgress } = await import('cli-progress');
+    const bar = new cliProgress.SingleBar(
       { stream: process.stderr, format: '{bar} {percentage}% | {value}/{total} MB | {file}', hideCursor: true, clearOnComplete: true },
       cliProgress.Presets.shades_classic,
     );
-    this.bar.start(0, 0, { file: '' });
+    bar.start(0, 0, { file: '' });
+    return new ScanProgress(bar);
   }
 
   startInput(input: SourceInput): void {

@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import path from 'node:path';
 import { Command, Option } from 'commander';
 import { Analyzer } from '../engine/analyzer.js';
 import type { Finding } from '../engine/detector.js';
@@ -14,14 +15,14 @@ import { correlationsBeside, loadContent, type Content } from '../rules/content.
 import { loadContentCached } from '../rules/content-cache.js';
 import type { BoundCorrelation } from '../rules/correlation.js';
 import type { Detection } from '../rules/detection.js';
-import { loadTacticTable, techniquesFile, type TacticTable } from '../rules/mitre.js';
+import { TacticTable, techniquesFile } from '../rules/mitre.js';
 import type { Expr } from '../rules/search-plan.js';
 import { selectDetections } from '../rules/select.js';
 import { compileFilter } from '../rules/spl/compile.js';
-import { defaultTuningFile, loadTuning, type Tuning } from '../rules/tuning.js';
+import type { Tuning } from '../rules/tuning.js';
 import { sinkNames, type SinkName } from '../sinks/registry.js';
 import { sources, type SourceName } from '../sources/registry.js';
-import { defaultContentDir, defaultDetectionsDir } from './paths.js';
+import { defaultContentDir, defaultDetectionsDir, defaultTuningFile } from './paths.js';
 import { ScanProgress } from './progress.js';
 import { writeRiskEvents, writeScanOutput } from './scan-output.js';
 import { collect, ExitCode, parseByteSize, reportContentErrors } from './shared.js';
@@ -103,7 +104,7 @@ async function runScan(inputs: string[], flags: ScanFlags): Promise<number> {
   const started = performance.now();
   const plan = await planInputs(inputs);
   // started before the content loads, so that the threads' own start-up overlaps it
-  const pool = new ScanPool(threadsFor(plan, flags.threads));
+  const pool = await ScanPool.start(threadsFor(plan, flags.threads));
   try {
     return await scanWith(pool, plan, inputs, flags, started);
   } finally {
@@ -161,12 +162,11 @@ async function scanWith(pool: ScanPool, plan: InputPlan, inputs: string[], flags
 async function prepareScan(flags: ScanFlags): Promise<ScanSetup | number> {
   if (flags.rules.length === 0) flags.rules = [defaultDetectionsDir];
   const correlationDirs = flags.rules.map(correlationsBeside);
-  const content = await loadContentCached([...flags.rules, ...correlationDirs], () => loadContent(flags.rules, correlationDirs));
+  const content = await loadScanContent(flags.rules, correlationDirs);
   const tuningFile = flags.tuning ?? (existsSync(defaultTuningFile) ? defaultTuningFile : undefined);
   if (tuningFile && !flags.tuning && !flags.quiet) process.stderr.write(`tunnelwatch: using tuning file ./${defaultTuningFile}\n`);
-  const tuning = tuningFile ? await loadTuning(tuningFile, content.detections) : { tuning: new Map() as Tuning, errors: [] };
-  const tactics = await loadTacticTable(techniquesFile(defaultContentDir));
-  const contentErrors = [...content.errors, ...tuning.errors, ...tactics.errors];
+  const tuning = tuningFile ? await loadTuningFile(tuningFile, content.detections) : { tuning: new Map() as Tuning, errors: [] };
+  const contentErrors = [...content.errors, ...tuning.errors];
   if (contentErrors.length > 0) {
     reportContentErrors(contentErrors);
     return ExitCode.UsageOrIo;
@@ -186,9 +186,30 @@ async function prepareScan(flags: ScanFlags): Promise<ScanSetup | number> {
     correlations: content.correlations.filter((c) => ids.has(c.id)),
     tuning: tuning.tuning,
     tuningFile,
-    tactics: tactics.table,
+    tactics: new TacticTable(new Map(content.techniques)),
     where: where?.expr,
   };
+}
+
+/** The YAML library loads only for a scan that has a tuning file. */
+async function loadTuningFile(file: string, detections: Detection[]): ReturnType<typeof import('../rules/tuning.js').loadTuning> {
+  const { loadTuning } = await import('../rules/tuning.js');
+  return loadTuning(file, detections);
+}
+
+interface ScanContent extends Content {
+  /** the ATT&CK technique → tactics table, as plain data so that it is cached with the rules */
+  techniques: Array<[string, readonly string[]]>;
+}
+
+/** Rules, correlations and the tactic table, compiled once and then served from the content cache. */
+async function loadScanContent(rules: string[], correlationDirs: string[]): Promise<ScanContent> {
+  const techniques = techniquesFile(defaultContentDir);
+  return loadContentCached([...rules, ...correlationDirs, path.dirname(techniques)], async () => {
+    const [content, { loadTacticTable }] = await Promise.all([loadContent(rules, correlationDirs), import('../rules/mitre-load.js')]);
+    const tactics = await loadTacticTable(techniques);
+    return { ...content, errors: [...content.errors, ...tactics.errors], techniques: tactics.table.entries() };
+  });
 }
 
 /** sources → normalize → detect, in worker threads when there are several large files. */
@@ -200,7 +221,7 @@ async function runPipeline(
   report: RunReport,
   pool: ScanPool,
 ): Promise<void> {
-  const progress = new ScanProgress(!flags.quiet && flags.progress && process.stderr.isTTY === true);
+  const progress = await ScanProgress.create(!flags.quiet && flags.progress && process.stderr.isTTY === true);
   const correlationSteps = setup.correlations.flatMap((c) => c.steps.flatMap((s) => s.detections));
   await scanInputsParallel(
     analyzer,

@@ -1,5 +1,4 @@
 import { Command } from 'commander';
-import { validateContent } from '../rules/validate.js';
 import { defaultContentDir, defaultDetectionsDir } from './paths.js';
 import { ExitCode } from './shared.js';
 
@@ -19,6 +18,8 @@ export function registerValidateCommand(program: Command): void {
 }
 
 async function runValidate(paths: string[], flags: ValidateFlags): Promise<number> {
+  // imported here, not at the top: the YAML and schema libraries would otherwise load on every command
+  const { validateContent } = await import('../rules/validate.js');
   const { errors, checked } = await validateContent(paths, flags.rules);
   for (const e of errors) process.stdout.write(`${e.file}:${e.line}:${e.col}: ${e.message}\n`);
   const what = `${checked.detections} detection(s), ${checked.correlations} correlation(s), ${checked.tuning} tuning file(s), ${checked.techniques} technique table(s) (${checked.stories} story file(s) not checked)`;

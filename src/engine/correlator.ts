@@ -1,6 +1,5 @@
 import type { CimEvent, DatasetName, FieldValue } from '../cim/model.js';
 import type { BoundCorrelation } from '../rules/correlation.js';
-import { keyColumns } from '../rules/correlation.js';
 import { findingId, type Finding } from './detector.js';
 import { compilePredicate } from './predicate.js';
 
@@ -339,4 +338,9 @@ function toFinding(c: BoundCorrelation, s: KeyState): Finding {
 
 function compareText(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** a correlation's BY columns: its key parts, each once (the engine reads them without loading the YAML side) */
+export function keyColumns(key: string[][]): string[] {
+  return [...new Set(key.flat())];
 }

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { availableParallelism } from 'node:os';
-import { Piscina } from 'piscina';
+import type { Piscina } from 'piscina';
 import type { Analyzer } from '../engine/analyzer.js';
 import type { BoundCorrelation } from '../rules/correlation.js';
 import type { Detection } from '../rules/detection.js';
@@ -41,15 +41,16 @@ export interface FileTaskRunner {
  * main thread's own (loading and compiling content).
  */
 export class ScanPool implements FileTaskRunner {
-  private readonly piscina?: Piscina;
+  private constructor(readonly threads: number, private readonly piscina?: Piscina) {}
 
-  constructor(readonly threads: number) {
-    if (threads > 1) {
-      const filename = new URL('./scan-worker.js', import.meta.url).href;
-      // Capped heaps make each worker collect garbage early: peak memory stays flat however many files it reads.
-      const resourceLimits = { maxOldGenerationSizeMb: WORKER_OLD_SPACE_MB, maxYoungGenerationSizeMb: WORKER_YOUNG_SPACE_MB };
-      this.piscina = new Piscina({ filename, minThreads: threads, maxThreads: threads, idleTimeout: 1000, resourceLimits });
-    }
+  /** piscina is imported only when threads are wanted: most scans run in one thread and skip its start-up cost */
+  static async start(threads: number): Promise<ScanPool> {
+    if (threads <= 1) return new ScanPool(1);
+    const { Piscina } = await import('piscina');
+    const filename = new URL('./scan-worker.js', import.meta.url).href;
+    // Capped heaps make each worker collect garbage early: peak memory stays flat however many files it reads.
+    const resourceLimits = { maxOldGenerationSizeMb: WORKER_OLD_SPACE_MB, maxYoungGenerationSizeMb: WORKER_YOUNG_SPACE_MB };
+    return new ScanPool(threads, new Piscina({ filename, minThreads: threads, maxThreads: threads, idleTimeout: 1000, resourceLimits }));
   }
 
   run(task: FileTask): Promise<FileResult> {

@@ -7,7 +7,7 @@ import type { Content } from './content.js';
 import { listYamlFiles } from './yaml-files.js';
 
 /** bumped whenever the compiled form (Detection, SearchPlan, BoundCorrelation) changes shape */
-const FORMAT = 1;
+const FORMAT = 2;
 /** entries kept: one per rule set in use, so a few dozen is plenty */
 const KEEP = 32;
 
@@ -16,11 +16,12 @@ const KEEP = 32;
  * YAML costs more than most scans of a small log, and the same rules load on every run. A file
  * that changed, appeared or vanished changes the key, so a stale entry is never read. Entries
  * live in the user's own cache directory, never in a shared one another user could write to.
+ * `T` may add plain-data fields to Content (the scan adds its tactic table).
  */
-export async function loadContentCached(dirs: string[], load: () => Promise<Content>): Promise<Content> {
+export async function loadContentCached<T extends Content>(dirs: string[], load: () => Promise<T>): Promise<T> {
   if (process.env.TUNNELWATCH_NO_CACHE === '1') return load();
   const file = path.join(cacheDir(), `content-${await contentKey(dirs)}.json`);
-  const cached = readCached(file);
+  const cached = readCached<T>(file);
   if (cached) return cached;
   const content = await load();
   if (content.errors.length === 0) writeCached(file, content);
@@ -44,9 +45,9 @@ async function contentKey(dirs: string[]): Promise<string> {
   return hash.digest('hex').slice(0, 40);
 }
 
-function readCached(file: string): Content | undefined {
+function readCached<T extends Content>(file: string): T | undefined {
   try {
-    const content = JSON.parse(readFileSync(file, 'utf8')) as Content;
+    const content = JSON.parse(readFileSync(file, 'utf8')) as T;
     return Array.isArray(content.detections) && Array.isArray(content.correlations) ? content : undefined;
   } catch {
     return undefined;

@@ -1,8 +1,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { bindCorrelations, loadCorrelations, type BoundCorrelation } from './correlation.js';
+import type { BoundCorrelation } from './correlation.js';
 import type { Detection } from './detection.js';
-import { loadDetections } from './escu.js';
 import type { ContentError } from './search-plan.js';
 
 export interface Content {
@@ -16,6 +15,8 @@ export interface Content {
  * correlation's steps to the loaded detections. Every problem is collected, none thrown.
  */
 export async function loadContent(rules: string[], correlationDirs: string[]): Promise<Content> {
+  // The YAML and schema libraries load only here, so a scan served from the compiled-content cache never pays for them.
+  const [{ loadDetections }, { bindCorrelations, loadCorrelations }] = await Promise.all([import('./escu.js'), import('./correlation.js')]);
   const loaded = await loadDetections(rules);
   const existing = correlationDirs.filter((dir) => existsSync(dir));
   const correlations = existing.length > 0 ? await loadCorrelations(existing) : { correlations: [], errors: [] };

@@ -3,6 +3,7 @@ import { LineCounter, parseDocument } from 'yaml';
 import { z } from 'zod';
 import { datasetNames, type DatasetName } from '../cim/model.js';
 import type { ContentMetadata, Detection } from './detection.js';
+import { keyColumns } from '../engine/correlator.js';
 import { escuDetectionSchema } from './escu-schema.js';
 import type { ContentError } from './search-plan.js';
 import { sharedMetadata } from './escu.js';
@@ -172,10 +173,6 @@ function structureErrors(yaml: CorrelationYaml, file: string, locate: YamlLocato
     for (const token of yaml.rba.message.matchAll(/\$([A-Za-z0-9_.]+)\$/g)) check(token[1], ['rba', 'message']);
   }
   return errors;
-}
-
-export function keyColumns(key: string[][]): string[] {
-  return [...new Set(key.flat())];
 }
 
 function stepColumns(steps: string[]): string[] {

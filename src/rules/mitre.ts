@@ -1,8 +1,4 @@
-import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { isMap, isScalar, isSeq, LineCounter, parseDocument } from 'yaml';
-import type { ContentError } from './search-plan.js';
-import { YamlLocator } from './yaml-locate.js';
 
 export const mitreIdPattern = /^T\d{4}(\.\d{3})?$/;
 
@@ -17,6 +13,11 @@ export const tacticNames = [
 export class TacticTable {
   constructor(private readonly byTechnique: ReadonlyMap<string, readonly string[]>) {}
 
+  /** the table as plain data, for the compiled-content cache; `new TacticTable(new Map(entries))` restores it */
+  entries(): Array<[string, readonly string[]]> {
+    return [...this.byTechnique];
+  }
+
   has(id: string): boolean {
     return this.byTechnique.has(id) || this.byTechnique.has(id.split('.')[0]);
   }
@@ -27,45 +28,6 @@ export class TacticTable {
     for (const id of ids) for (const t of this.byTechnique.get(id) ?? this.byTechnique.get(id.split('.')[0]) ?? []) out.add(t);
     return [...out].sort();
   }
-}
-
-/** True when a parsed YAML document looks like a technique table: every key an ATT&CK id. */
-export function isTechniqueTable(value: unknown): boolean {
-  if (!value || typeof value !== 'object' || Array.isArray(value)) return false;
-  const keys = Object.keys(value);
-  return keys.length > 0 && keys.every((k) => mitreIdPattern.test(k));
-}
-
-export async function loadTacticTable(file: string): Promise<{ table: TacticTable; errors: ContentError[] }> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (error) {
-    return { table: new TacticTable(new Map()), errors: [{ file, line: 1, col: 1, message: `cannot read: ${(error as Error).message}` }] };
-  }
-  return parseTacticTable(file, text);
-}
-
-/** Parses `T1572: [command-and-control]` entries, reporting every bad id or tactic with its location. */
-export function parseTacticTable(file: string, text: string): { table: TacticTable; errors: ContentError[] } {
-  const lines = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false });
-  const locate = new YamlLocator(doc, lines, text);
-  const errors: ContentError[] = doc.errors.map((e) => ({ file, line: e.linePos?.[0].line ?? 1, col: e.linePos?.[0].col ?? 1, message: `YAML: ${e.message.split('\n')[0]}` }));
-  const map = new Map<string, string[]>();
-  if (errors.length > 0) return { table: new TacticTable(map), errors };
-  if (!isMap(doc.contents)) return { table: new TacticTable(map), errors: [{ file, line: 1, col: 1, message: 'expected a mapping of technique id -> [tactics]' }] };
-  for (const pair of doc.contents.items) {
-    const id = isScalar(pair.key) ? String(pair.key.value) : '';
-    if (!mitreIdPattern.test(id)) errors.push({ file, ...locate.at([id]), message: `'${id}' is not an ATT&CK technique id like T1572 or T1090.002` });
-    const tactics = isSeq(pair.value) ? pair.value.items.map((i) => (isScalar(i) ? String(i.value) : '')) : [];
-    if (tactics.length === 0) errors.push({ file, ...locate.at([id]), message: `${id}: expected a non-empty list of tactics` });
-    tactics.forEach((t, k) => {
-      if (!(tacticNames as readonly string[]).includes(t)) errors.push({ file, ...locate.at([id, k]), message: `${id}: unknown tactic '${t}' (one of ${tacticNames.join(', ')})` });
-    });
-    map.set(id, tactics);
-  }
-  return { table: new TacticTable(map), errors };
 }
 
 /** content/mitre/techniques.yml next to a detections directory's content root */

@@ -19,8 +19,6 @@ export interface TuningFilter {
 /** filter macro name -> its definition */
 export type Tuning = ReadonlyMap<string, TuningFilter>;
 
-export const defaultTuningFile = 'tunnelwatch.tuning.yml';
-
 /** A tuning file is a mapping whose keys are all filter macro names. */
 export function isTuningDocument(value: unknown): boolean {
   if (!value || typeof value !== 'object' || Array.isArray(value)) return false;

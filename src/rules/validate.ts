@@ -5,7 +5,7 @@ import { parseCorrelation } from './correlation.js';
 import type { Detection } from './detection.js';
 import { escuDetectionSchema } from './escu-schema.js';
 import { loadDetections, parseDetection } from './escu.js';
-import { isTechniqueTable, parseTacticTable } from './mitre.js';
+import { isTechniqueTable, parseTacticTable } from './mitre-load.js';
 import type { ContentError } from './search-plan.js';
 import { compileSearch } from './spl/compile.js';
 import { isTuningDocument, parseTuning } from './tuning.js';

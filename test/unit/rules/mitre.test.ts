@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { loadTacticTable, parseTacticTable, TacticTable } from '../../../src/rules/mitre.js';
+import { loadTacticTable, parseTacticTable } from '../../../src/rules/mitre-load.js';
+import { TacticTable } from '../../../src/rules/mitre.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../..');
 const content = path.join(repoRoot, 'content');
