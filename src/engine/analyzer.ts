@@ -3,6 +3,7 @@ import type { BoundCorrelation } from '../rules/correlation.js';
 import type { Detection } from '../rules/detection.js';
 import { Correlator, type CorrelationPartial } from './correlator.js';
 import { Detector, type Finding, type PartialFinding } from './detector.js';
+import { LoweredFields } from './predicate.js';
 
 export interface AnalyzerOptions {
   maxGroupsPerDetection?: number;
@@ -31,8 +32,9 @@ export class Analyzer {
   }
 
   observe(event: CimEvent): void {
-    this.detector.observe(event);
-    this.correlator.observe(event);
+    const lowered = new LoweredFields(event.fields);
+    this.detector.observe(event, lowered);
+    this.correlator.observe(event, lowered);
   }
 
   partials(): AnalyzerPartials {

@@ -1,7 +1,7 @@
-import type { CimEvent, DatasetName, FieldValue } from '../cim/model.js';
+import type { CimEvent, DatasetName } from '../cim/model.js';
 import type { BoundCorrelation } from '../rules/correlation.js';
 import { findingId, type Finding } from './detector.js';
-import { compilePredicate } from './predicate.js';
+import { compilePredicate, LoweredFields, type Predicate } from './predicate.js';
 
 export interface CorrelatorOptions {
   /** live keys per correlation; beyond it the least recently touched key is evicted and counted */
@@ -42,7 +42,7 @@ export interface CorrelationPartial {
 interface StepMatcher {
   step: number;
   detectionName: string;
-  matches: (fields: Record<string, FieldValue>) => boolean;
+  matches: Predicate;
 }
 
 interface CompiledCorrelation {
@@ -81,7 +81,7 @@ export class Correlator {
     this.maxFindings = options.maxFindings ?? 100_000;
     this.maxValues = options.maxValuesPerField ?? 32;
     // a detection referenced by several steps or correlations is compiled once
-    const predicates = new Map<string, (fields: Record<string, FieldValue>) => boolean>();
+    const predicates = new Map<string, Predicate>();
     this.compiled = correlations.map((correlation) => {
       const byDataset = new Map<DatasetName, StepMatcher[]>();
       correlation.steps.forEach((s, step) => {
@@ -115,7 +115,8 @@ export class Correlator {
     return new Set(this.compiled.flatMap((c) => [...c.byDataset.keys()]));
   }
 
-  observe(event: CimEvent): void {
+  /** `lowered`: the event's lowercased values, shared with other consumers of the same event */
+  observe(event: CimEvent, lowered = new LoweredFields(event.fields)): void {
     if (!Number.isFinite(event.time)) {
       // without a time an event cannot be placed in a window
       if (this.compiled.some((c) => c.byDataset.has(event.dataset))) this.untimed++;
@@ -127,7 +128,7 @@ export class Correlator {
       if (!matchers) continue;
       let identity: { alt: number; key: string[] } | undefined | null = null;
       for (const m of matchers) {
-        if (!m.matches(event.fields)) continue;
+        if (!m.matches(event.fields, lowered)) continue;
         if (identity === null) identity = identityOf(c.correlation, event);
         if (identity === undefined) break;
         this.record(c, identity, m, event);

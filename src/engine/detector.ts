@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { CimEvent, DatasetName, FieldValue } from '../cim/model.js';
 import type { Detection } from '../rules/detection.js';
 import type { ByField } from '../rules/search-plan.js';
-import { compilePredicate } from './predicate.js';
+import { compilePredicate, LoweredFields, type Predicate } from './predicate.js';
 import { findingColumns } from './render.js';
 import {
   accumulate,
@@ -47,7 +47,7 @@ export interface Finding {
 
 interface CompiledDetection {
   detection: Detection;
-  matches: (fields: Record<string, FieldValue>) => boolean;
+  matches: Predicate;
   /** `| search` / `| where` after the aggregation, over the output columns */
   keepsRow: (columns: Record<string, FieldValue>) => boolean;
   groups: Map<string, { key: string[]; state: GroupState }>;
@@ -81,11 +81,12 @@ export class Detector {
   /** datasets some loaded detection reads: events of other datasets need not be normalized */
   readonly datasets: ReadonlySet<DatasetName>;
 
-  observe(event: CimEvent): void {
+  /** `lowered`: the event's lowercased values, shared with other consumers of the same event */
+  observe(event: CimEvent, lowered = new LoweredFields(event.fields)): void {
     const candidates = this.byDataset.get(event.dataset);
     if (!candidates) return;
     for (const c of candidates) {
-      if (c.matches(event.fields)) this.record(c, event);
+      if (c.matches(event.fields, lowered)) this.record(c, event);
     }
   }
 

@@ -4,27 +4,38 @@ import { compileLoweredPattern, type LoweredMatcher } from './matcher.js';
 
 export type Fields = Record<string, FieldValue>;
 
-/** Lowercases each field value at most once per evaluation, however many terms read it. */
-type Lowered = (field: string) => string[] | undefined;
+/**
+ * An event's field values, each lowercased at most once however many detections and terms read
+ * it: make one per event and hand it to every predicate evaluated on that event.
+ */
+export class LoweredFields {
+  private readonly cache = new Map<string, string[] | undefined>();
 
-type Node = (lowered: Lowered) => boolean;
+  constructor(private readonly fields: Fields) {}
+
+  get(field: string): string[] | undefined {
+    let lowered = this.cache.get(field);
+    if (lowered === undefined && !this.cache.has(field)) {
+      lowered = lowerValues(this.fields[field]);
+      this.cache.set(field, lowered);
+    }
+    return lowered;
+  }
+}
+
+type Node = (lowered: LoweredFields) => boolean;
+
+/** true when the fields match; `lowered` (of the same fields) shares lowercased values across predicates */
+export type Predicate = (fields: Fields, lowered?: LoweredFields) => boolean;
 
 /**
  * Compiles an expression with SPL semantics: an absent field never equals (`f=*` means "f
  * exists"); `f!=v` needs f to exist with no value matching; `NOT f=v` is true when f is absent;
  * a multivalue field matches when any of its values does.
  */
-export function compilePredicate(expr: Expr): (fields: Fields) => boolean {
+export function compilePredicate(expr: Expr): Predicate {
   const root = compileNode(expr);
-  return (fields) => {
-    const cache = new Map<string, string[] | undefined>();
-    return root((field) => {
-      if (cache.has(field)) return cache.get(field);
-      const lowered = lowerValues(fields[field]);
-      cache.set(field, lowered);
-      return lowered;
-    });
-  };
+  return (fields, lowered) => root(lowered ?? new LoweredFields(fields));
 }
 
 function lowerValues(value: FieldValue | undefined): string[] | undefined {
@@ -51,24 +62,34 @@ function compileNode(expr: Expr): Node {
       return (lowered) => terms.some((t) => t(lowered));
     }
     case 'compare': {
-      const anyMatch = anyValueMatches(expr.field, [compileLoweredPattern(expr.pattern)]);
+      const anyMatch = anyValueMatches(expr.field, [expr.pattern]);
       if (expr.op === '=') return (lowered) => anyMatch(lowered) === true;
       return (lowered) => anyMatch(lowered) === false;
     }
     case 'in': {
-      const anyMatch = anyValueMatches(expr.field, expr.patterns.map(compileLoweredPattern));
+      const anyMatch = anyValueMatches(expr.field, expr.patterns);
       return (lowered) => anyMatch(lowered) === true;
     }
   }
 }
 
 /** true / false whether some value matches some pattern; undefined when the field is absent */
-function anyValueMatches(field: string, matchers: LoweredMatcher[]): (lowered: Lowered) => boolean | undefined {
+function anyValueMatches(field: string, patterns: string[]): (lowered: LoweredFields) => boolean | undefined {
+  const matches = anyPatternMatches(patterns);
   return (lowered) => {
-    const values = lowered(field);
+    const values = lowered.get(field);
     if (values === undefined) return undefined;
-    return values.some((v) => matchers.some((m) => m(v)));
+    return values.some(matches);
   };
+}
+
+/** An IN list's exact values are one set lookup; only its wildcard patterns are tried one by one. */
+function anyPatternMatches(patterns: string[]): (lowered: string) => boolean {
+  const exact = new Set(patterns.filter((p) => !p.includes('*')).map((p) => p.toLowerCase()));
+  const wildcards: LoweredMatcher[] = patterns.filter((p) => p.includes('*')).map(compileLoweredPattern);
+  if (wildcards.length === 0) return (value) => exact.has(value);
+  if (exact.size === 0) return wildcards.length === 1 ? wildcards[0] : (value) => wildcards.some((m) => m(value));
+  return (value) => exact.has(value) || wildcards.some((m) => m(value));
 }
 
 /** Every field name an expression reads, once each, in order of first use. */

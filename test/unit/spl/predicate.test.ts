@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { compilePredicate, fieldsOf } from '../../../src/engine/predicate.js';
+import { compilePredicate, fieldsOf, LoweredFields } from '../../../src/engine/predicate.js';
 import { compileFilter } from '../../../src/rules/spl/compile.js';
 import type { FieldValue } from '../../../src/cim/model.js';
 
@@ -35,6 +35,25 @@ describe('compilePredicate: SPL semantics', () => {
   test('IN is OR over its patterns', () => {
     assert.equal(holds('q IN ("*.ngrok.io", "*.ngrok.com")', { q: 'x.NGROK.com' }), true);
     assert.equal(holds('q IN ("*.ngrok.io", "*.ngrok.com")', { q: 'ngrok.com' }), false);
+  });
+
+  test('IN mixing exact values and wildcards matches either kind, case-insensitively', () => {
+    const spl = 'p IN ("NGROK.EXE", "cloudflared", "*\\\\chisel*")';
+    assert.equal(holds(spl, { p: 'ngrok.exe' }), true);
+    assert.equal(holds(spl, { p: 'CloudFlared' }), true);
+    assert.equal(holds(spl, { p: 'c:\\tools\\CHISEL_1.9.exe' }), true);
+    assert.equal(holds(spl, { p: 'ngrok.exe.bak' }), false);
+    assert.equal(holds(spl, { p: ['svchost.exe', 'ngrok.exe'] }), true);
+  });
+
+  test('predicates sharing one LoweredFields see the same answers as predicates evaluated alone', () => {
+    const fields = { process_name: 'NGROK.exe', process: 'ngrok TCP 3389', user: 'Bob' };
+    const shared = new LoweredFields(fields);
+    for (const spl of ['process_name=ngrok.exe', 'process="*tcp 3389*"', 'user!=bob', 'NOT dest=*', 'user IN (alice, BOB)']) {
+      const { expr } = compileFilter(spl);
+      const predicate = compilePredicate(expr!);
+      assert.equal(predicate(fields, shared), predicate(fields), spl);
+    }
   });
 
   test('a multivalue field matches when any value matches; != when none does', () => {
