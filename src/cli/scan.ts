@@ -84,7 +84,7 @@ export function registerScanCommand(program: Command): void {
     .option('-q, --quiet', 'no summary or progress on stderr')
     .option('--no-progress', 'no progress bar')
     .option('--no-prefilter', 'parse every record, even those no rule can match (slower; same findings)')
-    .option('-t, --threads <n>', 'worker threads, one file at a time each (default: all cores, but only for several files totalling 512 MiB or more; 1 = none)', (v) => Number.parseInt(v, 10))
+    .option('-t, --threads <n>', 'threads scanning files, this one included (default: all cores, but only for several files totalling 512 MiB or more; 1 = no worker threads)', (v) => Number.parseInt(v, 10))
     .action(async (inputs: string[], flags: ScanFlags) => {
       process.exitCode = await runScan(inputs, flags);
     });

@@ -30,9 +30,10 @@ const BATCH_BYTES = 8 * 1024 * 1024;
 const WORKER_OLD_SPACE_MB = 64;
 const WORKER_YOUNG_SPACE_MB = 16;
 
-/** What the parallel scan needs from a pool: whether it has threads, and a way to run a file task. */
+/** What the parallel scan needs from a pool: how many worker threads it has, and a way to run a file task on one. */
 export interface FileTaskRunner {
-  readonly parallel: boolean;
+  /** worker threads beside this one (0: everything is scanned here) */
+  readonly workers: number;
   run(task: FileTask): Promise<FileResult>;
 }
 
@@ -46,11 +47,13 @@ export class ScanPool implements FileTaskRunner {
   /** piscina is imported only when threads are wanted: most scans run in one thread and skip its start-up cost */
   static async start(threads: number): Promise<ScanPool> {
     if (threads <= 1) return new ScanPool(1);
+    // this thread is one of the `threads`: it scans batches too
+    const workers = threads - 1;
     const { Piscina } = await import('piscina');
     const filename = new URL('./scan-worker.js', import.meta.url).href;
     // Capped heaps make each worker collect garbage early: peak memory stays flat however many files it reads.
     const resourceLimits = { maxOldGenerationSizeMb: WORKER_OLD_SPACE_MB, maxYoungGenerationSizeMb: WORKER_YOUNG_SPACE_MB };
-    return new ScanPool(threads, new Piscina({ filename, minThreads: threads, maxThreads: threads, idleTimeout: 1000, resourceLimits }));
+    return new ScanPool(threads, new Piscina({ filename, minThreads: workers, maxThreads: workers, idleTimeout: 1000, resourceLimits }));
   }
 
   run(task: FileTask): Promise<FileResult> {
@@ -58,8 +61,8 @@ export class ScanPool implements FileTaskRunner {
     return this.piscina.run(task);
   }
 
-  get parallel(): boolean {
-    return this.piscina !== undefined;
+  get workers(): number {
+    return this.piscina ? this.threads - 1 : 0;
   }
 
   async close(): Promise<void> {
@@ -97,29 +100,53 @@ export function threadsFor(plan: InputPlan, requested?: number): number {
 }
 
 /**
- * Scans the planned inputs, files in the pool's worker threads (one file per task) when it has
- * any, and merges their partial findings and reports: the same result as a sequential scan
- * because finding states merge order-free.
+ * Scans the planned inputs and merges partial findings and reports: the same result as a
+ * sequential scan because finding states merge order-free. With a parallel pool, file batches
+ * are shared out from one queue between the workers and this thread, which scans too: it is
+ * already started, so the first batches cost no thread start-up, and one core never waits idle
+ * for a worker.
  */
 export async function scanInputsParallel(analyzer: Analyzer, plan: InputPlan, options: ParallelOptions, report: RunReport, pool: FileTaskRunner): Promise<void> {
   report.inputErrors.push(...plan.errors);
-  const remote = pool.parallel ? batches(plan.files) : [];
-  const local = pool.parallel ? plan.local : [...plan.files, ...plan.local];
+  const queue = pool.workers > 0 ? batches(plan.files) : [plan.files];
   // A worker that dies (say, at its memory limit) loses nothing: its partial state was never
   // merged, so its files are scanned again here, where the heap is not capped.
   const retry: SourceInput[] = [];
   const contentJson = JSON.stringify({ detections: options.detections, correlations: options.correlations });
   const shared = { contentJson, contentKey: createHash('sha256').update(contentJson).digest('hex') };
-  const tasks = remote.map((batch) =>
+  const runRemote = (batch: SourceInput[]) =>
     runTask(pool, batch, options, shared).then(
       (result) => mergeResult(analyzer, report, result),
       () => retry.push(...batch),
-    ),
-  );
-  for (const input of local) await scanInput(input, analyzer, options, report);
-  await Promise.all(tasks);
-  for (const input of retry) await scanInput(input, analyzer, options, report);
+    );
+  const workerLanes = Array.from({ length: pool.workers }, () => workerLane(queue, runRemote));
+  const scanHere = async (inputs: SourceInput[]) => {
+    for (const input of inputs) await scanInput(input, analyzer, options, report);
+  };
+  await scanHere(plan.local);
+  for (let batch = queue.shift(); batch; batch = queue.shift()) await scanHere(batch);
+  await Promise.all(workerLanes);
+  await scanHere(retry);
   report.files.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+}
+
+/**
+ * Feeds one worker from the shared queue, keeping a second batch queued behind the one it runs:
+ * while this thread scans, it answers a finished task only when it next yields, and the worker
+ * must not wait for that.
+ */
+async function workerLane(queue: SourceInput[][], run: (batch: SourceInput[]) => Promise<unknown>): Promise<void> {
+  const inFlight: Array<Promise<unknown>> = [];
+  const submit = () => {
+    const batch = queue.shift();
+    if (batch) inFlight.push(run(batch));
+  };
+  submit();
+  submit();
+  while (inFlight.length > 0) {
+    await inFlight.shift();
+    submit();
+  }
 }
 
 /**

@@ -20,10 +20,10 @@ async function scanWith(runner: FileTaskRunner) {
 }
 
 test('a file whose worker dies is scanned again in the main thread: no finding is lost or doubled', async () => {
-  const sequential = await scanWith({ parallel: false, run: () => Promise.reject(new Error('unused')) });
+  const sequential = await scanWith({ workers: 0, run: () => Promise.reject(new Error('unused')) });
   let attempts = 0;
   const dying: FileTaskRunner = {
-    parallel: true,
+    workers: 1,
     run: () => {
       attempts++;
       return Promise.reject(new Error('ERR_WORKER_OUT_OF_MEMORY'));
