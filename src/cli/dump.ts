@@ -40,34 +40,43 @@ class LineWriter {
     out.on('error', () => this.stop.abort());
   }
   async line(s: string): Promise<void> {
-    if (this.stop.signal.aborted) return;
-    this.buf += `${s}\n`;
-    if (this.buf.length >= 1 << 16) await this.flush();
+    await this.text(`${s}\n`);
   }
   /** lines that already end in newlines (one EVTX chunk's records) */
   async text(s: string): Promise<void> {
     if (this.stop.signal.aborted) return;
+    if (s.length >= DIRECT_WRITE_CHARS) {
+      // a whole chunk's lines go out as they are: joining them to the buffer would copy them again
+      await this.flush();
+      await this.write(s);
+      return;
+    }
     this.buf += s;
     if (this.buf.length >= 1 << 16) await this.flush();
   }
   async flush(): Promise<void> {
-    if (!this.buf || this.stop.signal.aborted) return;
-    const ok = this.out.write(this.buf);
+    const s = this.buf;
     this.buf = '';
-    if (!ok) {
-      await new Promise<void>((resolve) => {
-        // both listeners go once either fires: a long dump waits for drain thousands of times
-        const done = () => {
-          this.out.off('drain', done);
-          this.stop.signal.removeEventListener('abort', done);
-          resolve();
-        };
-        this.out.once('drain', done);
-        this.stop.signal.addEventListener('abort', done, { once: true });
-      });
-    }
+    await this.write(s);
+  }
+  private async write(s: string): Promise<void> {
+    if (!s || this.stop.signal.aborted) return;
+    if (this.out.write(s)) return;
+    await new Promise<void>((resolve) => {
+      // both listeners go once either fires: a long dump waits for drain thousands of times
+      const done = () => {
+        this.out.off('drain', done);
+        this.stop.signal.removeEventListener('abort', done);
+        resolve();
+      };
+      this.out.once('drain', done);
+      this.stop.signal.addEventListener('abort', done, { once: true });
+    });
   }
 }
+
+/** Texts at least this long are written without going through the line buffer. */
+const DIRECT_WRITE_CHARS = 1 << 14;
 
 function jsonScalar(key: string, v: string): unknown {
   return NUMERIC_SYSTEM.has(key) && /^\d{1,15}$/.test(v) ? Number(v) : v;

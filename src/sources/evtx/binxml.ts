@@ -4,7 +4,8 @@
  * Every read is bounds-checked against the enclosing structure and every loop advances, so corrupt
  * input ends in a thrown BinXmlError that the record decoder catches, never in a hang.
  */
-import { decodeValue, fixedWidth, VT } from './values.js';
+import type { TemplateShape } from './json-lines.js';
+import { decodeValue, fixedWidth, u16, u32, VT } from './values.js';
 
 export class BinXmlError extends Error {}
 
@@ -51,7 +52,13 @@ export interface PINode { k: 9; target: string; data: string }
 export type Node =
   | ElementNode | TextNode | SubstNode | InstanceNode | ValueNode | CharRefNode | EntityNode | CDataNode | PINode;
 
-export interface Template { offset: number; guid: string; nodes: Node[] }
+export interface Template {
+  offset: number;
+  guid: string;
+  nodes: Node[];
+  /** set by json-lines.ts on first use: the structure this definition shares with other chunks' */
+  shape?: TemplateShape | null;
+}
 
 /** Recursion bound for nested BinXML / template chains in corrupt input (real logs nest 2-3 deep). */
 const MAX_DEPTH = 32;
@@ -94,7 +101,7 @@ function readName(c: ChunkContext, off: number): string {
   if (cached !== undefined) return cached;
   const b = c.buf;
   if (off + 8 > b.length) fail(`name offset ${off} outside chunk`);
-  const n = b.readUInt16LE(off + 6);
+  const n = u16(b, off + 6);
   if (off + 8 + 2 * n > b.length) fail(`name at ${off} runs past chunk end`);
   const name = b.toString('utf16le', off + 8, off + 8 + 2 * n);
   c.names.set(off, name);
@@ -104,11 +111,11 @@ function readName(c: ChunkContext, off: number): string {
 /** A name reference: u32 chunk offset; when it points right here the Name structure follows inline. */
 function readNameRef(c: ChunkContext, cur: Cursor): string {
   cur.need(4);
-  const off = c.buf.readUInt32LE(cur.pos);
+  const off = u32(c.buf, cur.pos);
   cur.pos += 4;
   if (off !== cur.pos) return readName(c, off);
   cur.need(8);
-  const n = c.buf.readUInt16LE(cur.pos + 6);
+  const n = u16(c.buf, cur.pos + 6);
   cur.need(10 + 2 * n);
   const name = readName(c, off);
   cur.pos += 10 + 2 * n;
@@ -117,7 +124,7 @@ function readNameRef(c: ChunkContext, cur: Cursor): string {
 
 function readUtf16Counted(c: ChunkContext, cur: Cursor): string {
   cur.need(2);
-  const n = c.buf.readUInt16LE(cur.pos);
+  const n = u16(c.buf, cur.pos);
   cur.pos += 2;
   cur.need(2 * n);
   const s = c.buf.toString('utf16le', cur.pos, cur.pos + 2 * n);
@@ -204,12 +211,12 @@ function parseLeaf(c: ChunkContext, cur: Cursor): Node {
     case 0x08:
       cur.need(2);
       cur.pos += 2;
-      return { k: N_CHARREF, code: b.readUInt16LE(cur.pos - 2) };
+      return { k: N_CHARREF, code: u16(b, cur.pos - 2) };
     case 0x09:
       return { k: N_ENTITY, name: readNameRef(c, cur) };
     default: {
       cur.need(3);
-      const index = b.readUInt16LE(cur.pos);
+      const index = u16(b, cur.pos);
       const type = b[cur.pos + 2];
       cur.pos += 3;
       return { k: N_SUBST, index, type, optional: tok === 0x0e };
@@ -258,7 +265,7 @@ function templateAt(c: ChunkContext, off: number, depth: number): Template | nul
   c.templates.set(off, null); // guards against self-referencing definitions in corrupt chunks
   const b = c.buf;
   if (off + 24 > b.length) return null;
-  const size = b.readUInt32LE(off + 20);
+  const size = u32(b, off + 20);
   const end = Math.min(off + 24 + size, b.length);
   c.templateBudget -= end - off;
   if (c.templateBudget < 0) {
@@ -282,12 +289,12 @@ function parseInstance(c: ChunkContext, cur: Cursor, depth: number): InstanceNod
   if (depth > MAX_DEPTH) fail('template instances nested too deep');
   const b = c.buf;
   cur.need(10);
-  const defOff = b.readUInt32LE(cur.pos + 6);
+  const defOff = u32(b, cur.pos + 6);
   cur.pos += 10;
   let template: Template | null;
   if (defOff === cur.pos) {
     cur.need(24);
-    const size = b.readUInt32LE(cur.pos + 20);
+    const size = u32(b, cur.pos + 20);
     template = templateAt(c, defOff, depth);
     cur.pos += 24 + size;
     if (cur.pos > cur.end) fail('inline template runs past the end of its record');
@@ -296,7 +303,7 @@ function parseInstance(c: ChunkContext, cur: Cursor, depth: number): InstanceNod
     if (!template) c.warnings.push(`missing template at chunk offset ${defOff}`);
   }
   cur.need(4);
-  const count = b.readUInt32LE(cur.pos);
+  const count = u32(b, cur.pos);
   cur.pos += 4;
   cur.need(count * 4);
   const types: number[] = new Array(count);
@@ -306,7 +313,7 @@ function parseInstance(c: ChunkContext, cur: Cursor, depth: number): InstanceNod
   let vpos = cur.pos + count * 4;
   for (let i = 0; i < count; i++) {
     const d = cur.pos + i * 4;
-    const size = b.readUInt16LE(d);
+    const size = u16(b, d);
     const type = b[d + 2];
     types[i] = type;
     offs[i] = vpos;
@@ -324,7 +331,8 @@ function parseInstance(c: ChunkContext, cur: Cursor, depth: number): InstanceNod
  * them, so on failure retry with the other layout before giving up on the value.
  */
 function parseNested(c: ChunkContext, start: number, end: number, depth: number): Node[] | null {
-  for (const inDef of [false, true]) {
+  for (let pass = 0; pass < 2; pass++) {
+    const inDef = pass === 1;
     const nodes: Node[] = [];
     const warnings = c.warnings.length;
     try {

@@ -5,9 +5,10 @@
 import { ChunkContext, parseDocument, type Node } from './binxml.js';
 import type { EvtxIssue } from './chunk.js';
 import { documentFields, type EventFields } from './fields.js';
-import { renderJson } from './render-json.js';
+import { JsonLines } from './json-lines.js';
 import { renderXml } from './render-xml.js';
-import { buildEventTree, type RecordHeader, type XElement } from './tree.js';
+import { buildEventTree, type RecordHeader } from './tree.js';
+import { u32 } from './values.js';
 
 /** `fields`: RawEvent maps; `json`: evtx_dump JSON lines; `xml`: Windows XML lines. */
 export type DecodeMode = 'fields' | 'json' | 'xml';
@@ -21,13 +22,15 @@ export interface DecodedRecord<T = EventFields | string> {
 export interface ChunkDecodeResult {
   records: DecodedRecord[];
   issues: EvtxIssue[];
+  /** `json` only: every record's line, each ending in a newline */
+  text?: string;
 }
 
 function recordHeader(b: Buffer, pos: number): RecordHeader {
   return {
-    recordId: b.readUInt32LE(pos + 12) * 4294967296 + b.readUInt32LE(pos + 8),
-    writtenLo: b.readUInt32LE(pos + 16),
-    writtenHi: b.readUInt32LE(pos + 20),
+    recordId: u32(b, pos + 12) * 4294967296 + u32(b, pos + 8),
+    writtenLo: u32(b, pos + 16),
+    writtenHi: u32(b, pos + 20),
   };
 }
 
@@ -43,16 +46,21 @@ function parseRecord(c: ChunkContext, pos: number, size: number): Node[] {
   }
 }
 
+const jsonLines = new JsonLines();
+
+/** A `json` record's line goes to `jsonLines`; it is read back with the chunk's text. */
 function render(nodes: Node[], header: RecordHeader, mode: DecodeMode): EventFields | string {
   if (mode === 'fields') return documentFields(nodes, header);
-  const tree: XElement = buildEventTree(nodes, header);
-  return mode === 'json' ? renderJson(tree) : renderXml(tree);
+  if (mode === 'xml') return renderXml(buildEventTree(nodes, header));
+  jsonLines.add(nodes, header);
+  return '';
 }
 
 export function decodeChunk(buf: Buffer, fileOffset: number, records: ArrayLike<number>, mode: DecodeMode): ChunkDecodeResult {
   const c = new ChunkContext(buf);
   const issues: EvtxIssue[] = [];
   const out: DecodedRecord[] = [];
+  if (mode === 'json') jsonLines.begin();
   for (let i = 0; i + 1 < records.length; i += 2) {
     const pos = records[i];
     const header = recordHeader(buf, pos);
@@ -63,6 +71,7 @@ export function decodeChunk(buf: Buffer, fileOffset: number, records: ArrayLike<
     } catch (e) {
       // a corrupt but parseable tree can still trip a renderer: keep the record with its header facts
       c.warnings.push(e instanceof Error ? e.message : String(e));
+      if (mode === 'json') jsonLines.dropPartial();
       rendered = render([], header, mode);
     }
     if (c.warnings.length > 0) {
@@ -70,5 +79,9 @@ export function decodeChunk(buf: Buffer, fileOffset: number, records: ArrayLike<
     }
     out.push({ offset: fileOffset + pos, out: rendered });
   }
-  return { records: out, issues };
+  if (mode !== 'json') return { records: out, issues };
+  const text = jsonLines.text();
+  const lines = text.split('\n');
+  out.forEach((r, i) => { r.out = lines[i]; });
+  return { records: out, issues, text };
 }

@@ -188,7 +188,7 @@ const RECORDS: Shape<DecodedRecord[]> = {
 
 const TEXT: Shape<string> = {
   text: true,
-  local: (res) => linesOf(res.records.map((r) => r.out as string)),
+  local: (res) => res.text ?? linesOf(res.records.map((r) => r.out as string)),
   remote: (records) => records,
 };
 

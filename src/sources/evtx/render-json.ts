@@ -6,13 +6,86 @@
  * - repeated child names get `_1`, `_2`… suffixes;
  * - EventData/UserData with named `Data` flatten to `Name: value`; unnamed ones become
  *   `"Data": {"#text": value | [values]}`.
- * This is the hot path of `dump`: each element's parts are scanned once, and keys are quoted once
- * per name (element and attribute names repeat in every record).
+ *
+ * The renderer compiles a tree into a JsonLine: fixed text with holes for the substitution values
+ * of numbered instances. Every choice it makes (which keys, null or object, number or string)
+ * depends only on the values' types and on which of them are empty, so one compiled line serves
+ * every record that agrees with the first on those (see json-lines.ts); a plain tree compiles to
+ * fixed text alone.
  */
+import { type InstanceNode, valueOf } from './binxml.js';
+import { DIRECT_TYPES, type JsonOut } from './json-out.js';
 import { XElement, XText } from './tree.js';
-import { PART_CDATA, PART_CHARREF, PART_ENTITY, PART_PI, VT, isJsonNative, valueText } from './values.js';
+import { PART_CDATA, PART_CHARREF, PART_ENTITY, PART_PI, VT, isJsonNative, utf16End, valueText } from './values.js';
 
 type Part = XElement | XText;
+
+/** Where a hole's value comes from: instance `seq` (in numbering order), value `index`, array `item` or -1. */
+interface Slot { seq: number; index: number; item: number; type: number }
+
+const NATIVE = 0;
+const DIRECT = 1;
+const ASCII = 2;
+const UTF16 = 3;
+const TEXT = 4;
+const JOINED = 5;
+
+/**
+ * NATIVE: a number/bool as is; DIRECT: a value of a DIRECT_TYPES type, written from its bytes. The
+ * others are JSON strings whose quotes are fixed text: ASCII, text that never needs escaping;
+ * UTF16, a string value escaped straight from the record's bytes; TEXT, any value's text, escaped;
+ * JOINED, several parts' text joined, escaped.
+ */
+type Hole =
+  | { kind: typeof NATIVE | typeof DIRECT | typeof ASCII | typeof UTF16 | typeof TEXT; slot: Slot }
+  | { kind: typeof JOINED; parts: (string | Slot)[] };
+
+/** `texts[0] hole[0] texts[1] … hole[n-1] texts[n]`, the texts also UTF-8 encoded */
+export interface JsonLine { texts: string[]; encoded: Buffer[]; holes: Hole[] }
+
+/** Value types whose text (GUID, ISO time, hex, SID, decimal) has no character JSON must escape. */
+const NEVER_ESCAPED = new Set<number>([
+  VT.Guid, VT.FileTime, VT.SystemTime, VT.HexInt32, VT.HexInt64, VT.SizeT, VT.Sid, VT.Binary, VT.Real32, VT.Real64,
+]);
+
+function stringHole(slot: Slot): Hole {
+  if (slot.item < 0 && DIRECT_TYPES.has(slot.type)) return { kind: DIRECT, slot };
+  if (NEVER_ESCAPED.has(slot.type)) return { kind: ASCII, slot };
+  return { kind: slot.type === VT.String && slot.item < 0 ? UTF16 : TEXT, slot };
+}
+
+function nativeHole(slot: Slot): Hole {
+  return { kind: slot.item < 0 && DIRECT_TYPES.has(slot.type) ? DIRECT : NATIVE, slot };
+}
+
+class LineBuilder {
+  private readonly texts: string[] = [];
+  private readonly holes: Hole[] = [];
+  private text = '';
+  constructor(private readonly seqOf: ReadonlyMap<InstanceNode, number> | null) {}
+  add(s: string): void {
+    this.text += s;
+  }
+  hole(h: Hole): void {
+    this.texts.push(this.text);
+    this.text = '';
+    this.holes.push(h);
+  }
+  slot(p: XText): Slot | null {
+    const seq = p.src && this.seqOf ? this.seqOf.get(p.src) : undefined;
+    return seq === undefined ? null : { seq, index: p.index, item: p.item, type: p.type };
+  }
+  /** a JSON string whose content is a hole */
+  quotedHole(h: Hole): void {
+    this.add('"');
+    this.hole(h);
+    this.add('"');
+  }
+  finish(): JsonLine {
+    this.texts.push(this.text);
+    return { texts: this.texts, encoded: this.texts.map((t) => Buffer.from(t, 'utf8')), holes: this.holes };
+  }
+}
 
 const quoted = new Map<string, string>();
 
@@ -47,14 +120,30 @@ function partText(p: XText): string {
   }
 }
 
-function textOf(parts: readonly Part[]): string {
-  let s = '';
-  for (const p of parts) if (p instanceof XText) s += partText(p);
-  return s;
+/** The parts' text joined, as a JSON string; empty parts add nothing, so they are left out. */
+function joinedText(parts: readonly Part[], b: LineBuilder): void {
+  const pieces: (string | Slot)[] = [];
+  let text = '';
+  for (const p of parts) {
+    if (!(p instanceof XText) || !partNonEmpty(p)) continue;
+    const slot = b.slot(p);
+    if (!slot) {
+      text += partText(p);
+      continue;
+    }
+    if (text) pieces.push(text);
+    text = '';
+    pieces.push(slot);
+  }
+  if (pieces.length === 0) b.add(JSON.stringify(text));
+  else {
+    if (text) pieces.push(text);
+    b.quotedHole({ kind: JOINED, parts: pieces });
+  }
 }
 
 /** A single integer/bool value prints as a JSON number/bool; anything else as a string. */
-function contentValue(parts: readonly Part[]): string {
+function contentValue(parts: readonly Part[], b: LineBuilder): void {
   let single: XText | null = null;
   let count = 0;
   for (const p of parts) {
@@ -62,21 +151,29 @@ function contentValue(parts: readonly Part[]): string {
     single = p;
     count++;
   }
-  if (count === 1) {
-    // the other parts are all empty, so the text is the single part's
-    if (isJsonNative(single!.type) && !Array.isArray(single!.v)) return String(single!.v);
-    return JSON.stringify(partText(single!));
+  if (count !== 1) {
+    joinedText(parts, b);
+    return;
   }
-  return JSON.stringify(textOf(parts));
+  // the other parts are all empty, so the text is the single part's
+  const native = isJsonNative(single!.type) && !Array.isArray(single!.v);
+  const slot = b.slot(single!);
+  if (!slot) b.add(native ? String(single!.v) : JSON.stringify(partText(single!)));
+  else if (native) b.hole(nativeHole(slot));
+  else b.quotedHole(stringHole(slot));
 }
 
-function attrsObject(el: XElement): string {
-  let s = '';
+/** `"#attributes":{…}` when some attribute has text; tells whether it wrote anything */
+function attrsObject(el: XElement, b: LineBuilder): boolean {
+  let any = false;
   for (const a of el.attrs) {
     if (!hasText(a.parts)) continue;
-    s += `${s ? ',' : ''}${key(a.name)}:${contentValue(a.parts)}`;
+    b.add(`${any ? ',' : '"#attributes":{'}${key(a.name)}:`);
+    any = true;
+    contentValue(a.parts, b);
   }
-  return s ? `"#attributes":{${s}}` : '';
+  if (any) b.add('}');
+  return any;
 }
 
 function hasAttrText(el: XElement): boolean {
@@ -104,17 +201,18 @@ function contentKinds(parts: readonly Part[]): number {
   return kinds;
 }
 
-function dataValue(el: XElement): string {
+function dataValue(el: XElement, b: LineBuilder): void {
   const kinds = contentKinds(el.children);
-  if (kinds === 0) return '""';
-  return kinds & 1 ? body(el, false, kinds) : contentValue(el.children);
+  if (kinds === 0) b.add('""');
+  else if (kinds & 1) body(el, false, kinds, b);
+  else contentValue(el.children, b);
 }
 
-function elementValue(el: XElement, container: boolean): string {
+function elementValue(el: XElement, container: boolean, b: LineBuilder): void {
   const kinds = contentKinds(el.children);
-  const attrText = hasAttrText(el);
-  if (!(kinds & 1) && !attrText) return kinds & 2 ? contentValue(el.children) : 'null';
-  return body(el, container, kinds);
+  if (kinds & 1 || hasAttrText(el)) body(el, container, kinds, b);
+  else if (kinds & 2) contentValue(el.children, b);
+  else b.add('null');
 }
 
 function flattens(children: readonly Part[]): boolean {
@@ -124,56 +222,126 @@ function flattens(children: readonly Part[]): boolean {
   return false;
 }
 
-function unnamedData(children: readonly Part[]): string {
-  let n = 0;
-  let first: XElement | null = null;
-  let list = '';
-  for (const c of children) {
-    if (!(c instanceof XElement) || c.name !== 'Data') continue;
-    list += `${n === 0 ? '' : ','}${dataValue(c)}`;
-    if (n === 0) first = c;
-    n++;
+function unnamedData(children: readonly Part[], b: LineBuilder): void {
+  const data = children.filter((c): c is XElement => c instanceof XElement && c.name === 'Data');
+  b.add('"Data":{"#text":');
+  if (data.length === 1) dataValue(data[0], b);
+  else {
+    b.add('[');
+    data.forEach((d, i) => {
+      if (i > 0) b.add(',');
+      dataValue(d, b);
+    });
+    b.add(']');
   }
-  return `"Data":{"#text":${n === 1 ? dataValue(first!) : `[${list}]`}}`;
+  b.add('}');
 }
 
-function body(el: XElement, container: boolean, kinds: number): string {
-  let s = attrsObject(el);
-  if (kinds & 2) s += `${s ? ',' : ''}"#text":${contentValue(el.children)}`;
+function body(el: XElement, container: boolean, kinds: number, b: LineBuilder): void {
+  b.add('{');
+  let empty = !attrsObject(el, b);
+  const separate = () => {
+    if (!empty) b.add(',');
+    empty = false;
+  };
+  if (kinds & 2) {
+    separate();
+    b.add('"#text":');
+    contentValue(el.children, b);
+  }
   const flatten = container && flattens(el.children);
   let unnamedDone = false;
   let seen: Map<string, number> | null = null;
   let first: string | undefined;
   for (const child of el.children) {
     if (!(child instanceof XElement)) continue;
-    let field: string;
     if (container && child.name === 'Data') {
       if (flatten) {
         const name = nameAttr(child);
         if (!name || !hasText(name)) continue;
-        field = `${JSON.stringify(textOf(name))}:${dataValue(child)}`;
+        separate();
+        joinedText(name, b);
+        b.add(':');
+        dataValue(child, b);
       } else {
         if (unnamedDone) continue;
         unnamedDone = true;
-        field = unnamedData(el.children);
+        separate();
+        unnamedData(el.children, b);
       }
-    } else {
-      // repeated names are rare: the map is only made once a second child element appears
-      let n = 0;
-      if (first === undefined) first = child.name;
-      else {
-        seen ??= new Map([[first, 1]]);
-        n = seen.get(child.name) ?? 0;
-        seen.set(child.name, n + 1);
-      }
-      field = `${n === 0 ? key(child.name) : JSON.stringify(`${child.name}_${n}`)}:${elementValue(child, isContainer(child.name))}`;
+      continue;
     }
-    s += s ? `,${field}` : field;
+    // repeated names are rare: the map is only made once a second child element appears
+    let n = 0;
+    if (first === undefined) first = child.name;
+    else {
+      seen ??= new Map([[first, 1]]);
+      n = seen.get(child.name) ?? 0;
+      seen.set(child.name, n + 1);
+    }
+    separate();
+    b.add(`${n === 0 ? key(child.name) : JSON.stringify(`${child.name}_${n}`)}:`);
+    elementValue(child, isContainer(child.name), b);
   }
-  return `{${s}}`;
+  b.add('}');
+}
+
+/**
+ * Compile an event tree. Parts from the instances in `seqOf` become holes filled per record by
+ * `fillJsonLine`; every other part is fixed text.
+ */
+export function compileJsonLine(event: XElement, seqOf: ReadonlyMap<InstanceNode, number> | null): JsonLine {
+  const b = new LineBuilder(seqOf);
+  b.add(`{${key(event.name)}:`);
+  elementValue(event, false, b);
+  b.add('}');
+  return b.finish();
+}
+
+function slotValue(s: Slot, insts: readonly InstanceNode[]): unknown {
+  const v = valueOf(insts[s.seq], s.index);
+  return s.item < 0 ? v : (v as unknown[])[s.item];
+}
+
+function slotText(s: Slot, insts: readonly InstanceNode[]): string {
+  return valueText(s.type, slotValue(s, insts), 'json');
+}
+
+function writeHole(out: JsonOut, h: Hole, insts: readonly InstanceNode[]): void {
+  switch (h.kind) {
+    case NATIVE: out.ascii(String(slotValue(h.slot, insts))); break;
+    case DIRECT: {
+      const inst = insts[h.slot.seq];
+      out.value(h.slot.type, inst.buf, inst.offs[h.slot.index], inst.sizes[h.slot.index]);
+      break;
+    }
+    case ASCII: out.ascii(slotText(h.slot, insts)); break;
+    case UTF16: {
+      const inst = insts[h.slot.seq];
+      const p = inst.offs[h.slot.index];
+      out.utf16(inst.buf, p, utf16End(inst.buf, p, inst.sizes[h.slot.index]));
+      break;
+    }
+    case TEXT: out.string(slotText(h.slot, insts)); break;
+    case JOINED: {
+      let s = '';
+      for (const p of h.parts) s += typeof p === 'string' ? p : slotText(p, insts);
+      out.string(s);
+      break;
+    }
+  }
+}
+
+/** Write one record's line: `insts` numbered as when the line was compiled. */
+export function fillJsonLine(line: JsonLine, insts: readonly InstanceNode[], out: JsonOut): void {
+  out.bytes(line.encoded[0]);
+  for (let i = 0; i < line.holes.length; i++) {
+    writeHole(out, line.holes[i], insts);
+    out.bytes(line.encoded[i + 1]);
+  }
 }
 
 /** One record as evtx_dump's JSON (a single line). */
 export function renderJson(event: XElement): string {
-  return `{${key(event.name)}:${elementValue(event, false)}}`;
+  return compileJsonLine(event, null).texts[0];
 }

@@ -9,9 +9,19 @@ import {
 } from './binxml.js';
 import { PART_CDATA, PART_CHARREF, PART_ENTITY, PART_PI, VT, fileTimeToIso } from './values.js';
 
-/** A text part: a typed value (type < 0x100) or a PART_* pseudo type. */
+/**
+ * A text part: a typed value (type < 0x100) or a PART_* pseudo type. A part that came from a
+ * substitution names its source (instance, value index, array item or -1), so a compiled renderer
+ * can fill the same place from another record.
+ */
 export class XText {
-  constructor(readonly type: number, readonly v: unknown) {}
+  constructor(
+    readonly type: number,
+    readonly v: unknown,
+    readonly src: InstanceNode | null = null,
+    readonly index = -1,
+    readonly item = -1,
+  ) {}
 }
 
 export class XElement {
@@ -24,22 +34,25 @@ export class XElement {
 
 export interface XAttr { name: string; parts: XText[] }
 
-interface ArrayPick { index: number; item: unknown; type: number }
+/** the array value an element is being repeated for: item `k` of value `index` */
+interface ArrayPick { index: number; k: number; item: unknown; type: number }
 
 function expandSubst(n: SubstNode, inst: InstanceNode | null, out: (XElement | XText)[], pick: ArrayPick | null, depth: number): void {
   if (!inst || n.index >= inst.types.length) return;
   let type = inst.types[n.index];
   let v = type === VT.BinXml ? inst.values[n.index] : valueOf(inst, n.index);
+  let item = -1;
   if (pick && pick.index === n.index) {
     type = pick.type;
     v = pick.item;
+    item = pick.k;
   }
   if (type === VT.Null || v === null || v === undefined) return;
   if (type === VT.BinXml) {
     expandNodes(v as Node[], null, out, depth + 1);
     return;
   }
-  out.push(new XText(type, v));
+  out.push(new XText(type, v, inst, n.index, item));
 }
 
 /**
@@ -79,8 +92,8 @@ function expandElement(el: ElementNode, inst: InstanceNode | null, out: (XElemen
   }
   const items = inst!.values[arr.index] as unknown[];
   const type = inst!.types[arr.index] & 0x7f;
-  if (items.length === 0) out.push(buildElement(el, inst, { index: arr.index, item: null, type: VT.Null }, depth));
-  for (const item of items) out.push(buildElement(el, inst, { index: arr.index, item, type }, depth));
+  if (items.length === 0) out.push(buildElement(el, inst, { index: arr.index, k: -1, item: null, type: VT.Null }, depth));
+  items.forEach((item, k) => out.push(buildElement(el, inst, { index: arr.index, k, item, type }, depth)));
 }
 
 /** An attribute keeps text only (nested BinXML could splice elements in); nearly always all of it. */
@@ -132,10 +145,28 @@ export interface RecordHeader { recordId: number; writtenLo: number; writtenHi: 
  * nothing decodable), a synthetic Event carries EventRecordID and TimeCreated from the record header.
  */
 export function buildEventTree(nodes: Node[], header: RecordHeader): XElement {
+  const top = expandDocument(nodes);
+  return eventRoot(top) ?? syntheticEvent(top, header);
+}
+
+/** The document's own `<Event>` element, or null when it has none. */
+export function findEvent(nodes: Node[]): XElement | null {
+  return eventRoot(expandDocument(nodes));
+}
+
+function expandDocument(nodes: Node[]): (XElement | XText)[] {
   const top: (XElement | XText)[] = [];
   budget = new ResolveBudget();
   expandNodes(nodes, null, top, 0);
+  return top;
+}
+
+function eventRoot(top: (XElement | XText)[]): XElement | null {
   for (const t of top) if (t instanceof XElement && t.name === 'Event') return t;
+  return null;
+}
+
+function syntheticEvent(top: (XElement | XText)[], header: RecordHeader): XElement {
   const system = new XElement('System', [], [
     new XElement('TimeCreated', [{ name: 'SystemTime', parts: [new XText(VT.FileTime, fileTimeToIso(header.writtenLo, header.writtenHi))] }], []),
     new XElement('EventRecordID', [], [new XText(VT.UInt64, header.recordId)]),

@@ -53,22 +53,67 @@ const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).toUpperCase().p
 
 /** FILETIME → `YYYY-MM-DDTHH:MM:SS.fffffffZ` (7 fractional digits, exact, no BigInt). */
 export function fileTimeToIso(lo: number, hi: number): string {
-  // 2^32 = 429 * 1e7 + 4967296, which keeps every intermediate below 2^53
-  const rest = hi * 4967296 + lo;
-  const secs = hi * 429 + Math.floor(rest / 1e7);
-  const frac = rest % 1e7;
-  if (secs !== lastSecs) {
-    const ms = (secs - 11644473600) * 1000;
-    if (!Number.isFinite(ms) || ms < -8.64e15 || ms > 8.64e15) return '';
-    lastSecs = secs;
-    lastPrefix = new Date(ms).toISOString().slice(0, 19);
-  }
-  return `${lastPrefix}.${String(frac).padStart(7, '0')}Z`;
+  const prefix = fileTimePrefix(lo, hi);
+  return prefix && `${prefix}.${String(fileTimeTicks(lo, hi)).padStart(7, '0')}Z`;
 }
 
-// Consecutive records mostly share their second: formatting the date part once saves a Date per value.
+/** A FILETIME's whole seconds as `YYYY-MM-DDTHH:MM:SS`; '' when out of Date's range. */
+export function fileTimePrefix(lo: number, hi: number): string {
+  // 2^32 = 429 * 1e7 + 4967296, which keeps every intermediate below 2^53
+  const secs = hi * 429 + Math.floor((hi * 4967296 + lo) / 1e7);
+  if (secs === lastSecs) return lastPrefix;
+  const ms = (secs - 11644473600) * 1000;
+  if (!Number.isFinite(ms) || ms < -8.64e15 || ms > 8.64e15) return '';
+  lastSecs = secs;
+  lastPrefix = ms <= LAST_FOUR_DIGIT_YEAR_MS
+    ? `${dayPrefix(secs, ms)}${clock(secs % 86400)}`
+    : new Date(ms).toISOString().slice(0, 19);
+  return lastPrefix;
+}
+
+/** A FILETIME's 100 ns ticks past its second. */
+export function fileTimeTicks(lo: number, hi: number): number {
+  return (hi * 4967296 + lo) % 1e7;
+}
+
+// Consecutive records mostly share their second, and nearly always their day: a Date is made per
+// day, the time of day is plain arithmetic. (FILETIME days start at UTC midnight, like Date's.)
 let lastSecs = -1;
 let lastPrefix = '';
+let lastDay = -1;
+let lastDayPrefix = '';
+/** 9999-12-31T23:59:59.999Z: up to here toISOString writes `YYYY-MM-DDT…` */
+const LAST_FOUR_DIGIT_YEAR_MS = 253402300799999;
+const TWO_DIGITS = Array.from({ length: 60 }, (_, i) => String(i).padStart(2, '0'));
+
+/** `YYYY-MM-DDT` of the day holding FILETIME second `secs` (`ms`: the same instant, Unix ms) */
+function dayPrefix(secs: number, ms: number): string {
+  const day = Math.floor(secs / 86400);
+  if (day !== lastDay) {
+    lastDay = day;
+    lastDayPrefix = new Date(ms).toISOString().slice(0, 11);
+  }
+  return lastDayPrefix;
+}
+
+function clock(secondOfDay: number): string {
+  const h = Math.floor(secondOfDay / 3600), m = Math.floor(secondOfDay / 60) % 60, s = secondOfDay % 60;
+  return `${TWO_DIGITS[h]}:${TWO_DIGITS[m]}:${TWO_DIGITS[s]}`;
+}
+
+/** Little-endian reads without Buffer's argument checks; callers keep them inside the buffer. */
+export function u16(b: Uint8Array, p: number): number {
+  return b[p] | (b[p + 1] << 8);
+}
+
+export function u32(b: Uint8Array, p: number): number {
+  return (b[p] | (b[p + 1] << 8) | (b[p + 2] << 16)) + b[p + 3] * 0x1000000;
+}
+
+/** 48-bit big-endian (a SID's identifier authority) */
+export function u48be(b: Uint8Array, p: number): number {
+  return (b[p] * 0x10000 + ((b[p + 1] << 8) | b[p + 2])) * 0x1000000 + ((b[p + 3] << 16) | (b[p + 4] << 8) | b[p + 5]);
+}
 
 function systemTimeToIso(b: Buffer, p: number): string {
   const pad = (n: number, w = 2) => String(n).padStart(w, '0');
@@ -87,12 +132,15 @@ function guidAt(b: Buffer, p: number): string {
 /** SID with bounds taken from `size`, so a truncated SID renders the sub-authorities present. */
 function sidAt(b: Buffer, p: number, size: number): string {
   if (size < 8) return '';
-  const count = b[p + 1];
-  const authority = b.readUIntBE(p + 2, 6);
-  let s = `S-${b[p]}-${authority}`;
-  const n = Math.min(count, Math.floor((size - 8) / 4));
-  for (let i = 0; i < n; i++) s += `-${b.readUInt32LE(p + 8 + i * 4)}`;
+  let s = `S-${b[p]}-${u48be(b, p + 2)}`;
+  const n = sidSubAuthorities(b, p, size);
+  for (let i = 0; i < n; i++) s += `-${u32(b, p + 8 + i * 4)}`;
   return s;
+}
+
+/** How many of a SID's sub-authorities (u32s from `p + 8`) fit in `size` (at least 8) bytes. */
+export function sidSubAuthorities(b: Uint8Array, p: number, size: number): number {
+  return Math.min(b[p + 1], Math.floor((size - 8) / 4));
 }
 
 function sidSize(b: Buffer, p: number, end: number): number {
@@ -100,14 +148,15 @@ function sidSize(b: Buffer, p: number, end: number): number {
 }
 
 function hex64(b: Buffer, p: number): string {
-  const hi = b.readUInt32LE(p + 4);
-  const lo = b.readUInt32LE(p);
+  const hi = u32(b, p + 4);
+  const lo = u32(b, p);
   return hi === 0 ? `0x${lo.toString(16)}` : `0x${hi.toString(16)}${lo.toString(16).padStart(8, '0')}`;
 }
 
-function int64(b: Buffer, p: number, signed: boolean): number | bigint {
-  const hi = signed ? b.readInt32LE(p + 4) : b.readUInt32LE(p + 4);
-  const lo = b.readUInt32LE(p);
+/** A 64-bit integer: a number while exact, else a bigint. */
+export function int64(b: Buffer, p: number, signed: boolean): number | bigint {
+  const hi = signed ? u32(b, p + 4) | 0 : u32(b, p + 4);
+  const lo = u32(b, p);
   const v = hi * 4294967296 + lo;
   if (Number.isSafeInteger(v)) return v;
   return signed ? b.readBigInt64LE(p) : b.readBigUInt64LE(p);
@@ -127,26 +176,32 @@ function binaryHex(b: Buffer, p: number, size: number): string {
   return b.toString('hex', p, p + size).toUpperCase();
 }
 
-/** Decode one scalar of `type` occupying [p, p+size). Returns undefined for types we keep as null. */
+/** End of a UTF-16 string value at `p`: its whole code units, less trailing NULs. */
+export function utf16End(b: Uint8Array, p: number, size: number): number {
+  let e = p + (size & ~1);
+  while (e > p && b[e - 1] === 0 && b[e - 2] === 0) e -= 2;
+  return e;
+}
+
+/**
+ * Decode one scalar of `type` occupying [p, p+size). Returns undefined for types we keep as null.
+ * Fixed-width types are only decoded when `size` holds them (decodeValue checks).
+ */
 function decodeScalar(b: Buffer, p: number, size: number, type: number): unknown {
   switch (type) {
     case VT.Null: return null;
-    case VT.String: {
-      let e = p + (size & ~1);
-      while (e > p && b[e - 1] === 0 && b[e - 2] === 0) e -= 2;
-      return b.toString('utf16le', p, e);
-    }
+    case VT.String: return b.toString('utf16le', p, utf16End(b, p, size));
     case VT.AnsiString: {
       let s = b.toString('latin1', p, p + size);
       if (s.includes('\0')) s = s.replace(/\0/g, '');
       return s;
     }
-    case VT.Int8: return b.readInt8(p);
+    case VT.Int8: return (b[p] << 24) >> 24;
     case VT.UInt8: return b[p];
-    case VT.Int16: return b.readInt16LE(p);
-    case VT.UInt16: return b.readUInt16LE(p);
-    case VT.Int32: return b.readInt32LE(p);
-    case VT.UInt32: return b.readUInt32LE(p);
+    case VT.Int16: return (u16(b, p) << 16) >> 16;
+    case VT.UInt16: return u16(b, p);
+    case VT.Int32: return u32(b, p) | 0;
+    case VT.UInt32: return u32(b, p);
     case VT.Int64: return int64(b, p, true);
     case VT.UInt64: return int64(b, p, false);
     case VT.Real32: return real32(b.readFloatLE(p));
@@ -159,12 +214,33 @@ function decodeScalar(b: Buffer, p: number, size: number, type: number): unknown
     case VT.Binary: return binaryHex(b, p, size);
     case VT.Guid: return guidAt(b, p);
     case VT.SizeT: return size >= 8 ? hex64(b, p) : `0x${b.readUInt32LE(p).toString(16)}`;
-    case VT.FileTime: return fileTimeToIso(b.readUInt32LE(p), b.readUInt32LE(p + 4));
+    case VT.FileTime: return fileTimeToIso(u32(b, p), u32(b, p + 4));
     case VT.SystemTime: return systemTimeToIso(b, p);
     case VT.Sid: return sidAt(b, p, size);
-    case VT.HexInt32: return `0x${b.readUInt32LE(p).toString(16)}`;
+    case VT.HexInt32: return `0x${u32(b, p).toString(16)}`;
     case VT.HexInt64: return hex64(b, p);
     default: return binaryHex(b, p, size);
+  }
+}
+
+/**
+ * Whether a scalar (non-array) value decodes to nothing, null or '', exactly as decodeValue would
+ * tell, without making its text for the common types.
+ */
+export function isEmptyScalar(b: Buffer, p: number, size: number, type: number): boolean {
+  switch (type) {
+    case VT.Null: return true;
+    case VT.String: return utf16End(b, p, size) === p;
+    case VT.Binary: return size === 0;
+    case VT.Sid: return size < 8;
+    case VT.FileTime: return size < 8 || fileTimePrefix(u32(b, p), u32(b, p + 4)) === '';
+    default: {
+      // every other fixed-width type has text once it is wide enough
+      const w = FIXED_WIDTH[type];
+      if (w !== undefined) return size < w;
+      const v = decodeScalar(b, p, size, type);
+      return v === null || v === undefined || v === '';
+    }
   }
 }
 

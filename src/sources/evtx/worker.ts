@@ -21,7 +21,8 @@ export interface ChunkTaskResult { records: string; issues: EvtxIssue[] }
 export default function decodeChunkTask(task: ChunkTask): ChunkTaskResult {
   const buf = Buffer.from(task.chunk.buffer, task.chunk.byteOffset, task.chunk.byteLength);
   const res = decodeChunk(buf, task.fileOffset, task.records, task.mode);
-  return { records: task.text ? linesOf(res.records.map((r) => r.out as string)) : JSON.stringify(res.records), issues: res.issues };
+  const records = task.text ? res.text ?? linesOf(res.records.map((r) => r.out as string)) : JSON.stringify(res.records);
+  return { records, issues: res.issues };
 }
 
 /** lines joined, each ending in a newline */
