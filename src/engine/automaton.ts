@@ -6,20 +6,39 @@
  * A needle may be *digit-bounded*: it only counts where no digit touches it on either side. A
  * port rule's `7000` must match the field value `7000`, not the middle of a timestamp.
  */
-const ALPHABET = 257;
-/** every code unit above 255 maps here; needles are ASCII or bytes, so it never extends a match */
-const OTHER = 256;
-/** a transition into an accepting state is stored as this value: the scan stops at once */
-const FOUND = -1;
+const ALPHABET = 256;
+/**
+ * Ranges at least this many times the longest needle are scanned as two halves in step: each DFA
+ * step waits for the table load of the step before, and two independent chains overlap those waits.
+ */
+const TWO_HALVES_MIN = 4;
+/** text characters no byte can stand for; they split text into byte runs */
+// eslint-disable-next-line no-control-regex
+const NOT_LATIN1 = /[^\x00-\xff]+/;
 
 export interface Needle {
   bytes: ArrayLike<number>;
   /** only where the bytes before and after are not ASCII digits (or are the record's edges) */
   digitBounded?: boolean;
+  /** the flag `foundInBytes` sets for it (forms of one literal share one); its index in the list by default */
+  flag?: number;
 }
 
+/** a needle a state ends: the flag it sets, its length, and whether digit-bounded */
+interface Ending {
+  flag: number;
+  length: number;
+  bounded: boolean;
+}
+
+/** called at each accepting state reached: its row offset and the index of the needle's last byte; true stops the scan */
+type Visit = (row: number, last: number) => boolean;
+
+const UPPER_A = 65;
+const LOWER_A = 97;
+
 function fold(code: number): number {
-  return code >= 65 && code <= 90 ? code + 32 : code;
+  return code >= UPPER_A && code < UPPER_A + 26 ? code + 32 : code;
 }
 
 function isDigit(code: number): boolean {
@@ -28,19 +47,19 @@ function isDigit(code: number): boolean {
 
 export class NeedleAutomaton {
   /**
-   * Row offsets (state × ALPHABET) of the next state; FOUND for a state that accepts a plain needle;
-   * -(offset + 2) for a state that ends a digit-bounded needle, whose edges are checked before
-   * the scan goes on from `offset`. Upper-case columns copy lower-case.
+   * Row offsets (state × ALPHABET) of the next state, stored as -(offset + 2) for a state that ends
+   * a needle. Upper-case columns copy lower-case.
    */
   private readonly next: Int32Array;
-  /** per state row offset: the lengths of the digit-bounded needles ending there */
-  private readonly boundedLengths = new Map<number, number[]>();
+  /** per accepting state row offset: every needle ending there */
+  private readonly endings = new Map<number, Ending[]>();
+  private readonly longest: number;
 
   constructor(needles: Needle[]) {
     const goto: Array<Map<number, number>> = [new Map()];
-    const ends: Array<{ plain: boolean; bounded: number[] }> = [{ plain: false, bounded: [] }];
-    for (const { bytes, digitBounded } of needles) {
-      if (bytes.length === 0) continue;
+    const ends: Ending[][] = [[]];
+    needles.forEach(({ bytes, digitBounded, flag }, index) => {
+      if (bytes.length === 0) return;
       let state = 0;
       for (let i = 0; i < bytes.length; i++) {
         const symbol = fold(bytes[i]);
@@ -48,71 +67,96 @@ export class NeedleAutomaton {
         if (target === undefined) {
           target = goto.length;
           goto.push(new Map());
-          ends.push({ plain: false, bounded: [] });
+          ends.push([]);
           goto[state].set(symbol, target);
         }
         state = target;
       }
-      if (digitBounded) ends[state].bounded.push(bytes.length);
-      else ends[state].plain = true;
-    }
+      ends[state].push({ flag: flag ?? index, length: bytes.length, bounded: digitBounded === true });
+    });
+    this.longest = needles.reduce((max, n) => Math.max(max, n.bytes.length), 0);
     this.next = this.compile(goto, ends);
-  }
-
-  matchesText(text: string): boolean {
-    const next = this.next;
-    let state = 0;
-    for (let i = 0; i < text.length; i++) {
-      const code = text.charCodeAt(i);
-      state = next[state + (code > 255 ? OTHER : code)];
-      if (state < 0) {
-        if (state === FOUND) return true;
-        state = -state - 2;
-        if (this.boundedInText(state, text, i)) return true;
-      }
-    }
-    return false;
   }
 
   /** whether bytes[start, end) contain a needle */
   matchesBytes(bytes: Uint8Array, start = 0, end = bytes.length): boolean {
-    const next = this.next;
-    let state = 0;
-    for (let i = start; i < end; i++) {
-      state = next[state + bytes[i]];
-      if (state < 0) {
-        if (state === FOUND) return true;
-        state = -state - 2;
-        if (this.boundedInBytes(state, bytes, i, start, end)) return true;
-      }
-    }
-    return false;
+    return this.scan(bytes, start, end, (row, last) => this.endings.get(row)!.some((e) => this.fits(e, bytes, last, start, end)));
+  }
+
+  /** matchesBytes for text; a character above U+00FF is in no needle */
+  matchesText(text: string): boolean {
+    return text.split(NOT_LATIN1).some((run) => this.matchesBytes(Buffer.from(run, 'latin1')));
+  }
+
+  /** Sets `found[flag]` to 1 for each needle bytes[start, end) contain. */
+  foundInBytes(found: Uint8Array, bytes: Uint8Array, start = 0, end = bytes.length): void {
+    this.scan(bytes, start, end, (row, last) => {
+      for (const e of this.endings.get(row)!) if (this.fits(e, bytes, last, start, end)) found[e.flag] = 1;
+      return false;
+    });
+  }
+
+  /** foundInBytes for text */
+  foundInText(found: Uint8Array, text: string): void {
+    for (const run of text.split(NOT_LATIN1)) this.foundInBytes(found, Buffer.from(run, 'latin1'));
+  }
+
+  /** whether a needle ending at `last` counts: a digit-bounded one only with no digit on either side */
+  private fits(ending: Ending, bytes: Uint8Array, last: number, start: number, end: number): boolean {
+    if (!ending.bounded) return true;
+    const before = last - ending.length;
+    return !(last + 1 < end && isDigit(bytes[last + 1])) && (before < start || !isDigit(bytes[before]));
   }
 
   /**
-   * A digit-bounded needle ending at `last` with no digit on either side. Two copies (text, bytes)
-   * rather than one taking an accessor: a closure over the input would slow the scan loop itself.
+   * Runs the DFA over bytes[start, end), visiting every accepting state until `visit` returns true.
+   * Accepting states are rare: they are handled outside the per-byte loops, which make no call.
    */
-  private boundedInBytes(row: number, bytes: Uint8Array, last: number, start: number, end: number): boolean {
-    if (last + 1 < end && isDigit(bytes[last + 1])) return false;
-    for (const length of this.boundedLengths.get(row) ?? []) {
-      const before = last - length;
-      if (before < start || !isDigit(bytes[before])) return true;
+  private scan(bytes: Uint8Array, start: number, end: number, visit: Visit): boolean {
+    if (end - start < TWO_HALVES_MIN * this.longest) return this.scanInOneChain(bytes, start, end, visit);
+    // the halves overlap by the longest needle less one, so a needle across the middle lies wholly in the first
+    const half = (end - start + this.longest) >> 1;
+    const limit = start + half;
+    const next = this.next;
+    let first = 0;
+    let second = 0;
+    for (let i = start, j = end - half; ; i++, j++) {
+      for (; i < limit; i++, j++) {
+        first = next[first + bytes[i]];
+        second = next[second + bytes[j]];
+        if ((first | second) < 0) break;
+      }
+      if (i === limit) return false;
+      if (first < 0) {
+        first = -first - 2;
+        if (visit(first, i)) return true;
+      }
+      if (second < 0) {
+        second = -second - 2;
+        if (visit(second, j)) return true;
+      }
     }
-    return false;
   }
 
-  private boundedInText(row: number, text: string, last: number): boolean {
-    if (last + 1 < text.length && isDigit(text.charCodeAt(last + 1))) return false;
-    for (const length of this.boundedLengths.get(row) ?? []) {
-      const before = last - length;
-      if (before < 0 || !isDigit(text.charCodeAt(before))) return true;
+  private scanInOneChain(bytes: Uint8Array, start: number, end: number, visit: Visit): boolean {
+    const next = this.next;
+    let state = 0;
+    for (let i = start; ; i++) {
+      for (; i < end; i++) {
+        state = next[state + bytes[i]];
+        if (state < 0) break;
+      }
+      if (i === end) return false;
+      state = -state - 2;
+      if (visit(state, i)) return true;
     }
-    return false;
   }
 
-  /** Breadth-first: each state's missing transitions and outputs come from its failure state. */
-  private compile(goto: Array<Map<number, number>>, ends: Array<{ plain: boolean; bounded: number[] }>): Int32Array {
+  /**
+   * Breadth-first, so a state's failure state is complete before it: each state's row starts as a
+   * copy of its failure state's row, then takes its own transitions; endings are inherited likewise.
+   */
+  private compile(goto: Array<Map<number, number>>, ends: Ending[][]): Int32Array {
     const target = new Int32Array(goto.length * ALPHABET);
     const failure = new Int32Array(goto.length);
     const queue: number[] = [];
@@ -122,29 +166,23 @@ export class NeedleAutomaton {
     }
     for (let head = 0; head < queue.length; head++) {
       const state = queue[head];
-      const inherited = ends[failure[state]];
-      ends[state].plain ||= inherited.plain;
-      ends[state].bounded.push(...inherited.bounded);
-      for (let symbol = 0; symbol < ALPHABET; symbol++) {
-        const t = goto[state].get(symbol);
-        if (t === undefined) {
-          target[state * ALPHABET + symbol] = target[failure[state] * ALPHABET + symbol];
-        } else {
-          failure[t] = target[failure[state] * ALPHABET + symbol];
-          target[state * ALPHABET + symbol] = t;
-          queue.push(t);
-        }
+      const row = state * ALPHABET;
+      const failureRow = failure[state] * ALPHABET;
+      ends[state].push(...ends[failure[state]]);
+      target.copyWithin(row, failureRow, failureRow + ALPHABET);
+      for (const [symbol, t] of goto[state]) {
+        failure[t] = target[failureRow + symbol];
+        target[row + symbol] = t;
+        queue.push(t);
       }
     }
     ends.forEach((e, state) => {
-      if (!e.plain && e.bounded.length > 0) this.boundedLengths.set(state * ALPHABET, e.bounded);
+      if (e.length > 0) this.endings.set(state * ALPHABET, e);
     });
-    const next = new Int32Array(target.length);
-    for (let i = 0; i < target.length; i++) {
-      const symbol = i % ALPHABET;
-      const t = target[i - symbol + fold(symbol)];
-      next[i] = ends[t].plain ? FOUND : ends[t].bounded.length > 0 ? -(t * ALPHABET) - 2 : t * ALPHABET;
-    }
-    return next;
+    // state numbers become row offsets, negative for an accepting state
+    const codes = ends.map((e, t) => (e.length > 0 ? -(t * ALPHABET) - 2 : t * ALPHABET));
+    for (let i = 0; i < target.length; i++) target[i] = codes[target[i]];
+    for (let row = 0; row < target.length; row += ALPHABET) target.copyWithin(row + UPPER_A, row + LOWER_A, row + LOWER_A + 26);
+    return target;
   }
 }

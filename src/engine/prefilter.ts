@@ -1,14 +1,16 @@
 import type { Detection } from '../rules/detection.js';
+import type { Expr } from '../rules/search-plan.js';
 import { requiredLiterals } from '../rules/spl/literals.js';
 import type { RecordPrefilter } from '../sources/source.js';
-import { NeedleAutomaton } from './automaton.js';
+import { NeedleAutomaton, type Needle } from './automaton.js';
 
 /**
  * Fields whose values appear verbatim in every raw format we read, so a literal from a rule on
  * them must occur in the record's bytes. Host fields are absent on purpose: EVTX templates can
  * hold the computer name as static text outside the record. Derived fields (action,
  * vendor_product, decimal PIDs from hex, integrity names, GUIDs rendered from binary) are absent
- * because their text is not in the record.
+ * because their text is not in the record. In Windows events each of them comes from the payload
+ * (EventData or UserData), never from System: the XML framer searches events from the payload on.
  */
 const VERBATIM_FIELDS = new Set([
   'process', 'process_path', 'process_name', 'process_exec', 'parent_process', 'parent_process_path',
@@ -31,14 +33,19 @@ const VERBATIM_IN_DATASET: Record<string, Set<string>> = {
 /** Characters a format may escape (JSON `\\ \" \/`, XML entities): needles never span them. */
 const ESCAPABLE = /[\\/"'&<>]/;
 const MIN_NEEDLE = 3;
+/**
+ * The exact test only sees the few records the quick one passed, so it can afford literals too
+ * short for a search of every record: a process name `lt` rules out svchost's ` -p `.
+ */
+const MIN_EXACT_LITERAL = 2;
 
 /**
  * A prefilter that passes every record some detection could match, or undefined when a
  * detection has no required literal (then every record must be parsed).
  */
 export function buildPrefilter(detections: Detection[]): RecordPrefilter | undefined {
-  const { needles, wholeNumbers, uncovered } = prefilterNeedles(detections);
-  return detections.length === 0 || uncovered.length > 0 ? undefined : new LiteralPrefilter(needles, wholeNumbers);
+  const analysis = analyse(detections);
+  return detections.length === 0 || analysis.uncovered.length > 0 ? undefined : new LiteralPrefilter(analysis);
 }
 
 /**
@@ -46,32 +53,131 @@ export function buildPrefilter(detections: Detection[]): RecordPrefilter | undef
  * required literal (any one of them disables the prefilter). Benchmarks grep for the same needles.
  */
 export function prefilterNeedles(detections: Detection[]): { needles: string[]; wholeNumbers: Set<string>; uncovered: Detection[] } {
-  const needles = new Set<string>();
-  const numbers = { whole: new Set<string>(), partial: new Set<string>() };
-  const uncovered: Detection[] = [];
-  for (const d of detections) {
-    const own = needlesOf(d, numbers);
-    if (own) for (const n of own) needles.add(n);
-    else uncovered.push(d);
-  }
-  // a number some rule also matches as part of a longer value (`*3389*`) may touch other digits
-  const wholeNumbers = new Set([...numbers.whole].filter((n) => !numbers.partial.has(n)));
-  return { needles: withoutSuperstrings([...needles], wholeNumbers), wholeNumbers, uncovered };
+  const { needles, wholeNumbers, uncovered } = analyse(detections);
+  return { needles, wholeNumbers, uncovered };
 }
 
 /**
- * A needle's literals; numbers are noted as whole field values (`dest_port=7000`: in raw text no
- * digit can touch them) or parts of a value (`process=*3389*`).
+ * Which literals a record must contain for a detection to match it: one of `literals` (kind
+ * `any`), what each of `terms` requires (`all`), or what one of them requires (`either`).
+ * Literals are named by index. One shape for all kinds keeps evaluating it monomorphic.
  */
-function needlesOf(d: Detection, numbers: { whole: Set<string>; partial: Set<string> }): string[] | undefined {
-  const local = VERBATIM_IN_DATASET[d.plan.dataset];
-  const isVerbatim = (field: string) => VERBATIM_FIELDS.has(field) || local?.has(field) === true;
-  const toNeedle = (literal: string, whole: boolean) => {
-    const needle = safeNeedle(literal);
-    if (needle && /^\d+$/.test(needle)) (whole && needle === literal ? numbers.whole : numbers.partial).add(needle);
-    return needle;
+interface Requirement {
+  kind: 'any' | 'all' | 'either';
+  literals: number[];
+  terms: Requirement[];
+}
+
+interface Analysis {
+  /** one of these is in every record some detection matches: the quick test, and grep's */
+  needles: string[];
+  wholeNumbers: Set<string>;
+  uncovered: Detection[];
+  /** every literal of every requirement, by index */
+  literals: string[];
+  /**
+   * Per literal, the requirements (one per covered detection: the exact test of the few records
+   * that pass the quick one) that name it: only those can be met by a record holding it.
+   */
+  requirementsOf: Requirement[][];
+}
+
+function analyse(detections: Detection[]): Analysis {
+  const needles = new Set<string>();
+  const numbers = { whole: new Set<string>(), partial: new Set<string>() };
+  const literals = new Map<string, number>();
+  const indexOf = (literal: string) => literals.get(literal) ?? literals.set(literal, literals.size).size - 1;
+  const requirements: Requirement[] = [];
+  const uncovered: Detection[] = [];
+  for (const d of detections) {
+    const local = VERBATIM_IN_DATASET[d.plan.dataset];
+    const isVerbatim = (field: string) => VERBATIM_FIELDS.has(field) || local?.has(field) === true;
+    // numbers are noted as whole field values (`dest_port=7000`: in raw text no digit can touch
+    // them) or parts of a value (`process=*3389*`)
+    const note = (needle: string | undefined, literal: string, whole: boolean) => {
+      if (needle && /^\d+$/.test(needle)) (whole && needle === literal ? numbers.whole : numbers.partial).add(needle);
+      return needle;
+    };
+    const quick = requiredLiterals(d.plan.where, isVerbatim, (literal, whole) => note(safeNeedle(literal, MIN_NEEDLE), literal, whole));
+    const requirement = requirementOf(d.plan.where, (leaf) => leafLiterals(leaf, isVerbatim, note)?.map(indexOf) ?? null);
+    if (quick && requirement) {
+      for (const n of quick) needles.add(n);
+      requirements.push(requirement);
+    } else {
+      uncovered.push(d);
+    }
+  }
+  // a number some rule also matches as part of a longer value (`*3389*`) may touch other digits
+  const wholeNumbers = new Set([...numbers.whole].filter((n) => !numbers.partial.has(n)));
+  const requirementsOf = Array.from(literals, (): Requirement[] => []);
+  for (const r of requirements) for (const literal of new Set(literalsOf(r))) requirementsOf[literal].push(r);
+  return {
+    needles: withoutSuperstrings([...needles], wholeNumbers),
+    wholeNumbers,
+    uncovered,
+    literals: [...literals.keys()],
+    requirementsOf,
   };
-  return requiredLiterals(d.plan.where, isVerbatim, toNeedle) ?? undefined;
+}
+
+/**
+ * `requiredLiterals` keeps one conjunct of an AND, enough for the quick test; a requirement keeps
+ * them all, so a rule needing both ` client ` and ` r:` passes no record with only ` client `.
+ * Defined wherever `requiredLiterals` is not null.
+ */
+function requirementOf(expr: Expr, leafLiterals: (leaf: Expr) => number[] | null): Requirement | undefined {
+  switch (expr.kind) {
+    case 'compare':
+    case 'in': {
+      const literals = leafLiterals(expr);
+      return literals ? { kind: 'any', literals, terms: [] } : undefined;
+    }
+    case 'and': {
+      const terms = expr.terms.map((t) => requirementOf(t, leafLiterals)).filter((r) => r !== undefined);
+      return terms.length > 0 ? { kind: 'all', literals: [], terms } : undefined;
+    }
+    case 'or': {
+      const terms = expr.terms.map((t) => requirementOf(t, leafLiterals));
+      return terms.length > 0 && terms.every((r) => r !== undefined) ? { kind: 'either', literals: [], terms } : undefined;
+    }
+    case 'not':
+    case 'true':
+      return undefined;
+  }
+}
+
+/**
+ * The literals one of which a record must hold for a `compare` or `in` leaf to match, found as
+ * `requiredLiterals` finds them (the longest `*`-free run of each pattern) but down to
+ * MIN_EXACT_LITERAL characters; null when some pattern has none.
+ */
+function leafLiterals(
+  leaf: Expr,
+  isVerbatim: (field: string) => boolean,
+  note: (needle: string | undefined, literal: string, whole: boolean) => string | undefined,
+): string[] | null {
+  if ((leaf.kind !== 'compare' && leaf.kind !== 'in') || !isVerbatim(leaf.field) || (leaf.kind === 'compare' && leaf.op !== '=')) return null;
+  const patterns = leaf.kind === 'compare' ? [leaf.pattern] : leaf.patterns;
+  const literals = patterns.map((pattern) => {
+    const longest = pattern.split('*').reduce((a, b) => (b.length > a.length ? b : a), '').toLowerCase();
+    return note(safeNeedle(longest, MIN_EXACT_LITERAL), longest, !pattern.includes('*'));
+  });
+  return literals.length > 0 && literals.every((l) => l !== undefined) ? [...new Set(literals)] : null;
+}
+
+function literalsOf(requirement: Requirement): number[] {
+  return [...requirement.literals, ...requirement.terms.flatMap(literalsOf)];
+}
+
+function isMet(requirement: Requirement, found: Uint8Array): boolean {
+  switch (requirement.kind) {
+    case 'any':
+      return requirement.literals.some((i) => found[i] === 1);
+    case 'all':
+      return requirement.terms.every((r) => isMet(r, found));
+    case 'either':
+      return requirement.terms.some((r) => isMet(r, found));
+  }
 }
 
 /**
@@ -82,34 +188,73 @@ function withoutSuperstrings(needles: string[], wholeNumbers: Set<string>): stri
   return needles.filter((n) => !needles.some((m) => m !== n && !wholeNumbers.has(m) && n.includes(m)));
 }
 
-/** the longest run of the literal that no format escapes, if it is long enough and ASCII */
-function safeNeedle(literal: string): string | undefined {
+/** the longest run of the literal that no format escapes, if it is at least `min` long and ASCII */
+function safeNeedle(literal: string, min: number): string | undefined {
   const piece = literal.split(ESCAPABLE).reduce((a, b) => (b.length > a.length ? b : a), '');
   // eslint-disable-next-line no-control-regex
-  return piece.length >= MIN_NEEDLE && /^[\x20-\x7e]+$/.test(piece) ? piece.toLowerCase() : undefined;
+  return piece.length >= min && /^[\x20-\x7e]+$/.test(piece) ? piece.toLowerCase() : undefined;
 }
 
-class LiteralPrefilter implements RecordPrefilter {
-  private readonly text: NeedleAutomaton;
-  private readonly utf16: NeedleAutomaton;
+/**
+ * The two tests for one raw encoding, each automaton built on first use: a scan of text files never
+ * needs the UTF-16 ones, and one whose records all fail the quick test never needs the exact one.
+ */
+class EncodedTests {
+  private quickNeedles: NeedleAutomaton | undefined;
+  private exactNeedles: NeedleAutomaton | undefined;
+  /** which literals the record being tested contains, reused from record to record */
+  private readonly found: Uint8Array;
 
-  constructor(readonly needles: string[], wholeNumbers: Set<string>) {
+  constructor(
+    private readonly analysis: Analysis,
+    private readonly forms: (literal: string) => Needle[],
+  ) {
+    this.found = new Uint8Array(analysis.literals.length);
+  }
+
+  /** finds any one of the quick needles */
+  get quick(): NeedleAutomaton {
+    this.quickNeedles ??= new NeedleAutomaton(this.analysis.needles.flatMap((n) => this.forms(n)));
+    return this.quickNeedles;
+  }
+
+  /** whether some detection's requirement is met by the literals `search` finds */
+  exact(search: (needles: NeedleAutomaton, found: Uint8Array) => void): boolean {
+    this.exactNeedles ??= new NeedleAutomaton(this.analysis.literals.flatMap((literal, flag) => this.forms(literal).map((form) => ({ ...form, flag }))));
+    const found = this.found;
+    found.fill(0);
+    search(this.exactNeedles, found);
+    // a record holds few literals: only the requirements naming one of them are evaluated
+    const { requirementsOf } = this.analysis;
+    for (let literal = 0; literal < found.length; literal++) {
+      if (found[literal] === 1 && requirementsOf[literal].some((r) => isMet(r, found))) return true;
+    }
+    return false;
+  }
+}
+
+/** The quick test finds any needle in one pass; the few records it passes get the exact test. */
+class LiteralPrefilter implements RecordPrefilter {
+  private readonly text: EncodedTests;
+  private readonly utf16: EncodedTests;
+
+  constructor(analysis: Analysis) {
     // A whole field value in text (a port) never touches another digit: `7000` must not match a timestamp.
-    this.text = new NeedleAutomaton(needles.map((n) => ({ bytes: Buffer.from(n, 'latin1'), digitBounded: wholeNumbers.has(n) })));
+    this.text = new EncodedTests(analysis, (n) => [{ bytes: Buffer.from(n, 'latin1'), digitBounded: analysis.wholeNumbers.has(n) }]);
     // In EVTX record data text is UTF-16LE (each ASCII letter followed by NUL) and numbers are binary.
-    this.utf16 = new NeedleAutomaton(needles.flatMap((n) => [Buffer.from(n, 'utf16le'), ...binaryForms(n)]).map((bytes) => ({ bytes })));
+    this.utf16 = new EncodedTests(analysis, (n) => [Buffer.from(n, 'utf16le'), ...binaryForms(n)].map((bytes) => ({ bytes })));
   }
 
   mayMatchText(text: string): boolean {
-    return this.text.matchesText(text);
+    return this.text.quick.matchesText(text) && this.text.exact((needles, found) => needles.foundInText(found, text));
   }
 
   mayMatchBytes(bytes: Uint8Array, start?: number, end?: number): boolean {
-    return this.text.matchesBytes(bytes, start, end);
+    return this.text.quick.matchesBytes(bytes, start, end) && this.text.exact((needles, found) => needles.foundInBytes(found, bytes, start, end));
   }
 
   mayMatchUtf16(bytes: Uint8Array): boolean {
-    return this.utf16.matchesBytes(bytes);
+    return this.utf16.quick.matchesBytes(bytes) && this.utf16.exact((needles, found) => needles.foundInBytes(found, bytes));
   }
 }
 

@@ -7,6 +7,8 @@ const OPEN = Buffer.from('<Event');
 const CLOSE = Buffer.from('</Event>');
 /** what an event's start and end tags share */
 const NAME = Buffer.from('Event');
+/** in the name of both payload elements, `<EventData>` and `<UserData>` */
+const PAYLOAD_NAME = Buffer.from('Data');
 const NL = 10;
 const LT = 0x3c;
 const GT = 0x3e;
@@ -173,6 +175,13 @@ export class XmlEventFramer implements Framer {
    */
   private nextMarker(from: number, opensOnly: boolean): number {
     const b = this.buf;
+    // the usual case between events: the next one starts right after a line break, no search needed
+    let first = from;
+    while (first < b.length && isSpace(b[first])) first++;
+    if (this.isOpenAt(first)) {
+      this.markerIsOpen = true;
+      return first;
+    }
     for (let k = b.indexOf(NAME, from + 1); k >= 0; k = b.indexOf(NAME, k + NAME.length)) {
       const after = k + NAME.length;
       // a tag cut off by the end of the buffer is decided when more bytes arrive
@@ -188,6 +197,14 @@ export class XmlEventFramer implements Framer {
       }
     }
     return -1;
+  }
+
+  /** whether an event's start tag begins at `i`, its name end included */
+  private isOpenAt(i: number): boolean {
+    const b = this.buf;
+    if (i + OPEN.length >= b.length || !isNameEnd(b[i + OPEN.length])) return false;
+    for (let k = 0; k < OPEN.length; k++) if (b[i + k] !== OPEN[k]) return false;
+    return true;
   }
 
   /** where the unclassified tail starts: an unterminated tag (maybe a partial `<Event`) or BOM is kept */
@@ -242,11 +259,21 @@ export class XmlEventFramer implements Framer {
     // Damage is reported first, as for lines; then, before decoding, the prefilter drops the many
     // events that cannot match any rule, never turning them into strings.
     const prefilter = this.ctx.prefilter;
-    if (prefilter && !prefilter.mayMatchBytes(this.buf, start, end)) {
+    if (prefilter && !prefilter.mayMatchBytes(this.buf, this.payloadStart(start, end), end)) {
       this.ctx.prefiltered?.(1);
       return;
     }
     out.push({ text: this.buf.toString('utf8', start, end), line: this.evLine, offset });
+  }
+
+  /**
+   * Where the prefilter's search of an event starts: the rules' literals come from payload fields
+   * only (see VERBATIM_FIELDS in engine/prefilter.ts), and a payload's text follows its start tag,
+   * whose name holds `Data`. So the System header before it, a third of a Sysmon event, is skipped.
+   */
+  private payloadStart(start: number, end: number): number {
+    const data = this.buf.indexOf(PAYLOAD_NAME, start);
+    return data >= 0 && data < end ? data : start;
   }
 
   /**

@@ -68,3 +68,32 @@ test('digit-bounded and plain needles agree with a naive check on random digit s
     }
   }
 });
+
+test('foundInBytes flags every needle present, as a naive check per needle would, in long and short ranges', () => {
+  let seed = 5;
+  const random = (n: number) => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) % n);
+  const alphabet = 'abAB1234 ';
+  const word = (len: number) => Array.from({ length: len }, () => alphabet[random(alphabet.length)]).join('');
+  for (let round = 0; round < 300; round++) {
+    const needles = Array.from({ length: 1 + random(6) }, () => ({ text: word(1 + random(4)), bounded: random(3) === 0 }));
+    const automaton = new NeedleAutomaton(needles.map((n) => ({ ...codes(n.text), digitBounded: n.bounded && /^\d+$/.test(n.text) })));
+    for (let i = 0; i < 10; i++) {
+      const text = word(random(120));
+      const found = new Uint8Array(needles.length);
+      automaton.foundInBytes(found, Buffer.from(text, 'latin1'));
+      needles.forEach((n, flag) => {
+        const bounded = n.bounded && /^\d+$/.test(n.text);
+        const present = bounded ? text.split(/[^0-9]+/).includes(n.text) : text.toLowerCase().includes(n.text.toLowerCase());
+        assert.equal(found[flag], present ? 1 : 0, `${JSON.stringify(n)} in ${JSON.stringify(text)}`);
+      });
+      assert.equal(automaton.matchesBytes(Buffer.from(text, 'latin1')), found.includes(1), `any of ${JSON.stringify(needles)} in ${JSON.stringify(text)}`);
+    }
+  }
+});
+
+test('forms of one literal share a flag', () => {
+  const automaton = new NeedleAutomaton([{ ...codes('ngrok'), flag: 1 }, { ...codes('n\0g\0r\0o\0k\0'), flag: 1 }, { ...codes('chisel'), flag: 0 }]);
+  const found = new Uint8Array(2);
+  automaton.foundInBytes(found, Buffer.from('x n\0g\0r\0o\0k\0 y'));
+  assert.deepEqual([...found], [0, 1]);
+});

@@ -4,6 +4,9 @@ import { buildPrefilter, prefilterNeedles } from '../../../src/engine/prefilter.
 import type { Expr } from '../../../src/rules/search-plan.js';
 import type { DatasetName } from '../../../src/cim/model.js';
 import { detectionWith } from '../../helpers/detections.js';
+import { mappings } from '../../../src/cim/mappings/registry.js';
+import type { FieldRule } from '../../../src/cim/mappings/mapping.js';
+import type { RawEvent } from '../../../src/sources/source.js';
 
 function on(field: string, pattern: string, dataset: DatasetName = 'Endpoint.Processes') {
   return detectionWith({ dataset, where: { kind: 'compare', field, op: '=', pattern } });
@@ -102,4 +105,53 @@ test('a number some rule also matches inside a longer value is searched unbounde
     on('process', '*3389*'),
   ])!;
   assert.ok(pf.mayMatchText('plink.exe -R 13389:127.0.0.1:22'));
+});
+
+test('in Windows mappings every field a needle can come from is read from the payload, never from System', () => {
+  // the XML framer searches an event for needles from its payload (EventData, UserData) on
+  const system = { Provider: 'p', Channel: 'c', EventID: '1', Computer: 'host', TimeCreated: '2024-01-01T00:00:00Z', EventRecordID: '1', UserID: 'S-1-5-18', ExecutionProcessID: '4', ExecutionThreadID: '8' };
+  const headerOnly: RawEvent = { family: 'windows', system, data: {}, location: { file: 'memory', line: 1 } };
+  const fromPayload = (rule: FieldRule) =>
+    typeof rule === 'string' || (typeof rule === 'object' && 'from' in rule) || (typeof rule === 'function' && rule(headerOnly) === undefined);
+  let checked = 0;
+  for (const mapping of mappings.filter((m) => m.family !== 'crowdstrike')) {
+    for (const [field, rule] of Object.entries(mapping.fields) as [string, FieldRule][]) {
+      if (prefilterNeedles([on(field, 'needle-value', mapping.dataset)]).needles.length === 0) continue;
+      assert.ok(fromPayload(rule), `${mapping.dataset} ${field} in the ${mapping.family} mapping`);
+      checked++;
+    }
+  }
+  assert.ok(checked > 0);
+});
+
+test('a record must hold a literal of every covered conjunct of an AND, and of one OR branch', () => {
+  const compare = (field: string, pattern: string): Expr => ({ kind: 'compare', field, op: '=', pattern });
+  const where: Expr = {
+    kind: 'or',
+    terms: [
+      { kind: 'and', terms: [{ kind: 'in', field: 'process', patterns: ['* client *', '* server *'] }, compare('process', '* r:*'), compare('action', 'allowed')] },
+      { kind: 'and', terms: [compare('process_name', 'bore.exe'), { kind: 'not', term: compare('process', '*--help*') }] },
+    ],
+  };
+  const pf = buildPrefilter([detectionWith({ where })])!;
+  assert.deepEqual(prefilterNeedles([detectionWith({ where })]).needles.sort(), [' client ', ' server ', 'bore.exe'].sort(), 'grep and the quick test keep one conjunct');
+  assert.ok(!pf.mayMatchText('"Description":"Windows NT BASE API Client DLL"'), 'only one of the AND conjuncts');
+  assert.ok(pf.mayMatchText('"CommandLine":"c.exe client r:1080:socks"'));
+  assert.ok(pf.mayMatchBytes(Buffer.from('<Data Name="Image">C:\\bore.exe</Data>')));
+  assert.ok(!pf.mayMatchBytes(Buffer.from('c.exe client r:1 bore.exe'), 0, 14), 'only the range is searched');
+  assert.ok(pf.mayMatchUtf16(Buffer.from('BORE.EXE --help', 'utf16le')), 'a NOT requires nothing');
+});
+
+test('the exact test also uses literals too short for the quick one: a process name `lt`', () => {
+  const where: Expr = {
+    kind: 'and',
+    terms: [
+      { kind: 'in', field: 'process_name', patterns: ['lt', 'lt.cmd'] },
+      { kind: 'compare', field: 'process', op: '=', pattern: '* -p *' },
+    ],
+  };
+  assert.deepEqual(prefilterNeedles([detectionWith({ where })]).needles, [' -p ']);
+  const pf = buildPrefilter([detectionWith({ where })])!;
+  assert.ok(!pf.mayMatchText('<Data Name="CommandLine">C:\\Windows\\system32\\svchost.exe -k netsvcs -p -s Appinfo</Data>'));
+  assert.ok(pf.mayMatchText('<Data Name="CommandLine">C:\\npm\\LT.cmd -p 8080</Data>'));
 });

@@ -108,9 +108,12 @@ test('the prefilter sees each framed event as bytes before decoding; damage is s
   }
   prefilter.seen.length = 0;
   for await (const batch of frameXmlEvents(bufferInput(input, 'x', 7).open(), 'x', ctx)) void batch;
-  // one call per valid event, on exactly that event's bytes (pretty-printed across lines included)
+  // one call per valid event, on that event's bytes (pretty-printed across lines included) from its
+  // payload on: the System header before `<EventData>` holds no field a rule's literal comes from
   assert.equal(prefilter.seen.length, 3);
-  assert.ok(prefilter.seen.every((s) => s.startsWith('<Event') && s.endsWith('</Event>')));
+  assert.ok(prefilter.seen[0].startsWith('Data><Data Name="a">ngrok'), prefilter.seen[0]);
+  assert.ok(prefilter.seen.slice(1).every((s) => s.startsWith('<Event') && !s.includes('Data')));
+  assert.ok(prefilter.seen.every((s) => s.endsWith('</Event>')));
 });
 
 test('skips do not depend on chunk boundaries: garbage size, a BOM cut in two, an over-long truncated event', async () => {
