@@ -31,9 +31,6 @@ interface Ending {
   bounded: boolean;
 }
 
-/** called at each accepting state reached: its row offset and the index of the needle's last byte; true stops the scan */
-type Visit = (row: number, last: number) => boolean;
-
 const UPPER_A = 65;
 const LOWER_A = 97;
 
@@ -80,7 +77,7 @@ export class NeedleAutomaton {
 
   /** whether bytes[start, end) contain a needle */
   matchesBytes(bytes: Uint8Array, start = 0, end = bytes.length): boolean {
-    return this.scan(bytes, start, end, (row, last) => this.endings.get(row)!.some((e) => this.fits(e, bytes, last, start, end)));
+    return this.scan(bytes, start, end, null);
   }
 
   /** matchesBytes for text; a character above U+00FF is in no needle */
@@ -90,10 +87,7 @@ export class NeedleAutomaton {
 
   /** Sets `found[flag]` to 1 for each needle bytes[start, end) contain. */
   foundInBytes(found: Uint8Array, bytes: Uint8Array, start = 0, end = bytes.length): void {
-    this.scan(bytes, start, end, (row, last) => {
-      for (const e of this.endings.get(row)!) if (this.fits(e, bytes, last, start, end)) found[e.flag] = 1;
-      return false;
-    });
+    this.scan(bytes, start, end, found);
   }
 
   /** foundInBytes for text */
@@ -101,19 +95,29 @@ export class NeedleAutomaton {
     for (const run of text.split(NOT_LATIN1)) this.foundInBytes(found, Buffer.from(run, 'latin1'));
   }
 
-  /** whether a needle ending at `last` counts: a digit-bounded one only with no digit on either side */
-  private fits(ending: Ending, bytes: Uint8Array, last: number, start: number, end: number): boolean {
-    if (!ending.bounded) return true;
-    const before = last - ending.length;
-    return !(last + 1 < end && isDigit(bytes[last + 1])) && (before < start || !isDigit(bytes[before]));
+  /**
+   * At an accepting state (`row`, the needle's last byte at `last`): without `found`, whether some
+   * needle ending there counts, which ends the scan; with it, flags every one that counts and goes on.
+   * A digit-bounded needle counts only with no digit on either side.
+   */
+  private accept(row: number, bytes: Uint8Array, last: number, start: number, end: number, found: Uint8Array | null): boolean {
+    const digitAfter = last + 1 < end && isDigit(bytes[last + 1]);
+    for (const e of this.endings.get(row)!) {
+      const before = last - e.length;
+      if (e.bounded && (digitAfter || (before >= start && isDigit(bytes[before])))) continue;
+      if (!found) return true;
+      found[e.flag] = 1;
+    }
+    return false;
   }
 
   /**
-   * Runs the DFA over bytes[start, end), visiting every accepting state until `visit` returns true.
-   * Accepting states are rare: they are handled outside the per-byte loops, which make no call.
+   * Runs the DFA over bytes[start, end), accepting (see `accept`) at every accepting state reached.
+   * Accepting states are rare: they are handled outside the per-byte loops, which make no call and
+   * allocate nothing (the scan runs once per record).
    */
-  private scan(bytes: Uint8Array, start: number, end: number, visit: Visit): boolean {
-    if (end - start < TWO_HALVES_MIN * this.longest) return this.scanInOneChain(bytes, start, end, visit);
+  private scan(bytes: Uint8Array, start: number, end: number, found: Uint8Array | null): boolean {
+    if (end - start < TWO_HALVES_MIN * this.longest) return this.scanInOneChain(bytes, start, end, found);
     // the halves overlap by the longest needle less one, so a needle across the middle lies wholly in the first
     const half = (end - start + this.longest) >> 1;
     const limit = start + half;
@@ -129,16 +133,16 @@ export class NeedleAutomaton {
       if (i === limit) return false;
       if (first < 0) {
         first = -first - 2;
-        if (visit(first, i)) return true;
+        if (this.accept(first, bytes, i, start, end, found)) return true;
       }
       if (second < 0) {
         second = -second - 2;
-        if (visit(second, j)) return true;
+        if (this.accept(second, bytes, j, start, end, found)) return true;
       }
     }
   }
 
-  private scanInOneChain(bytes: Uint8Array, start: number, end: number, visit: Visit): boolean {
+  private scanInOneChain(bytes: Uint8Array, start: number, end: number, found: Uint8Array | null): boolean {
     const next = this.next;
     let state = 0;
     for (let i = start; ; i++) {
@@ -148,7 +152,7 @@ export class NeedleAutomaton {
       }
       if (i === end) return false;
       state = -state - 2;
-      if (visit(state, i)) return true;
+      if (this.accept(state, bytes, i, start, end, found)) return true;
     }
   }
 

@@ -3,6 +3,7 @@ import { open as openFile } from 'node:fs/promises';
 import path from 'node:path';
 import { PassThrough, Readable, pipeline } from 'node:stream';
 import { constants as zlibConstants, createGunzip, gunzipSync } from 'node:zlib';
+import { fileChunks } from './file-blocks.js';
 import type { SourceInput } from './source.js';
 
 /** A path given on the command line that could not be read; the CLI reports it and exits 2 at the end. */
@@ -102,7 +103,7 @@ async function fileInput(p: string, size: number | undefined): Promise<SourceInp
   if (isGzip(magic)) {
     return { name: p, size, open: () => gunzipped(createReadStream(p, { highWaterMark: READ_CHUNK })) };
   }
-  return { name: p, path: p, size, open: () => createReadStream(p, { highWaterMark: READ_CHUNK }) };
+  return { name: p, path: p, size, open: () => fileChunks(p) };
 }
 
 /** Errors of either stream reach the consumer of the returned gunzip stream. */
@@ -233,20 +234,18 @@ async function readFileHeadAsync(p: string, n: number): Promise<Buffer> {
   }
 }
 
-async function readStreamHead(stream: Readable, n: number): Promise<Buffer> {
-  const chunks: Buffer[] = [];
+/** Leaving the loop early closes the input (a stream is destroyed, a file closed). */
+async function readStreamHead(chunks: AsyncIterable<Buffer>, n: number): Promise<Buffer> {
+  const head: Buffer[] = [];
   let total = 0;
   try {
-    for await (const chunk of stream) {
-      const b = chunk as Buffer;
-      chunks.push(b);
-      total += b.length;
+    for await (const chunk of chunks) {
+      head.push(Buffer.from(chunk));
+      total += chunk.length;
       if (total >= n) break;
     }
   } catch {
     // a corrupt tail still leaves a usable head
-  } finally {
-    stream.destroy();
   }
-  return Buffer.concat(chunks).subarray(0, n);
+  return Buffer.concat(head).subarray(0, n);
 }

@@ -1,5 +1,4 @@
 import { isUtf8 } from 'node:buffer';
-import type { Readable } from 'node:stream';
 import { frameLines, inputBytesRead, streamErrorSkip, type Line } from './framing/lines.js';
 import { readHead } from './inputs.js';
 import { classifyJson } from './json-shapes.js';
@@ -39,28 +38,34 @@ export const jsonlSource: Source = {
 
   async *read(input: SourceInput, ctx: SourceContext): AsyncIterable<RawEvent> {
     const document = looksLikeJsonDocument(await readHead(input));
-    const stream = input.open();
-    if (document) yield* readDocument(stream, input.name, ctx);
-    else yield* readLines(stream, input.name, ctx);
+    const chunks = input.open();
+    if (document) yield* readDocument(chunks, input.name, ctx);
+    else yield* readLines(chunks, input.name, ctx);
   },
 };
 
-async function* readLines(stream: Readable, file: string, ctx: SourceContext): AsyncGenerator<RawEvent> {
-  for await (const batch of frameLines(stream, file, ctx)) {
+async function* readLines(chunks: AsyncIterable<Buffer>, file: string, ctx: SourceContext): AsyncGenerator<RawEvent> {
+  for await (const batch of frameLines(chunks, file, ctx)) {
     for (const line of batch) {
-      const ev = recordToEvent(line.text, line, file, ctx);
+      // the line framer already prefiltered the line's bytes
+      const ev = parseRecord(line.text, line, file, ctx);
       if (ev) yield ev;
     }
   }
 }
 
+/** A value of a JSON document: prefiltered here, as no framer saw its bytes. */
 function recordToEvent(text: string, at: Omit<Line, 'text'>, file: string, ctx: SourceContext): RawEvent | undefined {
-  const location = { file, line: at.line, offset: at.offset };
-  if (text.length === 0) return undefined;
-  if (ctx.prefilter && !ctx.prefilter.mayMatchText(text)) {
+  if (text.length > 0 && ctx.prefilter && !ctx.prefilter.mayMatchText(text)) {
     ctx.prefiltered?.(1);
     return undefined;
   }
+  return parseRecord(text, at, file, ctx);
+}
+
+function parseRecord(text: string, at: Omit<Line, 'text'>, file: string, ctx: SourceContext): RawEvent | undefined {
+  const location = { file, line: at.line, offset: at.offset };
+  if (text.length === 0) return undefined;
   let value: unknown;
   try {
     value = JSON.parse(text);
@@ -77,14 +82,14 @@ function recordToEvent(text: string, at: Omit<Line, 'text'>, file: string, ctx: 
   return { family: rec.family, system: rec.system, data: rec.data, location };
 }
 
-async function* readDocument(stream: Readable, file: string, ctx: SourceContext): AsyncGenerator<RawEvent> {
+async function* readDocument(input: AsyncIterable<Buffer>, file: string, ctx: SourceContext): AsyncGenerator<RawEvent> {
   const chunks: Buffer[] = [];
   let size = 0;
   try {
-    for await (const chunk of stream) {
-      size += (chunk as Buffer).length;
+    for await (const chunk of input) {
+      size += chunk.length;
       if (size > ctx.maxRecordBytes) {
-        stream.destroy();
+        // returning closes the input
         ctx.skip({
           location: { file, line: 1, offset: 0 },
           code: 'line-too-long',
@@ -93,12 +98,13 @@ async function* readDocument(stream: Readable, file: string, ctx: SourceContext)
         });
         return;
       }
-      chunks.push(chunk as Buffer);
+      // a copy: the input may reuse the chunk's memory
+      chunks.push(Buffer.from(chunk));
     }
   } catch (err) {
     ctx.skip(streamErrorSkip(err, file, size));
   }
-  ctx.progress?.(inputBytesRead(stream, size));
+  ctx.progress?.(inputBytesRead(input, size));
   const buf = Buffer.concat(chunks);
   if (!isUtf8(buf)) {
     ctx.skip({ location: { file, line: 1, offset: 0 }, code: 'invalid-utf8', reason: 'JSON document is not valid UTF-8; invalid bytes were replaced', bytes: buf.length });

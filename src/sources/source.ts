@@ -1,4 +1,3 @@
-import type { Readable } from 'node:stream';
 import type { SkipCode } from '../diagnostics/codes.js';
 
 /** Where a record came from: a file plus a 1-based line (text) or a byte offset (binary). */
@@ -63,8 +62,11 @@ export interface SourceContext {
 export interface SourceInput {
   /** display name used in every location: the path as given, or `-` */
   name: string;
-  /** a fresh stream of the decompressed bytes */
-  open(): Readable;
+  /**
+   * The decompressed bytes from the start, chunk by chunk. A chunk may be overwritten once the next
+   * one is requested (plain files are read into a reused block): copy what you keep.
+   */
+  open(): AsyncIterable<Buffer>;
   /** path of a plain (not compressed) file, when random access is possible */
   path?: string;
   /** size in bytes of the (compressed) input, when known, for progress */

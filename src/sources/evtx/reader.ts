@@ -5,10 +5,9 @@
  * chunks in flight. Chunk count comes from the bytes present, never from the header. Large inputs
  * are decoded chunk-parallel in worker threads (piscina), in order.
  */
-import { closeSync, openSync, readSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import type { Readable } from 'node:stream';
 import { isMainThread } from 'node:worker_threads';
+import { fileBlocks, InputReadError } from '../file-blocks.js';
 import type { SourceContext, SourceInput } from '../source.js';
 import { frameChunk, type EvtxIssue } from './chunk.js';
 import { decodeChunk, type ChunkDecodeResult, type DecodeMode, type DecodedRecord } from './decode.js';
@@ -31,11 +30,6 @@ export interface EvtxReadOptions {
 
 /** Below this size the cost of starting workers and cloning results outweighs the parallel gain. */
 export const DEFAULT_PARALLEL_MIN_BYTES = 48 * 1024 * 1024;
-
-/** Slots per block read from a plain file: 1 MiB reads, few system calls. */
-const BLOCK_SLOTS = 16;
-/** A plain file is read synchronously; every this many bytes the event loop gets a turn. */
-const YIELD_EVERY = 16 * 1024 * 1024;
 
 interface Slot { offset: number; buf: Buffer }
 
@@ -71,68 +65,26 @@ async function* streamSlots(stream: AsyncIterable<Buffer>): AsyncGenerator<Slot>
         offset += want;
         want = CHUNK_SIZE;
       }
+      // the input may reuse the chunk's memory for the next one: keep a copy of what is left of it
+      const last = parts.length - 1;
+      if (last >= 0 && parts[last].buffer === data.buffer) parts[last] = Buffer.from(parts[last]);
     }
   } catch (e) {
     // a damaged stream (truncated .gz): decode what arrived, then let the caller report the damage
     if (have > 0) yield { offset, buf: take(have) };
-    throw new StreamError(e, offset + have);
+    throw new InputReadError(e, offset + have);
   }
   if (have > 0) yield { offset, buf: take(have) };
 }
 
-/** Read into `buf` until it is full or the file ends; returns the bytes read. */
-function readAt(fd: number, buf: Buffer, position: number): number {
-  let got = 0;
-  try {
-    while (got < buf.length) {
-      const n = readSync(fd, buf, got, buf.length - got, position + got);
-      if (n === 0) break;
-      got += n;
-    }
-  } catch (e) {
-    throw new StreamError(e, position + got);
-  }
-  return got;
-}
-
 /**
- * Slots of a plain file, read in 1 MiB blocks. Slots are views of one reused block buffer: valid
- * until the next slot is requested (decoding copies what it keeps; the pool path copies the slot).
+ * Slots of a plain file: the header block, then 64 KiB views of each 1 MiB block read. A slot is
+ * valid until the next is requested (decoding copies what it keeps; the pool path copies the slot).
  */
 async function* fileSlots(path: string): AsyncGenerator<Slot> {
-  let fd: number;
-  try {
-    fd = openSync(path, 'r');
-  } catch (e) {
-    throw new StreamError(e, 0);
-  }
-  try {
-    const block = Buffer.allocUnsafeSlow(BLOCK_SLOTS * CHUNK_SIZE);
-    const head = readAt(fd, block.subarray(0, FILE_HEADER_SIZE), 0);
-    if (head === 0) return;
-    yield { offset: 0, buf: block.subarray(0, head) };
-    if (head < FILE_HEADER_SIZE) return;
-    let offset = FILE_HEADER_SIZE;
-    let sinceYield = 0;
-    for (;;) {
-      const got = readAt(fd, block, offset);
-      for (let p = 0; p < got; p += CHUNK_SIZE) yield { offset: offset + p, buf: block.subarray(p, Math.min(p + CHUNK_SIZE, got)) };
-      offset += got;
-      if (got < block.length) return;
-      sinceYield += got;
-      if (sinceYield >= YIELD_EVERY) {
-        sinceYield = 0;
-        await new Promise<void>((resolve) => setImmediate(resolve));
-      }
-    }
-  } finally {
-    closeSync(fd);
-  }
-}
-
-class StreamError extends Error {
-  constructor(override readonly cause: unknown, readonly offset: number) {
-    super(cause instanceof Error ? cause.message : String(cause));
+  for await (const { offset, buf } of fileBlocks(path, FILE_HEADER_SIZE)) {
+    if (offset === 0) yield { offset, buf };
+    else for (let p = 0; p < buf.length; p += CHUNK_SIZE) yield { offset: offset + p, buf: buf.subarray(p, Math.min(p + CHUNK_SIZE, buf.length)) };
   }
 }
 
@@ -213,14 +165,8 @@ async function* readChunks<T>(input: SourceInput, ctx: SourceContext, opts: Evtx
   const pool = opts.pool ?? ownPool;
   const inFlight: Promise<ChunkTaskResult>[] = [];
   const report = (issues: EvtxIssue[]) => { for (const i of issues) issueToSkip(input, ctx, i); };
-  let stream: Readable | undefined;
   try {
-    let source: AsyncGenerator<Slot>;
-    if (input.path !== undefined) source = fileSlots(input.path);
-    else {
-      stream = input.open();
-      source = streamSlots(stream as AsyncIterable<Buffer>);
-    }
+    const source = input.path !== undefined ? fileSlots(input.path) : streamSlots(input.open());
     let sawHeader = false;
     for await (const slot of source) {
       if (ctx.signal?.aborted) break;
@@ -246,7 +192,7 @@ async function* readChunks<T>(input: SourceInput, ctx: SourceContext, opts: Evtx
         continue;
       }
       // the ArrayBuffer is transferred: it must hold this slot alone (file slots are views of a block)
-      const own = stream ? slot.buf : Buffer.allocUnsafeSlow(slot.buf.length);
+      const own = input.path === undefined ? slot.buf : Buffer.allocUnsafeSlow(slot.buf.length);
       if (own !== slot.buf) slot.buf.copy(own);
       const chunk = new Uint8Array(own.buffer, own.byteOffset, own.byteLength);
       inFlight.push(pool.run({ chunk, fileOffset: slot.offset, records, mode: opts.mode, text: shape.text }));
@@ -263,11 +209,10 @@ async function* readChunks<T>(input: SourceInput, ctx: SourceContext, opts: Evtx
       yield shape.remote(res.records);
     }
   } catch (e) {
-    const offset = e instanceof StreamError ? e.offset : 0;
-    const code = e instanceof StreamError && isZlibError(e.cause) ? 'decompress-error' : 'io-error';
+    const offset = e instanceof InputReadError ? e.offset : 0;
+    const code = e instanceof InputReadError && isZlibError(e.cause) ? 'decompress-error' : 'io-error';
     ctx.skip({ location: { file: input.name, offset }, code, reason: e instanceof Error ? e.message : String(e) });
   } finally {
-    stream?.destroy();
     // settle abandoned tasks before tearing the pool down
     await Promise.allSettled(inFlight);
     await ownPool?.destroy();

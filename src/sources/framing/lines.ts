@@ -1,5 +1,4 @@
 import { isUtf8 } from 'node:buffer';
-import type { Readable } from 'node:stream';
 import { Gunzip } from 'node:zlib';
 import type { SourceContext } from '../source.js';
 
@@ -152,16 +151,16 @@ export class LineFramer implements Framer {
 }
 
 /** Bytes of the input consumed, counted in compressed bytes for gzip so progress matches the file size. */
-export function inputBytesRead(stream: Readable, decompressed: number): number {
-  return stream instanceof Gunzip ? stream.bytesWritten : decompressed;
+export function inputBytesRead(chunks: AsyncIterable<Buffer>, decompressed: number): number {
+  return chunks instanceof Gunzip ? chunks.bytesWritten : decompressed;
 }
 
 /**
  * Reads `stream` to the end and yields batches of lines. Stream errors (I/O, corrupt gzip) end the
  * input with a skip at the offset reached; lines before the damage are kept.
  */
-export function frameLines(stream: Readable, file: string, ctx: SourceContext): AsyncGenerator<Line[]> {
-  return frameStream(stream, new LineFramer(file, ctx), file, ctx);
+export function frameLines(chunks: AsyncIterable<Buffer>, file: string, ctx: SourceContext): AsyncGenerator<Line[]> {
+  return frameStream(chunks, new LineFramer(file, ctx), file, ctx);
 }
 
 /** What cuts a byte stream into records: pushed chunk by chunk, then ended. */
@@ -171,24 +170,21 @@ export interface Framer {
 }
 
 /** Drives a framer over a stream, with progress, cancellation and stream errors as skips. */
-export async function* frameStream(stream: Readable, framer: Framer, file: string, ctx: SourceContext): AsyncGenerator<Line[]> {
+export async function* frameStream(chunks: AsyncIterable<Buffer>, framer: Framer, file: string, ctx: SourceContext): AsyncGenerator<Line[]> {
   let read = 0;
   let reported = 0;
   try {
-    for await (const chunk of stream) {
-      const buf = chunk as Buffer;
+    for await (const buf of chunks) {
       read += buf.length;
       const out: Line[] = [];
       framer.push(buf, out);
       if (out.length > 0) yield out;
       if (read - reported >= PROGRESS_EVERY) {
         reported = read;
-        ctx.progress?.(inputBytesRead(stream, read));
+        ctx.progress?.(inputBytesRead(chunks, read));
       }
-      if (ctx.signal?.aborted) {
-        stream.destroy();
-        return;
-      }
+      // leaving the loop closes the input
+      if (ctx.signal?.aborted) return;
     }
   } catch (err) {
     ctx.skip(streamErrorSkip(err, file, read));
@@ -196,7 +192,7 @@ export async function* frameStream(stream: Readable, framer: Framer, file: strin
   const out: Line[] = [];
   framer.end(out);
   if (out.length > 0) yield out;
-  ctx.progress?.(inputBytesRead(stream, read));
+  ctx.progress?.(inputBytesRead(chunks, read));
 }
 
 export function streamErrorSkip(err: unknown, file: string, offset: number) {

@@ -1,5 +1,4 @@
 import { isUtf8 } from 'node:buffer';
-import type { Readable } from 'node:stream';
 import type { SourceContext } from '../source.js';
 import { frameStream, type Framer, type Line } from './lines.js';
 
@@ -364,6 +363,6 @@ export class XmlEventFramer implements Framer {
   }
 }
 
-export function frameXmlEvents(stream: Readable, file: string, ctx: SourceContext): AsyncGenerator<Line[]> {
-  return frameStream(stream, new XmlEventFramer(file, ctx), file, ctx);
+export function frameXmlEvents(chunks: AsyncIterable<Buffer>, file: string, ctx: SourceContext): AsyncGenerator<Line[]> {
+  return frameStream(chunks, new XmlEventFramer(file, ctx), file, ctx);
 }
