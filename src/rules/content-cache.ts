@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import path from 'node:path';
 import type { Content } from './content.js';
@@ -20,7 +19,7 @@ const KEEP = 32;
  */
 export async function loadContentCached<T extends Content>(dirs: string[], load: () => Promise<T>): Promise<T> {
   if (process.env.TUNNELWATCH_NO_CACHE === '1') return load();
-  const file = path.join(cacheDir(), `content-${await contentKey(dirs)}.json`);
+  const file = path.join(cacheDir(), `content-${contentKey(dirs)}.json`);
   const cached = readCached<T>(file);
   if (cached) return cached;
   const content = await load();
@@ -33,16 +32,25 @@ function cacheDir(): string {
   return path.join(base, 'tunnelwatch');
 }
 
-async function contentKey(dirs: string[]): Promise<string> {
+/** Read synchronously: a few dozen small files, where each async read would wait a thread-pool round trip. */
+function contentKey(dirs: string[]): string {
   const hash = createHash('sha256').update(`tunnelwatch-content-v${FORMAT}\0`);
   for (const dir of dirs) {
-    for (const file of await listYamlFiles(dir)) {
-      const bytes = await readFile(file).catch(() => undefined);
+    for (const file of listYamlFiles(dir)) {
+      const bytes = readOrUndefined(file);
       hash.update(`${path.resolve(file)}\0${bytes ? bytes.length : -1}\0`);
       if (bytes) hash.update(bytes);
     }
   }
   return hash.digest('hex').slice(0, 40);
+}
+
+function readOrUndefined(file: string): Buffer | undefined {
+  try {
+    return readFileSync(file);
+  } catch {
+    return undefined;
+  }
 }
 
 function readCached<T extends Content>(file: string): T | undefined {

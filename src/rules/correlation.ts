@@ -101,7 +101,7 @@ export interface CorrelationLoadResult {
 }
 
 export async function loadCorrelations(paths: string[]): Promise<CorrelationLoadResult> {
-  const files = (await Promise.all(paths.map(listYamlFiles))).flat();
+  const files = paths.flatMap(listYamlFiles);
   const results = await Promise.all(
     files.map(async (file) => {
       const text = await readFile(file, 'utf8').catch((error: Error) => error);

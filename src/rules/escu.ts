@@ -14,7 +14,7 @@ export interface LoadResult {
 
 /** Loads every detection YAML under the given files/directories and reports every problem at once. */
 export async function loadDetections(paths: string[]): Promise<LoadResult> {
-  const files = (await Promise.all(paths.map(listYamlFiles))).flat();
+  const files = paths.flatMap(listYamlFiles);
   const results = await Promise.all(files.map(loadDetectionFile));
   const detections = results.flatMap((r) => r.detections);
   const errors = results.flatMap((r) => r.errors);

@@ -29,7 +29,7 @@ interface ContentFile {
  * Tuning files are checked against the detections found in `paths`, or `fallbackRules` when none are.
  */
 export async function validateContent(paths: string[], fallbackRules: string[]): Promise<ValidationResult> {
-  const files = (await Promise.all(paths.map(listYamlFiles))).flat();
+  const files = paths.flatMap(listYamlFiles);
   const errors: ContentError[] = [];
   const detectionFiles: ContentFile[] = [];
   const tuningFiles: ContentFile[] = [];

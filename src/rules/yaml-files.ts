@@ -1,18 +1,24 @@
-import { readdir } from 'node:fs/promises';
+import { readdirSync } from 'node:fs';
 import path from 'node:path';
 
-/** Every .yml/.yaml file under `target` (or `target` itself when it is a file), sorted; hidden entries skipped. */
-export async function listYamlFiles(target: string): Promise<string[]> {
-  const entries = await readdir(target, { withFileTypes: true }).catch(() => undefined);
-  if (!entries) return [target];
-  const nested = await Promise.all(
-    entries
-      .filter((e) => !e.name.startsWith('.'))
-      .map((e) => {
-        const full = path.join(target, e.name);
-        if (e.isDirectory()) return listYamlFiles(full);
-        return Promise.resolve(/\.ya?ml$/i.test(e.name) ? [full] : []);
-      }),
-  );
-  return nested.flat().sort();
+/**
+ * Every .yml/.yaml file under `target` (or `target` itself when it is not a directory), sorted;
+ * hidden entries skipped. Synchronous: the rule tree is a few dozen local entries, listed at every
+ * start-up, and each async call would wait a thread-pool round trip.
+ */
+export function listYamlFiles(target: string): string[] {
+  let entries;
+  try {
+    entries = readdirSync(target, { withFileTypes: true });
+  } catch {
+    return [target];
+  }
+  return entries
+    .filter((e) => !e.name.startsWith('.'))
+    .flatMap((e) => {
+      const full = path.join(target, e.name);
+      if (e.isDirectory()) return listYamlFiles(full);
+      return /\.ya?ml$/i.test(e.name) ? [full] : [];
+    })
+    .sort();
 }
