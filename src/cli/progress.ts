@@ -30,6 +30,12 @@ export class ScanProgress {
     this.bar.update(mb(this.doneBefore), { file: input.name });
   }
 
+  /** for a scan shared between threads: the bytes of the inputs every thread has finished, of `total` */
+  shared(done: number, total: number): void {
+    this.bar?.setTotal(mb(total));
+    this.bar?.update(mb(done), { file: '' });
+  }
+
   update(bytesRead: number): void {
     this.bar?.update(mb(this.doneBefore + Math.min(bytesRead, this.currentSize || bytesRead)));
   }

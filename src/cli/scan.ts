@@ -222,6 +222,7 @@ async function runPipeline(
   pool: ScanPool,
 ): Promise<void> {
   const progress = await ScanProgress.create(!flags.quiet && flags.progress && process.stderr.isTTY === true);
+  const totalBytes = plan.files.reduce((sum, f) => sum + (f.size ?? 0), 0);
   const correlationSteps = setup.correlations.flatMap((c) => c.steps.flatMap((s) => s.detections));
   await scanInputsParallel(
     analyzer,
@@ -236,6 +237,7 @@ async function runPipeline(
       timeRange: flags.from !== undefined || flags.to !== undefined ? { from: flags.from, to: flags.to } : undefined,
       onInputStart: (input) => progress.startInput(input),
       onProgress: (_input, bytes) => progress.update(bytes),
+      onSharedProgress: (done) => progress.shared(done, totalBytes),
     },
     report,
     pool,

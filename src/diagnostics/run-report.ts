@@ -31,9 +31,13 @@ export class RunReport {
   prefiltered = 0;
   bytesRead = 0;
 
+  /** The tally of input `name`; the pieces of one file (scanned by different threads) share one. */
   addFile(name: string, format: string): FileTally {
-    const tally = { name, format, events: 0, skipped: 0 };
-    this.files.push(tally);
+    let tally = this.files.find((f) => f.name === name);
+    if (!tally) {
+      tally = { name, format, events: 0, skipped: 0 };
+      this.files.push(tally);
+    }
     return tally;
   }
 
@@ -46,7 +50,7 @@ export class RunReport {
     const tally = this.skips.get(skip.code) ?? { count: 0, bytes: 0, first: [] };
     tally.count++;
     tally.bytes += skip.bytes ?? 0;
-    if (tally.first.length < LOCATIONS_KEPT) tally.first.push(skip);
+    keepFirst(tally.first, [skip]);
     this.skips.set(skip.code, tally);
   }
 
@@ -57,13 +61,17 @@ export class RunReport {
   }
 
   merge(other: RunReportData): void {
-    this.files.push(...other.files);
+    for (const f of other.files) {
+      const mine = this.addFile(f.name, f.format);
+      mine.events += f.events;
+      mine.skipped += f.skipped;
+    }
     for (const [k, v] of other.eventsByDataSource) this.countEvent(k, v);
     for (const [code, t] of other.skips) {
       const mine = this.skips.get(code) ?? { count: 0, bytes: 0, first: [] };
       mine.count += t.count;
       mine.bytes += t.bytes;
-      mine.first.push(...t.first.slice(0, LOCATIONS_KEPT - mine.first.length));
+      keepFirst(mine.first, t.first);
       this.skips.set(code, mine);
     }
     this.inputErrors.push(...other.inputErrors);
@@ -82,6 +90,26 @@ export class RunReport {
       bytesRead: this.bytesRead,
     };
   }
+}
+
+/**
+ * Keeps in `kept` the LOCATIONS_KEPT earliest skips (by file, then position) of `kept` and `more`:
+ * the same examples whichever thread scanned which file first.
+ */
+function keepFirst(kept: Skip[], more: Skip[]): void {
+  for (const skip of more) {
+    const at = kept.findIndex((k) => compareLocations(skip, k) < 0);
+    if (at >= 0) kept.splice(at, 0, skip);
+    else if (kept.length < LOCATIONS_KEPT) kept.push(skip);
+    if (kept.length > LOCATIONS_KEPT) kept.pop();
+  }
+}
+
+function compareLocations(a: Skip, b: Skip): number {
+  const x = a.location;
+  const y = b.location;
+  if (x.file !== y.file) return x.file < y.file ? -1 : 1;
+  return (x.offset ?? x.line ?? 0) - (y.offset ?? y.line ?? 0) || (x.line ?? 0) - (y.line ?? 0);
 }
 
 /** Structured-clone/JSON-safe form of a report. */

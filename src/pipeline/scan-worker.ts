@@ -3,14 +3,18 @@ import { buildPrefilter } from '../engine/prefilter.js';
 import { RunReport, type RunReportData } from '../diagnostics/run-report.js';
 import type { BoundCorrelation } from '../rules/correlation.js';
 import type { Detection } from '../rules/detection.js';
-import { expandInputs } from '../sources/inputs.js';
 import type { SourceName } from '../sources/registry.js';
 import type { RecordPrefilter } from '../sources/source.js';
 import { scanInput } from './scan.js';
+import { inputOf, WorkQueue, type WorkItem } from './work-queue.js';
 
-export interface FileTask {
-  /** files scanned one after the other by this task (small files travel together) */
-  paths: string[];
+/** One worker's share of a scan: it takes pieces from the shared queue until none is left. */
+export interface ShareTask {
+  items: WorkItem[];
+  /** the queue's shared memory */
+  shared: SharedArrayBuffer;
+  /** this worker's number in the queue (1, 2, ...; 0 is the main thread) */
+  thread: number;
   /** the compiled content as JSON: a string crosses to a thread far cheaper than an object graph */
   contentJson: string;
   /** hash of contentJson: each thread parses a given content once */
@@ -22,7 +26,7 @@ export interface FileTask {
   timeRange?: { from?: number; to?: number };
 }
 
-export interface FileResult {
+export interface ShareResult {
   partials: AnalyzerPartials;
   report: RunReportData;
 }
@@ -33,10 +37,10 @@ interface PreparedContent {
   prefilter?: RecordPrefilter;
 }
 
-/** per thread: the content of the current scan, parsed once and reused for every file */
+/** per thread: the content of the current scan, parsed once and reused while the pool lives */
 const prepared = new Map<string, PreparedContent>();
 
-function prepare(task: FileTask): PreparedContent {
+function prepare(task: ShareTask): PreparedContent {
   let content = prepared.get(task.contentKey);
   if (!content) {
     const { detections, correlations } = JSON.parse(task.contentJson) as { detections: Detection[]; correlations: BoundCorrelation[] };
@@ -48,18 +52,16 @@ function prepare(task: FileTask): PreparedContent {
   return content;
 }
 
-/** Scans a task's files in a worker thread and returns their mergeable partial state. */
-export default async function scanFileTask(task: FileTask): Promise<FileResult> {
+/** Scans pieces in a worker thread until the queue is empty and returns their mergeable partial state. */
+export default async function scanShare(task: ShareTask): Promise<ShareResult> {
   const { detections, correlations, prefilter } = prepare(task);
   const analyzer = new Analyzer(detections, correlations, { maxGroupsPerDetection: task.maxGroups });
   const report = new RunReport();
-  for await (const input of expandInputs(task.paths)) {
-    if (!('open' in input)) {
-      report.inputErrors.push(input);
-      continue;
-    }
-    const options = { format: task.format, maxRecordBytes: task.maxRecordBytes, prefilter, timeRange: task.timeRange };
-    await scanInput(input, analyzer, options, report);
+  const queue = new WorkQueue(task.items, task.shared);
+  const options = { format: task.format, maxRecordBytes: task.maxRecordBytes, prefilter, timeRange: task.timeRange };
+  for (let i = queue.take(task.thread); i >= 0; i = queue.take(task.thread)) {
+    await scanInput(inputOf(queue.items[i]), analyzer, options, report);
+    queue.finish(i);
   }
   return { partials: analyzer.partials(), report: report.toData() };
 }

@@ -1,10 +1,12 @@
 /**
- * The `evtx` source: Windows binary event logs, decoded natively (see src/sources/evtx/).
- * Worker parallelism is internal: large inputs are decoded chunk-parallel without the caller's help.
+ * The `evtx` source: Windows binary event logs, decoded natively (see src/sources/evtx/). The scan
+ * shares a large file between threads as pieces (`split`); chunk-parallel decoding inside one read
+ * is for callers that ask for it (`threads`).
  */
 import type { RawEvent, Source, SourceContext, SourceInput } from './source.js';
 import type { EventFields } from './evtx/fields.js';
-import { FILE_MAGIC } from './evtx/file-header.js';
+import { CHUNK_SIZE, FILE_HEADER_SIZE, FILE_MAGIC } from './evtx/file-header.js';
+import type { ByteRange } from './file-blocks.js';
 import { readEvtxBatches, type EvtxReadOptions } from './evtx/reader.js';
 
 export class EvtxSource implements Source {
@@ -25,6 +27,20 @@ export class EvtxSource implements Source {
       }
     }
   }
+
+  /** Chunks are self-contained: pieces are whole 64 KiB chunk slots, the first one with the file header. */
+  split(input: SourceInput, pieceBytes: number): ByteRange[] | undefined {
+    const size = input.size;
+    if (input.path === undefined || size === undefined || size < 2 * pieceBytes) return undefined;
+    const slots = Math.max(1, Math.floor(pieceBytes / CHUNK_SIZE)) * CHUNK_SIZE;
+    const pieces: ByteRange[] = [];
+    for (let start = 0; start < size; ) {
+      const end = Math.min(size, (start === 0 ? FILE_HEADER_SIZE : start) + slots);
+      pieces.push({ start, end });
+      start = end;
+    }
+    return pieces;
+  }
 }
 
-export const evtxSource: Source = new EvtxSource();
+export const evtxSource: Source = new EvtxSource({ threads: 0 });

@@ -40,12 +40,26 @@ export interface FileBlock {
   buf: Buffer;
 }
 
+export interface BlockOptions {
+  /** size of the first block (a file header read on its own), BLOCK_BYTES by default */
+  firstBlock?: number;
+  /** only the bytes [start, end) of the file */
+  range?: ByteRange;
+}
+
+/** A piece of a file: bytes [start, end). */
+export interface ByteRange {
+  start: number;
+  end: number;
+}
+
 /**
- * The bytes of a regular file, in order: first `firstBlock` bytes, then BLOCK_BYTES at a time. Each
- * block is a view of one reused buffer, valid only until the next block is requested: a consumer
- * copies what it keeps. Failures throw InputReadError with the offset reached.
+ * The bytes of a regular file (or of its `range`), in order: first `firstBlock` bytes, then
+ * BLOCK_BYTES at a time. Each block is a view of one reused buffer, valid only until the next
+ * block is requested: a consumer copies what it keeps. Failures throw InputReadError with the
+ * offset reached.
  */
-export async function* fileBlocks(path: string, firstBlock = BLOCK_BYTES): AsyncGenerator<FileBlock> {
+export async function* fileBlocks(path: string, { firstBlock = BLOCK_BYTES, range }: BlockOptions = {}): AsyncGenerator<FileBlock> {
   let fd: number;
   try {
     fd = openSync(path, 'r');
@@ -54,15 +68,16 @@ export async function* fileBlocks(path: string, firstBlock = BLOCK_BYTES): Async
   }
   const block = freeBlocks.pop() ?? Buffer.allocUnsafeSlow(BLOCK_BYTES);
   try {
-    let offset = 0;
-    let want = Math.min(firstBlock, BLOCK_BYTES);
+    let offset = range?.start ?? 0;
+    const end = range?.end ?? Infinity;
+    let want = Math.min(firstBlock, BLOCK_BYTES, end - offset);
     let sinceYield = 0;
-    for (;;) {
+    while (want > 0) {
       const got = readAt(fd, block.subarray(0, want), offset);
       if (got > 0) yield { offset, buf: block.subarray(0, got) };
       offset += got;
       if (got < want) return;
-      want = BLOCK_BYTES;
+      want = Math.min(BLOCK_BYTES, end - offset);
       sinceYield += got;
       if (sinceYield >= YIELD_EVERY) {
         sinceYield = 0;
@@ -76,6 +91,6 @@ export async function* fileBlocks(path: string, firstBlock = BLOCK_BYTES): Async
 }
 
 /** fileBlocks as plain byte chunks, the shape of a stream */
-export async function* fileChunks(path: string): AsyncGenerator<Buffer> {
-  for await (const { buf } of fileBlocks(path)) yield buf;
+export async function* fileChunks(path: string, range?: ByteRange): AsyncGenerator<Buffer> {
+  for await (const { buf } of fileBlocks(path, { range })) yield buf;
 }

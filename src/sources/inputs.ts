@@ -3,7 +3,7 @@ import { open as openFile } from 'node:fs/promises';
 import path from 'node:path';
 import { PassThrough, Readable, pipeline } from 'node:stream';
 import { constants as zlibConstants, createGunzip, gunzipSync } from 'node:zlib';
-import { fileChunks } from './file-blocks.js';
+import { fileChunks, type ByteRange } from './file-blocks.js';
 import type { SourceInput } from './source.js';
 
 /** A path given on the command line that could not be read; the CLI reports it and exits 2 at the end. */
@@ -100,10 +100,16 @@ async function fileInput(p: string, size: number | undefined): Promise<SourceInp
   } catch (err) {
     return { path: p, message: errorMessage(err) };
   }
-  if (isGzip(magic)) {
-    return { name: p, size, open: () => gunzipped(createReadStream(p, { highWaterMark: READ_CHUNK })) };
-  }
-  return { name: p, path: p, size, open: () => fileChunks(p) };
+  return fileInputOf(p, size, isGzip(magic));
+}
+
+/**
+ * The input for a file whose compression is known (no I/O): a worker thread rebuilds its share of
+ * a scan's inputs with it. `range` reads only that piece of a plain file.
+ */
+export function fileInputOf(p: string, size: number | undefined, gzip: boolean, range?: ByteRange): SourceInput {
+  if (gzip) return { name: p, size, open: () => gunzipped(createReadStream(p, { highWaterMark: READ_CHUNK })) };
+  return { name: p, path: p, size, range, open: () => fileChunks(p, range) };
 }
 
 /** Errors of either stream reach the consumer of the returned gunzip stream. */

@@ -1,4 +1,5 @@
 import type { SkipCode } from '../diagnostics/codes.js';
+import type { ByteRange } from './file-blocks.js';
 
 /** Where a record came from: a file plus a 1-based line (text) or a byte offset (binary). */
 export interface RecordLocation {
@@ -69,6 +70,11 @@ export interface SourceInput {
   open(): AsyncIterable<Buffer>;
   /** path of a plain (not compressed) file, when random access is possible */
   path?: string;
+  /**
+   * Only this piece of the file at `path` (a source that can read pieces alone, EVTX, is given
+   * slot-aligned ones); `size` is then the piece's.
+   */
+  range?: ByteRange;
   /** size in bytes of the (compressed) input, when known, for progress */
   size?: number;
 }
@@ -82,4 +88,10 @@ export interface Source {
    */
   sniff(head: Buffer): number;
   read(input: SourceInput, ctx: SourceContext): AsyncIterable<RawEvent>;
+  /**
+   * For a format whose records can be read from a piece of a plain file alone: `input` cut into
+   * pieces of about `pieceBytes` each (threads then share one large file), or undefined when it
+   * is too small to cut. Must not read the file.
+   */
+  split?(input: SourceInput, pieceBytes: number): ByteRange[] | undefined;
 }

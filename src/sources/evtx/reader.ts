@@ -7,7 +7,7 @@
  */
 import { availableParallelism } from 'node:os';
 import { isMainThread } from 'node:worker_threads';
-import { fileBlocks, InputReadError } from '../file-blocks.js';
+import { fileBlocks, InputReadError, type ByteRange } from '../file-blocks.js';
 import type { SourceContext, SourceInput } from '../source.js';
 import { frameChunk, type EvtxIssue } from './chunk.js';
 import { decodeChunk, type ChunkDecodeResult, type DecodeMode, type DecodedRecord } from './decode.js';
@@ -78,11 +78,13 @@ async function* streamSlots(stream: AsyncIterable<Buffer>): AsyncGenerator<Slot>
 }
 
 /**
- * Slots of a plain file: the header block, then 64 KiB views of each 1 MiB block read. A slot is
- * valid until the next is requested (decoding copies what it keeps; the pool path copies the slot).
+ * Slots of a plain file, or of its slot-aligned `range`: the header block (when the range starts
+ * at 0), then 64 KiB views of each 1 MiB block read. A slot is valid until the next is requested
+ * (decoding copies what it keeps; the pool path copies the slot).
  */
-async function* fileSlots(path: string): AsyncGenerator<Slot> {
-  for await (const { offset, buf } of fileBlocks(path, FILE_HEADER_SIZE)) {
+async function* fileSlots(path: string, range?: ByteRange): AsyncGenerator<Slot> {
+  const firstBlock = (range?.start ?? 0) === 0 ? FILE_HEADER_SIZE : undefined;
+  for await (const { offset, buf } of fileBlocks(path, { firstBlock, range })) {
     if (offset === 0) yield { offset, buf };
     else for (let p = 0; p < buf.length; p += CHUNK_SIZE) yield { offset: offset + p, buf: buf.subarray(p, Math.min(p + CHUNK_SIZE, buf.length)) };
   }
@@ -166,8 +168,10 @@ async function* readChunks<T>(input: SourceInput, ctx: SourceContext, opts: Evtx
   const inFlight: Promise<ChunkTaskResult>[] = [];
   const report = (issues: EvtxIssue[]) => { for (const i of issues) issueToSkip(input, ctx, i); };
   try {
-    const source = input.path !== undefined ? fileSlots(input.path) : streamSlots(input.open());
-    let sawHeader = false;
+    const source = input.path !== undefined ? fileSlots(input.path, input.range) : streamSlots(input.open());
+    // a piece of a file after its first holds chunk slots only
+    const start = input.range?.start ?? 0;
+    let sawHeader = start > 0;
     for await (const slot of source) {
       if (ctx.signal?.aborted) break;
       if (!sawHeader) {
@@ -180,7 +184,7 @@ async function* readChunks<T>(input: SourceInput, ctx: SourceContext, opts: Evtx
         }
         continue;
       }
-      ctx.progress?.(slot.offset + slot.buf.length);
+      ctx.progress?.(slot.offset + slot.buf.length - start);
       const frame = frameChunk(slot.buf, slot.offset);
       if (frame.issues.length > 0) report(frame.issues);
       const records = ctx.prefilter && frame.records.length > 0 ? prefiltered(slot.buf, frame.records, ctx) : frame.records;

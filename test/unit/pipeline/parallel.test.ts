@@ -1,50 +1,80 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { Analyzer } from '../../../src/engine/analyzer.js';
 import { renderFinding } from '../../../src/engine/render.js';
 import { RunReport } from '../../../src/diagnostics/run-report.js';
-import { planInputs, scanInputsParallel, threadsFor, type FileTaskRunner } from '../../../src/pipeline/parallel.js';
+import { planInputs, ScanPool, scanInputsParallel, threadsFor, type ParallelOptions, type ShareRunner } from '../../../src/pipeline/parallel.js';
+import { WorkQueue } from '../../../src/pipeline/work-queue.js';
 import { loadContent } from '../../../src/rules/content.js';
 import { contentDir, repoRoot } from '../../helpers/paths.js';
 
 const examples = path.join(repoRoot, 'examples');
 const content = await loadContent([path.join(contentDir, 'detections')], [path.join(contentDir, 'correlations')]);
-const options = { detections: content.detections, correlations: content.correlations, maxGroups: 1000, maxRecordBytes: 1 << 20 };
+const options: ParallelOptions = { detections: content.detections, correlations: content.correlations, maxGroups: 1000, maxRecordBytes: 1 << 20 };
 
-async function scanWith(runner: FileTaskRunner) {
+async function scanWith(runner: ShareRunner, inputs = [examples], extra: Partial<ParallelOptions> = {}) {
   const analyzer = new Analyzer(content.detections, content.correlations);
   const report = new RunReport();
-  await scanInputsParallel(analyzer, await planInputs([examples]), options, report, runner);
+  await scanInputsParallel(analyzer, await planInputs(inputs), { ...options, ...extra }, report, runner);
   return { findings: analyzer.findings().map(renderFinding), report };
 }
 
-test('a file whose worker dies is scanned again in the main thread: no finding is lost or doubled', async () => {
-  const sequential = await scanWith({ workers: 0, run: () => Promise.reject(new Error('unused')) });
-  let attempts = 0;
-  const dying: FileTaskRunner = {
+const sequentialRunner: ShareRunner = { workers: 0, run: () => Promise.reject(new Error('unused')) };
+
+test('the pieces a worker took before it died are scanned again in the main thread: no finding is lost or doubled', async () => {
+  const sequential = await scanWith(sequentialRunner);
+  let taken = 0;
+  const dying: ShareRunner = {
     workers: 1,
-    run: () => {
-      attempts++;
+    run: (task) => {
+      // take pieces as a real worker would, then die before answering
+      const queue = new WorkQueue(task.items, task.shared);
+      for (let k = 0; k < 2 && queue.take(task.thread) >= 0; k++) taken++;
       return Promise.reject(new Error('ERR_WORKER_OUT_OF_MEMORY'));
     },
   };
   const recovered = await scanWith(dying);
-  assert.ok(attempts > 0, 'the tasks went to the (dying) workers first');
+  assert.equal(taken, 2, 'the dying worker took pieces first');
   assert.ok(sequential.findings.length > 0);
   assert.deepEqual(recovered.findings, sequential.findings);
   assert.equal(recovered.report.events, sequential.report.events);
+  assert.deepEqual(recovered.report.files, sequential.report.files);
 });
 
-test('automatic threads start workers only for several files holding enough bytes to pay for them', async () => {
+const dataDir = path.resolve(repoRoot, '../shared/data');
+const noData = existsSync(dataDir) ? undefined : `../shared/data absent: ${dataDir}`;
+
+test('two real threads sharing the pieces of EVTX files find what one thread finds, with the same per-file counts', { skip: noData }, async () => {
+  const inputs = [path.join(dataDir, 'evtx-security'), path.join(dataDir, 'evtx-sysmon'), examples];
+  const sequential = await scanWith(sequentialRunner, inputs);
+  const pool = await ScanPool.start(2);
+  try {
+    // pieces of 64 KiB cut even the small fixture into several
+    const shared = await scanWith(pool, inputs, { pieceBytes: 64 * 1024 });
+    assert.ok(sequential.findings.length > 0);
+    assert.deepEqual(shared.findings, sequential.findings);
+    assert.deepEqual(shared.report.files, sequential.report.files);
+    assert.deepEqual(shared.report.skips, sequential.report.skips);
+    assert.equal(shared.report.events, sequential.report.events);
+    assert.equal(shared.report.prefiltered, sequential.report.prefiltered);
+  } finally {
+    await pool.close();
+  }
+});
+
+test('automatic threads start workers only once the input holds enough bytes to pay for them', async () => {
   const small = await planInputs([examples]);
   assert.equal(threadsFor(small), 1);
   const big = { ...small, files: small.files.map((f) => ({ ...f, size: 256 << 20 })) };
-  assert.ok(threadsFor(big) >= 1);
-  assert.equal(threadsFor({ ...big, files: big.files.slice(0, 1) }), 1);
+  assert.equal(threadsFor(big), Math.min(availableParallelism(), big.files.length * 64));
+  // one large file is cut into pieces the threads share
+  assert.equal(threadsFor({ ...big, files: big.files.slice(0, 1) }), Math.min(availableParallelism(), 64));
 });
 
-test('an explicit thread count is obeyed, but never more threads than files', async () => {
+test('an explicit thread count is obeyed, but never more threads than pieces', async () => {
   const plan = await planInputs([examples]);
   assert.ok(plan.files.length >= 2);
   assert.equal(threadsFor(plan, 2), 2);
