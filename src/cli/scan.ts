@@ -84,7 +84,7 @@ export function registerScanCommand(program: Command): void {
     .option('-q, --quiet', 'no summary or progress on stderr')
     .option('--no-progress', 'no progress bar')
     .option('--no-prefilter', 'parse every record, even those no rule can match (slower; same findings)')
-    .option('-t, --threads <n>', 'threads scanning files, this one included (default: all cores, but only for several files totalling 512 MiB or more; 1 = no worker threads)', (v) => Number.parseInt(v, 10))
+    .option('-t, --threads <n>', 'worker threads sharing the files and the pieces of large EVTX files (default: one per core once the input totals 512 MiB; 1 = no worker threads)', (v) => Number.parseInt(v, 10))
     .action(async (inputs: string[], flags: ScanFlags) => {
       process.exitCode = await runScan(inputs, flags);
     });
@@ -102,7 +102,7 @@ interface ScanSetup {
 
 async function runScan(inputs: string[], flags: ScanFlags): Promise<number> {
   const started = performance.now();
-  const plan = await planInputs(inputs);
+  const plan = await planInputs(inputs, { format: flags.inputFormat });
   // started before the content loads, so that the threads' own start-up overlaps it
   const pool = await ScanPool.start(threadsFor(plan, flags.threads));
   try {

@@ -7,6 +7,8 @@ import { LoweredFields } from './predicate.js';
 
 export interface AnalyzerOptions {
   maxGroupsPerDetection?: number;
+  /** how correlation state is bounded: `cap` (default) for scans of files, `watermark` for a time-ordered stream */
+  correlationExpiry?: 'watermark' | 'cap';
 }
 
 /** Everything a worker ships back: merges order-free into another Analyzer's state. */
@@ -27,7 +29,7 @@ export class Analyzer {
 
   constructor(detections: Detection[], correlations: BoundCorrelation[], options: AnalyzerOptions = {}) {
     this.detector = new Detector(detections, { maxGroupsPerDetection: options.maxGroupsPerDetection });
-    this.correlator = new Correlator(correlations);
+    this.correlator = new Correlator(correlations, { expiry: options.correlationExpiry ?? 'cap' });
     this.datasets = new Set([...this.detector.datasets, ...this.correlator.datasets]);
   }
 

@@ -10,6 +10,13 @@ export interface CorrelatorOptions {
   maxFindings?: number;
   /** distinct values kept per carried field and key (a long-lived tunnel must not grow a key without end) */
   maxValuesPerField?: number;
+  /**
+   * `watermark` (default, for a live stream whose events arrive roughly in time order): keys that
+   * fell too far behind the newest event are retired. `cap`: only the max-keys cap bounds state, as
+   * a scan needs: its files arrive in any order and from any era (threads share them), so the newest
+   * event of one file says nothing about the events of another still to come.
+   */
+  expiry?: 'watermark' | 'cap';
 }
 
 /** One step's evidence for one key: everything here merges by sum, min/max or union. */
@@ -73,6 +80,7 @@ export class Correlator {
   private readonly maxKeys: number;
   private readonly maxFindings: number;
   private readonly maxValues: number;
+  private readonly expires: boolean;
   private watermark = -Infinity;
   private untimed = 0;
 
@@ -80,6 +88,7 @@ export class Correlator {
     this.maxKeys = options.maxKeys ?? 100_000;
     this.maxFindings = options.maxFindings ?? 100_000;
     this.maxValues = options.maxValuesPerField ?? 32;
+    this.expires = (options.expiry ?? 'watermark') === 'watermark';
     // a detection referenced by several steps or correlations is compiled once
     const predicates = new Map<string, Predicate>();
     this.compiled = correlations.map((correlation) => {
@@ -196,6 +205,7 @@ export class Correlator {
   }
 
   private sweep(c: CompiledCorrelation): void {
+    if (!this.expires) return;
     c.lastSweep = this.watermark;
     const horizon = this.watermark - c.correlation.windowSeconds - c.correlation.latenessSeconds;
     for (const [id, state] of c.live) {

@@ -58,6 +58,7 @@ export default async function scanShare(task: ShareTask): Promise<ShareResult> {
   const analyzer = new Analyzer(detections, correlations, { maxGroupsPerDetection: task.maxGroups });
   const report = new RunReport();
   const queue = new WorkQueue(task.items, task.shared);
+  queue.start();
   const options = { format: task.format, maxRecordBytes: task.maxRecordBytes, prefilter, timeRange: task.timeRange };
   for (let i = queue.take(task.thread); i >= 0; i = queue.take(task.thread)) {
     await scanInput(inputOf(queue.items[i]), analyzer, options, report);

@@ -12,10 +12,11 @@ export interface WorkItem {
   range?: ByteRange;
 }
 
-/** slot 0: index of the next item to take; slot 1: KiB of finished items; then per item its taker */
+/** slot 0: index of the next item to take; 1: KiB of finished items; 2: workers started; then per item its taker */
 const NEXT = 0;
 const DONE_KIB = 1;
-const HEADER = 2;
+const STARTED = 2;
+const HEADER = 3;
 
 /**
  * The items of a scan shared out through one atomic counter in shared memory: each thread takes
@@ -40,6 +41,16 @@ export class WorkQueue {
     if (i >= this.items.length) return -1;
     Atomics.store(this.slots, HEADER + i, thread + 1);
     return i;
+  }
+
+  /** A worker says it is ready to take items. */
+  start(): void {
+    Atomics.add(this.slots, STARTED, 1);
+  }
+
+  /** workers that said they are ready */
+  get started(): number {
+    return Atomics.load(this.slots, STARTED);
   }
 
   /** Counts item `i` done, for progress. */

@@ -79,12 +79,21 @@ test('state is bounded: the max-keys cap evicts and counts, expiry drops stale i
   capped.observe(proc(3, 'C'));
   capped.observe(dns(4, 'A'));
   assert.equal(capped.stats().get('Confirmed')?.evicted, 2);
-  const expiring = new Correlator(bound());
+  const expiring = new Correlator(bound(), { expiry: 'watermark' });
   expiring.observe(proc(0, 'A'));
   expiring.observe(proc(10_000, 'B'));
   expiring.observe(dns(10_001, 'A'));
   assert.equal(expiring.stats().get('Confirmed')?.expired, 1);
   assert.deepEqual(expiring.findings(), []);
+});
+
+test('with cap expiry (a scan) a key survives events of another era arriving in between', () => {
+  const c = new Correlator(bound(), { expiry: 'cap' });
+  c.observe(proc(0, 'A'));
+  c.observe(proc(10_000_000, 'B'));
+  c.observe(dns(10, 'A'));
+  assert.equal(c.stats().get('Confirmed')?.expired, 0);
+  assert.equal(c.findings().length, 1);
 });
 
 test('partial states from two correlators merge into the same findings as one correlator', () => {

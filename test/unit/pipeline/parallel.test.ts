@@ -15,10 +15,10 @@ const examples = path.join(repoRoot, 'examples');
 const content = await loadContent([path.join(contentDir, 'detections')], [path.join(contentDir, 'correlations')]);
 const options: ParallelOptions = { detections: content.detections, correlations: content.correlations, maxGroups: 1000, maxRecordBytes: 1 << 20 };
 
-async function scanWith(runner: ShareRunner, inputs = [examples], extra: Partial<ParallelOptions> = {}) {
+async function scanWith(runner: ShareRunner, inputs = [examples], pieceBytes?: number) {
   const analyzer = new Analyzer(content.detections, content.correlations);
   const report = new RunReport();
-  await scanInputsParallel(analyzer, await planInputs(inputs), { ...options, ...extra }, report, runner);
+  await scanInputsParallel(analyzer, await planInputs(inputs, { pieceBytes }), options, report, runner);
   return { findings: analyzer.findings().map(renderFinding), report };
 }
 
@@ -53,7 +53,7 @@ test('two real threads sharing the pieces of EVTX files find what one thread fin
   const pool = await ScanPool.start(2);
   try {
     // pieces of 64 KiB cut even the small fixture into several
-    const shared = await scanWith(pool, inputs, { pieceBytes: 64 * 1024 });
+    const shared = await scanWith(pool, inputs, 64 * 1024);
     assert.ok(sequential.findings.length > 0);
     assert.deepEqual(shared.findings, sequential.findings);
     assert.deepEqual(shared.report.files, sequential.report.files);
@@ -68,16 +68,28 @@ test('two real threads sharing the pieces of EVTX files find what one thread fin
 test('automatic threads start workers only once the input holds enough bytes to pay for them', async () => {
   const small = await planInputs([examples]);
   assert.equal(threadsFor(small), 1);
-  const big = { ...small, files: small.files.map((f) => ({ ...f, size: 256 << 20 })) };
-  assert.equal(threadsFor(big), Math.min(availableParallelism(), big.files.length * 64));
-  // one large file is cut into pieces the threads share
-  assert.equal(threadsFor({ ...big, files: big.files.slice(0, 1) }), Math.min(availableParallelism(), 64));
+  const big = { ...small, pieces: small.pieces.map((p) => ({ ...p, size: 256 << 20 })) };
+  assert.equal(threadsFor(big), Math.min(availableParallelism(), big.pieces.length));
+  // never more workers than pieces: one large file that cannot be cut is scanned in one thread
+  assert.equal(threadsFor({ ...big, pieces: big.pieces.slice(0, 1) }), 1);
+});
+
+test('a large EVTX file is cut into pieces that threads share; other files stay whole', { skip: noData }, async () => {
+  const evtx = path.join(dataDir, 'evtx-security/omerbenamram-security.evtx');
+  const plan = await planInputs([evtx, examples], { pieceBytes: 64 * 1024 });
+  const pieces = plan.pieces.filter((p) => p.name === evtx);
+  assert.ok(pieces.length > 2, `${pieces.length} pieces`);
+  const ranges = pieces.map((p) => p.range!).sort((a, b) => a.start - b.start);
+  assert.equal(ranges[0].start, 0);
+  ranges.slice(1).forEach((r, i) => assert.equal(r.start, ranges[i].end, 'pieces are contiguous'));
+  assert.equal(ranges.at(-1)!.end, plan.files.find((f) => f.name === evtx)!.size);
+  assert.ok(plan.pieces.filter((p) => p.name !== evtx).every((p) => p.range === undefined));
 });
 
 test('an explicit thread count is obeyed, but never more threads than pieces', async () => {
   const plan = await planInputs([examples]);
-  assert.ok(plan.files.length >= 2);
+  assert.ok(plan.pieces.length >= 2);
   assert.equal(threadsFor(plan, 2), 2);
-  assert.equal(threadsFor(plan, 64), plan.files.length);
+  assert.equal(threadsFor(plan, 64), plan.pieces.length);
   assert.equal(threadsFor(plan, 1), 1);
 });
