@@ -35,6 +35,8 @@ const FLAT_GROWTH = 1.2;
 const BOTH_CORES = 1.3;
 /** EVTX runs are short; the best of a few is the least disturbed (evtxexport's included) */
 const EVTX_REPEATS = 3;
+/** the informational large EVTX run holds this many times the copies of the measured one */
+const LARGE_EVTX_FACTOR = 4;
 
 interface Target {
   name: string;
@@ -135,6 +137,16 @@ async function evtxWorkloadRun(sample: Workload): Promise<void> {
     `  evtxexport: ${evtxexport ? `${fmt(evtxexport)} s = ${fmt(peer, 0)} records/s` : 'not installed'}; ` +
       `scan ${fmt(scanRate, 0)} records/s (${fmt(scanRate / peer, 1)}x); ` +
       `dump ${dump ? `${fmt(dump.wall)} s = ${fmt(dumpRate, 0)} records/s (${fmt(dumpRate / peer, 1)}x)` : 'not available'}\n`,
+  );
+  // Information only (the target is judged on the run above): with 4x the copies, start-up is a
+  // smaller share of the run and the scan is large enough to start workers by default.
+  const large = { files: linkCopies(sample.files, work, copies * LARGE_EVTX_FACTOR), events: w.events * LARGE_EVTX_FACTOR };
+  const largeCost = await bestOf(EVTX_REPEATS, () => scan(large.files));
+  checkRun(`${w.name} x${LARGE_EVTX_FACTOR}`, largeCost);
+  const largeRate = large.events / largeCost.wall;
+  process.stdout.write(
+    `  (information) ${fmt((w.bytes * LARGE_EVTX_FACTOR) / MB, 0)} MiB, ${large.events} records, default threads: scan ${fmt(largeCost.wall)} s = ` +
+      `${fmt(largeRate, 0)} records/s (${fmt(largeRate / peer, 1)}x), cpu/wall ${fmt((largeCost.user + largeCost.sys) / largeCost.wall)}, peak ${fmt(largeCost.peakMb, 0)} MB\n`,
   );
   target(`EVTX: scan >= ${EVTX_SCAN_RATIO}x evtxexport records/s`, evtxexport ? scanRate / peer >= EVTX_SCAN_RATIO : undefined, `${fmt(scanRate / peer, 1)}x`);
   target(`EVTX: dump >= ${EVTX_DUMP_RATIO}x evtxexport records/s`, evtxexport && dump ? dumpRate / peer >= EVTX_DUMP_RATIO : undefined, `${fmt(dumpRate / peer, 1)}x`);
