@@ -178,16 +178,17 @@ async function scanShared(analyzer: Analyzer, pieces: WorkItem[], options: Paral
   const progress = options.onSharedProgress && setInterval(() => options.onSharedProgress?.(queue.doneBytes), PROGRESS_MS);
   try {
     const scanHere = { ...options, onInputStart: undefined, onProgress: undefined };
-    const scanQueued = async (until: () => boolean) => {
-      for (let i = until() ? -1 : queue.take(0); i >= 0; i = until() ? -1 : queue.take(0)) {
+    const scanEach = async (next: () => number) => {
+      for (let i = next(); i >= 0; i = next()) {
         await scanInput(inputOf(queue.items[i]), analyzer, scanHere, report);
         queue.finish(i);
       }
     };
-    await scanQueued(() => queue.started >= pool.workers);
+    // until the workers have started, the smallest pieces: the large ones are left for them
+    await scanEach(() => (queue.started >= pool.workers ? -1 : queue.takeLast(0)));
     await Promise.all(workers);
     // what no worker took (they all failed to start) and what dead workers took
-    await scanQueued(() => false);
+    await scanEach(() => queue.take(0));
     for (const item of retry) await scanInput(inputOf(item), analyzer, scanHere, report);
   } finally {
     if (progress) clearInterval(progress);

@@ -21,11 +21,14 @@ const HEADER = 3;
 /**
  * The items of a scan shared out through one atomic counter in shared memory: each thread takes
  * the next item the moment it is free, so no thread waits for another to hand it work (a busy
- * main thread answers messages late), and big and small items balance by themselves. Each item
- * records which thread took it, so the items of a worker that died can be scanned again.
+ * main thread answers messages late), and big and small items balance by themselves. An item is
+ * claimed by an atomic compare-and-swap of its taker slot, which records who took it: the items of
+ * a worker that died can be scanned again.
  */
 export class WorkQueue {
   private readonly slots: Int32Array;
+  /** where takeLast looks next (only one thread takes from the back) */
+  private tail: number;
 
   constructor(
     readonly items: WorkItem[],
@@ -33,14 +36,32 @@ export class WorkQueue {
     readonly shared: SharedArrayBuffer = new SharedArrayBuffer((HEADER + items.length) * 4),
   ) {
     this.slots = new Int32Array(shared);
+    this.tail = items.length;
   }
 
   /** The index of the next item for `thread` (0: the main thread, workers from 1), or -1 when none is left. */
   take(thread: number): number {
-    const i = Atomics.add(this.slots, NEXT, 1);
-    if (i >= this.items.length) return -1;
-    Atomics.store(this.slots, HEADER + i, thread + 1);
-    return i;
+    for (;;) {
+      const i = Atomics.add(this.slots, NEXT, 1);
+      if (i >= this.items.length) return -1;
+      if (this.claim(i, thread)) return i;
+    }
+  }
+
+  /**
+   * Like take, from the other end: the smallest items when they are sorted largest first. Once an
+   * item there is already taken, so is every one before it (take hands them out in order).
+   */
+  takeLast(thread: number): number {
+    if (this.tail === 0) return -1;
+    this.tail--;
+    if (this.claim(this.tail, thread)) return this.tail;
+    this.tail = 0;
+    return -1;
+  }
+
+  private claim(i: number, thread: number): boolean {
+    return Atomics.compareExchange(this.slots, HEADER + i, 0, thread + 1) === 0;
   }
 
   /** A worker says it is ready to take items. */

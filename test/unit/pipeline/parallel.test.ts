@@ -65,6 +65,23 @@ test('two real threads sharing the pieces of EVTX files find what one thread fin
   }
 });
 
+test('the work queue hands every item out once, to takers from both ends, and remembers who took it', () => {
+  const items = Array.from({ length: 50 }, (_, i) => ({ name: `f${i}`, size: 50 - i, gzip: false }));
+  const front = new WorkQueue(items);
+  const other = new WorkQueue(items, front.shared);
+  const seen: number[] = [];
+  // in turn: the back taker, and two front takers in different threads' views of the queue
+  for (let round = 0; ; round++) {
+    const who = round % 3;
+    const i = who === 0 ? front.takeLast(0) : (who === 1 ? front : other).take(who);
+    if (i >= 0) seen.push(i);
+    else if (who !== 0) break;
+  }
+  assert.deepEqual([...seen].sort((a, b) => a - b), items.map((_, i) => i), 'every item once');
+  assert.equal(front.takenBy(0).length + front.takenBy(1).length + front.takenBy(2).length, items.length);
+  assert.ok(front.takenBy(0).every((item) => item.size <= 17), 'the back taker got the small end');
+});
+
 test('automatic threads start workers only once the input holds enough bytes to pay for them', async () => {
   const small = await planInputs([examples]);
   assert.equal(threadsFor(small), 1);
