@@ -84,7 +84,7 @@ export function registerScanCommand(program: Command): void {
     .option('-q, --quiet', 'no summary or progress on stderr')
     .option('--no-progress', 'no progress bar')
     .option('--no-prefilter', 'parse every record, even those no rule can match (slower; same findings)')
-    .option('-t, --threads <n>', 'worker threads sharing the files and the pieces of large EVTX files (default: one per core once the input totals 512 MiB; 1 = no worker threads)', (v) => Number.parseInt(v, 10))
+    .option('-t, --threads <n>', 'worker threads sharing the files and the pieces of large EVTX, JSON-lines and syslog files (default: one per core once the input totals 512 MiB; 1 = no worker threads)', (v) => Number.parseInt(v, 10))
     .action(async (inputs: string[], flags: ScanFlags) => {
       process.exitCode = await runScan(inputs, flags);
     });

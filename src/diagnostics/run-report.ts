@@ -27,6 +27,8 @@ export class RunReport {
   readonly eventsByDataSource = new Map<string, number>();
   readonly skips = new Map<SkipCode, SkipTally>();
   readonly inputErrors: Array<{ path: string; message: string }> = [];
+  /** per piece of a file read alone by a line-based reader: [file, piece start, lines starting in it] */
+  readonly pieceLines: Array<[string, number, number]> = [];
   events = 0;
   prefiltered = 0;
   bytesRead = 0;
@@ -54,6 +56,25 @@ export class RunReport {
     this.skips.set(skip.code, tally);
   }
 
+  countPieceLines(file: string, start: number, lines: number): void {
+    this.pieceLines.push([file, start, lines]);
+  }
+
+  /**
+   * Turns the line numbers of skips found in pieces of files (counted from the piece's first line)
+   * into the files' own, from the line counts of the pieces before: call once every piece is merged.
+   */
+  resolvePieceLines(): void {
+    for (const tally of this.skips.values()) {
+      for (const skip of tally.first) {
+        const { piece, line } = skip.location;
+        if (piece === undefined || line === undefined) continue;
+        const before = this.pieceLines.reduce((n, [file, start, lines]) => (file === skip.location.file && start < piece ? n + lines : n), 0);
+        skip.location = { file: skip.location.file, line: line + before, offset: skip.location.offset };
+      }
+    }
+  }
+
   get skippedTotal(): number {
     let total = 0;
     for (const t of this.skips.values()) total += t.count;
@@ -75,6 +96,7 @@ export class RunReport {
       this.skips.set(code, mine);
     }
     this.inputErrors.push(...other.inputErrors);
+    this.pieceLines.push(...other.pieceLines);
     this.prefiltered += other.prefiltered;
     this.bytesRead += other.bytesRead;
   }
@@ -85,6 +107,7 @@ export class RunReport {
       eventsByDataSource: [...this.eventsByDataSource],
       skips: [...this.skips],
       inputErrors: this.inputErrors,
+      pieceLines: this.pieceLines,
       events: this.events,
       prefiltered: this.prefiltered,
       bytesRead: this.bytesRead,
@@ -118,6 +141,7 @@ export interface RunReportData {
   eventsByDataSource: Array<[string, number]>;
   skips: Array<[SkipCode, SkipTally]>;
   inputErrors: Array<{ path: string; message: string }>;
+  pieceLines: Array<[string, number, number]>;
   events: number;
   prefiltered: number;
   bytesRead: number;

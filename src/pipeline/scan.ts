@@ -46,14 +46,17 @@ export async function scanInput(input: SourceInput, detector: EventObserver, opt
   }
   const tally = report.addFile(input.name, source.name);
   report.bytesRead += input.size ?? 0;
+  // in a piece after a file's first, line numbers count from the piece: the report resolves them
+  const piece = input.range && input.range.start > 0 ? input.range.start : undefined;
   const ctx: SourceContext = {
     maxRecordBytes: options.maxRecordBytes,
     prefilter: options.prefilter,
     signal: options.signal,
     skip: (skip) => {
       tally.skipped++;
-      report.skip(skip);
+      report.skip(piece !== undefined && skip.location.line !== undefined ? { ...skip, location: { ...skip.location, piece } } : skip);
     },
+    pieceLines: (count) => report.countPieceLines(input.name, input.range?.start ?? 0, count),
     prefiltered: (n) => {
       report.prefiltered += n;
     },

@@ -1,5 +1,6 @@
 import { isUtf8 } from 'node:buffer';
-import { frameLines, inputBytesRead, streamErrorSkip, type Line } from './framing/lines.js';
+import type { ByteRange } from './file-blocks.js';
+import { inputBytesRead, inputLines, lineRanges, streamErrorSkip, type Line } from './framing/lines.js';
 import { readHead } from './inputs.js';
 import { classifyJson } from './json-shapes.js';
 import type { RawEvent, Source, SourceContext, SourceInput } from './source.js';
@@ -37,15 +38,19 @@ export const jsonlSource: Source = {
   },
 
   async *read(input: SourceInput, ctx: SourceContext): AsyncIterable<RawEvent> {
-    const document = looksLikeJsonDocument(await readHead(input));
-    const chunks = input.open();
-    if (document) yield* readDocument(chunks, input.name, ctx);
-    else yield* readLines(chunks, input.name, ctx);
+    if (looksLikeJsonDocument(await readHead(input))) yield* readDocument(input.open(), input.name, ctx);
+    else yield* readLines(input, ctx);
+  },
+
+  /** JSON lines are cut at line starts; a JSON document is read whole */
+  split(input: SourceInput, pieceBytes: number, head: Buffer): ByteRange[] | undefined {
+    return looksLikeJsonDocument(head) ? undefined : lineRanges(input, pieceBytes);
   },
 };
 
-async function* readLines(chunks: AsyncIterable<Buffer>, file: string, ctx: SourceContext): AsyncGenerator<RawEvent> {
-  for await (const batch of frameLines(chunks, file, ctx)) {
+async function* readLines(input: SourceInput, ctx: SourceContext): AsyncGenerator<RawEvent> {
+  const file = input.name;
+  for await (const batch of inputLines(input, ctx)) {
     for (const line of batch) {
       // the line framer already prefiltered the line's bytes
       const ev = parseRecord(line.text, line, file, ctx);

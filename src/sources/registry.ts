@@ -24,8 +24,12 @@ export function isSourceName(name: string): name is SourceName {
  * Undefined means no format matched (the caller reports `unknown-format`; an empty input is one).
  */
 export async function pickSource(input: SourceInput, forced?: SourceName): Promise<Source | undefined> {
+  return forced !== undefined ? sources[forced] : sourceForHead(await readHead(input));
+}
+
+/** The source whose sniff of `head` scores highest; on equal scores the earlier entry wins. */
+export function sourceForHead(head: Buffer, forced?: SourceName): Source | undefined {
   if (forced !== undefined) return sources[forced];
-  const head = await readHead(input);
   let best: Source | undefined;
   let bestScore = 0;
   for (const source of Object.values(sources) as Source[]) {

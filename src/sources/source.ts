@@ -6,6 +6,11 @@ export interface RecordLocation {
   file: string;
   line?: number;
   offset?: number;
+  /**
+   * Set while `line` counts from the first line of the piece of the file starting at this offset
+   * (a thread read that piece alone); the run report turns it into the file's line number.
+   */
+  piece?: number;
 }
 
 /** A record (or byte range) a source could not turn into an event. Counted and reported, never thrown. */
@@ -55,6 +60,8 @@ export interface SourceContext {
   prefiltered?(count: number): void;
   /** bytes of input consumed so far, for progress bars */
   progress?(bytesRead: number): void;
+  /** a line-based reader of a piece of a file: how many lines start in its piece */
+  pieceLines?(count: number): void;
   prefilter?: RecordPrefilter;
   signal?: AbortSignal;
 }
@@ -91,7 +98,8 @@ export interface Source {
   /**
    * For a format whose records can be read from a piece of a plain file alone: `input` cut into
    * pieces of about `pieceBytes` each (threads then share one large file), or undefined when it
-   * is too small to cut. Must not read the file.
+   * cannot be cut (too small, or, judging by `head`, its first bytes, a form that must be read
+   * whole). Must not read the file.
    */
-  split?(input: SourceInput, pieceBytes: number): ByteRange[] | undefined;
+  split?(input: SourceInput, pieceBytes: number, head: Buffer): ByteRange[] | undefined;
 }

@@ -1,4 +1,5 @@
-import { frameLines } from './framing/lines.js';
+import type { ByteRange } from './file-blocks.js';
+import { inputLines, lineRanges } from './framing/lines.js';
 import type { RawEvent, Source, SourceContext, SourceInput } from './source.js';
 import { xmlRecordToEvent } from './xml-record.js';
 
@@ -47,7 +48,7 @@ export const syslogSource: Source = {
   },
 
   async *read(input: SourceInput, ctx: SourceContext): AsyncIterable<RawEvent> {
-    for await (const batch of frameLines(input.open(), input.name, ctx)) {
+    for await (const batch of inputLines(input, ctx)) {
       for (const line of batch) {
         const start = eventStart(line.text);
         if (start < 0) {
@@ -64,5 +65,10 @@ export const syslogSource: Source = {
         if (ev) yield ev;
       }
     }
+  },
+
+  /** one event per line: cut at line starts */
+  split(input: SourceInput, pieceBytes: number): ByteRange[] | undefined {
+    return lineRanges(input, pieceBytes);
   },
 };

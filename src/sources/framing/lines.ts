@@ -1,6 +1,7 @@
 import { isUtf8 } from 'node:buffer';
 import { Gunzip } from 'node:zlib';
-import type { SourceContext } from '../source.js';
+import { fileChunks, type ByteRange } from '../file-blocks.js';
+import type { SourceContext, SourceInput } from '../source.js';
 
 /** One line of a text input, without its line terminator. */
 export interface Line {
@@ -19,6 +20,11 @@ const PROGRESS_EVERY = 1 << 20;
  * Splits a byte stream into lines, synchronously, chunk by chunk. Complete lines inside a chunk
  * are sliced straight out of it; only a line crossing a chunk boundary is copied. A line longer than
  * `maxRecordBytes` is never buffered: its bytes are dropped up to the next newline and reported.
+ *
+ * Given a `piece` of a file, it frames the lines that start in [piece.start, piece.end): the bytes
+ * pushed must then begin at max(0, start - 1), so that it can tell whether a line starts at `start`
+ * (a partial first line belongs to the piece before); it reads on past `end` to finish the last
+ * line, then is `done`. Line numbers count from the piece's first line (see RecordLocation.piece).
  */
 export class LineFramer implements Framer {
   private carry: Buffer[] = [];
@@ -26,22 +32,39 @@ export class LineFramer implements Framer {
   private discarding = false;
   private lineNo = 1;
   /** offset of the start of the line being assembled */
-  private lineStart = 0;
-  private consumed = 0;
+  private lineStart: number;
+  private consumed: number;
+  /** bytes before the piece's first line are still to be passed over */
+  private seeking: boolean;
+  private readonly pieceEnd: number;
+  private readonly isPiece: boolean;
+  done = false;
 
   constructor(
     private readonly file: string,
     private readonly ctx: SourceContext,
-  ) {}
+    piece?: ByteRange,
+  ) {
+    const start = piece?.start ?? 0;
+    this.consumed = this.lineStart = Math.max(0, start - 1);
+    this.seeking = start > 0;
+    this.pieceEnd = piece?.end ?? Infinity;
+    this.isPiece = piece !== undefined;
+  }
 
   /** Lines completed by `chunk`, appended to `out`. */
   push(chunk: Buffer, out: Line[]): void {
+    if (this.seeking) chunk = this.passPartialLine(chunk);
     let pos = 0;
     const lastNl = chunk.lastIndexOf(NL);
     // one native validity check for all the lines that lie wholly inside this chunk
     const bodyStart = lastNl < 0 ? 0 : chunk.indexOf(NL, pos) + 1;
     const bodyValid = lastNl < 0 || bodyStart > lastNl || isUtf8(chunk.subarray(bodyStart, lastNl + 1));
     while (pos < chunk.length) {
+      if (this.carryBytes === 0 && !this.discarding && this.consumed + pos >= this.pieceEnd) {
+        this.finishPiece(this.lineNo - 1);
+        return;
+      }
       const nl = chunk.indexOf(NL, pos);
       if (nl < 0) {
         this.keepPartial(chunk, pos);
@@ -53,8 +76,28 @@ export class LineFramer implements Framer {
     this.consumed += chunk.length;
   }
 
+  /** the bytes of `chunk` after the piece's first line start (none while that is not in sight) */
+  private passPartialLine(chunk: Buffer): Buffer {
+    const nl = chunk.indexOf(NL);
+    if (nl < 0) {
+      this.consumed += chunk.length;
+      return chunk.subarray(chunk.length);
+    }
+    this.seeking = false;
+    this.consumed += nl + 1;
+    this.lineStart = this.consumed;
+    return chunk.subarray(nl + 1);
+  }
+
+  private finishPiece(lines: number): void {
+    this.done = true;
+    if (this.isPiece) this.ctx.pieceLines?.(lines);
+  }
+
   /** A last line without a newline. */
   end(out: Line[]): void {
+    if (this.done) return;
+    const partial = this.discarding || this.carryBytes > 0;
     if (this.discarding) {
       this.reportTooLong(this.consumed);
     } else if (this.carryBytes > 0) {
@@ -64,6 +107,8 @@ export class LineFramer implements Framer {
     this.carry = [];
     this.carryBytes = 0;
     this.discarding = false;
+    // a last line without newline started in this piece too
+    this.finishPiece(this.lineNo - 1 + (partial ? 1 : 0));
   }
 
   private keepPartial(chunk: Buffer, pos: number): void {
@@ -111,7 +156,7 @@ export class LineFramer implements Framer {
 
   private emit(buf: Buffer, start: number, end: number, knownValid: boolean, out: Line[]): void {
     if (end > start && buf[end - 1] === CR) end--;
-    if (this.lineNo === 1 && end - start >= 3 && buf[start] === 0xef && buf[start + 1] === 0xbb && buf[start + 2] === 0xbf) {
+    if (this.lineStart === 0 && end - start >= 3 && buf[start] === 0xef && buf[start + 1] === 0xbb && buf[start + 2] === 0xbf) {
       start += 3;
       this.lineStart += 3;
     }
@@ -163,10 +208,29 @@ export function frameLines(chunks: AsyncIterable<Buffer>, file: string, ctx: Sou
   return frameStream(chunks, new LineFramer(file, ctx), file, ctx);
 }
 
+/** The lines of an input: all of them, or those of its piece (`input.range`) of a plain file. */
+export function inputLines(input: SourceInput, ctx: SourceContext): AsyncGenerator<Line[]> {
+  const piece = input.path !== undefined ? input.range : undefined;
+  if (!piece) return frameLines(input.open(), input.name, ctx);
+  const from = Math.max(0, piece.start - 1);
+  return frameStream(fileChunks(input.path!, { start: from, end: Infinity }), new LineFramer(input.name, ctx, piece), input.name, ctx);
+}
+
+/** Cuts a large plain file into pieces that LineFramer can frame one by one. */
+export function lineRanges(input: SourceInput, pieceBytes: number): ByteRange[] | undefined {
+  const size = input.size;
+  if (input.path === undefined || size === undefined || size < 2 * pieceBytes) return undefined;
+  const ranges: ByteRange[] = [];
+  for (let start = 0; start < size; start += pieceBytes) ranges.push({ start, end: Math.min(size, start + pieceBytes) });
+  return ranges;
+}
+
 /** What cuts a byte stream into records: pushed chunk by chunk, then ended. */
 export interface Framer {
   push(chunk: Buffer, out: Line[]): void;
   end(out: Line[]): void;
+  /** set once it needs no more bytes (the end of its piece) */
+  readonly done?: boolean;
 }
 
 /** Drives a framer over a stream, with progress, cancellation and stream errors as skips. */
@@ -185,6 +249,7 @@ export async function* frameStream(chunks: AsyncIterable<Buffer>, framer: Framer
       }
       // leaving the loop closes the input
       if (ctx.signal?.aborted) return;
+      if (framer.done) break;
     }
   } catch (err) {
     ctx.skip(streamErrorSkip(err, file, read));

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { availableParallelism, tmpdir } from 'node:os';
 import path from 'node:path';
 import { Analyzer } from '../../../src/engine/analyzer.js';
 import { renderFinding } from '../../../src/engine/render.js';
@@ -60,6 +60,30 @@ test('two real threads sharing the pieces of EVTX files find what one thread fin
     assert.deepEqual(shared.report.skips, sequential.report.skips);
     assert.equal(shared.report.events, sequential.report.events);
     assert.equal(shared.report.prefiltered, sequential.report.prefiltered);
+  } finally {
+    await pool.close();
+  }
+});
+
+test('two threads sharing the pieces of one large JSON-lines file find what one thread finds, and skips keep the file\'s line numbers', async (t) => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'tw-pieces-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const file = path.join(dir, 'events.jsonl');
+  const lines = Array.from({ length: 4000 }, (_, i) => {
+    if (i % 997 === 5) return '{"broken": ';
+    const image = i % 500 === 7 ? 'C:\\Users\\bob\\ngrok.exe' : `C:\\Windows\\System32\\svc${i % 13}.exe`;
+    return JSON.stringify({ EventID: 1, SourceName: 'Microsoft-Windows-Sysmon', Channel: 'Microsoft-Windows-Sysmon/Operational', Hostname: `wks-${i % 7}`, EventTime: '2024-01-02 03:04:05', Image: image, CommandLine: `"${image}" tcp 3389 ${'a'.repeat(i % 3)}`, Company: 'x'.repeat(i % 300) });
+  });
+  writeFileSync(file, `${lines.join('\n')}\n`);
+  const sequential = await scanWith(sequentialRunner, [file]);
+  const pool = await ScanPool.start(2);
+  try {
+    const shared = await scanWith(pool, [file], 16 * 1024);
+    assert.ok(sequential.findings.length > 0, 'the ngrok runs were found');
+    assert.ok((sequential.report.skips.get('invalid-json')?.count ?? 0) > 1, 'broken lines were skipped');
+    assert.deepEqual(shared.findings, sequential.findings);
+    assert.deepEqual(shared.report.files, sequential.report.files);
+    assert.deepEqual(shared.report.skips, sequential.report.skips, 'the same skips, located on the same lines');
   } finally {
     await pool.close();
   }

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { frameLines, type Line } from '../../../src/sources/framing/lines.js';
+import { frameLines, frameStream, LineFramer, type Line } from '../../../src/sources/framing/lines.js';
 import { bufferInput, collectingContext } from './helpers.js';
 
 async function frame(bytes: Buffer | string, chunkSize = 0, maxRecordBytes = 1 << 20) {
@@ -84,3 +84,42 @@ test('a stream error ends the input with a located skip and keeps earlier lines'
 function skipsSummary(skips: { code: string; location: { line?: number }; bytes?: number }[]) {
   return skips.map((s) => [s.code, s.location.line, s.bytes]);
 }
+
+/** frames `piece` of `bytes` as a thread reading that piece alone would */
+async function framePiece(bytes: Buffer, piece: { start: number; end: number }, chunkSize: number, maxRecordBytes: number) {
+  const ctx = collectingContext({ maxRecordBytes });
+  let pieceLines = -1;
+  ctx.pieceLines = (n) => (pieceLines = n);
+  const lines: Line[] = [];
+  const from = bufferInput(bytes.subarray(Math.max(0, piece.start - 1)), 'f', chunkSize).open();
+  for await (const batch of frameStream(from, new LineFramer('f', ctx, piece), 'f', ctx)) lines.push(...batch);
+  return { lines, skips: ctx.skips, pieceLines };
+}
+
+test('pieces cut anywhere frame every line exactly once; line numbers add up from the pieces before', async () => {
+  let seed = 11;
+  const random = (n: number) => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) % n);
+  for (let round = 0; round < 60; round++) {
+    const text = Array.from({ length: 1 + random(40) }, () => (random(9) === 0 ? 'y'.repeat(30) : 'x'.repeat(random(12)))).join(random(2) ? '\n' : '\r\n');
+    const bytes = Buffer.from(random(3) === 0 ? text : `${text}\n`);
+    const maxRecordBytes = 20;
+    const whole = await frame(bytes, 0, maxRecordBytes);
+    const cuts = [...new Set(Array.from({ length: random(6) }, () => random(bytes.length)))].sort((a, b) => a - b);
+    const bounds = [0, ...cuts.filter((c) => c > 0), bytes.length];
+    const lines: Line[] = [];
+    const skips: Array<{ line?: number; offset?: number }> = [];
+    let before = 0;
+    for (let k = 0; k + 1 < bounds.length; k++) {
+      const piece = await framePiece(bytes, { start: bounds[k], end: bounds[k + 1] }, 1 + random(8), maxRecordBytes);
+      lines.push(...piece.lines.map((l) => ({ ...l, line: l.line + before })));
+      skips.push(...piece.skips.map((s) => ({ line: s.location.line! + before, offset: s.location.offset })));
+      if (k + 2 < bounds.length) {
+        assert.ok(piece.pieceLines >= 0, 'a piece that stopped before the end says how many lines started in it');
+        before += piece.pieceLines;
+      }
+    }
+    const context = `${JSON.stringify(bytes.toString())} cut at ${cuts}`;
+    assert.deepEqual(lines, whole.lines, context);
+    assert.deepEqual(skips, whole.skips.map((s) => ({ line: s.location.line, offset: s.location.offset })), context);
+  }
+});
