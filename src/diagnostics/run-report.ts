@@ -24,6 +24,7 @@ export interface FileTally {
  */
 export class RunReport {
   readonly files: FileTally[] = [];
+  private readonly fileByName = new Map<string, FileTally>();
   readonly eventsByDataSource = new Map<string, number>();
   readonly skips = new Map<SkipCode, SkipTally>();
   readonly inputErrors: Array<{ path: string; message: string }> = [];
@@ -35,10 +36,11 @@ export class RunReport {
 
   /** The tally of input `name`; the pieces of one file (scanned by different threads) share one. */
   addFile(name: string, format: string): FileTally {
-    let tally = this.files.find((f) => f.name === name);
+    let tally = this.fileByName.get(name);
     if (!tally) {
       tally = { name, format, events: 0, skipped: 0 };
       this.files.push(tally);
+      this.fileByName.set(name, tally);
     }
     return tally;
   }
