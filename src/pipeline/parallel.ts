@@ -47,29 +47,24 @@ export interface ShareRunner {
  * main thread's own (loading and compiling content).
  */
 export class ScanPool implements ShareRunner {
-  private constructor(readonly threads: number, private readonly piscina?: Piscina) {}
+  private constructor(readonly workers: number, private readonly piscina?: Piscina) {}
 
   /**
    * `threads` workers, or none for 1 (this thread then scans alone). piscina is imported only when
    * workers are wanted: most scans run in one thread and skip its start-up cost.
    */
   static async start(threads: number): Promise<ScanPool> {
-    if (threads <= 1) return new ScanPool(1);
-    const workers = threads;
+    if (threads <= 1) return new ScanPool(0);
     const { Piscina } = await import('piscina');
     const filename = new URL('./scan-worker.js', import.meta.url).href;
     // Capped heaps make each worker collect garbage early: peak memory stays flat however many files it reads.
     const resourceLimits = { maxOldGenerationSizeMb: WORKER_OLD_SPACE_MB, maxYoungGenerationSizeMb: WORKER_YOUNG_SPACE_MB };
-    return new ScanPool(threads, new Piscina({ filename, minThreads: workers, maxThreads: workers, idleTimeout: 1000, resourceLimits }));
+    return new ScanPool(threads, new Piscina({ filename, minThreads: threads, maxThreads: threads, idleTimeout: 1000, resourceLimits }));
   }
 
   run(task: ShareTask): Promise<ShareResult> {
     if (!this.piscina) throw new Error('ScanPool has no threads');
     return this.piscina.run(task);
-  }
-
-  get workers(): number {
-    return this.piscina ? this.threads : 0;
   }
 
   async close(): Promise<void> {

@@ -32,10 +32,10 @@ export class EvtxSource implements Source {
   split(input: SourceInput, pieceBytes: number): ByteRange[] | undefined {
     const size = input.size;
     if (input.path === undefined || size === undefined || size < 2 * pieceBytes) return undefined;
-    const slots = Math.max(1, Math.floor(pieceBytes / CHUNK_SIZE)) * CHUNK_SIZE;
+    const span = Math.max(1, Math.floor(pieceBytes / CHUNK_SIZE)) * CHUNK_SIZE;
     const pieces: ByteRange[] = [];
     for (let start = 0; start < size; ) {
-      const end = Math.min(size, (start === 0 ? FILE_HEADER_SIZE : start) + slots);
+      const end = Math.min(size, (start === 0 ? FILE_HEADER_SIZE : start) + span);
       pieces.push({ start, end });
       start = end;
     }
