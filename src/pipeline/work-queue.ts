@@ -2,7 +2,7 @@ import type { ByteRange } from '../sources/file-blocks.js';
 import { fileInputOf } from '../sources/inputs.js';
 import type { SourceInput } from '../sources/source.js';
 
-/** A piece of a scan: a whole file, or a slot-aligned range of a large EVTX file. Plain data, so it crosses to a worker. */
+/** A piece of a scan: a whole file, or a range of a large one its format can read alone (Source.split). Plain data, so it crosses to a worker. */
 export interface WorkItem {
   /** the file's path, as every location names it */
   name: string;

@@ -1,7 +1,7 @@
 import { closeSync, openSync, readSync } from 'node:fs';
 
 /** 1 MiB reads: few system calls, and a block stays in the CPU cache while it is framed. */
-export const BLOCK_BYTES = 1 << 20;
+const BLOCK_BYTES = 1 << 20;
 /** Reading is synchronous; every this many bytes the event loop gets a turn (progress, workers, signals). */
 const YIELD_EVERY = 16 * 1024 * 1024;
 
@@ -10,6 +10,22 @@ export class InputReadError extends Error {
   constructor(override readonly cause: unknown, readonly offset: number) {
     super(cause instanceof Error ? cause.message : String(cause));
   }
+}
+
+/**
+ * The skip for a failed read: at the InputReadError's own offset, else at `reached` (the bytes
+ * a stream delivered before failing). zlib errors carry Z_* codes (Z_BUF_ERROR for a truncated
+ * stream, Z_DATA_ERROR for corruption) and are reported as decompress errors.
+ */
+export function readErrorSkip(err: unknown, file: string, reached: number) {
+  const cause = err instanceof InputReadError ? err.cause : err;
+  const code = (cause as { code?: unknown } | null)?.code;
+  const zlib = typeof code === 'string' && code.startsWith('Z_');
+  return {
+    location: { file, offset: err instanceof InputReadError ? err.offset : reached },
+    code: zlib ? ('decompress-error' as const) : ('io-error' as const),
+    reason: err instanceof Error ? err.message : String(err),
+  };
 }
 
 /**
@@ -64,7 +80,7 @@ export async function* fileBlocks(path: string, { firstBlock = BLOCK_BYTES, rang
   try {
     fd = openSync(path, 'r');
   } catch (e) {
-    throw new InputReadError(e, 0);
+    throw new InputReadError(e, range?.start ?? 0);
   }
   const block = freeBlocks.pop() ?? Buffer.allocUnsafeSlow(BLOCK_BYTES);
   try {

@@ -1,6 +1,6 @@
 import { isUtf8 } from 'node:buffer';
-import type { ByteRange } from './file-blocks.js';
-import { inputBytesRead, inputLines, lineRanges, streamErrorSkip, type Line } from './framing/lines.js';
+import { readErrorSkip, type ByteRange } from './file-blocks.js';
+import { inputBytesRead, inputLines, lineRanges, type Line } from './framing/lines.js';
 import { readHead } from './inputs.js';
 import { classifyJson } from './json-shapes.js';
 import type { RawEvent, Source, SourceContext, SourceInput } from './source.js';
@@ -107,7 +107,7 @@ async function* readDocument(input: AsyncIterable<Buffer>, file: string, ctx: So
       chunks.push(Buffer.from(chunk));
     }
   } catch (err) {
-    ctx.skip(streamErrorSkip(err, file, size));
+    ctx.skip(readErrorSkip(err, file, size));
   }
   ctx.progress?.(inputBytesRead(input, size));
   const buf = Buffer.concat(chunks);

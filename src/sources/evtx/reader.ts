@@ -7,7 +7,7 @@
  */
 import { availableParallelism } from 'node:os';
 import { isMainThread } from 'node:worker_threads';
-import { fileBlocks, InputReadError, type ByteRange } from '../file-blocks.js';
+import { fileBlocks, InputReadError, readErrorSkip, type ByteRange } from '../file-blocks.js';
 import type { SourceContext, SourceInput } from '../source.js';
 import { frameChunk, type EvtxIssue } from './chunk.js';
 import { decodeChunk, type ChunkDecodeResult, type DecodeMode, type DecodedRecord } from './decode.js';
@@ -88,12 +88,6 @@ async function* fileSlots(path: string, range?: ByteRange): AsyncGenerator<Slot>
     if (offset === 0) yield { offset, buf };
     else for (let p = 0; p < buf.length; p += CHUNK_SIZE) yield { offset: offset + p, buf: buf.subarray(p, Math.min(p + CHUNK_SIZE, buf.length)) };
   }
-}
-
-/** zlib errors carry Z_* codes (Z_BUF_ERROR for a truncated stream, Z_DATA_ERROR for corruption) */
-function isZlibError(e: unknown): boolean {
-  const code = (e as { code?: unknown } | null)?.code;
-  return typeof code === 'string' && code.startsWith('Z_');
 }
 
 function issueToSkip(input: SourceInput, ctx: SourceContext, i: EvtxIssue): void {
@@ -213,9 +207,7 @@ async function* readChunks<T>(input: SourceInput, ctx: SourceContext, opts: Evtx
       yield shape.remote(res.records);
     }
   } catch (e) {
-    const offset = e instanceof InputReadError ? e.offset : 0;
-    const code = e instanceof InputReadError && isZlibError(e.cause) ? 'decompress-error' : 'io-error';
-    ctx.skip({ location: { file: input.name, offset }, code, reason: e instanceof Error ? e.message : String(e) });
+    ctx.skip(readErrorSkip(e, input.name, 0));
   } finally {
     // settle abandoned tasks before tearing the pool down
     await Promise.allSettled(inFlight);

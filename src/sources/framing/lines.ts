@@ -1,6 +1,6 @@
 import { isUtf8 } from 'node:buffer';
 import { Gunzip } from 'node:zlib';
-import { fileChunks, type ByteRange } from '../file-blocks.js';
+import { fileChunks, readErrorSkip, type ByteRange } from '../file-blocks.js';
 import type { SourceContext, SourceInput } from '../source.js';
 
 /** One line of a text input, without its line terminator. */
@@ -252,20 +252,10 @@ export async function* frameStream(chunks: AsyncIterable<Buffer>, framer: Framer
       if (framer.done) break;
     }
   } catch (err) {
-    ctx.skip(streamErrorSkip(err, file, read));
+    ctx.skip(readErrorSkip(err, file, read));
   }
   const out: Line[] = [];
   framer.end(out);
   if (out.length > 0) yield out;
   ctx.progress?.(inputBytesRead(chunks, read));
-}
-
-export function streamErrorSkip(err: unknown, file: string, offset: number) {
-  const code = (err as { code?: unknown }).code;
-  const zlib = typeof code === 'string' && code.startsWith('Z_');
-  return {
-    location: { file, offset },
-    code: zlib ? ('decompress-error' as const) : ('io-error' as const),
-    reason: err instanceof Error ? err.message : String(err),
-  };
 }
