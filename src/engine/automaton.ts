@@ -12,6 +12,7 @@ const ALPHABET = 256;
  * step waits for the table load of the step before, and two independent chains overlap those waits.
  */
 const TWO_HALVES_MIN = 4;
+const FOUR_CHAINS_MIN = 16;
 /** text characters no byte can stand for; they split text into byte runs */
 // eslint-disable-next-line no-control-regex
 const NOT_LATIN1 = /[^\x00-\xff]+/;
@@ -117,6 +118,7 @@ export class NeedleAutomaton {
    * allocate nothing (the scan runs once per record).
    */
   private scan(bytes: Uint8Array, start: number, end: number, found: Uint8Array | null): boolean {
+    if (end - start >= FOUR_CHAINS_MIN * this.longest) return this.scanInFourChains(bytes, start, end, found);
     if (end - start < TWO_HALVES_MIN * this.longest) return this.scanInOneChain(bytes, start, end, found);
     // the halves overlap by the longest needle less one, so a needle across the middle lies wholly in the first
     const half = (end - start + this.longest) >> 1;
@@ -139,6 +141,34 @@ export class NeedleAutomaton {
         second = -second - 2;
         if (this.accept(second, bytes, j, start, end, found)) return true;
       }
+    }
+  }
+
+  /**
+   * Four chains in step, each over a quarter of the range and the longest needle less one beyond
+   * it (the last ends at `end`), so that a needle across a boundary lies wholly in one chain.
+   */
+  private scanInFourChains(bytes: Uint8Array, start: number, end: number, found: Uint8Array | null): boolean {
+    const overlap = this.longest - 1;
+    const length = Math.ceil((end - start + 3 * overlap) / 4);
+    const stride = length - overlap;
+    const second = stride, third = 2 * stride, fourth = end - length - start;
+    const limit = start + length;
+    const next = this.next;
+    let a = 0, b = 0, c = 0, d = 0;
+    for (let i = start; ; i++) {
+      for (; i < limit; i++) {
+        a = next[a + bytes[i]];
+        b = next[b + bytes[i + second]];
+        c = next[c + bytes[i + third]];
+        d = next[d + bytes[i + fourth]];
+        if ((a | b | c | d) < 0) break;
+      }
+      if (i === limit) return false;
+      if (a < 0 && this.accept((a = -a - 2), bytes, i, start, end, found)) return true;
+      if (b < 0 && this.accept((b = -b - 2), bytes, i + second, start, end, found)) return true;
+      if (c < 0 && this.accept((c = -c - 2), bytes, i + third, start, end, found)) return true;
+      if (d < 0 && this.accept((d = -d - 2), bytes, i + fourth, start, end, found)) return true;
     }
   }
 

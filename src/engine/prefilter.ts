@@ -253,8 +253,8 @@ class LiteralPrefilter implements RecordPrefilter {
     return this.text.quick.matchesBytes(bytes, start, end) && this.text.exact((needles, found) => needles.foundInBytes(found, bytes, start, end));
   }
 
-  mayMatchUtf16(bytes: Uint8Array): boolean {
-    return this.utf16.quick.matchesBytes(bytes) && this.utf16.exact((needles, found) => needles.foundInBytes(found, bytes));
+  mayMatchUtf16(bytes: Uint8Array, start?: number, end?: number): boolean {
+    return this.utf16.quick.matchesBytes(bytes, start, end) && this.utf16.exact((needles, found) => needles.foundInBytes(found, bytes, start, end));
   }
 }
 

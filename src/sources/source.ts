@@ -48,8 +48,8 @@ export interface RecordPrefilter {
   mayMatchText(text: string): boolean;
   /** the same test on raw UTF-8 bytes [start, end) before they are decoded (no view allocated per record) */
   mayMatchBytes(bytes: Uint8Array, start?: number, end?: number): boolean;
-  /** UTF-16LE record bytes (EVTX record data) */
-  mayMatchUtf16(bytes: Uint8Array): boolean;
+  /** the same test on UTF-16LE record bytes [start, end) (EVTX record data) */
+  mayMatchUtf16(bytes: Uint8Array, start?: number, end?: number): boolean;
 }
 
 export interface SourceContext {

@@ -12,7 +12,9 @@ const CHUNK_MAGIC_LO = CHUNK_MAGIC.readUInt32LE(0);
 const CHUNK_MAGIC_HI = CHUNK_MAGIC.readUInt32LE(4);
 const RECORD_MAGIC = 0x00002a2a;
 const CHUNK_HEADER_SIZE = 512;
-const RECORD_HEADER_SIZE = 24;
+/** a record: this header, its BinXML data, then a copy of its size */
+export const RECORD_HEADER_SIZE = 24;
+export const RECORD_TRAILER_SIZE = 4;
 const NO_CRC32 = 0x4;
 const ZERO_CHUNK = Buffer.alloc(CHUNK_SIZE);
 
@@ -39,7 +41,7 @@ function plausibleSizeAt(buf: Buffer, pos: number): number {
 /** Size of a self-consistent record (trailing size copy matches) at `pos`, or 0. */
 function recordSizeAt(buf: Buffer, pos: number): number {
   const size = plausibleSizeAt(buf, pos);
-  return size && buf.readUInt32LE(pos + size - 4) === size ? size : 0;
+  return size && buf.readUInt32LE(pos + size - RECORD_TRAILER_SIZE) === size ? size : 0;
 }
 
 /**
@@ -50,7 +52,7 @@ function recordSizeAt(buf: Buffer, pos: number): number {
  */
 function acceptedSizeAt(buf: Buffer, pos: number, free: number): number {
   const size = plausibleSizeAt(buf, pos);
-  if (!size || buf.readUInt32LE(pos + size - 4) === size) return size;
+  if (!size || buf.readUInt32LE(pos + size - RECORD_TRAILER_SIZE) === size) return size;
   const next = pos + size;
   const endOfRecords = next === free || next + 4 > buf.length || buf.readUInt32LE(next) === 0;
   return endOfRecords || recordSizeAt(buf, next) ? size : 0;

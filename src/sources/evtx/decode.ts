@@ -3,7 +3,7 @@
  * the same on the main thread and in a worker.
  */
 import { ChunkContext, parseDocument, type Node } from './binxml.js';
-import type { EvtxIssue } from './chunk.js';
+import { RECORD_HEADER_SIZE, RECORD_TRAILER_SIZE, type EvtxIssue } from './chunk.js';
 import { documentFields, type EventFields } from './fields.js';
 import { JsonLines } from './json-lines.js';
 import { renderXml } from './render-xml.js';
@@ -38,7 +38,7 @@ function recordHeader(b: Buffer, pos: number): RecordHeader {
 function parseRecord(c: ChunkContext, pos: number, size: number): Node[] {
   c.warnings = [];
   try {
-    return parseDocument(c, pos + 24, pos + size - 4);
+    return parseDocument(c, pos + RECORD_HEADER_SIZE, pos + size - RECORD_TRAILER_SIZE);
   } catch (e) {
     // any failure, expected (BinXmlError, RangeError) or not, costs this record's tree, never the file
     c.warnings.push(e instanceof Error ? e.message : String(e));

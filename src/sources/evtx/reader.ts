@@ -9,7 +9,7 @@ import { availableParallelism } from 'node:os';
 import { isMainThread } from 'node:worker_threads';
 import { fileBlocks, InputReadError, readErrorSkip, type ByteRange } from '../file-blocks.js';
 import type { SourceContext, SourceInput } from '../source.js';
-import { frameChunk, type EvtxIssue } from './chunk.js';
+import { frameChunk, RECORD_HEADER_SIZE, RECORD_TRAILER_SIZE, type EvtxIssue } from './chunk.js';
 import { decodeChunk, type ChunkDecodeResult, type DecodeMode, type DecodedRecord } from './decode.js';
 import { CHUNK_SIZE, FILE_HEADER_SIZE, parseFileHeader } from './file-header.js';
 import { EvtxPool } from './pool.js';
@@ -114,7 +114,7 @@ function prefiltered(buf: Buffer, records: number[], ctx: SourceContext): number
   const kept: number[] = [];
   for (let i = 0; i < records.length; i += 2) {
     const pos = records[i], size = records[i + 1];
-    if (prefilter.mayMatchUtf16(buf.subarray(pos + 24, pos + size - 4))) kept.push(pos, size);
+    if (prefilter.mayMatchUtf16(buf, pos + RECORD_HEADER_SIZE, pos + size - RECORD_TRAILER_SIZE)) kept.push(pos, size);
   }
   const dropped = (records.length - kept.length) / 2;
   if (dropped > 0) ctx.prefiltered?.(dropped);

@@ -97,3 +97,25 @@ test('forms of one literal share a flag', () => {
   automaton.foundInBytes(found, Buffer.from('x n\0g\0r\0o\0k\0 y'));
   assert.deepEqual([...found], [0, 1]);
 });
+
+test('long ranges, scanned in several chains at once, find a needle at every position and only inside [start, end)', () => {
+  const needles = ['tunnel', '7000', 'q'.repeat(9)];
+  const automaton = new NeedleAutomaton([codes(needles[0]), { bytes: Buffer.from(needles[1]), digitBounded: true }, codes(needles[2])]);
+  const filler = 'abcdefgh 1234 '.repeat(40).slice(0, 400);
+  for (const [flag, needle] of needles.entries()) {
+    for (let at = 0; at + needle.length <= filler.length; at += 7) {
+      const text = filler.slice(0, at) + ' ' + needle.toUpperCase() + ' ' + filler.slice(at);
+      const bytes = Buffer.from(text, 'latin1');
+      const first = at, last = at + needle.length + 2;
+      assert.equal(automaton.matchesBytes(bytes), true, `${needle} at ${at}`);
+      assert.equal(automaton.matchesBytes(bytes, 0, first), false, `nothing before ${at}`);
+      assert.equal(automaton.matchesBytes(bytes, last), false, `nothing after ${at}`);
+      assert.equal(automaton.matchesBytes(bytes, first + 2, bytes.length), false, `${needle} cut at its start`);
+      const found = new Uint8Array(needles.length);
+      automaton.foundInBytes(found, bytes);
+      assert.deepEqual([...found], needles.map((_, f) => (f === flag ? 1 : 0)), `${needle} at ${at}`);
+    }
+  }
+  const touching = Buffer.from(`${filler}17000 70001 ${filler}`, 'latin1');
+  assert.equal(automaton.matchesBytes(touching), false, 'a digit-bounded needle touched by digits is no match in a long range');
+});

@@ -56,10 +56,10 @@ test('the prefilter sees each record\'s BinXML before decoding, and refused reco
   const prefilter: RecordPrefilter = {
     mayMatchText: () => true,
     mayMatchBytes: () => true,
-    mayMatchUtf16: (bytes) => {
-      seen.push(bytes.length);
+    mayMatchUtf16: (bytes, start = 0, end = bytes.length) => {
+      seen.push(end - start);
       // keep only records whose UTF-16 payload mentions cmd.exe (strings may start at odd offsets)
-      const b = Buffer.from(bytes);
+      const b = Buffer.from(bytes.subarray(start, end));
       return [b, b.subarray(1)].some((x) => x.toString('utf16le').toLowerCase().includes('cmd.exe'));
     },
   };
