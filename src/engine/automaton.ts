@@ -6,13 +6,14 @@
  * A needle may be *digit-bounded*: it only counts where no digit touches it on either side. A
  * port rule's `7000` must match the field value `7000`, not the middle of a timestamp.
  */
+import { DfaKernel, ROW_BYTES } from './dfa-kernel.js';
+
 const ALPHABET = 256;
 /**
- * Ranges at least this many times the longest needle are scanned as two halves in step: each DFA
- * step waits for the table load of the step before, and two independent chains overlap those waits.
+ * Ranges at least this many times the longest needle are scanned as four chains in step: each DFA
+ * step waits for the table load of the step before, and independent chains overlap those waits.
  */
-const TWO_HALVES_MIN = 4;
-const FOUR_CHAINS_MIN = 16;
+const FOUR_CHAINS_MIN = 4;
 /** text characters no byte can stand for; they split text into byte runs */
 // eslint-disable-next-line no-control-regex
 const NOT_LATIN1 = /[^\x00-\xff]+/;
@@ -44,13 +45,12 @@ function isDigit(code: number): boolean {
 }
 
 export class NeedleAutomaton {
-  /**
-   * Row offsets (state × ALPHABET) of the next state, stored as -(offset + 2) for a state that ends
-   * a needle. Upper-case columns copy lower-case.
-   */
-  private readonly next: Int32Array;
-  /** per accepting state row offset: every needle ending there */
-  private readonly endings = new Map<number, Ending[]>();
+  /** the transition table (states are row byte offsets, -(row + 1) when accepting) and its scanning loops */
+  private readonly kernel: DfaKernel;
+  /** per state (row byte offset / ROW_BYTES): every needle ending there */
+  private endings: Ending[][] = [];
+  /** the four chains' states, reused from scan to scan */
+  private readonly states = new Int32Array(4);
   private readonly longest: number;
 
   constructor(needles: Needle[]) {
@@ -73,39 +73,41 @@ export class NeedleAutomaton {
       ends[state].push({ flag: flag ?? index, length: bytes.length, bounded: digitBounded === true });
     });
     this.longest = needles.reduce((max, n) => Math.max(max, n.bytes.length), 0);
-    this.next = this.compile(goto, ends);
+    this.kernel = new DfaKernel(this.compile(goto, ends));
   }
 
   /** whether bytes[start, end) contain a needle */
   matchesBytes(bytes: Uint8Array, start = 0, end = bytes.length): boolean {
-    return this.scan(bytes, start, end, null);
+    return this.scan(this.kernel.load(bytes, start, end), end - start, null);
   }
 
   /** matchesBytes for text; a character above U+00FF is in no needle */
   matchesText(text: string): boolean {
-    return text.split(NOT_LATIN1).some((run) => this.matchesBytes(Buffer.from(run, 'latin1')));
+    return text.split(NOT_LATIN1).some((run) => this.scan(this.kernel.loadLatin1(run), run.length, null));
   }
 
   /** Sets `found[flag]` to 1 for each needle bytes[start, end) contain. */
   foundInBytes(found: Uint8Array, bytes: Uint8Array, start = 0, end = bytes.length): void {
-    this.scan(bytes, start, end, found);
+    this.scan(this.kernel.load(bytes, start, end), end - start, found);
   }
 
   /** foundInBytes for text */
   foundInText(found: Uint8Array, text: string): void {
-    for (const run of text.split(NOT_LATIN1)) this.foundInBytes(found, Buffer.from(run, 'latin1'));
+    for (const run of text.split(NOT_LATIN1)) this.scan(this.kernel.loadLatin1(run), run.length, found);
   }
 
   /**
-   * At an accepting state (`row`, the needle's last byte at `last`): without `found`, whether some
-   * needle ending there counts, which ends the scan; with it, flags every one that counts and goes on.
-   * A digit-bounded needle counts only with no digit on either side.
+   * At an accepting state (`row`, the needle's last byte at `last` of the input loaded at
+   * [start, end)): without `found`, whether some needle ending there counts, which ends the scan;
+   * with it, flags every one that counts and goes on. A digit-bounded needle counts only with no
+   * digit on either side.
    */
-  private accept(row: number, bytes: Uint8Array, last: number, start: number, end: number, found: Uint8Array | null): boolean {
-    const digitAfter = last + 1 < end && isDigit(bytes[last + 1]);
-    for (const e of this.endings.get(row)!) {
+  private accept(row: number, last: number, start: number, end: number, found: Uint8Array | null): boolean {
+    const input = this.kernel.memory;
+    const digitAfter = last + 1 < end && isDigit(input[last + 1]);
+    for (const e of this.endings[row / ROW_BYTES]) {
       const before = last - e.length;
-      if (e.bounded && (digitAfter || (before >= start && isDigit(bytes[before])))) continue;
+      if (e.bounded && (digitAfter || (before >= start && isDigit(input[before])))) continue;
       if (!found) return true;
       found[e.flag] = 1;
     }
@@ -113,34 +115,22 @@ export class NeedleAutomaton {
   }
 
   /**
-   * Runs the DFA over bytes[start, end), accepting (see `accept`) at every accepting state reached.
-   * Accepting states are rare: they are handled outside the per-byte loops, which make no call and
-   * allocate nothing (the scan runs once per record).
+   * Runs the DFA over the `length` bytes loaded at `start`, accepting (see `accept`) at every
+   * accepting state reached. Accepting states are rare: the kernel's loops stop at one and resume
+   * after it.
    */
-  private scan(bytes: Uint8Array, start: number, end: number, found: Uint8Array | null): boolean {
-    if (end - start >= FOUR_CHAINS_MIN * this.longest) return this.scanInFourChains(bytes, start, end, found);
-    if (end - start < TWO_HALVES_MIN * this.longest) return this.scanInOneChain(bytes, start, end, found);
-    // the halves overlap by the longest needle less one, so a needle across the middle lies wholly in the first
-    const half = (end - start + this.longest) >> 1;
-    const limit = start + half;
-    const next = this.next;
-    let first = 0;
-    let second = 0;
-    for (let i = start, j = end - half; ; i++, j++) {
-      for (; i < limit; i++, j++) {
-        first = next[first + bytes[i]];
-        second = next[second + bytes[j]];
-        if ((first | second) < 0) break;
-      }
-      if (i === limit) return false;
-      if (first < 0) {
-        first = -first - 2;
-        if (this.accept(first, bytes, i, start, end, found)) return true;
-      }
-      if (second < 0) {
-        second = -second - 2;
-        if (this.accept(second, bytes, j, start, end, found)) return true;
-      }
+  private scan(start: number, length: number, found: Uint8Array | null): boolean {
+    return length >= FOUR_CHAINS_MIN * this.longest ? this.scanInFourChains(start, start + length, found) : this.scanInOneChain(start, start + length, found);
+  }
+
+  private scanInOneChain(start: number, end: number, found: Uint8Array | null): boolean {
+    const kernel = this.kernel;
+    let state = 0;
+    for (let at = start; ; at++) {
+      at = kernel.run1(state, at, end);
+      if (at === end) return false;
+      state = -kernel.state - 1;
+      if (this.accept(state, at, start, end, found)) return true;
     }
   }
 
@@ -148,41 +138,22 @@ export class NeedleAutomaton {
    * Four chains in step, each over a quarter of the range and the longest needle less one beyond
    * it (the last ends at `end`), so that a needle across a boundary lies wholly in one chain.
    */
-  private scanInFourChains(bytes: Uint8Array, start: number, end: number, found: Uint8Array | null): boolean {
+  private scanInFourChains(start: number, end: number, found: Uint8Array | null): boolean {
+    const kernel = this.kernel;
     const overlap = this.longest - 1;
     const length = Math.ceil((end - start + 3 * overlap) / 4);
     const stride = length - overlap;
-    const second = stride, third = 2 * stride, fourth = end - length - start;
+    const offsets = [0, stride, 2 * stride, end - length - start];
     const limit = start + length;
-    const next = this.next;
-    let a = 0, b = 0, c = 0, d = 0;
-    for (let i = start; ; i++) {
-      for (; i < limit; i++) {
-        a = next[a + bytes[i]];
-        b = next[b + bytes[i + second]];
-        c = next[c + bytes[i + third]];
-        d = next[d + bytes[i + fourth]];
-        if ((a | b | c | d) < 0) break;
+    const states = this.states.fill(0);
+    for (let at = start; ; at++) {
+      at = kernel.run4(states, at, limit, offsets[1], offsets[2], offsets[3]);
+      if (at === limit) return false;
+      for (let chain = 0; chain < 4; chain++) {
+        if (states[chain] >= 0) continue;
+        states[chain] = -states[chain] - 1;
+        if (this.accept(states[chain], at + offsets[chain], start, end, found)) return true;
       }
-      if (i === limit) return false;
-      if (a < 0 && this.accept((a = -a - 2), bytes, i, start, end, found)) return true;
-      if (b < 0 && this.accept((b = -b - 2), bytes, i + second, start, end, found)) return true;
-      if (c < 0 && this.accept((c = -c - 2), bytes, i + third, start, end, found)) return true;
-      if (d < 0 && this.accept((d = -d - 2), bytes, i + fourth, start, end, found)) return true;
-    }
-  }
-
-  private scanInOneChain(bytes: Uint8Array, start: number, end: number, found: Uint8Array | null): boolean {
-    const next = this.next;
-    let state = 0;
-    for (let i = start; ; i++) {
-      for (; i < end; i++) {
-        state = next[state + bytes[i]];
-        if (state < 0) break;
-      }
-      if (i === end) return false;
-      state = -state - 2;
-      if (this.accept(state, bytes, i, start, end, found)) return true;
     }
   }
 
@@ -210,11 +181,9 @@ export class NeedleAutomaton {
         queue.push(t);
       }
     }
-    ends.forEach((e, state) => {
-      if (e.length > 0) this.endings.set(state * ALPHABET, e);
-    });
-    // state numbers become row offsets, negative for an accepting state
-    const codes = ends.map((e, t) => (e.length > 0 ? -(t * ALPHABET) - 2 : t * ALPHABET));
+    this.endings = ends;
+    // state numbers become row byte offsets, negative for an accepting state
+    const codes = ends.map((e, t) => (e.length > 0 ? -(t * ROW_BYTES) - 1 : t * ROW_BYTES));
     for (let i = 0; i < target.length; i++) target[i] = codes[target[i]];
     for (let row = 0; row < target.length; row += ALPHABET) target.copyWithin(row + UPPER_A, row + LOWER_A, row + LOWER_A + 26);
     return target;
