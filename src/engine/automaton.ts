@@ -143,16 +143,16 @@ export class NeedleAutomaton {
     const overlap = this.longest - 1;
     const length = Math.ceil((end - start + 3 * overlap) / 4);
     const stride = length - overlap;
-    const offsets = [0, stride, 2 * stride, end - length - start];
+    const fourth = end - length - start;
     const limit = start + length;
     const states = this.states.fill(0);
     for (let at = start; ; at++) {
-      at = kernel.run4(states, at, limit, offsets[1], offsets[2], offsets[3]);
+      at = kernel.run4(states, at, limit, stride, 2 * stride, fourth);
       if (at === limit) return false;
       for (let chain = 0; chain < 4; chain++) {
         if (states[chain] >= 0) continue;
         states[chain] = -states[chain] - 1;
-        if (this.accept(states[chain], at + offsets[chain], start, end, found)) return true;
+        if (this.accept(states[chain], at + (chain === 3 ? fourth : chain * stride), start, end, found)) return true;
       }
     }
   }
@@ -160,13 +160,24 @@ export class NeedleAutomaton {
   /**
    * Breadth-first, so a state's failure state is complete before it: each state's row starts as a
    * copy of its failure state's row, then takes its own transitions; endings are inherited likewise.
+   * Entries are written in their final form (row byte offsets, negative when accepting) as they go:
+   * a state accepts when it ends a needle or its failure state accepts, and its failure state,
+   * being shallower, is settled first.
    */
   private compile(goto: Array<Map<number, number>>, ends: Ending[][]): Int32Array {
     const target = new Int32Array(goto.length * ALPHABET);
     const failure = new Int32Array(goto.length);
+    const accepting = new Uint8Array(goto.length);
+    const code = (t: number) => (accepting[t] === 1 ? -(t * ROW_BYTES) - 1 : t * ROW_BYTES);
+    const stateOf = (c: number) => (c < 0 ? -c - 1 : c) / ROW_BYTES;
+    const link = (row: number, symbol: number, t: number) => {
+      accepting[t] = ends[t].length > 0 || accepting[failure[t]] === 1 ? 1 : 0;
+      target[row + symbol] = code(t);
+      if (symbol >= LOWER_A && symbol < LOWER_A + 26) target[row + symbol - LOWER_A + UPPER_A] = code(t);
+    };
     const queue: number[] = [];
     for (const [symbol, t] of goto[0]) {
-      target[symbol] = t;
+      link(0, symbol, t);
       queue.push(t);
     }
     for (let head = 0; head < queue.length; head++) {
@@ -176,16 +187,12 @@ export class NeedleAutomaton {
       ends[state].push(...ends[failure[state]]);
       target.copyWithin(row, failureRow, failureRow + ALPHABET);
       for (const [symbol, t] of goto[state]) {
-        failure[t] = target[failureRow + symbol];
-        target[row + symbol] = t;
+        failure[t] = stateOf(target[failureRow + symbol]);
+        link(row, symbol, t);
         queue.push(t);
       }
     }
     this.endings = ends;
-    // state numbers become row byte offsets, negative for an accepting state
-    const codes = ends.map((e, t) => (e.length > 0 ? -(t * ROW_BYTES) - 1 : t * ROW_BYTES));
-    for (let i = 0; i < target.length; i++) target[i] = codes[target[i]];
-    for (let row = 0; row < target.length; row += ALPHABET) target.copyWithin(row + UPPER_A, row + LOWER_A, row + LOWER_A + 26);
     return target;
   }
 }
