@@ -49,8 +49,6 @@ export class NeedleAutomaton {
   private readonly kernel: DfaKernel;
   /** per state (row byte offset / ROW_BYTES): every needle ending there */
   private endings: Ending[][] = [];
-  /** the four chains' states, reused from scan to scan */
-  private readonly states = new Int32Array(4);
   private readonly longest: number;
 
   constructor(needles: Needle[]) {
@@ -125,11 +123,11 @@ export class NeedleAutomaton {
 
   private scanInOneChain(start: number, end: number, found: Uint8Array | null): boolean {
     const kernel = this.kernel;
-    let state = 0;
+    kernel.states[0] = 0;
     for (let at = start; ; at++) {
-      at = kernel.run1(state, at, end);
+      at = kernel.run1(at, end);
       if (at === end) return false;
-      state = -kernel.state - 1;
+      const state = (kernel.states[0] = -kernel.states[0] - 1);
       if (this.accept(state, at, start, end, found)) return true;
     }
   }
@@ -145,10 +143,11 @@ export class NeedleAutomaton {
     const stride = length - overlap;
     const fourth = end - length - start;
     const limit = start + length;
-    const states = this.states.fill(0);
+    kernel.states.fill(0);
     for (let at = start; ; at++) {
-      at = kernel.run4(states, at, limit, stride, 2 * stride, fourth);
+      at = kernel.run4(at, limit, stride, 2 * stride, fourth);
       if (at === limit) return false;
+      const states = kernel.states;
       for (let chain = 0; chain < 4; chain++) {
         if (states[chain] >= 0) continue;
         states[chain] = -states[chain] - 1;

@@ -14,13 +14,11 @@ function kernelModule(): WebAssembly.Module {
 
 interface KernelExports {
   memory: WebAssembly.Memory;
-  state1: { value: number };
-  state2: { value: number };
-  state3: { value: number };
-  state4: { value: number };
-  run1(state: number, at: number, end: number): number;
-  run4(a: number, b: number, c: number, d: number, at: number, limit: number, second: number, third: number, fourth: number): number;
+  run1(state: number, at: number, end: number, out: number): number;
+  run4(a: number, b: number, c: number, d: number, at: number, limit: number, second: number, third: number, fourth: number, out: number): number;
 }
+
+const CHAINS = 4;
 
 /**
  * A DFA's transition table and the input being scanned, in WebAssembly memory, and the loops
@@ -29,15 +27,22 @@ interface KernelExports {
 export class DfaKernel {
   private readonly exports: KernelExports;
   private view: Buffer;
-  /** where input starts: just past the table */
+  /** where the loops store the chains' states: just past the table */
+  private readonly statesAt: number;
+  /** where input starts: past the states */
   private readonly inputAt: number;
+  /** the chains' states (in memory at statesAt): the loops start from them and leave theirs */
+  states: Int32Array;
 
   constructor(table: Int32Array) {
     this.exports = new WebAssembly.Instance(kernelModule()).exports as unknown as KernelExports;
-    this.inputAt = table.byteLength;
-    this.view = Buffer.from(this.exports.memory.buffer);
-    this.reserve(0);
-    new Int32Array(this.exports.memory.buffer, 0, table.length).set(table);
+    this.statesAt = table.byteLength;
+    this.inputAt = this.statesAt + CHAINS * 4;
+    const memory = this.exports.memory;
+    growTo(memory, this.inputAt);
+    this.view = Buffer.from(memory.buffer);
+    this.states = new Int32Array(memory.buffer, this.statesAt, CHAINS);
+    new Int32Array(memory.buffer, 0, table.length).set(table);
   }
 
   /** Copies bytes[start, end) in as the input; returns where it starts in kernel memory. */
@@ -54,18 +59,15 @@ export class DfaKernel {
     return this.inputAt;
   }
 
-  run1(state: number, at: number, end: number): number {
-    return this.exports.run1(state, at, end);
+  /** one chain from states[0] over [at, end): where it accepted (its state left in states[0]), or end */
+  run1(at: number, end: number): number {
+    return this.exports.run1(this.states[0], at, end, this.statesAt);
   }
 
-  run4(states: Int32Array, at: number, limit: number, second: number, third: number, fourth: number): number {
-    const e = this.exports;
-    const stop = e.run4(states[0], states[1], states[2], states[3], at, limit, second, third, fourth);
-    states[0] = e.state1.value;
-    states[1] = e.state2.value;
-    states[2] = e.state3.value;
-    states[3] = e.state4.value;
-    return stop;
+  /** four chains from `states` at at + (0, second, third, fourth), until at reaches limit: where some accepted, or limit */
+  run4(at: number, limit: number, second: number, third: number, fourth: number): number {
+    const s = this.states;
+    return this.exports.run4(s[0], s[1], s[2], s[3], at, limit, second, third, fourth, this.statesAt);
   }
 
   /** the loaded input (and the table before it) */
@@ -73,16 +75,19 @@ export class DfaKernel {
     return this.view;
   }
 
-  /** the state run1 stopped in */
-  get state(): number {
-    return this.exports.state1.value;
-  }
-
-  /** grows memory (which detaches the old view) until `inputBytes` fit after the table */
+  /** grows memory until `inputBytes` fit after the states, and maps the views anew */
   private reserve(inputBytes: number): void {
-    const memory = this.exports.memory;
     const needed = this.inputAt + inputBytes;
-    if (memory.buffer.byteLength < needed) memory.grow(Math.ceil((needed - memory.buffer.byteLength) / PAGE));
-    if (this.view.buffer !== memory.buffer) this.view = Buffer.from(memory.buffer);
+    if (this.view.length >= needed) return;
+    const memory = this.exports.memory;
+    growTo(memory, needed);
+    this.view = Buffer.from(memory.buffer);
+    this.states = new Int32Array(memory.buffer, this.statesAt, CHAINS);
   }
+}
+
+/** grows `memory` (which detaches its old buffer) to at least `bytes` */
+function growTo(memory: WebAssembly.Memory, bytes: number): void {
+  const have = memory.buffer.byteLength;
+  if (have < bytes) memory.grow(Math.ceil((bytes - have) / PAGE));
 }

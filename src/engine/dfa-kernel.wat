@@ -1,19 +1,15 @@
 ;; The per-byte loop of NeedleAutomaton, in WebAssembly: V8 runs it about 1.6x faster than the
 ;; same loop in JavaScript (no bounds check per load, states kept in registers).
 ;;
-;; Memory holds the transition table at 0 and the input after it. A state is the byte offset of
-;; its row (256 i32 entries, one per input byte); a state that ends a needle is stored as
-;; -(row + 1). Both loops stop at the first such state and leave every chain's state in a global,
-;; so that the caller can check the needle and resume at the next byte.
+;; Memory holds the transition table at 0, then four i32 chain states at $out, then the input. A
+;; state is the byte offset of its row (256 i32 entries, one per input byte); a state that ends a
+;; needle is stored as -(row + 1). Both loops stop at the first such state and store every chain's
+;; state at $out, so that the caller can check the needle and resume at the next byte.
 (module
   (memory (export "memory") 1)
-  (global $state1 (export "state1") (mut i32) (i32.const 0))
-  (global $state2 (export "state2") (mut i32) (i32.const 0))
-  (global $state3 (export "state3") (mut i32) (i32.const 0))
-  (global $state4 (export "state4") (mut i32) (i32.const 0))
 
   ;; One chain over [$at, $end): the position of the byte that reached an accepting state, or $end.
-  (func (export "run1") (param $state i32) (param $at i32) (param $end i32) (result i32)
+  (func (export "run1") (param $state i32) (param $at i32) (param $end i32) (param $out i32) (result i32)
     (block $stop
       (loop $next
         (br_if $stop (i32.ge_u (local.get $at) (local.get $end)))
@@ -21,7 +17,7 @@
         (br_if $stop (i32.lt_s (local.get $state) (i32.const 0)))
         (local.set $at (i32.add (local.get $at) (i32.const 1)))
         (br $next)))
-    (global.set $state1 (local.get $state))
+    (i32.store (local.get $out) (local.get $state))
     (local.get $at))
 
   ;; Four chains in step at $at, $at + $second, $at + $third and $at + $fourth, until $at reaches
@@ -30,7 +26,7 @@
   (func (export "run4")
     (param $a i32) (param $b i32) (param $c i32) (param $d i32)
     (param $at i32) (param $limit i32) (param $second i32) (param $third i32) (param $fourth i32)
-    (result i32)
+    (param $out i32) (result i32)
     (block $stop
       (loop $next
         (br_if $stop (i32.ge_u (local.get $at) (local.get $limit)))
@@ -41,9 +37,9 @@
         (br_if $stop (i32.lt_s (i32.or (i32.or (local.get $a) (local.get $b)) (i32.or (local.get $c) (local.get $d))) (i32.const 0)))
         (local.set $at (i32.add (local.get $at) (i32.const 1)))
         (br $next)))
-    (global.set $state1 (local.get $a))
-    (global.set $state2 (local.get $b))
-    (global.set $state3 (local.get $c))
-    (global.set $state4 (local.get $d))
+    (i32.store offset=0 (local.get $out) (local.get $a))
+    (i32.store offset=4 (local.get $out) (local.get $b))
+    (i32.store offset=8 (local.get $out) (local.get $c))
+    (i32.store offset=12 (local.get $out) (local.get $d))
     (local.get $at))
 )
