@@ -71,7 +71,8 @@ export class NeedleAutomaton {
       ends[state].push({ flag: flag ?? index, length: bytes.length, bounded: digitBounded === true });
     });
     this.longest = needles.reduce((max, n) => Math.max(max, n.bytes.length), 0);
-    this.kernel = new DfaKernel(this.compile(goto, ends));
+    this.kernel = new DfaKernel(goto.length * ALPHABET);
+    this.compile(goto, ends, this.kernel.table());
   }
 
   /** whether bytes[start, end) contain a needle */
@@ -163,8 +164,7 @@ export class NeedleAutomaton {
    * a state accepts when it ends a needle or its failure state accepts, and its failure state,
    * being shallower, is settled first.
    */
-  private compile(goto: Array<Map<number, number>>, ends: Ending[][]): Int32Array {
-    const target = new Int32Array(goto.length * ALPHABET);
+  private compile(goto: Array<Map<number, number>>, ends: Ending[][], target: Int32Array): void {
     const failure = new Int32Array(goto.length);
     const accepting = new Uint8Array(goto.length);
     const code = (t: number) => (accepting[t] === 1 ? -(t * ROW_BYTES) - 1 : t * ROW_BYTES);
@@ -192,6 +192,5 @@ export class NeedleAutomaton {
       }
     }
     this.endings = ends;
-    return target;
   }
 }

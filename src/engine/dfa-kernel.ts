@@ -34,15 +34,20 @@ export class DfaKernel {
   /** the chains' states (in memory at statesAt): the loops start from them and leave theirs */
   states: Int32Array;
 
-  constructor(table: Int32Array) {
+  /** a kernel with room for a table of `entries` (zeroed: fill it through `table()` before scanning) */
+  constructor(private readonly entries: number) {
     this.exports = new WebAssembly.Instance(kernelModule()).exports as unknown as KernelExports;
-    this.statesAt = table.byteLength;
+    this.statesAt = entries * 4;
     this.inputAt = this.statesAt + CHAINS * 4;
     const memory = this.exports.memory;
     growTo(memory, this.inputAt);
     this.view = Buffer.from(memory.buffer);
     this.states = new Int32Array(memory.buffer, this.statesAt, CHAINS);
-    new Int32Array(memory.buffer, 0, table.length).set(table);
+  }
+
+  /** the transition table, written in place (valid until the next load grows memory) */
+  table(): Int32Array {
+    return new Int32Array(this.view.buffer, 0, this.entries);
   }
 
   /** Copies bytes[start, end) in as the input; returns where it starts in kernel memory. */
