@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import kernelBytes from './dfa-kernel.wasm.js';
 
 const PAGE = 65536;
 /** a DFA row: one 4-byte entry per input byte */
@@ -8,7 +8,7 @@ export const ROW_BYTES = 256 * 4;
 let compiled: WebAssembly.Module | undefined;
 
 function kernelModule(): WebAssembly.Module {
-  compiled ??= new WebAssembly.Module(readFileSync(new URL('./dfa-kernel.wasm', import.meta.url)));
+  compiled ??= new WebAssembly.Module(kernelBytes);
   return compiled;
 }
 

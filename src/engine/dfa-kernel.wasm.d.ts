@@ -1,0 +1,3 @@
+/** dfa-kernel.wat assembled to WebAssembly by scripts/build-wasm.mjs at build time */
+declare const bytes: Buffer;
+export default bytes;
