@@ -24,7 +24,7 @@ import {
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const dataDir = path.resolve(repo, '../shared/data');
-const cli = path.join(repo, 'dist/src/cli/main.js');
+const cli = path.join(repo, 'dist/src/cli/tunnelwatch.js');
 const MB = 1024 * 1024;
 
 const GREP_RATIO = 2;

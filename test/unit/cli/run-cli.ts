@@ -4,6 +4,8 @@ import { fileURLToPath } from 'node:url';
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../..');
 export const cliPath = path.join(repoRoot, 'dist', 'src', 'cli', 'main.js');
+/** what `npx tunnelwatch` runs: the same CLI bundled by scripts/bundle.mjs */
+export const bundlePath = path.join(repoRoot, 'dist', 'src', 'cli', 'tunnelwatch.js');
 export const examplesDir = path.join(repoRoot, 'examples');
 export const contentDir = path.join(repoRoot, 'content');
 

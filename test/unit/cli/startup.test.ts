@@ -4,15 +4,15 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { cliPath, examplesDir, repoRoot } from './run-cli.js';
+import { bundlePath, cliPath, examplesDir, repoRoot } from './run-cli.js';
 
 const tracer = path.join(repoRoot, 'test/fixtures/startup/trace-packages.mjs');
 
 /** the packages a CLI run resolved, with a private content cache */
-function packagesLoadedBy(args: string[], cacheHome: string): Set<string> {
+function packagesLoadedBy(cli: string, args: string[], cacheHome: string): Set<string> {
   const trace = path.join(cacheHome, `trace-${Math.random().toString(36).slice(2)}.txt`);
   writeFileSync(trace, '');
-  const run = spawnSync(process.execPath, ['--import', tracer, cliPath, ...args], {
+  const run = spawnSync(process.execPath, ['--import', tracer, cli, ...args], {
     encoding: 'utf8',
     env: { ...process.env, XDG_CACHE_HOME: cacheHome, TRACE_PACKAGES_FILE: trace },
   });
@@ -20,12 +20,14 @@ function packagesLoadedBy(args: string[], cacheHome: string): Set<string> {
   return new Set(readFileSync(trace, 'utf8').split('\n').filter(Boolean));
 }
 
-test('a one-thread scan served from the content cache loads no YAML, schema, worker-pool or progress-bar library', () => {
-  const cacheHome = mkdtempSync(path.join(tmpdir(), 'tw-startup-'));
-  const args = ['scan', '-q', '-f', 'jsonl', path.join(examplesDir, 'linux-sysmon.log')];
-  const cold = packagesLoadedBy(args, cacheHome);
-  assert.ok(cold.has('yaml'), 'the first run compiles the YAML content, so the tracer must see yaml');
-  const warm = packagesLoadedBy(args, cacheHome);
-  for (const heavy of ['yaml', 'zod', 'piscina', 'cli-progress']) assert.ok(!warm.has(heavy), `${heavy} was loaded: ${[...warm].join(', ')}`);
-  assert.ok(warm.has('commander'));
-});
+for (const [entry, cli] of [['modules (main.js)', cliPath], ['bundle (tunnelwatch.js, the bin)', bundlePath]]) {
+  test(`${entry}: a one-thread scan served from the content cache loads no YAML, schema, worker-pool or progress-bar library`, () => {
+    const cacheHome = mkdtempSync(path.join(tmpdir(), 'tw-startup-'));
+    const args = ['scan', '-q', '-f', 'jsonl', path.join(examplesDir, 'linux-sysmon.log')];
+    const cold = packagesLoadedBy(cli, args, cacheHome);
+    assert.ok(cold.has('yaml'), 'the first run compiles the YAML content, so the tracer must see yaml');
+    const warm = packagesLoadedBy(cli, args, cacheHome);
+    for (const heavy of ['yaml', 'zod', 'piscina', 'cli-progress']) assert.ok(!warm.has(heavy), `${heavy} was loaded: ${[...warm].join(', ')}`);
+    assert.ok(warm.has('commander'));
+  });
+}
