@@ -2,13 +2,21 @@
 // lazily loaded chunks beside it: one file where Node's ES module loader would resolve, read
 // and link about a hundred, which saves about 35 ms of every run's start-up. Dynamic imports stay
 // separate chunks (splitting), so what a scan never needs (YAML parsing, zod) is still never
-// loaded; npm packages stay external. Worker files and other `new URL('./x', import.meta.url)`
-// references are rebased so that they still name tsc's files under dist/.
+// loaded; npm packages stay external. The worker threads' modules are entry points of their own,
+// and `new URL('./x', import.meta.url)` references are rebased: to the bundled worker where there
+// is one, else to tsc's file under dist/.
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import * as esbuild from 'esbuild';
 
 const outdir = path.resolve('dist/src/cli');
+/** bundle entry name → the dist module it bundles */
+const entryPoints = {
+  tunnelwatch: path.join(outdir, 'main.js'),
+  'tunnelwatch-scan-worker': path.resolve('dist/src/pipeline/scan-worker.js'),
+  'tunnelwatch-evtx-worker': path.resolve('dist/src/sources/evtx/worker.js'),
+};
+const bundled = new Map(Object.entries(entryPoints).map(([name, file]) => [file, `./${name}.js`]));
 const FILE_URL = /new URL\((['"])(\.{1,2}\/[^'"]*)\1, import\.meta\.url\)/g;
 
 /** `new URL(rel, import.meta.url)` in a dist module, made relative to the bundle's directory */
@@ -19,6 +27,7 @@ const rebaseFileUrls = {
       const source = await readFile(args.path, 'utf8');
       const contents = source.replace(FILE_URL, (_, _quote, rel) => {
         const target = path.resolve(path.dirname(args.path), rel);
+        if (bundled.has(target)) return `new URL(${JSON.stringify(bundled.get(target))}, import.meta.url)`;
         const fromBundle = path.relative(outdir, target).split(path.sep).join('/') + (rel.endsWith('/') || rel.endsWith('..') ? '/' : '');
         return `new URL(${JSON.stringify(fromBundle.startsWith('.') ? fromBundle : `./${fromBundle}`)}, import.meta.url)`;
       });
@@ -28,7 +37,7 @@ const rebaseFileUrls = {
 };
 
 await esbuild.build({
-  entryPoints: { tunnelwatch: path.join(outdir, 'main.js') },
+  entryPoints,
   outdir,
   chunkNames: 'tunnelwatch-[hash]',
   bundle: true,
