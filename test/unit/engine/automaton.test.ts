@@ -119,3 +119,18 @@ test('long ranges, scanned in several chains at once, find a needle at every pos
   const touching = Buffer.from(`${filler}17000 70001 ${filler}`, 'latin1');
   assert.equal(automaton.matchesBytes(touching), false, 'a digit-bounded needle touched by digits is no match in a long range');
 });
+
+test('an input larger than the kernel memory grows it, and scans before and after still agree', () => {
+  const automaton = new NeedleAutomaton([codes('ngrok'), { bytes: Buffer.from('7000'), digitBounded: true }]);
+  assert.equal(automaton.matchesText('x ngrok y'), true);
+  const big = Buffer.alloc(3 * 1024 * 1024, 'a');
+  assert.equal(automaton.matchesBytes(big), false);
+  big.write('NGROK', big.length - 5, 'latin1');
+  assert.equal(automaton.matchesBytes(big), true, 'a needle in the last bytes of a 3 MiB input');
+  big.write('1:7000', 0, 'latin1');
+  const found = new Uint8Array(2);
+  automaton.foundInBytes(found, big, 0, 64);
+  assert.deepEqual([...found], [0, 1], 'the digit-bounded needle is checked against the grown memory');
+  assert.equal(automaton.matchesText('x ngro k y'), false);
+  assert.equal(automaton.matchesText('x NGROK'), true);
+});
