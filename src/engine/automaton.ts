@@ -6,9 +6,8 @@
  * A needle may be *digit-bounded*: it only counts where no digit touches it on either side. A
  * port rule's `7000` must match the field value `7000`, not the middle of a timestamp.
  */
-import { DfaKernel, ROW_BYTES } from './dfa-kernel.js';
+import { DfaKernel, ROW_BYTES, ROW_ENTRIES as ALPHABET } from './dfa-kernel.js';
 
-const ALPHABET = 256;
 /**
  * Ranges at least this many times the longest needle are scanned as four chains in step: each DFA
  * step waits for the table load of the step before, and independent chains overlap those waits.
@@ -48,7 +47,7 @@ export class NeedleAutomaton {
   /** the transition table (states are row byte offsets, -(row + 1) when accepting) and its scanning loops */
   private readonly kernel: DfaKernel;
   /** per state (row byte offset / ROW_BYTES): every needle ending there */
-  private endings: Ending[][] = [];
+  private readonly endings: Ending[][];
   private readonly longest: number;
 
   constructor(needles: Needle[]) {
@@ -73,6 +72,7 @@ export class NeedleAutomaton {
     this.longest = needles.reduce((max, n) => Math.max(max, n.bytes.length), 0);
     this.kernel = new DfaKernel(goto.length * ALPHABET);
     this.compile(goto, ends, this.kernel.table());
+    this.endings = ends;
   }
 
   /** whether bytes[start, end) contain a needle */
@@ -159,8 +159,8 @@ export class NeedleAutomaton {
 
   /**
    * Breadth-first, so a state's failure state is complete before it: each state's row starts as a
-   * copy of its failure state's row, then takes its own transitions; endings are inherited likewise.
-   * Entries are written in their final form (row byte offsets, negative when accepting) as they go:
+   * copy of its failure state's row, then takes its own transitions; endings are inherited likewise
+   * (in `ends`, in place). Entries are written in their final form (row byte offsets, negative when accepting) as they go:
    * a state accepts when it ends a needle or its failure state accepts, and its failure state,
    * being shallower, is settled first.
    */
@@ -171,8 +171,9 @@ export class NeedleAutomaton {
     const stateOf = (c: number) => (c < 0 ? -c - 1 : c) / ROW_BYTES;
     const link = (row: number, symbol: number, t: number) => {
       accepting[t] = ends[t].length > 0 || accepting[failure[t]] === 1 ? 1 : 0;
-      target[row + symbol] = code(t);
-      if (symbol >= LOWER_A && symbol < LOWER_A + 26) target[row + symbol - LOWER_A + UPPER_A] = code(t);
+      const next = code(t);
+      target[row + symbol] = next;
+      if (symbol >= LOWER_A && symbol < LOWER_A + 26) target[row + symbol - LOWER_A + UPPER_A] = next;
     };
     const queue: number[] = [];
     for (const [symbol, t] of goto[0]) {
@@ -191,6 +192,5 @@ export class NeedleAutomaton {
         queue.push(t);
       }
     }
-    this.endings = ends;
   }
 }

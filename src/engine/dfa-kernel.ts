@@ -1,8 +1,9 @@
 import kernelBytes from './dfa-kernel.wasm.js';
 
 const PAGE = 65536;
-/** a DFA row: one 4-byte entry per input byte */
-export const ROW_BYTES = 256 * 4;
+/** a DFA row: one i32 entry per input byte value (the kernel's loops scale a byte by 4) */
+export const ROW_ENTRIES = 256;
+export const ROW_BYTES = ROW_ENTRIES * Int32Array.BYTES_PER_ELEMENT;
 
 /** compiled once per thread; each kernel is an instance of it with a memory of its own */
 let compiled: WebAssembly.Module | undefined;
@@ -37,8 +38,8 @@ export class DfaKernel {
   /** a kernel with room for a table of `entries` (zeroed: fill it through `table()` before scanning) */
   constructor(private readonly entries: number) {
     this.exports = new WebAssembly.Instance(kernelModule()).exports as unknown as KernelExports;
-    this.statesAt = entries * 4;
-    this.inputAt = this.statesAt + CHAINS * 4;
+    this.statesAt = entries * Int32Array.BYTES_PER_ELEMENT;
+    this.inputAt = this.statesAt + CHAINS * Int32Array.BYTES_PER_ELEMENT;
     const memory = this.exports.memory;
     growTo(memory, this.inputAt);
     this.view = Buffer.from(memory.buffer);
