@@ -1,0 +1,56 @@
+import { RE2JS } from 're2js';
+
+/**
+ * Regular expressions from rule text (Sigma `|re`, SPL `match()`/`rex`/`regex`) compiled to RE2
+ * semantics: matching time is linear in the input whatever the pattern, so a rule cannot ReDoS the
+ * engine with log data (a backtracking `RegExp` over attacker-controlled text can). RE2 rejects
+ * what it cannot match in linear time (backreferences, lookaround): that is a load error with the
+ * reason, never a silent fallback.
+ */
+export interface LinearRegex {
+  readonly source: string;
+  /** true when the pattern matches anywhere in `value` (unanchored, as SPL and Sigma mean it) */
+  test(value: string): boolean;
+  /** the named or numbered groups of the first match, or undefined when there is none */
+  groups(value: string): Record<string, string | undefined> | undefined;
+}
+
+export interface LinearRegexFlags {
+  /** `i`: case-insensitive */
+  ignoreCase?: boolean;
+  /** `m`: `^`/`$` match at line breaks */
+  multiline?: boolean;
+  /** `s`: `.` matches a line break */
+  dotAll?: boolean;
+}
+
+export type CompiledRegex = { ok: true; regex: LinearRegex } | { ok: false; reason: string };
+
+export function compileLinearRegex(pattern: string, flags: LinearRegexFlags = {}): CompiledRegex {
+  let bits = 0;
+  if (flags.ignoreCase) bits |= RE2JS.CASE_INSENSITIVE;
+  if (flags.multiline) bits |= RE2JS.MULTILINE;
+  if (flags.dotAll) bits |= RE2JS.DOTALL;
+  let compiled: RE2JS;
+  try {
+    compiled = RE2JS.compile(pattern, bits);
+  } catch (error) {
+    return { ok: false, reason: `not a linear-time regular expression: ${(error as Error).message}` };
+  }
+  const names = Object.entries(compiled.namedGroups() as Record<string, number>);
+  return {
+    ok: true,
+    regex: {
+      source: pattern,
+      test: (value) => compiled.matcher(value).find(),
+      groups: (value) => {
+        const m = compiled.matcher(value);
+        if (!m.find()) return undefined;
+        const out: Record<string, string | undefined> = {};
+        for (let g = 1; g <= m.groupCount(); g++) out[String(g)] = m.group(g) ?? undefined;
+        for (const [name, index] of names) out[name] = m.group(index) ?? undefined;
+        return out;
+      },
+    },
+  };
+}
