@@ -65,7 +65,7 @@ export class Detector {
     this.compiled = detections.map((detection) => ({
       detection,
       matches: compilePredicate(detection.plan.where),
-      keepsRow: allOf(detection.plan.rowFilters.map(compilePredicate)),
+      keepsRow: allOf(detection.output.rowFilters.map(compilePredicate)),
       groups: new Map(),
       seenFields: new Set(),
       droppedGroups: 0,
@@ -91,10 +91,10 @@ export class Detector {
   }
 
   private record(c: CompiledDetection, event: CimEvent): void {
-    const plan = c.detection.plan;
+    const { plan, output } = c.detection;
     const valueOf = (field: string) => (field === '_time' ? event.time : event.fields[field]);
-    for (const key of groupKeys(plan.by, event.fields, plan.missingBy === 'fill-null' ? NULL_FILL : MISSING)) {
-      if (plan.missingBy === 'drop' && !plan.fillnullZero && key.includes(MISSING)) continue;
+    for (const key of groupKeys(plan.by, event.fields, output.missingBy === 'fill-null' ? NULL_FILL : MISSING)) {
+      if (output.missingBy === 'drop' && !output.fillnullZero && key.includes(MISSING)) continue;
       for (const b of plan.by) if (event.fields[b.field] !== undefined) c.seenFields.add(b.field);
       const state = this.groupFor(c, key);
       if (state) accumulate(state, plan.aggregates, valueOf);

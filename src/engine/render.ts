@@ -46,7 +46,7 @@ export function ctime(epochSeconds: number): string {
 
 /** The output columns of a finding (BY values and aggregates), with ctime applied. */
 export function findingColumns(finding: Finding): Record<string, ColumnValue> {
-  const ctimeFields = new Set(finding.detection.plan.ctimeFields);
+  const ctimeFields = new Set(finding.detection.output.ctimeFields);
   const columns: Record<string, ColumnValue> = {};
   for (const [column, value] of finding.by) columns[column] = value;
   for (const [column, value] of finding.aggregates) {

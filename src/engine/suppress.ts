@@ -23,7 +23,7 @@ export function applyTuning(findings: Finding[], tuning: Tuning): SuppressionRes
   const filters = new Map([...tuning].map(([macro, f]) => [macro, compilePredicate(f.expr)]));
   const result: SuppressionResult = { kept: [], suppressed: [], countsByDetection: new Map() };
   for (const finding of findings) {
-    const macro = finding.detection.plan.filterMacro;
+    const macro = finding.detection.output.filterMacro;
     const keeps = macro ? filters.get(macro) : undefined;
     if (!macro || !keeps || keeps(columnValues(finding))) {
       result.kept.push(finding);

@@ -5,8 +5,8 @@ import path from 'node:path';
 import type { Content } from './content.js';
 import { listYamlFiles } from './yaml-files.js';
 
-/** bumped whenever the compiled form (Detection, SearchPlan, BoundCorrelation) changes shape */
-const FORMAT = 2;
+/** bumped whenever the compiled form (Detection, SearchPlan, OutputSettings, BoundCorrelation) changes shape */
+const FORMAT = 3;
 /** entries kept: one per rule set in use, so a few dozen is plenty */
 const KEEP = 32;
 

@@ -278,6 +278,8 @@ function asDetection(c: Correlation): Detection {
         ...carried.map((f) => ({ fn: 'values' as const, field: f, as: f })),
       ],
       by: keyColumns(c.key).map((k) => ({ field: k, as: k })),
+    },
+    output: {
       missingBy: 'fill-null',
       fillnullZero: false,
       ctimeFields: ['firstTime', 'lastTime', ...steps.flatMap((s) => [`${s}_firstTime`, `${s}_lastTime`])],

@@ -1,4 +1,4 @@
-import type { SearchPlan } from './search-plan.js';
+import type { OutputSettings, SearchPlan } from './search-plan.js';
 
 export const detectionTypes = ['Anomaly', 'Hunting', 'TTP', 'Correlation'] as const;
 export type DetectionType = (typeof detectionTypes)[number];
@@ -67,6 +67,8 @@ export interface Detection extends ContentMetadata {
   /** the SPL as written in the YAML */
   search: string;
   plan: SearchPlan;
+  /** how the front end shapes the plan's output rows */
+  output: OutputSettings;
   drilldowns: Drilldown[];
   /** file the detection was loaded from */
   file: string;

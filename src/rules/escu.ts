@@ -60,8 +60,8 @@ export function parseDetection(file: string, text: string): LoadResult {
     message: `search: ${e.message}`,
   }));
   errors.push(...riskFieldErrors(yaml, compiled.plan, file, locate));
-  if (!compiled.plan || errors.length > 0) return { detections: [], errors };
-  return { detections: [toDetection(yaml, compiled.plan, file)], errors: [] };
+  if (!compiled.plan || !compiled.output || errors.length > 0) return { detections: [], errors };
+  return { detections: [toDetection(yaml, compiled.plan, compiled.output, file)], errors: [] };
 }
 
 /** A risk or threat object naming a column the search does not output can never render. */
@@ -83,7 +83,7 @@ function riskFieldErrors(
   return errors;
 }
 
-function toDetection(yaml: EscuDetectionYaml, plan: Detection['plan'], file: string): Detection {
+function toDetection(yaml: EscuDetectionYaml, plan: Detection['plan'], output: Detection['output'], file: string): Detection {
   return {
     name: yaml.name,
     id: yaml.id,
@@ -94,6 +94,7 @@ function toDetection(yaml: EscuDetectionYaml, plan: Detection['plan'], file: str
     dataSources: yaml.data_source,
     search: yaml.search,
     plan,
+    output,
     drilldowns: yaml.drilldown_searches.map((d) => ({
       name: d.name,
       search: d.search,

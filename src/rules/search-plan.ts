@@ -38,12 +38,23 @@ export interface ByField {
   as: string;
 }
 
-/** A compiled ESCU search: what to read, what to keep, how to group, what to output. */
+/**
+ * A compiled rule in any rule language: which dataset it reads, which events match, how matching
+ * events group and what each group aggregates. Front ends (SPL, Sigma) compile to it; how the rows
+ * are shaped for output is the front end's own business (`OutputSettings`).
+ */
 export interface SearchPlan {
   dataset: DatasetName;
   where: Expr;
   aggregates: AggregateSpec[];
   by: ByField[];
+}
+
+/**
+ * How a front end shapes the rows a plan outputs: SPL's null handling, time rendering, row filters
+ * after the aggregation and its tuning hook. The engine applies these; only the front end decides them.
+ */
+export interface OutputSettings {
   /**
    * What happens to an event lacking a BY field: tstats with fillnull_value=null groups it under
    * the string `null`; plain `stats` drops it, except where `fillnull` filled it with `0`.

@@ -53,7 +53,7 @@ export function parseTuning(file: string, text: string, detections: Detection[])
   if (errors.length > 0) return { tuning: new Map(), errors };
   if (doc.contents === null) return { tuning: new Map(), errors: [] };
   if (!isMap(doc.contents)) return { tuning: new Map(), errors: [{ file, ...locate.at([]), message: 'a tuning file maps filter macro names to SPL filters' }] };
-  const byMacro = new Map(detections.filter((d) => d.plan.filterMacro).map((d) => [d.plan.filterMacro as string, d]));
+  const byMacro = new Map(detections.filter((d) => d.output.filterMacro).map((d) => [d.output.filterMacro as string, d]));
   const tuning = new Map<string, TuningFilter>();
   for (const pair of doc.contents.items) {
     const macro = isScalar(pair.key) ? String(pair.key.value) : '';

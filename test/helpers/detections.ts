@@ -1,9 +1,13 @@
 import type { Detection } from '../../src/rules/detection.js';
-import type { SearchPlan } from '../../src/rules/search-plan.js';
+import type { OutputSettings, SearchPlan } from '../../src/rules/search-plan.js';
 import type { CimEvent, DatasetName, FieldValue } from '../../src/cim/model.js';
 
-/** A detection with a hand-written plan, so engine tests do not depend on the SPL compiler. */
-export function detectionWith(plan: Partial<SearchPlan>, overrides: Partial<Detection> = {}): Detection {
+/**
+ * A detection with a hand-written plan and output settings (given together), so engine tests do
+ * not depend on the SPL compiler.
+ */
+export function detectionWith(settings: Partial<SearchPlan & OutputSettings>, overrides: Partial<Detection> = {}): Detection {
+  const { dataset, where, aggregates, by, ...output } = settings;
   return {
     name: 'Test Detection',
     id: '00000000-0000-4000-8000-000000000001',
@@ -22,11 +26,17 @@ export function detectionWith(plan: Partial<SearchPlan>, overrides: Partial<Dete
         { fn: 'max', field: '_time', as: 'lastTime' },
       ],
       by: [],
+      ...(dataset && { dataset }),
+      ...(where && { where }),
+      ...(aggregates && { aggregates }),
+      ...(by && { by }),
+    },
+    output: {
       missingBy: 'fill-null',
       fillnullZero: false,
       ctimeFields: ['firstTime', 'lastTime'],
       rowFilters: [],
-      ...plan,
+      ...output,
     },
     drilldowns: [],
     analyticStories: ['Reverse Network Proxy'],

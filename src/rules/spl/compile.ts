@@ -1,4 +1,4 @@
-import type { Expr, SearchPlan } from '../search-plan.js';
+import type { Expr, OutputSettings, SearchPlan } from '../search-plan.js';
 import { lex, type SplError } from './lexer.js';
 import { errorAt, isKeyword, parseExpr, splitCommands, TokenCursor, type ExprMode } from './parser.js';
 import { PlanBuilder } from './plan-builder.js';
@@ -6,10 +6,11 @@ import { PlanBuilder } from './plan-builder.js';
 export type { SplError } from './lexer.js';
 
 /**
- * Compiles an ESCU `search:` (the subset documented in docs/detections.md) into a SearchPlan.
- * Every problem found is reported; a plan is returned only when there is none.
+ * Compiles an ESCU `search:` (the subset documented in docs/detections.md) into a SearchPlan and
+ * the SPL output settings its later commands imply. Every problem found is reported; a plan is
+ * returned only when there is none.
  */
-export function compileSearch(spl: string): { plan?: SearchPlan; errors: SplError[] } {
+export function compileSearch(spl: string): { plan?: SearchPlan; output?: OutputSettings; errors: SplError[] } {
   const lexed = lex(spl);
   const split = splitCommands(lexed.tokens);
   const builder = new PlanBuilder([...lexed.errors, ...split.errors]);

@@ -1,5 +1,5 @@
 import { isDatasetField, type DatasetName } from '../../cim/model.js';
-import type { AggregateFunction, Expr, SearchPlan } from '../search-plan.js';
+import type { AggregateFunction, Expr, OutputSettings, SearchPlan } from '../search-plan.js';
 import type { SplError, Token } from './lexer.js';
 import { isSplError, resolveMacro } from './macros.js';
 import {
@@ -46,7 +46,7 @@ export class PlanBuilder {
   private readonly by: { field: string; column: Column }[] = [];
   private readonly ctime: Column[] = [];
   private rowFilters: Expr[] = [];
-  private missingBy: SearchPlan['missingBy'] = 'drop';
+  private missingBy: OutputSettings['missingBy'] = 'drop';
   private fillnullZero = false;
   private filterMacro?: string;
   /** events: before the aggregating command; rows: its output */
@@ -109,7 +109,7 @@ export class PlanBuilder {
     }
   }
 
-  finish(): { plan?: SearchPlan; errors: SplError[] } {
+  finish(): { plan?: SearchPlan; output?: OutputSettings; errors: SplError[] } {
     this.checkColumnsUnique();
     this.errors.sort((a, b) => a.line - b.line || a.col - b.col);
     if (this.errors.length > 0 || !this.dataset) {
@@ -121,13 +121,15 @@ export class PlanBuilder {
       where: this.where.length === 0 ? { kind: 'true' } : this.where.length === 1 ? this.where[0] : { kind: 'and', terms: this.where },
       aggregates: this.aggregates.map((a) => ({ fn: a.fn, ...(a.field !== undefined ? { field: a.field } : {}), as: a.column.name })),
       by: this.by.map((b) => ({ field: b.field, as: b.column.name })),
+    };
+    const output: OutputSettings = {
       missingBy: this.missingBy,
       fillnullZero: this.fillnullZero,
       ctimeFields: this.ctime.map((c) => c.name),
       rowFilters: this.rowFilters,
     };
-    if (this.filterMacro) plan.filterMacro = this.filterMacro;
-    return { plan, errors: [] };
+    if (this.filterMacro) output.filterMacro = this.filterMacro;
+    return { plan, output, errors: [] };
   }
 
   private tstats(command: Command): void {

@@ -54,7 +54,7 @@ test('each detection has a filter macro named after its file, MITRE ids, risk, a
   const { detections } = await loadAll();
   for (const d of detections) {
     const snake = path.basename(d.file, '.yml');
-    assert.equal(d.plan.filterMacro, `${snake}_filter`, d.name);
+    assert.equal(d.output.filterMacro, `${snake}_filter`, d.name);
     assert.ok(d.mitreAttackIds.length > 0, d.name);
     assert.ok(d.risk && d.risk.riskObjects.length > 0, d.name);
     const expectations = d.tests.map((t) => t.expected?.findings);

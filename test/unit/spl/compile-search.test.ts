@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { compileSearch } from '../../../src/rules/spl/compile.js';
-import type { SearchPlan } from '../../../src/rules/search-plan.js';
+import type { OutputSettings, SearchPlan } from '../../../src/rules/search-plan.js';
 import {
   cloudflaredConnection,
   cloudflaredExecution,
@@ -17,11 +17,12 @@ import {
   trafficBy,
 } from './escu-searches.js';
 
-function planOf(spl: string): SearchPlan {
-  const { plan, errors } = compileSearch(spl);
+/** the plan and its SPL output settings in one object, so each case states the whole compiled form */
+function planOf(spl: string): SearchPlan & OutputSettings {
+  const { plan, output, errors } = compileSearch(spl);
   assert.deepEqual(errors, []);
-  assert.ok(plan);
-  return plan;
+  assert.ok(plan && output);
+  return { ...plan, ...output };
 }
 
 const timeAggregates = [
