@@ -12,7 +12,7 @@ export const skipCodes = {
   'evtx-bad-header': 'The EVTX file header is invalid; the file is read by scanning for chunks.',
   'evtx-bad-chunk': 'An EVTX chunk slot has a bad magic or header and was skipped.',
   'evtx-bad-checksum': 'An EVTX chunk checksum did not match; the chunk was still decoded.',
-  'evtx-bad-record': 'An EVTX record header was invalid (size 0, past the chunk end, bad magic); the rest of the chunk was skipped.',
+  'evtx-bad-record': 'An EVTX record header was invalid (zeroed, size 0, past the chunk end, bad magic); reading resumed at the next record signature.',
   'evtx-bad-binxml': 'An EVTX record\'s BinXML could not be decoded; its substitution values were kept positionally where possible.',
   'evtx-truncated': 'The EVTX file ends in the middle of a chunk.',
   'io-error': 'A file could not be opened or read.',

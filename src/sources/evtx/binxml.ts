@@ -2,12 +2,23 @@
  * BinXML token parser. Template definitions are parsed once per chunk into a node skeleton whose
  * substitution nodes are value slots; a record then costs one walk of its instance's value list.
  * Every read is bounds-checked against the enclosing structure and every loop advances, so corrupt
- * input ends in a thrown BinXmlError that the record decoder catches, never in a hang.
+ * input ends in a thrown BinXmlError that the record decoder catches; the work a record may cost is
+ * bounded by its size (RecordBudget), so crafted nesting ends in a WorkLimitError, never in a hang.
  */
-import type { TemplateShape } from './json-lines.js';
 import { decodeValue, fixedWidth, u16, u32, VT } from './values.js';
 
-export class BinXmlError extends Error {}
+/**
+ * Corrupt BinXML. Thrown and caught per damaged structure, so it captures no stack trace: corrupt
+ * input is data, and a trace costs more than parsing the bytes did.
+ */
+export class BinXmlError extends Error {
+  constructor(message: string) {
+    const limit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
+    super(message);
+    Error.stackTraceLimit = limit;
+  }
+}
 
 function fail(msg: string): never {
   throw new BinXmlError(msg);
@@ -56,36 +67,84 @@ export interface Template {
   offset: number;
   guid: string;
   nodes: Node[];
-  /** set by json-lines.ts on first use: the structure this definition shares with other chunks' */
-  shape?: TemplateShape | null;
 }
 
 /** Recursion bound for nested BinXML / template chains in corrupt input (real logs nest 2-3 deep). */
 const MAX_DEPTH = 32;
 
-/**
- * Work bound for resolving one record: a value may be referenced many times and nest, so a crafted
- * record could otherwise expand exponentially. Real records resolve to a few hundred nodes.
- */
-export const MAX_RESOLVED_NODES = 200_000;
+/** A record needed more work than its size allows: crafted or corrupt, never real. */
+export class WorkLimitError extends Error {}
 
-/** Counts nodes visited while resolving one record; throws once past MAX_RESOLVED_NODES. */
-export class ResolveBudget {
-  private used = 0;
-  spend(n = 1): void {
-    this.used += n;
-    if (this.used > MAX_RESOLVED_NODES) fail(`record expands to more than ${MAX_RESOLVED_NODES} nodes`);
+/**
+ * Work per byte of record a decode may spend, and a floor for tiny records. A real record costs
+ * about one token per 4-10 bytes to parse, a few nodes per substitution to resolve, and shows each
+ * value once; without a bound, nested BinXML values re-parsed in both layouts (parseNested) or
+ * referenced many times cost time exponential in their depth.
+ */
+const WORK_PER_BYTE = 64;
+const WORK_FLOOR = 4096;
+const VALUE_BYTES_PER_BYTE = 8;
+const VALUE_BYTES_FLOOR = 65536;
+
+/**
+ * The work one record may cost, proportional to its size: tokens parsed (template definitions met
+ * on the way included), nodes resolved by a renderer, bytes of values rendered. A chunk's total is
+ * then bounded by its 64 KiB, whatever its records hold.
+ */
+export class RecordBudget {
+  private tokens = 0;
+  private nodes = 0;
+  private valueBytes = 0;
+  private workLimit = WORK_FLOOR;
+  private valueLimit = VALUE_BYTES_FLOOR;
+
+  /** start a record of `bytes` bytes */
+  begin(bytes: number): void {
+    this.tokens = 0;
+    this.workLimit = WORK_FLOOR + WORK_PER_BYTE * bytes;
+    this.valueLimit = VALUE_BYTES_FLOOR + VALUE_BYTES_PER_BYTE * bytes;
+    this.beginResolve();
+  }
+
+  /** start resolving the parsed record (each renderer walks it afresh) */
+  beginResolve(): void {
+    this.nodes = 0;
+    this.valueBytes = 0;
+  }
+
+  parse(n = 1): void {
+    this.tokens += n;
+    if (this.tokens > this.workLimit) throw new WorkLimitError(`record needs more than ${this.workLimit} BinXML tokens parsed`);
+  }
+
+  resolve(n: number): void {
+    this.nodes += n;
+    if (this.nodes > this.workLimit) throw new WorkLimitError(`record expands to more than ${this.workLimit} nodes`);
+  }
+
+  /** a value of `bytes` bytes rendered */
+  value(bytes: number): void {
+    this.valueBytes += bytes;
+    if (this.valueBytes > this.valueLimit) throw new WorkLimitError(`record renders more than ${this.valueLimit} bytes of values`);
   }
 }
 
-/** Per-chunk state: names and templates are addressed by chunk-relative offsets, so caches are per chunk. */
+/**
+ * The decoding context of one chunk: names and templates are addressed by chunk-relative offsets,
+ * so their caches live here, with the current record's budget and problems. Nothing about a decode
+ * lives in module state, so chunks decode concurrently or re-entrantly without surprises.
+ */
 export class ChunkContext {
   readonly names = new Map<number, string>();
   readonly templates = new Map<number, Template | null>();
   /** template bytes this chunk may still parse: bounds the work garbage offsets can cause */
   templateBudget = 16 * 65536;
+  /** the current record's work (begun by the caller per record) */
+  readonly budget = new RecordBudget();
   /** problems met while decoding the current record (reset by the caller per record) */
   warnings: string[] = [];
+  /** elements parsed so far: tells whether a failed parse met any element header (see parseNested) */
+  elements = 0;
   constructor(readonly buf: Buffer) {}
 }
 
@@ -139,6 +198,7 @@ function readUtf16Counted(c: ChunkContext, cur: Cursor): string {
 function parseContent(c: ChunkContext, cur: Cursor, inDef: boolean, depth: number, out: Node[], inElement: boolean): void {
   const b = c.buf;
   while (cur.pos < cur.end) {
+    c.budget.parse();
     const tok = b[cur.pos];
     switch (tok & 0x1f) {
       case 0x00:
@@ -231,6 +291,7 @@ function isLeafToken(tok: number): boolean {
 
 function parseElement(c: ChunkContext, cur: Cursor, inDef: boolean, depth: number): ElementNode {
   if (depth > MAX_DEPTH) fail('BinXML nested too deep');
+  c.elements++;
   const b = c.buf;
   const tok = b[cur.pos];
   cur.pos++;
@@ -242,10 +303,14 @@ function parseElement(c: ChunkContext, cur: Cursor, inDef: boolean, depth: numbe
     cur.need(4);
     cur.pos += 4; // attribute list size
     while (cur.pos < cur.end && (b[cur.pos] & 0x1f) === 0x06) {
+      c.budget.parse();
       cur.pos++;
       const aname = readNameRef(c, cur);
       const value: Node[] = [];
-      while (cur.pos < cur.end && isLeafToken(b[cur.pos])) value.push(parseLeaf(c, cur));
+      while (cur.pos < cur.end && isLeafToken(b[cur.pos])) {
+        c.budget.parse();
+        value.push(parseLeaf(c, cur));
+      }
       attrs.push({ name: aname, value });
     }
   }
@@ -328,20 +393,26 @@ function parseInstance(c: ChunkContext, cur: Cursor, depth: number): InstanceNod
 
 /**
  * Nested BinXML (type 0x21) normally has no dependency ids; some forwarded events were written with
- * them, so on failure retry with the other layout before giving up on the value.
+ * them, so on failure retry with the other layout before giving up on the value. The layouts differ
+ * only in element headers: a failure that met none would fail the same way again, so it is not
+ * retried (nested retries would otherwise double the work at every level of nesting).
  */
 function parseNested(c: ChunkContext, start: number, end: number, depth: number): Node[] | null {
+  const warnings = c.warnings.length;
+  const elements = c.elements;
   for (let pass = 0; pass < 2; pass++) {
     const inDef = pass === 1;
     const nodes: Node[] = [];
-    const warnings = c.warnings.length;
     try {
       parseContent(c, new Cursor(start, end), inDef, depth + 1, nodes, false);
       return nodes;
     } catch (e) {
       if (!(e instanceof BinXmlError) && !(e instanceof RangeError)) throw e;
       c.warnings.length = warnings;
-      if (inDef) c.warnings.push(`nested BinXML at chunk offset ${start}: ${e.message}`);
+      if (inDef || c.elements === elements) {
+        c.warnings.push(`nested BinXML at chunk offset ${start}: ${e.message}`);
+        break;
+      }
     }
   }
   return null;

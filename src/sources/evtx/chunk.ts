@@ -11,6 +11,7 @@ export const CHUNK_MAGIC = Buffer.from('ElfChnk\0', 'latin1');
 const CHUNK_MAGIC_LO = CHUNK_MAGIC.readUInt32LE(0);
 const CHUNK_MAGIC_HI = CHUNK_MAGIC.readUInt32LE(4);
 const RECORD_MAGIC = 0x00002a2a;
+const RECORD_SIGNATURE = Buffer.from([0x2a, 0x2a, 0, 0]);
 const CHUNK_HEADER_SIZE = 512;
 /** a record: this header, its BinXML data, then a copy of its size */
 export const RECORD_HEADER_SIZE = 24;
@@ -58,6 +59,27 @@ function acceptedSizeAt(buf: Buffer, pos: number, free: number): number {
   return endOfRecords || recordSizeAt(buf, next) ? size : 0;
 }
 
+/**
+ * The next self-consistent record (magic, sane size, matching trailing copy) in [from, end), found
+ * by its signature: a damaged record header costs that record, not the rest of its chunk.
+ */
+function nextRecordAt(buf: Buffer, from: number, end: number): number | undefined {
+  for (let q = buf.indexOf(RECORD_SIGNATURE, from); q >= 0 && q + RECORD_HEADER_SIZE <= end; q = buf.indexOf(RECORD_SIGNATURE, q + 1)) {
+    if (recordSizeAt(buf, q) > 0) return q;
+  }
+  return undefined;
+}
+
+/**
+ * A record whose magic is intact but whose size field is damaged: when the size copy that ends
+ * right before `next` (the next record, or the end of the record area) spans exactly back to
+ * `pos`, that copy is its size.
+ */
+function repairedSizeAt(buf: Buffer, pos: number, next: number): number {
+  if (buf.readUInt32LE(pos) !== RECORD_MAGIC || next - pos < 28 || next > buf.length) return 0;
+  return buf.readUInt32LE(next - RECORD_TRAILER_SIZE) === next - pos ? next - pos : 0;
+}
+
 function recordId(buf: Buffer, pos: number): number {
   return buf.readUInt32LE(pos + 12) * 4294967296 + buf.readUInt32LE(pos + 8);
 }
@@ -93,19 +115,27 @@ export function frameChunk(buf: Buffer, fileOffset: number): ChunkFrame {
   let pos = CHUNK_HEADER_SIZE;
   const end = Math.min(free, buf.length);
   while (pos + RECORD_HEADER_SIZE <= end) {
-    if (buf.readUInt32LE(pos) === 0) break;
-    const size = acceptedSizeAt(buf, pos, free);
+    if (buf.readUInt32LE(pos) === 0 && isZero(buf, pos, end)) break; // the unused rest of the record area
+    let size = acceptedSizeAt(buf, pos, free);
     if (size === 0) {
       const declared = buf.readUInt32LE(pos) === RECORD_MAGIC ? buf.readUInt32LE(pos + 4) : 0;
-      const cut = truncated && declared >= 28 && pos + declared > buf.length && pos + declared <= CHUNK_SIZE;
-      issues.push({
-        offset: fileOffset + pos,
-        code: cut ? 'evtx-truncated' : 'evtx-bad-record',
-        reason: cut ? 'file ends inside a record' : `invalid record header (size ${declared}); rest of chunk skipped`,
-        bytes: end - pos,
-      });
-      pos = end;
-      break;
+      if (truncated && declared >= 28 && pos + declared > buf.length && pos + declared <= CHUNK_SIZE) {
+        issues.push({ offset: fileOffset + pos, code: 'evtx-truncated', reason: 'file ends inside a record', bytes: end - pos });
+        pos = end;
+        break;
+      }
+      const next = nextRecordAt(buf, pos + 1, end);
+      const repaired = repairedSizeAt(buf, pos, next ?? end);
+      if (repaired > 0) {
+        issues.push({ offset: fileOffset + pos, code: 'evtx-bad-record', reason: `record size field corrupt (${declared}); size ${repaired} taken from its trailing copy`, bytes: 0 });
+        size = repaired;
+      } else {
+        const to = next ?? end;
+        const rest = next === undefined ? '; no record follows in this chunk' : `; reading resumes at the next record, offset ${fileOffset + to}`;
+        issues.push({ offset: fileOffset + pos, code: 'evtx-bad-record', reason: `invalid record header (size ${declared}); ${to - pos} bytes skipped${rest}`, bytes: to - pos });
+        pos = to;
+        continue;
+      }
     }
     records.push(pos, size);
     pos += size;

@@ -1,6 +1,7 @@
 /**
- * Decode framed records of one chunk into the requested output. Pure and self-contained, so it runs
- * the same on the main thread and in a worker.
+ * Decode framed records of one chunk into the requested output. Self-contained, so it runs the same
+ * on the main thread and in a worker; a ChunkDecoder holds what outlives a chunk (compiled JSON
+ * lines), a ChunkContext what a chunk needs: no decoding state lives in the module.
  */
 import { ChunkContext, parseDocument, type Node } from './binxml.js';
 import { RECORD_HEADER_SIZE, RECORD_TRAILER_SIZE, type EvtxIssue } from './chunk.js';
@@ -37,51 +38,64 @@ function recordHeader(b: Buffer, pos: number): RecordHeader {
 /** Parse a record's BinXML; on corruption keep whatever parsed and note why (never drops the record). */
 function parseRecord(c: ChunkContext, pos: number, size: number): Node[] {
   c.warnings = [];
+  c.budget.begin(size);
   try {
     return parseDocument(c, pos + RECORD_HEADER_SIZE, pos + size - RECORD_TRAILER_SIZE);
   } catch (e) {
-    // any failure, expected (BinXmlError, RangeError) or not, costs this record's tree, never the file
+    // any failure, expected (BinXmlError, RangeError, WorkLimitError) or not, costs this record's tree, never the file
     c.warnings.push(e instanceof Error ? e.message : String(e));
     return [];
   }
 }
 
-const jsonLines = new JsonLines();
+/** Decodes chunks in one mode, keeping compiled JSON lines from chunk to chunk. */
+export class ChunkDecoder {
+  private readonly jsonLines: JsonLines | null;
 
-/** A `json` record's line goes to `jsonLines`; it is read back with the chunk's text. */
-function render(nodes: Node[], header: RecordHeader, mode: DecodeMode): EventFields | string {
-  if (mode === 'fields') return documentFields(nodes, header);
-  if (mode === 'xml') return renderXml(buildEventTree(nodes, header));
-  jsonLines.add(nodes, header);
-  return '';
+  constructor(readonly mode: DecodeMode) {
+    this.jsonLines = mode === 'json' ? new JsonLines() : null;
+  }
+
+  /** A `json` record's line goes to `jsonLines`; it is read back with the chunk's text. */
+  private render(c: ChunkContext, nodes: Node[], header: RecordHeader): EventFields | string {
+    if (this.mode === 'fields') return documentFields(nodes, header, c.budget);
+    if (this.mode === 'xml') return renderXml(buildEventTree(nodes, header, c.budget));
+    this.jsonLines!.add(nodes, header, c.budget);
+    return '';
+  }
+
+  decode(buf: Buffer, fileOffset: number, records: ArrayLike<number>): ChunkDecodeResult {
+    const c = new ChunkContext(buf);
+    const issues: EvtxIssue[] = [];
+    const out: DecodedRecord[] = [];
+    this.jsonLines?.begin();
+    for (let i = 0; i + 1 < records.length; i += 2) {
+      const pos = records[i];
+      const header = recordHeader(buf, pos);
+      const nodes = parseRecord(c, pos, records[i + 1]);
+      let rendered: EventFields | string;
+      try {
+        rendered = this.render(c, nodes, header);
+      } catch (e) {
+        // a corrupt but parseable tree (or one past its budget) can still trip a renderer: keep the record with its header facts
+        c.warnings.push(e instanceof Error ? e.message : String(e));
+        this.jsonLines?.dropPartial();
+        rendered = this.render(c, [], header);
+      }
+      if (c.warnings.length > 0) {
+        issues.push({ offset: fileOffset + pos, code: 'evtx-bad-binxml', reason: c.warnings.slice(0, 3).join('; '), bytes: 0 });
+      }
+      out.push({ offset: fileOffset + pos, out: rendered });
+    }
+    if (!this.jsonLines) return { records: out, issues };
+    const text = this.jsonLines.text();
+    const lines = text.split('\n');
+    out.forEach((r, i) => { r.out = lines[i]; });
+    return { records: out, issues, text };
+  }
 }
 
+/** One chunk decoded on its own (no lines shared with other chunks). */
 export function decodeChunk(buf: Buffer, fileOffset: number, records: ArrayLike<number>, mode: DecodeMode): ChunkDecodeResult {
-  const c = new ChunkContext(buf);
-  const issues: EvtxIssue[] = [];
-  const out: DecodedRecord[] = [];
-  if (mode === 'json') jsonLines.begin();
-  for (let i = 0; i + 1 < records.length; i += 2) {
-    const pos = records[i];
-    const header = recordHeader(buf, pos);
-    const nodes = parseRecord(c, pos, records[i + 1]);
-    let rendered: EventFields | string;
-    try {
-      rendered = render(nodes, header, mode);
-    } catch (e) {
-      // a corrupt but parseable tree can still trip a renderer: keep the record with its header facts
-      c.warnings.push(e instanceof Error ? e.message : String(e));
-      if (mode === 'json') jsonLines.dropPartial();
-      rendered = render([], header, mode);
-    }
-    if (c.warnings.length > 0) {
-      issues.push({ offset: fileOffset + pos, code: 'evtx-bad-binxml', reason: c.warnings.slice(0, 3).join('; '), bytes: 0 });
-    }
-    out.push({ offset: fileOffset + pos, out: rendered });
-  }
-  if (mode !== 'json') return { records: out, issues };
-  const text = jsonLines.text();
-  const lines = text.split('\n');
-  out.forEach((r, i) => { r.out = lines[i]; });
-  return { records: out, issues, text };
+  return new ChunkDecoder(mode).decode(buf, fileOffset, records);
 }

@@ -6,7 +6,7 @@
  */
 import {
   N_CDATA, N_CHARREF, N_ELEMENT, N_ENTITY, N_INSTANCE, N_SUBST, N_TEXT, N_VALUE,
-  ResolveBudget, type ElementNode, type InstanceNode, type Node, valueOf,
+  type RecordBudget, type ElementNode, type InstanceNode, type Node, valueOf,
 } from './binxml.js';
 import type { RecordHeader } from './tree.js';
 import { VT, fileTimeToIso, valueText } from './values.js';
@@ -29,25 +29,26 @@ function positionalSkeleton(inst: InstanceNode): ElementNode {
   return { k: N_ELEMENT, name: 'EventData', attrs: [], children };
 }
 
-/** Visit the elements at this level, looking through template instances and nested BinXML values. */
-let budget = new ResolveBudget();
-
-function eachElement(nodes: Node[], inst: InstanceNode | null, visit: Visit, depth = 0): void {
+/**
+ * Visit the elements at this level, looking through template instances and nested BinXML values.
+ * `b`, the record's budget, is charged for every node and value walked.
+ */
+function eachElement(b: RecordBudget, nodes: Node[], inst: InstanceNode | null, visit: Visit, depth = 0): void {
   if (depth > 64) return;
-  budget.spend(nodes.length);
+  b.resolve(nodes.length);
   for (const n of nodes) {
     if (n.k === N_ELEMENT) visit(n, inst);
     else if (n.k === N_INSTANCE) {
-      if (n.template) eachElement(n.template.nodes, n, visit, depth + 1);
+      if (n.template) eachElement(b, n.template.nodes, n, visit, depth + 1);
       else visit(positionalSkeleton(n), n);
     } else if (n.k === N_SUBST && inst && inst.types[n.index] === VT.BinXml && inst.values[n.index]) {
-      eachElement(inst.values[n.index] as Node[], null, visit, depth + 1);
+      eachElement(b, inst.values[n.index] as Node[], null, visit, depth + 1);
     }
   }
 }
 
 /** Text directly inside an element (or attribute value), unescaped. */
-function textOf(nodes: Node[], inst: InstanceNode | null): string {
+function textOf(b: RecordBudget, nodes: Node[], inst: InstanceNode | null): string {
   if (nodes.length === 1 && nodes[0].k === N_TEXT) return nodes[0].text;
   let s = '';
   for (const n of nodes) {
@@ -58,6 +59,7 @@ function textOf(nodes: Node[], inst: InstanceNode | null): string {
         if (!inst || n.index >= inst.types.length) break;
         const type = inst.types[n.index];
         if (type === VT.BinXml) break;
+        b.value(inst.sizes[n.index]);
         const v = valueOf(inst, n.index);
         if (Array.isArray(v)) s += v.map((x) => valueText(type & 0x7f, x, 'xml')).join('\n');
         else s += valueText(type, v, 'xml');
@@ -71,8 +73,8 @@ function textOf(nodes: Node[], inst: InstanceNode | null): string {
   return s;
 }
 
-function attr(el: ElementNode, name: string, inst: InstanceNode | null): string | undefined {
-  for (const a of el.attrs) if (a.name === name) return textOf(a.value, inst);
+function attr(b: RecordBudget, el: ElementNode, name: string, inst: InstanceNode | null): string | undefined {
+  for (const a of el.attrs) if (a.name === name) return textOf(b, a.value, inst);
   return undefined;
 }
 
@@ -80,20 +82,20 @@ function put(map: Record<string, string>, key: string, value: string): void {
   map[key] = map[key] === undefined ? value : `${map[key]}\n${value}`;
 }
 
-function systemField(el: ElementNode, inst: InstanceNode | null, out: Record<string, string>): void {
+function systemField(b: RecordBudget, el: ElementNode, inst: InstanceNode | null, out: Record<string, string>): void {
   switch (el.name) {
     case 'Provider': {
-      const name = attr(el, 'Name', inst);
+      const name = attr(b, el, 'Name', inst);
       if (name !== undefined) out.Provider = name;
       break;
     }
     case 'TimeCreated': {
-      const t = attr(el, 'SystemTime', inst);
+      const t = attr(b, el, 'SystemTime', inst);
       if (t !== undefined) out.TimeCreated = t;
       break;
     }
     case 'Security': {
-      const u = attr(el, 'UserID', inst) ?? attr(el, 'UserId', inst);
+      const u = attr(b, el, 'UserID', inst) ?? attr(b, el, 'UserId', inst);
       if (u) out.UserID = u;
       break;
     }
@@ -101,44 +103,47 @@ function systemField(el: ElementNode, inst: InstanceNode | null, out: Record<str
     case 'Channel':
     case 'Computer':
     case 'EventRecordID':
-      out[el.name] = textOf(el.children, inst);
+      out[el.name] = textOf(b, el.children, inst);
       break;
   }
 }
 
-function userDataLeaves(el: ElementNode, inst: InstanceNode | null, out: Record<string, string>): void {
+function userDataLeaves(b: RecordBudget, el: ElementNode, inst: InstanceNode | null, out: Record<string, string>): void {
   let leaf = true;
-  eachElement(el.children, inst, (ch, ci) => {
+  eachElement(b, el.children, inst, (ch, ci) => {
     leaf = false;
-    userDataLeaves(ch, ci, out);
+    userDataLeaves(b, ch, ci, out);
   });
-  if (leaf) put(out, el.name, textOf(el.children, inst));
+  if (leaf) put(out, el.name, textOf(b, el.children, inst));
 }
 
-function section(el: ElementNode, inst: InstanceNode | null, f: EventFields): void {
+function section(b: RecordBudget, el: ElementNode, inst: InstanceNode | null, f: EventFields): void {
   if (el.name === 'System') {
-    eachElement(el.children, inst, (ch, ci) => systemField(ch, ci, f.system));
+    eachElement(b, el.children, inst, (ch, ci) => systemField(b, ch, ci, f.system));
   } else if (el.name === 'EventData') {
     let pos = 0;
-    eachElement(el.children, inst, (ch, ci) => {
-      const name = ch.name === 'Data' ? attr(ch, 'Name', ci) : ch.name;
-      put(f.data, name || `Data[${pos++}]`, textOf(ch.children, ci));
+    eachElement(b, el.children, inst, (ch, ci) => {
+      const name = ch.name === 'Data' ? attr(b, ch, 'Name', ci) : ch.name;
+      put(f.data, name || `Data[${pos++}]`, textOf(b, ch.children, ci));
     });
   } else if (el.name === 'UserData') {
-    eachElement(el.children, inst, (ch, ci) => userDataLeaves(ch, ci, f.data));
+    eachElement(b, el.children, inst, (ch, ci) => userDataLeaves(b, ch, ci, f.data));
   }
 }
 
-/** Field maps of one record; without an `<Event>` root, System comes from the record header. */
-export function documentFields(nodes: Node[], header: RecordHeader): EventFields {
+/**
+ * Field maps of one record; without an `<Event>` root, System comes from the record header.
+ * `budget` bounds the work (the record's, from its ChunkContext).
+ */
+export function documentFields(nodes: Node[], header: RecordHeader, budget: RecordBudget): EventFields {
   const f: EventFields = { system: {}, data: {} };
-  budget = new ResolveBudget();
+  budget.beginResolve();
   let sawEvent = false;
-  eachElement(nodes, null, (el, inst) => {
+  eachElement(budget, nodes, null, (el, inst) => {
     if (el.name === 'Event') {
       sawEvent = true;
-      eachElement(el.children, inst, (ch, ci) => section(ch, ci, f));
-    } else section(el, inst, f);
+      eachElement(budget, el.children, inst, (ch, ci) => section(budget, ch, ci, f));
+    } else section(budget, el, inst, f);
   });
   if (!sawEvent || f.system.EventRecordID === undefined) {
     f.system.EventRecordID ??= String(header.recordId);

@@ -10,7 +10,7 @@ import { isMainThread } from 'node:worker_threads';
 import { fileBlocks, InputReadError, readErrorSkip, type ByteRange } from '../file-blocks.js';
 import type { SourceContext, SourceInput } from '../source.js';
 import { frameChunk, RECORD_HEADER_SIZE, RECORD_TRAILER_SIZE, type EvtxIssue } from './chunk.js';
-import { decodeChunk, type ChunkDecodeResult, type DecodeMode, type DecodedRecord } from './decode.js';
+import { ChunkDecoder, type ChunkDecodeResult, type DecodeMode, type DecodedRecord } from './decode.js';
 import { CHUNK_SIZE, FILE_HEADER_SIZE, parseFileHeader } from './file-header.js';
 import { EvtxPool } from './pool.js';
 import { linesOf, type ChunkTaskResult } from './worker.js';
@@ -160,6 +160,7 @@ async function* readChunks<T>(input: SourceInput, ctx: SourceContext, opts: Evtx
   const ownPool = !opts.pool && threads > 0 ? await EvtxPool.start(threads) : null;
   const pool = opts.pool ?? ownPool;
   const inFlight: Promise<ChunkTaskResult>[] = [];
+  let decoder: ChunkDecoder | undefined;
   const report = (issues: EvtxIssue[]) => { for (const i of issues) issueToSkip(input, ctx, i); };
   try {
     const source = input.path !== undefined ? fileSlots(input.path, input.range) : streamSlots(input.open());
@@ -184,7 +185,8 @@ async function* readChunks<T>(input: SourceInput, ctx: SourceContext, opts: Evtx
       const records = ctx.prefilter && frame.records.length > 0 ? prefiltered(slot.buf, frame.records, ctx) : frame.records;
       if (records.length === 0) continue;
       if (!pool) {
-        const res = decodeChunk(slot.buf, slot.offset, records, opts.mode);
+        decoder ??= new ChunkDecoder(opts.mode);
+        const res = decoder.decode(slot.buf, slot.offset, records);
         if (res.issues.length > 0) report(res.issues);
         yield shape.local(res);
         continue;

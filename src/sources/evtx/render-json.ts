@@ -13,7 +13,7 @@
  * every record that agrees with the first on those (see json-lines.ts); a plain tree compiles to
  * fixed text alone.
  */
-import { type InstanceNode, valueOf } from './binxml.js';
+import { type InstanceNode, type RecordBudget, valueOf } from './binxml.js';
 import { DIRECT_TYPES, type JsonOut } from './json-out.js';
 import { XElement, XText } from './tree.js';
 import { PART_CDATA, PART_CHARREF, PART_ENTITY, PART_PI, VT, isJsonNative, utf16End, valueText } from './values.js';
@@ -307,7 +307,13 @@ function slotText(s: Slot, insts: readonly InstanceNode[]): string {
   return valueText(s.type, slotValue(s, insts), 'json');
 }
 
-function writeHole(out: JsonOut, h: Hole, insts: readonly InstanceNode[]): void {
+function slotBytes(s: Slot, insts: readonly InstanceNode[]): number {
+  return insts[s.seq].sizes[s.index];
+}
+
+function writeHole(out: JsonOut, h: Hole, insts: readonly InstanceNode[], budget: RecordBudget): void {
+  if (h.kind === JOINED) for (const p of h.parts) budget.value(typeof p === 'string' ? 0 : slotBytes(p, insts));
+  else budget.value(slotBytes(h.slot, insts));
   switch (h.kind) {
     case NATIVE: out.ascii(String(slotValue(h.slot, insts))); break;
     case DIRECT: {
@@ -332,11 +338,12 @@ function writeHole(out: JsonOut, h: Hole, insts: readonly InstanceNode[]): void 
   }
 }
 
-/** Write one record's line: `insts` numbered as when the line was compiled. */
-export function fillJsonLine(line: JsonLine, insts: readonly InstanceNode[], out: JsonOut): void {
+/** Write one record's line: `insts` numbered as when the line was compiled; `budget` is the record's. */
+export function fillJsonLine(line: JsonLine, insts: readonly InstanceNode[], out: JsonOut, budget: RecordBudget): void {
+  budget.resolve(line.holes.length);
   out.bytes(line.encoded[0]);
   for (let i = 0; i < line.holes.length; i++) {
-    writeHole(out, line.holes[i], insts);
+    writeHole(out, line.holes[i], insts, budget);
     out.bytes(line.encoded[i + 1]);
   }
 }

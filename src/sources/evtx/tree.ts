@@ -3,9 +3,10 @@
  * filled, optional nulls dropped, nested BinXML spliced in place, array substitutions expanded into
  * one element per item. Renderers (JSON, XML, RawEvent fields) all read this tree.
  */
+import type { RecordBudget } from './binxml.js';
 import {
   N_CDATA, N_CHARREF, N_ELEMENT, N_ENTITY, N_INSTANCE, N_PI, N_SUBST, N_TEXT, N_VALUE,
-  ResolveBudget, type ElementNode, type InstanceNode, type Node, type SubstNode, valueOf,
+  type ElementNode, type InstanceNode, type Node, type SubstNode, valueOf,
 } from './binxml.js';
 import { PART_CDATA, PART_CHARREF, PART_ENTITY, PART_PI, VT, fileTimeToIso } from './values.js';
 
@@ -37,8 +38,9 @@ export interface XAttr { name: string; parts: XText[] }
 /** the array value an element is being repeated for: item `k` of value `index` */
 interface ArrayPick { index: number; k: number; item: unknown; type: number }
 
-function expandSubst(n: SubstNode, inst: InstanceNode | null, out: (XElement | XText)[], pick: ArrayPick | null, depth: number): void {
+function expandSubst(b: RecordBudget, n: SubstNode, inst: InstanceNode | null, out: (XElement | XText)[], pick: ArrayPick | null, depth: number): void {
   if (!inst || n.index >= inst.types.length) return;
+  b.value(inst.sizes[n.index]);
   let type = inst.types[n.index];
   let v = type === VT.BinXml ? inst.values[n.index] : valueOf(inst, n.index);
   let item = -1;
@@ -49,7 +51,7 @@ function expandSubst(n: SubstNode, inst: InstanceNode | null, out: (XElement | X
   }
   if (type === VT.Null || v === null || v === undefined) return;
   if (type === VT.BinXml) {
-    expandNodes(v as Node[], null, out, depth + 1);
+    expandNodes(b, v as Node[], null, out, depth + 1);
     return;
   }
   out.push(new XText(type, v, inst, n.index, item));
@@ -59,16 +61,16 @@ function expandSubst(n: SubstNode, inst: InstanceNode | null, out: (XElement | X
  * Positional fallback for an instance whose template is missing: one `Data` element per value;
  * nested BinXML values are spliced in whole, since they carry their own element names.
  */
-function positional(inst: InstanceNode, out: (XElement | XText)[], depth: number): void {
+function positional(b: RecordBudget, inst: InstanceNode, out: (XElement | XText)[], depth: number): void {
   const data: (XElement | XText)[] = [];
   for (let i = 0; i < inst.types.length; i++) {
     const subst: SubstNode = { k: N_SUBST, index: i, type: inst.types[i], optional: true };
     if (inst.types[i] === VT.BinXml) {
-      expandSubst(subst, inst, data, null, depth);
+      expandSubst(b, subst, inst, data, null, depth);
       continue;
     }
     const children: (XElement | XText)[] = [];
-    expandSubst(subst, inst, children, null, depth);
+    expandSubst(b, subst, inst, children, null, depth);
     data.push(new XElement('Data', [], children));
   }
   out.push(new XElement('EventData', [], data));
@@ -84,16 +86,16 @@ function arraySubst(el: ElementNode, inst: InstanceNode | null): SubstNode | nul
   return null;
 }
 
-function expandElement(el: ElementNode, inst: InstanceNode | null, out: (XElement | XText)[], depth: number): void {
+function expandElement(b: RecordBudget, el: ElementNode, inst: InstanceNode | null, out: (XElement | XText)[], depth: number): void {
   const arr = arraySubst(el, inst);
   if (!arr) {
-    out.push(buildElement(el, inst, null, depth));
+    out.push(buildElement(b, el, inst, null, depth));
     return;
   }
   const items = inst!.values[arr.index] as unknown[];
   const type = inst!.types[arr.index] & 0x7f;
-  if (items.length === 0) out.push(buildElement(el, inst, { index: arr.index, k: -1, item: null, type: VT.Null }, depth));
-  items.forEach((item, k) => out.push(buildElement(el, inst, { index: arr.index, k, item, type }, depth)));
+  if (items.length === 0) out.push(buildElement(b, el, inst, { index: arr.index, k: -1, item: null, type: VT.Null }, depth));
+  items.forEach((item, k) => out.push(buildElement(b, el, inst, { index: arr.index, k, item, type }, depth)));
 }
 
 /** An attribute keeps text only (nested BinXML could splice elements in); nearly always all of it. */
@@ -102,32 +104,30 @@ function textParts(parts: (XElement | XText)[]): XText[] {
   return parts as XText[];
 }
 
-function buildElement(el: ElementNode, inst: InstanceNode | null, pick: ArrayPick | null, depth: number): XElement {
+function buildElement(b: RecordBudget, el: ElementNode, inst: InstanceNode | null, pick: ArrayPick | null, depth: number): XElement {
   const attrs: XAttr[] = [];
   for (const a of el.attrs) {
     const parts: (XElement | XText)[] = [];
-    expandNodes(a.value, inst, parts, depth, pick);
+    expandNodes(b, a.value, inst, parts, depth, pick);
     attrs.push({ name: a.name, parts: textParts(parts) });
   }
   const children: (XElement | XText)[] = [];
-  expandNodes(el.children, inst, children, depth, pick);
+  expandNodes(b, el.children, inst, children, depth, pick);
   return new XElement(el.name, attrs, children);
 }
 
-let budget = new ResolveBudget();
-
-function expandNodes(nodes: Node[], inst: InstanceNode | null, out: (XElement | XText)[], depth: number, pick: ArrayPick | null = null): void {
+function expandNodes(b: RecordBudget, nodes: Node[], inst: InstanceNode | null, out: (XElement | XText)[], depth: number, pick: ArrayPick | null = null): void {
   if (depth > 64) return;
-  budget.spend(nodes.length);
+  b.resolve(nodes.length);
   for (const n of nodes) {
     switch (n.k) {
-      case N_ELEMENT: expandElement(n, inst, out, depth); break;
+      case N_ELEMENT: expandElement(b, n, inst, out, depth); break;
       case N_TEXT: out.push(new XText(VT.String, n.text)); break;
       case N_VALUE: out.push(new XText(n.type, n.value)); break;
-      case N_SUBST: expandSubst(n, inst, out, pick, depth); break;
+      case N_SUBST: expandSubst(b, n, inst, out, pick, depth); break;
       case N_INSTANCE:
-        if (n.template) expandNodes(n.template.nodes, n, out, depth + 1);
-        else positional(n, out, depth);
+        if (n.template) expandNodes(b, n.template.nodes, n, out, depth + 1);
+        else positional(b, n, out, depth);
         break;
       case N_CHARREF: out.push(new XText(PART_CHARREF, n.code)); break;
       case N_ENTITY: out.push(new XText(PART_ENTITY, n.name)); break;
@@ -143,21 +143,22 @@ export interface RecordHeader { recordId: number; writtenLo: number; writtenHi: 
 /**
  * The record's `<Event>` element. When the document has no Event root (missing outer template, or
  * nothing decodable), a synthetic Event carries EventRecordID and TimeCreated from the record header.
+ * `budget` bounds the work (the record's, from its ChunkContext).
  */
-export function buildEventTree(nodes: Node[], header: RecordHeader): XElement {
-  const top = expandDocument(nodes);
+export function buildEventTree(nodes: Node[], header: RecordHeader, budget: RecordBudget): XElement {
+  const top = expandDocument(nodes, budget);
   return eventRoot(top) ?? syntheticEvent(top, header);
 }
 
 /** The document's own `<Event>` element, or null when it has none. */
-export function findEvent(nodes: Node[]): XElement | null {
-  return eventRoot(expandDocument(nodes));
+export function findEvent(nodes: Node[], budget: RecordBudget): XElement | null {
+  return eventRoot(expandDocument(nodes, budget));
 }
 
-function expandDocument(nodes: Node[]): (XElement | XText)[] {
+function expandDocument(nodes: Node[], budget: RecordBudget): (XElement | XText)[] {
   const top: (XElement | XText)[] = [];
-  budget = new ResolveBudget();
-  expandNodes(nodes, null, top, 0);
+  budget.beginResolve();
+  expandNodes(budget, nodes, null, top, 0);
   return top;
 }
 

@@ -1,6 +1,6 @@
 /** Worker-thread entry (piscina task): decode the framed records of one chunk. */
 import type { EvtxIssue } from './chunk.js';
-import { decodeChunk, type DecodeMode } from './decode.js';
+import { ChunkDecoder, type DecodeMode } from './decode.js';
 
 export interface ChunkTask {
   chunk: Uint8Array;
@@ -18,9 +18,21 @@ export interface ChunkTask {
  */
 export interface ChunkTaskResult { records: string; issues: EvtxIssue[] }
 
+/**
+ * This worker's decoders, one per mode: a worker runs one task at a time, and its decoders keep
+ * their compiled JSON lines from chunk to chunk.
+ */
+const decoders = new Map<DecodeMode, ChunkDecoder>();
+
+function decoderFor(mode: DecodeMode): ChunkDecoder {
+  let d = decoders.get(mode);
+  if (!d) decoders.set(mode, (d = new ChunkDecoder(mode)));
+  return d;
+}
+
 export default function decodeChunkTask(task: ChunkTask): ChunkTaskResult {
   const buf = Buffer.from(task.chunk.buffer, task.chunk.byteOffset, task.chunk.byteLength);
-  const res = decodeChunk(buf, task.fileOffset, task.records, task.mode);
+  const res = decoderFor(task.mode).decode(buf, task.fileOffset, task.records);
   const records = task.text ? res.text ?? linesOf(res.records.map((r) => r.out as string)) : JSON.stringify(res.records);
   return { records, issues: res.issues };
 }

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { ChunkContext, parseDocument, type Node } from '../../../src/sources/evtx/binxml.js';
 import { frameChunk } from '../../../src/sources/evtx/chunk.js';
-import { decodeChunk } from '../../../src/sources/evtx/decode.js';
+import { ChunkDecoder } from '../../../src/sources/evtx/decode.js';
 import { JsonOut } from '../../../src/sources/evtx/json-out.js';
 import { renderJson } from '../../../src/sources/evtx/render-json.js';
 import { buildEventTree, type RecordHeader } from '../../../src/sources/evtx/tree.js';
@@ -33,26 +33,30 @@ function headerAt(b: Buffer, pos: number): RecordHeader {
 /** A record's JSON the plain way: its element tree, rendered (as decodeChunk falls back on errors). */
 function treeJson(c: ChunkContext, pos: number, size: number): string {
   let nodes: Node[] = [];
+  c.budget.begin(size);
   try {
     nodes = parseDocument(c, pos + 24, pos + size - 4);
   } catch {
     // the record keeps its header facts, as in decodeChunk
   }
   try {
-    return renderJson(buildEventTree(nodes, headerAt(c.buf, pos)));
+    return renderJson(buildEventTree(nodes, headerAt(c.buf, pos), c.budget));
   } catch {
-    return renderJson(buildEventTree([], headerAt(c.buf, pos)));
+    return renderJson(buildEventTree([], headerAt(c.buf, pos), c.budget));
   }
 }
 
-/** Compare every chunk's compiled lines with the tree renderer's; returns the records compared. */
-function compareChunks(bytes: Buffer, where: string): number {
+/**
+ * Compare every chunk's compiled lines with the tree renderer's; returns the records compared.
+ * `decoder` keeps its compiled lines from chunk to chunk and file to file, as a reader's does.
+ */
+function compareChunks(decoder: ChunkDecoder, bytes: Buffer, where: string): number {
   let n = 0;
   for (let off = 4096; off < bytes.length; off += 65536) {
     const slot = bytes.subarray(off, Math.min(off + 65536, bytes.length));
     const { records } = frameChunk(slot, off);
     if (records.length === 0) continue;
-    const res = decodeChunk(slot, off, records, 'json');
+    const res = decoder.decode(slot, off, records);
     const c = new ChunkContext(slot);
     for (let i = 0; i < records.length; i += 2) {
       assert.equal(res.records[i / 2].out, treeJson(c, records[i], records[i + 1]), `${where}: record at ${off + records[i]}`);
@@ -71,9 +75,10 @@ const samples = hasData
 test('compiled JSON lines are exactly the element-tree rendering, on the samples and on bit-flipped copies', (t) => {
   let records = 0;
   const rnd = prng(0x150);
+  const decoder = new ChunkDecoder('json');
   for (const file of samples) {
     const original = readBytes(file);
-    records += compareChunks(original, path.basename(file));
+    records += compareChunks(decoder, original, path.basename(file));
     // flips in the record area change value types, sizes and emptiness, so lines compiled from the
     // clean records meet records that must not reuse them
     const bytes = Buffer.from(original);
@@ -81,7 +86,7 @@ test('compiled JSON lines are exactly the element-tree rendering, on the samples
       const at = 4096 + 512 + Math.floor(rnd() * Math.max(0, Math.min(bytes.length, 4096 + 3 * 65536) - 4096 - 512));
       if (at < bytes.length) bytes[at] ^= 1 << Math.floor(rnd() * 8);
     }
-    records += compareChunks(bytes, `${path.basename(file)} (flipped)`);
+    records += compareChunks(decoder, bytes, `${path.basename(file)} (flipped)`);
   }
   t.diagnostic(`${records} records compared`);
   assert.ok(records > 0);
