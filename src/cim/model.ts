@@ -1,4 +1,4 @@
-import type { RecordLocation } from '../sources/source.js';
+import type { RecordLocation } from '../diagnostics/skip.js';
 
 /**
  * The CIM data models (and the raw Sysmon dataset used by `sysmon`-macro searches) with every field

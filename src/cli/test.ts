@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import { runContentTests, type ContentTestResult } from '../rules/content-test.js';
+import { runContentTests, type ContentTestResult } from '../pipeline/content-test.js';
 import { correlationsBeside, loadContent } from '../rules/content.js';
 import { selectDetections } from '../rules/select.js';
 import { defaultDetectionsDir } from './paths.js';

@@ -1,5 +1,5 @@
 import type { SkipCode } from './codes.js';
-import type { Skip } from '../sources/source.js';
+import type { Skip } from './skip.js';
 
 /** How many example locations a summary keeps per skip code. */
 const LOCATIONS_KEPT = 5;

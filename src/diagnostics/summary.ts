@@ -1,10 +1,10 @@
 import { informationalCodes } from './codes.js';
 import type { RunReport, SkipTally } from './run-report.js';
-import type { FindingRecord } from '../engine/render.js';
 
 export interface SummaryInput {
   report: RunReport;
-  records: FindingRecord[];
+  /** the findings, of which the summary counts those per detection (any record with a search_name) */
+  records: ReadonlyArray<{ readonly search_name: string }>;
   elapsedMs: number;
   /** detections that ran, so ones with zero findings are listed too */
   detectionNames: string[];

@@ -1,5 +1,6 @@
 import type { CimEvent, DatasetName } from '../cim/model.js';
 import type { BoundCorrelation } from '../rules/correlation.js';
+import { keyColumns, stepColumns } from '../rules/correlation-columns.js';
 import { findingId, type Finding } from './detector.js';
 import { compilePredicate, LoweredFields, type Predicate } from './predicate.js';
 
@@ -328,10 +329,11 @@ function toFinding(c: BoundCorrelation, s: KeyState): Finding {
   ];
   c.steps.forEach((step, i) => {
     const st = s.steps[i];
-    aggregates.push([`${step.name}_count`, st.count]);
-    aggregates.push([`${step.name}_firstTime`, st.minTime]);
-    aggregates.push([`${step.name}_lastTime`, st.maxTime]);
-    aggregates.push([`${step.name}_detections`, [...st.detections].sort(compareText)]);
+    const columns = stepColumns(step.name);
+    aggregates.push([columns.count, st.count]);
+    aggregates.push([columns.firstTime, st.minTime]);
+    aggregates.push([columns.lastTime, st.maxTime]);
+    aggregates.push([columns.detections, [...st.detections].sort(compareText)]);
   });
   for (const field of new Set(c.steps.flatMap((st) => st.carry))) {
     aggregates.push([field, [...(s.carried.get(field) ?? [])].sort(compareText)]);
@@ -349,9 +351,4 @@ function toFinding(c: BoundCorrelation, s: KeyState): Finding {
 
 function compareText(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
-}
-
-/** a correlation's BY columns: its key parts, each once (the engine reads them without loading the YAML side) */
-export function keyColumns(key: string[][]): string[] {
-  return [...new Set(key.flat())];
 }

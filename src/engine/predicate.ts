@@ -91,15 +91,3 @@ function anyPatternMatches(patterns: string[]): (lowered: string) => boolean {
   if (exact.size === 0) return wildcards.length === 1 ? wildcards[0] : (value) => wildcards.some((m) => m(value));
   return (value) => exact.has(value) || wildcards.some((m) => m(value));
 }
-
-/** Every field name an expression reads, once each, in order of first use. */
-export function fieldsOf(expr: Expr): string[] {
-  const out = new Set<string>();
-  const visit = (e: Expr): void => {
-    if (e.kind === 'and' || e.kind === 'or') e.terms.forEach(visit);
-    else if (e.kind === 'not') visit(e.term);
-    else if (e.kind === 'compare' || e.kind === 'in') out.add(e.field);
-  };
-  visit(expr);
-  return [...out];
-}

@@ -3,10 +3,11 @@ import { LineCounter, parseDocument } from 'yaml';
 import { z } from 'zod';
 import { datasetNames, type DatasetName } from '../cim/model.js';
 import type { ContentMetadata, Detection } from './detection.js';
-import { keyColumns } from '../engine/correlator.js';
+import { correlationPlanColumns } from './correlation-columns.js';
 import { escuDetectionSchema } from './escu-schema.js';
 import type { ContentError } from './search-plan.js';
 import { sharedMetadata } from './escu.js';
+import { outputColumns } from './plan-fields.js';
 import { listYamlFiles } from './yaml-files.js';
 import { YamlLocator } from './yaml-locate.js';
 
@@ -157,8 +158,8 @@ function structureErrors(yaml: CorrelationYaml, file: string, locate: YamlLocato
   for (const name of Object.keys(c.carry)) {
     if (!stepNames.includes(name)) at(['correlation', 'carry', name], `no step named ${name}`);
   }
-  const columns = new Set(outputColumns(c.key, stepNames, Object.values(c.carry).flat()));
-  const generated = new Set([...keyColumns(c.key), ...stepColumns(stepNames), 'count', 'firstTime', 'lastTime']);
+  const columns = new Set(outputColumns(correlationPlanColumns(c.key, stepNames, Object.values(c.carry).flat())));
+  const generated = new Set(outputColumns(correlationPlanColumns(c.key, stepNames, [])));
   for (const [name, fields] of Object.entries(c.carry)) {
     fields.forEach((field, i) => {
       if (generated.has(field)) at(['correlation', 'carry', name, i], `carried field ${field} collides with a generated column`);
@@ -173,15 +174,6 @@ function structureErrors(yaml: CorrelationYaml, file: string, locate: YamlLocato
     for (const token of yaml.rba.message.matchAll(/\$([A-Za-z0-9_.]+)\$/g)) check(token[1], ['rba', 'message']);
   }
   return errors;
-}
-
-function stepColumns(steps: string[]): string[] {
-  return steps.flatMap((s) => [`${s}_count`, `${s}_firstTime`, `${s}_lastTime`, `${s}_detections`]);
-}
-
-/** BY columns (key parts), then count/firstTime/lastTime, per-step columns and carried fields. */
-export function outputColumns(key: string[][], steps: string[], carried: string[]): string[] {
-  return [...keyColumns(key), 'count', 'firstTime', 'lastTime', ...stepColumns(steps), ...new Set(carried)];
 }
 
 function toCorrelation(yaml: CorrelationYaml, file: string, locate: YamlLocator): Correlation {
@@ -252,7 +244,7 @@ export function bindCorrelations(
 /** The synthetic Detection a correlation's findings carry: its plan describes the output columns. */
 function asDetection(c: Correlation): Detection {
   const steps = c.steps.map((s) => s.name);
-  const carried = [...new Set(c.steps.flatMap((s) => s.carry))];
+  const columns = correlationPlanColumns(c.key, steps, c.steps.flatMap((s) => s.carry));
   return {
     name: c.name,
     id: c.id,
@@ -265,24 +257,13 @@ function asDetection(c: Correlation): Detection {
     plan: {
       dataset: 'Endpoint.Processes',
       where: { kind: 'true' },
-      aggregates: [
-        { fn: 'count', as: 'count' },
-        { fn: 'min', field: '_time', as: 'firstTime' },
-        { fn: 'max', field: '_time', as: 'lastTime' },
-        ...steps.flatMap((s) => [
-          { fn: 'count' as const, as: `${s}_count` },
-          { fn: 'min' as const, field: '_time', as: `${s}_firstTime` },
-          { fn: 'max' as const, field: '_time', as: `${s}_lastTime` },
-          { fn: 'values' as const, as: `${s}_detections` },
-        ]),
-        ...carried.map((f) => ({ fn: 'values' as const, field: f, as: f })),
-      ],
-      by: keyColumns(c.key).map((k) => ({ field: k, as: k })),
+      aggregates: columns.aggregates,
+      by: columns.by,
     },
     output: {
       missingBy: 'fill-null',
       fillnullZero: false,
-      ctimeFields: ['firstTime', 'lastTime', ...steps.flatMap((s) => [`${s}_firstTime`, `${s}_lastTime`])],
+      ctimeFields: columns.ctimeFields,
       rowFilters: [],
     },
     risk: c.risk,

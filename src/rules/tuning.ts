@@ -1,8 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { isMap, isScalar, LineCounter, parseDocument } from 'yaml';
-import { fieldsOf } from '../engine/predicate.js';
 import type { Detection } from './detection.js';
 import type { ContentError, Expr } from './search-plan.js';
+import { fieldsOf, outputColumns } from './plan-fields.js';
 import { compileFilter } from './spl/compile.js';
 import { YamlLocator } from './yaml-locate.js';
 
@@ -24,11 +24,6 @@ export function isTuningDocument(value: unknown): boolean {
   if (!value || typeof value !== 'object' || Array.isArray(value)) return false;
   const keys = Object.keys(value);
   return keys.length > 0 && keys.every((k) => k.endsWith('_filter'));
-}
-
-/** Output columns of a detection's search: what a filter over its rows can name. */
-export function outputColumns(detection: Detection): string[] {
-  return [...detection.plan.by.map((b) => b.as), ...detection.plan.aggregates.map((a) => a.as)];
 }
 
 export async function loadTuning(file: string, detections: Detection[]): Promise<{ tuning: Tuning; errors: ContentError[] }> {
@@ -72,7 +67,7 @@ export function parseTuning(file: string, text: string, detections: Detection[])
     for (const e of compiled.errors) errors.push({ file, ...locate.inScalar([macro], spl, e.line, e.col), message: `${macro}: ${e.message}` });
     if (!compiled.expr) continue;
     if (detection) {
-      const columns = new Set(outputColumns(detection));
+      const columns = new Set(outputColumns(detection.plan));
       for (const field of fieldsOf(compiled.expr)) {
         if (columns.has(field)) continue;
         const pos = positionOf(spl, field);

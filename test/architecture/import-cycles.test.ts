@@ -40,34 +40,6 @@ const knownCycles: readonly KnownCycle[] = [
       ['src/engine/render.ts', 'src/engine/drilldown.ts'],
     ],
   },
-  {
-    name: 'correlation output columns: rules/correlation.ts imports keyColumns from engine/correlator.ts (owner: house)',
-    imports: [['src/rules/correlation.ts', 'src/engine/correlator.ts']],
-  },
-  {
-    name: 'EVTX parser Template typed by the JSON renderer cache: binxml.ts → json-lines.ts → render-json.ts → binxml.ts (owner: house)',
-    imports: [['src/sources/evtx/binxml.ts', 'src/sources/evtx/json-lines.ts']],
-  },
-  {
-    name: 'Skip lives in sources, SkipCode in diagnostics: diagnostics → sources (owner: house)',
-    imports: [['src/diagnostics/run-report.ts', 'src/sources/source.ts']],
-  },
-  {
-    name: 'the run summary types findings by the engine renderer: diagnostics → engine (owner: house)',
-    imports: [['src/diagnostics/summary.ts', 'src/engine/render.ts']],
-  },
-  {
-    name: 'detection tests (a front-end file) run the engine and the pipeline: rules → engine, rules → pipeline (owner: house)',
-    imports: [
-      ['src/rules/content-test.ts', 'src/engine/analyzer.ts'],
-      ['src/rules/content-test.ts', 'src/engine/detector.ts'],
-      ['src/rules/content-test.ts', 'src/pipeline/scan.ts'],
-    ],
-  },
-  {
-    name: 'tuning reads the fields of a filter with the engine predicate compiler: rules → engine (owner: house)',
-    imports: [['src/rules/tuning.ts', 'src/engine/predicate.ts']],
-  },
 ];
 
 const edges = importEdges(repoRoot);

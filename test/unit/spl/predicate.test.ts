@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { compilePredicate, fieldsOf, LoweredFields } from '../../../src/engine/predicate.js';
+import { compilePredicate, LoweredFields } from '../../../src/engine/predicate.js';
+import { fieldsOf } from '../../../src/rules/plan-fields.js';
 import { compileFilter } from '../../../src/rules/spl/compile.js';
 import type { FieldValue } from '../../../src/cim/model.js';
 

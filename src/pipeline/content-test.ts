@@ -3,9 +3,9 @@ import path from 'node:path';
 import { RunReport } from '../diagnostics/run-report.js';
 import { Analyzer } from '../engine/analyzer.js';
 import { columnValues, type Finding } from '../engine/detector.js';
-import { scanInputs } from '../pipeline/scan.js';
-import type { BoundCorrelation } from './correlation.js';
-import type { Detection, DetectionTest } from './detection.js';
+import type { BoundCorrelation } from '../rules/correlation.js';
+import type { Detection, DetectionTest } from '../rules/detection.js';
+import { scanInputs } from './scan.js';
 
 export interface ContentTestResult {
   detection: string;

@@ -1,0 +1,18 @@
+import type { Expr, SearchPlan } from './search-plan.js';
+
+/** Every field name an expression reads, once each, in order of first use. */
+export function fieldsOf(expr: Expr): string[] {
+  const out = new Set<string>();
+  const visit = (e: Expr): void => {
+    if (e.kind === 'and' || e.kind === 'or') e.terms.forEach(visit);
+    else if (e.kind === 'not') visit(e.term);
+    else if (e.kind === 'compare' || e.kind === 'in') out.add(e.field);
+  };
+  visit(expr);
+  return [...out];
+}
+
+/** The output columns of a search: its BY columns, then its aggregates; what a filter over its rows can name. */
+export function outputColumns(plan: Pick<SearchPlan, 'by' | 'aggregates'>): string[] {
+  return [...plan.by.map((b) => b.as), ...plan.aggregates.map((a) => a.as)];
+}
