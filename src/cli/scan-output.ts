@@ -2,8 +2,10 @@ import { createWriteStream } from 'node:fs';
 import type { Finding } from '../engine/detector.js';
 import { drilldownCommands, type DrilldownContext } from '../engine/drilldown.js';
 import { renderFinding, type FindingRecord } from '../engine/render.js';
-import { formatIncidentTable, type IncidentOptions, type RiskEvent, type RiskIncident } from '../engine/risk.js';
+import { formatIncidentTable, incidentRule, type IncidentOptions, type RiskEvent, type RiskIncident } from '../engine/risk.js';
+import type { TacticTable } from '../rules/mitre.js';
 import { sinks, type SinkName } from '../sinks/registry.js';
+import type { SinkContext } from '../sinks/sink.js';
 
 export interface ScanOutput {
   /** every finding, in detector order (Splunk's) */
@@ -17,6 +19,8 @@ export interface ScanOutput {
   riskPossible: boolean;
   drilldown?: DrilldownContext;
   incidentsOnly: boolean;
+  /** ATT&CK technique -> tactics, for sinks that summarise by tactic */
+  tactics?: TacticTable;
 }
 
 /** Findings in detector order; suppressed ones left out, or kept and marked with --show-suppressed. */
@@ -38,7 +42,12 @@ export function findingRecords(out: Pick<ScanOutput, 'findings' | 'suppressed' |
  */
 export async function writeScanOutput(out: ScanOutput, format: SinkName, output?: string): Promise<void> {
   const stream = output ? createWriteStream(output) : process.stdout;
-  const ctx = { isTTY: !output && process.stdout.isTTY === true, columns: process.stdout.columns };
+  const ctx: SinkContext = {
+    isTTY: !output && process.stdout.isTTY === true,
+    columns: process.stdout.columns,
+    tacticsOf: out.tactics && ((ids) => out.tactics!.tacticsOf(ids)),
+    incidentRule: incidentRule(out.incidentOptions),
+  };
   const records = out.incidentsOnly ? [] : findingRecords(out);
   if (format === 'table') {
     if (!out.incidentsOnly) sinks.table.write(records, stream, ctx);

@@ -138,6 +138,7 @@ async function scanWith(pool: ScanPool, plan: InputPlan, inputs: string[], flags
       riskPossible: setup.detections.some((d) => d.risk && d.type !== 'Hunting'),
       drilldown: flags.drilldown ? { inputs, rules: customRules ? flags.rules : undefined, riskFile: flags.riskOut } : undefined,
       incidentsOnly: flags.incidentsOnly === true,
+      tactics: setup.tactics,
     },
     format,
     flags.output,

@@ -143,9 +143,14 @@ function toIncident(events: RiskEvent[], ep: Episode): RiskIncident {
   };
 }
 
+/** The incident rule in words, as the table and the HTML report state it. */
+export function incidentRule(options: IncidentOptions): string {
+  return `score > ${options.threshold} or >= ${options.minTactics} ATT&CK tactics within ${options.windowSeconds / 3600} h`;
+}
+
 /** A terminal table of incidents, printed after the findings. */
 export function formatIncidentTable(incidents: RiskIncident[], options: IncidentOptions): string {
-  const rule = `score > ${options.threshold} or >= ${options.minTactics} ATT&CK tactics within ${options.windowSeconds / 3600} h`;
+  const rule = incidentRule(options);
   if (incidents.length === 0) return `No risk incidents (${rule}).\n`;
   const header = ['risk_object', 'type', 'score', 'events', 'firstTime (UTC)', 'lastTime (UTC)', 'reasons', 'tactics', 'detections'];
   const rows = incidents.map((i) => [

@@ -1,4 +1,5 @@
 import { csvSink } from './csv.js';
+import { htmlSink } from './html.js';
 import { jsonSink } from './json.js';
 import { jsonlSink } from './jsonl.js';
 import type { FindingSink } from './sink.js';
@@ -9,6 +10,7 @@ export const sinks = {
   jsonl: jsonlSink,
   csv: csvSink,
   json: jsonSink,
+  html: htmlSink,
 } as const satisfies Record<string, FindingSink>;
 
 export type SinkName = keyof typeof sinks;

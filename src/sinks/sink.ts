@@ -4,6 +4,10 @@ export interface SinkContext {
   /** true when writing to a terminal: sinks may use width and colour */
   isTTY: boolean;
   columns?: number;
+  /** the ATT&CK tactics of a detection's techniques, where the caller has the tactic table */
+  tacticsOf?: (techniqueIds: readonly string[]) => string[];
+  /** the risk incident rule in words, where the caller raised incidents */
+  incidentRule?: string;
 }
 
 /** Writes a complete, ordered set of findings to a text stream. */
