@@ -2,7 +2,11 @@
 // stylesheet (dist/web/report/, inlined into each report by src/sinks/html.ts) and the dashboard
 // that `serve` serves (dist/web/app/). Everything is bundled: nothing loads from a CDN.
 import path from 'node:path';
-import { build } from 'vite';
+
+const { build } = await import('vite').catch((error) => {
+  console.error(`build-web: cannot load vite (${error.code ?? error.message}). package.json lists vite, preact and uplot as devDependencies: run \`npm install\` (a worktree whose node_modules links another checkout's needs its own).`);
+  process.exit(1);
+});
 
 const web = path.resolve('web');
 const common = {
