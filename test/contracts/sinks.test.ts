@@ -4,6 +4,7 @@ import { PassThrough } from 'node:stream';
 import type { FindingRecord } from '../../src/engine/render.js';
 import { cellText } from '../../src/sinks/csv.js';
 import { sinkNames, sinks, type SinkName } from '../../src/sinks/registry.js';
+import { REPORT_DATA_ID, type ReportData } from '../../src/sinks/report-data.js';
 import type { SinkContext } from '../../src/sinks/sink.js';
 import { findingOutputSuite, type FindingOutputUnderTest } from './finding-output.js';
 import { parseCsv } from '../helpers/csv.js';
@@ -67,6 +68,19 @@ const adapters: Record<SinkName, FindingOutputUnderTest> = {
     roundTrip: (records) => {
       const [header, ...rows] = parseCsv(written('csv', records));
       return rows.map((cells) => Object.fromEntries(header.map((column, k) => [column, cells[k]])));
+    },
+  },
+  html: {
+    name: 'html sink',
+    lossless: true,
+    keepsOrder: true,
+    textOf: (value) => JSON.stringify(value),
+    roundTrip: (records) => {
+      // read back as the report's script reads it: the one JSON element, parsed
+      const html = written('html', records);
+      const match = new RegExp(`<script type="application/json" id="${REPORT_DATA_ID}">([^<]*)</script>`).exec(html);
+      assert.ok(match, 'the report embeds its data as one JSON script element');
+      return (JSON.parse(match[1]) as ReportData).findings.map((f) => asJsonTexts(f));
     },
   },
   table: {
