@@ -45,23 +45,7 @@ function tableRows(text: string): Array<Record<string, string>> {
   return rows;
 }
 
-/** The findings a reader of the HTML report gets: its embedded JSON block, as the report's script parses it. */
-function reportFindings(html: string): ReportData['findings'] {
-  const open = `<script type="application/json" id="${REPORT_DATA_ID}">`;
-  const start = html.indexOf(open);
-  assert.ok(start >= 0, 'the report embeds its data block');
-  const end = html.indexOf('</script>', start);
-  return (JSON.parse(html.slice(start + open.length, end)) as ReportData).findings;
-}
-
 const adapters: Record<SinkName, FindingOutputUnderTest> = {
-  html: {
-    name: 'html sink',
-    lossless: true,
-    keepsOrder: true,
-    textOf: (value) => JSON.stringify(value),
-    roundTrip: (records) => reportFindings(written('html', records)).map((finding) => asJsonTexts(finding as unknown as Record<string, unknown>)),
-  },
   jsonl: {
     name: 'jsonl sink',
     lossless: true,
