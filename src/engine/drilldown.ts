@@ -1,4 +1,5 @@
 import type { Finding } from './detector.js';
+import { templateFields } from '../rules/field-template.js';
 import { findingColumns, renderTemplate, type ColumnValue } from './render.js';
 
 export interface DrilldownCommand {
@@ -49,7 +50,7 @@ export function drilldownCommands(finding: Finding, ctx: DrilldownContext): Dril
 }
 
 function objectFields(names: string[], fallback: string[]): string[] {
-  const fromNames = names.flatMap((n) => [...n.matchAll(/\$([A-Za-z0-9_.]+)\$/g)].map((m) => m[1]));
+  const fromNames = names.flatMap(templateFields);
   return [...new Set(fromNames.length ? fromNames : fallback)];
 }
 

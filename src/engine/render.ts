@@ -1,5 +1,6 @@
 import type { Finding } from './detector.js';
 import type { Detection } from '../rules/detection.js';
+import { fillTemplate } from '../rules/field-template.js';
 import type { DrilldownCommand } from './drilldown.js';
 
 export type ColumnValue = string | number | string[] | null;
@@ -79,9 +80,9 @@ export function renderFinding(finding: Finding): FindingRecord {
 
 /** ES renders `$field$` tokens from the result row; a token with no value is left as written. */
 export function renderTemplate(template: string, columns: Record<string, ColumnValue>): string {
-  return template.replace(/\$([A-Za-z0-9_.]+)\$/g, (token, field: string) => {
+  return fillTemplate(template, (field) => {
     const value = columns[field];
-    if (value === undefined || value === null) return token;
+    if (value === undefined || value === null) return undefined;
     return Array.isArray(value) ? value.join(', ') : String(value);
   });
 }

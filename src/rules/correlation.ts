@@ -1,5 +1,4 @@
 import { readFile } from 'node:fs/promises';
-import { LineCounter, parseDocument } from 'yaml';
 import { z } from 'zod';
 import { datasetNames, type DatasetName } from '../cim/model.js';
 import type { ContentMetadata, Detection } from './detection.js';
@@ -8,8 +7,9 @@ import { escuDetectionSchema } from './escu-schema.js';
 import type { ContentError } from './search-plan.js';
 import { sharedMetadata } from './escu.js';
 import { outputColumns } from './plan-fields.js';
+import { templateFields } from './field-template.js';
 import { listYamlFiles } from './yaml-files.js';
-import { YamlLocator } from './yaml-locate.js';
+import { parseLocated, schemaErrors, type YamlLocator } from './yaml-locate.js';
 
 const columnName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'a field name: letters, digits and _');
 
@@ -117,26 +117,10 @@ export async function loadCorrelations(paths: string[]): Promise<CorrelationLoad
 }
 
 export function parseCorrelation(file: string, text: string): CorrelationLoadResult {
-  const lines = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false });
-  if (doc.errors.length > 0) {
-    return {
-      correlations: [],
-      errors: doc.errors.map((e) => {
-        const pos = e.linePos?.[0] ?? { line: 1, col: 1 };
-        return { file, line: pos.line, col: pos.col, message: `YAML: ${e.message.split('\n')[0]}` };
-      }),
-    };
-  }
-  const locate = new YamlLocator(doc, lines, text);
+  const { doc, locate, errors: syntaxErrors } = parseLocated(file, text);
+  if (syntaxErrors.length > 0) return { correlations: [], errors: syntaxErrors };
   const parsed = correlationSchema.safeParse(doc.toJS());
-  if (!parsed.success) {
-    const errors = parsed.error.issues.map((issue) => {
-      const at = issue.path.filter((p): p is string | number => typeof p !== 'symbol');
-      return { file, ...locate.at(at), message: `${at.join('.') || '(document)'}: ${issue.message}` };
-    });
-    return { correlations: [], errors };
-  }
+  if (!parsed.success) return { correlations: [], errors: schemaErrors(file, parsed.error.issues, locate) };
   const yaml = parsed.data;
   const errors = structureErrors(yaml, file, locate);
   if (errors.length > 0) return { correlations: [], errors };
@@ -171,7 +155,7 @@ function structureErrors(yaml: CorrelationYaml, file: string, locate: YamlLocato
     };
     yaml.rba.risk_objects.forEach((o, i) => check(o.field, ['rba', 'risk_objects', i, 'field']));
     yaml.rba.threat_objects.forEach((o, i) => check(o.field, ['rba', 'threat_objects', i, 'field']));
-    for (const token of yaml.rba.message.matchAll(/\$([A-Za-z0-9_.]+)\$/g)) check(token[1], ['rba', 'message']);
+    for (const field of templateFields(yaml.rba.message)) check(field, ['rba', 'message']);
   }
   return errors;
 }

@@ -3,19 +3,21 @@ import { detectionTypes } from './detection.js';
 
 const mitreId = z.string().regex(/^T\d{4}(\.\d{3})?$/, 'MITRE ATT&CK ids look like T1572 or T1090.001');
 
-const riskObject = z.object({
-  field: z.string().min(1),
-  type: z.string().min(1).describe('user, system, other...'),
-  score: z.number().int().min(0).max(100),
-});
+const riskObject = z
+  .object({
+    field: z.string().min(1),
+    type: z.string().min(1).describe('user, system, other...'),
+    score: z.number().int().min(0).max(100),
+  })
+  .strict();
 
-const threatObject = z.object({ field: z.string().min(1), type: z.string().min(1) });
+const threatObject = z.object({ field: z.string().min(1), type: z.string().min(1) }).strict();
 
 const attackData = z.object({
   data: z.string().min(1).describe('attack data path, relative to the content root'),
   source: z.string().optional(),
   sourcetype: z.string().optional(),
-});
+}).strict();
 
 const expectedRow = z.record(z.string(), z.union([z.string(), z.number()]));
 
@@ -27,10 +29,21 @@ const detectionTest = z.object({
       findings: z.number().int().min(0).describe('number of output rows'),
       rows: z.array(expectedRow).default([]).describe('rows that must appear (compared on the listed columns)'),
     })
+    .strict()
     .optional(),
-});
+  test_type: z.string().optional().describe("ESCU's unit or integration"),
+}).strict();
 
-/** ESCU's detection schema (the fields tunnelwatch reads), plus our `tests[].expected` extension. */
+/** tunnelwatch's extension: the tunnelling tools a detection covers, by the names docs/coverage.md uses. */
+const toolNames = z
+  .array(z.string().regex(/^[a-z0-9]+([.-][a-z0-9]+)*$/, 'a tool name in lower case, like ngrok, ligolo-ng or localhost.run'))
+  .min(1)
+  .refine((tools) => new Set(tools).size === tools.length, 'a tool is listed twice');
+
+/**
+ * ESCU's detection schema plus our extensions (`tests[].expected`, `tags.tools`). Every object is
+ * strict: a key the schema does not know (a misspelling) is an error at the key, not silently ignored.
+ */
 export const escuDetectionSchema = z.object({
   name: z.string().min(1),
   id: z.uuid(),
@@ -52,7 +65,7 @@ export const escuDetectionSchema = z.object({
         search: z.string(),
         earliest_offset: z.union([z.string(), z.number()]).optional(),
         latest_offset: z.union([z.string(), z.number()]).optional(),
-      }),
+      }).strict(),
     )
     .default([]),
   rba: z
@@ -61,6 +74,7 @@ export const escuDetectionSchema = z.object({
       risk_objects: z.array(riskObject).default([]),
       threat_objects: z.array(threatObject).default([]),
     })
+    .strict()
     .optional(),
   tags: z.object({
     analytic_story: z.array(z.string()).min(1),
@@ -68,8 +82,14 @@ export const escuDetectionSchema = z.object({
     mitre_attack_id: z.array(mitreId).default([]),
     product: z.array(z.string()).optional(),
     security_domain: z.string().optional(),
-  }),
+    // ESCU tags tunnelwatch does not read, accepted so an ESCU file loads unchanged
+    cve: z.array(z.string()).optional(),
+    atomic_guid: z.array(z.string()).optional(),
+    manual_test: z.string().optional(),
+    group: z.array(z.string()).optional(),
+    tools: toolNames.optional(),
+  }).strict(),
   tests: z.array(detectionTest).default([]),
-});
+}).strict();
 
 export type EscuDetectionYaml = z.infer<typeof escuDetectionSchema>;

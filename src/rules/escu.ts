@@ -1,11 +1,12 @@
 import { readFile } from 'node:fs/promises';
-import { LineCounter, parseDocument } from 'yaml';
 import { compileSearch } from './spl/compile.js';
 import { escuDetectionSchema, type EscuDetectionYaml } from './escu-schema.js';
 import type { ContentMetadata, Detection } from './detection.js';
 import type { ContentError } from './search-plan.js';
+import { templateFields } from './field-template.js';
+import { outputColumns } from './plan-fields.js';
 import { listYamlFiles } from './yaml-files.js';
-import { YamlLocator } from './yaml-locate.js';
+import { parseLocated, schemaErrors, type YamlLocator } from './yaml-locate.js';
 
 export interface LoadResult {
   detections: Detection[];
@@ -33,25 +34,10 @@ export async function loadDetectionFile(file: string): Promise<LoadResult> {
 }
 
 export function parseDetection(file: string, text: string): LoadResult {
-  const lines = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false });
-  const locate = new YamlLocator(doc, lines, text);
-  if (doc.errors.length > 0) {
-    const errors = doc.errors.map((e) => {
-      const pos = e.linePos?.[0] ?? { line: 1, col: 1 };
-      return { file, line: pos.line, col: pos.col, message: `YAML: ${e.message.split('\n')[0]}` };
-    });
-    return { detections: [], errors };
-  }
+  const { doc, locate, errors: syntaxErrors } = parseLocated(file, text);
+  if (syntaxErrors.length > 0) return { detections: [], errors: syntaxErrors };
   const parsed = escuDetectionSchema.safeParse(doc.toJS());
-  if (!parsed.success) {
-    const errors = parsed.error.issues.map((issue) => {
-      const at = issue.path.filter((p): p is string | number => typeof p !== 'symbol');
-      const pos = locate.at(at);
-      return { file, ...pos, message: `${at.join('.') || '(document)'}: ${issue.message}` };
-    });
-    return { detections: [], errors };
-  }
+  if (!parsed.success) return { detections: [], errors: schemaErrors(file, parsed.error.issues, locate) };
   const yaml = parsed.data;
   const compiled = compileSearch(yaml.search);
   const errors: ContentError[] = compiled.errors.map((e) => ({
@@ -72,14 +58,14 @@ function riskFieldErrors(
   locate: YamlLocator,
 ): ContentError[] {
   if (!plan || !yaml.rba) return [];
-  const columns = new Set([...plan.by.map((b) => b.as), ...plan.aggregates.map((a) => a.as)]);
+  const columns = new Set(outputColumns(plan));
   const errors: ContentError[] = [];
   const check = (field: string, at: Array<string | number>) => {
     if (!columns.has(field)) errors.push({ file, ...locate.at(at), message: `${at.join('.')}: '${field}' is not an output column of the search` });
   };
   yaml.rba.risk_objects.forEach((o, i) => check(o.field, ['rba', 'risk_objects', i, 'field']));
   yaml.rba.threat_objects.forEach((o, i) => check(o.field, ['rba', 'threat_objects', i, 'field']));
-  for (const token of yaml.rba.message.matchAll(/\$([A-Za-z0-9_.]+)\$/g)) check(token[1], ['rba', 'message']);
+  for (const field of templateFields(yaml.rba.message)) check(field, ['rba', 'message']);
   return errors;
 }
 

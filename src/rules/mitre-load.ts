@@ -1,9 +1,9 @@
 /** Reading content/mitre/techniques.yml (YAML) into a TacticTable, with every error located. */
 import { readFile } from 'node:fs/promises';
-import { isMap, isScalar, isSeq, LineCounter, parseDocument } from 'yaml';
+import { isMap, isScalar, isSeq } from 'yaml';
 import { mitreIdPattern, TacticTable, tacticNames } from './mitre.js';
 import type { ContentError } from './search-plan.js';
-import { YamlLocator } from './yaml-locate.js';
+import { parseLocated } from './yaml-locate.js';
 
 /** True when a parsed YAML document looks like a technique table: every key an ATT&CK id. */
 export function isTechniqueTable(value: unknown): boolean {
@@ -24,10 +24,7 @@ export async function loadTacticTable(file: string): Promise<{ table: TacticTabl
 
 /** Parses `T1572: [command-and-control]` entries, reporting every bad id or tactic with its location. */
 export function parseTacticTable(file: string, text: string): { table: TacticTable; errors: ContentError[] } {
-  const lines = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false });
-  const locate = new YamlLocator(doc, lines, text);
-  const errors: ContentError[] = doc.errors.map((e) => ({ file, line: e.linePos?.[0].line ?? 1, col: e.linePos?.[0].col ?? 1, message: `YAML: ${e.message.split('\n')[0]}` }));
+  const { doc, locate, errors } = parseLocated(file, text);
   const map = new Map<string, string[]>();
   if (errors.length > 0) return { table: new TacticTable(map), errors };
   if (!isMap(doc.contents)) return { table: new TacticTable(map), errors: [{ file, line: 1, col: 1, message: 'expected a mapping of technique id -> [tactics]' }] };

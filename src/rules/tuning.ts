@@ -1,10 +1,10 @@
 import { readFile } from 'node:fs/promises';
-import { isMap, isScalar, LineCounter, parseDocument } from 'yaml';
+import { isMap, isScalar } from 'yaml';
 import type { Detection } from './detection.js';
 import type { ContentError, Expr } from './search-plan.js';
 import { fieldsOf, outputColumns } from './plan-fields.js';
 import { compileFilter } from './spl/compile.js';
-import { YamlLocator } from './yaml-locate.js';
+import { parseLocated } from './yaml-locate.js';
 
 /** One user-defined `<detection>_filter` macro: rows it rejects are suppressed. */
 export interface TuningFilter {
@@ -41,10 +41,7 @@ export async function loadTuning(file: string, detections: Detection[]): Promise
  * output columns of that detection) and reports all problems; a tuning is returned only when clean.
  */
 export function parseTuning(file: string, text: string, detections: Detection[]): { tuning: Tuning; errors: ContentError[] } {
-  const lines = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false });
-  const locate = new YamlLocator(doc, lines, text);
-  const errors: ContentError[] = doc.errors.map((e) => ({ file, line: e.linePos?.[0].line ?? 1, col: e.linePos?.[0].col ?? 1, message: `YAML: ${e.message.split('\n')[0]}` }));
+  const { doc, locate, errors } = parseLocated(file, text);
   if (errors.length > 0) return { tuning: new Map(), errors };
   if (doc.contents === null) return { tuning: new Map(), errors: [] };
   if (!isMap(doc.contents)) return { tuning: new Map(), errors: [{ file, ...locate.at([]), message: 'a tuning file maps filter macro names to SPL filters' }] };
@@ -56,7 +53,7 @@ export function parseTuning(file: string, text: string, detections: Detection[])
     const detection = byMacro.get(macro);
     if (!detection) {
       const known = [...byMacro.keys()].sort();
-      errors.push({ file, ...(keyPosition(pair.key, lines) ?? at), message: `'${macro}' is not the filter macro of any loaded detection${known.length ? ` (known: ${known.join(', ')})` : ''}` });
+      errors.push({ file, ...(locate.ofNode(pair.key) ?? at), message: `'${macro}' is not the filter macro of any loaded detection${known.length ? ` (known: ${known.join(', ')})` : ''}` });
     }
     if (!isScalar(pair.value) || typeof pair.value.value !== 'string') {
       errors.push({ file, ...at, message: `${macro}: expected an SPL filter string such as: search NOT user IN ("svc_build")` });
@@ -77,11 +74,6 @@ export function parseTuning(file: string, text: string, detections: Detection[])
     tuning.set(macro, { macro, spl, expr: compiled.expr, file, line: at.line });
   }
   return errors.length > 0 ? { tuning: new Map(), errors } : { tuning, errors };
-}
-
-function keyPosition(key: unknown, lines: LineCounter): { line: number; col: number } | undefined {
-  const range = (key as { range?: [number, number, number] } | null)?.range;
-  return range ? lines.linePos(range[0]) : undefined;
 }
 
 /** 1-based line:col of the first occurrence of `needle` in a decoded scalar */

@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { LineCounter, parseDocument } from 'yaml';
+import { parseDocument } from 'yaml';
 import { knownDataSources } from '../cim/normalize.js';
 import { parseCorrelation } from './correlation.js';
 import type { Detection } from './detection.js';
@@ -10,7 +10,7 @@ import type { ContentError } from './search-plan.js';
 import { compileSearch } from './spl/compile.js';
 import { isTuningDocument, parseTuning } from './tuning.js';
 import { listYamlFiles } from './yaml-files.js';
-import { YamlLocator } from './yaml-locate.js';
+import { parseLocated } from './yaml-locate.js';
 
 export interface ValidationResult {
   errors: ContentError[];
@@ -80,10 +80,8 @@ function isCorrelation(value: unknown): boolean {
 
 /** What the loader leaves out: data_source names, and SPL errors when the schema already failed. */
 function detectionExtraErrors({ file, text }: ContentFile): ContentError[] {
-  const lines = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lines });
-  if (doc.errors.length > 0) return [];
-  const locate = new YamlLocator(doc, lines, text);
+  const { doc, locate, errors: syntaxErrors } = parseLocated(file, text);
+  if (syntaxErrors.length > 0) return [];
   const raw = doc.toJS() as Record<string, unknown> | null;
   if (!raw || typeof raw !== 'object') return [];
   const errors: ContentError[] = [];
@@ -106,12 +104,11 @@ function duplicateIdErrors(files: ContentFile[]): ContentError[] {
   const seen = new Map<string, string>();
   const errors: ContentError[] = [];
   for (const { file, text } of files) {
-    const lines = new LineCounter();
-    const doc = parseDocument(text, { lineCounter: lines });
+    const { doc, locate } = parseLocated(file, text);
     const id = doc.get('id');
     if (typeof id !== 'string') continue;
     const first = seen.get(id.toLowerCase());
-    if (first) errors.push({ file, ...new YamlLocator(doc, lines, text).at(['id']), message: `id ${id} is also used by ${first}` });
+    if (first) errors.push({ file, ...locate.at(['id']), message: `id ${id} is also used by ${first}` });
     else seen.set(id.toLowerCase(), file);
   }
   return errors;
