@@ -26,3 +26,10 @@ await build({
     lib: { entry: path.join(web, 'report/main.tsx'), formats: ['iife'], name: 'tunnelwatchReport', fileName: () => 'report.js', cssFileName: 'report' },
   },
 });
+
+await build({
+  ...common,
+  root: path.join(web, 'app'),
+  base: '/',
+  build: { outDir: path.resolve('dist/web/app'), emptyOutDir: true, modulePreload: { polyfill: false } },
+});

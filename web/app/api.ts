@@ -1,0 +1,91 @@
+// The serve API the dashboard reads (docs/server-api.md). Same origin only: the session is an
+// HttpOnly cookie set by POST /api/session, so no token is ever kept in script-readable storage.
+import type { FindingRecord, RiskIncident } from '../shared/model.js';
+
+export const triageStatuses = ['new', 'in_progress', 'pending', 'resolved', 'closed'] as const;
+export const urgencies = ['informational', 'low', 'medium', 'high', 'critical'] as const;
+export const dispositions = ['true_positive', 'benign_positive', 'false_positive', 'undetermined', 'duplicate'] as const;
+
+export interface Triage {
+  status: (typeof triageStatuses)[number];
+  owner: string | null;
+  urgency: (typeof urgencies)[number];
+  disposition: (typeof dispositions)[number] | null;
+}
+
+export type ApiFinding = FindingRecord & { triage: Triage; revision: number; updated_at: string };
+
+export interface HistoryEntry {
+  at: string;
+  actor: string;
+  field: string;
+  oldValue: string | null;
+  newValue: string | null;
+  comment: string | null;
+}
+
+export interface RiskEventRow {
+  _time: number | null;
+  risk_object: string;
+  risk_object_type: string;
+  risk_score: number;
+  risk_message: string;
+  search_name: string;
+  finding_id: string;
+  annotations?: { mitre_attack: string[]; mitre_tactic: string[] };
+}
+
+export type FindingDetail = ApiFinding & {
+  history: HistoryEntry[];
+  events: Array<{ ref: string; origin: Record<string, string | number> }>;
+  risk_events: RiskEventRow[];
+};
+
+export interface RiskObjectSummary {
+  risk_object: string;
+  risk_object_type: string;
+  risk_score: number;
+  risk_event_count: number;
+  detections: string[];
+  tactics: string[];
+  incident: boolean;
+  firstTime: number | null;
+  lastTime: number | null;
+}
+
+export interface TriageChange {
+  status?: Triage['status'];
+  owner?: string | null;
+  urgency?: Triage['urgency'];
+  disposition?: Triage['disposition'];
+  comment?: string;
+}
+
+/** Raised when the API answers 401: the app shows the sign-in form. */
+export class SignInNeeded extends Error {}
+
+async function call<T>(method: string, path: string, body?: unknown): Promise<T> {
+  const response = await fetch(path, {
+    method,
+    credentials: 'same-origin',
+    headers: body === undefined ? {} : { 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  if (response.status === 401) throw new SignInNeeded('sign in with a tunnelwatch token');
+  const payload = (await response.json().catch(() => ({}))) as T & { error?: string };
+  if (!response.ok) throw new Error(payload.error ?? `${method} ${path}: HTTP ${response.status}`);
+  return payload;
+}
+
+export const api = {
+  signIn: (token: string) => call<{ ok: true }>('POST', '/api/session', { token }),
+  findings: (params: URLSearchParams) => call<{ items: ApiFinding[]; total: number }>('GET', `/api/findings?${params}`),
+  finding: (id: string) => call<FindingDetail>('GET', `/api/findings/${encodeURIComponent(id)}`),
+  triageOne: (id: string, change: TriageChange) => call<ApiFinding>('PATCH', `/api/findings/${encodeURIComponent(id)}`, change),
+  triageIds: (ids: string[], change: TriageChange) => call<{ matched: number }>('POST', '/api/findings/triage', { ids, change }),
+  triageMatching: (filter: Record<string, string>, change: TriageChange) => call<{ matched: number }>('POST', '/api/findings/triage', { filter, change }),
+  riskObjects: (params: URLSearchParams) => call<{ items: RiskObjectSummary[]; total: number }>('GET', `/api/risk?${params}`),
+  riskEvents: (type: string, object: string, limit: number) =>
+    call<{ items: RiskEventRow[]; more: boolean }>('GET', `/api/risk/${encodeURIComponent(type)}/${encodeURIComponent(object)}?limit=${limit}`),
+  incidents: () => call<{ items: RiskIncident[] }>('GET', '/api/incidents'),
+};
