@@ -61,8 +61,9 @@ export interface TriageChange {
   comment?: string;
 }
 
-/** Raised when the API answers 401: the app shows the sign-in form. */
+/** Raised when the API answers 401; the app listens for SIGN_IN_EVENT and shows the sign-in form. */
 export class SignInNeeded extends Error {}
+export const SIGN_IN_EVENT = 'tunnelwatch:sign-in';
 
 async function call<T>(method: string, path: string, body?: unknown): Promise<T> {
   const response = await fetch(path, {
@@ -71,7 +72,10 @@ async function call<T>(method: string, path: string, body?: unknown): Promise<T>
     headers: body === undefined ? {} : { 'content-type': 'application/json' },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
-  if (response.status === 401) throw new SignInNeeded('sign in with a tunnelwatch token');
+  if (response.status === 401) {
+    dispatchEvent(new Event(SIGN_IN_EVENT));
+    throw new SignInNeeded('sign in with a tunnelwatch token');
+  }
   const payload = (await response.json().catch(() => ({}))) as T & { error?: string };
   if (!response.ok) throw new Error(payload.error ?? `${method} ${path}: HTTP ${response.status}`);
   return payload;

@@ -1,6 +1,6 @@
 import { render } from 'preact';
-import { useState } from 'preact/hooks';
-import { SignInNeeded, api } from './api.js';
+import { useEffect, useState } from 'preact/hooks';
+import { SIGN_IN_EVENT, api } from './api.js';
 import { Detail } from './detail.js';
 import { Queue } from './queue.js';
 import { RiskList, RiskObject } from './risk.js';
@@ -14,10 +14,11 @@ function App() {
   const [, setRevision] = useState(0);
   const changed = () => setRevision((r) => r + 1);
   const [view, ...rest] = route.path;
-  const onError = (error: unknown) => {
-    if (error instanceof SignInNeeded) setSignedIn(false);
-  };
-  addEventListener('unhandledrejection', (event) => onError(event.reason), { once: true });
+  useEffect(() => {
+    const signIn = () => setSignedIn(false);
+    addEventListener(SIGN_IN_EVENT, signIn);
+    return () => removeEventListener(SIGN_IN_EVENT, signIn);
+  }, []);
   if (!signedIn) return <SignIn onDone={() => setSignedIn(true)} />;
   return (
     <>
