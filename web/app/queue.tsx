@@ -95,7 +95,7 @@ export function Queue({ params, onChanged }: { params: URLSearchParams; onChange
 
   return (
     <div class="queue">
-      <form class="filters" role="search" aria-label="filter findings" onSubmit={(e) => { e.preventDefault(); go({ q: search.current?.value || undefined }); }}>
+      <form class="filters" role="search" aria-label="filter findings" onSubmit={(e) => { e.preventDefault(); go(textFilters(e.currentTarget)); }}>
         <label>Search <input ref={search} type="search" name="q" defaultValue={params.get('q') ?? ''} placeholder="any text ( / )" /></label>
         <FilterInput label="Host" name="host" params={params} go={go} />
         <FilterInput label="User" name="user" params={params} go={go} />
@@ -186,6 +186,14 @@ export function Queue({ params, onChanged }: { params: URLSearchParams; onChange
 }
 
 type Go = (changes: Record<string, string | undefined>) => void;
+
+const TEXT_FILTERS = ['q', 'host', 'user', 'detection', 'technique', 'owner'];
+
+/** Every text filter of the form at once (Enter in any box applies them all). */
+function textFilters(form: HTMLFormElement): Record<string, string | undefined> {
+  const data = new FormData(form);
+  return Object.fromEntries(TEXT_FILTERS.map((name) => [name, String(data.get(name) ?? '').trim() || undefined]));
+}
 
 function FilterInput({ label, name, params, go, size = 14, placeholder }: { label: string; name: string; params: URLSearchParams; go: Go; size?: number; placeholder?: string }) {
   return (
