@@ -156,9 +156,9 @@ export function Queue({ params, onChanged }: { params: URLSearchParams; onChange
                   <td><input type="checkbox" aria-label={`select ${f.search_name} on ${hostOf(f)}`} checked={selected.has(f.finding_id) || allMatching} onChange={() => toggle(f.finding_id)} /></td>
                   <td class="mono nowrap">{formatTime(epochOf(f.lastTime))}</td>
                   <td class="mono nowrap">{formatTime(epochOf(f.firstTime))}</td>
-                  <td><Swatch colour={colours.get(f.search_name)} /><a href={href(['finding', f.finding_id])}>{f.search_name}</a></td>
-                  <td class="mono">{hostOf(f)}</td>
-                  <td class="mono">{userOf(f)}</td>
+                  <td class="clip detection-cell" title={f.search_name}><Swatch colour={colours.get(f.search_name)} /><a href={href(['finding', f.finding_id])}>{f.search_name}</a></td>
+                  <td class="mono clip" title={hostOf(f)}>{hostOf(f)}</td>
+                  <td class="mono clip" title={userOf(f)}>{userOf(f)}</td>
                   <td><span class={`urgency ${f.triage.urgency}`}>{f.triage.urgency}</span></td>
                   <td class="num">{riskOf(f as FindingRecord) || ''}</td>
                   <td>{f.triage.status.replace(/_/g, ' ')}</td>
@@ -203,7 +203,7 @@ function FilterInput({ label, name, params, go, size = 14, placeholder }: { labe
 }
 
 function FilterSelect({ label, name, params, go, choices, names = {} }: { label: string; name: string; params: URLSearchParams; go: Go; choices: string[]; names?: Record<string, string> }) {
-  const value = viewValue(params, name);
+  const value = viewValue(params, name) || choices[0];
   return (
     <label>{label} <select name={name} value={value} onChange={(e) => go({ [name]: e.currentTarget.value || undefined })}>
       {choices.map((c) => <option key={c} value={c}>{names[c] ?? c.replace(/_/g, ' ')}</option>)}

@@ -21,6 +21,8 @@ export interface EvidenceRef {
 export const HEADLINE_KEYS = new Set([
   'finding_id', 'search_name', 'detection_id', 'detection_version', 'detection_type', 'analytic_story', 'mitre_attack_id',
   'count', 'firstTime', 'lastTime', 'risk_message', 'risk_objects', 'threat_objects', 'drilldowns', 'suppressed_by', 'evidence', 'evidence_count',
+  // what the serve API adds around a finding (shown in their own places)
+  'kind', 'triage', 'revision', 'updated_at', 'history', 'events', 'risk_events',
 ]);
 
 const HOST_COLUMNS = ['dest', 'dvc', 'host', 'src'];
