@@ -154,8 +154,8 @@ export function Queue({ params, onChanged }: { params: URLSearchParams; onChange
               {items.map((f, i) => (
                 <tr key={f.finding_id} class={i === cursor ? 'cursor' : undefined} aria-selected={selected.has(f.finding_id) || allMatching} onClick={() => setCursor(i)}>
                   <td><input type="checkbox" aria-label={`select ${f.search_name} on ${hostOf(f)}`} checked={selected.has(f.finding_id) || allMatching} onChange={() => toggle(f.finding_id)} /></td>
-                  <td class="mono nowrap">{formatTime(epochOf(f.lastTime))}</td>
-                  <td class="mono nowrap">{formatTime(epochOf(f.firstTime))}</td>
+                  <ShortTime time={f.lastTime} />
+                  <ShortTime time={f.firstTime} />
                   <td class="clip detection-cell" title={f.search_name}><Swatch colour={colours.get(f.search_name)} /><a href={href(['finding', f.finding_id])}>{f.search_name}</a></td>
                   <td class="mono clip" title={hostOf(f)}>{hostOf(f)}</td>
                   <td class="mono clip" title={userOf(f)}>{userOf(f)}</td>
@@ -183,6 +183,12 @@ export function Queue({ params, onChanged }: { params: URLSearchParams; onChange
       )}
     </div>
   );
+}
+
+/** `MM-DD HH:MM` in the row (the year is rarely news in a queue), the full UTC time on hover. */
+function ShortTime({ time }: { time: string | undefined }) {
+  const full = formatTime(epochOf(time));
+  return <td class="mono nowrap" title={`${full} UTC`}>{full.slice(5, 16)}</td>;
 }
 
 type Go = (changes: Record<string, string | undefined>) => void;
