@@ -1,5 +1,5 @@
 import { useCallback, useEffect, useMemo, useRef, useState } from 'preact/hooks';
-import { colourMap, formatTime, epochOf, hostOf, riskOf, tally, userOf, type FindingRecord } from '../shared/model.js';
+import { colourMap, formatTime, epochOf, hostOf, riskTotal, tally, userOf, type FindingRecord } from '../shared/model.js';
 import { Swatch, TallyTable } from '../shared/components.js';
 import { api, dispositions, triageStatuses, urgencies, type ApiFinding, type TriageChange } from './api.js';
 import { apiQuery, filterOf, TIME_CHOICES, viewValue, withParams } from './filters.js';
@@ -160,7 +160,7 @@ export function Queue({ params, onChanged }: { params: URLSearchParams; onChange
                   <td class="mono clip" title={hostOf(f)}>{hostOf(f)}</td>
                   <td class="mono clip" title={userOf(f)}>{userOf(f)}</td>
                   <td><span class={`urgency ${f.triage.urgency}`}>{f.triage.urgency}</span></td>
-                  <td class="num">{riskOf(f as FindingRecord) || ''}</td>
+                  <td class="num">{riskTotal(f) || ''}</td>
                   <td>{f.triage.status.replace(/_/g, ' ')}</td>
                   <td>{f.triage.owner ?? ''}</td>
                   <td>{(f.triage.disposition ?? '').replace(/_/g, ' ')}</td>

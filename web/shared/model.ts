@@ -47,6 +47,11 @@ export function riskOf(f: FindingRecord): number {
   return f.risk_objects.reduce((max, o) => Math.max(max, o.risk_score), 0);
 }
 
+/** The sum over its risk objects: what the store sorts the queue's risk column by. */
+export function riskTotal(f: FindingRecord): number {
+  return f.risk_objects.reduce((sum, o) => sum + o.risk_score, 0);
+}
+
 export function evidenceOf(f: FindingRecord): EvidenceRef[] {
   const evidence = (f as Record<string, unknown>).evidence;
   return Array.isArray(evidence) ? (evidence.filter((e) => e !== null && typeof e === 'object') as EvidenceRef[]) : [];
