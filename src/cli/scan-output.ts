@@ -1,5 +1,5 @@
 import { createWriteStream } from 'node:fs';
-import type { Finding } from '../engine/detector.js';
+import type { Finding } from '../engine/finding.js';
 import { drilldownCommands, type DrilldownContext } from '../engine/drilldown.js';
 import { renderFinding, type FindingRecord } from '../engine/render.js';
 import { formatIncidentTable, incidentRule, type IncidentOptions, type RiskEvent, type RiskIncident } from '../engine/risk.js';

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { Command, Option } from 'commander';
 import { Analyzer } from '../engine/analyzer.js';
-import type { Finding } from '../engine/detector.js';
+import type { Finding } from '../engine/finding.js';
 import { buildPrefilter } from '../engine/prefilter.js';
 import { renderFinding } from '../engine/render.js';
 import { defaultIncidentOptions, riskEventsOf, riskIncidents, type IncidentOptions } from '../engine/risk.js';

@@ -2,7 +2,8 @@ import type { CimEvent, DatasetName } from '../cim/model.js';
 import type { BoundCorrelation } from '../rules/correlation.js';
 import type { Detection } from '../rules/detection.js';
 import { Correlator, type CorrelationPartial } from './correlator.js';
-import { Detector, type Finding, type PartialFinding } from './detector.js';
+import { Detector, type PartialFinding } from './detector.js';
+import type { Finding } from './finding.js';
 import { LoweredFields } from './predicate.js';
 
 export interface AnalyzerOptions {

@@ -1,7 +1,7 @@
 import type { CimEvent, DatasetName } from '../cim/model.js';
 import type { BoundCorrelation } from '../rules/correlation.js';
 import { keyColumns, stepColumns } from '../rules/correlation-columns.js';
-import { findingId, type Finding } from './detector.js';
+import { findingId, KEY_SEPARATOR, type Finding } from './finding.js';
 import { compilePredicate, LoweredFields, type Predicate } from './predicate.js';
 
 export interface CorrelatorOptions {
@@ -65,7 +65,6 @@ interface CompiledCorrelation {
   lastSweep: number;
 }
 
-const KEY_SEPARATOR = '\u001f';
 const NULL_FILL = 'null';
 
 /**

@@ -1,9 +1,8 @@
-import { createHash } from 'node:crypto';
 import type { CimEvent, DatasetName, FieldValue } from '../cim/model.js';
 import type { Detection } from '../rules/detection.js';
 import type { ByField } from '../rules/search-plan.js';
 import { compilePredicate, LoweredFields, type Predicate } from './predicate.js';
-import { findingColumns } from './render.js';
+import { columnValues, findingId, KEY_SEPARATOR, type Finding } from './finding.js';
 import {
   accumulate,
   deserializeGroupState,
@@ -15,7 +14,6 @@ import {
 
 /** BY value of an event lacking the field, before `fillnull` decides between `0` and dropping. */
 const MISSING = '\u0000missing';
-const KEY_SEPARATOR = '\u001f';
 /** Splunk's fillnull_value for tstats under security_content_summariesonly */
 const NULL_FILL = 'null';
 
@@ -31,18 +29,6 @@ export interface PartialFinding {
   state: ReturnType<typeof serializeGroupState>;
   /** BY fields seen on at least one matched event (decides `fillnull` 0 versus drop) */
   seenFields: string[];
-}
-
-/** One output row before rendering: BY values plus aggregate results. */
-export interface Finding {
-  id: string;
-  detection: Detection;
-  by: Array<[column: string, value: string]>;
-  count: number;
-  aggregates: Array<[column: string, value: number | string | string[] | null]>;
-  /** min/max of _time when the search computes them (epoch seconds) */
-  firstTime?: number;
-  lastTime?: number;
 }
 
 interface CompiledDetection {
@@ -177,15 +163,6 @@ function allOf(predicates: Array<(fields: Record<string, FieldValue>) => boolean
   return (fields: Record<string, FieldValue>) => predicates.every((p) => p(fields));
 }
 
-/** A finding's output columns as searchable field values (ctime applied, numbers as text). */
-export function columnValues(finding: Finding): Record<string, FieldValue> {
-  const values: Record<string, FieldValue> = {};
-  for (const [column, value] of Object.entries(findingColumns(finding))) {
-    if (value !== null) values[column] = Array.isArray(value) ? value : String(value);
-  }
-  return values;
-}
-
 /** One key per combination of BY values: a multivalue field yields one row per value. */
 function groupKeys(by: ByField[], fields: Record<string, FieldValue>, missing: string): string[][] {
   let keys: string[][] = [[]];
@@ -230,11 +207,6 @@ function toFinding(detection: Detection, key: string[], state: GroupState): Find
     if (spec.field === '_time' && spec.fn === 'max') finding.lastTime = value as number;
   });
   return finding;
-}
-
-/** Stable across runs and workers: the same detection and BY values always give the same id. */
-export function findingId(detectionId: string, key: string[]): string {
-  return createHash('sha256').update(detectionId).update('\u0000').update(key.join(KEY_SEPARATOR)).digest('hex').slice(0, 32);
 }
 
 function compareFindings(a: Finding, b: Finding): number {

@@ -1,6 +1,6 @@
-import type { Finding } from './detector.js';
 import { templateFields } from '../rules/field-template.js';
-import { findingColumns, renderTemplate, type ColumnValue } from './render.js';
+import { findingColumns, type ColumnValue, type Finding } from './finding.js';
+import { renderTemplate } from './render.js';
 
 export interface DrilldownCommand {
   name: string;

@@ -1,9 +1,7 @@
-import type { Finding } from './detector.js';
+import { findingColumns, type ColumnValue, type Finding } from './finding.js';
 import type { Detection } from '../rules/detection.js';
 import { fillTemplate } from '../rules/field-template.js';
 import type { DrilldownCommand } from './drilldown.js';
-
-export type ColumnValue = string | number | string[] | null;
 
 export interface RiskObject {
   risk_object: string;
@@ -37,23 +35,6 @@ export interface FindingRecord {
   drilldowns?: DrilldownCommand[];
   /** `scan --show-suppressed`: the tuning filter macro that suppressed this finding */
   suppressed_by?: string;
-}
-
-/** `security_content_ctime`: epoch seconds as `%Y-%m-%dT%H:%M:%S`, always in UTC. */
-export function ctime(epochSeconds: number): string {
-  if (!Number.isFinite(epochSeconds)) return '';
-  return new Date(Math.floor(epochSeconds) * 1000).toISOString().slice(0, 19);
-}
-
-/** The output columns of a finding (BY values and aggregates), with ctime applied. */
-export function findingColumns(finding: Finding): Record<string, ColumnValue> {
-  const ctimeFields = new Set(finding.detection.output.ctimeFields);
-  const columns: Record<string, ColumnValue> = {};
-  for (const [column, value] of finding.by) columns[column] = value;
-  for (const [column, value] of finding.aggregates) {
-    columns[column] = ctimeFields.has(column) && typeof value === 'number' ? ctime(value) : value;
-  }
-  return columns;
 }
 
 export function renderFinding(finding: Finding): FindingRecord {

@@ -1,5 +1,5 @@
 import type { RiskEvent } from './risk.js';
-import { ctime } from './render.js';
+import { ctime } from './finding.js';
 
 export interface RiskQuery {
   /** risk object values (case-insensitive); empty: every object */

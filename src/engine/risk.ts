@@ -1,6 +1,6 @@
 import type { TacticTable } from '../rules/mitre.js';
-import type { Finding } from './detector.js';
-import { ctime, type FindingRecord } from './render.js';
+import { ctime, type Finding } from './finding.js';
+import type { FindingRecord } from './render.js';
 
 /** One record as Enterprise Security writes it to the Risk index: one per (finding, risk object). */
 export interface RiskEvent {

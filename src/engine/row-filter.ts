@@ -1,5 +1,5 @@
 import type { Expr } from '../rules/search-plan.js';
-import { columnValues, type Finding } from './detector.js';
+import { columnValues, type Finding } from './finding.js';
 import { compilePredicate } from './predicate.js';
 
 /** `--where`: keeps the findings whose output columns satisfy the expression (SPL semantics). */

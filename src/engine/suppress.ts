@@ -1,5 +1,5 @@
 import type { Tuning } from '../rules/tuning.js';
-import { columnValues, type Finding } from './detector.js';
+import { columnValues, type Finding } from './finding.js';
 import { compilePredicate } from './predicate.js';
 
 export interface Suppression {

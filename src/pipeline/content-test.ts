@@ -2,7 +2,7 @@ import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { RunReport } from '../diagnostics/run-report.js';
 import { Analyzer } from '../engine/analyzer.js';
-import { columnValues, type Finding } from '../engine/detector.js';
+import { columnValues, type Finding } from '../engine/finding.js';
 import type { BoundCorrelation } from '../rules/correlation.js';
 import type { Detection, DetectionTest } from '../rules/detection.js';
 import { scanInputs } from './scan.js';

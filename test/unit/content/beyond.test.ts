@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
 import { loadDetections } from '../../../src/rules/escu.js';
 import { bindCorrelations, loadCorrelations, type BoundCorrelation } from '../../../src/rules/correlation.js';
-import type { Finding } from '../../../src/engine/detector.js';
+import type { Finding } from '../../../src/engine/finding.js';
 import { Analyzer } from '../../../src/engine/analyzer.js';
 import { renderFinding } from '../../../src/engine/render.js';
 import { scanInputs } from '../../../src/pipeline/scan.js';

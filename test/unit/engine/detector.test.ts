@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Detector, findingId } from '../../../src/engine/detector.js';
+import { Detector } from '../../../src/engine/detector.js';
+import { findingId } from '../../../src/engine/finding.js';
 import { by, cimEvent, detectionWith } from '../../helpers/detections.js';
 
 const keyOf = (f: { by: Array<[string, string]> }) => Object.fromEntries(f.by);

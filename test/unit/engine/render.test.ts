@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Detector } from '../../../src/engine/detector.js';
-import { ctime, renderFinding, renderTemplate } from '../../../src/engine/render.js';
+import { ctime } from '../../../src/engine/finding.js';
+import { renderFinding, renderTemplate } from '../../../src/engine/render.js';
 import { by, cimEvent, detectionWith } from '../../helpers/detections.js';
 
 const risky = detectionWith(

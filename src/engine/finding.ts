@@ -1,0 +1,69 @@
+import { createHash } from 'node:crypto';
+import type { FieldValue } from '../cim/model.js';
+import type { Detection } from '../rules/detection.js';
+
+/**
+ * The Finding model shared by the detect stage (detector, correlator), rendering, tuning, risk and
+ * drilldowns: its shape, its output columns and its id live here so none of them imports another.
+ */
+
+/** the separator of BY values in group keys and finding ids */
+export const KEY_SEPARATOR = '\u001f';
+
+/** A UTC-aligned time window [start, end) in epoch seconds; a finding of a scan without --window has none. */
+export interface FindingWindow {
+  start: number;
+  end: number;
+}
+
+/** One output row before rendering: BY values plus aggregate results. */
+export interface Finding {
+  id: string;
+  detection: Detection;
+  by: Array<[column: string, value: string]>;
+  count: number;
+  aggregates: Array<[column: string, value: number | string | string[] | null]>;
+  /** min/max of _time when the search computes them (epoch seconds) */
+  firstTime?: number;
+  lastTime?: number;
+  /** the time window this finding aggregates over, when the run cuts time into windows */
+  window?: FindingWindow;
+}
+
+export type ColumnValue = string | number | string[] | null;
+
+/**
+ * Stable across runs, workers and restarts: the same detection, BY values (and window, when the
+ * run has windows) always give the same id. Without a window the id is the one scans always had.
+ */
+export function findingId(detectionId: string, key: string[], windowStart?: number): string {
+  const hash = createHash('sha256').update(detectionId).update('\u0000').update(key.join(KEY_SEPARATOR));
+  if (windowStart !== undefined) hash.update('\u0000window\u0000').update(String(windowStart));
+  return hash.digest('hex').slice(0, 32);
+}
+
+/** `security_content_ctime`: epoch seconds as `%Y-%m-%dT%H:%M:%S`, always in UTC. */
+export function ctime(epochSeconds: number): string {
+  if (!Number.isFinite(epochSeconds)) return '';
+  return new Date(Math.floor(epochSeconds) * 1000).toISOString().slice(0, 19);
+}
+
+/** The output columns of a finding (BY values and aggregates), with ctime applied. */
+export function findingColumns(finding: Finding): Record<string, ColumnValue> {
+  const ctimeFields = new Set(finding.detection.output.ctimeFields);
+  const columns: Record<string, ColumnValue> = {};
+  for (const [column, value] of finding.by) columns[column] = value;
+  for (const [column, value] of finding.aggregates) {
+    columns[column] = ctimeFields.has(column) && typeof value === 'number' ? ctime(value) : value;
+  }
+  return columns;
+}
+
+/** A finding's output columns as searchable field values (ctime applied, numbers as text). */
+export function columnValues(finding: Finding): Record<string, FieldValue> {
+  const values: Record<string, FieldValue> = {};
+  for (const [column, value] of Object.entries(findingColumns(finding))) {
+    if (value !== null) values[column] = Array.isArray(value) ? value : String(value);
+  }
+  return values;
+}
