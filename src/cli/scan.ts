@@ -1,31 +1,19 @@
 import { existsSync } from 'node:fs';
-import path from 'node:path';
 import { Command, Option } from 'commander';
-import { Analyzer } from '../engine/analyzer.js';
-import type { Finding } from '../engine/finding.js';
-import { buildPrefilter } from '../engine/prefilter.js';
 import { renderFinding } from '../engine/render.js';
-import { defaultIncidentOptions, riskEventsOf, riskIncidents, type IncidentOptions } from '../engine/risk.js';
-import { keepRows } from '../engine/row-filter.js';
-import { applyTuning, formatSuppressionSummary } from '../engine/suppress.js';
-import { RunReport } from '../diagnostics/run-report.js';
+import { defaultIncidentOptions } from '../engine/risk.js';
+import { formatSuppressionSummary } from '../engine/suppress.js';
 import { formatSummary } from '../diagnostics/summary.js';
-import { planInputs, ScanPool, scanInputsParallel, threadsFor, type InputPlan } from '../pipeline/parallel.js';
-import { correlationsBeside, loadContent, type Content } from '../rules/content.js';
-import { loadContentCached } from '../rules/content-cache.js';
-import type { BoundCorrelation } from '../rules/correlation.js';
-import type { Detection } from '../rules/detection.js';
-import { TacticTable, techniquesFile } from '../rules/mitre.js';
-import type { Expr } from '../rules/search-plan.js';
-import { selectDetections } from '../rules/select.js';
-import { compileFilter } from '../rules/spl/compile.js';
-import type { Tuning } from '../rules/tuning.js';
+import { runBatch } from '../pipeline/batch.js';
+import type { PipelineConfig } from '../pipeline/config.js';
+import { planInputs, ScanPool, threadsFor, type InputPlan } from '../pipeline/parallel.js';
+import { isSetupProblem, preparePipeline } from '../pipeline/setup.js';
 import { sinkNames, type SinkName } from '../sinks/registry.js';
 import { sources, type SourceName } from '../sources/registry.js';
 import { defaultContentDir, defaultDetectionsDir, defaultTuningFile } from './paths.js';
 import { ScanProgress } from './progress.js';
 import { writeRiskEvents, writeScanOutput } from './scan-output.js';
-import { collect, ExitCode, parseByteSize, reportContentErrors } from './shared.js';
+import { collect, ExitCode, parseByteSize, reportSetupProblem } from './shared.js';
 import { parseDuration, parseTimeArg } from './time-args.js';
 
 interface ScanFlags {
@@ -53,6 +41,7 @@ interface ScanFlags {
   drilldown?: boolean;
   prefilter: boolean;
   threads?: number;
+  window?: number;
 }
 
 
@@ -78,6 +67,7 @@ export function registerScanCommand(program: Command): void {
     .option('--risk-threshold <score>', 'risk incident when a window total is greater than this', (v) => Number.parseInt(v, 10), defaultIncidentOptions.threshold)
     .option('--incidents-only', 'output risk incidents only, no findings')
     .option('--drilldown', 'attach each detection\'s drilldowns as runnable tunnelwatch commands')
+    .option('--window <duration>', 'one finding per UTC-aligned time window (e.g. 24h, 1h) instead of one over the whole run', parseDuration)
     .option('--max-record-bytes <size>', 'skip (and report) records longer than this, e.g. 1MiB', parseByteSize, 1024 * 1024)
     .option('--max-groups <n>', 'finding groups kept per detection (bounded memory)', (v) => Number.parseInt(v, 10), 100_000)
     .option('--fail-on-findings', 'exit 1 when there are findings')
@@ -88,16 +78,6 @@ export function registerScanCommand(program: Command): void {
     .action(async (inputs: string[], flags: ScanFlags) => {
       process.exitCode = await runScan(inputs, flags);
     });
-}
-
-interface ScanSetup {
-  content: Content;
-  detections: Detection[];
-  correlations: BoundCorrelation[];
-  tuning: Tuning;
-  tuningFile?: string;
-  tactics: TacticTable;
-  where?: Expr;
 }
 
 async function runScan(inputs: string[], flags: ScanFlags): Promise<number> {
@@ -113,17 +93,20 @@ async function runScan(inputs: string[], flags: ScanFlags): Promise<number> {
 }
 
 async function scanWith(pool: ScanPool, plan: InputPlan, inputs: string[], flags: ScanFlags, started: number): Promise<number> {
-  const setup = await prepareScan(flags);
-  if (typeof setup === 'number') return setup;
-  const analyzer = new Analyzer(setup.detections, setup.correlations, { maxGroupsPerDetection: flags.maxGroups });
-  const report = new RunReport();
-  await runPipeline(plan, flags, setup, analyzer, report, pool);
-
-  const findings = setup.where ? keepRows(analyzer.findings(), setup.where) : analyzer.findings();
-  const tuned = applyTuning(findings, setup.tuning);
-  const riskEvents = tuned.kept.flatMap((f: Finding) => riskEventsOf(f, renderFinding(f), setup.tactics));
-  const incidentOptions: IncidentOptions = { ...defaultIncidentOptions, windowSeconds: flags.riskWindow, threshold: flags.riskThreshold };
-  const incidents = riskIncidents(riskEvents, incidentOptions);
+  if (flags.rules.length === 0) flags.rules = [defaultDetectionsDir];
+  const tuningFile = flags.tuning ?? (existsSync(defaultTuningFile) ? defaultTuningFile : undefined);
+  if (tuningFile && !flags.tuning && !flags.quiet) process.stderr.write(`tunnelwatch: using tuning file ./${defaultTuningFile}\n`);
+  const setup = await preparePipeline(scanConfig(flags, tuningFile), { contentRoot: defaultContentDir });
+  if (isSetupProblem(setup)) return reportSetupProblem(setup);
+  const progress = await ScanProgress.create(!flags.quiet && flags.progress && process.stderr.isTTY === true);
+  const totalBytes = plan.files.reduce((sum, f) => sum + (f.size ?? 0), 0);
+  const { analyzer, report, results } = await runBatch(setup, plan, pool, {
+    onInputStart: (input) => progress.startInput(input),
+    onProgress: (_input, bytes) => progress.update(bytes),
+    onSharedProgress: (done) => progress.shared(done, totalBytes),
+  });
+  progress.stop();
+  const { findings, tuned, riskEvents, incidents, incidentOptions } = results;
   if (flags.riskOut) await writeRiskEvents(riskEvents, flags.riskOut);
 
   const format = flags.format ?? (process.stdout.isTTY && !flags.output ? 'table' : 'jsonl');
@@ -152,96 +135,27 @@ async function scanWith(pool: ScanPool, plan: InputPlan, inputs: string[], flags
       droppedGroups: analyzer.detector.droppedGroups(),
     });
     process.stderr.write(summary);
-    if (setup.tuningFile) process.stderr.write(formatSuppressionSummary(tuned, setup.tuningFile));
+    if (tuningFile) process.stderr.write(formatSuppressionSummary(tuned, tuningFile));
     process.stderr.write(`risk events: ${riskEvents.length}${flags.riskOut ? ` (written to ${flags.riskOut})` : ''}; risk incidents: ${incidents.length}\n`);
   }
   if (report.inputErrors.length > 0) return ExitCode.UsageOrIo;
   return flags.failOnFindings && tuned.kept.length > 0 ? ExitCode.Findings : ExitCode.Ok;
 }
 
-/** Loads and validates everything the scan needs; an exit code when it must not start. */
-async function prepareScan(flags: ScanFlags): Promise<ScanSetup | number> {
-  if (flags.rules.length === 0) flags.rules = [defaultDetectionsDir];
-  const correlationDirs = flags.rules.map(correlationsBeside);
-  const content = await loadScanContent(flags.rules, correlationDirs);
-  const tuningFile = flags.tuning ?? (existsSync(defaultTuningFile) ? defaultTuningFile : undefined);
-  if (tuningFile && !flags.tuning && !flags.quiet) process.stderr.write(`tunnelwatch: using tuning file ./${defaultTuningFile}\n`);
-  const tuning = tuningFile ? await loadTuningFile(tuningFile, content.detections) : { tuning: new Map() as Tuning, errors: [] };
-  const contentErrors = [...content.errors, ...tuning.errors];
-  if (contentErrors.length > 0) {
-    reportContentErrors(contentErrors);
-    return ExitCode.UsageOrIo;
-  }
-  const all = [...content.detections, ...content.correlations.map((c) => c.detection)];
-  const { selected, problems } = selectDetections(all, { detections: flags.detection, story: flags.story, mitre: flags.mitre });
-  const where = flags.where === undefined ? undefined : compileFilter(flags.where);
-  const usage = [...problems, ...(where?.errors ?? []).map((e) => `--where: col ${e.col}: ${e.message}`)];
-  if (usage.length > 0) {
-    for (const p of usage) process.stderr.write(`tunnelwatch: ${p}\n`);
-    return ExitCode.UsageOrIo;
-  }
-  const ids = new Set(selected.map((d) => d.id));
+/** The scan's flags as a pipeline configuration (commander has checked each). */
+function scanConfig(flags: ScanFlags, tuningFile: string | undefined): PipelineConfig {
   return {
-    content,
-    detections: content.detections.filter((d) => ids.has(d.id)),
-    correlations: content.correlations.filter((c) => ids.has(c.id)),
-    tuning: tuning.tuning,
+    rules: flags.rules,
+    selection: { detections: flags.detection, story: flags.story, mitre: flags.mitre },
     tuningFile,
-    tactics: new TacticTable(new Map(content.techniques)),
-    where: where?.expr,
-  };
-}
-
-/** The YAML library loads only for a scan that has a tuning file. */
-async function loadTuningFile(file: string, detections: Detection[]): ReturnType<typeof import('../rules/tuning.js').loadTuning> {
-  const { loadTuning } = await import('../rules/tuning.js');
-  return loadTuning(file, detections);
-}
-
-interface ScanContent extends Content {
-  /** the ATT&CK technique → tactics table, as plain data so that it is cached with the rules */
-  techniques: Array<[string, readonly string[]]>;
-}
-
-/** Rules, correlations and the tactic table, compiled once and then served from the content cache. */
-async function loadScanContent(rules: string[], correlationDirs: string[]): Promise<ScanContent> {
-  const techniques = techniquesFile(defaultContentDir);
-  return loadContentCached([...rules, ...correlationDirs, path.dirname(techniques)], async () => {
-    const [content, { loadTacticTable }] = await Promise.all([loadContent(rules, correlationDirs), import('../rules/mitre-load.js')]);
-    const tactics = await loadTacticTable(techniques);
-    return { ...content, errors: [...content.errors, ...tactics.errors], techniques: tactics.table.entries() };
-  });
-}
-
-/** sources → normalize → detect, in worker threads when there are several large files. */
-async function runPipeline(
-  plan: InputPlan,
-  flags: ScanFlags,
-  setup: ScanSetup,
-  analyzer: Analyzer,
-  report: RunReport,
-  pool: ScanPool,
-): Promise<void> {
-  const progress = await ScanProgress.create(!flags.quiet && flags.progress && process.stderr.isTTY === true);
-  const totalBytes = plan.files.reduce((sum, f) => sum + (f.size ?? 0), 0);
-  const correlationSteps = setup.correlations.flatMap((c) => c.steps.flatMap((s) => s.detections));
-  await scanInputsParallel(
-    analyzer,
-    plan,
-    {
-      detections: setup.detections,
-      correlations: setup.correlations,
-      maxGroups: flags.maxGroups,
-      prefilter: flags.prefilter ? buildPrefilter([...setup.detections, ...correlationSteps]) : undefined,
+    where: flags.where,
+    input: {
       format: flags.inputFormat,
       maxRecordBytes: flags.maxRecordBytes,
+      prefilter: flags.prefilter,
       timeRange: flags.from !== undefined || flags.to !== undefined ? { from: flags.from, to: flags.to } : undefined,
-      onInputStart: (input) => progress.startInput(input),
-      onProgress: (_input, bytes) => progress.update(bytes),
-      onSharedProgress: (done) => progress.shared(done, totalBytes),
     },
-    report,
-    pool,
-  );
-  progress.stop();
+    findings: { windowSeconds: flags.window, allowedLatenessSeconds: 0, maxGroups: flags.maxGroups, showSuppressed: flags.showSuppressed === true },
+    risk: { windowSeconds: flags.riskWindow, threshold: flags.riskThreshold, minTactics: defaultIncidentOptions.minTactics },
+  };
 }

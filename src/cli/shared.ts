@@ -1,5 +1,6 @@
 import { InvalidArgumentError } from 'commander';
 import type { ContentError } from '../rules/search-plan.js';
+import type { SetupProblem } from '../pipeline/setup.js';
 
 export const ExitCode = {
   Ok: 0,
@@ -27,4 +28,11 @@ export function reportContentErrors(errors: ContentError[]): void {
 /** commander option parser for repeatable options */
 export function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
+}
+
+/** Prints why a pipeline could not start; the exit code for it. */
+export function reportSetupProblem(problem: SetupProblem): number {
+  if (problem.kind === 'content') reportContentErrors(problem.errors);
+  else for (const p of problem.problems) process.stderr.write(`tunnelwatch: ${p}\n`);
+  return ExitCode.UsageOrIo;
 }

@@ -2,21 +2,40 @@ import type { CimEvent, DatasetName } from '../cim/model.js';
 import type { BoundCorrelation } from '../rules/correlation.js';
 import type { Detection } from '../rules/detection.js';
 import { Correlator, type CorrelationPartial } from './correlator.js';
-import { Detector, type PartialFinding } from './detector.js';
+import { Detector, type DetectorClock, type FindingChange, type PartialFinding } from './detector.js';
 import type { Finding } from './finding.js';
+import { OriginLedger, type Origin, type OriginLedgerData } from './origin-ledger.js';
 import { LoweredFields } from './predicate.js';
 
 export interface AnalyzerOptions {
   maxGroupsPerDetection?: number;
   /** how correlation state is bounded: `cap` (default) for scans of files, `watermark` for a time-ordered stream */
   correlationExpiry?: 'watermark' | 'cap';
+  /** UTC-aligned finding windows of this many seconds; undefined: one window for the whole run */
+  windowSeconds?: number;
+  /** how far behind the newest event time a window stays open (the watermark's lag), seconds */
+  allowedLatenessSeconds?: number;
+  /** streams: report changed findings through `changes()` and free closed windows */
+  trackChanges?: boolean;
 }
 
 /** Everything a worker ships back: merges order-free into another Analyzer's state. */
 export interface AnalyzerPartials {
+  /** who produced this state and which of its batches it is: the same origin is merged once */
+  origin?: Origin;
   detections: PartialFinding[];
   correlations: CorrelationPartial[];
 }
+
+/** An analyzer's whole state as JSON-safe data: restored, it goes on exactly where it was. */
+export interface AnalyzerCheckpoint {
+  partials: AnalyzerPartials;
+  clock: DetectorClock;
+  ledger: OriginLedgerData;
+}
+
+/** A finding that changed, from a detection (windowed) or a correlation. */
+export type AnalyzerChange = Pick<FindingChange, 'finding' | 'status'> & Partial<Pick<FindingChange, 'late' | 'retracted'>>;
 
 /**
  * The detect stage as the pipeline sees it: detections (grouped findings) and correlations
@@ -27,11 +46,15 @@ export class Analyzer {
   readonly correlator: Correlator;
   /** datasets some detection or correlation reads; other datasets need not be normalized */
   readonly datasets: ReadonlySet<DatasetName>;
+  private readonly lateness: number;
+  private ledger = new OriginLedger();
 
   constructor(detections: Detection[], correlations: BoundCorrelation[], options: AnalyzerOptions = {}) {
-    this.detector = new Detector(detections, { maxGroupsPerDetection: options.maxGroupsPerDetection });
-    this.correlator = new Correlator(correlations, { expiry: options.correlationExpiry ?? 'cap' });
+    const trackChanges = options.trackChanges === true;
+    this.detector = new Detector(detections, { maxGroupsPerDetection: options.maxGroupsPerDetection, windowSeconds: options.windowSeconds, trackChanges });
+    this.correlator = new Correlator(correlations, { expiry: options.correlationExpiry ?? 'cap', trackChanges });
     this.datasets = new Set([...this.detector.datasets, ...this.correlator.datasets]);
+    this.lateness = options.allowedLatenessSeconds ?? 0;
   }
 
   observe(event: CimEvent): void {
@@ -40,13 +63,54 @@ export class Analyzer {
     this.correlator.observe(event, lowered);
   }
 
-  partials(): AnalyzerPartials {
-    return { detections: this.detector.partials(), correlations: this.correlator.partials() };
+  partials(origin?: Origin): AnalyzerPartials {
+    return { ...(origin && { origin }), detections: this.detector.partials(), correlations: this.correlator.partials() };
   }
 
-  merge(partials: AnalyzerPartials): void {
+  /**
+   * Folds another analyzer's partial state in. Idempotent per origin: a partial whose origin was
+   * already merged (a redelivered message, a retried batch) changes nothing; returns whether it was merged.
+   */
+  merge(partials: AnalyzerPartials): boolean {
+    if (partials.origin && !this.ledger.add(partials.origin)) return false;
     this.detector.merge(partials.detections);
     this.correlator.merge(partials.correlations);
+    return true;
+  }
+
+  /** whether this origin's state was already merged */
+  hasMerged(origin: Origin): boolean {
+    return this.ledger.has(origin);
+  }
+
+  /** records an origin applied by other means (events fed through observe()), so a redelivery is refused */
+  recordOrigin(origin: Origin): boolean {
+    return this.ledger.add(origin);
+  }
+
+  /** max event time seen minus the allowed lateness: windows ending at or before it are closed */
+  get watermark(): number {
+    return this.detector.newestTime - this.lateness;
+  }
+
+  /** findings changed since the last call, and findings of windows the watermark closed (final, freed) */
+  changes(): AnalyzerChange[] {
+    return [...this.detector.changes(this.watermark), ...this.correlator.changes()];
+  }
+
+  checkpoint(): AnalyzerCheckpoint {
+    return { partials: this.partials(), clock: this.detector.clock(), ledger: this.ledger.toData() };
+  }
+
+  /** puts a checkpoint's state into this (new, empty) analyzer */
+  restore(checkpoint: AnalyzerCheckpoint): void {
+    this.detector.merge(checkpoint.partials.detections);
+    this.correlator.merge(checkpoint.partials.correlations);
+    this.detector.restoreClock(checkpoint.clock);
+    this.ledger = OriginLedger.fromData(checkpoint.ledger);
+    // restoring is not a change: what the state holds was reported before the checkpoint
+    this.detector.changes(-Infinity);
+    this.correlator.changes();
   }
 
   /** detection findings then correlation findings, each in their deterministic order */

@@ -18,6 +18,17 @@ export interface CorrelatorOptions {
    * event of one file says nothing about the events of another still to come.
    */
   expiry?: 'watermark' | 'cap';
+  /**
+   * Streams: remember which keys changed for `changes()`, and free a confirmed key once it
+   * expires (reported `closed`) instead of keeping it until the run ends.
+   */
+  trackChanges?: boolean;
+}
+
+/** A correlation finding that changed since the last `changes()`; `closed` once its key expired and was freed. */
+export interface CorrelationChange {
+  finding: Finding;
+  status: 'open' | 'closed';
 }
 
 /** One step's evidence for one key: everything here merges by sum, min/max or union. */
@@ -63,6 +74,8 @@ interface CompiledCorrelation {
   expired: number;
   droppedFindings: number;
   lastSweep: number;
+  /** key ids touched since the last changes() (trackChanges only) */
+  dirty: Set<string>;
 }
 
 const NULL_FILL = 'null';
@@ -81,6 +94,9 @@ export class Correlator {
   private readonly maxFindings: number;
   private readonly maxValues: number;
   private readonly expires: boolean;
+  private readonly trackChanges: boolean;
+  /** findings of confirmed keys that expired since the last changes() (trackChanges only) */
+  private closedSinceChanges: Finding[] = [];
   private watermark = -Infinity;
   private untimed = 0;
 
@@ -89,6 +105,7 @@ export class Correlator {
     this.maxFindings = options.maxFindings ?? 100_000;
     this.maxValues = options.maxValuesPerField ?? 32;
     this.expires = (options.expiry ?? 'watermark') === 'watermark';
+    this.trackChanges = options.trackChanges === true;
     // a detection referenced by several steps or correlations is compiled once
     const predicates = new Map<string, Predicate>();
     this.compiled = correlations.map((correlation) => {
@@ -115,6 +132,7 @@ export class Correlator {
         expired: 0,
         droppedFindings: 0,
         lastSweep: -Infinity,
+        dirty: new Set(),
       };
     });
   }
@@ -167,6 +185,7 @@ export class Correlator {
   /** the live state of a key, created on first sight; undefined when the cap leaves no room */
   private stateFor(c: CompiledCorrelation, alt: number, key: string[]): KeyState | undefined {
     const id = `${alt}${KEY_SEPARATOR}${key.join(KEY_SEPARATOR)}`;
+    if (this.trackChanges) c.dirty.add(id);
     let state = c.live.get(id) ?? c.confirmed.get(id);
     if (state) {
       // re-insert so Map order is least-recently-touched first, the eviction order
@@ -195,6 +214,12 @@ export class Correlator {
     if (!state) return;
     c.live.delete(id);
     if (!isConfirmed(state, c.correlation.windowSeconds)) return;
+    if (this.trackChanges) {
+      // a stream reports the final state and lets the key go: memory stays bounded however long it runs
+      c.dirty.delete(id);
+      this.closedSinceChanges.push(toFinding(c.correlation, state));
+      return;
+    }
     if (c.confirmed.size >= this.maxFindings) c.droppedFindings++;
     else c.confirmed.set(id, state);
   }
@@ -250,6 +275,21 @@ export class Correlator {
       }
       if (state.newest > this.watermark) this.watermark = state.newest;
     }
+  }
+
+  /** Confirmed findings whose keys changed since the last call, then those that expired (final, freed). */
+  changes(): CorrelationChange[] {
+    const out: CorrelationChange[] = [];
+    for (const c of this.compiled) {
+      for (const id of c.dirty) {
+        const state = c.live.get(id) ?? c.confirmed.get(id);
+        if (state && isConfirmed(state, c.correlation.windowSeconds)) out.push({ finding: toFinding(c.correlation, state), status: 'open' });
+      }
+      c.dirty.clear();
+    }
+    for (const finding of this.closedSinceChanges) out.push({ finding, status: 'closed' });
+    this.closedSinceChanges = [];
+    return out;
   }
 
   /** keys dropped by the max-keys cap and incomplete keys expired, per correlation name */

@@ -20,15 +20,51 @@ const NULL_FILL = 'null';
 export interface DetectorOptions {
   /** groups kept per detection; beyond it new groups are dropped and counted (bounded memory) */
   maxGroupsPerDetection?: number;
+  /**
+   * Cut time into UTC-aligned windows of this many seconds: a finding is then keyed by detection,
+   * BY values and window. Undefined (a scan without --window): one window spans the whole run.
+   */
+  windowSeconds?: number;
+  /** remember which findings changed since `changes()` was last called (streams; a scan has no use for it) */
+  trackChanges?: boolean;
 }
 
 /** A finding group's state, addressed by detection and BY values: what workers ship and stores upsert. */
 export interface PartialFinding {
   detectionId: string;
   key: string[];
+  /** start of the group's time window (epoch seconds), when the run has windows */
+  window?: number;
   state: ReturnType<typeof serializeGroupState>;
   /** BY fields seen on at least one matched event (decides `fillnull` 0 versus drop) */
   seenFields: string[];
+}
+
+/** What became of one finding since the last `changes()`: the pipeline turns these into upserts. */
+export interface FindingChange {
+  finding: Finding;
+  /** `closed`: its window is past the watermark; this is its final state and its memory is freed */
+  status: 'open' | 'closed';
+  /** the finding's window had already closed when these events came: a late update, holding only them */
+  late: boolean;
+  /** a row filter (`| where count > 5`...) no longer keeps a finding that was shown before */
+  retracted: boolean;
+}
+
+/** JSON-safe event-time state of a detector (null stands for -Infinity, which JSON cannot hold) */
+export interface DetectorClock {
+  newest: number | null;
+  closedUpTo: number | null;
+  lateEvents: number;
+}
+
+interface Group {
+  key: string[];
+  /** window start, epoch seconds; undefined without windows */
+  window?: number;
+  state: GroupState;
+  /** opened for events of a window that had already closed */
+  late: boolean;
 }
 
 interface CompiledDetection {
@@ -36,18 +72,33 @@ interface CompiledDetection {
   matches: Predicate;
   /** `| search` / `| where` after the aggregation, over the output columns */
   keepsRow: (columns: Record<string, FieldValue>) => boolean;
-  groups: Map<string, { key: string[]; state: GroupState }>;
+  groups: Map<string, Group>;
   seenFields: Set<string>;
   droppedGroups: number;
+  /** group ids changed since the last changes() (trackChanges only) */
+  dirty: Set<string>;
+  /** ids of findings last reported as kept by the row filter (trackChanges only), to retract them */
+  shown: Set<string>;
+  /** seenFields.size when changes() last ran: a new field can turn dropped groups into rows */
+  seenAtLastChanges: number;
 }
 
 export class Detector {
   private readonly byDataset = new Map<DatasetName, CompiledDetection[]>();
   private readonly compiled: CompiledDetection[];
   private readonly maxGroups: number;
+  private readonly windowSeconds?: number;
+  private readonly trackChanges: boolean;
+  /** newest event time seen (epoch seconds) */
+  private newest = -Infinity;
+  /** windows ending at or before this are closed: their groups were reported final and freed */
+  private closedUpTo = -Infinity;
+  private lateEvents = 0;
 
   constructor(detections: Detection[], options: DetectorOptions = {}) {
     this.maxGroups = options.maxGroupsPerDetection ?? 100_000;
+    this.windowSeconds = options.windowSeconds;
+    this.trackChanges = options.trackChanges === true;
     this.compiled = detections.map((detection) => ({
       detection,
       matches: compilePredicate(detection.plan.where),
@@ -55,6 +106,9 @@ export class Detector {
       groups: new Map(),
       seenFields: new Set(),
       droppedGroups: 0,
+      dirty: new Set(),
+      shown: new Set(),
+      seenAtLastChanges: 0,
     }));
     for (const c of this.compiled) {
       const list = this.byDataset.get(c.detection.plan.dataset) ?? [];
@@ -69,6 +123,7 @@ export class Detector {
 
   /** `lowered`: the event's lowercased values, shared with other consumers of the same event */
   observe(event: CimEvent, lowered = new LoweredFields(event.fields)): void {
+    if (event.time > this.newest) this.newest = event.time;
     const candidates = this.byDataset.get(event.dataset);
     if (!candidates) return;
     for (const c of candidates) {
@@ -79,26 +134,44 @@ export class Detector {
   private record(c: CompiledDetection, event: CimEvent): void {
     const { plan, output } = c.detection;
     const valueOf = (field: string) => (field === '_time' ? event.time : event.fields[field]);
+    const window = this.windowOf(event.time);
+    let late = false;
     for (const key of groupKeys(plan.by, event.fields, output.missingBy === 'fill-null' ? NULL_FILL : MISSING)) {
       if (output.missingBy === 'drop' && !output.fillnullZero && key.includes(MISSING)) continue;
       for (const b of plan.by) if (event.fields[b.field] !== undefined) c.seenFields.add(b.field);
-      const state = this.groupFor(c, key);
-      if (state) accumulate(state, plan.aggregates, valueOf);
+      const group = this.groupFor(c, key, window);
+      if (!group) continue;
+      accumulate(group.state, plan.aggregates, valueOf);
+      late ||= group.late;
     }
+    if (late) this.lateEvents++;
   }
 
-  private groupFor(c: CompiledDetection, key: string[]): GroupState | undefined {
-    const id = key.join(KEY_SEPARATOR);
+  /**
+   * The UTC-aligned window of an event time. An event without a time joins the window of the
+   * newest event seen: it cannot be placed, and it must not be lost.
+   */
+  private windowOf(time: number): number | undefined {
+    const size = this.windowSeconds;
+    if (size === undefined) return undefined;
+    const t = Number.isFinite(time) ? time : Number.isFinite(this.newest) ? this.newest : 0;
+    return Math.floor(t / size) * size;
+  }
+
+  private groupFor(c: CompiledDetection, key: string[], window: number | undefined): Group | undefined {
+    const id = groupId(key, window);
     let group = c.groups.get(id);
     if (!group) {
       if (c.groups.size >= this.maxGroups) {
         c.droppedGroups++;
         return undefined;
       }
-      group = { key, state: newGroupState(c.detection.plan.aggregates) };
+      const late = window !== undefined && window + (this.windowSeconds as number) <= this.closedUpTo;
+      group = { key, window, state: newGroupState(c.detection.plan.aggregates), late };
       c.groups.set(id, group);
     }
-    return group.state;
+    if (this.trackChanges) c.dirty.add(id);
+    return group;
   }
 
   partials(): PartialFinding[] {
@@ -106,21 +179,49 @@ export class Detector {
       [...c.groups.values()].map((g) => ({
         detectionId: c.detection.id,
         key: g.key,
+        ...(g.window !== undefined && { window: g.window }),
         state: serializeGroupState(g.state),
         seenFields: [...c.seenFields],
       })),
     );
   }
 
+  /** Folds partial states in (order-free); the caller guarantees each is merged once (see OriginLedger). */
   merge(partials: Iterable<PartialFinding>): void {
     const byId = new Map(this.compiled.map((c) => [c.detection.id, c]));
     for (const p of partials) {
       const c = byId.get(p.detectionId);
       if (!c) continue;
       for (const f of p.seenFields) c.seenFields.add(f);
-      const state = this.groupFor(c, p.key);
-      if (state) mergeGroupStates(state, deserializeGroupState(p.state), c.detection.plan.aggregates);
+      const group = this.groupFor(c, p.key, this.windowSeconds === undefined ? undefined : (p.window ?? 0));
+      if (!group) continue;
+      const from = deserializeGroupState(p.state);
+      mergeGroupStates(group.state, from, c.detection.plan.aggregates);
+      if (group.late) this.lateEvents += from.count;
+      const newest = latestTime(c.detection, from);
+      if (newest > this.newest) this.newest = newest;
     }
+  }
+
+  /** newest event time seen, epoch seconds (-Infinity before any) */
+  get newestTime(): number {
+    return this.newest;
+  }
+
+  /** events that arrived after their window had closed (each produced a late update, none was dropped) */
+  get lateEventCount(): number {
+    return this.lateEvents;
+  }
+
+  /** the detector's sense of event time, for checkpoints */
+  clock(): DetectorClock {
+    return { newest: finiteOrNull(this.newest), closedUpTo: finiteOrNull(this.closedUpTo), lateEvents: this.lateEvents };
+  }
+
+  restoreClock(clock: DetectorClock): void {
+    this.newest = clock.newest ?? -Infinity;
+    this.closedUpTo = clock.closedUpTo ?? -Infinity;
+    this.lateEvents = clock.lateEvents;
   }
 
   /** groups that could not be kept because a detection hit its group cap */
@@ -128,12 +229,54 @@ export class Detector {
     return new Map(this.compiled.filter((c) => c.droppedGroups > 0).map((c) => [c.detection.name, c.droppedGroups]));
   }
 
-  /** Final rows, ordered by detection name then BY values, as Splunk would return them. */
+  /** groups held in memory now, over every detection */
+  get groupCount(): number {
+    return this.compiled.reduce((n, c) => n + c.groups.size, 0);
+  }
+
+  /**
+   * Findings changed since the last call (trackChanges), then those of every window ending at or
+   * before `watermark`, reported `closed` and freed. Late groups (opened for a closed window) close
+   * at the next call: a late update, then gone.
+   */
+  changes(watermark = -Infinity): FindingChange[] {
+    const out: FindingChange[] = [];
+    const size = this.windowSeconds;
+    if (size !== undefined && watermark > this.closedUpTo) this.closedUpTo = Math.floor(watermark / size) * size;
+    for (const c of this.compiled) {
+      if (c.seenFields.size !== c.seenAtLastChanges) {
+        // a BY field seen for the first time decides fillnull for groups that lacked it
+        for (const [id, g] of c.groups) if (g.key.includes(MISSING)) c.dirty.add(id);
+        c.seenAtLastChanges = c.seenFields.size;
+      }
+      const closing = new Set<string>();
+      if (size !== undefined) {
+        for (const [id, g] of c.groups) if (g.late || (g.window as number) + size <= this.closedUpTo) closing.add(id);
+      }
+      if (c.dirty.size === 0 && closing.size === 0) continue;
+      const touched = new Set([...c.dirty, ...closing]);
+      for (const { finding, sources } of resolvedGroups(c, this.windowSeconds, touched)) {
+        const closed = sources.every((id) => closing.has(id));
+        const late = sources.some((id) => c.groups.get(id)?.late === true);
+        const kept = c.keepsRow(columnValues(finding));
+        const wasShown = c.shown.has(finding.id);
+        if (kept) c.shown.add(finding.id);
+        else c.shown.delete(finding.id);
+        if (kept || wasShown) out.push({ finding, status: closed ? 'closed' : 'open', late, retracted: !kept });
+        if (closed) c.shown.delete(finding.id);
+      }
+      for (const id of closing) c.groups.delete(id);
+      c.dirty.clear();
+    }
+    return out;
+  }
+
+  /** Final rows, ordered by detection name then BY values (then window), as Splunk would return them. */
   findings(): Finding[] {
     const out: Finding[] = [];
     for (const c of [...this.compiled].sort((a, b) => compareText(a.detection.name, b.detection.name))) {
-      const rows = [...resolvedGroups(c).values()]
-        .map((g) => toFinding(c.detection, g.key, g.state))
+      const rows = resolvedGroups(c, this.windowSeconds)
+        .map((r) => r.finding)
         .filter((f) => c.keepsRow(columnValues(f)));
       out.push(...rows.sort(compareFindings));
     }
@@ -141,22 +284,53 @@ export class Detector {
   }
 }
 
+function finiteOrNull(n: number): number | null {
+  return Number.isFinite(n) ? n : null;
+}
+
+function groupId(key: string[], window: number | undefined): string {
+  const id = key.join(KEY_SEPARATOR);
+  return window === undefined ? id : `${window}${KEY_SEPARATOR}${id}`;
+}
+
+/** the newest _time a state holds, when its detection computes max(_time) */
+function latestTime(detection: Detection, state: GroupState): number {
+  const i = detection.plan.aggregates.findIndex((a) => a.fn === 'max' && a.field === '_time');
+  const value = i >= 0 ? state.slots[i] : null;
+  return typeof value === 'number' ? value : -Infinity;
+}
+
 /**
  * Applies `fillnull` to the stored keys. A missing-value group and a literal `0` group can land on
  * the same key, so their states are merged (into copies: the detector keeps accepting events).
+ * With `only`, just the rows some of those group ids feed (with every group feeding them).
  */
-function resolvedGroups(c: CompiledDetection): Map<string, { key: string[]; state: GroupState }> {
-  const resolved = new Map<string, { key: string[]; state: GroupState }>();
-  for (const g of c.groups.values()) {
+function resolvedGroups(c: CompiledDetection, windowSeconds: number | undefined, only?: Set<string>): Array<{ finding: Finding; sources: string[] }> {
+  const wanted = only && new Set([...only].flatMap((id) => {
+    const g = c.groups.get(id);
+    const key = g && resolveMissing(g.key, c.detection.plan.by, c.seenFields);
+    return key ? [groupId(key, g.window)] : [];
+  }));
+  const resolved = new Map<string, { key: string[]; window?: number; state: GroupState; sources: string[] }>();
+  const groups = only && !hasMissingKeys(c) ? [...only].flatMap((id) => (c.groups.has(id) ? [[id, c.groups.get(id) as Group] as const] : [])) : c.groups;
+  for (const [sourceId, g] of groups) {
     const key = resolveMissing(g.key, c.detection.plan.by, c.seenFields);
     if (!key) continue;
-    const id = key.join(KEY_SEPARATOR);
+    const id = groupId(key, g.window);
+    if (wanted && !wanted.has(id)) continue;
     const copy = deserializeGroupState(serializeGroupState(g.state));
     const existing = resolved.get(id);
-    if (existing) mergeGroupStates(existing.state, copy, c.detection.plan.aggregates);
-    else resolved.set(id, { key, state: copy });
+    if (existing) {
+      mergeGroupStates(existing.state, copy, c.detection.plan.aggregates);
+      existing.sources.push(sourceId);
+    } else resolved.set(id, { key, window: g.window, state: copy, sources: [sourceId] });
   }
-  return resolved;
+  return [...resolved.values()].map((r) => ({ finding: toFinding(c.detection, r.key, r.state, r.window, windowSeconds), sources: r.sources }));
+}
+
+/** whether some group may still merge with another once fillnull resolves it */
+function hasMissingKeys(c: CompiledDetection): boolean {
+  return c.detection.output.missingBy === 'drop' && c.detection.output.fillnullZero === true;
 }
 
 function allOf(predicates: Array<(fields: Record<string, FieldValue>) => boolean>) {
@@ -186,15 +360,16 @@ function resolveMissing(key: string[], by: ByField[], seen: Set<string>): string
   return resolved;
 }
 
-function toFinding(detection: Detection, key: string[], state: GroupState): Finding {
+function toFinding(detection: Detection, key: string[], state: GroupState, window: number | undefined, windowSeconds: number | undefined): Finding {
   const plan = detection.plan;
   const finding: Finding = {
-    id: findingId(detection.id, key),
+    id: findingId(detection.id, key, window),
     detection,
     by: plan.by.map((b, i) => [b.as, key[i]]),
     count: state.count,
     aggregates: [],
   };
+  if (window !== undefined && windowSeconds !== undefined) finding.window = { start: window, end: window + windowSeconds };
   plan.aggregates.forEach((spec, i) => {
     const slot = state.slots[i];
     const value =
@@ -214,7 +389,7 @@ function compareFindings(a: Finding, b: Finding): number {
     const c = compareText(a.by[i][1], b.by[i][1]);
     if (c !== 0) return c;
   }
-  return 0;
+  return (a.window?.start ?? 0) - (b.window?.start ?? 0);
 }
 
 function compareText(a: string, b: string): number {

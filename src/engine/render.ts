@@ -1,4 +1,4 @@
-import { findingColumns, type ColumnValue, type Finding } from './finding.js';
+import { ctime, findingColumns, type ColumnValue, type Finding } from './finding.js';
 import type { Detection } from '../rules/detection.js';
 import { fillTemplate } from '../rules/field-template.js';
 import type { DrilldownCommand } from './drilldown.js';
@@ -26,6 +26,9 @@ export interface FindingRecord {
   count: number;
   firstTime?: string;
   lastTime?: string;
+  /** the UTC time window [start, end) the finding aggregates over, when the run has windows */
+  window_start?: string;
+  window_end?: string;
   /** every BY column and other aggregate under its output name */
   [column: string]: ColumnValue | RiskObject[] | ThreatObject[] | DrilldownCommand[] | undefined;
   risk_message?: string;
@@ -52,6 +55,7 @@ export function renderFinding(finding: Finding): FindingRecord {
     count: typeof count === 'number' ? count : finding.count,
     ...(firstTime !== undefined && { firstTime: String(firstTime) }),
     ...(lastTime !== undefined && { lastTime: String(lastTime) }),
+    ...(finding.window && { window_start: ctime(finding.window.start), window_end: ctime(finding.window.end) }),
     ...rest,
     ...(d.risk && { risk_message: renderTemplate(d.risk.message, columns) }),
     risk_objects: riskObjects(d, columns),

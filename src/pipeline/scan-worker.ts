@@ -22,6 +22,7 @@ export interface ShareTask {
   format?: SourceName;
   maxRecordBytes: number;
   maxGroups: number;
+  windowSeconds?: number;
   prefilter: boolean;
   timeRange?: { from?: number; to?: number };
 }
@@ -55,7 +56,7 @@ function prepare(task: ShareTask): PreparedContent {
 /** Scans pieces in a worker thread until the queue is empty and returns their mergeable partial state. */
 export default async function scanShare(task: ShareTask): Promise<ShareResult> {
   const { detections, correlations, prefilter } = prepare(task);
-  const analyzer = new Analyzer(detections, correlations, { maxGroupsPerDetection: task.maxGroups });
+  const analyzer = new Analyzer(detections, correlations, { maxGroupsPerDetection: task.maxGroups, windowSeconds: task.windowSeconds });
   const report = new RunReport();
   const queue = new WorkQueue(task.items, task.shared);
   queue.start();
@@ -64,5 +65,6 @@ export default async function scanShare(task: ShareTask): Promise<ShareResult> {
     await scanInput(inputOf(queue.items[i]), analyzer, options, report);
     queue.finish(i);
   }
-  return { partials: analyzer.partials(), report: report.toData() };
+  // one share per worker and scan: merged once, even if a result were delivered twice
+  return { partials: analyzer.partials({ producer: `thread-${task.thread}`, sequence: 0 }), report: report.toData() };
 }

@@ -1,0 +1,86 @@
+import path from 'node:path';
+import { buildPrefilter } from '../engine/prefilter.js';
+import { correlationsBeside, loadContent, type Content } from '../rules/content.js';
+import { loadContentCached } from '../rules/content-cache.js';
+import type { BoundCorrelation } from '../rules/correlation.js';
+import type { Detection } from '../rules/detection.js';
+import { TacticTable, techniquesFile } from '../rules/mitre.js';
+import type { ContentError, Expr } from '../rules/search-plan.js';
+import { selectDetections } from '../rules/select.js';
+import { compileFilter } from '../rules/spl/compile.js';
+import type { Tuning } from '../rules/tuning.js';
+import type { RecordPrefilter } from '../sources/source.js';
+import type { PipelineConfig } from './config.js';
+
+/** Everything a run needs, loaded and compiled once from a PipelineConfig. */
+export interface PipelineSetup {
+  config: PipelineConfig;
+  /** the selected detections and correlations */
+  detections: Detection[];
+  correlations: BoundCorrelation[];
+  tuning: Tuning;
+  tactics: TacticTable;
+  where?: Expr;
+  /** the byte prefilter over every selected rule (undefined with `input.prefilter: false`) */
+  prefilter?: RecordPrefilter;
+}
+
+/** Why a run must not start: content that does not load (each at file:line:col), or bad usage. */
+export type SetupProblem = { kind: 'content'; errors: ContentError[] } | { kind: 'usage'; problems: string[] };
+
+export interface SetupOptions {
+  /** the shipped content folder: its ATT&CK technique table is read from there */
+  contentRoot: string;
+}
+
+/** Loads and validates the content a configuration names; every problem is returned, none thrown. */
+export async function preparePipeline(config: PipelineConfig, options: SetupOptions): Promise<PipelineSetup | SetupProblem> {
+  const correlationDirs = config.rules.map(correlationsBeside);
+  const content = await loadRunContent(config.rules, correlationDirs, options.contentRoot);
+  const tuning = config.tuningFile ? await loadTuningFile(config.tuningFile, content.detections) : { tuning: new Map() as Tuning, errors: [] };
+  const contentErrors = [...content.errors, ...tuning.errors];
+  if (contentErrors.length > 0) return { kind: 'content', errors: contentErrors };
+  const all = [...content.detections, ...content.correlations.map((c) => c.detection)];
+  const { selected, problems } = selectDetections(all, config.selection);
+  const where = config.where === undefined ? undefined : compileFilter(config.where);
+  const usage = [...problems, ...(where?.errors ?? []).map((e) => `--where: col ${e.col}: ${e.message}`)];
+  if (usage.length > 0) return { kind: 'usage', problems: usage };
+  const ids = new Set(selected.map((d) => d.id));
+  const detections = content.detections.filter((d) => ids.has(d.id));
+  const correlations = content.correlations.filter((c) => ids.has(c.id));
+  const steps = correlations.flatMap((c) => c.steps.flatMap((s) => s.detections));
+  return {
+    config,
+    detections,
+    correlations,
+    tuning: tuning.tuning,
+    tactics: new TacticTable(new Map(content.techniques)),
+    where: where?.expr,
+    prefilter: config.input.prefilter ? buildPrefilter([...detections, ...steps]) : undefined,
+  };
+}
+
+export function isSetupProblem(x: PipelineSetup | SetupProblem): x is SetupProblem {
+  return 'kind' in x;
+}
+
+/** The YAML library loads only for a run that has a tuning file. */
+async function loadTuningFile(file: string, detections: Detection[]): ReturnType<typeof import('../rules/tuning.js').loadTuning> {
+  const { loadTuning } = await import('../rules/tuning.js');
+  return loadTuning(file, detections);
+}
+
+interface RunContent extends Content {
+  /** the ATT&CK technique → tactics table, as plain data so that it is cached with the rules */
+  techniques: Array<[string, readonly string[]]>;
+}
+
+/** Rules, correlations and the tactic table, compiled once and then served from the content cache. */
+async function loadRunContent(rules: string[], correlationDirs: string[], contentRoot: string): Promise<RunContent> {
+  const techniques = techniquesFile(contentRoot);
+  return loadContentCached([...rules, ...correlationDirs, path.dirname(techniques)], async () => {
+    const [content, { loadTacticTable }] = await Promise.all([loadContent(rules, correlationDirs), import('../rules/mitre-load.js')]);
+    const tactics = await loadTacticTable(techniques);
+    return { ...content, errors: [...content.errors, ...tactics.errors], techniques: tactics.table.entries() };
+  });
+}
