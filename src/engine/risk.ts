@@ -75,15 +75,28 @@ export function riskIncidents(events: RiskEvent[], options: IncidentOptions = de
   const byObject = new Map<string, RiskEvent[]>();
   for (const e of events) {
     if (e._time === null) continue;
-    const key = `${e.risk_object_type}\u0000${e.risk_object}`;
+    const key = riskObjectKey(e);
     byObject.set(key, [...(byObject.get(key) ?? []), e]);
   }
   const incidents: RiskIncident[] = [];
-  for (const list of byObject.values()) {
-    list.sort((a, b) => (a._time as number) - (b._time as number));
-    incidents.push(...incidentsOfObject(list, options));
-  }
+  for (const list of byObject.values()) incidents.push(...objectIncidents(list, options));
+  return sortIncidents(incidents);
+}
+
+/** the incidents of one risk object's events (timeless events left out), in time order */
+export function objectIncidents(events: RiskEvent[], options: IncidentOptions): RiskIncident[] {
+  const timed = events.filter((e) => e._time !== null).sort((a, b) => (a._time as number) - (b._time as number));
+  return incidentsOfObject(timed, options);
+}
+
+/** incidents in output order: by first time, then risk object */
+export function sortIncidents(incidents: RiskIncident[]): RiskIncident[] {
   return incidents.sort((a, b) => (a.firstTime < b.firstTime ? -1 : a.firstTime > b.firstTime ? 1 : a.risk_object < b.risk_object ? -1 : 1));
+}
+
+/** the key that groups risk events of one object */
+export function riskObjectKey(e: Pick<RiskEvent, 'risk_object_type' | 'risk_object'>): string {
+  return `${e.risk_object_type}\u0000${e.risk_object}`;
 }
 
 interface Episode {

@@ -1,0 +1,216 @@
+import { Analyzer, type AnalyzerChange, type AnalyzerCheckpoint, type AnalyzerPartials } from '../engine/analyzer.js';
+import type { CimEvent } from '../cim/model.js';
+import { dataSourceOf, normalize } from '../cim/normalize.js';
+import { RunReport } from '../diagnostics/run-report.js';
+import { columnValues } from '../engine/finding.js';
+import type { Origin } from '../engine/origin-ledger.js';
+import { compilePredicate, type Predicate } from '../engine/predicate.js';
+import { renderFinding } from '../engine/render.js';
+import { IncrementalRisk, type IncrementalRiskData } from '../engine/risk-incremental.js';
+import { riskEventsOf } from '../engine/risk.js';
+import type { RawEvent, SourceInput } from '../sources/source.js';
+import type { FindingUpsert, StreamSink, Upsert } from '../sinks/stream-sink.js';
+import { incidentOptionsOf } from './batch.js';
+import { scanInput, type ScanOptions } from './scan.js';
+import type { PipelineSetup } from './setup.js';
+
+/**
+ * A pipeline's whole state, as JSON-safe data, together with the caller's input positions (file
+ * offsets, a queue's acknowledged sequence...). Saved atomically in one piece, it makes a restart
+ * resume exactly: nothing read twice is counted twice, nothing acknowledged is lost.
+ */
+export interface PipelineCheckpoint<Positions = unknown> {
+  version: 1;
+  analyzer: AnalyzerCheckpoint;
+  risk: IncrementalRiskData;
+  /** the last revision handed out */
+  revision: number;
+  /** findings last reported open (a where-filter or tuning change of mind retracts them) */
+  shown: string[];
+  positions: Positions;
+}
+
+export interface StreamOptions<Positions> {
+  sinks: StreamSink[];
+  /** resume from this state (from `commit`) */
+  checkpoint?: PipelineCheckpoint<Positions>;
+}
+
+/** What the pipeline did since it started (or was restored): for summaries and health endpoints. */
+export interface StreamStats {
+  events: number;
+  /** events that came after their finding's window had closed: each produced a late update */
+  lateEvents: number;
+  /** finding groups held in memory */
+  openGroups: number;
+  /** max event time − allowed lateness, epoch seconds (-Infinity before any event) */
+  watermark: number;
+  upserts: number;
+}
+
+/**
+ * The run pipeline on an unbounded stream: sources → normalize → detect (windowed findings) →
+ * where / tuning → risk events → risk incidents → sinks, as upserts. Feed it inputs, events or
+ * partial states; `commit()` emits what changed to every sink and returns the checkpoint to save.
+ */
+export class StreamPipeline<Positions = unknown> {
+  readonly analyzer: Analyzer;
+  readonly report = new RunReport();
+  private readonly risk: IncrementalRisk;
+  private readonly where?: Predicate;
+  private readonly tuningFilters: Map<string, Predicate>;
+  private readonly shown: Set<string>;
+  private revision: number;
+  private upserts = 0;
+  private readonly scanOptions: ScanOptions;
+
+  private constructor(
+    readonly setup: PipelineSetup,
+    private readonly sinks: StreamSink[],
+    checkpoint?: PipelineCheckpoint<Positions>,
+  ) {
+    const { config } = setup;
+    this.analyzer = new Analyzer(setup.detections, setup.correlations, {
+      maxGroupsPerDetection: config.findings.maxGroups,
+      windowSeconds: config.findings.windowSeconds,
+      allowedLatenessSeconds: config.findings.allowedLatenessSeconds,
+      correlationExpiry: 'watermark',
+      trackChanges: true,
+    });
+    const incidentOptions = incidentOptionsOf(setup);
+    this.risk = checkpoint ? IncrementalRisk.fromData(checkpoint.risk, incidentOptions) : new IncrementalRisk(incidentOptions);
+    if (checkpoint) this.analyzer.restore(checkpoint.analyzer);
+    this.revision = checkpoint?.revision ?? 0;
+    this.shown = new Set(checkpoint?.shown ?? []);
+    this.where = setup.where && compilePredicate(setup.where);
+    this.tuningFilters = new Map([...setup.tuning].map(([macro, f]) => [macro, compilePredicate(f.expr)]));
+    this.scanOptions = { format: config.input.format, maxRecordBytes: config.input.maxRecordBytes, prefilter: setup.prefilter, timeRange: config.input.timeRange };
+  }
+
+  /** A pipeline writing to `sinks` (opened here), fresh or resumed from a checkpoint. */
+  static async open<P>(setup: PipelineSetup, options: StreamOptions<P>): Promise<StreamPipeline<P>> {
+    for (const sink of options.sinks) await sink.open();
+    return new StreamPipeline<P>(setup, options.sinks, options.checkpoint);
+  }
+
+  /**
+   * Reads an input (a file's new bytes, a request body: see `bufferInput`) through the sources.
+   * With an origin, a batch already ingested is refused (false) and changes nothing.
+   */
+  async ingest(input: SourceInput, origin?: Origin): Promise<boolean> {
+    if (origin && this.analyzer.hasMerged(origin)) return false;
+    await scanInput(input, this.analyzer, this.scanOptions, this.report);
+    if (origin) this.analyzer.recordOrigin(origin);
+    return true;
+  }
+
+  /** Raw events parsed elsewhere (an ingest endpoint's JSON), normalized and detected here. */
+  ingestEvents(events: Iterable<RawEvent>, origin?: Origin): boolean {
+    if (origin && this.analyzer.hasMerged(origin)) return false;
+    for (const raw of events) {
+      this.report.countEvent(dataSourceOf(raw) ?? 'unmapped');
+      for (const event of normalize(raw, this.analyzer.datasets)) this.analyzer.observe(event);
+    }
+    if (origin) this.analyzer.recordOrigin(origin);
+    return true;
+  }
+
+  /** CIM events already normalized (tests, replays) */
+  ingestCim(events: Iterable<CimEvent>, origin?: Origin): boolean {
+    if (origin && this.analyzer.hasMerged(origin)) return false;
+    for (const event of events) this.analyzer.observe(event);
+    if (origin) this.analyzer.recordOrigin(origin);
+    return true;
+  }
+
+  /** A worker's partial state (it must carry its origin: a redelivered one is refused). */
+  mergePartials(partials: AnalyzerPartials): boolean {
+    return this.analyzer.merge(partials);
+  }
+
+  /**
+   * Turns everything that changed since the last commit into upserts, hands them to every sink
+   * (in order, awaiting each), and returns the checkpoint to save with `positions`. Save it only
+   * after this resolves: then a crash at any point either replays the batch from the old
+   * positions onto the old state, or finds both new.
+   */
+  async commit(positions: Positions): Promise<PipelineCheckpoint<Positions>> {
+    const upserts = this.drain();
+    if (upserts.length > 0) for (const sink of this.sinks) await sink.write(upserts);
+    this.upserts += upserts.length;
+    return this.checkpoint(positions);
+  }
+
+  checkpoint(positions: Positions): PipelineCheckpoint<Positions> {
+    return {
+      version: 1,
+      analyzer: this.analyzer.checkpoint(),
+      risk: this.risk.toData(),
+      revision: this.revision,
+      shown: [...this.shown],
+      positions,
+    };
+  }
+
+  stats(): StreamStats {
+    const detector = this.analyzer.detector;
+    return { events: this.report.events, lateEvents: detector.lateEventCount, openGroups: detector.groupCount, watermark: this.analyzer.watermark, upserts: this.upserts };
+  }
+
+  /** flushes nothing more (open windows stay open: a restart from the last checkpoint goes on with them) and closes every sink */
+  async close(): Promise<void> {
+    for (const sink of this.sinks) await sink.close();
+  }
+
+  private drain(): Upsert[] {
+    const out: Upsert[] = [];
+    for (const change of this.analyzer.changes()) out.push(...this.upsertsOf(change));
+    // without windows nothing is ever final (a scan-like run over files in any order): no risk object retires either
+    const windowed = this.setup.config.findings.windowSeconds !== undefined;
+    for (const c of this.risk.changes(windowed ? this.analyzer.watermark : -Infinity)) {
+      out.push({ ...c.incident, incident_id: c.incident_id, revision: ++this.revision, status: c.status });
+    }
+    return out;
+  }
+
+  /** where-filter, tuning, the upsert, and the finding's risk events */
+  private upsertsOf(change: AnalyzerChange): Upsert[] {
+    const { finding } = change;
+    const late = change.late === true;
+    const columns = columnValues(finding);
+    const macro = finding.detection.plan.filterMacro;
+    const filter = macro ? this.tuningFilters.get(macro) : undefined;
+    const suppressedBy = filter && !filter(columns) ? macro : undefined;
+    const shows = !change.retracted && (!this.where || this.where(columns)) && (!suppressedBy || this.setup.config.findings.showSuppressed);
+    const out: Upsert[] = [];
+    const record = renderFinding(finding);
+    if (shows) {
+      if (suppressedBy) record.suppressed_by = suppressedBy;
+      out.push(findingUpsert(record, ++this.revision, change.status, late));
+      if (change.status === 'open') this.shown.add(finding.id);
+      else this.shown.delete(finding.id);
+    } else if (this.shown.delete(finding.id)) {
+      out.push(findingUpsert(record, ++this.revision, 'retracted', false));
+    }
+    const riskEvents = shows && !suppressedBy ? riskEventsOf(finding, record, this.setup.tactics) : [];
+    if (riskEvents.length > 0 || !late) this.risk.update(finding.id, riskEvents, late);
+    for (const e of riskEvents) out.push({ kind: 'risk_event', ...e });
+    if (change.status === 'closed') this.risk.forget(finding.id);
+    return out;
+  }
+}
+
+function findingUpsert(record: ReturnType<typeof renderFinding>, revision: number, status: FindingUpsert['status'], late: boolean): FindingUpsert {
+  return { kind: 'finding', revision, status, ...(late && { late: true }), ...record } as FindingUpsert;
+}
+
+/** An in-memory input (an HTTP body, a message payload, new bytes of a file) for `StreamPipeline.ingest`. */
+export function bufferInput(name: string, bytes: Buffer): SourceInput {
+  return {
+    name,
+    size: bytes.length,
+    async *open() {
+      yield bytes;
+    },
+  };
+}
