@@ -178,7 +178,7 @@ export class StreamPipeline<Positions = unknown> {
     const { finding } = change;
     const late = change.late === true;
     const columns = columnValues(finding);
-    const macro = finding.detection.plan.filterMacro;
+    const macro = finding.detection.output.filterMacro;
     const filter = macro ? this.tuningFilters.get(macro) : undefined;
     const suppressedBy = filter && !filter(columns) ? macro : undefined;
     const shows = !change.retracted && (!this.where || this.where(columns)) && (!suppressedBy || this.setup.config.findings.showSuppressed);
