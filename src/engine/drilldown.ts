@@ -1,6 +1,5 @@
 import { templateFields } from '../rules/field-template.js';
-import { findingColumns, type ColumnValue, type Finding } from './finding.js';
-import { renderTemplate } from './render.js';
+import { findingColumns, renderTemplate, type ColumnValue, type Finding } from './finding.js';
 
 export interface DrilldownCommand {
   name: string;

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { FieldValue } from '../cim/model.js';
 import type { Detection } from '../rules/detection.js';
+import { fillTemplate } from '../rules/field-template.js';
 
 /**
  * The Finding model shared by the detect stage (detector, correlator), rendering, tuning, risk and
@@ -66,4 +67,13 @@ export function columnValues(finding: Finding): Record<string, FieldValue> {
     if (value !== null) values[column] = Array.isArray(value) ? value : String(value);
   }
   return values;
+}
+
+/** ES renders `$field$` tokens from the result row; a token with no value is left as written. */
+export function renderTemplate(template: string, columns: Record<string, ColumnValue>): string {
+  return fillTemplate(template, (field) => {
+    const value = columns[field];
+    if (value === undefined || value === null) return undefined;
+    return Array.isArray(value) ? value.join(', ') : String(value);
+  });
 }

@@ -1,6 +1,5 @@
-import { ctime, findingColumns, type ColumnValue, type Finding } from './finding.js';
+import { ctime, findingColumns, renderTemplate, type ColumnValue, type Finding } from './finding.js';
 import type { Detection } from '../rules/detection.js';
-import { fillTemplate } from '../rules/field-template.js';
 import type { DrilldownCommand } from './drilldown.js';
 
 export interface RiskObject {
@@ -61,15 +60,6 @@ export function renderFinding(finding: Finding): FindingRecord {
     risk_objects: riskObjects(d, columns),
     threat_objects: threatObjects(d, columns),
   };
-}
-
-/** ES renders `$field$` tokens from the result row; a token with no value is left as written. */
-export function renderTemplate(template: string, columns: Record<string, ColumnValue>): string {
-  return fillTemplate(template, (field) => {
-    const value = columns[field];
-    if (value === undefined || value === null) return undefined;
-    return Array.isArray(value) ? value.join(', ') : String(value);
-  });
 }
 
 function riskObjects(d: Detection, columns: Record<string, ColumnValue>): RiskObject[] {

@@ -1,8 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Detector } from '../../../src/engine/detector.js';
-import { ctime } from '../../../src/engine/finding.js';
-import { renderFinding, renderTemplate } from '../../../src/engine/render.js';
+import { ctime, renderTemplate } from '../../../src/engine/finding.js';
+import { renderFinding } from '../../../src/engine/render.js';
 import { by, cimEvent, detectionWith } from '../../helpers/detections.js';
 
 const risky = detectionWith(
