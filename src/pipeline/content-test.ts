@@ -27,7 +27,7 @@ export function contentRootOf(detectionFile: string): string {
 }
 
 /** Something with a tests: block, and how to build the analyzer that runs it alone. */
-interface Testable {
+export interface Testable {
   detection: Detection;
   analyzer: () => Analyzer;
 }
@@ -41,12 +41,8 @@ export async function runContentTests(
   correlations: BoundCorrelation[] = [],
   maxRecordBytes = 1024 * 1024,
 ): Promise<ContentTestResult[]> {
-  const testables: Testable[] = [
-    ...detections.map((d) => ({ detection: d, analyzer: () => new Analyzer([d], []) })),
-    ...correlations.map((c) => ({ detection: c.detection, analyzer: () => new Analyzer([], [c]) })),
-  ];
   const results: ContentTestResult[] = [];
-  for (const { detection: d, analyzer } of testables) {
+  for (const { detection: d, analyzer } of testables(detections, correlations)) {
     if (d.tests.length === 0) {
       results.push({ detection: d.name, detectionId: d.id, test: '-', expected: '-', actual: '-', status: 'skip', reason: 'no tests: block' });
       continue;
@@ -54,6 +50,14 @@ export async function runContentTests(
     for (const t of d.tests) results.push(await runTest(d, analyzer(), t, maxRecordBytes));
   }
   return results;
+}
+
+/** Every detection and every correlation, each to be tested alone (a correlation evaluates its steps' detections itself). */
+export function testables(detections: Detection[], correlations: BoundCorrelation[]): Testable[] {
+  return [
+    ...detections.map((d) => ({ detection: d, analyzer: () => new Analyzer([d], []) })),
+    ...correlations.map((c) => ({ detection: c.detection, analyzer: () => new Analyzer([], [c]) })),
+  ];
 }
 
 async function runTest(d: Detection, detector: Analyzer, t: DetectionTest, maxRecordBytes: number): Promise<ContentTestResult> {

@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, describe, test } from 'node:test';
-import { gzipSync } from 'node:zlib';
+import { constants as zlibConstants, gzipSync, inflateRawSync } from 'node:zlib';
 import { expandInputs, isInputError } from '../../src/sources/inputs.js';
 import { sources } from '../../src/sources/registry.js';
 import type { RawEvent, Skip, Source, SourceInput } from '../../src/sources/source.js';
@@ -14,7 +14,7 @@ import { repoRoot } from '../unit/sources/helpers.js';
  * record, invalid UTF-8, garbage, empty input and gzip, locate every skip, and keep reading after
  * the damage. A source's good sample is test/fixtures/contract/<name>.*
  */
-const fixtureDir = path.join(repoRoot(), 'test/fixtures/contract');
+const fixtureDir = path.join(repoRoot, 'test/fixtures/contract');
 const work = mkdtempSync(path.join(tmpdir(), 'tw-contract-'));
 after(() => rmSync(work, { recursive: true, force: true }));
 const MAX_RECORD = 1 << 20;
@@ -49,9 +49,9 @@ function middleBoundary(sample: Buffer): number {
   return nl < 0 ? sample.length : nl + 1;
 }
 
-function nextBoundary(sample: Buffer, from: number): number {
-  const nl = sample.indexOf(10, from);
-  return nl < 0 ? sample.length : nl + 1;
+/** an event's identity for comparing runs: where it was read and what it says */
+function eventKey(event: RawEvent): string {
+  return JSON.stringify([event.location.line ?? event.location.offset, event.system, event.data]);
 }
 
 function seededGarbage(n: number): Buffer {
@@ -83,13 +83,24 @@ for (const [name, source] of Object.entries(sources) as [string, Source][]) {
       assert.deepEqual(skips.filter((s) => s.code !== 'not-an-event'), []);
     });
 
-    test('truncated at several points: no throw, never more events than the whole', async () => {
+    test('truncated at several points: no throw, never more events than the whole, and every record complete before the cut still comes out', async () => {
       const whole = (await run(source, sample)).events.length;
+      let previous = 0;
       for (const frac of [0.1, 0.33, 0.5, 0.77, 0.99]) {
         const cut = Math.floor(sample.length * frac);
         const { events } = await run(source, sample.subarray(0, cut));
         assert.ok(events.length <= whole, `cut at ${cut}`);
+        if (binary) {
+          // no line boundaries to cut at: a longer prefix keeps at least what a shorter one did
+          assert.ok(events.length >= previous, `cut at ${cut}: ${events.length} events, a shorter prefix gave ${previous}`);
+          previous = events.length;
+        } else {
+          const complete = sample.lastIndexOf(10, cut - 1) + 1;
+          const before = (await run(source, sample.subarray(0, complete))).events;
+          assert.deepEqual(events.slice(0, before.length).map(eventKey), before.map(eventKey), `cut at ${cut}: the events of the lines before it`);
+        }
       }
+      assert.ok(previous > 0 || !binary, 'a binary sample cut at 99% still yields events');
     });
 
     test('a 10 MB record inserted: skipped, and the events after it still come out', { skip: binary && binaryReason }, async () => {
@@ -104,10 +115,11 @@ for (const [name, source] of Object.entries(sources) as [string, Source][]) {
     test('invalid UTF-8 inside a record: that record is lost at most', { skip: binary && binaryReason }, async () => {
       const at = middleBoundary(sample);
       const damagedAt = at + 20;
-      const tailEvents = (await run(source, sample.subarray(nextBoundary(sample, damagedAt)))).events.length;
+      const whole = (await run(source, sample)).events.map(eventKey);
       const bytes = Buffer.concat([sample.subarray(0, damagedAt), Buffer.from([0xff, 0xfe, 0xc3, 0x28]), sample.subarray(damagedAt)]);
-      const { events } = await run(source, bytes);
-      assert.ok(events.length >= tailEvents, `${events.length} events, tail alone has ${tailEvents}`);
+      const damaged = new Set((await run(source, bytes)).events.map(eventKey));
+      const lost = whole.filter((key) => !damaged.has(key));
+      assert.ok(lost.length <= 1, `${lost.length} of ${whole.length} events lost (or altered): ${lost.join('\n').slice(0, 300)}`);
     });
 
     test('random garbage inserted: no throw, later events survive', { skip: binary && binaryReason }, async () => {
@@ -137,8 +149,14 @@ for (const [name, source] of Object.entries(sources) as [string, Source][]) {
 
     test('truncated gzip: events before the damage are kept and the damage is reported', async () => {
       const gz = gzipSync(sample);
-      const { skips } = await run(source, gz.subarray(0, Math.floor(gz.length * 0.7)));
+      const truncated = gz.subarray(0, Math.floor(gz.length * 0.7));
+      const { events, skips } = await run(source, truncated);
       assert.ok(skips.some((s) => s.code === 'decompress-error'), 'decompress-error reported');
+      // what a reader can inflate before the damage, read as a plain file: its events must all be kept
+      const readable = inflateRawSync(truncated.subarray(10), { finishFlush: zlibConstants.Z_SYNC_FLUSH });
+      const before = (await run(source, readable)).events.map(eventKey);
+      assert.ok(before.length > 0 || binary, 'the cut keeps some whole records of a text sample');
+      assert.deepEqual(events.slice(0, before.length).map(eventKey), before);
     });
   });
 }

@@ -2,9 +2,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import path from 'node:path';
-import { Analyzer } from '../../src/engine/analyzer.js';
 import { renderFinding } from '../../src/engine/render.js';
 import { RunReport } from '../../src/diagnostics/run-report.js';
+import { testables } from '../../src/pipeline/content-test.js';
 import { scanInputs } from '../../src/pipeline/scan.js';
 import { loadContent } from '../../src/rules/content.js';
 import { contentDir, repoRoot } from '../helpers/paths.js';
@@ -24,12 +24,7 @@ test('every shipped detection and correlation loads without errors', () => {
   assert.ok(correlations.length >= 1);
 });
 
-const testables = [
-  ...detections.map((d) => ({ detection: d, analyzer: () => new Analyzer([d], []) })),
-  ...correlations.map((c) => ({ detection: c.detection, analyzer: () => new Analyzer([], [c]) })),
-];
-
-for (const { detection, analyzer } of testables) {
+for (const { detection, analyzer } of testables(detections, correlations)) {
   for (const [index, t] of detection.tests.entries()) {
     const slug = `${path.basename(detection.file, '.yml')}.${index}-${t.name.toLowerCase().replace(/[^a-z0-9]+/g, '-')}`;
     test(`golden: ${detection.name} / ${t.name} gives exactly the committed findings`, async () => {

@@ -7,3 +7,4 @@ export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)
 export const sharedData = path.resolve(repoRoot, '../shared/data');
 export const sharedDataMissing = existsSync(sharedData) ? false : `../shared/data absent (${sharedData}): real-log tests need the shared corpus`;
 export const contentDir = path.join(repoRoot, 'content');
+export const examplesDir = path.join(repoRoot, 'examples');

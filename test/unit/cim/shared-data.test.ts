@@ -2,13 +2,12 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { gunzipSync } from 'node:zlib';
 import { isDatasetField } from '../../../src/cim/model.js';
 import { dataSourceOf, normalize } from '../../../src/cim/normalize.js';
 import type { RawEvent } from '../../../src/sources/source.js';
 
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../..');
+import { repoRoot } from '../../helpers/paths.js';
 const sample = path.resolve(repoRoot, '../shared/data', 'json-sysmon/otrf-lsass05-sharpdump.jsonl.gz');
 const skip = existsSync(sample) ? false : `../shared/data absent: ${sample} not found`;
 

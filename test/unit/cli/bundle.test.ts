@@ -1,12 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { bundlePath, cliPath, examplesDir, repoRoot } from './run-cli.js';
 
-const dataDir = path.resolve(repoRoot, '../shared/data');
-const noData = existsSync(dataDir) ? undefined : `../shared/data absent: ${dataDir}`;
+import { sharedData as dataDir, sharedDataMissing as noData } from '../../helpers/paths.js';
 
 function run(cli: string, args: string[]): { status: number | null; stdout: string; counts: string } {
   const r = spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8', maxBuffer: 1 << 28 });

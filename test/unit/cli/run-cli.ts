@@ -1,13 +1,11 @@
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { repoRoot } from '../../helpers/paths.js';
 
-export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../..');
+export { contentDir, examplesDir, repoRoot } from '../../helpers/paths.js';
 export const cliPath = path.join(repoRoot, 'dist', 'src', 'cli', 'main.js');
 /** what `npx tunnelwatch` runs: the same CLI bundled by scripts/bundle.mjs */
 export const bundlePath = path.join(repoRoot, 'dist', 'src', 'cli', 'tunnelwatch.js');
-export const examplesDir = path.join(repoRoot, 'examples');
-export const contentDir = path.join(repoRoot, 'content');
 
 export interface CliResult {
   status: number | null;

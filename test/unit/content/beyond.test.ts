@@ -3,7 +3,6 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { readFile, readdir } from 'node:fs/promises';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
 import { loadDetections } from '../../../src/rules/escu.js';
 import { bindCorrelations, loadCorrelations, type BoundCorrelation } from '../../../src/rules/correlation.js';
@@ -15,12 +14,10 @@ import { RunReport } from '../../../src/diagnostics/run-report.js';
 import type { Detection } from '../../../src/rules/detection.js';
 
 // dist/test/unit/content -> repo root
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../..');
+import { repoRoot, sharedData, sharedDataMissing as noSharedData } from '../../helpers/paths.js';
 const content = path.join(repoRoot, 'content');
 const ownDetections = path.join(content, 'detections', 'tunnelwatch');
 const correlationsDir = path.join(content, 'correlations');
-const sharedData = path.resolve(repoRoot, '../shared/data');
-const noSharedData = existsSync(sharedData) ? false : `../shared/data absent: ${sharedData}`;
 
 async function loadAll(): Promise<{ detections: Detection[]; correlations: BoundCorrelation[] }> {
   const { detections, errors } = await loadDetections([ownDetections]);
@@ -42,7 +39,9 @@ async function scan(inputs: string[], detections: Detection[], correlations: Bou
 test('every tunnelwatch detection and correlation loads without errors, with its own unique id', async () => {
   const { detections, correlations } = await loadAll();
   assert.ok(detections.length >= 20, `only ${detections.length} detections`);
-  assert.equal(correlations.length, 1);
+  const correlationFiles = (await readdir(correlationsDir)).filter((f) => f.endsWith('.yml'));
+  assert.ok(correlationFiles.length >= 1);
+  assert.deepEqual(correlations.map((c) => path.basename(c.file)).sort(), correlationFiles.sort(), 'every correlation file loads and binds');
   const ids = new Set([...detections.map((d) => d.id), ...correlations.map((c) => c.id)]);
   assert.equal(ids.size, detections.length + correlations.length);
   const story = await loadDetections([path.join(content, 'detections')]);

@@ -1,16 +1,16 @@
-import { createReadStream, existsSync, readFileSync, statSync } from 'node:fs';
+import { createReadStream, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { Readable } from 'node:stream';
-import { fileURLToPath } from 'node:url';
 import type { DecodeMode, DecodedRecord } from '../../../src/sources/evtx/decode.js';
 import { readEvtx } from '../../../src/sources/evtx/reader.js';
 import type { Skip, SourceContext, SourceInput } from '../../../src/sources/source.js';
 
-/** dist/test/unit/evtx → repo root */
-export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../..');
-export const dataRoot = path.resolve(repoRoot, '../shared/data');
-export const hasData = existsSync(path.join(dataRoot, 'manifest.json'));
-export const noData = '../shared/data absent: the EVTX sample corpus is not checked out beside the repo';
+import { repoRoot, sharedData, sharedDataMissing } from '../../helpers/paths.js';
+
+export { repoRoot };
+export const dataRoot = sharedData;
+export const hasData = !sharedDataMissing;
+export const noData = sharedDataMissing || 'never skipped: ../shared/data is present';
 export const fixture = path.join(repoRoot, 'test/fixtures/contract/evtx.evtx');
 
 export function fileInput(p: string): SourceInput {

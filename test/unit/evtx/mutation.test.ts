@@ -62,7 +62,10 @@ test('random truncations and bit flips never throw, finish in bounded time, and 
       const where = `${path.basename(file)} mutation ${i} (cut ${m.cut}, flips ${m.flips.join(',')})`;
       assert.ok(took < TIME_BOUND_MS, `${where} took ${took} ms`);
       assert.ok(!res.skips.some((s) => s.code === 'io-error'), `${where}: an internal error surfaced as io-error`);
-      for (const s of res.skips) assert.ok(s.location.offset === undefined || s.location.offset >= 0);
+      for (const s of res.skips) {
+        const offset = s.location.offset;
+        assert.ok(offset !== undefined && offset >= 0 && offset <= m.bytes.length, `${where}: skip ${s.code} located at ${offset}, inside the ${m.bytes.length}-byte file`);
+      }
       const decoded = new Set(res.records.map((r) => r.offset));
       const chunkHeaderHit = (off: number) => {
         const start = HEADER + Math.floor((off - HEADER) / CHUNK) * CHUNK;

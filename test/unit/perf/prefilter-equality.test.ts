@@ -2,7 +2,6 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Detector } from '../../../src/engine/detector.js';
 import { buildPrefilter, prefilterNeedles } from '../../../src/engine/prefilter.js';
 import { renderFinding } from '../../../src/engine/render.js';
@@ -12,9 +11,7 @@ import { loadDetections } from '../../../src/rules/escu.js';
 import type { Detection } from '../../../src/rules/detection.js';
 import type { RecordPrefilter } from '../../../src/sources/source.js';
 
-const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../..');
-const dataDir = path.resolve(repo, '../shared/data');
-const noData = existsSync(dataDir) ? undefined : `../shared/data absent: ${dataDir}`;
+import { repoRoot as repo, sharedData as dataDir, sharedDataMissing as noData } from '../../helpers/paths.js';
 
 const { detections: shipped, errors } = await loadDetections([path.join(repo, 'content/detections')]);
 // Every shipped detection when the prefilter can run at all; otherwise the ones it can cover, so the

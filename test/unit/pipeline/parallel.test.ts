@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import path from 'node:path';
 import { Analyzer } from '../../../src/engine/analyzer.js';
@@ -9,7 +9,7 @@ import { RunReport } from '../../../src/diagnostics/run-report.js';
 import { planInputs, ScanPool, scanInputsParallel, threadsFor, type ParallelOptions, type ShareRunner } from '../../../src/pipeline/parallel.js';
 import { WorkQueue } from '../../../src/pipeline/work-queue.js';
 import { loadContent } from '../../../src/rules/content.js';
-import { contentDir, repoRoot } from '../../helpers/paths.js';
+import { contentDir, repoRoot, sharedData as dataDir, sharedDataMissing as noData } from '../../helpers/paths.js';
 
 const examples = path.join(repoRoot, 'examples');
 const content = await loadContent([path.join(contentDir, 'detections')], [path.join(contentDir, 'correlations')]);
@@ -44,8 +44,6 @@ test('the pieces a worker took before it died are scanned again in the main thre
   assert.deepEqual(recovered.report.files, sequential.report.files);
 });
 
-const dataDir = path.resolve(repoRoot, '../shared/data');
-const noData = existsSync(dataDir) ? undefined : `../shared/data absent: ${dataDir}`;
 
 test('two real threads sharing the pieces of EVTX files find what one thread finds, with the same per-file counts', { skip: noData }, async () => {
   const inputs = [path.join(dataDir, 'evtx-security'), path.join(dataDir, 'evtx-sysmon'), examples];

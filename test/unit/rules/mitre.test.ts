@@ -2,11 +2,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { loadTacticTable, parseTacticTable } from '../../../src/rules/mitre-load.js';
 import { TacticTable } from '../../../src/rules/mitre.js';
 
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../..');
+import { repoRoot } from '../../helpers/paths.js';
 const content = path.join(repoRoot, 'content');
 
 async function yamlFiles(dir: string): Promise<string[]> {

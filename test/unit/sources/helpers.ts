@@ -1,22 +1,7 @@
-import { existsSync } from 'node:fs';
-import path from 'node:path';
 import { Readable } from 'node:stream';
-import { fileURLToPath } from 'node:url';
 import type { RawEvent, Skip, Source, SourceContext, SourceInput } from '../../../src/sources/source.js';
 
-/** The repository root (the directory holding package.json), from the compiled test's location. */
-export function repoRoot(): string {
-  let dir = path.dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(path.join(dir, 'package.json')) || path.basename(dir) === 'dist') {
-    const up = path.dirname(dir);
-    if (up === dir) throw new Error('package.json not found above the test');
-    dir = up;
-  }
-  return dir;
-}
-
-export const sharedData = path.resolve(repoRoot(), '../shared/data');
-export const sharedDataMissing = existsSync(sharedData) ? undefined : `../shared/data absent: ${sharedData}`;
+export { repoRoot, sharedData, sharedDataMissing } from '../../helpers/paths.js';
 
 /** An in-memory input, delivered in `chunkSize` pieces to exercise chunk boundaries. */
 export function bufferInput(bytes: Buffer | string, name = 'mem', chunkSize = 0): SourceInput {
