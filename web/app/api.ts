@@ -1,5 +1,6 @@
 // The serve API the dashboard reads (docs/server-api.md). Same origin only: the session is an
 // HttpOnly cookie set by POST /api/session, so no token is ever kept in script-readable storage.
+import type { RiskEvent } from '../../src/engine/risk.js';
 import type { FindingRecord, RiskIncident } from '../shared/model.js';
 
 export const triageStatuses = ['new', 'in_progress', 'pending', 'resolved', 'closed'] as const;
@@ -24,16 +25,8 @@ export interface HistoryEntry {
   comment: string | null;
 }
 
-export interface RiskEventRow {
-  _time: number | null;
-  risk_object: string;
-  risk_object_type: string;
-  risk_score: number;
-  risk_message: string;
-  search_name: string;
-  finding_id: string;
-  annotations?: { mitre_attack: string[]; mitre_tactic: string[] };
-}
+/** risk events as the store keeps them: the records `scan --risk-out` writes */
+export type RiskEventRow = RiskEvent;
 
 export type FindingDetail = ApiFinding & {
   history: HistoryEntry[];

@@ -2,6 +2,7 @@ import { render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { SIGN_IN_EVENT, api } from './api.js';
 import { Detail } from './detail.js';
+import { Detections } from './detections.js';
 import { Queue } from './queue.js';
 import { RiskList, RiskObject } from './risk.js';
 import { href, useRoute } from './route.js';
@@ -27,12 +28,14 @@ function App() {
         <nav aria-label="views">
           <a href={href([])} aria-current={view === undefined ? 'page' : undefined}>Queue</a>
           <a href={href(['risk'])} aria-current={view === 'risk' ? 'page' : undefined}>Risk</a>
+          <a href={href(['detections'])} aria-current={view === 'detections' ? 'page' : undefined}>Detections</a>
         </nav>
       </header>
       <main>
         {view === 'finding' && rest[0] ? <Detail id={rest[0]} onChanged={changed} />
           : view === 'risk' && rest.length === 2 ? <RiskObject type={rest[0]} object={rest[1]} params={route.params} />
           : view === 'risk' ? <RiskList />
+          : view === 'detections' ? <Detections />
           : <Queue params={route.params} onChanged={changed} />}
       </main>
     </>
