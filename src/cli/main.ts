@@ -5,6 +5,7 @@ import { registerDumpCommand } from './dump.js';
 import { registerScanCommand } from './scan.js';
 import { registerTestCommand } from './test.js';
 import { registerValidateCommand } from './validate.js';
+import { registerWatchCommand } from './watch.js';
 import { ExitCode } from './shared.js';
 
 const program = new Command()
@@ -20,6 +21,7 @@ process.stdout.on('error', (error: NodeJS.ErrnoException) => {
 });
 
 registerScanCommand(program);
+registerWatchCommand(program);
 registerDumpCommand(program);
 registerTestCommand(program);
 registerValidateCommand(program);

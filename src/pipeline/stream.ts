@@ -23,7 +23,7 @@ export interface PipelineCheckpoint<Positions = unknown> {
   version: 1;
   analyzer: AnalyzerCheckpoint;
   risk: IncrementalRiskData;
-  /** the last revision handed out */
+  /** the last revision handed out (a hybrid logical clock: see nextRevision) */
   revision: number;
   /** findings last reported open (a where-filter or tuning change of mind retracts them) */
   shown: string[];
@@ -168,9 +168,20 @@ export class StreamPipeline<Positions = unknown> {
     // without windows nothing is ever final (a scan-like run over files in any order): no risk object retires either
     const windowed = this.setup.config.findings.windowSeconds !== undefined;
     for (const c of this.risk.changes(windowed ? this.analyzer.watermark : -Infinity)) {
-      out.push({ ...c.incident, incident_id: c.incident_id, revision: ++this.revision, status: c.status });
+      out.push({ ...c.incident, incident_id: c.incident_id, revision: this.nextRevision(), status: c.status });
     }
     return out;
+  }
+
+  /**
+   * Revisions are a hybrid logical clock: one more than the last, and never behind the wall clock
+   * in microseconds. So they grow across restarts too: after a crash, the upserts of the replayed
+   * batch outrank what the lost run printed before it died, and a consumer keeping the highest
+   * revision ends with the replayed (correct) state.
+   */
+  private nextRevision(): number {
+    this.revision = Math.max(this.revision + 1, Date.now() * 1000);
+    return this.revision;
   }
 
   /** where-filter, tuning, the upsert, and the finding's risk events */
@@ -186,11 +197,11 @@ export class StreamPipeline<Positions = unknown> {
     const record = renderFinding(finding);
     if (shows) {
       if (suppressedBy) record.suppressed_by = suppressedBy;
-      out.push(findingUpsert(record, ++this.revision, change.status, late));
+      out.push(findingUpsert(record, this.nextRevision(), change.status, late));
       if (change.status === 'open') this.shown.add(finding.id);
       else this.shown.delete(finding.id);
     } else if (this.shown.delete(finding.id)) {
-      out.push(findingUpsert(record, ++this.revision, 'retracted', false));
+      out.push(findingUpsert(record, this.nextRevision(), 'retracted', false));
     }
     const riskEvents = shows && !suppressedBy ? riskEventsOf(finding, record, this.setup.tactics) : [];
     if (riskEvents.length > 0 || !late) this.risk.update(finding.id, riskEvents, late);
