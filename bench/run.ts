@@ -10,6 +10,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { prefilterNeedles } from '../src/engine/prefilter.js';
 import { loadDetections } from '../src/rules/escu.js';
+import { latency, soakInChild } from './stream.js';
 import { bestOf, commandExists, readFloor, runMeasured, splitFloor, type RunCost } from './measure.js';
 import {
   concatCopies,
@@ -211,6 +212,20 @@ function row(cells: string[]): void {
 
 const work = mkdtempSync(path.join(tmpdir(), 'tunnelwatch-bench-'));
 
+/**
+ * `npm run bench -- --only soak,latency` runs only the workloads named: text (JSON lines, Windows
+ * XML, syslog), evtx, memory, soak, latency. Without --only, all of them.
+ */
+const workloadNames = ['text', 'evtx', 'memory', 'soak', 'latency'] as const;
+const only = (() => {
+  const i = process.argv.indexOf('--only');
+  if (i < 0) return new Set<string>(workloadNames);
+  const names = (process.argv[i + 1] ?? '').split(',').filter(Boolean);
+  const unknown = names.filter((n) => !(workloadNames as readonly string[]).includes(n));
+  if (unknown.length > 0 || names.length === 0) throw new Error(`--only takes ${workloadNames.join(', ')} (comma-separated); got '${process.argv[i + 1] ?? ''}'`);
+  return new Set(names);
+})();
+
 async function main(): Promise<void> {
   if (!existsSync(dataDir)) {
     process.stdout.write(`../shared/data absent (${dataDir}): nothing to measure\n`);
@@ -225,15 +240,23 @@ async function main(): Promise<void> {
   }
   process.stdout.write(`grep: ${commandExists('grep') ? 'yes' : 'no'}; evtxexport: ${commandExists('evtxexport') ? 'yes' : 'no (apt-get install libevtx-utils)'}; work dir ${work}\n\n`);
 
-  const json = await jsonWorkload(dataDir, work);
-  const xml = await windowsXmlWorkload(cli, dataDir, repo, work);
-  const syslog = await syslogWorkload(dataDir, work);
-  const evtx = evtxWorkload(dataDir);
+  const json = only.has('text') || only.has('memory') ? await jsonWorkload(dataDir, work) : undefined;
+  const xml = only.has('text') ? await windowsXmlWorkload(cli, dataDir, repo, work) : undefined;
+  const syslog = only.has('text') ? await syslogWorkload(dataDir, work) : undefined;
+  const evtx = only.has('evtx') ? evtxWorkload(dataDir) : undefined;
 
-  row(columns);
-  for (const w of [json, xml, syslog]) if (w) await textWorkload(w, needles);
+  if (only.has('text') || only.has('evtx')) row(columns);
+  if (only.has('text')) for (const w of [json, xml, syslog]) if (w) await textWorkload(w, needles);
   if (evtx) await evtxWorkloadRun(evtx);
-  if (json) await memoryRuns(json);
+  if (json && only.has('memory')) await memoryRuns(json);
+  if (only.has('soak')) {
+    process.stdout.write('\nsoak (stream pipeline, json-sysmon + samples replayed 20 times, a day later each pass):\n');
+    targets.push(...(await soakInChild()));
+  }
+  if (only.has('latency')) {
+    process.stdout.write('\nlatency (watch, append -> upsert on stdout):\n');
+    targets.push(...(await latency()));
+  }
 
   const worst = peaks.reduce((a, b) => (b[1] > a[1] ? b : a), ['none', 0] as [string, number]);
   target(`peak RSS <= ${PEAK_LIMIT_MB} MB in every run`, worst[1] <= PEAK_LIMIT_MB, `worst ${fmt(worst[1], 0)} MB (${worst[0]})`);
