@@ -88,19 +88,35 @@ async function expectedFindings(lines: string[]): Promise<Map<string, { count: u
   return new Map(results.tuned.kept.map((f) => [f.id, { count: f.count, firstTime: renderTime(f.firstTime), lastTime: renderTime(f.lastTime) }]));
 }
 
+/** a directory with app.log holding `lines`, watched until the watcher has read it all */
+async function watchedLog(name: string, lines: string[]) {
+  const dir = mkdtempSync(path.join(tmpdir(), `tw-watch-${name}-`));
+  const stateDir = path.join(dir, '.state');
+  const out = path.join(mkdtempSync(path.join(tmpdir(), `tw-watch-${name}-out-`)), 'upserts.jsonl');
+  const log = path.join(dir, 'app.log');
+  writeFileSync(log, `${lines.join('\n')}\n`);
+  const watch = startWatch(dir, stateDir, out);
+  children.push(watch);
+  await caughtUp(stateDir, [log]);
+  return { dir, stateDir, out, log, watch };
+}
+
+/** stops the watcher cleanly, then checks its final findings against the batch result over `lines` */
+async function stopAndCompare(watch: ChildProcess, out: string, lines: string[]): Promise<void> {
+  watch.kill('SIGTERM');
+  assert.equal(await exited(watch), 0, 'a clean stop on SIGTERM');
+  const expected = await expectedFindings(lines);
+  const actual = new Map([...finalFindings(out)].map(([id, u]) => [id, { count: u.count, firstTime: u.firstTime, lastTime: u.lastTime }]));
+  assert.deepEqual(actual, expected);
+}
+
 const renderTime = (t: number | undefined) => (t === undefined ? undefined : new Date(Math.floor(t) * 1000).toISOString().slice(0, 19));
 
 test('watch: appended, rotated, SIGKILLed and restarted, it ends with exactly the batch findings (count, times) and nothing else', { timeout: 120_000 }, async () => {
-  const dir = mkdtempSync(path.join(tmpdir(), 'tw-watch-'));
-  const stateDir = path.join(dir, '.state');
-  const out = path.join(mkdtempSync(path.join(tmpdir(), 'tw-watch-out-')), 'upserts.jsonl');
-  const log = path.join(dir, 'app.log');
   const [first, second, third, fourth] = parts(4);
-  writeFileSync(log, `${first.join('\n')}\n`);
-
-  let watch = startWatch(dir, stateDir, out);
-  children.push(watch);
-  await caughtUp(stateDir, [log]);
+  const started = await watchedLog('kill', first);
+  const { dir, stateDir, out, log } = started;
+  let watch = started.watch;
   // appended while followed
   appendFileSync(log, `${second.join('\n')}\n`);
   await caughtUp(stateDir, [log]);
@@ -117,25 +133,14 @@ test('watch: appended, rotated, SIGKILLed and restarted, it ends with exactly th
   watch = startWatch(dir, stateDir, out);
   children.push(watch);
   await caughtUp(stateDir, [log, `${log}.1`]);
-  watch.kill('SIGTERM');
-  assert.equal(await exited(watch), 0, 'a clean stop on SIGTERM');
-
-  const expected = await expectedFindings([...first, ...second, ...third, ...fourth]);
-  assert.ok(expected.size >= 5, `the sample should raise several findings, got ${expected.size}`);
-  const actual = new Map([...finalFindings(out)].map(([id, u]) => [id, { count: u.count, firstTime: u.firstTime, lastTime: u.lastTime }]));
-  assert.deepEqual(actual, expected);
+  const all = [...first, ...second, ...third, ...fourth];
+  assert.ok((await expectedFindings(all)).size >= 5, 'the sample should raise several findings');
+  await stopAndCompare(watch, out, all);
 });
 
 test('watch: a rotated .gz of a file already read is not read again; a new .gz is read once', { timeout: 60_000 }, async () => {
-  const dir = mkdtempSync(path.join(tmpdir(), 'tw-watch-gz-'));
-  const stateDir = path.join(dir, '.state');
-  const out = path.join(mkdtempSync(path.join(tmpdir(), 'tw-watch-gz-out-')), 'upserts.jsonl');
   const [first, second] = parts(2);
-  const log = path.join(dir, 'app.log');
-  writeFileSync(log, `${first.join('\n')}\n`);
-  const watch = startWatch(dir, stateDir, out);
-  children.push(watch);
-  await caughtUp(stateDir, [log]);
+  const { dir, stateDir, out, log, watch } = await watchedLog('gz', first);
   // logrotate with compress: the file read so far becomes app.log.1.gz
   writeFileSync(`${log}.1.gz`, gzipSync(readFileSync(log)));
   await new Promise((resolve) => setTimeout(resolve, 300));
@@ -143,31 +148,16 @@ test('watch: a rotated .gz of a file already read is not read again; a new .gz i
   writeFileSync(path.join(dir, 'older.log.gz'), gzipSync(`${second.join('\n')}\n`));
   await waitFor(() => existsSync(path.join(stateDir, 'state.json')) && readFileSync(path.join(stateDir, 'state.json'), 'utf8').includes('older.log.gz'));
   await new Promise((resolve) => setTimeout(resolve, 500));
-  watch.kill('SIGTERM');
-  assert.equal(await exited(watch), 0);
-  const expected = await expectedFindings([...first, ...second]);
-  const actual = new Map([...finalFindings(out)].map(([id, u]) => [id, { count: u.count, firstTime: u.firstTime, lastTime: u.lastTime }]));
-  assert.deepEqual(actual, expected);
+  await stopAndCompare(watch, out, [...first, ...second]);
 });
 
 test('watch: a file truncated in place (copytruncate) is read again from its start, and only its new lines', { timeout: 60_000 }, async () => {
-  const dir = mkdtempSync(path.join(tmpdir(), 'tw-watch-trunc-'));
-  const stateDir = path.join(dir, '.state');
-  const out = path.join(mkdtempSync(path.join(tmpdir(), 'tw-watch-trunc-out-')), 'upserts.jsonl');
   const [first, second] = parts(2);
-  const log = path.join(dir, 'app.log');
-  writeFileSync(log, `${first.join('\n')}\n`);
-  const watch = startWatch(dir, stateDir, out);
-  children.push(watch);
-  await caughtUp(stateDir, [log]);
+  const { stateDir, out, log, watch } = await watchedLog('trunc', first);
   // copytruncate: the content moved elsewhere, the file emptied and written again (shorter than before)
   writeFileSync(log, '');
   await new Promise((resolve) => setTimeout(resolve, 300));
   writeFileSync(log, `${second.slice(0, 50).join('\n')}\n`);
   await caughtUp(stateDir, [log]);
-  watch.kill('SIGTERM');
-  assert.equal(await exited(watch), 0);
-  const expected = await expectedFindings([...first, ...second.slice(0, 50)]);
-  const actual = new Map([...finalFindings(out)].map(([id, u]) => [id, { count: u.count, firstTime: u.firstTime, lastTime: u.lastTime }]));
-  assert.deepEqual(actual, expected);
+  await stopAndCompare(watch, out, [...first, ...second.slice(0, 50)]);
 });
