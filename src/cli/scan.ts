@@ -3,11 +3,11 @@ import { Command, Option } from 'commander';
 import { renderFinding } from '../engine/render.js';
 import { defaultIncidentOptions } from '../engine/risk.js';
 import { formatSuppressionSummary } from '../engine/suppress.js';
-import { formatSummary } from '../diagnostics/summary.js';
+import { formatRuleLoad, formatSummary, type RuleLoadCounts } from '../diagnostics/summary.js';
 import { runBatch } from '../pipeline/batch.js';
 import type { PipelineConfig } from '../pipeline/config.js';
 import { planInputs, ScanPool, threadsFor, type InputPlan } from '../pipeline/parallel.js';
-import { isSetupProblem, preparePipeline } from '../pipeline/setup.js';
+import { isSetupProblem, preparePipeline, type PipelineSetup } from '../pipeline/setup.js';
 import { sinkNames, type SinkName } from '../sinks/registry.js';
 import { sources, type SourceName } from '../sources/registry.js';
 import { defaultContentDir, defaultDetectionsDir, defaultTuningFile } from './paths.js';
@@ -24,6 +24,7 @@ interface ScanFlags {
   maxRecordBytes: number;
   maxGroups: number;
   failOnFindings?: boolean;
+  perEvent?: boolean;
   quiet?: boolean;
   progress: boolean;
   detection: string[];
@@ -71,6 +72,7 @@ export function registerScanCommand(program: Command): void {
     .option('--max-record-bytes <size>', 'skip (and report) records longer than this, e.g. 1MiB', parseByteSize, 1024 * 1024)
     .option('--max-groups <n>', 'finding groups kept per detection (bounded memory)', (v) => Number.parseInt(v, 10), 100_000)
     .option('--fail-on-findings', 'exit 1 when there are findings')
+    .option('--per-event', 'one finding per matching event (a timeline for responders) instead of one per group')
     .option('-q, --quiet', 'no summary or progress on stderr')
     .option('--no-progress', 'no progress bar')
     .option('--no-prefilter', 'parse every record, even those no rule can match (slower; same findings)')
@@ -135,6 +137,7 @@ async function scanWith(pool: ScanPool, plan: InputPlan, inputs: string[], flags
       droppedGroups: analyzer.detector.droppedGroups(),
     });
     process.stderr.write(summary);
+    if (setup.ruleLoad.loaded > 0 || setup.ruleLoad.notLoaded.length > 0) process.stderr.write(formatRuleLoad(ruleLoadCounts(setup.ruleLoad)));
     if (tuningFile) process.stderr.write(formatSuppressionSummary(tuned, tuningFile));
     process.stderr.write(`risk events: ${riskEvents.length}${flags.riskOut ? ` (written to ${flags.riskOut})` : ''}; risk incidents: ${incidents.length}\n`);
   }
@@ -155,7 +158,13 @@ function scanConfig(flags: ScanFlags, tuningFile: string | undefined): PipelineC
       prefilter: flags.prefilter,
       timeRange: flags.from !== undefined || flags.to !== undefined ? { from: flags.from, to: flags.to } : undefined,
     },
-    findings: { windowSeconds: flags.window, allowedLatenessSeconds: 0, maxGroups: flags.maxGroups, showSuppressed: flags.showSuppressed === true },
+    findings: { windowSeconds: flags.window, allowedLatenessSeconds: 0, maxGroups: flags.maxGroups, showSuppressed: flags.showSuppressed === true, perEvent: flags.perEvent },
     risk: { windowSeconds: flags.riskWindow, threshold: flags.riskThreshold, minTactics: defaultIncidentOptions.minTactics },
   };
+}
+
+/** Rules of languages that may skip rules (Sigma), counted per rule, not per log source. */
+function ruleLoadCounts({ loaded, notLoaded, notRun }: PipelineSetup['ruleLoad']): RuleLoadCounts {
+  const byFile = [...new Map(notLoaded.map((e) => [e.file, e])).values()];
+  return { loaded, notLoaded: byFile.length, reasons: byFile.slice(0, 5).map((e) => `${e.file}:${e.line}:${e.col}: ${e.message}`), notRun };
 }

@@ -56,3 +56,21 @@ export function locationText(location: { file: string; line?: number; offset?: n
   if (location.offset !== undefined) return `${location.file}@${location.offset}`;
   return location.file;
 }
+
+export interface RuleLoadCounts {
+  /** rules of languages that may skip rules (Sigma) that loaded */
+  loaded: number;
+  /** rules that did not load, and the first few reasons */
+  notLoaded: number;
+  reasons: string[];
+  /** rule/log source pairs not run because the source cannot provide a field */
+  notRun: number;
+}
+
+/** One line (plus the first reasons) saying how many third-party rules loaded and how many did not. */
+export function formatRuleLoad({ loaded, notLoaded, reasons, notRun }: RuleLoadCounts): string {
+  const lines = [`rules: ${loaded} loaded, ${notLoaded} not loaded${notRun > 0 ? `; ${notRun} rule/log source pair(s) not run (a field the source cannot provide)` : ''}`];
+  for (const reason of reasons) lines.push(`  not loaded: ${reason}`);
+  if (notLoaded > reasons.length || notRun > 0) lines.push('  (every reason: tunnelwatch validate <rules>)');
+  return `${lines.join('\n')}\n`;
+}

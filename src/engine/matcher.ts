@@ -18,7 +18,16 @@ export function compilePattern(pattern: string): (value: string) => boolean {
 export function compileLoweredPattern(pattern: string): LoweredMatcher {
   const lowered = pattern.toLowerCase();
   if (!lowered.includes('*')) return (value) => value === lowered;
-  const segments = lowered.split('*');
+  return compileSegments(lowered.split('*'));
+}
+
+/**
+ * Matches a value made of the literal `segments` in order with any run of characters between
+ * each two (the pieces of a pattern split at its `*`s). Compares as given: lowercase both sides
+ * for a case-insensitive match.
+ */
+export function compileSegments(segments: string[]): (value: string) => boolean {
+  if (segments.length === 1) return (value) => value === segments[0];
   const prefix = segments[0];
   const suffix = segments[segments.length - 1];
   const middle = segments.slice(1, -1).filter((s) => s.length > 0);

@@ -1,6 +1,7 @@
 import type { FieldValue } from '../cim/model.js';
 import type { Expr } from '../rules/search-plan.js';
 import { compileLoweredPattern, type LoweredMatcher } from './matcher.js';
+import { compileValueTest } from './value-test.js';
 
 export type Fields = Record<string, FieldValue>;
 
@@ -12,6 +13,18 @@ export class LoweredFields {
   private readonly cache = new Map<string, string[] | undefined>();
 
   constructor(private readonly fields: Fields) {}
+
+  /** the field's values as the event holds them; undefined when absent */
+  raw(field: string): readonly string[] | undefined {
+    const value = this.fields[field];
+    if (value === undefined) return undefined;
+    return typeof value === 'string' ? [value] : value.length === 0 ? undefined : value;
+  }
+
+  /** every field name of the event (a keyword search reads them all) */
+  names(): string[] {
+    return Object.keys(this.fields);
+  }
 
   get(field: string): string[] | undefined {
     let lowered = this.cache.get(field);
@@ -70,7 +83,29 @@ function compileNode(expr: Expr): Node {
       const anyMatch = anyValueMatches(expr.field, expr.patterns);
       return (lowered) => anyMatch(lowered) === true;
     }
+    case 'test':
+      return compileTest(expr.field, expr.test);
   }
+}
+
+/**
+ * Sigma's semantics: a test holds when some value of the field passes it; an absent field passes
+ * only `null`; `field` null (a keyword) passes when some value of any field does.
+ */
+function compileTest(field: string | null, test: Extract<Expr, { kind: 'test' }>['test']): Node {
+  const judge = compileValueTest(test);
+  const other = test.op === 'fieldref' ? test.other : undefined;
+  const anyValue = (fields: LoweredFields, name: string): boolean | undefined => {
+    const raw = fields.raw(name);
+    if (raw === undefined) return undefined;
+    const lowered = fields.get(name) as string[];
+    const others = other === undefined ? undefined : fields.raw(other);
+    for (let i = 0; i < raw.length; i++) if (judge(raw[i], lowered[i], others)) return true;
+    return false;
+  };
+  if (field === null) return (fields) => fields.names().some((name) => anyValue(fields, name) === true);
+  if (test.op === 'null') return (fields) => anyValue(fields, field) !== false;
+  return (fields) => anyValue(fields, field) === true;
 }
 
 /** true / false whether some value matches some pattern; undefined when the field is absent */

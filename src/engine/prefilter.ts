@@ -140,6 +140,7 @@ function requirementOf(expr: Expr, leafLiterals: (leaf: Expr) => number[] | null
       const terms = expr.terms.map((t) => requirementOf(t, leafLiterals));
       return terms.length > 0 && terms.every((r) => r !== undefined) ? { kind: 'either', literals: [], terms } : undefined;
     }
+    case 'test':
     case 'not':
     case 'true':
       return undefined;

@@ -46,11 +46,12 @@ export function renderFinding(finding: Finding): FindingRecord {
   return {
     finding_id: finding.id,
     search_name: d.name,
-    detection_id: d.id,
+    detection_id: d.ruleId ?? d.id,
     detection_version: d.version,
     detection_type: d.type,
     analytic_story: d.analyticStories,
     mitre_attack_id: d.mitreAttackIds,
+    ...d.columns,
     count: typeof count === 'number' ? count : finding.count,
     ...(firstTime !== undefined && { firstTime: String(firstTime) }),
     ...(lastTime !== undefined && { lastTime: String(lastTime) }),

@@ -48,6 +48,8 @@ export const pipelineConfigSchema = z.strictObject({
       maxGroups: z.number().int().positive().default(100_000),
       /** list findings suppressed by tuning, marked, instead of leaving them out */
       showSuppressed: z.boolean().default(false),
+      /** one finding per matching event (a responders' timeline) instead of one per group */
+      perEvent: z.boolean().optional(),
     })
     .default({ allowedLatenessSeconds: 0, maxGroups: 100_000, showSuppressed: false }),
   risk: z

@@ -3,7 +3,7 @@ import { buildPrefilter } from '../engine/prefilter.js';
 import { correlationsBeside, loadContent, type Content } from '../rules/content.js';
 import { loadContentCached } from '../rules/content-cache.js';
 import type { BoundCorrelation } from '../rules/correlation.js';
-import type { Detection } from '../rules/detection.js';
+import { perEvent, type Detection } from '../rules/detection.js';
 import { TacticTable, techniquesFile } from '../rules/mitre.js';
 import type { ContentError, Expr } from '../rules/search-plan.js';
 import { selectDetections } from '../rules/select.js';
@@ -23,6 +23,8 @@ export interface PipelineSetup {
   where?: Expr;
   /** the byte prefilter over every selected rule (undefined with `input.prefilter: false`) */
   prefilter?: RecordPrefilter;
+  /** third-party rules (Sigma) that loaded, that did not (each with its reason), and rule/log source pairs not run */
+  ruleLoad: { loaded: number; notLoaded: ContentError[]; notRun: number };
 }
 
 /** Why a run must not start: content that does not load (each at file:line:col), or bad usage. */
@@ -46,7 +48,7 @@ export async function preparePipeline(config: PipelineConfig, options: SetupOpti
   const usage = [...problems, ...(where?.errors ?? []).map((e) => `--where: col ${e.col}: ${e.message}`)];
   if (usage.length > 0) return { kind: 'usage', problems: usage };
   const ids = new Set(selected.map((d) => d.id));
-  const detections = content.detections.filter((d) => ids.has(d.id));
+  const detections = content.detections.filter((d) => ids.has(d.id)).map((d) => (config.findings.perEvent ? perEvent(d) : d));
   const correlations = content.correlations.filter((c) => ids.has(c.id));
   const steps = correlations.flatMap((c) => c.steps.flatMap((s) => s.detections));
   return {
@@ -57,6 +59,11 @@ export async function preparePipeline(config: PipelineConfig, options: SetupOpti
     tactics: new TacticTable(new Map(content.techniques)),
     where: where?.expr,
     prefilter: config.input.prefilter ? buildPrefilter([...detections, ...steps]) : undefined,
+    ruleLoad: {
+      loaded: new Set(content.detections.map((d) => d.ruleId).filter((id) => id !== undefined)).size,
+      notLoaded: content.notLoaded,
+      notRun: content.notRun.length,
+    },
   };
 }
 

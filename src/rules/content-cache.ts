@@ -6,7 +6,7 @@ import type { Content } from './content.js';
 import { listYamlFiles } from './yaml-files.js';
 
 /** bumped whenever the compiled form (Detection, SearchPlan, OutputSettings, BoundCorrelation) changes shape */
-const FORMAT = 3;
+const FORMAT = 4;
 /** entries kept: one per rule set in use, so a few dozen is plenty */
 const KEEP = 32;
 

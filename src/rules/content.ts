@@ -8,16 +8,20 @@ export interface Content {
   detections: Detection[];
   correlations: BoundCorrelation[];
   errors: ContentError[];
+  /** third-party rules (Sigma) that did not load, each with its reason; the run goes on without them */
+  notLoaded: ContentError[];
+  /** log sources a loaded rule does not run on, and why */
+  notRun: ContentError[];
 }
 
 /**
- * Loads detections from `rules` and correlations from `correlationDirs`, binding each
+ * Loads detections from `rules` (any rule language) and correlations from `correlationDirs`, binding each
  * correlation's steps to the loaded detections. Every problem is collected, none thrown.
  */
 export async function loadContent(rules: string[], correlationDirs: string[]): Promise<Content> {
   // The YAML and schema libraries load only here, so a scan served from the compiled-content cache never pays for them.
-  const [{ loadDetections }, { bindCorrelations, loadCorrelations }] = await Promise.all([import('./escu.js'), import('./correlation.js')]);
-  const loaded = await loadDetections(rules);
+  const [{ loadRules }, { bindCorrelations, loadCorrelations }] = await Promise.all([import('./rule-languages.js'), import('./correlation.js')]);
+  const loaded = await loadRules(rules);
   const existing = correlationDirs.filter((dir) => existsSync(dir));
   const correlations = existing.length > 0 ? await loadCorrelations(existing) : { correlations: [], errors: [] };
   const bound = bindCorrelations(correlations.correlations, loaded.detections);
@@ -25,6 +29,8 @@ export async function loadContent(rules: string[], correlationDirs: string[]): P
     detections: loaded.detections,
     correlations: bound.correlations,
     errors: [...loaded.errors, ...correlations.errors, ...bound.errors],
+    notLoaded: loaded.notLoaded,
+    notRun: loaded.notRun,
   };
 }
 

@@ -1,4 +1,4 @@
-import type { OutputSettings, SearchPlan } from './search-plan.js';
+import type { ContentError, OutputSettings, SearchPlan } from './search-plan.js';
 
 export const detectionTypes = ['Anomaly', 'Hunting', 'TTP', 'Correlation'] as const;
 export type DetectionType = (typeof detectionTypes)[number];
@@ -72,4 +72,20 @@ export interface Detection extends ContentMetadata {
   drilldowns: Drilldown[];
   /** file the detection was loaded from */
   file: string;
+  /** the rule's own id, where a front end runs one rule as several detections (Sigma: one per log source) */
+  ruleId?: string;
+  /** constant columns every finding of the detection carries (Sigma: level, status, tags, ATT&CK tactics, log source) */
+  columns?: Record<string, string | string[]>;
+}
+
+/** Two detections with one id would share findings and partial states: an error at the second one's file. */
+export function duplicateIdErrors(detections: Detection[]): ContentError[] {
+  const seen = new Map<string, Detection>();
+  const errors: ContentError[] = [];
+  for (const d of detections) {
+    const first = seen.get(d.id);
+    if (first) errors.push({ file: d.file, line: 1, col: 1, message: `id ${d.ruleId ?? d.id} is also used by ${first.file}` });
+    else seen.set(d.id, d);
+  }
+  return errors;
 }

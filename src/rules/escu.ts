@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { compileSearch } from './spl/compile.js';
 import { escuDetectionSchema, type EscuDetectionYaml } from './escu-schema.js';
-import type { ContentMetadata, Detection } from './detection.js';
+import { duplicateIdErrors, type ContentMetadata, type Detection } from './detection.js';
 import type { ContentError } from './search-plan.js';
 import { templateFields } from './field-template.js';
 import { outputColumns } from './plan-fields.js';
@@ -107,15 +107,4 @@ export function sharedMetadata(yaml: Pick<EscuDetectionYaml, 'rba' | 'tags' | 'k
       expected: t.expected && { findings: t.expected.findings, rows: t.expected.rows },
     })),
   };
-}
-
-function duplicateIdErrors(detections: Detection[]): ContentError[] {
-  const seen = new Map<string, Detection>();
-  const errors: ContentError[] = [];
-  for (const d of detections) {
-    const first = seen.get(d.id);
-    if (first) errors.push({ file: d.file, line: 1, col: 1, message: `id ${d.id} is also used by ${first.file}` });
-    else seen.set(d.id, d);
-  }
-  return errors;
 }

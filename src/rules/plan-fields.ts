@@ -1,12 +1,16 @@
 import type { Expr, SearchPlan } from './search-plan.js';
 
-/** Every field name an expression reads, once each, in order of first use. */
+/** Every field name an expression reads (a `fieldref` test names two), once each, in order of first use. */
 export function fieldsOf(expr: Expr): string[] {
   const out = new Set<string>();
   const visit = (e: Expr): void => {
     if (e.kind === 'and' || e.kind === 'or') e.terms.forEach(visit);
     else if (e.kind === 'not') visit(e.term);
     else if (e.kind === 'compare' || e.kind === 'in') out.add(e.field);
+    else if (e.kind === 'test') {
+      if (e.field !== null) out.add(e.field);
+      if (e.test.op === 'fieldref') out.add(e.test.other);
+    }
   };
   visit(expr);
   return [...out];

@@ -18,7 +18,32 @@ export type Expr =
   | { kind: 'compare'; field: string; op: '=' | '!='; pattern: string }
   /** `field IN (p1, p2, ...)`: OR of `field=p` */
   | { kind: 'in'; field: string; patterns: string[] }
+  /**
+   * a value test beyond SPL's patterns (Sigma's modifiers): some value of `field` passes `test`;
+   * `field` null tests every field of the event (a keyword search)
+   */
+  | { kind: 'test'; field: string | null; test: ValueTest }
   | { kind: 'true' };
+
+/** One piece of a glob: literal text, or a wildcard (`*` any run of characters, `?` exactly one). */
+export type GlobToken = string | { wildcard: '*' | '?' };
+
+/** How a `test` leaf judges one value. Plain data (the compiled-content cache stores it as JSON). */
+export type ValueTest =
+  /** the whole value matches the glob; case-insensitive unless `cased` */
+  | { op: 'glob'; tokens: GlobToken[]; cased: boolean }
+  /** a linear-time regular expression matches somewhere in the value (flags: `i`, `m`, `s`) */
+  | { op: 'regex'; pattern: string; flags: string }
+  /** the value is an IPv4 or IPv6 address inside the network */
+  | { op: 'cidr'; network: string }
+  /** the value is a number and compares so with `value` */
+  | { op: 'lt' | 'lte' | 'gt' | 'gte'; value: number }
+  /** the field is present with a non-empty value (a leaf's field must not be null) */
+  | { op: 'exists' }
+  /** the field is absent or empty (Sigma's `null` value) */
+  | { op: 'null' }
+  /** the value equals, contains, starts or ends with a value of field `other` of the same event */
+  | { op: 'fieldref'; other: string; position: 'equals' | 'contains' | 'startswith' | 'endswith'; cased: boolean };
 
 export type AggregateFunction = 'count' | 'min' | 'max' | 'values' | 'dc';
 

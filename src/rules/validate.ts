@@ -7,6 +7,8 @@ import { escuDetectionSchema } from './escu-schema.js';
 import { loadDetections, parseDetection } from './escu.js';
 import { isTechniqueTable, parseTacticTable } from './mitre-load.js';
 import type { ContentError } from './search-plan.js';
+import { parseSigmaRule } from './sigma/rule.js';
+import { isSigmaRule } from './sigma/sniff.js';
 import { compileSearch } from './spl/compile.js';
 import { isTuningDocument, parseTuning } from './tuning.js';
 import { listYamlFiles } from './yaml-files.js';
@@ -14,8 +16,10 @@ import { parseLocated } from './yaml-locate.js';
 
 export interface ValidationResult {
   errors: ContentError[];
+  /** not errors: log sources a loaded Sigma rule does not run on, and why */
+  notes: ContentError[];
   /** files checked, by kind */
-  checked: { detections: number; correlations: number; tuning: number; techniques: number; stories: number };
+  checked: { detections: number; sigma: number; correlations: number; tuning: number; techniques: number; stories: number };
 }
 
 interface ContentFile {
@@ -36,10 +40,19 @@ export async function validateContent(paths: string[], fallbackRules: string[]):
   let techniques = 0;
   let stories = 0;
   let correlations = 0;
+  let sigma = 0;
+  const notes: ContentError[] = [];
   for (const file of files) {
     const text = await readFile(file, 'utf8').catch((e: Error) => e);
     if (text instanceof Error) {
       errors.push({ file, line: 1, col: 1, message: `cannot read: ${text.message}` });
+      continue;
+    }
+    if (isSigmaRule(text)) {
+      sigma++;
+      const parsed = parseSigmaRule(file, text);
+      errors.push(...parsed.notLoaded);
+      notes.push(...parsed.notRun);
       continue;
     }
     const value = parseDocument(text).toJS() as unknown;
@@ -65,7 +78,11 @@ export async function validateContent(paths: string[], fallbackRules: string[]):
     const against = detectionFiles.length > 0 ? detections : (await loadDetections(fallbackRules)).detections;
     for (const f of tuningFiles) errors.push(...parseTuning(f.file, f.text, against).errors);
   }
-  return { errors: dedupe(errors).sort(byLocation), checked: { detections: detectionFiles.length, correlations, tuning: tuningFiles.length, techniques, stories } };
+  return {
+    errors: dedupe(errors).sort(byLocation),
+    notes: notes.sort(byLocation),
+    checked: { detections: detectionFiles.length, sigma, correlations, tuning: tuningFiles.length, techniques, stories },
+  };
 }
 
 /** ESCU analytic story files (narrative, no search) sit beside detections; they are not checked here. */

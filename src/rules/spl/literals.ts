@@ -38,6 +38,7 @@ export function requiredLiterals(
       return unionOf(expr.terms.map((t) => requiredLiterals(t, isVerbatim, toNeedle)));
     case 'and':
       return bestOf(expr.terms.map((t) => requiredLiterals(t, isVerbatim, toNeedle)));
+    case 'test':
     case 'not':
     case 'true':
       return null;

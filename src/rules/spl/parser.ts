@@ -358,6 +358,8 @@ export function mapFields(expr: Expr, f: (field: string) => string): Expr {
     case 'compare':
     case 'in':
       return { ...expr, field: f(expr.field) };
+    case 'test':
+      return { ...expr, field: expr.field === null ? null : f(expr.field) };
     case 'true':
       return expr;
   }

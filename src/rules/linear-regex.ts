@@ -54,3 +54,8 @@ export function compileLinearRegex(pattern: string, flags: LinearRegexFlags = {}
     },
   };
 }
+
+/** `text` as a regular expression that matches exactly it */
+export function escapeRegex(text: string): string {
+  return text.replace(/[\\^$.*+?()[\]{}|]/g, '\\$&');
+}
