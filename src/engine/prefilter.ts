@@ -1,6 +1,6 @@
 import type { Detection } from '../rules/detection.js';
 import type { Expr } from '../rules/search-plan.js';
-import { requiredLiterals } from '../rules/spl/literals.js';
+import { leafPatterns, requiredLiterals } from '../rules/spl/literals.js';
 import type { RecordPrefilter } from '../sources/source.js';
 import { NeedleAutomaton, type Needle } from './automaton.js';
 
@@ -19,6 +19,9 @@ const VERBATIM_FIELDS = new Set([
   'Image', 'ImageLoaded', 'loaded_file', 'loaded_file_path', 'CommandLine', 'OriginalFileName', 'ParentImage',
   'ParentCommandLine', 'CurrentDirectory', 'User', 'QueryName', 'QueryResults', 'Hashes', 'Signature', 'signature',
   'TargetFilename', 'DestinationHostname', 'DestinationIp', 'SourceIp', 'DestinationPort', 'SourcePort',
+  // string-typed Sysmon fields Sigma rules read (hex-rendered ones such as GrantedAccess or LogonId are not verbatim in EVTX)
+  'Description', 'Product', 'Company', 'FileVersion', 'TargetObject', 'Details', 'PipeName', 'SourceImage', 'TargetImage',
+  'CallTrace', 'ParentUser', 'IntegrityLevel', 'StartModule', 'StartFunction', 'SourceHostname', 'SignatureStatus',
 ]);
 
 /**
@@ -31,7 +34,9 @@ const VERBATIM_IN_DATASET: Record<string, Set<string>> = {
 };
 
 /** Characters a format may escape (JSON `\\ \" \/`, XML entities): needles never span them. */
-const ESCAPABLE = /[\\/"'&<>]/;
+// and needles are printable ASCII: anything else splits them too
+// eslint-disable-next-line no-control-regex
+const UNSAFE = /[\\/"'&<>]|[^\x20-\x7e]/;
 const MIN_NEEDLE = 3;
 /**
  * The exact test only sees the few records the quick one passed, so it can afford literals too
@@ -128,7 +133,8 @@ function analyse(detections: Detection[]): Analysis {
 function requirementOf(expr: Expr, leafLiterals: (leaf: Expr) => number[] | null): Requirement | undefined {
   switch (expr.kind) {
     case 'compare':
-    case 'in': {
+    case 'in':
+    case 'test': {
       const literals = leafLiterals(expr);
       return literals ? { kind: 'any', literals, terms: [] } : undefined;
     }
@@ -140,7 +146,6 @@ function requirementOf(expr: Expr, leafLiterals: (leaf: Expr) => number[] | null
       const terms = expr.terms.map((t) => requirementOf(t, leafLiterals));
       return terms.length > 0 && terms.every((r) => r !== undefined) ? { kind: 'either', literals: [], terms } : undefined;
     }
-    case 'test':
     case 'not':
     case 'true':
       return undefined;
@@ -148,7 +153,7 @@ function requirementOf(expr: Expr, leafLiterals: (leaf: Expr) => number[] | null
 }
 
 /**
- * The literals one of which a record must hold for a `compare` or `in` leaf to match, found as
+ * The literals one of which a record must hold for a leaf (`leafPatterns`) to match, found as
  * `requiredLiterals` finds them (the longest `*`-free run of each pattern) but down to
  * MIN_EXACT_LITERAL characters; null when some pattern has none.
  */
@@ -157,9 +162,9 @@ function leafLiterals(
   isVerbatim: (field: string) => boolean,
   note: (needle: string | undefined, literal: string, whole: boolean) => string | undefined,
 ): string[] | null {
-  if ((leaf.kind !== 'compare' && leaf.kind !== 'in') || !isVerbatim(leaf.field) || (leaf.kind === 'compare' && leaf.op !== '=')) return null;
-  const patterns = leaf.kind === 'compare' ? [leaf.pattern] : leaf.patterns;
-  const literals = patterns.map((pattern) => {
+  const leafPattern = leafPatterns(leaf);
+  if (!leafPattern || !isVerbatim(leafPattern.field)) return null;
+  const literals = leafPattern.patterns.map((pattern) => {
     const longest = pattern.split('*').reduce((a, b) => (b.length > a.length ? b : a), '').toLowerCase();
     return note(safeNeedle(longest, MIN_EXACT_LITERAL), longest, !pattern.includes('*'));
   });
@@ -189,11 +194,13 @@ function withoutSuperstrings(needles: string[], wholeNumbers: Set<string>): stri
   return needles.filter((n) => !needles.some((m) => m !== n && !wholeNumbers.has(m) && n.includes(m)));
 }
 
-/** the longest run of the literal that no format escapes, if it is at least `min` long and ASCII */
+/**
+ * The longest run of the literal that is printable ASCII and that no format escapes, if it is at
+ * least `min` long (Sigma's windash variants hold en and em dashes: the run beside them still counts).
+ */
 function safeNeedle(literal: string, min: number): string | undefined {
-  const piece = literal.split(ESCAPABLE).reduce((a, b) => (b.length > a.length ? b : a), '');
-  // eslint-disable-next-line no-control-regex
-  return piece.length >= min && /^[\x20-\x7e]+$/.test(piece) ? piece.toLowerCase() : undefined;
+  const piece = literal.split(UNSAFE).reduce((a, b) => (b.length > a.length ? b : a), '');
+  return piece.length >= min ? piece.toLowerCase() : undefined;
 }
 
 /**

@@ -1,4 +1,4 @@
-import type { Expr } from '../search-plan.js';
+import type { Expr, ValueTest } from '../search-plan.js';
 
 /** Shorter literals would pass almost every record and only cost time. */
 const MIN_LITERAL = 3;
@@ -30,15 +30,15 @@ export function requiredLiterals(
   };
   switch (expr.kind) {
     case 'compare':
-      if (expr.op !== '=' || !isVerbatim(expr.field)) return null;
-      return unionOf([literalOf(expr.pattern)]);
     case 'in':
-      return isVerbatim(expr.field) ? unionOf(expr.patterns.map(literalOf)) : null;
+    case 'test': {
+      const leaf = leafPatterns(expr);
+      return leaf && isVerbatim(leaf.field) ? unionOf(leaf.patterns.map(literalOf)) : null;
+    }
     case 'or':
       return unionOf(expr.terms.map((t) => requiredLiterals(t, isVerbatim, toNeedle)));
     case 'and':
       return bestOf(expr.terms.map((t) => requiredLiterals(t, isVerbatim, toNeedle)));
-    case 'test':
     case 'not':
     case 'true':
       return null;
@@ -68,4 +68,104 @@ function bestOf(sets: (string[] | null)[]): string[] | null {
 
 function score(set: string[]): number {
   return Math.min(...set.map((s) => s.length));
+}
+
+/**
+ * A leaf as the field it reads and `*` patterns one of which a matching value matches (every
+ * other character literal): `f=p`, `f IN (...)`, and the tests whose matches hold known text
+ * (a glob, where `?` counts as `*`; a regular expression's required run). A `*` inside a literal
+ * only splits it: still sound. Null for leaves no text is known of (`!=`, cidr, numbers, keywords).
+ */
+export function leafPatterns(leaf: Expr): { field: string; patterns: string[] } | null {
+  switch (leaf.kind) {
+    case 'compare':
+      return leaf.op === '=' ? { field: leaf.field, patterns: [leaf.pattern] } : null;
+    case 'in':
+      return { field: leaf.field, patterns: leaf.patterns };
+    case 'test': {
+      const pattern = testPattern(leaf.test);
+      return leaf.field !== null && pattern !== null ? { field: leaf.field, patterns: [pattern] } : null;
+    }
+    default:
+      return null;
+  }
+}
+
+function testPattern(test: ValueTest): string | null {
+  if (test.op === 'glob') return test.tokens.map((t) => (typeof t === 'string' ? t : '*')).join('');
+  if (test.op === 'regex') {
+    const run = regexRequiredRun(test.pattern);
+    return run === null ? null : `*${run}*`;
+  }
+  return null;
+}
+
+/**
+ * The longest run of plain characters every match of a regular expression contains, read
+ * conservatively: only at the top level (not inside a group or class), never when the top level
+ * has an alternation, and a character a quantifier may drop or repeat ends the run.
+ */
+export function regexRequiredRun(pattern: string): string | null {
+  let best = '';
+  let run = '';
+  let depth = 0;
+  const end = () => {
+    if (run.length > best.length) best = run;
+    run = '';
+  };
+  for (let i = 0; i < pattern.length; i++) {
+    const c = pattern[i];
+    if (c === '\\') {
+      const next = pattern[i + 1] ?? '';
+      i++;
+      if (depth === 0 && /[^A-Za-z0-9]/.test(next) && next !== '') run += next;
+      else end();
+      if (depth === 0) i = dropQuantified(pattern, i, () => (run = run.slice(0, -1)), end);
+      continue;
+    }
+    if (c === '[') {
+      end();
+      i = classEnd(pattern, i);
+      continue;
+    }
+    if (c === '(') depth++;
+    else if (c === ')') depth = Math.max(0, depth - 1);
+    else if (c === '|' && depth === 0) return null;
+    if (depth > 0 || c === ')' || c === '(' || '.^$'.includes(c)) {
+      end();
+      continue;
+    }
+    if ('*+?{'.includes(c)) {
+      end();
+      continue;
+    }
+    run += c;
+    i = dropQuantified(pattern, i, () => (run = run.slice(0, -1)), end);
+  }
+  end();
+  return best.length > 0 ? best : null;
+}
+
+/** after a literal character at `i`: a following quantifier drops it (`?`, `*`, `{0`) or ends the run after it (`+`, `{n`) */
+function dropQuantified(pattern: string, i: number, drop: () => void, end: () => void): number {
+  const q = pattern[i + 1];
+  if (q === '?' || q === '*' || (q === '{' && pattern[i + 2] === '0')) {
+    drop();
+    end();
+  } else if (q === '+' || q === '{') {
+    end();
+  }
+  return i;
+}
+
+/** index of the `]` closing the class opened at `i` (a `]` first in the class is literal) */
+function classEnd(pattern: string, i: number): number {
+  let j = i + 1;
+  if (pattern[j] === '^') j++;
+  if (pattern[j] === ']') j++;
+  for (; j < pattern.length; j++) {
+    if (pattern[j] === '\\') j++;
+    else if (pattern[j] === ']') return j;
+  }
+  return pattern.length;
 }
