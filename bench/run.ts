@@ -4,13 +4,14 @@
  * See bench/README.md for what each number means.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { prefilterNeedles } from '../src/engine/prefilter.js';
 import { loadDetections } from '../src/rules/escu.js';
 import { latency, soakInChild } from './stream.js';
+import { loadRules } from '../src/rules/rule-languages.js';
 import { bestOf, commandExists, readFloor, runMeasured, splitFloor, type RunCost } from './measure.js';
 import {
   concatCopies,
@@ -214,9 +215,9 @@ const work = mkdtempSync(path.join(tmpdir(), 'tunnelwatch-bench-'));
 
 /**
  * `npm run bench -- --only soak,latency` runs only the workloads named: text (JSON lines, Windows
- * XML, syslog), evtx, memory, soak, latency. Without --only, all of them.
+ * XML, syslog), evtx, memory, soak, latency, sigma. Without --only, all of them.
  */
-const workloadNames = ['text', 'evtx', 'memory', 'soak', 'latency'] as const;
+const workloadNames = ['text', 'evtx', 'memory', 'soak', 'latency', 'sigma'] as const;
 const only = (() => {
   const i = process.argv.indexOf('--only');
   if (i < 0) return new Set<string>(workloadNames);
@@ -225,6 +226,51 @@ const only = (() => {
   if (unknown.length > 0 || names.length === 0) throw new Error(`--only takes ${workloadNames.join(', ')} (comma-separated); got '${process.argv[i + 1] ?? ''}'`);
   return new Set(names);
 })();
+
+/** the five SigmaHQ categories of the Sigma workload (issue 17) */
+const SIGMA_CATEGORIES = ['windows/process_creation', 'windows/dns_query', 'windows/network_connection', 'windows/image_load', 'linux/process_creation'];
+const SIGMA_EVENTS_PER_SECOND = 100_000;
+
+/**
+ * Every loadable SigmaHQ rule of the five categories over the OTRF JSON set, on one thread: rule
+ * load time (compiled-content cache off), events/s and peak RSS. `npm run bench -- --only sigma`
+ * runs it alone.
+ */
+async function sigmaWorkload(json: Workload): Promise<void> {
+  const dirs = SIGMA_CATEGORIES.map((c) => path.join(dataDir, 'sigma-rules', 'rules', c)).filter((d) => existsSync(d));
+  if (dirs.length === 0) return;
+  const started = performance.now();
+  const rules = await loadRules(dirs);
+  const loadSeconds = (performance.now() - started) / 1000;
+  const loaded = new Set(rules.detections.map((d) => d.ruleId)).size;
+  const notLoaded = new Set(rules.notLoaded.map((e) => e.file)).size;
+  const { uncovered } = prefilterNeedles(rules.detections);
+  const unwitnessed = new Set(uncovered.map((d) => d.file));
+  process.stdout.write(
+    `\nSigma: ${loaded} rules loaded (${rules.detections.length} rule/log source detections), ${notLoaded} not loaded; ` +
+      `load and compile in this process ${fmt(loadSeconds)} s; ${unwitnessed.size} rule(s) without a witness` +
+      `${unwitnessed.size > 0 ? ` (the prefilter is off while they are loaded: ${[...unwitnessed].map((f) => path.basename(f, '.yml')).join(', ')})` : ''}\n`,
+  );
+  const rulesArgs = dirs.flatMap((d) => ['-r', d]);
+  const empty = path.join(work, 'empty.jsonl');
+  writeFileSync(empty, '');
+  // the child inherits the variable: the first run compiles every rule, the second fills the cache the measured scan reads
+  process.env.TUNNELWATCH_NO_CACHE = '1';
+  const cold = await scan([empty], '/dev/null', rulesArgs);
+  delete process.env.TUNNELWATCH_NO_CACHE;
+  checkRun('sigma rule load (no cache)', cold);
+  const cached = await scan([empty], '/dev/null', rulesArgs);
+  checkRun('sigma rule load (cache filled)', cached);
+  const out = path.join(work, 'sigma-findings.jsonl');
+  const cost = await scan(json.files, out, ['--threads', '1', ...rulesArgs]);
+  checkRun('sigma json-sysmon', cost);
+  const findings = readFileSync(out, 'utf8').split('\n').filter(Boolean).length;
+  row([...scanCells({ ...json, name: 'json-sysmon, SigmaHQ 5 categories' }, cost, 0), '-', '-', '-', '-', fmt(cost.peakMb, 0), fmt((cost.user + cost.sys) / cost.wall), String(findings)]);
+  const again = await scan([empty], '/dev/null', rulesArgs);
+  process.stdout.write(`  rule load (a scan of an empty file, process start included): ${fmt(cold.wall)} s compiling, ${fmt(again.wall)} s from the compiled-content cache\n`);
+  const rate = json.events / cost.wall;
+  target(`Sigma: all loadable rules of 5 categories, one thread, >= ${SIGMA_EVENTS_PER_SECOND} events/s`, rate >= SIGMA_EVENTS_PER_SECOND, `${fmt(rate, 0)} events/s`);
+}
 
 async function main(): Promise<void> {
   if (!existsSync(dataDir)) {
@@ -240,7 +286,7 @@ async function main(): Promise<void> {
   }
   process.stdout.write(`grep: ${commandExists('grep') ? 'yes' : 'no'}; evtxexport: ${commandExists('evtxexport') ? 'yes' : 'no (apt-get install libevtx-utils)'}; work dir ${work}\n\n`);
 
-  const json = only.has('text') || only.has('memory') ? await jsonWorkload(dataDir, work) : undefined;
+  const json = only.has('text') || only.has('memory') || only.has('sigma') ? await jsonWorkload(dataDir, work) : undefined;
   const xml = only.has('text') ? await windowsXmlWorkload(cli, dataDir, repo, work) : undefined;
   const syslog = only.has('text') ? await syslogWorkload(dataDir, work) : undefined;
   const evtx = only.has('evtx') ? evtxWorkload(dataDir) : undefined;
@@ -257,6 +303,7 @@ async function main(): Promise<void> {
     process.stdout.write('\nlatency (watch, append -> upsert on stdout):\n');
     targets.push(...(await latency()));
   }
+  if (json && only.has('sigma')) await sigmaWorkload(json);
 
   const worst = peaks.reduce((a, b) => (b[1] > a[1] ? b : a), ['none', 0] as [string, number]);
   target(`peak RSS <= ${PEAK_LIMIT_MB} MB in every run`, worst[1] <= PEAK_LIMIT_MB, `worst ${fmt(worst[1], 0)} MB (${worst[0]})`);

@@ -1,6 +1,7 @@
 import type { CimEvent, DatasetName, FieldValue } from '../cim/model.js';
 import type { Detection } from '../rules/detection.js';
 import type { ByField } from '../rules/search-plan.js';
+import { CandidateIndex } from './candidate-index.js';
 import { compilePredicate, LoweredFields, type Predicate } from './predicate.js';
 import { columnValues, findingId, KEY_SEPARATOR, type Finding } from './finding.js';
 import {
@@ -84,7 +85,7 @@ interface CompiledDetection {
 }
 
 export class Detector {
-  private readonly byDataset = new Map<DatasetName, CompiledDetection[]>();
+  private readonly byDataset = new Map<DatasetName, CandidateIndex<CompiledDetection>>();
   private readonly compiled: CompiledDetection[];
   private readonly maxGroups: number;
   private readonly windowSeconds?: number;
@@ -110,11 +111,13 @@ export class Detector {
       shown: new Set(),
       seenAtLastChanges: 0,
     }));
+    const lists = new Map<DatasetName, CompiledDetection[]>();
     for (const c of this.compiled) {
-      const list = this.byDataset.get(c.detection.plan.dataset) ?? [];
+      const list = lists.get(c.detection.plan.dataset) ?? [];
       list.push(c);
-      this.byDataset.set(c.detection.plan.dataset, list);
+      lists.set(c.detection.plan.dataset, list);
     }
+    for (const [dataset, list] of lists) this.byDataset.set(dataset, new CandidateIndex(list, (c) => c.detection.plan.where));
     this.datasets = new Set(this.byDataset.keys());
   }
 
@@ -124,9 +127,9 @@ export class Detector {
   /** `lowered`: the event's lowercased values, shared with other consumers of the same event */
   observe(event: CimEvent, lowered = new LoweredFields(event.fields)): void {
     if (event.time > this.newest) this.newest = event.time;
-    const candidates = this.byDataset.get(event.dataset);
-    if (!candidates) return;
-    for (const c of candidates) {
+    const index = this.byDataset.get(event.dataset);
+    if (!index) return;
+    for (const c of index.candidates(lowered)) {
       if (c.matches(event.fields, lowered)) this.record(c, event);
     }
   }

@@ -1,0 +1,78 @@
+import type { Expr } from '../rules/search-plan.js';
+import type { LoweredFields } from './predicate.js';
+
+/**
+ * The rules of one dataset indexed by a field most of them require to equal one of a few exact
+ * values (Sigma's log sources pin `EventID`): an event is tested only against the rules its value
+ * names, plus those that pin nothing. Exact: a rule is left out only when its AND requires a value
+ * the event does not have (an absent field never equals).
+ */
+export class CandidateIndex<T> {
+  private readonly field: string | undefined;
+  /** per lowercased value: the rules needing no value of the field, then those needing this one */
+  private readonly byValue = new Map<string, readonly T[]>();
+  private readonly unpinned: readonly T[];
+
+  constructor(items: readonly T[], whereOf: (item: T) => Expr) {
+    const pins = items.map((item) => exactValues(whereOf(item)));
+    this.field = bestField(pins);
+    const field = this.field;
+    if (field === undefined) {
+      this.unpinned = items;
+      return;
+    }
+    this.unpinned = items.filter((_, i) => !pins[i].has(field));
+    const buckets = new Map<string, T[]>();
+    items.forEach((item, i) => {
+      for (const value of pins[i].get(field) ?? []) {
+        const bucket = buckets.get(value) ?? [];
+        bucket.push(item);
+        buckets.set(value, bucket);
+      }
+    });
+    for (const [value, bucket] of buckets) this.byValue.set(value, [...this.unpinned, ...bucket]);
+  }
+
+  /** the rules that can match an event with these (lowercased) values, each once */
+  candidates(lowered: LoweredFields): readonly T[] {
+    if (this.field === undefined) return this.unpinned;
+    const values = lowered.get(this.field);
+    if (values === undefined) return this.unpinned;
+    if (values.length === 1) return this.byValue.get(values[0]) ?? this.unpinned;
+    return [...new Set(values.flatMap((v) => this.byValue.get(v) ?? this.unpinned))];
+  }
+}
+
+/** field -> the exact values (lowercased) a top-level conjunct requires it to equal one of */
+function exactValues(expr: Expr): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  const visit = (e: Expr): void => {
+    if (e.kind === 'and') e.terms.forEach(visit);
+    else if (e.kind === 'compare' && e.op === '=' && !e.pattern.includes('*') && !out.has(e.field)) out.set(e.field, [e.pattern.toLowerCase()]);
+    else if (e.kind === 'in' && e.patterns.every((p) => !p.includes('*')) && !out.has(e.field)) out.set(e.field, e.patterns.map((p) => p.toLowerCase()));
+  };
+  visit(expr);
+  return out;
+}
+
+/** the field most rules pin; on a tie, the one whose values split them most */
+function bestField(pins: Map<string, string[]>[]): string | undefined {
+  const stats = new Map<string, { rules: number; values: Set<string> }>();
+  for (const pin of pins) {
+    for (const [field, values] of pin) {
+      const s = stats.get(field) ?? { rules: 0, values: new Set<string>() };
+      s.rules++;
+      for (const v of values) s.values.add(v);
+      stats.set(field, s);
+    }
+  }
+  let best: string | undefined;
+  let bestStats = { rules: 0, values: 0 };
+  for (const [field, s] of stats) {
+    if (s.rules > bestStats.rules || (s.rules === bestStats.rules && s.values.size > bestStats.values)) {
+      best = field;
+      bestStats = { rules: s.rules, values: s.values.size };
+    }
+  }
+  return best;
+}

@@ -1,0 +1,39 @@
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import { test } from 'node:test';
+import { RunReport } from '../../../src/diagnostics/run-report.js';
+import { Detector } from '../../../src/engine/detector.js';
+import { buildPrefilter, prefilterNeedles } from '../../../src/engine/prefilter.js';
+import { renderFinding } from '../../../src/engine/render.js';
+import { scanInputs } from '../../../src/pipeline/scan.js';
+import type { Detection } from '../../../src/rules/detection.js';
+import { loadRules } from '../../../src/rules/rule-languages.js';
+import type { RecordPrefilter } from '../../../src/sources/source.js';
+import { sharedData, sharedDataMissing } from '../../helpers/paths.js';
+
+const categories = ['windows/process_creation', 'windows/dns_query', 'windows/network_connection', 'windows/image_load', 'linux/process_creation'];
+
+async function scan(detections: Detection[], inputs: string[], prefilter: RecordPrefilter | undefined) {
+  const detector = new Detector(detections);
+  const report = new RunReport();
+  await scanInputs(detector, inputs, { maxRecordBytes: 1 << 20, prefilter }, report);
+  return { findings: detector.findings().map((f) => JSON.stringify(renderFinding(f))).sort(), report };
+}
+
+test('SigmaHQ rules: findings with the prefilter equal findings without it, and some records are never parsed', { skip: sharedDataMissing }, async (t) => {
+  const loaded = await loadRules(categories.map((c) => path.join(sharedData, 'sigma-rules', 'rules', c)));
+  const { uncovered } = prefilterNeedles(loaded.detections);
+  // rules without a witness (no literal every match contains) disable the prefilter: the rest are compared
+  const witnessed = loaded.detections.filter((d) => !uncovered.includes(d));
+  t.diagnostic(`${uncovered.length} of ${loaded.detections.length} rule/log source detections have no witness: ${[...new Set(uncovered.map((d) => path.basename(d.file)))].join(', ')}`);
+  assert.ok(uncovered.length / loaded.detections.length < 0.02, `${uncovered.length} detections without a witness`);
+  const prefilter = buildPrefilter(witnessed);
+  assert.ok(prefilter);
+  // attack samples, where most records are what the rules look for: the test is equality, not the rate
+  const inputs = ['tunnel', 'evtx-sysmon', 'linux-sysmon', 'examples'].map((d) => path.join(sharedData, d));
+  const withFilter = await scan(witnessed, inputs, prefilter);
+  const without = await scan(witnessed, inputs, undefined);
+  assert.deepEqual(withFilter.findings, without.findings);
+  assert.ok(without.findings.length > 50, `only ${without.findings.length} findings: the comparison proves little`);
+  assert.ok(withFilter.report.prefiltered > 0, `no record was prefiltered (${withFilter.report.events} parsed)`);
+});
