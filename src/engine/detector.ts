@@ -1,6 +1,6 @@
 import type { CimEvent, DatasetName, FieldValue } from '../cim/model.js';
 import type { Detection } from '../rules/detection.js';
-import type { ByField } from '../rules/search-plan.js';
+import { EVENT_BY, type ByField } from '../rules/search-plan.js';
 import { CandidateIndex } from './candidate-index.js';
 import { compilePredicate, LoweredFields, type Predicate } from './predicate.js';
 import { columnValues, findingId, KEY_SEPARATOR, type Finding } from './finding.js';
@@ -139,7 +139,8 @@ export class Detector {
     const valueOf = (field: string) => (field === '_time' ? event.time : event.fields[field]);
     const window = this.windowOf(event.time);
     let late = false;
-    for (const key of groupKeys(plan.by, event.fields, output.missingBy === 'fill-null' ? NULL_FILL : MISSING)) {
+    const fieldOf = (field: string) => (field === EVENT_BY ? eventAt(event) : event.fields[field]);
+    for (const key of groupKeys(plan.by, fieldOf, output.missingBy === 'fill-null' ? NULL_FILL : MISSING)) {
       if (output.missingBy === 'drop' && !output.fillnullZero && key.includes(MISSING)) continue;
       for (const b of plan.by) if (event.fields[b.field] !== undefined) c.seenFields.add(b.field);
       const group = this.groupFor(c, key, window);
@@ -341,14 +342,21 @@ function allOf(predicates: Array<(fields: Record<string, FieldValue>) => boolean
 }
 
 /** One key per combination of BY values: a multivalue field yields one row per value. */
-function groupKeys(by: ByField[], fields: Record<string, FieldValue>, missing: string): string[][] {
+function groupKeys(by: ByField[], fieldOf: (field: string) => FieldValue | undefined, missing: string): string[][] {
   let keys: string[][] = [[]];
   for (const b of by) {
-    const value = fields[b.field];
+    const value = fieldOf(b.field);
     const values = value === undefined || (Array.isArray(value) && value.length === 0) ? [missing] : Array.isArray(value) ? value : [value];
     keys = values.length === 1 ? keys.map((k) => [...k, values[0]]) : keys.flatMap((k) => values.map((v) => [...k, v]));
   }
   return keys;
+}
+
+/** where an event was read (`file:line` or `file@offset`): one group per event in `--per-event` mode */
+function eventAt(event: CimEvent): string {
+  const { file, line, offset, piece } = event.location;
+  // a line counted from a piece of the file names it by the piece's offset, so it stays unique
+  return line !== undefined ? `${file}${piece !== undefined ? `@${piece}` : ''}:${line}` : `${file}@${offset ?? 0}`;
 }
 
 /** `fillnull` gives 0 to a field some matched event had; a field no event had drops the row. */

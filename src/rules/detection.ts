@@ -1,4 +1,4 @@
-import type { ContentError, OutputSettings, SearchPlan } from './search-plan.js';
+import { EVENT_BY, type ContentError, type OutputSettings, type SearchPlan } from './search-plan.js';
 
 export const detectionTypes = ['Anomaly', 'Hunting', 'TTP', 'Correlation'] as const;
 export type DetectionType = (typeof detectionTypes)[number];
@@ -88,4 +88,9 @@ export function duplicateIdErrors(detections: Detection[]): ContentError[] {
     else seen.set(d.id, d);
   }
   return errors;
+}
+
+/** The detection with one finding per matching event (`scan --per-event`): its groups gain an `event` column, where the event was read. */
+export function perEvent(d: Detection): Detection {
+  return { ...d, plan: { ...d.plan, by: [...d.plan.by, { field: EVENT_BY, as: 'event' }] } };
 }

@@ -56,6 +56,9 @@ export interface AggregateSpec {
   as: string;
 }
 
+/** The BY field that names the event itself (where it was read): `--per-event` groups by it. */
+export const EVENT_BY = '_event';
+
 export interface ByField {
   /** input field, unprefixed dataset field name */
   field: string;
