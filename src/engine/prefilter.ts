@@ -19,6 +19,9 @@ const VERBATIM_FIELDS = new Set([
   'Image', 'ImageLoaded', 'loaded_file', 'loaded_file_path', 'CommandLine', 'OriginalFileName', 'ParentImage',
   'ParentCommandLine', 'CurrentDirectory', 'User', 'QueryName', 'QueryResults', 'Hashes', 'Signature', 'signature',
   'TargetFilename', 'DestinationHostname', 'DestinationIp', 'SourceIp', 'DestinationPort', 'SourcePort',
+  // registry (Sysmon TargetObject and Details, or a component of them) and files (TargetFilename, Hashes)
+  'TargetObject', 'Details', 'registry_path', 'registry_key_name', 'registry_value_name', 'registry_value_data',
+  'file_path', 'file_name', 'file_hash',
 ]);
 
 /**

@@ -1,5 +1,6 @@
 import type { AggregateFunction, Expr } from '../search-plan.js';
 import { isIdentifier, type SplError, type Token } from './lexer.js';
+import { isSplError, resolveMacro } from './macros.js';
 
 /** A pipeline stage: the tokens between two pipes. `at` is the first token (or the pipe before an empty one). */
 export interface Command {
@@ -21,7 +22,7 @@ export function isKeyword(token: Token | undefined, keyword: string): boolean {
 }
 
 export function errorAt(token: Token, message: string): SplError {
-  return { line: token.line, col: token.col, message };
+  return { line: token.line, col: token.col, message: token.via ? `${message} (in the expansion of macro \`${token.via}\`)` : message };
 }
 
 export function splitCommands(tokens: Token[]): { leadingPipe: boolean; commands: Command[]; errors: SplError[] } {
@@ -199,7 +200,8 @@ class ExprParser {
     }
     this.c.next();
     if (token.kind === 'macro') {
-      return this.failTerm(token, token.invalid ?? `macro \`${token.text}\` is not supported inside an expression`);
+      const macro = resolveMacro(token);
+      return this.failTerm(token, isSplError(macro) ? macro.message : `macro \`${token.text}\` is not supported inside an expression`);
     }
     if (token.kind !== 'word') return this.failTerm(token, `expected a field comparison, found ${describe(token)}`);
     const op = this.c.peek();

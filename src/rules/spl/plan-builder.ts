@@ -21,6 +21,8 @@ import {
 const datamodels: Record<string, { dataset: DatasetName; object: string }> = {
   Endpoint: { dataset: 'Endpoint.Processes', object: 'Processes' },
   'Endpoint.Processes': { dataset: 'Endpoint.Processes', object: 'Processes' },
+  'Endpoint.Registry': { dataset: 'Endpoint.Registry', object: 'Registry' },
+  'Endpoint.Filesystem': { dataset: 'Endpoint.Filesystem', object: 'Filesystem' },
   Network_Resolution: { dataset: 'Network_Resolution.DNS', object: 'DNS' },
   'Network_Resolution.DNS': { dataset: 'Network_Resolution.DNS', object: 'DNS' },
   Network_Traffic: { dataset: 'Network_Traffic.All_Traffic', object: 'All_Traffic' },
@@ -44,7 +46,7 @@ export class PlanBuilder {
   private readonly where: Expr[] = [];
   private readonly aggregates: { fn: AggregateFunction; field?: string; column: Column }[] = [];
   private readonly by: { field: string; column: Column }[] = [];
-  private readonly ctime: Column[] = [];
+  private ctime: Column[] = [];
   private rowFilters: Expr[] = [];
   private missingBy: OutputSettings['missingBy'] = 'drop';
   private fillnullZero = false;
@@ -274,14 +276,18 @@ export class PlanBuilder {
       case 'drop-dm-object-name':
         if (!this.requireRows(token, '`drop_dm_object_name`')) return;
         for (const column of this.columns()) {
-          if (column.name.startsWith(`${macro.object}.`)) this.renameColumn(column, column.name.slice(macro.object.length + 1));
+          if (!column.name.startsWith(`${macro.object}.`)) continue;
+          const to = column.name.slice(macro.object.length + 1);
+          // Splunk's rename overwrites: `values(Processes.process) as process ... by Processes.process` keeps the BY value
+          this.dropAggregateColumn(to);
+          this.renameColumn(column, to);
         }
         return;
       case 'ctime': {
         if (!this.requireRows(token, '`security_content_ctime`')) return;
+        // `convert ctime(x)` of a column the search does not have does nothing in Splunk either
         const column = this.findColumn(macro.column);
-        if (!column) this.errors.push(errorAt(token, `security_content_ctime(${macro.column}): no output column ${macro.column}`));
-        else if (!this.ctime.includes(column)) this.ctime.push(column);
+        if (column && !this.ctime.includes(column)) this.ctime.push(column);
         return;
       }
       default:
@@ -366,6 +372,13 @@ export class PlanBuilder {
 
   private findColumn(name: string): Column | undefined {
     return this.columns().find((col) => col.name === name);
+  }
+
+  private dropAggregateColumn(name: string): void {
+    const index = this.aggregates.findIndex((a) => a.column.name === name);
+    if (index < 0) return;
+    const [dropped] = this.aggregates.splice(index, 1);
+    this.ctime = this.ctime.filter((column) => column !== dropped.column);
   }
 
   /** earlier row filters were written against the old name, so they follow the rename */
