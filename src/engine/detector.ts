@@ -136,9 +136,9 @@ export class Detector {
     const valueOf = (field: string) => (field === '_time' ? event.time : event.fields[field]);
     const window = this.windowOf(event.time);
     let late = false;
-    for (const key of groupKeys(plan.by, event.fields, output.missingBy === 'fill-null' ? NULL_FILL : MISSING)) {
+    for (const key of groupKeys(plan.by, event, output.missingBy === 'fill-null' ? NULL_FILL : MISSING)) {
       if (output.missingBy === 'drop' && !output.fillnullZero && key.includes(MISSING)) continue;
-      for (const b of plan.by) if (event.fields[b.field] !== undefined) c.seenFields.add(b.field);
+      for (const b of plan.by) if (byValue(b, event) !== undefined) c.seenFields.add(b.field);
       const group = this.groupFor(c, key, window);
       if (!group) continue;
       accumulate(group.state, plan.aggregates, valueOf);
@@ -338,14 +338,21 @@ function allOf(predicates: Array<(fields: Record<string, FieldValue>) => boolean
 }
 
 /** One key per combination of BY values: a multivalue field yields one row per value. */
-function groupKeys(by: ByField[], fields: Record<string, FieldValue>, missing: string): string[][] {
+function groupKeys(by: ByField[], event: CimEvent, missing: string): string[][] {
   let keys: string[][] = [[]];
   for (const b of by) {
-    const value = fields[b.field];
+    const value = byValue(b, event);
     const values = value === undefined || (Array.isArray(value) && value.length === 0) ? [missing] : Array.isArray(value) ? value : [value];
     keys = values.length === 1 ? keys.map((k) => [...k, values[0]]) : keys.flatMap((k) => values.map((v) => [...k, v]));
   }
   return keys;
+}
+
+/** A BY field's value: `_time` is the event time in epoch seconds, the start of its bucket under `span=`. */
+function byValue(b: ByField, event: CimEvent): FieldValue | undefined {
+  if (b.field !== '_time') return event.fields[b.field];
+  if (!Number.isFinite(event.time)) return undefined;
+  return String(b.span ? Math.floor(event.time / b.span) * b.span : event.time);
 }
 
 /** `fillnull` gives 0 to a field some matched event had; a field no event had drops the row. */

@@ -1,5 +1,6 @@
 import type { FieldValue } from '../cim/model.js';
 import type { Expr } from '../rules/search-plan.js';
+import { compileValue } from './evaluate.js';
 import { compileLoweredPattern, type LoweredMatcher } from './matcher.js';
 
 export type Fields = Record<string, FieldValue>;
@@ -11,7 +12,7 @@ export type Fields = Record<string, FieldValue>;
 export class LoweredFields {
   private readonly cache = new Map<string, string[] | undefined>();
 
-  constructor(private readonly fields: Fields) {}
+  constructor(readonly fields: Fields) {}
 
   get(field: string): string[] | undefined {
     let lowered = this.cache.get(field);
@@ -69,6 +70,10 @@ function compileNode(expr: Expr): Node {
     case 'in': {
       const anyMatch = anyValueMatches(expr.field, expr.patterns);
       return (lowered) => anyMatch(lowered) === true;
+    }
+    case 'eval': {
+      const value = compileValue(expr.value);
+      return (lowered) => value(lowered.fields) === true;
     }
   }
 }

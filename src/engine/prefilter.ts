@@ -144,6 +144,7 @@ function requirementOf(expr: Expr, leafLiterals: (leaf: Expr) => number[] | null
       return terms.length > 0 && terms.every((r) => r !== undefined) ? { kind: 'either', literals: [], terms } : undefined;
     }
     case 'not':
+    case 'eval':
     case 'true':
       return undefined;
   }

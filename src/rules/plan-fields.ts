@@ -1,4 +1,4 @@
-import type { Expr, SearchPlan } from './search-plan.js';
+import type { Expr, SearchPlan, ValueExpr } from './search-plan.js';
 
 /** Every field name an expression reads, once each, in order of first use. */
 export function fieldsOf(expr: Expr): string[] {
@@ -7,6 +7,12 @@ export function fieldsOf(expr: Expr): string[] {
     if (e.kind === 'and' || e.kind === 'or') e.terms.forEach(visit);
     else if (e.kind === 'not') visit(e.term);
     else if (e.kind === 'compare' || e.kind === 'in') out.add(e.field);
+    else if (e.kind === 'eval') visitValue(e.value);
+  };
+  const visitValue = (v: ValueExpr): void => {
+    if (v.kind === 'field') out.add(v.name);
+    else if (v.kind === 'call') v.args.forEach(visitValue);
+    else if (v.kind === 'relation') [v.left, v.right].forEach(visitValue);
   };
   visit(expr);
   return [...out];

@@ -1,5 +1,7 @@
 import { isDatasetField, type DatasetName } from '../../cim/model.js';
 import type { AggregateFunction, Expr, OutputSettings, SearchPlan } from '../search-plan.js';
+import { compileLinearRegex } from '../../engine/linear-regex.js';
+import { compilePattern } from '../../engine/matcher.js';
 import type { SplError, Token } from './lexer.js';
 import { isSplError, resolveMacro } from './macros.js';
 import {
@@ -32,7 +34,28 @@ const datamodels: Record<string, { dataset: DatasetName; object: string }> = {
 /** An output column; aggregates, BY fields and ctime entries share it so renames reach all of them. */
 interface Column {
   name: string;
+  /** left out of the output by `table` / `fields`: still a group key, no longer a column */
+  hidden?: boolean;
 }
+
+/**
+ * Commands tunnelwatch will not run, and why: each needs a second search or state beyond one
+ * pass of aggregation, so compiling around it would change what the detection means.
+ */
+const refusedCommands: Record<string, string> = {
+  join: 'joins a second search (a subsearch)',
+  append: 'appends a second search (a subsearch)',
+  appendcols: 'appends a second search (a subsearch)',
+  appendpipe: 'runs a second pipeline over the results',
+  union: 'merges other searches',
+  multisearch: 'runs several searches',
+  map: 'runs a search per row',
+  inputlookup: 'reads a lookup table as events',
+  outputlookup: 'writes a lookup table',
+  transaction: 'groups events into transactions across the whole stream',
+  apply: 'applies a Machine Learning Toolkit model',
+  fit: 'trains a Machine Learning Toolkit model',
+};
 
 /**
  * Builds a SearchPlan command by command, collecting every error instead of stopping at the first.
@@ -45,8 +68,10 @@ export class PlanBuilder {
   private sourceKnown = true;
   private readonly where: Expr[] = [];
   private readonly aggregates: { fn: AggregateFunction; field?: string; column: Column }[] = [];
-  private readonly by: { field: string; column: Column }[] = [];
+  private readonly by: { field: string; column: Column; span?: number }[] = [];
   private ctime: Column[] = [];
+  /** the order `table` gave the columns */
+  private columnOrder?: Column[];
   private rowFilters: Expr[] = [];
   private missingBy: OutputSettings['missingBy'] = 'drop';
   private fillnullZero = false;
@@ -103,11 +128,18 @@ export class PlanBuilder {
       case 'search':
       case 'where':
         return this.filterCommand(head, args, name);
+      case 'fields':
+      case 'table':
+        return this.selectColumns(head, args, name);
+      case 'regex':
+        return this.regexCommand(head, args);
       case 'tstats':
         this.errors.push(errorAt(head, 'tstats must be the first command'));
         return;
-      default:
-        this.errors.push(errorAt(head, `command ${describe(head)} is not supported`));
+      default: {
+        const why = refusedCommands[name];
+        this.errors.push(errorAt(head, why ? `command ${describe(head)} is not supported: it ${why}` : `command ${describe(head)} is not supported`));
+      }
     }
   }
 
@@ -122,7 +154,7 @@ export class PlanBuilder {
       dataset: this.dataset,
       where: this.where.length === 0 ? { kind: 'true' } : this.where.length === 1 ? this.where[0] : { kind: 'and', terms: this.where },
       aggregates: this.aggregates.map((a) => ({ fn: a.fn, ...(a.field !== undefined ? { field: a.field } : {}), as: a.column.name })),
-      by: this.by.map((b) => ({ field: b.field, as: b.column.name })),
+      by: this.by.map((b) => ({ field: b.field, as: b.column.name, ...(b.span !== undefined ? { span: b.span } : {}) })),
     };
     const output: OutputSettings = {
       missingBy: this.missingBy,
@@ -131,6 +163,10 @@ export class PlanBuilder {
       rowFilters: this.rowFilters,
     };
     if (this.filterMacro) output.filterMacro = this.filterMacro;
+    if (this.allColumns().some((c) => c.hidden) || this.columnOrder) {
+      const visible = this.columns();
+      output.columns = this.columnOrder ? this.columnOrder.filter((c) => visible.includes(c)).map((c) => c.name) : visible.map((c) => c.name);
+    }
     return { plan, output, errors: [] };
   }
 
@@ -149,7 +185,7 @@ export class PlanBuilder {
       if (expr) this.where.push(expr);
     }
     if (c.acceptKeyword('by')) {
-      for (const field of parseByFields(c)) this.addBy(field, this.datamodelResolver());
+      this.addByClause(parseByFields(c), this.datamodelResolver());
     } else if (!c.atEnd()) {
       c.fail(c.peek(), `unexpected ${describe(c.peek())} in tstats (expected where or by)`);
     }
@@ -239,6 +275,14 @@ export class PlanBuilder {
     this.aggregates.push({ fn: a.fn, field, column: { name: a.as } });
   }
 
+  private addByClause(clause: ReturnType<typeof parseByFields>, resolve: FieldResolver): void {
+    for (const field of clause.fields) this.addBy(field, resolve);
+    if (!clause.span) return;
+    const time = this.by.find((b) => b.field === '_time');
+    if (time) time.span = clause.span.seconds;
+    else this.errors.push(errorAt(clause.span.at, 'span= buckets _time: add _time to the BY fields'));
+  }
+
   private addBy(token: Token, resolve: FieldResolver): void {
     const resolved = resolve(token.text, token);
     if (typeof resolved !== 'string') {
@@ -315,7 +359,7 @@ export class PlanBuilder {
     const aggregates = parseAggregates(c, ['by']);
     if (c.pos === 0) c.fail(c.peek(), 'stats needs at least one aggregate (e.g. count)');
     for (const a of aggregates) this.addAggregate(a, this.rawResolver());
-    if (c.acceptKeyword('by')) for (const field of parseByFields(c)) this.addBy(field, this.rawResolver());
+    if (c.acceptKeyword('by')) this.addByClause(parseByFields(c), this.rawResolver());
     this.errors.push(...c.errors);
     this.missingBy = 'drop';
     this.aggregated(head);
@@ -366,8 +410,69 @@ export class PlanBuilder {
     return false;
   }
 
+  /** the columns a later command can name: every one `table` / `fields` kept */
   private columns(): Column[] {
+    return this.allColumns().filter((c) => !c.hidden);
+  }
+
+  private allColumns(): Column[] {
     return [...this.by.map((b) => b.column), ...this.aggregates.map((a) => a.column)];
+  }
+
+  /**
+   * `table a b` keeps those columns in that order; `fields a b` keeps them; `fields - a b` drops
+   * them. Names may end in `*`. A name matching no column is ignored, as Splunk does.
+   */
+  private selectColumns(head: Token, args: Token[], name: 'fields' | 'table'): void {
+    if (!this.requireRows(head, name)) return;
+    let remove = false;
+    let rest = args;
+    if (name === 'fields' && (args[0]?.text === '-' || args[0]?.text === '+')) {
+      remove = args[0].text === '-';
+      rest = args.slice(1);
+    }
+    const patterns: string[] = [];
+    for (const token of rest) {
+      if (token.kind === 'comma') continue;
+      if (token.kind !== 'word' && token.kind !== 'string') {
+        this.errors.push(errorAt(token, `expected a column name in ${name}, found ${describe(token)}`));
+        return;
+      }
+      patterns.push(token.text);
+    }
+    if (patterns.length === 0) {
+      this.errors.push(errorAt(head, `${name} needs column names`));
+      return;
+    }
+    const matchers = patterns.map(compilePattern);
+    const chosen = (c: Column) => matchers.some((m) => m(c.name));
+    for (const column of this.columns()) if (chosen(column) === remove) column.hidden = true;
+    if (name === 'table') {
+      const order: Column[] = [];
+      for (const matcher of matchers) for (const column of this.columns()) if (matcher(column.name) && !order.includes(column)) order.push(column);
+      this.columnOrder = order;
+    }
+  }
+
+  /** `regex field="re"` keeps rows where the column matches, `field!="re"` where it does not */
+  private regexCommand(head: Token, args: Token[]): void {
+    if (!this.requireRows(head, 'regex')) return;
+    const [field, op, pattern] = args;
+    if (args.length !== 3 || field.kind !== 'word' || (op.kind !== 'eq' && op.kind !== 'neq') || pattern.kind !== 'string') {
+      this.errors.push(errorAt(args[0] ?? head, 'regex needs `column="regular expression"` or `column!="regular expression"`'));
+      return;
+    }
+    if (!this.findColumn(field.text)) {
+      this.errors.push(errorAt(field, `no output column ${field.text} (columns: ${this.columns().map((col) => col.name).join(', ')})`));
+      return;
+    }
+    const compiled = compileLinearRegex(pattern.text);
+    if (!compiled.ok) {
+      this.errors.push(errorAt(pattern, `regex: ${compiled.reason}`));
+      return;
+    }
+    const match: Expr = { kind: 'eval', value: { kind: 'call', fn: 'match', args: [{ kind: 'field', name: field.text }, { kind: 'literal', value: pattern.text }] } };
+    this.rowFilters.push(op.kind === 'eq' ? match : { kind: 'not', term: match });
   }
 
   private findColumn(name: string): Column | undefined {
@@ -390,7 +495,7 @@ export class PlanBuilder {
 
   private checkColumnsUnique(): void {
     const seen = new Set<string>();
-    for (const column of this.columns()) {
+    for (const column of this.allColumns()) {
       if (seen.has(column.name) && this.aggregatedAt) {
         this.errors.push(errorAt(this.aggregatedAt, `output column ${column.name} is produced twice`));
       }
