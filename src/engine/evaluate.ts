@@ -1,6 +1,6 @@
 import type { FieldValue } from '../cim/model.js';
 import type { RelationOp, ValueExpr } from '../rules/search-plan.js';
-import { compileLinearRegex, type LinearRegex } from './linear-regex.js';
+import { compileLinearRegex, type LinearRegex } from '../rules/linear-regex.js';
 
 /** What an SPL expression computes: text, a number, a truth value, a multivalue, or null. */
 export type Value = string | number | boolean | string[] | null;

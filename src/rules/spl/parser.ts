@@ -1,6 +1,6 @@
 import { evalFunctions, type AggregateFunction, type EvalFunction, type Expr, type RelationOp, type ValueExpr } from '../search-plan.js';
 import { isIdentifier, type SplError, type Token } from './lexer.js';
-import { compileLinearRegex } from '../../engine/linear-regex.js';
+import { compileLinearRegex } from '../linear-regex.js';
 import { isSplError, resolveMacro } from './macros.js';
 
 /** A pipeline stage: the tokens between two pipes. `at` is the first token (or the pipe before an empty one). */

@@ -1,7 +1,6 @@
 import { isDatasetField, type DatasetName } from '../../cim/model.js';
 import type { AggregateFunction, Expr, OutputSettings, SearchPlan } from '../search-plan.js';
-import { compileLinearRegex } from '../../engine/linear-regex.js';
-import { compilePattern } from '../../engine/matcher.js';
+import { compileLinearRegex } from '../linear-regex.js';
 import type { SplError, Token } from './lexer.js';
 import { isSplError, resolveMacro } from './macros.js';
 import {
@@ -421,7 +420,7 @@ export class PlanBuilder {
 
   /**
    * `table a b` keeps those columns in that order; `fields a b` keeps them; `fields - a b` drops
-   * them. Names may end in `*`. A name matching no column is ignored, as Splunk does.
+   * them. A name may end in `*` (a prefix). A name matching no column is ignored, as Splunk does.
    */
   private selectColumns(head: Token, args: Token[], name: 'fields' | 'table'): void {
     if (!this.requireRows(head, name)) return;
@@ -444,7 +443,7 @@ export class PlanBuilder {
       this.errors.push(errorAt(head, `${name} needs column names`));
       return;
     }
-    const matchers = patterns.map(compilePattern);
+    const matchers = patterns.map(columnPattern);
     const chosen = (c: Column) => matchers.some((m) => m(c.name));
     for (const column of this.columns()) if (chosen(column) === remove) column.hidden = true;
     if (name === 'table') {
@@ -502,6 +501,13 @@ export class PlanBuilder {
       seen.add(column.name);
     }
   }
+}
+
+/** a column name, or a prefix ending in `*` (`Processes.*`): column names are rule text, not log data */
+function columnPattern(pattern: string): (name: string) => boolean {
+  if (!pattern.endsWith('*')) return (name) => name === pattern;
+  const prefix = pattern.slice(0, -1);
+  return (name) => name.startsWith(prefix);
 }
 
 function notProduced(field: string, dataset: DatasetName): string {

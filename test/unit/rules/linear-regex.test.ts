@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { compileLinearRegex, type LinearRegex } from '../../../src/engine/linear-regex.js';
+import { compileLinearRegex, type LinearRegex } from '../../../src/rules/linear-regex.js';
 
 function compiled(pattern: string, flags = {}): LinearRegex {
   const result = compileLinearRegex(pattern, flags);
