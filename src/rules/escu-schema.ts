@@ -17,6 +17,8 @@ const attackData = z.object({
   data: z.string().min(1).describe('attack data path, relative to the content root'),
   source: z.string().optional(),
   sourcetype: z.string().optional(),
+  /** ESCU: shift the sample's times to now when replaying it into Splunk (nothing to do here) */
+  update_timestamp: z.boolean().optional(),
 }).strict();
 
 /** ESCU before `rba:` (2024 and earlier): the entities a finding names, with their role in the attack. */

@@ -34,7 +34,8 @@ function reasonOf(message: string): string {
   return message
     .replace(/^search: /, '')
     .replace(/ \(in the expansion of macro `[^`]+`\)$/, '')
-    .replace(/`[^`]*`/g, '`…`')
+    // command and function names stay (what to implement next); field names and values go
+    .replace(/`([^`]*)`/g, (whole, inner: string) => (/^[a-z]+$/.test(inner) ? whole : '`…`'))
     .replace(/"[^"]*"/g, '"…"')
     .replace(/\(columns: [^)]*\)/, '')
     .replace(/field \S+ is not produced/, 'field … is not produced')
