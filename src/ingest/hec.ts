@@ -172,14 +172,21 @@ export async function registerHec(app: FastifyInstance, options: HecOptions): Pr
     options.stats.events += fresh.length;
   };
 
-  const eventEndpoint = async (request: FastifyRequest, reply: FastifyReply) => {
+  /** what every ingest request goes through: auth and channel, admission (overload), the body under its caps */
+  const admit = async (request: FastifyRequest): Promise<{ auth: { token: TokenConfig; channel?: string }; raw: Buffer } | HecReply> => {
     options.stats.requests++;
     const auth = authorize(request);
-    if ('status' in auth) return drain(request, send(reply, auth));
+    if ('status' in auth) return drain(request, auth);
     const refusal = options.admission();
-    if (refusal) return drain(request, send(reply, refusal));
+    if (refusal) return drain(request, refusal);
     const raw = await body(request);
-    if (!Buffer.isBuffer(raw)) return send(reply, raw);
+    return Buffer.isBuffer(raw) ? { auth, raw } : raw;
+  };
+
+  const eventEndpoint = async (request: FastifyRequest, reply: FastifyReply) => {
+    const admitted = await admit(request);
+    if ('status' in admitted) return send(reply, admitted);
+    const { auth, raw } = admitted;
     const query = request.query as Query;
     const defaults = defaultsOf(auth.token, query);
     const parsed = parseEventBody(raw.toString('utf8'), defaults, auth.token.indexes);
@@ -192,13 +199,9 @@ export async function registerHec(app: FastifyInstance, options: HecOptions): Pr
   };
 
   const rawEndpoint = async (request: FastifyRequest, reply: FastifyReply) => {
-    options.stats.requests++;
-    const auth = authorize(request);
-    if ('status' in auth) return drain(request, send(reply, auth));
-    const refusal = options.admission();
-    if (refusal) return drain(request, send(reply, refusal));
-    const raw = await body(request);
-    if (!Buffer.isBuffer(raw)) return send(reply, raw);
+    const admitted = await admit(request);
+    if ('status' in admitted) return send(reply, admitted);
+    const { auth, raw } = admitted;
     if (raw.length === 0 || raw.toString('utf8').trim() === '') return send(reply, hecReply(5));
     const meta = defaultsOf(auth.token, request.query as Query);
     if (meta.index !== undefined && auth.token.indexes && !auth.token.indexes.includes(meta.index)) return send(reply, hecReply(7));
