@@ -18,6 +18,8 @@ interface ServeFlags {
   maxDecompressedBytes: number;
   maxLagBytes: number;
   resendWindow: number;
+  syslog?: { host: string; port: number };
+  syslogMaxFrame: number;
 }
 
 const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
@@ -45,6 +47,8 @@ export function registerServeCommand(program: Command): void {
     .option('--max-body-bytes <size>', 'largest HEC request body on the wire (413 past it)', parseByteSize, 512 * 1024 * 1024)
     .option('--max-decompressed-bytes <size>', 'largest HEC body after gzip (413 past it: gzip bombs)', parseByteSize, 1024 * 1024 * 1024)
     .option('--max-lag-bytes <size>', 'journal not yet processed before HEC answers 503 code 9 (busy)', parseByteSize, 256 * 1024 * 1024)
+    .option('--syslog <host:port>', 'also take syslog (RFC 5424/3164, bare <Event> lines) over UDP and TCP on this port', parseListen)
+    .option('--syslog-max-frame <size>', 'longest syslog frame kept (longer ones are counted and skipped)', parseByteSize, 256 * 1024)
     .option('--resend-window <events>', 'HEC event digests remembered so that a resent batch is not counted twice', (v) => Number.parseInt(v, 10), 1_000_000)
     .action(async (flags: ServeFlags) => {
       process.exitCode = await runServe(flags);
@@ -81,12 +85,14 @@ async function runServe(flags: ServeFlags): Promise<number> {
       maxQueuedBytes: 64 * 1024 * 1024,
       resendWindow: flags.resendWindow,
       journalKeepBytes: 256 * 1024 * 1024,
+      syslog: flags.syslog && { ...flags.syslog, maxFrameBytes: flags.syslogMaxFrame },
     });
   } catch (error) {
     process.stderr.write(`tunnelwatch: serve could not start: ${(error as Error).message}\n`);
     return ExitCode.UsageOrIo;
   }
   process.stderr.write(`tunnelwatch: listening on http://${runtime.address} (HEC /services/collector, API /api); store: ${runtime.store.kind} ${runtime.store.location}\n`);
+  if (runtime.syslog) process.stderr.write(`tunnelwatch: syslog on ${flags.syslog!.host}:${runtime.syslog.port} (UDP and TCP)\n`);
   await new Promise<void>((resolve) => {
     const stop = () => {
       process.off('SIGINT', stop);

@@ -125,6 +125,7 @@ export class JournalProcessor {
     const input: SourceInput = {
       name: `${header.origin}:${header.sourcetype ?? header.format ?? 'auto'}`,
       size: body.length,
+      host: header.host,
       async *open() {
         yield body;
       },

@@ -5,6 +5,7 @@ import { hecReply, type HecReply } from '../ingest/hec-codes.js';
 import { newHecStats, registerHec, type HecStats } from '../ingest/hec.js';
 import { Journal } from '../ingest/journal.js';
 import { ResendWindow } from '../ingest/resend-window.js';
+import { SyslogListener } from '../ingest/syslog-listener.js';
 import { openStore } from '../store/registry.js';
 import type { FindingStore } from '../store/store.js';
 import { registerApi } from './api.js';
@@ -36,6 +37,8 @@ export interface ServeOptions {
   resendWindow: number;
   /** processed journal kept on disk (it also rebuilds the resend window on start) */
   journalKeepBytes: number;
+  /** syslog over UDP and TCP on one port */
+  syslog?: { host: string; port: number; maxFrameBytes: number };
 }
 
 /** Security headers on every answer; the API is not for other origins (no CORS headers are ever sent). */
@@ -58,6 +61,7 @@ export class ServeRuntime {
   private processing: Promise<void> = Promise.resolve();
   private readonly listeners = new Set<(changed: FindingRecord[]) => void>();
   readonly hecStats: HecStats = newHecStats();
+  syslog: SyslogListener | undefined;
 
   private constructor(
     readonly options: ServeOptions,
@@ -123,6 +127,9 @@ export class ServeRuntime {
       );
       app.setNotFoundHandler((_request, reply) => reply.code(404).send({ error: 'not found' }));
       await app.listen({ host: options.host, port: options.port });
+      if (options.syslog) {
+        runtime.syslog = await SyslogListener.start({ ...options.syslog, journal, busy: () => self.admission() !== undefined });
+      }
       runtime.processing = processor.run(runtime.abort.signal).then(() => undefined);
       const release = setInterval(() => journal!.release(processor.committed, options.journalKeepBytes), 10_000);
       release.unref();
@@ -176,6 +183,7 @@ export class ServeRuntime {
       store: { kind: this.store.kind, location: this.store.location },
       journal: { start: this.journal.start, end: this.journal.end, committed: this.processor.committed, lag_bytes: this.processor.lag, queued_bytes: this.journal.queuedBytes },
       hec: this.hecStats,
+      syslog: this.syslog ? { port: this.syslog.port, ...this.syslog.stats } : null,
       processed: {
         events: r.events,
         prefiltered: r.prefiltered,
@@ -190,6 +198,7 @@ export class ServeRuntime {
     if (this.shuttingDown) return;
     this.shuttingDown = true;
     await this.app.close();
+    await this.syslog?.close();
     this.abort.abort();
     await this.processing;
     this.journal.close();
