@@ -110,10 +110,14 @@ export class JournalProcessor {
 
   /** Processes one step of records; false when there was nothing to read. */
   async step(): Promise<boolean> {
-    const records = this.options.journal.read(this.position, this.options.stepBytes ?? 4 * 1024 * 1024);
+    const records = this.options.journal.read(this.position, this.options.stepBytes ?? 2 * 1024 * 1024);
     if (records.length === 0) return false;
     const eventRefs: EventRef[] = [];
-    for (const record of records) await this.process(record, eventRefs);
+    for (const record of records) {
+      await this.process(record, eventRefs);
+      // let HEC requests (and their journal fsyncs) in between records: detection must not stall ingest
+      await new Promise((resolve) => setImmediate(resolve));
+    }
     const next = records[records.length - 1].next;
     await this.commit(next, eventRefs);
     return true;

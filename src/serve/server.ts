@@ -125,6 +125,11 @@ export class ServeRuntime {
           status: () => self.status(),
         }),
       );
+      // the dashboard (issue 15) beside the API; serve still works without a built one
+      await app.register(async (web) => {
+        const { registerDashboard } = await import('../dashboard/static.js');
+        await registerDashboard(web).catch((error: Error) => process.stderr.write(`tunnelwatch: no dashboard: ${error.message}\n`));
+      });
       app.setNotFoundHandler((_request, reply) => reply.code(404).send({ error: 'not found' }));
       await app.listen({ host: options.host, port: options.port });
       if (options.syslog) {

@@ -19,6 +19,7 @@ const stageRanks: Record<string, number> = {
   sinks: 5,
   store: 5,
   serve: 6,
+  dashboard: 6,
   cli: 6,
 };
 
