@@ -23,6 +23,7 @@ import {
   windowsXmlWorkload,
   type Workload,
 } from './workloads.js';
+import { serveBench } from './serve.js';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const dataDir = path.resolve(repo, '../shared/data');
@@ -215,9 +216,9 @@ const work = mkdtempSync(path.join(tmpdir(), 'tunnelwatch-bench-'));
 
 /**
  * `npm run bench -- --only soak,latency` runs only the workloads named: text (JSON lines, Windows
- * XML, syslog), evtx, memory, soak, latency, sigma. Without --only, all of them.
+ * XML, syslog), evtx, memory, soak, latency, sigma, serve. Without --only, all of them.
  */
-const workloadNames = ['text', 'evtx', 'memory', 'soak', 'latency', 'sigma'] as const;
+const workloadNames = ['text', 'evtx', 'memory', 'soak', 'latency', 'sigma', 'serve'] as const;
 const only = (() => {
   const i = process.argv.indexOf('--only');
   if (i < 0) return new Set<string>(workloadNames);
@@ -226,6 +227,24 @@ const only = (() => {
   if (unknown.length > 0 || names.length === 0) throw new Error(`--only takes ${workloadNames.join(', ')} (comma-separated); got '${process.argv[i + 1] ?? ''}'`);
   return new Set(names);
 })();
+const HEC_EVENTS_PER_SECOND = 50_000;
+const INGEST_TO_FINDING_P99_MS = 2000;
+
+async function serveWorkload(): Promise<void> {
+  process.stdout.write('\nserve (HEC /event, Sysmon XML 100 events per request, detection running; autocannon on the same 2 cores):\n');
+  const r = await serveBench(cli, repo);
+  process.stdout.write(`  accepted ${fmt(r.acceptedPerSecond, 0)} events/s; through to the store ${fmt(r.throughPerSecond, 0)} events/s\n`);
+  process.stdout.write(`  ingest-to-finding p99 ${fmt(r.p99LatencyMs, 0)} ms over ${r.probes} probes\n`);
+  const s = r.saturation;
+  process.stdout.write(`  past saturation (--max-lag-bytes 4MiB, 32 connections): ${s.refused} of ${s.requests} requests refused (503 code 9); events: ${s.acknowledged} acknowledged, ${s.journaled} journaled, ${s.processed} processed\n`);
+  target(`HEC events/s through to the store >= ${HEC_EVENTS_PER_SECOND}`, r.throughPerSecond >= HEC_EVENTS_PER_SECOND, `${fmt(r.throughPerSecond, 0)} events/s`);
+  target(`ingest-to-finding p99 < ${INGEST_TO_FINDING_P99_MS} ms`, r.p99LatencyMs < INGEST_TO_FINDING_P99_MS, `${fmt(r.p99LatencyMs, 0)} ms`);
+  target(
+    'past saturation: refusals, not losses (every journaled event processed, every acknowledged one journaled)',
+    s.processed === s.journaled && s.acknowledged <= s.journaled,
+    `${s.acknowledged} acknowledged, ${s.journaled} journaled, ${s.processed} processed`,
+  );
+}
 
 /** the five SigmaHQ categories of the Sigma workload (issue 17) */
 const SIGMA_CATEGORIES = ['windows/process_creation', 'windows/dns_query', 'windows/network_connection', 'windows/image_load', 'linux/process_creation'];
@@ -273,6 +292,12 @@ async function sigmaWorkload(json: Workload): Promise<void> {
 }
 
 async function main(): Promise<void> {
+  if (only.size === 1 && only.has('serve')) {
+    // the serve workload needs no shared data
+    await serveWorkload();
+    printTargets();
+    return;
+  }
   if (!existsSync(dataDir)) {
     process.stdout.write(`../shared/data absent (${dataDir}): nothing to measure\n`);
     return;
@@ -307,7 +332,11 @@ async function main(): Promise<void> {
 
   const worst = peaks.reduce((a, b) => (b[1] > a[1] ? b : a), ['none', 0] as [string, number]);
   target(`peak RSS <= ${PEAK_LIMIT_MB} MB in every run`, worst[1] <= PEAK_LIMIT_MB, `worst ${fmt(worst[1], 0)} MB (${worst[0]})`);
+  if (only.has('serve')) await serveWorkload();
+  printTargets();
+}
 
+function printTargets(): void {
   process.stdout.write('\ntargets:\n');
   for (const t of targets) process.stdout.write(`  [${t.met === undefined ? 'n/a' : t.met ? 'met' : 'MISSED'}] ${t.name}: ${t.detail}\n`);
   process.stdout.write(`targets: ${targets.filter((t) => t.met).length}/${targets.length} met\n`);

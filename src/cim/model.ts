@@ -11,9 +11,18 @@ export const datasetFields = {
     'process_guid', 'process_hash', 'process_id', 'process_integrity_level', 'process_name', 'process_path',
     'process_current_directory', 'user', 'user_id', 'vendor_product',
   ],
+  'Endpoint.Registry': [
+    'action', 'dest', 'process_guid', 'process_id', 'process_name', 'process_path', 'registry_hive',
+    'registry_key_name', 'registry_path', 'registry_value_data', 'registry_value_name', 'registry_value_type',
+    'user', 'vendor_product',
+  ],
+  'Endpoint.Filesystem': [
+    'action', 'dest', 'file_create_time', 'file_hash', 'file_name', 'file_path', 'process_guid', 'process_id',
+    'process_name', 'process_path', 'user', 'vendor_product',
+  ],
   'Network_Resolution.DNS': [
-    'answer', 'answer_count', 'query', 'query_count', 'reply_code_id', 'src', 'vendor_product',
-    'process_path', 'process_name', 'process_guid', 'process_id', 'dest', 'user',
+    'answer', 'answer_count', 'message_type', 'query', 'query_count', 'record_type', 'reply_code', 'reply_code_id',
+    'src', 'vendor_product', 'process_path', 'process_name', 'process_guid', 'process_id', 'dest', 'user',
   ],
   'Network_Traffic.All_Traffic': [
     'action', 'app', 'dest', 'dest_ip', 'dest_port', 'direction', 'dvc', 'protocol', 'protocol_version',
@@ -22,7 +31,7 @@ export const datasetFields = {
   ],
   /** every Sysmon event (Windows and Linux) by its raw field names, plus derived image-load fields */
   sysmon: [
-    'Computer', 'EventID', 'Channel', 'Provider', 'EventRecordID', 'UtcTime', 'RuleName', 'ProcessGuid', 'ProcessId',
+    'Computer', 'EventID', 'EventCode', 'Channel', 'Provider', 'EventRecordID', 'UtcTime', 'RuleName', 'ProcessGuid', 'ProcessId',
     'Image', 'ImageLoaded', 'FileVersion', 'Description', 'Product', 'Company', 'OriginalFileName', 'CommandLine',
     'CurrentDirectory', 'User', 'LogonGuid', 'LogonId', 'TerminalSessionId', 'IntegrityLevel', 'Hashes',
     'ParentProcessGuid', 'ParentProcessId', 'ParentImage', 'ParentCommandLine', 'ParentUser', 'Signed', 'Signature',

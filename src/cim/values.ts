@@ -122,6 +122,41 @@ function isDigit(code: number): boolean {
   return code >= 48 && code <= 57;
 }
 
+const recordTypeNames: Record<string, string> = {
+  '1': 'A', '2': 'NS', '5': 'CNAME', '6': 'SOA', '12': 'PTR', '15': 'MX', '16': 'TXT', '28': 'AAAA', '33': 'SRV',
+};
+
+/**
+ * The record types of a Sysmon EID 22 answer (Sysmon does not log the query's own type): an
+ * address is `A` or `AAAA`, other records carry `type:  N` (named when well known, else `TYPEn`).
+ */
+export function dnsRecordTypes(queryResults: string | undefined): string[] {
+  const value = present(queryResults);
+  if (value === undefined) return [];
+  const types = new Set<string>();
+  for (const entry of splitList(value)) {
+    if (entry.startsWith('type:')) {
+      const number = entry.slice(5).trim().split(' ')[0];
+      types.add(recordTypeNames[number] ?? `TYPE${number}`);
+    } else {
+      types.add(entry.includes(':') && !entry.startsWith('::ffff:') ? 'AAAA' : 'A');
+    }
+  }
+  return [...types];
+}
+
+/**
+ * Windows DNS status codes (Sysmon's QueryStatus) as DNS reply codes: 0 succeeded, 9001-9005 are
+ * RCODEs 1-5 offset by 9000, 9501 is a name with no records of the type asked (RCODE 0).
+ */
+const replyCodeByStatus: Record<string, string> = {
+  '0': 'NoError', '9501': 'NoError', '9001': 'FormErr', '9002': 'ServFail', '9003': 'NXDomain', '9004': 'NotImp', '9005': 'Refused',
+};
+
+export function dnsReplyCode(queryStatus: string): string | undefined {
+  return replyCodeByStatus[queryStatus];
+}
+
 /** A multivalue field is absent when it has no values. */
 export function multivalue(values: string[]): FieldValue | undefined {
   return values.length === 0 ? undefined : values;

@@ -3,6 +3,8 @@ import { Command, CommanderError } from 'commander';
 import { registerRiskCommand } from './risk.js';
 import { registerDumpCommand } from './dump.js';
 import { registerScanCommand } from './scan.js';
+import { registerFindingsCommand } from './findings.js';
+import { registerServeCommand } from './serve.js';
 import { registerTestCommand } from './test.js';
 import { registerValidateCommand } from './validate.js';
 import { registerWatchCommand } from './watch.js';
@@ -26,6 +28,8 @@ registerDumpCommand(program);
 registerTestCommand(program);
 registerValidateCommand(program);
 registerRiskCommand(program);
+registerServeCommand(program);
+registerFindingsCommand(program);
 
 try {
   await program.parseAsync(process.argv);

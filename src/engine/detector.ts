@@ -139,10 +139,9 @@ export class Detector {
     const valueOf = (field: string) => (field === '_time' ? event.time : event.fields[field]);
     const window = this.windowOf(event.time);
     let late = false;
-    const fieldOf = (field: string) => (field === EVENT_BY ? eventAt(event) : event.fields[field]);
-    for (const key of groupKeys(plan.by, fieldOf, output.missingBy === 'fill-null' ? NULL_FILL : MISSING)) {
+    for (const key of groupKeys(plan.by, event, output.missingBy === 'fill-null' ? NULL_FILL : MISSING)) {
       if (output.missingBy === 'drop' && !output.fillnullZero && key.includes(MISSING)) continue;
-      for (const b of plan.by) if (event.fields[b.field] !== undefined) c.seenFields.add(b.field);
+      for (const b of plan.by) if (b.field !== EVENT_BY && byValue(b, event) !== undefined) c.seenFields.add(b.field);
       const group = this.groupFor(c, key, window);
       if (!group) continue;
       accumulate(group.state, plan.aggregates, valueOf);
@@ -342,10 +341,10 @@ function allOf(predicates: Array<(fields: Record<string, FieldValue>) => boolean
 }
 
 /** One key per combination of BY values: a multivalue field yields one row per value. */
-function groupKeys(by: ByField[], fieldOf: (field: string) => FieldValue | undefined, missing: string): string[][] {
+function groupKeys(by: ByField[], event: CimEvent, missing: string): string[][] {
   let keys: string[][] = [[]];
   for (const b of by) {
-    const value = fieldOf(b.field);
+    const value = byValue(b, event);
     const values = value === undefined || (Array.isArray(value) && value.length === 0) ? [missing] : Array.isArray(value) ? value : [value];
     keys = values.length === 1 ? keys.map((k) => [...k, values[0]]) : keys.flatMap((k) => values.map((v) => [...k, v]));
   }
@@ -357,6 +356,14 @@ function eventAt(event: CimEvent): string {
   const { file, line, offset, piece } = event.location;
   // a line counted from a piece of the file names it by the piece's offset, so it stays unique
   return line !== undefined ? `${file}${piece !== undefined ? `@${piece}` : ''}:${line}` : `${file}@${offset ?? 0}`;
+}
+
+/** A BY field's value: `_time` is the event time in epoch seconds, the start of its bucket under `span=`. */
+function byValue(b: ByField, event: CimEvent): FieldValue | undefined {
+  if (b.field === EVENT_BY) return eventAt(event);
+  if (b.field !== '_time') return event.fields[b.field];
+  if (!Number.isFinite(event.time)) return undefined;
+  return String(b.span ? Math.floor(event.time / b.span) * b.span : event.time);
 }
 
 /** `fillnull` gives 0 to a field some matched event had; a field no event had drops the row. */

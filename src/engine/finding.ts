@@ -57,7 +57,11 @@ export function findingColumns(finding: Finding): Record<string, ColumnValue> {
   for (const [column, value] of finding.aggregates) {
     columns[column] = ctimeFields.has(column) && typeof value === 'number' ? ctime(value) : value;
   }
-  return columns;
+  const chosen = finding.detection.output.columns;
+  if (!chosen) return columns;
+  const selected: Record<string, ColumnValue> = {};
+  for (const column of chosen) if (column in columns) selected[column] = columns[column];
+  return selected;
 }
 
 /** A finding's output columns as searchable field values (ctime applied, numbers as text). */

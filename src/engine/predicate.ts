@@ -1,5 +1,6 @@
 import type { FieldValue } from '../cim/model.js';
 import type { Expr } from '../rules/search-plan.js';
+import { compileValue } from './evaluate.js';
 import { compileLoweredPattern, type LoweredMatcher } from './matcher.js';
 import { compileValueTest } from './value-test.js';
 
@@ -12,7 +13,7 @@ export type Fields = Record<string, FieldValue>;
 export class LoweredFields {
   private readonly cache = new Map<string, string[] | undefined>();
 
-  constructor(private readonly fields: Fields) {}
+  constructor(readonly fields: Fields) {}
 
   /** the field's values as the event holds them; undefined when absent */
   raw(field: string): readonly string[] | undefined {
@@ -85,6 +86,10 @@ function compileNode(expr: Expr): Node {
     }
     case 'test':
       return compileTest(expr.field, expr.test);
+    case 'eval': {
+      const value = compileValue(expr.value);
+      return (lowered) => value(lowered.fields) === true;
+    }
   }
 }
 

@@ -22,6 +22,9 @@ const VERBATIM_FIELDS = new Set([
   // string-typed Sysmon fields Sigma rules read (hex-rendered ones such as GrantedAccess or LogonId are not verbatim in EVTX)
   'Description', 'Product', 'Company', 'FileVersion', 'TargetObject', 'Details', 'PipeName', 'SourceImage', 'TargetImage',
   'CallTrace', 'ParentUser', 'IntegrityLevel', 'StartModule', 'StartFunction', 'SourceHostname', 'SignatureStatus',
+  // registry (Sysmon TargetObject and Details, or a component of them) and files (TargetFilename, Hashes)
+  'registry_path', 'registry_key_name', 'registry_value_name', 'registry_value_data',
+  'file_path', 'file_name', 'file_hash',
 ]);
 
 /**
@@ -147,6 +150,7 @@ function requirementOf(expr: Expr, leafLiterals: (leaf: Expr) => number[] | null
       return terms.length > 0 && terms.every((r) => r !== undefined) ? { kind: 'either', literals: [], terms } : undefined;
     }
     case 'not':
+    case 'eval':
     case 'true':
       return undefined;
   }

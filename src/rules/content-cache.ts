@@ -3,6 +3,7 @@ import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, wri
 import { homedir } from 'node:os';
 import path from 'node:path';
 import type { Content } from './content.js';
+import { companionDirs } from './content-tree.js';
 import { listYamlFiles } from './yaml-files.js';
 
 /** bumped whenever the compiled form (Detection, SearchPlan, OutputSettings, BoundCorrelation) changes shape */
@@ -36,7 +37,7 @@ function cacheDir(): string {
 function contentKey(dirs: string[]): string {
   const hash = createHash('sha256').update(`tunnelwatch-content-v${FORMAT}\0`);
   for (const dir of dirs) {
-    for (const file of listYamlFiles(dir)) {
+    for (const file of [...listYamlFiles(dir), ...companionDirs(dir).flatMap(listYamlFiles)]) {
       const bytes = readOrUndefined(file);
       hash.update(`${path.resolve(file)}\0${bytes ? bytes.length : -1}\0`);
       if (bytes) hash.update(bytes);

@@ -17,6 +17,15 @@ const attackData = z.object({
   data: z.string().min(1).describe('attack data path, relative to the content root'),
   source: z.string().optional(),
   sourcetype: z.string().optional(),
+  /** ESCU: shift the sample's times to now when replaying it into Splunk (nothing to do here) */
+  update_timestamp: z.boolean().optional(),
+}).strict();
+
+/** ESCU before `rba:` (2024 and earlier): the entities a finding names, with their role in the attack. */
+const observable = z.object({
+  name: z.string().min(1).describe('output column'),
+  type: z.string().min(1).describe('Hostname, User, IP Address, Process, File Name, ...'),
+  role: z.array(z.string()).default([]).describe('Victim (a risk object) or Attacker (a threat object)'),
 }).strict();
 
 const expectedRow = z.record(z.string(), z.union([z.string(), z.number()]));
@@ -82,7 +91,18 @@ export const escuDetectionSchema = z.object({
     mitre_attack_id: z.array(mitreId).default([]),
     product: z.array(z.string()).optional(),
     security_domain: z.string().optional(),
+    // risk as ESCU gave it before `rba:` (2024 and earlier), read when there is no rba block
+    observable: z.array(observable).default([]),
+    risk_score: z.number().min(0).max(100).optional(),
+    message: z.string().optional(),
     // ESCU tags tunnelwatch does not read, accepted so an ESCU file loads unchanged
+    confidence: z.number().optional(),
+    impact: z.number().optional(),
+    required_fields: z.array(z.string()).optional(),
+    context: z.array(z.string()).optional(),
+    dataset: z.array(z.string()).optional(),
+    supported_tas: z.array(z.string()).optional(),
+    automated_detection_testing: z.string().optional(),
     cve: z.array(z.string()).optional(),
     atomic_guid: z.array(z.string()).optional(),
     manual_test: z.string().optional(),
@@ -90,6 +110,16 @@ export const escuDetectionSchema = z.object({
     tools: toolNames.optional(),
   }).strict(),
   tests: z.array(detectionTest).default([]),
+  // older ESCU files name their data model too; the search says it
+  datamodel: z.array(z.string()).optional(),
 }).strict();
 
 export type EscuDetectionYaml = z.infer<typeof escuDetectionSchema>;
+
+/** An ESCU macro file (`macros/*.yml`), as contentctl reads it. */
+export const escuMacroSchema = z.object({
+  name: z.string().regex(/^[A-Za-z_][A-Za-z0-9_.:-]*$/, 'a macro name is a plain identifier'),
+  definition: z.string(),
+  arguments: z.array(z.string().min(1)).default([]),
+  description: z.string().optional(),
+});

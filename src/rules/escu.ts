@@ -1,7 +1,9 @@
 import { readFile } from 'node:fs/promises';
 import { compileSearch } from './spl/compile.js';
 import { escuDetectionSchema, type EscuDetectionYaml } from './escu-schema.js';
-import { duplicateIdErrors, type ContentMetadata, type Detection } from './detection.js';
+import { duplicateIdErrors, type ContentMetadata, type Detection, type RiskSpec } from './detection.js';
+import { macrosFor } from './escu-macros.js';
+import type { MacroLibrary } from './spl/macros.js';
 import type { ContentError } from './search-plan.js';
 import { templateFields } from './field-template.js';
 import { outputColumns } from './plan-fields.js';
@@ -30,16 +32,17 @@ export async function loadDetectionFile(file: string): Promise<LoadResult> {
   } catch (error) {
     return { detections: [], errors: [{ file, line: 1, col: 1, message: `cannot read: ${(error as Error).message}` }] };
   }
-  return parseDetection(file, text);
+  return parseDetection(file, text, await macrosFor(file));
 }
 
-export function parseDetection(file: string, text: string): LoadResult {
+/** `macros`: the definitions of the ESCU tree the file sits in (see escu-macros.ts) */
+export function parseDetection(file: string, text: string, macros?: MacroLibrary): LoadResult {
   const { doc, locate, errors: syntaxErrors } = parseLocated(file, text);
   if (syntaxErrors.length > 0) return { detections: [], errors: syntaxErrors };
   const parsed = escuDetectionSchema.safeParse(doc.toJS());
   if (!parsed.success) return { detections: [], errors: schemaErrors(file, parsed.error.issues, locate) };
   const yaml = parsed.data;
-  const compiled = compileSearch(yaml.search);
+  const compiled = compileSearch(yaml.search, macros);
   const errors: ContentError[] = compiled.errors.map((e) => ({
     file,
     ...locate.inScalar(['search'], yaml.search, e.line, e.col),
@@ -95,7 +98,7 @@ function toDetection(yaml: EscuDetectionYaml, plan: Detection['plan'], output: D
 /** The ESCU fields detections and correlations read the same way. */
 export function sharedMetadata(yaml: Pick<EscuDetectionYaml, 'rba' | 'tags' | 'known_false_positives' | 'references' | 'tests'>): ContentMetadata {
   return {
-    risk: yaml.rba && { message: yaml.rba.message, riskObjects: yaml.rba.risk_objects, threatObjects: yaml.rba.threat_objects },
+    risk: yaml.rba ? { message: yaml.rba.message, riskObjects: yaml.rba.risk_objects, threatObjects: yaml.rba.threat_objects } : legacyRisk(yaml.tags),
     analyticStories: yaml.tags.analytic_story,
     mitreAttackIds: yaml.tags.mitre_attack_id,
     securityDomain: yaml.tags.security_domain,
@@ -106,5 +109,29 @@ export function sharedMetadata(yaml: Pick<EscuDetectionYaml, 'rba' | 'tags' | 'k
       attackData: t.attack_data,
       expected: t.expected && { findings: t.expected.findings, rows: t.expected.rows },
     })),
+  };
+}
+
+/** ES's risk object types, from ESCU's observable types (what contentctl did before `rba:`). */
+const riskObjectTypeOf: Record<string, string> = {
+  user: 'user',
+  hostname: 'system',
+  endpoint: 'system',
+  'ip address': 'system',
+};
+
+/**
+ * Risk from ESCU files older than `rba:`: observables in the role `Victim` are risk objects scored
+ * `tags.risk_score`, those in the role `Attacker` are threat objects, `tags.message` is the message.
+ * Without a risk score or a message there is no risk to give (validate says so).
+ */
+function legacyRisk(tags: EscuDetectionYaml['tags']): RiskSpec | undefined {
+  if (tags.risk_score === undefined || tags.message === undefined || tags.observable.length === 0) return undefined;
+  const score = Math.round(tags.risk_score);
+  const inRole = (role: string) => tags.observable.filter((o) => o.role.some((r) => r.toLowerCase() === role));
+  return {
+    message: tags.message,
+    riskObjects: inRole('victim').map((o) => ({ field: o.name, type: riskObjectTypeOf[o.type.toLowerCase()] ?? 'other', score })),
+    threatObjects: inRole('attacker').map((o) => ({ field: o.name, type: o.type.toLowerCase().replaceAll(' ', '_') })),
   };
 }

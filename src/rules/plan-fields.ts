@@ -1,4 +1,4 @@
-import type { Expr, SearchPlan } from './search-plan.js';
+import type { Expr, SearchPlan, ValueExpr } from './search-plan.js';
 
 /** Every field name an expression reads (a `fieldref` test names two), once each, in order of first use. */
 export function fieldsOf(expr: Expr): string[] {
@@ -11,6 +11,12 @@ export function fieldsOf(expr: Expr): string[] {
       if (e.field !== null) out.add(e.field);
       if (e.test.op === 'fieldref') out.add(e.test.other);
     }
+    else if (e.kind === 'eval') visitValue(e.value);
+  };
+  const visitValue = (v: ValueExpr): void => {
+    if (v.kind === 'field') out.add(v.name);
+    else if (v.kind === 'call') v.args.forEach(visitValue);
+    else if (v.kind === 'relation') [v.left, v.right].forEach(visitValue);
   };
   visit(expr);
   return [...out];

@@ -23,6 +23,8 @@ export type Expr =
    * `field` null tests every field of the event (a keyword search)
    */
   | { kind: 'test'; field: string | null; test: ValueTest }
+  /** SPL `where` with functions or ordering: true when the value is true (see ValueExpr) */
+  | { kind: 'eval'; value: ValueExpr }
   | { kind: 'true' };
 
 /** One piece of a glob: literal text, or a wildcard (`*` any run of characters, `?` exactly one). */
@@ -45,6 +47,23 @@ export type ValueTest =
   /** the value equals, contains, starts or ends with a value of field `other` of the same event */
   | { op: 'fieldref'; other: string; position: 'equals' | 'contains' | 'startswith' | 'endswith'; cased: boolean };
 
+/** The functions `where` (and `eval`) may call. */
+export const evalFunctions = ['isnull', 'isnotnull', 'len', 'lower', 'upper', 'mvcount', 'match', 'like', 'cidrmatch'] as const;
+export type EvalFunction = (typeof evalFunctions)[number];
+
+/** `<`, `>`, ... compare numbers as numbers and anything else as text; `==`/`!=` compare exactly. */
+export type RelationOp = '<' | '<=' | '>' | '>=' | '==' | '!=';
+
+/**
+ * A value SPL computes from a row or event's fields: a field (absent = null), a literal, a
+ * function call, a relation between two values. Regular expressions (`match`) are linear-time.
+ */
+export type ValueExpr =
+  | { kind: 'field'; name: string }
+  | { kind: 'literal'; value: string | number }
+  | { kind: 'call'; fn: EvalFunction; args: ValueExpr[] }
+  | { kind: 'relation'; op: RelationOp; left: ValueExpr; right: ValueExpr };
+
 export type AggregateFunction = 'count' | 'min' | 'max' | 'values' | 'dc';
 
 /** `count`, `min(_time) as firstTime`, `values(src_port) as src_port`, ... */
@@ -60,10 +79,12 @@ export interface AggregateSpec {
 export const EVENT_BY = '_event';
 
 export interface ByField {
-  /** input field, unprefixed dataset field name */
+  /** input field, unprefixed dataset field name; `_time` is the event time */
   field: string;
   /** output column name after drop_dm_object_name / rename */
   as: string;
+  /** `_time` only: group by the start of this many seconds' bucket (SPL `span=1h`) */
+  span?: number;
 }
 
 /**
@@ -96,6 +117,8 @@ export interface OutputSettings {
   rowFilters: Expr[];
   /** name of the `<detection>_filter` macro the search ends with, the user's tuning hook */
   filterMacro?: string;
+  /** the output columns, in order, when `table` / `fields` chose them; otherwise every column */
+  columns?: string[];
 }
 
 /** A problem in detection or tuning content, always with a location. */

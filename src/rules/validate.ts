@@ -5,11 +5,13 @@ import { parseCorrelation } from './correlation.js';
 import type { Detection } from './detection.js';
 import { escuDetectionSchema } from './escu-schema.js';
 import { loadDetections, parseDetection } from './escu.js';
+import { macrosFor } from './escu-macros.js';
 import { isTechniqueTable, parseTacticTable } from './mitre-load.js';
 import type { ContentError } from './search-plan.js';
 import { parseSigmaRule } from './sigma/rule.js';
 import { isSigmaRule } from './sigma/sniff.js';
 import { compileSearch } from './spl/compile.js';
+import type { MacroLibrary } from './spl/macros.js';
 import { isTuningDocument, parseTuning } from './tuning.js';
 import { listYamlFiles } from './yaml-files.js';
 import { parseLocated } from './yaml-locate.js';
@@ -18,6 +20,8 @@ export interface ValidationResult {
   errors: ContentError[];
   /** not errors: log sources a loaded Sigma rule does not run on, and why */
   notes: ContentError[];
+  /** what loads but may not do what its author expects (a detection that gives no risk) */
+  warnings: ContentError[];
   /** files checked, by kind */
   checked: { detections: number; sigma: number; correlations: number; tuning: number; techniques: number; stories: number };
 }
@@ -61,6 +65,7 @@ export async function validateContent(paths: string[], fallbackRules: string[]):
       techniques++;
       errors.push(...parseTacticTable(file, text).errors);
     } else if (isStory(value)) stories++;
+    else if (isMacroOrLookup(value)) continue;
     else if (isCorrelation(value)) {
       correlations++;
       errors.push(...parseCorrelation(file, text).errors);
@@ -68,10 +73,13 @@ export async function validateContent(paths: string[], fallbackRules: string[]):
     else detectionFiles.push({ file, text });
   }
   const detections: Detection[] = [];
+  const warnings: ContentError[] = [];
   for (const f of detectionFiles) {
-    const parsed = parseDetection(f.file, f.text);
+    const macros = await macrosFor(f.file);
+    const parsed = parseDetection(f.file, f.text, macros);
     detections.push(...parsed.detections);
-    errors.push(...parsed.errors, ...detectionExtraErrors(f));
+    errors.push(...parsed.errors, ...detectionExtraErrors(f, macros));
+    warnings.push(...parsed.detections.flatMap((d) => riskWarnings(f, d)));
   }
   errors.push(...duplicateIdErrors(detectionFiles));
   if (tuningFiles.length > 0) {
@@ -81,8 +89,14 @@ export async function validateContent(paths: string[], fallbackRules: string[]):
   return {
     errors: dedupe(errors).sort(byLocation),
     notes: notes.sort(byLocation),
+    warnings: warnings.sort(byLocation),
     checked: { detections: detectionFiles.length, sigma, correlations, tuning: tuningFiles.length, techniques, stories },
   };
+}
+
+/** ESCU macro and lookup definitions (`macros/`, `lookups/`) are read where detections use them. */
+function isMacroOrLookup(value: unknown): boolean {
+  return !!value && typeof value === 'object' && ('definition' in value || 'filename' in value) && !('search' in value);
 }
 
 /** ESCU analytic story files (narrative, no search) sit beside detections; they are not checked here. */
@@ -95,26 +109,57 @@ function isCorrelation(value: unknown): boolean {
   return !!value && typeof value === 'object' && 'correlation' in value && !('search' in value);
 }
 
+const knownSet = new Set(knownDataSources);
+const knownPrefixes = [...new Set(knownDataSources.map((name) => name.replace(/\S+$/, '')))];
+
+/**
+ * A name in the form of a source tunnelwatch reads (`Sysmon EventID 9999`) but not one of its
+ * events is a mistake. Names of sources it does not read (Splunk Stream, Zeek, ...) are ESCU's
+ * own business: the detection still loads, and scans data it has.
+ */
+function isMistypedDataSource(name: string): boolean {
+  return !knownSet.has(name) && knownPrefixes.some((prefix) => name.startsWith(prefix) && /^\d+$/.test(name.slice(prefix.length)));
+}
+
 /** What the loader leaves out: data_source names, and SPL errors when the schema already failed. */
-function detectionExtraErrors({ file, text }: ContentFile): ContentError[] {
+function detectionExtraErrors({ file, text }: ContentFile, macros: MacroLibrary | undefined): ContentError[] {
   const { doc, locate, errors: syntaxErrors } = parseLocated(file, text);
   if (syntaxErrors.length > 0) return [];
   const raw = doc.toJS() as Record<string, unknown> | null;
   if (!raw || typeof raw !== 'object') return [];
   const errors: ContentError[] = [];
-  const known = new Set(knownDataSources);
   if (Array.isArray(raw.data_source)) {
     raw.data_source.forEach((name, i) => {
-      if (typeof name === 'string' && !known.has(name)) {
-        errors.push({ file, ...locate.at(['data_source', i]), message: `data_source.${i}: unknown data source '${name}' (known: ${[...known].sort().join(', ')})` });
+      // ESCU joins data sources a search needs together: 'Sysmon EventID 1 AND Sysmon EventID 11'
+      for (const part of typeof name === 'string' ? name.split(' AND ').map((p) => p.trim()) : []) {
+        if (isMistypedDataSource(part)) {
+          errors.push({ file, ...locate.at(['data_source', i]), message: `data_source.${i}: unknown data source '${part}' (known: ${[...knownSet].sort().join(', ')})` });
+        }
       }
     });
   }
   if (typeof raw.search === 'string' && !escuDetectionSchema.safeParse(raw).success) {
     const search = raw.search;
-    for (const e of compileSearch(search).errors) errors.push({ file, ...locate.inScalar(['search'], search, e.line, e.col), message: `search: ${e.message}` });
+    for (const e of compileSearch(search, macros).errors) errors.push({ file, ...locate.inScalar(['search'], search, e.line, e.col), message: `search: ${e.message}` });
   }
   return errors;
+}
+
+/**
+ * ES gives risk only from `rba:` or, in older ESCU files, from `tags.observable` with
+ * `tags.risk_score` and `tags.message`. A TTP or Anomaly with neither loads and finds, but no
+ * risk event or incident ever comes of it: say so. Hunting searches give no risk by design.
+ */
+function riskWarnings({ file, text }: ContentFile, detection: Detection): ContentError[] {
+  if (detection.type === 'Hunting' || detection.type === 'Correlation') return [];
+  const { doc, locate } = parseLocated(file, text);
+  if (!detection.risk) {
+    return [{ file, ...locate.at(['tags']), message: 'no risk metadata (neither rba: nor tags.observable with tags.risk_score and tags.message): its findings give no risk events' }];
+  }
+  if (detection.risk.riskObjects.length === 0) {
+    return [{ file, ...locate.at(doc.has('rba') ? ['rba'] : ['tags', 'observable']), message: 'no risk object (no rba.risk_objects, or no observable in the role Victim): its findings give no risk events' }];
+  }
+  return [];
 }
 
 function duplicateIdErrors(files: ContentFile[]): ContentError[] {

@@ -66,6 +66,8 @@ export interface SourceInput {
   range?: ByteRange;
   /** size in bytes of the (compressed) input, when known, for progress */
   size?: number;
+  /** the host of events that name none (a network listener's peer or sender-given host) */
+  host?: string;
 }
 
 export interface Source {

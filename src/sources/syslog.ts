@@ -62,6 +62,7 @@ export const syslogSource: Source = {
           continue;
         }
         const ev = xmlRecordToEvent(line, start, input.name, ctx);
+        if (ev && !ev.system.Computer && input.host) ev.system.Computer = input.host;
         if (ev) yield ev;
       }
     }

@@ -11,11 +11,15 @@ import { repoRoot } from '../helpers/paths.js';
 const stageRanks: Record<string, number> = {
   diagnostics: 0,
   sources: 1,
+  ingest: 1,
   cim: 2,
   rules: 3,
   engine: 4,
   pipeline: 5,
   sinks: 5,
+  store: 5,
+  serve: 6,
+  dashboard: 6,
   cli: 6,
 };
 

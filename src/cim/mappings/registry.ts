@@ -3,9 +3,11 @@ import { crowdstrikeProcessRollup2 } from './crowdstrike-process-rollup2.js';
 import type { AnyMapping, SourceFamily } from './mapping.js';
 import { security4688 } from './security-4688.js';
 import { sysmonDnsQuery } from './sysmon-dns-query.js';
+import { linuxSysmonFile, sysmonFile } from './sysmon-file.js';
 import { linuxSysmonRaw, sysmonImageLoad } from './sysmon-image-load.js';
 import { linuxSysmonNetworkConnect, sysmonNetworkConnect } from './sysmon-network-connect.js';
 import { linuxSysmonProcessCreate, sysmonProcessCreate } from './sysmon-process-create.js';
+import { sysmonRegistry } from './sysmon-registry.js';
 
 /** Every mapping table. A new data source is one file plus one line here. */
 export const mappings: readonly AnyMapping[] = [
@@ -13,9 +15,12 @@ export const mappings: readonly AnyMapping[] = [
   sysmonNetworkConnect,
   sysmonDnsQuery,
   sysmonImageLoad,
+  sysmonRegistry,
+  sysmonFile,
   linuxSysmonProcessCreate,
   linuxSysmonNetworkConnect,
   linuxSysmonRaw,
+  linuxSysmonFile,
   security4688,
   crowdstrikeProcessRollup2,
   crowdstrikeDnsRequest,

@@ -1,5 +1,5 @@
 import type { RawEvent } from '../../sources/source.js';
-import { basenameWindows, dnsAnswers, multivalue } from '../values.js';
+import { basenameWindows, dnsAnswers, dnsRecordTypes, dnsReplyCode, multivalue } from '../values.js';
 import type { Mapping } from './mapping.js';
 
 /** Sysmon EID 22 (DnsQuery). */
@@ -16,6 +16,10 @@ export const sysmonDnsQuery = {
     answer: (raw: RawEvent) => multivalue(dnsAnswers(raw.data.QueryResults)),
     answer_count: (raw: RawEvent) => String(dnsAnswers(raw.data.QueryResults).length),
     reply_code_id: 'QueryStatus',
+    reply_code: { from: 'QueryStatus', via: dnsReplyCode },
+    record_type: (raw: RawEvent) => multivalue(dnsRecordTypes(raw.data.QueryResults)),
+    // one event per completed lookup: the query together with its response
+    message_type: { value: 'Response' },
     process_path: 'Image',
     process_name: { from: 'Image', via: basenameWindows },
     process_guid: 'ProcessGuid',

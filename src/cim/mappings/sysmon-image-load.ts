@@ -15,6 +15,8 @@ function sysmonRaw(family: SourceFamily, vendorProduct: string, basename: (path:
     fields: {
       Computer: { system: 'Computer' },
       EventID: { system: 'EventID' },
+      // Splunk's name for the event id: ESCU's raw `sysmon` searches filter on it
+      EventCode: { system: 'EventID' },
       Channel: { system: 'Channel' },
       Provider: { system: 'Provider' },
       EventRecordID: { system: 'EventRecordID' },

@@ -1,6 +1,7 @@
 import type { Expr, OutputSettings, SearchPlan } from '../search-plan.js';
 import { lex, type SplError } from './lexer.js';
 import { errorAt, isKeyword, parseExpr, splitCommands, TokenCursor, type ExprMode } from './parser.js';
+import { expandMacros, type MacroLibrary } from './macros.js';
 import { PlanBuilder } from './plan-builder.js';
 
 export type { SplError } from './lexer.js';
@@ -8,12 +9,14 @@ export type { SplError } from './lexer.js';
 /**
  * Compiles an ESCU `search:` (the subset documented in docs/detections.md) into a SearchPlan and
  * the SPL output settings its later commands imply. Every problem found is reported; a plan is
- * returned only when there is none.
+ * returned only when there is none. `macros`: the content folder's own macro definitions,
+ * expanded before parsing as Splunk does.
  */
-export function compileSearch(spl: string): { plan?: SearchPlan; output?: OutputSettings; errors: SplError[] } {
+export function compileSearch(spl: string, macros?: MacroLibrary): { plan?: SearchPlan; output?: OutputSettings; errors: SplError[] } {
   const lexed = lex(spl);
-  const split = splitCommands(lexed.tokens);
-  const builder = new PlanBuilder([...lexed.errors, ...split.errors]);
+  const expanded = expandMacros(lexed.tokens, macros);
+  const split = splitCommands(expanded.tokens);
+  const builder = new PlanBuilder([...lexed.errors, ...expanded.errors, ...split.errors]);
   if (split.commands.length === 0) {
     builder.errors.push({ line: 1, col: 1, message: 'empty search' });
     return { errors: builder.errors };

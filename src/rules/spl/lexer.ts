@@ -25,6 +25,8 @@ export interface Token {
   args?: string[];
   /** why a macro token is malformed; reported by whoever interprets the token */
   invalid?: string;
+  /** the content macro this token came from: it sits at the macro's use, errors name the macro */
+  via?: string;
   line: number;
   col: number;
 }

@@ -40,6 +40,7 @@ export function requiredLiterals(
     case 'and':
       return bestOf(expr.terms.map((t) => requiredLiterals(t, isVerbatim, toNeedle)));
     case 'not':
+    case 'eval':
     case 'true':
       return null;
   }

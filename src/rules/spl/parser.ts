@@ -1,5 +1,7 @@
-import type { AggregateFunction, Expr } from '../search-plan.js';
+import { evalFunctions, type AggregateFunction, type EvalFunction, type Expr, type RelationOp, type ValueExpr } from '../search-plan.js';
 import { isIdentifier, type SplError, type Token } from './lexer.js';
+import { compileLinearRegex } from '../linear-regex.js';
+import { isSplError, resolveMacro } from './macros.js';
 
 /** A pipeline stage: the tokens between two pipes. `at` is the first token (or the pipe before an empty one). */
 export interface Command {
@@ -21,7 +23,7 @@ export function isKeyword(token: Token | undefined, keyword: string): boolean {
 }
 
 export function errorAt(token: Token, message: string): SplError {
-  return { line: token.line, col: token.col, message };
+  return { line: token.line, col: token.col, message: token.via ? `${message} (in the expansion of macro \`${token.via}\`)` : message };
 }
 
 export function splitCommands(tokens: Token[]): { leadingPipe: boolean; commands: Command[]; errors: SplError[] } {
@@ -35,8 +37,16 @@ export function splitCommands(tokens: Token[]): { leadingPipe: boolean; commands
     else if (at) errors.push(errorAt(at, 'empty command after `|`'));
     current = [];
   };
+  let subsearchDepth = 0;
   for (const [k, token] of tokens.entries()) {
-    if (token.kind !== 'pipe') {
+    // a subsearch is one unsupported unit: its pipes and commands must not read as ours
+    if (token.kind === 'other' && token.text === '[') {
+      if (subsearchDepth++ === 0) errors.push(errorAt(token, 'subsearches (`[ ... ]`) are not supported'));
+    } else if (token.kind === 'other' && token.text === ']' && subsearchDepth > 0) {
+      subsearchDepth--;
+    } else if (subsearchDepth > 0) {
+      continue;
+    } else if (token.kind !== 'pipe') {
       current.push(token);
     } else if (k > 0) {
       flush(opener);
@@ -199,10 +209,13 @@ class ExprParser {
     }
     this.c.next();
     if (token.kind === 'macro') {
-      return this.failTerm(token, token.invalid ?? `macro \`${token.text}\` is not supported inside an expression`);
+      const macro = resolveMacro(token);
+      return this.failTerm(token, isSplError(macro) ? macro.message : `macro \`${token.text}\` is not supported inside an expression`);
     }
     if (token.kind !== 'word') return this.failTerm(token, `expected a field comparison, found ${describe(token)}`);
     const op = this.c.peek();
+    // `f="v"` keeps search's pattern compare; `f >= 5`, `f == "v"` and calls compute
+    if (this.mode === 'where' && (isFunctionCall(token, op) || (isRelation(op) && op!.kind === 'other'))) return this.whereValueTerm(token);
     if (op?.kind === 'eq' || op?.kind === 'neq') {
       this.c.next();
       const value = this.value();
@@ -219,6 +232,61 @@ class ExprParser {
       return this.failTerm(op, `comparison operator \`${op.text}\` is not supported (only =, != and IN)`);
     }
     return this.failTerm(token, `bare term \`${token.text}\` is not supported: only field comparisons (field=value, field!=value, field IN (...))`);
+  }
+
+  /**
+   * `where` terms that compute: a boolean function (`isnotnull(f)`, `match(f, "re")`), or a
+   * relation (`count >= 5`, `len(process) > 200`). `token` has been read.
+   */
+  private whereValueTerm(token: Token): Expr {
+    const left = this.operand(token);
+    const op = this.c.peek();
+    if (!isRelation(op)) {
+      if (left?.kind === 'call' && !booleanFunctions.has(left.fn)) this.c.fail(token, `${left.fn}() is not a condition: compare its value (e.g. ${left.fn}(x) > 3)`);
+      return left ? { kind: 'eval', value: left } : { kind: 'true' };
+    }
+    this.c.next();
+    const next = this.c.next();
+    const right = next ? this.operand(next) : this.c.fail(undefined, `expected a value after \`${op!.text}\``);
+    if (!left || !right) return { kind: 'true' };
+    const relation = op!.kind === 'eq' ? '==' : op!.kind === 'neq' ? '!=' : (op!.text as RelationOp);
+    return { kind: 'eval', value: { kind: 'relation', op: relation, left, right } };
+  }
+
+  /** a value: a number, a quoted string, a function call or a field; `token` has been read */
+  private operand(token: Token): ValueExpr | null {
+    if (token.kind === 'string') return { kind: 'literal', value: token.text };
+    if (token.kind !== 'word') return this.c.fail(token, `expected a value, found ${describe(token)}`);
+    if (isNumber(token.text)) return { kind: 'literal', value: Number(token.text) };
+    if (!isFunctionCall(token, this.c.peek())) return { kind: 'field', name: this.field(token) };
+    const fn = token.text.toLowerCase() as EvalFunction;
+    if (!(evalFunctions as readonly string[]).includes(fn)) {
+      this.skipPast('rparen', null);
+      return this.c.fail(token, `function ${token.text}() is not supported (${evalFunctions.join(', ')})`);
+    }
+    this.c.next();
+    const args: ValueExpr[] = [];
+    while (!this.c.accept('rparen')) {
+      if (args.length > 0 && !this.c.accept('comma')) {
+        this.c.fail(this.c.peek(), `expected \`,\` or \`)\` in ${fn}(), found ${describe(this.c.peek())}`);
+        return this.skipPast('rparen', null);
+      }
+      const next = this.c.next();
+      const arg = next ? this.operand(next) : this.c.fail(undefined, `expected \`)\` to close ${fn}(`);
+      if (!arg) return this.skipPast('rparen', null);
+      args.push(arg);
+    }
+    const arity = functionArity[fn];
+    if (args.length !== arity) return this.c.fail(token, `${fn}() takes ${arity} argument(s), got ${args.length}`);
+    if (fn === 'match' || fn === 'like') {
+      const pattern = args[1];
+      if (pattern.kind !== 'literal' || typeof pattern.value !== 'string') return this.c.fail(token, `${fn}() needs a quoted pattern as its second argument`);
+      if (fn === 'match') {
+        const compiled = compileLinearRegex(pattern.value);
+        if (!compiled.ok) return this.c.fail(token, `match(): ${compiled.reason}`);
+      }
+    }
+    return { kind: 'call', fn, args };
   }
 
   private failTerm(token: Token, message: string): Expr {
@@ -285,6 +353,20 @@ class ExprParser {
   }
 }
 
+const booleanFunctions = new Set<EvalFunction>(['isnull', 'isnotnull', 'match', 'like', 'cidrmatch']);
+const functionArity: Record<EvalFunction, number> = {
+  isnull: 1, isnotnull: 1, len: 1, lower: 1, upper: 1, mvcount: 1, match: 2, like: 2, cidrmatch: 2,
+};
+
+function isFunctionCall(token: Token, next: Token | undefined): boolean {
+  return token.kind === 'word' && next?.kind === 'lparen' && isIdentifier(token.text);
+}
+
+/** `<`, `<=`, `>`, `>=`, `==` (and, after a computed value, `=` and `!=`) */
+function isRelation(token: Token | undefined): boolean {
+  return token !== undefined && ((token.kind === 'other' && ['<', '<=', '>', '>=', '=='].includes(token.text)) || token.kind === 'eq' || token.kind === 'neq');
+}
+
 function isNumber(text: string): boolean {
   return text !== '' && Number.isFinite(Number(text));
 }
@@ -329,22 +411,47 @@ export function parseAggregates(c: TokenCursor, stops: string[]): AggregateAst[]
   return out;
 }
 
-/** `by f1 f2, f3 ...` to the end of the command */
-export function parseByFields(c: TokenCursor): Token[] {
+/** `by f1 f2, f3 ... [span=1h]` to the end of the command: the fields, and the span in seconds when given */
+export function parseByFields(c: TokenCursor): { fields: Token[]; span?: { seconds: number; at: Token } } {
   const fields: Token[] = [];
+  let span: { seconds: number; at: Token } | undefined;
   while (!c.atEnd()) {
     if (c.accept('comma')) continue;
     const token = c.next()!;
     if (c.peek()?.kind === 'eq') {
-      c.fail(token, `BY option \`${token.text}=\` is not supported`);
-      c.pos += 2;
+      c.next();
+      const value = c.next();
+      if (!isKeyword(token, 'span')) {
+        c.fail(token, `BY option \`${token.text}=\` is not supported (only span=)`);
+      } else {
+        const seconds = value ? spanSeconds(value.text) : undefined;
+        if (seconds === undefined) c.fail(value ?? token, `span= needs a duration such as 1h, 30m, 10s or 1d, found ${describe(value)}`);
+        else span = { seconds, at: token };
+      }
     } else if (token.kind === 'word' && isIdentifier(token.text)) {
       fields.push(token);
     } else {
       c.fail(token, `expected a BY field name, found ${describe(token)}`);
     }
   }
-  return fields;
+  return span ? { fields, span } : { fields };
+}
+
+const secondsPerUnit: Record<string, number> = {
+  s: 1, sec: 1, secs: 1, second: 1, seconds: 1,
+  m: 60, min: 60, mins: 60, minute: 60, minutes: 60,
+  h: 3600, hr: 3600, hrs: 3600, hour: 3600, hours: 3600,
+  d: 86400, day: 86400, days: 86400,
+  w: 604800, week: 604800, weeks: 604800,
+};
+
+/** `1h`, `30m`, `10s`, `1d`, `2w` (Splunk's span units up to weeks) -> seconds; undefined otherwise */
+function spanSeconds(text: string): number | undefined {
+  let digits = 0;
+  while (digits < text.length && text.charCodeAt(digits) >= 48 && text.charCodeAt(digits) <= 57) digits++;
+  const count = Number(text.slice(0, digits));
+  const unit = secondsPerUnit[text.slice(digits).toLowerCase() || 's'];
+  return digits === 0 || unit === undefined || count === 0 ? undefined : count * unit;
 }
 
 /** Rewrites every field name of an expression. */
@@ -360,7 +467,22 @@ export function mapFields(expr: Expr, f: (field: string) => string): Expr {
       return { ...expr, field: f(expr.field) };
     case 'test':
       return { ...expr, field: expr.field === null ? null : f(expr.field) };
+    case 'eval':
+      return { kind: 'eval', value: mapValueFields(expr.value, f) };
     case 'true':
       return expr;
+  }
+}
+
+function mapValueFields(value: ValueExpr, f: (field: string) => string): ValueExpr {
+  switch (value.kind) {
+    case 'field':
+      return { kind: 'field', name: f(value.name) };
+    case 'literal':
+      return value;
+    case 'call':
+      return { ...value, args: value.args.map((a) => mapValueFields(a, f)) };
+    case 'relation':
+      return { ...value, left: mapValueFields(value.left, f), right: mapValueFields(value.right, f) };
   }
 }

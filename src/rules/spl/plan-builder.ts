@@ -1,5 +1,6 @@
 import { isDatasetField, type DatasetName } from '../../cim/model.js';
 import type { AggregateFunction, Expr, OutputSettings, SearchPlan } from '../search-plan.js';
+import { compileLinearRegex } from '../linear-regex.js';
 import type { SplError, Token } from './lexer.js';
 import { isSplError, resolveMacro } from './macros.js';
 import {
@@ -21,6 +22,8 @@ import {
 const datamodels: Record<string, { dataset: DatasetName; object: string }> = {
   Endpoint: { dataset: 'Endpoint.Processes', object: 'Processes' },
   'Endpoint.Processes': { dataset: 'Endpoint.Processes', object: 'Processes' },
+  'Endpoint.Registry': { dataset: 'Endpoint.Registry', object: 'Registry' },
+  'Endpoint.Filesystem': { dataset: 'Endpoint.Filesystem', object: 'Filesystem' },
   Network_Resolution: { dataset: 'Network_Resolution.DNS', object: 'DNS' },
   'Network_Resolution.DNS': { dataset: 'Network_Resolution.DNS', object: 'DNS' },
   Network_Traffic: { dataset: 'Network_Traffic.All_Traffic', object: 'All_Traffic' },
@@ -30,7 +33,28 @@ const datamodels: Record<string, { dataset: DatasetName; object: string }> = {
 /** An output column; aggregates, BY fields and ctime entries share it so renames reach all of them. */
 interface Column {
   name: string;
+  /** left out of the output by `table` / `fields`: still a group key, no longer a column */
+  hidden?: boolean;
 }
+
+/**
+ * Commands tunnelwatch will not run, and why: each needs a second search or state beyond one
+ * pass of aggregation, so compiling around it would change what the detection means.
+ */
+const refusedCommands: Record<string, string> = {
+  join: 'joins a second search (a subsearch)',
+  append: 'appends a second search (a subsearch)',
+  appendcols: 'appends a second search (a subsearch)',
+  appendpipe: 'runs a second pipeline over the results',
+  union: 'merges other searches',
+  multisearch: 'runs several searches',
+  map: 'runs a search per row',
+  inputlookup: 'reads a lookup table as events',
+  outputlookup: 'writes a lookup table',
+  transaction: 'groups events into transactions across the whole stream',
+  apply: 'applies a Machine Learning Toolkit model',
+  fit: 'trains a Machine Learning Toolkit model',
+};
 
 /**
  * Builds a SearchPlan command by command, collecting every error instead of stopping at the first.
@@ -43,8 +67,10 @@ export class PlanBuilder {
   private sourceKnown = true;
   private readonly where: Expr[] = [];
   private readonly aggregates: { fn: AggregateFunction; field?: string; column: Column }[] = [];
-  private readonly by: { field: string; column: Column }[] = [];
-  private readonly ctime: Column[] = [];
+  private readonly by: { field: string; column: Column; span?: number }[] = [];
+  private ctime: Column[] = [];
+  /** the order `table` gave the columns */
+  private columnOrder?: Column[];
   private rowFilters: Expr[] = [];
   private missingBy: OutputSettings['missingBy'] = 'drop';
   private fillnullZero = false;
@@ -101,11 +127,18 @@ export class PlanBuilder {
       case 'search':
       case 'where':
         return this.filterCommand(head, args, name);
+      case 'fields':
+      case 'table':
+        return this.selectColumns(head, args, name);
+      case 'regex':
+        return this.regexCommand(head, args);
       case 'tstats':
         this.errors.push(errorAt(head, 'tstats must be the first command'));
         return;
-      default:
-        this.errors.push(errorAt(head, `command ${describe(head)} is not supported`));
+      default: {
+        const why = refusedCommands[name];
+        this.errors.push(errorAt(head, why ? `command ${describe(head)} is not supported: it ${why}` : `command ${describe(head)} is not supported`));
+      }
     }
   }
 
@@ -120,7 +153,7 @@ export class PlanBuilder {
       dataset: this.dataset,
       where: this.where.length === 0 ? { kind: 'true' } : this.where.length === 1 ? this.where[0] : { kind: 'and', terms: this.where },
       aggregates: this.aggregates.map((a) => ({ fn: a.fn, ...(a.field !== undefined ? { field: a.field } : {}), as: a.column.name })),
-      by: this.by.map((b) => ({ field: b.field, as: b.column.name })),
+      by: this.by.map((b) => ({ field: b.field, as: b.column.name, ...(b.span !== undefined ? { span: b.span } : {}) })),
     };
     const output: OutputSettings = {
       missingBy: this.missingBy,
@@ -129,6 +162,10 @@ export class PlanBuilder {
       rowFilters: this.rowFilters,
     };
     if (this.filterMacro) output.filterMacro = this.filterMacro;
+    if (this.allColumns().some((c) => c.hidden) || this.columnOrder) {
+      const visible = this.columns();
+      output.columns = this.columnOrder ? this.columnOrder.filter((c) => visible.includes(c)).map((c) => c.name) : visible.map((c) => c.name);
+    }
     return { plan, output, errors: [] };
   }
 
@@ -147,7 +184,7 @@ export class PlanBuilder {
       if (expr) this.where.push(expr);
     }
     if (c.acceptKeyword('by')) {
-      for (const field of parseByFields(c)) this.addBy(field, this.datamodelResolver());
+      this.addByClause(parseByFields(c), this.datamodelResolver());
     } else if (!c.atEnd()) {
       c.fail(c.peek(), `unexpected ${describe(c.peek())} in tstats (expected where or by)`);
     }
@@ -237,6 +274,14 @@ export class PlanBuilder {
     this.aggregates.push({ fn: a.fn, field, column: { name: a.as } });
   }
 
+  private addByClause(clause: ReturnType<typeof parseByFields>, resolve: FieldResolver): void {
+    for (const field of clause.fields) this.addBy(field, resolve);
+    if (!clause.span) return;
+    const time = this.by.find((b) => b.field === '_time');
+    if (time) time.span = clause.span.seconds;
+    else this.errors.push(errorAt(clause.span.at, 'span= buckets _time: add _time to the BY fields'));
+  }
+
   private addBy(token: Token, resolve: FieldResolver): void {
     const resolved = resolve(token.text, token);
     if (typeof resolved !== 'string') {
@@ -274,14 +319,18 @@ export class PlanBuilder {
       case 'drop-dm-object-name':
         if (!this.requireRows(token, '`drop_dm_object_name`')) return;
         for (const column of this.columns()) {
-          if (column.name.startsWith(`${macro.object}.`)) this.renameColumn(column, column.name.slice(macro.object.length + 1));
+          if (!column.name.startsWith(`${macro.object}.`)) continue;
+          const to = column.name.slice(macro.object.length + 1);
+          // Splunk's rename overwrites: `values(Processes.process) as process ... by Processes.process` keeps the BY value
+          this.dropAggregateColumn(to);
+          this.renameColumn(column, to);
         }
         return;
       case 'ctime': {
         if (!this.requireRows(token, '`security_content_ctime`')) return;
+        // `convert ctime(x)` of a column the search does not have does nothing in Splunk either
         const column = this.findColumn(macro.column);
-        if (!column) this.errors.push(errorAt(token, `security_content_ctime(${macro.column}): no output column ${macro.column}`));
-        else if (!this.ctime.includes(column)) this.ctime.push(column);
+        if (column && !this.ctime.includes(column)) this.ctime.push(column);
         return;
       }
       default:
@@ -309,7 +358,7 @@ export class PlanBuilder {
     const aggregates = parseAggregates(c, ['by']);
     if (c.pos === 0) c.fail(c.peek(), 'stats needs at least one aggregate (e.g. count)');
     for (const a of aggregates) this.addAggregate(a, this.rawResolver());
-    if (c.acceptKeyword('by')) for (const field of parseByFields(c)) this.addBy(field, this.rawResolver());
+    if (c.acceptKeyword('by')) this.addByClause(parseByFields(c), this.rawResolver());
     this.errors.push(...c.errors);
     this.missingBy = 'drop';
     this.aggregated(head);
@@ -360,12 +409,80 @@ export class PlanBuilder {
     return false;
   }
 
+  /** the columns a later command can name: every one `table` / `fields` kept */
   private columns(): Column[] {
+    return this.allColumns().filter((c) => !c.hidden);
+  }
+
+  private allColumns(): Column[] {
     return [...this.by.map((b) => b.column), ...this.aggregates.map((a) => a.column)];
+  }
+
+  /**
+   * `table a b` keeps those columns in that order; `fields a b` keeps them; `fields - a b` drops
+   * them. A name may end in `*` (a prefix). A name matching no column is ignored, as Splunk does.
+   */
+  private selectColumns(head: Token, args: Token[], name: 'fields' | 'table'): void {
+    if (!this.requireRows(head, name)) return;
+    let remove = false;
+    let rest = args;
+    if (name === 'fields' && (args[0]?.text === '-' || args[0]?.text === '+')) {
+      remove = args[0].text === '-';
+      rest = args.slice(1);
+    }
+    const patterns: string[] = [];
+    for (const token of rest) {
+      if (token.kind === 'comma') continue;
+      if (token.kind !== 'word' && token.kind !== 'string') {
+        this.errors.push(errorAt(token, `expected a column name in ${name}, found ${describe(token)}`));
+        return;
+      }
+      patterns.push(token.text);
+    }
+    if (patterns.length === 0) {
+      this.errors.push(errorAt(head, `${name} needs column names`));
+      return;
+    }
+    const matchers = patterns.map(columnPattern);
+    const chosen = (c: Column) => matchers.some((m) => m(c.name));
+    for (const column of this.columns()) if (chosen(column) === remove) column.hidden = true;
+    if (name === 'table') {
+      const order: Column[] = [];
+      for (const matcher of matchers) for (const column of this.columns()) if (matcher(column.name) && !order.includes(column)) order.push(column);
+      this.columnOrder = order;
+    }
+  }
+
+  /** `regex field="re"` keeps rows where the column matches, `field!="re"` where it does not */
+  private regexCommand(head: Token, args: Token[]): void {
+    if (!this.requireRows(head, 'regex')) return;
+    const [field, op, pattern] = args;
+    if (args.length !== 3 || field.kind !== 'word' || (op.kind !== 'eq' && op.kind !== 'neq') || pattern.kind !== 'string') {
+      this.errors.push(errorAt(args[0] ?? head, 'regex needs `column="regular expression"` or `column!="regular expression"`'));
+      return;
+    }
+    if (!this.findColumn(field.text)) {
+      this.errors.push(errorAt(field, `no output column ${field.text} (columns: ${this.columns().map((col) => col.name).join(', ')})`));
+      return;
+    }
+    const compiled = compileLinearRegex(pattern.text);
+    if (!compiled.ok) {
+      this.errors.push(errorAt(pattern, `regex: ${compiled.reason}`));
+      return;
+    }
+    const match: Expr = { kind: 'eval', value: { kind: 'call', fn: 'match', args: [{ kind: 'field', name: field.text }, { kind: 'literal', value: pattern.text }] } };
+    this.rowFilters.push(op.kind === 'eq' ? match : { kind: 'not', term: match });
   }
 
   private findColumn(name: string): Column | undefined {
     return this.columns().find((col) => col.name === name);
+  }
+
+  private dropAggregateColumn(name: string): void {
+    const index = this.aggregates.findIndex((a) => a.column.name === name);
+    if (index < 0) return;
+    const [dropped] = this.aggregates.splice(index, 1);
+    this.ctime = this.ctime.filter((column) => column !== dropped.column);
   }
 
   /** earlier row filters were written against the old name, so they follow the rename */
@@ -377,13 +494,20 @@ export class PlanBuilder {
 
   private checkColumnsUnique(): void {
     const seen = new Set<string>();
-    for (const column of this.columns()) {
+    for (const column of this.allColumns()) {
       if (seen.has(column.name) && this.aggregatedAt) {
         this.errors.push(errorAt(this.aggregatedAt, `output column ${column.name} is produced twice`));
       }
       seen.add(column.name);
     }
   }
+}
+
+/** a column name, or a prefix ending in `*` (`Processes.*`): column names are rule text, not log data */
+function columnPattern(pattern: string): (name: string) => boolean {
+  if (!pattern.endsWith('*')) return (name) => name === pattern;
+  const prefix = pattern.slice(0, -1);
+  return (name) => name.startsWith(prefix);
 }
 
 function notProduced(field: string, dataset: DatasetName): string {

@@ -15,6 +15,8 @@ test('Sysmon EID 22 with no results (`-`) maps to DNS with no answer and answer_
     query_count: '1',
     answer_count: '0',
     reply_code_id: '9003',
+    reply_code: 'NXDomain',
+    message_type: 'Response',
     process_path: 'C:\\Windows\\System32\\wermgr.exe',
     process_name: 'wermgr.exe',
     process_guid: '{3CFDEE80-2F7D-605B-F50A-00000000AE01}',

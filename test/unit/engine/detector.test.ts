@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Detector } from '../../../src/engine/detector.js';
 import { findingId } from '../../../src/engine/finding.js';
+import { renderFinding } from '../../../src/engine/render.js';
 import { by, cimEvent, detectionWith } from '../../helpers/detections.js';
 
 const keyOf = (f: { by: Array<[string, string]> }) => Object.fromEntries(f.by);
@@ -133,4 +134,23 @@ test('only events of the detection\'s dataset that satisfy its where clause are 
   const rows = detector.findings();
   assert.equal(rows.length, 1);
   assert.equal(rows[0].count, 1);
+});
+
+test('BY _time span=1h groups events by the start of their hour; an event without a time groups under null', () => {
+  const detector = new Detector([detectionWith({ by: [{ field: '_time', as: '_time', span: 3600 }, ...by('dest')] })]);
+  detector.observe(cimEvent({ dest: 'h1' }, 7200 + 5));
+  detector.observe(cimEvent({ dest: 'h1' }, 7200 + 3599));
+  detector.observe(cimEvent({ dest: 'h1' }, 10800));
+  detector.observe(cimEvent({ dest: 'h1' }, NaN));
+  const rows = detector.findings();
+  assert.deepEqual(rows.map((f) => [...f.by.map(([, v]) => v), f.count]), [['10800', 'h1', 1], ['7200', 'h1', 2], ['null', 'h1', 1]]);
+});
+
+test('table/fields choose the output columns and their order; rows stay one per group', () => {
+  const detector = new Detector([detectionWith({ by: by('dest', 'user'), columns: ['user', 'count'] })]);
+  detector.observe(cimEvent({ dest: 'h1', user: 'alice' }, 1));
+  detector.observe(cimEvent({ dest: 'h2', user: 'alice' }, 2));
+  const rows = detector.findings().map(renderFinding);
+  assert.equal(rows.length, 2);
+  assert.deepEqual(rows.map((r) => [r.user, r.dest, r.firstTime]), [['alice', undefined, undefined], ['alice', undefined, undefined]]);
 });

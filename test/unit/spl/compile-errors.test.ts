@@ -97,8 +97,10 @@ describe('compileSearch reports every error with its line:col', () => {
     searchErrors(`${tstats} Processes.user=a by Processes.dest`, [['Processes.user', 'expected where or by']]);
   });
 
-  test('a BY option', () => {
-    searchErrors(`${tstats} by Processes.dest span=1h`, [['span', 'BY option `span=`']]);
+  test('BY options: only span=, with a duration, over _time', () => {
+    searchErrors(`${tstats} by Processes.dest bins=3`, [['bins', 'BY option `bins=` is not supported (only span=)']]);
+    searchErrors(`${tstats} by Processes.dest span=1h`, [['span', 'span= buckets _time: add _time to the BY fields']]);
+    searchErrors(`${tstats} by _time span=1fortnight`, [['1fortnight', 'span= needs a duration such as 1h']]);
   });
 
   test('unsupported generating command and tstats not first', () => {
@@ -138,9 +140,8 @@ describe('compileSearch reports every error with its line:col', () => {
     searchErrors('| tstats `sysmon` count from datamodel=Endpoint', [['`sysmon`', 'not valid as a tstats option']]);
   });
 
-  test('security_content_ctime of a missing column, rename of a missing column, rename onto an existing one', () => {
+  test('rename of a missing column, rename onto an existing one (security_content_ctime of a missing column is no error)', () => {
     searchErrors(`${tstats} by Processes.dest | \`security_content_ctime(firstTime)\` | rename nope as x, count as Processes.dest`, [
-      ['`security_content_ctime', 'no output column firstTime'],
       ['nope', 'rename: no output column nope'],
       [['Processes.dest', 1], 'output column Processes.dest already exists'],
     ]);
@@ -174,7 +175,7 @@ describe('compileSearch reports every error with its line:col', () => {
     searchErrors('| tstats count as x max(_time) as x from datamodel=Endpoint.Processes', [['tstats', 'output column x is produced twice']]);
   });
 
-  test('unsupported comparison operators', () => {
+  test('ordering comparisons are for where, not search', () => {
     searchErrors(`${tstats} where Processes.process_id>4`, [['>', 'comparison operator `>`']]);
     searchErrors(`${tstats} where Processes.process_id==4`, [['==', 'comparison operator `==`']]);
   });
@@ -206,13 +207,36 @@ describe('compileSearch reports every error with its line:col', () => {
     searchErrors('`sysmon` EventID=7 `sysmon` | stats count', [[['`sysmon`', 1], 'macro `sysmon` is not supported inside an expression']]);
   });
 
-  test('a subsearch bracket', () => {
-    searchErrors(`${tstats} where [search x] by Processes.dest`, [
-      ['[', 'expected a field comparison, found `[`'],
-      ['search', 'bare term `search`'],
-      ['x]', 'bare term `x`'],
-      [']', 'expected a field comparison, found `]`'],
+  test('a subsearch is one error at its bracket, its pipes and commands unread', () => {
+    searchErrors(`${tstats} where [search x | head 1] Processes.user=a by Processes.dest`, [['[', 'subsearches (`[ ... ]`) are not supported']]);
+  });
+
+  test('join, inputlookup, transaction and apply say why they are refused', () => {
+    searchErrors(`${tstats} by Processes.dest | join dest [| tstats count from datamodel=Endpoint.Processes by Processes.dest]`, [
+      ['join', 'command `join` is not supported: it joins a second search'],
+      ['[', 'subsearches (`[ ... ]`) are not supported'],
     ]);
+    searchErrors(`${tstats} by Processes.dest | transaction dest | apply model`, [
+      ['transaction', 'it groups events into transactions'],
+      ['apply', 'it applies a Machine Learning Toolkit model'],
+    ]);
+  });
+
+  test('where functions: unknown, wrong arity, a non-linear regex, a value used as a condition', () => {
+    const rows = `${tstats} by Processes.dest | \`drop_dm_object_name(Processes)\` | where `;
+    searchErrors(`${rows}relative_time(dest, "-1d") > 0`, [['relative_time', 'function relative_time() is not supported']]);
+    searchErrors(`${rows}isnull(dest, count)`, [['isnull', 'isnull() takes 1 argument(s), got 2']]);
+    searchErrors(`${rows}match(dest, "(?=win)")`, [['match', 'match(): not a linear-time regular expression']]);
+    searchErrors(`${rows}match(dest, pattern)`, [['match', 'match() needs a quoted pattern'], ['pattern', 'no output column pattern']]);
+    searchErrors(`${rows}len(dest)`, [['len', 'len() is not a condition']]);
+    searchErrors(`${rows}count >= nope`, [['nope', 'no output column nope']]);
+  });
+
+  test('regex command: its form, its column, a linear-time pattern', () => {
+    const rows = `${tstats} by Processes.dest | \`drop_dm_object_name(Processes)\` | regex `;
+    searchErrors(`${rows}dest`, [[['dest', 1], 'regex needs `column="regular expression"`']]);
+    searchErrors(`${rows}nope="x"`, [['nope', 'no output column nope']]);
+    searchErrors(`${rows}dest="(a)\\1"`, [['"(a)', 'regex: not a linear-time regular expression']]);
   });
 });
 
@@ -237,6 +261,7 @@ describe('compileFilter errors', () => {
   });
 
   test('a macro in a filter', () => {
-    assertErrors(compileFilter('user=a `x`').errors, [['1:8', 'macro `x` is not supported inside an expression']]);
+    assertErrors(compileFilter('user=a `x`').errors, [['1:8', 'unknown macro `x`']]);
+    assertErrors(compileFilter('user=a `sysmon`').errors, [['1:8', 'macro `sysmon` is not supported inside an expression']]);
   });
 });

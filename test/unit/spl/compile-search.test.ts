@@ -248,3 +248,30 @@ describe('raw sysmon searches', () => {
     assert.deepEqual(planOf('`sysmon` | stats count by Computer').where, { kind: 'true' });
   });
 });
+
+describe('ESCU output shaping that Splunk tolerates', () => {
+  test('drop_dm_object_name overwrites an aggregate of the stripped name, as rename does in Splunk', () => {
+    // ESCU "Windows Service Stop Win Updates"-style: values(Processes.process) as process ... by Processes.process
+    const plan = planOf(
+      '| tstats count values(Processes.process) as process min(_time) as firstTime from datamodel=Endpoint.Processes by Processes.process Processes.dest | `drop_dm_object_name(Processes)` | `security_content_ctime(firstTime)`',
+    );
+    assert.deepEqual(plan.by, [
+      { field: 'process', as: 'process' },
+      { field: 'dest', as: 'dest' },
+    ]);
+    assert.deepEqual(plan.aggregates, [
+      { fn: 'count', as: 'count' },
+      { fn: 'min', field: '_time', as: 'firstTime' },
+    ]);
+  });
+
+  test('security_content_ctime of a column the search does not output does nothing', () => {
+    const plan = planOf('| tstats count from datamodel=Endpoint.Processes by Processes.dest | `security_content_ctime(firstTime)` | `security_content_ctime(count)`');
+    assert.deepEqual(plan.ctimeFields, ['count']);
+  });
+
+  test('Endpoint.Registry and Endpoint.Filesystem are tstats datamodels with their own object prefixes', () => {
+    assert.equal(planOf('| tstats count from datamodel=Endpoint.Registry where Registry.registry_path="*\\\\PortProxy\\\\*" by Registry.dest').dataset, 'Endpoint.Registry');
+    assert.equal(planOf('| tstats count from datamodel=Endpoint.Filesystem where Filesystem.file_name="*.ps1" by Filesystem.dest').dataset, 'Endpoint.Filesystem');
+  });
+});

@@ -1,0 +1,187 @@
+/**
+ * `npm run bench -- serve`: HEC ingest with detection running, through a real `tunnelwatch serve`
+ * process on loopback. Load comes from autocannon in this process (both share the machine's cores,
+ * as a forwarder on the same host would). Prints:
+ *  - events/s accepted (200s) and events/s through to the store (accepted events / time until the
+ *    processor has committed them all), with realistic Sysmon XML events 100 per request;
+ *  - p99 ingest-to-finding latency: probe requests whose event raises a new finding, timed from
+ *    the request until the finding arrives on the SSE stream (which follows the store commit);
+ *  - past saturation (a small lag limit): the share of 503s, and that every accepted event was
+ *    processed (zero loss) and no refused one was.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import autocannon from 'autocannon';
+
+const TOKEN = 'bench-token-0123456789';
+const EVENTS_PER_REQUEST = 100;
+
+interface Status {
+  journal: { lag_bytes: number };
+  hec: { events: number; rejected: number };
+  processed: { events: number; prefiltered: number; skipped: Record<string, { count: number }> };
+}
+
+export interface ServeBenchResult {
+  acceptedPerSecond: number;
+  throughPerSecond: number;
+  p99LatencyMs: number;
+  probes: number;
+  /**
+   * events: acknowledged (200s seen by the load generator x 100), journaled (taken by the server:
+   * also counts requests still in flight when the load stopped), processed (read by the processor:
+   * parsed, prefiltered or skipped)
+   */
+  saturation: { requests: number; refused: number; acknowledged: number; journaled: number; processed: number };
+}
+
+function start(cli: string, dataDir: string, extra: string[]): Promise<{ child: ChildProcess; url: string }> {
+  const child = spawn(process.execPath, [cli, 'serve', '--listen', '127.0.0.1:0', '--data-dir', dataDir, '--token', TOKEN, ...extra], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let err = '';
+  return new Promise((resolve, reject) => {
+    child.stderr!.on('data', (d: Buffer) => {
+      err += d.toString();
+      const m = /listening on (http:\/\/\S+)/.exec(err);
+      if (m) resolve({ child, url: m[1] });
+    });
+    child.on('exit', (code) => reject(new Error(`serve exited ${code}: ${err}`)));
+  });
+}
+
+async function status(url: string): Promise<Status> {
+  return (await (await fetch(`${url}/api/status`, { headers: { authorization: `Bearer ${TOKEN}` } })).json()) as Status;
+}
+
+async function drained(url: string): Promise<number> {
+  for (;;) {
+    if ((await status(url)).journal.lag_bytes === 0) return performance.now();
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** Request bodies of 100 real Sysmon XML events each, every event with a record id of its own. */
+function bodyMaker(repo: string): () => string {
+  const lines = readFileSync(path.join(repo, 'examples/windows-sysmon.xml'), 'utf8').split('\n').filter((l) => l.includes('<EventRecordID>'));
+  const pieces = lines.map((l) => {
+    const envelope = JSON.stringify({ event: l, sourcetype: 'XmlWinEventLog', host: 'bench' });
+    const at = envelope.indexOf('<EventRecordID>') + '<EventRecordID>'.length;
+    const end = envelope.indexOf('</EventRecordID>');
+    return [envelope.slice(0, at), envelope.slice(end)];
+  });
+  let serial = 1_000_000;
+  return () => {
+    const parts: string[] = [];
+    for (let i = 0; i < EVENTS_PER_REQUEST; i++) {
+      const [before, after] = pieces[serial % pieces.length];
+      parts.push(before, String(serial++), after, '\n');
+    }
+    return parts.join('');
+  };
+}
+
+function load(url: string, seconds: number, connections: number, makeBody: () => string): Promise<autocannon.Result> {
+  return new Promise((resolve, reject) => {
+    autocannon(
+      {
+        url,
+        connections,
+        duration: seconds,
+        requests: [
+          {
+            method: 'POST',
+            path: '/services/collector/event',
+            headers: { authorization: `Splunk ${TOKEN}`, 'content-type': 'application/json' },
+            setupRequest: (request) => ({ ...request, body: makeBody() }),
+          },
+        ],
+      },
+      (error, result) => (error ? reject(error) : resolve(result)),
+    );
+  });
+}
+
+/** Probes: one new finding each (a unique ngrok command line), timed to its arrival on SSE. */
+async function probeLatencies(url: string, repo: string, until: () => boolean): Promise<number[]> {
+  const ngrok = readFileSync(path.join(repo, 'examples/windows-sysmon.xml'), 'utf8').split('\n').find((l) => l.includes('config add-authtoken'))!;
+  const sent = new Map<string, number>();
+  const latencies: number[] = [];
+  const abort = new AbortController();
+  const sse = await fetch(`${url}/api/events`, { headers: { authorization: `Bearer ${TOKEN}` }, signal: abort.signal });
+  const reader = sse.body!.getReader();
+  const decoder = new TextDecoder();
+  const reading = (async () => {
+    let buffered = '';
+    for (;;) {
+      const { value, done } = await reader.read().catch(() => ({ value: undefined, done: true }));
+      if (done) return;
+      buffered += decoder.decode(value, { stream: true });
+      for (const [marker, t0] of sent) {
+        if (buffered.includes(marker)) {
+          latencies.push(performance.now() - t0);
+          sent.delete(marker);
+        }
+      }
+      if (buffered.length > 1 << 20) buffered = buffered.slice(-4096);
+    }
+  })();
+  let n = 0;
+  while (!until()) {
+    const marker = `probe${process.pid}x${n++}`;
+    sent.set(marker, performance.now());
+    const event = ngrok.replace(/add-authtoken [A-Za-z0-9_]+/, `add-authtoken ${marker}`);
+    await fetch(`${url}/services/collector/event`, { method: 'POST', headers: { authorization: `Splunk ${TOKEN}` }, body: JSON.stringify({ event, sourcetype: 'XmlWinEventLog' }) });
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  const deadline = performance.now() + 10_000;
+  while (sent.size > 0 && performance.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  abort.abort();
+  await reading;
+  // a probe that never arrived counts as the slowest possible
+  for (let i = 0; i < sent.size; i++) latencies.push(Number.POSITIVE_INFINITY);
+  return latencies.sort((a, b) => a - b);
+}
+
+export async function serveBench(cli: string, repo: string, seconds = 15): Promise<ServeBenchResult> {
+  const work = mkdtempSync(path.join(tmpdir(), 'tw-bench-serve-'));
+  const makeBody = bodyMaker(repo);
+  try {
+    // sustained load with detection running, and probe latency under it
+    const a = await start(cli, path.join(work, 'a'), []);
+    let loading = true;
+    const begin = performance.now();
+    const [result, latencies] = await Promise.all([
+      load(a.url, seconds, 8, makeBody).finally(() => (loading = false)),
+      probeLatencies(a.url, repo, () => !loading),
+    ]);
+    const accepted = result['2xx'] * EVENTS_PER_REQUEST;
+    const end = await drained(a.url);
+    a.child.kill('SIGTERM');
+    const p99 = latencies[Math.min(latencies.length - 1, Math.floor(latencies.length * 0.99))];
+
+    // past saturation: a small lag limit, many connections
+    const b = await start(cli, path.join(work, 'b'), ['--max-lag-bytes', '4MiB']);
+    const saturated = await load(b.url, Math.max(5, Math.floor(seconds / 2)), 32, makeBody);
+    await drained(b.url);
+    const s = await status(b.url);
+    b.child.kill('SIGTERM');
+    const processed = s.processed.events + s.processed.prefiltered + Object.values(s.processed.skipped).reduce((n, k) => n + k.count, 0);
+
+    return {
+      acceptedPerSecond: accepted / result.duration,
+      throughPerSecond: accepted / ((end - begin) / 1000),
+      p99LatencyMs: p99,
+      probes: latencies.length,
+      saturation: {
+        requests: saturated.requests.total,
+        refused: saturated.non2xx,
+        acknowledged: saturated['2xx'] * EVENTS_PER_REQUEST,
+        journaled: s.hec.events,
+        processed,
+      },
+    };
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+}

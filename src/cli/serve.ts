@@ -1,0 +1,119 @@
+import { Command, InvalidArgumentError } from 'commander';
+import { defaultIncidentOptions } from '../engine/risk.js';
+import type { PipelineConfig } from '../pipeline/config.js';
+import { isSetupProblem, preparePipeline } from '../pipeline/setup.js';
+import { defaultContentDir, defaultDetectionsDir } from './paths.js';
+import { collect, ExitCode, parseByteSize, reportSetupProblem } from './shared.js';
+
+interface ServeFlags {
+  listen: { host: string; port: number };
+  dataDir: string;
+  store?: string;
+  token?: string;
+  config?: string;
+  rules: string[];
+  tuning?: string;
+  maxRecordBytes: number;
+  maxBodyBytes: number;
+  maxDecompressedBytes: number;
+  maxLagBytes: number;
+  resendWindow: number;
+  syslog?: { host: string; port: number };
+  syslogMaxFrame: number;
+}
+
+const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
+
+/** `HOST:PORT`, `[v6]:PORT` or `:PORT` (loopback) */
+export function parseListen(text: string): { host: string; port: number } {
+  const match = /^(?:\[([0-9a-fA-F:.]+)\]|([^:[\]]*)):(\d{1,5})$/.exec(text.trim());
+  const port = match ? Number(match[3]) : Number.NaN;
+  if (!match || port > 65535) throw new InvalidArgumentError(`'${text}' is not HOST:PORT, e.g. 127.0.0.1:8088`);
+  return { host: match[1] ?? (match[2] || '127.0.0.1'), port };
+}
+
+export function registerServeCommand(program: Command): void {
+  program
+    .command('serve')
+    .description('run continuously: Splunk HEC ingest, detections as events arrive, findings in a store, the dashboard API')
+    .option('--listen <host:port>', 'HEC and API address (loopback unless told otherwise)', parseListen, { host: '127.0.0.1', port: 8088 })
+    .option('--data-dir <dir>', 'journal, token and the default SQLite store', 'tunnelwatch-data')
+    .option('--store <location>', 'postgres://user@host/db[?schema=name] or a SQLite file (default: the data directory\'s)')
+    .option('--token <token>', 'the HEC and API token (else TUNNELWATCH_TOKEN, else the one kept in the data directory, else a new one)')
+    .option('--config <file>', 'YAML: more HEC tokens (default index/source/sourcetype, allowed indexes, acks), allowQueryStringAuth')
+    .option('-r, --rules <path>', 'detection YAML file or directory, repeatable', collect, [] as string[])
+    .option('--tuning <file>', 'tuning file: filter macro -> SPL filter')
+    .option('--max-record-bytes <size>', 'longest event kept', parseByteSize, 1024 * 1024)
+    .option('--max-body-bytes <size>', 'largest HEC request body on the wire (413 past it)', parseByteSize, 512 * 1024 * 1024)
+    .option('--max-decompressed-bytes <size>', 'largest HEC body after gzip (413 past it: gzip bombs)', parseByteSize, 1024 * 1024 * 1024)
+    .option('--max-lag-bytes <size>', 'journal not yet processed before HEC answers 503 code 9 (busy)', parseByteSize, 256 * 1024 * 1024)
+    .option('--syslog <host:port>', 'also take syslog (RFC 5424/3164, bare <Event> lines) over UDP and TCP on this port', parseListen)
+    .option('--syslog-max-frame <size>', 'longest syslog frame kept (longer ones are counted and skipped)', parseByteSize, 256 * 1024)
+    .option('--resend-window <events>', 'HEC event digests remembered so that a resent batch is not counted twice', (v) => Number.parseInt(v, 10), 1_000_000)
+    .action(async (flags: ServeFlags) => {
+      process.exitCode = await runServe(flags);
+    });
+}
+
+async function runServe(flags: ServeFlags): Promise<number> {
+  const [{ ServeRuntime }, { loadServeConfig, primaryToken }] = await Promise.all([import('../serve/server.js'), import('../serve/config.js')]);
+  const config = await loadServeConfig(flags.config);
+  if ('errors' in config) {
+    for (const e of config.errors) process.stderr.write(`${e}\n`);
+    return ExitCode.UsageOrIo;
+  }
+  const setup = await preparePipeline(serveConfig(flags), { contentRoot: defaultContentDir });
+  if (isSetupProblem(setup)) return reportSetupProblem(setup);
+  const token = primaryToken(flags.dataDir, flags.token, process.env.TUNNELWATCH_TOKEN);
+  if (token.generated) process.stdout.write(`tunnelwatch: new token (shown once; kept in ${flags.dataDir}/token): ${token.token}\n`);
+  if (!LOOPBACK.has(flags.listen.host)) process.stderr.write(`tunnelwatch: listening beyond loopback on ${flags.listen.host}: findings are sensitive, put TLS in front\n`);
+  let runtime;
+  try {
+    runtime = await ServeRuntime.start({
+      host: flags.listen.host,
+      port: flags.listen.port,
+      dataDir: flags.dataDir,
+      store: flags.store,
+      token: token.token,
+      tokens: config.tokens,
+      allowQueryStringAuth: config.allowQueryStringAuth,
+      setup,
+      maxRecordBytes: flags.maxRecordBytes,
+      maxBodyBytes: flags.maxBodyBytes,
+      maxDecompressedBytes: flags.maxDecompressedBytes,
+      maxLagBytes: flags.maxLagBytes,
+      maxQueuedBytes: 64 * 1024 * 1024,
+      resendWindow: flags.resendWindow,
+      journalKeepBytes: 256 * 1024 * 1024,
+      syslog: flags.syslog && { ...flags.syslog, maxFrameBytes: flags.syslogMaxFrame },
+    });
+  } catch (error) {
+    process.stderr.write(`tunnelwatch: serve could not start: ${(error as Error).message}\n`);
+    return ExitCode.UsageOrIo;
+  }
+  process.stderr.write(`tunnelwatch: listening on http://${runtime.address} (HEC /services/collector, API /api); store: ${runtime.store.kind} ${runtime.store.location}\n`);
+  if (runtime.syslog) process.stderr.write(`tunnelwatch: syslog on ${flags.syslog!.host}:${runtime.syslog.port} (UDP and TCP)\n`);
+  await new Promise<void>((resolve) => {
+    const stop = () => {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      resolve();
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+  });
+  await runtime.close();
+  return ExitCode.Ok;
+}
+
+/** The serve flags as a pipeline configuration (commander has checked each). */
+function serveConfig(flags: ServeFlags): PipelineConfig {
+  return {
+    rules: flags.rules.length > 0 ? flags.rules : [defaultDetectionsDir],
+    selection: { detections: [] },
+    tuningFile: flags.tuning,
+    input: { maxRecordBytes: flags.maxRecordBytes, prefilter: true },
+    findings: { allowedLatenessSeconds: 0, maxGroups: 100_000, showSuppressed: false },
+    risk: { windowSeconds: defaultIncidentOptions.windowSeconds, threshold: defaultIncidentOptions.threshold, minTactics: defaultIncidentOptions.minTactics },
+  };
+}

@@ -1,0 +1,171 @@
+import type { FieldValue } from '../cim/model.js';
+import type { RelationOp, ValueExpr } from '../rules/search-plan.js';
+import { compileLinearRegex, type LinearRegex } from '../rules/linear-regex.js';
+
+/** What an SPL expression computes: text, a number, a truth value, a multivalue, or null. */
+export type Value = string | number | boolean | string[] | null;
+
+type Fields = Record<string, FieldValue>;
+type Evaluate = (fields: Fields) => Value;
+
+/**
+ * Compiles a value expression with SPL's eval semantics: an absent field is null, a function of
+ * null is null (isnull/isnotnull excepted), a relation with a null side is false, `<`/`>` compare
+ * numbers as numbers and other values as text, and a multivalue satisfies a relation when any of
+ * its values does. `match()` uses the linear-time engine; `like()` is case-sensitive, `%` and `_`.
+ */
+export function compileValue(expr: ValueExpr): Evaluate {
+  switch (expr.kind) {
+    case 'field': {
+      const name = expr.name;
+      return (fields) => {
+        const value = fields[name];
+        return value === undefined || (Array.isArray(value) && value.length === 0) ? null : value;
+      };
+    }
+    case 'literal': {
+      const value = expr.value;
+      return () => value;
+    }
+    case 'relation':
+      return relation(expr.op, compileValue(expr.left), compileValue(expr.right));
+    case 'call':
+      return call(expr.fn, expr.args);
+  }
+}
+
+function call(fn: Extract<ValueExpr, { kind: 'call' }>['fn'], args: ValueExpr[]): Evaluate {
+  const [first, second] = args.map(compileValue);
+  switch (fn) {
+    case 'isnull':
+      return (fields) => first(fields) === null;
+    case 'isnotnull':
+      return (fields) => first(fields) !== null;
+    case 'len':
+      return (fields) => mapScalar(first(fields), (text) => text.length);
+    case 'lower':
+      return (fields) => mapText(first(fields), (text) => text.toLowerCase());
+    case 'upper':
+      return (fields) => mapText(first(fields), (text) => text.toUpperCase());
+    case 'mvcount':
+      return (fields) => {
+        const value = first(fields);
+        return value === null ? null : Array.isArray(value) ? value.length : 1;
+      };
+    case 'match':
+      return textTest(first, regexOf(args[1]));
+    case 'like':
+      return textTest(first, likeOf(args[1]));
+    case 'cidrmatch':
+      return (fields) => {
+        const cidr = first(fields);
+        const ip = second(fields);
+        return typeof cidr === 'string' && ip !== null && valuesOf(ip).some((v) => inCidr(cidr, v));
+      };
+  }
+}
+
+function relation(op: RelationOp, left: Evaluate, right: Evaluate): Evaluate {
+  const holds = relationHolds(op);
+  return (fields) => {
+    const a = left(fields);
+    const b = right(fields);
+    if (a === null || b === null) return false;
+    const rights = valuesOf(b);
+    return valuesOf(a).some((x) => rights.some((y) => holds(x, y)));
+  };
+}
+
+function relationHolds(op: RelationOp): (a: string | number, b: string | number) => boolean {
+  const order = (a: string | number, b: string | number): number => {
+    const x = Number(a);
+    const y = Number(b);
+    if (a !== '' && b !== '' && Number.isFinite(x) && Number.isFinite(y)) return x - y;
+    const s = String(a);
+    const t = String(b);
+    return s < t ? -1 : s > t ? 1 : 0;
+  };
+  switch (op) {
+    case '<':
+      return (a, b) => order(a, b) < 0;
+    case '<=':
+      return (a, b) => order(a, b) <= 0;
+    case '>':
+      return (a, b) => order(a, b) > 0;
+    case '>=':
+      return (a, b) => order(a, b) >= 0;
+    case '==':
+      return (a, b) => order(a, b) === 0;
+    case '!=':
+      return (a, b) => order(a, b) !== 0;
+  }
+}
+
+function valuesOf(value: Exclude<Value, null>): Array<string | number> {
+  if (Array.isArray(value)) return value;
+  return typeof value === 'boolean' ? [String(value)] : [value];
+}
+
+function mapScalar(value: Value, f: (text: string) => number): Value {
+  if (value === null) return null;
+  return f(String(Array.isArray(value) ? value[0] : value));
+}
+
+function mapText(value: Value, f: (text: string) => string): Value {
+  if (value === null) return null;
+  return Array.isArray(value) ? value.map(f) : f(String(value));
+}
+
+/** true when some value of the first argument passes; null never does */
+function textTest(value: Evaluate, test: (text: string) => boolean): Evaluate {
+  return (fields) => {
+    const v = value(fields);
+    return v !== null && valuesOf(v).some((x) => test(String(x)));
+  };
+}
+
+function patternText(arg: ValueExpr | undefined): string {
+  return arg?.kind === 'literal' ? String(arg.value) : '';
+}
+
+/** The compiler has checked the pattern is linear-time; should it not be, nothing matches. */
+function regexOf(arg: ValueExpr | undefined): (text: string) => boolean {
+  const compiled = compileLinearRegex(patternText(arg));
+  const regex: LinearRegex | undefined = compiled.ok ? compiled.regex : undefined;
+  return (text) => regex !== undefined && regex.test(text);
+}
+
+/** SQL LIKE as SPL has it: `%` any run, `_` one character, the rest literal, whole value, case-sensitive. */
+function likeOf(arg: ValueExpr | undefined): (text: string) => boolean {
+  let source = '';
+  for (const ch of patternText(arg)) source += ch === '%' ? '.*' : ch === '_' ? '.' : escapeRegex(ch);
+  const compiled = compileLinearRegex(`^${source}$`, { dotAll: true });
+  return compiled.ok ? (text) => compiled.regex.test(text) : () => false;
+}
+
+function escapeRegex(ch: string): string {
+  return /[\\^$.*+?()[\]{}|]/.test(ch) ? `\\${ch}` : ch;
+}
+
+/** IPv4 `a.b.c.d/n` containment; anything else does not match */
+function inCidr(cidr: string, ip: string | number): boolean {
+  const [base, bitsText] = cidr.split('/');
+  const bits = bitsText === undefined ? 32 : Number(bitsText);
+  const network = ipv4(base);
+  const address = ipv4(String(ip));
+  if (network === undefined || address === undefined || !Number.isInteger(bits) || bits < 0 || bits > 32) return false;
+  const mask = bits === 0 ? 0 : (~0 << (32 - bits)) >>> 0;
+  return ((network & mask) >>> 0) === ((address & mask) >>> 0);
+}
+
+function ipv4(text: string): number | undefined {
+  const parts = text.split('.');
+  if (parts.length !== 4) return undefined;
+  let value = 0;
+  for (const part of parts) {
+    const n = Number(part);
+    if (part === '' || !Number.isInteger(n) || n < 0 || n > 255) return undefined;
+    value = value * 256 + n;
+  }
+  return value;
+}

@@ -1,0 +1,311 @@
+import { closeSync, fdatasyncSync, fstatSync, ftruncateSync, mkdirSync, openSync, readdirSync, readSync, rmSync, writevSync } from 'node:fs';
+import path from 'node:path';
+import { crc32 } from 'node:zlib';
+
+/**
+ * The durable ingest journal: what a listener acknowledged is here, fsynced, before the client
+ * hears "200". A processor reads it from a position it commits to the store together with the
+ * results, so after a crash it resumes exactly where its last commit ended.
+ *
+ * On disk: segment files `<base offset, 16 hex digits>.seg` in one directory; a record is
+ *   u32 total length | u32 CRC-32 of the rest | u32 header length | header (JSON) | body bytes
+ * Offsets are global byte positions (segment base + position in segment). A torn tail (the
+ * process died mid-write, before the fsync that would have acknowledged it) fails its length or
+ * CRC check on open and is cut off: it was never acknowledged.
+ */
+
+/** Metadata of one journal record: where its bytes came from and how to read them. */
+export interface JournalHeader {
+  /** `hec` or `syslog` */
+  origin: string;
+  /** the source (`src/sources/registry.ts` name) that reads the body; absent: sniff it */
+  format?: string;
+  channel?: string;
+  sourcetype?: string;
+  source?: string;
+  host?: string;
+  index?: string;
+  /** the peer that sent it */
+  peer?: string;
+  /** resend digests of the units (HEC event envelopes, or a raw body) this record holds */
+  digests?: string[];
+}
+
+export interface JournalRecord {
+  offset: number;
+  /** offset of the next record */
+  next: number;
+  header: JournalHeader;
+  body: Buffer;
+}
+
+export interface JournalOptions {
+  /** a segment is closed and a new one started past this size */
+  segmentBytes?: number;
+}
+
+const RECORD_PREFIX = 12;
+const SEGMENT_SUFFIX = '.seg';
+
+interface Segment {
+  base: number;
+  file: string;
+  size: number;
+}
+
+interface PendingAppend {
+  buffers: Buffer[];
+  bytes: number;
+  resolve: (offset: number) => void;
+  reject: (error: Error) => void;
+}
+
+export class Journal {
+  private readonly segmentBytes: number;
+  private readonly segments: Segment[] = [];
+  private fd: number;
+  private pending: PendingAppend[] = [];
+  private pendingBytes = 0;
+  private flushing = false;
+  private readonly waiters = new Set<() => void>();
+  private closed = false;
+  /** bytes a reader may read: fsynced records end here */
+  private durableEnd: number;
+
+  private constructor(
+    readonly dir: string,
+    options: JournalOptions,
+    /** records found on open, unread: the reader starts before them */
+    readonly truncatedTailBytes: number,
+  ) {
+    this.segmentBytes = options.segmentBytes ?? 64 * 1024 * 1024;
+    this.fd = -1;
+    this.durableEnd = 0;
+  }
+
+  static open(dir: string, options: JournalOptions = {}): Journal {
+    mkdirSync(dir, { recursive: true });
+    const segments = readdirSync(dir)
+      .filter((n) => n.endsWith(SEGMENT_SUFFIX) && /^[0-9a-f]{16}\.seg$/.test(n))
+      .sort()
+      .map((n) => ({ base: Number.parseInt(n.slice(0, 16), 16), file: path.join(dir, n), size: 0 }));
+    let cut = 0;
+    for (const [i, s] of segments.entries()) {
+      const fd = openSync(s.file, 'r+');
+      try {
+        s.size = fstatSync(fd).size;
+        if (i === segments.length - 1) {
+          const good = validLength(fd, s.size);
+          if (good < s.size) {
+            cut = s.size - good;
+            ftruncateSync(fd, good);
+            fdatasyncSync(fd);
+            s.size = good;
+          }
+        }
+      } finally {
+        closeSync(fd);
+      }
+    }
+    const journal = new Journal(dir, options, cut);
+    journal.segments.push(...segments);
+    if (journal.segments.length === 0) journal.segments.push({ base: 0, file: segmentFile(dir, 0), size: 0 });
+    const last = journal.segments[journal.segments.length - 1];
+    journal.fd = openSync(last.file, 'a');
+    journal.durableEnd = last.base + last.size;
+    return journal;
+  }
+
+  /** offset just past the last durable record */
+  get end(): number {
+    return this.durableEnd;
+  }
+
+  /** the oldest offset still on disk */
+  get start(): number {
+    return this.segments[0].base;
+  }
+
+  /** bytes accepted but not yet fsynced */
+  get queuedBytes(): number {
+    return this.pendingBytes;
+  }
+
+  /**
+   * Appends a record; resolves with its offset once it is on disk (fsynced). Appends that arrive
+   * while a write is in flight share the next write and fsync (group commit).
+   */
+  append(header: JournalHeader, body: Buffer): Promise<number> {
+    if (this.closed) return Promise.reject(new Error('journal closed'));
+    const head = Buffer.from(JSON.stringify(header));
+    const prefix = Buffer.alloc(RECORD_PREFIX);
+    const total = RECORD_PREFIX + head.length + body.length;
+    prefix.writeUInt32LE(total, 0);
+    prefix.writeUInt32LE(head.length, 8);
+    let crc = crc32(prefix.subarray(8, 12));
+    crc = crc32(head, crc);
+    crc = crc32(body, crc);
+    prefix.writeUInt32LE(crc, 4);
+    return new Promise((resolve, reject) => {
+      this.pending.push({ buffers: [prefix, head, body], bytes: total, resolve, reject });
+      this.pendingBytes += total;
+      if (!this.flushing) setImmediate(() => this.flush());
+      this.flushing = true;
+    });
+  }
+
+  private flush(): void {
+    const batch = this.pending;
+    this.pending = [];
+    if (batch.length === 0) {
+      this.flushing = false;
+      return;
+    }
+    try {
+      let segment = this.segments[this.segments.length - 1];
+      if (segment.size > 0 && segment.size >= this.segmentBytes) segment = this.roll(segment);
+      const offsets: number[] = [];
+      let at = segment.base + segment.size;
+      for (const p of batch) {
+        offsets.push(at);
+        at += p.bytes;
+      }
+      const buffers = batch.flatMap((p) => p.buffers);
+      // writev writes at most IOV_MAX buffers per call
+      for (let i = 0; i < buffers.length; i += 1024) {
+        const slice = buffers.slice(i, i + 1024);
+        let expected = slice.reduce((n, b) => n + b.length, 0);
+        let written = writevSync(this.fd, slice);
+        if (written !== expected) {
+          // a short write: finish it buffer by buffer
+          const rest = Buffer.concat(slice).subarray(written);
+          expected = rest.length;
+          written = 0;
+          while (written < expected) written += writevSync(this.fd, [rest.subarray(written)]);
+        }
+      }
+      fdatasyncSync(this.fd);
+      segment.size = at - segment.base;
+      this.durableEnd = at;
+      this.pendingBytes -= batch.reduce((n, p) => n + p.bytes, 0);
+      batch.forEach((p, i) => p.resolve(offsets[i]));
+      for (const wake of [...this.waiters]) wake();
+    } catch (error) {
+      this.pendingBytes -= batch.reduce((n, p) => n + p.bytes, 0);
+      for (const p of batch) p.reject(error as Error);
+    }
+    if (this.pending.length > 0) setImmediate(() => this.flush());
+    else this.flushing = false;
+  }
+
+  private roll(current: Segment): Segment {
+    closeSync(this.fd);
+    const base = current.base + current.size;
+    const next = { base, file: segmentFile(this.dir, base), size: 0 };
+    this.segments.push(next);
+    this.fd = openSync(next.file, 'a');
+    return next;
+  }
+
+  /**
+   * Durable records from `from` on, about `maxBytes` of them (at least one when there is one).
+   * `from` must be a record boundary: 0, or a `next` this journal returned.
+   */
+  read(from: number, maxBytes: number): JournalRecord[] {
+    const out: JournalRecord[] = [];
+    let at = Math.max(from, this.start);
+    let bytes = 0;
+    while (at < this.durableEnd && (out.length === 0 || bytes < maxBytes)) {
+      const segment = this.segmentAt(at);
+      if (!segment) break;
+      if (at >= segment.base + segment.size) {
+        // the end of a closed segment: the next one starts here
+        const following = this.segments[this.segments.indexOf(segment) + 1];
+        if (!following) break;
+        at = following.base;
+        continue;
+      }
+      const fd = openSync(segment.file, 'r');
+      try {
+        while (at < Math.min(segment.base + segment.size, this.durableEnd) && (out.length === 0 || bytes < maxBytes)) {
+          const record = readRecord(fd, at - segment.base);
+          if (!record) throw new Error(`journal ${segment.file}: damaged record at ${at - segment.base}`);
+          out.push({ offset: at, next: at + record.total, header: record.header, body: record.body });
+          at += record.total;
+          bytes += record.total;
+        }
+      } finally {
+        closeSync(fd);
+      }
+    }
+    return out;
+  }
+
+  private segmentAt(offset: number): Segment | undefined {
+    for (let i = this.segments.length - 1; i >= 0; i--) if (this.segments[i].base <= offset) return this.segments[i];
+    return undefined;
+  }
+
+  /** resolves when a record becomes durable past `offset` (now, if one already is) or the journal closes */
+  waitFor(offset: number, signal?: AbortSignal): Promise<void> {
+    if (this.durableEnd > offset || this.closed || signal?.aborted) return Promise.resolve();
+    return new Promise((resolve) => {
+      const wake = () => {
+        this.waiters.delete(wake);
+        signal?.removeEventListener('abort', wake);
+        resolve();
+      };
+      this.waiters.add(wake);
+      signal?.addEventListener('abort', wake);
+    });
+  }
+
+  /** Deletes whole segments that end at or before `consumed` and lie beyond the `keepBytes` most recent bytes. */
+  release(consumed: number, keepBytes: number): void {
+    while (this.segments.length > 1) {
+      const [first, second] = this.segments;
+      if (second.base > consumed || this.durableEnd - second.base < keepBytes) break;
+      rmSync(first.file, { force: true });
+      this.segments.shift();
+    }
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    for (const wake of [...this.waiters]) wake();
+    closeSync(this.fd);
+  }
+}
+
+function segmentFile(dir: string, base: number): string {
+  return path.join(dir, `${base.toString(16).padStart(16, '0')}${SEGMENT_SUFFIX}`);
+}
+
+function readRecord(fd: number, position: number): { total: number; header: JournalHeader; body: Buffer } | undefined {
+  const prefix = Buffer.alloc(RECORD_PREFIX);
+  if (readSync(fd, prefix, 0, RECORD_PREFIX, position) < RECORD_PREFIX) return undefined;
+  const total = prefix.readUInt32LE(0);
+  const headLength = prefix.readUInt32LE(8);
+  if (total < RECORD_PREFIX + headLength) return undefined;
+  const rest = Buffer.allocUnsafe(total - RECORD_PREFIX);
+  if (readSync(fd, rest, 0, rest.length, position + RECORD_PREFIX) < rest.length) return undefined;
+  const crc = crc32(rest, crc32(prefix.subarray(8, 12)));
+  if (crc !== prefix.readUInt32LE(4)) return undefined;
+  try {
+    return { total, header: JSON.parse(rest.subarray(0, headLength).toString('utf8')) as JournalHeader, body: rest.subarray(headLength) };
+  } catch {
+    return undefined;
+  }
+}
+
+/** The length of the longest run of whole, valid records from the start of a segment. */
+function validLength(fd: number, size: number): number {
+  let at = 0;
+  while (at < size) {
+    const record = readRecord(fd, at);
+    if (!record) break;
+    at += record.total;
+  }
+  return at;
+}

@@ -1,0 +1,212 @@
+import path from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import type { FindingRecord } from '../engine/render.js';
+import { hecReply, type HecReply } from '../ingest/hec-codes.js';
+import { newHecStats, registerHec, type HecStats } from '../ingest/hec.js';
+import { Journal } from '../ingest/journal.js';
+import { ResendWindow } from '../ingest/resend-window.js';
+import { SyslogListener } from '../ingest/syslog-listener.js';
+import { openStore } from '../store/registry.js';
+import type { FindingStore } from '../store/store.js';
+import { registerApi } from './api.js';
+import type { TokenConfig } from './config.js';
+import { JournalProcessor } from './processor.js';
+import type { RunSetup } from './run-setup.js';
+
+export interface ServeOptions {
+  host: string;
+  port: number;
+  dataDir: string;
+  /** a postgres:// URL, a SQLite file, or (default) the data directory's SQLite file */
+  store?: string;
+  /** the primary token (HEC and API) */
+  token: string;
+  /** more HEC tokens from the config file */
+  tokens: TokenConfig[];
+  allowQueryStringAuth: boolean;
+  setup: RunSetup;
+  maxRecordBytes: number;
+  /** HEC body caps: on the wire and after gzip */
+  maxBodyBytes: number;
+  maxDecompressedBytes: number;
+  /** journal bytes acknowledged but not yet processed: past this, 503 code 9 (Server is busy) */
+  maxLagBytes: number;
+  /** bytes waiting for the journal's fsync: past this, 429 code 26 (Queue at capacity) */
+  maxQueuedBytes: number;
+  /** HEC event digests remembered against resends */
+  resendWindow: number;
+  /** processed journal kept on disk (it also rebuilds the resend window on start) */
+  journalKeepBytes: number;
+  /** syslog over UDP and TCP on one port */
+  syslog?: { host: string; port: number; maxFrameBytes: number };
+}
+
+/** Security headers on every answer; the API is not for other origins (no CORS headers are ever sent). */
+const securityHeaders: Record<string, string> = {
+  'x-content-type-options': 'nosniff',
+  'x-frame-options': 'DENY',
+  'referrer-policy': 'no-referrer',
+  'content-security-policy': "default-src 'none'; frame-ancestors 'none'",
+  'cross-origin-resource-policy': 'same-origin',
+  'cache-control': 'no-store',
+};
+
+/**
+ * `tunnelwatch serve`: HEC (and the API) on one HTTP listener, the durable journal, the processor
+ * that turns the journal into findings in the store, and live updates.
+ */
+export class ServeRuntime {
+  private shuttingDown = false;
+  private readonly abort = new AbortController();
+  private processing: Promise<void> = Promise.resolve();
+  private readonly listeners = new Set<(changed: FindingRecord[]) => void>();
+  readonly hecStats: HecStats = newHecStats();
+  syslog: SyslogListener | undefined;
+
+  private constructor(
+    readonly options: ServeOptions,
+    readonly store: FindingStore,
+    readonly journal: Journal,
+    readonly processor: JournalProcessor,
+    readonly app: FastifyInstance,
+  ) {}
+
+  static async start(options: ServeOptions): Promise<ServeRuntime> {
+    const store = await openStore(options.store ?? options.dataDir);
+    let journal: Journal | undefined;
+    try {
+      journal = Journal.open(path.join(options.dataDir, 'journal'));
+      let runtime: ServeRuntime | undefined;
+      const processor = await JournalProcessor.open({
+        store,
+        journal,
+        setup: options.setup,
+        prefilter: options.setup.prefilter,
+        maxRecordBytes: options.maxRecordBytes,
+        onCommit: (changed) => runtime?.publish(changed),
+      });
+      const resend = new ResendWindow(options.resendWindow);
+      for (let at = journal.start; at < journal.end; ) {
+        const records = journal.read(at, 16 * 1024 * 1024);
+        for (const r of records) for (const d of r.header.digests ?? []) resend.add(d);
+        at = records[records.length - 1].next;
+      }
+      const { default: Fastify } = await import('fastify');
+      // bodies are capped by the HEC plugin itself (hundreds of MB, and after gzip), not by fastify's 1 MiB
+      const app = Fastify({ logger: false, bodyLimit: 1024 * 1024, forceCloseConnections: true, return503OnClosing: true });
+      runtime = new ServeRuntime(options, store, journal, processor, app);
+      app.addHook('onSend', async (_request, reply, payload) => {
+        for (const [k, v] of Object.entries(securityHeaders)) if (!reply.hasHeader(k)) reply.header(k, v);
+        return payload;
+      });
+      const tokens = new Map<string, TokenConfig>([[options.token, { token: options.token, name: 'primary', ack: false, disabled: false, api: true }]]);
+      for (const t of options.tokens) tokens.set(t.token, t);
+      const self = runtime;
+      await app.register(async (hec) =>
+        registerHec(hec, {
+          journal: journal!,
+          tokens,
+          allowQueryStringAuth: options.allowQueryStringAuth,
+          limits: { maxBodyBytes: options.maxBodyBytes, maxDecompressedBytes: options.maxDecompressedBytes },
+          resend,
+          admission: () => self.admission(),
+          health: () => self.health(),
+          stats: self.hecStats,
+        }),
+      );
+      await app.register(async (api) =>
+        registerApi(api, {
+          store,
+          apiTokens: [...tokens.values()].filter((t) => t.api && !t.disabled).map((t) => t.token),
+          subscribe: (listener) => {
+            self.listeners.add(listener);
+            return () => self.listeners.delete(listener);
+          },
+          status: () => self.status(),
+        }),
+      );
+      // the dashboard (issue 15) beside the API; serve still works without a built one
+      await app.register(async (web) => {
+        const { registerDashboard } = await import('../dashboard/static.js');
+        await registerDashboard(web).catch((error: Error) => process.stderr.write(`tunnelwatch: no dashboard: ${error.message}\n`));
+      });
+      app.setNotFoundHandler((_request, reply) => reply.code(404).send({ error: 'not found' }));
+      await app.listen({ host: options.host, port: options.port });
+      if (options.syslog) {
+        runtime.syslog = await SyslogListener.start({ ...options.syslog, journal, busy: () => self.admission() !== undefined });
+      }
+      runtime.processing = processor.run(runtime.abort.signal).then(() => undefined);
+      const release = setInterval(() => journal!.release(processor.committed, options.journalKeepBytes), 10_000);
+      release.unref();
+      runtime.abort.signal.addEventListener('abort', () => clearInterval(release));
+      return runtime;
+    } catch (error) {
+      journal?.close();
+      await store.close();
+      throw error;
+    }
+  }
+
+  /** the listener's address, e.g. `127.0.0.1:8088` */
+  get address(): string {
+    const a = this.app.server.address();
+    return a && typeof a === 'object' ? `${a.family === 'IPv6' ? `[${a.address}]` : a.address}:${a.port}` : String(a);
+  }
+
+  get port(): number {
+    const a = this.app.server.address();
+    return a && typeof a === 'object' ? a.port : 0;
+  }
+
+  private admission(): HecReply | undefined {
+    if (this.shuttingDown) return hecReply(23, { retryAfter: 5 });
+    if (this.journal.queuedBytes > this.options.maxQueuedBytes) return hecReply(26, { retryAfter: 1 });
+    if (this.processor.lag > this.options.maxLagBytes) return hecReply(9, { retryAfter: 1 });
+    return undefined;
+  }
+
+  private health(): HecReply | undefined {
+    if (this.shuttingDown) return hecReply(23);
+    if (this.processor.lag > this.options.maxLagBytes || this.journal.queuedBytes > this.options.maxQueuedBytes) return hecReply(18);
+    return undefined;
+  }
+
+  private publish(changed: FindingRecord[]): void {
+    for (const listener of this.listeners) {
+      try {
+        listener(changed);
+      } catch {
+        this.listeners.delete(listener);
+      }
+    }
+  }
+
+  status(): Record<string, unknown> {
+    const r = this.processor.report;
+    return {
+      listen: this.address,
+      store: { kind: this.store.kind, location: this.store.location },
+      journal: { start: this.journal.start, end: this.journal.end, committed: this.processor.committed, lag_bytes: this.processor.lag, queued_bytes: this.journal.queuedBytes },
+      hec: this.hecStats,
+      syslog: this.syslog ? { port: this.syslog.port, ...this.syslog.stats } : null,
+      processed: {
+        events: r.events,
+        prefiltered: r.prefiltered,
+        skipped: Object.fromEntries([...r.skips].map(([code, t]) => [code, { count: t.count, first: t.first.map((s) => ({ reason: s.reason, location: s.location })) }])),
+      },
+      processor_error: this.processor.error?.message ?? null,
+    };
+  }
+
+  /** Stops taking events (HEC answers 23), closes the listener, lets the processor finish its step, closes journal and store. */
+  async close(): Promise<void> {
+    if (this.shuttingDown) return;
+    this.shuttingDown = true;
+    await this.app.close();
+    await this.syslog?.close();
+    this.abort.abort();
+    await this.processing;
+    this.journal.close();
+    await this.store.close();
+  }
+}

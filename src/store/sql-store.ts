@@ -1,0 +1,385 @@
+import type { FindingRecord } from '../engine/render.js';
+import type { RiskEvent, RiskIncident } from '../engine/risk.js';
+import { migrate } from './migrations.js';
+import type { SqlDriver, SqlExecutor } from './sql.js';
+import {
+  dispositions,
+  initialUrgency,
+  StoreInputError,
+  triageStatuses,
+  urgencies,
+  type Checkpoint,
+  type FindingDetail,
+  type FindingFilter,
+  type FindingQuery,
+  type FindingStore,
+  type HistoryEntry,
+  type RiskObjectSummary,
+  type SortKey,
+  type StoreCommit,
+  type StoredFinding,
+  type Triage,
+  type TriageChange,
+} from './store.js';
+
+/** Multivalue columns are kept as `|a|b|` so that `LIKE '%|a|%'` finds one exact value. */
+const SEP = '|';
+const MAX_PAGE = 1000;
+
+const sortColumns: Record<SortKey, string> = {
+  last_time: 'last_time',
+  first_time: 'first_time',
+  urgency: 'urgency_rank',
+  count: 'count',
+  risk_score: 'risk_score',
+  search_name: 'search_name',
+  updated_at: 'updated_at',
+};
+
+interface FindingRow {
+  id: string;
+  revision: number | string;
+  record: string;
+  first_time: number | null;
+  last_time: number | null;
+  updated_at: string;
+  status: string;
+  owner: string | null;
+  urgency: string;
+  disposition: string | null;
+}
+
+/** The store over any `SqlDriver`: one implementation of the contract for every SQL database. */
+export class SqlFindingStore implements FindingStore {
+  readonly kind: string;
+  readonly location: string;
+
+  private constructor(private readonly db: SqlDriver) {
+    this.kind = db.dialect;
+    this.location = db.location;
+  }
+
+  static async open(db: SqlDriver): Promise<SqlFindingStore> {
+    await migrate(db);
+    return new SqlFindingStore(db);
+  }
+
+  async commit(commit: StoreCommit): Promise<void> {
+    const now = new Date().toISOString();
+    await this.db.transaction(async (tx) => {
+      for (const f of commit.findings) await upsertFinding(tx, f.record, f.revision, f.firstTime, f.lastTime, now);
+      for (const e of commit.eventRefs ?? []) {
+        await tx.run('INSERT INTO finding_events (finding_id, ref, origin) VALUES (?, ?, ?) ON CONFLICT (finding_id, ref) DO NOTHING', [
+          e.findingId,
+          e.ref,
+          JSON.stringify(e.origin),
+        ]);
+      }
+      for (const { findingId, events } of commit.riskEvents ?? []) {
+        await tx.run('DELETE FROM risk_events WHERE finding_id = ?', [findingId]);
+        for (const e of events) await insertRiskEvent(tx, e);
+      }
+      if (commit.incidents) {
+        await tx.run('DELETE FROM risk_incidents');
+        for (const i of commit.incidents) {
+          await tx.run('INSERT INTO risk_incidents (id, risk_object, risk_object_type, record) VALUES (?, ?, ?, ?) ON CONFLICT (id) DO NOTHING', [
+            JSON.stringify([i.risk_object_type, i.risk_object, i.firstTime]),
+            i.risk_object,
+            i.risk_object_type,
+            JSON.stringify(i),
+          ]);
+        }
+      }
+      if (commit.checkpoint) {
+        const c = commit.checkpoint;
+        await tx.run(
+          'INSERT INTO checkpoints (consumer, position, state) VALUES (?, ?, ?) ON CONFLICT (consumer) DO UPDATE SET position = excluded.position, state = excluded.state',
+          [c.consumer, c.position, c.state],
+        );
+      }
+    });
+  }
+
+  async checkpoint(consumer: string): Promise<Checkpoint | undefined> {
+    const rows = await this.db.all<{ position: number | string; state: string }>('SELECT position, state FROM checkpoints WHERE consumer = ?', [consumer]);
+    return rows[0] ? { consumer, position: Number(rows[0].position), state: rows[0].state } : undefined;
+  }
+
+  async listFindings(query: FindingQuery): Promise<{ items: StoredFinding[]; total: number }> {
+    const { where, params } = whereClause(query);
+    const sort = sortColumns[query.sort ?? 'last_time'];
+    if (!sort) throw new StoreInputError(`unknown sort key '${query.sort}'`);
+    const direction = query.descending === false ? 'ASC' : 'DESC';
+    const limit = clampInt(query.limit ?? 50, 0, MAX_PAGE);
+    const offset = clampInt(query.offset ?? 0, 0, Number.MAX_SAFE_INTEGER);
+    const rows = await this.db.all<FindingRow>(
+      `SELECT id, revision, record, first_time, last_time, updated_at, status, owner, urgency, disposition FROM findings ${where}
+       ORDER BY ${sort} ${direction}, id ASC LIMIT ? OFFSET ?`,
+      [...params, limit, offset],
+    );
+    const total = await this.db.all<{ n: number | string }>(`SELECT COUNT(*) AS n FROM findings ${where}`, params);
+    return { items: rows.map(toStored), total: Number(total[0].n) };
+  }
+
+  async getFinding(id: string): Promise<FindingDetail | undefined> {
+    const rows = await this.db.all<FindingRow>(
+      'SELECT id, revision, record, first_time, last_time, updated_at, status, owner, urgency, disposition FROM findings WHERE id = ?',
+      [id],
+    );
+    if (!rows[0]) return undefined;
+    const history = await this.db.all<{ at: string; actor: string; field: string; old_value: string | null; new_value: string | null; comment: string | null }>(
+      'SELECT at, actor, field, old_value, new_value, comment FROM finding_history WHERE finding_id = ? ORDER BY id',
+      [id],
+    );
+    const events = await this.db.all<{ ref: string; origin: string }>('SELECT ref, origin FROM finding_events WHERE finding_id = ? ORDER BY ref LIMIT 1000', [id]);
+    const risk = await this.db.all<{ record: string }>('SELECT record FROM risk_events WHERE finding_id = ? ORDER BY risk_object_type, risk_object', [id]);
+    return {
+      ...toStored(rows[0]),
+      history: history.map(
+        (h): HistoryEntry => ({ at: h.at, actor: h.actor, field: h.field, oldValue: h.old_value, newValue: h.new_value, comment: h.comment }),
+      ),
+      events: events.map((e) => ({ ref: e.ref, origin: JSON.parse(e.origin) as Record<string, string | number> })),
+      riskEvents: risk.map((r) => JSON.parse(r.record) as RiskEvent),
+    };
+  }
+
+  async triage(filter: FindingFilter, change: TriageChange, actor: string): Promise<number> {
+    validateChange(change);
+    const { where, params } = whereClause(filter);
+    const at = new Date().toISOString();
+    return this.db.transaction(async (tx) => {
+      const matched = Number((await tx.all<{ n: number | string }>(`SELECT COUNT(*) AS n FROM findings ${where}`, params))[0].n);
+      if (matched === 0) return 0;
+      const sets: string[] = [];
+      const setParams: unknown[] = [];
+      // history first: it reads the values as they were before this change
+      for (const field of ['status', 'owner', 'urgency', 'disposition'] as const) {
+        if (!(field in change) || change[field] === undefined) continue;
+        const value = change[field] ?? null;
+        await tx.run(
+          `INSERT INTO finding_history (finding_id, at, actor, field, old_value, new_value, comment)
+           SELECT id, ?, ?, ?, ${field}, ?, ? FROM findings ${where} ${where ? 'AND' : 'WHERE'} ${field} IS DISTINCT FROM ?`,
+          [at, actor, field, value, change.comment ?? null, ...params, value],
+        );
+        sets.push(`${field} = ?`);
+        setParams.push(value);
+        if (field === 'urgency') {
+          sets.push('urgency_rank = ?');
+          setParams.push(urgencies.indexOf(value as (typeof urgencies)[number]));
+        }
+      }
+      if (sets.length === 0 && change.comment !== undefined) {
+        await tx.run(
+          `INSERT INTO finding_history (finding_id, at, actor, field, old_value, new_value, comment) SELECT id, ?, ?, 'comment', NULL, NULL, ? FROM findings ${where}`,
+          [at, actor, change.comment, ...params],
+        );
+      }
+      if (sets.length > 0) await tx.run(`UPDATE findings SET ${sets.join(', ')} ${where}`, [...setParams, ...params]);
+      return matched;
+    });
+  }
+
+  async riskObjects(query: { from?: number; to?: number; limit?: number; offset?: number }): Promise<{ items: RiskObjectSummary[]; total: number }> {
+    const conditions: string[] = [];
+    const params: unknown[] = [];
+    if (query.from !== undefined) conditions.push('time >= ?'), params.push(query.from);
+    if (query.to !== undefined) conditions.push('time <= ?'), params.push(query.to);
+    const where = conditions.length ? `WHERE ${conditions.join(' AND ')}` : '';
+    const limit = clampInt(query.limit ?? 50, 0, MAX_PAGE);
+    const offset = clampInt(query.offset ?? 0, 0, Number.MAX_SAFE_INTEGER);
+    const objects = await this.db.all<{ risk_object: string; risk_object_type: string; score: number | string; n: number | string; first: number | null; last: number | null }>(
+      `SELECT risk_object, risk_object_type, SUM(risk_score) AS score, COUNT(*) AS n, MIN(time) AS first, MAX(time) AS last
+       FROM risk_events ${where} GROUP BY risk_object, risk_object_type ORDER BY score DESC, risk_object ASC LIMIT ? OFFSET ?`,
+      [...params, limit, offset],
+    );
+    const total = await this.db.all<{ n: number | string }>(
+      `SELECT COUNT(*) AS n FROM (SELECT 1 AS one FROM risk_events ${where} GROUP BY risk_object, risk_object_type) AS objects`,
+      params,
+    );
+    const incidents = new Set((await this.incidents()).map((i) => `${i.risk_object_type}\u0000${i.risk_object}`));
+    const items: RiskObjectSummary[] = [];
+    for (const o of objects) {
+      const detail = await this.db.all<{ search_name: string; tactics: string }>(
+        `SELECT search_name, tactics FROM risk_events WHERE risk_object = ? AND risk_object_type = ? ${conditions.length ? `AND ${conditions.join(' AND ')}` : ''}`,
+        [o.risk_object, o.risk_object_type, ...params],
+      );
+      items.push({
+        risk_object: o.risk_object,
+        risk_object_type: o.risk_object_type,
+        risk_score: Number(o.score),
+        risk_event_count: Number(o.n),
+        detections: [...new Set(detail.map((d) => d.search_name))].sort(),
+        tactics: [...new Set(detail.flatMap((d) => JSON.parse(d.tactics) as string[]))].sort(),
+        incident: incidents.has(`${o.risk_object_type}\u0000${o.risk_object}`),
+        firstTime: o.first,
+        lastTime: o.last,
+      });
+    }
+    return { items, total: Number(total[0].n) };
+  }
+
+  async riskEventsOf(riskObject: string, riskObjectType?: string, limit = 500): Promise<RiskEvent[]> {
+    const typeClause = riskObjectType === undefined ? '' : 'AND risk_object_type = ?';
+    const rows = await this.db.all<{ record: string }>(
+      `SELECT record FROM risk_events WHERE risk_object = ? ${typeClause} ORDER BY time ASC, finding_id ASC LIMIT ?`,
+      [riskObject, ...(riskObjectType === undefined ? [] : [riskObjectType]), clampInt(limit, 0, 10_000)],
+    );
+    return rows.map((r) => JSON.parse(r.record) as RiskEvent);
+  }
+
+  async incidents(): Promise<RiskIncident[]> {
+    const rows = await this.db.all<{ record: string }>('SELECT record FROM risk_incidents ORDER BY id');
+    return rows.map((r) => JSON.parse(r.record) as RiskIncident);
+  }
+
+  close(): Promise<void> {
+    return this.db.close();
+  }
+}
+
+async function upsertFinding(tx: SqlExecutor, record: FindingRecord, revision: number, first: number | null, last: number | null, now: string): Promise<void> {
+  const urgency = initialUrgency(record);
+  const text = JSON.stringify(record);
+  await tx.run(
+    `INSERT INTO findings (id, revision, detection_id, search_name, first_time, last_time, count, risk_score, hosts, users, stories, techniques,
+       record, search_text, created_at, updated_at, status, owner, urgency, urgency_rank, disposition)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'new', NULL, ?, ?, NULL)
+     ON CONFLICT (id) DO UPDATE SET revision = excluded.revision, first_time = excluded.first_time, last_time = excluded.last_time,
+       count = excluded.count, risk_score = excluded.risk_score, hosts = excluded.hosts, users = excluded.users, stories = excluded.stories,
+       techniques = excluded.techniques, record = excluded.record, search_text = excluded.search_text, updated_at = excluded.updated_at
+     WHERE findings.revision < excluded.revision`,
+    [
+      record.finding_id,
+      revision,
+      record.detection_id,
+      record.search_name,
+      finiteOrNull(first),
+      finiteOrNull(last),
+      record.count,
+      record.risk_objects.reduce((sum, o) => sum + o.risk_score, 0),
+      multi(entities(record, 'system', ['dest', 'dvc', 'src', 'host'])),
+      multi(entities(record, 'user', ['user'])),
+      multi(record.analytic_story),
+      multi(record.mitre_attack_id),
+      text,
+      text.toLowerCase(),
+      now,
+      now,
+      urgency,
+      urgencies.indexOf(urgency),
+    ],
+  );
+}
+
+async function insertRiskEvent(tx: SqlExecutor, e: RiskEvent): Promise<void> {
+  await tx.run(
+    `INSERT INTO risk_events (finding_id, risk_object, risk_object_type, risk_score, time, search_name, tactics, record) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+     ON CONFLICT (finding_id, risk_object_type, risk_object) DO UPDATE SET risk_score = excluded.risk_score, time = excluded.time, record = excluded.record`,
+    [e.finding_id, e.risk_object, e.risk_object_type, e.risk_score, e._time, e.search_name, JSON.stringify(e.annotations.mitre_tactic), JSON.stringify(e)],
+  );
+}
+
+/** Hosts (or users) a finding is about: its risk objects of that type plus the usual CIM columns. */
+function entities(record: FindingRecord, riskType: string, columns: string[]): string[] {
+  const values = new Set<string>();
+  for (const o of record.risk_objects) if (o.risk_object_type === riskType) values.add(o.risk_object);
+  for (const c of columns) {
+    const v = record[c];
+    if (typeof v === 'string') values.add(v);
+    else if (Array.isArray(v)) for (const x of v) if (typeof x === 'string') values.add(x);
+  }
+  values.delete('null');
+  return [...values];
+}
+
+function multi(values: string[]): string {
+  return values.length === 0 ? '' : `${SEP}${values.map((v) => v.toLowerCase().replaceAll(SEP, ' ')).join(SEP)}${SEP}`;
+}
+
+function likeEscape(text: string): string {
+  return text.replace(/[\\%_]/g, (c) => `\\${c}`);
+}
+
+function whereClause(filter: FindingFilter): { where: string; params: unknown[] } {
+  const conditions: string[] = [];
+  const params: unknown[] = [];
+  const oneOf = (column: string, values: unknown[]) => {
+    if (values.length === 0) return conditions.push('1 = 0');
+    conditions.push(`${column} IN (${values.map(() => '?').join(', ')})`);
+    params.push(...values);
+  };
+  const contains = (column: string, value: string) => {
+    conditions.push(`${column} LIKE ? ESCAPE '\\'`);
+    params.push(`%${likeEscape(value.toLowerCase())}%`);
+  };
+  if (filter.ids) oneOf('id', filter.ids);
+  if (filter.detection) {
+    if (filter.detection.length === 0) conditions.push('1 = 0');
+    else {
+      conditions.push(`(detection_id IN (${filter.detection.map(() => '?').join(', ')}) OR search_name IN (${filter.detection.map(() => '?').join(', ')}))`);
+      params.push(...filter.detection, ...filter.detection);
+    }
+  }
+  if (filter.story) contains('stories', `${SEP}${filter.story}${SEP}`);
+  if (filter.technique) {
+    // T1090 matches T1090 and its sub-techniques T1090.xxx
+    conditions.push(`(techniques LIKE ? ESCAPE '\\' OR techniques LIKE ? ESCAPE '\\')`);
+    const t = likeEscape(filter.technique.toLowerCase());
+    params.push(`%${SEP}${t}${SEP}%`, `%${SEP}${t}.%`);
+  }
+  if (filter.host) contains('hosts', `${SEP}${filter.host}${SEP}`);
+  if (filter.user) contains('users', `${SEP}${filter.user}${SEP}`);
+  if (filter.status) {
+    for (const s of filter.status) if (!(triageStatuses as readonly string[]).includes(s)) throw new StoreInputError(`unknown status '${s}'`);
+    oneOf('status', filter.status);
+  }
+  if (filter.owner !== undefined) {
+    if (filter.owner === null) conditions.push('owner IS NULL');
+    else conditions.push('owner = ?'), params.push(filter.owner);
+  }
+  if (filter.urgency) {
+    for (const u of filter.urgency) if (!(urgencies as readonly string[]).includes(u)) throw new StoreInputError(`unknown urgency '${u}'`);
+    oneOf('urgency', filter.urgency);
+  }
+  if (filter.disposition) {
+    const named = filter.disposition.filter((d): d is NonNullable<typeof d> => d !== null);
+    for (const d of named) if (!(dispositions as readonly string[]).includes(d)) throw new StoreInputError(`unknown disposition '${d}'`);
+    const parts = [...(named.length ? [`disposition IN (${named.map(() => '?').join(', ')})`] : []), ...(filter.disposition.includes(null) ? ['disposition IS NULL'] : [])];
+    conditions.push(parts.length ? `(${parts.join(' OR ')})` : '1 = 0');
+    params.push(...named);
+  }
+  if (filter.from !== undefined) conditions.push('last_time >= ?'), params.push(filter.from);
+  if (filter.to !== undefined) conditions.push('last_time <= ?'), params.push(filter.to);
+  if (filter.text) contains('search_text', filter.text);
+  return { where: conditions.length ? `WHERE ${conditions.join(' AND ')}` : '', params };
+}
+
+function validateChange(change: TriageChange): void {
+  if (change.status !== undefined && !(triageStatuses as readonly string[]).includes(change.status)) throw new StoreInputError(`unknown status '${change.status}'`);
+  if (change.urgency !== undefined && !(urgencies as readonly string[]).includes(change.urgency)) throw new StoreInputError(`unknown urgency '${change.urgency}'`);
+  if (change.disposition !== undefined && change.disposition !== null && !(dispositions as readonly string[]).includes(change.disposition)) {
+    throw new StoreInputError(`unknown disposition '${change.disposition}'`);
+  }
+  const fields = ['status', 'owner', 'urgency', 'disposition', 'comment'] as const;
+  if (!fields.some((f) => change[f] !== undefined)) throw new StoreInputError('a triage change needs at least one of status, owner, urgency, disposition, comment');
+}
+
+function toStored(row: FindingRow): StoredFinding {
+  return {
+    record: JSON.parse(row.record) as FindingRecord,
+    revision: Number(row.revision),
+    triage: { status: row.status, owner: row.owner, urgency: row.urgency, disposition: row.disposition } as Triage,
+    firstTime: row.first_time === null ? null : Number(row.first_time),
+    lastTime: row.last_time === null ? null : Number(row.last_time),
+    updatedAt: row.updated_at,
+  };
+}
+
+function finiteOrNull(n: number | null): number | null {
+  return n !== null && Number.isFinite(n) ? n : null;
+}
+
+function clampInt(n: number, min: number, max: number): number {
+  if (!Number.isFinite(n)) throw new StoreInputError(`'${n}' is not a number`);
+  return Math.min(max, Math.max(min, Math.trunc(n)));
+}

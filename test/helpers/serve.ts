@@ -1,0 +1,98 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { ServeRuntime, type ServeOptions } from '../../src/serve/server.js';
+import type { RunSetup } from '../../src/serve/run-setup.js';
+import { isSetupProblem, preparePipeline } from '../../src/pipeline/setup.js';
+import { defaultContentDir, defaultDetectionsDir } from '../../src/cli/paths.js';
+import { repoRoot } from './paths.js';
+
+export const TOKEN = 'test-token-0123456789';
+export const cliPath = path.join(repoRoot, 'dist', 'src', 'cli', 'main.js');
+
+let setup: RunSetup | undefined;
+
+/** The default content, loaded once per test file. */
+export async function defaultSetup(): Promise<RunSetup> {
+  if (!setup) {
+    const loaded = await preparePipeline(
+      {
+        rules: [defaultDetectionsDir],
+        selection: { detections: [] },
+        input: { maxRecordBytes: 1024 * 1024, prefilter: true },
+        findings: { allowedLatenessSeconds: 0, maxGroups: 100_000, showSuppressed: false },
+        risk: { windowSeconds: 24 * 3600, threshold: 100, minTactics: 3 },
+      },
+      { contentRoot: defaultContentDir },
+    );
+    if (isSetupProblem(loaded)) throw new Error(`default content failed to load: ${JSON.stringify(loaded)}`);
+    setup = loaded;
+  }
+  return setup;
+}
+
+/** An in-process server on a random loopback port with its own data directory. */
+export async function startServe(overrides: Partial<ServeOptions> = {}): Promise<ServeRuntime> {
+  const dataDir = overrides.dataDir ?? mkdtempSync(path.join(tmpdir(), 'tw-serve-'));
+  return ServeRuntime.start({
+    host: '127.0.0.1',
+    port: 0,
+    dataDir,
+    token: TOKEN,
+    tokens: [],
+    allowQueryStringAuth: false,
+    setup: await defaultSetup(),
+    maxRecordBytes: 1024 * 1024,
+    maxBodyBytes: 512 * 1024 * 1024,
+    maxDecompressedBytes: 1024 * 1024 * 1024,
+    maxLagBytes: 256 * 1024 * 1024,
+    maxQueuedBytes: 64 * 1024 * 1024,
+    resendWindow: 100_000,
+    journalKeepBytes: 256 * 1024 * 1024,
+    ...overrides,
+  });
+}
+
+export interface ServeProcess {
+  child: ChildProcess;
+  url: string;
+  stderr(): string;
+  stdout(): string;
+}
+
+/** `tunnelwatch serve` as a child process (for kill -9); resolves once it listens. */
+export function spawnServe(args: string[], env: Record<string, string> = {}): Promise<ServeProcess> {
+  const child = spawn(process.execPath, [cliPath, 'serve', '--listen', '127.0.0.1:0', ...args], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let err = '';
+  let out = '';
+  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`serve did not start in 60 s: ${err}`)), 60_000);
+    child.stderr!.on('data', (d: Buffer) => {
+      err += d.toString();
+      const match = /listening on (http:\/\/\S+)/.exec(err);
+      if (match) {
+        clearTimeout(timer);
+        resolve({ child, url: match[1], stderr: () => err, stdout: () => out });
+      }
+    });
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`serve exited with ${code}: ${err}`));
+    });
+  });
+}
+
+/** Waits until `check` resolves true, polling; fails after `ms`. */
+export async function eventually(check: () => Promise<boolean>, ms = 30_000, what = 'condition'): Promise<void> {
+  const until = Date.now() + ms;
+  while (Date.now() < until) {
+    if (await check()) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+}

@@ -1,0 +1,110 @@
+import assert from 'node:assert/strict';
+import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { test } from 'node:test';
+import { loadDetections } from '../../../src/rules/escu.js';
+import { repoRoot, sharedData, sharedDataMissing } from '../../helpers/paths.js';
+import { jsonLines, runCli } from '../cli/run-cli.js';
+
+const escuTree = path.join(repoRoot, 'test', 'fixtures', 'escu');
+const escuDetections = path.join(escuTree, 'detections');
+const netshFile = path.join(escuDetections, 'endpoint', 'windows_proxy_via_netsh.yml');
+
+async function tempDir(t: { after: (fn: () => Promise<void>) => void }): Promise<string> {
+  const dir = await mkdtemp(path.join(tmpdir(), 'tw-escu-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+test("ESCU detections load unchanged from ESCU's layout, with macros read from the sibling macros/ folder", async () => {
+  const { detections, errors } = await loadDetections([escuDetections]);
+  assert.deepEqual(errors, []);
+  assert.deepEqual(detections.map((d) => d.name), ['Windows Proxy Via Netsh', 'Windows Proxy Via Registry']);
+  const netsh = detections[0];
+  // macros/process_netsh.yml: (Processes.process_name=netsh.exe OR Processes.original_file_name=netsh.exe)
+  assert.deepEqual((netsh.plan.where as { terms: unknown[] }).terms[0], {
+    kind: 'or',
+    terms: [
+      { kind: 'compare', field: 'process_name', op: '=', pattern: 'netsh.exe' },
+      { kind: 'compare', field: 'original_file_name', op: '=', pattern: 'netsh.exe' },
+    ],
+  });
+  assert.equal(detections[1].plan.dataset, 'Endpoint.Registry');
+});
+
+test('outside an ESCU tree the same file fails on its macro, at the macro', async (t) => {
+  const dir = await tempDir(t);
+  const text = await readFile(netshFile, 'utf8');
+  await writeFile(path.join(dir, 'netsh.yml'), text);
+  const { detections, errors } = await loadDetections([dir]);
+  assert.deepEqual(detections, []);
+  assert.equal(errors.length, 1);
+  const line = text.split('\n').findIndex((l) => l.startsWith('search:')) + 1;
+  assert.equal(errors[0].line, line);
+  assert.equal(errors[0].col, text.split('\n')[line - 1].indexOf('`process_netsh`') + 1);
+  assert.match(errors[0].message, /unknown macro `process_netsh`/);
+});
+
+test('a macro file that cannot load says why, where the detection uses it', async (t) => {
+  const dir = await tempDir(t);
+  await cp(escuTree, dir, { recursive: true });
+  await writeFile(path.join(dir, 'macros', 'process_netsh.yml'), 'name: process_netsh\ndescription: no definition\n');
+  const { errors } = await loadDetections([path.join(dir, 'detections')]);
+  assert.equal(errors.length, 1);
+  assert.match(errors[0].message, /macro `process_netsh` cannot be loaded: .*process_netsh\.yml:1:1: definition: /);
+  assert.match(errors[0].file, /windows_proxy_via_netsh\.yml$/);
+});
+
+test('risk from tags.observable and tags.risk_score, as ES gave it before rba:', async () => {
+  const { detections } = await loadDetections([escuDetections]);
+  assert.deepEqual(detections[0].risk, {
+    message: 'A process $process_name$ has launched netsh with command-line $process$ on $dest$.',
+    riskObjects: [
+      { field: 'dest', type: 'system', score: 49 },
+      { field: 'user', type: 'user', score: 49 },
+    ],
+    threatObjects: [],
+  });
+});
+
+test('validate warns, without failing, when a detection has no risk metadata', async (t) => {
+  const dir = await tempDir(t);
+  await cp(escuTree, dir, { recursive: true });
+  const file = path.join(dir, 'detections', 'endpoint', 'windows_proxy_via_netsh.yml');
+  const text = await readFile(file, 'utf8');
+  const stripped = text.replace(/^ {2}risk_score: 49\n/m, '');
+  assert.notEqual(stripped, text);
+  await writeFile(file, stripped);
+  const r = runCli(['validate', path.join(dir, 'detections')]);
+  assert.equal(r.status, 0, r.stdout + r.stderr);
+  const tagsLine = stripped.split('\n').findIndex((l) => l.startsWith('tags:')) + 2;
+  assert.equal(r.stdout, `${file}:${tagsLine}:3: warning: no risk metadata (neither rba: nor tags.observable with tags.risk_score and tags.message): its findings give no risk events\n`);
+  assert.match(r.stderr, /OK, 1 warning\(s\)/);
+});
+
+test("ESCU's netsh and registry proxy detections fire on real netsh portproxy captures, with risk", { skip: sharedDataMissing }, async (t) => {
+  const dir = await tempDir(t);
+  const riskOut = path.join(dir, 'risk.jsonl');
+  const r = runCli([
+    'scan', '-q', '-f', 'jsonl', '--no-progress', '-r', escuDetections, '--risk-out', riskOut,
+    path.join(sharedData, 'tunnel', 'ID4688-netsh-RDP-port-forwarding-abuse.evtx'),
+    path.join(sharedData, 'evtx-sysmon', 'panache_sysmon_vs_EDRTestingScript.evtx'),
+  ]);
+  assert.equal(r.status, 0, r.stderr);
+  const findings = jsonLines(r.stdout);
+  const netsh = findings.filter((f) => f.search_name === 'Windows Proxy Via Netsh');
+  // Security 4688 (the tunnel capture) and Sysmon 1 (panache): netsh portproxy add/delete v4tov4
+  assert.ok(netsh.some((f) => String(f.process).includes('portproxy add v4tov4 listenaddress=0.0.0.0 listenport=48333')), JSON.stringify(netsh));
+  assert.ok(netsh.every((f) => f.process_name === 'netsh.exe'));
+  const registry = findings.filter((f) => f.search_name === 'Windows Proxy Via Registry');
+  assert.deepEqual(
+    registry.map((f) => [f.registry_path, f.action]).sort(),
+    [
+      ['HKLM\\System\\CurrentControlSet\\Services\\PortProxy\\v4tov4\\tcp\\0.0.0.0/8080', 'deleted'],
+      ['HKLM\\System\\CurrentControlSet\\Services\\PortProxy\\v4tov4\\tcp\\0.0.0.0/8080', 'modified'],
+    ],
+  );
+  const risk = jsonLines(await readFile(riskOut, 'utf8'));
+  assert.ok(risk.some((e) => e.search_name === 'Windows Proxy Via Registry' && e.risk_object === 'MSEDGEWIN10' && e.risk_score === 49));
+});
