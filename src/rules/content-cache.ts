@@ -7,7 +7,7 @@ import { companionDirs } from './content-tree.js';
 import { listYamlFiles } from './yaml-files.js';
 
 /** bumped whenever the compiled form (Detection, SearchPlan, OutputSettings, BoundCorrelation) changes shape */
-const FORMAT = 4;
+const FORMAT = 5;
 /** entries kept: one per rule set in use, so a few dozen is plenty */
 const KEEP = 32;
 

@@ -35,7 +35,11 @@ export const ruleLanguages = [
   {
     name: 'escu',
     recognizes: () => true,
-    parse: async (file, text) => ({ notLoaded: [], notRun: [], ...(await import('./escu.js')).parseDetection(file, text) }),
+    parse: async (file, text) => {
+      // an ESCU detection reads the macros of the ESCU tree it sits in (see escu-macros.ts)
+      const [{ parseDetection }, { macrosFor }] = await Promise.all([import('./escu.js'), import('./escu-macros.js')]);
+      return { notLoaded: [], notRun: [], ...parseDetection(file, text, await macrosFor(file)) };
+    },
   },
 ] as const satisfies readonly RuleLanguage[];
 
