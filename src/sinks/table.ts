@@ -19,7 +19,11 @@ export const tableSink: FindingSink = {
 
 function groupByDetection(records: FindingRecord[]): FindingRecord[][] {
   const groups = new Map<string, FindingRecord[]>();
-  for (const r of records) groups.set(r.detection_id, [...(groups.get(r.detection_id) ?? []), r]);
+  for (const r of records) {
+    const group = groups.get(r.detection_id);
+    if (group) group.push(r);
+    else groups.set(r.detection_id, [r]);
+  }
   return [...groups.values()];
 }
 
@@ -30,7 +34,7 @@ function renderGroup(rows: FindingRecord[], ctx: SinkContext): string {
   const columns = ['count', 'firstTime', 'lastTime', ...KEY_COLUMNS.filter((c) => rows.some((r) => r[c] !== undefined))];
   const header = columns.map((c) => (c === 'firstTime' || c === 'lastTime' ? `${c} (UTC)` : c));
   const cells = rows.map((r) => columns.map((c) => truncate(cellText(r[c]).replace(/\s+/g, ' '))));
-  const widths = header.map((h, i) => Math.max(h.length, ...cells.map((row) => row[i].length)));
+  const widths = header.map((h, i) => cells.reduce((w, row) => Math.max(w, row[i].length), h.length));
   const line = (values: string[]) => `  ${values.map((v, i) => v.padEnd(widths[i])).join('  ')}`.trimEnd();
   const lines = [bold(title), line(header)];
   rows.forEach((r, i) => {
