@@ -24,6 +24,28 @@ function isGzip(head: Uint8Array): boolean {
   return head.length >= 2 && head[0] === GZIP_MAGIC_0 && head[1] === GZIP_MAGIC_1;
 }
 
+/** UTF-16 text by its byte order mark (PowerShell's `>` writes UTF-16LE with one). */
+function utf16Encoding(head: Uint8Array): 'utf-16le' | 'utf-16be' | undefined {
+  if (head.length < 2) return undefined;
+  if (head[0] === 0xff && head[1] === 0xfe) return 'utf-16le';
+  if (head[0] === 0xfe && head[1] === 0xff) return 'utf-16be';
+  return undefined;
+}
+
+/**
+ * UTF-16 text re-encoded as UTF-8 (the BOM dropped), so every text source reads it; offsets then
+ * count UTF-8 bytes. Such an input has no size: it is read whole on the main thread, never split.
+ */
+async function* utf16ToUtf8(raw: AsyncIterable<Buffer> | Iterable<Buffer>, encoding: 'utf-16le' | 'utf-16be'): AsyncGenerator<Buffer> {
+  const decoder = new TextDecoder(encoding);
+  for await (const chunk of raw) {
+    const text = decoder.decode(chunk, { stream: true });
+    if (text.length > 0) yield Buffer.from(text, 'utf8');
+  }
+  const rest = decoder.decode();
+  if (rest.length > 0) yield Buffer.from(rest, 'utf8');
+}
+
 function errorMessage(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
@@ -106,6 +128,8 @@ function fileInput(p: string, size: number): SourceInput | InputError {
   } catch (err) {
     return { path: p, message: errorMessage(err) };
   }
+  const utf16 = utf16Encoding(magic);
+  if (utf16) return { name: p, open: () => Readable.from(utf16ToUtf8(fileChunks(p), utf16), { objectMode: false }) };
   return fileInputOf(p, size, isGzip(magic));
 }
 
@@ -146,7 +170,10 @@ export class StdinInput implements SourceInput {
       }
     }
     const raw = Readable.from(replay(), { objectMode: false });
-    if (this.recorded.length > 0 && isGzip(this.recorded[0])) return gunzipped(raw);
+    const first = this.recorded[0];
+    if (first && isGzip(first)) return gunzipped(raw);
+    const utf16 = first && utf16Encoding(first);
+    if (utf16) return Readable.from(utf16ToUtf8(raw, utf16), { objectMode: false });
     if (this.recorded.length === 0) return this.sniffThenMaybeGunzip(raw);
     return raw;
   }
@@ -213,8 +240,10 @@ export async function readHead(input: SourceInput, n = 4096): Promise<Buffer> {
   try {
     if (input instanceof StdinInput) {
       const raw = await input.peek(n);
-      if (!isGzip(raw)) return raw.subarray(0, n);
-      return await readStreamHead(gunzipMembers([raw]), n);
+      if (isGzip(raw)) return await readStreamHead(gunzipMembers([raw]), n);
+      const utf16 = utf16Encoding(raw);
+      if (utf16) return await readStreamHead(utf16ToUtf8([raw], utf16), n);
+      return raw.subarray(0, n);
     }
     if (input.path !== undefined) return readFileHeadSync(input.path, n);
     return await readStreamHead(input.open(), n);

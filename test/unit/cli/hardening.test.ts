@@ -97,3 +97,66 @@ test('a FIFO named on the command line is read as a stream, once, its head inclu
   assert.equal(events.length, 2001);
   assert.match(JSON.stringify(events[0]), /a0\.exe/);
 });
+
+test('a junk first line (banner, 10 KB line, binary bytes) does not hide the records: the format comes from them, the junk is reported', () => {
+  const xml = "<Event xmlns='http://schemas.microsoft.com/win/2004/08/events/event'><System><EventID>1</EventID><Channel>Microsoft-Windows-Sysmon/Operational</Channel><Computer>h1</Computer><TimeCreated SystemTime='2024-01-01T00:00:00.000Z'/></System><EventData><Data Name='Image'>C:\\Users\\u\\ngrok.exe</Data><Data Name='CommandLine'>ngrok tcp 3389</Data><Data Name='ParentImage'>C:\\Windows\\explorer.exe</Data><Data Name='User'>ACME\\u</Data></EventData></Event>";
+  const junks = { banner: '=== exported by a tool ===', long: 'x'.repeat(10_000), binary: '\x00\x01\x02\xff\xfe garbage' };
+  for (const [kind, junk] of Object.entries(junks)) {
+    for (const [format, record] of [['jsonl', NGROK], ['windows-xml', xml]] as const) {
+      const file = write(`junk-${kind}.${format}`, Buffer.concat([Buffer.from(junk, 'latin1'), Buffer.from(`\n${record}\n`)]));
+      const dump = runCli(['dump', file]);
+      assert.equal(jsonLines(dump.stdout).length, 1, `${kind} ${format}: ${dump.stderr}`);
+      assert.doesNotMatch(dump.stderr, /unknown-format/);
+      assert.match(dump.stderr, /invalid-json|garbage|invalid-utf8|line-too-long/, `${kind} ${format}: the junk is reported`);
+      const scan = runCli(['scan', file]);
+      assert.ok(findingNames(scan.stdout).includes('Windows Ngrok Reverse Proxy Usage'), `${kind} ${format}: ${scan.stderr}`);
+    }
+  }
+});
+
+test('UTF-16LE with BOM (PowerShell >) is read: Windows XML and JSON lines alike', () => {
+  const xml = `<?xml version="1.0" encoding="UTF-16"?>\r\n<Events><Event xmlns='http://schemas.microsoft.com/win/2004/08/events/event'><System><EventID>1</EventID><Channel>Microsoft-Windows-Sysmon/Operational</Channel><Computer>h1</Computer><TimeCreated SystemTime='2024-01-01T00:00:00.000Z'/></System><EventData><Data Name='Image'>C:\\Users\\ü\\ngrok.exe</Data><Data Name='CommandLine'>ngrok tcp 3389</Data><Data Name='ParentImage'>C:\\Windows\\explorer.exe</Data><Data Name='User'>ACME\\ü</Data></EventData></Event></Events>\r\n`;
+  for (const [name, text] of [['u16.xml', xml], ['u16.jsonl', `${NGROK}\r\n`]]) {
+    const file = write(name, Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(text, 'utf16le')]));
+    const dump = runCli(['dump', file]);
+    assert.equal(dump.stderr, '', name);
+    const events = jsonLines(dump.stdout);
+    assert.equal(events.length, 1, name);
+    if (name === 'u16.xml') assert.match(JSON.stringify(events[0]), /C:\\\\Users\\\\ü\\\\ngrok\.exe/);
+    const scan = runCli(['scan', file]);
+    assert.ok(findingNames(scan.stdout).includes('Windows Ngrok Reverse Proxy Usage'), `${name}: ${scan.stderr}`);
+  }
+});
+
+test('dump -f xml writes one event per line, newlines and control bytes as character references that read back', () => {
+  const value = 'line one\nline two\r\tend\x01\x1b[31m';
+  const file = write('controls.jsonl', `${JSON.stringify({ EventID: 1, Channel: 'Microsoft-Windows-Sysmon/Operational', CommandLine: value, 'Bad\nName': 'x' })}\n`);
+  const dump = runCli(['dump', '-f', 'xml', file]);
+  assert.equal(dump.status, 0, dump.stderr);
+  const lines = dump.stdout.split('\n').filter((l) => l !== '');
+  assert.equal(lines.length, 1);
+  assert.doesNotMatch(lines[0], /[\x00-\x1f\x7f]/);
+  // the XML reads back to the same value
+  const back = write('controls.xml', `${lines[0]}\n`);
+  const json = jsonLines(runCli(['dump', back]).stdout);
+  assert.equal((json[0].Event as { EventData: Record<string, string> }).EventData.CommandLine, value);
+});
+
+test('a YAML alias bomb in a detection or correlation file is a located error, not a stack trace', () => {
+  const bomb = ['a0: &a0 [x, x, x, x, x, x, x, x, x, x]'];
+  for (let i = 1; i < 12; i++) bomb.push(`a${i}: &a${i} [${Array(10).fill(`*a${i - 1}`).join(', ')}]`);
+  const rules = path.join(dir, 'bomb-rules');
+  mkdirSync(rules);
+  writeFileSync(path.join(rules, 'detection.yml'), `name: bomb\nsearch: '| tstats count'\n${bomb.join('\n')}\n`);
+  writeFileSync(path.join(rules, 'correlation.yml'), `name: bomb\ncorrelation:\n  steps: []\n${bomb.join('\n')}\n`);
+  const validate = runCli(['validate', rules]);
+  assert.equal(validate.status, 1, validate.stderr);
+  assert.doesNotMatch(validate.stderr + validate.stdout, /ReferenceError|at Alias/);
+  // the first alias of each file: line 4 (detection) and line 5 (correlation), column 10
+  assert.match(validate.stdout, /detection\.yml:4:10: YAML: Excessive alias count/);
+  assert.match(validate.stdout, /correlation\.yml:5:10: YAML: Excessive alias count/);
+  const scan = runCli(['scan', '-r', path.join(rules, 'detection.yml'), write('empty.jsonl', `${NGROK}\n`)]);
+  assert.equal(scan.status, 2);
+  assert.match(scan.stderr, /detection\.yml:4:10: YAML: Excessive alias count/);
+  assert.doesNotMatch(scan.stderr, /ReferenceError|at Alias/);
+});
