@@ -25,6 +25,7 @@ interface ScanFlags {
   maxGroups: number;
   failOnFindings?: boolean;
   quiet?: boolean;
+  verbose?: boolean;
   progress: boolean;
   detection: string[];
   story?: string;
@@ -72,6 +73,7 @@ export function registerScanCommand(program: Command): void {
     .option('--max-groups <n>', 'finding groups kept per detection (bounded memory)', (v) => Number.parseInt(v, 10), 100_000)
     .option('--fail-on-findings', 'exit 1 when there are findings')
     .option('-q, --quiet', 'no summary or progress on stderr')
+    .option('-v, --verbose', 'the summary in full: every file and data source (default: what fits a screen)')
     .option('--no-progress', 'no progress bar')
     .option('--no-prefilter', 'parse every record, even those no rule can match (slower; same findings)')
     .option('-t, --threads <n>', 'worker threads sharing the files and the pieces of large EVTX, JSON-lines and syslog files (default: one per core once the input totals 512 MiB; 1 = no worker threads)', (v) => Number.parseInt(v, 10))
@@ -133,6 +135,7 @@ async function scanWith(pool: ScanPool, plan: InputPlan, inputs: string[], flags
       elapsedMs: performance.now() - started,
       detectionNames: [...setup.detections, ...setup.correlations.map((c) => c.detection)].map((d) => d.name),
       droppedGroups: analyzer.detector.droppedGroups(),
+      verbose: flags.verbose,
     });
     process.stderr.write(summary);
     if (tuningFile) process.stderr.write(formatSuppressionSummary(tuned, tuningFile));
