@@ -20,3 +20,14 @@ test('scan counts every record it read, prefiltered or parsed; the file list fit
   assert.match(full.stderr, /^tunnelwatch: 12 file\(s\), 120 event\(s\),/m);
   assert.equal(full.stderr.split('\n').filter((l) => /\[jsonl\]: 10 event\(s\)/.test(l)).length, 12);
 });
+
+test('usage errors, not silent empty results: --from later than --to, and a --where column no detection outputs (with a suggestion)', () => {
+  const range = runCli(['scan', '--from', '2024-05-02', '--to', '2024-05-01', 'examples']);
+  assert.equal(range.status, 2);
+  assert.match(range.stderr, /--from is later than --to/);
+  const where = runCli(['scan', '--where', 'usr="CORP\\\\alice"', 'examples']);
+  assert.equal(where.status, 2);
+  assert.match(where.stderr, /--where: no selected detection has a column 'usr' \(did you mean 'user'\?\)/);
+  const fine = runCli(['scan', '--where', 'user="nobody"', '-o', '/dev/null', 'examples']);
+  assert.equal(fine.status, 0, fine.stderr);
+});
