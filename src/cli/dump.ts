@@ -12,6 +12,7 @@ import { readEvtxText } from '../sources/evtx/reader.js';
 import { expandInputs, isInputError, type InputError } from '../sources/inputs.js';
 import { pickSource, sources, type SourceName } from '../sources/registry.js';
 import type { RawEvent, Skip, SourceContext, SourceInput } from '../sources/source.js';
+import { escapeXmlAttribute } from '../sources/xml-escape.js';
 import { ExitCode, parseByteSize } from './shared.js';
 
 type DumpFormat = 'jsonl' | 'xml';
@@ -94,8 +95,7 @@ export function rawEventJson(e: RawEvent): string {
   return JSON.stringify({ Event: { '#attributes': { xmlns: EVENT_NS }, System: system, EventData: e.data } });
 }
 
-const XML_ESC: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' };
-const esc = (s: string) => s.replace(/[&<>"']/g, (c) => XML_ESC[c]);
+const esc = escapeXmlAttribute;
 
 /** Windows XML of an event that came from a text source. */
 export function rawEventXml(e: RawEvent): string {
@@ -104,7 +104,7 @@ export function rawEventXml(e: RawEvent): string {
     if (k === 'Provider') sys += `<Provider Name="${esc(v)}"/>`;
     else if (k === 'TimeCreated') sys += `<TimeCreated SystemTime="${esc(v)}"/>`;
     else if (k === 'UserID') sys += `<Security UserID="${esc(v)}"/>`;
-    else sys += `<${k}>${esc(v)}</${k}>`;
+    else sys += `<${esc(k)}>${esc(v)}</${esc(k)}>`;
   }
   let data = '';
   for (const [k, v] of Object.entries(e.data)) {

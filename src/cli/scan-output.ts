@@ -42,9 +42,12 @@ export function findingRecords(out: Pick<ScanOutput, 'findings' | 'suppressed' |
  */
 export async function writeScanOutput(out: ScanOutput, format: SinkName, output?: string): Promise<void> {
   const stream = output ? createWriteStream(output) : process.stdout;
+  const isTTY = !output && process.stdout.isTTY === true;
   const ctx: SinkContext = {
-    isTTY: !output && process.stdout.isTTY === true,
+    isTTY,
     columns: process.stdout.columns,
+    // https://no-color.org: present and not empty disables colour
+    color: isTTY && !process.env.NO_COLOR,
     tacticsOf: out.tactics && ((ids) => out.tactics!.tacticsOf(ids)),
     incidentRule: incidentRule(out.incidentOptions),
   };

@@ -26,6 +26,7 @@ interface ScanFlags {
   failOnFindings?: boolean;
   perEvent?: boolean;
   quiet?: boolean;
+  verbose?: boolean;
   progress: boolean;
   detection: string[];
   story?: string;
@@ -74,6 +75,7 @@ export function registerScanCommand(program: Command): void {
     .option('--fail-on-findings', 'exit 1 when there are findings')
     .option('--per-event', 'one finding per matching event (a timeline for responders) instead of one per group')
     .option('-q, --quiet', 'no summary or progress on stderr')
+    .option('-v, --verbose', 'the summary in full: every file and data source (default: what fits a screen)')
     .option('--no-progress', 'no progress bar')
     .option('--no-prefilter', 'parse every record, even those no rule can match (slower; same findings)')
     .option('-t, --threads <n>', 'worker threads sharing the files and the pieces of large EVTX, JSON-lines and syslog files (default: one per core once the input totals 512 MiB; 1 = no worker threads)', (v) => Number.parseInt(v, 10))
@@ -135,6 +137,7 @@ async function scanWith(pool: ScanPool, plan: InputPlan, inputs: string[], flags
       elapsedMs: performance.now() - started,
       detectionNames: [...setup.detections, ...setup.correlations.map((c) => c.detection)].map((d) => d.name),
       droppedGroups: analyzer.detector.droppedGroups(),
+      verbose: flags.verbose,
     });
     process.stderr.write(summary);
     if (setup.ruleLoad.loaded > 0 || setup.ruleLoad.notLoaded.length > 0) process.stderr.write(formatRuleLoad(ruleLoadCounts(setup.ruleLoad)));

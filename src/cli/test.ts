@@ -47,7 +47,7 @@ async function runTests(names: string[], flags: TestFlags): Promise<number> {
 export function formatResults(results: ContentTestResult[]): string {
   const header = ['detection', 'test', 'expected', 'actual', 'status', 'reason'];
   const rows = results.map((r) => [r.detection, r.test, r.expected, r.actual, r.status.toUpperCase(), r.reason]);
-  const widths = header.map((h, k) => (k === header.length - 1 ? 0 : Math.max(h.length, ...rows.map((row) => row[k].length))));
+  const widths = header.map((h, k) => (k === header.length - 1 ? 0 : rows.reduce((w, row) => Math.max(w, row[k].length), h.length)));
   const line = (cells: string[]) => cells.map((c, k) => c.padEnd(widths[k])).join('  ').trimEnd();
   return `${[line(header), ...rows.map(line)].join('\n')}\n`;
 }

@@ -14,7 +14,10 @@ export interface SkipTally {
 export interface FileTally {
   name: string;
   format: string;
+  /** events parsed */
   events: number;
+  /** records the prefilter ruled out without parsing: read, counted, never decoded */
+  prefiltered: number;
   skipped: number;
 }
 
@@ -38,7 +41,7 @@ export class RunReport {
   addFile(name: string, format: string): FileTally {
     let tally = this.fileByName.get(name);
     if (!tally) {
-      tally = { name, format, events: 0, skipped: 0 };
+      tally = { name, format, events: 0, prefiltered: 0, skipped: 0 };
       this.files.push(tally);
       this.fileByName.set(name, tally);
     }
@@ -77,6 +80,11 @@ export class RunReport {
     }
   }
 
+  /** every record read: parsed events and records the prefilter ruled out */
+  get recordsRead(): number {
+    return this.events + this.prefiltered;
+  }
+
   get skippedTotal(): number {
     let total = 0;
     for (const t of this.skips.values()) total += t.count;
@@ -87,6 +95,7 @@ export class RunReport {
     for (const f of other.files) {
       const mine = this.addFile(f.name, f.format);
       mine.events += f.events;
+      mine.prefiltered += f.prefiltered ?? 0;
       mine.skipped += f.skipped;
     }
     for (const [k, v] of other.eventsByDataSource) this.countEvent(k, v);

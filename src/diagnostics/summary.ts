@@ -9,19 +9,36 @@ export interface SummaryInput {
   /** detections that ran, so ones with zero findings are listed too */
   detectionNames: string[];
   droppedGroups: Map<string, number>;
+  /** per-file and per-data-source detail in full (default: what fits a screen) */
+  verbose?: boolean;
+}
+
+/** Without -v, lists longer than this are cut, with a line saying how many more -v shows. */
+const BRIEF_ROWS = 8;
+
+function brief(lines: string[], verbose: boolean | undefined, what: string): string[] {
+  if (verbose || lines.length <= BRIEF_ROWS) return lines;
+  return [...lines.slice(0, BRIEF_ROWS - 1), `  ... ${lines.length - BRIEF_ROWS + 1} more ${what} (-v lists them all)`];
+}
+
+function recordsText(events: number, prefiltered: number): string {
+  const read = events + prefiltered;
+  return prefiltered > 0 ? `${read} event(s) (${events} parsed, ${prefiltered} ruled out by the prefilter unparsed)` : `${read} event(s)`;
 }
 
 /** The end-of-run account on stderr: what was read, what was skipped and where, what was found. */
-export function formatSummary({ report, records, elapsedMs, detectionNames, droppedGroups }: SummaryInput): string {
+export function formatSummary({ report, records, elapsedMs, detectionNames, droppedGroups, verbose }: SummaryInput): string {
   const lines: string[] = [];
   const mb = (report.bytesRead / 1e6).toFixed(1);
-  lines.push(`tunnelwatch: ${report.files.length} file(s), ${report.events} event(s)${report.bytesRead ? `, ${mb} MB` : ''} in ${(elapsedMs / 1000).toFixed(2)} s`);
-  for (const f of report.files) lines.push(`  ${f.name} [${f.format}]: ${f.events} event(s)${f.skipped ? `, ${f.skipped} skipped` : ''}`);
+  // every record read counts, parsed or ruled out by the prefilter (which only parses what may match)
+  lines.push(`tunnelwatch: ${report.files.length} file(s), ${recordsText(report.events, report.prefiltered)}${report.bytesRead ? `, ${mb} MB` : ''} in ${(elapsedMs / 1000).toFixed(2)} s`);
+  const files = report.files.map((f) => `  ${f.name} [${f.format}]: ${f.events + f.prefiltered} event(s)${f.skipped ? `, ${f.skipped} skipped` : ''}`);
+  lines.push(...brief(files, verbose, 'file(s)'));
   if (report.eventsByDataSource.size > 0) {
-    lines.push('events by data source:');
-    for (const [name, n] of [...report.eventsByDataSource].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))) lines.push(`  ${name}: ${n}`);
+    lines.push(report.prefiltered > 0 ? 'events parsed, by data source:' : 'events by data source:');
+    const sources = [...report.eventsByDataSource].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)).map(([name, n]) => `  ${name}: ${n}`);
+    lines.push(...brief(sources, verbose, 'data source(s)'));
   }
-  if (report.prefiltered > 0) lines.push(`records ruled out by the prefilter without parsing: ${report.prefiltered}`);
   const skips = [...report.skips].sort(([a], [b]) => (a < b ? -1 : 1));
   const damaged = skips.filter(([code]) => !informationalCodes.has(code));
   const ignored = skips.filter(([code]) => informationalCodes.has(code));

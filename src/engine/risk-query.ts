@@ -31,7 +31,9 @@ export function summarizeRisk(events: RiskEvent[], query: RiskQuery): RiskObject
     const t = e._time ?? NaN;
     if ((query.from !== undefined && !(t >= query.from)) || (query.to !== undefined && !(t <= query.to))) continue;
     const key = `${e.risk_object_type}\u0000${e.risk_object}`;
-    groups.set(key, [...(groups.get(key) ?? []), e]);
+    const list = groups.get(key);
+    if (list) list.push(e);
+    else groups.set(key, [e]);
   }
   const distinct = (values: string[]) => [...new Set(values)].sort();
   return [...groups.values()]
@@ -42,8 +44,8 @@ export function summarizeRisk(events: RiskEvent[], query: RiskQuery): RiskObject
         risk_object_type: list[0].risk_object_type,
         count: list.length,
         risk_score: list.reduce((sum, e) => sum + e.risk_score, 0),
-        firstTime: times.length ? ctime(Math.min(...times)) : '',
-        lastTime: times.length ? ctime(Math.max(...times)) : '',
+        firstTime: times.length ? ctime(times.reduce((a, b) => Math.min(a, b))) : '',
+        lastTime: times.length ? ctime(times.reduce((a, b) => Math.max(a, b))) : '',
         search_names: distinct(list.map((e) => e.search_name)),
         risk_messages: distinct(list.map((e) => e.risk_message)),
         analytic_stories: distinct(list.flatMap((e) => e.analytic_story)),

@@ -76,7 +76,9 @@ export function riskIncidents(events: RiskEvent[], options: IncidentOptions = de
   for (const e of events) {
     if (e._time === null) continue;
     const key = riskObjectKey(e);
-    byObject.set(key, [...(byObject.get(key) ?? []), e]);
+    const list = byObject.get(key);
+    if (list) list.push(e);
+    else byObject.set(key, [e]);
   }
   const incidents: RiskIncident[] = [];
   for (const list of byObject.values()) incidents.push(...objectIncidents(list, options));
@@ -170,7 +172,7 @@ export function formatIncidentTable(incidents: RiskIncident[], options: Incident
     i.risk_object, i.risk_object_type, String(i.risk_score), String(i.risk_event_count), i.firstTime, i.lastTime,
     i.reasons.join('+'), i.mitre_tactics.join(', '), i.search_names.join('; '),
   ]);
-  const widths = header.map((h, k) => Math.max(h.length, ...rows.map((r) => r[k].length)));
+  const widths = header.map((h, k) => rows.reduce((w, r) => Math.max(w, r[k].length), h.length));
   const line = (cells: string[]) => `  ${cells.map((c, k) => c.padEnd(widths[k])).join('  ')}`.trimEnd();
   return `Risk incidents (${rule}): ${incidents.length}\n${[line(header), ...rows.map(line)].join('\n')}\n`;
 }

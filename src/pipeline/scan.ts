@@ -58,6 +58,7 @@ export async function scanInput(input: SourceInput, detector: EventObserver, opt
     },
     pieceLines: (count) => report.countPieceLines(input.name, input.range?.start ?? 0, count),
     prefiltered: (n) => {
+      tally.prefiltered += n;
       report.prefiltered += n;
     },
     progress: (bytes) => options.onProgress?.(input, bytes),

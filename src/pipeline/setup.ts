@@ -8,6 +8,7 @@ import { TacticTable, techniquesFile } from '../rules/mitre.js';
 import type { ContentError, Expr } from '../rules/search-plan.js';
 import { selectDetections } from '../rules/select.js';
 import { compileFilter } from '../rules/spl/compile.js';
+import { fieldsOf, outputColumns } from '../rules/plan-fields.js';
 import type { Tuning } from '../rules/tuning.js';
 import type { RecordPrefilter } from '../sources/source.js';
 import type { PipelineConfig } from './config.js';
@@ -46,6 +47,10 @@ export async function preparePipeline(config: PipelineConfig, options: SetupOpti
   const { selected, problems } = selectDetections(all, config.selection);
   const where = config.where === undefined ? undefined : compileFilter(config.where);
   const usage = [...problems, ...(where?.errors ?? []).map((e) => `--where: col ${e.col}: ${e.message}`)];
+  // a column no selected detection outputs would silently keep nothing
+  if (where?.expr && where.errors.length === 0) usage.push(...unknownColumns(fieldsOf(where.expr), selected));
+  const range = config.input.timeRange;
+  if (range?.from !== undefined && range.to !== undefined && range.from > range.to) usage.push('--from is later than --to: no event could be kept');
   if (usage.length > 0) return { kind: 'usage', problems: usage };
   const ids = new Set(selected.map((d) => d.id));
   const detections = content.detections.filter((d) => ids.has(d.id)).map((d) => (config.findings.perEvent ? perEvent(d) : d));
@@ -65,6 +70,38 @@ export async function preparePipeline(config: PipelineConfig, options: SetupOpti
       notRun: content.notRun.length,
     },
   };
+}
+
+function unknownColumns(fields: string[], detections: Detection[]): string[] {
+  const known = new Set(detections.flatMap((d) => outputColumns(d.plan)));
+  return fields.filter((f) => !known.has(f)).map((f) => {
+    const near = closest(f, [...known]);
+    return `--where: no selected detection has a column '${f}'${near ? ` (did you mean '${near}'?)` : ''}`;
+  });
+}
+
+/** the candidate nearest to `word` by edit distance, when it is near enough to be a likely typo */
+function closest(word: string, candidates: string[]): string | undefined {
+  let best: string | undefined;
+  let bestDistance = Math.max(2, Math.floor(word.length / 3)) + 1;
+  for (const c of candidates) {
+    const d = editDistance(word.toLowerCase(), c.toLowerCase());
+    if (d < bestDistance) {
+      best = c;
+      bestDistance = d;
+    }
+  }
+  return best;
+}
+
+function editDistance(a: string, b: string): number {
+  let row = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const next = [i];
+    for (let j = 1; j <= b.length; j++) next[j] = Math.min(row[j] + 1, next[j - 1] + 1, row[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+    row = next;
+  }
+  return row[b.length];
 }
 
 export function isSetupProblem(x: PipelineSetup | SetupProblem): x is SetupProblem {

@@ -117,9 +117,9 @@ export async function loadCorrelations(paths: string[]): Promise<CorrelationLoad
 }
 
 export function parseCorrelation(file: string, text: string): CorrelationLoadResult {
-  const { doc, locate, errors: syntaxErrors } = parseLocated(file, text);
+  const { data, locate, errors: syntaxErrors } = parseLocated(file, text);
   if (syntaxErrors.length > 0) return { correlations: [], errors: syntaxErrors };
-  const parsed = correlationSchema.safeParse(doc.toJS());
+  const parsed = correlationSchema.safeParse(data);
   if (!parsed.success) return { correlations: [], errors: schemaErrors(file, parsed.error.issues, locate) };
   const yaml = parsed.data;
   const errors = structureErrors(yaml, file, locate);

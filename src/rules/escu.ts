@@ -37,9 +37,9 @@ export async function loadDetectionFile(file: string): Promise<LoadResult> {
 
 /** `macros`: the definitions of the ESCU tree the file sits in (see escu-macros.ts) */
 export function parseDetection(file: string, text: string, macros?: MacroLibrary): LoadResult {
-  const { doc, locate, errors: syntaxErrors } = parseLocated(file, text);
+  const { data, locate, errors: syntaxErrors } = parseLocated(file, text);
   if (syntaxErrors.length > 0) return { detections: [], errors: syntaxErrors };
-  const parsed = escuDetectionSchema.safeParse(doc.toJS());
+  const parsed = escuDetectionSchema.safeParse(data);
   if (!parsed.success) return { detections: [], errors: schemaErrors(file, parsed.error.issues, locate) };
   const yaml = parsed.data;
   const compiled = compileSearch(yaml.search, macros);

@@ -1,5 +1,4 @@
 import { readFile } from 'node:fs/promises';
-import { parseDocument } from 'yaml';
 import { knownDataSources } from '../cim/normalize.js';
 import { parseCorrelation } from './correlation.js';
 import type { Detection } from './detection.js';
@@ -59,7 +58,8 @@ export async function validateContent(paths: string[], fallbackRules: string[]):
       notes.push(...parsed.notRun);
       continue;
     }
-    const value = parseDocument(text).toJS() as unknown;
+    // a file that cannot become data (say, an alias bomb) is checked as a detection, which reports why
+    const value = parseLocated(file, text).data;
     if (isTuningDocument(value)) tuningFiles.push({ file, text });
     else if (isTechniqueTable(value)) {
       techniques++;
@@ -123,9 +123,9 @@ function isMistypedDataSource(name: string): boolean {
 
 /** What the loader leaves out: data_source names, and SPL errors when the schema already failed. */
 function detectionExtraErrors({ file, text }: ContentFile, macros: MacroLibrary | undefined): ContentError[] {
-  const { doc, locate, errors: syntaxErrors } = parseLocated(file, text);
+  const { data, locate, errors: syntaxErrors } = parseLocated(file, text);
   if (syntaxErrors.length > 0) return [];
-  const raw = doc.toJS() as Record<string, unknown> | null;
+  const raw = data as Record<string, unknown> | null;
   if (!raw || typeof raw !== 'object') return [];
   const errors: ContentError[] = [];
   if (Array.isArray(raw.data_source)) {

@@ -1,4 +1,4 @@
-import { isMap, isNode, isScalar, LineCounter, parseDocument, type Document } from 'yaml';
+import { isMap, isNode, isScalar, LineCounter, parseDocument, visit, type Document } from 'yaml';
 import type { ContentError } from './search-plan.js';
 
 /** A content file parsed with positions: its document, a locator into it, and its YAML syntax errors at their line:col. */
@@ -7,6 +7,8 @@ export interface LocatedYaml {
   locate: YamlLocator;
   /** syntax errors; when there are any, the document is not to be read */
   errors: ContentError[];
+  /** the document as plain data (undefined when there are errors) */
+  data: unknown;
 }
 
 /** The one way content YAML is parsed: every syntax error becomes a content error at its line:col. */
@@ -17,7 +19,27 @@ export function parseLocated(file: string, text: string): LocatedYaml {
     const pos = e.linePos?.[0] ?? { line: 1, col: 1 };
     return { file, line: pos.line, col: pos.col, message: `YAML: ${e.message.split('\n')[0]}` };
   });
-  return { doc, locate: new YamlLocator(doc, lines, text), errors };
+  const located = { doc, locate: new YamlLocator(doc, lines, text), errors, data: undefined as unknown };
+  if (errors.length > 0) return located;
+  try {
+    located.data = doc.toJS();
+  } catch (e) {
+    // an alias bomb (aliases of aliases, exponential once expanded) trips yaml's alias limit:
+    // a located error at the first alias, not a stack trace
+    errors.push({ file, ...(located.locate.ofNode(firstAlias(doc)) ?? { line: 1, col: 1 }), message: `YAML: ${(e as Error).message}` });
+  }
+  return located;
+}
+
+function firstAlias(doc: Document): unknown {
+  let found: unknown;
+  visit(doc, {
+    Alias(_, node) {
+      found = node;
+      return visit.BREAK;
+    },
+  });
+  return found;
 }
 
 interface SchemaIssue {

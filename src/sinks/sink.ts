@@ -3,7 +3,10 @@ import type { FindingRecord } from '../engine/render.js';
 export interface SinkContext {
   /** true when writing to a terminal: sinks may use width and colour */
   isTTY: boolean;
+  /** the terminal's width, when writing to one */
   columns?: number;
+  /** ANSI colour allowed: a terminal, and NO_COLOR unset */
+  color?: boolean;
   /** the ATT&CK tactics of a detection's techniques, where the caller has the tactic table */
   tacticsOf?: (techniqueIds: readonly string[]) => string[];
   /** the risk incident rule in words, where the caller raised incidents */

@@ -1,9 +1,8 @@
 import { closeSync, createReadStream, openSync, readdirSync, readSync, realpathSync, statSync } from 'node:fs';
-import { open as openFile } from 'node:fs/promises';
 import path from 'node:path';
 import { PassThrough, Readable, pipeline } from 'node:stream';
-import { constants as zlibConstants, createGunzip, gunzipSync } from 'node:zlib';
 import { fileChunks, type ByteRange } from './file-blocks.js';
+import { gunzipMembers } from './gunzip.js';
 import type { SourceInput } from './source.js';
 
 /** A path given on the command line that could not be read; the CLI reports it and exits 2 at the end. */
@@ -25,6 +24,28 @@ function isGzip(head: Uint8Array): boolean {
   return head.length >= 2 && head[0] === GZIP_MAGIC_0 && head[1] === GZIP_MAGIC_1;
 }
 
+/** UTF-16 text by its byte order mark (PowerShell's `>` writes UTF-16LE with one). */
+function utf16Encoding(head: Uint8Array): 'utf-16le' | 'utf-16be' | undefined {
+  if (head.length < 2) return undefined;
+  if (head[0] === 0xff && head[1] === 0xfe) return 'utf-16le';
+  if (head[0] === 0xfe && head[1] === 0xff) return 'utf-16be';
+  return undefined;
+}
+
+/**
+ * UTF-16 text re-encoded as UTF-8 (the BOM dropped), so every text source reads it; offsets then
+ * count UTF-8 bytes. Such an input has no size: it is read whole on the main thread, never split.
+ */
+async function* utf16ToUtf8(raw: AsyncIterable<Buffer> | Iterable<Buffer>, encoding: 'utf-16le' | 'utf-16be'): AsyncGenerator<Buffer> {
+  const decoder = new TextDecoder(encoding);
+  for await (const chunk of raw) {
+    const text = decoder.decode(chunk, { stream: true });
+    if (text.length > 0) yield Buffer.from(text, 'utf8');
+  }
+  const rest = decoder.decode();
+  if (rest.length > 0) yield Buffer.from(rest, 'utf8');
+}
+
 function errorMessage(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
@@ -32,8 +53,8 @@ function errorMessage(err: unknown): string {
 /*
  * Listing, stat and the few head bytes of regular files are read synchronously: each such call
  * takes microseconds, while an async one waits a thread-pool round trip, and over a directory of
- * a hundred small EVTX files those waits were a tenth of the whole scan (measured). FIFOs and
- * stdin, which may block, stay asynchronous.
+ * a hundred small EVTX files those waits were a tenth of the whole scan (measured). Named FIFOs and
+ * stdin, which may block, are streams read once.
  */
 
 /**
@@ -53,11 +74,16 @@ export async function* expandInputs(paths: string[]): AsyncIterable<SourceInput 
       yield new StdinInput(process.stdin);
       continue;
     }
-    yield* expandPath(p, new Set<string>());
+    yield* expandPath(p, new Set<string>(), true);
   }
 }
 
-async function* expandPath(p: string, visitedDirs: Set<string>): AsyncIterable<SourceInput | InputError> {
+/**
+ * `named`: the path was given on the command line. A FIFO named there is read once, as a stream
+ * (like stdin); one met inside a directory is skipped and reported, since reading it would wait
+ * for a writer that may never come.
+ */
+async function* expandPath(p: string, visitedDirs: Set<string>, named: boolean): AsyncIterable<SourceInput | InputError> {
   let st;
   try {
     st = statSync(p);
@@ -67,8 +93,10 @@ async function* expandPath(p: string, visitedDirs: Set<string>): AsyncIterable<S
   }
   if (st.isDirectory()) {
     yield* expandDirectory(p, visitedDirs);
-  } else if (st.isFile() || st.isFIFO()) {
-    yield await fileInput(p, st.isFile() ? st.size : undefined);
+  } else if (st.isFile()) {
+    yield fileInput(p, st.size);
+  } else if (st.isFIFO()) {
+    yield named ? new StdinInput(createReadStream(p, { highWaterMark: READ_CHUNK }), p) : { path: p, message: 'a FIFO inside a directory is not read (name it to read it as a stream)' };
   } else {
     yield { path: p, message: 'not a regular file or directory' };
   }
@@ -89,17 +117,19 @@ async function* expandDirectory(dir: string, visitedDirs: Set<string>): AsyncIte
   names.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
   for (const name of names) {
     if (name.startsWith('.')) continue;
-    yield* expandPath(path.join(dir, name), visitedDirs);
+    yield* expandPath(path.join(dir, name), visitedDirs, false);
   }
 }
 
-async function fileInput(p: string, size: number | undefined): Promise<SourceInput | InputError> {
+function fileInput(p: string, size: number): SourceInput | InputError {
   let magic: Buffer;
   try {
-    magic = size === undefined ? await readFileHeadAsync(p, 2) : readFileHeadSync(p, 2);
+    magic = readFileHeadSync(p, 2);
   } catch (err) {
     return { path: p, message: errorMessage(err) };
   }
+  const utf16 = utf16Encoding(magic);
+  if (utf16) return { name: p, open: () => Readable.from(utf16ToUtf8(fileChunks(p), utf16), { objectMode: false }) };
   return fileInputOf(p, size, isGzip(magic));
 }
 
@@ -112,23 +142,22 @@ export function fileInputOf(p: string, size: number | undefined, gzip: boolean, 
   return { name: p, path: p, size, range, open: () => fileChunks(p, range) };
 }
 
-/** Errors of either stream reach the consumer of the returned gunzip stream. */
+/** Every member, as `gzip -dc` reads it (gunzip.ts); errors of either stream reach the consumer. */
 function gunzipped(raw: Readable): Readable {
-  return pipeline(raw, createGunzip(), () => undefined);
+  return Readable.from(gunzipMembers(raw), { objectMode: false });
 }
 
 /**
- * stdin cannot be reopened, so the bytes read while sniffing are kept and replayed by open().
- * Only the sniffed head is kept in memory; the rest streams through.
+ * stdin (or a named FIFO) cannot be reopened, so the bytes read while sniffing are kept and
+ * replayed by open(). Only the sniffed head is kept in memory; the rest streams through.
  */
 export class StdinInput implements SourceInput {
-  readonly name = '-';
   private readonly recorded: Buffer[] = [];
   private recordedBytes = 0;
   private iterator: AsyncIterator<Buffer> | undefined;
   private ended = false;
 
-  constructor(private readonly stream: Readable) {}
+  constructor(private readonly stream: Readable, readonly name = '-') {}
 
   open(): Readable {
     const self = this;
@@ -141,7 +170,10 @@ export class StdinInput implements SourceInput {
       }
     }
     const raw = Readable.from(replay(), { objectMode: false });
-    if (this.recorded.length > 0 && isGzip(this.recorded[0])) return gunzipped(raw);
+    const first = this.recorded[0];
+    if (first && isGzip(first)) return gunzipped(raw);
+    const utf16 = first && utf16Encoding(first);
+    if (utf16) return Readable.from(utf16ToUtf8(raw, utf16), { objectMode: false });
     if (this.recorded.length === 0) return this.sniffThenMaybeGunzip(raw);
     return raw;
   }
@@ -208,10 +240,12 @@ export async function readHead(input: SourceInput, n = 4096): Promise<Buffer> {
   try {
     if (input instanceof StdinInput) {
       const raw = await input.peek(n);
-      if (!isGzip(raw)) return raw.subarray(0, n);
-      return gunzipSync(raw, { finishFlush: zlibConstants.Z_SYNC_FLUSH }).subarray(0, n);
+      if (isGzip(raw)) return await readStreamHead(gunzipMembers([raw]), n);
+      const utf16 = utf16Encoding(raw);
+      if (utf16) return await readStreamHead(utf16ToUtf8([raw], utf16), n);
+      return raw.subarray(0, n);
     }
-    if (input.path !== undefined) return input.size === undefined ? await readFileHeadAsync(input.path, n) : readFileHeadSync(input.path, n);
+    if (input.path !== undefined) return readFileHeadSync(input.path, n);
     return await readStreamHead(input.open(), n);
   } catch {
     return Buffer.alloc(0);
@@ -225,18 +259,6 @@ function readFileHeadSync(p: string, n: number): Buffer {
     return buf.subarray(0, readSync(fd, buf, 0, n, 0));
   } finally {
     closeSync(fd);
-  }
-}
-
-/** for a FIFO, whose first bytes may be long in coming */
-async function readFileHeadAsync(p: string, n: number): Promise<Buffer> {
-  const fh = await openFile(p, 'r');
-  try {
-    const buf = Buffer.alloc(n);
-    const { bytesRead } = await fh.read(buf, 0, n, 0);
-    return buf.subarray(0, bytesRead);
-  } finally {
-    await fh.close();
   }
 }
 

@@ -136,36 +136,55 @@ function evtxDump(ev: Obj): JsonRecord {
   return { kind: 'event', family: 'windows', system, data };
 }
 
+/**
+ * Depth-first over nested values with an explicit stack, in document order: a record nested
+ * thousands deep (crafted, or broken) must not overflow the call stack.
+ */
+function walkDepthFirst<T>(root: Iterable<T>, visit: (item: T) => Iterable<T> | undefined): void {
+  const stack: Iterator<T>[] = [root[Symbol.iterator]()];
+  while (stack.length > 0) {
+    const next = stack[stack.length - 1].next();
+    if (next.done) {
+      stack.pop();
+      continue;
+    }
+    const inner = visit(next.value);
+    if (inner) stack.push(inner[Symbol.iterator]());
+  }
+}
+
 function eventData(ed: Obj, data: Record<string, string>): void {
   let unnamed = 0;
-  const positional = (v: unknown): void => {
-    for (const item of Array.isArray(v) ? v : [v]) {
-      const name = scalarString(attributes(item).Name);
-      const text = isObj(item) ? item['#text'] : item;
-      if (name !== undefined) data[name] = scalarString(text) ?? '';
-      else if (isObj(item) && Array.isArray(item['#text'])) positional(item['#text']);
-      else data[`Data[${unnamed++}]`] = scalarString(text) ?? '';
-    }
-  };
+  // positional Data: a value or array of them; an unnamed item whose #text is an array holds more
+  const positional = (v: unknown): void => walkDepthFirst(Array.isArray(v) ? v : [v], (item) => {
+    const name = scalarString(attributes(item).Name);
+    const text = isObj(item) ? item['#text'] : item;
+    if (name !== undefined) data[name] = scalarString(text) ?? '';
+    else if (isObj(item) && Array.isArray(item['#text'])) return item['#text'] as unknown[];
+    else data[`Data[${unnamed++}]`] = scalarString(text) ?? '';
+    return undefined;
+  });
   for (const k in ed) {
     if (k === '#attributes') continue;
     const v = ed[k];
     if (k === 'Data' || k === '#text') positional(v);
     else if (isObj(v)) flattenLeaves(v, data);
-    else if (Array.isArray(v)) data[k] = v.map((x) => scalarString(x) ?? '').join(',');
-    else if (v === null) data[k] = '';
-    else put(data, k, v);
+    else leaf(data, k, v);
   }
+}
+
+function leaf(data: Record<string, string>, k: string, v: unknown): void {
+  if (Array.isArray(v)) data[k] = v.map((x) => scalarString(x) ?? '').join(',');
+  else if (v === null) data[k] = '';
+  else put(data, k, v);
 }
 
 /** Leaves of nested objects by their own key (UserData, event_data), attributes ignored. */
 function flattenLeaves(o: Obj, data: Record<string, string>): void {
-  for (const k in o) {
-    if (k === '#attributes') continue;
-    const v = o[k];
-    if (isObj(v)) flattenLeaves(v, data);
-    else if (Array.isArray(v)) data[k] = v.map((x) => scalarString(x) ?? '').join(',');
-    else if (v === null) data[k] = '';
-    else put(data, k, v);
-  }
+  walkDepthFirst(Object.entries(o), ([k, v]) => {
+    if (k === '#attributes') return undefined;
+    if (isObj(v)) return Object.entries(v);
+    leaf(data, k, v);
+    return undefined;
+  });
 }

@@ -79,7 +79,14 @@ function parseRecord(text: string, at: Omit<Line, 'text'>, file: string, ctx: So
     ctx.skip({ location, code: 'invalid-json', reason: (err as Error).message, bytes: Buffer.byteLength(text) });
     return undefined;
   }
-  const rec = classifyJson(value);
+  let rec: ReturnType<typeof classifyJson>;
+  try {
+    rec = classifyJson(value);
+  } catch (err) {
+    // a record no shape expected must cost that record, never the rest of the file
+    ctx.skip({ location, code: 'invalid-json', reason: `unreadable JSON record: ${(err as Error).message}`, bytes: Buffer.byteLength(text) });
+    return undefined;
+  }
   if (rec.kind === 'skip') {
     ctx.skip({ location, code: rec.code, reason: rec.reason, bytes: Buffer.byteLength(text) });
     return undefined;

@@ -19,12 +19,32 @@ export function isSourceName(name: string): name is SourceName {
   return Object.prototype.hasOwnProperty.call(sources, name);
 }
 
+/** How far past a junk start (a banner, a long line, binary bytes) the records are looked for. */
+const RECORD_SNIFF_BYTES = 1 << 20;
+const RECORD_SNIFF_LINES = 64;
+
 /**
- * The source for `input`: the forced one, else the best content sniff of the decompressed head.
- * Undefined means no format matched (the caller reports `unknown-format`; an empty input is one).
+ * The source for `input`: the forced one, else the best content sniff of the decompressed head;
+ * when the head's start matches nothing, the best sniff from one of the next line starts (within
+ * the first MiB), since a junk first line must not hide the records after it. The source then reads
+ * the whole input and reports the junk. Undefined means no format matched (the caller reports
+ * `unknown-format`; an empty input is one).
  */
 export async function pickSource(input: SourceInput, forced?: SourceName): Promise<Source | undefined> {
-  return forced !== undefined ? sources[forced] : sourceForHead(await readHead(input));
+  if (forced !== undefined) return sources[forced];
+  const head = await readHead(input);
+  const found = sourceForHead(head);
+  if (found || head.length === 0) return found;
+  return sourceAfterJunk(head.length < 4096 ? head : await readHead(input, RECORD_SNIFF_BYTES));
+}
+
+function sourceAfterJunk(head: Buffer): Source | undefined {
+  let start = head.indexOf(0x0a);
+  for (let n = 0; start >= 0 && n < RECORD_SNIFF_LINES; n++, start = head.indexOf(0x0a, start + 1)) {
+    const found = sourceForHead(head.subarray(start + 1, start + 1 + 4096));
+    if (found) return found;
+  }
+  return undefined;
 }
 
 /** The source whose sniff of `head` scores highest; on equal scores the earlier entry wins. */

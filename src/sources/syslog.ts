@@ -1,5 +1,5 @@
 import type { ByteRange } from './file-blocks.js';
-import { inputLines, lineRanges } from './framing/lines.js';
+import { inputLines, lineRanges, type Line } from './framing/lines.js';
 import type { RawEvent, Source, SourceContext, SourceInput } from './source.js';
 import { xmlRecordToEvent } from './xml-record.js';
 
@@ -21,6 +21,34 @@ function eventStart(line: string): number {
     i = line.indexOf('<Event', i + 6);
   }
   return -1;
+}
+
+/**
+ * The records of a line: a bare CR separates syslog messages too (old Mac line ends, relays that
+ * join messages), so each part is a record of its own, at its own byte offset on the same line.
+ */
+function crSeparated(line: Line): Line[] {
+  let offset = line.offset;
+  return line.text.split('\r').map((text) => {
+    const part = { text, line: line.line, offset };
+    offset += Buffer.byteLength(text) + 1;
+    return part;
+  });
+}
+
+/** The event of one record, or undefined (a line of another program is counted as not-an-event). */
+function recordEvent(line: Line, input: SourceInput, ctx: SourceContext): RawEvent | undefined {
+  const start = eventStart(line.text);
+  if (start >= 0) {
+    const ev = xmlRecordToEvent(line, start, input.name, ctx);
+    // a syslog relay (serve) knows the sending host when the event does not name it
+    if (ev && !ev.system.Computer && input.host) ev.system.Computer = input.host;
+    return ev;
+  }
+  if (line.text.trim() !== '') {
+    ctx.skip({ location: { file: input.name, line: line.line, offset: line.offset }, code: 'not-an-event', reason: 'syslog line without a Sysmon <Event>' });
+  }
+  return undefined;
 }
 
 /**
@@ -50,20 +78,15 @@ export const syslogSource: Source = {
   async *read(input: SourceInput, ctx: SourceContext): AsyncIterable<RawEvent> {
     for await (const batch of inputLines(input, ctx)) {
       for (const line of batch) {
-        const start = eventStart(line.text);
-        if (start < 0) {
-          if (line.text.trim() !== '') {
-            ctx.skip({
-              location: { file: input.name, line: line.line, offset: line.offset },
-              code: 'not-an-event',
-              reason: 'syslog line without a Sysmon <Event>',
-            });
-          }
+        if (line.text.indexOf('\r') < 0) {
+          const ev = recordEvent(line, input, ctx);
+          if (ev) yield ev;
           continue;
         }
-        const ev = xmlRecordToEvent(line, start, input.name, ctx);
-        if (ev && !ev.system.Computer && input.host) ev.system.Computer = input.host;
-        if (ev) yield ev;
+        for (const part of crSeparated(line)) {
+          const ev = recordEvent(part, input, ctx);
+          if (ev) yield ev;
+        }
       }
     }
   },

@@ -23,7 +23,7 @@ const asJsonTexts = (object: Record<string, unknown>) => Object.fromEntries(Obje
 /** A spreadsheet runs a cell starting with = + - @ (or a tab or CR) as a formula: the sink writes it as text. */
 const spreadsheetText = (text: string) => (/^[=+\-@\t\r]/.test(text) ? `'${text}` : text);
 
-/** The table's columns start where their header names do; cells are whitespace-collapsed and cut to 60 characters. */
+/** The table's columns start where their header names do; cells show control characters as control pictures (␊) and are cut to 60 characters off a terminal. */
 function tableRows(text: string): Array<Record<string, string>> {
   const rows: Array<Record<string, string>> = [];
   const lines = text.split('\n');
@@ -88,7 +88,7 @@ const adapters: Record<SinkName, FindingOutputUnderTest> = {
     lossless: false,
     keepsOrder: true,
     textOf: (value) => {
-      const text = cellText(value).replace(/\s+/g, ' ');
+      const text = cellText(value).replace(/[\x00-\x1f\x7f]/g, (c) => String.fromCharCode(c === '\x7f' ? 0x2421 : 0x2400 + c.charCodeAt(0)));
       return (text.length > 60 ? `${text.slice(0, 59)}…` : text).trim();
     },
     roundTrip: (records) => (records.length === 0 ? (assert.equal(written('table', records), 'No findings.\n'), []) : tableRows(written('table', records))),

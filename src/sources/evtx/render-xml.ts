@@ -6,16 +6,11 @@
 import { XElement, XText } from './tree.js';
 import { PART_CDATA, PART_CHARREF, PART_ENTITY, PART_PI, valueText } from './values.js';
 import type { PINode } from './binxml.js';
+import { escapeXmlAttribute, escapeXmlText } from '../xml-escape.js';
 
-const TEXT_ESC = /[&<>]/g;
-const ATTR_ESC = /[&<>"']/g;
-const ESC: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' };
+type Escape = (s: string) => string;
 
-function escape(s: string, re: RegExp): string {
-  return s.replace(re, (ch) => ESC[ch]);
-}
-
-function partsXml(parts: readonly (XElement | XText)[], re: RegExp): string {
+function partsXml(parts: readonly (XElement | XText)[], escape: Escape): string {
   let s = '';
   for (const p of parts) {
     if (p instanceof XElement) {
@@ -25,26 +20,29 @@ function partsXml(parts: readonly (XElement | XText)[], re: RegExp): string {
     switch (p.type) {
       case PART_CHARREF: s += `&#${p.v as number};`; break;
       case PART_ENTITY: s += `&${p.v as string};`; break;
-      case PART_CDATA: s += `<![CDATA[${p.v as string}]]>`; break;
+      // CDATA and processing instructions cannot hold references: their text is escaped as text
+      case PART_CDATA: s += escape(p.v as string); break;
       case PART_PI: {
         const pi = p.v as PINode;
-        s += `<?${pi.target}${pi.data ? ` ${pi.data}` : ''}?>`;
+        s += `<?${escapeXmlText(pi.target)}${pi.data ? ` ${escapeXmlText(pi.data)}` : ''}?>`;
         break;
       }
-      default: s += escape(valueText(p.type, p.v, 'xml'), re);
+      default: s += escape(valueText(p.type, p.v, 'xml'));
     }
   }
   return s;
 }
 
 function elementXml(el: XElement): string {
-  let s = `<${el.name}`;
+  // names come from the record too: a corrupt one may hold controls or markup
+  const name = escapeXmlAttribute(el.name);
+  let s = `<${name}`;
   for (const a of el.attrs) {
     if (a.parts.length === 0) continue; // every part was an optional substitution left empty
-    s += ` ${a.name}="${partsXml(a.parts, ATTR_ESC)}"`;
+    s += ` ${escapeXmlAttribute(a.name)}="${partsXml(a.parts, escapeXmlAttribute)}"`;
   }
   if (el.children.length === 0) return `${s}/>`;
-  return `${s}>${partsXml(el.children, TEXT_ESC)}</${el.name}>`;
+  return `${s}>${partsXml(el.children, escapeXmlText)}</${name}>`;
 }
 
 /** One record as Windows XML on a single line. */

@@ -175,3 +175,15 @@ test('real: sigma-regression evtx_dump JSON documents all parse', { skip: shared
   assert.equal(files, 140);
   assert.equal(events, 160);
 });
+
+test('syslog: two events on one line separated by a bare CR are both read, each at its own offset', async () => {
+  const first = `Oct 24 17:05:38 host sysmon: ${SYSMON_LINUX}`;
+  const text = `${first}\r${first.replace('ngrok tcp 22', 'ngrok tcp 23')}\n${first}\r\n`;
+  const { events, skips } = await readAll(syslogSource, bufferInput(text, 's.log'));
+  assert.deepEqual(skips, []);
+  assert.deepEqual(events.map((e) => [e.location.line, e.location.offset, e.data.CommandLine]), [
+    [1, 0, 'ngrok tcp 22 > /dev/null'],
+    [1, Buffer.byteLength(first) + 1, 'ngrok tcp 23 > /dev/null'],
+    [2, 2 * Buffer.byteLength(first) + 2, 'ngrok tcp 22 > /dev/null'],
+  ]);
+});
