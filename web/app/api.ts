@@ -2,6 +2,8 @@
 // HttpOnly cookie set by POST /api/session, so no token is ever kept in script-readable storage.
 import type { RiskEvent } from '../../src/engine/risk.js';
 import type { FindingRecord, RiskIncident } from '../shared/model.js';
+/** The API's own shapes, as the store defines them (type-only: nothing of the server is bundled). */
+import type { RiskObjectSummary, TriageChange } from '../../src/store/store.js';
 
 export const triageStatuses = ['new', 'in_progress', 'pending', 'resolved', 'closed'] as const;
 export const urgencies = ['informational', 'low', 'medium', 'high', 'critical'] as const;
@@ -27,32 +29,13 @@ export interface HistoryEntry {
 
 /** risk events as the store keeps them: the records `scan --risk-out` writes */
 export type RiskEventRow = RiskEvent;
+export type { RiskObjectSummary, TriageChange };
 
 export type FindingDetail = ApiFinding & {
   history: HistoryEntry[];
   events: Array<{ ref: string; origin: Record<string, string | number> }>;
   risk_events: RiskEventRow[];
 };
-
-export interface RiskObjectSummary {
-  risk_object: string;
-  risk_object_type: string;
-  risk_score: number;
-  risk_event_count: number;
-  detections: string[];
-  tactics: string[];
-  incident: boolean;
-  firstTime: number | null;
-  lastTime: number | null;
-}
-
-export interface TriageChange {
-  status?: Triage['status'];
-  owner?: string | null;
-  urgency?: Triage['urgency'];
-  disposition?: Triage['disposition'];
-  comment?: string;
-}
 
 /** Raised when the API answers 401; the app listens for SIGN_IN_EVENT and shows the sign-in form. */
 export class SignInNeeded extends Error {}
