@@ -1,6 +1,7 @@
 import type { Expr, OutputSettings, SearchPlan } from '../search-plan.js';
 import { lex, type SplError } from './lexer.js';
-import { errorAt, isKeyword, parseExpr, splitCommands, TokenCursor, type ExprMode } from './parser.js';
+import { errorAt, isKeyword, splitCommands, TokenCursor } from './parser.js';
+import { parseExpr, type ExprMode } from './expression-parser.js';
 import { expandMacros, type MacroLibrary } from './macros.js';
 import { PlanBuilder } from './plan-builder.js';
 

@@ -1,22 +1,10 @@
 import { isDatasetField, type DatasetName } from '../../cim/model.js';
 import type { AggregateFunction, Expr, OutputSettings, SearchPlan } from '../search-plan.js';
-import { compileLinearRegex } from '../linear-regex.js';
 import type { SplError, Token } from './lexer.js';
 import { isSplError, resolveMacro } from './macros.js';
-import {
-  describe,
-  errorAt,
-  isKeyword,
-  mapFields,
-  parseAggregates,
-  parseByFields,
-  parseExpr,
-  TokenCursor,
-  type AggregateAst,
-  type Command,
-  type ExprMode,
-  type FieldResolver,
-} from './parser.js';
+import { describe, errorAt, isKeyword, parseAggregates, parseByFields, TokenCursor, type AggregateAst, type Command } from './parser.js';
+import { parseExpr, type ExprMode, type FieldResolver } from './expression-parser.js';
+import { OutputStageBuilder, type Column } from './output-builder.js';
 
 /** `from datamodel=...` values and the object prefix their fields carry (`Processes.process`). */
 const datamodels: Record<string, { dataset: DatasetName; object: string }> = {
@@ -30,17 +18,13 @@ const datamodels: Record<string, { dataset: DatasetName; object: string }> = {
   'Network_Traffic.All_Traffic': { dataset: 'Network_Traffic.All_Traffic', object: 'All_Traffic' },
 };
 
-/** An output column; aggregates, BY fields and ctime entries share it so renames reach all of them. */
-interface Column {
-  name: string;
-  /** left out of the output by `table` / `fields`: still a group key, no longer a column */
-  hidden?: boolean;
-}
-
 /**
  * Commands tunnelwatch will not run, and why: each needs a second search or state beyond one
  * pass of aggregation, so compiling around it would change what the detection means.
  */
+/** commands that shape aggregated rows (see OutputStageBuilder) */
+const rowCommands = new Set(['rename', 'fields', 'table', 'regex']);
+
 const refusedCommands: Record<string, string> = {
   join: 'joins a second search (a subsearch)',
   append: 'appends a second search (a subsearch)',
@@ -68,18 +52,17 @@ export class PlanBuilder {
   private readonly where: Expr[] = [];
   private readonly aggregates: { fn: AggregateFunction; field?: string; column: Column }[] = [];
   private readonly by: { field: string; column: Column; span?: number }[] = [];
-  private ctime: Column[] = [];
-  /** the order `table` gave the columns */
-  private columnOrder?: Column[];
-  private rowFilters: Expr[] = [];
   private missingBy: OutputSettings['missingBy'] = 'drop';
   private fillnullZero = false;
-  private filterMacro?: string;
   /** events: before the aggregating command; rows: its output */
   private stage: 'events' | 'rows' = 'events';
   private aggregatedAt?: Token;
 
-  constructor(readonly errors: SplError[]) {}
+  private readonly output: OutputStageBuilder;
+
+  constructor(readonly errors: SplError[]) {
+    this.output = new OutputStageBuilder(errors, () => [...this.by.map((b) => b.column), ...this.aggregates.map((a) => a.column)]);
+  }
 
   generating(command: Command): void {
     const head = command.tokens[0];
@@ -117,33 +100,25 @@ export class PlanBuilder {
     }
     const name = head.kind === 'word' ? head.text.toLowerCase() : '';
     const args = command.tokens.slice(1);
-    switch (name) {
-      case 'fillnull':
-        return this.fillnull(head, args);
-      case 'stats':
-        return this.stats(command);
-      case 'rename':
-        return this.rename(head, args);
-      case 'search':
-      case 'where':
-        return this.filterCommand(head, args, name);
-      case 'fields':
-      case 'table':
-        return this.selectColumns(head, args, name);
-      case 'regex':
-        return this.regexCommand(head, args);
-      case 'tstats':
-        this.errors.push(errorAt(head, 'tstats must be the first command'));
-        return;
-      default: {
-        const why = refusedCommands[name];
-        this.errors.push(errorAt(head, why ? `command ${describe(head)} is not supported: it ${why}` : `command ${describe(head)} is not supported`));
-      }
+    if (name === 'fillnull') return this.fillnull(head, args);
+    if (name === 'stats') return this.stats(command);
+    if ((name === 'search' || name === 'where') && this.stage === 'events') return this.eventFilter(head, args, name);
+    if (name === 'tstats') {
+      this.errors.push(errorAt(head, 'tstats must be the first command'));
+      return;
+    }
+    const why = refusedCommands[name];
+    if (why) {
+      this.errors.push(errorAt(head, `command ${describe(head)} is not supported: it ${why}`));
+    } else if (this.stage === 'events') {
+      this.errors.push(errorAt(head, rowCommands.has(name) ? `${name} is only supported after tstats or stats` : `command ${describe(head)} is not supported`));
+    } else if (!this.output.command(head, name, args)) {
+      this.errors.push(errorAt(head, `command ${describe(head)} is not supported`));
     }
   }
 
   finish(): { plan?: SearchPlan; output?: OutputSettings; errors: SplError[] } {
-    this.checkColumnsUnique();
+    this.output.checkColumnsUnique(this.aggregatedAt);
     this.errors.sort((a, b) => a.line - b.line || a.col - b.col);
     if (this.errors.length > 0 || !this.dataset) {
       if (this.errors.length === 0) this.errors.push({ line: 1, col: 1, message: 'no dataset selected' });
@@ -152,21 +127,10 @@ export class PlanBuilder {
     const plan: SearchPlan = {
       dataset: this.dataset,
       where: this.where.length === 0 ? { kind: 'true' } : this.where.length === 1 ? this.where[0] : { kind: 'and', terms: this.where },
-      aggregates: this.aggregates.map((a) => ({ fn: a.fn, ...(a.field !== undefined ? { field: a.field } : {}), as: a.column.name })),
+      aggregates: this.aggregates.filter((a) => !a.column.dropped).map((a) => ({ fn: a.fn, ...(a.field !== undefined ? { field: a.field } : {}), as: a.column.name })),
       by: this.by.map((b) => ({ field: b.field, as: b.column.name, ...(b.span !== undefined ? { span: b.span } : {}) })),
     };
-    const output: OutputSettings = {
-      missingBy: this.missingBy,
-      fillnullZero: this.fillnullZero,
-      ctimeFields: this.ctime.map((c) => c.name),
-      rowFilters: this.rowFilters,
-    };
-    if (this.filterMacro) output.filterMacro = this.filterMacro;
-    if (this.allColumns().some((c) => c.hidden) || this.columnOrder) {
-      const visible = this.columns();
-      output.columns = this.columnOrder ? this.columnOrder.filter((c) => visible.includes(c)).map((c) => c.name) : visible.map((c) => c.name);
-    }
-    return { plan, output, errors: [] };
+    return { plan, output: this.output.settings({ missingBy: this.missingBy, fillnullZero: this.fillnullZero }), errors: [] };
   }
 
   private tstats(command: Command): void {
@@ -257,13 +221,6 @@ export class PlanBuilder {
     };
   }
 
-  private columnResolver(): FieldResolver {
-    return (name, at) => {
-      if (this.findColumn(name)) return name;
-      return errorAt(at, `no output column ${name} (columns: ${this.columns().map((col) => col.name).join(', ')})`);
-    };
-  }
-
   private addAggregate(a: AggregateAst, resolve: FieldResolver): void {
     let field: string | undefined;
     if (a.field) {
@@ -271,7 +228,7 @@ export class PlanBuilder {
       if (typeof resolved === 'string') field = resolved;
       else this.errors.push(resolved);
     }
-    this.aggregates.push({ fn: a.fn, field, column: { name: a.as } });
+    this.aggregates.push({ fn: a.fn, field, column: { name: a.as, aggregate: true } });
   }
 
   private addByClause(clause: ReturnType<typeof parseByFields>, resolve: FieldResolver): void {
@@ -313,26 +270,14 @@ export class PlanBuilder {
     }
     switch (macro.kind) {
       case 'filter':
-        if (!isLast) this.errors.push(errorAt(token, `filter macro \`${macro.name}\` must be the last command`));
-        this.filterMacro = macro.name;
+        this.output.filterMacroCommand(macro.name, token, isLast);
         return;
       case 'drop-dm-object-name':
-        if (!this.requireRows(token, '`drop_dm_object_name`')) return;
-        for (const column of this.columns()) {
-          if (!column.name.startsWith(`${macro.object}.`)) continue;
-          const to = column.name.slice(macro.object.length + 1);
-          // Splunk's rename overwrites: `values(Processes.process) as process ... by Processes.process` keeps the BY value
-          this.dropAggregateColumn(to);
-          this.renameColumn(column, to);
-        }
+        if (this.requireRows(token, '`drop_dm_object_name`')) this.output.dropDmObjectName(macro.object);
         return;
-      case 'ctime': {
-        if (!this.requireRows(token, '`security_content_ctime`')) return;
-        // `convert ctime(x)` of a column the search does not have does nothing in Splunk either
-        const column = this.findColumn(macro.column);
-        if (column && !this.ctime.includes(column)) this.ctime.push(column);
+      case 'ctime':
+        if (this.requireRows(token, '`security_content_ctime`')) this.output.ctimeColumn(macro.column);
         return;
-      }
       default:
         this.errors.push(errorAt(token, `macro \`${token.text}\` is not valid as a command`));
     }
@@ -364,43 +309,10 @@ export class PlanBuilder {
     this.aggregated(head);
   }
 
-  private rename(head: Token, args: Token[]): void {
-    if (!this.requireRows(head, 'rename')) return;
-    const c = new TokenCursor(args, head);
-    if (c.atEnd()) c.fail(undefined, 'rename needs `A as B`');
-    while (!c.atEnd()) {
-      if (c.accept('comma')) continue;
-      const from = c.fieldName('a column name to rename');
-      if (!from) {
-        c.next();
-        continue;
-      }
-      if (!c.acceptKeyword('as')) {
-        c.fail(c.peek(), `expected \`as\` after rename ${from.text}, found ${describe(c.peek())}`);
-        while (!c.atEnd() && c.next()!.kind !== 'comma');
-        continue;
-      }
-      const to = c.fieldName('a new column name');
-      if (!to) continue;
-      const column = this.findColumn(from.text);
-      if (!column) c.fail(from, `rename: no output column ${from.text}`);
-      else if (to.text !== from.text && this.findColumn(to.text)) c.fail(to, `rename: output column ${to.text} already exists`);
-      else this.renameColumn(column, to.text);
-    }
-    this.errors.push(...c.errors);
-  }
-
-  private filterCommand(head: Token, args: Token[], mode: ExprMode): void {
-    if (this.stage === 'events') {
-      if (this.dataset === 'sysmon') this.addWhere(args, mode, head);
-      else this.errors.push(errorAt(head, `${mode} is only supported after tstats/stats or in a raw sysmon search`));
-      return;
-    }
-    const c = new TokenCursor(args, head);
-    if (c.atEnd()) c.fail(undefined, `${mode} needs an expression`);
-    const expr = c.atEnd() ? null : parseExpr(c, mode, this.columnResolver());
-    this.errors.push(...c.errors);
-    if (expr) this.rowFilters.push(expr);
+  /** `search` / `where` before the aggregation: only a raw `sysmon` search filters events this way */
+  private eventFilter(head: Token, args: Token[], mode: ExprMode): void {
+    if (this.dataset === 'sysmon') this.addWhere(args, mode, head);
+    else this.errors.push(errorAt(head, `${mode} is only supported after tstats/stats or in a raw sysmon search`));
   }
 
   private requireRows(at: Token, what: string): boolean {
@@ -408,106 +320,6 @@ export class PlanBuilder {
     this.errors.push(errorAt(at, `${what} is only supported after tstats or stats`));
     return false;
   }
-
-  /** the columns a later command can name: every one `table` / `fields` kept */
-  private columns(): Column[] {
-    return this.allColumns().filter((c) => !c.hidden);
-  }
-
-  private allColumns(): Column[] {
-    return [...this.by.map((b) => b.column), ...this.aggregates.map((a) => a.column)];
-  }
-
-  /**
-   * `table a b` keeps those columns in that order; `fields a b` keeps them; `fields - a b` drops
-   * them. A name may end in `*` (a prefix). A name matching no column is ignored, as Splunk does.
-   */
-  private selectColumns(head: Token, args: Token[], name: 'fields' | 'table'): void {
-    if (!this.requireRows(head, name)) return;
-    let remove = false;
-    let rest = args;
-    if (name === 'fields' && (args[0]?.text === '-' || args[0]?.text === '+')) {
-      remove = args[0].text === '-';
-      rest = args.slice(1);
-    }
-    const patterns: string[] = [];
-    for (const token of rest) {
-      if (token.kind === 'comma') continue;
-      if (token.kind !== 'word' && token.kind !== 'string') {
-        this.errors.push(errorAt(token, `expected a column name in ${name}, found ${describe(token)}`));
-        return;
-      }
-      patterns.push(token.text);
-    }
-    if (patterns.length === 0) {
-      this.errors.push(errorAt(head, `${name} needs column names`));
-      return;
-    }
-    const matchers = patterns.map(columnPattern);
-    const chosen = (c: Column) => matchers.some((m) => m(c.name));
-    for (const column of this.columns()) if (chosen(column) === remove) column.hidden = true;
-    if (name === 'table') {
-      const order: Column[] = [];
-      for (const matcher of matchers) for (const column of this.columns()) if (matcher(column.name) && !order.includes(column)) order.push(column);
-      this.columnOrder = order;
-    }
-  }
-
-  /** `regex field="re"` keeps rows where the column matches, `field!="re"` where it does not */
-  private regexCommand(head: Token, args: Token[]): void {
-    if (!this.requireRows(head, 'regex')) return;
-    const [field, op, pattern] = args;
-    if (args.length !== 3 || field.kind !== 'word' || (op.kind !== 'eq' && op.kind !== 'neq') || pattern.kind !== 'string') {
-      this.errors.push(errorAt(args[0] ?? head, 'regex needs `column="regular expression"` or `column!="regular expression"`'));
-      return;
-    }
-    if (!this.findColumn(field.text)) {
-      this.errors.push(errorAt(field, `no output column ${field.text} (columns: ${this.columns().map((col) => col.name).join(', ')})`));
-      return;
-    }
-    const compiled = compileLinearRegex(pattern.text);
-    if (!compiled.ok) {
-      this.errors.push(errorAt(pattern, `regex: ${compiled.reason}`));
-      return;
-    }
-    const match: Expr = { kind: 'eval', value: { kind: 'call', fn: 'match', args: [{ kind: 'field', name: field.text }, { kind: 'literal', value: pattern.text }] } };
-    this.rowFilters.push(op.kind === 'eq' ? match : { kind: 'not', term: match });
-  }
-
-  private findColumn(name: string): Column | undefined {
-    return this.columns().find((col) => col.name === name);
-  }
-
-  private dropAggregateColumn(name: string): void {
-    const index = this.aggregates.findIndex((a) => a.column.name === name);
-    if (index < 0) return;
-    const [dropped] = this.aggregates.splice(index, 1);
-    this.ctime = this.ctime.filter((column) => column !== dropped.column);
-  }
-
-  /** earlier row filters were written against the old name, so they follow the rename */
-  private renameColumn(column: Column, to: string): void {
-    const from = column.name;
-    column.name = to;
-    this.rowFilters = this.rowFilters.map((expr) => mapFields(expr, (f) => (f === from ? to : f)));
-  }
-
-  private checkColumnsUnique(): void {
-    const seen = new Set<string>();
-    for (const column of this.allColumns()) {
-      if (seen.has(column.name) && this.aggregatedAt) {
-        this.errors.push(errorAt(this.aggregatedAt, `output column ${column.name} is produced twice`));
-      }
-      seen.add(column.name);
-    }
-  }
-}
-
-/** a column name, or a prefix ending in `*` (`Processes.*`): column names are rule text, not log data */
-function columnPattern(pattern: string): (name: string) => boolean {
-  if (!pattern.endsWith('*')) return (name) => name === pattern;
-  const prefix = pattern.slice(0, -1);
-  return (name) => name.startsWith(prefix);
 }
 
 function notProduced(field: string, dataset: DatasetName): string {
