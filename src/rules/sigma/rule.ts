@@ -1,9 +1,8 @@
-import { LineCounter, parseDocument } from 'yaml';
 import type { Detection } from '../detection.js';
 import { fieldsOf } from '../plan-fields.js';
 import type { ContentError, Expr, OutputSettings, SearchPlan } from '../search-plan.js';
 import { mapFields } from '../spl/parser.js';
-import { YamlLocator } from '../yaml-locate.js';
+import { parseLocated, type YamlLocator } from '../yaml-locate.js';
 import { compileCondition } from './condition.js';
 import { routeOf, type SigmaSource } from './logsources.js';
 import { attackOfTags, levelRisk, sigmaLevels, type SigmaLevel } from './metadata.js';
@@ -26,15 +25,18 @@ const sigmaOutput: OutputSettings = { missingBy: 'fill-null', fillnullZero: fals
 
 export function parseSigmaRule(file: string, text: string): SigmaLoadResult {
   const result: SigmaLoadResult = { detections: [], notLoaded: [], notRun: [] };
-  const lines = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
+  // the one hardened parse of content YAML: syntax errors and alias bombs become located errors
+  const { locate, errors, data } = parseLocated(file, text);
   const error = (at: { line: number; col: number }, message: string): ContentError => ({ file, ...at, message });
-  if (doc.errors.length > 0) {
-    result.notLoaded = doc.errors.map((e) => error(e.linePos?.[0] ?? { line: 1, col: 1 }, `YAML: ${e.message.split('\n')[0]}`));
+  if (errors.length > 0) {
+    result.notLoaded = errors;
     return result;
   }
-  const locate = new YamlLocator(doc, lines, text);
-  const rule = doc.toJS() as Record<string, unknown>;
+  if (!isRecord(data)) {
+    result.notLoaded = [error({ line: 1, col: 1 }, 'a Sigma rule is a YAML map (title, logsource, detection...)')];
+    return result;
+  }
+  const rule = data;
   const problem = (path: Array<string | number>, message: string) => result.notLoaded.push(error(locate.at(path), message));
 
   const title = text_(rule.title);

@@ -142,19 +142,21 @@ test('dump -f xml writes one event per line, newlines and control bytes as chara
   assert.equal((json[0].Event as { EventData: Record<string, string> }).EventData.CommandLine, value);
 });
 
-test('a YAML alias bomb in a detection or correlation file is a located error, not a stack trace', () => {
+test('a YAML alias bomb in a detection, correlation or Sigma file is a located error, not a stack trace', () => {
   const bomb = ['a0: &a0 [x, x, x, x, x, x, x, x, x, x]'];
   for (let i = 1; i < 12; i++) bomb.push(`a${i}: &a${i} [${Array(10).fill(`*a${i - 1}`).join(', ')}]`);
   const rules = path.join(dir, 'bomb-rules');
   mkdirSync(rules);
   writeFileSync(path.join(rules, 'detection.yml'), `name: bomb\nsearch: '| tstats count'\n${bomb.join('\n')}\n`);
   writeFileSync(path.join(rules, 'correlation.yml'), `name: bomb\ncorrelation:\n  steps: []\n${bomb.join('\n')}\n`);
+  writeFileSync(path.join(rules, 'sigma.yml'), `title: bomb\nid: b\nlogsource:\n  category: process_creation\n  product: windows\ndetection:\n  sel:\n    Image: x\n  condition: sel\n${bomb.join('\n')}\n`);
   const validate = runCli(['validate', rules]);
   assert.equal(validate.status, 1, validate.stderr);
   assert.doesNotMatch(validate.stderr + validate.stdout, /ReferenceError|at Alias/);
   // the first alias of each file: line 4 (detection) and line 5 (correlation), column 10
   assert.match(validate.stdout, /detection\.yml:4:10: YAML: Excessive alias count/);
   assert.match(validate.stdout, /correlation\.yml:5:10: YAML: Excessive alias count/);
+  assert.match(validate.stdout, /sigma\.yml:11:10: YAML: Excessive alias count/);
   const scan = runCli(['scan', '-r', path.join(rules, 'detection.yml'), write('empty.jsonl', `${NGROK}\n`)]);
   assert.equal(scan.status, 2);
   assert.match(scan.stderr, /detection\.yml:4:10: YAML: Excessive alias count/);

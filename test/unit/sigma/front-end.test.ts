@@ -111,6 +111,18 @@ describe('Sigma modifiers', () => {
     assert.equal(m({ CommandLine: 'run MimiKatz.exe' }), true);
     assert.equal(m({ CommandLine: 'run notepad' }), false);
   });
+  test('a YAML alias bomb is a located load error at the first alias, not a stack trace or an expanded document', () => {
+    const bomb = ['x0: &a0 [x, x, x, x, x, x, x, x, x, x]'];
+    for (let i = 1; i < 12; i++) bomb.push(`x${i}: &a${i} [${Array(10).fill(`*a${i - 1}`).join(', ')}]`);
+    const loaded = parseSigmaRule('bomb.yml', `${rule(`    sel:\n        Image|endswith: '\\a.exe'\n    condition: sel`)}${bomb.join('\n')}\n`);
+    assert.equal(loaded.detections.length, 0);
+    // the rule's 15 lines, then the bomb: its first alias is on line 17, column 10
+    assert.deepEqual(loaded.notLoaded.map((e) => `${e.file}:${e.line}:${e.col}: ${e.message}`), ['bomb.yml:17:10: YAML: Excessive alias count indicates a resource exhaustion attack']);
+  });
+  test('a YAML document that is not a map is a load error, not a crash', () => {
+    const loaded = parseSigmaRule('list.yml', '- detection: x\n- logsource: y\n');
+    assert.deepEqual(loaded.notLoaded.map((e) => `${e.line}:${e.col}: ${e.message}`), ['1:1: a Sigma rule is a YAML map (title, logsource, detection...)']);
+  });
   test('an unknown modifier is a load error at its key', () => {
     assert.deepEqual(notLoaded(`    sel:\n        Image|sideways: 'x'\n    condition: sel`), ["14:25: sel.Image|sideways: modifier 'sideways' is not supported"]);
   });
