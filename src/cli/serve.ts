@@ -4,6 +4,7 @@ import type { PipelineConfig } from '../pipeline/config.js';
 import { isSetupProblem, preparePipeline } from '../pipeline/setup.js';
 import { defaultContentDir, defaultDetectionsDir } from './paths.js';
 import { collect, ExitCode, parseByteSize, reportSetupProblem } from './shared.js';
+import { parseDuration } from './time-args.js';
 
 interface ServeFlags {
   listen: { host: string; port: number };
@@ -14,6 +15,9 @@ interface ServeFlags {
   rules: string[];
   tuning?: string;
   maxRecordBytes: number;
+  window: number;
+  allowedLateness: number;
+  maxGroups: number;
   maxBodyBytes: number;
   maxDecompressedBytes: number;
   maxLagBytes: number;
@@ -44,6 +48,9 @@ export function registerServeCommand(program: Command): void {
     .option('-r, --rules <path>', 'detection YAML file or directory, repeatable', collect, [] as string[])
     .option('--tuning <file>', 'tuning file: filter macro -> SPL filter')
     .option('--max-record-bytes <size>', 'longest event kept', parseByteSize, 1024 * 1024)
+    .option('--window <duration>', 'one finding per detection, BY values and UTC-aligned window of this length', parseDuration, 24 * 3600)
+    .option('--allowed-lateness <duration>', 'a window closes (final, its memory freed) once the newest event time is this far past its end; later events are folded into the stored finding', parseDuration, 3600)
+    .option('--max-groups <n>', 'open finding groups kept per detection (bounded memory)', (v) => Number.parseInt(v, 10), 100_000)
     .option('--max-body-bytes <size>', 'largest HEC request body on the wire (413 past it)', parseByteSize, 512 * 1024 * 1024)
     .option('--max-decompressed-bytes <size>', 'largest HEC body after gzip (413 past it: gzip bombs)', parseByteSize, 1024 * 1024 * 1024)
     .option('--max-lag-bytes <size>', 'journal not yet processed before HEC answers 503 code 9 (busy)', parseByteSize, 256 * 1024 * 1024)
@@ -78,7 +85,6 @@ async function runServe(flags: ServeFlags): Promise<number> {
       tokens: config.tokens,
       allowQueryStringAuth: config.allowQueryStringAuth,
       setup,
-      maxRecordBytes: flags.maxRecordBytes,
       maxBodyBytes: flags.maxBodyBytes,
       maxDecompressedBytes: flags.maxDecompressedBytes,
       maxLagBytes: flags.maxLagBytes,
@@ -113,7 +119,7 @@ function serveConfig(flags: ServeFlags): PipelineConfig {
     selection: { detections: [] },
     tuningFile: flags.tuning,
     input: { maxRecordBytes: flags.maxRecordBytes, prefilter: true },
-    findings: { allowedLatenessSeconds: 0, maxGroups: 100_000, showSuppressed: false },
+    findings: { windowSeconds: flags.window, allowedLatenessSeconds: flags.allowedLateness, maxGroups: flags.maxGroups, showSuppressed: false },
     risk: { windowSeconds: defaultIncidentOptions.windowSeconds, threshold: defaultIncidentOptions.threshold, minTactics: defaultIncidentOptions.minTactics },
   };
 }

@@ -11,6 +11,7 @@ import {
   newGroupState,
   serializeGroupState,
   type GroupState,
+  type SerializedGroupState,
 } from './partial-state.js';
 
 /** BY value of an event lacking the field, before `fillnull` decides between `0` and dropping. */
@@ -50,6 +51,11 @@ export interface FindingChange {
   late: boolean;
   /** a row filter (`| where count > 5`...) no longer keeps a finding that was shown before */
   retracted: boolean;
+  /**
+   * The finding's mergeable aggregate state, on closed and late changes: a consumer that keeps it
+   * with the final finding can fold a later late update into it exactly (`findingWithState`).
+   */
+  state?: SerializedGroupState;
 }
 
 /** JSON-safe event-time state of a detector (null stands for -Infinity, which JSON cannot hold) */
@@ -258,14 +264,16 @@ export class Detector {
       }
       if (c.dirty.size === 0 && closing.size === 0) continue;
       const touched = new Set([...c.dirty, ...closing]);
-      for (const { finding, sources } of resolvedGroups(c, this.windowSeconds, touched)) {
+      for (const { finding, sources, state } of resolvedGroups(c, this.windowSeconds, touched)) {
         const closed = sources.every((id) => closing.has(id));
         const late = sources.some((id) => c.groups.get(id)?.late === true);
         const kept = c.keepsRow(columnValues(finding));
         const wasShown = c.shown.has(finding.id);
         if (kept) c.shown.add(finding.id);
         else c.shown.delete(finding.id);
-        if (kept || wasShown) out.push({ finding, status: closed ? 'closed' : 'open', late, retracted: !kept });
+        const change: FindingChange = { finding, status: closed ? 'closed' : 'open', late, retracted: !kept };
+        if (closed || late) change.state = serializeGroupState(state);
+        if (kept || wasShown) out.push(change);
         if (closed) c.shown.delete(finding.id);
       }
       for (const id of closing) c.groups.delete(id);
@@ -308,7 +316,7 @@ function latestTime(detection: Detection, state: GroupState): number {
  * the same key, so their states are merged (into copies: the detector keeps accepting events).
  * With `only`, just the rows some of those group ids feed (with every group feeding them).
  */
-function resolvedGroups(c: CompiledDetection, windowSeconds: number | undefined, only?: Set<string>): Array<{ finding: Finding; sources: string[] }> {
+function resolvedGroups(c: CompiledDetection, windowSeconds: number | undefined, only?: Set<string>): Array<{ finding: Finding; sources: string[]; state: GroupState }> {
   const wanted = only && new Set([...only].flatMap((id) => {
     const g = c.groups.get(id);
     const key = g && resolveMissing(g.key, c.detection.plan.by, c.seenFields);
@@ -328,7 +336,7 @@ function resolvedGroups(c: CompiledDetection, windowSeconds: number | undefined,
       existing.sources.push(sourceId);
     } else resolved.set(id, { key, window: g.window, state: copy, sources: [sourceId] });
   }
-  return [...resolved.values()].map((r) => ({ finding: toFinding(c.detection, r.key, r.state, r.window, windowSeconds), sources: r.sources }));
+  return [...resolved.values()].map((r) => ({ finding: toFinding(c.detection, r.key, r.state, r.window, windowSeconds), sources: r.sources, state: r.state }));
 }
 
 /** whether some group may still merge with another once fillnull resolves it */
@@ -376,6 +384,18 @@ function resolveMissing(key: string[], by: ByField[], seen: Set<string>): string
     else return undefined;
   }
   return resolved;
+}
+
+/**
+ * A finding's state folded into another state of the same finding (a stored final state and the
+ * late update that followed it): the finding both together make, and their merged state.
+ */
+export function findingWithState(finding: Finding, state: SerializedGroupState, other: SerializedGroupState): { finding: Finding; state: SerializedGroupState } {
+  const { detection, window } = finding;
+  const merged = deserializeGroupState(state);
+  mergeGroupStates(merged, deserializeGroupState(other), detection.plan.aggregates);
+  const key = finding.by.map(([, value]) => value);
+  return { finding: toFinding(detection, key, merged, window?.start, window && window.end - window.start), state: serializeGroupState(merged) };
 }
 
 function toFinding(detection: Detection, key: string[], state: GroupState, window: number | undefined, windowSeconds: number | undefined): Finding {

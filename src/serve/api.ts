@@ -1,6 +1,5 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { timingSafeEqual } from 'node:crypto';
-import type { FindingRecord } from '../engine/render.js';
 import {
   dispositions,
   StoreInputError,
@@ -25,8 +24,8 @@ export interface ApiOptions {
   store: FindingStore;
   /** tokens that may use the API */
   apiTokens: readonly string[];
-  /** live updates: subscribe returns an unsubscribe function */
-  subscribe(listener: (changed: FindingRecord[]) => void): () => void;
+  /** live updates (the ids of the findings each commit changed): subscribe returns an unsubscribe function */
+  subscribe(listener: (changed: string[]) => void): () => void;
   status(): Record<string, unknown>;
 }
 
@@ -141,14 +140,23 @@ export async function registerApi(app: FastifyInstance, options: ApiOptions): Pr
 
   app.get('/api/status', async () => options.status());
 
-  /** live updates: an SSE stream of `findings` events with the changed findings */
+  /**
+   * live updates: an SSE stream of `findings` events with the changed findings as the list gives
+   * them (triage state included), read from the store after the commit, in commit order
+   */
   app.get('/api/events', (request, reply) => {
     reply.hijack();
     const res = reply.raw;
     res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-store', connection: 'keep-alive', 'x-content-type-options': 'nosniff' });
     res.write(': connected\n\n');
+    let sending = Promise.resolve();
     const unsubscribe = options.subscribe((changed) => {
-      res.write(`event: findings\ndata: ${JSON.stringify({ items: changed.map((r) => ({ kind: 'finding', ...r })) })}\n\n`);
+      sending = sending.then(async () => {
+        for (let i = 0; i < changed.length; i += 1000) {
+          const page = await options.store.listFindings({ ids: changed.slice(i, i + 1000), limit: 1000 });
+          if (page.items.length > 0) res.write(`event: findings\ndata: ${JSON.stringify({ items: page.items.map(apiItem) })}\n\n`);
+        }
+      }).catch(() => undefined);
     });
     const heartbeat = setInterval(() => res.write(': keep-alive\n\n'), 15_000);
     request.raw.on('close', () => {

@@ -1,6 +1,5 @@
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
-import type { FindingRecord } from '../engine/render.js';
 import { hecReply, type HecReply } from '../ingest/hec-codes.js';
 import { newHecStats, registerHec, type HecStats } from '../ingest/hec.js';
 import { Journal } from '../ingest/journal.js';
@@ -11,7 +10,7 @@ import type { FindingStore } from '../store/store.js';
 import { registerApi } from './api.js';
 import type { TokenConfig } from './config.js';
 import { JournalProcessor } from './processor.js';
-import type { RunSetup } from './run-setup.js';
+import type { PipelineSetup } from '../pipeline/setup.js';
 
 export interface ServeOptions {
   host: string;
@@ -24,8 +23,8 @@ export interface ServeOptions {
   /** more HEC tokens from the config file */
   tokens: TokenConfig[];
   allowQueryStringAuth: boolean;
-  setup: RunSetup;
-  maxRecordBytes: number;
+  /** content, tuning, windows and risk settings (maxRecordBytes, windows: `setup.config`) */
+  setup: PipelineSetup;
   /** HEC body caps: on the wire and after gzip */
   maxBodyBytes: number;
   maxDecompressedBytes: number;
@@ -59,7 +58,7 @@ export class ServeRuntime {
   private shuttingDown = false;
   private readonly abort = new AbortController();
   private processing: Promise<void> = Promise.resolve();
-  private readonly listeners = new Set<(changed: FindingRecord[]) => void>();
+  private readonly listeners = new Set<(changed: string[]) => void>();
   readonly hecStats: HecStats = newHecStats();
   syslog: SyslogListener | undefined;
 
@@ -81,8 +80,6 @@ export class ServeRuntime {
         store,
         journal,
         setup: options.setup,
-        prefilter: options.setup.prefilter,
-        maxRecordBytes: options.maxRecordBytes,
         onCommit: (changed) => runtime?.publish(changed),
       });
       const resend = new ResendWindow(options.resendWindow);
@@ -171,7 +168,7 @@ export class ServeRuntime {
     return undefined;
   }
 
-  private publish(changed: FindingRecord[]): void {
+  private publish(changed: string[]): void {
     for (const listener of this.listeners) {
       try {
         listener(changed);
@@ -190,7 +187,7 @@ export class ServeRuntime {
       hec: this.hecStats,
       syslog: this.syslog ? { port: this.syslog.port, ...this.syslog.stats } : null,
       processed: {
-        events: r.events,
+        ...this.processor.stats(),
         prefiltered: r.prefiltered,
         skipped: Object.fromEntries([...r.skips].map(([code, t]) => [code, { count: t.count, first: t.first.map((s) => ({ reason: s.reason, location: s.location })) }])),
       },
