@@ -5,6 +5,7 @@ import { isSetupProblem, preparePipeline } from '../pipeline/setup.js';
 import { defaultContentDir, defaultDetectionsDir } from './paths.js';
 import { collect, ExitCode, parseByteSize, reportSetupProblem } from './shared.js';
 import { parseDuration } from './time-args.js';
+import { isTimeZone } from '../sources/syslog-time.js';
 
 interface ServeFlags {
   listen: { host: string; port: number };
@@ -24,6 +25,8 @@ interface ServeFlags {
   resendWindow: number;
   syslog?: { host: string; port: number };
   syslogMaxFrame: number;
+  syslogYear?: number;
+  syslogTimezone?: string;
 }
 
 const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
@@ -34,6 +37,17 @@ export function parseListen(text: string): { host: string; port: number } {
   const port = match ? Number(match[3]) : Number.NaN;
   if (!match || port > 65535) throw new InvalidArgumentError(`'${text}' is not HOST:PORT, e.g. 127.0.0.1:8088`);
   return { host: match[1] ?? (match[2] || '127.0.0.1'), port };
+}
+
+function parseYear(text: string): number {
+  const year = Number(text);
+  if (!/^\d{4}$/.test(text) || year < 1970) throw new InvalidArgumentError(`'${text}' is not a year such as 2026`);
+  return year;
+}
+
+function parseTimeZone(text: string): string {
+  if (!isTimeZone(text)) throw new InvalidArgumentError(`'${text}' is not a time zone: an IANA name (Europe/Berlin), UTC or ±hh:mm`);
+  return text;
 }
 
 export function registerServeCommand(program: Command): void {
@@ -56,6 +70,8 @@ export function registerServeCommand(program: Command): void {
     .option('--max-lag-bytes <size>', 'journal not yet processed before HEC answers 503 code 9 (busy)', parseByteSize, 256 * 1024 * 1024)
     .option('--syslog <host:port>', 'also take syslog (RFC 5424/3164, bare <Event> lines) over UDP and TCP on this port', parseListen)
     .option('--syslog-max-frame <size>', 'longest syslog frame kept (longer ones are counted and skipped)', parseByteSize, 256 * 1024)
+    .option('--syslog-year <yyyy>', 'year of RFC 3164 header times, for events without a time of their own (default: the current year, the last one for times more than a week ahead)', parseYear)
+    .option('--syslog-timezone <zone>', 'zone of RFC 3164 header times: an IANA name, UTC or ±hh:mm (default: this host\'s zone)', parseTimeZone)
     .option('--resend-window <events>', 'HEC event digests remembered so that a resent batch is not counted twice', (v) => Number.parseInt(v, 10), 1_000_000)
     .action(async (flags: ServeFlags) => {
       process.exitCode = await runServe(flags);
@@ -118,7 +134,11 @@ function serveConfig(flags: ServeFlags): PipelineConfig {
     rules: flags.rules.length > 0 ? flags.rules : [defaultDetectionsDir],
     selection: { detections: [] },
     tuningFile: flags.tuning,
-    input: { maxRecordBytes: flags.maxRecordBytes, prefilter: true },
+    input: {
+      maxRecordBytes: flags.maxRecordBytes,
+      prefilter: true,
+      ...((flags.syslogYear !== undefined || flags.syslogTimezone !== undefined) && { syslogClock: { year: flags.syslogYear, timeZone: flags.syslogTimezone } }),
+    },
     findings: { windowSeconds: flags.window, allowedLatenessSeconds: flags.allowedLateness, maxGroups: flags.maxGroups, showSuppressed: false },
     risk: { windowSeconds: defaultIncidentOptions.windowSeconds, threshold: defaultIncidentOptions.threshold, minTactics: defaultIncidentOptions.minTactics },
   };

@@ -102,7 +102,7 @@ export class StreamPipeline<Positions = unknown> {
     this.shown = new Set(checkpoint?.shown ?? []);
     this.where = setup.where && compilePredicate(setup.where);
     this.tuningFilters = new Map([...setup.tuning].map(([macro, f]) => [macro, compilePredicate(f.expr)]));
-    this.scanOptions = { format: config.input.format, maxRecordBytes: config.input.maxRecordBytes, prefilter: setup.prefilter, timeRange: config.input.timeRange };
+    this.scanOptions = { format: config.input.format, maxRecordBytes: config.input.maxRecordBytes, prefilter: setup.prefilter, timeRange: config.input.timeRange, syslogClock: config.input.syslogClock };
   }
 
   /** A pipeline writing to `sinks` (opened here), fresh or resumed from a checkpoint. */
