@@ -25,6 +25,8 @@ interface ServeFlags {
   resendWindow: number;
   syslog?: { host: string; port: number };
   syslogMaxFrame: number;
+  follow: string[];
+  poll?: boolean;
   syslogYear?: number;
   syslogTimezone?: string;
 }
@@ -68,6 +70,8 @@ export function registerServeCommand(program: Command): void {
     .option('--max-body-bytes <size>', 'largest HEC request body on the wire (413 past it)', parseByteSize, 512 * 1024 * 1024)
     .option('--max-decompressed-bytes <size>', 'largest HEC body after gzip (413 past it: gzip bombs)', parseByteSize, 1024 * 1024 * 1024)
     .option('--max-lag-bytes <size>', 'journal not yet processed before HEC answers 503 code 9 (busy)', parseByteSize, 256 * 1024 * 1024)
+    .option('--follow <path>', 'also follow this file or directory as `watch` does (growth, rotation), repeatable', collect, [] as string[])
+    .option('--poll', 'poll followed files instead of file system events (network file systems)')
     .option('--syslog <host:port>', 'also take syslog (RFC 5424/3164, bare <Event> lines) over UDP and TCP on this port', parseListen)
     .option('--syslog-max-frame <size>', 'longest syslog frame kept (longer ones are counted and skipped)', parseByteSize, 256 * 1024)
     .option('--syslog-year <yyyy>', 'year of RFC 3164 header times, for events without a time of their own (default: the current year, the last one for times more than a week ahead)', parseYear)
@@ -108,12 +112,14 @@ async function runServe(flags: ServeFlags): Promise<number> {
       resendWindow: flags.resendWindow,
       journalKeepBytes: 256 * 1024 * 1024,
       syslog: flags.syslog && { ...flags.syslog, maxFrameBytes: flags.syslogMaxFrame },
+      follow: flags.follow.length > 0 ? { paths: flags.follow, poll: flags.poll === true } : undefined,
     });
   } catch (error) {
     process.stderr.write(`tunnelwatch: serve could not start: ${(error as Error).message}\n`);
     return ExitCode.UsageOrIo;
   }
   process.stderr.write(`tunnelwatch: listening on http://${runtime.address} (HEC /services/collector, API /api); store: ${runtime.store.kind} ${runtime.store.location}\n`);
+  if (runtime.follower) process.stderr.write(`tunnelwatch: following ${flags.follow.join(', ')}\n`);
   if (runtime.syslog) process.stderr.write(`tunnelwatch: syslog on ${flags.syslog!.host}:${runtime.syslog.port} (UDP and TCP)\n`);
   await new Promise<void>((resolve) => {
     const stop = () => {

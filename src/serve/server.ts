@@ -9,6 +9,7 @@ import { openStore } from '../store/registry.js';
 import type { FindingStore } from '../store/store.js';
 import { registerApi } from './api.js';
 import type { TokenConfig } from './config.js';
+import { JournalFollower } from './follow.js';
 import { JournalProcessor } from './processor.js';
 import type { PipelineSetup } from '../pipeline/setup.js';
 
@@ -38,6 +39,8 @@ export interface ServeOptions {
   journalKeepBytes: number;
   /** syslog over UDP and TCP on one port */
   syslog?: { host: string; port: number; maxFrameBytes: number };
+  /** files (and directories) followed into the journal, as `watch` follows them */
+  follow?: { paths: string[]; poll?: boolean };
 }
 
 /** Security headers on every answer; the API is not for other origins (no CORS headers are ever sent). */
@@ -61,6 +64,8 @@ export class ServeRuntime {
   private readonly listeners = new Set<(changed: string[]) => void>();
   readonly hecStats: HecStats = newHecStats();
   syslog: SyslogListener | undefined;
+  follower: JournalFollower | undefined;
+  readonly followErrors: Array<{ file: string; message: string }> = [];
 
   private constructor(
     readonly options: ServeOptions,
@@ -133,6 +138,19 @@ export class ServeRuntime {
         runtime.syslog = await SyslogListener.start({ ...options.syslog, journal, busy: () => self.admission() !== undefined });
       }
       runtime.processing = processor.run(runtime.abort.signal).then(() => undefined);
+      if (options.follow) {
+        runtime.follower = await JournalFollower.start({
+          ...options.follow,
+          journal,
+          dataDir: options.dataDir,
+          maxRecordBytes: options.setup.config.input.maxRecordBytes,
+          // waits while the processor is behind; a shutdown lets the chunk in hand through (the journal closes after the follower)
+          busy: () => !self.shuttingDown && self.admission() !== undefined,
+          onError: (file, error) => {
+            if (self.followErrors.length < 100) self.followErrors.push({ file, message: error.message });
+          },
+        });
+      }
       const release = setInterval(() => journal!.release(processor.committed, options.journalKeepBytes), 10_000);
       release.unref();
       runtime.abort.signal.addEventListener('abort', () => clearInterval(release));
@@ -186,6 +204,7 @@ export class ServeRuntime {
       journal: { start: this.journal.start, end: this.journal.end, committed: this.processor.committed, lag_bytes: this.processor.lag, queued_bytes: this.journal.queuedBytes },
       hec: this.hecStats,
       syslog: this.syslog ? { port: this.syslog.port, ...this.syslog.stats } : null,
+      follow: this.follower ? { files: this.follower.files, errors: this.followErrors } : null,
       processed: {
         ...this.processor.stats(),
         prefiltered: r.prefiltered,
@@ -201,6 +220,7 @@ export class ServeRuntime {
     this.shuttingDown = true;
     await this.app.close();
     await this.syslog?.close();
+    await this.follower?.close();
     this.abort.abort();
     await this.processing;
     this.journal.close();
