@@ -119,7 +119,7 @@ export class ServeRuntime {
       await app.register(async (api) =>
         registerApi(api, {
           store,
-          apiTokens: [...tokens.values()].filter((t) => t.api && !t.disabled).map((t) => t.token),
+          apiTokens: [...tokens.values()].filter((t) => t.api && !t.disabled).map((t) => ({ token: t.token, name: t.name })),
           subscribe: (listener) => {
             self.listeners.add(listener);
             return () => self.listeners.delete(listener);
