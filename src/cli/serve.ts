@@ -1,4 +1,6 @@
 import { Command, InvalidArgumentError } from 'commander';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
 import { defaultIncidentOptions } from '../engine/risk.js';
 import type { PipelineConfig } from '../pipeline/config.js';
 import { isSetupProblem, preparePipeline } from '../pipeline/setup.js';
@@ -89,7 +91,9 @@ async function runServe(flags: ServeFlags): Promise<number> {
     for (const e of config.errors) process.stderr.write(`${e}\n`);
     return ExitCode.UsageOrIo;
   }
-  const setup = await preparePipeline(serveConfig(flags), { contentRoot: defaultContentDir });
+  // entries saved from the dashboard ("tune from a finding") go to --tuning, else DATA/tuning.yml, loaded when it exists
+  const tuningFile = flags.tuning ?? path.join(flags.dataDir, 'tuning.yml');
+  const setup = await preparePipeline(serveConfig({ ...flags, tuning: existsSync(tuningFile) ? tuningFile : undefined }), { contentRoot: defaultContentDir });
   if (isSetupProblem(setup)) return reportSetupProblem(setup);
   const token = primaryToken(flags.dataDir, flags.token, process.env.TUNNELWATCH_TOKEN);
   if (token.generated) process.stdout.write(`tunnelwatch: new token (shown once; kept in ${flags.dataDir}/token): ${token.token}\n`);
@@ -105,6 +109,7 @@ async function runServe(flags: ServeFlags): Promise<number> {
       tokens: config.tokens,
       allowQueryStringAuth: config.allowQueryStringAuth,
       setup,
+      tuningFile,
       maxBodyBytes: flags.maxBodyBytes,
       maxDecompressedBytes: flags.maxDecompressedBytes,
       maxLagBytes: flags.maxLagBytes,

@@ -13,6 +13,7 @@ import {
   type TriageChange,
 } from '../store/store.js';
 import { sessionId } from './config.js';
+import { registerTuning, type TuningApiOptions } from './tuning.js';
 
 /**
  * The dashboard's API under /api (docs/server-api.md). Every call needs a token allowed to read
@@ -27,6 +28,8 @@ export interface ApiOptions {
   /** live updates (the ids of the findings each commit changed): subscribe returns an unsubscribe function */
   subscribe(listener: (changed: string[]) => void): () => void;
   status(): Record<string, unknown>;
+  /** tune from a finding (draft, preview, save a filter-macro entry) */
+  tuning?: TuningApiOptions;
 }
 
 const SESSION_COOKIE = 'tw_session';
@@ -169,6 +172,8 @@ export async function registerApi(app: FastifyInstance, options: ApiOptions): Pr
       unsubscribe();
     });
   });
+
+  if (options.tuning) registerTuning(app, options.tuning, (request) => actor(request as FastifyRequest));
 
   app.all('/api/*', async (_request, reply) => reply.code(404).send({ error: 'no such API endpoint' }));
 }

@@ -39,6 +39,8 @@ export interface ServeOptions {
   journalKeepBytes: number;
   /** syslog over UDP and TCP on one port */
   syslog?: { host: string; port: number; maxFrameBytes: number };
+  /** where "tune from a finding" saves entries (default: DATA/tuning.yml, which serve loads when it exists) */
+  tuningFile?: string;
   /** files (and directories) followed into the journal, as `watch` follows them */
   follow?: { paths: string[]; poll?: boolean };
 }
@@ -125,6 +127,7 @@ export class ServeRuntime {
             return () => self.listeners.delete(listener);
           },
           status: () => self.status(),
+          tuning: { store, detections: options.setup.detections, file: options.tuningFile ?? path.join(options.dataDir, 'tuning.yml') },
         }),
       );
       // the dashboard (issue 15) beside the API; serve still works without a built one

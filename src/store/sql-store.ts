@@ -69,10 +69,8 @@ export class SqlFindingStore implements FindingStore {
     const now = new Date().toISOString();
     await this.db.transaction(async (tx) => {
       for (const f of commit.findings) await upsertFinding(tx, f, now);
-      for (const id of commit.retracted ?? []) {
-        await tx.run('DELETE FROM risk_events WHERE finding_id = ?', [id]);
-        await tx.run('DELETE FROM findings WHERE id = ?', [id]);
-      }
+      // a retracted finding keeps its row, and the analysts' triage of it, but no longer adds risk
+      for (const id of commit.retracted ?? []) await tx.run('DELETE FROM risk_events WHERE finding_id = ?', [id]);
       for (const e of commit.eventRefs ?? []) {
         await tx.run('INSERT INTO finding_events (finding_id, ref, origin) VALUES (?, ?, ?) ON CONFLICT (finding_id, ref) DO NOTHING', [
           e.findingId,

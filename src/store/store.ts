@@ -54,7 +54,7 @@ export interface StoreCommit {
   incidents?: RiskIncident[];
   /** incidents that appeared or changed (upserted by id) or no longer exist (`retracted`: deleted) */
   incidentChanges?: Array<{ id: string; status: 'open' | 'closed' | 'retracted'; incident: RiskIncident }>;
-  /** findings the pipeline no longer shows (a row filter or tuning changed its mind): deleted with their risk events */
+  /** findings the pipeline no longer shows (a row filter or tuning changed its mind): their risk events are deleted; the finding and its triage stay */
   retracted?: string[];
   checkpoint?: Checkpoint;
 }

@@ -89,10 +89,11 @@ for (const backend of await storeBackends()) {
       assert.equal((await store.findingStates(['state-1'])).get('state-1'), '{"count":3,"slots":[]}');
     });
 
-    test('retracted findings leave with their risk events; incident changes upsert by id and retracted ones leave', async () => {
+    test('retracted findings lose their risk events but keep their triage; incident changes upsert by id and retracted ones leave', async () => {
       await store.commit({ findings: [upsert(record('gone'), 1)], riskEvents: [{ findingId: 'gone', events: [riskEvent('gone', 'host-gone', 10, 1)] }] });
+      await store.triage({ ids: ['gone'] }, { status: 'closed' }, 'alice');
       await store.commit({ findings: [], retracted: ['gone'] });
-      assert.equal(await store.getFinding('gone'), undefined);
+      assert.equal((await store.getFinding('gone'))?.triage.status, 'closed');
       assert.deepEqual(await store.riskEventsOf('host-gone'), []);
       const incident = (score: number): RiskIncident => ({ risk_object: 'inc-host', risk_object_type: 'system', risk_score: score, firstTime: 1, lastTime: 2 }) as unknown as RiskIncident;
       await store.commit({ findings: [], incidentChanges: [{ id: 'i1', status: 'open', incident: incident(120) }, { id: 'i2', status: 'open', incident: incident(130) }] });
