@@ -2,7 +2,7 @@ import { Analyzer, type AnalyzerChange, type AnalyzerCheckpoint, type AnalyzerPa
 import type { CimEvent } from '../cim/model.js';
 import { dataSourceOf, normalize } from '../cim/normalize.js';
 import { RunReport } from '../diagnostics/run-report.js';
-import { findingWithState } from '../engine/detector.js';
+import { findingWithState } from '../engine/finding-groups.js';
 import { columnValues, type Finding } from '../engine/finding.js';
 import type { SerializedGroupState } from '../engine/partial-state.js';
 import type { Origin } from '../engine/origin-ledger.js';
