@@ -291,7 +291,10 @@ async function sigmaWorkload(json: Workload): Promise<void> {
   const again = await scan([empty], '/dev/null', rulesArgs);
   process.stdout.write(`  rule load (a scan of an empty file, process start included): ${fmt(cold.wall)} s compiling, ${fmt(again.wall)} s from the compiled-content cache\n`);
   const rate = json.events / cost.wall;
-  target(`Sigma: all loadable rules of 5 categories, one thread, >= ${SIGMA_EVENTS_PER_SECOND} events/s`, rate >= SIGMA_EVENTS_PER_SECOND, `${fmt(rate, 0)} events/s`);
+  // the scan's own rate: the same run less a scan of an empty file (process start, rule load from the cache)
+  const scanOnly = json.events / Math.max(cost.wall - again.wall, 1e-3);
+  process.stdout.write(`  events/s: ${fmt(rate, 0)} whole process; ${fmt(scanOnly, 0)} less start-up and rule load (${fmt(again.wall)} s)\n`);
+  target(`Sigma: all loadable rules of 5 categories, one thread, >= ${SIGMA_EVENTS_PER_SECOND} events/s`, rate >= SIGMA_EVENTS_PER_SECOND, `${fmt(rate, 0)} events/s whole process, ${fmt(scanOnly, 0)} less start-up`);
 }
 
 async function main(): Promise<void> {

@@ -49,6 +49,8 @@ export class NeedleAutomaton {
   /** per state (row byte offset / ROW_BYTES): every needle ending there */
   private readonly endings: Ending[][];
   private readonly longest: number;
+  /** where the scan in progress lists the flags it sets (see foundInText) */
+  private hits: number[] | null = null;
 
   constructor(needles: Needle[]) {
     const goto: Array<Map<number, number>> = [new Map()];
@@ -90,9 +92,16 @@ export class NeedleAutomaton {
     this.scan(this.kernel.load(bytes, start, end), end - start, found);
   }
 
-  /** foundInBytes for text */
-  foundInText(found: Uint8Array, text: string): void {
-    for (const run of text.split(NOT_LATIN1)) this.scan(this.kernel.loadLatin1(run), run.length, found);
+  /**
+   * foundInBytes for text; with `hits`, each flag set from 0 to 1 is also appended to it (a caller
+   * that tests a few found literals out of thousands need not look at every flag).
+   */
+  foundInText(found: Uint8Array, text: string, hits?: number[]): void {
+    this.hits = hits ?? null;
+    // most text is all Latin-1: one run, no array
+    if (!NOT_LATIN1.test(text)) this.scan(this.kernel.loadLatin1(text), text.length, found);
+    else for (const run of text.split(NOT_LATIN1)) this.scan(this.kernel.loadLatin1(run), run.length, found);
+    this.hits = null;
   }
 
   /**
@@ -108,6 +117,7 @@ export class NeedleAutomaton {
       const before = last - e.length;
       if (e.bounded && (digitAfter || (before >= start && isDigit(input[before])))) continue;
       if (!found) return true;
+      if (found[e.flag] === 0) this.hits?.push(e.flag);
       found[e.flag] = 1;
     }
     return false;

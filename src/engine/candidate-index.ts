@@ -1,19 +1,26 @@
 import type { Expr } from '../rules/search-plan.js';
+import { LiteralIndex } from './literal-index.js';
 import type { LoweredFields } from './predicate.js';
 
 /**
- * The rules of one dataset indexed by a field most of them require to equal one of a few exact
- * values (Sigma's log sources pin `EventID`): an event is tested only against the rules its value
- * names, plus those that pin nothing. Exact: a rule is left out only when its AND requires a value
- * the event does not have (an absent field never equals).
+ * The rules of one dataset indexed twice. First by a field most of them require to equal one of
+ * a few exact values (Sigma's log sources pin `EventID`): an event is tested only against the rules
+ * its value names, plus those that pin nothing. Then, within that bucket, by literal (LiteralIndex):
+ * only the rules whose required literals the event's values hold, plus those that require none.
+ * Exact: a rule is left out only when it cannot match (an absent field never equals). Each bucket's
+ * literal index is built when an event first needs it: a run never pays for event kinds it does not see.
  */
 export class CandidateIndex<T> {
   private readonly field: string | undefined;
   /** per lowercased value: the rules needing no value of the field, then those needing this one */
   private readonly byValue = new Map<string, readonly T[]>();
   private readonly unpinned: readonly T[];
+  private readonly literalIndexes = new Map<readonly T[], LiteralIndex<T>>();
 
-  constructor(items: readonly T[], whereOf: (item: T) => Expr) {
+  constructor(
+    items: readonly T[],
+    private readonly whereOf: (item: T) => Expr,
+  ) {
     const pins = items.map((item) => exactValues(whereOf(item)));
     this.field = bestField(pins);
     const field = this.field;
@@ -35,11 +42,17 @@ export class CandidateIndex<T> {
 
   /** the rules that can match an event with these (lowercased) values, each once */
   candidates(lowered: LoweredFields): readonly T[] {
-    if (this.field === undefined) return this.unpinned;
-    const values = lowered.get(this.field);
-    if (values === undefined) return this.unpinned;
-    if (values.length === 1) return this.byValue.get(values[0]) ?? this.unpinned;
-    return [...new Set(values.flatMap((v) => this.byValue.get(v) ?? this.unpinned))];
+    const values = this.field === undefined ? undefined : lowered.get(this.field);
+    if (values === undefined) return this.narrowed(this.unpinned, lowered);
+    if (values.length === 1) return this.narrowed(this.byValue.get(values[0]) ?? this.unpinned, lowered);
+    return [...new Set(values.flatMap((v) => this.narrowed(this.byValue.get(v) ?? this.unpinned, lowered)))];
+  }
+
+  private narrowed(bucket: readonly T[], lowered: LoweredFields): readonly T[] {
+    if (bucket.length === 0) return bucket;
+    let index = this.literalIndexes.get(bucket);
+    if (!index) this.literalIndexes.set(bucket, (index = new LiteralIndex(bucket, this.whereOf)));
+    return index.candidates(lowered);
   }
 }
 

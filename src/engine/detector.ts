@@ -66,7 +66,8 @@ export interface DetectorClock {
 }
 
 interface CompiledDetection extends GroupTable {
-  matches: Predicate;
+  /** compiled when the detection is first a candidate: with thousands of rules most never are */
+  matches?: Predicate;
   /** `| search` / `| where` after the aggregation, over the output columns */
   keepsRow: (columns: Record<string, FieldValue>) => boolean;
   droppedGroups: number;
@@ -96,7 +97,6 @@ export class Detector {
     this.trackChanges = options.trackChanges === true;
     this.compiled = detections.map((detection) => ({
       detection,
-      matches: compilePredicate(detection.plan.where),
       keepsRow: allOf(detection.output.rowFilters.map(compilePredicate)),
       groups: new Map(),
       seenFields: new Set(),
@@ -124,7 +124,7 @@ export class Detector {
     const index = this.byDataset.get(event.dataset);
     if (!index) return;
     for (const c of index.candidates(lowered)) {
-      if (c.matches(event.fields, lowered)) this.record(c, event);
+      if ((c.matches ??= compilePredicate(c.detection.plan.where))(event.fields, lowered)) this.record(c, event);
     }
   }
 

@@ -3,6 +3,7 @@ import type { Expr } from '../rules/search-plan.js';
 import { leafPatterns, requiredLiterals } from '../rules/spl/literals.js';
 import type { RecordPrefilter } from '../sources/source.js';
 import { NeedleAutomaton, type Needle } from './automaton.js';
+import { isMet, requirementOf, requirementsByLiteral, type Requirement } from './requirement.js';
 
 /**
  * Fields whose values appear verbatim in every raw format we read, so a literal from a rule on
@@ -52,7 +53,8 @@ const MIN_EXACT_LITERAL = 2;
  * detection has no required literal (then every record must be parsed).
  */
 export function buildPrefilter(detections: Detection[]): RecordPrefilter | undefined {
-  const analysis = analyse(detections);
+  // one detection without a literal is enough to know there is no prefilter: the rest is not analysed
+  const analysis = analyse(detections, true);
   return detections.length === 0 || analysis.uncovered.length > 0 ? undefined : new LiteralPrefilter(analysis);
 }
 
@@ -63,17 +65,6 @@ export function buildPrefilter(detections: Detection[]): RecordPrefilter | undef
 export function prefilterNeedles(detections: Detection[]): { needles: string[]; wholeNumbers: Set<string>; uncovered: Detection[] } {
   const { needles, wholeNumbers, uncovered } = analyse(detections);
   return { needles, wholeNumbers, uncovered };
-}
-
-/**
- * Which literals a record must contain for a detection to match it: one of `literals` (kind
- * `any`), what each of `terms` requires (`all`), or what one of them requires (`either`).
- * Literals are named by index. One shape for all kinds keeps evaluating it monomorphic.
- */
-interface Requirement {
-  kind: 'any' | 'all' | 'either';
-  literals: number[];
-  terms: Requirement[];
 }
 
 interface Analysis {
@@ -90,7 +81,7 @@ interface Analysis {
   requirementsOf: Requirement[][];
 }
 
-function analyse(detections: Detection[]): Analysis {
+function analyse(detections: Detection[], stopAtUncovered = false): Analysis {
   const needles = new Set<string>();
   const numbers = { whole: new Set<string>(), partial: new Set<string>() };
   const literals = new Map<string, number>();
@@ -113,12 +104,12 @@ function analyse(detections: Detection[]): Analysis {
       requirements.push(requirement);
     } else {
       uncovered.push(d);
+      if (stopAtUncovered) break;
     }
   }
   // a number some rule also matches as part of a longer value (`*3389*`) may touch other digits
   const wholeNumbers = new Set([...numbers.whole].filter((n) => !numbers.partial.has(n)));
-  const requirementsOf = Array.from(literals, (): Requirement[] => []);
-  for (const r of requirements) for (const literal of new Set(literalsOf(r))) requirementsOf[literal].push(r);
+  const requirementsOf = requirementsByLiteral(requirements, literals.size).map((indexes) => indexes.map((i) => requirements[i]));
   return {
     needles: withoutSuperstrings([...needles], wholeNumbers),
     wholeNumbers,
@@ -126,34 +117,6 @@ function analyse(detections: Detection[]): Analysis {
     literals: [...literals.keys()],
     requirementsOf,
   };
-}
-
-/**
- * `requiredLiterals` keeps one conjunct of an AND, enough for the quick test; a requirement keeps
- * them all, so a rule needing both ` client ` and ` r:` passes no record with only ` client `.
- * Defined wherever `requiredLiterals` is not null.
- */
-function requirementOf(expr: Expr, leafLiterals: (leaf: Expr) => number[] | null): Requirement | undefined {
-  switch (expr.kind) {
-    case 'compare':
-    case 'in':
-    case 'test': {
-      const literals = leafLiterals(expr);
-      return literals ? { kind: 'any', literals, terms: [] } : undefined;
-    }
-    case 'and': {
-      const terms = expr.terms.map((t) => requirementOf(t, leafLiterals)).filter((r) => r !== undefined);
-      return terms.length > 0 ? { kind: 'all', literals: [], terms } : undefined;
-    }
-    case 'or': {
-      const terms = expr.terms.map((t) => requirementOf(t, leafLiterals));
-      return terms.length > 0 && terms.every((r) => r !== undefined) ? { kind: 'either', literals: [], terms } : undefined;
-    }
-    case 'not':
-    case 'eval':
-    case 'true':
-      return undefined;
-  }
 }
 
 /**
@@ -173,21 +136,6 @@ function leafLiterals(
     return note(safeNeedle(longest, MIN_EXACT_LITERAL), longest, !pattern.includes('*'));
   });
   return literals.length > 0 && literals.every((l) => l !== undefined) ? [...new Set(literals)] : null;
-}
-
-function literalsOf(requirement: Requirement): number[] {
-  return [...requirement.literals, ...requirement.terms.flatMap(literalsOf)];
-}
-
-function isMet(requirement: Requirement, found: Uint8Array): boolean {
-  switch (requirement.kind) {
-    case 'any':
-      return requirement.literals.some((i) => found[i] === 1);
-    case 'all':
-      return requirement.terms.every((r) => isMet(r, found));
-    case 'either':
-      return requirement.terms.some((r) => isMet(r, found));
-  }
 }
 
 /**

@@ -136,7 +136,14 @@ export function regexRequiredRun(pattern: string): string | null {
       end();
       continue;
     }
-    if ('*+?{'.includes(c)) {
+    if (c === '{') {
+      // a counted repetition (`[0-9]{1,3}`) is no text; a `{` that starts none is a literal brace
+      const repetition = /^\{\d+(,\d*)?\}/.exec(pattern.slice(i));
+      end();
+      if (repetition) i += repetition[0].length - 1;
+      continue;
+    }
+    if ('*+?'.includes(c)) {
       end();
       continue;
     }

@@ -3,9 +3,10 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { RunReport } from '../../../src/diagnostics/run-report.js';
 import { Detector } from '../../../src/engine/detector.js';
+import { compilePredicate } from '../../../src/engine/predicate.js';
 import { buildPrefilter, prefilterNeedles } from '../../../src/engine/prefilter.js';
 import { renderFinding } from '../../../src/engine/render.js';
-import { scanInputs } from '../../../src/pipeline/scan.js';
+import { scanInputs, type EventObserver } from '../../../src/pipeline/scan.js';
 import type { Detection } from '../../../src/rules/detection.js';
 import { loadRules } from '../../../src/rules/rule-languages.js';
 import type { RecordPrefilter } from '../../../src/sources/source.js';
@@ -36,4 +37,24 @@ test('SigmaHQ rules: findings with the prefilter equal findings without it, and 
   assert.deepEqual(withFilter.findings, without.findings);
   assert.ok(without.findings.length > 50, `only ${without.findings.length} findings: the comparison proves little`);
   assert.ok(withFilter.report.prefiltered > 0, `no record was prefiltered (${withFilter.report.events} parsed)`);
+});
+
+test('SigmaHQ rules: the detector, which tests each event only against its candidate rules, counts the same matches as testing every rule', { skip: sharedDataMissing }, async () => {
+  const loaded = await loadRules(categories.map((c) => path.join(sharedData, 'sigma-rules', 'rules', c)));
+  const naive = new Map<string, number>();
+  const compiled = loaded.detections.map((d) => ({ d, matches: compilePredicate(d.plan.where) }));
+  const everyRule: EventObserver = {
+    datasets: new Set(loaded.detections.map((d) => d.plan.dataset)),
+    observe(event) {
+      for (const { d, matches } of compiled) if (d.plan.dataset === event.dataset && matches(event.fields)) naive.set(d.id, (naive.get(d.id) ?? 0) + 1);
+    },
+  };
+  const inputs = ['tunnel', 'evtx-sysmon', 'linux-sysmon', 'examples', 'sigma-regression'].map((d) => path.join(sharedData, d));
+  await scanInputs(everyRule, inputs, { maxRecordBytes: 1 << 20 }, new RunReport());
+  const detector = new Detector(loaded.detections);
+  await scanInputs(detector, inputs, { maxRecordBytes: 1 << 20 }, new RunReport());
+  const indexed = new Map<string, number>();
+  for (const f of detector.findings()) indexed.set(f.detection.id, (indexed.get(f.detection.id) ?? 0) + f.count);
+  assert.deepEqual([...indexed].sort(), [...naive].sort());
+  assert.ok(naive.size > 100, `only ${naive.size} rules matched: the comparison proves little`);
 });

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { compileFilter } from '../../../src/rules/spl/compile.js';
-import { requiredLiterals } from '../../../src/rules/spl/literals.js';
+import { regexRequiredRun, requiredLiterals } from '../../../src/rules/spl/literals.js';
 
 function literalsOf(spl: string, isVerbatim?: (field: string) => boolean): string[] | null {
   const { expr, errors } = compileFilter(spl);
@@ -51,5 +51,17 @@ describe('requiredLiterals', () => {
 
   test('literals are returned unescaped: the caller escapes them for JSON/XML', () => {
     assert.deepEqual(literalsOf(String.raw`p="*\\Temp\\.net\\*"`), ['\\temp\\.net\\']);
+  });
+});
+
+describe('regexRequiredRun', () => {
+  test('a counted repetition after a class or group is not taken for text (SigmaHQ curl rule: an IP address as [0-9]{1,3})', () => {
+    assert.equal(regexRequiredRun('://[0-9]{1,3}\\.[0-9]{1,3}\\.[0-9]{1,3}\\.[0-9]{1,3}'), '://');
+    assert.equal(regexRequiredRun('(ab){2}xyz'), 'xyz');
+    assert.equal(regexRequiredRun('abcd{2,}'), 'abcd');
+    assert.equal(regexRequiredRun('ab{0,3}c'), 'a');
+  });
+  test('a brace that starts no repetition is a literal brace (RE2), text after it counts', () => {
+    assert.equal(regexRequiredRun('ab{x}cd'), 'x}cd');
   });
 });

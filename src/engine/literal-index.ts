@@ -1,0 +1,127 @@
+import type { Expr } from '../rules/search-plan.js';
+import { leafPatterns } from '../rules/spl/literals.js';
+import { NeedleAutomaton } from './automaton.js';
+import type { LoweredFields } from './predicate.js';
+import { isMet, requirementOf, requirementsByLiteral, type Requirement } from './requirement.js';
+
+/**
+ * Rules indexed by the literals their matches must contain, field by field: an event is tested
+ * only against the rules whose requirement (requirement.ts) the literals found in its lowercased
+ * values meet, plus the rules that have none. Exact: a rule is left out only when some value it
+ * needs holds none of the literals one of which that value must contain, so it cannot match.
+ *
+ * Unlike the byte prefilter this reads parsed values: a literal counts only in the field it comes
+ * from, derived fields count as well as verbatim ones, and no format escapes anything.
+ */
+export class LiteralIndex<T> {
+  /** rules without a requirement: tested on every event */
+  private readonly unwitnessed: T[] = [];
+  private readonly witnessed: T[] = [];
+  private readonly requirements: Requirement[] = [];
+  /** per literal, the indexes of the requirements naming it */
+  private readonly byLiteral: number[][];
+  /** per field some requirement reads: an automaton of its literals */
+  private readonly fields: Array<{ field: string; needles: NeedleAutomaton }> = [];
+  /** per literal, whether the event being tested holds it, and the list of those it holds (both emptied after each event) */
+  private readonly found: Uint8Array;
+  private readonly hits: number[] = [];
+  /** per requirement, the number of the event it was last evaluated for: once per event */
+  private readonly evaluatedAt: Uint32Array;
+  private events = 0;
+
+  constructor(items: readonly T[], whereOf: (item: T) => Expr) {
+    const byField = new Map<string, Map<string, number>>();
+    let count = 0;
+    const indexOf = (field: string, literal: string) => {
+      let literals = byField.get(field);
+      if (!literals) byField.set(field, (literals = new Map()));
+      let index = literals.get(literal);
+      if (index === undefined) literals.set(literal, (index = count++));
+      return index;
+    };
+    for (const item of items) {
+      const requirement = requirementOf(whereOf(item), (leaf) => {
+        const known = leafLiterals(leaf);
+        return known && known.literals.map((literal) => indexOf(known.field, literal));
+      });
+      if (requirement) {
+        this.witnessed.push(item);
+        this.requirements.push(requirement);
+      } else {
+        this.unwitnessed.push(item);
+      }
+    }
+    this.byLiteral = requirementsByLiteral(this.requirements, count);
+    this.found = new Uint8Array(count);
+    // Only literals that trigger a requirement are searched; the others count as always present
+    // (a requirement is then met more often, never less): the vendor or `EventID` 1 that every
+    // rule of a bucket names are not searched in every event, nor the 1,000 command-line literals
+    // that come second in some rule's AND.
+    for (const [field, literals] of byField) {
+      const needles = [...literals].flatMap(([literal, flag]) => (this.byLiteral[flag].length > 0 ? [{ bytes: Buffer.from(literal.slice(-MAX_NEEDLE), 'latin1'), flag }] : []));
+      for (const flag of literals.values()) if (this.byLiteral[flag].length === 0) this.found[flag] = 1;
+      if (needles.length > 0) this.fields.push({ field, needles: new NeedleAutomaton(needles) });
+    }
+    this.evaluatedAt = new Uint32Array(this.requirements.length);
+  }
+
+  /** how many rules have a requirement, and how many are tested on every event */
+  get sizes(): { witnessed: number; unwitnessed: number } {
+    return { witnessed: this.witnessed.length, unwitnessed: this.unwitnessed.length };
+  }
+
+  /** the rules that can match an event with these lowercased values: the unwitnessed ones, then those whose requirement is met */
+  candidates(lowered: LoweredFields): T[] {
+    const out = this.unwitnessed.slice();
+    if (this.requirements.length === 0) return out;
+    const { found, hits } = this;
+    for (const { field, needles } of this.fields) {
+      const values = lowered.get(field);
+      if (values !== undefined) for (const value of values) needles.foundInText(found, value, hits);
+    }
+    const event = ++this.events;
+    for (const literal of hits) {
+      for (const r of this.byLiteral[literal]) {
+        if (this.evaluatedAt[r] === event) continue;
+        this.evaluatedAt[r] = event;
+        if (isMet(this.requirements[r], found)) out.push(this.witnessed[r]);
+      }
+    }
+    for (const literal of hits) found[literal] = 0;
+    hits.length = 0;
+    return out;
+  }
+}
+
+/**
+ * Each literal is searched by its last few characters: they are in every value the literal is,
+ * and the automata stay small (SigmaHQ's command-line literals, searched whole, make a table of
+ * 76k states, 76 MB; by their last six characters, about 15k).
+ */
+const MAX_NEEDLE = 6;
+
+/** Splits a pattern into runs every value it matches contains: at `*`, and at characters the automaton cannot fold. */
+const PLAIN_RUN_BREAK = /[*\u0080-\uffff]/;
+/**
+ * RE2 folds case by Unicode: under `i`, `s` also matches U+017F (long s), whose toLowerCase() is
+ * itself, so no literal holding an `s` is sure to be in the lowercased value.
+ */
+const FOLDED_RUN_BREAK = /[*sS\u0080-\uffff]/;
+
+/**
+ * The field a leaf reads and the literals (lowercased ASCII) one of which every value it matches
+ * holds once lowercased: per pattern (`leafPatterns`), its longest run of plain characters. Null
+ * when some pattern has none.
+ */
+export function leafLiterals(leaf: Expr): { field: string; literals: string[] } | null {
+  const known = leafPatterns(leaf);
+  if (!known) return null;
+  const folded = leaf.kind === 'test' && leaf.test.op === 'regex' && (leaf.test.flags.includes('i') || leaf.test.pattern.includes('(?'));
+  const literals: string[] = [];
+  for (const pattern of known.patterns) {
+    const longest = pattern.split(folded ? FOLDED_RUN_BREAK : PLAIN_RUN_BREAK).reduce((a, b) => (b.length > a.length ? b : a), '');
+    if (longest === '') return null;
+    literals.push(longest.toLowerCase());
+  }
+  return { field: known.field, literals: [...new Set(literals)] };
+}

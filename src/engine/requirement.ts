@@ -1,0 +1,100 @@
+import type { Expr } from '../rules/search-plan.js';
+
+/**
+ * Which literals an event must contain for a rule to match it: one of `literals` (kind `any`),
+ * what each of `terms` requires (`all`), or what one of them requires (`either`). Literals are
+ * named by index into a table the caller keeps. One shape for all kinds keeps evaluating it
+ * monomorphic.
+ */
+export interface Requirement {
+  kind: 'any' | 'all' | 'either';
+  literals: number[];
+  terms: Requirement[];
+}
+
+/**
+ * A rule's requirement: every conjunct of an AND is kept (a rule needing both ` client ` and ` r:`
+ * is not met by ` client ` alone), each OR branch must have one. `leafLiterals` gives a leaf's
+ * literals (one of which every value it matches contains), or null when none is known. Undefined
+ * when the whole expression has no requirement (a `not`, an `eval`, a leaf without literals).
+ */
+export function requirementOf(expr: Expr, leafLiterals: (leaf: Expr) => number[] | null): Requirement | undefined {
+  switch (expr.kind) {
+    case 'compare':
+    case 'in':
+    case 'test': {
+      const literals = leafLiterals(expr);
+      return literals ? { kind: 'any', literals, terms: [] } : undefined;
+    }
+    case 'and': {
+      const terms = expr.terms.map((t) => requirementOf(t, leafLiterals)).filter((r) => r !== undefined);
+      return terms.length === 0 ? undefined : terms.length === 1 ? terms[0] : { kind: 'all', literals: [], terms };
+    }
+    case 'or': {
+      const terms = expr.terms.map((t) => requirementOf(t, leafLiterals));
+      if (terms.length === 0 || !terms.every((r) => r !== undefined)) return undefined;
+      return terms.length === 1 ? terms[0] : { kind: 'either', literals: [], terms };
+    }
+    case 'not':
+    case 'eval':
+    case 'true':
+      return undefined;
+  }
+}
+
+/** every literal a requirement names (with repeats) */
+export function literalsOf(requirement: Requirement): number[] {
+  return [...requirement.literals, ...requirement.terms.flatMap(literalsOf)];
+}
+
+/** whether the literals flagged 1 in `found` meet the requirement */
+export function isMet(requirement: Requirement, found: Uint8Array): boolean {
+  switch (requirement.kind) {
+    case 'any':
+      return requirement.literals.some((i) => found[i] === 1);
+    case 'all':
+      return requirement.terms.every((r) => isMet(r, found));
+    case 'either':
+      return requirement.terms.some((r) => isMet(r, found));
+  }
+}
+
+/**
+ * Per literal, the indexes of the requirements it triggers: a record holding few literals needs
+ * only those requirements evaluated. A requirement is filed under its `triggers`, not under all
+ * its literals: literals every rule of a log source shares (`EventID` 1, the vendor) would have
+ * every requirement evaluated for every event.
+ */
+export function requirementsByLiteral(requirements: readonly Requirement[], literalCount: number): number[][] {
+  const rules = new Uint32Array(literalCount);
+  for (const r of requirements) for (const literal of new Set(literalsOf(r))) rules[literal]++;
+  const byLiteral = Array.from({ length: literalCount }, (): number[] => []);
+  requirements.forEach((r, index) => {
+    for (const literal of new Set(triggers(r, rules))) byLiteral[literal].push(index);
+  });
+  return byLiteral;
+}
+
+/**
+ * Literals one of which is present wherever the requirement is met: all of an `any`'s, those of
+ * every branch of an `either`, and those of one term of an `all`, the term whose literals the
+ * fewest requirements name (`rules`, per literal).
+ */
+function triggers(requirement: Requirement, rules: Uint32Array): number[] {
+  switch (requirement.kind) {
+    case 'any':
+      return requirement.literals;
+    case 'either':
+      return requirement.terms.flatMap((t) => triggers(t, rules));
+    case 'all': {
+      let best: number[] = [];
+      let bestCost = Infinity;
+      for (const term of requirement.terms) {
+        const literals = triggers(term, rules);
+        const cost = literals.reduce((sum, literal) => sum + rules[literal], 0);
+        if (cost < bestCost) [best, bestCost] = [literals, cost];
+      }
+      return best;
+    }
+  }
+}
