@@ -38,6 +38,16 @@ interface FamilyRoutes {
 const MAX_ROUTES_PER_FAMILY = 1024;
 const MAX_OTHER_CHANNELS = 256;
 
+function firstPresentOf(names: readonly string[]): Derive {
+  return (raw) => {
+    for (const name of names) {
+      const value = present(raw.data[name]);
+      if (value !== undefined) return value;
+    }
+    return undefined;
+  };
+}
+
 function compile(mapping: AnyMapping): CompiledMapping {
   const compiled: CompiledMapping = {
     dataset: mapping.dataset,
@@ -56,8 +66,11 @@ function compile(mapping: AnyMapping): CompiledMapping {
   for (const [name, rule] of Object.entries(mapping.fields) as [string, FieldRule][]) {
     if (typeof rule === 'string') add(name, DATA, rule);
     else if (typeof rule === 'function') add(name, DERIVE, '', rule);
+    else if ('firstOf' in rule) add(name, DERIVE, '', firstPresentOf(rule.firstOf));
     else if ('system' in rule) add(name, SYSTEM, rule.system);
     else if ('value' in rule) add(name, CONSTANT, rule.value);
+    else if ('piecesOf' in rule) add(name, DERIVE, '', rule.derive);
+    else if ('partOf' in rule) add(name, VIA, rule.partOf, rule.via);
     else add(name, VIA, rule.from, rule.via);
   }
   return compiled;

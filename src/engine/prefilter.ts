@@ -1,41 +1,11 @@
+import { guardedPieces, literalGuard, type LiteralGuard } from '../cim/verbatim.js';
+import type { DatasetName } from '../cim/model.js';
 import type { Detection } from '../rules/detection.js';
 import type { Expr } from '../rules/search-plan.js';
 import { leafPatterns, requiredLiterals } from '../rules/spl/literals.js';
 import type { RecordPrefilter } from '../sources/source.js';
 import { NeedleAutomaton, type Needle } from './automaton.js';
 import { isMet, requirementOf, requirementsByLiteral, type Requirement } from './requirement.js';
-
-/**
- * Fields whose values appear verbatim in every raw format we read, so a literal from a rule on
- * them must occur in the record's bytes. Host fields are absent on purpose: EVTX templates can
- * hold the computer name as static text outside the record. Derived fields (action,
- * vendor_product, decimal PIDs from hex, integrity names, GUIDs rendered from binary) are absent
- * because their text is not in the record. In Windows events each of them comes from the payload
- * (EventData or UserData), never from System: the XML framer searches events from the payload on.
- */
-const VERBATIM_FIELDS = new Set([
-  'process', 'process_path', 'process_name', 'process_exec', 'parent_process', 'parent_process_path',
-  'parent_process_name', 'parent_process_exec', 'original_file_name', 'process_current_directory', 'process_hash',
-  'user', 'query', 'answer', 'app', 'dest_ip', 'src_ip', 'dest_port', 'src_port',
-  'Image', 'ImageLoaded', 'loaded_file', 'loaded_file_path', 'CommandLine', 'OriginalFileName', 'ParentImage',
-  'ParentCommandLine', 'CurrentDirectory', 'User', 'QueryName', 'QueryResults', 'Hashes', 'Signature', 'signature',
-  'TargetFilename', 'DestinationHostname', 'DestinationIp', 'SourceIp', 'DestinationPort', 'SourcePort',
-  // string-typed Sysmon fields Sigma rules read (hex-rendered ones such as GrantedAccess or LogonId are not verbatim in EVTX)
-  'Description', 'Product', 'Company', 'FileVersion', 'TargetObject', 'Details', 'PipeName', 'SourceImage', 'TargetImage',
-  'CallTrace', 'ParentUser', 'IntegrityLevel', 'StartModule', 'StartFunction', 'SourceHostname', 'SignatureStatus',
-  // registry (Sysmon TargetObject and Details, or a component of them) and files (TargetFilename, Hashes)
-  'registry_path', 'registry_key_name', 'registry_value_name', 'registry_value_data',
-  'file_path', 'file_name', 'file_hash',
-]);
-
-/**
- * Per dataset, fields that are verbatim there only: in Network_Traffic `dest`/`src` are the
- * event's DestinationHostname/DestinationIp (SourceHostname/SourceIp) as written, while elsewhere
- * they are the host name.
- */
-const VERBATIM_IN_DATASET: Record<string, Set<string>> = {
-  'Network_Traffic.All_Traffic': new Set(['dest', 'src']),
-};
 
 /** Characters a format may escape (JSON `\\ \" \/`, XML entities): needles never span them. */
 // and needles are printable ASCII: anything else splits them too
@@ -88,17 +58,27 @@ function analyse(detections: Detection[], stopAtUncovered = false): Analysis {
   const indexOf = (literal: string) => literals.get(literal) ?? literals.set(literal, literals.size).size - 1;
   const requirements: Requirement[] = [];
   const uncovered: Detection[] = [];
+  const guards = new GuardTable();
   for (const d of detections) {
-    const local = VERBATIM_IN_DATASET[d.plan.dataset];
-    const isVerbatim = (field: string) => VERBATIM_FIELDS.has(field) || local?.has(field) === true;
+    const guardOf = (field: string) => guards.of(d.plan.dataset, field);
+    const isVerbatim = (field: string) => guardOf(field) !== undefined;
     // numbers are noted as whole field values (`dest_port=7000`: in raw text no digit can touch
     // them) or parts of a value (`process=*3389*`)
     const note = (needle: string | undefined, literal: string, whole: boolean) => {
       if (needle && /^\d+$/.test(needle)) (whole && needle === literal ? numbers.whole : numbers.partial).add(needle);
       return needle;
     };
-    const quick = requiredLiterals(d.plan.where, isVerbatim, (literal, whole) => note(safeNeedle(literal, MIN_NEEDLE), literal, whole));
-    const requirement = requirementOf(d.plan.where, (leaf) => leafLiterals(leaf, isVerbatim, note)?.map(indexOf) ?? null);
+    // the longest searchable piece of a literal the raw record holds (a 4688 `process` joins two raw fields at a space)
+    const inRecord = (literal: string, whole: boolean, field: string, min: number) => {
+      let best: { needle: string; piece: string } | undefined;
+      for (const piece of guardedPieces(guardOf(field) as LiteralGuard, literal, whole) ?? []) {
+        const needle = safeNeedle(piece, min);
+        if (needle !== undefined && needle.length > (best?.needle.length ?? 0)) best = { needle, piece };
+      }
+      return best && note(best.needle, best.piece, whole);
+    };
+    const quick = requiredLiterals(d.plan.where, isVerbatim, (literal, whole, field) => inRecord(literal, whole, field, MIN_NEEDLE));
+    const requirement = requirementOf(d.plan.where, (leaf) => leafLiterals(leaf, isVerbatim, inRecord)?.map(indexOf) ?? null);
     if (quick && requirement) {
       for (const n of quick) needles.add(n);
       requirements.push(requirement);
@@ -127,15 +107,26 @@ function analyse(detections: Detection[], stopAtUncovered = false): Analysis {
 function leafLiterals(
   leaf: Expr,
   isVerbatim: (field: string) => boolean,
-  note: (needle: string | undefined, literal: string, whole: boolean) => string | undefined,
+  inRecord: (literal: string, whole: boolean, field: string, min: number) => string | undefined,
 ): string[] | null {
   const leafPattern = leafPatterns(leaf);
   if (!leafPattern || !isVerbatim(leafPattern.field)) return null;
   const literals = leafPattern.patterns.map((pattern) => {
     const longest = pattern.split('*').reduce((a, b) => (b.length > a.length ? b : a), '').toLowerCase();
-    return note(safeNeedle(longest, MIN_EXACT_LITERAL), longest, !pattern.includes('*'));
+    return inRecord(longest, !pattern.includes('*'), leafPattern.field, MIN_EXACT_LITERAL);
   });
   return literals.length > 0 && literals.every((l) => l !== undefined) ? [...new Set(literals)] : null;
+}
+
+/** Each dataset field's guard (cim/verbatim.ts), derived once per analysis. */
+class GuardTable {
+  private readonly guards = new Map<string, LiteralGuard | undefined>();
+
+  of(dataset: DatasetName, field: string): LiteralGuard | undefined {
+    const key = `${dataset}\0${field}`;
+    if (!this.guards.has(key)) this.guards.set(key, literalGuard(dataset, field));
+    return this.guards.get(key);
+  }
 }
 
 /**

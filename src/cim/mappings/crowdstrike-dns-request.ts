@@ -24,7 +24,7 @@ export const crowdstrikeDnsRequest = {
     dest: crowdstrikeHost,
     query: 'DomainName',
     query_count: { value: '1' },
-    answer: (raw: RawEvent) => multivalue(answers(raw)),
+    answer: { piecesOf: ['IP4Records', 'IP6Records'], derive: (raw: RawEvent) => multivalue(answers(raw)) },
     answer_count: (raw: RawEvent) => String(answers(raw).length),
     // links the request to its ProcessRollup2 (process_guid = TargetProcessId there)
     process_guid: 'ContextProcessId',

@@ -1,4 +1,4 @@
-import { basenameAny, integrityFromRid, present } from '../values.js';
+import { basenameAny, integrityFromRid } from '../values.js';
 import type { Mapping } from './mapping.js';
 import { crowdstrikeHost } from './crowdstrike-host.js';
 
@@ -11,12 +11,12 @@ export const crowdstrikeProcessRollup2 = {
     action: { value: 'allowed' },
     dest: crowdstrikeHost,
     vendor_product: { value: 'CrowdStrike Falcon' },
-    user: (raw) => present(raw.data.UserName) ?? present(raw.data.UserSid),
+    user: { firstOf: ['UserName', 'UserSid'] },
     user_id: 'UserSid',
     process: 'CommandLine',
     process_path: 'ImageFileName',
-    process_name: { from: 'ImageFileName', via: basenameAny },
-    process_exec: { from: 'ImageFileName', via: basenameAny },
+    process_name: { partOf: 'ImageFileName', via: basenameAny },
+    process_exec: { partOf: 'ImageFileName', via: basenameAny },
     original_file_name: 'OriginalFilename',
     process_id: 'RawProcessId',
     process_guid: 'TargetProcessId',

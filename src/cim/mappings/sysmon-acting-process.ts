@@ -8,6 +8,6 @@ export function actingProcess(basename: (path: string) => string) {
     process_guid: 'ProcessGuid',
     process_id: 'ProcessId',
     process_path: 'Image',
-    process_name: { from: 'Image', via: basename },
+    process_name: { partOf: 'Image', via: basename },
   } as const;
 }

@@ -14,7 +14,7 @@ export const sysmonDnsQuery = {
     src: { system: 'Computer' },
     query: 'QueryName',
     query_count: { value: '1' },
-    answer: (raw: RawEvent) => multivalue(dnsAnswers(raw.data.QueryResults)),
+    answer: { partOf: 'QueryResults', via: (results: string) => multivalue(dnsAnswers(results)) },
     answer_count: (raw: RawEvent) => String(dnsAnswers(raw.data.QueryResults).length),
     reply_code_id: 'QueryStatus',
     reply_code: { from: 'QueryStatus', via: dnsReplyCode },

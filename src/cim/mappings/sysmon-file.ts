@@ -18,7 +18,7 @@ function fileEvents(family: SourceFamily, events: string[], vendorProduct: strin
       user: 'User',
       ...actingProcess(basename),
       file_path: 'TargetFilename',
-      file_name: { from: 'TargetFilename', via: basename },
+      file_name: { partOf: 'TargetFilename', via: basename },
       file_create_time: 'CreationUtcTime',
       file_hash: 'Hashes',
     },

@@ -14,10 +14,6 @@ function protocolVersion(raw: RawEvent): string | undefined {
   return ip.includes(':') ? 'ipv6' : 'ipv4';
 }
 
-function endpoint(hostField: string, ipField: string) {
-  return (raw: RawEvent): string | undefined => present(raw.data[hostField]) ?? present(raw.data[ipField]);
-}
-
 /** Sysmon EID 3 (Windows and Linux). */
 function networkConnect(family: SourceFamily, vendorProduct: string, basename: (path: string) => string) {
   return {
@@ -28,10 +24,10 @@ function networkConnect(family: SourceFamily, vendorProduct: string, basename: (
       action: { value: 'allowed' },
       vendor_product: { value: vendorProduct },
       dvc: { system: 'Computer' },
-      src: endpoint('SourceHostname', 'SourceIp'),
+      src: { firstOf: ['SourceHostname', 'SourceIp'] },
       src_ip: 'SourceIp',
       src_port: 'SourcePort',
-      dest: endpoint('DestinationHostname', 'DestinationIp'),
+      dest: { firstOf: ['DestinationHostname', 'DestinationIp'] },
       dest_ip: 'DestinationIp',
       dest_port: 'DestinationPort',
       direction: { from: 'Initiated', via: direction },

@@ -62,10 +62,10 @@ export const sysmonRegistry = {
     user: 'User',
     ...actingProcess(basenameWindows),
     registry_path: 'TargetObject',
-    registry_key_name: { from: 'TargetObject', via: lastComponent },
-    registry_value_name: valueName,
+    registry_key_name: { partOf: 'TargetObject', via: lastComponent },
+    registry_value_name: { piecesOf: ['TargetObject'], derive: valueName },
     registry_hive: { from: 'TargetObject', via: (path: string) => hiveByRoot[path.slice(0, path.indexOf('\\')).toUpperCase()] },
-    registry_value_data: { from: 'Details', via: valueData },
+    registry_value_data: { partOf: 'Details', via: valueData },
     registry_value_type: { from: 'Details', via: valueType },
   },
 } as const satisfies Mapping<'Endpoint.Registry'>;

@@ -11,21 +11,21 @@ const MIN_LITERAL = 3;
  * case-insensitively and account for how the format escapes them: JSON writes `\` as `\\` and `"`
  * as `\"`; XML may write `&`, `<`, `>`, `"`, `'` as entities. Only fields whose values appear
  * verbatim in the raw record may contribute (derived fields such as `direction`, `action`,
- * `vendor_product`, a process_name cut from a path, or a hex PID rewritten to decimal would not
- * be found), so pass `isVerbatim` to exclude the others; by default every field counts.
+ * `vendor_product`, or a hex PID rewritten to decimal would not be found), so pass `isVerbatim` to
+ * exclude the others (cim/verbatim.ts knows which they are); by default every field counts.
  */
 export function requiredLiterals(
   expr: Expr,
   isVerbatim: (field: string) => boolean = () => true,
   /**
-   * turns a literal into what will really be searched (or undefined: unusable), so AND picks on
-   * that; `whole` says the literal is the pattern's entire value (the pattern has no `*`)
+   * turns a literal on `field` into what will really be searched (or undefined: unusable), so AND
+   * picks on that; `whole` says the literal is the pattern's entire value (the pattern has no `*`)
    */
-  toNeedle: (literal: string, whole: boolean) => string | undefined = (literal) => literal,
+  toNeedle: (literal: string, whole: boolean, field: string) => string | undefined = (literal) => literal,
 ): string[] | null {
-  const literalOf = (pattern: string) => {
+  const literalOf = (field: string) => (pattern: string) => {
     const literal = patternLiteral(pattern);
-    const needle = literal && toNeedle(literal[0], !pattern.includes('*'));
+    const needle = literal && toNeedle(literal[0], !pattern.includes('*'), field);
     return needle && needle.length >= MIN_LITERAL ? [needle] : null;
   };
   switch (expr.kind) {
@@ -33,7 +33,7 @@ export function requiredLiterals(
     case 'in':
     case 'test': {
       const leaf = leafPatterns(expr);
-      return leaf && isVerbatim(leaf.field) ? unionOf(leaf.patterns.map(literalOf)) : null;
+      return leaf && isVerbatim(leaf.field) ? unionOf(leaf.patterns.map(literalOf(leaf.field))) : null;
     }
     case 'or':
       return unionOf(expr.terms.map((t) => requiredLiterals(t, isVerbatim, toNeedle)));

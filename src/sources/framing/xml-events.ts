@@ -267,7 +267,7 @@ export class XmlEventFramer implements Framer {
 
   /**
    * Where the prefilter's search of an event starts: the rules' literals come from payload fields
-   * only (see VERBATIM_FIELDS in engine/prefilter.ts), and a payload's text follows its start tag,
+   * only (cim/verbatim.ts derives which fields, never System ones), and a payload's text follows its start tag,
    * whose name holds `Data`. So the System header before it, a third of a Sysmon event, is skipped.
    */
   private payloadStart(start: number, end: number): number {

@@ -42,6 +42,14 @@ test('a command line whose first token has no \\ gets the executable path in its
   assert.equal(spaced.process, '"C:\\Program Files\\ngrok\\ngrok.exe" http 80');
 });
 
+test('a quoted first token glued to what follows keeps the command line as logged (the join would be in no raw field)', () => {
+  const glued = fieldsOf(
+    normalize(security4688({ NewProcessName: 'C:\\Windows\\System32\\netsh.exe', CommandLine: '"netsh"interface portproxy reset' })),
+    'Endpoint.Processes',
+  );
+  assert.equal(glued.process, '"netsh"interface portproxy reset');
+});
+
 test('no command line: process is the NewProcessName', () => {
   for (const commandLine of ['', '-']) {
     const fields = fieldsOf(normalize(security4688({ CommandLine: commandLine })), 'Endpoint.Processes');

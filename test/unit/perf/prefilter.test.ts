@@ -112,7 +112,10 @@ test('in Windows mappings every field a needle can come from is read from the pa
   const system = { Provider: 'p', Channel: 'c', EventID: '1', Computer: 'host', TimeCreated: '2024-01-01T00:00:00Z', EventRecordID: '1', UserID: 'S-1-5-18', ExecutionProcessID: '4', ExecutionThreadID: '8' };
   const headerOnly: RawEvent = { family: 'windows', system, data: {}, location: { file: 'memory', line: 1 } };
   const fromPayload = (rule: FieldRule) =>
-    typeof rule === 'string' || (typeof rule === 'object' && 'from' in rule) || (typeof rule === 'function' && rule(headerOnly) === undefined);
+    typeof rule === 'string' ||
+    (typeof rule === 'object' && ('from' in rule || 'partOf' in rule || 'firstOf' in rule)) ||
+    (typeof rule === 'object' && 'piecesOf' in rule && rule.derive(headerOnly) === undefined) ||
+    (typeof rule === 'function' && rule(headerOnly) === undefined);
   let checked = 0;
   for (const mapping of mappings.filter((m) => m.family !== 'crowdstrike')) {
     for (const [field, rule] of Object.entries(mapping.fields) as [string, FieldRule][]) {
@@ -134,7 +137,8 @@ test('a record must hold a literal of every covered conjunct of an AND, and of o
     ],
   };
   const pf = buildPrefilter([detectionWith({ where })])!;
-  assert.deepEqual(prefilterNeedles([detectionWith({ where })]).needles.sort(), [' client ', ' server ', 'bore.exe'].sort(), 'grep and the quick test keep one conjunct');
+  // cut before the last space: a 4688 `process` joins the path to the command line at a space
+  assert.deepEqual(prefilterNeedles([detectionWith({ where })]).needles.sort(), [' client', ' server', 'bore.exe'].sort(), 'grep and the quick test keep one conjunct');
   assert.ok(!pf.mayMatchText('"Description":"Windows NT BASE API Client DLL"'), 'only one of the AND conjuncts');
   assert.ok(pf.mayMatchText('"CommandLine":"c.exe client r:1080:socks"'));
   assert.ok(pf.mayMatchBytes(Buffer.from('<Data Name="Image">C:\\bore.exe</Data>')));
@@ -150,7 +154,7 @@ test('the exact test also uses literals too short for the quick one: a process n
       { kind: 'compare', field: 'process', op: '=', pattern: '* -p *' },
     ],
   };
-  assert.deepEqual(prefilterNeedles([detectionWith({ where })]).needles, [' -p ']);
+  assert.deepEqual(prefilterNeedles([detectionWith({ where })]).needles, [' -p']);
   const pf = buildPrefilter([detectionWith({ where })])!;
   assert.ok(!pf.mayMatchText('<Data Name="CommandLine">C:\\Windows\\system32\\svchost.exe -k netsvcs -p -s Appinfo</Data>'));
   assert.ok(pf.mayMatchText('<Data Name="CommandLine">C:\\npm\\LT.cmd -p 8080</Data>'));
