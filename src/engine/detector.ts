@@ -3,7 +3,8 @@ import type { Detection } from '../rules/detection.js';
 import { EVENT_BY, type ByField } from '../rules/search-plan.js';
 import { CandidateIndex } from './candidate-index.js';
 import { compilePredicate, LoweredFields, type Predicate } from './predicate.js';
-import { columnValues, findingId, KEY_SEPARATOR, type Finding } from './finding.js';
+import { aggregatedColumns, findingId, KEY_SEPARATOR, type Finding } from './finding.js';
+import { compileRowStages } from './row-stages.js';
 import {
   accumulate,
   deserializeGroupState,
@@ -11,6 +12,7 @@ import {
   newGroupState,
   serializeGroupState,
   type GroupState,
+  type Timed,
 } from './partial-state.js';
 
 /** BY value of an event lacking the field, before `fillnull` decides between `0` and dropping. */
@@ -71,8 +73,8 @@ interface Group {
 interface CompiledDetection {
   detection: Detection;
   matches: Predicate;
-  /** `| search` / `| where` after the aggregation, over the output columns */
-  keepsRow: (columns: Record<string, FieldValue>) => boolean;
+  /** the commands after the aggregation: the finding with its computed row, or undefined when a filter drops it */
+  shape: (finding: Finding) => Finding | undefined;
   groups: Map<string, Group>;
   seenFields: Set<string>;
   droppedGroups: number;
@@ -103,7 +105,7 @@ export class Detector {
     this.compiled = detections.map((detection) => ({
       detection,
       matches: compilePredicate(detection.plan.where),
-      keepsRow: allOf(detection.output.rowFilters.map(compilePredicate)),
+      shape: rowShaper(detection),
       groups: new Map(),
       seenFields: new Set(),
       droppedGroups: 0,
@@ -261,11 +263,12 @@ export class Detector {
       for (const { finding, sources } of resolvedGroups(c, this.windowSeconds, touched)) {
         const closed = sources.every((id) => closing.has(id));
         const late = sources.some((id) => c.groups.get(id)?.late === true);
-        const kept = c.keepsRow(columnValues(finding));
+        const shaped = c.shape(finding);
+        const kept = shaped !== undefined;
         const wasShown = c.shown.has(finding.id);
         if (kept) c.shown.add(finding.id);
         else c.shown.delete(finding.id);
-        if (kept || wasShown) out.push({ finding, status: closed ? 'closed' : 'open', late, retracted: !kept });
+        if (kept || wasShown) out.push({ finding: shaped ?? finding, status: closed ? 'closed' : 'open', late, retracted: !kept });
         if (closed) c.shown.delete(finding.id);
       }
       for (const id of closing) c.groups.delete(id);
@@ -278,9 +281,7 @@ export class Detector {
   findings(): Finding[] {
     const out: Finding[] = [];
     for (const c of [...this.compiled].sort((a, b) => compareText(a.detection.name, b.detection.name))) {
-      const rows = resolvedGroups(c, this.windowSeconds)
-        .map((r) => r.finding)
-        .filter((f) => c.keepsRow(columnValues(f)));
+      const rows = resolvedGroups(c, this.windowSeconds).flatMap((r) => c.shape(r.finding) ?? []);
       out.push(...rows.sort(compareFindings));
     }
     return out;
@@ -336,8 +337,17 @@ function hasMissingKeys(c: CompiledDetection): boolean {
   return c.detection.output.missingBy === 'drop' && c.detection.output.fillnullZero === true;
 }
 
-function allOf(predicates: Array<(fields: Record<string, FieldValue>) => boolean>) {
-  return (fields: Record<string, FieldValue>) => predicates.every((p) => p(fields));
+/** Runs a finding's row through the detection's row commands; only computing commands give it a `row`. */
+function rowShaper(detection: Detection): (finding: Finding) => Finding | undefined {
+  const stages = detection.output.rowStages;
+  if (stages.length === 0) return (finding) => finding;
+  const run = compileRowStages(stages);
+  const computes = stages.some((s) => s.kind !== 'filter');
+  return (finding) => {
+    const row = run(aggregatedColumns(finding));
+    if (!row) return undefined;
+    return computes ? { ...finding, row } : finding;
+  };
 }
 
 /** One key per combination of BY values: a multivalue field yields one row per value. */
@@ -394,12 +404,18 @@ function toFinding(detection: Detection, key: string[], state: GroupState, windo
       spec.fn === 'count' ? state.count
       : spec.fn === 'dc' ? (slot as Set<string>).size
       : spec.fn === 'values' ? [...(slot as Set<string>)].sort(compareText)
+      : spec.fn === 'earliest' || spec.fn === 'latest' ? timedValue(slot as Timed | null)
       : (slot as number | string | null);
     finding.aggregates.push([spec.as, value]);
     if (spec.field === '_time' && spec.fn === 'min') finding.firstTime = value as number;
     if (spec.field === '_time' && spec.fn === 'max') finding.lastTime = value as number;
   });
   return finding;
+}
+
+function timedValue(slot: Timed | null): string | string[] | null {
+  if (slot === null) return null;
+  return slot.values.length === 1 ? slot.values[0] : slot.values;
 }
 
 function compareFindings(a: Finding, b: Finding): number {

@@ -4,10 +4,10 @@ import { homedir } from 'node:os';
 import path from 'node:path';
 import type { Content } from './content.js';
 import { companionDirs } from './content-tree.js';
-import { listYamlFiles } from './yaml-files.js';
+import { listFiles, listYamlFiles } from './yaml-files.js';
 
 /** bumped whenever the compiled form (Detection, SearchPlan, OutputSettings, BoundCorrelation) changes shape */
-const FORMAT = 5;
+const FORMAT = 6;
 /** entries kept: one per rule set in use, so a few dozen is plenty */
 const KEEP = 32;
 
@@ -37,7 +37,8 @@ function cacheDir(): string {
 function contentKey(dirs: string[]): string {
   const hash = createHash('sha256').update(`tunnelwatch-content-v${FORMAT}\0`);
   for (const dir of dirs) {
-    for (const file of [...listYamlFiles(dir), ...companionDirs(dir).flatMap(listYamlFiles)]) {
+    // a lookup's CSV changes what its detections output, so it is part of the key too
+    for (const file of [...listYamlFiles(dir), ...companionDirs(dir).flatMap((d) => listFiles(d, /\.(ya?ml|csv)$/i))]) {
       const bytes = readOrUndefined(file);
       hash.update(`${path.resolve(file)}\0${bytes ? bytes.length : -1}\0`);
       if (bytes) hash.update(bytes);

@@ -77,7 +77,7 @@ test('count, min/max(_time) and values() aggregate per group; values are sorted 
   assert.deepEqual(Object.fromEntries(row.aggregates).src_port, ['4000', '5000']);
 });
 
-test('partial states from any split of the events merge to the same findings as one pass', () => {
+test('partial states from any split of the events merge to the same findings as one pass (earliest/latest with tied times too)', () => {
   const detection = detectionWith({
     by: by('dest'),
     aggregates: [
@@ -85,6 +85,8 @@ test('partial states from any split of the events merge to the same findings as 
       { fn: 'min', field: '_time', as: 'firstTime' },
       { fn: 'max', field: '_time', as: 'lastTime' },
       { fn: 'values', field: 'user', as: 'users' },
+      { fn: 'earliest', field: 'user', as: 'firstUser' },
+      { fn: 'latest', field: 'user', as: 'lastUser' },
     ],
   });
   const events = Array.from({ length: 200 }, (_, i) => cimEvent({ dest: `h${i % 7}`, user: `u${i % 5}` }, (i * 7919) % 1000));
@@ -153,4 +155,21 @@ test('table/fields choose the output columns and their order; rows stay one per 
   const rows = detector.findings().map(renderFinding);
   assert.equal(rows.length, 2);
   assert.deepEqual(rows.map((r) => [r.user, r.dest, r.firstTime]), [['alice', undefined, undefined], ['alice', undefined, undefined]]);
+});
+
+test('earliest(f) / latest(f): the value of f in the group\'s earliest / latest event, whatever the arrival order', () => {
+  const detection = detectionWith({
+    by: by('dest'),
+    aggregates: [
+      { fn: 'earliest', field: 'process', as: 'first_process' },
+      { fn: 'latest', field: 'process', as: 'last_process' },
+    ],
+  });
+  const detector = new Detector([detection]);
+  detector.observe(cimEvent({ dest: 'h', process: 'b.exe' }, 200));
+  detector.observe(cimEvent({ dest: 'h', process: 'c.exe' }, 300));
+  detector.observe(cimEvent({ dest: 'h', process: 'a.exe' }, 100));
+  detector.observe(cimEvent({ dest: 'h' }, 400));
+  // an event without the field does not count (Splunk's latest ignores events lacking it)
+  assert.deepEqual(detector.findings()[0].aggregates, [['first_process', 'a.exe'], ['last_process', 'c.exe']]);
 });
