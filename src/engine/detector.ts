@@ -1,10 +1,11 @@
-import type { CimEvent, DatasetName, FieldValue } from '../cim/model.js';
+import type { CimEvent, DatasetName } from '../cim/model.js';
 import type { Detection } from '../rules/detection.js';
 import { EVENT_BY, type ByField } from '../rules/search-plan.js';
 import { CandidateIndex } from './candidate-index.js';
 import { compilePredicate, LoweredFields, type Predicate } from './predicate.js';
-import { aggregatedColumns, findingId, KEY_SEPARATOR, type Finding } from './finding.js';
-import { compileRowStages } from './row-stages.js';
+import { KEY_SEPARATOR, type Finding } from './finding.js';
+import { rowShaper, setShaper } from './row-stages.js';
+import { byValue, compareFindings, compareText, groupKeys, toFinding } from './group-rows.js';
 import {
   accumulate,
   deserializeGroupState,
@@ -12,7 +13,6 @@ import {
   newGroupState,
   serializeGroupState,
   type GroupState,
-  type Timed,
 } from './partial-state.js';
 
 /** BY value of an event lacking the field, before `fillnull` decides between `0` and dropping. */
@@ -75,6 +75,10 @@ interface CompiledDetection {
   matches: Predicate;
   /** the commands after the aggregation: the finding with its computed row, or undefined when a filter drops it */
   shape: (finding: Finding) => Finding | undefined;
+  /** for commands that need every row (stats, dedup, sort, ...): a window's findings to its output rows */
+  shapeSet?: (findings: Finding[]) => Finding[];
+  /** per window, what shapeSet last reported (trackChanges only), to retract rows that went away */
+  shownSets: Map<string, Map<string, Finding>>;
   groups: Map<string, Group>;
   seenFields: Set<string>;
   droppedGroups: number;
@@ -105,7 +109,8 @@ export class Detector {
     this.compiled = detections.map((detection) => ({
       detection,
       matches: compilePredicate(detection.plan.where),
-      shape: rowShaper(detection),
+      ...shapers(detection),
+      shownSets: new Map(),
       groups: new Map(),
       seenFields: new Set(),
       droppedGroups: 0,
@@ -260,6 +265,12 @@ export class Detector {
       }
       if (c.dirty.size === 0 && closing.size === 0) continue;
       const touched = new Set([...c.dirty, ...closing]);
+      if (c.shapeSet) {
+        out.push(...this.setChanges(c, touched, closing));
+        for (const id of closing) c.groups.delete(id);
+        c.dirty.clear();
+        continue;
+      }
       for (const { finding, sources } of resolvedGroups(c, this.windowSeconds, touched)) {
         const closed = sources.every((id) => closing.has(id));
         const late = sources.some((id) => c.groups.get(id)?.late === true);
@@ -277,12 +288,42 @@ export class Detector {
     return out;
   }
 
+  /**
+   * A detection whose commands need every row: each window its touched groups belong to is run
+   * again whole; its rows are reported (closed with the window), and rows it no longer has retracted.
+   */
+  private setChanges(c: CompiledDetection, touched: Set<string>, closing: Set<string>): FindingChange[] {
+    const out: FindingChange[] = [];
+    const windows = new Set([...touched].map((id) => c.groups.get(id)?.window));
+    for (const window of windows) {
+      const ids = new Set([...c.groups].filter(([, g]) => g.window === window).map(([id]) => id));
+      const resolved = resolvedGroups(c, this.windowSeconds, ids);
+      const closed = [...ids].every((id) => closing.has(id));
+      const late = [...ids].some((id) => c.groups.get(id)?.late === true);
+      const rows = (c.shapeSet as NonNullable<CompiledDetection['shapeSet']>)(resolved.map((r) => r.finding));
+      const key = String(window);
+      const before = c.shownSets.get(key) ?? new Map<string, Finding>();
+      const now = new Map(rows.map((f) => [f.id, f]));
+      for (const finding of rows) out.push({ finding, status: closed ? 'closed' : 'open', late, retracted: false });
+      for (const [id, finding] of before) if (!now.has(id)) out.push({ finding, status: closed ? 'closed' : 'open', late, retracted: true });
+      if (closed) c.shownSets.delete(key);
+      else c.shownSets.set(key, now);
+    }
+    return out;
+  }
+
   /** Final rows, ordered by detection name then BY values (then window), as Splunk would return them. */
   findings(): Finding[] {
     const out: Finding[] = [];
     for (const c of [...this.compiled].sort((a, b) => compareText(a.detection.name, b.detection.name))) {
-      const rows = resolvedGroups(c, this.windowSeconds).flatMap((r) => c.shape(r.finding) ?? []);
-      out.push(...rows.sort(compareFindings));
+      const resolved = resolvedGroups(c, this.windowSeconds).map((r) => r.finding);
+      if (!c.shapeSet) {
+        out.push(...resolved.flatMap((f) => c.shape(f) ?? []).sort(compareFindings));
+        continue;
+      }
+      const byWindow = new Map<number | undefined, Finding[]>();
+      for (const f of resolved.sort(compareFindings)) byWindow.set(f.window?.start, [...(byWindow.get(f.window?.start) ?? []), f]);
+      for (const window of [...byWindow.keys()].sort((a, b) => (a ?? 0) - (b ?? 0))) out.push(...c.shapeSet(byWindow.get(window)!));
     }
     return out;
   }
@@ -337,44 +378,14 @@ function hasMissingKeys(c: CompiledDetection): boolean {
   return c.detection.output.missingBy === 'drop' && c.detection.output.fillnullZero === true;
 }
 
-/** Runs a finding's row through the detection's row commands; only computing commands give it a `row`. */
-function rowShaper(detection: Detection): (finding: Finding) => Finding | undefined {
-  const stages = detection.output.rowStages;
-  if (stages.length === 0) return (finding) => finding;
-  const run = compileRowStages(stages);
-  const computes = stages.some((s) => s.kind !== 'filter');
-  return (finding) => {
-    const row = run(aggregatedColumns(finding));
-    if (!row) return undefined;
-    return computes ? { ...finding, row } : finding;
-  };
+/** how a detection's rows are shaped: row by row, or (stats, dedup, sort, ...) a window's rows at once */
+function shapers(detection: Detection): Pick<CompiledDetection, 'shape' | 'shapeSet'> {
+  const shapeSet = setShaper(detection);
+  return shapeSet ? { shape: (f) => f, shapeSet } : { shape: rowShaper(detection) };
 }
 
-/** One key per combination of BY values: a multivalue field yields one row per value. */
-function groupKeys(by: ByField[], event: CimEvent, missing: string): string[][] {
-  let keys: string[][] = [[]];
-  for (const b of by) {
-    const value = byValue(b, event);
-    const values = value === undefined || (Array.isArray(value) && value.length === 0) ? [missing] : Array.isArray(value) ? value : [value];
-    keys = values.length === 1 ? keys.map((k) => [...k, values[0]]) : keys.flatMap((k) => values.map((v) => [...k, v]));
-  }
-  return keys;
-}
 
-/** where an event was read (`file:line` or `file@offset`): one group per event in `--per-event` mode */
-function eventAt(event: CimEvent): string {
-  const { file, line, offset, piece } = event.location;
-  // a line counted from a piece of the file names it by the piece's offset, so it stays unique
-  return line !== undefined ? `${file}${piece !== undefined ? `@${piece}` : ''}:${line}` : `${file}@${offset ?? 0}`;
-}
 
-/** A BY field's value: `_time` is the event time in epoch seconds, the start of its bucket under `span=`. */
-function byValue(b: ByField, event: CimEvent): FieldValue | undefined {
-  if (b.field === EVENT_BY) return eventAt(event);
-  if (b.field !== '_time') return event.fields[b.field];
-  if (!Number.isFinite(event.time)) return undefined;
-  return String(b.span ? Math.floor(event.time / b.span) * b.span : event.time);
-}
 
 /** `fillnull` gives 0 to a field some matched event had; a field no event had drops the row. */
 function resolveMissing(key: string[], by: ByField[], seen: Set<string>): string[] | undefined {
@@ -388,44 +399,6 @@ function resolveMissing(key: string[], by: ByField[], seen: Set<string>): string
   return resolved;
 }
 
-function toFinding(detection: Detection, key: string[], state: GroupState, window: number | undefined, windowSeconds: number | undefined): Finding {
-  const plan = detection.plan;
-  const finding: Finding = {
-    id: findingId(detection.id, key, window),
-    detection,
-    by: plan.by.map((b, i) => [b.as, key[i]]),
-    count: state.count,
-    aggregates: [],
-  };
-  if (window !== undefined && windowSeconds !== undefined) finding.window = { start: window, end: window + windowSeconds };
-  plan.aggregates.forEach((spec, i) => {
-    const slot = state.slots[i];
-    const value =
-      spec.fn === 'count' ? state.count
-      : spec.fn === 'dc' ? (slot as Set<string>).size
-      : spec.fn === 'values' ? [...(slot as Set<string>)].sort(compareText)
-      : spec.fn === 'earliest' || spec.fn === 'latest' ? timedValue(slot as Timed | null)
-      : (slot as number | string | null);
-    finding.aggregates.push([spec.as, value]);
-    if (spec.field === '_time' && spec.fn === 'min') finding.firstTime = value as number;
-    if (spec.field === '_time' && spec.fn === 'max') finding.lastTime = value as number;
-  });
-  return finding;
-}
 
-function timedValue(slot: Timed | null): string | string[] | null {
-  if (slot === null) return null;
-  return slot.values.length === 1 ? slot.values[0] : slot.values;
-}
 
-function compareFindings(a: Finding, b: Finding): number {
-  for (let i = 0; i < a.by.length; i++) {
-    const c = compareText(a.by[i][1], b.by[i][1]);
-    if (c !== 0) return c;
-  }
-  return (a.window?.start ?? 0) - (b.window?.start ?? 0);
-}
 
-function compareText(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
-}

@@ -1,6 +1,13 @@
+import type { FieldValue } from '../cim/model.js';
 import type { EvalFunction, ValueExpr } from '../rules/search-plan.js';
 import { compileLinearRegex } from '../rules/linear-regex.js';
-import type { Evaluate, Value } from './evaluate.js';
+
+/** What an SPL expression computes: text, a number, a truth value, a multivalue, or null. */
+export type Value = string | number | boolean | string[] | null;
+
+/** an event's fields, or an output row's columns (numbers stay numbers there) */
+type Fields = Record<string, FieldValue | number | null>;
+export type Evaluate = (fields: Fields) => Value;
 
 /**
  * SPL's eval functions beyond the conditions (see evaluate.ts), as Splunk's "Evaluation functions"

@@ -1,14 +1,6 @@
-import type { FieldValue } from '../cim/model.js';
 import type { ArithmeticOp, RelationOp, ValueExpr } from '../rules/search-plan.js';
 import { compileLinearRegex, type LinearRegex } from '../rules/linear-regex.js';
-import { compileFunction, scalarText, toNumber } from './eval-functions.js';
-
-/** What an SPL expression computes: text, a number, a truth value, a multivalue, or null. */
-export type Value = string | number | boolean | string[] | null;
-
-/** an event's fields, or an output row's columns (numbers stay numbers there) */
-type Fields = Record<string, FieldValue | number | null>;
-export type Evaluate = (fields: Fields) => Value;
+import { compileFunction, scalarText, toNumber, type Evaluate, type Value } from './eval-functions.js';
 
 /**
  * Compiles a value expression with SPL's eval semantics: an absent field is null, a function of

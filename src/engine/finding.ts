@@ -35,6 +35,9 @@ export interface Finding {
 
 export type ColumnValue = string | number | string[] | null;
 
+/** An output row: column name to value (numbers stay numbers, multivalues are arrays). */
+export type Row = Record<string, ColumnValue>;
+
 /**
  * Stable across runs, workers and restarts: the same detection, BY values (and window, when the
  * run has windows) always give the same id. Without a window the id is the one scans always had.

@@ -1,19 +1,23 @@
 import type { FieldValue } from '../cim/model.js';
-import type { LookupTable, RowStage } from '../rules/search-plan.js';
+import type { Detection } from '../rules/detection.js';
+import { setStageKinds, type LookupTable, type RowStage } from '../rules/search-plan.js';
 import { compileLinearRegex } from '../rules/linear-regex.js';
-import { compileValue, type Value } from './evaluate.js';
-import type { ColumnValue } from './finding.js';
+import { compileValue } from './evaluate.js';
+import type { Value } from './eval-functions.js';
+import { aggregatedColumns, ctime, findingId, type ColumnValue, type Finding, type Row } from './finding.js';
 import { compileSegments } from './matcher.js';
 import { compilePredicate } from './predicate.js';
-
-/** An output row: column name to value (numbers stay numbers, multivalues are arrays). */
-export type Row = Record<string, ColumnValue>;
+import { compileSetStage, type RowItem } from './row-set-stages.js';
 
 /** Runs a row through the commands after the aggregation, in order; undefined when a filter drops it. */
 export type RowPipeline = (row: Row) => Row | undefined;
 
+/** Row-by-row commands only (see compileRowSetPipeline for those that need every row). */
 export function compileRowStages(stages: RowStage[]): RowPipeline {
-  const steps = stages.map(compileStage);
+  const steps = stages.map((stage) => {
+    if (setStageKinds.has(stage.kind)) throw new Error(`${stage.kind} needs every row: use compileRowSetPipeline`);
+    return compileStage(stage as RowByRowStage);
+  });
   return (input) => {
     let row: Row | undefined = { ...input };
     for (const step of steps) {
@@ -24,8 +28,69 @@ export function compileRowStages(stages: RowStage[]): RowPipeline {
   };
 }
 
-function compileStage(stage: RowStage): (row: Row) => Row | undefined {
+type RowByRowStage = Exclude<RowStage, { kind: 'stats' | 'eventstats' | 'dedup' | 'sort' | 'head' }>;
+
+/**
+ * Every command over the whole set of a detection's rows (in one window), in order: row-by-row
+ * commands run per row, stats/eventstats/dedup/sort/head on the rows at that point.
+ */
+export function compileRowSetPipeline(stages: RowStage[]): (rows: Row[]) => RowItem[] {
+  const steps = stages.map((stage): ((items: RowItem[]) => RowItem[]) => {
+    if (stage.kind === 'stats' || stage.kind === 'eventstats' || stage.kind === 'dedup' || stage.kind === 'sort' || stage.kind === 'head') return compileSetStage(stage);
+    const perRow = compileStage(stage);
+    return (items) => items.flatMap((item) => {
+      const row = perRow(item.row);
+      return row ? [{ ...item, row }] : [];
+    });
+  });
+  return (rows) => steps.reduce((items, step) => step(items), rows.map((row, origin): RowItem => ({ row: { ...row }, origin })));
+}
+
+/** Runs a finding's row through the detection's row-by-row commands; only computing commands give it a `row`. */
+export function rowShaper(detection: Detection): (finding: Finding) => Finding | undefined {
+  const stages = detection.output.rowStages;
+  if (stages.length === 0) return (finding) => finding;
+  const run = compileRowStages(stages);
+  const computes = stages.some((s) => s.kind !== 'filter');
+  return (finding) => {
+    const row = run(aggregatedColumns(finding));
+    if (!row) return undefined;
+    return computes ? { ...finding, row } : finding;
+  };
+}
+
+/**
+ * The findings of a detection whose commands need every row (stats, eventstats, dedup, sort,
+ * head), from its aggregated findings of one window: a row that kept its origin keeps that
+ * finding's id; a row `stats` made is named by its BY values (and the window).
+ */
+export function setShaper(detection: Detection): ((findings: Finding[]) => Finding[]) | undefined {
+  const stages = detection.output.rowStages;
+  if (!stages.some((s) => setStageKinds.has(s.kind))) return undefined;
+  const run = compileRowSetPipeline(stages);
+  return (findings) => {
+    const items = run(findings.map(aggregatedColumns));
+    return items.map(({ row, origin }) => {
+      if (typeof origin === 'number') return { ...findings[origin], row };
+      const window = findings[0]?.window;
+      const count = typeof row.count === 'number' ? row.count : 1;
+      const finding: Finding = { id: findingId(detection.id, origin, window?.start), detection, by: [], count, aggregates: [], row };
+      if (window) finding.window = window;
+      if (typeof row.firstTime === 'number') finding.firstTime = row.firstTime;
+      if (typeof row.lastTime === 'number') finding.lastTime = row.lastTime;
+      return finding;
+    });
+  };
+}
+
+function compileStage(stage: RowByRowStage): (row: Row) => Row | undefined {
   switch (stage.kind) {
+    case 'ctime':
+      return (row) => {
+        const value = row[stage.field];
+        if (typeof value === 'number' || (typeof value === 'string' && value.trim() !== '' && Number.isFinite(Number(value)))) row[stage.field] = ctime(Number(value));
+        return row;
+      };
     case 'filter': {
       const keeps = compilePredicate(stage.expr);
       return (row) => (keeps(searchable(row)) ? row : undefined);

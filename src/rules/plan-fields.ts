@@ -31,15 +31,17 @@ export function outputColumns(plan: Pick<SearchPlan, 'by' | 'aggregates'>): stri
 
 /**
  * The columns a detection's rows carry: those `table` / `fields` chose, else the aggregation's
- * followed by those its row commands (eval, rex, lookup) write.
+ * (or the last `stats`'s) followed by those its row commands (eval, rex, lookup, eventstats) write.
  */
 export function rowColumns(plan: Pick<SearchPlan, 'by' | 'aggregates'>, output: Pick<OutputSettings, 'columns' | 'rowStages'>): string[] {
   if (output.columns) return output.columns;
-  const written = output.rowStages.flatMap((stage) => {
-    if (stage.kind === 'eval') return [stage.field];
-    if (stage.kind === 'rex') return stage.groups.map((g) => g.as);
-    if (stage.kind === 'lookup') return stage.outputs.map((o) => o.as);
-    return [];
-  });
-  return [...new Set([...outputColumns(plan), ...written])];
+  let columns = outputColumns(plan);
+  for (const stage of output.rowStages) {
+    if (stage.kind === 'stats') columns = [...stage.by.map((b) => b.as), ...stage.aggregates.map((a) => a.as)];
+    else if (stage.kind === 'eval') columns.push(stage.field);
+    else if (stage.kind === 'rex') columns.push(...stage.groups.map((g) => g.as));
+    else if (stage.kind === 'lookup') columns.push(...stage.outputs.map((o) => o.as));
+    else if (stage.kind === 'eventstats') columns.push(...stage.aggregates.map((a) => a.as));
+  }
+  return [...new Set(columns)];
 }

@@ -91,7 +91,17 @@ export interface LookupTable {
   defaultMatch?: string;
 }
 
-/** A command after the aggregation, applied to each output row in order. */
+/** `stats` / `eventstats` aggregates over output rows */
+export type RowAggregateFunction = 'count' | 'dc' | 'values' | 'min' | 'max' | 'sum' | 'avg' | 'stdev' | 'earliest' | 'latest';
+
+export interface RowAggregate {
+  fn: RowAggregateFunction;
+  /** the input column; absent for a bare `count` */
+  field?: string;
+  as: string;
+}
+
+/** A command after the aggregation, applied to the output rows in order. */
 export type RowStage =
   /** `search` / `where` / `regex`: the row stays when the expression holds */
   | { kind: 'filter'; expr: Expr }
@@ -100,7 +110,22 @@ export type RowStage =
   /** `rex field=x "(?<name>...)"`: named groups of the first match become columns (`as`, after renames) */
   | { kind: 'rex'; field: string; pattern: string; groups: Array<{ group: string; as: string }> }
   /** `lookup`: `inputs` match lookup columns to row columns; `overwrite` false is OUTPUTNEW */
-  | { kind: 'lookup'; table: LookupTable; inputs: Array<{ column: number; field: string }>; outputs: Array<{ column: number; as: string }>; overwrite: boolean };
+  | { kind: 'lookup'; table: LookupTable; inputs: Array<{ column: number; field: string }>; outputs: Array<{ column: number; as: string }>; overwrite: boolean }
+  /** `security_content_ctime` of a column a later command computed: epoch seconds as text */
+  | { kind: 'ctime'; field: string }
+  /** `stats`: one row per combination of BY values (`field` read, `as` written); the rows before are gone */
+  | { kind: 'stats'; aggregates: RowAggregate[]; by: Array<{ field: string; as: string }> }
+  /** `eventstats`: every row gains its BY group's aggregates */
+  | { kind: 'eventstats'; aggregates: RowAggregate[]; by: string[] }
+  /** `dedup`: the first row of each combination of values; rows lacking a field are dropped */
+  | { kind: 'dedup'; fields: string[] }
+  /** `sort`: stable, numbers as numbers, at most `limit` rows */
+  | { kind: 'sort'; keys: Array<{ field: string; descending: boolean }>; limit: number }
+  /** `head`: the first `count` rows */
+  | { kind: 'head'; count: number };
+
+/** stages that need every row of a detection at once (the others run row by row) */
+export const setStageKinds: ReadonlySet<RowStage['kind']> = new Set(['stats', 'eventstats', 'dedup', 'sort', 'head']);
 
 /** `earliest(f)` / `latest(f)`: the value of f in the group's earliest / latest event (by _time) */
 export type AggregateFunction = 'count' | 'min' | 'max' | 'values' | 'dc' | 'earliest' | 'latest';

@@ -6,6 +6,7 @@ import { parseExpr, type ExprMode } from './expression-parser.js';
 import { isCondition, ValueParser } from './value-parser.js';
 import { parseLookup, type LookupLibrary } from './lookup-command.js';
 import { renameInStage } from './stage-fields.js';
+import { parseDedup, parseHead, parseSort, parseStats } from './set-commands.js';
 
 /** An output column; aggregates, BY fields and ctime entries share it so renames reach all of them. */
 export interface Column {
@@ -28,7 +29,11 @@ export class OutputStageBuilder {
   private columnOrder?: Column[];
   private stages: RowStage[] = [];
   /** columns the row commands create (eval, rex, lookup), after the aggregation's */
-  private readonly computed: Column[] = [];
+  private computed: Column[] = [];
+  /** after `stats`: its columns replace the aggregation's */
+  private statsColumns?: Column[];
+  /** index of the last `stats` stage: renames after it do not reach the commands before it */
+  private statsAt = -1;
   private filterMacro?: string;
 
   constructor(
@@ -64,6 +69,15 @@ export class OutputStageBuilder {
       case 'lookup':
         this.lookup(head, args);
         return true;
+      case 'stats':
+      case 'eventstats':
+        this.stats(head, args, name);
+        return true;
+      case 'dedup':
+      case 'sort':
+      case 'head':
+        this.setCommand(head, args, name);
+        return true;
       default:
         return false;
     }
@@ -92,7 +106,10 @@ export class OutputStageBuilder {
   /** `convert ctime(x)` of a column the search does not have does nothing in Splunk either */
   ctimeColumn(name: string): void {
     const column = this.findColumn(name);
-    if (column && !this.ctime.includes(column)) this.ctime.push(column);
+    if (!column) return;
+    // the aggregation's own columns are rendered as rows leave it; a computed one where the macro stands
+    if (this.statsColumns || this.computed.includes(column)) this.stages.push({ kind: 'ctime', field: column.name });
+    else if (!this.ctime.includes(column)) this.ctime.push(column);
   }
 
   settings(base: Pick<OutputSettings, 'missingBy' | 'fillnullZero'>): OutputSettings {
@@ -249,7 +266,42 @@ export class OutputStageBuilder {
   }
 
   private allColumns(): Column[] {
-    return [...this.planColumns(), ...this.computed].filter((c) => !c.dropped);
+    return [...(this.statsColumns ?? this.planColumns()), ...this.computed].filter((c) => !c.dropped);
+  }
+
+  /** `stats` replaces the rows and their columns; `eventstats` adds its aggregates to each row */
+  private stats(head: Token, args: Token[], name: 'stats' | 'eventstats'): void {
+    const c = new TokenCursor(args, head);
+    const parsed = parseStats(c, this.columnCheck(c));
+    this.errors.push(...c.errors);
+    if (!parsed) return;
+    if (name === 'eventstats') {
+      for (const a of parsed.aggregates) this.define(a.as, head);
+      this.stages.push({ kind: 'eventstats', aggregates: parsed.aggregates, by: parsed.by.map((t) => t.text) });
+      return;
+    }
+    this.statsAt = this.stages.length;
+    this.stages.push({ kind: 'stats', aggregates: parsed.aggregates, by: parsed.by.map((t) => ({ field: t.text, as: t.text })) });
+    this.statsColumns = [...parsed.by.map((t) => ({ name: t.text })), ...parsed.aggregates.map((a) => ({ name: a.as, aggregate: true }))];
+    this.computed = [];
+    this.ctime = [];
+    this.columnOrder = undefined;
+  }
+
+  private setCommand(head: Token, args: Token[], name: 'dedup' | 'sort' | 'head'): void {
+    const c = new TokenCursor(args, head);
+    const check = this.columnCheck(c);
+    const stage = name === 'dedup' ? parseDedup(c, check) : name === 'sort' ? parseSort(c, check) : parseHead(c);
+    this.errors.push(...c.errors);
+    if (stage) this.stages.push(stage);
+  }
+
+  private columnCheck(c: TokenCursor): (name: string, at: Token) => boolean {
+    return (name, at) => {
+      if (this.findColumn(name)) return true;
+      c.fail(at, this.noColumn(name));
+      return false;
+    };
   }
 
   /**
@@ -310,13 +362,20 @@ export class OutputStageBuilder {
   private drop(column: Column): void {
     column.dropped = true;
     this.ctime = this.ctime.filter((c) => c !== column);
+    const stats = this.stages[this.statsAt];
+    if (this.statsColumns && stats?.kind === 'stats') {
+      this.stages[this.statsAt] = { ...stats, aggregates: stats.aggregates.filter((a) => a.as !== column.name) };
+    }
   }
 
-  /** earlier row commands were written against the old name, so they follow the rename */
+  /**
+   * Earlier row commands were written against the old name, so they follow the rename; those
+   * before a `stats` named columns that are gone, so only its output names follow.
+   */
   private renameColumn(column: Column, to: string): void {
     const from = column.name;
     column.name = to;
-    this.stages = this.stages.map((stage) => renameInStage(stage, from, to));
+    this.stages = this.stages.map((stage, i) => (i < this.statsAt ? stage : i === this.statsAt ? renameStatsOutput(stage, from, to) : renameInStage(stage, from, to)));
   }
 }
 
@@ -325,4 +384,10 @@ function columnPattern(pattern: string): (name: string) => boolean {
   if (!pattern.endsWith('*')) return (name) => name === pattern;
   const prefix = pattern.slice(0, -1);
   return (name) => name.startsWith(prefix);
+}
+
+function renameStatsOutput(stage: RowStage, from: string, to: string): RowStage {
+  if (stage.kind !== 'stats') return stage;
+  const f = (name: string): string => (name === from ? to : name);
+  return { ...stage, by: stage.by.map((b) => ({ ...b, as: f(b.as) })), aggregates: stage.aggregates.map((a) => ({ ...a, as: f(a.as) })) };
 }

@@ -24,7 +24,7 @@ const datamodels: Record<string, { dataset: DatasetName; object: string }> = {
  * pass of aggregation, so compiling around it would change what the detection means.
  */
 /** commands that shape aggregated rows (see OutputStageBuilder) */
-const rowCommands = new Set(['rename', 'fields', 'table', 'regex', 'eval', 'rex', 'lookup']);
+const rowCommands = new Set(['rename', 'fields', 'table', 'regex', 'eval', 'rex', 'lookup', 'eventstats', 'dedup', 'sort', 'head']);
 
 const refusedCommands: Record<string, string> = {
   join: 'joins a second search (a subsearch)',
@@ -105,7 +105,7 @@ export class PlanBuilder {
     const name = head.kind === 'word' ? head.text.toLowerCase() : '';
     const args = command.tokens.slice(1);
     if (name === 'fillnull') return this.fillnull(head, args);
-    if (name === 'stats') return this.stats(command);
+    if (name === 'stats' && this.stage === 'events') return this.stats(command);
     if ((name === 'search' || name === 'where') && this.stage === 'events') return this.eventFilter(head, args, name);
     if (name === 'tstats') {
       this.errors.push(errorAt(head, 'tstats must be the first command'));
@@ -299,8 +299,8 @@ export class PlanBuilder {
 
   private stats(command: Command): void {
     const head = command.tokens[0];
-    if (this.stage !== 'events' || this.dataset !== 'sysmon') {
-      this.errors.push(errorAt(head, 'stats is only supported once, after a raw `sysmon` search'));
+    if (this.dataset !== 'sysmon') {
+      this.errors.push(errorAt(head, 'stats before tstats is not supported (stats follows tstats, or a raw `sysmon` search)'));
       return;
     }
     const c = new TokenCursor(command.tokens.slice(1), head);

@@ -173,3 +173,30 @@ test('earliest(f) / latest(f): the value of f in the group\'s earliest / latest 
   // an event without the field does not count (Splunk's latest ignores events lacking it)
   assert.deepEqual(detector.findings()[0].aggregates, [['first_process', 'a.exe'], ['last_process', 'c.exe']]);
 });
+
+test('stats after tstats in a stream: a window\'s rows are run again when a group changes, upserted by BY values, closed with the window; the batch view agrees', () => {
+  // | tstats count by dest user | stats sum(count) as total dc(user) as users by dest | where users > 1
+  const detection = detectionWith({
+    by: by('dest', 'user'),
+    aggregates: [{ fn: 'count', as: 'count' }],
+    rowStages: [
+      { kind: 'stats', aggregates: [{ fn: 'sum', field: 'count', as: 'total' }, { fn: 'dc', field: 'user', as: 'users' }], by: [{ field: 'dest', as: 'dest' }] },
+      { kind: 'filter', expr: { kind: 'eval', value: { kind: 'relation', op: '>', left: { kind: 'field', name: 'users' }, right: { kind: 'literal', value: 1 } } } },
+    ],
+  });
+  const detector = new Detector([detection], { trackChanges: true, windowSeconds: 3600 });
+  detector.observe(cimEvent({ dest: 'h1', user: 'a' }, 10));
+  assert.deepEqual(detector.changes(), [], 'one user: the where drops the row');
+  detector.observe(cimEvent({ dest: 'h1', user: 'b' }, 20));
+  detector.observe(cimEvent({ dest: 'h1', user: 'b' }, 30));
+  const [first] = detector.changes();
+  assert.deepEqual([first.finding.row, first.status, first.retracted], [{ dest: 'h1', total: 3, users: 2 }, 'open', false]);
+  detector.observe(cimEvent({ dest: 'h1', user: 'c' }, 40));
+  const [second] = detector.changes(4000);
+  assert.equal(second.finding.id, first.finding.id, 'the same BY values name the same finding');
+  assert.deepEqual([second.finding.row, second.status], [{ dest: 'h1', total: 4, users: 3 }, 'closed']);
+  // the batch view gives the same row
+  const batch = new Detector([detection], { windowSeconds: 3600 });
+  for (const [user, time] of [['a', 10], ['b', 20], ['b', 30], ['c', 40]] as const) batch.observe(cimEvent({ dest: 'h1', user }, time));
+  assert.deepEqual(batch.findings().map((f) => [f.id, f.row]), [[first.finding.id, { dest: 'h1', total: 4, users: 3 }]]);
+});

@@ -3,7 +3,8 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { compileRowStages, type Row } from '../../../src/engine/row-stages.js';
+import type { Row } from '../../../src/engine/finding.js';
+import { compileRowSetPipeline, compileRowStages } from '../../../src/engine/row-stages.js';
 import { loadLookupLibrary, parseCsv } from '../../../src/rules/escu-lookups.js';
 import { compileSearch } from '../../../src/rules/spl/compile.js';
 import type { LookupLibrary } from '../../../src/rules/spl/lookup-command.js';
@@ -154,5 +155,56 @@ describe('lookup (CSV lookups as ESCU lookups/*.yml define them)', () => {
     assert.match(errorsOf('lookup kv a as dest', library)[0], /^kv a as de\|lookup kv is a KV store collection/);
     assert.match(errorsOf('lookup tools nope as dest', library)[0], /^nope as de\|lookup tools has no column nope/);
     assert.match(errorsOf('lookup tools tool as dest')[0], /^tools tool\|lookup tools: lookups are read from the lookups\/ folder of an ESCU tree/);
+  });
+});
+
+/** every row of a detection through its commands (stats, eventstats, dedup, sort, head need them all) */
+function setPipeline(commands: string): (rows: Row[]) => Row[] {
+  const { output, errors } = compileSearch(`${rows} | ${commands}`);
+  assert.deepEqual(errors, []);
+  const run = compileRowSetPipeline(output!.rowStages);
+  return (input) => run(input).map((item) => item.row);
+}
+
+describe('stats, eventstats, dedup, sort, head after tstats', () => {
+  const input: Row[] = [
+    { dest: 'h1', user: 'a', process: 'p1', count: 2 },
+    { dest: 'h1', user: 'b', process: 'p2', count: 4 },
+    { dest: 'h2', user: 'a', process: 'p1', count: 9 },
+    { user: 'c', process: 'p3', count: 1 },
+  ];
+
+  test('stats: one row per BY combination, ordered by its values; a row lacking a BY column is left out', () => {
+    // ESCU linux_iptables_firewall_modification: stats values(...) dc(port) as port_count count by ...
+    const run = setPipeline('stats count sum(count) as total dc(user) as users values(process) as processes avg(count) as mean stdev(count) as sd by dest | where users > 1');
+    assert.deepEqual(run(input), [{ dest: 'h1', count: 2, total: 6, users: 2, processes: ['p1', 'p2'], mean: 3, sd: Math.SQRT2 }]);
+  });
+
+  test('after stats only its columns exist; a rename after it leaves the commands before it alone', () => {
+    assert.match(compileSearch(`${rows} | stats count by dest | where user="a"`).errors[0].message, /no output column user \(columns: dest, count\)/);
+    const run = setPipeline('eval d = dest | stats count by d | rename d as dest');
+    assert.deepEqual(run(input), [{ dest: 'h1', count: 2 }, { dest: 'h2', count: 1 }]);
+  });
+
+  test('eventstats: each row gains its group\'s aggregates; rows stay (ESCU system_information_discovery_detection)', () => {
+    const run = setPipeline('eventstats dc(process) as dc_by_dest by dest | where dc_by_dest > 1');
+    assert.deepEqual(run(input).map((r) => [r.dest, r.process, r.dc_by_dest]), [['h1', 'p1', 2], ['h1', 'p2', 2]]);
+    const all = setPipeline('eventstats avg(count) as avg stdev(count) as stdev | where count > avg');
+    assert.deepEqual(all(input).map((r) => r.count), [9]);
+  });
+
+  test('dedup keeps the first row per combination and drops rows lacking a field; sort is stable, numeric, -desc; head', () => {
+    assert.deepEqual(setPipeline('dedup user')(input).map((r) => r.process), ['p1', 'p2', 'p3']);
+    assert.deepEqual(setPipeline('dedup dest')(input).map((r) => r.dest), ['h1', 'h2']);
+    assert.deepEqual(setPipeline('sort - count')(input).map((r) => r.count), [9, 4, 2, 1]);
+    assert.deepEqual(setPipeline('sort user, -count')(input).map((r) => r.count), [9, 2, 4, 1]);
+    assert.deepEqual(setPipeline('sort 2 count')(input).map((r) => r.count), [1, 2]);
+    assert.deepEqual(setPipeline('head 1')(input).map((r) => r.count), [2]);
+  });
+
+  test('refusals are located: eval() inside an aggregate, an unknown aggregate, dedup options', () => {
+    assert.match(errorsOf('stats max(eval(count*2)) as m by dest')[0], /^eval\(count\|eval\(\.\.\.\) inside an aggregate is not supported/);
+    assert.match(errorsOf('eventstats p50(count) as p by dest')[0], /^p50\(count\)\|aggregate `p50` is not supported after tstats/);
+    assert.match(errorsOf('dedup keepempty=true dest')[0], /^keepempty=\|dedup option `keepempty` is not supported/);
   });
 });
