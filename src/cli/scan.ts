@@ -9,75 +9,52 @@ import type { PipelineConfig } from '../pipeline/config.js';
 import { planInputs, ScanPool, threadsFor, type InputPlan } from '../pipeline/parallel.js';
 import { isSetupProblem, preparePipeline, type PipelineSetup } from '../pipeline/setup.js';
 import { sinkNames, type SinkName } from '../sinks/registry.js';
-import { sources, type SourceName } from '../sources/registry.js';
 import { defaultContentDir, defaultDetectionsDir, defaultTuningFile } from './paths.js';
+import { addPipelineOptions, type PipelineFlags } from './pipeline-options.js';
 import { ScanProgress } from './progress.js';
 import { writeRiskEvents, writeScanOutput } from './scan-output.js';
-import { collect, ExitCode, parseByteSize, reportSetupProblem } from './shared.js';
+import { ExitCode, reportSetupProblem } from './shared.js';
 import { parseDuration, parseTimeArg } from './time-args.js';
 
-interface ScanFlags {
+interface ScanFlags extends PipelineFlags {
   format?: SinkName;
-  inputFormat?: SourceName;
   output?: string;
-  rules: string[];
-  maxRecordBytes: number;
-  maxGroups: number;
   failOnFindings?: boolean;
   perEvent?: boolean;
   quiet?: boolean;
   verbose?: boolean;
   progress: boolean;
-  detection: string[];
-  story?: string;
-  mitre?: string;
   from?: number;
   to?: number;
-  where?: string;
   tuning?: string;
-  showSuppressed?: boolean;
   riskOut?: string;
-  riskWindow: number;
-  riskThreshold: number;
   incidentsOnly?: boolean;
   drilldown?: boolean;
-  prefilter: boolean;
   threads?: number;
   window?: number;
 }
 
 
 export function registerScanCommand(program: Command): void {
-  program
+  const scan = program
     .command('scan')
     .description('run every detection over log files, directories (recursive) or - (stdin); .gz is read transparently')
     .argument('<inputs...>', 'files, directories or - for stdin')
     .addOption(new Option('-f, --format <format>', 'output format (default: table on a terminal, jsonl otherwise)').choices(sinkNames))
-    .addOption(new Option('-i, --input-format <format>', 'force the input format instead of detecting it from content').choices(Object.keys(sources)))
-    .option('-o, --output <file>', 'write findings to a file instead of stdout')
-    .option('-r, --rules <path>', 'detection YAML file or directory, repeatable (correlations are read from the correlations/ folder beside it)', collect, [] as string[])
-    .option('-d, --detection <name|id>', 'run only this detection (repeatable)', collect, [])
-    .option('--story <name>', 'run only the detections of this analytic story')
-    .option('--mitre <id>', 'run only detections mapped to this ATT&CK technique (T1090 includes T1090.002)')
+    .option('-o, --output <file>', 'write findings to a file instead of stdout');
+  addPipelineOptions(scan)
     .option('--from <time>', 'ignore events before this time: ISO-8601 (UTC unless zoned), epoch seconds, now, -7d, -24h', (v) => parseTimeArg(v))
     .option('--to <time>', 'ignore events after this time (same forms as --from)', (v) => parseTimeArg(v))
-    .option('--where <spl>', 'keep only findings matching this SPL expression over output columns, e.g. \'user="CORP\\\\alice"\'')
     .option('--tuning <file>', `tuning file: filter macro -> SPL filter (default: ./${defaultTuningFile} when present)`)
-    .option('--show-suppressed', 'list findings suppressed by tuning, marked, instead of leaving them out')
     .option('--risk-out <file>', 'write risk events (one per finding and risk object) as JSONL')
-    .option('--risk-window <duration>', 'risk incident sliding window', parseDuration, defaultIncidentOptions.windowSeconds)
-    .option('--risk-threshold <score>', 'risk incident when a window total is greater than this', (v) => Number.parseInt(v, 10), defaultIncidentOptions.threshold)
     .option('--incidents-only', 'output risk incidents only, no findings')
     .option('--drilldown', 'attach each detection\'s drilldowns as runnable tunnelwatch commands')
     .option('--window <duration>', 'one finding per UTC-aligned time window (e.g. 24h, 1h) instead of one over the whole run', parseDuration)
-    .option('--max-record-bytes <size>', 'skip (and report) records longer than this, e.g. 1MiB', parseByteSize, 1024 * 1024)
-    .option('--max-groups <n>', 'finding groups kept per detection (bounded memory)', (v) => Number.parseInt(v, 10), 100_000)
     .option('--fail-on-findings', 'exit 1 when there are findings')
     .option('--per-event', 'one finding per matching event (a timeline for responders) instead of one per group')
     .option('-q, --quiet', 'no summary or progress on stderr')
     .option('-v, --verbose', 'the summary in full: every file and data source (default: what fits a screen)')
     .option('--no-progress', 'no progress bar')
-    .option('--no-prefilter', 'parse every record, even those no rule can match (slower; same findings)')
     .option('-t, --threads <n>', 'worker threads sharing the files and the pieces of large EVTX, JSON-lines and syslog files (default: one per core once the input totals 512 MiB; 1 = no worker threads)', (v) => Number.parseInt(v, 10))
     .action(async (inputs: string[], flags: ScanFlags) => {
       process.exitCode = await runScan(inputs, flags);

@@ -2,31 +2,19 @@ import { createWriteStream } from 'node:fs';
 import { Command, Option } from 'commander';
 import type { PipelineConfigInput } from '../pipeline/config.js';
 import type { StreamSink } from '../sinks/stream-sink.js';
-import { sources, type SourceName } from '../sources/registry.js';
 import { defaultContentDir, defaultDetectionsDir } from './paths.js';
-import { collect, ExitCode, parseByteSize, reportSetupProblem } from './shared.js';
+import { addPipelineOptions, type PipelineFlags } from './pipeline-options.js';
+import { ExitCode, reportSetupProblem } from './shared.js';
 import { parseDuration } from './time-args.js';
 
-interface WatchFlags {
+interface WatchFlags extends PipelineFlags {
   format?: 'jsonl' | 'table' | 'csv' | 'json';
-  inputFormat?: SourceName;
   output?: string;
-  rules: string[];
-  detection: string[];
-  story?: string;
-  mitre?: string;
-  where?: string;
   tuning?: string;
-  showSuppressed?: boolean;
   window: number;
   allowedLateness: number;
   stateDir?: string;
   checkpointEvery: number;
-  riskWindow: number;
-  riskThreshold: number;
-  maxRecordBytes: number;
-  maxGroups: number;
-  prefilter: boolean;
   poll?: boolean;
   quiet?: boolean;
 }
@@ -34,29 +22,18 @@ interface WatchFlags {
 const DAY = 24 * 3600;
 
 export function registerWatchCommand(program: Command): void {
-  program
+  const watch = program
     .command('watch')
     .description('follow log files as they grow (tail -F: rotation, truncation, new files in directories, rotated .gz read once) and print findings as they appear and change')
     .argument('<inputs...>', 'files, directories or - for stdin')
     .addOption(new Option('-f, --format <format>', 'jsonl: one upsert per line (default when not a terminal); table: a live table (default on a terminal); csv/json: the final state on exit').choices(['jsonl', 'table', 'csv', 'json']))
-    .addOption(new Option('-i, --input-format <format>', 'force the input format instead of detecting it from content').choices(Object.keys(sources)))
-    .option('-o, --output <file>', 'append upserts to a file instead of stdout')
-    .option('-r, --rules <path>', 'detection YAML file or directory, repeatable', collect, [] as string[])
-    .option('-d, --detection <name|id>', 'run only this detection (repeatable)', collect, [])
-    .option('--story <name>', 'run only the detections of this analytic story')
-    .option('--mitre <id>', 'run only detections mapped to this ATT&CK technique')
-    .option('--where <spl>', 'keep only findings matching this SPL expression over output columns')
+    .option('-o, --output <file>', 'append upserts to a file instead of stdout');
+  addPipelineOptions(watch)
     .option('--tuning <file>', 'tuning file: filter macro -> SPL filter')
-    .option('--show-suppressed', 'emit findings suppressed by tuning, marked, instead of leaving them out')
     .option('--window <duration>', 'one finding per detection, BY values and UTC-aligned window of this length', parseDuration, DAY)
     .option('--allowed-lateness <duration>', 'a window closes (final, freed) once the newest event time is this far past its end', parseDuration, 3600)
     .option('--state-dir <dir>', 'keep read offsets and open windows here: a restart resumes without re-reading, double counting or losing anything')
     .option('--checkpoint-every <duration>', 'save the state at most this often (and on stop); a crash replays at most this much input, counting nothing twice', parseDuration, 1)
-    .option('--risk-window <duration>', 'risk incident sliding window', parseDuration, DAY)
-    .option('--risk-threshold <score>', 'risk incident when a window total is greater than this', (v) => Number.parseInt(v, 10), 100)
-    .option('--max-record-bytes <size>', 'skip (and report) records longer than this, e.g. 1MiB', parseByteSize, 1024 * 1024)
-    .option('--max-groups <n>', 'finding groups kept per detection (bounded memory)', (v) => Number.parseInt(v, 10), 100_000)
-    .option('--no-prefilter', 'parse every record, even those no rule can match')
     .option('--poll', 'poll files instead of file system events (network file systems)')
     .option('-q, --quiet', 'no summary on stderr when stopping')
     .action(async (inputs: string[], flags: WatchFlags) => {

@@ -2,6 +2,7 @@ import type { CimEvent, DatasetName } from '../cim/model.js';
 import type { BoundCorrelation } from '../rules/correlation.js';
 import { keyColumns, stepColumns } from '../rules/correlation-columns.js';
 import { findingId, KEY_SEPARATOR, type Finding } from './finding.js';
+import { compareText } from './finding-groups.js';
 import { compilePredicate, LoweredFields, type Predicate } from './predicate.js';
 
 export interface CorrelatorOptions {
@@ -386,8 +387,4 @@ function toFinding(c: BoundCorrelation, s: KeyState): Finding {
     firstTime,
     lastTime,
   };
-}
-
-function compareText(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
 }

@@ -1,24 +1,24 @@
 import type { CimEvent, DatasetName } from '../cim/model.js';
 import type { Detection } from '../rules/detection.js';
-import { EVENT_BY, type ByField } from '../rules/search-plan.js';
+import { EVENT_BY } from '../rules/search-plan.js';
 import { CandidateIndex } from './candidate-index.js';
 import { compilePredicate, LoweredFields, type Predicate } from './predicate.js';
-import { KEY_SEPARATOR, type Finding } from './finding.js';
+import type { Finding } from './finding.js';
 import { rowShaper, setShaper } from './row-stages.js';
-import { byValue, compareFindings, compareText, groupKeys, toFinding } from './group-rows.js';
 import {
-  accumulate,
-  deserializeGroupState,
-  mergeGroupStates,
-  newGroupState,
-  serializeGroupState,
-  type GroupState,
-} from './partial-state.js';
-
-/** BY value of an event lacking the field, before `fillnull` decides between `0` and dropping. */
-const MISSING = '\u0000missing';
-/** Splunk's fillnull_value for tstats under security_content_summariesonly */
-const NULL_FILL = 'null';
+  byValue,
+  compareFindings,
+  compareText,
+  groupId,
+  groupKeys,
+  latestTime,
+  MISSING,
+  NULL_FILL,
+  resolvedGroups,
+  type Group,
+  type GroupTable,
+} from './finding-groups.js';
+import { accumulate, deserializeGroupState, mergeGroupStates, newGroupState, serializeGroupState } from './partial-state.js';
 
 export interface DetectorOptions {
   /** groups kept per detection; beyond it new groups are dropped and counted (bounded memory) */
@@ -61,17 +61,7 @@ export interface DetectorClock {
   lateEvents: number;
 }
 
-interface Group {
-  key: string[];
-  /** window start, epoch seconds; undefined without windows */
-  window?: number;
-  state: GroupState;
-  /** opened for events of a window that had already closed */
-  late: boolean;
-}
-
-interface CompiledDetection {
-  detection: Detection;
+interface CompiledDetection extends GroupTable {
   matches: Predicate;
   /** the commands after the aggregation: the finding with its computed row, or undefined when a filter drops it */
   shape: (finding: Finding) => Finding | undefined;
@@ -79,8 +69,6 @@ interface CompiledDetection {
   shapeSet?: (findings: Finding[]) => Finding[];
   /** per window, what shapeSet last reported (trackChanges only), to retract rows that went away */
   shownSets: Map<string, Map<string, Finding>>;
-  groups: Map<string, Group>;
-  seenFields: Set<string>;
   droppedGroups: number;
   /** group ids changed since the last changes() (trackChanges only) */
   dirty: Set<string>;
@@ -333,72 +321,8 @@ function finiteOrNull(n: number): number | null {
   return Number.isFinite(n) ? n : null;
 }
 
-function groupId(key: string[], window: number | undefined): string {
-  const id = key.join(KEY_SEPARATOR);
-  return window === undefined ? id : `${window}${KEY_SEPARATOR}${id}`;
-}
-
-/** the newest _time a state holds, when its detection computes max(_time) */
-function latestTime(detection: Detection, state: GroupState): number {
-  const i = detection.plan.aggregates.findIndex((a) => a.fn === 'max' && a.field === '_time');
-  const value = i >= 0 ? state.slots[i] : null;
-  return typeof value === 'number' ? value : -Infinity;
-}
-
-/**
- * Applies `fillnull` to the stored keys. A missing-value group and a literal `0` group can land on
- * the same key, so their states are merged (into copies: the detector keeps accepting events).
- * With `only`, just the rows some of those group ids feed (with every group feeding them).
- */
-function resolvedGroups(c: CompiledDetection, windowSeconds: number | undefined, only?: Set<string>): Array<{ finding: Finding; sources: string[] }> {
-  const wanted = only && new Set([...only].flatMap((id) => {
-    const g = c.groups.get(id);
-    const key = g && resolveMissing(g.key, c.detection.plan.by, c.seenFields);
-    return key ? [groupId(key, g.window)] : [];
-  }));
-  const resolved = new Map<string, { key: string[]; window?: number; state: GroupState; sources: string[] }>();
-  const groups = only && !hasMissingKeys(c) ? [...only].flatMap((id) => (c.groups.has(id) ? [[id, c.groups.get(id) as Group] as const] : [])) : c.groups;
-  for (const [sourceId, g] of groups) {
-    const key = resolveMissing(g.key, c.detection.plan.by, c.seenFields);
-    if (!key) continue;
-    const id = groupId(key, g.window);
-    if (wanted && !wanted.has(id)) continue;
-    const copy = deserializeGroupState(serializeGroupState(g.state));
-    const existing = resolved.get(id);
-    if (existing) {
-      mergeGroupStates(existing.state, copy, c.detection.plan.aggregates);
-      existing.sources.push(sourceId);
-    } else resolved.set(id, { key, window: g.window, state: copy, sources: [sourceId] });
-  }
-  return [...resolved.values()].map((r) => ({ finding: toFinding(c.detection, r.key, r.state, r.window, windowSeconds), sources: r.sources }));
-}
-
-/** whether some group may still merge with another once fillnull resolves it */
-function hasMissingKeys(c: CompiledDetection): boolean {
-  return c.detection.output.missingBy === 'drop' && c.detection.output.fillnullZero === true;
-}
-
 /** how a detection's rows are shaped: row by row, or (stats, dedup, sort, ...) a window's rows at once */
 function shapers(detection: Detection): Pick<CompiledDetection, 'shape' | 'shapeSet'> {
   const shapeSet = setShaper(detection);
   return shapeSet ? { shape: (f) => f, shapeSet } : { shape: rowShaper(detection) };
 }
-
-
-
-
-/** `fillnull` gives 0 to a field some matched event had; a field no event had drops the row. */
-function resolveMissing(key: string[], by: ByField[], seen: Set<string>): string[] | undefined {
-  if (!key.includes(MISSING)) return key;
-  const resolved: string[] = [];
-  for (let i = 0; i < key.length; i++) {
-    if (key[i] !== MISSING) resolved.push(key[i]);
-    else if (seen.has(by[i].field)) resolved.push('0');
-    else return undefined;
-  }
-  return resolved;
-}
-
-
-
-

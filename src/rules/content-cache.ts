@@ -8,19 +8,32 @@ import { listFiles, listYamlFiles } from './yaml-files.js';
 
 /** bumped whenever the compiled form (Detection, SearchPlan, OutputSettings, BoundCorrelation) changes shape */
 const FORMAT = 6;
+/**
+ * Bumped whenever loading accepts, refuses or compiles the same files differently (the YAML schemas,
+ * macro expansion, the SPL and Sigma front ends): an entry compiled by an older loader must not
+ * outlive it, or a rule the new schema refuses would keep loading from the cache until its file changed.
+ * 2: strict schemas (a misspelled key is an error), validated `tags.tools`.
+ * 3: eval, rex, lookup, stats and the other commands after tstats (issue 18).
+ */
+export const LOADER_VERSION = 3;
 /** entries kept: one per rule set in use, so a few dozen is plenty */
 const KEEP = 32;
 
 /**
- * Compiled content keyed by a hash of every source file's path and bytes: parsing and compiling
+ * Compiled content keyed by the loader's version and a hash of every source file's path and bytes: parsing and compiling
  * YAML costs more than most scans of a small log, and the same rules load on every run. A file
  * that changed, appeared or vanished changes the key, so a stale entry is never read. Entries
  * live in the user's own cache directory, never in a shared one another user could write to.
  * `T` may add plain-data fields to Content (the scan adds its tactic table).
  */
-export async function loadContentCached<T extends Content>(dirs: string[], load: () => Promise<T>): Promise<T> {
+export async function loadContentCached<T extends Content>(
+  dirs: string[],
+  load: () => Promise<T>,
+  /** the loader the entry must come from (tests stand in older or newer ones) */
+  loaderVersion: number = LOADER_VERSION,
+): Promise<T> {
   if (process.env.TUNNELWATCH_NO_CACHE === '1') return load();
-  const file = path.join(cacheDir(), `content-${contentKey(dirs)}.json`);
+  const file = path.join(cacheDir(), `content-${contentKey(dirs, loaderVersion)}.json`);
   const cached = readCached<T>(file);
   if (cached) return cached;
   const content = await load();
@@ -34,8 +47,8 @@ function cacheDir(): string {
 }
 
 /** Read synchronously: a few dozen small files, where each async read would wait a thread-pool round trip. */
-function contentKey(dirs: string[]): string {
-  const hash = createHash('sha256').update(`tunnelwatch-content-v${FORMAT}\0`);
+function contentKey(dirs: string[], loaderVersion: number): string {
+  const hash = createHash('sha256').update(`tunnelwatch-content-v${FORMAT}-loader${loaderVersion}\0`);
   for (const dir of dirs) {
     // a lookup's CSV changes what its detections output, so it is part of the key too
     for (const file of [...listYamlFiles(dir), ...companionDirs(dir).flatMap((d) => listFiles(d, /\.(ya?ml|csv)$/i))]) {

@@ -2,6 +2,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { after, before, describe } from 'node:test';
+import { openStore } from '../../src/store/registry.js';
+import type { FindingStore } from '../../src/store/store.js';
 
 /** The PostgreSQL every test uses: local, trust auth, database `test`. */
 export const postgresBaseUrl = process.env.TUNNELWATCH_TEST_PG ?? 'postgres://postgres@127.0.0.1:5432/test';
@@ -78,4 +81,36 @@ export async function storeBackends(): Promise<StoreBackend[]> {
       },
     },
   ];
+}
+
+/** The store a `describeEachStore` body's tests use: opened before them, closed after them. */
+export interface OpenedStore {
+  readonly store: FindingStore;
+}
+
+/**
+ * One `describe` per store backend (SQLite, PostgreSQL), each with a store of its own opened
+ * before its tests and closed, its data dropped, after them. A backend that cannot run here is
+ * skipped with its reason.
+ */
+export async function describeEachStore(title: string, body: (opened: OpenedStore, backend: StoreBackend) => void): Promise<void> {
+  for (const backend of await storeBackends()) {
+    describe(`${title} on ${backend.name}`, { skip: backend.skip }, () => {
+      let store: FindingStore | undefined;
+      const opened: OpenedStore = {
+        get store() {
+          if (!store) throw new Error(`the ${backend.name} store is not open (used outside a test?)`);
+          return store;
+        },
+      };
+      before(async () => {
+        store = await openStore(backend.location());
+      });
+      after(async () => {
+        await store?.close();
+        await backend.cleanup();
+      });
+      body(opened, backend);
+    });
+  }
 }

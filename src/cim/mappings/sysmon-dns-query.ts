@@ -1,5 +1,6 @@
 import type { RawEvent } from '../../sources/source.js';
 import { basenameWindows, dnsAnswers, dnsRecordTypes, dnsReplyCode, multivalue } from '../values.js';
+import { actingProcess } from './sysmon-acting-process.js';
 import type { Mapping } from './mapping.js';
 
 /** Sysmon EID 22 (DnsQuery). */
@@ -20,10 +21,7 @@ export const sysmonDnsQuery = {
     record_type: (raw: RawEvent) => multivalue(dnsRecordTypes(raw.data.QueryResults)),
     // one event per completed lookup: the query together with its response
     message_type: { value: 'Response' },
-    process_path: 'Image',
-    process_name: { from: 'Image', via: basenameWindows },
-    process_guid: 'ProcessGuid',
-    process_id: 'ProcessId',
+    ...actingProcess(basenameWindows),
     user: 'User',
   },
 } as const satisfies Mapping<'Network_Resolution.DNS'>;

@@ -1,4 +1,5 @@
 import { basenamePosix, basenameWindows } from '../values.js';
+import { actingProcess } from './sysmon-acting-process.js';
 import type { Mapping, SourceFamily } from './mapping.js';
 
 /** EID 11 creates a file; 23 deletes it (archiving a copy), 26 deletes it (logged only). */
@@ -15,10 +16,7 @@ function fileEvents(family: SourceFamily, events: string[], vendorProduct: strin
       dest: { system: 'Computer' },
       vendor_product: { value: vendorProduct },
       user: 'User',
-      process_guid: 'ProcessGuid',
-      process_id: 'ProcessId',
-      process_path: 'Image',
-      process_name: { from: 'Image', via: basename },
+      ...actingProcess(basename),
       file_path: 'TargetFilename',
       file_name: { from: 'TargetFilename', via: basename },
       file_create_time: 'CreationUtcTime',

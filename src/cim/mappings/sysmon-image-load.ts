@@ -1,4 +1,5 @@
 import { basenamePosix, basenameWindows } from '../values.js';
+import { actingProcess } from './sysmon-acting-process.js';
 import type { Mapping, SourceFamily } from './mapping.js';
 
 /**
@@ -26,11 +27,8 @@ function sysmonRaw(family: SourceFamily, vendorProduct: string, basename: (path:
       signature_id: { system: 'EventID' },
       loaded_file: { from: 'ImageLoaded', via: basename },
       loaded_file_path: 'ImageLoaded',
-      process_path: 'Image',
-      process_name: { from: 'Image', via: basename },
+      ...actingProcess(basename),
       process_exec: { from: 'Image', via: basename },
-      process_guid: 'ProcessGuid',
-      process_id: 'ProcessId',
       process_hash: 'Hashes',
       signature: 'Signature',
       service_dll_signature_exists: 'Signed',

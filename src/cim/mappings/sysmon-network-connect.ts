@@ -1,5 +1,6 @@
 import type { RawEvent } from '../../sources/source.js';
 import { basenamePosix, basenameWindows, present } from '../values.js';
+import { actingProcess } from './sysmon-acting-process.js';
 import type { Mapping, SourceFamily } from './mapping.js';
 
 function direction(initiated: string): string {
@@ -38,10 +39,7 @@ function networkConnect(family: SourceFamily, vendorProduct: string, basename: (
       protocol: { value: 'ip' },
       protocol_version: protocolVersion,
       app: 'Image',
-      process_path: 'Image',
-      process_name: { from: 'Image', via: basename },
-      process_guid: 'ProcessGuid',
-      process_id: 'ProcessId',
+      ...actingProcess(basename),
       user: 'User',
     },
   } as const satisfies Mapping<'Network_Traffic.All_Traffic'>;

@@ -1,4 +1,5 @@
 import { basenamePosix, basenameWindows } from '../values.js';
+import { actingProcess } from './sysmon-acting-process.js';
 import type { Mapping, SourceFamily } from './mapping.js';
 
 /** Sysmon EID 1 (Windows and Linux share the schema; paths and the product name differ). */
@@ -14,12 +15,9 @@ function processCreate(family: SourceFamily, vendorProduct: string, basename: (p
       user: 'User',
       user_id: { system: 'UserID' },
       process: 'CommandLine',
-      process_path: 'Image',
-      process_name: { from: 'Image', via: basename },
+      ...actingProcess(basename),
       process_exec: { from: 'Image', via: basename },
       original_file_name: 'OriginalFileName',
-      process_id: 'ProcessId',
-      process_guid: 'ProcessGuid',
       process_hash: 'Hashes',
       // Sysmon writes `High`; 4688 and CrowdStrike yield lower case, so all sources agree
       process_integrity_level: { from: 'IntegrityLevel', via: (level: string) => level.toLowerCase() },

@@ -1,5 +1,6 @@
 import type { RawEvent } from '../../sources/source.js';
 import { basenameWindows, present } from '../values.js';
+import { actingProcess } from './sysmon-acting-process.js';
 import type { Mapping } from './mapping.js';
 
 /** Sysmon's EventType, as the CIM `action` of a registry change. */
@@ -59,10 +60,7 @@ export const sysmonRegistry = {
     dest: { system: 'Computer' },
     vendor_product: { value: 'Microsoft Sysmon' },
     user: 'User',
-    process_guid: 'ProcessGuid',
-    process_id: 'ProcessId',
-    process_path: 'Image',
-    process_name: { from: 'Image', via: basenameWindows },
+    ...actingProcess(basenameWindows),
     registry_path: 'TargetObject',
     registry_key_name: { from: 'TargetObject', via: lastComponent },
     registry_value_name: valueName,

@@ -5,6 +5,11 @@
  * input ends in a thrown BinXmlError that the record decoder catches; the work a record may cost is
  * bounded by its size (RecordBudget), so crafted nesting ends in a WorkLimitError, never in a hang.
  */
+import {
+  LAZY, N_CDATA, N_CHARREF, N_ELEMENT, N_ENTITY, N_INSTANCE, N_PI, N_SUBST, N_TEXT, N_VALUE,
+  type AttrNode, type ElementNode, type InstanceNode, type Node, type Template,
+} from './nodes.js';
+import { RecordBudget } from './record-budget.js';
 import { decodeValue, fixedWidth, u16, u32, VT } from './values.js';
 
 /**
@@ -24,110 +29,8 @@ function fail(msg: string): never {
   throw new BinXmlError(msg);
 }
 
-export const N_ELEMENT = 1;
-export const N_TEXT = 2;
-export const N_SUBST = 3;
-export const N_INSTANCE = 4;
-export const N_VALUE = 5;
-export const N_CHARREF = 6;
-export const N_ENTITY = 7;
-export const N_CDATA = 8;
-export const N_PI = 9;
-
-export interface ElementNode { k: 1; name: string; attrs: AttrNode[]; children: Node[] }
-export interface AttrNode { name: string; value: Node[] }
-export interface TextNode { k: 2; text: string }
-export interface SubstNode { k: 3; index: number; type: number; optional: boolean }
-/**
- * A template instance: the template's skeleton (null when missing/corrupt) plus this record's values.
- * Scalar values are decoded lazily (read them with `valueOf`): most System values are never shown.
- */
-export interface InstanceNode { k: 4; template: Template | null; types: number[]; values: unknown[]; offs: number[]; sizes: number[]; buf: Buffer }
-
-const LAZY = Symbol('lazy');
-
-/** Value `i` of an instance, decoded on first use. */
-export function valueOf(inst: InstanceNode, i: number): unknown {
-  let v = inst.values[i];
-  if (v === LAZY) {
-    v = decodeValue(inst.buf, inst.offs[i], inst.sizes[i], inst.types[i]);
-    inst.values[i] = v;
-  }
-  return v;
-}
-export interface ValueNode { k: 5; type: number; value: unknown }
-export interface CharRefNode { k: 6; code: number }
-export interface EntityNode { k: 7; name: string }
-export interface CDataNode { k: 8; text: string }
-export interface PINode { k: 9; target: string; data: string }
-export type Node =
-  | ElementNode | TextNode | SubstNode | InstanceNode | ValueNode | CharRefNode | EntityNode | CDataNode | PINode;
-
-export interface Template {
-  offset: number;
-  guid: string;
-  nodes: Node[];
-}
-
 /** Recursion bound for nested BinXML / template chains in corrupt input (real logs nest 2-3 deep). */
 const MAX_DEPTH = 32;
-
-/** A record needed more work than its size allows: crafted or corrupt, never real. */
-export class WorkLimitError extends Error {}
-
-/**
- * Work per byte of record a decode may spend, and a floor for tiny records. A real record costs
- * about one token per 4-10 bytes to parse, a few nodes per substitution to resolve, and shows each
- * value once; without a bound, nested BinXML values re-parsed in both layouts (parseNested) or
- * referenced many times cost time exponential in their depth.
- */
-const WORK_PER_BYTE = 64;
-const WORK_FLOOR = 4096;
-const VALUE_BYTES_PER_BYTE = 8;
-const VALUE_BYTES_FLOOR = 65536;
-
-/**
- * The work one record may cost, proportional to its size: tokens parsed (template definitions met
- * on the way included), nodes resolved by a renderer, bytes of values rendered. A chunk's total is
- * then bounded by its 64 KiB, whatever its records hold.
- */
-export class RecordBudget {
-  private tokens = 0;
-  private nodes = 0;
-  private valueBytes = 0;
-  private workLimit = WORK_FLOOR;
-  private valueLimit = VALUE_BYTES_FLOOR;
-
-  /** start a record of `bytes` bytes */
-  begin(bytes: number): void {
-    this.tokens = 0;
-    this.workLimit = WORK_FLOOR + WORK_PER_BYTE * bytes;
-    this.valueLimit = VALUE_BYTES_FLOOR + VALUE_BYTES_PER_BYTE * bytes;
-    this.beginResolve();
-  }
-
-  /** start resolving the parsed record (each renderer walks it afresh) */
-  beginResolve(): void {
-    this.nodes = 0;
-    this.valueBytes = 0;
-  }
-
-  parse(n = 1): void {
-    this.tokens += n;
-    if (this.tokens > this.workLimit) throw new WorkLimitError(`record needs more than ${this.workLimit} BinXML tokens parsed`);
-  }
-
-  resolve(n: number): void {
-    this.nodes += n;
-    if (this.nodes > this.workLimit) throw new WorkLimitError(`record expands to more than ${this.workLimit} nodes`);
-  }
-
-  /** a value of `bytes` bytes rendered */
-  value(bytes: number): void {
-    this.valueBytes += bytes;
-    if (this.valueBytes > this.valueLimit) throw new WorkLimitError(`record renders more than ${this.valueLimit} bytes of values`);
-  }
-}
 
 /**
  * The decoding context of one chunk: names and templates are addressed by chunk-relative offsets,

@@ -3,7 +3,8 @@
  * on the main thread and in a worker; a ChunkDecoder holds what outlives a chunk (compiled JSON
  * lines), a ChunkContext what a chunk needs: no decoding state lives in the module.
  */
-import { ChunkContext, parseDocument, type Node } from './binxml.js';
+import { ChunkContext, parseDocument } from './binxml.js';
+import type { Node } from './nodes.js';
 import { RECORD_HEADER_SIZE, RECORD_TRAILER_SIZE, type EvtxIssue } from './chunk.js';
 import { documentFields, type EventFields } from './fields.js';
 import { JsonLines } from './json-lines.js';

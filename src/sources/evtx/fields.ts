@@ -6,8 +6,9 @@
  */
 import {
   N_CDATA, N_CHARREF, N_ELEMENT, N_ENTITY, N_INSTANCE, N_SUBST, N_TEXT, N_VALUE,
-  type RecordBudget, type ElementNode, type InstanceNode, type Node, valueOf,
-} from './binxml.js';
+  type ElementNode, type InstanceNode, type Node, valueOf,
+} from './nodes.js';
+import type { RecordBudget } from './record-budget.js';
 import type { RecordHeader } from './tree.js';
 import { VT, fileTimeToIso, valueText } from './values.js';
 

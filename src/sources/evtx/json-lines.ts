@@ -10,8 +10,9 @@
  */
 import {
   N_CDATA, N_CHARREF, N_ELEMENT, N_ENTITY, N_INSTANCE, N_PI, N_SUBST, N_TEXT, N_VALUE,
-  type InstanceNode, type RecordBudget, type Node, type Template, valueOf,
-} from './binxml.js';
+  type InstanceNode, type Node, type Template, valueOf,
+} from './nodes.js';
+import type { RecordBudget } from './record-budget.js';
 import { JsonOut } from './json-out.js';
 import { compileJsonLine, fillJsonLine, renderJson, type JsonLine } from './render-json.js';
 import { buildEventTree, findEvent, type RecordHeader } from './tree.js';

@@ -13,7 +13,8 @@
  * every record that agrees with the first on those (see json-lines.ts); a plain tree compiles to
  * fixed text alone.
  */
-import { type InstanceNode, type RecordBudget, valueOf } from './binxml.js';
+import { type InstanceNode, valueOf } from './nodes.js';
+import type { RecordBudget } from './record-budget.js';
 import { DIRECT_TYPES, type JsonOut } from './json-out.js';
 import { XElement, XText } from './tree.js';
 import { PART_CDATA, PART_CHARREF, PART_ENTITY, PART_PI, VT, isJsonNative, utf16End, valueText } from './values.js';

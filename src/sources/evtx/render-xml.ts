@@ -5,7 +5,7 @@
  */
 import { XElement, XText } from './tree.js';
 import { PART_CDATA, PART_CHARREF, PART_ENTITY, PART_PI, valueText } from './values.js';
-import type { PINode } from './binxml.js';
+import type { PINode } from './nodes.js';
 import { escapeXmlAttribute, escapeXmlText } from '../xml-escape.js';
 
 type Escape = (s: string) => string;

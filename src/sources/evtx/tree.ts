@@ -3,11 +3,11 @@
  * filled, optional nulls dropped, nested BinXML spliced in place, array substitutions expanded into
  * one element per item. Renderers (JSON, XML, RawEvent fields) all read this tree.
  */
-import type { RecordBudget } from './binxml.js';
 import {
   N_CDATA, N_CHARREF, N_ELEMENT, N_ENTITY, N_INSTANCE, N_PI, N_SUBST, N_TEXT, N_VALUE,
   type ElementNode, type InstanceNode, type Node, type SubstNode, valueOf,
-} from './binxml.js';
+} from './nodes.js';
+import type { RecordBudget } from './record-budget.js';
 import { PART_CDATA, PART_CHARREF, PART_ENTITY, PART_PI, VT, fileTimeToIso } from './values.js';
 
 /**

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { cpSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { loadContentCached } from '../../../src/rules/content-cache.js';
+import { loadContentCached, LOADER_VERSION } from '../../../src/rules/content-cache.js';
 import { correlationsBeside, loadContent } from '../../../src/rules/content.js';
 import { contentDir } from '../../helpers/paths.js';
 
@@ -48,4 +48,18 @@ test('content with errors is never cached', async () => {
   assert.ok(content.errors.length > 0);
   await loadContentCached(s.dirs, s.load);
   assert.equal(s.loads(), 2);
+});
+
+test('an entry an older loader compiled is not used: a rule the current schema refuses reports its error', async () => {
+  const s = sandbox();
+  const file = path.join(s.detections, 'windows_ngrok_reverse_proxy_usage.yml');
+  // a misspelled key: an older, lenient loader compiled the file without complaint
+  writeFileSync(file, readFileSync(file, 'utf8').replace('version: 12', 'version: 12\nverison: 13'));
+  const lenient = async () => ({ ...(await loadContent([s.detections], [correlationsBeside(s.detections)])), errors: [] });
+  const old = await loadContentCached(s.dirs, lenient, LOADER_VERSION - 1);
+  assert.equal(old.errors.length, 0);
+  assert.equal(readdirSync(path.join(s.root, 'cache/tunnelwatch')).length, 1, 'the older loader left an entry');
+  const current = await loadContentCached(s.dirs, s.load);
+  assert.equal(s.loads(), 1, 'the current loader compiled the files itself');
+  assert.ok(current.errors.some((e) => e.message.includes('verison')), JSON.stringify(current.errors));
 });

@@ -1,10 +1,10 @@
-import { after, before, describe, test } from 'node:test';
+import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { FindingRecord } from '../../../src/engine/render.js';
 import type { RiskEvent, RiskIncident } from '../../../src/engine/risk.js';
 import { openStore } from '../../../src/store/registry.js';
-import { StoreInputError, type FindingStore, type FindingUpsert } from '../../../src/store/store.js';
-import { storeBackends } from '../../helpers/stores.js';
+import { StoreInputError, type FindingUpsert } from '../../../src/store/store.js';
+import { describeEachStore, storeBackends } from '../../helpers/stores.js';
 
 function record(id: string, overrides: Partial<FindingRecord> = {}): FindingRecord {
   return {
@@ -52,154 +52,145 @@ function riskEvent(findingId: string, object: string, score: number, time: numbe
   };
 }
 
-for (const backend of await storeBackends()) {
-  describe(`store contract on ${backend.name}`, { skip: backend.skip }, () => {
-    let store: FindingStore;
-    before(async () => {
-      store = await openStore(backend.location());
-    });
-    after(async () => {
-      await store?.close();
-      await backend.cleanup();
-    });
-
-    test('an upsert is replaced only by a higher revision: redelivered and stale upserts change nothing', async () => {
-      await store.commit({ findings: [upsert(record('rev', { count: 1 }), 1)] });
-      await store.commit({ findings: [upsert(record('rev', { count: 5 }), 3)] });
-      await store.commit({ findings: [upsert(record('rev', { count: 2 }), 2)] });
-      await store.commit({ findings: [upsert(record('rev', { count: 9 }), 3)] });
-      const found = await store.getFinding('rev');
-      assert.equal(found?.revision, 3);
-      assert.equal(found?.record.count, 5);
-      assert.deepEqual(found?.record, record('rev', { count: 5 }), 'the record reads back exactly as written');
-    });
-
-    test('a commit is atomic: when one statement fails, no finding and no checkpoint of it is kept', async () => {
-      const bad = { ...upsert(record('atomic-bad'), 1), revision: Number.NaN };
-      await assert.rejects(store.commit({ findings: [upsert(record('atomic-good'), 1), bad], checkpoint: { consumer: 'atomic', position: 42, state: '{}' } }));
-      assert.equal(await store.getFinding('atomic-good'), undefined);
-      assert.equal(await store.checkpoint('atomic'), undefined);
-    });
-
-    test('checkpoints round-trip and move with the commit that carries them', async () => {
-      await store.commit({ findings: [], checkpoint: { consumer: 'journal', position: 10, state: '{"a":1}' } });
-      await store.commit({ findings: [], checkpoint: { consumer: 'journal', position: 2 ** 40, state: '{"a":2}' } });
-      assert.deepEqual(await store.checkpoint('journal'), { consumer: 'journal', position: 2 ** 40, state: '{"a":2}' });
-      assert.equal(await store.checkpoint('other'), undefined);
-    });
-
-    test('triage survives pipeline upserts, and every changed field lands in the append-only history', async () => {
-      await store.commit({ findings: [upsert(record('tri'), 1)] });
-      assert.equal(await store.triage({ ids: ['tri'] }, { status: 'in_progress', owner: 'bob', comment: 'looking' }, 'alice'), 1);
-      // unchanged owner is not a history entry; the new status is
-      await store.triage({ ids: ['tri'] }, { status: 'closed', owner: 'bob', disposition: 'true_positive' }, 'bob');
-      await store.triage({ ids: ['tri'] }, { comment: 'done' }, 'bob');
-      await store.commit({ findings: [upsert(record('tri', { count: 7 }), 2)] });
-      const found = await store.getFinding('tri');
-      assert.deepEqual(found?.triage, { status: 'closed', owner: 'bob', urgency: 'low', disposition: 'true_positive' });
-      assert.equal(found?.record.count, 7);
-      assert.deepEqual(
-        found?.history.map((h) => [h.actor, h.field, h.oldValue, h.newValue, h.comment]),
-        [
-          ['alice', 'status', 'new', 'in_progress', 'looking'],
-          ['alice', 'owner', null, 'bob', 'looking'],
-          ['bob', 'status', 'in_progress', 'closed', null],
-          ['bob', 'disposition', null, 'true_positive', null],
-          ['bob', 'comment', null, null, 'done'],
-        ],
-      );
-    });
-
-    test('bulk triage of "all matching" changes exactly the findings the filter matches', async () => {
-      const ids = Array.from({ length: 30 }, (_, i) => `bulk-${String(i).padStart(2, '0')}`);
-      await store.commit({
-        findings: ids.map((id, i) => upsert(record(id, { dest: i % 3 === 0 ? 'srv-bulk' : 'wks-bulk', risk_objects: [{ risk_object: i % 3 === 0 ? 'srv-bulk' : 'wks-bulk', risk_object_type: 'system', risk_score: 10 }] }), 1)),
-      });
-      const matched = await store.triage({ host: 'SRV-BULK' }, { status: 'closed', disposition: 'false_positive', comment: 'lab host' }, 'carol');
-      assert.equal(matched, 10);
-      const closed = await store.listFindings({ status: ['closed'], host: 'srv-bulk', limit: 100 });
-      assert.equal(closed.total, 10);
-      const open = await store.listFindings({ host: 'wks-bulk', status: ['new'], limit: 100 });
-      assert.equal(open.total, 20);
-      const detail = await store.getFinding('bulk-03');
-      assert.deepEqual(detail?.history.map((h) => h.field), ['status', 'disposition']);
-    });
-
-    test('listing pages, sorts and filters by detection, technique, story, user, owner, disposition and full text', async () => {
-      await store.commit({
-        findings: [
-          upsert(record('list-a', { search_name: 'Cloudflared Tunnel', detection_id: 'det-cf', process: 'cloudflared.exe tunnel run 100%_sure', mitre_attack_id: ['T1572'] }), 1, 2000),
-          upsert(record('list-b', { user: 'bob', risk_objects: [{ risk_object: 'bob', risk_object_type: 'user', risk_score: 90 }] }), 1, 3000),
-          upsert(record('list-c', { analytic_story: ['Other Story'] }), 1, 1000),
-        ],
-      });
-      const byTime = await store.listFindings({ ids: ['list-a', 'list-b', 'list-c'], sort: 'last_time' });
-      assert.deepEqual(byTime.items.map((i) => i.record.finding_id), ['list-b', 'list-a', 'list-c']);
-      const page = await store.listFindings({ ids: ['list-a', 'list-b', 'list-c'], sort: 'last_time', descending: false, limit: 1, offset: 1 });
-      assert.deepEqual([page.total, page.items.map((i) => i.record.finding_id)], [3, ['list-a']]);
-      assert.deepEqual((await store.listFindings({ detection: ['Cloudflared Tunnel'] })).items.map((i) => i.record.finding_id), ['list-a']);
-      assert.deepEqual((await store.listFindings({ detection: ['det-cf'] })).items.map((i) => i.record.finding_id), ['list-a']);
-      assert.equal((await store.listFindings({ ids: ['list-a', 'list-b'], technique: 'T1090' })).total, 1, 'T1090 matches T1090.002 only');
-      assert.equal((await store.listFindings({ ids: ['list-a', 'list-b', 'list-c'], story: 'reverse network proxy' })).total, 2);
-      assert.equal((await store.listFindings({ ids: ['list-a', 'list-b', 'list-c'], user: 'BOB' })).total, 1);
-      assert.equal((await store.listFindings({ ids: ['list-a', 'list-b', 'list-c'], owner: null })).total, 3);
-      assert.equal((await store.listFindings({ ids: ['list-a', 'list-b', 'list-c'], disposition: [null] })).total, 3);
-      assert.deepEqual((await store.listFindings({ text: 'CLOUDFLARED.EXE' })).items.map((i) => i.record.finding_id), ['list-a']);
-      // LIKE wildcards in the search text are literal characters
-      assert.deepEqual((await store.listFindings({ text: '100%_sure' })).items.map((i) => i.record.finding_id), ['list-a']);
-      assert.equal((await store.listFindings({ text: '100%_surf' })).total, 0);
-      assert.equal((await store.listFindings({ ids: ['list-a', 'list-b', 'list-c'], from: 1500, to: 2500 })).total, 1);
-      const urgent = await store.listFindings({ ids: ['list-a', 'list-b', 'list-c'], sort: 'urgency' });
-      assert.equal(urgent.items[0].record.finding_id, 'list-b', 'risk score 90 starts as critical');
-      assert.equal(urgent.items[0].triage.urgency, 'critical');
-    });
-
-    test('bad triage values and filters are refused with a StoreInputError, before anything changes', async () => {
-      await assert.rejects(store.triage({ ids: ['list-a'] }, { status: 'done' as never }, 'x'), StoreInputError);
-      await assert.rejects(store.triage({ ids: ['list-a'] }, {}, 'x'), StoreInputError);
-      await assert.rejects(store.listFindings({ urgency: ['urgent' as never] }), StoreInputError);
-      await assert.rejects(store.listFindings({ sort: 'nope' as never }), StoreInputError);
-      assert.equal((await store.getFinding('list-a'))?.history.length, 0);
-    });
-
-    test('event references are kept once per finding and reference, with their origin', async () => {
-      await store.commit({ findings: [upsert(record('ev'), 1)], eventRefs: [{ findingId: 'ev', ref: 'journal:0:1', origin: { channel: 'c1', sourcetype: 'XmlWinEventLog', host: 'h' } }] });
-      await store.commit({ findings: [], eventRefs: [{ findingId: 'ev', ref: 'journal:0:1', origin: { channel: 'c1' } }, { findingId: 'ev', ref: 'journal:9:2', origin: { file: 'x.log', line: 2 } }] });
-      const detail = await store.getFinding('ev');
-      assert.deepEqual(detail?.events, [
-        { ref: 'journal:0:1', origin: { channel: 'c1', sourcetype: 'XmlWinEventLog', host: 'h' } },
-        { ref: 'journal:9:2', origin: { file: 'x.log', line: 2 } },
-      ]);
-    });
-
-    test('risk events replace per finding; risk objects sum scores, list detections and tactics and flag incidents', async () => {
-      await store.commit({ findings: [upsert(record('r1'), 1), upsert(record('r2'), 1)], riskEvents: [{ findingId: 'r1', events: [riskEvent('r1', 'host-x', 10, 100)] }] });
-      const incident: RiskIncident = {
-        kind: 'risk_incident', risk_object: 'host-x', risk_object_type: 'system', risk_score: 120, reasons: ['score'], firstTime: 'a', lastTime: 'b',
-        risk_event_count: 2, search_names: [], mitre_tactics: [], finding_ids: ['r1', 'r2'],
-      };
-      await store.commit({
-        findings: [],
-        riskEvents: [
-          { findingId: 'r1', events: [riskEvent('r1', 'host-x', 50, 100)] },
-          { findingId: 'r2', events: [riskEvent('r2', 'host-x', 70, 200, 'defense-evasion'), riskEvent('r2', 'host-y', 5, 300)] },
-        ],
-        incidents: [incident],
-      });
-      const objects = await store.riskObjects({});
-      const x = objects.items.find((o) => o.risk_object === 'host-x');
-      assert.deepEqual(x, {
-        risk_object: 'host-x', risk_object_type: 'system', risk_score: 120, risk_event_count: 2, detections: ['search r1', 'search r2'],
-        tactics: ['command-and-control', 'defense-evasion'], incident: true, firstTime: 100, lastTime: 200,
-      });
-      assert.equal(objects.items.find((o) => o.risk_object === 'host-y')?.incident, false);
-      assert.deepEqual((await store.riskEventsOf('host-x')).map((e) => e.risk_score), [50, 70]);
-      assert.deepEqual(await store.incidents(), [incident]);
-      await store.commit({ findings: [], incidents: [] });
-      assert.deepEqual(await store.incidents(), []);
-    });
+await describeEachStore('store contract', (opened) => {
+  test('an upsert is replaced only by a higher revision: redelivered and stale upserts change nothing', async () => {
+    await opened.store.commit({ findings: [upsert(record('rev', { count: 1 }), 1)] });
+    await opened.store.commit({ findings: [upsert(record('rev', { count: 5 }), 3)] });
+    await opened.store.commit({ findings: [upsert(record('rev', { count: 2 }), 2)] });
+    await opened.store.commit({ findings: [upsert(record('rev', { count: 9 }), 3)] });
+    const found = await opened.store.getFinding('rev');
+    assert.equal(found?.revision, 3);
+    assert.equal(found?.record.count, 5);
+    assert.deepEqual(found?.record, record('rev', { count: 5 }), 'the record reads back exactly as written');
   });
 
+  test('a commit is atomic: when one statement fails, no finding and no checkpoint of it is kept', async () => {
+    const bad = { ...upsert(record('atomic-bad'), 1), revision: Number.NaN };
+    await assert.rejects(opened.store.commit({ findings: [upsert(record('atomic-good'), 1), bad], checkpoint: { consumer: 'atomic', position: 42, state: '{}' } }));
+    assert.equal(await opened.store.getFinding('atomic-good'), undefined);
+    assert.equal(await opened.store.checkpoint('atomic'), undefined);
+  });
+
+  test('checkpoints round-trip and move with the commit that carries them', async () => {
+    await opened.store.commit({ findings: [], checkpoint: { consumer: 'journal', position: 10, state: '{"a":1}' } });
+    await opened.store.commit({ findings: [], checkpoint: { consumer: 'journal', position: 2 ** 40, state: '{"a":2}' } });
+    assert.deepEqual(await opened.store.checkpoint('journal'), { consumer: 'journal', position: 2 ** 40, state: '{"a":2}' });
+    assert.equal(await opened.store.checkpoint('other'), undefined);
+  });
+
+  test('triage survives pipeline upserts, and every changed field lands in the append-only history', async () => {
+    await opened.store.commit({ findings: [upsert(record('tri'), 1)] });
+    assert.equal(await opened.store.triage({ ids: ['tri'] }, { status: 'in_progress', owner: 'bob', comment: 'looking' }, 'alice'), 1);
+    // unchanged owner is not a history entry; the new status is
+    await opened.store.triage({ ids: ['tri'] }, { status: 'closed', owner: 'bob', disposition: 'true_positive' }, 'bob');
+    await opened.store.triage({ ids: ['tri'] }, { comment: 'done' }, 'bob');
+    await opened.store.commit({ findings: [upsert(record('tri', { count: 7 }), 2)] });
+    const found = await opened.store.getFinding('tri');
+    assert.deepEqual(found?.triage, { status: 'closed', owner: 'bob', urgency: 'low', disposition: 'true_positive' });
+    assert.equal(found?.record.count, 7);
+    assert.deepEqual(
+      found?.history.map((h) => [h.actor, h.field, h.oldValue, h.newValue, h.comment]),
+      [
+        ['alice', 'status', 'new', 'in_progress', 'looking'],
+        ['alice', 'owner', null, 'bob', 'looking'],
+        ['bob', 'status', 'in_progress', 'closed', null],
+        ['bob', 'disposition', null, 'true_positive', null],
+        ['bob', 'comment', null, null, 'done'],
+      ],
+    );
+  });
+
+  test('bulk triage of "all matching" changes exactly the findings the filter matches', async () => {
+    const ids = Array.from({ length: 30 }, (_, i) => `bulk-${String(i).padStart(2, '0')}`);
+    await opened.store.commit({
+      findings: ids.map((id, i) => upsert(record(id, { dest: i % 3 === 0 ? 'srv-bulk' : 'wks-bulk', risk_objects: [{ risk_object: i % 3 === 0 ? 'srv-bulk' : 'wks-bulk', risk_object_type: 'system', risk_score: 10 }] }), 1)),
+    });
+    const matched = await opened.store.triage({ host: 'SRV-BULK' }, { status: 'closed', disposition: 'false_positive', comment: 'lab host' }, 'carol');
+    assert.equal(matched, 10);
+    const closed = await opened.store.listFindings({ status: ['closed'], host: 'srv-bulk', limit: 100 });
+    assert.equal(closed.total, 10);
+    const open = await opened.store.listFindings({ host: 'wks-bulk', status: ['new'], limit: 100 });
+    assert.equal(open.total, 20);
+    const detail = await opened.store.getFinding('bulk-03');
+    assert.deepEqual(detail?.history.map((h) => h.field), ['status', 'disposition']);
+  });
+
+  test('listing pages, sorts and filters by detection, technique, story, user, owner, disposition and full text', async () => {
+    await opened.store.commit({
+      findings: [
+        upsert(record('list-a', { search_name: 'Cloudflared Tunnel', detection_id: 'det-cf', process: 'cloudflared.exe tunnel run 100%_sure', mitre_attack_id: ['T1572'] }), 1, 2000),
+        upsert(record('list-b', { user: 'bob', risk_objects: [{ risk_object: 'bob', risk_object_type: 'user', risk_score: 90 }] }), 1, 3000),
+        upsert(record('list-c', { analytic_story: ['Other Story'] }), 1, 1000),
+      ],
+    });
+    const byTime = await opened.store.listFindings({ ids: ['list-a', 'list-b', 'list-c'], sort: 'last_time' });
+    assert.deepEqual(byTime.items.map((i) => i.record.finding_id), ['list-b', 'list-a', 'list-c']);
+    const page = await opened.store.listFindings({ ids: ['list-a', 'list-b', 'list-c'], sort: 'last_time', descending: false, limit: 1, offset: 1 });
+    assert.deepEqual([page.total, page.items.map((i) => i.record.finding_id)], [3, ['list-a']]);
+    assert.deepEqual((await opened.store.listFindings({ detection: ['Cloudflared Tunnel'] })).items.map((i) => i.record.finding_id), ['list-a']);
+    assert.deepEqual((await opened.store.listFindings({ detection: ['det-cf'] })).items.map((i) => i.record.finding_id), ['list-a']);
+    assert.equal((await opened.store.listFindings({ ids: ['list-a', 'list-b'], technique: 'T1090' })).total, 1, 'T1090 matches T1090.002 only');
+    assert.equal((await opened.store.listFindings({ ids: ['list-a', 'list-b', 'list-c'], story: 'reverse network proxy' })).total, 2);
+    assert.equal((await opened.store.listFindings({ ids: ['list-a', 'list-b', 'list-c'], user: 'BOB' })).total, 1);
+    assert.equal((await opened.store.listFindings({ ids: ['list-a', 'list-b', 'list-c'], owner: null })).total, 3);
+    assert.equal((await opened.store.listFindings({ ids: ['list-a', 'list-b', 'list-c'], disposition: [null] })).total, 3);
+    assert.deepEqual((await opened.store.listFindings({ text: 'CLOUDFLARED.EXE' })).items.map((i) => i.record.finding_id), ['list-a']);
+    // LIKE wildcards in the search text are literal characters
+    assert.deepEqual((await opened.store.listFindings({ text: '100%_sure' })).items.map((i) => i.record.finding_id), ['list-a']);
+    assert.equal((await opened.store.listFindings({ text: '100%_surf' })).total, 0);
+    assert.equal((await opened.store.listFindings({ ids: ['list-a', 'list-b', 'list-c'], from: 1500, to: 2500 })).total, 1);
+    const urgent = await opened.store.listFindings({ ids: ['list-a', 'list-b', 'list-c'], sort: 'urgency' });
+    assert.equal(urgent.items[0].record.finding_id, 'list-b', 'risk score 90 starts as critical');
+    assert.equal(urgent.items[0].triage.urgency, 'critical');
+  });
+
+  test('bad triage values and filters are refused with a StoreInputError, before anything changes', async () => {
+    await assert.rejects(opened.store.triage({ ids: ['list-a'] }, { status: 'done' as never }, 'x'), StoreInputError);
+    await assert.rejects(opened.store.triage({ ids: ['list-a'] }, {}, 'x'), StoreInputError);
+    await assert.rejects(opened.store.listFindings({ urgency: ['urgent' as never] }), StoreInputError);
+    await assert.rejects(opened.store.listFindings({ sort: 'nope' as never }), StoreInputError);
+    assert.equal((await opened.store.getFinding('list-a'))?.history.length, 0);
+  });
+
+  test('event references are kept once per finding and reference, with their origin', async () => {
+    await opened.store.commit({ findings: [upsert(record('ev'), 1)], eventRefs: [{ findingId: 'ev', ref: 'journal:0:1', origin: { channel: 'c1', sourcetype: 'XmlWinEventLog', host: 'h' } }] });
+    await opened.store.commit({ findings: [], eventRefs: [{ findingId: 'ev', ref: 'journal:0:1', origin: { channel: 'c1' } }, { findingId: 'ev', ref: 'journal:9:2', origin: { file: 'x.log', line: 2 } }] });
+    const detail = await opened.store.getFinding('ev');
+    assert.deepEqual(detail?.events, [
+      { ref: 'journal:0:1', origin: { channel: 'c1', sourcetype: 'XmlWinEventLog', host: 'h' } },
+      { ref: 'journal:9:2', origin: { file: 'x.log', line: 2 } },
+    ]);
+  });
+
+  test('risk events replace per finding; risk objects sum scores, list detections and tactics and flag incidents', async () => {
+    await opened.store.commit({ findings: [upsert(record('r1'), 1), upsert(record('r2'), 1)], riskEvents: [{ findingId: 'r1', events: [riskEvent('r1', 'host-x', 10, 100)] }] });
+    const incident: RiskIncident = {
+      kind: 'risk_incident', risk_object: 'host-x', risk_object_type: 'system', risk_score: 120, reasons: ['score'], firstTime: 'a', lastTime: 'b',
+      risk_event_count: 2, search_names: [], mitre_tactics: [], finding_ids: ['r1', 'r2'],
+    };
+    await opened.store.commit({
+      findings: [],
+      riskEvents: [
+        { findingId: 'r1', events: [riskEvent('r1', 'host-x', 50, 100)] },
+        { findingId: 'r2', events: [riskEvent('r2', 'host-x', 70, 200, 'defense-evasion'), riskEvent('r2', 'host-y', 5, 300)] },
+      ],
+      incidents: [incident],
+    });
+    const objects = await opened.store.riskObjects({});
+    const x = objects.items.find((o) => o.risk_object === 'host-x');
+    assert.deepEqual(x, {
+      risk_object: 'host-x', risk_object_type: 'system', risk_score: 120, risk_event_count: 2, detections: ['search r1', 'search r2'],
+      tactics: ['command-and-control', 'defense-evasion'], incident: true, firstTime: 100, lastTime: 200,
+    });
+    assert.equal(objects.items.find((o) => o.risk_object === 'host-y')?.incident, false);
+    assert.deepEqual((await opened.store.riskEventsOf('host-x')).map((e) => e.risk_score), [50, 70]);
+    assert.deepEqual(await opened.store.incidents(), [incident]);
+    await opened.store.commit({ findings: [], incidents: [] });
+    assert.deepEqual(await opened.store.incidents(), []);
+  });
+});
+
+for (const backend of await storeBackends()) {
   describe(`store durability on ${backend.name}`, { skip: backend.skip }, () => {
     after(() => backend.cleanup());
     test('a reopened store has every committed finding, triage and checkpoint; migrating twice is harmless', async () => {

@@ -1,0 +1,41 @@
+/**
+ * The options `scan` and `watch` share: which input format, which rules, and the engine's limits.
+ * One home, so the two commands take the same flags with the same meaning and defaults.
+ */
+import { Option, type Command } from 'commander';
+import { defaultIncidentOptions } from '../engine/risk.js';
+import { sources, type SourceName } from '../sources/registry.js';
+import { collect, parseByteSize } from './shared.js';
+import { parseDuration } from './time-args.js';
+
+/** What `addPipelineOptions` gives a command's flags. */
+export interface PipelineFlags {
+  inputFormat?: SourceName;
+  rules: string[];
+  detection: string[];
+  story?: string;
+  mitre?: string;
+  where?: string;
+  showSuppressed?: boolean;
+  riskWindow: number;
+  riskThreshold: number;
+  maxRecordBytes: number;
+  maxGroups: number;
+  prefilter: boolean;
+}
+
+export function addPipelineOptions(command: Command): Command {
+  return command
+    .addOption(new Option('-i, --input-format <format>', 'force the input format instead of detecting it from content').choices(Object.keys(sources)))
+    .option('-r, --rules <path>', 'detection YAML file or directory, repeatable (correlations are read from the correlations/ folder beside it)', collect, [] as string[])
+    .option('-d, --detection <name|id>', 'run only this detection (repeatable)', collect, [])
+    .option('--story <name>', 'run only the detections of this analytic story')
+    .option('--mitre <id>', 'run only detections mapped to this ATT&CK technique (T1090 includes T1090.002)')
+    .option('--where <spl>', 'keep only findings matching this SPL expression over output columns, e.g. \'user="CORP\\\\alice"\'')
+    .option('--show-suppressed', 'output findings suppressed by tuning, marked, instead of leaving them out')
+    .option('--risk-window <duration>', 'risk incident sliding window', parseDuration, defaultIncidentOptions.windowSeconds)
+    .option('--risk-threshold <score>', 'risk incident when a window total is greater than this', (v) => Number.parseInt(v, 10), defaultIncidentOptions.threshold)
+    .option('--max-record-bytes <size>', 'skip (and report) records longer than this, e.g. 1MiB', parseByteSize, 1024 * 1024)
+    .option('--max-groups <n>', 'finding groups kept per detection (bounded memory)', (v) => Number.parseInt(v, 10), 100_000)
+    .option('--no-prefilter', 'parse every record, even those no rule can match (slower; same findings)');
+}
