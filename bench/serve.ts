@@ -11,7 +11,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import autocannon from 'autocannon';
 
@@ -27,8 +27,17 @@ interface Status {
 export interface ServeBenchResult {
   acceptedPerSecond: number;
   throughPerSecond: number;
+  p50LatencyMs: number;
   p99LatencyMs: number;
   probes: number;
+  /** 1-minute load average before and after the sustained run (the machine is shared) */
+  loadAverage: [number, number];
+  /**
+   * accepted events per second of CPU the server process used (user + system) from the start of
+   * the load until everything was in the store: what the server would do with a core to itself,
+   * whatever else the machine runs
+   */
+  eventsPerCpuSecond: number;
   /**
    * events: acknowledged (200s seen by the load generator x 100), journaled (taken by the server:
    * also counts requests still in flight when the load stopped), processed (read by the processor:
@@ -50,6 +59,13 @@ function start(cli: string, dataDir: string, extra: string[]): Promise<{ child: 
   });
 }
 
+/** user + system CPU seconds a process has used (Linux /proc) */
+function cpuSeconds(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /s, '').split(' ');
+  // utime and stime are fields 14 and 15 of stat(5), in clock ticks (100 per second on Linux)
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
 async function status(url: string): Promise<Status> {
   return (await (await fetch(`${url}/api/status`, { headers: { authorization: `Bearer ${TOKEN}` } })).json()) as Status;
 }
@@ -61,21 +77,27 @@ async function drained(url: string): Promise<number> {
   }
 }
 
-/** Request bodies of 100 real Sysmon XML events each, every event with a record id of its own. */
+/**
+ * Request bodies of 100 real Sysmon XML events each, as a live forwarder sends them: every event
+ * with a record id of its own and the time it is sent (replayed old times would make every event
+ * after the first pass a late update of a closed window, which live traffic is not).
+ */
 function bodyMaker(repo: string): () => string {
   const lines = readFileSync(path.join(repo, 'examples/windows-sysmon.xml'), 'utf8').split('\n').filter((l) => l.includes('<EventRecordID>'));
   const pieces = lines.map((l) => {
-    const envelope = JSON.stringify({ event: l, sourcetype: 'XmlWinEventLog', host: 'bench' });
-    const at = envelope.indexOf('<EventRecordID>') + '<EventRecordID>'.length;
-    const end = envelope.indexOf('</EventRecordID>');
-    return [envelope.slice(0, at), envelope.slice(end)];
+    const envelope = JSON.stringify({ event: l.replace(/SystemTime='[^']*'/, "SystemTime='\u0000'"), sourcetype: 'XmlWinEventLog', host: 'bench' });
+    const [head, tail] = envelope.split('\\u0000');
+    const at = tail.indexOf('<EventRecordID>') + '<EventRecordID>'.length;
+    const end = tail.indexOf('</EventRecordID>');
+    return [head, tail.slice(0, at), tail.slice(end)];
   });
   let serial = 1_000_000;
   return () => {
     const parts: string[] = [];
+    const now = new Date().toISOString();
     for (let i = 0; i < EVENTS_PER_REQUEST; i++) {
-      const [before, after] = pieces[serial % pieces.length];
-      parts.push(before, String(serial++), after, '\n');
+      const [head, before, after] = pieces[serial % pieces.length];
+      parts.push(head, now, before, String(serial++), after, '\n');
     }
     return parts.join('');
   };
@@ -130,7 +152,7 @@ async function probeLatencies(url: string, repo: string, until: () => boolean): 
   while (!until()) {
     const marker = `probe${process.pid}x${n++}`;
     sent.set(marker, performance.now());
-    const event = ngrok.replace(/add-authtoken [A-Za-z0-9_]+/, `add-authtoken ${marker}`);
+    const event = ngrok.replace(/add-authtoken [A-Za-z0-9_]+/, `add-authtoken ${marker}`).replace(/SystemTime='[^']*'/, `SystemTime='${new Date().toISOString()}'`);
     await fetch(`${url}/services/collector/event`, { method: 'POST', headers: { authorization: `Splunk ${TOKEN}` }, body: JSON.stringify({ event, sourcetype: 'XmlWinEventLog' }) });
     await new Promise((r) => setTimeout(r, 200));
   }
@@ -149,6 +171,8 @@ export async function serveBench(cli: string, repo: string, seconds = 15): Promi
   try {
     // sustained load with detection running, and probe latency under it
     const a = await start(cli, path.join(work, 'a'), []);
+    const loadBefore = loadavg()[0];
+    const cpuBefore = cpuSeconds(a.child.pid as number);
     let loading = true;
     const begin = performance.now();
     const [result, latencies] = await Promise.all([
@@ -157,8 +181,10 @@ export async function serveBench(cli: string, repo: string, seconds = 15): Promi
     ]);
     const accepted = result['2xx'] * EVENTS_PER_REQUEST;
     const end = await drained(a.url);
+    const loadAfter = loadavg()[0];
+    const cpuUsed = cpuSeconds(a.child.pid as number) - cpuBefore;
     a.child.kill('SIGTERM');
-    const p99 = latencies[Math.min(latencies.length - 1, Math.floor(latencies.length * 0.99))];
+    const quantile = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(latencies.length * q))];
 
     // past saturation: a small lag limit, many connections
     const b = await start(cli, path.join(work, 'b'), ['--max-lag-bytes', '4MiB']);
@@ -171,8 +197,11 @@ export async function serveBench(cli: string, repo: string, seconds = 15): Promi
     return {
       acceptedPerSecond: accepted / result.duration,
       throughPerSecond: accepted / ((end - begin) / 1000),
-      p99LatencyMs: p99,
+      p50LatencyMs: quantile(0.5),
+      p99LatencyMs: quantile(0.99),
       probes: latencies.length,
+      loadAverage: [loadBefore, loadAfter],
+      eventsPerCpuSecond: accepted / cpuUsed,
       saturation: {
         requests: saturated.requests.total,
         refused: saturated.non2xx,

@@ -1,9 +1,13 @@
 import { Command, InvalidArgumentError } from 'commander';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
 import { defaultIncidentOptions } from '../engine/risk.js';
 import type { PipelineConfig } from '../pipeline/config.js';
 import { isSetupProblem, preparePipeline } from '../pipeline/setup.js';
 import { defaultContentDir, defaultDetectionsDir } from './paths.js';
 import { collect, ExitCode, parseByteSize, reportSetupProblem } from './shared.js';
+import { parseDuration } from './time-args.js';
+import { isTimeZone } from '../sources/syslog-time.js';
 
 interface ServeFlags {
   listen: { host: string; port: number };
@@ -14,12 +18,19 @@ interface ServeFlags {
   rules: string[];
   tuning?: string;
   maxRecordBytes: number;
+  window: number;
+  allowedLateness: number;
+  maxGroups: number;
   maxBodyBytes: number;
   maxDecompressedBytes: number;
   maxLagBytes: number;
   resendWindow: number;
   syslog?: { host: string; port: number };
   syslogMaxFrame: number;
+  follow: string[];
+  poll?: boolean;
+  syslogYear?: number;
+  syslogTimezone?: string;
 }
 
 const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
@@ -30,6 +41,17 @@ export function parseListen(text: string): { host: string; port: number } {
   const port = match ? Number(match[3]) : Number.NaN;
   if (!match || port > 65535) throw new InvalidArgumentError(`'${text}' is not HOST:PORT, e.g. 127.0.0.1:8088`);
   return { host: match[1] ?? (match[2] || '127.0.0.1'), port };
+}
+
+function parseYear(text: string): number {
+  const year = Number(text);
+  if (!/^\d{4}$/.test(text) || year < 1970) throw new InvalidArgumentError(`'${text}' is not a year such as 2026`);
+  return year;
+}
+
+function parseTimeZone(text: string): string {
+  if (!isTimeZone(text)) throw new InvalidArgumentError(`'${text}' is not a time zone: an IANA name (Europe/Berlin), UTC or ±hh:mm`);
+  return text;
 }
 
 export function registerServeCommand(program: Command): void {
@@ -44,11 +66,18 @@ export function registerServeCommand(program: Command): void {
     .option('-r, --rules <path>', 'detection YAML file or directory, repeatable', collect, [] as string[])
     .option('--tuning <file>', 'tuning file: filter macro -> SPL filter')
     .option('--max-record-bytes <size>', 'longest event kept', parseByteSize, 1024 * 1024)
+    .option('--window <duration>', 'one finding per detection, BY values and UTC-aligned window of this length', parseDuration, 24 * 3600)
+    .option('--allowed-lateness <duration>', 'a window closes (final, its memory freed) once the newest event time is this far past its end; later events are folded into the stored finding', parseDuration, 3600)
+    .option('--max-groups <n>', 'open finding groups kept per detection (bounded memory)', (v) => Number.parseInt(v, 10), 100_000)
     .option('--max-body-bytes <size>', 'largest HEC request body on the wire (413 past it)', parseByteSize, 512 * 1024 * 1024)
     .option('--max-decompressed-bytes <size>', 'largest HEC body after gzip (413 past it: gzip bombs)', parseByteSize, 1024 * 1024 * 1024)
     .option('--max-lag-bytes <size>', 'journal not yet processed before HEC answers 503 code 9 (busy)', parseByteSize, 256 * 1024 * 1024)
+    .option('--follow <path>', 'also follow this file or directory as `watch` does (growth, rotation), repeatable', collect, [] as string[])
+    .option('--poll', 'poll followed files instead of file system events (network file systems)')
     .option('--syslog <host:port>', 'also take syslog (RFC 5424/3164, bare <Event> lines) over UDP and TCP on this port', parseListen)
     .option('--syslog-max-frame <size>', 'longest syslog frame kept (longer ones are counted and skipped)', parseByteSize, 256 * 1024)
+    .option('--syslog-year <yyyy>', 'year of RFC 3164 header times, for events without a time of their own (default: the current year, the last one for times more than a week ahead)', parseYear)
+    .option('--syslog-timezone <zone>', 'zone of RFC 3164 header times: an IANA name, UTC or ±hh:mm (default: this host\'s zone)', parseTimeZone)
     .option('--resend-window <events>', 'HEC event digests remembered so that a resent batch is not counted twice', (v) => Number.parseInt(v, 10), 1_000_000)
     .action(async (flags: ServeFlags) => {
       process.exitCode = await runServe(flags);
@@ -62,7 +91,9 @@ async function runServe(flags: ServeFlags): Promise<number> {
     for (const e of config.errors) process.stderr.write(`${e}\n`);
     return ExitCode.UsageOrIo;
   }
-  const setup = await preparePipeline(serveConfig(flags), { contentRoot: defaultContentDir });
+  // entries saved from the dashboard ("tune from a finding") go to --tuning, else DATA/tuning.yml, loaded when it exists
+  const tuningFile = flags.tuning ?? path.join(flags.dataDir, 'tuning.yml');
+  const setup = await preparePipeline(serveConfig({ ...flags, tuning: existsSync(tuningFile) ? tuningFile : undefined }), { contentRoot: defaultContentDir });
   if (isSetupProblem(setup)) return reportSetupProblem(setup);
   const token = primaryToken(flags.dataDir, flags.token, process.env.TUNNELWATCH_TOKEN);
   if (token.generated) process.stdout.write(`tunnelwatch: new token (shown once; kept in ${flags.dataDir}/token): ${token.token}\n`);
@@ -78,7 +109,7 @@ async function runServe(flags: ServeFlags): Promise<number> {
       tokens: config.tokens,
       allowQueryStringAuth: config.allowQueryStringAuth,
       setup,
-      maxRecordBytes: flags.maxRecordBytes,
+      tuningFile,
       maxBodyBytes: flags.maxBodyBytes,
       maxDecompressedBytes: flags.maxDecompressedBytes,
       maxLagBytes: flags.maxLagBytes,
@@ -86,12 +117,14 @@ async function runServe(flags: ServeFlags): Promise<number> {
       resendWindow: flags.resendWindow,
       journalKeepBytes: 256 * 1024 * 1024,
       syslog: flags.syslog && { ...flags.syslog, maxFrameBytes: flags.syslogMaxFrame },
+      follow: flags.follow.length > 0 ? { paths: flags.follow, poll: flags.poll === true } : undefined,
     });
   } catch (error) {
     process.stderr.write(`tunnelwatch: serve could not start: ${(error as Error).message}\n`);
     return ExitCode.UsageOrIo;
   }
   process.stderr.write(`tunnelwatch: listening on http://${runtime.address} (HEC /services/collector, API /api); store: ${runtime.store.kind} ${runtime.store.location}\n`);
+  if (runtime.follower) process.stderr.write(`tunnelwatch: following ${flags.follow.join(', ')}\n`);
   if (runtime.syslog) process.stderr.write(`tunnelwatch: syslog on ${flags.syslog!.host}:${runtime.syslog.port} (UDP and TCP)\n`);
   await new Promise<void>((resolve) => {
     const stop = () => {
@@ -112,8 +145,12 @@ function serveConfig(flags: ServeFlags): PipelineConfig {
     rules: flags.rules.length > 0 ? flags.rules : [defaultDetectionsDir],
     selection: { detections: [] },
     tuningFile: flags.tuning,
-    input: { maxRecordBytes: flags.maxRecordBytes, prefilter: true },
-    findings: { allowedLatenessSeconds: 0, maxGroups: 100_000, showSuppressed: false },
+    input: {
+      maxRecordBytes: flags.maxRecordBytes,
+      prefilter: true,
+      ...((flags.syslogYear !== undefined || flags.syslogTimezone !== undefined) && { syslogClock: { year: flags.syslogYear, timeZone: flags.syslogTimezone } }),
+    },
+    findings: { windowSeconds: flags.window, allowedLatenessSeconds: flags.allowedLateness, maxGroups: flags.maxGroups, showSuppressed: false },
     risk: { windowSeconds: defaultIncidentOptions.windowSeconds, threshold: defaultIncidentOptions.threshold, minTactics: defaultIncidentOptions.minTactics },
   };
 }

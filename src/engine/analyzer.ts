@@ -35,7 +35,7 @@ export interface AnalyzerCheckpoint {
 }
 
 /** A finding that changed, from a detection (windowed) or a correlation. */
-export type AnalyzerChange = Pick<FindingChange, 'finding' | 'status'> & Partial<Pick<FindingChange, 'late' | 'retracted'>>;
+export type AnalyzerChange = Pick<FindingChange, 'finding' | 'status'> & Partial<Pick<FindingChange, 'late' | 'retracted' | 'state'>>;
 
 /**
  * The detect stage as the pipeline sees it: detections (grouped findings) and correlations

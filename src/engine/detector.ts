@@ -18,7 +18,7 @@ import {
   type Group,
   type GroupTable,
 } from './finding-groups.js';
-import { accumulate, deserializeGroupState, mergeGroupStates, newGroupState, serializeGroupState } from './partial-state.js';
+import { accumulate, deserializeGroupState, mergeGroupStates, newGroupState, serializeGroupState, type SerializedGroupState } from './partial-state.js';
 
 export interface DetectorOptions {
   /** groups kept per detection; beyond it new groups are dropped and counted (bounded memory) */
@@ -52,6 +52,11 @@ export interface FindingChange {
   late: boolean;
   /** a row filter (`| where count > 5`...) no longer keeps a finding that was shown before */
   retracted: boolean;
+  /**
+   * The finding's mergeable aggregate state, on closed and late changes: a consumer that keeps it
+   * with the final finding can fold a later late update into it exactly (`findingWithState`).
+   */
+  state?: SerializedGroupState;
 }
 
 /** JSON-safe event-time state of a detector (null stands for -Infinity, which JSON cannot hold) */
@@ -259,7 +264,7 @@ export class Detector {
         c.dirty.clear();
         continue;
       }
-      for (const { finding, sources } of resolvedGroups(c, this.windowSeconds, touched)) {
+      for (const { finding, sources, state } of resolvedGroups(c, this.windowSeconds, touched)) {
         const closed = sources.every((id) => closing.has(id));
         const late = sources.some((id) => c.groups.get(id)?.late === true);
         const shaped = c.shape(finding);
@@ -267,7 +272,9 @@ export class Detector {
         const wasShown = c.shown.has(finding.id);
         if (kept) c.shown.add(finding.id);
         else c.shown.delete(finding.id);
-        if (kept || wasShown) out.push({ finding: shaped ?? finding, status: closed ? 'closed' : 'open', late, retracted: !kept });
+        const change: FindingChange = { finding: shaped ?? finding, status: closed ? 'closed' : 'open', late, retracted: !kept };
+        if (closed || late) change.state = serializeGroupState(state);
+        if (kept || wasShown) out.push(change);
         if (closed) c.shown.delete(finding.id);
       }
       for (const id of closing) c.groups.delete(id);

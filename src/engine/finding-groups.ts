@@ -7,7 +7,7 @@ import type { CimEvent, FieldValue } from '../cim/model.js';
 import type { Detection } from '../rules/detection.js';
 import { EVENT_BY, type ByField } from '../rules/search-plan.js';
 import { findingId, KEY_SEPARATOR, type Finding } from './finding.js';
-import { deserializeGroupState, mergeGroupStates, serializeGroupState, type GroupState, type Timed } from './partial-state.js';
+import { deserializeGroupState, mergeGroupStates, serializeGroupState, type GroupState, type SerializedGroupState, type Timed } from './partial-state.js';
 
 /** BY value of an event lacking the field, before `fillnull` decides between `0` and dropping. */
 export const MISSING = '\u0000missing';
@@ -88,7 +88,7 @@ export function latestTime(detection: Detection, state: GroupState): number {
  * the same key, so their states are merged (into copies: the detector keeps accepting events).
  * With `only`, just the rows some of those group ids feed (with every group feeding them).
  */
-export function resolvedGroups(c: GroupTable, windowSeconds: number | undefined, only?: Set<string>): Array<{ finding: Finding; sources: string[] }> {
+export function resolvedGroups(c: GroupTable, windowSeconds: number | undefined, only?: Set<string>): Array<{ finding: Finding; sources: string[]; state: GroupState }> {
   const wanted = only && new Set([...only].flatMap((id) => {
     const g = c.groups.get(id);
     const key = g && resolveMissing(g.key, c.detection.plan.by, c.seenFields);
@@ -108,12 +108,24 @@ export function resolvedGroups(c: GroupTable, windowSeconds: number | undefined,
       existing.sources.push(sourceId);
     } else resolved.set(id, { key, window: g.window, state: copy, sources: [sourceId] });
   }
-  return [...resolved.values()].map((r) => ({ finding: toFinding(c.detection, r.key, r.state, r.window, windowSeconds), sources: r.sources }));
+  return [...resolved.values()].map((r) => ({ finding: toFinding(c.detection, r.key, r.state, r.window, windowSeconds), sources: r.sources, state: r.state }));
 }
 
 /** whether some group may still merge with another once fillnull resolves it */
 function hasMissingKeys(detection: Detection): boolean {
   return detection.output.missingBy === 'drop' && detection.output.fillnullZero === true;
+}
+
+/**
+ * A finding's state folded into another state of the same finding (a stored final state and the
+ * late update that followed it): the finding both together make, and their merged state.
+ */
+export function findingWithState(finding: Finding, state: SerializedGroupState, other: SerializedGroupState): { finding: Finding; state: SerializedGroupState } {
+  const { detection, window } = finding;
+  const merged = deserializeGroupState(state);
+  mergeGroupStates(merged, deserializeGroupState(other), detection.plan.aggregates);
+  const key = finding.by.map(([, value]) => value);
+  return { finding: toFinding(detection, key, merged, window?.start, window && window.end - window.start), state: serializeGroupState(merged) };
 }
 
 export function toFinding(detection: Detection, key: string[], state: GroupState, window: number | undefined, windowSeconds: number | undefined): Finding {

@@ -87,11 +87,13 @@ function toComparable(v: Extreme): Extreme {
   return v.trim() !== '' && Number.isFinite(n) ? n : v;
 }
 
-/** JSON-safe form of a state, for shipping between workers. */
-export function serializeGroupState(state: GroupState): { count: number; slots: Array<Extreme | string[] | Timed | null> } {
+/** JSON-safe form of a state, for shipping between workers and keeping beside a stored finding. */
+export type SerializedGroupState = { count: number; slots: Array<Extreme | string[] | Timed | null> };
+
+export function serializeGroupState(state: GroupState): SerializedGroupState {
   return { count: state.count, slots: state.slots.map((s) => (s instanceof Set ? [...s] : (s as Extreme | Timed | null))) };
 }
 
-export function deserializeGroupState(data: { count: number; slots: Array<Extreme | string[] | Timed | null> }): GroupState {
+export function deserializeGroupState(data: SerializedGroupState): GroupState {
   return { count: data.count, slots: data.slots.map((s) => (Array.isArray(s) ? new Set(s) : s)) };
 }

@@ -14,6 +14,8 @@ import { crc32 } from 'node:zlib';
  * CRC check on open and is cut off: it was never acknowledged.
  */
 
+import type { FollowPosition } from '../sources/follow.js';
+
 /** Metadata of one journal record: where its bytes came from and how to read them. */
 export interface JournalHeader {
   /** `hec` or `syslog` */
@@ -29,6 +31,8 @@ export interface JournalHeader {
   peer?: string;
   /** resend digests of the units (HEC event envelopes, or a raw body) this record holds */
   digests?: string[];
+  /** a followed file's position once this record is read (`serve --follow`) */
+  follow?: FollowPosition;
 }
 
 export interface JournalRecord {

@@ -36,6 +36,8 @@ export const pipelineConfigSchema = z.strictObject({
       prefilter: z.boolean().default(true),
       /** epoch seconds; events outside are ignored */
       timeRange: z.strictObject({ from: z.number().optional(), to: z.number().optional() }).optional(),
+      /** RFC 3164 syslog headers have no year and no zone: for events without a time of their own */
+      syslogClock: z.strictObject({ year: z.number().int().min(1970).max(9999).optional(), timeZone: z.string().optional() }).optional(),
     })
     .default({ maxRecordBytes: 1024 * 1024, prefilter: true }),
   findings: z

@@ -3,7 +3,7 @@ import type { CimEvent, DatasetName } from '../cim/model.js';
 import type { RunReport } from '../diagnostics/run-report.js';
 import { expandInputs } from '../sources/inputs.js';
 import { pickSource, type SourceName } from '../sources/registry.js';
-import type { RecordPrefilter, SourceContext, SourceInput } from '../sources/source.js';
+import type { RecordPrefilter, SourceContext, SourceInput, SyslogClock } from '../sources/source.js';
 
 export interface ScanOptions {
   /** force one source instead of detecting each input's format from its content */
@@ -16,6 +16,8 @@ export interface ScanOptions {
   /** keep only events whose time is within [from, to] (epoch seconds); events without a time are kept */
   timeRange?: { from?: number; to?: number };
   signal?: AbortSignal;
+  /** year and zone of RFC 3164 syslog headers */
+  syslogClock?: SyslogClock;
 }
 
 /** The detect stage as the pipeline needs it (a Detector, an Analyzer, a live store...). */
@@ -52,6 +54,7 @@ export async function scanInput(input: SourceInput, detector: EventObserver, opt
     maxRecordBytes: options.maxRecordBytes,
     prefilter: options.prefilter,
     signal: options.signal,
+    syslogClock: options.syslogClock,
     skip: (skip) => {
       tally.skipped++;
       report.skip(piece !== undefined && skip.location.line !== undefined ? { ...skip, location: { ...skip.location, piece } } : skip);

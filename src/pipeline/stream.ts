@@ -2,12 +2,15 @@ import { Analyzer, type AnalyzerChange, type AnalyzerCheckpoint, type AnalyzerPa
 import type { CimEvent } from '../cim/model.js';
 import { dataSourceOf, normalize } from '../cim/normalize.js';
 import { RunReport } from '../diagnostics/run-report.js';
-import { columnValues } from '../engine/finding.js';
+import { findingWithState } from '../engine/finding-groups.js';
+import { columnValues, type Finding } from '../engine/finding.js';
+import type { SerializedGroupState } from '../engine/partial-state.js';
 import type { Origin } from '../engine/origin-ledger.js';
 import { compilePredicate, type Predicate } from '../engine/predicate.js';
 import { renderFinding } from '../engine/render.js';
 import { IncrementalRisk, type IncrementalRiskData } from '../engine/risk-incremental.js';
 import { riskEventsOf } from '../engine/risk.js';
+import type { SourceName } from '../sources/registry.js';
 import type { RawEvent, SourceInput } from '../sources/source.js';
 import type { FindingUpsert, StreamSink, Upsert } from '../sinks/stream-sink.js';
 import { incidentOptionsOf } from './batch.js';
@@ -34,6 +37,20 @@ export interface StreamOptions<Positions> {
   sinks: StreamSink[];
   /** resume from this state (from `commit`) */
   checkpoint?: PipelineCheckpoint<Positions>;
+  /**
+   * Where final findings' states are kept (a store): a late update is folded into the kept state
+   * and emitted as the whole finding, instead of a `late` upsert holding only the late events.
+   */
+  closedStates?: ClosedStates;
+}
+
+/** The kept final states of findings, by finding id (those it has none for are left out). */
+export type ClosedStates = (findingIds: string[]) => Promise<Map<string, SerializedGroupState>>;
+
+/** What changed since the last take: the upserts, and by finding id the finding each finding upsert shows (with its mergeable state once closed). */
+export interface TakenUpserts {
+  upserts: Upsert[];
+  findings: Map<string, { finding: Finding; state?: SerializedGroupState }>;
 }
 
 /** What the pipeline did since it started (or was restored): for summaries and health endpoints. */
@@ -68,6 +85,7 @@ export class StreamPipeline<Positions = unknown> {
     readonly setup: PipelineSetup,
     private readonly sinks: StreamSink[],
     checkpoint?: PipelineCheckpoint<Positions>,
+    private readonly closedStates?: ClosedStates,
   ) {
     const { config } = setup;
     this.analyzer = new Analyzer(setup.detections, setup.correlations, {
@@ -84,22 +102,23 @@ export class StreamPipeline<Positions = unknown> {
     this.shown = new Set(checkpoint?.shown ?? []);
     this.where = setup.where && compilePredicate(setup.where);
     this.tuningFilters = new Map([...setup.tuning].map(([macro, f]) => [macro, compilePredicate(f.expr)]));
-    this.scanOptions = { format: config.input.format, maxRecordBytes: config.input.maxRecordBytes, prefilter: setup.prefilter, timeRange: config.input.timeRange };
+    this.scanOptions = { format: config.input.format, maxRecordBytes: config.input.maxRecordBytes, prefilter: setup.prefilter, timeRange: config.input.timeRange, syslogClock: config.input.syslogClock };
   }
 
   /** A pipeline writing to `sinks` (opened here), fresh or resumed from a checkpoint. */
   static async open<P>(setup: PipelineSetup, options: StreamOptions<P>): Promise<StreamPipeline<P>> {
     for (const sink of options.sinks) await sink.open();
-    return new StreamPipeline<P>(setup, options.sinks, options.checkpoint);
+    return new StreamPipeline<P>(setup, options.sinks, options.checkpoint, options.closedStates);
   }
 
   /**
    * Reads an input (a file's new bytes, a request body: see `bufferInput`) through the sources.
-   * With an origin, a batch already ingested is refused (false) and changes nothing.
+   * With an origin, a batch already ingested is refused (false) and changes nothing. `format`
+   * names this input's source when its sender said what it is (a HEC sourcetype).
    */
-  async ingest(input: SourceInput, origin?: Origin): Promise<boolean> {
+  async ingest(input: SourceInput, origin?: Origin, format?: SourceName): Promise<boolean> {
     if (origin && this.analyzer.hasMerged(origin)) return false;
-    await scanInput(input, this.analyzer, this.scanOptions, this.report);
+    await scanInput(input, this.analyzer, format ? { ...this.scanOptions, format } : this.scanOptions, this.report);
     if (origin) this.analyzer.recordOrigin(origin);
     return true;
   }
@@ -135,10 +154,33 @@ export class StreamPipeline<Positions = unknown> {
    * positions onto the old state, or finds both new.
    */
   async commit(positions: Positions): Promise<PipelineCheckpoint<Positions>> {
-    const upserts = this.drain();
+    const { upserts } = await this.take();
     if (upserts.length > 0) for (const sink of this.sinks) await sink.write(upserts);
-    this.upserts += upserts.length;
     return this.checkpoint(positions);
+  }
+
+  /**
+   * What changed since the last take, for a caller that writes it itself (in one transaction with
+   * its positions and `checkpoint()`, as serve does); the sinks get nothing.
+   */
+  async take(): Promise<TakenUpserts> {
+    const changes = this.analyzer.changes();
+    const findings: TakenUpserts['findings'] = new Map();
+    const lateIds = changes.filter((c) => c.late && c.state).map((c) => c.finding.id);
+    const kept = this.closedStates && lateIds.length > 0 ? await this.closedStates(lateIds) : undefined;
+    const upserts: Upsert[] = [];
+    for (let change of changes) {
+      const stored = change.late && change.state ? kept?.get(change.finding.id) : undefined;
+      if (stored && change.state) {
+        const merged = findingWithState(change.finding, stored, change.state);
+        change = { finding: merged.finding, status: 'closed', late: false, retracted: change.retracted, state: merged.state };
+      }
+      findings.set(change.finding.id, { finding: change.finding, ...(change.state && { state: change.state }) });
+      upserts.push(...this.upsertsOf(change));
+    }
+    upserts.push(...this.riskChanges());
+    this.upserts += upserts.length;
+    return { upserts, findings };
   }
 
   checkpoint(positions: Positions): PipelineCheckpoint<Positions> {
@@ -162,9 +204,8 @@ export class StreamPipeline<Positions = unknown> {
     for (const sink of this.sinks) await sink.close();
   }
 
-  private drain(): Upsert[] {
+  private riskChanges(): Upsert[] {
     const out: Upsert[] = [];
-    for (const change of this.analyzer.changes()) out.push(...this.upsertsOf(change));
     // without windows nothing is ever final (a scan-like run over files in any order): no risk object retires either
     const windowed = this.setup.config.findings.windowSeconds !== undefined;
     for (const c of this.risk.changes(windowed ? this.analyzer.watermark : -Infinity)) {

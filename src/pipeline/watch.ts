@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import { writeFileAtomically } from './atomic-file.js';
 import { FileFollower, type FollowPosition } from '../sources/follow.js';
 import type { StreamSink } from '../sinks/stream-sink.js';
 import { bufferInput, StreamPipeline, type PipelineCheckpoint } from './stream.js';
@@ -145,17 +146,7 @@ function loadState(dir: string, setupKey: string): WatchState | undefined {
   return state;
 }
 
-/** written beside, flushed to disk, then renamed over the old one: a crash leaves the old or the new state, whole */
 function saveState(dir: string, state: WatchState): void {
   mkdirSync(dir, { recursive: true });
-  const file = path.join(dir, STATE_FILE);
-  const temp = `${file}.${process.pid}.tmp`;
-  const fd = openSync(temp, 'w');
-  try {
-    writeSync(fd, JSON.stringify(state));
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  renameSync(temp, file);
+  writeFileAtomically(path.join(dir, STATE_FILE), JSON.stringify(state));
 }

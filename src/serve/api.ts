@@ -1,6 +1,5 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { timingSafeEqual } from 'node:crypto';
-import type { FindingRecord } from '../engine/render.js';
 import {
   dispositions,
   StoreInputError,
@@ -14,6 +13,7 @@ import {
   type TriageChange,
 } from '../store/store.js';
 import { sessionId } from './config.js';
+import { registerTuning, type TuningApiOptions } from './tuning.js';
 
 /**
  * The dashboard's API under /api (docs/server-api.md). Every call needs a token allowed to read
@@ -23,11 +23,13 @@ import { sessionId } from './config.js';
  */
 export interface ApiOptions {
   store: FindingStore;
-  /** tokens that may use the API */
-  apiTokens: readonly string[];
-  /** live updates: subscribe returns an unsubscribe function */
-  subscribe(listener: (changed: FindingRecord[]) => void): () => void;
+  /** tokens that may use the API, with the name that stands for their user (history, owner `me`) */
+  apiTokens: ReadonlyArray<{ token: string; name: string }>;
+  /** live updates (the ids of the findings each commit changed): subscribe returns an unsubscribe function */
+  subscribe(listener: (changed: string[]) => void): () => void;
   status(): Record<string, unknown>;
+  /** tune from a finding (draft, preview, save a filter-macro entry) */
+  tuning?: TuningApiOptions;
 }
 
 const SESSION_COOKIE = 'tw_session';
@@ -38,19 +40,20 @@ class BadRequest extends Error {}
 
 export async function registerApi(app: FastifyInstance, options: ApiOptions): Promise<void> {
   const sessions = new Map<string, { actor: string; expires: number }>();
-  const tokenBuffers = options.apiTokens.map((t) => Buffer.from(t));
+  const tokenBuffers = options.apiTokens.map((t) => ({ bytes: Buffer.from(t.token), name: t.name }));
 
-  const tokenAllowed = (token: string) => {
+  /** the name of the user a token stands for, or undefined for a token the API does not take */
+  const tokenUser = (token: string): string | undefined => {
     const given = Buffer.from(token);
-    return tokenBuffers.some((t) => t.length === given.length && timingSafeEqual(t, given));
+    return tokenBuffers.find((t) => t.bytes.length === given.length && timingSafeEqual(t.bytes, given))?.name;
   };
 
-  /** the caller's name for the history (`token` or `session`), or undefined when not signed in */
+  /** the caller's name (its token's), for the history and owner `me`; undefined when not signed in */
   const actorOf = (request: FastifyRequest): string | undefined => {
     const header = request.headers.authorization;
     if (header) {
       const match = /^(Bearer|Splunk) (\S+)$/i.exec(header);
-      return match && tokenAllowed(match[2]) ? 'token' : undefined;
+      return match ? tokenUser(match[2]) : undefined;
     }
     const cookie = cookieValue(request.headers.cookie, SESSION_COOKIE);
     const session = cookie ? sessions.get(cookie) : undefined;
@@ -75,14 +78,18 @@ export async function registerApi(app: FastifyInstance, options: ApiOptions): Pr
 
   app.post('/api/session', async (request, reply) => {
     const token = (request.body as { token?: unknown } | undefined)?.token;
-    if (typeof token !== 'string' || !tokenAllowed(token)) return reply.code(401).send({ error: 'invalid token' });
+    const user = typeof token === 'string' ? tokenUser(token) : undefined;
+    if (user === undefined) return reply.code(401).send({ error: 'invalid token' });
     const id = sessionId();
-    sessions.set(id, { actor: 'session', expires: Date.now() + SESSION_SECONDS * 1000 });
+    sessions.set(id, { actor: user, expires: Date.now() + SESSION_SECONDS * 1000 });
     for (const [k, s] of sessions) if (s.expires < Date.now()) sessions.delete(k);
     return reply
       .header('set-cookie', `${SESSION_COOKIE}=${id}; HttpOnly; SameSite=Strict; Path=/; Max-Age=${SESSION_SECONDS}`)
       .send({ ok: true });
   });
+
+  /** who the caller is: owner `me` in filters and triage stands for this name */
+  app.get('/api/session', async (request) => ({ user: actor(request) }));
 
   app.delete('/api/session', async (request, reply) => {
     const cookie = cookieValue(request.headers.cookie, SESSION_COOKIE);
@@ -91,7 +98,7 @@ export async function registerApi(app: FastifyInstance, options: ApiOptions): Pr
   });
 
   app.get('/api/findings', async (request) => {
-    const query = findingQuery(request.query as Record<string, unknown>);
+    const query = findingQuery(request.query as Record<string, unknown>, actor(request));
     const page = await options.store.listFindings(query);
     return { items: page.items.map(apiItem), total: page.total };
   });
@@ -104,7 +111,7 @@ export async function registerApi(app: FastifyInstance, options: ApiOptions): Pr
 
   app.patch('/api/findings/:id', async (request, reply) => {
     const id = (request.params as { id: string }).id;
-    const matched = await options.store.triage({ ids: [id] }, triageChange(request.body), actor(request));
+    const matched = await options.store.triage({ ids: [id] }, triageChange(request.body, actor(request)), actor(request));
     if (matched === 0) return reply.code(404).send({ error: 'no such finding' });
     const detail = await options.store.getFinding(id);
     return detail ? { ...apiItem(detail), history: detail.history } : reply.code(404).send({ error: 'no such finding' });
@@ -113,13 +120,13 @@ export async function registerApi(app: FastifyInstance, options: ApiOptions): Pr
   /** bulk triage: `{"ids": [...]}` or `{"filter": {...the list's query parameters...}}` ("all matching") plus the change */
   app.post('/api/findings/triage', async (request) => {
     const body = objectBody(request.body);
-    const change = triageChange(body.change);
+    const change = triageChange(body.change, actor(request));
     let filter: FindingFilter;
     if (Array.isArray(body.ids)) {
       if (!body.ids.every((id) => typeof id === 'string')) throw new BadRequest('ids must be strings');
       filter = { ids: body.ids as string[] };
     } else if (body.filter !== undefined) {
-      const { sort: _s, descending: _d, limit: _l, offset: _o, ...rest } = findingQuery(objectBody(body.filter));
+      const { sort: _s, descending: _d, limit: _l, offset: _o, ...rest } = findingQuery(objectBody(body.filter), actor(request));
       filter = rest;
     } else throw new BadRequest('give "ids" or "filter" (use {"filter": {}} to change every finding)');
     return { matched: await options.store.triage(filter, change, actor(request)) };
@@ -141,14 +148,23 @@ export async function registerApi(app: FastifyInstance, options: ApiOptions): Pr
 
   app.get('/api/status', async () => options.status());
 
-  /** live updates: an SSE stream of `findings` events with the changed findings */
+  /**
+   * live updates: an SSE stream of `findings` events with the changed findings as the list gives
+   * them (triage state included), read from the store after the commit, in commit order
+   */
   app.get('/api/events', (request, reply) => {
     reply.hijack();
     const res = reply.raw;
     res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-store', connection: 'keep-alive', 'x-content-type-options': 'nosniff' });
     res.write(': connected\n\n');
+    let sending = Promise.resolve();
     const unsubscribe = options.subscribe((changed) => {
-      res.write(`event: findings\ndata: ${JSON.stringify({ items: changed.map((r) => ({ kind: 'finding', ...r })) })}\n\n`);
+      sending = sending.then(async () => {
+        for (let i = 0; i < changed.length; i += 1000) {
+          const page = await options.store.listFindings({ ids: changed.slice(i, i + 1000), limit: 1000 });
+          if (page.items.length > 0) res.write(`event: findings\ndata: ${JSON.stringify({ items: page.items.map(apiItem) })}\n\n`);
+        }
+      }).catch(() => undefined);
     });
     const heartbeat = setInterval(() => res.write(': keep-alive\n\n'), 15_000);
     request.raw.on('close', () => {
@@ -156,6 +172,8 @@ export async function registerApi(app: FastifyInstance, options: ApiOptions): Pr
       unsubscribe();
     });
   });
+
+  if (options.tuning) registerTuning(app, options.tuning, (request) => actor(request as FastifyRequest));
 
   app.all('/api/*', async (_request, reply) => reply.code(404).send({ error: 'no such API endpoint' }));
 }
@@ -174,7 +192,8 @@ function objectBody(body: unknown): Record<string, unknown> {
   return body as Record<string, unknown>;
 }
 
-function triageChange(body: unknown): TriageChange {
+/** `me` as the owner stands for the caller */
+function triageChange(body: unknown, me: string): TriageChange {
   const b = objectBody(body);
   const change: TriageChange = {};
   const known = new Set(['status', 'owner', 'urgency', 'disposition', 'comment']);
@@ -184,7 +203,7 @@ function triageChange(body: unknown): TriageChange {
   if (b.disposition !== undefined) change.disposition = b.disposition === null ? null : oneOf(b.disposition, dispositions, 'disposition');
   if (b.owner !== undefined) {
     if (b.owner !== null && (typeof b.owner !== 'string' || b.owner.length > 200)) throw new BadRequest('owner must be a name or null');
-    change.owner = b.owner as string | null;
+    change.owner = b.owner === 'me' ? me : (b.owner as string | null);
   }
   if (b.comment !== undefined) {
     if (typeof b.comment !== 'string' || b.comment.length > 10_000) throw new BadRequest('comment must be text of at most 10000 characters');
@@ -198,8 +217,8 @@ function oneOf<T extends string>(value: unknown, allowed: readonly T[], name: st
   return value as T;
 }
 
-/** Query parameters (or a bulk filter object) as a store query; repeated or comma-separated lists. */
-export function findingQuery(q: Record<string, unknown>): FindingQuery {
+/** Query parameters (or a bulk filter object) as a store query; repeated or comma-separated lists; owner `me` is `me`, the caller. */
+export function findingQuery(q: Record<string, unknown>, me: string): FindingQuery {
   const known = new Set(['limit', 'offset', 'sort', 'order', 'detection', 'story', 'technique', 'host', 'user', 'status', 'owner', 'urgency', 'disposition', 'from', 'to', 'q', 'ids']);
   for (const key of Object.keys(q)) if (!known.has(key)) throw new BadRequest(`unknown parameter '${key}'`);
   const query: FindingQuery = { limit: intParam(q.limit, 'limit', 50), offset: intParam(q.offset, 'offset', 0) };
@@ -233,7 +252,7 @@ export function findingQuery(q: Record<string, unknown>): FindingQuery {
   const disposition = list(q.disposition, 'disposition');
   if (disposition) query.disposition = disposition.map((d) => (d === 'none' ? null : oneOf(d, dispositions, 'disposition')));
   const owner = text(q.owner, 'owner');
-  if (owner !== undefined) query.owner = owner === '' || owner === 'unassigned' ? null : owner;
+  if (owner !== undefined) query.owner = owner === '' || owner === 'unassigned' ? null : owner === 'me' ? me : owner;
   query.from = timeParam(q.from, 'from');
   query.to = timeParam(q.to, 'to');
   for (const key of Object.keys(query) as Array<keyof FindingQuery>) if (query[key] === undefined) delete query[key];

@@ -1,76 +1,78 @@
-import { createHash } from 'node:crypto';
-import { Analyzer, type AnalyzerPartials } from '../engine/analyzer.js';
-import type { Finding } from '../engine/finding.js';
-import { renderFinding, type FindingRecord } from '../engine/render.js';
-import { defaultIncidentOptions, riskEventsOf, riskIncidents, type IncidentOptions, type RiskEvent } from '../engine/risk.js';
-import { keepRows } from '../engine/row-filter.js';
-import { applyTuning } from '../engine/suppress.js';
-import { RunReport } from '../diagnostics/run-report.js';
 import type { Journal, JournalRecord } from '../ingest/journal.js';
-import { scanInput, type ScanOptions } from '../pipeline/scan.js';
+import type { RiskEvent } from '../engine/risk.js';
+import type { FindingRecord } from '../engine/render.js';
+import type { SerializedGroupState } from '../engine/partial-state.js';
+import { StreamPipeline, type PipelineCheckpoint, type TakenUpserts } from '../pipeline/stream.js';
+import type { PipelineSetup } from '../pipeline/setup.js';
+import type { IncidentUpsert } from '../sinks/stream-sink.js';
 import { isSourceName } from '../sources/registry.js';
-import type { RecordPrefilter, SourceInput } from '../sources/source.js';
-import type { EventRef, FindingStore, FindingUpsert } from '../store/store.js';
-import type { RunSetup } from './run-setup.js';
-
-/** What the processor keeps in its checkpoint, beside the journal position, to resume exactly. */
-interface ProcessorState {
-  partials: AnalyzerPartials;
-  /** finding id -> [revision, fingerprint of the last record written] */
-  written: Array<[string, number, string]>;
-}
+import type { SourceInput } from '../sources/source.js';
+import type { EventRef, FindingStore, FindingUpsert, StoreCommit } from '../store/store.js';
 
 export interface ProcessorOptions {
   store: FindingStore;
   journal: Journal;
-  setup: RunSetup;
-  prefilter?: RecordPrefilter;
-  maxRecordBytes: number;
+  setup: PipelineSetup;
   /** journal bytes read per step (one store transaction) */
   stepBytes?: number;
-  incidentOptions?: IncidentOptions;
-  /** after every commit: the findings that changed */
-  onCommit?: (changed: FindingRecord[]) => void;
+  /** after every commit: the ids of the findings that changed */
+  onCommit?: (changed: string[]) => void;
   /** the checkpoint's name in the store */
   consumer?: string;
 }
 
+/** The journal position and the pipeline state that covers exactly the records before it. */
+type ProcessorCheckpoint = PipelineCheckpoint<number>;
+
+/** Raised when the store's checkpoint cannot be resumed (written by an older build). */
+export class CheckpointFormatError extends Error {}
+
 /**
- * Consumes the ingest journal through sources → normalize → detect → tuning → risk, and commits
- * each step's changed findings, evidence references, risk and the new journal position in one
- * store transaction. The detector state travels in the same checkpoint, so a restart (even after
- * kill -9) resumes from the last commit: each journal record contributes exactly once.
+ * Consumes the ingest journal through the streaming pipeline (sources → normalize → windowed
+ * detection → tuning → risk) and commits, per step of journal records, only what changed: the
+ * findings, their evidence references, risk events and incidents, and the new journal position
+ * with the pipeline state, in ONE store transaction. A restart (even after kill -9) resumes from
+ * the last commit, so each journal record contributes exactly once. Windows close as the
+ * watermark passes them and leave memory; their final state stays in the store, and an event
+ * that comes after its window closed is folded into that kept state (a late update).
  */
 export class JournalProcessor {
-  private readonly analyzer: Analyzer;
-  private readonly written = new Map<string, { revision: number; fingerprint: string }>();
-  private readonly riskByFinding = new Map<string, RiskEvent[]>();
-  /** finding id -> count:lastTime, to tell which findings a record changed (evidence references) */
-  private touched = new Map<string, string>();
   private position = 0;
-  readonly report = new RunReport();
   private readonly consumer: string;
   private stopped = false;
   private failure: Error | undefined;
+  /** states of findings closed in the step being built: not in the store yet, but late updates in the same step fold into them */
+  private stepStates = new Map<string, SerializedGroupState>();
+  /** the count last written for each open finding: a record that changes it is one of its contributing events */
+  private counts = new Map<string, number>();
 
-  private constructor(private readonly options: ProcessorOptions) {
-    this.analyzer = new Analyzer(options.setup.detections, options.setup.correlations, { maxGroupsPerDetection: 100_000 });
+  private constructor(
+    private readonly options: ProcessorOptions,
+    private pipeline: StreamPipeline<number>,
+  ) {
     this.consumer = options.consumer ?? 'journal';
   }
 
   /** Restores the last committed state from the store (nothing on a first start). */
   static async open(options: ProcessorOptions): Promise<JournalProcessor> {
-    const processor = new JournalProcessor(options);
-    const checkpoint = await options.store.checkpoint(processor.consumer);
-    if (checkpoint) {
-      const state = JSON.parse(checkpoint.state) as ProcessorState;
-      processor.analyzer.merge(state.partials);
-      for (const [id, revision, fingerprint] of state.written) processor.written.set(id, { revision, fingerprint });
-      processor.position = checkpoint.position;
-      for (const f of processor.currentFindings()) processor.riskByFinding.set(f.id, riskEventsOf(f, renderFinding(f), options.setup.tactics));
+    const consumer = options.consumer ?? 'journal';
+    const saved = await options.store.checkpoint(consumer);
+    let checkpoint: ProcessorCheckpoint | undefined;
+    if (saved) {
+      checkpoint = JSON.parse(saved.state) as ProcessorCheckpoint;
+      if (checkpoint.version !== 1 || !checkpoint.analyzer) {
+        throw new CheckpointFormatError(`the store's '${consumer}' checkpoint was written by an older tunnelwatch: start with a new data directory (or store)`);
+      }
     }
-    processor.position = Math.max(processor.position, options.journal.start);
-    processor.touched = processor.snapshot();
+    let processor: JournalProcessor | undefined;
+    const pipeline = await StreamPipeline.open<number>(options.setup, {
+      sinks: [],
+      checkpoint,
+      closedStates: (ids) => (processor as JournalProcessor).closedStates(ids),
+    });
+    processor = new JournalProcessor(options, pipeline);
+    processor.position = Math.max(saved?.position ?? 0, options.journal.start);
+    for (const f of pipeline.analyzer.findings()) processor.counts.set(f.id, f.count);
     return processor;
   }
 
@@ -87,6 +89,15 @@ export class JournalProcessor {
   /** why processing stopped, if it failed */
   get error(): Error | undefined {
     return this.failure;
+  }
+
+  /** events read, skipped and prefiltered since start */
+  get report() {
+    return this.pipeline.report;
+  }
+
+  stats() {
+    return this.pipeline.stats();
   }
 
   /** Processes until `signal` aborts; a store error is retried (the step is redone from the last commit). */
@@ -112,100 +123,138 @@ export class JournalProcessor {
   async step(): Promise<boolean> {
     const records = this.options.journal.read(this.position, this.options.stepBytes ?? 2 * 1024 * 1024);
     if (records.length === 0) return false;
-    const eventRefs: EventRef[] = [];
+    const batch = new StepBatch();
+    this.stepStates = new Map();
     for (const record of records) {
-      await this.process(record, eventRefs);
+      const eventsBefore = this.pipeline.report.events;
+      const format = record.header.format;
+      await this.pipeline.ingest(journalInput(record), undefined, format !== undefined && isSourceName(format) ? format : undefined);
+      // records the prefilter dropped whole parse no event: nothing can have changed
+      if (this.pipeline.report.events !== eventsBefore) this.collect(await this.pipeline.take(), record, batch);
       // let HEC requests (and their journal fsyncs) in between records: detection must not stall ingest
       await new Promise((resolve) => setImmediate(resolve));
     }
     const next = records[records.length - 1].next;
-    await this.commit(next, eventRefs);
+    await this.options.store.commit(batch.toCommit({ consumer: this.consumer, position: next, state: JSON.stringify(this.pipeline.checkpoint(next)) }));
+    this.position = next;
+    if (batch.findings.size > 0 || batch.retracted.size > 0) this.options.onCommit?.([...batch.findings.keys(), ...batch.retracted]);
     return true;
   }
 
-  private async process(record: JournalRecord, eventRefs: EventRef[]): Promise<void> {
-    const { header, body } = record;
-    const eventsBefore = this.report.events;
-    const input: SourceInput = {
-      name: `${header.origin}:${header.sourcetype ?? header.format ?? 'auto'}`,
-      size: body.length,
-      host: header.host,
-      async *open() {
-        yield body;
-      },
-    };
-    const options: ScanOptions = {
-      format: header.format !== undefined && isSourceName(header.format) ? header.format : undefined,
-      maxRecordBytes: this.options.maxRecordBytes,
-      prefilter: this.options.prefilter,
-    };
-    await scanInput(input, this.analyzer, options, this.report);
-    // records the prefilter dropped are not counted as events: with none parsed, no finding changed
-    if (this.report.events === eventsBefore) return;
-    const now = this.snapshot();
-    const origin: Record<string, string | number> = { origin: header.origin, journal_offset: record.offset };
-    for (const key of ['channel', 'sourcetype', 'source', 'host', 'index', 'peer'] as const) if (header[key] !== undefined) origin[key] = header[key] as string;
-    for (const [id, mark] of now) if (this.touched.get(id) !== mark) eventRefs.push({ findingId: id, ref: `journal:${record.offset}`, origin });
-    this.touched = now;
-  }
-
-  private snapshot(): Map<string, string> {
-    return new Map(this.analyzer.findings().map((f) => [f.id, `${f.count}:${f.lastTime ?? ''}`]));
-  }
-
-  private currentFindings(): Finding[] {
-    const { where, tuning } = this.options.setup;
-    const findings = where ? keepRows(this.analyzer.findings(), where) : this.analyzer.findings();
-    return applyTuning(findings, tuning).kept;
-  }
-
-  private async commit(next: number, eventRefs: EventRef[]): Promise<void> {
-    const upserts: FindingUpsert[] = [];
-    const changedRecords: FindingRecord[] = [];
-    const riskEvents: Array<{ findingId: string; events: RiskEvent[] }> = [];
-    const pendingWritten = new Map<string, { revision: number; fingerprint: string }>();
-    for (const f of this.currentFindings()) {
-      const record = renderFinding(f);
-      const fingerprint = createHash('sha1').update(JSON.stringify(record)).digest('base64');
-      const previous = this.written.get(f.id);
-      if (previous?.fingerprint === fingerprint) continue;
-      const revision = (previous?.revision ?? 0) + 1;
-      pendingWritten.set(f.id, { revision, fingerprint });
-      upserts.push({ record, revision, firstTime: f.firstTime ?? null, lastTime: f.lastTime ?? null });
-      changedRecords.push(record);
-      const risk = riskEventsOf(f, record, this.options.setup.tactics);
-      riskEvents.push({ findingId: f.id, events: risk });
+  /** one record's changes into the step's batch, with the record as a contributing event of every finding whose count it moved */
+  private collect(taken: TakenUpserts, record: JournalRecord, batch: StepBatch): void {
+    const origin = originOf(record);
+    const riskOf = new Map<string, RiskEvent[]>();
+    for (const u of taken.upserts) {
+      if (!('kind' in u)) {
+        const { incident_id, revision: _revision, status, ...incident } = u as IncidentUpsert;
+        batch.incidents.set(incident_id, { id: incident_id, status, incident });
+      } else if (u.kind === 'risk_event') {
+        const { kind: _kind, ...event } = u;
+        riskOf.set(event.finding_id, [...(riskOf.get(event.finding_id) ?? []), event]);
+      }
     }
-    const written = new Map([...this.written, ...pendingWritten]);
-    const state: ProcessorState = { partials: this.analyzer.partials(), written: [...written].map(([id, w]) => [id, w.revision, w.fingerprint]) };
-    let incidents;
-    if (riskEvents.length > 0) {
-      const all = new Map(this.riskByFinding);
-      for (const r of riskEvents) all.set(r.findingId, r.events);
-      incidents = riskIncidents([...all.values()].flat(), this.options.incidentOptions ?? defaultIncidentOptions);
+    for (const u of taken.upserts) {
+      if (!('kind' in u) || u.kind !== 'finding') continue;
+      const { kind: _kind, revision, status, late, ...record_ } = u;
+      const id = record_.finding_id as string;
+      const shown = taken.findings.get(id);
+      if (status === 'retracted') {
+        batch.retract(id);
+        this.counts.delete(id);
+        continue;
+      }
+      const previous = this.counts.get(id);
+      if (late || previous !== record_.count) batch.refs.push({ findingId: id, ref: `journal:${record.offset}`, origin });
+      if (status === 'closed') this.counts.delete(id);
+      else this.counts.set(id, record_.count);
+      const state = shown?.state;
+      if (state) this.stepStates.set(id, state);
+      batch.upsert(
+        {
+          record: record_ as FindingRecord,
+          revision,
+          firstTime: shown?.finding.firstTime ?? null,
+          lastTime: shown?.finding.lastTime ?? null,
+          ...(state && { state: JSON.stringify(state) }),
+        },
+        riskOf.get(id) ?? [],
+      );
     }
-    await this.options.store.commit({
-      findings: upserts,
-      eventRefs: eventRefs.filter((r) => written.has(r.findingId)),
-      riskEvents,
-      incidents,
-      checkpoint: { consumer: this.consumer, position: next, state: JSON.stringify(state) },
-    });
-    // only now, with the transaction committed, does the in-memory view move on
-    for (const [id, w] of pendingWritten) this.written.set(id, w);
-    for (const r of riskEvents) this.riskByFinding.set(r.findingId, r.events);
-    this.position = next;
-    if (changedRecords.length > 0) this.options.onCommit?.(changedRecords);
   }
 
-  /** After a failed commit the analyzer holds events the store does not: rebuild it from the last checkpoint. */
+  /** the kept states of closed findings: this step's first, then the store's */
+  private async closedStates(ids: string[]): Promise<Map<string, SerializedGroupState>> {
+    const out = new Map<string, SerializedGroupState>();
+    const rest: string[] = [];
+    for (const id of ids) {
+      const state = this.stepStates.get(id);
+      if (state) out.set(id, state);
+      else rest.push(id);
+    }
+    if (rest.length > 0) for (const [id, json] of await this.options.store.findingStates(rest)) out.set(id, JSON.parse(json) as SerializedGroupState);
+    return out;
+  }
+
+  /** After a failed commit the pipeline holds events the store does not: rebuild it from the last checkpoint. */
   private async restore(): Promise<void> {
     const fresh = await JournalProcessor.open(this.options).catch(() => undefined);
     if (!fresh) return;
-    Object.assign(this, { analyzer: fresh.analyzer, position: fresh.position, touched: fresh.touched });
-    this.written.clear();
-    for (const [k, v] of fresh.written) this.written.set(k, v);
-    this.riskByFinding.clear();
-    for (const [k, v] of fresh.riskByFinding) this.riskByFinding.set(k, v);
+    this.pipeline = fresh.pipeline;
+    this.position = fresh.position;
+    this.counts = fresh.counts;
   }
+}
+
+/** What one step commits: the last upsert of each finding (each is the whole finding), its risk events, incidents, references. */
+class StepBatch {
+  readonly findings = new Map<string, FindingUpsert>();
+  readonly risk = new Map<string, RiskEvent[]>();
+  readonly incidents = new Map<string, NonNullable<StoreCommit['incidentChanges']>[number]>();
+  readonly retracted = new Set<string>();
+  readonly refs: EventRef[] = [];
+
+  upsert(finding: FindingUpsert, risk: RiskEvent[]): void {
+    const id = finding.record.finding_id;
+    this.findings.set(id, finding);
+    this.risk.set(id, risk);
+    this.retracted.delete(id);
+  }
+
+  retract(id: string): void {
+    this.findings.delete(id);
+    this.risk.delete(id);
+    this.retracted.add(id);
+  }
+
+  toCommit(checkpoint: NonNullable<StoreCommit['checkpoint']>): StoreCommit {
+    return {
+      findings: [...this.findings.values()],
+      eventRefs: this.refs.filter((r) => !this.retracted.has(r.findingId)),
+      riskEvents: [...this.risk].map(([findingId, events]) => ({ findingId, events })),
+      incidentChanges: [...this.incidents.values()],
+      retracted: [...this.retracted],
+      checkpoint,
+    };
+  }
+}
+
+/** A journal record as a pipeline input, named by its origin and sourcetype, framed by the source HEC chose for it. */
+function journalInput(record: JournalRecord): SourceInput {
+  const { header, body } = record;
+  return {
+    name: `${header.origin}:${header.sourcetype ?? header.format ?? 'auto'}`,
+    size: body.length,
+    host: header.host,
+    async *open() {
+      yield body;
+    },
+  };
+}
+
+function originOf(record: JournalRecord): Record<string, string | number> {
+  const { header } = record;
+  const origin: Record<string, string | number> = { origin: header.origin, journal_offset: record.offset };
+  for (const key of ['channel', 'sourcetype', 'source', 'host', 'index', 'peer'] as const) if (header[key] !== undefined) origin[key] = header[key] as string;
+  return origin;
 }

@@ -1,6 +1,5 @@
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
-import type { FindingRecord } from '../engine/render.js';
 import { hecReply, type HecReply } from '../ingest/hec-codes.js';
 import { newHecStats, registerHec, type HecStats } from '../ingest/hec.js';
 import { Journal } from '../ingest/journal.js';
@@ -10,8 +9,9 @@ import { openStore } from '../store/registry.js';
 import type { FindingStore } from '../store/store.js';
 import { registerApi } from './api.js';
 import type { TokenConfig } from './config.js';
+import { JournalFollower } from './follow.js';
 import { JournalProcessor } from './processor.js';
-import type { RunSetup } from './run-setup.js';
+import type { PipelineSetup } from '../pipeline/setup.js';
 
 export interface ServeOptions {
   host: string;
@@ -24,8 +24,8 @@ export interface ServeOptions {
   /** more HEC tokens from the config file */
   tokens: TokenConfig[];
   allowQueryStringAuth: boolean;
-  setup: RunSetup;
-  maxRecordBytes: number;
+  /** content, tuning, windows and risk settings (maxRecordBytes, windows: `setup.config`) */
+  setup: PipelineSetup;
   /** HEC body caps: on the wire and after gzip */
   maxBodyBytes: number;
   maxDecompressedBytes: number;
@@ -39,6 +39,10 @@ export interface ServeOptions {
   journalKeepBytes: number;
   /** syslog over UDP and TCP on one port */
   syslog?: { host: string; port: number; maxFrameBytes: number };
+  /** where "tune from a finding" saves entries (default: DATA/tuning.yml, which serve loads when it exists) */
+  tuningFile?: string;
+  /** files (and directories) followed into the journal, as `watch` follows them */
+  follow?: { paths: string[]; poll?: boolean };
 }
 
 /** Security headers on every answer; the API is not for other origins (no CORS headers are ever sent). */
@@ -59,9 +63,11 @@ export class ServeRuntime {
   private shuttingDown = false;
   private readonly abort = new AbortController();
   private processing: Promise<void> = Promise.resolve();
-  private readonly listeners = new Set<(changed: FindingRecord[]) => void>();
+  private readonly listeners = new Set<(changed: string[]) => void>();
   readonly hecStats: HecStats = newHecStats();
   syslog: SyslogListener | undefined;
+  follower: JournalFollower | undefined;
+  readonly followErrors: Array<{ file: string; message: string }> = [];
 
   private constructor(
     readonly options: ServeOptions,
@@ -81,8 +87,6 @@ export class ServeRuntime {
         store,
         journal,
         setup: options.setup,
-        prefilter: options.setup.prefilter,
-        maxRecordBytes: options.maxRecordBytes,
         onCommit: (changed) => runtime?.publish(changed),
       });
       const resend = new ResendWindow(options.resendWindow);
@@ -117,12 +121,13 @@ export class ServeRuntime {
       await app.register(async (api) =>
         registerApi(api, {
           store,
-          apiTokens: [...tokens.values()].filter((t) => t.api && !t.disabled).map((t) => t.token),
+          apiTokens: [...tokens.values()].filter((t) => t.api && !t.disabled).map((t) => ({ token: t.token, name: t.name })),
           subscribe: (listener) => {
             self.listeners.add(listener);
             return () => self.listeners.delete(listener);
           },
           status: () => self.status(),
+          tuning: { store, detections: options.setup.detections, file: options.tuningFile ?? path.join(options.dataDir, 'tuning.yml') },
         }),
       );
       // the dashboard (issue 15) beside the API; serve still works without a built one
@@ -136,6 +141,19 @@ export class ServeRuntime {
         runtime.syslog = await SyslogListener.start({ ...options.syslog, journal, busy: () => self.admission() !== undefined });
       }
       runtime.processing = processor.run(runtime.abort.signal).then(() => undefined);
+      if (options.follow) {
+        runtime.follower = await JournalFollower.start({
+          ...options.follow,
+          journal,
+          dataDir: options.dataDir,
+          maxRecordBytes: options.setup.config.input.maxRecordBytes,
+          // waits while the processor is behind; a shutdown lets the chunk in hand through (the journal closes after the follower)
+          busy: () => !self.shuttingDown && self.admission() !== undefined,
+          onError: (file, error) => {
+            if (self.followErrors.length < 100) self.followErrors.push({ file, message: error.message });
+          },
+        });
+      }
       const release = setInterval(() => journal!.release(processor.committed, options.journalKeepBytes), 10_000);
       release.unref();
       runtime.abort.signal.addEventListener('abort', () => clearInterval(release));
@@ -171,7 +189,7 @@ export class ServeRuntime {
     return undefined;
   }
 
-  private publish(changed: FindingRecord[]): void {
+  private publish(changed: string[]): void {
     for (const listener of this.listeners) {
       try {
         listener(changed);
@@ -189,8 +207,9 @@ export class ServeRuntime {
       journal: { start: this.journal.start, end: this.journal.end, committed: this.processor.committed, lag_bytes: this.processor.lag, queued_bytes: this.journal.queuedBytes },
       hec: this.hecStats,
       syslog: this.syslog ? { port: this.syslog.port, ...this.syslog.stats } : null,
+      follow: this.follower ? { files: this.follower.files, errors: this.followErrors } : null,
       processed: {
-        events: r.events,
+        ...this.processor.stats(),
         prefiltered: r.prefiltered,
         skipped: Object.fromEntries([...r.skips].map(([code, t]) => [code, { count: t.count, first: t.first.map((s) => ({ reason: s.reason, location: s.location })) }])),
       },
@@ -204,6 +223,7 @@ export class ServeRuntime {
     this.shuttingDown = true;
     await this.app.close();
     await this.syslog?.close();
+    await this.follower?.close();
     this.abort.abort();
     await this.processing;
     this.journal.close();

@@ -46,6 +46,18 @@ export interface SourceContext {
   pieceLines?(count: number): void;
   prefilter?: RecordPrefilter;
   signal?: AbortSignal;
+  /** how an RFC 3164 syslog header's time (no year, no zone) is read, for events without a time of their own */
+  syslogClock?: SyslogClock;
+}
+
+/**
+ * RFC 3164 timestamps (`Mar  9 08:02:11`) have no year and no zone. `year`: absent, the year that
+ * puts the time at most a week past now (a December message read in January is last year's);
+ * `timeZone`: an IANA name (`Europe/Berlin`), `UTC` or `±hh:mm`; absent, the reading host's zone.
+ */
+export interface SyslogClock {
+  year?: number;
+  timeZone?: string;
 }
 
 /** An input to read: a file, a decompressed .gz, or stdin. */

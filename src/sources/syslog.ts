@@ -1,6 +1,7 @@
 import type { ByteRange } from './file-blocks.js';
 import { inputLines, lineRanges, type Line } from './framing/lines.js';
 import type { RawEvent, Source, SourceContext, SourceInput } from './source.js';
+import { headerTime } from './syslog-time.js';
 import { xmlRecordToEvent } from './xml-record.js';
 
 // fixed patterns (never built from input): RFC 3164 `Mmm dd HH:MM:SS host ` and RFC 3339 `...T...(Z|±hh:mm) host `, optional <PRI>
@@ -43,6 +44,11 @@ function recordEvent(line: Line, input: SourceInput, ctx: SourceContext): RawEve
     const ev = xmlRecordToEvent(line, start, input.name, ctx);
     // a syslog relay (serve) knows the sending host when the event does not name it
     if (ev && !ev.system.Computer && input.host) ev.system.Computer = input.host;
+    // an event without a time of its own takes its syslog header's
+    if (ev && !ev.system.TimeCreated && !ev.data.UtcTime) {
+      const time = headerTime(line.text.slice(0, start), ctx.syslogClock);
+      if (time) ev.system.TimeCreated = time;
+    }
     return ev;
   }
   if (line.text.trim() !== '') {

@@ -77,6 +77,8 @@ const steps: Array<(dialect: SqlDriver['dialect']) => string[]> = [
       )`,
     ];
   },
+  // a final finding's mergeable aggregate state (JSON): a late update is folded into it exactly
+  () => ['ALTER TABLE findings ADD COLUMN state TEXT'],
 ];
 
 export const schemaVersion = steps.length;

@@ -18,6 +18,7 @@ import {
   type SortKey,
   type StoreCommit,
   type StoredFinding,
+  type FindingUpsert,
   type Triage,
   type TriageChange,
 } from './store.js';
@@ -67,7 +68,9 @@ export class SqlFindingStore implements FindingStore {
   async commit(commit: StoreCommit): Promise<void> {
     const now = new Date().toISOString();
     await this.db.transaction(async (tx) => {
-      for (const f of commit.findings) await upsertFinding(tx, f.record, f.revision, f.firstTime, f.lastTime, now);
+      for (const f of commit.findings) await upsertFinding(tx, f, now);
+      // a retracted finding keeps its row, and the analysts' triage of it, but no longer adds risk
+      for (const id of commit.retracted ?? []) await tx.run('DELETE FROM risk_events WHERE finding_id = ?', [id]);
       for (const e of commit.eventRefs ?? []) {
         await tx.run('INSERT INTO finding_events (finding_id, ref, origin) VALUES (?, ?, ?) ON CONFLICT (finding_id, ref) DO NOTHING', [
           e.findingId,
@@ -90,6 +93,15 @@ export class SqlFindingStore implements FindingStore {
           ]);
         }
       }
+      for (const c of commit.incidentChanges ?? []) {
+        if (c.status === 'retracted') await tx.run('DELETE FROM risk_incidents WHERE id = ?', [c.id]);
+        else {
+          await tx.run(
+            'INSERT INTO risk_incidents (id, risk_object, risk_object_type, record) VALUES (?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET record = excluded.record',
+            [c.id, c.incident.risk_object, c.incident.risk_object_type, JSON.stringify(c.incident)],
+          );
+        }
+      }
       if (commit.checkpoint) {
         const c = commit.checkpoint;
         await tx.run(
@@ -103,6 +115,17 @@ export class SqlFindingStore implements FindingStore {
   async checkpoint(consumer: string): Promise<Checkpoint | undefined> {
     const rows = await this.db.all<{ position: number | string; state: string }>('SELECT position, state FROM checkpoints WHERE consumer = ?', [consumer]);
     return rows[0] ? { consumer, position: Number(rows[0].position), state: rows[0].state } : undefined;
+  }
+
+  async findingStates(ids: string[]): Promise<Map<string, string>> {
+    const states = new Map<string, string>();
+    // a bounded number of parameters per statement (SQLite allows 32766, PostgreSQL 65535)
+    for (let i = 0; i < ids.length; i += 500) {
+      const chunk = ids.slice(i, i + 500);
+      const rows = await this.db.all<{ id: string; state: string | null }>(`SELECT id, state FROM findings WHERE id IN (${chunk.map(() => '?').join(', ')})`, chunk);
+      for (const r of rows) if (r.state !== null) states.set(r.id, r.state);
+    }
+    return states;
   }
 
   async listFindings(query: FindingQuery): Promise<{ items: StoredFinding[]; total: number }> {
@@ -237,16 +260,18 @@ export class SqlFindingStore implements FindingStore {
   }
 }
 
-async function upsertFinding(tx: SqlExecutor, record: FindingRecord, revision: number, first: number | null, last: number | null, now: string): Promise<void> {
+async function upsertFinding(tx: SqlExecutor, upsert: FindingUpsert, now: string): Promise<void> {
+  const { record, revision, firstTime: first, lastTime: last } = upsert;
   const urgency = initialUrgency(record);
   const text = JSON.stringify(record);
   await tx.run(
     `INSERT INTO findings (id, revision, detection_id, search_name, first_time, last_time, count, risk_score, hosts, users, stories, techniques,
-       record, search_text, created_at, updated_at, status, owner, urgency, urgency_rank, disposition)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'new', NULL, ?, ?, NULL)
+       record, search_text, created_at, updated_at, status, owner, urgency, urgency_rank, disposition, state)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'new', NULL, ?, ?, NULL, ?)
      ON CONFLICT (id) DO UPDATE SET revision = excluded.revision, first_time = excluded.first_time, last_time = excluded.last_time,
        count = excluded.count, risk_score = excluded.risk_score, hosts = excluded.hosts, users = excluded.users, stories = excluded.stories,
-       techniques = excluded.techniques, record = excluded.record, search_text = excluded.search_text, updated_at = excluded.updated_at
+       techniques = excluded.techniques, record = excluded.record, search_text = excluded.search_text, updated_at = excluded.updated_at,
+       state = COALESCE(excluded.state, findings.state)
      WHERE findings.revision < excluded.revision`,
     [
       record.finding_id,
@@ -267,6 +292,7 @@ async function upsertFinding(tx: SqlExecutor, record: FindingRecord, revision: n
       now,
       urgency,
       urgencies.indexOf(urgency),
+      upsert.state ?? null,
     ],
   );
 }

@@ -32,6 +32,8 @@ export interface FindingUpsert {
   /** epoch seconds, for time filters and sorting (the record's ctime strings are for people) */
   firstTime: number | null;
   lastTime: number | null;
+  /** a final finding's mergeable state (JSON), kept to fold late updates into; absent: the kept one stays */
+  state?: string;
 }
 
 /** Where one contributing event came from (HEC channel/sourcetype/host, syslog peer, or file and line). */
@@ -50,6 +52,10 @@ export interface StoreCommit {
   riskEvents?: Array<{ findingId: string; events: RiskEvent[] }>;
   /** the complete current set of risk incidents (small: computed from all risk events) */
   incidents?: RiskIncident[];
+  /** incidents that appeared or changed (upserted by id) or no longer exist (`retracted`: deleted) */
+  incidentChanges?: Array<{ id: string; status: 'open' | 'closed' | 'retracted'; incident: RiskIncident }>;
+  /** findings the pipeline no longer shows (a row filter or tuning changed its mind): their risk events are deleted; the finding and its triage stay */
+  retracted?: string[];
   checkpoint?: Checkpoint;
 }
 
@@ -145,6 +151,8 @@ export interface FindingStore {
   readonly location: string;
   commit(commit: StoreCommit): Promise<void>;
   checkpoint(consumer: string): Promise<Checkpoint | undefined>;
+  /** the kept states of these findings (those without one are left out) */
+  findingStates(ids: string[]): Promise<Map<string, string>>;
   listFindings(query: FindingQuery): Promise<{ items: StoredFinding[]; total: number }>;
   getFinding(id: string): Promise<FindingDetail | undefined>;
   /** applies one change to every finding matching `filter`; each changed field is written to the history; returns how many findings matched */

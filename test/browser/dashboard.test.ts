@@ -151,6 +151,30 @@ test('dashboard: the finding detail highlights the columns holding the matched v
   await page.close();
 });
 
+test('dashboard: tune from a finding drafts the filter-macro entry, previews what it would suppress, and saves it (noted in the history)', { skip: chromiumMissing }, async () => {
+  const problems: string[] = [];
+  const page = await signedIn(problems);
+  const ngrok = (await apiGet<{ items: Array<{ finding_id: string }> }>('/api/findings?detection=Windows%20Ngrok%20Reverse%20Proxy%20Usage&limit=1')).items[0];
+  await page.goto(`${base}/#/finding/${ngrok.finding_id}`);
+  await page.getByRole('button', { name: 'Draft a suppression from this finding' }).click();
+  const preview = page.locator('section.tune p.preview');
+  await preview.waitFor();
+  assert.match(await preview.innerText(), /Would suppress 1 of \d+ stored findings of this detection/);
+  assert.match(await page.locator('section.tune textarea').inputValue(), /^search NOT \(/);
+  // an edited filter must be previewed again before it can be saved
+  await page.locator('section.tune textarea').fill('search NOT dest="*"');
+  assert.equal(await preview.count(), 0);
+  await page.getByRole('button', { name: 'Preview' }).click();
+  await preview.waitFor();
+  const all = await total('detection=Windows%20Ngrok%20Reverse%20Proxy%20Usage');
+  assert.match(await preview.innerText(), new RegExp(`Would suppress ${all} of ${all}`));
+  await page.getByRole('button', { name: /^Save to / }).click();
+  await page.locator('section.tune').getByRole('status').filter({ hasText: 'Saved:' }).waitFor();
+  await page.locator('ol.history').filter({ hasText: 'tuning windows_ngrok_reverse_proxy_usage_filter saved' }).waitFor();
+  assert.deepEqual(problems, []);
+  await page.close();
+});
+
 test('dashboard: the risk page lists objects and draws a risk timeline for one', { skip: chromiumMissing }, async () => {
   const problems: string[] = [];
   const page = await signedIn(problems);

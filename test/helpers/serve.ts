@@ -3,25 +3,24 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { ServeRuntime, type ServeOptions } from '../../src/serve/server.js';
-import type { RunSetup } from '../../src/serve/run-setup.js';
-import { isSetupProblem, preparePipeline } from '../../src/pipeline/setup.js';
+import { isSetupProblem, preparePipeline, type PipelineSetup } from '../../src/pipeline/setup.js';
 import { defaultContentDir, defaultDetectionsDir } from '../../src/cli/paths.js';
 import { repoRoot } from './paths.js';
 
 export const TOKEN = 'test-token-0123456789';
 export const cliPath = path.join(repoRoot, 'dist', 'src', 'cli', 'main.js');
 
-let setup: RunSetup | undefined;
+let setup: PipelineSetup | undefined;
 
 /** The default content, loaded once per test file. */
-export async function defaultSetup(): Promise<RunSetup> {
+export async function defaultSetup(): Promise<PipelineSetup> {
   if (!setup) {
     const loaded = await preparePipeline(
       {
         rules: [defaultDetectionsDir],
         selection: { detections: [] },
         input: { maxRecordBytes: 1024 * 1024, prefilter: true },
-        findings: { allowedLatenessSeconds: 0, maxGroups: 100_000, showSuppressed: false },
+        findings: { windowSeconds: 24 * 3600, allowedLatenessSeconds: 3600, maxGroups: 100_000, showSuppressed: false },
         risk: { windowSeconds: 24 * 3600, threshold: 100, minTactics: 3 },
       },
       { contentRoot: defaultContentDir },
@@ -43,7 +42,6 @@ export async function startServe(overrides: Partial<ServeOptions> = {}): Promise
     tokens: [],
     allowQueryStringAuth: false,
     setup: await defaultSetup(),
-    maxRecordBytes: 1024 * 1024,
     maxBodyBytes: 512 * 1024 * 1024,
     maxDecompressedBytes: 1024 * 1024 * 1024,
     maxLagBytes: 256 * 1024 * 1024,

@@ -68,4 +68,16 @@ export const api = {
   riskEvents: (type: string, object: string, limit: number) =>
     call<{ items: RiskEventRow[]; more: boolean }>('GET', `/api/risk/${encodeURIComponent(type)}/${encodeURIComponent(object)}?limit=${limit}`),
   incidents: () => call<{ items: RiskIncident[] }>('GET', '/api/incidents'),
+  previewTuning: (findingId: string, spl?: string) => call<TuningPreview>('POST', '/api/tuning/preview', { finding_id: findingId, ...(spl !== undefined && { spl }) }),
+  saveTuning: (findingId: string, spl: string) => call<TuningPreview>('POST', '/api/tuning', { finding_id: findingId, spl }),
 };
+
+/** a drafted (or edited) filter-macro entry and what it would suppress among the stored findings of its detection */
+export interface TuningPreview {
+  macro: string;
+  spl: string;
+  file: string;
+  suppressed: number;
+  total: number;
+  examples: string[];
+}

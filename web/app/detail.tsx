@@ -4,6 +4,7 @@ import { epochOf, evidenceOf, formatTime, hostOf, userOf, type EvidenceRef } fro
 import { api, type ApiFinding, type FindingDetail, type TriageChange } from './api.js';
 import { href } from './route.js';
 import { TriageForm } from './triage-form.js';
+import { Tune } from './tune.js';
 
 /**
  * One finding: its triage state and history, the columns with the values the detection keyed on
@@ -70,6 +71,8 @@ export function Detail({ id, onChanged }: { id: string; onChanged: () => void })
           <li key={`${o.risk_object_type}:${o.risk_object}`}><a href={href(['risk', o.risk_object_type, o.risk_object])}>Risk timeline of {o.risk_object_type} {o.risk_object}</a></li>
         ))}
       </ul>
+
+      <Tune findingId={id} onSaved={() => void load()} />
 
       <h3>Earlier verdicts for this detection{host ? ` on ${host}` : ''}</h3>
       {prior.length === 0 ? <p class="muted">None.</p> : (

@@ -101,7 +101,7 @@ export function Queue({ params, onChanged }: { params: URLSearchParams; onChange
         <FilterInput label="User" name="user" params={params} go={go} />
         <FilterInput label="Detection" name="detection" params={params} go={go} />
         <FilterInput label="Technique" name="technique" params={params} go={go} size={8} />
-        <FilterInput label="Owner" name="owner" params={params} go={go} size={10} placeholder="unassigned" />
+        <FilterInput label="Owner" name="owner" params={params} go={go} size={10} placeholder="me, unassigned" />
         <FilterSelect label="Status" name="status" params={params} go={go} choices={['new,in_progress,pending,resolved', 'all', ...triageStatuses]} names={{ 'new,in_progress,pending,resolved': 'not closed' }} />
         <FilterSelect label="Urgency" name="urgency" params={params} go={go} choices={['all', ...urgencies]} />
         <FilterSelect label="Disposition" name="disposition" params={params} go={go} choices={['all', 'none', ...dispositions]} />

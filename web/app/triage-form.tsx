@@ -48,7 +48,7 @@ export function TriageForm({ target, onApply, formId }: { target: string; onAppl
       <label>Disposition <select name="disposition" value={change.disposition ?? ''} onChange={(e) => set('disposition', e.currentTarget.value)}>
         <option value="">—</option>{dispositions.map((s) => <option key={s} value={s}>{label(s)}</option>)}
       </select></label>
-      <label>Owner <input name="owner" size={12} value={change.owner === null ? '(unassigned)' : change.owner ?? ''} onInput={(e) => set('owner', e.currentTarget.value)} /></label>
+      <label>Owner <input name="owner" size={12} placeholder="me" value={change.owner === null ? '(unassigned)' : change.owner ?? ''} onInput={(e) => set('owner', e.currentTarget.value)} /></label>
       <label class="grow">Comment <input name="comment" value={comment} onInput={(e) => setComment(e.currentTarget.value)} /></label>
       <button type="submit" disabled={busy}>Apply</button>
       {error && <span class="error" role="alert">{error}</span>}

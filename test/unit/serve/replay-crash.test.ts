@@ -46,13 +46,13 @@ async function stop(serve: ServeProcess): Promise<void> {
 }
 
 function scanFindings(files: string[]): Map<string, Record<string, unknown>> {
-  const run = spawnSync(process.execPath, [cliPath, 'scan', '-q', '-f', 'jsonl', ...files], { encoding: 'utf8' });
+  const run = spawnSync(process.execPath, [cliPath, 'scan', '-q', '--window', '24h', '-f', 'jsonl', ...files], { encoding: 'utf8' });
   assert.equal(run.status, 0, run.stderr);
   const rows = run.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
   return new Map(rows.filter((r) => r.kind === 'finding').map((r) => [r.finding_id as string, r]));
 }
 
-test('replaying examples/ through HEC /raw raises exactly the findings scan gives over the same files, and `findings --store` exports them', async () => {
+test('replaying examples/ through HEC /raw raises exactly the findings scan gives over the same files with the same 24 h windows (late events folded into the stored findings), and `findings --store` exports them', async () => {
   const dir = dataDir();
   const serve = await spawnServe(['--data-dir', dir, '--token', TOKEN]);
   children.push(serve);

@@ -91,7 +91,7 @@ describe('syslog over real UDP and TCP sockets', () => {
     }
     await eventually(async () => serve.syslog!.stats.messages >= files.reduce((n, f) => n + lines(f).length, 0), 10_000, 'every message to arrive');
     await settled();
-    const scan = spawnSync(process.execPath, [cliPath, 'scan', '-q', '-f', 'jsonl', ...files.map((f) => path.join(examples, f))], { encoding: 'utf8' });
+    const scan = spawnSync(process.execPath, [cliPath, 'scan', '-q', '--window', '24h', '-f', 'jsonl', ...files.map((f) => path.join(examples, f))], { encoding: 'utf8' });
     const expected = new Map(scan.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>).filter((r) => r.kind === 'finding').map((r) => [r.finding_id, r]));
     const items = await stored();
     assert.equal(items.length, expected.size);

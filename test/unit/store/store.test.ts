@@ -71,6 +71,29 @@ await describeEachStore('store contract', (opened) => {
     assert.equal(await opened.store.checkpoint('atomic'), undefined);
   });
 
+  test('a final state is kept beside its finding until a newer one replaces it; upserts without one keep it', async () => {
+    const { store } = opened;
+    await store.commit({ findings: [{ ...upsert(record('state-1'), 1), state: '{"count":1,"slots":[]}' }, upsert(record('state-none'), 1)] });
+    await store.commit({ findings: [upsert(record('state-1', { count: 2 }), 2)] });
+    assert.deepEqual(await store.findingStates(['state-1', 'state-none', 'state-absent']), new Map([['state-1', '{"count":1,"slots":[]}']]));
+    await store.commit({ findings: [{ ...upsert(record('state-1', { count: 3 }), 3), state: '{"count":3,"slots":[]}' }] });
+    assert.equal((await store.findingStates(['state-1'])).get('state-1'), '{"count":3,"slots":[]}');
+  });
+
+  test('retracted findings lose their risk events but keep their triage; incident changes upsert by id and retracted ones leave', async () => {
+    const { store } = opened;
+    await store.commit({ findings: [upsert(record('gone'), 1)], riskEvents: [{ findingId: 'gone', events: [riskEvent('gone', 'host-gone', 10, 1)] }] });
+    await store.triage({ ids: ['gone'] }, { status: 'closed' }, 'alice');
+    await store.commit({ findings: [], retracted: ['gone'] });
+    assert.equal((await store.getFinding('gone'))?.triage.status, 'closed');
+    assert.deepEqual(await store.riskEventsOf('host-gone'), []);
+    const incident = (score: number): RiskIncident => ({ risk_object: 'inc-host', risk_object_type: 'system', risk_score: score, firstTime: 1, lastTime: 2 }) as unknown as RiskIncident;
+    await store.commit({ findings: [], incidentChanges: [{ id: 'i1', status: 'open', incident: incident(120) }, { id: 'i2', status: 'open', incident: incident(130) }] });
+    await store.commit({ findings: [], incidentChanges: [{ id: 'i1', status: 'closed', incident: incident(150) }, { id: 'i2', status: 'retracted', incident: incident(130) }] });
+    const mine = (await store.incidents()).filter((i) => i.risk_object === 'inc-host');
+    assert.deepEqual(mine.map((i) => i.risk_score), [150]);
+  });
+
   test('checkpoints round-trip and move with the commit that carries them', async () => {
     await opened.store.commit({ findings: [], checkpoint: { consumer: 'journal', position: 10, state: '{"a":1}' } });
     await opened.store.commit({ findings: [], checkpoint: { consumer: 'journal', position: 2 ** 40, state: '{"a":2}' } });
