@@ -1,9 +1,10 @@
-import type { CimEvent, DatasetName, FieldValue } from '../cim/model.js';
+import type { CimEvent, DatasetName } from '../cim/model.js';
 import type { Detection } from '../rules/detection.js';
 import { EVENT_BY } from '../rules/search-plan.js';
 import { CandidateIndex } from './candidate-index.js';
 import { compilePredicate, LoweredFields, type Predicate } from './predicate.js';
-import { columnValues, type Finding } from './finding.js';
+import type { Finding } from './finding.js';
+import { rowShaper, setShaper } from './row-stages.js';
 import {
   byValue,
   compareFindings,
@@ -68,8 +69,12 @@ export interface DetectorClock {
 interface CompiledDetection extends GroupTable {
   /** compiled when the detection is first a candidate: with thousands of rules most never are */
   matches?: Predicate;
-  /** `| search` / `| where` after the aggregation, over the output columns */
-  keepsRow: (columns: Record<string, FieldValue>) => boolean;
+  /** the commands after the aggregation: the finding with its computed row, or undefined when a filter drops it */
+  shape: (finding: Finding) => Finding | undefined;
+  /** for commands that need every row (stats, dedup, sort, ...): a window's findings to its output rows */
+  shapeSet?: (findings: Finding[]) => Finding[];
+  /** per window, what shapeSet last reported (trackChanges only), to retract rows that went away */
+  shownSets: Map<string, Map<string, Finding>>;
   droppedGroups: number;
   /** group ids changed since the last changes() (trackChanges only) */
   dirty: Set<string>;
@@ -97,7 +102,8 @@ export class Detector {
     this.trackChanges = options.trackChanges === true;
     this.compiled = detections.map((detection) => ({
       detection,
-      keepsRow: allOf(detection.output.rowFilters.map(compilePredicate)),
+      ...shapers(detection),
+      shownSets: new Map(),
       groups: new Map(),
       seenFields: new Set(),
       droppedGroups: 0,
@@ -252,14 +258,21 @@ export class Detector {
       }
       if (c.dirty.size === 0 && closing.size === 0) continue;
       const touched = new Set([...c.dirty, ...closing]);
+      if (c.shapeSet) {
+        out.push(...this.setChanges(c, touched, closing));
+        for (const id of closing) c.groups.delete(id);
+        c.dirty.clear();
+        continue;
+      }
       for (const { finding, sources, state } of resolvedGroups(c, this.windowSeconds, touched)) {
         const closed = sources.every((id) => closing.has(id));
         const late = sources.some((id) => c.groups.get(id)?.late === true);
-        const kept = c.keepsRow(columnValues(finding));
+        const shaped = c.shape(finding);
+        const kept = shaped !== undefined;
         const wasShown = c.shown.has(finding.id);
         if (kept) c.shown.add(finding.id);
         else c.shown.delete(finding.id);
-        const change: FindingChange = { finding, status: closed ? 'closed' : 'open', late, retracted: !kept };
+        const change: FindingChange = { finding: shaped ?? finding, status: closed ? 'closed' : 'open', late, retracted: !kept };
         if (closed || late) change.state = serializeGroupState(state);
         if (kept || wasShown) out.push(change);
         if (closed) c.shown.delete(finding.id);
@@ -270,14 +283,42 @@ export class Detector {
     return out;
   }
 
+  /**
+   * A detection whose commands need every row: each window its touched groups belong to is run
+   * again whole; its rows are reported (closed with the window), and rows it no longer has retracted.
+   */
+  private setChanges(c: CompiledDetection, touched: Set<string>, closing: Set<string>): FindingChange[] {
+    const out: FindingChange[] = [];
+    const windows = new Set([...touched].map((id) => c.groups.get(id)?.window));
+    for (const window of windows) {
+      const ids = new Set([...c.groups].filter(([, g]) => g.window === window).map(([id]) => id));
+      const resolved = resolvedGroups(c, this.windowSeconds, ids);
+      const closed = [...ids].every((id) => closing.has(id));
+      const late = [...ids].some((id) => c.groups.get(id)?.late === true);
+      const rows = (c.shapeSet as NonNullable<CompiledDetection['shapeSet']>)(resolved.map((r) => r.finding));
+      const key = String(window);
+      const before = c.shownSets.get(key) ?? new Map<string, Finding>();
+      const now = new Map(rows.map((f) => [f.id, f]));
+      for (const finding of rows) out.push({ finding, status: closed ? 'closed' : 'open', late, retracted: false });
+      for (const [id, finding] of before) if (!now.has(id)) out.push({ finding, status: closed ? 'closed' : 'open', late, retracted: true });
+      if (closed) c.shownSets.delete(key);
+      else c.shownSets.set(key, now);
+    }
+    return out;
+  }
+
   /** Final rows, ordered by detection name then BY values (then window), as Splunk would return them. */
   findings(): Finding[] {
     const out: Finding[] = [];
     for (const c of [...this.compiled].sort((a, b) => compareText(a.detection.name, b.detection.name))) {
-      const rows = resolvedGroups(c, this.windowSeconds)
-        .map((r) => r.finding)
-        .filter((f) => c.keepsRow(columnValues(f)));
-      out.push(...rows.sort(compareFindings));
+      const resolved = resolvedGroups(c, this.windowSeconds).map((r) => r.finding);
+      if (!c.shapeSet) {
+        out.push(...resolved.flatMap((f) => c.shape(f) ?? []).sort(compareFindings));
+        continue;
+      }
+      const byWindow = new Map<number | undefined, Finding[]>();
+      for (const f of resolved.sort(compareFindings)) byWindow.set(f.window?.start, [...(byWindow.get(f.window?.start) ?? []), f]);
+      for (const window of [...byWindow.keys()].sort((a, b) => (a ?? 0) - (b ?? 0))) out.push(...c.shapeSet(byWindow.get(window)!));
     }
     return out;
   }
@@ -287,6 +328,8 @@ function finiteOrNull(n: number): number | null {
   return Number.isFinite(n) ? n : null;
 }
 
-function allOf(predicates: Array<(fields: Record<string, FieldValue>) => boolean>) {
-  return (fields: Record<string, FieldValue>) => predicates.every((p) => p(fields));
+/** how a detection's rows are shaped: row by row, or (stats, dedup, sort, ...) a window's rows at once */
+function shapers(detection: Detection): Pick<CompiledDetection, 'shape' | 'shapeSet'> {
+  const shapeSet = setShaper(detection);
+  return shapeSet ? { shape: (f) => f, shapeSet } : { shape: rowShaper(detection) };
 }

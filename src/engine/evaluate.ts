@@ -1,12 +1,6 @@
-import type { FieldValue } from '../cim/model.js';
-import type { RelationOp, ValueExpr } from '../rules/search-plan.js';
+import type { ArithmeticOp, RelationOp, ValueExpr } from '../rules/search-plan.js';
 import { compileLinearRegex, type LinearRegex } from '../rules/linear-regex.js';
-
-/** What an SPL expression computes: text, a number, a truth value, a multivalue, or null. */
-export type Value = string | number | boolean | string[] | null;
-
-type Fields = Record<string, FieldValue>;
-type Evaluate = (fields: Fields) => Value;
+import { compileFunction, scalarText, toNumber, type Evaluate, type Value } from './eval-functions.js';
 
 /**
  * Compiles a value expression with SPL's eval semantics: an absent field is null, a function of
@@ -22,6 +16,17 @@ export function compileValue(expr: ValueExpr): Evaluate {
         const value = fields[name];
         return value === undefined || (Array.isArray(value) && value.length === 0) ? null : value;
       };
+    }
+    case 'arithmetic':
+      return arithmetic(expr.op, compileValue(expr.left), compileValue(expr.right));
+    case 'logic': {
+      // SPL's AND/OR over truth values; a non-true operand counts as false
+      const terms = expr.terms.map(compileValue);
+      return expr.op === 'and' ? (fields) => terms.every((t) => t(fields) === true) : (fields) => terms.some((t) => t(fields) === true);
+    }
+    case 'not': {
+      const value = compileValue(expr.value);
+      return (fields) => value(fields) !== true;
     }
     case 'literal': {
       const value = expr.value;
@@ -62,7 +67,40 @@ function call(fn: Extract<ValueExpr, { kind: 'call' }>['fn'], args: ValueExpr[])
         const ip = second(fields);
         return typeof cidr === 'string' && ip !== null && valuesOf(ip).some((v) => inCidr(cidr, v));
       };
+    default: {
+      const compiled = compileFunction(fn, args.map(compileValue), args);
+      if (!compiled) throw new Error(`eval function ${fn}() has no implementation`);
+      return compiled;
+    }
   }
+}
+
+/**
+ * `+ - * / %` on numbers (numeric text counts as a number); `.` joins text; `+` of two texts joins
+ * them too, as in Splunk's eval. A null, truth value or multivalue operand gives null.
+ */
+function arithmetic(op: ArithmeticOp, left: Evaluate, right: Evaluate): Evaluate {
+  return (fields) => {
+    const a = left(fields);
+    const b = right(fields);
+    if (a === null || b === null || typeof a === 'boolean' || typeof b === 'boolean' || Array.isArray(a) || Array.isArray(b)) return null;
+    if (op === '.') return `${scalarText(a)}${scalarText(b)}`;
+    const x = toNumber(a);
+    const y = toNumber(b);
+    if (x === null || y === null) return op === '+' && typeof a === 'string' && typeof b === 'string' ? a + b : null;
+    switch (op) {
+      case '+':
+        return x + y;
+      case '-':
+        return x - y;
+      case '*':
+        return x * y;
+      case '/':
+        return y === 0 ? null : x / y;
+      case '%':
+        return y === 0 ? null : x % y;
+    }
+  };
 }
 
 function relation(op: RelationOp, left: Evaluate, right: Evaluate): Evaluate {

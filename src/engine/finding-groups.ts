@@ -7,7 +7,7 @@ import type { CimEvent, FieldValue } from '../cim/model.js';
 import type { Detection } from '../rules/detection.js';
 import { EVENT_BY, type ByField } from '../rules/search-plan.js';
 import { findingId, KEY_SEPARATOR, type Finding } from './finding.js';
-import { deserializeGroupState, mergeGroupStates, serializeGroupState, type GroupState, type SerializedGroupState } from './partial-state.js';
+import { deserializeGroupState, mergeGroupStates, serializeGroupState, type GroupState, type SerializedGroupState, type Timed } from './partial-state.js';
 
 /** BY value of an event lacking the field, before `fillnull` decides between `0` and dropping. */
 export const MISSING = '\u0000missing';
@@ -144,12 +144,18 @@ export function toFinding(detection: Detection, key: string[], state: GroupState
       spec.fn === 'count' ? state.count
       : spec.fn === 'dc' ? (slot as Set<string>).size
       : spec.fn === 'values' ? [...(slot as Set<string>)].sort(compareText)
+      : spec.fn === 'earliest' || spec.fn === 'latest' ? timedValue(slot as Timed | null)
       : (slot as number | string | null);
     finding.aggregates.push([spec.as, value]);
     if (spec.field === '_time' && spec.fn === 'min') finding.firstTime = value as number;
     if (spec.field === '_time' && spec.fn === 'max') finding.lastTime = value as number;
   });
   return finding;
+}
+
+function timedValue(slot: Timed | null): string | string[] | null {
+  if (slot === null) return null;
+  return slot.values.length === 1 ? slot.values[0] : slot.values;
 }
 
 /** Splunk's row order within one detection: by BY values, then window start. */

@@ -29,9 +29,14 @@ export interface Finding {
   lastTime?: number;
   /** the time window this finding aggregates over, when the run cuts time into windows */
   window?: FindingWindow;
+  /** the row after the commands that compute columns (eval, rex, lookup): its columns, when there are such commands */
+  row?: Record<string, ColumnValue>;
 }
 
 export type ColumnValue = string | number | string[] | null;
+
+/** An output row: column name to value (numbers stay numbers, multivalues are arrays). */
+export type Row = Record<string, ColumnValue>;
 
 /**
  * Stable across runs, workers and restarts: the same detection, BY values (and window, when the
@@ -49,14 +54,20 @@ export function ctime(epochSeconds: number): string {
   return new Date(Math.floor(epochSeconds) * 1000).toISOString().slice(0, 19);
 }
 
-/** The output columns of a finding (BY values and aggregates), with ctime applied. */
-export function findingColumns(finding: Finding): Record<string, ColumnValue> {
+/** A finding's BY values and aggregates, with ctime applied: the row the commands after the aggregation start from. */
+export function aggregatedColumns(finding: Finding): Record<string, ColumnValue> {
   const ctimeFields = new Set(finding.detection.output.ctimeFields);
   const columns: Record<string, ColumnValue> = {};
   for (const [column, value] of finding.by) columns[column] = value;
   for (const [column, value] of finding.aggregates) {
     columns[column] = ctimeFields.has(column) && typeof value === 'number' ? ctime(value) : value;
   }
+  return columns;
+}
+
+/** The output columns of a finding: its row (BY values, aggregates, computed columns), as `table` / `fields` chose them. */
+export function findingColumns(finding: Finding): Record<string, ColumnValue> {
+  const columns = finding.row ?? aggregatedColumns(finding);
   const chosen = finding.detection.output.columns;
   if (!chosen) return columns;
   const selected: Record<string, ColumnValue> = {};

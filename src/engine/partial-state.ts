@@ -7,11 +7,16 @@ import type { AggregateSpec } from '../rules/search-plan.js';
  */
 export interface GroupState {
   count: number;
-  /** per aggregate, in plan order: the extreme for min/max, the distinct values for values/dc */
-  slots: Array<Extreme | string[] | Set<string> | null>;
+  /** per aggregate, in plan order: the extreme for min/max, the distinct values for values/dc, the timed value for earliest/latest */
+  slots: Array<Extreme | string[] | Set<string> | Timed | null>;
 }
 
 type Extreme = number | string;
+/** earliest/latest: the values of the field in the event with the extreme time */
+export interface Timed {
+  time: number;
+  values: string[];
+}
 
 export function newGroupState(aggregates: AggregateSpec[]): GroupState {
   return { count: 0, slots: aggregates.map((a) => (a.fn === 'values' || a.fn === 'dc' ? new Set<string>() : null)) };
@@ -29,7 +34,11 @@ export function accumulate(
     if (spec.fn === 'count' || spec.field === undefined) continue;
     const value = valueOf(spec.field);
     if (value === undefined) continue;
-    if (spec.fn === 'min' || spec.fn === 'max') {
+    if (spec.fn === 'earliest' || spec.fn === 'latest') {
+      const time = valueOf('_time');
+      const candidate = { time: typeof time === 'number' ? time : Number(time), values: (Array.isArray(value) ? value : [value]).map(String) };
+      if (Number.isFinite(candidate.time)) state.slots[i] = pickTimed(spec.fn, state.slots[i] as Timed | null, candidate);
+    } else if (spec.fn === 'min' || spec.fn === 'max') {
       for (const v of Array.isArray(value) ? value : [value]) state.slots[i] = pickExtreme(spec.fn, state.slots[i] as Extreme | null, v);
     } else {
       const set = state.slots[i] as Set<string>;
@@ -44,13 +53,22 @@ export function mergeGroupStates(into: GroupState, from: GroupState, aggregates:
     const spec = aggregates[i];
     const other = from.slots[i];
     if (other === null || other === undefined) continue;
-    if (spec.fn === 'min' || spec.fn === 'max') {
+    if (spec.fn === 'earliest' || spec.fn === 'latest') {
+      into.slots[i] = pickTimed(spec.fn, into.slots[i] as Timed | null, other as Timed);
+    } else if (spec.fn === 'min' || spec.fn === 'max') {
       into.slots[i] = pickExtreme(spec.fn, into.slots[i] as Extreme | null, other as Extreme);
     } else if (spec.fn !== 'count') {
       const set = into.slots[i] as Set<string>;
       for (const v of other as Iterable<string>) set.add(v);
     }
   }
+}
+
+/** the earlier / later of two timed values; a tie keeps the smaller values so any merge order agrees */
+function pickTimed(fn: 'earliest' | 'latest', current: Timed | null, candidate: Timed): Timed {
+  if (current === null) return candidate;
+  if (candidate.time !== current.time) return (fn === 'earliest') === candidate.time < current.time ? candidate : current;
+  return candidate.values.join('\u0000') < current.values.join('\u0000') ? candidate : current;
 }
 
 /** Splunk compares numerically when both sides are numbers, else as strings. */
@@ -70,10 +88,10 @@ function toComparable(v: Extreme): Extreme {
 }
 
 /** JSON-safe form of a state, for shipping between workers and keeping beside a stored finding. */
-export type SerializedGroupState = { count: number; slots: Array<Extreme | string[] | null> };
+export type SerializedGroupState = { count: number; slots: Array<Extreme | string[] | Timed | null> };
 
 export function serializeGroupState(state: GroupState): SerializedGroupState {
-  return { count: state.count, slots: state.slots.map((s) => (s instanceof Set ? [...s] : (s as Extreme | null))) };
+  return { count: state.count, slots: state.slots.map((s) => (s instanceof Set ? [...s] : (s as Extreme | Timed | null))) };
 }
 
 export function deserializeGroupState(data: SerializedGroupState): GroupState {

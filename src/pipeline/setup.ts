@@ -8,7 +8,7 @@ import { TacticTable, techniquesFile } from '../rules/mitre.js';
 import type { ContentError, Expr } from '../rules/search-plan.js';
 import { selectDetections } from '../rules/select.js';
 import { compileFilter } from '../rules/spl/compile.js';
-import { fieldsOf, outputColumns } from '../rules/plan-fields.js';
+import { fieldsOf, rowColumns } from '../rules/plan-fields.js';
 import type { Tuning } from '../rules/tuning.js';
 import type { RecordPrefilter } from '../sources/source.js';
 import type { PipelineConfig } from './config.js';
@@ -73,7 +73,7 @@ export async function preparePipeline(config: PipelineConfig, options: SetupOpti
 }
 
 function unknownColumns(fields: string[], detections: Detection[]): string[] {
-  const known = new Set(detections.flatMap((d) => outputColumns(d.plan)));
+  const known = new Set(detections.flatMap((d) => rowColumns(d.plan, d.output)));
   return fields.filter((f) => !known.has(f)).map((f) => {
     const near = closest(f, [...known]);
     return `--where: no selected detection has a column '${f}'${near ? ` (did you mean '${near}'?)` : ''}`;

@@ -4,17 +4,18 @@ import { homedir } from 'node:os';
 import path from 'node:path';
 import type { Content } from './content.js';
 import { companionDirs } from './content-tree.js';
-import { listYamlFiles } from './yaml-files.js';
+import { listFiles, listYamlFiles } from './yaml-files.js';
 
 /** bumped whenever the compiled form (Detection, SearchPlan, OutputSettings, BoundCorrelation) changes shape */
-const FORMAT = 5;
+const FORMAT = 6;
 /**
  * Bumped whenever loading accepts, refuses or compiles the same files differently (the YAML schemas,
  * macro expansion, the SPL and Sigma front ends): an entry compiled by an older loader must not
  * outlive it, or a rule the new schema refuses would keep loading from the cache until its file changed.
  * 2: strict schemas (a misspelled key is an error), validated `tags.tools`.
+ * 3: eval, rex, lookup, stats and the other commands after tstats (issue 18).
  */
-export const LOADER_VERSION = 2;
+export const LOADER_VERSION = 3;
 /** entries kept: one per rule set in use, so a few dozen is plenty */
 const KEEP = 32;
 
@@ -49,7 +50,8 @@ function cacheDir(): string {
 function contentKey(dirs: string[], loaderVersion: number): string {
   const hash = createHash('sha256').update(`tunnelwatch-content-v${FORMAT}-loader${loaderVersion}\0`);
   for (const dir of dirs) {
-    for (const file of [...listYamlFiles(dir), ...companionDirs(dir).flatMap(listYamlFiles)]) {
+    // a lookup's CSV changes what its detections output, so it is part of the key too
+    for (const file of [...listYamlFiles(dir), ...companionDirs(dir).flatMap((d) => listFiles(d, /\.(ya?ml|csv)$/i))]) {
       const bytes = readOrUndefined(file);
       hash.update(`${path.resolve(file)}\0${bytes ? bytes.length : -1}\0`);
       if (bytes) hash.update(bytes);

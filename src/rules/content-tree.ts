@@ -16,10 +16,28 @@ export function contentRootOf(file: string): string | undefined {
   }
 }
 
+/**
+ * One loader per ESCU tree: `load` reads the tree's `folder` (macros/, lookups/) once; the result
+ * serves every detection below that tree. Undefined for a file outside any tree.
+ */
+export function perContentRoot<T>(folder: string, load: (dir: string) => Promise<T>): (file: string) => Promise<T> | undefined {
+  const loaded = new Map<string, Promise<T>>();
+  return (file) => {
+    const root = contentRootOf(file);
+    if (root === undefined) return undefined;
+    let value = loaded.get(root);
+    if (!value) {
+      value = load(path.join(root, folder));
+      loaded.set(root, value);
+    }
+    return value;
+  };
+}
+
 /** The folders beside detections whose files change what a detection compiles to (for cache keys). */
 export function companionDirs(target: string): string[] {
   const root = contentRootOf(isDirectory(target) ? path.join(target, 'x') : target);
-  return root === undefined ? [] : [path.join(root, 'macros')];
+  return root === undefined ? [] : [path.join(root, 'macros'), path.join(root, 'lookups')];
 }
 
 function isDirectory(dir: string): boolean {

@@ -248,7 +248,7 @@ function asDetection(c: Correlation): Detection {
       missingBy: 'fill-null',
       fillnullZero: false,
       ctimeFields: columns.ctimeFields,
-      rowFilters: [],
+      rowStages: [],
     },
     risk: c.risk,
     drilldowns: [],

@@ -1,25 +1,14 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { LineCounter, parseDocument } from 'yaml';
-import { contentRootOf } from './content-tree.js';
+import { perContentRoot } from './content-tree.js';
 import { escuMacroSchema } from './escu-schema.js';
 import type { MacroDefinition, MacroLibrary } from './spl/macros.js';
 import { listYamlFiles } from './yaml-files.js';
 import { YamlLocator } from './yaml-locate.js';
 
-const libraries = new Map<string, Promise<MacroLibrary>>();
-
 /** The macro library for a detection file, loaded once per content root; undefined outside an ESCU tree. */
-export function macrosFor(file: string): Promise<MacroLibrary> | undefined {
-  const root = contentRootOf(file);
-  if (root === undefined) return undefined;
-  let library = libraries.get(root);
-  if (!library) {
-    library = loadMacroLibrary(path.join(root, 'macros'));
-    libraries.set(root, library);
-  }
-  return library;
-}
+export const macrosFor = perContentRoot('macros', (dir) => loadMacroLibrary(dir));
 
 /** Reads every macro file of a folder; a file that cannot load is recorded with its reason, by name. */
 export async function loadMacroLibrary(dir: string): Promise<MacroLibrary> {

@@ -18,7 +18,8 @@ const attackData = z.object({
   source: z.string().optional(),
   sourcetype: z.string().optional(),
   /** ESCU: shift the sample's times to now when replaying it into Splunk (nothing to do here) */
-  update_timestamp: z.boolean().optional(),
+  // contentctl writes it as a boolean; some ESCU files quote it ('True')
+  update_timestamp: z.union([z.boolean(), z.enum(['true', 'false', 'True', 'False']).transform((v) => v.toLowerCase() === 'true')]).optional(),
 }).strict();
 
 /** ESCU before `rba:` (2024 and earlier): the entities a finding names, with their role in the attack. */

@@ -3,10 +3,12 @@ import { compileSearch } from './spl/compile.js';
 import { escuDetectionSchema, type EscuDetectionYaml } from './escu-schema.js';
 import { duplicateIdErrors, type ContentMetadata, type Detection, type RiskSpec } from './detection.js';
 import { macrosFor } from './escu-macros.js';
+import { lookupsFor } from './escu-lookups.js';
+import type { LookupLibrary } from './spl/lookup-command.js';
 import type { MacroLibrary } from './spl/macros.js';
 import type { ContentError } from './search-plan.js';
 import { templateFields } from './field-template.js';
-import { outputColumns } from './plan-fields.js';
+import { rowColumns } from './plan-fields.js';
 import { listYamlFiles } from './yaml-files.js';
 import { parseLocated, schemaErrors, type YamlLocator } from './yaml-locate.js';
 
@@ -32,23 +34,28 @@ export async function loadDetectionFile(file: string): Promise<LoadResult> {
   } catch (error) {
     return { detections: [], errors: [{ file, line: 1, col: 1, message: `cannot read: ${(error as Error).message}` }] };
   }
-  return parseDetection(file, text, await macrosFor(file));
+  return parseTreeDetection(file, text);
 }
 
-/** `macros`: the definitions of the ESCU tree the file sits in (see escu-macros.ts) */
-export function parseDetection(file: string, text: string, macros?: MacroLibrary): LoadResult {
+/** A detection file with the macros and lookups of the ESCU tree it sits in (none outside one). */
+export async function parseTreeDetection(file: string, text: string): Promise<LoadResult> {
+  return parseDetection(file, text, await macrosFor(file), await lookupsFor(file));
+}
+
+/** `macros`, `lookups`: the definitions of the ESCU tree the file sits in (see escu-macros.ts, escu-lookups.ts) */
+export function parseDetection(file: string, text: string, macros?: MacroLibrary, lookups?: LookupLibrary): LoadResult {
   const { data, locate, errors: syntaxErrors } = parseLocated(file, text);
   if (syntaxErrors.length > 0) return { detections: [], errors: syntaxErrors };
   const parsed = escuDetectionSchema.safeParse(data);
   if (!parsed.success) return { detections: [], errors: schemaErrors(file, parsed.error.issues, locate) };
   const yaml = parsed.data;
-  const compiled = compileSearch(yaml.search, macros);
+  const compiled = compileSearch(yaml.search, macros, lookups);
   const errors: ContentError[] = compiled.errors.map((e) => ({
     file,
     ...locate.inScalar(['search'], yaml.search, e.line, e.col),
     message: `search: ${e.message}`,
   }));
-  errors.push(...riskFieldErrors(yaml, compiled.plan, file, locate));
+  errors.push(...riskFieldErrors(yaml, compiled.plan && compiled.output && rowColumns(compiled.plan, compiled.output), file, locate));
   if (!compiled.plan || !compiled.output || errors.length > 0) return { detections: [], errors };
   return { detections: [toDetection(yaml, compiled.plan, compiled.output, file)], errors: [] };
 }
@@ -56,12 +63,12 @@ export function parseDetection(file: string, text: string, macros?: MacroLibrary
 /** A risk or threat object naming a column the search does not output can never render. */
 function riskFieldErrors(
   yaml: EscuDetectionYaml,
-  plan: Detection['plan'] | undefined,
+  columnList: string[] | undefined,
   file: string,
   locate: YamlLocator,
 ): ContentError[] {
-  if (!plan || !yaml.rba) return [];
-  const columns = new Set(outputColumns(plan));
+  if (!columnList || !yaml.rba) return [];
+  const columns = new Set(columnList);
   const errors: ContentError[] = [];
   const check = (field: string, at: Array<string | number>) => {
     if (!columns.has(field)) errors.push({ file, ...locate.at(at), message: `${at.join('.')}: '${field}' is not an output column of the search` });

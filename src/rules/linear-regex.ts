@@ -9,8 +9,12 @@ import { RE2JS } from 're2js';
  */
 export interface LinearRegex {
   readonly source: string;
+  /** the names of its named groups (`(?<name>...)`, `(?P<name>...)`), in no particular order */
+  readonly names: string[];
   /** true when the pattern matches anywhere in `value` (unanchored, as SPL and Sigma mean it) */
   test(value: string): boolean;
+  /** every match replaced by `replacement`, in which `\1`..`\9` stand for the groups (SPL's replace()) */
+  replaceAll(value: string, replacement: string): string;
   /** the named or numbered groups of the first match, or undefined when there is none */
   groups(value: string): Record<string, string | undefined> | undefined;
 }
@@ -42,7 +46,13 @@ export function compileLinearRegex(pattern: string, flags: LinearRegexFlags = {}
     ok: true,
     regex: {
       source: pattern,
+      names: names.map(([name]) => name),
       test: (value) => compiled.matcher(value).find(),
+      replaceAll: (value, replacement) =>
+        compiled.matcher(value).replaceAll((...match: unknown[]) => replacement.replace(/\\(\d)/g, (_, n: string) => {
+          const group = Number(n) <= compiled.groupCount() ? match[Number(n)] : undefined;
+          return typeof group === 'string' ? group : '';
+        })),
       groups: (value) => {
         const m = compiled.matcher(value);
         if (!m.find()) return undefined;

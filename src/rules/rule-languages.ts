@@ -36,9 +36,9 @@ export const ruleLanguages = [
     name: 'escu',
     recognizes: () => true,
     parse: async (file, text) => {
-      // an ESCU detection reads the macros of the ESCU tree it sits in (see escu-macros.ts)
-      const [{ parseDetection }, { macrosFor }] = await Promise.all([import('./escu.js'), import('./escu-macros.js')]);
-      return { notLoaded: [], notRun: [], ...parseDetection(file, text, await macrosFor(file)) };
+      // an ESCU detection reads the macros and lookups of the ESCU tree it sits in (see escu-macros.ts)
+      const { parseTreeDetection } = await import('./escu.js');
+      return { notLoaded: [], notRun: [], ...(await parseTreeDetection(file, text)) };
     },
   },
 ] as const satisfies readonly RuleLanguage[];

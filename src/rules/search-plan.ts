@@ -47,9 +47,16 @@ export type ValueTest =
   /** the value equals, contains, starts or ends with a value of field `other` of the same event */
   | { op: 'fieldref'; other: string; position: 'equals' | 'contains' | 'startswith' | 'endswith'; cased: boolean };
 
-/** The functions `where` (and `eval`) may call. */
-export const evalFunctions = ['isnull', 'isnotnull', 'len', 'lower', 'upper', 'mvcount', 'match', 'like', 'cidrmatch'] as const;
+/** The functions `where` and `eval` may call (semantics in src/engine/eval-functions.ts). */
+export const evalFunctions = [
+  'isnull', 'isnotnull', 'len', 'lower', 'upper', 'mvcount', 'match', 'like', 'cidrmatch',
+  'if', 'case', 'coalesce', 'substr', 'split', 'mvindex', 'mvjoin', 'mvdedup', 'replace', 'tonumber', 'tostring',
+  'round', 'abs', 'trim', 'ltrim', 'rtrim', 'true', 'false', 'null', 'isnum', 'isstr',
+] as const;
 export type EvalFunction = (typeof evalFunctions)[number];
+
+/** `+ - * / %` on numbers; `.` joins text (and `+` joins text when either side is not a number) */
+export type ArithmeticOp = '+' | '-' | '*' | '/' | '%' | '.';
 
 /** `<`, `>`, ... compare numbers as numbers and anything else as text; `==`/`!=` compare exactly. */
 export type RelationOp = '<' | '<=' | '>' | '>=' | '==' | '!=';
@@ -62,9 +69,66 @@ export type ValueExpr =
   | { kind: 'field'; name: string }
   | { kind: 'literal'; value: string | number }
   | { kind: 'call'; fn: EvalFunction; args: ValueExpr[] }
-  | { kind: 'relation'; op: RelationOp; left: ValueExpr; right: ValueExpr };
+  | { kind: 'relation'; op: RelationOp; left: ValueExpr; right: ValueExpr }
+  | { kind: 'arithmetic'; op: ArithmeticOp; left: ValueExpr; right: ValueExpr }
+  | { kind: 'logic'; op: 'and' | 'or'; terms: ValueExpr[] }
+  | { kind: 'not'; value: ValueExpr };
 
-export type AggregateFunction = 'count' | 'min' | 'max' | 'values' | 'dc';
+/**
+ * A CSV lookup as a lookup definition describes it (ESCU `lookups/*.yml`, Splunk transforms.conf):
+ * only the columns a search reads are kept.
+ */
+export interface LookupTable {
+  name: string;
+  columns: string[];
+  rows: string[][];
+  /** per column: `*` in its values matches any run of characters (`match_type = WILDCARD(column)`) */
+  wildcard: boolean[];
+  caseSensitive: boolean;
+  /** fewer matches than this gives the outputs `defaultMatch` */
+  minMatches: number;
+  maxMatches: number;
+  defaultMatch?: string;
+}
+
+/** `stats` / `eventstats` aggregates over output rows */
+export type RowAggregateFunction = 'count' | 'dc' | 'values' | 'min' | 'max' | 'sum' | 'avg' | 'stdev' | 'earliest' | 'latest';
+
+export interface RowAggregate {
+  fn: RowAggregateFunction;
+  /** the input column; absent for a bare `count` */
+  field?: string;
+  as: string;
+}
+
+/** A command after the aggregation, applied to the output rows in order. */
+export type RowStage =
+  /** `search` / `where` / `regex`: the row stays when the expression holds */
+  | { kind: 'filter'; expr: Expr }
+  /** one `eval` assignment (a command's assignments run left to right, each seeing the last) */
+  | { kind: 'eval'; field: string; value: ValueExpr }
+  /** `rex field=x "(?<name>...)"`: named groups of the first match become columns (`as`, after renames) */
+  | { kind: 'rex'; field: string; pattern: string; groups: Array<{ group: string; as: string }> }
+  /** `lookup`: `inputs` match lookup columns to row columns; `overwrite` false is OUTPUTNEW */
+  | { kind: 'lookup'; table: LookupTable; inputs: Array<{ column: number; field: string }>; outputs: Array<{ column: number; as: string }>; overwrite: boolean }
+  /** `security_content_ctime` of a column a later command computed: epoch seconds as text */
+  | { kind: 'ctime'; field: string }
+  /** `stats`: one row per combination of BY values (`field` read, `as` written); the rows before are gone */
+  | { kind: 'stats'; aggregates: RowAggregate[]; by: Array<{ field: string; as: string }> }
+  /** `eventstats`: every row gains its BY group's aggregates */
+  | { kind: 'eventstats'; aggregates: RowAggregate[]; by: string[] }
+  /** `dedup`: the first row of each combination of values; rows lacking a field are dropped */
+  | { kind: 'dedup'; fields: string[] }
+  /** `sort`: stable, numbers as numbers, at most `limit` rows */
+  | { kind: 'sort'; keys: Array<{ field: string; descending: boolean }>; limit: number }
+  /** `head`: the first `count` rows */
+  | { kind: 'head'; count: number };
+
+/** stages that need every row of a detection at once (the others run row by row) */
+export const setStageKinds: ReadonlySet<RowStage['kind']> = new Set(['stats', 'eventstats', 'dedup', 'sort', 'head']);
+
+/** `earliest(f)` / `latest(f)`: the value of f in the group's earliest / latest event (by _time) */
+export type AggregateFunction = 'count' | 'min' | 'max' | 'values' | 'dc' | 'earliest' | 'latest';
 
 /** `count`, `min(_time) as firstTime`, `values(src_port) as src_port`, ... */
 export interface AggregateSpec {
@@ -113,8 +177,8 @@ export interface OutputSettings {
   fillnullZero: boolean;
   /** output columns rendered by `security_content_ctime` */
   ctimeFields: string[];
-  /** `| search ...` / `| where ...` filters applied to output rows, in order */
-  rowFilters: Expr[];
+  /** the commands after the aggregation (filters, eval, rex, lookup), applied to output rows in order */
+  rowStages: RowStage[];
   /** name of the `<detection>_filter` macro the search ends with, the user's tuning hook */
   filterMacro?: string;
   /** the output columns, in order, when `table` / `fields` chose them; otherwise every column */

@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { isMap, isScalar } from 'yaml';
 import type { Detection } from './detection.js';
 import type { ContentError, Expr } from './search-plan.js';
-import { fieldsOf, outputColumns } from './plan-fields.js';
+import { fieldsOf, rowColumns } from './plan-fields.js';
 import { compileFilter } from './spl/compile.js';
 import { parseLocated } from './yaml-locate.js';
 
@@ -64,7 +64,7 @@ export function parseTuning(file: string, text: string, detections: Detection[])
     for (const e of compiled.errors) errors.push({ file, ...locate.inScalar([macro], spl, e.line, e.col), message: `${macro}: ${e.message}` });
     if (!compiled.expr) continue;
     if (detection) {
-      const columns = new Set(outputColumns(detection.plan));
+      const columns = new Set(rowColumns(detection.plan, detection.output));
       for (const field of fieldsOf(compiled.expr)) {
         if (columns.has(field)) continue;
         const pos = positionOf(spl, field);

@@ -1,3 +1,4 @@
+import { lookupsFor } from './escu-lookups.js';
 import { readFile } from 'node:fs/promises';
 import { knownDataSources } from '../cim/normalize.js';
 import { parseCorrelation } from './correlation.js';
@@ -76,7 +77,7 @@ export async function validateContent(paths: string[], fallbackRules: string[]):
   const warnings: ContentError[] = [];
   for (const f of detectionFiles) {
     const macros = await macrosFor(f.file);
-    const parsed = parseDetection(f.file, f.text, macros);
+    const parsed = parseDetection(f.file, f.text, macros, await lookupsFor(f.file));
     detections.push(...parsed.detections);
     errors.push(...parsed.errors, ...detectionExtraErrors(f, macros));
     warnings.push(...parsed.detections.flatMap((d) => riskWarnings(f, d)));

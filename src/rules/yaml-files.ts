@@ -7,6 +7,11 @@ import path from 'node:path';
  * start-up, and each async call would wait a thread-pool round trip.
  */
 export function listYamlFiles(target: string): string[] {
+  return listFiles(target, /\.ya?ml$/i);
+}
+
+/** As listYamlFiles, for files whose name matches `accept` (an ESCU lookups/ folder: YAML and CSV). */
+export function listFiles(target: string, accept: RegExp): string[] {
   let entries;
   try {
     entries = readdirSync(target, { withFileTypes: true });
@@ -17,8 +22,8 @@ export function listYamlFiles(target: string): string[] {
     .filter((e) => !e.name.startsWith('.'))
     .flatMap((e) => {
       const full = path.join(target, e.name);
-      if (e.isDirectory()) return listYamlFiles(full);
-      return /\.ya?ml$/i.test(e.name) ? [full] : [];
+      if (e.isDirectory()) return listFiles(full, accept);
+      return accept.test(e.name) ? [full] : [];
     })
     .sort();
 }

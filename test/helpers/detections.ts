@@ -35,7 +35,7 @@ export function detectionWith(settings: Partial<SearchPlan & OutputSettings>, ov
       missingBy: 'fill-null',
       fillnullZero: false,
       ctimeFields: ['firstTime', 'lastTime'],
-      rowFilters: [],
+      rowStages: [],
       ...output,
     },
     drilldowns: [],

@@ -21,7 +21,7 @@ export interface SigmaLoadResult {
 const RESERVED = new Set(['condition', 'timeframe']);
 
 /** How Sigma findings are shaped: one row per group, first and last time rendered as text. */
-const sigmaOutput: OutputSettings = { missingBy: 'fill-null', fillnullZero: false, ctimeFields: ['firstTime', 'lastTime'], rowFilters: [] };
+const sigmaOutput: OutputSettings = { missingBy: 'fill-null', fillnullZero: false, ctimeFields: ['firstTime', 'lastTime'], rowStages: [] };
 
 export function parseSigmaRule(file: string, text: string): SigmaLoadResult {
   const result: SigmaLoadResult = { detections: [], notLoaded: [], notRun: [] };

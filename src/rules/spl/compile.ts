@@ -4,6 +4,7 @@ import { errorAt, isKeyword, splitCommands, TokenCursor } from './parser.js';
 import { parseExpr, type ExprMode } from './expression-parser.js';
 import { expandMacros, type MacroLibrary } from './macros.js';
 import { PlanBuilder } from './plan-builder.js';
+import type { LookupLibrary } from './lookup-command.js';
 
 export type { SplError } from './lexer.js';
 
@@ -11,13 +12,13 @@ export type { SplError } from './lexer.js';
  * Compiles an ESCU `search:` (the subset documented in docs/detections.md) into a SearchPlan and
  * the SPL output settings its later commands imply. Every problem found is reported; a plan is
  * returned only when there is none. `macros`: the content folder's own macro definitions,
- * expanded before parsing as Splunk does.
+ * expanded before parsing as Splunk does; `lookups`: its lookups/ folder, for `lookup`.
  */
-export function compileSearch(spl: string, macros?: MacroLibrary): { plan?: SearchPlan; output?: OutputSettings; errors: SplError[] } {
+export function compileSearch(spl: string, macros?: MacroLibrary, lookups?: LookupLibrary): { plan?: SearchPlan; output?: OutputSettings; errors: SplError[] } {
   const lexed = lex(spl);
   const expanded = expandMacros(lexed.tokens, macros);
   const split = splitCommands(expanded.tokens);
-  const builder = new PlanBuilder([...lexed.errors, ...expanded.errors, ...split.errors]);
+  const builder = new PlanBuilder([...lexed.errors, ...expanded.errors, ...split.errors], lookups);
   if (split.commands.length === 0) {
     builder.errors.push({ line: 1, col: 1, message: 'empty search' });
     return { errors: builder.errors };
@@ -25,7 +26,7 @@ export function compileSearch(spl: string, macros?: MacroLibrary): { plan?: Sear
   const [first, ...rest] = split.commands;
   if (split.leadingPipe) builder.generating(first);
   else builder.rawSearch(first);
-  rest.forEach((command, k) => builder.command(command, k === rest.length - 1));
+  for (const command of rest) builder.command(command);
   return builder.finish();
 }
 

@@ -1,8 +1,8 @@
-import { evalFunctions, type EvalFunction, type Expr, type RelationOp, type ValueExpr } from '../search-plan.js';
-import { isIdentifier, type SplError, type Token } from './lexer.js';
-import { compileLinearRegex } from '../linear-regex.js';
+import type { Expr, RelationOp, ValueExpr } from '../search-plan.js';
+import { isIdentifier, type Token } from './lexer.js';
+import { isCondition, isNumber, ValueParser } from './value-parser.js';
 import { isSplError, resolveMacro } from './macros.js';
-import { describe, isKeyword, type TokenCursor } from './parser.js';
+import { describe, isKeyword, type FieldResolver, type TokenCursor } from './parser.js';
 
 /**
  * `search` evaluates OR before AND (so `a=1 b=2 OR c=3` is `a=1 AND (b=2 OR c=3)`) and allows
@@ -10,21 +10,20 @@ import { describe, isKeyword, type TokenCursor } from './parser.js';
  */
 export type ExprMode = 'search' | 'where';
 
-/** Maps a field name as written to the plan's name, or reports why it is not allowed. */
-export type FieldResolver = (name: string, at: Token) => string | SplError;
+/** Where an expression runs: `stopAtBy` ends it at a top-level `by` (tstats); `rows` over output rows. */
+export interface ExprContext {
+  stopAtBy?: boolean;
+  /**
+   * a search over output rows, where `count > 5` compares (as Splunk's search does); the event
+   * search keeps to patterns, which the prefilter can turn into literals
+   */
+  rows?: boolean;
+}
 
-/**
- * Parses a boolean expression until the end of the cursor, or (search mode) until a top-level
- * `by` keyword when `stopAtBy` is set. Returns null when any error was reported.
- */
-export function parseExpr(
-  cursor: TokenCursor,
-  mode: ExprMode,
-  resolve: FieldResolver,
-  stopAtBy = false,
-): Expr | null {
+/** Parses a boolean expression until the end of the cursor (or a stop). Returns null when any error was reported. */
+export function parseExpr(cursor: TokenCursor, mode: ExprMode, resolve: FieldResolver, context: ExprContext = {}): Expr | null {
   const before = cursor.errors.length;
-  const parser = new ExprParser(cursor, mode, resolve, stopAtBy);
+  const parser = new ExprParser(cursor, mode, resolve, context.stopAtBy === true, context.rows === true);
   const expr = parser.sequence();
   return cursor.errors.length === before ? expr : null;
 }
@@ -37,6 +36,7 @@ class ExprParser {
     private readonly mode: ExprMode,
     private readonly resolve: FieldResolver,
     private readonly stopAtBy: boolean,
+    private readonly rows: boolean,
   ) {}
 
   private atStop(): boolean {
@@ -116,10 +116,15 @@ class ExprParser {
       const macro = resolveMacro(token);
       return this.failTerm(token, isSplError(macro) ? macro.message : `macro \`${token.text}\` is not supported inside an expression`);
     }
-    if (token.kind !== 'word') return this.failTerm(token, `expected a field comparison, found ${describe(token)}`);
     const op = this.c.peek();
+    // Splunk's search reads a quoted string before `=`, `!=` or IN as a field name (`"Known Notes"=True`)
+    const quotedField = token.kind === 'string' && this.mode === 'search' && (op?.kind === 'eq' || op?.kind === 'neq' || isKeyword(op, 'in'));
+    if (token.kind !== 'word' && !quotedField) return this.failTerm(token, `expected a field comparison, found ${describe(token)}`);
     // `f="v"` keeps search's pattern compare; `f >= 5`, `f == "v"` and calls compute
-    if (this.mode === 'where' && (isFunctionCall(token, op) || (isRelation(op) && op!.kind === 'other'))) return this.whereValueTerm(token);
+    if (this.mode === 'where' && (isFunctionCall(token, op) || (isRelation(op) && op!.kind === 'other') || isColumnComparison(op, this.c.peek(1)) || hasOperator(token))) {
+      return this.whereValueTerm(token);
+    }
+    if (this.mode === 'search' && this.rows && op?.kind === 'other' && ['<', '<=', '>', '>='].includes(op.text)) return this.searchRelation(token, op);
     if (op?.kind === 'eq' || op?.kind === 'neq') {
       this.c.next();
       const value = this.value();
@@ -139,58 +144,30 @@ class ExprParser {
   }
 
   /**
-   * `where` terms that compute: a boolean function (`isnotnull(f)`, `match(f, "re")`), or a
-   * relation (`count >= 5`, `len(process) > 200`). `token` has been read.
+   * `where` terms that compute: a truth-valued function (`isnotnull(f)`, `match(f, "re")`), or a
+   * relation (`count >= 5`, `len(process) > 200`, `count > avg+stdev*2`, `a != b` between columns).
+   * `token` has been read.
    */
   private whereValueTerm(token: Token): Expr {
-    const left = this.operand(token);
-    const op = this.c.peek();
-    if (!isRelation(op)) {
-      if (left?.kind === 'call' && !booleanFunctions.has(left.fn)) this.c.fail(token, `${left.fn}() is not a condition: compare its value (e.g. ${left.fn}(x) > 3)`);
-      return left ? { kind: 'eval', value: left } : { kind: 'true' };
+    this.c.pos--;
+    const parser = new ValueParser(this.c, this.resolve);
+    const value = parser.comparison();
+    parser.finish();
+    if (!value) return { kind: 'true' };
+    if (!isCondition(value)) {
+      const what = value.kind === 'call' ? `${value.fn}()` : `\`${token.text}\``;
+      return this.failTerm(token, `${what} is not a condition: compare its value (e.g. ${value.kind === 'call' ? `${value.fn}(x)` : token.text} > 3)`);
     }
-    this.c.next();
-    const next = this.c.next();
-    const right = next ? this.operand(next) : this.c.fail(undefined, `expected a value after \`${op!.text}\``);
-    if (!left || !right) return { kind: 'true' };
-    const relation = op!.kind === 'eq' ? '==' : op!.kind === 'neq' ? '!=' : (op!.text as RelationOp);
-    return { kind: 'eval', value: { kind: 'relation', op: relation, left, right } };
+    return { kind: 'eval', value };
   }
 
-  /** a value: a number, a quoted string, a function call or a field; `token` has been read */
-  private operand(token: Token): ValueExpr | null {
-    if (token.kind === 'string') return { kind: 'literal', value: token.text };
-    if (token.kind !== 'word') return this.c.fail(token, `expected a value, found ${describe(token)}`);
-    if (isNumber(token.text)) return { kind: 'literal', value: Number(token.text) };
-    if (!isFunctionCall(token, this.c.peek())) return { kind: 'field', name: this.field(token) };
-    const fn = token.text.toLowerCase() as EvalFunction;
-    if (!(evalFunctions as readonly string[]).includes(fn)) {
-      this.skipPast('rparen', null);
-      return this.c.fail(token, `function ${token.text}() is not supported (${evalFunctions.join(', ')})`);
-    }
+  /** `search count > 5`: Splunk's search compares numbers as numbers and other values as text */
+  private searchRelation(token: Token, op: Token): Expr {
     this.c.next();
-    const args: ValueExpr[] = [];
-    while (!this.c.accept('rparen')) {
-      if (args.length > 0 && !this.c.accept('comma')) {
-        this.c.fail(this.c.peek(), `expected \`,\` or \`)\` in ${fn}(), found ${describe(this.c.peek())}`);
-        return this.skipPast('rparen', null);
-      }
-      const next = this.c.next();
-      const arg = next ? this.operand(next) : this.c.fail(undefined, `expected \`)\` to close ${fn}(`);
-      if (!arg) return this.skipPast('rparen', null);
-      args.push(arg);
-    }
-    const arity = functionArity[fn];
-    if (args.length !== arity) return this.c.fail(token, `${fn}() takes ${arity} argument(s), got ${args.length}`);
-    if (fn === 'match' || fn === 'like') {
-      const pattern = args[1];
-      if (pattern.kind !== 'literal' || typeof pattern.value !== 'string') return this.c.fail(token, `${fn}() needs a quoted pattern as its second argument`);
-      if (fn === 'match') {
-        const compiled = compileLinearRegex(pattern.value);
-        if (!compiled.ok) return this.c.fail(token, `match(): ${compiled.reason}`);
-      }
-    }
-    return { kind: 'call', fn, args };
+    const value = this.c.next();
+    if (value?.kind !== 'word' && value?.kind !== 'string') return this.failTerm(value ?? op, `expected a value after \`${op.text}\`, found ${describe(value)}`);
+    const right: ValueExpr = { kind: 'literal', value: value.kind === 'word' && isNumber(value.text) ? Number(value.text) : value.text };
+    return { kind: 'eval', value: { kind: 'relation', op: op.text as RelationOp, left: { kind: 'field', name: this.field(token) }, right } };
   }
 
   private failTerm(token: Token, message: string): Expr {
@@ -199,7 +176,7 @@ class ExprParser {
   }
 
   private field(token: Token): string {
-    if (!isIdentifier(token.text)) {
+    if (token.kind === 'word' && !isIdentifier(token.text)) {
       this.c.fail(token, `\`${token.text}\` is not a valid field name`);
       return token.text;
     }
@@ -247,6 +224,9 @@ class ExprParser {
         this.c.fail(this.c.peek(), `expected \`,\` or \`)\` in IN list, found ${describe(this.c.peek())}`);
         return this.skipPast('rparen', patterns);
       }
+      // an empty item (`"a",, "b"` or `"a",)`) is no value, as Splunk's search parser takes it
+      while (this.c.accept('comma'));
+      if (this.c.accept('rparen')) return patterns;
     }
   }
 
@@ -257,10 +237,15 @@ class ExprParser {
   }
 }
 
-const booleanFunctions = new Set<EvalFunction>(['isnull', 'isnotnull', 'match', 'like', 'cidrmatch']);
-const functionArity: Record<EvalFunction, number> = {
-  isnull: 1, isnotnull: 1, len: 1, lower: 1, upper: 1, mvcount: 1, match: 2, like: 2, cidrmatch: 2,
-};
+/** `where a = b`, `where a != b`: an unquoted word that is not a number names a column */
+function isColumnComparison(op: Token | undefined, right: Token | undefined): boolean {
+  return (op?.kind === 'eq' || op?.kind === 'neq') && right?.kind === 'word' && !isNumber(right.text) && !right.text.includes('*');
+}
+
+/** `avg+stdev*2`: a word holding arithmetic */
+function hasOperator(token: Token): boolean {
+  return !isNumber(token.text) && /[+*/%]/.test(token.text);
+}
 
 function isFunctionCall(token: Token, next: Token | undefined): boolean {
   return token.kind === 'word' && next?.kind === 'lparen' && isIdentifier(token.text);
@@ -271,6 +256,3 @@ function isRelation(token: Token | undefined): boolean {
   return token !== undefined && ((token.kind === 'other' && ['<', '<=', '>', '>=', '=='].includes(token.text)) || token.kind === 'eq' || token.kind === 'neq');
 }
 
-function isNumber(text: string): boolean {
-  return text !== '' && Number.isFinite(Number(text));
-}

@@ -133,7 +133,8 @@ function parseMacroBody(body: string): { name: string; args: string[] } | string
   const trimmed = body.trim();
   const open = trimmed.indexOf('(');
   const name = open < 0 ? trimmed : trimmed.slice(0, open).trim();
-  if (!isIdentifier(name)) return 'bad macro name';
+  // Splunk's macro names may start with a digit (ESCU's `3cx_..._filter`)
+  if (!isIdentifier(`_${name}`)) return 'bad macro name';
   if (open < 0) return { name, args: [] };
   if (!trimmed.endsWith(')')) return 'missing closing parenthesis';
   const inner = trimmed.slice(open + 1, -1);

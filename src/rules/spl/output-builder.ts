@@ -1,8 +1,12 @@
-import type { Expr, OutputSettings } from '../search-plan.js';
+import type { Expr, OutputSettings, RowStage } from '../search-plan.js';
 import { compileLinearRegex } from '../linear-regex.js';
 import type { SplError, Token } from './lexer.js';
-import { describe, errorAt, mapFields, TokenCursor } from './parser.js';
-import { parseExpr, type ExprMode, type FieldResolver } from './expression-parser.js';
+import { describe, errorAt, isKeyword, TokenCursor, type FieldResolver } from './parser.js';
+import { parseExpr, type ExprMode } from './expression-parser.js';
+import { isCondition, ValueParser } from './value-parser.js';
+import { parseLookup, type LookupLibrary } from './lookup-command.js';
+import { renameInStage } from './stage-fields.js';
+import { parseDedup, parseHead, parseSort, parseStats } from './set-commands.js';
 
 /** An output column; aggregates, BY fields and ctime entries share it so renames reach all of them. */
 export interface Column {
@@ -23,13 +27,20 @@ export class OutputStageBuilder {
   private ctime: Column[] = [];
   /** the order `table` gave the columns */
   private columnOrder?: Column[];
-  private rowFilters: Expr[] = [];
+  private stages: RowStage[] = [];
+  /** columns the row commands create (eval, rex, lookup), after the aggregation's */
+  private computed: Column[] = [];
+  /** after `stats`: its columns replace the aggregation's */
+  private statsColumns?: Column[];
+  /** index of the last `stats` stage: renames after it do not reach the commands before it */
+  private statsAt = -1;
   private filterMacro?: string;
 
   constructor(
     private readonly errors: SplError[],
     /** the aggregation's columns, BY fields first, dropped ones included */
     private readonly planColumns: () => Column[],
+    private readonly lookups?: LookupLibrary,
   ) {}
 
   /** a row command (after the aggregation); false when `name` is not one */
@@ -49,13 +60,35 @@ export class OutputStageBuilder {
       case 'regex':
         this.regex(head, args);
         return true;
+      case 'eval':
+        this.eval(head, args);
+        return true;
+      case 'rex':
+        this.rex(head, args);
+        return true;
+      case 'lookup':
+        this.lookup(head, args);
+        return true;
+      case 'stats':
+      case 'eventstats':
+        this.stats(head, args, name);
+        return true;
+      case 'dedup':
+      case 'sort':
+      case 'head':
+        this.setCommand(head, args, name);
+        return true;
       default:
         return false;
     }
   }
 
-  filterMacroCommand(name: string, at: Token, isLast: boolean): void {
-    if (!isLast) this.errors.push(errorAt(at, `filter macro \`${name}\` must be the last command`));
+  /**
+   * The `<detection>_filter` tuning hook. ESCU puts it last; where a file puts it earlier, Splunk
+   * runs its (by default empty) search there, and tunnelwatch applies the tuning to the final rows.
+   */
+  filterMacroCommand(name: string, at: Token): void {
+    if (this.filterMacro !== undefined && this.filterMacro !== name) this.fail(at, `a second tuning filter macro (\`${this.filterMacro}\` came first): a detection has one`);
     this.filterMacro = name;
   }
 
@@ -73,14 +106,17 @@ export class OutputStageBuilder {
   /** `convert ctime(x)` of a column the search does not have does nothing in Splunk either */
   ctimeColumn(name: string): void {
     const column = this.findColumn(name);
-    if (column && !this.ctime.includes(column)) this.ctime.push(column);
+    if (!column) return;
+    // the aggregation's own columns are rendered as rows leave it; a computed one where the macro stands
+    if (this.statsColumns || this.computed.includes(column)) this.stages.push({ kind: 'ctime', field: column.name });
+    else if (!this.ctime.includes(column)) this.ctime.push(column);
   }
 
   settings(base: Pick<OutputSettings, 'missingBy' | 'fillnullZero'>): OutputSettings {
     const output: OutputSettings = {
       ...base,
       ctimeFields: this.ctime.map((c) => c.name),
-      rowFilters: this.rowFilters,
+      rowStages: this.stages,
     };
     if (this.filterMacro) output.filterMacro = this.filterMacro;
     if (this.allColumns().some((c) => c.hidden) || this.columnOrder) {
@@ -101,7 +137,7 @@ export class OutputStageBuilder {
   private columnResolver(): FieldResolver {
     return (name, at) => {
       if (this.findColumn(name)) return name;
-      return errorAt(at, `no output column ${name} (columns: ${this.columns().map((col) => col.name).join(', ')})`);
+      return errorAt(at, this.noColumn(name));
     };
   }
 
@@ -133,9 +169,95 @@ export class OutputStageBuilder {
   private filter(head: Token, args: Token[], mode: ExprMode): void {
     const c = new TokenCursor(args, head);
     if (c.atEnd()) c.fail(undefined, `${mode} needs an expression`);
-    const expr = c.atEnd() ? null : parseExpr(c, mode, this.columnResolver());
+    const expr = c.atEnd() ? null : parseExpr(c, mode, this.columnResolver(), { rows: true });
     this.errors.push(...c.errors);
-    if (expr) this.rowFilters.push(expr);
+    if (expr) this.stages.push({ kind: 'filter', expr });
+  }
+
+  /**
+   * `eval a = expr, b = expr`: assignments run left to right, each seeing the columns the last
+   * one wrote. Splunk refuses to store a truth value ("Fields cannot be assigned a boolean
+   * result"), and so does this.
+   */
+  private eval(head: Token, args: Token[]): void {
+    const c = new TokenCursor(args, head);
+    if (c.atEnd()) c.fail(undefined, 'eval needs `field = expression`');
+    while (!c.atEnd()) {
+      const target = c.fieldName('a column name to assign');
+      if (!target) break;
+      if (!c.accept('eq')) {
+        c.fail(c.peek(), `expected \`=\` after eval ${target.text}, found ${describe(c.peek())}`);
+        break;
+      }
+      const parser = new ValueParser(c, this.columnResolver());
+      const value = parser.expression();
+      parser.finish();
+      if (value && isCondition(value)) c.fail(target, `eval ${target.text}: a column cannot hold a truth value; use if(condition, value, otherwise)`);
+      else if (value) {
+        this.define(target.text, target);
+        this.stages.push({ kind: 'eval', field: target.text, value });
+      }
+      if (!c.atEnd() && !c.accept('comma')) {
+        c.fail(c.peek(), `expected \`,\` between eval assignments, found ${describe(c.peek())}`);
+        break;
+      }
+    }
+    this.errors.push(...c.errors);
+  }
+
+  /**
+   * `rex field=col "(?<name>re)"`: the named groups of the first match become columns; a row the
+   * expression does not match keeps its columns as they were (Splunk's rex extracts nothing then).
+   */
+  private rex(head: Token, args: Token[]): void {
+    let field: Token | undefined;
+    let pattern: Token | undefined;
+    for (let k = 0; k < args.length; k++) {
+      const token = args[k];
+      if (token.kind === 'string' && !pattern) pattern = token;
+      else if (isKeyword(token, 'field') && args[k + 1]?.kind === 'eq' && args[k + 2]) field = args[(k += 2)];
+      else if (token.kind === 'word' && args[k + 1]?.kind === 'eq') return this.fail(token, `rex option \`${token.text}=\` is not supported (only field=)`);
+      else return this.fail(token, `unexpected ${describe(token)} in rex (expected field=<column> "<regular expression>")`);
+    }
+    if (!pattern) return this.fail(head, 'rex needs a quoted regular expression');
+    if (!field) return this.fail(head, 'rex without field= reads _raw, which aggregated rows do not have: name the column with field=');
+    if (!this.findColumn(field.text)) return this.fail(field, this.noColumn(field.text));
+    const compiled = compileLinearRegex(pattern.text);
+    if (!compiled.ok) return this.fail(pattern, `rex: ${compiled.reason}`);
+    if (compiled.regex.names.length === 0) return this.fail(pattern, 'rex: the expression names no group ((?<name>...)), so it extracts nothing');
+    for (const name of compiled.regex.names) this.define(name, pattern);
+    this.stages.push({ kind: 'rex', field: field.text, pattern: pattern.text, groups: compiled.regex.names.map((group) => ({ group, as: group })) });
+  }
+
+  private lookup(head: Token, args: Token[]): void {
+    const c = new TokenCursor(args, head);
+    const stage = parseLookup(c, this.lookups, (name, at) => {
+      if (this.findColumn(name)) return true;
+      c.fail(at, this.noColumn(name));
+      return false;
+    });
+    this.errors.push(...c.errors);
+    if (!stage) return;
+    for (const output of stage.outputs) this.define(output.as, head);
+    this.stages.push(stage);
+  }
+
+  /** a column a row command writes: a new one, or one that exists (overwritten) */
+  private define(name: string, at: Token): void {
+    if (this.findColumn(name)) return;
+    if (this.allColumns().some((c) => c.name === name)) {
+      this.errors.push(errorAt(at, `column ${name} was removed by fields/table and cannot be written again`));
+      return;
+    }
+    this.computed.push({ name });
+  }
+
+  private fail(at: Token, message: string): void {
+    this.errors.push(errorAt(at, message));
+  }
+
+  private noColumn(name: string): string {
+    return `no output column ${name} (columns: ${this.columns().map((col) => col.name).join(', ')})`;
   }
 
   /** the columns a later command can name: every one `table` / `fields` kept */
@@ -144,7 +266,42 @@ export class OutputStageBuilder {
   }
 
   private allColumns(): Column[] {
-    return this.planColumns().filter((c) => !c.dropped);
+    return [...(this.statsColumns ?? this.planColumns()), ...this.computed].filter((c) => !c.dropped);
+  }
+
+  /** `stats` replaces the rows and their columns; `eventstats` adds its aggregates to each row */
+  private stats(head: Token, args: Token[], name: 'stats' | 'eventstats'): void {
+    const c = new TokenCursor(args, head);
+    const parsed = parseStats(c, this.columnCheck(c));
+    this.errors.push(...c.errors);
+    if (!parsed) return;
+    if (name === 'eventstats') {
+      for (const a of parsed.aggregates) this.define(a.as, head);
+      this.stages.push({ kind: 'eventstats', aggregates: parsed.aggregates, by: parsed.by.map((t) => t.text) });
+      return;
+    }
+    this.statsAt = this.stages.length;
+    this.stages.push({ kind: 'stats', aggregates: parsed.aggregates, by: parsed.by.map((t) => ({ field: t.text, as: t.text })) });
+    this.statsColumns = [...parsed.by.map((t) => ({ name: t.text })), ...parsed.aggregates.map((a) => ({ name: a.as, aggregate: true }))];
+    this.computed = [];
+    this.ctime = [];
+    this.columnOrder = undefined;
+  }
+
+  private setCommand(head: Token, args: Token[], name: 'dedup' | 'sort' | 'head'): void {
+    const c = new TokenCursor(args, head);
+    const check = this.columnCheck(c);
+    const stage = name === 'dedup' ? parseDedup(c, check) : name === 'sort' ? parseSort(c, check) : parseHead(c);
+    this.errors.push(...c.errors);
+    if (stage) this.stages.push(stage);
+  }
+
+  private columnCheck(c: TokenCursor): (name: string, at: Token) => boolean {
+    return (name, at) => {
+      if (this.findColumn(name)) return true;
+      c.fail(at, this.noColumn(name));
+      return false;
+    };
   }
 
   /**
@@ -188,17 +345,14 @@ export class OutputStageBuilder {
       this.errors.push(errorAt(args[0] ?? head, 'regex needs `column="regular expression"` or `column!="regular expression"`'));
       return;
     }
-    if (!this.findColumn(field.text)) {
-      this.errors.push(errorAt(field, `no output column ${field.text} (columns: ${this.columns().map((col) => col.name).join(', ')})`));
-      return;
-    }
+    if (!this.findColumn(field.text)) return this.fail(field, this.noColumn(field.text));
     const compiled = compileLinearRegex(pattern.text);
     if (!compiled.ok) {
       this.errors.push(errorAt(pattern, `regex: ${compiled.reason}`));
       return;
     }
     const match: Expr = { kind: 'eval', value: { kind: 'call', fn: 'match', args: [{ kind: 'field', name: field.text }, { kind: 'literal', value: pattern.text }] } };
-    this.rowFilters.push(op.kind === 'eq' ? match : { kind: 'not', term: match });
+    this.stages.push({ kind: 'filter', expr: op.kind === 'eq' ? match : { kind: 'not', term: match } });
   }
 
   private findColumn(name: string): Column | undefined {
@@ -208,13 +362,20 @@ export class OutputStageBuilder {
   private drop(column: Column): void {
     column.dropped = true;
     this.ctime = this.ctime.filter((c) => c !== column);
+    const stats = this.stages[this.statsAt];
+    if (this.statsColumns && stats?.kind === 'stats') {
+      this.stages[this.statsAt] = { ...stats, aggregates: stats.aggregates.filter((a) => a.as !== column.name) };
+    }
   }
 
-  /** earlier row filters were written against the old name, so they follow the rename */
+  /**
+   * Earlier row commands were written against the old name, so they follow the rename; those
+   * before a `stats` named columns that are gone, so only its output names follow.
+   */
   private renameColumn(column: Column, to: string): void {
     const from = column.name;
     column.name = to;
-    this.rowFilters = this.rowFilters.map((expr) => mapFields(expr, (f) => (f === from ? to : f)));
+    this.stages = this.stages.map((stage, i) => (i < this.statsAt ? stage : i === this.statsAt ? renameStatsOutput(stage, from, to) : renameInStage(stage, from, to)));
   }
 }
 
@@ -223,4 +384,10 @@ function columnPattern(pattern: string): (name: string) => boolean {
   if (!pattern.endsWith('*')) return (name) => name === pattern;
   const prefix = pattern.slice(0, -1);
   return (name) => name.startsWith(prefix);
+}
+
+function renameStatsOutput(stage: RowStage, from: string, to: string): RowStage {
+  if (stage.kind !== 'stats') return stage;
+  const f = (name: string): string => (name === from ? to : name);
+  return { ...stage, by: stage.by.map((b) => ({ ...b, as: f(b.as) })), aggregates: stage.aggregates.map((a) => ({ ...a, as: f(a.as) })) };
 }

@@ -7,6 +7,9 @@ export interface Command {
   at: Token;
 }
 
+/** Maps a field name as written to the plan's name, or reports why it is not allowed. */
+export type FieldResolver = (name: string, at: Token) => string | SplError;
+
 export function isKeyword(token: Token | undefined, keyword: string): boolean {
   return token !== undefined && token.kind === 'word' && token.text.toLowerCase() === keyword;
 }
@@ -106,7 +109,9 @@ export interface AggregateAst {
   at: Token;
 }
 
-const aggregateFunctions = new Set<string>(['count', 'min', 'max', 'values', 'dc']);
+const aggregateFunctions = new Set<string>(['count', 'min', 'max', 'values', 'dc', 'earliest', 'latest']);
+/** other names Splunk gives the same aggregate */
+const aggregateAliases: Record<string, string> = { distinct_count: 'dc' };
 
 /**
  * `count [as x]`, `fn(field) [as x]`, ... until one of the `stops` keywords or the end. An aggregate
@@ -117,16 +122,17 @@ export function parseAggregates(c: TokenCursor, stops: string[]): AggregateAst[]
   while (!c.atEnd() && !stops.some((stop) => isKeyword(c.peek(), stop))) {
     if (c.accept('comma')) continue;
     const at = c.next()!;
-    const name = at.text.toLowerCase();
+    const written = at.text.toLowerCase();
+    const name = aggregateAliases[written] ?? written;
     let field: Token | undefined;
     if (c.accept('lparen')) {
       field = c.fieldName('a field name') ?? undefined;
       if (!c.accept('rparen')) c.fail(c.peek(), `expected \`)\` after ${name}(field, found ${describe(c.peek())}`);
     }
-    let as = field ? `${name}(${field.text})` : name;
+    let as = field ? `${written}(${field.text})` : written;
     if (c.acceptKeyword('as')) as = c.fieldName('an output name after `as`')?.text ?? as;
     if (at.kind !== 'word' || !aggregateFunctions.has(name)) {
-      c.fail(at, `aggregate ${describe(at)} is not supported (count, min, max, values, dc)`);
+      c.fail(at, `aggregate ${describe(at)} is not supported (${[...aggregateFunctions, ...Object.keys(aggregateAliases)].join(', ')})`);
       continue;
     }
     if (!field && name !== 'count') {
@@ -155,7 +161,7 @@ export function parseByFields(c: TokenCursor): { fields: Token[]; span?: { secon
         if (seconds === undefined) c.fail(value ?? token, `span= needs a duration such as 1h, 30m, 10s or 1d, found ${describe(value)}`);
         else span = { seconds, at: token };
       }
-    } else if (token.kind === 'word' && isIdentifier(token.text)) {
+    } else if ((token.kind === 'word' && isIdentifier(token.text)) || token.kind === 'string') {
       fields.push(token);
     } else {
       c.fail(token, `expected a BY field name, found ${describe(token)}`);
@@ -201,7 +207,7 @@ export function mapFields(expr: Expr, f: (field: string) => string): Expr {
   }
 }
 
-function mapValueFields(value: ValueExpr, f: (field: string) => string): ValueExpr {
+export function mapValueFields(value: ValueExpr, f: (field: string) => string): ValueExpr {
   switch (value.kind) {
     case 'field':
       return { kind: 'field', name: f(value.name) };
@@ -210,6 +216,11 @@ function mapValueFields(value: ValueExpr, f: (field: string) => string): ValueEx
     case 'call':
       return { ...value, args: value.args.map((a) => mapValueFields(a, f)) };
     case 'relation':
+    case 'arithmetic':
       return { ...value, left: mapValueFields(value.left, f), right: mapValueFields(value.right, f) };
+    case 'logic':
+      return { ...value, terms: value.terms.map((t) => mapValueFields(t, f)) };
+    case 'not':
+      return { kind: 'not', value: mapValueFields(value.value, f) };
   }
 }

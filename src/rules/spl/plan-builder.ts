@@ -2,9 +2,10 @@ import { isDatasetField, type DatasetName } from '../../cim/model.js';
 import type { AggregateFunction, Expr, OutputSettings, SearchPlan } from '../search-plan.js';
 import type { SplError, Token } from './lexer.js';
 import { isSplError, resolveMacro } from './macros.js';
-import { describe, errorAt, isKeyword, parseAggregates, parseByFields, TokenCursor, type AggregateAst, type Command } from './parser.js';
-import { parseExpr, type ExprMode, type FieldResolver } from './expression-parser.js';
+import { describe, errorAt, isKeyword, parseAggregates, parseByFields, TokenCursor, type AggregateAst, type Command, type FieldResolver } from './parser.js';
+import { parseExpr, type ExprMode } from './expression-parser.js';
 import { OutputStageBuilder, type Column } from './output-builder.js';
+import type { LookupLibrary } from './lookup-command.js';
 
 /** `from datamodel=...` values and the object prefix their fields carry (`Processes.process`). */
 const datamodels: Record<string, { dataset: DatasetName; object: string }> = {
@@ -23,7 +24,7 @@ const datamodels: Record<string, { dataset: DatasetName; object: string }> = {
  * pass of aggregation, so compiling around it would change what the detection means.
  */
 /** commands that shape aggregated rows (see OutputStageBuilder) */
-const rowCommands = new Set(['rename', 'fields', 'table', 'regex']);
+const rowCommands = new Set(['rename', 'fields', 'table', 'regex', 'eval', 'rex', 'lookup', 'eventstats', 'dedup', 'sort', 'head']);
 
 const refusedCommands: Record<string, string> = {
   join: 'joins a second search (a subsearch)',
@@ -60,8 +61,11 @@ export class PlanBuilder {
 
   private readonly output: OutputStageBuilder;
 
-  constructor(readonly errors: SplError[]) {
-    this.output = new OutputStageBuilder(errors, () => [...this.by.map((b) => b.column), ...this.aggregates.map((a) => a.column)]);
+  constructor(
+    readonly errors: SplError[],
+    lookups?: LookupLibrary,
+  ) {
+    this.output = new OutputStageBuilder(errors, () => [...this.by.map((b) => b.column), ...this.aggregates.map((a) => a.column)], lookups);
   }
 
   generating(command: Command): void {
@@ -92,16 +96,16 @@ export class PlanBuilder {
     if (tokens.length > 1) this.addWhere(tokens.slice(1), 'search', command.at);
   }
 
-  command(command: Command, isLast: boolean): void {
+  command(command: Command): void {
     const head = command.tokens[0];
     if (head.kind === 'macro') {
-      this.macroCommand(head, isLast);
+      this.macroCommand(head);
       return;
     }
     const name = head.kind === 'word' ? head.text.toLowerCase() : '';
     const args = command.tokens.slice(1);
     if (name === 'fillnull') return this.fillnull(head, args);
-    if (name === 'stats') return this.stats(command);
+    if (name === 'stats' && this.stage === 'events') return this.stats(command);
     if ((name === 'search' || name === 'where') && this.stage === 'events') return this.eventFilter(head, args, name);
     if (name === 'tstats') {
       this.errors.push(errorAt(head, 'tstats must be the first command'));
@@ -144,7 +148,7 @@ export class PlanBuilder {
     }
     for (const a of aggregates) this.addAggregate(a, this.datamodelResolver());
     if (c.acceptKeyword('where')) {
-      const expr = parseExpr(c, 'search', this.datamodelResolver(), true);
+      const expr = parseExpr(c, 'search', this.datamodelResolver(), { stopAtBy: true });
       if (expr) this.where.push(expr);
     }
     if (c.acceptKeyword('by')) {
@@ -262,7 +266,7 @@ export class PlanBuilder {
     if (expr) this.where.push(expr);
   }
 
-  private macroCommand(token: Token, isLast: boolean): void {
+  private macroCommand(token: Token): void {
     const macro = resolveMacro(token);
     if (isSplError(macro)) {
       this.errors.push(macro);
@@ -270,7 +274,7 @@ export class PlanBuilder {
     }
     switch (macro.kind) {
       case 'filter':
-        this.output.filterMacroCommand(macro.name, token, isLast);
+        this.output.filterMacroCommand(macro.name, token);
         return;
       case 'drop-dm-object-name':
         if (this.requireRows(token, '`drop_dm_object_name`')) this.output.dropDmObjectName(macro.object);
@@ -295,8 +299,8 @@ export class PlanBuilder {
 
   private stats(command: Command): void {
     const head = command.tokens[0];
-    if (this.stage !== 'events' || this.dataset !== 'sysmon') {
-      this.errors.push(errorAt(head, 'stats is only supported once, after a raw `sysmon` search'));
+    if (this.dataset !== 'sysmon') {
+      this.errors.push(errorAt(head, 'stats before tstats is not supported (stats follows tstats, or a raw `sysmon` search)'));
       return;
     }
     const c = new TokenCursor(command.tokens.slice(1), head);

@@ -77,7 +77,7 @@ test('count, min/max(_time) and values() aggregate per group; values are sorted 
   assert.deepEqual(Object.fromEntries(row.aggregates).src_port, ['4000', '5000']);
 });
 
-test('partial states from any split of the events merge to the same findings as one pass', () => {
+test('partial states from any split of the events merge to the same findings as one pass (earliest/latest with tied times too)', () => {
   const detection = detectionWith({
     by: by('dest'),
     aggregates: [
@@ -85,6 +85,8 @@ test('partial states from any split of the events merge to the same findings as 
       { fn: 'min', field: '_time', as: 'firstTime' },
       { fn: 'max', field: '_time', as: 'lastTime' },
       { fn: 'values', field: 'user', as: 'users' },
+      { fn: 'earliest', field: 'user', as: 'firstUser' },
+      { fn: 'latest', field: 'user', as: 'lastUser' },
     ],
   });
   const events = Array.from({ length: 200 }, (_, i) => cimEvent({ dest: `h${i % 7}`, user: `u${i % 5}` }, (i * 7919) % 1000));
@@ -153,4 +155,48 @@ test('table/fields choose the output columns and their order; rows stay one per 
   const rows = detector.findings().map(renderFinding);
   assert.equal(rows.length, 2);
   assert.deepEqual(rows.map((r) => [r.user, r.dest, r.firstTime]), [['alice', undefined, undefined], ['alice', undefined, undefined]]);
+});
+
+test('earliest(f) / latest(f): the value of f in the group\'s earliest / latest event, whatever the arrival order', () => {
+  const detection = detectionWith({
+    by: by('dest'),
+    aggregates: [
+      { fn: 'earliest', field: 'process', as: 'first_process' },
+      { fn: 'latest', field: 'process', as: 'last_process' },
+    ],
+  });
+  const detector = new Detector([detection]);
+  detector.observe(cimEvent({ dest: 'h', process: 'b.exe' }, 200));
+  detector.observe(cimEvent({ dest: 'h', process: 'c.exe' }, 300));
+  detector.observe(cimEvent({ dest: 'h', process: 'a.exe' }, 100));
+  detector.observe(cimEvent({ dest: 'h' }, 400));
+  // an event without the field does not count (Splunk's latest ignores events lacking it)
+  assert.deepEqual(detector.findings()[0].aggregates, [['first_process', 'a.exe'], ['last_process', 'c.exe']]);
+});
+
+test('stats after tstats in a stream: a window\'s rows are run again when a group changes, upserted by BY values, closed with the window; the batch view agrees', () => {
+  // | tstats count by dest user | stats sum(count) as total dc(user) as users by dest | where users > 1
+  const detection = detectionWith({
+    by: by('dest', 'user'),
+    aggregates: [{ fn: 'count', as: 'count' }],
+    rowStages: [
+      { kind: 'stats', aggregates: [{ fn: 'sum', field: 'count', as: 'total' }, { fn: 'dc', field: 'user', as: 'users' }], by: [{ field: 'dest', as: 'dest' }] },
+      { kind: 'filter', expr: { kind: 'eval', value: { kind: 'relation', op: '>', left: { kind: 'field', name: 'users' }, right: { kind: 'literal', value: 1 } } } },
+    ],
+  });
+  const detector = new Detector([detection], { trackChanges: true, windowSeconds: 3600 });
+  detector.observe(cimEvent({ dest: 'h1', user: 'a' }, 10));
+  assert.deepEqual(detector.changes(), [], 'one user: the where drops the row');
+  detector.observe(cimEvent({ dest: 'h1', user: 'b' }, 20));
+  detector.observe(cimEvent({ dest: 'h1', user: 'b' }, 30));
+  const [first] = detector.changes();
+  assert.deepEqual([first.finding.row, first.status, first.retracted], [{ dest: 'h1', total: 3, users: 2 }, 'open', false]);
+  detector.observe(cimEvent({ dest: 'h1', user: 'c' }, 40));
+  const [second] = detector.changes(4000);
+  assert.equal(second.finding.id, first.finding.id, 'the same BY values name the same finding');
+  assert.deepEqual([second.finding.row, second.status], [{ dest: 'h1', total: 4, users: 3 }, 'closed']);
+  // the batch view gives the same row
+  const batch = new Detector([detection], { windowSeconds: 3600 });
+  for (const [user, time] of [['a', 10], ['b', 20], ['b', 30], ['c', 40]] as const) batch.observe(cimEvent({ dest: 'h1', user }, time));
+  assert.deepEqual(batch.findings().map((f) => [f.id, f.row]), [[first.finding.id, { dest: 'h1', total: 4, users: 3 }]]);
 });

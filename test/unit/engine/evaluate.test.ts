@@ -8,7 +8,9 @@ function where(condition: string): (row: Record<string, string | string[]>) => b
   const spl = `| tstats count from datamodel=Endpoint.Processes by Processes.dest Processes.process Processes.process_name Processes.registry | \`drop_dm_object_name(Processes)\` | where ${condition}`;
   const { output, errors } = compileSearch(spl.replace(' Processes.registry', ''));
   assert.deepEqual(errors, []);
-  return compilePredicate(output!.rowFilters[0]);
+  const stage = output!.rowStages[0];
+  if (stage?.kind !== 'filter') throw new Error(`expected a filter stage, got ${stage?.kind}`);
+  return compilePredicate(stage.expr);
 }
 
 test('isnull / isnotnull: an absent column is null, any value (tstats fills "null" as text) is not', () => {

@@ -51,7 +51,7 @@ test('an event for a closed window is never dropped: it makes a late update of t
 });
 
 test('a finding a row filter stopped keeping is retracted once, then no longer reported', () => {
-  const capped = detectionWith({ by: by('dest'), rowFilters: [{ kind: 'compare', field: 'count', op: '=', pattern: '1' }] });
+  const capped = detectionWith({ by: by('dest'), rowStages: [{ kind: 'filter', expr: { kind: 'compare', field: 'count', op: '=', pattern: '1' } }] });
   const analyzer = new Analyzer([capped], [], { trackChanges: true });
   analyzer.observe(cimEvent({ dest: 'h1' }, 1));
   assert.deepEqual(analyzer.changes().map((c) => c.retracted), [false]);

@@ -20,8 +20,8 @@ async function tempDir(t: { after: (fn: () => Promise<void>) => void }): Promise
 test("ESCU detections load unchanged from ESCU's layout, with macros read from the sibling macros/ folder", async () => {
   const { detections, errors } = await loadDetections([escuDetections]);
   assert.deepEqual(errors, []);
-  assert.deepEqual(detections.map((d) => d.name), ['Windows Proxy Via Netsh', 'Windows Proxy Via Registry']);
-  const netsh = detections[0];
+  assert.deepEqual(detections.map((d) => d.name), ['Attacker Tools On Endpoint', 'Detect RTLO In Process', 'Windows Proxy Via Netsh', 'Windows Proxy Via Registry']);
+  const netsh = detections[2];
   // macros/process_netsh.yml: (Processes.process_name=netsh.exe OR Processes.original_file_name=netsh.exe)
   assert.deepEqual((netsh.plan.where as { terms: unknown[] }).terms[0], {
     kind: 'or',
@@ -30,7 +30,7 @@ test("ESCU detections load unchanged from ESCU's layout, with macros read from t
       { kind: 'compare', field: 'original_file_name', op: '=', pattern: 'netsh.exe' },
     ],
   });
-  assert.equal(detections[1].plan.dataset, 'Endpoint.Registry');
+  assert.equal(detections[3].plan.dataset, 'Endpoint.Registry');
 });
 
 test('outside an ESCU tree the same file fails on its macro, at the macro', async (t) => {
@@ -58,7 +58,7 @@ test('a macro file that cannot load says why, where the detection uses it', asyn
 
 test('risk from tags.observable and tags.risk_score, as ES gave it before rba:', async () => {
   const { detections } = await loadDetections([escuDetections]);
-  assert.deepEqual(detections[0].risk, {
+  assert.deepEqual(detections.find((d) => d.name === 'Windows Proxy Via Netsh')?.risk, {
     message: 'A process $process_name$ has launched netsh with command-line $process$ on $dest$.',
     riskObjects: [
       { field: 'dest', type: 'system', score: 49 },
@@ -107,4 +107,34 @@ test("ESCU's netsh and registry proxy detections fire on real netsh portproxy ca
   );
   const risk = jsonLines(await readFile(riskOut, 'utf8'));
   assert.ok(risk.some((e) => e.search_name === 'Windows Proxy Via Registry' && e.risk_object === 'MSEDGEWIN10' && e.risk_score === 49));
+});
+
+/** a Sysmon EventID 1 as NXLog writes it (JSON lines) */
+function sysmonProcess(time: string, image: string, commandLine: string): string {
+  return JSON.stringify({
+    SourceName: 'Microsoft-Windows-Sysmon', Channel: 'Microsoft-Windows-Sysmon/Operational', Hostname: 'WS-7.acme.example',
+    TimeCreated: time, EventID: 1, Image: image, CommandLine: commandLine, OriginalFileName: image.split('\\').pop(),
+    ParentImage: 'C:\\Windows\\explorer.exe', ParentCommandLine: 'C:\\Windows\\explorer.exe', User: 'ACME\\bob',
+    ProcessId: '4242', ParentProcessId: '1000', ProcessGuid: '{00000000-0000-0000-0000-000000000001}',
+  });
+}
+
+test("ESCU's lookup and rex detections run from the tree's lookups/: attacker tools by the CSV, RTLO by rex and eval", async (t) => {
+  const dir = await tempDir(t);
+  const events = path.join(dir, 'sysmon.jsonl');
+  await writeFile(events, [
+    sysmonProcess('2026-03-10T12:00:00.000Z', 'C:\\Tools\\remcom.exe', 'remcom.exe \\\\srv cmd'),
+    sysmonProcess('2026-03-10T12:00:01.000Z', 'C:\\Windows\\notepad.exe', 'notepad.exe a.txt'),
+    sysmonProcess('2026-03-10T12:00:02.000Z', 'C:\\Users\\bob\\invoice.exe', 'invoice\u202Efdp.exe'),
+  ].join('\n') + '\n');
+  const r = runCli(['scan', '-q', '-f', 'jsonl', '--no-progress', '-r', escuDetections, events]);
+  assert.equal(r.status, 0, r.stderr);
+  const findings = jsonLines(r.stdout);
+  const tools = findings.filter((f) => f.search_name === 'Attacker Tools On Endpoint');
+  // lookups/attacker_tools.csv: remcom.exe is listed (WILDCARD, case-insensitive); notepad.exe gets default_match 'false' and is filtered out
+  assert.deepEqual(tools.map((f) => [f.process_name, f.description]), [['remcom.exe', 'This process is an open source replacement to psexec and is not typically seen in an enterprise environment.']]);
+  const rtlo = findings.filter((f) => f.search_name === 'Detect RTLO In Process');
+  // rex splits around U+202E, eval joins the halves, fields - RTLO* drops the pieces
+  assert.deepEqual(rtlo.map((f) => [f.process, f.process_with_RTLO]), [['invoicefdp.exe', 'invoice\u202Efdp.exe']]);
+  assert.ok(rtlo.every((f) => Object.keys(f).every((k) => !k.startsWith('RTLO'))));
 });

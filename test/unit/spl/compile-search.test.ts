@@ -48,7 +48,7 @@ describe('the ESCU Reverse Network Proxy searches compile to their plans', () =>
       missingBy: 'fill-null',
       fillnullZero: false,
       ctimeFields: ['firstTime', 'lastTime'],
-      rowFilters: [],
+      rowStages: [],
       filterMacro: 'windows_ngrok_reverse_proxy_usage_filter',
     });
   });
@@ -116,7 +116,7 @@ describe('the ESCU Reverse Network Proxy searches compile to their plans', () =>
       missingBy: 'drop',
       fillnullZero: true,
       ctimeFields: ['firstTime', 'lastTime'],
-      rowFilters: [],
+      rowStages: [],
       filterMacro: 'windows_devtunnels_image_loaded_filter',
     });
   });
@@ -206,9 +206,9 @@ describe('commands after the aggregation', () => {
 
   test('search and where become row filters, in order, over output columns', () => {
     const plan = planOf(`${base} | search user!=SYSTEM | where count=5 OR dest="a"`);
-    assert.deepEqual(plan.rowFilters, [
-      { kind: 'compare', field: 'user', op: '!=', pattern: 'SYSTEM' },
-      { kind: 'or', terms: [{ kind: 'compare', field: 'count', op: '=', pattern: '5' }, { kind: 'compare', field: 'dest', op: '=', pattern: 'a' }] },
+    assert.deepEqual(plan.rowStages, [
+      { kind: 'filter', expr: { kind: 'compare', field: 'user', op: '!=', pattern: 'SYSTEM' } },
+      { kind: 'filter', expr: { kind: 'or', terms: [{ kind: 'compare', field: 'count', op: '=', pattern: '5' }, { kind: 'compare', field: 'dest', op: '=', pattern: 'a' }] } },
     ]);
   });
 
@@ -216,7 +216,7 @@ describe('commands after the aggregation', () => {
     const plan = planOf(
       '| tstats count min(_time) as firstTime from datamodel=Endpoint.Processes by Processes.dest | `security_content_ctime(firstTime)` | search Processes.dest=x | rename Processes.dest as host, firstTime as first',
     );
-    assert.deepEqual(plan.rowFilters, [{ kind: 'compare', field: 'host', op: '=', pattern: 'x' }]);
+    assert.deepEqual(plan.rowStages, [{ kind: 'filter', expr: { kind: 'compare', field: 'host', op: '=', pattern: 'x' } }]);
     assert.deepEqual(plan.ctimeFields, ['first']);
   });
 

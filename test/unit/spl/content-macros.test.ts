@@ -68,7 +68,7 @@ describe('content macros expand inline, before parsing', () => {
     const spl = '| tstats count from datamodel=Endpoint.Processes by Processes.process_name | `drop_dm_object_name(Processes)` | search `discovery_tools`';
     const { output, errors } = compileSearch(spl, escu);
     assert.deepEqual(errors, []);
-    assert.equal(output?.rowFilters.length, 1);
+    assert.equal(output?.rowStages.length, 1);
   });
 });
 

@@ -1,0 +1,195 @@
+import type { FieldValue } from '../cim/model.js';
+import type { Detection } from '../rules/detection.js';
+import { setStageKinds, type LookupTable, type RowStage } from '../rules/search-plan.js';
+import { compileLinearRegex } from '../rules/linear-regex.js';
+import { compileValue } from './evaluate.js';
+import type { Value } from './eval-functions.js';
+import { aggregatedColumns, ctime, findingId, type ColumnValue, type Finding, type Row } from './finding.js';
+import { compileSegments } from './matcher.js';
+import { compilePredicate } from './predicate.js';
+import { compileSetStage, type RowItem } from './row-set-stages.js';
+
+/** Runs a row through the commands after the aggregation, in order; undefined when a filter drops it. */
+export type RowPipeline = (row: Row) => Row | undefined;
+
+/** Row-by-row commands only (see compileRowSetPipeline for those that need every row). */
+export function compileRowStages(stages: RowStage[]): RowPipeline {
+  const steps = stages.map((stage) => {
+    if (setStageKinds.has(stage.kind)) throw new Error(`${stage.kind} needs every row: use compileRowSetPipeline`);
+    return compileStage(stage as RowByRowStage);
+  });
+  return (input) => {
+    let row: Row | undefined = { ...input };
+    for (const step of steps) {
+      row = step(row);
+      if (!row) return undefined;
+    }
+    return row;
+  };
+}
+
+type RowByRowStage = Exclude<RowStage, { kind: 'stats' | 'eventstats' | 'dedup' | 'sort' | 'head' }>;
+
+/**
+ * Every command over the whole set of a detection's rows (in one window), in order: row-by-row
+ * commands run per row, stats/eventstats/dedup/sort/head on the rows at that point.
+ */
+export function compileRowSetPipeline(stages: RowStage[]): (rows: Row[]) => RowItem[] {
+  const steps = stages.map((stage): ((items: RowItem[]) => RowItem[]) => {
+    if (stage.kind === 'stats' || stage.kind === 'eventstats' || stage.kind === 'dedup' || stage.kind === 'sort' || stage.kind === 'head') return compileSetStage(stage);
+    const perRow = compileStage(stage);
+    return (items) => items.flatMap((item) => {
+      const row = perRow(item.row);
+      return row ? [{ ...item, row }] : [];
+    });
+  });
+  return (rows) => steps.reduce((items, step) => step(items), rows.map((row, origin): RowItem => ({ row: { ...row }, origin })));
+}
+
+/** Runs a finding's row through the detection's row-by-row commands; only computing commands give it a `row`. */
+export function rowShaper(detection: Detection): (finding: Finding) => Finding | undefined {
+  const stages = detection.output.rowStages;
+  if (stages.length === 0) return (finding) => finding;
+  const run = compileRowStages(stages);
+  const computes = stages.some((s) => s.kind !== 'filter');
+  return (finding) => {
+    const row = run(aggregatedColumns(finding));
+    if (!row) return undefined;
+    return computes ? { ...finding, row } : finding;
+  };
+}
+
+/**
+ * The findings of a detection whose commands need every row (stats, eventstats, dedup, sort,
+ * head), from its aggregated findings of one window: a row that kept its origin keeps that
+ * finding's id; a row `stats` made is named by its BY values (and the window).
+ */
+export function setShaper(detection: Detection): ((findings: Finding[]) => Finding[]) | undefined {
+  const stages = detection.output.rowStages;
+  if (!stages.some((s) => setStageKinds.has(s.kind))) return undefined;
+  const run = compileRowSetPipeline(stages);
+  return (findings) => {
+    const items = run(findings.map(aggregatedColumns));
+    return items.map(({ row, origin }) => {
+      if (typeof origin === 'number') return { ...findings[origin], row };
+      const window = findings[0]?.window;
+      const count = typeof row.count === 'number' ? row.count : 1;
+      const finding: Finding = { id: findingId(detection.id, origin, window?.start), detection, by: [], count, aggregates: [], row };
+      if (window) finding.window = window;
+      if (typeof row.firstTime === 'number') finding.firstTime = row.firstTime;
+      if (typeof row.lastTime === 'number') finding.lastTime = row.lastTime;
+      return finding;
+    });
+  };
+}
+
+function compileStage(stage: RowByRowStage): (row: Row) => Row | undefined {
+  switch (stage.kind) {
+    case 'ctime':
+      return (row) => {
+        const value = row[stage.field];
+        if (typeof value === 'number' || (typeof value === 'string' && value.trim() !== '' && Number.isFinite(Number(value)))) row[stage.field] = ctime(Number(value));
+        return row;
+      };
+    case 'filter': {
+      const keeps = compilePredicate(stage.expr);
+      return (row) => (keeps(searchable(row)) ? row : undefined);
+    }
+    case 'eval': {
+      const value = compileValue(stage.value);
+      return (row) => assign(row, stage.field, columnValue(value(row)));
+    }
+    case 'rex':
+      return rex(stage);
+    case 'lookup':
+      return lookup(stage);
+  }
+}
+
+/** the row as filters read it: text values, null columns absent */
+function searchable(row: Row): Record<string, FieldValue> {
+  const fields: Record<string, FieldValue> = {};
+  for (const [column, value] of Object.entries(row)) {
+    if (value !== null) fields[column] = Array.isArray(value) ? value : String(value);
+  }
+  return fields;
+}
+
+function columnValue(value: Value): ColumnValue {
+  return typeof value === 'boolean' ? String(value) : value;
+}
+
+/** a null value removes the column, as eval of null() does in Splunk */
+function assign(row: Row, column: string, value: ColumnValue): Row {
+  if (value === null || (Array.isArray(value) && value.length === 0)) delete row[column];
+  else row[column] = value;
+  return row;
+}
+
+/**
+ * The first value of the column the expression matches gives the groups; a group that took part
+ * in the match sets its column, one that did not leaves it. No match leaves the row as it was.
+ */
+function rex(stage: Extract<RowStage, { kind: 'rex' }>): (row: Row) => Row {
+  const compiled = compileLinearRegex(stage.pattern);
+  if (!compiled.ok) return (row) => row;
+  const regex = compiled.regex;
+  return (row) => {
+    const value = row[stage.field];
+    const values = value === null || value === undefined ? [] : Array.isArray(value) ? value : [String(value)];
+    for (const text of values) {
+      const groups = regex.groups(text);
+      if (!groups) continue;
+      for (const { group, as } of stage.groups) if (groups[group] !== undefined) row[as] = groups[group];
+      break;
+    }
+    return row;
+  };
+}
+
+/**
+ * Splunk's CSV lookup, as transforms.conf defines its settings: a table row matches when each
+ * input column equals one of the row column's values (case-insensitively unless
+ * case_sensitive_match, with `*` a wildcard in WILDCARD(column) columns); the first max_matches
+ * rows in file order are taken; with fewer than min_matches, every output is default_match.
+ * Several matches make an output multivalue (each value once, in file order). OUTPUT overwrites
+ * the output columns (no match clears them); OUTPUTNEW writes only columns the row lacks.
+ */
+function lookup(stage: Extract<RowStage, { kind: 'lookup' }>): (row: Row) => Row {
+  const table = stage.table;
+  const fold = (text: string) => (table.caseSensitive ? text : text.toLowerCase());
+  const matchers = stage.inputs.map((input) => ({ field: input.field, cells: cellMatchers(table, input.column, fold) }));
+  return (row) => {
+    const inputs = matchers.map((m) => ({ values: textValues(row[m.field]).map(fold), cells: m.cells }));
+    const matched: string[][] = [];
+    if (inputs.every((i) => i.values.length > 0)) {
+      for (let r = 0; r < table.rows.length && matched.length < table.maxMatches; r++) {
+        if (inputs.every((i) => i.values.some((v) => i.cells[r](v)))) matched.push(table.rows[r]);
+      }
+    }
+    for (const output of stage.outputs) {
+      if (!stage.overwrite && row[output.as] !== undefined && row[output.as] !== null) continue;
+      if (matched.length < table.minMatches) {
+        assign(row, output.as, table.defaultMatch ?? null);
+        continue;
+      }
+      const values = [...new Set(matched.map((r) => r[output.column]).filter((v) => v !== ''))];
+      assign(row, output.as, values.length === 1 ? values[0] : values);
+    }
+    return row;
+  };
+}
+
+function textValues(value: ColumnValue | undefined): string[] {
+  if (value === null || value === undefined) return [];
+  return Array.isArray(value) ? value : [String(value)];
+}
+
+/** per table row, a test of one (folded) row value against that row's cell of `column` */
+function cellMatchers(table: LookupTable, column: number, fold: (text: string) => string): Array<(folded: string) => boolean> {
+  return table.rows.map((cells) => {
+    const cell = fold(cells[column] ?? '');
+    if (table.wildcard[column] && cell.includes('*')) return compileSegments(cell.split('*'));
+    return (folded) => folded === cell;
+  });
+}
