@@ -17,6 +17,8 @@ export interface AnalyzerOptions {
   allowedLatenessSeconds?: number;
   /** streams: report changed findings through `changes()` and free closed windows */
   trackChanges?: boolean;
+  /** contributing events kept as evidence per finding (per correlation step); the total is always counted */
+  evidenceCap?: number;
 }
 
 /** Everything a worker ships back: merges order-free into another Analyzer's state. */
@@ -51,8 +53,9 @@ export class Analyzer {
 
   constructor(detections: Detection[], correlations: BoundCorrelation[], options: AnalyzerOptions = {}) {
     const trackChanges = options.trackChanges === true;
-    this.detector = new Detector(detections, { maxGroupsPerDetection: options.maxGroupsPerDetection, windowSeconds: options.windowSeconds, trackChanges });
-    this.correlator = new Correlator(correlations, { expiry: options.correlationExpiry ?? 'cap', trackChanges });
+    const { evidenceCap } = options;
+    this.detector = new Detector(detections, { maxGroupsPerDetection: options.maxGroupsPerDetection, windowSeconds: options.windowSeconds, trackChanges, evidenceCap });
+    this.correlator = new Correlator(correlations, { expiry: options.correlationExpiry ?? 'cap', trackChanges, evidenceCap });
     this.datasets = new Set([...this.detector.datasets, ...this.correlator.datasets]);
     this.lateness = options.allowedLatenessSeconds ?? 0;
   }

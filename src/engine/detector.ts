@@ -17,6 +17,7 @@ import {
   type Group,
   type GroupTable,
 } from './finding-groups.js';
+import { addEvidence, DEFAULT_EVIDENCE_CAP, evidenceOf } from './evidence.js';
 import { accumulate, deserializeGroupState, mergeGroupStates, newGroupState, serializeGroupState, type SerializedGroupState } from './partial-state.js';
 
 export interface DetectorOptions {
@@ -29,6 +30,8 @@ export interface DetectorOptions {
   windowSeconds?: number;
   /** remember which findings changed since `changes()` was last called (streams; a scan has no use for it) */
   trackChanges?: boolean;
+  /** contributing events kept as evidence per finding (the first ones by time; the total is always counted) */
+  evidenceCap?: number;
 }
 
 /** A finding group's state, addressed by detection and BY values: what workers ship and stores upsert. */
@@ -37,7 +40,7 @@ export interface PartialFinding {
   key: string[];
   /** start of the group's time window (epoch seconds), when the run has windows */
   window?: number;
-  state: ReturnType<typeof serializeGroupState>;
+  state: SerializedGroupState;
   /** BY fields seen on at least one matched event (decides `fillnull` 0 versus drop) */
   seenFields: string[];
 }
@@ -84,6 +87,7 @@ export class Detector {
   private readonly maxGroups: number;
   private readonly windowSeconds?: number;
   private readonly trackChanges: boolean;
+  private readonly evidenceCap: number;
   /** newest event time seen (epoch seconds) */
   private newest = -Infinity;
   /** windows ending at or before this are closed: their groups were reported final and freed */
@@ -94,6 +98,7 @@ export class Detector {
     this.maxGroups = options.maxGroupsPerDetection ?? 100_000;
     this.windowSeconds = options.windowSeconds;
     this.trackChanges = options.trackChanges === true;
+    this.evidenceCap = options.evidenceCap ?? DEFAULT_EVIDENCE_CAP;
     this.compiled = detections.map((detection) => ({
       detection,
       matches: compilePredicate(detection.plan.where),
@@ -132,6 +137,7 @@ export class Detector {
     const { plan, output } = c.detection;
     const valueOf = (field: string) => (field === '_time' ? event.time : event.fields[field]);
     const window = this.windowOf(event.time);
+    const evidence = evidenceOf(event);
     let late = false;
     for (const key of groupKeys(plan.by, event, output.missingBy === 'fill-null' ? NULL_FILL : MISSING)) {
       if (output.missingBy === 'drop' && !output.fillnullZero && key.includes(MISSING)) continue;
@@ -139,6 +145,7 @@ export class Detector {
       const group = this.groupFor(c, key, window);
       if (!group) continue;
       accumulate(group.state, plan.aggregates, valueOf);
+      addEvidence(group.state.evidence, evidence, this.evidenceCap);
       late ||= group.late;
     }
     if (late) this.lateEvents++;
@@ -193,7 +200,7 @@ export class Detector {
       const group = this.groupFor(c, p.key, this.windowSeconds === undefined ? undefined : (p.window ?? 0));
       if (!group) continue;
       const from = deserializeGroupState(p.state);
-      mergeGroupStates(group.state, from, c.detection.plan.aggregates);
+      mergeGroupStates(group.state, from, c.detection.plan.aggregates, this.evidenceCap);
       if (group.late) this.lateEvents += from.count;
       const newest = latestTime(c.detection, from);
       if (newest > this.newest) this.newest = newest;
@@ -252,7 +259,7 @@ export class Detector {
       }
       if (c.dirty.size === 0 && closing.size === 0) continue;
       const touched = new Set([...c.dirty, ...closing]);
-      for (const { finding, sources, state } of resolvedGroups(c, this.windowSeconds, touched)) {
+      for (const { finding, sources, state } of resolvedGroups(c, this.windowSeconds, this.evidenceCap, touched)) {
         const closed = sources.every((id) => closing.has(id));
         const late = sources.some((id) => c.groups.get(id)?.late === true);
         const kept = c.keepsRow(columnValues(finding));
@@ -274,7 +281,7 @@ export class Detector {
   findings(): Finding[] {
     const out: Finding[] = [];
     for (const c of [...this.compiled].sort((a, b) => compareText(a.detection.name, b.detection.name))) {
-      const rows = resolvedGroups(c, this.windowSeconds)
+      const rows = resolvedGroups(c, this.windowSeconds, this.evidenceCap)
         .map((r) => r.finding)
         .filter((f) => c.keepsRow(columnValues(f)));
       out.push(...rows.sort(compareFindings));

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import type { FieldValue } from '../cim/model.js';
 import type { Detection } from '../rules/detection.js';
 import { fillTemplate } from '../rules/field-template.js';
+import type { Evidence } from './evidence.js';
 
 /**
  * The Finding model shared by the detect stage (detector, correlator), rendering, tuning, risk and
@@ -29,6 +30,10 @@ export interface Finding {
   lastTime?: number;
   /** the time window this finding aggregates over, when the run cuts time into windows */
   window?: FindingWindow;
+  /** the first contributing events (per step for a correlation), capped; see evidence.ts */
+  evidence: Evidence[];
+  /** every contributing event, kept or not */
+  evidenceCount: number;
 }
 
 export type ColumnValue = string | number | string[] | null;

@@ -35,6 +35,7 @@ export async function runBatch(setup: PipelineSetup, plan: InputPlan, pool: Shar
   const analyzer = new Analyzer(setup.detections, setup.correlations, {
     maxGroupsPerDetection: config.findings.maxGroups,
     windowSeconds: config.findings.windowSeconds,
+    evidenceCap: config.findings.evidence,
   });
   const report = new RunReport();
   await scanInputsParallel(
@@ -45,6 +46,7 @@ export async function runBatch(setup: PipelineSetup, plan: InputPlan, pool: Shar
       correlations: setup.correlations,
       maxGroups: config.findings.maxGroups,
       windowSeconds: config.findings.windowSeconds,
+      evidenceCap: config.findings.evidence,
       prefilter: setup.prefilter,
       format: config.input.format,
       maxRecordBytes: config.input.maxRecordBytes,
@@ -54,7 +56,16 @@ export async function runBatch(setup: PipelineSetup, plan: InputPlan, pool: Shar
     report,
     pool,
   );
-  return { analyzer, report, results: batchResults(setup, analyzer.findings()) };
+  return { analyzer, report, results: batchResults(setup, withFileLines(analyzer.findings(), report)) };
+}
+
+/** Evidence lines counted from a piece of a file (a thread read it alone) as the file's own line numbers. */
+export function withFileLines(findings: Finding[], report: RunReport): Finding[] {
+  for (const f of findings) {
+    if (!f.evidence.some((e) => e.piece !== undefined)) continue;
+    f.evidence = f.evidence.map(({ piece, ...e }) => (piece === undefined || e.line === undefined ? e : { ...e, line: report.fileLine(e.source, piece, e.line) }));
+  }
+  return findings;
 }
 
 /** The stages after detection over a complete set of findings: what `scan` prints. */
