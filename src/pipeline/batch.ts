@@ -1,4 +1,5 @@
 import { Analyzer } from '../engine/analyzer.js';
+import type { EntityResolver } from '../engine/entities.js';
 import type { Finding } from '../engine/finding.js';
 import { renderFinding } from '../engine/render.js';
 import { riskEventsOf, riskIncidents, type IncidentOptions, type RiskEvent, type RiskIncident } from '../engine/risk.js';
@@ -56,7 +57,7 @@ export async function runBatch(setup: PipelineSetup, plan: InputPlan, pool: Shar
     report,
     pool,
   );
-  return { analyzer, report, results: batchResults(setup, withFileLines(analyzer.findings(), report)) };
+  return { analyzer, report, results: batchResults(setup, withFileLines(analyzer.findings(), report), analyzer.entities) };
 }
 
 /** Evidence lines counted from a piece of a file (a thread read it alone) as the file's own line numbers. */
@@ -69,10 +70,10 @@ export function withFileLines(findings: Finding[], report: RunReport): Finding[]
 }
 
 /** The stages after detection over a complete set of findings: what `scan` prints. */
-export function batchResults(setup: PipelineSetup, all: Finding[]): BatchResults {
+export function batchResults(setup: PipelineSetup, all: Finding[], entities?: EntityResolver): BatchResults {
   const findings = setup.where ? keepRows(all, setup.where) : all;
   const tuned = applyTuning(findings, setup.tuning);
-  const riskEvents = tuned.kept.flatMap((f) => riskEventsOf(f, renderFinding(f), setup.tactics));
+  const riskEvents = tuned.kept.flatMap((f) => riskEventsOf(f, renderFinding(f), setup.tactics, entities));
   const incidentOptions = incidentOptionsOf(setup);
   return { findings, tuned, riskEvents, incidents: riskIncidents(riskEvents, incidentOptions), incidentOptions };
 }

@@ -246,7 +246,7 @@ export class StreamPipeline<Positions = unknown> {
     } else if (this.shown.delete(finding.id)) {
       out.push(findingUpsert(record, this.nextRevision(), 'retracted', false));
     }
-    const riskEvents = shows && !suppressedBy ? riskEventsOf(finding, record, this.setup.tactics) : [];
+    const riskEvents = shows && !suppressedBy ? riskEventsOf(finding, record, this.setup.tactics, this.analyzer.entities) : [];
     if (riskEvents.length > 0 || !late) this.risk.update(finding.id, riskEvents, late);
     for (const e of riskEvents) out.push({ kind: 'risk_event', ...e });
     if (change.status === 'closed') this.risk.forget(finding.id);
