@@ -56,6 +56,8 @@ function synthetic(i: number, now: number): FindingUpsert {
       { risk_object: user, risk_object_type: 'user', risk_score: 20 + (i % 80) },
     ],
     threat_objects: [{ threat_object: 'ngrok.exe', threat_object_type: 'process_name' }],
+    evidence_count: 1,
+    evidence: [{ source: 'bench.jsonl', line: i + 1, offset: i * 800, time: new Date(last * 1000).toISOString(), event_code: '1' }],
   };
   return { record, revision: 1, firstTime: last - 60, lastTime: last };
 }

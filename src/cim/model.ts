@@ -1,4 +1,5 @@
 import type { RecordLocation } from '../diagnostics/skip.js';
+import type { RawEvent } from '../sources/source.js';
 
 /**
  * The CIM data models (and the raw Sysmon dataset used by `sysmon`-macro searches) with every field
@@ -64,6 +65,8 @@ export interface CimEvent {
   time: number;
   fields: Record<string, FieldValue>;
   location: RecordLocation;
+  /** the record it was normalized from (its envelope names the record id, event code, channel for evidence) */
+  raw?: RawEvent;
 }
 
 export function isDatasetField(dataset: DatasetName, field: string): boolean {

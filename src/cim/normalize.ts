@@ -182,7 +182,7 @@ function apply(mapping: CompiledMapping, raw: RawEvent, time: number): CimEvent 
     }
     if (value !== undefined) fields[names[i]] = value;
   }
-  return { dataset: mapping.dataset, time, fields, location: raw.location };
+  return { dataset: mapping.dataset, time, fields, location: raw.location, raw };
 }
 
 /**

@@ -13,11 +13,13 @@ import { expandInputs, isInputError, type InputError } from '../sources/inputs.j
 import { pickSource, sources, type SourceName } from '../sources/registry.js';
 import type { RawEvent, Skip, SourceContext, SourceInput } from '../sources/source.js';
 import { escapeXmlAttribute } from '../sources/xml-escape.js';
+import { dumpFilter, numberList, textList, type DumpFilterFlags, type RawEventFilter } from './dump-filter.js';
 import { ExitCode, parseByteSize } from './shared.js';
+import { parseTimeArg } from './time-args.js';
 
 type DumpFormat = 'jsonl' | 'xml';
 
-interface DumpFlags {
+interface DumpFlags extends DumpFilterFlags {
   format: DumpFormat;
   inputFormat?: SourceName;
   output?: string;
@@ -119,13 +121,14 @@ function skipLine(s: Skip): string {
   return `tunnelwatch: ${s.location.file}${where}: ${s.code}: ${s.reason}${s.bytes ? ` (${s.bytes} bytes)` : ''}\n`;
 }
 
-async function dumpInput(input: SourceInput, flags: DumpFlags, w: LineWriter, ctx: SourceContext, pool: EvtxPool | undefined): Promise<boolean> {
+async function dumpInput(input: SourceInput, flags: DumpFlags, w: LineWriter, ctx: SourceContext, pool: EvtxPool | undefined, keeps?: RawEventFilter): Promise<boolean> {
   const source = await pickSource(input, flags.inputFormat);
   if (!source) {
     ctx.skip({ location: { file: input.name }, code: 'unknown-format', reason: 'content matches no supported format' });
     return false;
   }
-  if (source.name === 'evtx') {
+  // with a filter, EVTX is read as events like the text formats: the filter needs their fields
+  if (source.name === 'evtx' && !keeps) {
     const mode = flags.format === 'xml' ? 'xml' : 'json';
     const threads = pool ? { pool } : flags.threads === undefined ? {} : { threads: flags.threads };
     for await (const text of readEvtxText(input, ctx, { mode, ...threads })) {
@@ -136,6 +139,7 @@ async function dumpInput(input: SourceInput, flags: DumpFlags, w: LineWriter, ct
   }
   for await (const e of source.read(input, ctx)) {
     if (w.stop.signal.aborted) break;
+    if (keeps && !keeps(e)) continue;
     await w.line(flags.format === 'xml' ? rawEventXml(e) : rawEventJson(e));
   }
   return true;
@@ -159,6 +163,11 @@ async function sharedPool(inputs: Array<SourceInput | InputError>, flags: DumpFl
 }
 
 export async function runDump(paths: string[], flags: DumpFlags): Promise<number> {
+  const { keeps, problem } = dumpFilter(flags);
+  if (problem) {
+    process.stderr.write(`tunnelwatch: ${problem}\n`);
+    return ExitCode.UsageOrIo;
+  }
   const out: Writable = flags.output ? createWriteStream(flags.output) : process.stdout;
   const w = new LineWriter(out);
   let failed = false;
@@ -182,7 +191,7 @@ export async function runDump(paths: string[], flags: DumpFlags): Promise<number
         failed = true;
         continue;
       }
-      if (!(await dumpInput(input, flags, w, ctx, pool))) failed = true;
+      if (!(await dumpInput(input, flags, w, ctx, pool, keeps))) failed = true;
     }
   } finally {
     await pool?.destroy();
@@ -204,6 +213,12 @@ export function registerDumpCommand(program: Command): void {
     .option('--threads <n>', 'EVTX decoding worker threads (0 = none; default: automatic for large files)', (v) => Number.parseInt(v, 10))
     .option('--max-record-bytes <size>', 'skip (and report) text records longer than this', parseByteSize, 1024 * 1024)
     .option('-q, --quiet', 'do not report skipped records on stderr')
+    .option('--record <ids>', 'only records with these EventRecordIDs (comma-separated, repeatable): a finding\'s evidence `record`', numberList)
+    .option('--line <lines>', 'only records starting on these lines of a text file (comma-separated, repeatable): evidence `line`', numberList)
+    .option('--event-id <codes>', 'only these EventIDs (or CrowdStrike event_simpleName), comma-separated, repeatable', textList)
+    .option('--from <time>', 'only events at or after this time: ISO-8601 (UTC unless zoned), epoch seconds, now, -7d, -24h', (v) => parseTimeArg(v))
+    .option('--to <time>', 'only events at or before this time (same forms as --from)', (v) => parseTimeArg(v))
+    .option('--where <spl>', 'only events matching this SPL expression over the raw field names, e.g. \'Image="*\\\\ngrok.exe"\'')
     .action(async (inputs: string[], flags: DumpFlags) => {
       process.exitCode = await runDump(inputs, flags);
     });

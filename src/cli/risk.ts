@@ -65,6 +65,7 @@ function formatRiskTable(rows: RiskObjectSummary[]): string {
   const out: string[] = [];
   for (const r of rows) {
     out.push(`${r.risk_object} (${r.risk_object_type}): ${r.count} risk event(s), score ${r.risk_score}, ${r.firstTime} .. ${r.lastTime} UTC`);
+    if (r.risk_object_aliases.length > 0) out.push(`  also:       ${r.risk_object_aliases.join('; ')}`);
     out.push(`  detections: ${r.search_names.join('; ')}`);
     out.push(`  stories:    ${r.analytic_stories.join('; ')}`);
     out.push(`  tactics:    ${r.mitre_tactics.join(', ') || '-'}`);

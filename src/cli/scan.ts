@@ -138,7 +138,7 @@ function scanConfig(flags: ScanFlags, tuningFile: string | undefined): PipelineC
       prefilter: flags.prefilter,
       timeRange: flags.from !== undefined || flags.to !== undefined ? { from: flags.from, to: flags.to } : undefined,
     },
-    findings: { windowSeconds: flags.window, allowedLatenessSeconds: 0, maxGroups: flags.maxGroups, showSuppressed: flags.showSuppressed === true, perEvent: flags.perEvent },
+    findings: { windowSeconds: flags.window, allowedLatenessSeconds: 0, maxGroups: flags.maxGroups, showSuppressed: flags.showSuppressed === true, perEvent: flags.perEvent, evidence: flags.evidence },
     risk: { windowSeconds: flags.riskWindow, threshold: flags.riskThreshold, minTactics: defaultIncidentOptions.minTactics },
   };
 }

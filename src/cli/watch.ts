@@ -48,7 +48,7 @@ function watchConfig(flags: WatchFlags): PipelineConfigInput {
     tuningFile: flags.tuning,
     where: flags.where,
     input: { format: flags.inputFormat, maxRecordBytes: flags.maxRecordBytes, prefilter: flags.prefilter },
-    findings: { windowSeconds: flags.window, allowedLatenessSeconds: flags.allowedLateness, maxGroups: flags.maxGroups, showSuppressed: flags.showSuppressed === true },
+    findings: { windowSeconds: flags.window, allowedLatenessSeconds: flags.allowedLateness, maxGroups: flags.maxGroups, showSuppressed: flags.showSuppressed === true, evidence: flags.evidence },
     risk: { windowSeconds: flags.riskWindow, threshold: flags.riskThreshold },
   };
 }

@@ -74,10 +74,14 @@ export class RunReport {
       for (const skip of tally.first) {
         const { piece, line } = skip.location;
         if (piece === undefined || line === undefined) continue;
-        const before = this.pieceLines.reduce((n, [file, start, lines]) => (file === skip.location.file && start < piece ? n + lines : n), 0);
-        skip.location = { file: skip.location.file, line: line + before, offset: skip.location.offset };
+        skip.location = { file: skip.location.file, line: this.fileLine(skip.location.file, piece, line), offset: skip.location.offset };
       }
     }
+  }
+
+  /** the line number in `file` of line `line` of its piece starting at byte `piece` (every piece merged) */
+  fileLine(file: string, piece: number, line: number): number {
+    return line + this.pieceLines.reduce((n, [f, start, lines]) => (f === file && start < piece ? n + lines : n), 0);
   }
 
   /** every record read: parsed events and records the prefilter ruled out */

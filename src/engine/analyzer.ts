@@ -3,6 +3,7 @@ import type { BoundCorrelation } from '../rules/correlation.js';
 import type { Detection } from '../rules/detection.js';
 import { Correlator, type CorrelationPartial } from './correlator.js';
 import { Detector, type DetectorClock, type FindingChange, type PartialFinding } from './detector.js';
+import { EntityResolver } from './entities.js';
 import type { Finding } from './finding.js';
 import { OriginLedger, type Origin, type OriginLedgerData } from './origin-ledger.js';
 import { LoweredFields } from './predicate.js';
@@ -17,6 +18,8 @@ export interface AnalyzerOptions {
   allowedLatenessSeconds?: number;
   /** streams: report changed findings through `changes()` and free closed windows */
   trackChanges?: boolean;
+  /** contributing events kept as evidence per finding (per correlation step); the total is always counted */
+  evidenceCap?: number;
 }
 
 /** Everything a worker ships back: merges order-free into another Analyzer's state. */
@@ -25,6 +28,10 @@ export interface AnalyzerPartials {
   origin?: Origin;
   detections: PartialFinding[];
   correlations: CorrelationPartial[];
+  /** CrowdStrike agent ids and the host names events gave them (one entity per host) */
+  agentHosts?: Array<[agentId: string, host: string]>;
+  /** domain-qualified user names seen (a bare name joins its one domain) */
+  users?: string[];
 }
 
 /** An analyzer's whole state as JSON-safe data: restored, it goes on exactly where it was. */
@@ -46,25 +53,43 @@ export class Analyzer {
   readonly correlator: Correlator;
   /** datasets some detection or correlation reads; other datasets need not be normalized */
   readonly datasets: ReadonlySet<DatasetName>;
+  /** host and user names folded to one entity each, agent ids resolved from the events seen */
+  readonly entities = new EntityResolver();
   private readonly lateness: number;
   private ledger = new OriginLedger();
 
   constructor(detections: Detection[], correlations: BoundCorrelation[], options: AnalyzerOptions = {}) {
     const trackChanges = options.trackChanges === true;
-    this.detector = new Detector(detections, { maxGroupsPerDetection: options.maxGroupsPerDetection, windowSeconds: options.windowSeconds, trackChanges });
-    this.correlator = new Correlator(correlations, { expiry: options.correlationExpiry ?? 'cap', trackChanges });
+    const { evidenceCap } = options;
+    this.detector = new Detector(detections, { maxGroupsPerDetection: options.maxGroupsPerDetection, windowSeconds: options.windowSeconds, trackChanges, evidenceCap });
+    this.correlator = new Correlator(correlations, { expiry: options.correlationExpiry ?? 'cap', trackChanges, evidenceCap });
     this.datasets = new Set([...this.detector.datasets, ...this.correlator.datasets]);
     this.lateness = options.allowedLatenessSeconds ?? 0;
   }
 
   observe(event: CimEvent): void {
+    const raw = event.raw;
+    if (raw?.family === 'crowdstrike' && raw.data.aid !== undefined) {
+      const host = raw.data.ComputerName ?? raw.data.aid_computer_name;
+      if (host !== undefined) this.entities.observeAgent(raw.data.aid, host);
+    }
+    const user = event.fields.user;
+    if (typeof user === 'string' && user.includes('\\')) this.entities.observeUser(user);
     const lowered = new LoweredFields(event.fields);
     this.detector.observe(event, lowered);
     this.correlator.observe(event, lowered);
   }
 
   partials(origin?: Origin): AnalyzerPartials {
-    return { ...(origin && { origin }), detections: this.detector.partials(), correlations: this.correlator.partials() };
+    const agentHosts = this.entities.agentHosts();
+    const users = this.entities.qualifiedUsers();
+    return {
+      ...(origin && { origin }),
+      detections: this.detector.partials(),
+      correlations: this.correlator.partials(),
+      ...(agentHosts.length > 0 && { agentHosts }),
+      ...(users.length > 0 && { users }),
+    };
   }
 
   /**
@@ -75,6 +100,7 @@ export class Analyzer {
     if (partials.origin && !this.ledger.add(partials.origin)) return false;
     this.detector.merge(partials.detections);
     this.correlator.merge(partials.correlations);
+    this.entities.merge(partials);
     return true;
   }
 
@@ -106,6 +132,7 @@ export class Analyzer {
   restore(checkpoint: AnalyzerCheckpoint): void {
     this.detector.merge(checkpoint.partials.detections);
     this.correlator.merge(checkpoint.partials.correlations);
+    this.entities.merge(checkpoint.partials);
     this.detector.restoreClock(checkpoint.clock);
     this.ledger = OriginLedger.fromData(checkpoint.ledger);
     // restoring is not a change: what the state holds was reported before the checkpoint

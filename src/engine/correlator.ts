@@ -3,6 +3,7 @@ import type { BoundCorrelation } from '../rules/correlation.js';
 import { keyColumns, stepColumns } from '../rules/correlation-columns.js';
 import { findingId, KEY_SEPARATOR, type Finding } from './finding.js';
 import { compareText } from './finding-groups.js';
+import { addEvidence, DEFAULT_EVIDENCE_CAP, evidenceOf, mergeEvidence, type Evidence } from './evidence.js';
 import { compilePredicate, LoweredFields, type Predicate } from './predicate.js';
 
 export interface CorrelatorOptions {
@@ -19,6 +20,8 @@ export interface CorrelatorOptions {
    * event of one file says nothing about the events of another still to come.
    */
   expiry?: 'watermark' | 'cap';
+  /** contributing events kept as evidence per step of a finding (the first ones by time) */
+  evidenceCap?: number;
   /**
    * Streams: remember which keys changed for `changes()`, and free a confirmed key once it
    * expires (reported `closed`) instead of keeping it until the run ends.
@@ -38,6 +41,10 @@ interface StepState {
   minTime: number;
   maxTime: number;
   detections: Set<string>;
+  /** distinct events of this step (`count` counts an event once per detection of the step it matched) */
+  events: number;
+  /** the step's first events in evidence order, capped; `events` is their total */
+  evidence: Evidence[];
 }
 
 interface KeyState {
@@ -55,7 +62,7 @@ export interface CorrelationPartial {
   correlationId: string;
   alt: number;
   key: string[];
-  steps: Array<{ count: number; minTime: number; maxTime: number; detections: string[] }>;
+  steps: Array<{ count: number; minTime: number; maxTime: number; detections: string[]; events?: number; evidence?: Evidence[] }>;
   carried: Array<[field: string, values: string[]]>;
 }
 
@@ -96,6 +103,7 @@ export class Correlator {
   private readonly maxValues: number;
   private readonly expires: boolean;
   private readonly trackChanges: boolean;
+  private readonly evidenceCap: number;
   /** findings of confirmed keys that expired since the last changes() (trackChanges only) */
   private closedSinceChanges: Finding[] = [];
   private watermark = -Infinity;
@@ -107,6 +115,7 @@ export class Correlator {
     this.maxValues = options.maxValuesPerField ?? 32;
     this.expires = (options.expiry ?? 'watermark') === 'watermark';
     this.trackChanges = options.trackChanges === true;
+    this.evidenceCap = options.evidenceCap ?? DEFAULT_EVIDENCE_CAP;
     // a detection referenced by several steps or correlations is compiled once
     const predicates = new Map<string, Predicate>();
     this.compiled = correlations.map((correlation) => {
@@ -155,17 +164,23 @@ export class Correlator {
       const matchers = c.byDataset.get(event.dataset);
       if (!matchers) continue;
       let identity: { alt: number; key: string[] } | undefined | null = null;
+      // an event matching several detections of one step is one piece of that step's evidence
+      let evidence: Evidence | undefined;
+      const evidenceSteps: number[] = [];
       for (const m of matchers) {
         if (!m.matches(event.fields, lowered)) continue;
         if (identity === null) identity = identityOf(c.correlation, event);
         if (identity === undefined) break;
-        this.record(c, identity, m, event);
+        evidence ??= evidenceOf(event);
+        const firstForStep = !evidenceSteps.includes(m.step);
+        if (firstForStep) evidenceSteps.push(m.step);
+        this.record(c, identity, m, event, firstForStep ? evidence : undefined);
       }
       this.maybeSweep(c);
     }
   }
 
-  private record(c: CompiledCorrelation, identity: { alt: number; key: string[] }, m: StepMatcher, event: CimEvent): void {
+  private record(c: CompiledCorrelation, identity: { alt: number; key: string[] }, m: StepMatcher, event: CimEvent, evidence: Evidence | undefined): void {
     const state = this.stateFor(c, identity.alt, identity.key);
     if (!state) return;
     const s = state.steps[m.step];
@@ -173,6 +188,10 @@ export class Correlator {
     s.minTime = Math.min(s.minTime, event.time);
     s.maxTime = Math.max(s.maxTime, event.time);
     s.detections.add(m.detectionName);
+    if (evidence) {
+      s.events++;
+      addEvidence(s.evidence, evidence, this.evidenceCap);
+    }
     state.newest = Math.max(state.newest, event.time);
     for (const field of c.carryByStep[m.step]) {
       const value = event.fields[field];
@@ -248,7 +267,7 @@ export class Correlator {
         correlationId: c.correlation.id,
         alt: s.alt,
         key: s.key,
-        steps: s.steps.map((st) => ({ count: st.count, minTime: st.minTime, maxTime: st.maxTime, detections: [...st.detections] })),
+        steps: s.steps.map((st) => ({ count: st.count, minTime: st.minTime, maxTime: st.maxTime, detections: [...st.detections], events: st.events, evidence: [...st.evidence] })),
         carried: [...s.carried].map(([f, v]) => [f, [...v]] as [string, string[]]),
       })),
     );
@@ -267,6 +286,8 @@ export class Correlator {
         into.minTime = Math.min(into.minTime, from.minTime);
         into.maxTime = Math.max(into.maxTime, from.maxTime);
         for (const d of from.detections) into.detections.add(d);
+        into.events += from.events ?? 0;
+        into.evidence = mergeEvidence(into.evidence, from.evidence ?? [], this.evidenceCap);
         if (from.count > 0) state.newest = Math.max(state.newest, from.maxTime);
       });
       for (const [field, values] of p.carried) {
@@ -317,7 +338,7 @@ export class Correlator {
 }
 
 function emptyStep(): StepState {
-  return { count: 0, minTime: Infinity, maxTime: -Infinity, detections: new Set() };
+  return { count: 0, minTime: Infinity, maxTime: -Infinity, detections: new Set(), events: 0, evidence: [] };
 }
 
 /** The first identity alternative whose parts all exist on the event; undefined when none does. */
@@ -386,5 +407,8 @@ function toFinding(c: BoundCorrelation, s: KeyState): Finding {
     aggregates,
     firstTime,
     lastTime,
+    // each step's own first events, named by step, in step order
+    evidence: c.steps.flatMap((step, i) => s.steps[i].evidence.map((e) => ({ ...e, step: step.name }))),
+    evidenceCount: s.steps.reduce((n, st) => n + st.events, 0),
   };
 }

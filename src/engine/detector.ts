@@ -18,6 +18,7 @@ import {
   type Group,
   type GroupTable,
 } from './finding-groups.js';
+import { addEvidence, DEFAULT_EVIDENCE_CAP, evidenceOf } from './evidence.js';
 import { accumulate, deserializeGroupState, mergeGroupStates, newGroupState, serializeGroupState, type SerializedGroupState } from './partial-state.js';
 
 export interface DetectorOptions {
@@ -30,6 +31,8 @@ export interface DetectorOptions {
   windowSeconds?: number;
   /** remember which findings changed since `changes()` was last called (streams; a scan has no use for it) */
   trackChanges?: boolean;
+  /** contributing events kept as evidence per finding (the first ones by time; the total is always counted) */
+  evidenceCap?: number;
 }
 
 /** A finding group's state, addressed by detection and BY values: what workers ship and stores upsert. */
@@ -38,7 +41,7 @@ export interface PartialFinding {
   key: string[];
   /** start of the group's time window (epoch seconds), when the run has windows */
   window?: number;
-  state: ReturnType<typeof serializeGroupState>;
+  state: SerializedGroupState;
   /** BY fields seen on at least one matched event (decides `fillnull` 0 versus drop) */
   seenFields: string[];
 }
@@ -90,6 +93,7 @@ export class Detector {
   private readonly maxGroups: number;
   private readonly windowSeconds?: number;
   private readonly trackChanges: boolean;
+  private readonly evidenceCap: number;
   /** newest event time seen (epoch seconds) */
   private newest = -Infinity;
   /** windows ending at or before this are closed: their groups were reported final and freed */
@@ -100,6 +104,7 @@ export class Detector {
     this.maxGroups = options.maxGroupsPerDetection ?? 100_000;
     this.windowSeconds = options.windowSeconds;
     this.trackChanges = options.trackChanges === true;
+    this.evidenceCap = options.evidenceCap ?? DEFAULT_EVIDENCE_CAP;
     this.compiled = detections.map((detection) => ({
       detection,
       ...shapers(detection),
@@ -138,6 +143,7 @@ export class Detector {
     const { plan, output } = c.detection;
     const valueOf = (field: string) => (field === '_time' ? event.time : event.fields[field]);
     const window = this.windowOf(event.time);
+    const evidence = evidenceOf(event);
     let late = false;
     for (const key of groupKeys(plan.by, event, output.missingBy === 'fill-null' ? NULL_FILL : MISSING)) {
       if (output.missingBy === 'drop' && !output.fillnullZero && key.includes(MISSING)) continue;
@@ -145,6 +151,7 @@ export class Detector {
       const group = this.groupFor(c, key, window);
       if (!group) continue;
       accumulate(group.state, plan.aggregates, valueOf);
+      addEvidence(group.state.evidence, evidence, this.evidenceCap);
       late ||= group.late;
     }
     if (late) this.lateEvents++;
@@ -199,7 +206,7 @@ export class Detector {
       const group = this.groupFor(c, p.key, this.windowSeconds === undefined ? undefined : (p.window ?? 0));
       if (!group) continue;
       const from = deserializeGroupState(p.state);
-      mergeGroupStates(group.state, from, c.detection.plan.aggregates);
+      mergeGroupStates(group.state, from, c.detection.plan.aggregates, this.evidenceCap);
       if (group.late) this.lateEvents += from.count;
       const newest = latestTime(c.detection, from);
       if (newest > this.newest) this.newest = newest;
@@ -264,7 +271,7 @@ export class Detector {
         c.dirty.clear();
         continue;
       }
-      for (const { finding, sources, state } of resolvedGroups(c, this.windowSeconds, touched)) {
+      for (const { finding, sources, state } of resolvedGroups(c, this.windowSeconds, this.evidenceCap, touched)) {
         const closed = sources.every((id) => closing.has(id));
         const late = sources.some((id) => c.groups.get(id)?.late === true);
         const shaped = c.shape(finding);
@@ -292,7 +299,7 @@ export class Detector {
     const windows = new Set([...touched].map((id) => c.groups.get(id)?.window));
     for (const window of windows) {
       const ids = new Set([...c.groups].filter(([, g]) => g.window === window).map(([id]) => id));
-      const resolved = resolvedGroups(c, this.windowSeconds, ids);
+      const resolved = resolvedGroups(c, this.windowSeconds, this.evidenceCap, ids);
       const closed = [...ids].every((id) => closing.has(id));
       const late = [...ids].some((id) => c.groups.get(id)?.late === true);
       const rows = (c.shapeSet as NonNullable<CompiledDetection['shapeSet']>)(resolved.map((r) => r.finding));
@@ -311,7 +318,7 @@ export class Detector {
   findings(): Finding[] {
     const out: Finding[] = [];
     for (const c of [...this.compiled].sort((a, b) => compareText(a.detection.name, b.detection.name))) {
-      const resolved = resolvedGroups(c, this.windowSeconds).map((r) => r.finding);
+      const resolved = resolvedGroups(c, this.windowSeconds, this.evidenceCap).map((r) => r.finding);
       if (!c.shapeSet) {
         out.push(...resolved.flatMap((f) => c.shape(f) ?? []).sort(compareFindings));
         continue;

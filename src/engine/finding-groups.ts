@@ -88,7 +88,7 @@ export function latestTime(detection: Detection, state: GroupState): number {
  * the same key, so their states are merged (into copies: the detector keeps accepting events).
  * With `only`, just the rows some of those group ids feed (with every group feeding them).
  */
-export function resolvedGroups(c: GroupTable, windowSeconds: number | undefined, only?: Set<string>): Array<{ finding: Finding; sources: string[]; state: GroupState }> {
+export function resolvedGroups(c: GroupTable, windowSeconds: number | undefined, evidenceCap: number, only?: Set<string>): Array<{ finding: Finding; sources: string[]; state: GroupState }> {
   const wanted = only && new Set([...only].flatMap((id) => {
     const g = c.groups.get(id);
     const key = g && resolveMissing(g.key, c.detection.plan.by, c.seenFields);
@@ -104,7 +104,7 @@ export function resolvedGroups(c: GroupTable, windowSeconds: number | undefined,
     const copy = deserializeGroupState(serializeGroupState(g.state));
     const existing = resolved.get(id);
     if (existing) {
-      mergeGroupStates(existing.state, copy, c.detection.plan.aggregates);
+      mergeGroupStates(existing.state, copy, c.detection.plan.aggregates, evidenceCap);
       existing.sources.push(sourceId);
     } else resolved.set(id, { key, window: g.window, state: copy, sources: [sourceId] });
   }
@@ -120,10 +120,10 @@ function hasMissingKeys(detection: Detection): boolean {
  * A finding's state folded into another state of the same finding (a stored final state and the
  * late update that followed it): the finding both together make, and their merged state.
  */
-export function findingWithState(finding: Finding, state: SerializedGroupState, other: SerializedGroupState): { finding: Finding; state: SerializedGroupState } {
+export function findingWithState(finding: Finding, state: SerializedGroupState, other: SerializedGroupState, evidenceCap: number): { finding: Finding; state: SerializedGroupState } {
   const { detection, window } = finding;
   const merged = deserializeGroupState(state);
-  mergeGroupStates(merged, deserializeGroupState(other), detection.plan.aggregates);
+  mergeGroupStates(merged, deserializeGroupState(other), detection.plan.aggregates, evidenceCap);
   const key = finding.by.map(([, value]) => value);
   return { finding: toFinding(detection, key, merged, window?.start, window && window.end - window.start), state: serializeGroupState(merged) };
 }
@@ -136,6 +136,8 @@ export function toFinding(detection: Detection, key: string[], state: GroupState
     by: plan.by.map((b, i) => [b.as, key[i]]),
     count: state.count,
     aggregates: [],
+    evidence: state.evidence,
+    evidenceCount: state.count,
   };
   if (window !== undefined && windowSeconds !== undefined) finding.window = { start: window, end: window + windowSeconds };
   plan.aggregates.forEach((spec, i) => {

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import type { FieldValue } from '../cim/model.js';
 import type { Detection } from '../rules/detection.js';
 import { fillTemplate } from '../rules/field-template.js';
+import type { Evidence } from './evidence.js';
 
 /**
  * The Finding model shared by the detect stage (detector, correlator), rendering, tuning, risk and
@@ -31,6 +32,10 @@ export interface Finding {
   window?: FindingWindow;
   /** the row after the commands that compute columns (eval, rex, lookup): its columns, when there are such commands */
   row?: Record<string, ColumnValue>;
+  /** the first contributing events (per step for a correlation), capped; see evidence.ts */
+  evidence: Evidence[];
+  /** every contributing event, kept or not */
+  evidenceCount: number;
 }
 
 export type ColumnValue = string | number | string[] | null;

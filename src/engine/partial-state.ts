@@ -1,14 +1,17 @@
 import type { AggregateSpec } from '../rules/search-plan.js';
+import { mergeEvidence, type Evidence } from './evidence.js';
 
 /**
  * The aggregate state of one finding group, built so that states computed anywhere (another file,
  * another worker, another machine) merge into the same result: count sums, min/max keep the
- * extreme, values/dc take the union.
+ * extreme, values/dc take the union, evidence keeps the first events of both (see evidence.ts).
  */
 export interface GroupState {
   count: number;
   /** per aggregate, in plan order: the extreme for min/max, the distinct values for values/dc, the timed value for earliest/latest */
   slots: Array<Extreme | string[] | Set<string> | Timed | null>;
+  /** the first contributing events in evidence order, at most the run's evidence cap; `count` is their total */
+  evidence: Evidence[];
 }
 
 type Extreme = number | string;
@@ -19,7 +22,7 @@ export interface Timed {
 }
 
 export function newGroupState(aggregates: AggregateSpec[]): GroupState {
-  return { count: 0, slots: aggregates.map((a) => (a.fn === 'values' || a.fn === 'dc' ? new Set<string>() : null)) };
+  return { count: 0, slots: aggregates.map((a) => (a.fn === 'values' || a.fn === 'dc' ? new Set<string>() : null)), evidence: [] };
 }
 
 /** Folds one event's values into `state`; `valueOf` returns the aggregate's input for this event. */
@@ -47,8 +50,9 @@ export function accumulate(
   }
 }
 
-export function mergeGroupStates(into: GroupState, from: GroupState, aggregates: AggregateSpec[]): void {
+export function mergeGroupStates(into: GroupState, from: GroupState, aggregates: AggregateSpec[], evidenceCap: number): void {
   into.count += from.count;
+  into.evidence = mergeEvidence(into.evidence, from.evidence, evidenceCap);
   for (let i = 0; i < aggregates.length; i++) {
     const spec = aggregates[i];
     const other = from.slots[i];
@@ -88,12 +92,18 @@ function toComparable(v: Extreme): Extreme {
 }
 
 /** JSON-safe form of a state, for shipping between workers and keeping beside a stored finding. */
-export type SerializedGroupState = { count: number; slots: Array<Extreme | string[] | Timed | null> };
-
 export function serializeGroupState(state: GroupState): SerializedGroupState {
-  return { count: state.count, slots: state.slots.map((s) => (s instanceof Set ? [...s] : (s as Extreme | Timed | null))) };
+  return { count: state.count, slots: state.slots.map((s) => (s instanceof Set ? [...s] : (s as Extreme | Timed | null))), evidence: [...state.evidence] };
 }
 
 export function deserializeGroupState(data: SerializedGroupState): GroupState {
-  return { count: data.count, slots: data.slots.map((s) => (Array.isArray(s) ? new Set(s) : s)) };
+  // evidence items are never changed in place, so the copy may share them
+  return { count: data.count, slots: data.slots.map((s) => (Array.isArray(s) ? new Set(s) : s)), evidence: [...(data.evidence ?? [])] };
+}
+
+export interface SerializedGroupState {
+  count: number;
+  slots: Array<Extreme | string[] | Timed | null>;
+  /** absent in states written before evidence existed (a stored checkpoint) */
+  evidence?: Evidence[];
 }

@@ -1,6 +1,7 @@
 import { ctime, findingColumns, renderTemplate, type ColumnValue, type Finding } from './finding.js';
 import type { Detection } from '../rules/detection.js';
 import type { DrilldownCommand } from './drilldown.js';
+import { renderEvidence, type EvidenceRecord } from './evidence.js';
 
 export interface RiskObject {
   risk_object: string;
@@ -29,10 +30,14 @@ export interface FindingRecord {
   window_start?: string;
   window_end?: string;
   /** every BY column and other aggregate under its output name */
-  [column: string]: ColumnValue | RiskObject[] | ThreatObject[] | DrilldownCommand[] | undefined;
+  [column: string]: ColumnValue | RiskObject[] | ThreatObject[] | DrilldownCommand[] | EvidenceRecord[] | undefined;
   risk_message?: string;
   risk_objects: RiskObject[];
   threat_objects: ThreatObject[];
+  /** contributing events behind the finding, in total (the evidence list holds the first ones) */
+  evidence_count: number;
+  /** where the first contributing events came from, by time (per step for a correlation) */
+  evidence: EvidenceRecord[];
   /** `scan --drilldown`: the detection's drilldowns as runnable commands */
   drilldowns?: DrilldownCommand[];
   /** `scan --show-suppressed`: the tuning filter macro that suppressed this finding */
@@ -60,6 +65,8 @@ export function renderFinding(finding: Finding): FindingRecord {
     ...(d.risk && { risk_message: renderTemplate(d.risk.message, columns) }),
     risk_objects: riskObjects(d, columns),
     threat_objects: threatObjects(d, columns),
+    evidence_count: finding.evidenceCount,
+    evidence: finding.evidence.map(renderEvidence),
   };
 }
 

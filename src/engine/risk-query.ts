@@ -1,3 +1,4 @@
+import { EntityResolver } from './entities.js';
 import type { RiskEvent } from './risk.js';
 import { ctime } from './finding.js';
 
@@ -13,6 +14,8 @@ export interface RiskQuery {
 export interface RiskObjectSummary {
   risk_object: string;
   risk_object_type: string;
+  /** every other spelling of the object in its events */
+  risk_object_aliases: string[];
   count: number;
   risk_score: number;
   firstTime: string;
@@ -24,13 +27,16 @@ export interface RiskObjectSummary {
 }
 
 export function summarizeRisk(events: RiskEvent[], query: RiskQuery): RiskObjectSummary[] {
-  const wanted = new Set(query.objects.map((o) => o.toLowerCase()));
+  // risk events written by older versions name objects as the logs spelled them: fold them here too
+  const entities = new EntityResolver();
+  const canonical = (e: RiskEvent) => entities.canonical(e.risk_object_type, e.risk_object);
+  const wanted = new Set(query.objects.flatMap((o) => [o.toLowerCase(), entities.canonical('system', o), entities.canonical('user', o)]));
   const groups = new Map<string, RiskEvent[]>();
   for (const e of events) {
-    if (wanted.size > 0 && !wanted.has(e.risk_object.toLowerCase())) continue;
+    if (wanted.size > 0 && !wanted.has(e.risk_object.toLowerCase()) && !wanted.has(canonical(e))) continue;
     const t = e._time ?? NaN;
     if ((query.from !== undefined && !(t >= query.from)) || (query.to !== undefined && !(t <= query.to))) continue;
-    const key = `${e.risk_object_type}\u0000${e.risk_object}`;
+    const key = `${e.risk_object_type}\u0000${canonical(e)}`;
     const list = groups.get(key);
     if (list) list.push(e);
     else groups.set(key, [e]);
@@ -39,9 +45,11 @@ export function summarizeRisk(events: RiskEvent[], query: RiskQuery): RiskObject
   return [...groups.values()]
     .map((list) => {
       const times = list.map((e) => e._time).filter((t): t is number => t !== null);
+      const name = canonical(list[0]);
       return {
-        risk_object: list[0].risk_object,
+        risk_object: name,
         risk_object_type: list[0].risk_object_type,
+        risk_object_aliases: distinct(list.flatMap((e) => [e.risk_object, ...(e.risk_object_aliases ?? [])]).filter((a) => a !== name)),
         count: list.length,
         risk_score: list.reduce((sum, e) => sum + e.risk_score, 0),
         firstTime: times.length ? ctime(times.reduce((a, b) => Math.min(a, b))) : '',

@@ -1,4 +1,5 @@
 import type { TacticTable } from '../rules/mitre.js';
+import { EntityResolver } from './entities.js';
 import { ctime, type Finding } from './finding.js';
 import type { FindingRecord } from './render.js';
 
@@ -6,8 +7,11 @@ import type { FindingRecord } from './render.js';
 export interface RiskEvent {
   /** the finding's lastTime, epoch seconds (null when the search has no time) */
   _time: number | null;
+  /** the entity: a host or user name in its canonical form (see entities.ts) */
   risk_object: string;
   risk_object_type: string;
+  /** the spelling the finding had, when it differs from the canonical one */
+  risk_object_aliases?: string[];
   risk_score: number;
   risk_message: string;
   search_name: string;
@@ -20,14 +24,16 @@ export interface RiskEvent {
   finding_id: string;
 }
 
-export function riskEventsOf(finding: Finding, record: FindingRecord, tactics: TacticTable): RiskEvent[] {
+/** canonical names without a run's agent ids: for callers that saw no events (and tests) */
+const plainNames = new EntityResolver();
+
+export function riskEventsOf(finding: Finding, record: FindingRecord, tactics: TacticTable, entities: EntityResolver = plainNames): RiskEvent[] {
   const d = finding.detection;
   if (d.type === 'Hunting' || !d.risk) return [];
   const time = finding.lastTime ?? finding.firstTime;
   return record.risk_objects.map((o) => ({
     _time: typeof time === 'number' && Number.isFinite(time) ? time : null,
-    risk_object: o.risk_object,
-    risk_object_type: o.risk_object_type,
+    ...entityOf(entities, o.risk_object_type, o.risk_object),
     risk_score: o.risk_score,
     risk_message: record.risk_message ?? '',
     search_name: d.name,
@@ -38,6 +44,12 @@ export function riskEventsOf(finding: Finding, record: FindingRecord, tactics: T
     threat_object_type: record.threat_objects.map((t) => t.threat_object_type),
     finding_id: record.finding_id,
   }));
+}
+
+/** a risk object's canonical name, and its spelling as an alias when that differs */
+function entityOf(entities: EntityResolver, type: string, value: string): Pick<RiskEvent, 'risk_object' | 'risk_object_type' | 'risk_object_aliases'> {
+  const name = entities.canonical(type, value);
+  return { risk_object: name, risk_object_type: type, ...(name !== value && { risk_object_aliases: [value] }) };
 }
 
 export interface IncidentOptions {
@@ -56,6 +68,8 @@ export interface RiskIncident {
   kind: 'risk_incident';
   risk_object: string;
   risk_object_type: string;
+  /** the other spellings of the risk object in the incident's events (always written; absent in incidents stored before) */
+  risk_object_aliases?: string[];
   /** the highest total of any window in the incident */
   risk_score: number;
   reasons: Array<'score' | 'tactics'>;
@@ -91,9 +105,15 @@ export function objectIncidents(events: RiskEvent[], options: IncidentOptions): 
   return incidentsOfObject(timed, options);
 }
 
-/** incidents in output order: by first time, then risk object */
+/** incidents in output order: highest score first, then by first time and risk object */
 export function sortIncidents(incidents: RiskIncident[]): RiskIncident[] {
-  return incidents.sort((a, b) => (a.firstTime < b.firstTime ? -1 : a.firstTime > b.firstTime ? 1 : a.risk_object < b.risk_object ? -1 : 1));
+  return incidents.sort(
+    (a, b) =>
+      b.risk_score - a.risk_score ||
+      (a.firstTime < b.firstTime ? -1 : a.firstTime > b.firstTime ? 1 : 0) ||
+      (a.risk_object < b.risk_object ? -1 : a.risk_object > b.risk_object ? 1 : 0) ||
+      (a.risk_object_type < b.risk_object_type ? -1 : a.risk_object_type > b.risk_object_type ? 1 : 0),
+  );
 }
 
 /** the key that groups risk events of one object */
@@ -147,6 +167,7 @@ function toIncident(events: RiskEvent[], ep: Episode): RiskIncident {
     kind: 'risk_incident',
     risk_object: events[0].risk_object,
     risk_object_type: events[0].risk_object_type,
+    risk_object_aliases: distinct(events.flatMap((e) => e.risk_object_aliases ?? [])),
     risk_score: ep.maxScore,
     reasons: (['score', 'tactics'] as const).filter((r) => ep.reasons.has(r)),
     firstTime: ctime(events[0]._time as number),
@@ -167,10 +188,10 @@ export function incidentRule(options: IncidentOptions): string {
 export function formatIncidentTable(incidents: RiskIncident[], options: IncidentOptions): string {
   const rule = incidentRule(options);
   if (incidents.length === 0) return `No risk incidents (${rule}).\n`;
-  const header = ['risk_object', 'type', 'score', 'events', 'firstTime (UTC)', 'lastTime (UTC)', 'reasons', 'tactics', 'detections'];
+  const header = ['risk_object', 'type', 'score', 'events', 'firstTime (UTC)', 'lastTime (UTC)', 'reasons', 'tactics', 'detections', 'also seen as'];
   const rows = incidents.map((i) => [
     i.risk_object, i.risk_object_type, String(i.risk_score), String(i.risk_event_count), i.firstTime, i.lastTime,
-    i.reasons.join('+'), i.mitre_tactics.join(', '), i.search_names.join('; '),
+    i.reasons.join('+'), i.mitre_tactics.join(', '), i.search_names.join('; '), (i.risk_object_aliases ?? []).join('; '),
   ]);
   const widths = header.map((h, k) => rows.reduce((w, r) => Math.max(w, r[k].length), h.length));
   const line = (cells: string[]) => `  ${cells.map((c, k) => c.padEnd(widths[k])).join('  ')}`.trimEnd();

@@ -74,7 +74,9 @@ export function setShaper(detection: Detection): ((findings: Finding[]) => Findi
       if (typeof origin === 'number') return { ...findings[origin], row };
       const window = findings[0]?.window;
       const count = typeof row.count === 'number' ? row.count : 1;
-      const finding: Finding = { id: findingId(detection.id, origin, window?.start), detection, by: [], count, aggregates: [], row };
+      // a row `stats` made from several findings does not yet know which of them fed it, so it
+      // carries no evidence of its own (evidence_count 0 says so; the findings it came from have theirs)
+      const finding: Finding = { id: findingId(detection.id, origin, window?.start), detection, by: [], count, aggregates: [], row, evidence: [], evidenceCount: 0 };
       if (window) finding.window = window;
       if (typeof row.firstTime === 'number') finding.firstTime = row.firstTime;
       if (typeof row.lastTime === 'number') finding.lastTime = row.lastTime;

@@ -1,4 +1,5 @@
 import { Analyzer } from '../engine/analyzer.js';
+import type { EntityResolver } from '../engine/entities.js';
 import type { Finding } from '../engine/finding.js';
 import { renderFinding } from '../engine/render.js';
 import { riskEventsOf, riskIncidents, type IncidentOptions, type RiskEvent, type RiskIncident } from '../engine/risk.js';
@@ -35,6 +36,7 @@ export async function runBatch(setup: PipelineSetup, plan: InputPlan, pool: Shar
   const analyzer = new Analyzer(setup.detections, setup.correlations, {
     maxGroupsPerDetection: config.findings.maxGroups,
     windowSeconds: config.findings.windowSeconds,
+    evidenceCap: config.findings.evidence,
   });
   const report = new RunReport();
   await scanInputsParallel(
@@ -45,6 +47,7 @@ export async function runBatch(setup: PipelineSetup, plan: InputPlan, pool: Shar
       correlations: setup.correlations,
       maxGroups: config.findings.maxGroups,
       windowSeconds: config.findings.windowSeconds,
+      evidenceCap: config.findings.evidence,
       prefilter: setup.prefilter,
       format: config.input.format,
       maxRecordBytes: config.input.maxRecordBytes,
@@ -54,14 +57,23 @@ export async function runBatch(setup: PipelineSetup, plan: InputPlan, pool: Shar
     report,
     pool,
   );
-  return { analyzer, report, results: batchResults(setup, analyzer.findings()) };
+  return { analyzer, report, results: batchResults(setup, withFileLines(analyzer.findings(), report), analyzer.entities) };
+}
+
+/** Evidence lines counted from a piece of a file (a thread read it alone) as the file's own line numbers. */
+export function withFileLines(findings: Finding[], report: RunReport): Finding[] {
+  for (const f of findings) {
+    if (!f.evidence.some((e) => e.piece !== undefined)) continue;
+    f.evidence = f.evidence.map(({ piece, ...e }) => (piece === undefined || e.line === undefined ? e : { ...e, line: report.fileLine(e.source, piece, e.line) }));
+  }
+  return findings;
 }
 
 /** The stages after detection over a complete set of findings: what `scan` prints. */
-export function batchResults(setup: PipelineSetup, all: Finding[]): BatchResults {
+export function batchResults(setup: PipelineSetup, all: Finding[], entities?: EntityResolver): BatchResults {
   const findings = setup.where ? keepRows(all, setup.where) : all;
   const tuned = applyTuning(findings, setup.tuning);
-  const riskEvents = tuned.kept.flatMap((f) => riskEventsOf(f, renderFinding(f), setup.tactics));
+  const riskEvents = tuned.kept.flatMap((f) => riskEventsOf(f, renderFinding(f), setup.tactics, entities));
   const incidentOptions = incidentOptionsOf(setup);
   return { findings, tuned, riskEvents, incidents: riskIncidents(riskEvents, incidentOptions), incidentOptions };
 }

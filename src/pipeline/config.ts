@@ -52,6 +52,8 @@ export const pipelineConfigSchema = z.strictObject({
       showSuppressed: z.boolean().default(false),
       /** one finding per matching event (a responders' timeline) instead of one per group */
       perEvent: z.boolean().optional(),
+      /** contributing events kept as evidence per finding (per correlation step); absent: 10 */
+      evidence: z.number().int().min(0).optional(),
     })
     .default({ allowedLatenessSeconds: 0, maxGroups: 100_000, showSuppressed: false }),
   risk: z

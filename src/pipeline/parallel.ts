@@ -17,6 +17,7 @@ export interface ParallelOptions extends ScanOptions {
   detections: Detection[];
   correlations: BoundCorrelation[];
   maxGroups: number;
+  evidenceCap?: number;
   /** UTC-aligned finding windows (seconds), when the run has them */
   windowSeconds?: number;
   /** called now and then with the bytes of the finished pieces of every thread */
@@ -159,6 +160,7 @@ async function scanShared(analyzer: Analyzer, pieces: WorkItem[], options: Paral
     format: options.format,
     maxRecordBytes: options.maxRecordBytes,
     maxGroups: options.maxGroups,
+    evidenceCap: options.evidenceCap,
     windowSeconds: options.windowSeconds,
     prefilter: options.prefilter !== undefined,
     timeRange: options.timeRange,

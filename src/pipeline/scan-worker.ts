@@ -22,6 +22,7 @@ export interface ShareTask {
   format?: SourceName;
   maxRecordBytes: number;
   maxGroups: number;
+  evidenceCap?: number;
   windowSeconds?: number;
   prefilter: boolean;
   timeRange?: { from?: number; to?: number };
@@ -56,7 +57,7 @@ function prepare(task: ShareTask): PreparedContent {
 /** Scans pieces in a worker thread until the queue is empty and returns their mergeable partial state. */
 export default async function scanShare(task: ShareTask): Promise<ShareResult> {
   const { detections, correlations, prefilter } = prepare(task);
-  const analyzer = new Analyzer(detections, correlations, { maxGroupsPerDetection: task.maxGroups, windowSeconds: task.windowSeconds });
+  const analyzer = new Analyzer(detections, correlations, { maxGroupsPerDetection: task.maxGroups, windowSeconds: task.windowSeconds, evidenceCap: task.evidenceCap });
   const report = new RunReport();
   const queue = new WorkQueue(task.items, task.shared);
   queue.start();

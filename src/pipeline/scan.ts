@@ -70,6 +70,8 @@ export async function scanInput(input: SourceInput, detector: EventObserver, opt
   try {
     for await (const raw of source.read(input, ctx)) {
       tally.events++;
+      // evidence lines counted from the piece are resolved to the file's once every piece is read
+      if (piece !== undefined && raw.location.line !== undefined) raw.location.piece = piece;
       report.countEvent(dataSourceOf(raw) ?? 'unmapped');
       for (const event of normalize(raw, datasets)) if (inTimeRange(event.time, options.timeRange)) detector.observe(event);
     }

@@ -2,6 +2,7 @@ import { Analyzer, type AnalyzerChange, type AnalyzerCheckpoint, type AnalyzerPa
 import type { CimEvent } from '../cim/model.js';
 import { dataSourceOf, normalize } from '../cim/normalize.js';
 import { RunReport } from '../diagnostics/run-report.js';
+import { DEFAULT_EVIDENCE_CAP } from '../engine/evidence.js';
 import { findingWithState } from '../engine/finding-groups.js';
 import { columnValues, type Finding } from '../engine/finding.js';
 import type { SerializedGroupState } from '../engine/partial-state.js';
@@ -94,6 +95,7 @@ export class StreamPipeline<Positions = unknown> {
       allowedLatenessSeconds: config.findings.allowedLatenessSeconds,
       correlationExpiry: 'watermark',
       trackChanges: true,
+      evidenceCap: config.findings.evidence,
     });
     const incidentOptions = incidentOptionsOf(setup);
     this.risk = checkpoint ? IncrementalRisk.fromData(checkpoint.risk, incidentOptions) : new IncrementalRisk(incidentOptions);
@@ -172,7 +174,7 @@ export class StreamPipeline<Positions = unknown> {
     for (let change of changes) {
       const stored = change.late && change.state ? kept?.get(change.finding.id) : undefined;
       if (stored && change.state) {
-        const merged = findingWithState(change.finding, stored, change.state);
+        const merged = findingWithState(change.finding, stored, change.state, this.setup.config.findings.evidence ?? DEFAULT_EVIDENCE_CAP);
         change = { finding: merged.finding, status: 'closed', late: false, retracted: change.retracted, state: merged.state };
       }
       findings.set(change.finding.id, { finding: change.finding, ...(change.state && { state: change.state }) });
@@ -244,7 +246,7 @@ export class StreamPipeline<Positions = unknown> {
     } else if (this.shown.delete(finding.id)) {
       out.push(findingUpsert(record, this.nextRevision(), 'retracted', false));
     }
-    const riskEvents = shows && !suppressedBy ? riskEventsOf(finding, record, this.setup.tactics) : [];
+    const riskEvents = shows && !suppressedBy ? riskEventsOf(finding, record, this.setup.tactics, this.analyzer.entities) : [];
     if (riskEvents.length > 0 || !late) this.risk.update(finding.id, riskEvents, late);
     for (const e of riskEvents) out.push({ kind: 'risk_event', ...e });
     if (change.status === 'closed') this.risk.forget(finding.id);

@@ -1,3 +1,4 @@
+import { evidenceText, type EvidenceRecord } from '../engine/evidence.js';
 import type { FindingRecord } from '../engine/render.js';
 import type { FindingSink } from './sink.js';
 
@@ -24,6 +25,8 @@ export function cellText(value: unknown): string {
 }
 
 function objectText(value: object): string {
+  // evidence reads as `file#record event 1 channel time`, the place `dump` takes
+  if ('source' in value) return evidenceText(value as EvidenceRecord);
   return Object.values(value).join(':');
 }
 

@@ -1,3 +1,4 @@
+import { evidencePlace } from '../engine/evidence.js';
 import type { FindingRecord } from '../engine/render.js';
 import { cellText } from './csv.js';
 import type { FindingSink, SinkContext } from './sink.js';
@@ -10,6 +11,8 @@ const MAX_CELL = 60;
 const MIN_CELL = 8;
 const INDENT = 2;
 const GAP = 2;
+/** evidence places shown under a row (the rest: `-f jsonl`, or `tunnelwatch dump --record/--line`) */
+const EVIDENCE_SHOWN = 3;
 
 /** ANSI colour of a detection type's title, where colour is allowed */
 const TYPE_COLOURS: Record<string, string> = { TTP: '31', Anomaly: '33', Hunting: '36', Correlation: '35' };
@@ -101,10 +104,18 @@ function renderGroup(group: FindingRecord[], ctx: SinkContext): string {
   rows.forEach((r, i) => {
     lines.push(line(cells[i]));
     if (r.risk_message) lines.push(`    ↳ ${visibleText(r.risk_message)}${riskSuffix(r)}`);
+    if (r.evidence?.length) lines.push(`    ⌂ ${visibleText(evidenceLine(r))}`);
     if (r.suppressed_by) lines.push(`    ⊘ suppressed by tuning: ${r.suppressed_by}`);
     for (const d of r.drilldowns ?? []) lines.push(`    ⇢ ${d.name}`, `        ${d.command}`);
   });
   return `${lines.join('\n')}\n\n`;
+}
+
+/** where the finding came from: its first events' places, then how many more there are */
+function evidenceLine(r: FindingRecord): string {
+  const shown = r.evidence.slice(0, EVIDENCE_SHOWN);
+  const more = r.evidence_count - shown.length;
+  return `from ${shown.map(evidencePlace).join(', ')}${more > 0 ? ` (+${more} more)` : ''}`;
 }
 
 function riskSuffix(r: FindingRecord): string {

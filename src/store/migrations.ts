@@ -1,3 +1,4 @@
+import { evidenceSchema } from './evidence-rows.js';
 import type { SqlDriver, SqlExecutor } from './sql.js';
 
 /**
@@ -79,6 +80,7 @@ const steps: Array<(dialect: SqlDriver['dialect']) => string[]> = [
   },
   // a final finding's mergeable aggregate state (JSON): a late update is folded into it exactly
   () => ['ALTER TABLE findings ADD COLUMN state TEXT'],
+  () => evidenceSchema,
 ];
 
 export const schemaVersion = steps.length;

@@ -1,5 +1,6 @@
 import type { FindingRecord } from '../engine/render.js';
 import type { RiskEvent, RiskIncident } from '../engine/risk.js';
+import { evidenceCondition, replaceEvidenceRows } from './evidence-rows.js';
 import { migrate } from './migrations.js';
 import type { SqlDriver, SqlExecutor } from './sql.js';
 import {
@@ -264,12 +265,12 @@ async function upsertFinding(tx: SqlExecutor, upsert: FindingUpsert, now: string
   const { record, revision, firstTime: first, lastTime: last } = upsert;
   const urgency = initialUrgency(record);
   const text = JSON.stringify(record);
-  await tx.run(
+  const changed = await tx.run(
     `INSERT INTO findings (id, revision, detection_id, search_name, first_time, last_time, count, risk_score, hosts, users, stories, techniques,
-       record, search_text, created_at, updated_at, status, owner, urgency, urgency_rank, disposition, state)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'new', NULL, ?, ?, NULL, ?)
+       record, search_text, created_at, updated_at, status, owner, urgency, urgency_rank, disposition, state, evidence_count)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'new', NULL, ?, ?, NULL, ?, ?)
      ON CONFLICT (id) DO UPDATE SET revision = excluded.revision, first_time = excluded.first_time, last_time = excluded.last_time,
-       count = excluded.count, risk_score = excluded.risk_score, hosts = excluded.hosts, users = excluded.users, stories = excluded.stories,
+       count = excluded.count, evidence_count = excluded.evidence_count, risk_score = excluded.risk_score, hosts = excluded.hosts, users = excluded.users, stories = excluded.stories,
        techniques = excluded.techniques, record = excluded.record, search_text = excluded.search_text, updated_at = excluded.updated_at,
        state = COALESCE(excluded.state, findings.state)
      WHERE findings.revision < excluded.revision`,
@@ -293,8 +294,11 @@ async function upsertFinding(tx: SqlExecutor, upsert: FindingUpsert, now: string
       urgency,
       urgencies.indexOf(urgency),
       upsert.state ?? null,
+      record.evidence_count ?? 0,
     ],
   );
+  // a stale revision changed nothing: its evidence must not replace the newer one's
+  if (changed > 0) await replaceEvidenceRows(tx, record);
 }
 
 async function insertRiskEvent(tx: SqlExecutor, e: RiskEvent): Promise<void> {
@@ -377,6 +381,11 @@ function whereClause(filter: FindingFilter): { where: string; params: unknown[] 
   if (filter.from !== undefined) conditions.push('last_time >= ?'), params.push(filter.from);
   if (filter.to !== undefined) conditions.push('last_time <= ?'), params.push(filter.to);
   if (filter.text) contains('search_text', filter.text);
+  if (filter.evidence) {
+    const { sql, params: values } = evidenceCondition(filter.evidence);
+    conditions.push(sql);
+    params.push(...values);
+  }
   return { where: conditions.length ? `WHERE ${conditions.join(' AND ')}` : '', params };
 }
 

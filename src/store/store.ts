@@ -89,6 +89,8 @@ export interface FindingFilter {
   to?: number;
   /** case-insensitive substring over every field of the finding */
   text?: string;
+  /** findings whose kept evidence came from this source (file or ingest channel), and this record or line */
+  evidence?: { source: string; record?: number; line?: number };
 }
 
 export interface FindingQuery extends FindingFilter {

@@ -40,7 +40,7 @@ export const hostileValues = [
 
 let serial = 0;
 /** A realistic finding; `extra` columns are added after the standard ones, as BY columns are. */
-export function findingRecord(extra: Record<string, string | number | string[] | null> = {}, name = 'Windows Ngrok Reverse Proxy Usage'): FindingRecord {
+export function findingRecord(extra: Record<string, string | number | string[] | null> = {}, name = 'Windows Ngrok Reverse Proxy Usage', evidenceSource = 'sysmon.jsonl'): FindingRecord {
   serial++;
   return {
     finding_id: `f${serial.toString(16).padStart(15, '0')}`,
@@ -60,6 +60,11 @@ export function findingRecord(extra: Record<string, string | number | string[] |
     risk_message: 'An instance of ngrok.exe was identified on endpoint WKS-01.corp.example',
     risk_objects: [{ risk_object: 'WKS-01.corp.example', risk_object_type: 'system', risk_score: 56 }],
     threat_objects: [{ threat_object: 'ngrok.exe', threat_object_type: 'process_name' }],
+    evidence_count: serial + 1,
+    evidence: [
+      { source: 'C:\\logs\\Sysmon "a,b".evtx', record: 4242, offset: 8192, time: '2024-05-01T10:00:00.000Z', event_code: '1', channel: 'Microsoft-Windows-Sysmon/Operational' },
+      { source: evidenceSource, line: serial, offset: 100 * serial, time: '2024-05-01T10:05:00.000Z', event_code: '3' },
+    ],
   };
 }
 
@@ -92,7 +97,8 @@ export function findingOutputSuite(output: FindingOutputUnderTest): void {
   });
 
   test(`${output.name}: text from a log (quotes, separators, line breaks, formulas, markup, 10 kB) cannot split, merge or alter findings`, async () => {
-    const records = hostileValues.map((value) => findingRecord({ process: value, parent_process: `${value} (parent)`, user: value }));
+    // the evidence names a file as hostile as the values: file names come from outside too
+    const records = hostileValues.map((value) => findingRecord({ process: value, parent_process: `${value} (parent)`, user: value }, undefined, value));
     const rows = await recovered(records);
     records.forEach((record, i) => {
       for (const [column, value] of expectedColumns(record, rows[i])) assert.equal(rows[i][column], output.textOf(value), `${column} of finding ${i} (${JSON.stringify(hostileValues[i]).slice(0, 40)})`);

@@ -9,9 +9,22 @@ import { repoRoot, sharedData, sharedDataMissing } from '../helpers/paths.js';
 const cli = path.join(repoRoot, 'dist/src/cli/main.js');
 const run = (args: string[]) => execFileSync(process.execPath, [cli, ...args], { encoding: 'utf8', maxBuffer: 256 << 20 });
 
-/** Findings without the fields that name where they came from (there are none today; keep it so). */
-function findings(jsonl: string): string[] {
-  return jsonl.split('\n').filter(Boolean).filter((line) => JSON.parse(line).kind !== 'risk_incident');
+/**
+ * Findings without the fields that name where their events sit (file, line, byte offset of the
+ * evidence): what the events say (time, event code, channel, record id) must be the same. Which of
+ * two events with one time is kept at the cap may depend on their files, so evidence compares as
+ * the sorted times and codes of the kept events.
+ */
+function findings(jsonl: string): unknown[] {
+  return jsonl
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => JSON.parse(line) as Record<string, unknown>)
+    .filter((record) => record.kind !== 'risk_incident')
+    .map((record) => {
+      const evidence = (record.evidence as Array<Record<string, unknown>>).map((e) => `${e.time} ${e.event_code} ${e.channel}`).sort();
+      return { ...record, evidence };
+    });
 }
 
 for (const folder of ['tunnel', 'evtx-sysmon', 'evtx-security']) {

@@ -94,3 +94,13 @@ export async function eventually(check: () => Promise<boolean>, ms = 30_000, wha
   }
   throw new Error(`timed out after ${ms} ms waiting for ${what}`);
 }
+
+/**
+ * A finding as a stream and a scan of the same events must agree on it: everything but where the
+ * evidence sits (an ingest channel and the line in a request body, or a file and its line). What
+ * the evidence says of each event (time, event code, channel, record id) must be the same.
+ */
+export function withoutEvidencePlaces(record: Record<string, unknown>): Record<string, unknown> {
+  const evidence = (record.evidence as Array<Record<string, unknown>> | undefined) ?? [];
+  return { ...record, evidence: evidence.map((e) => `${e.time} ${e.event_code} ${e.channel} ${e.record}`).sort() };
+}

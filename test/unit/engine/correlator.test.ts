@@ -109,6 +109,26 @@ test('partial states from two correlators merge into the same findings as one co
   assert.deepEqual(a.findings().map((f) => [f.id, f.count, f.aggregates]), whole.findings().map((f) => [f.id, f.count, f.aggregates]));
 });
 
+test('a correlation finding carries the evidence of each step, and a merge carries the same evidence as one pass', () => {
+  const at = (e: ReturnType<typeof proc>, file: string, line: number) => ({ ...e, location: { file, line, offset: line * 10 } });
+  const events = [at(proc(100), 'p.jsonl', 1), at(dns(130), 'd.jsonl', 4), at(proc(110), 'p.jsonl', 2), at(dns(120), 'd.jsonl', 3)];
+  const whole = new Correlator(bound(), { evidenceCap: 1 });
+  events.forEach((e) => whole.observe(e));
+  const [finding] = whole.findings();
+  assert.equal(finding.evidenceCount, 4);
+  assert.deepEqual(
+    finding.evidence.map((e) => [e.step, e.source, e.line, e.time]),
+    [['start', 'p.jsonl', 1, 100], ['beacon', 'd.jsonl', 3, 120]],
+    'each step keeps its own first event',
+  );
+  const a = new Correlator(bound(), { evidenceCap: 1 });
+  const b = new Correlator(bound(), { evidenceCap: 1 });
+  [events[1], events[2]].forEach((e) => a.observe(e));
+  [events[0], events[3]].forEach((e) => b.observe(e));
+  a.merge(JSON.parse(JSON.stringify(b.partials())));
+  assert.deepEqual(a.findings(), whole.findings());
+});
+
 test('load errors are located: unknown step reference, risk field that is no output column', () => {
   const parsed = parseCorrelation('c.yml', yaml.replace('message: tunnel on $dest$', 'message: tunnel on $nope$'));
   assert.equal(parsed.errors.length, 1);

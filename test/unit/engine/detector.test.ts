@@ -77,7 +77,7 @@ test('count, min/max(_time) and values() aggregate per group; values are sorted 
   assert.deepEqual(Object.fromEntries(row.aggregates).src_port, ['4000', '5000']);
 });
 
-test('partial states from any split of the events merge to the same findings as one pass (earliest/latest with tied times too)', () => {
+test('partial states from any split of the events merge to the same findings (evidence, earliest/latest with tied times included) as one pass', () => {
   const detection = detectionWith({
     by: by('dest'),
     aggregates: [
@@ -89,18 +89,29 @@ test('partial states from any split of the events merge to the same findings as 
       { fn: 'latest', field: 'user', as: 'lastUser' },
     ],
   });
-  const events = Array.from({ length: 200 }, (_, i) => cimEvent({ dest: `h${i % 7}`, user: `u${i % 5}` }, (i * 7919) % 1000));
-  const single = new Detector([detection]);
+  // every event has a place of its own (some share a time), so the evidence order is total
+  const events = Array.from({ length: 200 }, (_, i) => ({
+    ...cimEvent({ dest: `h${i % 7}`, user: `u${i % 5}` }, (i * 7919) % 100),
+    location: { file: `f${i % 3}.jsonl`, line: i + 1, offset: 100 * i },
+  }));
+  const single = new Detector([detection], { evidenceCap: 4 });
   events.forEach((e) => single.observe(e));
+  const expected = single.findings();
+  for (const f of expected) {
+    const own = events.filter((e) => e.fields.dest === f.by[0][1]);
+    assert.equal(f.evidenceCount, own.length, 'evidence_count is every contributing event');
+    const firstTimes = own.map((e) => e.time).sort((a, b) => a - b).slice(0, 4);
+    assert.deepEqual(f.evidence.map((e) => e.time), firstTimes, 'the kept evidence is the first events by time');
+  }
 
   let seed = 42;
   const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
   for (let round = 0; round < 5; round++) {
-    const workers = [new Detector([detection]), new Detector([detection]), new Detector([detection])];
+    const workers = [0, 1, 2].map(() => new Detector([detection], { evidenceCap: 4 }));
     events.forEach((e) => workers[Math.floor(random() * workers.length)].observe(e));
-    const merged = new Detector([detection]);
+    const merged = new Detector([detection], { evidenceCap: 4 });
     for (const w of workers.sort(() => random() - 0.5)) merged.merge(JSON.parse(JSON.stringify(w.partials())));
-    assert.deepEqual(merged.findings(), single.findings());
+    assert.deepEqual(merged.findings(), expected);
   }
 });
 

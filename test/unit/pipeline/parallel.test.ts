@@ -7,6 +7,7 @@ import { Analyzer } from '../../../src/engine/analyzer.js';
 import { renderFinding } from '../../../src/engine/render.js';
 import { RunReport } from '../../../src/diagnostics/run-report.js';
 import { planInputs, ScanPool, scanInputsParallel, threadsFor, type ParallelOptions, type ShareRunner } from '../../../src/pipeline/parallel.js';
+import { withFileLines } from '../../../src/pipeline/batch.js';
 import { WorkQueue } from '../../../src/pipeline/work-queue.js';
 import { loadContent } from '../../../src/rules/content.js';
 import { contentDir, repoRoot, sharedData as dataDir, sharedDataMissing as noData } from '../../helpers/paths.js';
@@ -19,7 +20,7 @@ async function scanWith(runner: ShareRunner, inputs = [examples], pieceBytes?: n
   const analyzer = new Analyzer(content.detections, content.correlations);
   const report = new RunReport();
   await scanInputsParallel(analyzer, await planInputs(inputs, { pieceBytes }), options, report, runner);
-  return { findings: analyzer.findings().map(renderFinding), report };
+  return { findings: withFileLines(analyzer.findings(), report).map(renderFinding), report };
 }
 
 const sequentialRunner: ShareRunner = { workers: 0, run: () => Promise.reject(new Error('unused')) };
@@ -63,7 +64,7 @@ test('two real threads sharing the pieces of EVTX files find what one thread fin
   }
 });
 
-test('two threads sharing the pieces of one large JSON-lines file find what one thread finds, and skips keep the file\'s line numbers', async (t) => {
+test('two threads sharing the pieces of one large JSON-lines file find what one thread finds, and skips and evidence keep the file\'s line numbers', async (t) => {
   const dir = mkdtempSync(path.join(tmpdir(), 'tw-pieces-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   const file = path.join(dir, 'events.jsonl');
@@ -82,6 +83,10 @@ test('two threads sharing the pieces of one large JSON-lines file find what one 
     assert.deepEqual(shared.findings, sequential.findings);
     assert.deepEqual(shared.report.files, sequential.report.files);
     assert.deepEqual(shared.report.skips, sequential.report.skips, 'the same skips, located on the same lines');
+    const evidence = shared.findings.flatMap((f) => f.evidence);
+    assert.ok(evidence.some((e) => (e.line ?? 0) > 1000), 'evidence from later pieces of the file');
+    const lineStarts = lines.reduce<number[]>((starts, line) => [...starts, starts[starts.length - 1] + Buffer.byteLength(line) + 1], [0]);
+    for (const e of evidence) assert.equal(lineStarts[(e.line as number) - 1], e.offset, `evidence line ${e.line} is the file's line that starts at byte ${e.offset}`);
   } finally {
     await pool.close();
   }

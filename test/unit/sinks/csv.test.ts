@@ -50,3 +50,11 @@ test('csv: multivalue cells join with newlines (as Splunk exports them); risk ob
   assert.equal(row[header.indexOf('process_name')], 'ngrok.exe\nfrpc.exe');
   assert.equal(row[header.indexOf('risk_objects')], 'WKS-01.corp.example:system:56');
 });
+
+test('csv: evidence is one line per event: place (file:line or file#record), event code, channel, time', () => {
+  const [header, row] = parseCsv(csvOf([findingRecord({}, undefined, 'logs/a.jsonl')]));
+  const lines = row[header.indexOf('evidence')].split('\n');
+  assert.equal(lines[0], 'C:\\logs\\Sysmon "a,b".evtx#4242 event 1 Microsoft-Windows-Sysmon/Operational 2024-05-01T10:00:00.000Z');
+  assert.match(lines[1], /^logs\/a\.jsonl:\d+ event 3 2024-05-01T10:05:00\.000Z$/);
+  assert.ok(Number(row[header.indexOf('evidence_count')]) >= 2);
+});

@@ -49,3 +49,9 @@ test('colour by detection type only where allowed (a terminal without NO_COLOR)'
   assert.doesNotMatch(table(records, { isTTY: true, color: false, columns: 200 }), /\x1b/);
   assert.doesNotMatch(table(records, { isTTY: false }), /\x1b/);
 });
+
+test('each row says where its finding came from: the first evidence places and how many events more', () => {
+  const [r] = ofOneDetection({});
+  const text = table([{ ...r, evidence_count: 7 }], { isTTY: false });
+  assert.match(text, /⌂ from C:\\logs\\Sysmon "a,b"\.evtx#4242, sysmon\.jsonl:\d+ \(\+5 more\)/);
+});

@@ -27,6 +27,8 @@ function record(id: string, overrides: Partial<FindingRecord> = {}): FindingReco
       { risk_object: 'wks-01', risk_object_type: 'system', risk_score: 30 },
     ],
     threat_objects: [{ threat_object: 'ngrok.exe', threat_object_type: 'process_name' }],
+    evidence_count: 1,
+    evidence: [{ source: 'sysmon.evtx', record: 7, offset: 4096, time: '2026-03-09T10:47:10.000Z', event_code: '1', channel: 'Microsoft-Windows-Sysmon/Operational' }],
     ...overrides,
   };
 }
@@ -183,6 +185,25 @@ await describeEachStore('store contract', (opened) => {
       { ref: 'journal:0:1', origin: { channel: 'c1', sourcetype: 'XmlWinEventLog', host: 'h' } },
       { ref: 'journal:9:2', origin: { file: 'x.log', line: 2 } },
     ]);
+  });
+
+  test('evidence is stored per finding: a pivot from a file and record or line finds it, and only the winning revision replaces it', async () => {
+    const first = { source: 'logs/a.jsonl', line: 12, offset: 900, time: '2026-03-09T10:47:10.000Z', event_code: '1' };
+    const later = { source: 'logs/b.evtx', record: 4242, offset: 69632, time: '2026-03-09T10:50:00.000Z', event_code: '3', channel: 'Microsoft-Windows-Sysmon/Operational' };
+    await opened.store.commit({ findings: [upsert(record('evi', { evidence_count: 1, evidence: [first] }), 1)] });
+    const byLine = await opened.store.listFindings({ evidence: { source: 'logs/a.jsonl', line: 12 } });
+    assert.deepEqual(byLine.items.map((i) => i.record.finding_id), ['evi']);
+    assert.equal((await opened.store.listFindings({ evidence: { source: 'logs/a.jsonl', line: 13 } })).total, 0);
+
+    await opened.store.commit({ findings: [upsert(record('evi', { evidence_count: 2, evidence: [first, later] }), 2)] });
+    // a stale redelivery of revision 1 must not put back the old evidence rows
+    await opened.store.commit({ findings: [upsert(record('evi', { evidence_count: 1, evidence: [first] }), 1)] });
+    const byRecord = await opened.store.listFindings({ evidence: { source: 'logs/b.evtx', record: 4242 } });
+    assert.deepEqual(byRecord.items.map((i) => i.record.finding_id), ['evi']);
+    assert.deepEqual(byRecord.items[0].record.evidence, [first, later]);
+    assert.equal(byRecord.items[0].record.evidence_count, 2);
+    assert.equal((await opened.store.listFindings({ evidence: { source: 'logs/b.evtx' } })).total, 1);
+    assert.equal((await opened.store.listFindings({ evidence: { source: 'logs/c.evtx' } })).total, 0);
   });
 
   test('risk events replace per finding; risk objects sum scores, list detections and tactics and flag incidents', async () => {
