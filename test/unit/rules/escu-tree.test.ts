@@ -106,5 +106,5 @@ test("ESCU's netsh and registry proxy detections fire on real netsh portproxy ca
     ],
   );
   const risk = jsonLines(await readFile(riskOut, 'utf8'));
-  assert.ok(risk.some((e) => e.search_name === 'Windows Proxy Via Registry' && e.risk_object === 'MSEDGEWIN10' && e.risk_score === 49));
+  assert.ok(risk.some((e) => e.search_name === 'Windows Proxy Via Registry' && e.risk_object === 'msedgewin10' && e.risk_score === 49));
 });
