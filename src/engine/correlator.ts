@@ -5,6 +5,7 @@ import { findingId, KEY_SEPARATOR, type Finding } from './finding.js';
 import { compareText } from './finding-groups.js';
 import { addEvidence, DEFAULT_EVIDENCE_CAP, evidenceOf, mergeEvidence, type Evidence } from './evidence.js';
 import { compilePredicate, LoweredFields, type Predicate } from './predicate.js';
+import { withTuning } from './step-filter.js';
 
 export interface CorrelatorOptions {
   /** live keys per correlation; beyond it the least recently touched key is evicted and counted */
@@ -124,7 +125,7 @@ export class Correlator {
         for (const d of s.detections) {
           let matches = predicates.get(d.id);
           if (!matches) {
-            matches = compilePredicate(d.plan.where);
+            matches = withTuning(compilePredicate(d.plan.where), d, correlation.stepFilters?.[d.id]);
             predicates.set(d.id, matches);
           }
           const list = byDataset.get(d.plan.dataset) ?? [];

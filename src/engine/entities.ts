@@ -47,6 +47,8 @@ export class EntityResolver {
   private readonly qualified = new Map<string, Set<string>>();
   /** observations not kept because a map was full */
   dropped = 0;
+  /** grows whenever what is learnt can change a canonical name: a stream then renames what it showed */
+  version = 0;
 
   /** an event naming both a CrowdStrike agent id and its host; a clash keeps the first name in text order */
   observeAgent(agentId: string, hostName: string): void {
@@ -58,7 +60,10 @@ export class EntityResolver {
       this.dropped++;
       return;
     }
-    if (known === undefined || host < known) this.agents.set(id, host);
+    if (known === undefined || host < known) {
+      this.agents.set(id, host);
+      this.version++;
+    }
   }
 
   /** a user name as an event gave it: a `domain\user` one lets the bare `user` join it */
@@ -77,7 +82,10 @@ export class EntityResolver {
       this.qualified.set(bare, (set = new Set()));
     }
     // two domains are enough to know the bare name is ambiguous
-    if (set.size < 2) set.add(user);
+    if (set.size < 2 && !set.has(user)) {
+      set.add(user);
+      this.version++;
+    }
   }
 
   /** the canonical name of a risk object of this type (`system`, `user`; others stay as written) */

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { FieldValue } from '../cim/model.js';
 import type { Detection } from '../rules/detection.js';
-import { fillTemplate } from '../rules/field-template.js';
+import { fillTemplate, templateFields } from '../rules/field-template.js';
 import type { Evidence } from './evidence.js';
 
 /**
@@ -95,5 +95,32 @@ export function renderTemplate(template: string, columns: Record<string, ColumnV
     const value = columns[field];
     if (value === undefined || value === null) return undefined;
     return Array.isArray(value) ? value.join(', ') : String(value);
+  });
+}
+
+/** 127.0.0.0/8, ::1 (also IPv4-mapped) and localhost: where a relay listens, never the tunnel service */
+const LOOPBACK = /^(?:127(?:\.\d{1,3}){3}|::1|::ffff:127(?:\.\d{1,3}){3}|localhost)$/i;
+
+/**
+ * A correlation's risk message. Its values are the distinct values its steps carried: a field may
+ * have none (a network beacon has no DNS query) and a beacon to a loopback relay carries the
+ * loopback address. So loopback addresses are left out, a `[...]` segment naming a field with no
+ * value drops out whole, and a field with no value outside a segment renders as nothing.
+ */
+export function renderCorrelationMessage(template: string, columns: Record<string, ColumnValue>): string {
+  const textOf = (field: string): string => {
+    const value = columns[field];
+    const values = value === undefined || value === null ? [] : Array.isArray(value) ? value : [String(value)];
+    return values.filter((v) => v !== '' && v !== 'null' && !LOOPBACK.test(v)).join(', ');
+  };
+  const segments = template.replace(/\[([^[\]]*)\]/g, (whole, inner: string) => {
+    const fields = templateFields(inner);
+    if (fields.length === 0) return whole;
+    return fields.some((f) => textOf(f) === '') ? '' : fillTemplate(inner, textOf);
+  });
+  // a field with no value outside a segment takes the space before it along (values keep theirs)
+  return segments.replace(/( ?)\$([A-Za-z0-9_.]+)\$/g, (_token, space: string, field: string) => {
+    const text = textOf(field);
+    return text === '' ? '' : `${space}${text}`;
   });
 }

@@ -1,4 +1,4 @@
-import { ctime, findingColumns, renderTemplate, type ColumnValue, type Finding } from './finding.js';
+import { ctime, findingColumns, renderCorrelationMessage, renderTemplate, type ColumnValue, type Finding } from './finding.js';
 import type { Detection } from '../rules/detection.js';
 import type { DrilldownCommand } from './drilldown.js';
 import { renderEvidence, type EvidenceRecord } from './evidence.js';
@@ -62,7 +62,7 @@ export function renderFinding(finding: Finding): FindingRecord {
     ...(lastTime !== undefined && { lastTime: String(lastTime) }),
     ...(finding.window && { window_start: ctime(finding.window.start), window_end: ctime(finding.window.end) }),
     ...rest,
-    ...(d.risk && { risk_message: renderTemplate(d.risk.message, columns) }),
+    ...(d.risk && { risk_message: (d.type === 'Correlation' ? renderCorrelationMessage : renderTemplate)(d.risk.message, columns) }),
     risk_objects: riskObjects(d, columns),
     threat_objects: threatObjects(d, columns),
     evidence_count: finding.evidenceCount,

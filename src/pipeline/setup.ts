@@ -40,7 +40,8 @@ export interface SetupOptions {
 export async function preparePipeline(config: PipelineConfig, options: SetupOptions): Promise<PipelineSetup | SetupProblem> {
   const correlationDirs = config.rules.map(correlationsBeside);
   const content = await loadRunContent(config.rules, correlationDirs, options.contentRoot);
-  const tuning = config.tuningFile ? await loadTuningFile(config.tuningFile, content.detections) : { tuning: new Map() as Tuning, errors: [] };
+  const tunable = [...content.detections, ...content.correlations.map((c) => c.detection)];
+  const tuning = config.tuningFile ? await loadTuningFile(config.tuningFile, tunable) : { tuning: new Map() as Tuning, errors: [] };
   const contentErrors = [...content.errors, ...tuning.errors];
   if (contentErrors.length > 0) return { kind: 'content', errors: contentErrors };
   const all = [...content.detections, ...content.correlations.map((c) => c.detection)];
@@ -54,7 +55,7 @@ export async function preparePipeline(config: PipelineConfig, options: SetupOpti
   if (usage.length > 0) return { kind: 'usage', problems: usage };
   const ids = new Set(selected.map((d) => d.id));
   const detections = content.detections.filter((d) => ids.has(d.id)).map((d) => (config.findings.perEvent ? perEvent(d) : d));
-  const correlations = content.correlations.filter((c) => ids.has(c.id));
+  const correlations = content.correlations.filter((c) => ids.has(c.id)).map((c) => withStepFilters(c, tuning.tuning));
   const steps = correlations.flatMap((c) => c.steps.flatMap((s) => s.detections));
   return {
     config,
@@ -127,4 +128,14 @@ async function loadRunContent(rules: string[], correlationDirs: string[], conten
     const tactics = await loadTacticTable(techniques);
     return { ...content, errors: [...content.errors, ...tactics.errors], techniques: tactics.table.entries() };
   });
+}
+
+/** A correlation with the tuning filters of its step detections: an event they suppress is no step either. */
+function withStepFilters(c: BoundCorrelation, tuning: Tuning): BoundCorrelation {
+  const stepFilters: Record<string, Expr> = {};
+  for (const d of c.steps.flatMap((s) => s.detections)) {
+    const filter = d.output.filterMacro === undefined ? undefined : tuning.get(d.output.filterMacro);
+    if (filter) stepFilters[d.id] = filter.expr;
+  }
+  return Object.keys(stepFilters).length > 0 ? { ...c, stepFilters } : c;
 }

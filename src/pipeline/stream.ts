@@ -81,6 +81,8 @@ export class StreamPipeline<Positions = unknown> {
   private revision: number;
   private upserts = 0;
   private readonly scanOptions: ScanOptions;
+  /** the entity resolver's version the shown risk objects were named with */
+  private entitiesSeen: number;
 
   private constructor(
     readonly setup: PipelineSetup,
@@ -100,6 +102,8 @@ export class StreamPipeline<Positions = unknown> {
     const incidentOptions = incidentOptionsOf(setup);
     this.risk = checkpoint ? IncrementalRisk.fromData(checkpoint.risk, incidentOptions) : new IncrementalRisk(incidentOptions);
     if (checkpoint) this.analyzer.restore(checkpoint.analyzer);
+    // what a checkpoint restores was shown with these names before it was saved
+    this.entitiesSeen = this.analyzer.entities.version;
     this.revision = checkpoint?.revision ?? 0;
     this.shown = new Set(checkpoint?.shown ?? []);
     this.where = setup.where && compilePredicate(setup.where);
@@ -167,6 +171,12 @@ export class StreamPipeline<Positions = unknown> {
    */
   async take(): Promise<TakenUpserts> {
     const changes = this.analyzer.changes();
+    if (this.analyzer.entities.version !== this.entitiesSeen) {
+      // an agent id or a user's domain became known: the open findings' risk objects are renamed
+      this.entitiesSeen = this.analyzer.entities.version;
+      const changed = new Set(changes.map((c) => c.finding.id));
+      for (const finding of this.analyzer.findings()) if (!changed.has(finding.id)) changes.push({ finding, status: 'open' });
+    }
     const findings: TakenUpserts['findings'] = new Map();
     const lateIds = changes.filter((c) => c.late && c.state).map((c) => c.finding.id);
     const kept = this.closedStates && lateIds.length > 0 ? await this.closedStates(lateIds) : undefined;

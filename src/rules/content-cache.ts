@@ -14,8 +14,9 @@ const FORMAT = 6;
  * outlive it, or a rule the new schema refuses would keep loading from the cache until its file changed.
  * 2: strict schemas (a misspelled key is an error), validated `tags.tools`.
  * 3: eval, rex, lookup, stats and the other commands after tstats (issue 18).
+ * 4: correlations carry their own filter macro (issue 19.3).
  */
-export const LOADER_VERSION = 3;
+export const LOADER_VERSION = 4;
 /** entries kept: one per rule set in use, so a few dozen is plenty */
 const KEEP = 32;
 

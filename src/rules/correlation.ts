@@ -1,10 +1,11 @@
 import { readFile } from 'node:fs/promises';
+import path from 'node:path';
 import { z } from 'zod';
 import { datasetNames, type DatasetName } from '../cim/model.js';
 import type { ContentMetadata, Detection } from './detection.js';
 import { correlationPlanColumns } from './correlation-columns.js';
 import { escuDetectionSchema } from './escu-schema.js';
-import type { ContentError } from './search-plan.js';
+import type { ContentError, Expr } from './search-plan.js';
 import { sharedMetadata } from './escu.js';
 import { outputColumns } from './plan-fields.js';
 import { templateFields } from './field-template.js';
@@ -94,6 +95,11 @@ export interface BoundCorrelation extends Omit<Correlation, 'steps'> {
   steps: BoundStep[];
   /** the correlation as a Detection, so findings render and sink like any other */
   detection: Detection;
+  /**
+   * The tuning filters of the step detections, by detection id: a run with a tuning file sets them,
+   * and an event a step detection's filter would suppress does not count for the step either.
+   */
+  stepFilters?: Record<string, Expr>;
 }
 
 export interface CorrelationLoadResult {
@@ -220,13 +226,20 @@ export function bindCorrelations(
       }
       return { ...s, detections: found };
     });
-    if (errors.length === before) bound.push({ ...c, steps, detection: asDetection(c) });
+    if (errors.length === before) bound.push({ ...c, steps, detection: correlationDetection(c) });
   }
   return { correlations: bound, errors };
 }
 
+/** A correlation's own tuning macro: `<file name>_filter` (confirmed_tunnel_process_beacon.yml: confirmed_tunnel_process_beacon_filter). */
+export function correlationFilterMacro(c: Pick<Correlation, 'file' | 'name'>): string {
+  const base = path.basename(c.file).replace(/\.ya?ml$/i, '');
+  const slug = (/^[A-Za-z0-9_]+$/.test(base) ? base : c.name).toLowerCase().replace(/[^a-z0-9]+/g, '_').replace(/^_|_$/g, '');
+  return `${slug}_filter`;
+}
+
 /** The synthetic Detection a correlation's findings carry: its plan describes the output columns. */
-function asDetection(c: Correlation): Detection {
+export function correlationDetection(c: Correlation): Detection {
   const steps = c.steps.map((s) => s.name);
   const columns = correlationPlanColumns(c.key, steps, c.steps.flatMap((s) => s.carry));
   return {
@@ -249,6 +262,7 @@ function asDetection(c: Correlation): Detection {
       fillnullZero: false,
       ctimeFields: columns.ctimeFields,
       rowStages: [],
+      filterMacro: correlationFilterMacro(c),
     },
     risk: c.risk,
     drilldowns: [],

@@ -1,7 +1,8 @@
 import { lookupsFor } from './escu-lookups.js';
 import { readFile } from 'node:fs/promises';
 import { knownDataSources } from '../cim/normalize.js';
-import { parseCorrelation } from './correlation.js';
+import { correlationsBeside } from './content.js';
+import { correlationDetection, loadCorrelations, parseCorrelation } from './correlation.js';
 import type { Detection } from './detection.js';
 import { escuDetectionSchema } from './escu-schema.js';
 import { loadDetections, parseDetection } from './escu.js';
@@ -44,6 +45,8 @@ export async function validateContent(paths: string[], fallbackRules: string[]):
   let techniques = 0;
   let stories = 0;
   let correlations = 0;
+  /** the correlations' own detections: a tuning file may hold their filter macros */
+  const correlationDetections: Detection[] = [];
   let sigma = 0;
   const notes: ContentError[] = [];
   for (const file of files) {
@@ -69,7 +72,9 @@ export async function validateContent(paths: string[], fallbackRules: string[]):
     else if (isMacroOrLookup(value)) continue;
     else if (isCorrelation(value)) {
       correlations++;
-      errors.push(...parseCorrelation(file, text).errors);
+      const parsed = parseCorrelation(file, text);
+      errors.push(...parsed.errors);
+      correlationDetections.push(...parsed.correlations.map(correlationDetection));
     }
     else detectionFiles.push({ file, text });
   }
@@ -84,7 +89,7 @@ export async function validateContent(paths: string[], fallbackRules: string[]):
   }
   errors.push(...duplicateIdErrors(detectionFiles));
   if (tuningFiles.length > 0) {
-    const against = detectionFiles.length > 0 ? detections : (await loadDetections(fallbackRules)).detections;
+    const against = detectionFiles.length > 0 ? [...detections, ...correlationDetections] : await fallbackTunables(fallbackRules, correlationDetections);
     for (const f of tuningFiles) errors.push(...parseTuning(f.file, f.text, against).errors);
   }
   return {
@@ -189,4 +194,11 @@ function dedupe(errors: ContentError[]): ContentError[] {
 
 function byLocation(a: ContentError, b: ContentError): number {
   return a.file.localeCompare(b.file) || a.line - b.line || a.col - b.col;
+}
+
+/** The detections and correlations a tuning file alone is checked against: those of the default rules. */
+async function fallbackTunables(rules: string[], found: Detection[]): Promise<Detection[]> {
+  const { detections } = await loadDetections(rules);
+  const correlations = found.length > 0 ? found : (await loadCorrelations(rules.map(correlationsBeside))).correlations.map(correlationDetection);
+  return [...detections, ...correlations];
 }

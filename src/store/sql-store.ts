@@ -1,5 +1,6 @@
 import type { FindingRecord } from '../engine/render.js';
 import type { RiskEvent, RiskIncident } from '../engine/risk.js';
+import { canonicalHost, canonicalUser } from '../engine/entities.js';
 import { evidenceCondition, replaceEvidenceRows } from './evidence-rows.js';
 import { migrate } from './migrations.js';
 import type { SqlDriver, SqlExecutor } from './sql.js';
@@ -244,9 +245,12 @@ export class SqlFindingStore implements FindingStore {
 
   async riskEventsOf(riskObject: string, riskObjectType?: string, limit = 500): Promise<RiskEvent[]> {
     const typeClause = riskObjectType === undefined ? '' : 'AND risk_object_type = ?';
+    // risk objects are stored as entities (entities.ts): a host or user asked for by any of its spellings finds them
+    const spellings = riskObjectType === 'system' ? [canonicalHost(riskObject)] : riskObjectType === 'user' ? [canonicalUser(riskObject)] : [canonicalHost(riskObject), canonicalUser(riskObject)];
+    const names = [...new Set([riskObject, ...spellings])];
     const rows = await this.db.all<{ record: string }>(
-      `SELECT record FROM risk_events WHERE risk_object = ? ${typeClause} ORDER BY time ASC, finding_id ASC LIMIT ?`,
-      [riskObject, ...(riskObjectType === undefined ? [] : [riskObjectType]), clampInt(limit, 0, 10_000)],
+      `SELECT record FROM risk_events WHERE risk_object IN (${names.map(() => '?').join(', ')}) ${typeClause} ORDER BY time ASC, finding_id ASC LIMIT ?`,
+      [...names, ...(riskObjectType === undefined ? [] : [riskObjectType]), clampInt(limit, 0, 10_000)],
     );
     return rows.map((r) => JSON.parse(r.record) as RiskEvent);
   }

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { copyFile, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { copyFile, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { contentDir, examplesDir, jsonLines, runCli } from './run-cli.js';
@@ -128,4 +128,18 @@ test('--story, --mitre and --from/--to select detections and events', () => {
   const late = jsonLines(runCli(['scan', examplesDir, '-f', 'jsonl', '-q', '--from', '2026-03-11T00:00:00Z', '--to', 'now']).stdout).filter((r) => r.kind === 'finding');
   assert.ok(late.length > 0 && late.length < all.length);
   assert.ok(late.every((r) => (r.firstTime as string) >= '2026-03-11T00:00:00'));
+});
+
+test('a correlation is tuned by its own filter macro: its suppressed findings leave the output and are counted', async (t) => {
+  const dir = await mkdtemp(path.join(tmpdir(), 'tw-corr-tuning-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  const tuning = path.join(dir, 'tuning.yml');
+  await writeFile(tuning, 'confirmed_tunnel_process_beacon_filter: search NOT dest="wks-fin-014.acme.example"\n');
+  const correlations = (args: string[]) => jsonLines(runCli(['scan', '-f', 'jsonl', '-q', examplesDir, ...args]).stdout).filter((r) => r.detection_type === 'Correlation');
+  const untuned = correlations([]);
+  assert.ok(untuned.some((r) => r.dest === 'wks-fin-014.acme.example'), 'the correlation fires on wks-fin-014 without tuning');
+  const tuned = correlations(['--tuning', tuning]);
+  assert.deepEqual(tuned.map((r) => r.dest), untuned.map((r) => r.dest).filter((d) => d !== 'wks-fin-014.acme.example'));
+  const summary = runCli(['scan', '-f', 'jsonl', examplesDir, '--tuning', tuning]).stderr;
+  assert.match(summary, /Confirmed Tunnel - Tunnel Process Reaches Tunnel Service: 1/);
 });

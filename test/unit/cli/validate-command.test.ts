@@ -55,3 +55,17 @@ test('validate recognises tuning files by content and reports every error in the
   assert.match(r.stdout, /tuning\.yml:2:1: 'nope_filter' is not the filter macro/);
   assert.doesNotMatch(r.stdout, /tuning\.example\.yml/);
 });
+
+test('validate accepts a correlation\'s own filter macro (<file name>_filter) and checks its columns', async (t) => {
+  const dir = await mkdtemp(path.join(tmpdir(), 'tw-validate-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  const good = path.join(dir, 'good.yml');
+  await writeFile(good, 'confirmed_tunnel_process_beacon_filter: search NOT dest="wks-fin-014.acme.example"\n');
+  const ok = runCli(['validate', good]);
+  assert.equal(ok.status, 0, ok.stdout + ok.stderr);
+  const bad = path.join(dir, 'bad.yml');
+  await writeFile(bad, 'confirmed_tunnel_process_beacon_filter: search NOT hostname="x"\n');
+  const r = runCli(['validate', bad]);
+  assert.equal(r.status, 1, r.stdout + r.stderr);
+  assert.match(r.stdout, /bad\.yml:1:\d+: .*'hostname' is not an output column of 'Confirmed Tunnel - Tunnel Process Reaches Tunnel Service'/);
+});

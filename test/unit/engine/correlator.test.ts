@@ -140,3 +140,21 @@ test('load errors are located: unknown step reference, risk field that is no out
   assert.match(b.errors[0].message, /Missing/);
   assert.equal(b.errors[0].line, 11);
 });
+
+test('a step detection\'s tuning filter applies to the correlation: an event it suppresses is no step', () => {
+  // the start detection's output has the column its filter names
+  const startByProcess = detectionWith(
+    { where: { kind: 'compare', field: 'process_name', op: '=', pattern: 'ngrok*' }, by: [{ field: 'dest', as: 'dest' }, { field: 'process_name', as: 'process_name' }] },
+    { id: start.id, name: 'Start' },
+  );
+  const [correlation] = bindCorrelations(parseCorrelation('c.yml', yaml).correlations, [startByProcess, beacon]).correlations;
+  const tuned = { ...correlation, stepFilters: { [start.id]: { kind: 'not' as const, term: { kind: 'compare' as const, field: 'process_name', op: '=' as const, pattern: 'ngrok.exe' } } } };
+  const suppressed = new Correlator([tuned]);
+  suppressed.observe(proc(100));
+  suppressed.observe(dns(120));
+  assert.deepEqual(suppressed.findings(), [], 'the suppressed start event does not confirm the tunnel');
+  const other = new Correlator([tuned]);
+  other.observe(cimEvent({ dest: 'h1', process_guid: 'G1', process_name: 'ngrok-x.exe' }, 100));
+  other.observe(dns(120));
+  assert.equal(other.findings().length, 1, 'an event the filter keeps still counts');
+});

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Detector } from '../../../src/engine/detector.js';
-import { ctime, renderTemplate } from '../../../src/engine/finding.js';
+import { ctime, renderCorrelationMessage, renderTemplate } from '../../../src/engine/finding.js';
 import { renderFinding } from '../../../src/engine/render.js';
 import { by, cimEvent, detectionWith } from '../../helpers/detections.js';
 
@@ -59,4 +59,17 @@ test('hunting detections produce findings but no risk objects', () => {
 
 test('template tokens without a value stay as written', () => {
   assert.equal(renderTemplate('on $dest$ via $process$', { dest: 'h1' }), 'on h1 via $process$');
+});
+
+test('a correlation message names no loopback address as where the tunnel went, and a segment whose field has no value drops out', () => {
+  const template = 'Tunnel on $dest$: $process_name$[ ($process$)] opened a tunnel[ to $query$][ at $dest_ip$][ over port $dest_port$] within 5 minutes.$note$';
+  const columns = { dest: 'pc01', process_name: 'plink.exe', process: 'plink.exe  -R 127.0.0.3:4444:127.0.0.2:3389', query: [], dest_ip: ['127.0.0.2', '::1'], dest_port: ['3389'], note: null };
+  assert.equal(
+    renderCorrelationMessage(template, columns),
+    'Tunnel on pc01: plink.exe (plink.exe  -R 127.0.0.3:4444:127.0.0.2:3389) opened a tunnel over port 3389 within 5 minutes.',
+  );
+  assert.equal(
+    renderCorrelationMessage(template, { ...columns, query: ['a.ngrok.io'], dest_ip: ['127.0.0.1', '3.134.73.173'] }),
+    'Tunnel on pc01: plink.exe (plink.exe  -R 127.0.0.3:4444:127.0.0.2:3389) opened a tunnel to a.ngrok.io at 3.134.73.173 over port 3389 within 5 minutes.',
+  );
 });

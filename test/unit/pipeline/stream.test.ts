@@ -66,8 +66,13 @@ test('stream pipeline fed file by file ends with exactly the findings, risk even
   }
   const findings = heldState(sink.upserts, 'finding');
   assert.deepEqual(new Map([...findings].map(([id, r]) => [id, JSON.stringify(r)])), new Map(batch.results.tuned.kept.map((f) => [f.id, JSON.stringify(renderFinding(f))])));
-  const riskEvents = new Map<string, string>();
-  for (const u of sink.upserts) if (u.kind === 'risk_event') riskEvents.set(`${u.finding_id} ${u.risk_object}`, JSON.stringify({ ...u, kind: undefined }));
+  // a finding's risk events come right after its upsert and replace those it had (a renamed entity leaves no stale one)
+  const byFinding = new Map<string, Map<string, string>>();
+  for (const u of sink.upserts) {
+    if (u.kind === 'finding') byFinding.set(u.finding_id, new Map());
+    if (u.kind === 'risk_event') byFinding.get(u.finding_id)?.set(`${u.finding_id} ${u.risk_object}`, JSON.stringify({ ...u, kind: undefined }));
+  }
+  const riskEvents = new Map([...byFinding.values()].flatMap((m) => [...m]));
   assert.deepEqual(riskEvents, new Map(batch.results.riskEvents.map((e) => [`${e.finding_id} ${e.risk_object}`, JSON.stringify(e)])));
   const incidents = [...heldState(sink.upserts, 'risk_incident').values()];
   assert.deepEqual(new Set(incidents.map((i) => JSON.stringify(i))), new Set(batch.results.incidents.map((i) => JSON.stringify(i))));

@@ -106,7 +106,7 @@ test("ESCU's netsh and registry proxy detections fire on real netsh portproxy ca
     ],
   );
   const risk = jsonLines(await readFile(riskOut, 'utf8'));
-  assert.ok(risk.some((e) => e.search_name === 'Windows Proxy Via Registry' && e.risk_object === 'MSEDGEWIN10' && e.risk_score === 49));
+  assert.ok(risk.some((e) => e.search_name === 'Windows Proxy Via Registry' && e.risk_object === 'msedgewin10' && e.risk_score === 49));
 });
 
 /** a Sysmon EventID 1 as NXLog writes it (JSON lines) */
