@@ -3,7 +3,7 @@
 import type { RiskEvent } from '../../src/engine/risk.js';
 import type { FindingRecord, RiskIncident } from '../shared/model.js';
 /** The API's own shapes, as the store defines them (type-only: nothing of the server is bundled). */
-import type { RiskObjectSummary, TriageChange } from '../../src/store/store.js';
+import type { HistoryEntry, RiskObjectSummary, TriageChange } from '../../src/store/store.js';
 
 export const triageStatuses = ['new', 'in_progress', 'pending', 'resolved', 'closed'] as const;
 export const urgencies = ['informational', 'low', 'medium', 'high', 'critical'] as const;
@@ -17,15 +17,6 @@ export interface Triage {
 }
 
 export type ApiFinding = FindingRecord & { triage: Triage; revision: number; updated_at: string };
-
-export interface HistoryEntry {
-  at: string;
-  actor: string;
-  field: string;
-  oldValue: string | null;
-  newValue: string | null;
-  comment: string | null;
-}
 
 /** risk events as the store keeps them: the records `scan --risk-out` writes */
 export type RiskEventRow = RiskEvent;
