@@ -6,7 +6,7 @@ import type { BoundCorrelation } from '../rules/correlation.js';
 import { perEvent, type Detection } from '../rules/detection.js';
 import { TacticTable, techniquesFile } from '../rules/mitre.js';
 import type { ContentError, Expr } from '../rules/search-plan.js';
-import { selectDetections } from '../rules/select.js';
+import { editDistance, selectDetections } from '../rules/select.js';
 import { compileFilter } from '../rules/spl/compile.js';
 import { fieldsOf, rowColumns } from '../rules/plan-fields.js';
 import type { Tuning } from '../rules/tuning.js';
@@ -93,16 +93,6 @@ function closest(word: string, candidates: string[]): string | undefined {
     }
   }
   return best;
-}
-
-function editDistance(a: string, b: string): number {
-  let row = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const next = [i];
-    for (let j = 1; j <= b.length; j++) next[j] = Math.min(row[j] + 1, next[j - 1] + 1, row[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
-    row = next;
-  }
-  return row[b.length];
 }
 
 export function isSetupProblem(x: PipelineSetup | SetupProblem): x is SetupProblem {

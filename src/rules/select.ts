@@ -47,7 +47,8 @@ function suggest(name: string, candidates: string[]): string {
   return scored.length ? ` (did you mean: ${scored.map((s) => s.c).join(', ')}?)` : '';
 }
 
-function editDistance(a: string, b: string): number {
+/** Levenshtein distance, for "did you mean" suggestions. */
+export function editDistance(a: string, b: string): number {
   let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
   for (let i = 1; i <= a.length; i++) {
     const row = [i];
