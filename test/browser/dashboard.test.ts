@@ -7,16 +7,8 @@ import type { ServeRuntime } from '../../src/serve/server.js';
 import { artefactPath, chromiumMissing, launchChromium } from '../helpers/chromium.js';
 import { hostileCommandLine, hostileSysmonLine, hostileUser } from '../helpers/hostile.js';
 import { repoRoot } from '../helpers/paths.js';
-import { eventually, startServe, TOKEN } from '../helpers/serve.js';
+import { eventually, replaySourcetypes, startServe, TOKEN } from '../helpers/serve.js';
 
-/** each example file under the sourcetype a forwarder would send it with (as replay.py does) */
-const replay: Array<[string, string]> = [
-  ['windows-sysmon.xml', 'XmlWinEventLog:Microsoft-Windows-Sysmon/Operational'],
-  ['security-4688-wevtutil.xml', 'XmlWinEventLog:Security'],
-  ['crowdstrike-fdr.jsonl', 'crowdstrike:events:sensor'],
-  ['sysmon-nxlog.jsonl', '_json'],
-  ['linux-sysmon.log', 'sysmon:linux'],
-];
 /** the examples are from March 2026: every view below asks for all time */
 const ALL = 'time=all&status=all';
 
@@ -56,6 +48,14 @@ async function signedIn(problems: string[]): Promise<Page> {
   return page;
 }
 
+/** signed in, on the detail page of a stored ngrok finding */
+async function ngrokFindingPage(problems: string[]): Promise<Page> {
+  const page = await signedIn(problems);
+  const ngrok = (await apiGet<{ items: Array<{ finding_id: string }> }>('/api/findings?detection=Windows%20Ngrok%20Reverse%20Proxy%20Usage&limit=1')).items[0];
+  await page.goto(`${base}/#/finding/${ngrok.finding_id}`);
+  return page;
+}
+
 /** waits until the selector matches exactly n elements */
 async function countReaches(page: Page, selector: string, n: number): Promise<void> {
   await eventually(async () => (await page.locator(selector).count()) === n, 10_000, `${n} × ${selector}`);
@@ -65,7 +65,7 @@ before(async () => {
   if (chromiumMissing) return;
   serve = await startServe();
   base = `http://${serve.address}`;
-  for (const [file, sourcetype] of replay) await sendRaw(readFileSync(path.join(repoRoot, 'examples', file)), sourcetype);
+  for (const [file, sourcetype] of replaySourcetypes) await sendRaw(readFileSync(path.join(repoRoot, 'examples', file)), sourcetype);
   await eventually(async () => (await total('')) >= 40, 60_000, 'the examples to be processed');
   browser = await launchChromium();
 });
@@ -138,9 +138,7 @@ test('dashboard: bulk-closing "all N matching" with a disposition updates the st
 
 test('dashboard: the finding detail highlights the columns holding the matched values and lists where the events came from', { skip: chromiumMissing }, async () => {
   const problems: string[] = [];
-  const page = await signedIn(problems);
-  const ngrok = (await apiGet<{ items: Array<{ finding_id: string }> }>('/api/findings?detection=Windows%20Ngrok%20Reverse%20Proxy%20Usage&limit=1')).items[0];
-  await page.goto(`${base}/#/finding/${ngrok.finding_id}`);
+  const page = await ngrokFindingPage(problems);
   await page.locator('#detail-title').waitFor();
   const highlighted = await page.locator('table.fields tr.matched th').allInnerTexts();
   assert.ok(highlighted.includes('process_name') || highlighted.includes('dest'), `matched columns highlighted: ${highlighted.join(', ')}`);
@@ -153,9 +151,7 @@ test('dashboard: the finding detail highlights the columns holding the matched v
 
 test('dashboard: tune from a finding drafts the filter-macro entry, previews what it would suppress, and saves it (noted in the history)', { skip: chromiumMissing }, async () => {
   const problems: string[] = [];
-  const page = await signedIn(problems);
-  const ngrok = (await apiGet<{ items: Array<{ finding_id: string }> }>('/api/findings?detection=Windows%20Ngrok%20Reverse%20Proxy%20Usage&limit=1')).items[0];
-  await page.goto(`${base}/#/finding/${ngrok.finding_id}`);
+  const page = await ngrokFindingPage(problems);
   await page.getByRole('button', { name: 'Draft a suppression from this finding' }).click();
   const preview = page.locator('section.tune p.preview');
   await preview.waitFor();
