@@ -5,7 +5,7 @@ import path from 'node:path';
 import { ServeRuntime, type ServeOptions } from '../../src/serve/server.js';
 import { isSetupProblem, preparePipeline, type PipelineSetup } from '../../src/pipeline/setup.js';
 import { defaultContentDir, defaultDetectionsDir } from '../../src/cli/paths.js';
-import { repoRoot } from './paths.js';
+import { cliPath } from './paths.js';
 
 export const TOKEN = 'test-token-0123456789';
 
@@ -17,7 +17,7 @@ export const replaySourcetypes: ReadonlyArray<readonly [file: string, sourcetype
   ['sysmon-nxlog.jsonl', '_json'],
   ['linux-sysmon.log', 'sysmon:linux'],
 ];
-export const cliPath = path.join(repoRoot, 'dist', 'src', 'cli', 'main.js');
+export { cliPath } from './paths.js';
 
 let setup: PipelineSetup | undefined;
 
