@@ -169,7 +169,7 @@ export class Normalizer {
       }
       for (const mapping of family.mappings) {
         const table = sourceTables.get(mapping.family);
-        if (table === undefined || !(mapping.family in family.sources)) {
+        if (table === undefined || !Object.hasOwn(family.sources, mapping.family)) {
           throw new Error(`a ${mapping.dataset} table of event family ${family.name} reads data source ${mapping.family}, which the family does not declare`);
         }
         const compiled = compile(mapping);
