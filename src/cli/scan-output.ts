@@ -2,6 +2,7 @@ import { createWriteStream } from 'node:fs';
 import type { Finding } from '../engine/finding.js';
 import { drilldownCommands, type DrilldownContext } from '../engine/drilldown.js';
 import { renderFinding, type FindingRecord } from '../engine/render.js';
+import { matchedValuesByDetection } from '../engine/matched-values.js';
 import { formatIncidentTable, incidentRule, type IncidentOptions, type RiskEvent, type RiskIncident } from '../engine/risk.js';
 import type { TacticTable } from '../rules/mitre.js';
 import { sinks, type SinkName } from '../sinks/registry.js';
@@ -50,6 +51,7 @@ export async function writeScanOutput(out: ScanOutput, format: SinkName, output?
     color: isTTY && !process.env.NO_COLOR,
     tacticsOf: out.tactics && ((ids) => out.tactics!.tacticsOf(ids)),
     incidentRule: incidentRule(out.incidentOptions),
+    matchedOf: matchedValuesByDetection(new Set(out.findings.map((f) => f.detection))),
   };
   const records = out.incidentsOnly ? [] : findingRecords(out);
   if (format === 'table') {
