@@ -17,10 +17,9 @@ const SEP = '|';
  * rewrites these short rows, not the findings' wide ones (record JSON and search text), which cost
  * a page write per finding (after a PostgreSQL checkpoint, a full-page image each). Only `id` is
  * in both tables, so the filter qualifies it and every other column name is unambiguous. The join
- * condition is in every `whereClause`. Both databases read `findings` first, through its time or
- * detection index: SQLite because of CROSS JOIN, PostgreSQL because its driver keeps joins in the
- * order written (postgres.ts). Started from the triage status index instead, a query probes the
- * wide table once per finding.
+ * condition is in every `whereClause`. CROSS JOIN makes SQLite read `findings` first, through its
+ * time or detection index; started from the triage status index instead, it probes the wide table
+ * once per finding. PostgreSQL picks the order from its statistics (the store keeps them fresh).
  */
 export const findingsWithTriage = 'findings CROSS JOIN finding_triage';
 

@@ -15,10 +15,7 @@ export async function openPostgres(url: string): Promise<SqlDriver> {
   const pool: Pool = new pg.Pool({
     connectionString: parsed.toString(),
     max: 4,
-    // joins run in the order the store writes them (findings, then their triage): right after a
-    // bulk load, before autovacuum has analysed the tables, the planner would otherwise start
-    // from the triage status index and probe every finding (seconds instead of milliseconds)
-    options: ['-c join_collapse_limit=1', ...(schema ? [`-c search_path=${schema}`] : [])].join(' '),
+    ...(schema && { options: `-c search_path=${schema}` }),
   });
   // an idle client's error (server restart) must not kill the process: the next query reconnects
   pool.on('error', () => undefined);

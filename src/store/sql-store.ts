@@ -59,6 +59,10 @@ export class SqlFindingStore implements FindingStore {
   readonly kind: string;
   readonly location: string;
 
+  /** findings written since PostgreSQL's planner statistics were refreshed, and how many were written before that */
+  private writtenSinceAnalyze = 0;
+  private writtenBeforeAnalyze = 0;
+
   private constructor(private readonly db: SqlDriver) {
     this.kind = db.dialect;
     this.location = db.location;
@@ -114,6 +118,22 @@ export class SqlFindingStore implements FindingStore {
         );
       }
     });
+    await this.refreshStatistics(commit.findings.length);
+  }
+
+  /**
+   * PostgreSQL plans the findings-triage join from table statistics; autovacuum refreshes them a
+   * while after a bulk load, and until then a queue query may start from the wrong table (a second
+   * instead of milliseconds). So the store analyses both tables itself whenever the findings it
+   * wrote doubled: a few times while a store fills, rarely after.
+   */
+  private async refreshStatistics(written: number): Promise<void> {
+    if (this.db.dialect !== 'postgres') return;
+    this.writtenSinceAnalyze += written;
+    if (this.writtenSinceAnalyze < Math.max(1000, this.writtenBeforeAnalyze)) return;
+    await this.db.run('ANALYZE findings, finding_triage');
+    this.writtenBeforeAnalyze += this.writtenSinceAnalyze;
+    this.writtenSinceAnalyze = 0;
   }
 
   async checkpoint(consumer: string): Promise<Checkpoint | undefined> {
