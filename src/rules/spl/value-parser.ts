@@ -1,6 +1,6 @@
 import { evalFunctions, type ArithmeticOp, type EvalFunction, type RelationOp, type ValueExpr } from '../search-plan.js';
 import { compileLinearRegex } from '../linear-regex.js';
-import type { Token } from './lexer.js';
+import { isIdentifier, type Token } from './lexer.js';
 import { describe, isKeyword, type FieldResolver, type TokenCursor } from './parser.js';
 
 /** per function: the fewest and most arguments it takes */
@@ -188,6 +188,8 @@ export class ValueParser {
     if (fn === 'case' && args.length % 2 !== 0) return this.c.fail(token, 'case() takes condition, value pairs');
     if (fn === 'match' || fn === 'like' || fn === 'replace') {
       const pattern = args[1];
+      // match(x, "(?i)".field): a pattern built per row still runs on the linear-time engine (see evaluate.ts)
+      if (fn === 'match' && pattern.kind !== 'literal') return { kind: 'call', fn, args };
       if (pattern.kind !== 'literal' || typeof pattern.value !== 'string') return this.c.fail(token, `${fn}() needs a quoted pattern as its second argument`);
       if (fn !== 'like') {
         const compiled = compileLinearRegex(pattern.value);
@@ -217,6 +219,8 @@ export function isNumber(text: string): boolean {
 function cutWord(token: Token): Token[] {
   const text = token.text;
   if (text === '.') return [{ ...token, kind: 'other' }];
+  // `"(?i)".original_file_name`: the lexer glues the `.` joining a string to the next word
+  if (text.startsWith('.') && isIdentifier(text.slice(1))) return [{ ...token, kind: 'other', text: '.' }, { ...token, text: text.slice(1), col: token.col + 1 }];
   if (text.startsWith("'") && text.endsWith("'")) return [token];
   const pieces: Token[] = [];
   let start = 0;

@@ -84,6 +84,21 @@ describe('where and search over rows', () => {
   });
 });
 
+describe('match() with a pattern built from columns (ESCU windows_lolbas_executed_as_renamed_file)', () => {
+  test('"(?i)".column is compiled per row on the linear-time engine: its `.` is a regex wildcard, as in Splunk', () => {
+    const run = pipeline('eval original = user | where NOT match(process_name, "(?i)".original)');
+    assert.equal(run({ process_name: 'NOTEPAD.EXE', user: 'notepad.exe' }), undefined, 'same name, other case: matches, so NOT drops it');
+    assert.equal(run({ process_name: 'notepadXexe', user: 'notepad.exe' }), undefined, '`.` matches any character');
+    assert.notEqual(run({ process_name: 'svc.exe', user: 'notepad.exe' }), undefined, 'renamed binary: kept');
+  });
+
+  test('a row whose pattern RE2 cannot run (a backreference) gives null, never a backtracking match', () => {
+    const run = pipeline('where match(process_name, user)');
+    assert.equal(run({ process_name: 'aa', user: '(a)\\1' }), undefined);
+    assert.notEqual(run({ process_name: 'xaby', user: 'a.' }), undefined);
+  });
+});
+
 describe('rex', () => {
   test('named groups of the first match become columns; no match leaves the row as it was', () => {
     // ESCU file_with_samsam_extension: rex field=file_name "(?<file_extension>\.[^\.]+)$"
