@@ -272,7 +272,12 @@ export class OutputStageBuilder {
   /** `stats` replaces the rows and their columns; `eventstats` adds its aggregates to each row */
   private stats(head: Token, args: Token[], name: 'stats' | 'eventstats'): void {
     const c = new TokenCursor(args, head);
-    const parsed = parseStats(c, this.columnCheck(c));
+    const parsed = parseStats(c, this.columnCheck(c), (cursor) => {
+      const parser = new ValueParser(cursor, this.columnResolver());
+      const value = parser.expression();
+      parser.finish();
+      return value;
+    });
     this.errors.push(...c.errors);
     if (!parsed) return;
     if (name === 'eventstats') {

@@ -29,5 +29,5 @@ export function renameInStage(stage: RowStage, from: string, to: string): RowSta
 }
 
 function renameAggregate(a: RowAggregate, f: (name: string) => string): RowAggregate {
-  return { ...a, ...(a.field !== undefined && { field: f(a.field) }), as: f(a.as) };
+  return { ...a, ...(a.field !== undefined && { field: f(a.field) }), ...(a.value !== undefined && { value: mapValueFields(a.value, f) }), as: f(a.as) };
 }
