@@ -116,6 +116,8 @@ export type RowStage =
   | { kind: 'rex'; field: string; pattern: string; groups: Array<{ group: string; as: string }> }
   /** `lookup`: `inputs` match lookup columns to row columns; `overwrite` false is OUTPUTNEW */
   | { kind: 'lookup'; table: LookupTable; inputs: Array<{ column: number; field: string }>; outputs: Array<{ column: number; as: string }>; overwrite: boolean }
+  /** `bin`/`bucket span=1h field [as new]`: a number (epoch seconds) down to the start of its span */
+  | { kind: 'bin'; field: string; span: number; as: string }
   /** `security_content_ctime` of a column a later command computed: epoch seconds as text */
   | { kind: 'ctime'; field: string }
   /** `stats`: one row per combination of BY values (`field` read, `as` written); the rows before are gone */

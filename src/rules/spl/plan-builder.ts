@@ -27,7 +27,7 @@ const datamodels: Record<string, { dataset: DatasetName; object: string }> = {
 const baseFields: ReadonlySet<string> = new Set(['host']);
 
 /** commands that shape aggregated rows (see OutputStageBuilder) */
-const rowCommands = new Set(['rename', 'fields', 'table', 'regex', 'eval', 'rex', 'lookup', 'eventstats', 'dedup', 'sort', 'head']);
+const rowCommands = new Set(['rename', 'fields', 'table', 'regex', 'eval', 'rex', 'lookup', 'eventstats', 'dedup', 'sort', 'head', 'bin', 'bucket']);
 
 const refusedCommands: Record<string, string> = {
   join: 'joins a second search (a subsearch)',

@@ -101,6 +101,21 @@ describe('match() with a pattern built from columns (ESCU windows_lolbas_execute
   });
 });
 
+describe('bin / bucket', () => {
+  test('span= floors a number to the start of its span (ESCU internal_horizontal_port_scan: eval gtime=_time | bin span=1h gtime)', () => {
+    const run = pipeline('eval gtime = count | bin span=1h gtime | bucket count span=1d as day');
+    assert.deepEqual(run({ count: 1_700_003_599 }), { count: 1_700_003_599, gtime: 1_700_000_000 - (1_700_000_000 % 3600) + 3600, day: 1_699_920_000 });
+    assert.deepEqual(run({ count: 'x' }), { count: 'x', gtime: 'x', day: 'x' }, 'a value that is no number stays');
+  });
+
+  test('refusals are located: no span, a span without a time unit, bins=', () => {
+    assert.match(errorsOf('bin count')[0], /^count\|bin needs span=/);
+    assert.match(errorsOf('bin span=10 count')[0], /^10 count\|bin span= needs a time span such as 1h/);
+    assert.match(errorsOf('bin bins=10 count')[0], /^bins=10 co\|bin option `bins=` is not supported/);
+    assert.match(errorsOf('bin span=1h nope')[0], /^nope\|no output column nope/);
+  });
+});
+
 describe('rex', () => {
   test('named groups of the first match become columns; no match leaves the row as it was', () => {
     // ESCU file_with_samsam_extension: rex field=file_name "(?<file_extension>\.[^\.]+)$"
