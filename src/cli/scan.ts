@@ -113,7 +113,7 @@ async function scanWith(pool: ScanPool, plan: InputPlan, inputs: string[], flags
       records: tuned.kept.map(renderFinding),
       elapsedMs: performance.now() - started,
       detectionNames: [...setup.detections, ...setup.correlations.map((c) => c.detection)].map((d) => d.name),
-      droppedGroups: analyzer.detector.droppedGroups(),
+      capsReached: analyzer.capsReached(),
       verbose: flags.verbose,
     });
     process.stderr.write(summary);

@@ -1,3 +1,4 @@
+import { formatOverflow, type CapOverflow } from './cap-tally.js';
 import { informationalCodes } from './codes.js';
 import type { RunReport, SkipTally } from './run-report.js';
 
@@ -8,7 +9,8 @@ export interface SummaryInput {
   elapsedMs: number;
   /** detections that ran, so ones with zero findings are listed too */
   detectionNames: string[];
-  droppedGroups: Map<string, number>;
+  /** what the engine's state caps refused (bounded memory): each is a warning */
+  capsReached: CapOverflow[];
   /** per-file and per-data-source detail in full (default: what fits a screen) */
   verbose?: boolean;
 }
@@ -27,7 +29,7 @@ function recordsText(events: number, prefiltered: number): string {
 }
 
 /** The end-of-run account on stderr: what was read, what was skipped and where, what was found. */
-export function formatSummary({ report, records, elapsedMs, detectionNames, droppedGroups, verbose }: SummaryInput): string {
+export function formatSummary({ report, records, elapsedMs, detectionNames, capsReached, verbose }: SummaryInput): string {
   const lines: string[] = [];
   const mb = (report.bytesRead / 1e6).toFixed(1);
   // every record read counts, parsed or ruled out by the prefilter (which only parses what may match)
@@ -57,7 +59,7 @@ export function formatSummary({ report, records, elapsedMs, detectionNames, drop
   const quiet = [...counts].filter(([, n]) => n === 0).length;
   for (const [name, n] of counts) if (n > 0) lines.push(`  ${name}: ${n}`);
   if (quiet > 0) lines.push(`  (${quiet} other detection(s): no findings)`);
-  for (const [name, n] of droppedGroups) lines.push(`warning: ${name}: ${n} event group(s) dropped at the group cap (raise --max-groups)`);
+  lines.push(...capsReached.map(formatOverflow));
   return `${lines.join('\n')}\n`;
 }
 

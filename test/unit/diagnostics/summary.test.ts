@@ -19,7 +19,7 @@ function manyFiles(): RunReport {
 }
 
 const summaryOf = (report: RunReport, verbose?: boolean) =>
-  formatSummary({ report, records: [], elapsedMs: 1234, detectionNames: ['D'], droppedGroups: new Map(), verbose });
+  formatSummary({ report, records: [], elapsedMs: 1234, detectionNames: ['D'], capsReached: [], verbose });
 
 test('events read count every record, parsed or ruled out by the prefilter, in the total and per file', () => {
   const report = manyFiles();
