@@ -79,12 +79,12 @@ async function scanWith(pool: ScanPool, plan: InputPlan, inputs: string[], flags
   if (tuningFile && !flags.tuning && !flags.quiet) process.stderr.write(`tunnelwatch: using tuning file ./${defaultTuningFile}\n`);
   const setup = await preparePipeline(scanConfig(flags, tuningFile), { contentRoot: defaultContentDir });
   if (isSetupProblem(setup)) return reportSetupProblem(setup);
-  const progress = await ScanProgress.create(!flags.quiet && flags.progress && process.stderr.isTTY === true);
   const totalBytes = plan.files.reduce((sum, f) => sum + (f.size ?? 0), 0);
+  const progress = await ScanProgress.create(!flags.quiet && flags.progress && process.stderr.isTTY === true, totalBytes);
   const { analyzer, report, results } = await runBatch(setup, plan, pool, {
     onInputStart: (input) => progress.startInput(input),
     onProgress: (_input, bytes) => progress.update(bytes),
-    onSharedProgress: (done) => progress.shared(done, totalBytes),
+    onSharedProgress: (done) => progress.shared(done),
   });
   progress.stop();
   const { findings, tuned, riskEvents, incidents, incidentOptions } = results;
@@ -115,6 +115,7 @@ async function scanWith(pool: ScanPool, plan: InputPlan, inputs: string[], flags
       detectionNames: [...setup.detections, ...setup.correlations.map((c) => c.detection)].map((d) => d.name),
       capsReached: analyzer.capsReached(),
       verbose: flags.verbose,
+      namedFiles: inputs.filter((name) => name !== '-' && [...plan.files, ...plan.local].some((f) => f.name === name)),
     });
     process.stderr.write(summary);
     if (setup.ruleLoad.loaded > 0 || setup.ruleLoad.notLoaded.length > 0) process.stderr.write(formatRuleLoad(ruleLoadCounts(setup.ruleLoad)));
