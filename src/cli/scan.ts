@@ -14,7 +14,7 @@ import { addPipelineOptions, type PipelineFlags } from './pipeline-options.js';
 import { ScanProgress } from './progress.js';
 import { writeRiskEvents, writeScanOutput } from './scan-output.js';
 import { ExitCode, reportSetupProblem } from './shared.js';
-import { parseDuration, parseTimeArg } from './time-args.js';
+import { parseDuration, parseTimeArg, parseTimeZone } from './time-args.js';
 
 interface ScanFlags extends PipelineFlags {
   format?: SinkName;
@@ -32,6 +32,7 @@ interface ScanFlags extends PipelineFlags {
   drilldown?: boolean;
   threads?: number;
   window?: number;
+  timezone?: string;
 }
 
 
@@ -50,6 +51,7 @@ export function registerScanCommand(program: Command): void {
     .option('--incidents-only', 'output risk incidents only, no findings')
     .option('--drilldown', 'attach each detection\'s drilldowns as runnable tunnelwatch commands')
     .option('--window <duration>', 'one finding per UTC-aligned time window (e.g. 24h, 1h) instead of one over the whole run', parseDuration)
+    .option('--timezone <zone>', 'show the table\'s times in this zone: an IANA name (Europe/Berlin), UTC or ±hh:mm (default UTC; JSON, CSV and HTML stay UTC)', parseTimeZone)
     .option('--fail-on-findings', 'exit 1 when there are findings')
     .option('--per-event', 'one finding per matching event (a timeline for responders) instead of one per group')
     .option('-q, --quiet', 'no summary or progress on stderr')
@@ -103,6 +105,7 @@ async function scanWith(pool: ScanPool, plan: InputPlan, inputs: string[], flags
       drilldown: flags.drilldown ? { inputs, rules: customRules ? flags.rules : undefined, riskFile: flags.riskOut } : undefined,
       incidentsOnly: flags.incidentsOnly === true,
       tactics: setup.tactics,
+      timeZone: flags.timezone,
     },
     format,
     flags.output,

@@ -11,6 +11,8 @@ export interface SinkContext {
   tacticsOf?: (techniqueIds: readonly string[]) => string[];
   /** the risk incident rule in words, where the caller raised incidents */
   incidentRule?: string;
+  /** the zone a human-readable sink shows times in (`--timezone`; default UTC); machine formats stay UTC */
+  timeZone?: string;
 }
 
 /** Writes a complete, ordered set of findings to a text stream. */
