@@ -22,6 +22,8 @@ export interface ScanOutput {
   incidentsOnly: boolean;
   /** ATT&CK technique -> tactics, for sinks that summarise by tactic */
   tactics?: TacticTable;
+  /** `--timezone`: the zone the table shows times in (JSON, CSV and the rest stay UTC) */
+  timeZone?: string;
 }
 
 /** Findings in detector order; suppressed ones left out, or kept and marked with --show-suppressed. */
@@ -52,11 +54,12 @@ export async function writeScanOutput(out: ScanOutput, format: SinkName, output?
     tacticsOf: out.tactics && ((ids) => out.tactics!.tacticsOf(ids)),
     incidentRule: incidentRule(out.incidentOptions),
     matchedOf: matchedValuesByDetection(new Set(out.findings.map((f) => f.detection))),
+    timeZone: out.timeZone,
   };
   const records = out.incidentsOnly ? [] : findingRecords(out);
   if (format === 'table') {
     if (!out.incidentsOnly) sinks.table.write(records, stream, ctx);
-    if (out.riskPossible || out.incidentsOnly) stream.write(formatIncidentTable(out.incidents, out.incidentOptions));
+    if (out.riskPossible || out.incidentsOnly) stream.write(formatIncidentTable(out.incidents, out.incidentOptions, out.timeZone));
   } else {
     // Incident rows share the sinks' generic row handling; only `table` reads finding-specific keys.
     const rows = [...records.map((r) => ({ kind: 'finding', ...r })), ...out.incidents] as unknown as FindingRecord[];
