@@ -4,6 +4,7 @@ import { registerRiskCommand } from './risk.js';
 import { registerDumpCommand } from './dump.js';
 import { registerScanCommand } from './scan.js';
 import { registerFindingsCommand } from './findings.js';
+import { registerPublishCommand } from './publish.js';
 import { registerServeCommand } from './serve.js';
 import { registerTestCommand } from './test.js';
 import { registerValidateCommand } from './validate.js';
@@ -30,6 +31,7 @@ registerValidateCommand(program);
 registerRiskCommand(program);
 registerServeCommand(program);
 registerFindingsCommand(program);
+registerPublishCommand(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -21,6 +21,7 @@ const stageRanks: Record<string, number> = {
   serve: 6,
   dashboard: 6,
   cli: 6,
+  bus: 6,
 };
 
 interface KnownCycle {
