@@ -5,10 +5,12 @@ import { registerDumpCommand } from './dump.js';
 import { registerScanCommand } from './scan.js';
 import { registerFindingsCommand } from './findings.js';
 import { registerPublishCommand } from './publish.js';
+import { registerResultsCommand } from './results.js';
 import { registerServeCommand } from './serve.js';
 import { registerTestCommand } from './test.js';
 import { registerValidateCommand } from './validate.js';
 import { registerWatchCommand } from './watch.js';
+import { registerWorkerCommand } from './worker.js';
 import { ExitCode } from './shared.js';
 
 const program = new Command()
@@ -32,6 +34,8 @@ registerRiskCommand(program);
 registerServeCommand(program);
 registerFindingsCommand(program);
 registerPublishCommand(program);
+registerWorkerCommand(program);
+registerResultsCommand(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -50,6 +50,12 @@ export class EntityResolver {
   /** grows whenever what is learnt can change a canonical name: a stream then renames what it showed */
   version = 0;
 
+  /** forgets what was learnt (after a batch's partial state shipped it) */
+  clear(): void {
+    this.agents.clear();
+    this.qualified.clear();
+  }
+
   /** an event naming both a CrowdStrike agent id and its host; a clash keeps the first name in text order */
   observeAgent(agentId: string, hostName: string): void {
     const id = agentId.toLowerCase();
