@@ -119,7 +119,7 @@ class NatsBus implements Bus {
 
   private delivery(m: JsMsg, state: { deadLettered: number }): Delivery {
     const parsed = chunkOf(m.headers, m.data);
-    const message = typeof parsed === 'string' ? { id: `seq-${m.seq}`, source: '', startsAt: { line: 1, offset: 0 }, body: m.data } : parsed;
+    const message = typeof parsed === 'string' ? { id: m.headers?.get(H.id) || `seq-${m.seq}`, source: m.headers?.get(H.source) ?? '', startsAt: { line: 1, offset: 0 }, body: m.data } : parsed;
     return {
       message,
       deliveries: m.info.deliveryCount,
@@ -131,7 +131,8 @@ class NatsBus implements Bus {
       deadLetter: async (reason) => {
         await this.copyToDeadLetters(message.id, m.headers, m.data, reason, m.info.deliveryCount);
         state.deadLettered++;
-        m.term(reason);
+        // no reason on the wire: `+TERM <reason>` is nats-server 2.10's; 2.9 would not take it as a term
+        m.term();
       },
     };
   }
@@ -148,7 +149,8 @@ class NatsBus implements Bus {
     void (async () => {
       for await (const advisory of this.advisories!) {
         try {
-          const { stream_seq: seq, deliveries } = advisory.json<{ stream_seq: number; deliveries: number }>();
+          const { type, stream_seq: seq, deliveries } = advisory.json<{ type: string; stream_seq: number; deliveries: number }>();
+          if (type !== 'io.nats.jetstream.advisory.v1.max_deliver') continue;
           const stored = await (await this.jsm()).streams.getMessage(o.stream, { seq });
           if (!stored) continue;
           const id = stored.header?.get(H.id) || `seq-${seq}`;
