@@ -72,6 +72,7 @@ export class NatsServer {
 /** Publishers, workers and the merged results around one nats-server and one PostgreSQL schema. */
 export class ScaleOut {
   readonly workers: ChildProcess[] = [];
+  private readonly stderr = new Map<ChildProcess, () => string>();
   private constructor(
     readonly nats: NatsServer,
     readonly schema: string,
@@ -111,9 +112,19 @@ export class ScaleOut {
   }
 
   startWorker(args: string[] = []): ChildProcess {
-    const child = spawn(process.execPath, [cliPath, 'worker', ...this.busArgs(), '--store', this.store, '--batch', '4', ...args], { stdio: ['ignore', 'ignore', 'inherit'] });
+    const child = spawn(process.execPath, [cliPath, 'worker', ...this.busArgs(), '--store', this.store, '--batch', '4', ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let err = '';
+    child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+    this.stderr.set(child, () => err);
     this.workers.push(child);
     return child;
+  }
+
+  /** the /metrics URL a worker started with `--metrics HOST:0` printed */
+  async metricsUrl(worker: ChildProcess): Promise<string> {
+    let url: string | undefined;
+    await until(async () => (url = /metrics on (http:\/\/\S+)/.exec(this.stderr.get(worker)?.() ?? '')?.[1]) !== undefined, 30_000, 'the worker to print its metrics address');
+    return url!;
   }
 
   /** messages on the stream */

@@ -17,8 +17,13 @@ describe('dead letters on NATS JetStream', { skip, timeout: 120_000 }, () => {
       // no Tw-Source, Tw-Line or Tw-Offset: not a chunk any worker can place
       await (await import('@nats-io/jetstream')).jetstream(nc).publish(s.options.subject, new TextEncoder().encode('<Event>'), { headers: h, msgID: 'poison-1' });
       await nc.close();
-      s.startWorker();
+      const worker = s.startWorker(['--metrics', '127.0.0.1:0']);
       await s.drained();
+      const metrics = await (await fetch(await s.metricsUrl(worker))).text();
+      assert.match(metrics, /^tunnelwatch_bus_dead_letters_total 1$/m);
+      assert.match(metrics, /^tunnelwatch_bus_failures_total 2$/m, 'failed on both deliveries');
+      assert.match(metrics, /^tunnelwatch_bus_events_total [1-9]\d*$/m);
+      assert.match(metrics, /^tunnelwatch_bus_lag_messages 0$/m);
       const dead = await s.bus.deadLetters();
       assert.deepEqual(dead.map((d) => [d.id, d.reason]), [['poison-1', 'malformed message: no Tw-Source header']]);
       assert.deepEqual(s.results(), scanJson([examplesDir]), 'every other message was processed');
