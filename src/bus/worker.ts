@@ -65,10 +65,15 @@ export class BusWorker {
 
   /** fetches and processes until `stop()` */
   async run(): Promise<void> {
+    // the next batch is fetched while this one is detected and committed: no idle round trip
+    let next = this.consumer.fetch(this.options.batch, FETCH_WAIT_MS);
     while (!this.stopping) {
-      const deliveries = await this.consumer.fetch(this.options.batch, FETCH_WAIT_MS);
+      const deliveries = await next;
+      next = this.consumer.fetch(this.options.batch, FETCH_WAIT_MS);
       if (deliveries.length > 0) await this.process(deliveries);
     }
+    // what was fetched and not processed is redelivered after the ack wait
+    await next;
   }
 
   stop(): void {

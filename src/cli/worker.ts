@@ -19,7 +19,7 @@ export function registerWorkerCommand(program: Command): void {
     .description('run detections over the chunks on the bus; partial states go to the shared store (`tunnelwatch results` merges them)')
     .requiredOption('--nats <url>', 'NATS server, e.g. nats://127.0.0.1:4222')
     .requiredOption('--store <url>', 'the store every worker shares: postgres://... (a SQLite file for one machine)')
-    .option('--batch <n>', 'messages fetched and committed together', (v) => Number.parseInt(v, 10), 16)
+    .option('--batch <n>', 'messages fetched and committed together', (v) => Number.parseInt(v, 10), 32)
     .option('--metrics <host:port>', 'serve Prometheus /metrics here (loopback unless told otherwise)')
     .option('--name <name>', 'this worker in the store (default: host:pid)');
   addBusOptions(addPipelineOptions(command)).action(async (flags: WorkerFlags) => {

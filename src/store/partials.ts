@@ -42,20 +42,20 @@ export class PartialStore {
     return new Set(rows.map((r) => r.id));
   }
 
-  /** Every message's partial states and done-marks in one transaction; returns the partial rows it added. */
+  /**
+   * Every message's partial states and done-marks in one transaction (a few statements for the
+   * whole batch: the database's CPU is shared by every worker); returns the partial rows it added.
+   */
   async commit(messages: MessagePartials[], worker: string): Promise<number> {
+    if (messages.length === 0) return 0;
+    const now = Date.now();
+    const rows = new Map(messages.map((m) => [m.id, rowsOf(m.partials)]));
     return this.db.transaction(async (tx) => {
-      let added = 0;
-      const now = Date.now();
-      for (const m of messages) {
-        const fresh = await tx.run('INSERT INTO bus_messages (id, source, events, partials, stored_at, committed_at, worker) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING', [m.id, m.source, m.events, 0, m.storedAt, now, worker]);
-        // another worker committed this message first: its rows are the same
-        if (fresh === 0) continue;
-        const rows = rowsOf(m.partials);
-        added += await insertRows(tx, m.id, rows);
-        await tx.run('UPDATE bus_messages SET partials = ? WHERE id = ?', [rows.length, m.id]);
-      }
-      return added;
+      const values = messages.map(() => '(?, ?, ?, ?, ?, ?, ?)').join(', ');
+      const params = messages.flatMap((m) => [m.id, m.source, m.events, rows.get(m.id)!.length, m.storedAt, now, worker]);
+      // a message another worker committed first is left alone: its rows are the same
+      const fresh = await tx.all<{ id: string }>(`INSERT INTO bus_messages (id, source, events, partials, stored_at, committed_at, worker) VALUES ${values} ON CONFLICT (id) DO NOTHING RETURNING id`, params);
+      return insertRows(tx, fresh.flatMap(({ id }) => rows.get(id)!.map(([key, state]) => [key, id, state] as const)));
     });
   }
 
@@ -115,12 +115,12 @@ function digest(value: unknown): string {
   return createHash('sha256').update(JSON.stringify(value)).digest('hex').slice(0, 32);
 }
 
-async function insertRows(tx: SqlExecutor, messageId: string, rows: Row[]): Promise<number> {
+async function insertRows(tx: SqlExecutor, rows: Array<readonly [findingKey: string, messageId: string, state: string]>): Promise<number> {
   let added = 0;
   for (let i = 0; i < rows.length; i += ROWS_PER_STATEMENT) {
     const part = rows.slice(i, i + ROWS_PER_STATEMENT);
     const values = part.map(() => '(?, ?, ?)').join(', ');
-    added += await tx.run(`INSERT INTO bus_partials (finding_key, message_id, state) VALUES ${values} ON CONFLICT (finding_key, message_id) DO NOTHING`, part.flatMap(([key, state]) => [key, messageId, state]));
+    added += await tx.run(`INSERT INTO bus_partials (finding_key, message_id, state) VALUES ${values} ON CONFLICT (finding_key, message_id) DO NOTHING`, part.flat());
   }
   return added;
 }

@@ -1,3 +1,4 @@
+import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -203,5 +204,61 @@ export async function until(check: () => Promise<boolean>, ms: number, what: str
   while (!(await check())) {
     if (Date.now() > end) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
     await sleep(50);
+  }
+}
+
+/**
+ * What can go wrong mid-stream, each ending with every message acknowledged: the tests run each
+ * once, the bench five times. `inputs` must make well over 20 chunks (so a kill lands mid-stream).
+ */
+export const failureScenarios = {
+  async 'two workers, nothing killed'(s: ScaleOut, inputs: string[]): Promise<void> {
+    await s.publish(inputs);
+    s.startWorker();
+    s.startWorker();
+  },
+  async 'a worker killed with SIGKILL mid-stream'(s: ScaleOut, inputs: string[]): Promise<void> {
+    await s.publish(inputs);
+    const first = s.startWorker();
+    await until(async () => (await s.committed()).messages >= 10, 60_000, 'the first worker to commit some messages');
+    await killed(first);
+    assert.ok((await s.committed()).messages < (await s.streamMessages()), 'the worker died with messages left');
+    s.startWorker();
+  },
+  async 'nats-server killed with SIGKILL mid-stream and restarted'(s: ScaleOut, inputs: string[]): Promise<void> {
+    await s.publish(inputs);
+    s.startWorker();
+    s.startWorker();
+    await until(async () => (await s.committed()).messages >= 10, 60_000, 'the workers to commit some messages');
+    const total = await s.streamMessages();
+    await s.nats.kill9();
+    assert.ok((await s.committed()).messages < total, 'the server died with messages left');
+    await s.nats.launch();
+  },
+  async 'a publisher killed with SIGKILL mid-stream, then rerun over the same files'(s: ScaleOut, inputs: string[]): Promise<void> {
+    const publisher = s.spawnPublish(inputs);
+    await until(async () => (await s.streamMessages()) >= 20, 60_000, 'the publisher to store some chunks');
+    await killed(publisher);
+    const before = await s.streamMessages();
+    const summary = await s.publish(inputs);
+    const total = Number(/published (\d+) chunks/.exec(summary)![1]);
+    const already = Number(/(\d+) already on the bus/.exec(summary)![1]);
+    assert.ok(before < total, 'the publisher died with chunks left');
+    assert.ok(already >= before, `the rerun found the ${before} chunks the killed run stored (${summary.trim()})`);
+    assert.equal(await s.streamMessages(), total, 'the stream holds each chunk once');
+    s.startWorker();
+    s.startWorker();
+  },
+} satisfies Record<string, (s: ScaleOut, inputs: string[]) => Promise<void>>;
+
+/** Runs a scenario on a fresh server and schema; fails unless the merged results equal `expected` (scan's). */
+export async function runScenario(name: keyof typeof failureScenarios, inputs: string[], expected: unknown): Promise<void> {
+  const s = await ScaleOut.start({ ackWaitMs: 5000 });
+  try {
+    await failureScenarios[name](s, inputs);
+    await s.drained();
+    assert.deepEqual(s.results(), expected);
+  } finally {
+    await s.close();
   }
 }
