@@ -109,6 +109,21 @@ export class Analyzer {
   }
 
   /**
+   * This batch's partial state, then an empty analyzer again, with its compiled rules kept: a
+   * consumer of many small batches (bus messages) ships each batch's state alone without paying
+   * for a new analyzer per batch.
+   */
+  drain(origin?: Origin): AnalyzerPartials {
+    const partials = this.partials(origin);
+    this.detector.clear();
+    this.correlator.clear();
+    this.entities.clear();
+    // shipped with this partial state: counting them again with the next one would double them
+    this.caps.clear();
+    return partials;
+  }
+
+  /**
    * Folds another analyzer's partial state in. Idempotent per origin: a partial whose origin was
    * already merged (a redelivered message, a retried batch) changes nothing; returns whether it was merged.
    */

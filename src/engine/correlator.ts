@@ -277,6 +277,16 @@ export class Correlator {
     );
   }
 
+  /** Forgets every key (after `partials()` shipped them), keeping the compiled steps. */
+  clear(): void {
+    for (const c of this.compiled) {
+      c.live.clear();
+      c.confirmed.clear();
+      c.dirty.clear();
+    }
+    this.closedSinceChanges = [];
+  }
+
   merge(partials: Iterable<CorrelationPartial>): void {
     const byId = new Map(this.compiled.map((c) => [c.correlation.id, c]));
     for (const p of partials) {
