@@ -5,6 +5,8 @@ import { KEY_SEPARATOR, type Finding } from './finding.js';
 import { compareText } from './finding-groups.js';
 import { addEvidence, DEFAULT_EVIDENCE_CAP, evidenceOf, mergeEvidence, type Evidence } from './evidence.js';
 import { compilePredicate, LoweredFields, type Predicate } from './predicate.js';
+import { CapTally, type CapCause } from '../diagnostics/cap-tally.js';
+import { HeapGuard } from './heap-guard.js';
 import { withTuning } from './step-filter.js';
 
 export interface CorrelatorOptions {
@@ -28,6 +30,9 @@ export interface CorrelatorOptions {
    * expires (reported `closed`) instead of keeping it until the run ends.
    */
   trackChanges?: boolean;
+  /** where keys, findings and values the caps or a nearly full heap refused are counted */
+  caps?: CapTally;
+  heap?: HeapGuard;
 }
 
 /** A correlation finding that changed since the last `changes()`; `closed` once its key expired and was freed. */
@@ -81,6 +86,8 @@ export class Correlator {
   private readonly expires: boolean;
   private readonly trackChanges: boolean;
   private readonly evidenceCap: number;
+  private readonly caps: CapTally;
+  private readonly heap: HeapGuard;
   /** findings of confirmed keys that expired since the last changes() (trackChanges only) */
   private closedSinceChanges: Finding[] = [];
   private watermark = -Infinity;
@@ -93,6 +100,8 @@ export class Correlator {
     this.expires = (options.expiry ?? 'watermark') === 'watermark';
     this.trackChanges = options.trackChanges === true;
     this.evidenceCap = options.evidenceCap ?? DEFAULT_EVIDENCE_CAP;
+    this.caps = options.caps ?? new CapTally();
+    this.heap = options.heap ?? new HeapGuard();
     // a detection referenced by several steps or correlations is compiled once
     const predicates = new Map<string, Predicate>();
     this.compiled = correlations.map((correlation) => {
@@ -175,7 +184,16 @@ export class Correlator {
       if (value === undefined) continue;
       let set = state.carried.get(field);
       if (!set) state.carried.set(field, (set = new Set()));
-      for (const v of Array.isArray(value) ? value : [value]) if (set.size < this.maxValues) set.add(v);
+      this.carry(c, set, Array.isArray(value) ? value : [value]);
+    }
+  }
+
+  /** adds values carried for a key up to the per-field cap; the ones beyond it are counted */
+  private carry(c: CompiledCorrelation, set: Set<string>, values: Iterable<string>): void {
+    for (const v of values) {
+      if (set.has(v)) continue;
+      if (set.size < this.maxValues) set.add(v);
+      else this.caps.add('carried values', c.correlation.name, 'cap');
     }
   }
 
@@ -191,34 +209,45 @@ export class Correlator {
     }
     if (c.live.size >= this.maxKeys) {
       this.sweep(c);
-      if (c.live.size >= this.maxKeys) this.evictOldest(c);
+      if (c.live.size >= this.maxKeys) this.evictOldest(c, 'cap');
     }
+    // a nearly full heap: the new key takes the place of the least recently touched one
+    if (c.live.size > 0 && this.heap.nearlyFull()) this.evictOldest(c, 'memory');
     state = { alt, key, steps: c.correlation.steps.map(emptyStep), carried: new Map(), newest: -Infinity };
     c.live.set(id, state);
     return state;
   }
 
-  private evictOldest(c: CompiledCorrelation): void {
+  private evictOldest(c: CompiledCorrelation, cause: CapCause): void {
     const oldest = c.live.keys().next();
     if (oldest.done) return;
-    this.retire(c, oldest.value);
+    // an unconfirmed key's steps so far are lost: a later step of its process can no longer confirm it
+    if (!this.retire(c, oldest.value, cause)) this.caps.add('correlation keys', c.correlation.name, cause);
     c.evicted++;
   }
 
-  /** moves a live key out: kept as a finding when confirmed, dropped otherwise */
-  private retire(c: CompiledCorrelation, id: string): void {
+  /**
+   * Moves a live key out: a confirmed one is kept as a finding (or, refused by the findings cap or
+   * a nearly full heap, counted) and true is returned; an unconfirmed one is dropped (false).
+   */
+  private retire(c: CompiledCorrelation, id: string, cause: CapCause = 'cap'): boolean {
     const state = c.live.get(id);
-    if (!state) return;
+    if (!state) return false;
     c.live.delete(id);
-    if (!isConfirmed(state, c.correlation.windowSeconds)) return;
+    if (!isConfirmed(state, c.correlation.windowSeconds)) return false;
     if (this.trackChanges) {
       // a stream reports the final state and lets the key go: memory stays bounded however long it runs
       c.dirty.delete(id);
       this.closedSinceChanges.push(toFinding(c.correlation, state));
-      return;
+      return true;
     }
-    if (c.confirmed.size >= this.maxFindings) c.droppedFindings++;
-    else c.confirmed.set(id, state);
+    if (c.confirmed.size < this.maxFindings && cause === 'cap') {
+      c.confirmed.set(id, state);
+      return true;
+    }
+    c.droppedFindings++;
+    this.caps.add('correlation findings', c.correlation.name, c.confirmed.size < this.maxFindings ? 'memory' : 'cap');
+    return true;
   }
 
   /** sweeps at most once per window of event time: expiry stays amortised O(1) per event */
@@ -232,9 +261,7 @@ export class Correlator {
     const horizon = this.watermark - c.correlation.windowSeconds - c.correlation.latenessSeconds;
     for (const [id, state] of c.live) {
       if (state.newest >= horizon) continue;
-      const before = c.confirmed.size;
-      this.retire(c, id);
-      if (c.confirmed.size === before) c.expired++;
+      if (!this.retire(c, id)) c.expired++;
     }
   }
 
@@ -248,6 +275,16 @@ export class Correlator {
         carried: [...s.carried].map(([f, v]) => [f, [...v]] as [string, string[]]),
       })),
     );
+  }
+
+  /** Forgets every key (after `partials()` shipped them), keeping the compiled steps. */
+  clear(): void {
+    for (const c of this.compiled) {
+      c.live.clear();
+      c.confirmed.clear();
+      c.dirty.clear();
+    }
+    this.closedSinceChanges = [];
   }
 
   merge(partials: Iterable<CorrelationPartial>): void {
@@ -270,7 +307,7 @@ export class Correlator {
       for (const [field, values] of p.carried) {
         let set = state.carried.get(field);
         if (!set) state.carried.set(field, (set = new Set()));
-        for (const v of values) if (set.size < this.maxValues) set.add(v);
+        this.carry(c, set, values);
       }
       if (state.newest > this.watermark) this.watermark = state.newest;
     }

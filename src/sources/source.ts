@@ -71,6 +71,12 @@ export interface SyslogClock {
   timeZone?: string;
 }
 
+/** A place in a file: 1-based line and byte offset (of the decompressed input). */
+export interface FilePosition {
+  line: number;
+  offset: number;
+}
+
 /** An input to read: a file, a decompressed .gz, or stdin. */
 export interface SourceInput {
   /** display name used in every location: the path as given, or `-` */
@@ -87,6 +93,12 @@ export interface SourceInput {
    * slot-aligned ones); `size` is then the piece's.
    */
   range?: ByteRange;
+  /**
+   * Where the first byte `open()` yields sat in the file named `name`, when the bytes are a
+   * record-aligned part of it sent elsewhere (a message on a bus): locations are then the file's.
+   * Line-based and Windows XML sources take line and offset; EVTX takes the offset of a chunk slot.
+   */
+  startsAt?: FilePosition;
   /** size in bytes of the (compressed) input, when known, for progress */
   size?: number;
   /** the host of events that name none (a network listener's peer or sender-given host) */

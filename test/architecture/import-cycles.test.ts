@@ -23,6 +23,7 @@ const stageRanks: Record<string, number> = {
   serve: 7,
   dashboard: 7,
   cli: 7,
+  bus: 7,
 };
 
 interface KnownCycle {

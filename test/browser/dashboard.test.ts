@@ -48,14 +48,6 @@ async function signedIn(problems: string[]): Promise<Page> {
   return page;
 }
 
-/** signed in, on the detail page of a stored ngrok finding */
-async function ngrokFindingPage(problems: string[]): Promise<Page> {
-  const page = await signedIn(problems);
-  const ngrok = (await apiGet<{ items: Array<{ finding_id: string }> }>('/api/findings?detection=Windows%20Ngrok%20Reverse%20Proxy%20Usage&limit=1')).items[0];
-  await page.goto(`${base}/#/finding/${ngrok.finding_id}`);
-  return page;
-}
-
 /** waits until the selector matches exactly n elements */
 async function countReaches(page: Page, selector: string, n: number): Promise<void> {
   await eventually(async () => (await page.locator(selector).count()) === n, 10_000, `${n} × ${selector}`);
@@ -136,12 +128,23 @@ test('dashboard: bulk-closing "all N matching" with a disposition updates the st
   await page.close();
 });
 
-test('dashboard: the finding detail highlights the columns holding the matched values and lists where the events came from', { skip: chromiumMissing }, async () => {
+test('dashboard: the finding detail marks exactly the text the detection matched (ngrok.exe whole, the matched words inside the command line) and lists where the events came from', { skip: chromiumMissing }, async () => {
   const problems: string[] = [];
-  const page = await ngrokFindingPage(problems);
+  const page = await signedIn(problems);
+  const ngrok = (await apiGet<{ items: Array<{ finding_id: string }> }>('/api/findings?detection=Windows%20Ngrok%20Reverse%20Proxy%20Usage&limit=1')).items[0];
+  const detail = await apiGet<{ process: string; process_name: string; matched: Record<string, Array<[number, number, number]>> }>(`/api/findings/${ngrok.finding_id}`);
+  // the detection: process_name=ngrok.exe and process IN ("*start*", "*--config*", "*http*", "*authtoken*", "*tcp*")
+  assert.deepEqual(detail.matched.process_name, [[0, 0, detail.process_name.length]]);
+  assert.ok(detail.matched.process.length > 0);
+  await page.goto(`${base}/#/finding/${ngrok.finding_id}`);
   await page.locator('#detail-title').waitFor();
-  const highlighted = await page.locator('table.fields tr.matched th').allInnerTexts();
-  assert.ok(highlighted.includes('process_name') || highlighted.includes('dest'), `matched columns highlighted: ${highlighted.join(', ')}`);
+  const row = (column: string) => page.locator('table.fields tr.matched').filter({ has: page.locator('th', { hasText: new RegExp(`^${column}$`) }) });
+  assert.deepEqual(await row('process_name').locator('mark').allInnerTexts(), [detail.process_name]);
+  const marks = await row('process').locator('mark').allInnerTexts();
+  assert.deepEqual(marks, detail.matched.process.map(([, start, end]) => detail.process.slice(start, end)), 'one <mark> per matched span, around exactly its text');
+  for (const m of marks) assert.ok(['start', '--config', 'http', 'authtoken', 'tcp'].includes(m.toLowerCase()), `"${m}" is a word the condition names`);
+  assert.equal(await row('process').locator('td').innerText(), detail.process, 'the value is whole: marked and unmarked pieces, nothing added or lost');
+  assert.equal(await page.locator('table.fields tr', { hasText: 'parent_process_name' }).locator('mark').count(), 0, 'a column the condition does not test has no mark');
   assert.ok((await page.locator('table.evidence tbody tr').count()) > 0, 'the contributing events are listed');
   assert.match(await page.locator('table.evidence').innerText(), /replay|XmlWinEventLog|Security|channel/i);
   await page.screenshot({ path: artefactPath('dashboard-detail.png'), fullPage: false });
@@ -151,7 +154,9 @@ test('dashboard: the finding detail highlights the columns holding the matched v
 
 test('dashboard: tune from a finding drafts the filter-macro entry, previews what it would suppress, and saves it (noted in the history)', { skip: chromiumMissing }, async () => {
   const problems: string[] = [];
-  const page = await ngrokFindingPage(problems);
+  const page = await signedIn(problems);
+  const ngrok = (await apiGet<{ items: Array<{ finding_id: string }> }>('/api/findings?detection=Windows%20Ngrok%20Reverse%20Proxy%20Usage&limit=1')).items[0];
+  await page.goto(`${base}/#/finding/${ngrok.finding_id}`);
   await page.getByRole('button', { name: 'Draft a suppression from this finding' }).click();
   const preview = page.locator('section.tune p.preview');
   await preview.waitFor();

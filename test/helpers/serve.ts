@@ -7,6 +7,8 @@ import { isSetupProblem, preparePipeline, type PipelineSetup } from '../../src/p
 import { defaultContentDir, defaultDetectionsDir } from '../../src/cli/paths.js';
 import { cliPath } from './paths.js';
 
+export { cliPath };
+
 export const TOKEN = 'test-token-0123456789';
 
 /** each example file with the sourcetype a Splunk forwarder (or attack_data's replay.py) would send it under */
@@ -17,7 +19,6 @@ export const replaySourcetypes: ReadonlyArray<readonly [file: string, sourcetype
   ['sysmon-nxlog.jsonl', '_json'],
   ['linux-sysmon.log', 'sysmon:linux'],
 ];
-export { cliPath } from './paths.js';
 
 let setup: PipelineSetup | undefined;
 

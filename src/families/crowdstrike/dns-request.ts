@@ -22,6 +22,7 @@ export const crowdstrikeDnsRequest = {
     vendor_product: { value: 'CrowdStrike Falcon' },
     src: crowdstrikeHost,
     dest: crowdstrikeHost,
+    host: crowdstrikeHost,
     query: 'DomainName',
     query_count: { value: '1' },
     answer: { piecesOf: ['IP4Records', 'IP6Records'], derive: (raw: RawEvent) => multivalue(answers(raw)) },

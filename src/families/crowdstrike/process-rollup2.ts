@@ -10,6 +10,7 @@ export const crowdstrikeProcessRollup2 = {
   fields: {
     action: { value: 'allowed' },
     dest: crowdstrikeHost,
+    host: crowdstrikeHost,
     vendor_product: { value: 'CrowdStrike Falcon' },
     user: { firstOf: ['UserName', 'UserSid'] },
     user_id: 'UserSid',

@@ -50,6 +50,7 @@ export const security4688 = {
   fields: {
     action: { value: 'allowed' },
     dest: { system: 'Computer' },
+    host: { system: 'Computer' },
     vendor_product: { value: 'Microsoft Windows' },
     // `DOMAIN\user`: the backslash is not in the record, the names on either side are
     user: { piecesOf: ['TargetDomainName', 'TargetUserName', 'SubjectDomainName', 'SubjectUserName'], inserts: '\\', derive: user },

@@ -11,6 +11,7 @@ export const sysmonDnsQuery = {
   fields: {
     vendor_product: { value: 'Microsoft Sysmon' },
     dest: { system: 'Computer' },
+    host: { system: 'Computer' },
     src: { system: 'Computer' },
     query: 'QueryName',
     query_count: { value: '1' },

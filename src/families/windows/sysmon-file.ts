@@ -14,6 +14,7 @@ function fileEvents(family: SourceFamily, events: string[], vendorProduct: strin
     fields: {
       action: (raw) => actionByEvent[raw.system.EventID ?? ''],
       dest: { system: 'Computer' },
+      host: { system: 'Computer' },
       vendor_product: { value: vendorProduct },
       user: 'User',
       ...actingProcess(basename),

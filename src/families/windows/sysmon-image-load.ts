@@ -22,6 +22,7 @@ function sysmonRaw(family: SourceFamily, vendorProduct: string, basename: (path:
       Provider: { system: 'Provider' },
       EventRecordID: { system: 'EventRecordID' },
       dest: { system: 'Computer' },
+      host: { system: 'Computer' },
       vendor_product: { value: vendorProduct },
       user_id: { system: 'UserID' },
       signature_id: { system: 'EventID' },

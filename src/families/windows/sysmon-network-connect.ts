@@ -24,6 +24,7 @@ function networkConnect(family: SourceFamily, vendorProduct: string, basename: (
       action: { value: 'allowed' },
       vendor_product: { value: vendorProduct },
       dvc: { system: 'Computer' },
+      host: { system: 'Computer' },
       src: { firstOf: ['SourceHostname', 'SourceIp'] },
       src_ip: 'SourceIp',
       src_port: 'SourcePort',

@@ -11,6 +11,7 @@ function processCreate(family: SourceFamily, vendorProduct: string, basename: (p
     fields: {
       action: { value: 'allowed' },
       dest: { system: 'Computer' },
+      host: { system: 'Computer' },
       vendor_product: { value: vendorProduct },
       user: 'User',
       user_id: { system: 'UserID' },

@@ -58,6 +58,7 @@ export const sysmonRegistry = {
   fields: {
     action: { from: 'EventType', via: (eventType: string) => actionByEventType[eventType] },
     dest: { system: 'Computer' },
+    host: { system: 'Computer' },
     vendor_product: { value: 'Microsoft Sysmon' },
     user: 'User',
     ...actingProcess(basenameWindows),

@@ -10,6 +10,7 @@ test('Security 4688 (security_content example) maps to Endpoint.Processes', () =
   assert.deepEqual(fields, {
     action: 'allowed',
     dest: 'ar-win-1',
+    host: 'ar-win-1',
     vendor_product: 'Microsoft Windows',
     // TargetUserName is `-`, so the subject, qualified by its domain (spec: "with domain when given")
     user: 'WORKGROUP\\AR-WIN-1$',

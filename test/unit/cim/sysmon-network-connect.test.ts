@@ -10,6 +10,7 @@ test('Sysmon EID 3 maps to Network_Traffic.All_Traffic', () => {
     action: 'allowed',
     vendor_product: 'Microsoft Sysmon',
     dvc: 'win-dc-ctus-attack-range-403.attackrange.local',
+    host: 'win-dc-ctus-attack-range-403.attackrange.local',
     src: 'win-dc-ctus-attack-range-403.attackrange.local',
     src_ip: '10.0.1.14',
     src_port: '61722',
