@@ -14,6 +14,8 @@ export interface SinkContext {
   matchedOf?: (record: FindingRecord) => MatchedValues | undefined;
   /** the risk incident rule in words, where the caller raised incidents */
   incidentRule?: string;
+  /** the zone a human-readable sink shows times in (`--timezone`; default UTC); machine formats stay UTC */
+  timeZone?: string;
 }
 
 /** Writes a complete, ordered set of findings to a text stream. */

@@ -25,26 +25,32 @@ export const findingsWithTriage = 'findings CROSS JOIN finding_triage';
 
 /**
  * Schema step 4: triage moves from `findings` to `finding_triage` (rows copied, columns dropped),
- * and `search_name` gets the index the detection filter's `... OR search_name IN (...)` needs. The
- * triage table has no index beyond its key: queries reach it from `findings`, so a change to
- * status or urgency touches no index, and on PostgreSQL (pages kept 30 % free) it is a heap-only
- * update, written in place of the old row version.
+ * and `search_name` gets the index the detection filter's `... OR search_name IN (...)` needs.
  */
-export function triageSchema(dialect: 'sqlite' | 'postgres'): string[] {
-  return [
-    `CREATE TABLE finding_triage (
-      id TEXT PRIMARY KEY,
-      status TEXT NOT NULL DEFAULT 'new',
-      owner TEXT,
-      urgency TEXT NOT NULL,
-      urgency_rank BIGINT NOT NULL,
-      disposition TEXT
-    )${dialect === 'postgres' ? ' WITH (fillfactor = 70)' : ''}`,
-    'INSERT INTO finding_triage (id, status, owner, urgency, urgency_rank, disposition) SELECT id, status, owner, urgency, urgency_rank, disposition FROM findings',
-    'DROP INDEX findings_status_urgency',
-    ...['status', 'owner', 'urgency', 'urgency_rank', 'disposition'].map((column) => `ALTER TABLE findings DROP COLUMN ${column}`),
-    'CREATE INDEX findings_search_name ON findings (search_name)',
-  ];
+export const triageSchema = [
+  `CREATE TABLE finding_triage (
+    id TEXT PRIMARY KEY,
+    status TEXT NOT NULL DEFAULT 'new',
+    owner TEXT,
+    urgency TEXT NOT NULL,
+    urgency_rank BIGINT NOT NULL,
+    disposition TEXT
+  )`,
+  'INSERT INTO finding_triage (id, status, owner, urgency, urgency_rank, disposition) SELECT id, status, owner, urgency, urgency_rank, disposition FROM findings',
+  'DROP INDEX findings_status_urgency',
+  ...['status', 'owner', 'urgency', 'urgency_rank', 'disposition'].map((column) => `ALTER TABLE findings DROP COLUMN ${column}`),
+  'CREATE INDEX finding_triage_status_urgency ON finding_triage (status, urgency_rank)',
+  'CREATE INDEX findings_search_name ON findings (search_name)',
+];
+
+/**
+ * Schema step 6: the triage table keeps no index beyond its key (queries reach it from
+ * `findings`), so a change to status or urgency touches no index; on PostgreSQL its pages keep
+ * 30 % free, so such a change is a heap-only update written beside the old row version (pages
+ * written before this step fill up as they are rewritten).
+ */
+export function lightTriageSchema(dialect: 'sqlite' | 'postgres'): string[] {
+  return ['DROP INDEX finding_triage_status_urgency', ...(dialect === 'postgres' ? ['ALTER TABLE finding_triage SET (fillfactor = 70)'] : [])];
 }
 
 /** Hosts (or users) a finding is about: its risk objects of that type plus the usual CIM columns. */
