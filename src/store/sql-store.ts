@@ -234,7 +234,8 @@ export class SqlFindingStore implements FindingStore {
         ]);
       }
       await tx.run(history(`(${matched}) AS matched`), [at, actor, comment, ...params, ...changedParams]);
-      return tx.run(`UPDATE finding_triage SET ${sets.join(', ')} WHERE id IN (SELECT findings.id FROM ${findingsWithTriage} ${where})`, [...setParams, ...params]);
+      // UPDATE ... FROM: the filter's join names finding_triage, which here is the row being updated
+      return tx.run(`UPDATE finding_triage SET ${sets.join(', ')} FROM findings ${where}`, [...setParams, ...params]);
     });
   }
 
