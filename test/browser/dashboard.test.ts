@@ -7,16 +7,8 @@ import type { ServeRuntime } from '../../src/serve/server.js';
 import { artefactPath, chromiumMissing, launchChromium } from '../helpers/chromium.js';
 import { hostileCommandLine, hostileSysmonLine, hostileUser } from '../helpers/hostile.js';
 import { repoRoot } from '../helpers/paths.js';
-import { eventually, startServe, TOKEN } from '../helpers/serve.js';
+import { eventually, replaySourcetypes, startServe, TOKEN } from '../helpers/serve.js';
 
-/** each example file under the sourcetype a forwarder would send it with (as replay.py does) */
-const replay: Array<[string, string]> = [
-  ['windows-sysmon.xml', 'XmlWinEventLog:Microsoft-Windows-Sysmon/Operational'],
-  ['security-4688-wevtutil.xml', 'XmlWinEventLog:Security'],
-  ['crowdstrike-fdr.jsonl', 'crowdstrike:events:sensor'],
-  ['sysmon-nxlog.jsonl', '_json'],
-  ['linux-sysmon.log', 'sysmon:linux'],
-];
 /** the examples are from March 2026: every view below asks for all time */
 const ALL = 'time=all&status=all';
 
@@ -65,7 +57,7 @@ before(async () => {
   if (chromiumMissing) return;
   serve = await startServe();
   base = `http://${serve.address}`;
-  for (const [file, sourcetype] of replay) await sendRaw(readFileSync(path.join(repoRoot, 'examples', file)), sourcetype);
+  for (const [file, sourcetype] of replaySourcetypes) await sendRaw(readFileSync(path.join(repoRoot, 'examples', file)), sourcetype);
   await eventually(async () => (await total('')) >= 40, 60_000, 'the examples to be processed');
   browser = await launchChromium();
 });
