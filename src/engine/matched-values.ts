@@ -130,7 +130,13 @@ function testSpans(test: ValueTest): LeafSpans | undefined {
   }
   // presence tests say nothing about which part of a value mattered
   if (test.op === 'exists' || test.op === 'null' || test.op === 'fieldref') return undefined;
-  const judge = compileValueTest(test);
+  let judge: ReturnType<typeof compileValueTest>;
+  try {
+    judge = compileValueTest(test);
+  } catch {
+    // content loading refuses such a test; marking must never be what breaks a report
+    return undefined;
+  }
   return (value) => (judge(value, value.toLowerCase(), undefined) ? [[0, value.length]] : undefined);
 }
 

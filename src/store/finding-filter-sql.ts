@@ -43,6 +43,16 @@ export const triageSchema = [
   'CREATE INDEX findings_search_name ON findings (search_name)',
 ];
 
+/**
+ * Schema step 6: the triage table keeps no index beyond its key (queries reach it from
+ * `findings`), so a change to status or urgency touches no index; on PostgreSQL its pages keep
+ * 30 % free, so such a change is a heap-only update written beside the old row version (pages
+ * written before this step fill up as they are rewritten).
+ */
+export function lightTriageSchema(dialect: 'sqlite' | 'postgres'): string[] {
+  return ['DROP INDEX finding_triage_status_urgency', ...(dialect === 'postgres' ? ['ALTER TABLE finding_triage SET (fillfactor = 70)'] : [])];
+}
+
 /** Hosts (or users) a finding is about: its risk objects of that type plus the usual CIM columns. */
 export function entities(record: FindingRecord, riskType: string, columns: string[]): string[] {
   const values = new Set<string>();

@@ -1,5 +1,5 @@
 import { evidenceSchema } from './evidence-rows.js';
-import { triageSchema } from './finding-filter-sql.js';
+import { lightTriageSchema, triageSchema } from './finding-filter-sql.js';
 import type { SqlDriver, SqlExecutor } from './sql.js';
 
 /**
@@ -101,14 +101,19 @@ const steps: Array<(dialect: SqlDriver['dialect']) => string[]> = [
       PRIMARY KEY (finding_key, message_id)
     )`,
   ],
+  lightTriageSchema,
 ];
 
 export const schemaVersion = steps.length;
 
-/** Applies the steps not yet recorded, each in its own transaction (safe to run from two processes at once on PostgreSQL: the table lock serialises them). */
-export async function migrate(db: SqlDriver): Promise<void> {
+/**
+ * Applies the steps not yet recorded, up to `target` (all by default; a test builds an older
+ * schema with a lower one), each in its own transaction (safe to run from two processes at once on
+ * PostgreSQL: the table lock serialises them).
+ */
+export async function migrate(db: SqlDriver, target = steps.length): Promise<void> {
   await db.run('CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, applied_at TEXT NOT NULL)');
-  for (let version = 1; version <= steps.length; version++) {
+  for (let version = 1; version <= Math.min(target, steps.length); version++) {
     await db.transaction(async (tx: SqlExecutor) => {
       if (db.dialect === 'postgres') await tx.run('LOCK TABLE schema_migrations IN EXCLUSIVE MODE');
       const done = await tx.all('SELECT version FROM schema_migrations WHERE version = ?', [version]);

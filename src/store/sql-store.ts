@@ -191,9 +191,10 @@ export class SqlFindingStore implements FindingStore {
   }
 
   /**
-   * Set-based, so "all matching" costs two statements whatever it matches: one INSERT ... SELECT
-   * writes a history row for every (finding, field) whose value changes, reading the values as
-   * they are before the change; then one UPDATE applies it. Both run in one transaction.
+   * Set-based, so "all matching" costs the same few statements whatever it matches, in one
+   * transaction: an INSERT ... SELECT writes a history row for every (finding, field) whose value
+   * changes, reading the values as they are before the change, and an UPDATE of the triage rows
+   * applies it (on PostgreSQL both in one statement over one evaluation of the filter).
    */
   async triage(filter: FindingFilter, change: TriageChange, actor: string): Promise<number> {
     validateChange(change);
@@ -209,20 +210,32 @@ export class SqlFindingStore implements FindingStore {
           [at, actor, comment, ...params],
         );
       }
-      // the changed fields as rows (field, new value, order), joined to every matching finding
+      // the matching findings' current triage, and the changed fields as rows (field, new value, order)
+      const matched = `SELECT findings.id AS id, status, owner, urgency, disposition FROM ${findingsWithTriage} ${where}`;
       const changed = fields.map((_, i) => `SELECT CAST(? AS TEXT) AS field, CAST(? AS TEXT) AS new_value, ${i} AS ord`).join(' UNION ALL ');
-      const oldValue = `CASE change.field ${fields.map((field) => `WHEN '${field}' THEN ${field}`).join(' ')} END`;
-      await tx.run(
-        `INSERT INTO finding_history (finding_id, at, actor, field, old_value, new_value, comment)
-         SELECT findings.id, ?, ?, change.field, ${oldValue}, change.new_value, ? FROM ${findingsWithTriage} CROSS JOIN (${changed}) AS change
-         ${where} AND ${oldValue} IS DISTINCT FROM change.new_value ORDER BY findings.id, change.ord`,
-        [at, actor, comment, ...fields.flatMap((field, i) => [field, values[i]]), ...params],
-      );
+      const changedParams = fields.flatMap((field, i) => [field, values[i]]);
+      const oldValue = `CASE change.field ${fields.map((field) => `WHEN '${field}' THEN matched.${field}`).join(' ')} END`;
+      const history = (source: string) => `INSERT INTO finding_history (finding_id, at, actor, field, old_value, new_value, comment)
+         SELECT matched.id, ?, ?, change.field, ${oldValue}, change.new_value, ? FROM ${source} CROSS JOIN (${changed}) AS change
+         WHERE ${oldValue} IS DISTINCT FROM change.new_value ORDER BY matched.id, change.ord`;
       const sets = fields.map((field) => `${field} = ?`);
       if (change.urgency !== undefined) sets.push('urgency_rank = ?');
       const setParams = [...values, ...(change.urgency !== undefined ? [urgencies.indexOf(change.urgency)] : [])];
-      // every matching row is updated (unchanged values too), so the count is the matched findings
-      return tx.run(`UPDATE finding_triage SET ${sets.join(', ')} WHERE id IN (SELECT findings.id FROM ${findingsWithTriage} ${where})`, [...setParams, ...params]);
+      // every matching row is updated (unchanged values too), so the row count is the matched findings
+      if (this.db.dialect === 'postgres') {
+        // one statement: the filter is evaluated once, and history and update see the same snapshot
+        return tx.run(`WITH matched AS (${matched}), history AS (${history('matched')}) UPDATE finding_triage SET ${sets.join(', ')} FROM matched WHERE finding_triage.id = matched.id`, [
+          ...params,
+          at,
+          actor,
+          comment,
+          ...changedParams,
+          ...setParams,
+        ]);
+      }
+      await tx.run(history(`(${matched}) AS matched`), [at, actor, comment, ...params, ...changedParams]);
+      // UPDATE ... FROM: the filter's join names finding_triage, which here is the row being updated
+      return tx.run(`UPDATE finding_triage SET ${sets.join(', ')} FROM findings ${where}`, [...setParams, ...params]);
     });
   }
 

@@ -42,9 +42,9 @@ function Report({ data }: { data: ReportData }) {
 
       <Section id="summary" title="Summary">
         <div class="tallies">
-          <TallyTable caption="By detection" label="detection" rows={tally(data.findings, (f) => [f.search_name])} />
-          <TallyTable caption="By host" label="host" rows={tally(data.findings, (f) => [hostOf(f)])} />
-          <TallyTable caption="By ATT&CK tactic" label="tactic" rows={tally(data.findings, (f) => (tacticsOf(f).length ? tacticsOf(f) : ['(unmapped)']))} />
+          <TallyTable caption="By detection" label="detection" rows={tally(data.findings, (f) => [f.search_name])} limit={PAGE} />
+          <TallyTable caption="By host" label="host" rows={tally(data.findings, (f) => [hostOf(f)])} limit={PAGE} />
+          <TallyTable caption="By ATT&CK tactic" label="tactic" rows={tally(data.findings, (f) => (tacticsOf(f).length ? tacticsOf(f) : ['(unmapped)']))} limit={PAGE} />
         </div>
       </Section>
 

@@ -1,4 +1,5 @@
 import { Fragment, type ComponentChildren } from 'preact';
+import { useState } from 'preact/hooks';
 import type { MatchedValues } from '../../src/engine/matched-values.js';
 import {
   epochOf, evidenceOf, formatTime, findingTime, HEADLINE_KEYS, hostOf, riskOf, textOf, userOf,
@@ -16,7 +17,10 @@ export function Section({ id, title, children }: { id: string; title: string; ch
   );
 }
 
-export function TallyTable({ caption, label, rows, onPick }: { caption: string; label: string; rows: Tally[]; onPick?: (label: string) => void }) {
+/** Counts per label; with `limit`, the first rows and a button for the rest (a report may tally thousands of hosts). */
+export function TallyTable({ caption, label, rows, onPick, limit }: { caption: string; label: string; rows: Tally[]; onPick?: (label: string) => void; limit?: number }) {
+  const [all, setAll] = useState(false);
+  const shown = limit === undefined || all ? rows : rows.slice(0, limit);
   return (
     <table class="tally">
       <caption>{caption}</caption>
@@ -24,7 +28,7 @@ export function TallyTable({ caption, label, rows, onPick }: { caption: string; 
         <tr><th scope="col">{label}</th><th scope="col" class="num">findings</th><th scope="col" class="num">events</th></tr>
       </thead>
       <tbody>
-        {rows.map((row) => (
+        {shown.map((row) => (
           <tr key={row.label}>
             <td>{onPick ? <button type="button" class="link" onClick={() => onPick(row.label)}>{row.label || '(none)'}</button> : row.label || '(none)'}</td>
             <td class="num">{row.findings}</td>
@@ -32,6 +36,11 @@ export function TallyTable({ caption, label, rows, onPick }: { caption: string; 
           </tr>
         ))}
       </tbody>
+      {shown.length < rows.length && (
+        <tfoot>
+          <tr><td colSpan={3}><button type="button" class="link" onClick={() => setAll(true)}>Show all {rows.length}</button></td></tr>
+        </tfoot>
+      )}
     </table>
   );
 }

@@ -2,7 +2,9 @@ import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { FindingRecord } from '../../../src/engine/render.js';
 import type { RiskEvent, RiskIncident } from '../../../src/engine/risk.js';
-import { openStore } from '../../../src/store/registry.js';
+import { migrate } from '../../../src/store/migrations.js';
+import { openStore, stores } from '../../../src/store/registry.js';
+import { SqlFindingStore } from '../../../src/store/sql-store.js';
 import { StoreInputError, type FindingUpsert } from '../../../src/store/store.js';
 import { describeEachStore, storeBackends } from '../../helpers/stores.js';
 
@@ -277,6 +279,31 @@ for (const backend of await storeBackends()) {
         assert.deepEqual(await second.checkpoint('c'), { consumer: 'c', position: 7, state: 's' });
       } finally {
         await second.close();
+      }
+    });
+
+    test('a store made before triage had its own table (schema step 3) keeps every finding\'s triage and history when step 4 moves it', async () => {
+      const location = backend.location();
+      const db = await stores[backend.name].driver(location);
+      await migrate(db, 3);
+      const text = JSON.stringify(record('old'));
+      await db.run(
+        `INSERT INTO findings (id, revision, detection_id, search_name, first_time, last_time, count, risk_score, hosts, users, stories, techniques, record,
+           search_text, created_at, updated_at, status, owner, urgency, urgency_rank, disposition)
+         VALUES ('old', 1, 'det-ngrok', 'Ngrok Agent Tunnel Execution', 1, 2, 1, 30, '|wks-01|', '|acme\\alice|', '', '', ?, ?, 'x', 'x', 'closed', 'erin', 'high', 3, 'true_positive')`,
+        [text, text.toLowerCase()],
+      );
+      await db.run(`INSERT INTO finding_history (finding_id, at, actor, field, old_value, new_value, comment) VALUES ('old', 'x', 'erin', 'status', 'new', 'closed', 'seen')`);
+      const store = await SqlFindingStore.open(db);
+      try {
+        const found = await store.getFinding('old');
+        assert.deepEqual(found?.triage, { status: 'closed', owner: 'erin', urgency: 'high', disposition: 'true_positive' });
+        assert.deepEqual(found?.history.map((h) => [h.field, h.newValue, h.comment]), [['status', 'closed', 'seen']]);
+        assert.equal((await store.listFindings({ status: ['closed'], urgency: ['high'], owner: 'erin' })).total, 1);
+        await store.commit({ findings: [upsert(record('old', { count: 5 }), 2)] });
+        assert.equal((await store.getFinding('old'))?.triage.status, 'closed', 'a newer revision keeps the migrated triage');
+      } finally {
+        await store.close();
       }
     });
   });
