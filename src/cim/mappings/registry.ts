@@ -1,6 +1,9 @@
 import { crowdstrikeDnsRequest } from './crowdstrike-dns-request.js';
+import { crowdstrikeFile } from './crowdstrike-file.js';
+import { crowdstrikeRegistry } from './crowdstrike-registry.js';
 import { crowdstrikeProcessRollup2 } from './crowdstrike-process-rollup2.js';
 import type { AnyMapping, SourceFamily } from './mapping.js';
+import { security4657 } from './security-4657.js';
 import { security4688 } from './security-4688.js';
 import { sysmonDnsQuery } from './sysmon-dns-query.js';
 import { linuxSysmonFile, sysmonFile } from './sysmon-file.js';
@@ -22,8 +25,11 @@ export const mappings: readonly AnyMapping[] = [
   linuxSysmonRaw,
   linuxSysmonFile,
   security4688,
+  security4657,
   crowdstrikeProcessRollup2,
   crowdstrikeDnsRequest,
+  crowdstrikeRegistry,
+  crowdstrikeFile,
 ];
 
 export interface FamilyDescriptor {
