@@ -16,7 +16,7 @@ const FORMAT = 7;
  * 3: eval, rex, lookup, stats and the other commands after tstats (issue 18).
  * 4: correlations carry their own filter macro (issue 19.3).
  * 5: `host` and `nodename` in tstats, match() with a pattern built from columns, eval(...) inside
- *    aggregates, relative_time() (issue 18).
+ *    aggregates, relative_time(), bin, subsearches over a lookup (issue 18).
  */
 export const LOADER_VERSION = 5;
 /** entries kept: one per rule set in use, so a few dozen is plenty */
