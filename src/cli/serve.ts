@@ -6,10 +6,10 @@ import type { PipelineConfig } from '../pipeline/config.js';
 import { isSetupProblem, preparePipeline } from '../pipeline/setup.js';
 import { defaultContentDir, defaultDetectionsDir } from './paths.js';
 import { collect, ExitCode, parseByteSize, reportSetupProblem } from './shared.js';
-import { parseDuration } from './time-args.js';
-import { isTimeZone } from '../sources/syslog-time.js';
+import { parseDuration, parseTimeZone } from './time-args.js';
+import { addBusOptions, busOptionsOf, type BusFlags } from './bus-options.js';
 
-interface ServeFlags {
+interface ServeFlags extends BusFlags {
   listen: { host: string; port: number };
   dataDir: string;
   store?: string;
@@ -49,13 +49,8 @@ function parseYear(text: string): number {
   return year;
 }
 
-function parseTimeZone(text: string): string {
-  if (!isTimeZone(text)) throw new InvalidArgumentError(`'${text}' is not a time zone: an IANA name (Europe/Berlin), UTC or ±hh:mm`);
-  return text;
-}
-
 export function registerServeCommand(program: Command): void {
-  program
+  const command = program
     .command('serve')
     .description('run continuously: Splunk HEC ingest, detections as events arrive, findings in a store, the dashboard API')
     .option('--listen <host:port>', 'HEC and API address (loopback unless told otherwise)', parseListen, { host: '127.0.0.1', port: 8088 })
@@ -79,9 +74,19 @@ export function registerServeCommand(program: Command): void {
     .option('--syslog-year <yyyy>', 'year of RFC 3164 header times, for events without a time of their own (default: the current year, the last one for times more than a week ahead)', parseYear)
     .option('--syslog-timezone <zone>', 'zone of RFC 3164 header times: an IANA name, UTC or ±hh:mm (default: this host\'s zone)', parseTimeZone)
     .option('--resend-window <events>', 'HEC event digests remembered so that a resent batch is not counted twice', (v) => Number.parseInt(v, 10), 1_000_000)
-    .action(async (flags: ServeFlags) => {
-      process.exitCode = await runServe(flags);
-    });
+    .option('--nats <url>', 'publish what HEC and syslog accept to NATS JetStream for `tunnelwatch worker`s (HEC answers 200 after the PubAck) instead of detecting here');
+  addBusOptions(command).action(async (flags: ServeFlags) => {
+    process.exitCode = await runServe(flags);
+  });
+}
+
+/** `--nats`: the bus HEC and syslog write to, provisioned; closed with serve. */
+async function openIngestBus(flags: ServeFlags) {
+  if (!flags.nats) return undefined;
+  const [{ openBus }, { BusAppender }] = await Promise.all([import('../bus/registry.js'), import('../bus/ingest.js')]);
+  const bus = await openBus(flags.nats, busOptionsOf(flags));
+  await bus.provision();
+  return { bus, ingest: new BusAppender(bus.publisher()) };
 }
 
 async function runServe(flags: ServeFlags): Promise<number> {
@@ -99,8 +104,11 @@ async function runServe(flags: ServeFlags): Promise<number> {
   if (token.generated) process.stdout.write(`tunnelwatch: new token (shown once; kept in ${flags.dataDir}/token): ${token.token}\n`);
   if (!LOOPBACK.has(flags.listen.host)) process.stderr.write(`tunnelwatch: listening beyond loopback on ${flags.listen.host}: findings are sensitive, put TLS in front\n`);
   let runtime;
+  let bus;
   try {
+    bus = await openIngestBus(flags);
     runtime = await ServeRuntime.start({
+      ingest: bus?.ingest,
       host: flags.listen.host,
       port: flags.listen.port,
       dataDir: flags.dataDir,
@@ -120,9 +128,11 @@ async function runServe(flags: ServeFlags): Promise<number> {
       follow: flags.follow.length > 0 ? { paths: flags.follow, poll: flags.poll === true } : undefined,
     });
   } catch (error) {
+    await bus?.bus.close();
     process.stderr.write(`tunnelwatch: serve could not start: ${(error as Error).message}\n`);
     return ExitCode.UsageOrIo;
   }
+  if (bus) process.stderr.write(`tunnelwatch: HEC and syslog go to NATS ${flags.nats} (stream ${flags.stream}); workers detect\n`);
   process.stderr.write(`tunnelwatch: listening on http://${runtime.address} (HEC /services/collector, API /api); store: ${runtime.store.kind} ${runtime.store.location}\n`);
   if (runtime.follower) process.stderr.write(`tunnelwatch: following ${flags.follow.join(', ')}\n`);
   if (runtime.syslog) process.stderr.write(`tunnelwatch: syslog on ${flags.syslog!.host}:${runtime.syslog.port} (UDP and TCP)\n`);
@@ -136,6 +146,7 @@ async function runServe(flags: ServeFlags): Promise<number> {
     process.on('SIGTERM', stop);
   });
   await runtime.close();
+  await bus?.bus.close();
   return ExitCode.Ok;
 }
 

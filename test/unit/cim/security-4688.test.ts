@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { normalize } from '../../../src/cim/normalize.js';
+import { normalize } from '../../../src/families/registry.js';
 import { integrityFromMandatoryLabel } from '../../../src/cim/values.js';
 import { fieldsOf } from './pick.js';
 import { security4688 } from './raw-events.js';

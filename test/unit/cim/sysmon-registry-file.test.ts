@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { normalize } from '../../../src/cim/normalize.js';
+import { normalize } from '../../../src/families/registry.js';
 import type { RawEvent } from '../../../src/sources/source.js';
 import { fieldsOf } from './pick.js';
 import { sysmon22 } from './raw-events.js';

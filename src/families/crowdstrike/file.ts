@@ -1,6 +1,6 @@
-import { basenameAny } from '../values.js';
-import type { Mapping } from './mapping.js';
-import { crowdstrikeHost } from './crowdstrike-host.js';
+import { basenameAny } from '../../cim/values.js';
+import type { Mapping } from '../../cim/mapping.js';
+import { crowdstrikeHost } from './host.js';
 
 /**
  * CrowdStrike FDR file writes: a new executable, a PE file, a script. The path is the device

@@ -1,7 +1,7 @@
 import type { RawEvent } from '../../sources/source.js';
-import { multivalue, present, splitList } from '../values.js';
-import type { Mapping } from './mapping.js';
-import { crowdstrikeHost } from './crowdstrike-host.js';
+import { multivalue, present, splitList } from '../../cim/values.js';
+import type { Mapping } from '../../cim/mapping.js';
+import { crowdstrikeHost } from './host.js';
 
 /** IP4Records then IP6Records, each `;`-separated. */
 function answers(raw: RawEvent): string[] {

@@ -1,6 +1,6 @@
 import type { RawEvent } from '../../sources/source.js';
-import { basenameWindows, hexToDecimal, integrityFromMandatoryLabel, present } from '../values.js';
-import type { Mapping } from './mapping.js';
+import { basenameWindows, hexToDecimal, integrityFromMandatoryLabel, present } from '../../cim/values.js';
+import type { Mapping } from '../../cim/mapping.js';
 
 /**
  * The full command line. 4688 often logs it without the path (`netsh interface ...`); then the

@@ -1,7 +1,7 @@
 import type { RawEvent } from '../../sources/source.js';
-import { basenameWindows, present } from '../values.js';
+import { basenameWindows, present } from '../../cim/values.js';
 import { actingProcess } from './sysmon-acting-process.js';
-import type { Mapping } from './mapping.js';
+import type { Mapping } from '../../cim/mapping.js';
 
 /** Sysmon's EventType, as the CIM `action` of a registry change. */
 const actionByEventType: Record<string, string> = {

@@ -1,7 +1,7 @@
 import type { RawEvent } from '../../sources/source.js';
-import { basenameWindows, dnsAnswers, dnsRecordTypes, dnsReplyCode, multivalue } from '../values.js';
+import { basenameWindows, dnsAnswers, dnsRecordTypes, dnsReplyCode, multivalue } from '../../cim/values.js';
 import { actingProcess } from './sysmon-acting-process.js';
-import type { Mapping } from './mapping.js';
+import type { Mapping } from '../../cim/mapping.js';
 
 /** Sysmon EID 22 (DnsQuery). */
 export const sysmonDnsQuery = {

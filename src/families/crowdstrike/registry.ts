@@ -1,6 +1,6 @@
-import type { Mapping } from './mapping.js';
-import { crowdstrikeHost } from './crowdstrike-host.js';
-import { keyName, nativeHive, valuePath } from './native-registry.js';
+import type { Mapping } from '../../cim/mapping.js';
+import { crowdstrikeHost } from './host.js';
+import { keyName, nativeHive, valuePath } from '../../cim/native-registry.js';
 
 /**
  * CrowdStrike FDR registry value updates: the generic one, auto-start (ASEP) values and system

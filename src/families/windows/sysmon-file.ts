@@ -1,6 +1,6 @@
-import { basenamePosix, basenameWindows } from '../values.js';
+import { basenamePosix, basenameWindows } from '../../cim/values.js';
 import { actingProcess } from './sysmon-acting-process.js';
-import type { Mapping, SourceFamily } from './mapping.js';
+import type { Mapping, SourceFamily } from '../../cim/mapping.js';
 
 /** EID 11 creates a file; 23 deletes it (archiving a copy), 26 deletes it (logged only). */
 const actionByEvent: Record<string, string> = { '11': 'created', '23': 'deleted', '26': 'deleted' };

@@ -1,6 +1,6 @@
-import { basenamePosix, basenameWindows } from '../values.js';
+import { basenamePosix, basenameWindows } from '../../cim/values.js';
 import { actingProcess } from './sysmon-acting-process.js';
-import type { Mapping, SourceFamily } from './mapping.js';
+import type { Mapping, SourceFamily } from '../../cim/mapping.js';
 
 /**
  * The raw `sysmon` dataset that `sysmon`-macro searches read: every Sysmon event, payload fields by

@@ -1,7 +1,7 @@
 import type { RawEvent } from '../../sources/source.js';
-import { basenamePosix, basenameWindows, present } from '../values.js';
+import { basenamePosix, basenameWindows, present } from '../../cim/values.js';
 import { actingProcess } from './sysmon-acting-process.js';
-import type { Mapping, SourceFamily } from './mapping.js';
+import type { Mapping, SourceFamily } from '../../cim/mapping.js';
 
 function direction(initiated: string): string {
   return initiated.toLowerCase() === 'true' ? 'outbound' : 'inbound';

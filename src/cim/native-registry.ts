@@ -1,5 +1,5 @@
-import type { RawEvent } from '../../sources/source.js';
-import { basenameWindows, present } from '../values.js';
+import type { RawEvent } from '../sources/source.js';
+import { basenameWindows, present } from './values.js';
 
 /**
  * Registry paths as the Windows kernel names them (`\REGISTRY\MACHINE\SYSTEM\ControlSet001\...`),

@@ -1,6 +1,6 @@
-import { basenameWindows, hexToDecimal } from '../values.js';
-import type { Mapping } from './mapping.js';
-import { keyName, nativeHive, valuePath } from './native-registry.js';
+import { basenameWindows, hexToDecimal } from '../../cim/values.js';
+import type { Mapping } from '../../cim/mapping.js';
+import { keyName, nativeHive, valuePath } from '../../cim/native-registry.js';
 import { subjectUser } from './security-4688.js';
 
 /** 4657's OperationType, a message reference (Microsoft: "4657(S) A registry value was modified") */
