@@ -70,7 +70,8 @@ function lookupRows(inner: Token[], at: Token, lookups: LookupLibrary | undefine
   const table = lookups.table(name.text);
   if (typeof table === 'string') return fail(name, table);
   if (table.rows.length > SUBSEARCH_MAXOUT) return fail(name, `inputlookup ${name.text} has ${table.rows.length} rows, more than a subsearch returns (${SUBSEARCH_MAXOUT}): Splunk would cut them`);
-  let rows: Rows = table.rows.map((row) => Object.fromEntries(table.columns.map((column, i) => [column, row[i] ?? ''])));
+  // an empty CSV cell is no value (null) in Splunk's inputlookup, so format leaves it out
+  let rows: Rows = table.rows.map((row) => Object.fromEntries(table.columns.flatMap((column, i) => (row[i] ? [[column, row[i]]] : []))));
   let selected = false;
   for (const [command, ...args] of rest) {
     const verb = command?.text.toLowerCase();

@@ -148,6 +148,8 @@ describe('lookup (CSV lookups as ESCU lookups/*.yml define them)', () => {
     await writeFile(path.join(dir, 'exact.yml'), 'name: exact\nfilename: exact.csv\nmax_matches: 1\n');
     await writeFile(path.join(dir, 'exact.csv'), 'host,owner\nweb01,alice\nweb01,bob\n');
     await writeFile(path.join(dir, 'kv.yml'), 'name: kv\ncollection: kv\nfields_list: a, b\n');
+    await writeFile(path.join(dir, 'gaps.yml'), 'name: gaps\nfilename: gaps.csv\n');
+    await writeFile(path.join(dir, 'gaps.csv'), 'host,owner\nweb01,\n,\nweb02,carol\n');
     library = await loadLookupLibrary(dir);
   });
   after(() => rm(dir, { recursive: true, force: true }));
@@ -207,6 +209,12 @@ describe('lookup (CSV lookups as ESCU lookups/*.yml define them)', () => {
     assert.deepEqual(two.errors, []);
     assert.deepEqual(two.plan!.where, { kind: 'or', terms: ['alice', 'bob'].map((user) => ({ kind: 'and', terms: [{ kind: 'compare', field: 'dest', op: '=', pattern: 'web01' }, { kind: 'compare', field: 'user', op: '=', pattern: user }] })) });
     assert.ok(plan === undefined);
+    // an empty cell is no value: format leaves it out, and a row with none is left out
+    const gaps = compileSearch('| tstats count from datamodel=Endpoint.Processes where [| inputlookup gaps | rename host as Processes.dest | rename owner as Processes.user | table Processes.dest Processes.user] by Processes.dest', undefined, library);
+    assert.deepEqual(gaps.plan!.where, { kind: 'or', terms: [
+      { kind: 'compare', field: 'dest', op: '=', pattern: 'web01' },
+      { kind: 'and', terms: [{ kind: 'compare', field: 'dest', op: '=', pattern: 'web02' }, { kind: 'compare', field: 'user', op: '=', pattern: 'carol' }] },
+    ] });
   });
 
   test('other subsearches stay refused, located: a search, a lookup without table, an unknown lookup, options', () => {
