@@ -16,9 +16,10 @@ const FORMAT = 7;
  * 3: eval, rex, lookup, stats and the other commands after tstats (issue 18).
  * 4: correlations carry their own filter macro (issue 19.3).
  * 5: `host` and `nodename` in tstats, match() with a pattern built from columns, eval(...) inside
- *    aggregates, relative_time() (issue 18).
+ *    aggregates, relative_time(), bin/bucket (issue 18).
+ * 6: subsearches over a lookup; Security 4657 and CrowdStrike registry and file data sources (issue 18).
  */
-export const LOADER_VERSION = 5;
+export const LOADER_VERSION = 6;
 /** entries kept: one per rule set in use, so a few dozen is plenty */
 const KEEP = 32;
 

@@ -4,7 +4,9 @@ import { topLevelScalars } from '../../sources/json-shapes.js';
 import type { EventFamily } from '../family.js';
 import { windowsEventXml } from '../windows/dump.js';
 import { crowdstrikeDnsRequest } from './dns-request.js';
+import { crowdstrikeFile } from './file.js';
 import { crowdstrikeProcessRollup2 } from './process-rollup2.js';
+import { crowdstrikeRegistry } from './registry.js';
 
 const EVERY_KEY: ReadonlySet<string> = new Set();
 
@@ -15,7 +17,7 @@ export const crowdstrikeFamily = {
     // JSON only: every value is text, none EVTX-typed
     crowdstrike: { providers: [], channels: [], dataSourcePrefix: 'CrowdStrike ', documentedEvents: [], evtxTyped: {} },
   },
-  mappings: [crowdstrikeProcessRollup2, crowdstrikeDnsRequest],
+  mappings: [crowdstrikeProcessRollup2, crowdstrikeDnsRequest, crowdstrikeRegistry, crowdstrikeFile],
   eventCode: (raw) => raw.data.event_simpleName,
   /** `timestamp`, epoch milliseconds */
   eventTime(raw) {

@@ -4,6 +4,7 @@ import type { EventFamily } from '../family.js';
 import { windowsDataSources } from './data-sources.js';
 import { windowsEventJson, windowsEventXml } from './dump.js';
 import { windowsJsonShapes } from './json-shapes.js';
+import { security4657 } from './security-4657.js';
 import { security4688 } from './security-4688.js';
 import { sysmonDnsQuery } from './sysmon-dns-query.js';
 import { linuxSysmonFile, sysmonFile } from './sysmon-file.js';
@@ -32,6 +33,7 @@ export const windowsFamily = {
     linuxSysmonRaw,
     linuxSysmonFile,
     security4688,
+    security4657,
   ],
   eventCode: (raw) => raw.system.EventID,
   /** `TimeCreated` (ISO-8601 UTC); Sysmon's `UtcTime` when that is missing or unparsable */

@@ -34,6 +34,11 @@ function firstTokenEnd(commandLine: string): number {
 function user(raw: RawEvent): string | undefined {
   const target = present(raw.data.TargetUserName);
   if (target !== undefined) return qualified(present(raw.data.TargetDomainName), target);
+  return subjectUser(raw);
+}
+
+/** `DOMAIN\user` of the subject: the account that did what the event records */
+export function subjectUser(raw: RawEvent): string | undefined {
   const subject = present(raw.data.SubjectUserName);
   return subject === undefined ? undefined : qualified(present(raw.data.SubjectDomainName), subject);
 }

@@ -4,6 +4,7 @@ import { errorAt, isKeyword, splitCommands, TokenCursor } from './parser.js';
 import { parseExpr, type ExprMode } from './expression-parser.js';
 import { expandMacros, type MacroLibrary } from './macros.js';
 import { PlanBuilder } from './plan-builder.js';
+import { expandSubsearches } from './subsearch.js';
 import type { LookupLibrary } from './lookup-command.js';
 
 export type { SplError } from './lexer.js';
@@ -17,8 +18,9 @@ export type { SplError } from './lexer.js';
 export function compileSearch(spl: string, macros?: MacroLibrary, lookups?: LookupLibrary): { plan?: SearchPlan; output?: OutputSettings; errors: SplError[] } {
   const lexed = lex(spl);
   const expanded = expandMacros(lexed.tokens, macros);
-  const split = splitCommands(expanded.tokens);
-  const builder = new PlanBuilder([...lexed.errors, ...expanded.errors, ...split.errors], lookups);
+  const subsearches = expandSubsearches(expanded.tokens, lookups);
+  const split = splitCommands(subsearches.tokens);
+  const builder = new PlanBuilder([...lexed.errors, ...expanded.errors, ...subsearches.errors, ...split.errors], lookups);
   if (split.commands.length === 0) {
     builder.errors.push({ line: 1, col: 1, message: 'empty search' });
     return { errors: builder.errors };

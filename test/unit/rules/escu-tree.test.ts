@@ -20,8 +20,11 @@ async function tempDir(t: { after: (fn: () => Promise<void>) => void }): Promise
 test("ESCU detections load unchanged from ESCU's layout, with macros read from the sibling macros/ folder", async () => {
   const { detections, errors } = await loadDetections([escuDetections]);
   assert.deepEqual(errors, []);
-  assert.deepEqual(detections.map((d) => d.name), ['Attacker Tools On Endpoint', 'Detect RTLO In Process', 'Windows Proxy Via Netsh', 'Windows Proxy Via Registry']);
-  const netsh = detections[2];
+  assert.deepEqual(detections.map((d) => d.name), [
+    'Attacker Tools On Endpoint', 'Detect RTLO In Process', 'Executables Or Script Creation In Suspicious Path',
+    'Registry Keys Used For Persistence', 'Windows Proxy Via Netsh', 'Windows Proxy Via Registry',
+  ]);
+  const netsh = detections.find((d) => d.name === 'Windows Proxy Via Netsh')!;
   // macros/process_netsh.yml: (Processes.process_name=netsh.exe OR Processes.original_file_name=netsh.exe)
   assert.deepEqual((netsh.plan.where as { terms: unknown[] }).terms[0], {
     kind: 'or',
@@ -30,7 +33,7 @@ test("ESCU detections load unchanged from ESCU's layout, with macros read from t
       { kind: 'compare', field: 'original_file_name', op: '=', pattern: 'netsh.exe' },
     ],
   });
-  assert.equal(detections[3].plan.dataset, 'Endpoint.Registry');
+  assert.equal(detections.find((d) => d.name === 'Windows Proxy Via Registry')!.plan.dataset, 'Endpoint.Registry');
 });
 
 test('outside an ESCU tree the same file fails on its macro, at the macro', async (t) => {
@@ -137,4 +140,39 @@ test("ESCU's lookup and rex detections run from the tree's lookups/: attacker to
   // rex splits around U+202E, eval joins the halves, fields - RTLO* drops the pieces
   assert.deepEqual(rtlo.map((f) => [f.process, f.process_with_RTLO]), [['invoicefdp.exe', 'invoice\u202Efdp.exe']]);
   assert.ok(rtlo.every((f) => Object.keys(f).every((k) => !k.startsWith('RTLO'))));
+});
+
+/** Security 4657 as Microsoft documents its XML ("4657(S): A registry value was modified"): no capture exists */
+const security4657Xml = `<Events><Event xmlns='http://schemas.microsoft.com/win/2004/08/events/event'><System><Provider Name='Microsoft-Windows-Security-Auditing' Guid='{54849625-5478-4994-A5BA-3E3B0328C30D}'/><EventID>4657</EventID><Version>0</Version><Level>0</Level><Task>12801</Task><Opcode>0</Opcode><Keywords>0x8020000000000000</Keywords><TimeCreated SystemTime='2026-03-10T12:00:00.000Z'/><EventRecordID>744725</EventRecordID><Correlation/><Execution ProcessID='4' ThreadID='4824'/><Channel>Security</Channel><Computer>DC01.contoso.local</Computer><Security/></System><EventData><Data Name='SubjectUserSid'>S-1-5-21-3457937927-2839227994-823803824-1104</Data><Data Name='SubjectUserName'>dadmin</Data><Data Name='SubjectDomainName'>CONTOSO</Data><Data Name='SubjectLogonId'>0x364eb</Data><Data Name='ObjectName'>\\REGISTRY\\MACHINE\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\Run</Data><Data Name='ObjectValueName'>Updater</Data><Data Name='HandleId'>0x54</Data><Data Name='OperationType'>%%1904</Data><Data Name='OldValueType'>-</Data><Data Name='OldValue'>-</Data><Data Name='NewValueType'>%%1873</Data><Data Name='NewValue'>C:\\Users\\Public\\updater.exe</Data><Data Name='ProcessId'>0xce4</Data><Data Name='ProcessName'>C:\\Windows\\regedit.exe</Data></EventData></Event></Events>
+`;
+
+/** CrowdStrike FDR events by their documented field names (no capture of these exists either) */
+function crowdstrikeLine(event_simpleName: string, data: Record<string, string>): string {
+  return JSON.stringify({ event_simpleName, timestamp: '1773144000000', aid: '168a90e125d443beb2a4e2914985084d', ComputerName: 'WKS-01', event_platform: 'Win', ContextProcessId: '5642133882', ...data });
+}
+
+test("ESCU's Registry and Filesystem detections fire on Security 4657 and CrowdStrike registry and file-write events", async (t) => {
+  const dir = await tempDir(t);
+  const xml = path.join(dir, 'security-4657.xml');
+  const jsonl = path.join(dir, 'crowdstrike.jsonl');
+  await writeFile(xml, security4657Xml);
+  await writeFile(jsonl, [
+    crowdstrikeLine('AsepValueUpdate', { RegObjectName: '\\REGISTRY\\USER\\S-1-5-21-1\\Software\\Microsoft\\Windows\\CurrentVersion\\Run', RegValueName: 'Updater', RegStringValue: 'C:\\Users\\Public\\updater.exe' }),
+    crowdstrikeLine('RegGenericValueUpdate', { RegObjectName: '\\REGISTRY\\MACHINE\\SOFTWARE\\Vendor', RegValueName: 'Setting', RegStringValue: 'x' }),
+    crowdstrikeLine('NewExecutableWritten', { TargetFileName: '\\Device\\HarddiskVolume2\\Users\\Public\\updater.exe' }),
+    crowdstrikeLine('PeFileWritten', { TargetFileName: '\\Device\\HarddiskVolume2\\Program Files\\Vendor\\app.dll' }),
+  ].join('\n') + '\n');
+  for (const prefilter of [[], ['--no-prefilter']]) {
+    const r = runCli(['scan', '-q', '-f', 'jsonl', '--no-progress', ...prefilter, '-r', escuDetections, xml, jsonl]);
+    assert.equal(r.status, 0, r.stderr);
+    const findings = jsonLines(r.stdout);
+    const persistence = findings.filter((f) => f.search_name === 'Registry Keys Used For Persistence');
+    assert.deepEqual(persistence.map((f) => [f.dest, f.registry_path, f.registry_value_data]).sort(), [
+      ['DC01.contoso.local', '\\REGISTRY\\MACHINE\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\Run\\Updater', 'C:\\Users\\Public\\updater.exe'],
+      ['WKS-01', '\\REGISTRY\\USER\\S-1-5-21-1\\Software\\Microsoft\\Windows\\CurrentVersion\\Run\\Updater', 'C:\\Users\\Public\\updater.exe'],
+    ], String(prefilter));
+    const written = findings.filter((f) => f.search_name === 'Executables Or Script Creation In Suspicious Path');
+    // grouped by file_create_time, process_id, file_name and user (CrowdStrike gives only the name: the others are `null`)
+    assert.deepEqual(written.map((f) => [f.file_name, f.file_path, f.process_id]), [['updater.exe', ['\\Device\\HarddiskVolume2\\Users\\Public\\updater.exe'], 'null']], String(prefilter));
+  }
 });

@@ -148,6 +148,8 @@ describe('lookup (CSV lookups as ESCU lookups/*.yml define them)', () => {
     await writeFile(path.join(dir, 'exact.yml'), 'name: exact\nfilename: exact.csv\nmax_matches: 1\n');
     await writeFile(path.join(dir, 'exact.csv'), 'host,owner\nweb01,alice\nweb01,bob\n');
     await writeFile(path.join(dir, 'kv.yml'), 'name: kv\ncollection: kv\nfields_list: a, b\n');
+    await writeFile(path.join(dir, 'gaps.yml'), 'name: gaps\nfilename: gaps.csv\n');
+    await writeFile(path.join(dir, 'gaps.csv'), 'host,owner\nweb01,\n,\nweb02,carol\n');
     library = await loadLookupLibrary(dir);
   });
   after(() => rm(dir, { recursive: true, force: true }));
@@ -187,6 +189,40 @@ describe('lookup (CSV lookups as ESCU lookups/*.yml define them)', () => {
     assert.match(errorsOf('lookup kv a as dest', library)[0], /^kv a as de\|lookup kv is a KV store collection/);
     assert.match(errorsOf('lookup tools nope as dest', library)[0], /^nope as de\|lookup tools has no column nope/);
     assert.match(errorsOf('lookup tools tool as dest')[0], /^tools tool\|lookup tools: lookups are read from the lookups\/ folder of an ESCU tree/);
+  });
+
+  test('a subsearch over a lookup becomes the OR of its rows, as format makes it (ESCU detect_prohibited_applications_spawning_cmd_exe)', () => {
+    const { output, errors } = compileSearch(`${rows} | search [| inputlookup tools | rename tool as process_name | eval process_name = "*" . process_name | table process_name]`, undefined, library);
+    assert.deepEqual(errors, []);
+    assert.deepEqual(output!.rowStages, [{ kind: 'filter', expr: { kind: 'or', terms: ['*remcom.exe', '**mimikatz*', '*MIMI*.EXE'].map((pattern) => ({ kind: 'compare', field: 'process_name', op: '=', pattern })) } }]);
+    const run = compileRowStages(output!.rowStages);
+    assert.notEqual(run({ process_name: 'C:\\x\\mimi64.exe' }), undefined, 'a lookup value\'s * is a wildcard, matched case-insensitively');
+    assert.equal(run({ process_name: 'notepad.exe' }), undefined);
+  });
+
+  test('a subsearch in the tstats where: each row an AND of its columns (ESCU suspicious_linux_discovery_commands)', () => {
+    const { plan, errors } = compileSearch('| tstats count from datamodel=Endpoint.Processes where [| inputlookup exact | rename host as Processes.dest, owner as Processes.user | table Processes.dest Processes.user] by Processes.dest', undefined, library);
+    // a form it cannot run stays a refused subsearch, with the reason (the where left empty says so too)
+    assert.ok(errors.some((e) => e.message === 'subsearch: `rename` is not supported in a subsearch (inputlookup, then rename, eval of joined text, table/fields)'));
+    assert.ok(errors.some((e) => e.message === 'subsearches (`[ ... ]`) are not supported'));
+    const two = compileSearch('| tstats count from datamodel=Endpoint.Processes where [| inputlookup exact | rename host as Processes.dest | rename owner as Processes.user | table Processes.dest Processes.user] by Processes.dest', undefined, library);
+    assert.deepEqual(two.errors, []);
+    assert.deepEqual(two.plan!.where, { kind: 'or', terms: ['alice', 'bob'].map((user) => ({ kind: 'and', terms: [{ kind: 'compare', field: 'dest', op: '=', pattern: 'web01' }, { kind: 'compare', field: 'user', op: '=', pattern: user }] })) });
+    assert.ok(plan === undefined);
+    // an empty cell is no value: format leaves it out, and a row with none is left out
+    const gaps = compileSearch('| tstats count from datamodel=Endpoint.Processes where [| inputlookup gaps | rename host as Processes.dest | rename owner as Processes.user | table Processes.dest Processes.user] by Processes.dest', undefined, library);
+    assert.deepEqual(gaps.plan!.where, { kind: 'or', terms: [
+      { kind: 'compare', field: 'dest', op: '=', pattern: 'web01' },
+      { kind: 'and', terms: [{ kind: 'compare', field: 'dest', op: '=', pattern: 'web02' }, { kind: 'compare', field: 'user', op: '=', pattern: 'carol' }] },
+    ] });
+  });
+
+  test('other subsearches stay refused, located: a search, a lookup without table, an unknown lookup, options', () => {
+    const has = (commands: string, pattern: RegExp): void => assert.ok(errorsOf(commands, library).some((e) => pattern.test(e)), errorsOf(commands, library).join('\n'));
+    has('search [| tstats count from datamodel=Endpoint.Processes by Processes.dest | table dest]', /^\[\| tstats \|subsearches \(`\[ \.\.\. \]`\) are not supported/);
+    has('search [| inputlookup tools]', /^tools\]\|subsearch: a subsearch over a lookup must end with `table` or `fields`/);
+    has('search [| inputlookup nope | table a]', /^nope \| tab\|subsearch: lookup nope is not defined in /);
+    has('search [| inputlookup tools max=5 | table tool]', /^max=5 \| ta\|subsearch: inputlookup options are not supported/);
   });
 });
 
