@@ -4,10 +4,13 @@ import { registerRiskCommand } from './risk.js';
 import { registerDumpCommand } from './dump.js';
 import { registerScanCommand } from './scan.js';
 import { registerFindingsCommand } from './findings.js';
+import { registerPublishCommand } from './publish.js';
+import { registerResultsCommand } from './results.js';
 import { registerServeCommand } from './serve.js';
 import { registerTestCommand } from './test.js';
 import { registerValidateCommand } from './validate.js';
 import { registerWatchCommand } from './watch.js';
+import { registerWorkerCommand } from './worker.js';
 import { ExitCode } from './shared.js';
 
 const program = new Command()
@@ -30,6 +33,9 @@ registerValidateCommand(program);
 registerRiskCommand(program);
 registerServeCommand(program);
 registerFindingsCommand(program);
+registerPublishCommand(program);
+registerWorkerCommand(program);
+registerResultsCommand(program);
 
 try {
   await program.parseAsync(process.argv);

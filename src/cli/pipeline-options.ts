@@ -4,6 +4,7 @@
  */
 import { Option, type Command } from 'commander';
 import { defaultIncidentOptions } from '../engine/risk.js';
+import type { PipelineConfig } from '../pipeline/config.js';
 import { sources, type SourceName } from '../sources/registry.js';
 import { collect, parseByteSize } from './shared.js';
 import { parseDuration } from './time-args.js';
@@ -40,4 +41,21 @@ export function addPipelineOptions(command: Command): Command {
     .option('--max-groups <n>', 'finding groups kept per detection (bounded memory)', (v) => Number.parseInt(v, 10), 100_000)
     .option('--evidence <n>', 'contributing events listed per finding (the first ones by time; all are counted in evidence_count)', (v) => Number.parseInt(v, 10), 10)
     .option('--no-prefilter', 'parse every record, even those no rule can match (slower; same findings)');
+}
+
+/**
+ * The configuration of a run over the bus (`worker`, `results`): scan's, with one finding per
+ * group over the whole run, so that the merge of every worker's partial states is what `scan`
+ * over the same files prints.
+ */
+export function busPipelineConfig(flags: PipelineFlags, tuningFile?: string): PipelineConfig {
+  return {
+    rules: flags.rules,
+    selection: { detections: flags.detection, story: flags.story, mitre: flags.mitre },
+    tuningFile,
+    where: flags.where,
+    input: { format: flags.inputFormat, maxRecordBytes: flags.maxRecordBytes, prefilter: flags.prefilter },
+    findings: { allowedLatenessSeconds: 0, maxGroups: flags.maxGroups, showSuppressed: flags.showSuppressed === true, evidence: flags.evidence },
+    risk: { windowSeconds: flags.riskWindow, threshold: flags.riskThreshold, minTactics: defaultIncidentOptions.minTactics },
+  };
 }

@@ -2,8 +2,11 @@ import { createWriteStream } from 'node:fs';
 import type { Finding } from '../engine/finding.js';
 import { drilldownCommands, type DrilldownContext } from '../engine/drilldown.js';
 import { renderFinding, type FindingRecord } from '../engine/render.js';
+import { matchedValuesByDetection } from '../engine/matched-values.js';
 import { formatIncidentTable, incidentRule, type IncidentOptions, type RiskEvent, type RiskIncident } from '../engine/risk.js';
 import type { TacticTable } from '../rules/mitre.js';
+import type { BatchResults } from '../pipeline/batch.js';
+import type { PipelineSetup } from '../pipeline/setup.js';
 import { sinks, type SinkName } from '../sinks/registry.js';
 import type { SinkContext } from '../sinks/sink.js';
 
@@ -23,6 +26,22 @@ export interface ScanOutput {
   tactics?: TacticTable;
   /** `--timezone`: the zone the table shows times in (JSON, CSV and the rest stay UTC) */
   timeZone?: string;
+}
+
+/** What a batch run's results print as (scan's, and the merge of the bus workers' results). */
+export function scanOutputOf(setup: PipelineSetup, results: BatchResults, options: Pick<ScanOutput, 'drilldown' | 'timeZone'> & { incidentsOnly?: boolean }): ScanOutput {
+  return {
+    findings: results.findings,
+    suppressed: new Map(results.tuned.suppressed.map((s) => [s.finding, s.macro])),
+    showSuppressed: setup.config.findings.showSuppressed,
+    incidents: results.incidents,
+    incidentOptions: results.incidentOptions,
+    riskPossible: setup.detections.some((d) => d.risk && d.type !== 'Hunting'),
+    drilldown: options.drilldown,
+    incidentsOnly: options.incidentsOnly === true,
+    tactics: setup.tactics,
+    timeZone: options.timeZone,
+  };
 }
 
 /** Findings in detector order; suppressed ones left out, or kept and marked with --show-suppressed. */
@@ -52,6 +71,7 @@ export async function writeScanOutput(out: ScanOutput, format: SinkName, output?
     color: isTTY && !process.env.NO_COLOR,
     tacticsOf: out.tactics && ((ids) => out.tactics!.tacticsOf(ids)),
     incidentRule: incidentRule(out.incidentOptions),
+    matchedOf: matchedValuesByDetection(new Set(out.findings.map((f) => f.detection))),
     timeZone: out.timeZone,
   };
   const records = out.incidentsOnly ? [] : findingRecords(out);

@@ -12,7 +12,7 @@ import { sinkNames, type SinkName } from '../sinks/registry.js';
 import { defaultContentDir, defaultDetectionsDir, defaultTuningFile } from './paths.js';
 import { addPipelineOptions, type PipelineFlags } from './pipeline-options.js';
 import { ScanProgress } from './progress.js';
-import { writeRiskEvents, writeScanOutput } from './scan-output.js';
+import { scanOutputOf, writeRiskEvents, writeScanOutput } from './scan-output.js';
 import { ExitCode, parseThreads, reportSetupProblem } from './shared.js';
 import { parseDuration, parseTimeArg, parseTimeZone } from './time-args.js';
 
@@ -89,24 +89,17 @@ async function scanWith(pool: ScanPool, plan: InputPlan, inputs: string[], flags
     onSharedProgress: (done) => progress.shared(done),
   });
   progress.stop();
-  const { findings, tuned, riskEvents, incidents, incidentOptions } = results;
+  const { tuned, riskEvents, incidents } = results;
   if (flags.riskOut) await writeRiskEvents(riskEvents, flags.riskOut);
 
   const format = flags.format ?? (process.stdout.isTTY && !flags.output ? 'table' : 'jsonl');
   const customRules = flags.rules.length !== 1 || flags.rules[0] !== defaultDetectionsDir;
   await writeScanOutput(
-    {
-      findings,
-      suppressed: new Map(tuned.suppressed.map((s) => [s.finding, s.macro])),
-      showSuppressed: flags.showSuppressed === true,
-      incidents,
-      incidentOptions,
-      riskPossible: setup.detections.some((d) => d.risk && d.type !== 'Hunting'),
+    scanOutputOf(setup, results, {
       drilldown: flags.drilldown ? { inputs, rules: customRules ? flags.rules : undefined, riskFile: flags.riskOut } : undefined,
-      incidentsOnly: flags.incidentsOnly === true,
-      tactics: setup.tactics,
+      incidentsOnly: flags.incidentsOnly,
       timeZone: flags.timezone,
-    },
+    }),
     format,
     flags.output,
   );

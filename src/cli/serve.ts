@@ -7,8 +7,9 @@ import { isSetupProblem, preparePipeline } from '../pipeline/setup.js';
 import { defaultContentDir, defaultDetectionsDir } from './paths.js';
 import { collect, ExitCode, parseByteSize, reportSetupProblem } from './shared.js';
 import { parseDuration, parseTimeZone } from './time-args.js';
+import { addBusOptions, busOptionsOf, type BusFlags } from './bus-options.js';
 
-interface ServeFlags {
+interface ServeFlags extends BusFlags {
   listen: { host: string; port: number };
   dataDir: string;
   store?: string;
@@ -49,7 +50,7 @@ function parseYear(text: string): number {
 }
 
 export function registerServeCommand(program: Command): void {
-  program
+  const command = program
     .command('serve')
     .description('run continuously: Splunk HEC ingest, detections as events arrive, findings in a store, the dashboard API')
     .option('--listen <host:port>', 'HEC and API address (loopback unless told otherwise)', parseListen, { host: '127.0.0.1', port: 8088 })
@@ -73,9 +74,19 @@ export function registerServeCommand(program: Command): void {
     .option('--syslog-year <yyyy>', 'year of RFC 3164 header times, for events without a time of their own (default: the current year, the last one for times more than a week ahead)', parseYear)
     .option('--syslog-timezone <zone>', 'zone of RFC 3164 header times: an IANA name, UTC or ±hh:mm (default: this host\'s zone)', parseTimeZone)
     .option('--resend-window <events>', 'HEC event digests remembered so that a resent batch is not counted twice', (v) => Number.parseInt(v, 10), 1_000_000)
-    .action(async (flags: ServeFlags) => {
-      process.exitCode = await runServe(flags);
-    });
+    .option('--nats <url>', 'publish what HEC and syslog accept to NATS JetStream for `tunnelwatch worker`s (HEC answers 200 after the PubAck) instead of detecting here');
+  addBusOptions(command).action(async (flags: ServeFlags) => {
+    process.exitCode = await runServe(flags);
+  });
+}
+
+/** `--nats`: the bus HEC and syslog write to, provisioned; closed with serve. */
+async function openIngestBus(flags: ServeFlags) {
+  if (!flags.nats) return undefined;
+  const [{ openBus }, { BusAppender }] = await Promise.all([import('../bus/registry.js'), import('../bus/ingest.js')]);
+  const bus = await openBus(flags.nats, busOptionsOf(flags));
+  await bus.provision();
+  return { bus, ingest: new BusAppender(bus.publisher()) };
 }
 
 async function runServe(flags: ServeFlags): Promise<number> {
@@ -93,8 +104,11 @@ async function runServe(flags: ServeFlags): Promise<number> {
   if (token.generated) process.stdout.write(`tunnelwatch: new token (shown once; kept in ${flags.dataDir}/token): ${token.token}\n`);
   if (!LOOPBACK.has(flags.listen.host)) process.stderr.write(`tunnelwatch: listening beyond loopback on ${flags.listen.host}: findings are sensitive, put TLS in front\n`);
   let runtime;
+  let bus;
   try {
+    bus = await openIngestBus(flags);
     runtime = await ServeRuntime.start({
+      ingest: bus?.ingest,
       host: flags.listen.host,
       port: flags.listen.port,
       dataDir: flags.dataDir,
@@ -114,9 +128,11 @@ async function runServe(flags: ServeFlags): Promise<number> {
       follow: flags.follow.length > 0 ? { paths: flags.follow, poll: flags.poll === true } : undefined,
     });
   } catch (error) {
+    await bus?.bus.close();
     process.stderr.write(`tunnelwatch: serve could not start: ${(error as Error).message}\n`);
     return ExitCode.UsageOrIo;
   }
+  if (bus) process.stderr.write(`tunnelwatch: HEC and syslog go to NATS ${flags.nats} (stream ${flags.stream}); workers detect\n`);
   process.stderr.write(`tunnelwatch: listening on http://${runtime.address} (HEC /services/collector, API /api); store: ${runtime.store.kind} ${runtime.store.location}\n`);
   if (runtime.follower) process.stderr.write(`tunnelwatch: following ${flags.follow.join(', ')}\n`);
   if (runtime.syslog) process.stderr.write(`tunnelwatch: syslog on ${flags.syslog!.host}:${runtime.syslog.port} (UDP and TCP)\n`);
@@ -130,6 +146,7 @@ async function runServe(flags: ServeFlags): Promise<number> {
     process.on('SIGTERM', stop);
   });
   await runtime.close();
+  await bus?.bus.close();
   return ExitCode.Ok;
 }
 

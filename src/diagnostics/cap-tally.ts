@@ -34,6 +34,11 @@ export class CapTally {
     return [...this.counts];
   }
 
+  /** forgets the counts (after a partial state shipped them) */
+  clear(): void {
+    this.counts.clear();
+  }
+
   merge(entries: Iterable<[string, number]> = []): void {
     for (const [key, n] of entries) if (Number.isFinite(n) && n > 0) this.counts.set(key, (this.counts.get(key) ?? 0) + n);
   }

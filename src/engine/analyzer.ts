@@ -1,4 +1,5 @@
 import type { CimEvent, DatasetName } from '../cim/model.js';
+import { families } from '../families/registry.js';
 import type { BoundCorrelation } from '../rules/correlation.js';
 import type { Detection } from '../rules/detection.js';
 import { Correlator, type CorrelationPartial } from './correlator.js';
@@ -84,10 +85,8 @@ export class Analyzer {
 
   observe(event: CimEvent): void {
     const raw = event.raw;
-    if (raw?.family === 'crowdstrike' && raw.data.aid !== undefined) {
-      const host = raw.data.ComputerName ?? raw.data.aid_computer_name;
-      if (host !== undefined) this.entities.observeAgent(raw.data.aid, host);
-    }
+    const agent = raw === undefined ? undefined : families.agentHost(raw);
+    if (agent !== undefined) this.entities.observeAgent(agent.agent, agent.host);
     const user = event.fields.user;
     if (typeof user === 'string' && user.includes('\\')) this.entities.observeUser(user);
     const lowered = new LoweredFields(event.fields);
@@ -107,6 +106,21 @@ export class Analyzer {
       ...(users.length > 0 && { users }),
       ...(caps.length > 0 && { caps }),
     };
+  }
+
+  /**
+   * This batch's partial state, then an empty analyzer again, with its compiled rules kept: a
+   * consumer of many small batches (bus messages) ships each batch's state alone without paying
+   * for a new analyzer per batch.
+   */
+  drain(origin?: Origin): AnalyzerPartials {
+    const partials = this.partials(origin);
+    this.detector.clear();
+    this.correlator.clear();
+    this.entities.clear();
+    // shipped with this partial state: counting them again with the next one would double them
+    this.caps.clear();
+    return partials;
   }
 
   /**

@@ -1,7 +1,7 @@
 import type { CimEvent, DatasetName } from '../cim/model.js';
 import type { BoundCorrelation } from '../rules/correlation.js';
-import { keyColumns, stepColumns } from '../rules/correlation-columns.js';
-import { findingId, KEY_SEPARATOR, type Finding } from './finding.js';
+import { emptyStep, identityOf, isConfirmed, toFinding, type KeyState } from './correlation-findings.js';
+import { KEY_SEPARATOR, type Finding } from './finding.js';
 import { compareText } from './finding-groups.js';
 import { addEvidence, DEFAULT_EVIDENCE_CAP, evidenceOf, mergeEvidence, type Evidence } from './evidence.js';
 import { compilePredicate, LoweredFields, type Predicate } from './predicate.js';
@@ -41,28 +41,6 @@ export interface CorrelationChange {
   status: 'open' | 'closed';
 }
 
-/** One step's evidence for one key: everything here merges by sum, min/max or union. */
-interface StepState {
-  count: number;
-  minTime: number;
-  maxTime: number;
-  detections: Set<string>;
-  /** distinct events of this step (`count` counts an event once per detection of the step it matched) */
-  events: number;
-  /** the step's first events in evidence order, capped; `events` is their total */
-  evidence: Evidence[];
-}
-
-interface KeyState {
-  /** index of the identity alternative that keyed the events */
-  alt: number;
-  key: string[];
-  steps: StepState[];
-  carried: Map<string, Set<string>>;
-  /** newest event time, for expiry */
-  newest: number;
-}
-
 /** JSON-safe per-key state, for shipping between workers like Detector.partials(). */
 export interface CorrelationPartial {
   correlationId: string;
@@ -91,8 +69,6 @@ interface CompiledCorrelation {
   /** key ids touched since the last changes() (trackChanges only) */
   dirty: Set<string>;
 }
-
-const NULL_FILL = 'null';
 
 /**
  * Evaluates correlations per process: each event matching a referenced detection is filed under
@@ -301,6 +277,16 @@ export class Correlator {
     );
   }
 
+  /** Forgets every key (after `partials()` shipped them), keeping the compiled steps. */
+  clear(): void {
+    for (const c of this.compiled) {
+      c.live.clear();
+      c.confirmed.clear();
+      c.dirty.clear();
+    }
+    this.closedSinceChanges = [];
+  }
+
   merge(partials: Iterable<CorrelationPartial>): void {
     const byId = new Map(this.compiled.map((c) => [c.correlation.id, c]));
     for (const p of partials) {
@@ -363,80 +349,4 @@ export class Correlator {
     }
     return out;
   }
-}
-
-function emptyStep(): StepState {
-  return { count: 0, minTime: Infinity, maxTime: -Infinity, detections: new Set(), events: 0, evidence: [] };
-}
-
-/** The first identity alternative whose parts all exist on the event; undefined when none does. */
-function identityOf(c: BoundCorrelation, event: CimEvent): { alt: number; key: string[] } | undefined {
-  const fieldMap = c.fieldMap[event.dataset] ?? {};
-  for (let alt = 0; alt < c.key.length; alt++) {
-    const key: string[] = [];
-    for (const part of c.key[alt]) {
-      const value = event.fields[fieldMap[part] ?? part];
-      const first = Array.isArray(value) ? value[0] : value;
-      if (first === undefined || first === '') break;
-      // hosts and GUIDs are case-insensitive; sources disagree on case ({ABC-...} vs {abc-...})
-      key.push(first.toLowerCase());
-    }
-    if (key.length === c.key[alt].length) return { alt, key };
-  }
-  return undefined;
-}
-
-/**
- * Every step seen, and every pair of steps close enough: the gap between two steps' [min, max]
- * time ranges is at most the window. Either step may come first in time.
- */
-function isConfirmed(state: KeyState, window: number): boolean {
-  const steps = state.steps;
-  if (steps.some((s) => s.count === 0)) return false;
-  for (let i = 0; i < steps.length; i++) {
-    for (let j = i + 1; j < steps.length; j++) {
-      const gap = Math.max(0, steps[j].minTime - steps[i].maxTime, steps[i].minTime - steps[j].maxTime);
-      if (gap > window) return false;
-    }
-  }
-  return true;
-}
-
-function toFinding(c: BoundCorrelation, s: KeyState): Finding {
-  const parts = c.key[s.alt];
-  const by: Array<[string, string]> = keyColumns(c.key).map((col) => {
-    const i = parts.indexOf(col);
-    return [col, i >= 0 ? s.key[i] : NULL_FILL];
-  });
-  const firstTime = Math.min(...s.steps.map((st) => st.minTime));
-  const lastTime = Math.max(...s.steps.map((st) => st.maxTime));
-  const count = s.steps.reduce((n, st) => n + st.count, 0);
-  const aggregates: Finding['aggregates'] = [
-    ['count', count],
-    ['firstTime', firstTime],
-    ['lastTime', lastTime],
-  ];
-  c.steps.forEach((step, i) => {
-    const st = s.steps[i];
-    const columns = stepColumns(step.name);
-    aggregates.push([columns.count, st.count]);
-    aggregates.push([columns.firstTime, st.minTime]);
-    aggregates.push([columns.lastTime, st.maxTime]);
-    aggregates.push([columns.detections, [...st.detections].sort(compareText)]);
-  });
-  for (const field of new Set(c.steps.flatMap((st) => st.carry))) {
-    aggregates.push([field, [...(s.carried.get(field) ?? [])].sort(compareText)]);
-  }
-  return {
-    id: findingId(c.id, [String(s.alt), ...s.key]),
-    detection: c.detection,
-    by,
-    count,
-    aggregates,
-    firstTime,
-    lastTime,
-    // each step's own first events, named by step, in step order
-    evidence: c.steps.flatMap((step, i) => s.steps[i].evidence.map((e) => ({ ...e, step: step.name }))),
-    evidenceCount: s.steps.reduce((n, st) => n + st.events, 0),
-  };
 }

@@ -207,6 +207,17 @@ export class Detector {
     );
   }
 
+  /** Forgets every group (after `partials()` shipped them), keeping what was compiled: the next batch starts empty. */
+  clear(): void {
+    for (const c of this.compiled) {
+      c.groups.clear();
+      c.seenFields.clear();
+      c.dirty.clear();
+      c.shown.clear();
+      c.shownSets.clear();
+    }
+  }
+
   /** Folds partial states in (order-free); the caller guarantees each is merged once (see OriginLedger). */
   merge(partials: Iterable<PartialFinding>): void {
     const byId = new Map(this.compiled.map((c) => [c.detection.id, c]));

@@ -55,6 +55,12 @@ export class EntityResolver {
     private readonly maxNames = DEFAULT_MAX_NAMES,
   ) {}
 
+  /** forgets what was learnt (after a batch's partial state shipped it) */
+  clear(): void {
+    this.agents.clear();
+    this.qualified.clear();
+  }
+
   /** an event naming both a CrowdStrike agent id and its host; a clash keeps the first name in text order */
   observeAgent(agentId: string, hostName: string): void {
     const id = agentId.toLowerCase();

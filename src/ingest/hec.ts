@@ -3,7 +3,7 @@ import type { Readable } from 'node:stream';
 import { readBody, type BodyLimits } from './body.js';
 import { hecReply, type HecReply } from './hec-codes.js';
 import { digestOf, formatOfSourcetype, parseEventBody, type HecEvent, type HecMetadata } from './hec-events.js';
-import type { Journal, JournalHeader } from './journal.js';
+import type { JournalHeader, RecordAppender } from './journal.js';
 import type { ResendWindow } from './resend-window.js';
 
 /**
@@ -31,7 +31,7 @@ export interface TokenConfig {
 }
 
 export interface HecOptions {
-  journal: Journal;
+  journal: RecordAppender;
   /** token text -> its configuration */
   tokens: ReadonlyMap<string, TokenConfig>;
   allowQueryStringAuth: boolean;

@@ -35,6 +35,11 @@ export interface JournalHeader {
   follow?: FollowPosition;
 }
 
+/** Where ingest writes what it accepts: the journal (fsynced), or a bus (`serve --nats`: stored by the bus). Resolves once durable. */
+export interface RecordAppender {
+  append(header: JournalHeader, body: Buffer): Promise<number>;
+}
+
 export interface JournalRecord {
   offset: number;
   /** offset of the next record */

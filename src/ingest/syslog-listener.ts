@@ -1,6 +1,6 @@
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { createServer, type Server, type Socket } from 'node:net';
-import type { Journal } from './journal.js';
+import type { RecordAppender } from './journal.js';
 import { SyslogFramer } from './syslog-framer.js';
 
 /**
@@ -13,7 +13,7 @@ import { SyslogFramer } from './syslog-framer.js';
 export interface SyslogListenerOptions {
   host: string;
   port: number;
-  journal: Journal;
+  journal: RecordAppender;
   /** longest frame kept; longer ones are counted as oversize and skipped */
   maxFrameBytes: number;
   /** true while new events must wait (processor behind, journal queue full) */

@@ -33,11 +33,7 @@ export interface BatchHooks {
  */
 export async function runBatch(setup: PipelineSetup, plan: InputPlan, pool: ShareRunner, hooks: BatchHooks = {}): Promise<{ analyzer: Analyzer; report: RunReport; results: BatchResults }> {
   const { config } = setup;
-  const analyzer = new Analyzer(setup.detections, setup.correlations, {
-    maxGroupsPerDetection: config.findings.maxGroups,
-    windowSeconds: config.findings.windowSeconds,
-    evidenceCap: config.findings.evidence,
-  });
+  const analyzer = batchAnalyzer(setup);
   const report = new RunReport();
   await scanInputsParallel(
     analyzer,
@@ -58,6 +54,12 @@ export async function runBatch(setup: PipelineSetup, plan: InputPlan, pool: Shar
     pool,
   );
   return { analyzer, report, results: batchResults(setup, withFileLines(analyzer.findings(), report), analyzer.entities) };
+}
+
+/** The analyzer a batch (or each of its shares, wherever they run) detects with: their partial states merge to one run's. */
+export function batchAnalyzer(setup: PipelineSetup): Analyzer {
+  const { findings } = setup.config;
+  return new Analyzer(setup.detections, setup.correlations, { maxGroupsPerDetection: findings.maxGroups, windowSeconds: findings.windowSeconds, evidenceCap: findings.evidence });
 }
 
 /** Evidence lines counted from a piece of a file (a thread read it alone) as the file's own line numbers. */

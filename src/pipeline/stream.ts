@@ -1,7 +1,7 @@
 import type { CapOverflow } from '../diagnostics/cap-tally.js';
 import { Analyzer, type AnalyzerChange, type AnalyzerCheckpoint, type AnalyzerPartials } from '../engine/analyzer.js';
 import type { CimEvent } from '../cim/model.js';
-import { dataSourceOf, normalize } from '../cim/normalize.js';
+import { dataSourceOf, normalize } from '../families/registry.js';
 import { RunReport } from '../diagnostics/run-report.js';
 import { DEFAULT_EVIDENCE_CAP } from '../engine/evidence.js';
 import { findingWithState } from '../engine/finding-groups.js';

@@ -2,11 +2,13 @@ import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { hecReply, type HecReply } from '../ingest/hec-codes.js';
 import { newHecStats, registerHec, type HecStats } from '../ingest/hec.js';
-import { Journal } from '../ingest/journal.js';
+import { Journal, type RecordAppender } from '../ingest/journal.js';
+import { prometheusText, PROMETHEUS_CONTENT_TYPE, type Metric } from '../diagnostics/prometheus.js';
 import { ResendWindow } from '../ingest/resend-window.js';
 import { SyslogListener } from '../ingest/syslog-listener.js';
 import { openStore } from '../store/registry.js';
 import type { FindingStore } from '../store/store.js';
+import { matchedValuesByDetection } from '../engine/matched-values.js';
 import { registerApi } from './api.js';
 import type { TokenConfig } from './config.js';
 import { JournalFollower } from './follow.js';
@@ -43,6 +45,11 @@ export interface ServeOptions {
   tuningFile?: string;
   /** files (and directories) followed into the journal, as `watch` follows them */
   follow?: { paths: string[]; poll?: boolean };
+  /**
+   * Where HEC and syslog write instead of the journal (`serve --nats`: the bus; 200 only after its
+   * PubAck), with its own metrics; the workers then detect, and this process only ingests.
+   */
+  ingest?: RecordAppender & { metrics(): Metric[] };
 }
 
 /** Security headers on every answer; the API is not for other origins (no CORS headers are ever sent). */
@@ -108,7 +115,7 @@ export class ServeRuntime {
       const self = runtime;
       await app.register(async (hec) =>
         registerHec(hec, {
-          journal: journal!,
+          journal: options.ingest ?? journal!,
           tokens,
           allowQueryStringAuth: options.allowQueryStringAuth,
           limits: { maxBodyBytes: options.maxBodyBytes, maxDecompressedBytes: options.maxDecompressedBytes },
@@ -127,6 +134,7 @@ export class ServeRuntime {
             return () => self.listeners.delete(listener);
           },
           status: () => self.status(),
+          matchedOf: matchedValuesByDetection(options.setup.detections),
           tuning: { store, detections: options.setup.detections, file: options.tuningFile ?? path.join(options.dataDir, 'tuning.yml') },
         }),
       );
@@ -135,10 +143,12 @@ export class ServeRuntime {
         const { registerDashboard } = await import('../dashboard/static.js');
         await registerDashboard(web).catch((error: Error) => process.stderr.write(`tunnelwatch: no dashboard: ${error.message}\n`));
       });
+      // counts only, no log data: readable without a token, as Prometheus scrapes it
+      app.get('/metrics', async (_request, reply) => reply.type(PROMETHEUS_CONTENT_TYPE).send(prometheusText(self.metrics())));
       app.setNotFoundHandler((_request, reply) => reply.code(404).send({ error: 'not found' }));
       await app.listen({ host: options.host, port: options.port });
       if (options.syslog) {
-        runtime.syslog = await SyslogListener.start({ ...options.syslog, journal, busy: () => self.admission() !== undefined });
+        runtime.syslog = await SyslogListener.start({ ...options.syslog, journal: options.ingest ?? journal, busy: () => self.admission() !== undefined });
       }
       runtime.processing = processor.run(runtime.abort.signal).then(() => undefined);
       if (options.follow) {
@@ -215,6 +225,21 @@ export class ServeRuntime {
       },
       processor_error: this.processor.error?.message ?? null,
     };
+  }
+
+  /** `/metrics`: events in, findings out, lag (and the bus's counts with `--nats`) */
+  metrics(): Metric[] {
+    const stats = this.processor.stats();
+    return [
+      { name: 'tunnelwatch_hec_requests_total', help: 'HEC requests accepted', type: 'counter', value: this.hecStats.requests },
+      { name: 'tunnelwatch_hec_events_total', help: 'HEC events accepted (events in)', type: 'counter', value: this.hecStats.events },
+      { name: 'tunnelwatch_hec_duplicates_total', help: 'HEC events or bodies already taken (resends)', type: 'counter', value: this.hecStats.duplicates },
+      { name: 'tunnelwatch_syslog_messages_total', help: 'syslog messages received', type: 'counter', value: this.syslog?.stats.messages ?? 0 },
+      { name: 'tunnelwatch_processed_events_total', help: 'events through the detections here', type: 'counter', value: stats.events },
+      { name: 'tunnelwatch_findings_out_total', help: 'finding, risk event and incident upserts written to the store (findings out)', type: 'counter', value: stats.upserts },
+      { name: 'tunnelwatch_lag_bytes', help: 'journal bytes acknowledged and not yet processed', type: 'gauge', value: this.processor.lag },
+      ...(this.options.ingest?.metrics() ?? []),
+    ];
   }
 
   /** Stops taking events (HEC answers 23), closes the listener, lets the processor finish its step, closes journal and store. */

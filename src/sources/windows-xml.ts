@@ -27,7 +27,7 @@ export const windowsXmlSource: Source = {
   },
 
   async *read(input: SourceInput, ctx: SourceContext): AsyncIterable<RawEvent> {
-    for await (const batch of frameXmlEvents(input.open(), input.name, ctx)) {
+    for await (const batch of frameXmlEvents(input.open(), input.name, ctx, input.startsAt)) {
       for (const rec of batch) {
         const ev = xmlRecordToEvent(rec, 0, input.name, ctx);
         if (ev) yield ev;

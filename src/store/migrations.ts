@@ -1,4 +1,5 @@
 import { evidenceSchema } from './evidence-rows.js';
+import { triageSchema } from './finding-filter-sql.js';
 import type { SqlDriver, SqlExecutor } from './sql.js';
 
 /**
@@ -81,6 +82,25 @@ const steps: Array<(dialect: SqlDriver['dialect']) => string[]> = [
   // a final finding's mergeable aggregate state (JSON): a late update is folded into it exactly
   () => ['ALTER TABLE findings ADD COLUMN state TEXT'],
   () => evidenceSchema,
+  () => triageSchema,
+  // scale-out on a bus: each message's partial states, keyed by (finding, message) so a redelivered message adds nothing
+  () => [
+    `CREATE TABLE bus_messages (
+      id TEXT PRIMARY KEY,
+      source TEXT NOT NULL,
+      events BIGINT NOT NULL,
+      partials BIGINT NOT NULL,
+      stored_at DOUBLE PRECISION NOT NULL,
+      committed_at DOUBLE PRECISION NOT NULL,
+      worker TEXT NOT NULL
+    )`,
+    `CREATE TABLE bus_partials (
+      finding_key TEXT NOT NULL,
+      message_id TEXT NOT NULL,
+      state TEXT NOT NULL,
+      PRIMARY KEY (finding_key, message_id)
+    )`,
+  ],
 ];
 
 export const schemaVersion = steps.length;

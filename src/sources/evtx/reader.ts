@@ -37,11 +37,12 @@ interface Slot { offset: number; buf: Buffer }
  * Cut a byte stream into the file header block and 64 KiB chunk slots (the last may be short).
  * Each slot owns its ArrayBuffer, so it can be transferred to a worker.
  */
-async function* streamSlots(stream: AsyncIterable<Buffer>): AsyncGenerator<Slot> {
+async function* streamSlots(stream: AsyncIterable<Buffer>, startOffset = 0): AsyncGenerator<Slot> {
   const parts: Buffer[] = [];
   let have = 0;
-  let offset = 0;
-  let want = FILE_HEADER_SIZE;
+  // a stream starting past the header (a chunk sent on a bus) holds chunk slots only
+  let offset = startOffset;
+  let want = startOffset > 0 ? CHUNK_SIZE : FILE_HEADER_SIZE;
   const take = (n: number): Buffer => {
     const out = Buffer.allocUnsafeSlow(n);
     let filled = 0;
@@ -163,9 +164,9 @@ async function* readChunks<T>(input: SourceInput, ctx: SourceContext, opts: Evtx
   let decoder: ChunkDecoder | undefined;
   const report = (issues: EvtxIssue[]) => { for (const i of issues) issueToSkip(input, ctx, i); };
   try {
-    const source = input.path !== undefined ? fileSlots(input.path, input.range) : streamSlots(input.open());
+    const source = input.path !== undefined ? fileSlots(input.path, input.range) : streamSlots(input.open(), input.startsAt?.offset);
     // a piece of a file after its first holds chunk slots only
-    const start = input.range?.start ?? 0;
+    const start = input.range?.start ?? input.startsAt?.offset ?? 0;
     let sawHeader = start > 0;
     for await (const slot of source) {
       if (ctx.signal?.aborted) break;

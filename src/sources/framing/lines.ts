@@ -1,7 +1,7 @@
 import { isUtf8 } from 'node:buffer';
 import { Gunzip } from 'node:zlib';
 import { fileChunks, readErrorSkip, type ByteRange } from '../file-blocks.js';
-import type { SourceContext, SourceInput } from '../source.js';
+import type { FilePosition, SourceContext, SourceInput } from '../source.js';
 
 /** One line of a text input, without its line terminator. */
 export interface Line {
@@ -44,9 +44,12 @@ export class LineFramer implements Framer {
     private readonly file: string,
     private readonly ctx: SourceContext,
     piece?: ByteRange,
+    /** the bytes pushed begin at this line start of the file (see SourceInput.startsAt) */
+    startsAt?: FilePosition,
   ) {
     const start = piece?.start ?? 0;
-    this.consumed = this.lineStart = Math.max(0, start - 1);
+    this.consumed = this.lineStart = startsAt?.offset ?? Math.max(0, start - 1);
+    if (startsAt) this.lineNo = startsAt.line;
     this.seeking = start > 0;
     this.pieceEnd = piece?.end ?? Infinity;
     this.isPiece = piece !== undefined;
@@ -204,14 +207,14 @@ export function inputBytesRead(chunks: AsyncIterable<Buffer>, decompressed: numb
  * Reads `stream` to the end and yields batches of lines. Stream errors (I/O, corrupt gzip) end the
  * input with a skip at the offset reached; lines before the damage are kept.
  */
-export function frameLines(chunks: AsyncIterable<Buffer>, file: string, ctx: SourceContext): AsyncGenerator<Line[]> {
-  return frameStream(chunks, new LineFramer(file, ctx), file, ctx);
+export function frameLines(chunks: AsyncIterable<Buffer>, file: string, ctx: SourceContext, startsAt?: FilePosition): AsyncGenerator<Line[]> {
+  return frameStream(chunks, new LineFramer(file, ctx, undefined, startsAt), file, ctx);
 }
 
 /** The lines of an input: all of them, or those of its piece (`input.range`) of a plain file. */
 export function inputLines(input: SourceInput, ctx: SourceContext): AsyncGenerator<Line[]> {
   const piece = input.path !== undefined ? input.range : undefined;
-  if (!piece) return frameLines(input.open(), input.name, ctx);
+  if (!piece) return frameLines(input.open(), input.name, ctx, input.startsAt);
   const from = Math.max(0, piece.start - 1);
   return frameStream(fileChunks(input.path!, { start: from, end: Infinity }), new LineFramer(input.name, ctx, piece), input.name, ctx);
 }

@@ -1,5 +1,5 @@
 import { isUtf8 } from 'node:buffer';
-import type { SourceContext } from '../source.js';
+import type { FilePosition, SourceContext } from '../source.js';
 import { frameStream, type Framer, type Line } from './lines.js';
 
 const OPEN = Buffer.from('<Event');
@@ -75,7 +75,14 @@ export class XmlEventFramer implements Framer {
   constructor(
     private readonly file: string,
     private readonly ctx: SourceContext,
-  ) {}
+    /** the bytes pushed begin here in the file, between two events (see SourceInput.startsAt) */
+    startsAt?: FilePosition,
+  ) {
+    if (startsAt) {
+      this.base = startsAt.offset;
+      this.curLine = this.evLine = startsAt.line;
+    }
+  }
 
   push(chunk: Buffer, out: Line[]): void {
     if (this.buf.length > 0) {
@@ -363,6 +370,6 @@ export class XmlEventFramer implements Framer {
   }
 }
 
-export function frameXmlEvents(chunks: AsyncIterable<Buffer>, file: string, ctx: SourceContext): AsyncGenerator<Line[]> {
-  return frameStream(chunks, new XmlEventFramer(file, ctx), file, ctx);
+export function frameXmlEvents(chunks: AsyncIterable<Buffer>, file: string, ctx: SourceContext, startsAt?: FilePosition): AsyncGenerator<Line[]> {
+  return frameStream(chunks, new XmlEventFramer(file, ctx, startsAt), file, ctx);
 }

@@ -1,0 +1,96 @@
+import type { FilePosition } from '../sources/source.js';
+
+/**
+ * The message bus between publishers (`publish`, `serve --nats`) and workers, kept small so that
+ * another stream engine is one adapter file and one registry line (see docs/scale-out.md for a
+ * Kafka sketch). A message is a record-aligned chunk of one input's raw bytes.
+ */
+export interface ChunkMessage {
+  /** deterministic, derived from the content and its place: a retry or a rerun carries the same id */
+  id: string;
+  /** the input the chunk is part of (a file path as given to `publish`, a HEC channel...) */
+  source: string;
+  /** the source (format) that reads it; absent: sniffed from the chunk */
+  format?: string;
+  /** where the chunk's first byte sits in its input, so evidence names the input's own lines and offsets */
+  startsAt: FilePosition;
+  /** the host of events that name none (a HEC or syslog sender) */
+  host?: string;
+  body: Uint8Array;
+}
+
+/** One delivery of a message to a worker. */
+export interface Delivery {
+  message: ChunkMessage;
+  /** 1 on the first delivery */
+  deliveries: number;
+  /** when the bus stored the message, epoch milliseconds */
+  storedAt: number;
+  /** the message failed to parse as a chunk (missing headers...): why */
+  malformed?: string;
+  /** more time before the bus redelivers it (a long message) */
+  working(): void;
+  /** done: never delivered again (call only after its results are committed) */
+  ack(): void;
+  /** not done: deliver again after `delayMs` */
+  nak(delayMs: number): void;
+  /** never deliver again: it went to the dead-letter subject with `reason` */
+  deadLetter(reason: string): Promise<void>;
+}
+
+export interface BusPublisher {
+  /** resolves once the bus has stored the message durably (retrying with the same id until then) */
+  publish(message: ChunkMessage): Promise<{ duplicate: boolean }>;
+}
+
+export interface BusConsumer {
+  /** up to `max` deliveries, waiting at most `waitMs` for the first */
+  fetch(max: number, waitMs: number): Promise<Delivery[]>;
+  /** messages not yet acknowledged (pending + in flight), and redeliveries seen by this consumer */
+  backlog(): Promise<{ pending: number; inFlight: number }>;
+  /** messages this process moved to the dead-letter subject */
+  readonly deadLettered: number;
+}
+
+export interface BusOptions {
+  /** stream (topic) name */
+  stream: string;
+  /** subject chunks are published to */
+  subject: string;
+  /** where poison messages go, with the reason */
+  deadLetterSubject: string;
+  /** the workers' shared durable consumer (group) */
+  consumer: string;
+  /** deliveries before a message goes to the dead-letter subject */
+  maxDeliver: number;
+  /** how long a delivery may stay unacknowledged before it is redelivered, ms */
+  ackWaitMs: number;
+  /** retention by limits: age (ms) and size (bytes, -1 = none) */
+  maxAgeMs: number;
+  maxBytes: number;
+  /** how long a message id is remembered to drop a republished duplicate, ms */
+  duplicateWindowMs: number;
+}
+
+export interface Bus {
+  readonly kind: string;
+  /** creates the stream and consumer when missing, or brings them to `options` (safe from many processes at once) */
+  provision(): Promise<void>;
+  publisher(): BusPublisher;
+  consumer(): Promise<BusConsumer>;
+  /** the dead letters' messages with their reasons (for tests and `tunnelwatch` operators) */
+  deadLetters(): Promise<Array<{ id: string; reason: string; source: string }>>;
+  close(): Promise<void>;
+}
+
+export const defaultBusOptions: BusOptions = {
+  stream: 'TUNNELWATCH',
+  subject: 'tunnelwatch.chunks',
+  deadLetterSubject: 'tunnelwatch.dead',
+  consumer: 'tunnelwatch-workers',
+  maxDeliver: 5,
+  ackWaitMs: 30_000,
+  maxAgeMs: 7 * 24 * 3600 * 1000,
+  maxBytes: -1,
+  duplicateWindowMs: 2 * 60 * 1000,
+};

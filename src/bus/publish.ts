@@ -1,0 +1,41 @@
+import { expandInputs } from '../sources/inputs.js';
+import type { SourceName } from '../sources/registry.js';
+import type { BusPublisher } from './bus.js';
+import { chunksOf } from './chunks.js';
+
+export interface PublishResult {
+  inputs: number;
+  messages: number;
+  bytes: number;
+  /** chunks the bus already held (a rerun, or a retry whose first PubAck was lost) */
+  duplicates: number;
+  inputErrors: Array<{ path: string; message: string }>;
+}
+
+/**
+ * Every input's chunks, with up to `inFlight` awaiting their PubAck at once; resolves once the bus
+ * has stored every one (each is retried with its own id until then).
+ */
+export async function publishInputs(publisher: BusPublisher, inputs: string[], options: { format?: SourceName; inFlight: number }): Promise<PublishResult> {
+  const result: PublishResult = { inputs: 0, messages: 0, bytes: 0, duplicates: 0, inputErrors: [] };
+  const window = new Set<Promise<void>>();
+  for await (const input of expandInputs(inputs)) {
+    if (!('open' in input)) {
+      result.inputErrors.push({ path: input.path, message: input.message });
+      continue;
+    }
+    result.inputs++;
+    for await (const message of chunksOf(input, options.format)) {
+      const sent: Promise<void> = publisher.publish(message).then(({ duplicate }) => {
+        result.messages++;
+        result.bytes += message.body.length;
+        if (duplicate) result.duplicates++;
+        window.delete(sent);
+      });
+      window.add(sent);
+      if (window.size >= options.inFlight) await Promise.race(window);
+    }
+  }
+  await Promise.all(window);
+  return result;
+}

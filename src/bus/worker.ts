@@ -1,0 +1,167 @@
+import { hostname } from 'node:os';
+import { batchAnalyzer } from '../pipeline/batch.js';
+import { scanInput, type ScanOptions } from '../pipeline/scan.js';
+import type { PipelineSetup } from '../pipeline/setup.js';
+import { bufferInput } from '../pipeline/stream.js';
+import { RunReport } from '../diagnostics/run-report.js';
+import type { Metric } from '../diagnostics/prometheus.js';
+import { isSourceName } from '../sources/registry.js';
+import type { SourceInput } from '../sources/source.js';
+import type { MessagePartials, PartialStore } from '../store/partials.js';
+import type { BusConsumer, Delivery } from './bus.js';
+
+export interface WorkerOptions {
+  /** messages fetched, processed and committed together (one store transaction, then their acks) */
+  batch: number;
+  /** deliveries after which a failing message goes to the dead-letter subject */
+  maxDeliver: number;
+  /** the bus's ack wait: long work tells the bus it is still working well within it */
+  ackWaitMs: number;
+  /** this worker's name in the store */
+  name?: string;
+}
+
+/** What a worker did since it started: its `/metrics`. */
+export interface WorkerStats {
+  messages: number;
+  events: number;
+  /** partial finding states written to the store */
+  findingsOut: number;
+  /** deliveries of messages already committed (a worker died before acking): acknowledged, nothing added */
+  redeliveries: number;
+  failures: number;
+  /** publish-to-commit time of the last batch, ms */
+  lastLagMs: number;
+}
+
+const FETCH_WAIT_MS = 1000;
+const MAX_NAK_DELAY_MS = 30_000;
+
+/**
+ * A worker on the bus: each message is read through the sources into one long-lived analyzer
+ * (scan's options, so partial states merge to scan's findings), whose state for that message alone
+ * is drained and written to the shared store keyed by (finding, message), in one transaction per
+ * batch, and only then acknowledged. A redelivered message adds nothing; a message that fails is
+ * redelivered with a growing delay, then dead-lettered with the reason.
+ */
+export class BusWorker {
+  readonly stats: WorkerStats = { messages: 0, events: 0, findingsOut: 0, redeliveries: 0, failures: 0, lastLagMs: 0 };
+  private readonly analyzer;
+  private readonly scanOptions: ScanOptions;
+  private readonly name: string;
+  private stopping = false;
+
+  constructor(
+    setup: PipelineSetup,
+    private readonly consumer: BusConsumer,
+    private readonly store: PartialStore,
+    private readonly options: WorkerOptions,
+  ) {
+    this.analyzer = batchAnalyzer(setup);
+    const { input } = setup.config;
+    this.scanOptions = { maxRecordBytes: input.maxRecordBytes, prefilter: setup.prefilter, timeRange: input.timeRange, syslogClock: input.syslogClock };
+    this.name = options.name ?? `${hostname()}:${process.pid}`;
+  }
+
+  /** fetches and processes until `stop()` */
+  async run(): Promise<void> {
+    // the next batch is fetched while this one is detected and committed: no idle round trip
+    let next = this.consumer.fetch(this.options.batch, FETCH_WAIT_MS);
+    while (!this.stopping) {
+      const deliveries = await next;
+      next = this.consumer.fetch(this.options.batch, FETCH_WAIT_MS);
+      if (deliveries.length > 0) await this.process(deliveries);
+    }
+    // what was fetched and not processed is redelivered after the ack wait
+    await next;
+  }
+
+  stop(): void {
+    this.stopping = true;
+  }
+
+  async process(deliveries: Delivery[]): Promise<void> {
+    const keepAlive = setInterval(() => deliveries.forEach((d) => d.working()), Math.max(1000, this.options.ackWaitMs / 3));
+    try {
+      const done = await this.store.committed(deliveries.map((d) => d.message.id)).catch(() => new Set<string>());
+      const results: Array<{ delivery: Delivery; partials: MessagePartials }> = [];
+      for (const delivery of deliveries) {
+        if (done.has(delivery.message.id)) {
+          this.stats.redeliveries++;
+          delivery.ack();
+          continue;
+        }
+        try {
+          results.push({ delivery, partials: await this.detect(delivery) });
+        } catch (error) {
+          await this.failed(delivery, (error as Error).message);
+        }
+      }
+      if (results.length === 0) return;
+      try {
+        this.stats.findingsOut += await this.store.commit(results.map((r) => r.partials), this.name);
+      } catch {
+        // the store is down or refused: nothing was committed, so every message comes again later
+        for (const { delivery } of results) delivery.nak(backoff(delivery.deliveries));
+        return;
+      }
+      for (const { delivery, partials } of results) {
+        delivery.ack();
+        this.stats.messages++;
+        this.stats.events += partials.events;
+        if (delivery.deliveries > 1) this.stats.redeliveries++;
+      }
+      this.stats.lastLagMs = Date.now() - Math.min(...results.map((r) => r.partials.storedAt));
+    } finally {
+      clearInterval(keepAlive);
+    }
+  }
+
+  /** one message through sources → normalize → detect; its partial state alone */
+  private async detect(delivery: Delivery): Promise<MessagePartials> {
+    if (delivery.malformed) throw new Error(`malformed message: ${delivery.malformed}`);
+    const { message } = delivery;
+    if (message.format !== undefined && !isSourceName(message.format)) throw new Error(`unknown format '${message.format}'`);
+    const input: SourceInput = { ...bufferInput(message.source, Buffer.from(message.body.buffer, message.body.byteOffset, message.body.byteLength)), startsAt: message.startsAt, ...(message.host && { host: message.host }) };
+    const report = new RunReport();
+    try {
+      await scanInput(input, this.analyzer, message.format ? { ...this.scanOptions, format: message.format } : this.scanOptions, report);
+    } catch (error) {
+      this.analyzer.drain();
+      throw error;
+    }
+    // records the prefilter ruled out were read too: they count as events in
+    return { id: message.id, source: message.source, events: report.events + report.prefiltered, partials: this.analyzer.drain(), storedAt: delivery.storedAt };
+  }
+
+  private async failed(delivery: Delivery, reason: string): Promise<void> {
+    this.stats.failures++;
+    if (delivery.deliveries < this.options.maxDeliver) {
+      delivery.nak(backoff(delivery.deliveries));
+      return;
+    }
+    await delivery.deadLetter(reason);
+  }
+
+  metrics(backlog?: { pending: number; inFlight: number }): Metric[] {
+    const s = this.stats;
+    const out: Metric[] = [
+      { name: 'tunnelwatch_bus_messages_total', help: 'bus messages processed and committed by this worker', type: 'counter', value: s.messages },
+      { name: 'tunnelwatch_bus_events_total', help: 'events read from committed messages (events in)', type: 'counter', value: s.events },
+      { name: 'tunnelwatch_bus_findings_out_total', help: 'partial finding states written to the store (findings out)', type: 'counter', value: s.findingsOut },
+      { name: 'tunnelwatch_bus_redeliveries_total', help: 'deliveries of a message delivered before (nothing added twice)', type: 'counter', value: s.redeliveries },
+      { name: 'tunnelwatch_bus_failures_total', help: 'messages that failed and were redelivered later or dead-lettered', type: 'counter', value: s.failures },
+      { name: 'tunnelwatch_bus_dead_letters_total', help: 'messages this worker moved to the dead-letter subject', type: 'counter', value: this.consumer.deadLettered },
+      { name: 'tunnelwatch_bus_lag_seconds', help: 'publish-to-commit time of the last committed batch', type: 'gauge', value: s.lastLagMs / 1000 },
+    ];
+    if (backlog) {
+      out.push({ name: 'tunnelwatch_bus_lag_messages', help: 'messages not yet acknowledged by any worker (pending + in flight)', type: 'gauge', value: backlog.pending + backlog.inFlight });
+    }
+    return out;
+  }
+}
+
+/** nak delay: 0.5 s, 1 s, 2 s ... up to 30 s */
+function backoff(deliveries: number): number {
+  return Math.min(MAX_NAK_DELAY_MS, 500 * 2 ** Math.max(0, deliveries - 1));
+}

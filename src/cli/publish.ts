@@ -1,0 +1,43 @@
+import { Command, Option } from 'commander';
+import { sources, type SourceName } from '../sources/registry.js';
+import { addBusOptions, busOptionsOf, type BusFlags } from './bus-options.js';
+import { ExitCode } from './shared.js';
+
+interface PublishFlags extends BusFlags {
+  nats: string;
+  inputFormat?: SourceName;
+  inFlight: number;
+  quiet?: boolean;
+}
+
+export function registerPublishCommand(program: Command): void {
+  const command = program
+    .command('publish')
+    .description('send log files to the bus as record-aligned chunks for `tunnelwatch worker`s; rerunning over the same files adds nothing')
+    .argument('<inputs...>', 'files or directories (recursive); .gz is read transparently')
+    .requiredOption('--nats <url>', 'NATS server, e.g. nats://127.0.0.1:4222')
+    .addOption(new Option('-i, --input-format <format>', 'force the input format instead of detecting it from content').choices(Object.keys(sources)))
+    .option('--in-flight <n>', 'chunks awaiting their PubAck at once', (v) => Number.parseInt(v, 10), 64)
+    .option('-q, --quiet', 'no summary on stderr');
+  addBusOptions(command).action(async (inputs: string[], flags: PublishFlags) => {
+    process.exitCode = await runPublish(inputs, flags);
+  });
+}
+
+async function runPublish(inputs: string[], flags: PublishFlags): Promise<number> {
+  const started = performance.now();
+  const [{ openBus }, { publishInputs }] = await Promise.all([import('../bus/registry.js'), import('../bus/publish.js')]);
+  const bus = await openBus(flags.nats, busOptionsOf(flags));
+  try {
+    await bus.provision();
+    const result = await publishInputs(bus.publisher(), inputs, { format: flags.inputFormat, inFlight: flags.inFlight });
+    for (const e of result.inputErrors) process.stderr.write(`tunnelwatch: ${e.path}: ${e.message}\n`);
+    if (!flags.quiet) {
+      const seconds = (performance.now() - started) / 1000;
+      process.stderr.write(`published ${result.messages} chunks (${result.bytes} bytes, ${result.duplicates} already on the bus) from ${result.inputs} inputs in ${seconds.toFixed(2)} s\n`);
+    }
+    return result.inputErrors.length > 0 ? ExitCode.UsageOrIo : ExitCode.Ok;
+  } finally {
+    await bus.close();
+  }
+}
