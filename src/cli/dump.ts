@@ -15,7 +15,7 @@ import { expandInputs, isInputError, type InputError } from '../sources/inputs.j
 import { pickSource, sources, type SourceName } from '../sources/registry.js';
 import type { Skip, SourceContext, SourceInput } from '../sources/source.js';
 import { dumpFilter, numberList, textList, type DumpFilterFlags, type RawEventFilter } from './dump-filter.js';
-import { ExitCode, parseByteSize } from './shared.js';
+import { ExitCode, parseByteSize, parseThreads } from './shared.js';
 import { parseTimeArg } from './time-args.js';
 
 type DumpFormat = 'jsonl' | 'xml';
@@ -24,6 +24,7 @@ interface DumpFlags extends DumpFilterFlags {
   format: DumpFormat;
   inputFormat?: SourceName;
   output?: string;
+  /** threads doing the work, this one included (1 = no worker threads) */
   threads?: number;
   maxRecordBytes: number;
   quiet?: boolean;
@@ -92,7 +93,7 @@ async function dumpInput(input: SourceInput, flags: DumpFlags, w: LineWriter, ct
   // with a filter, EVTX is read as events like the text formats: the filter needs their fields
   if (source.name === 'evtx' && !keeps) {
     const mode = flags.format === 'xml' ? 'xml' : 'json';
-    const threads = pool ? { pool } : flags.threads === undefined ? {} : { threads: flags.threads };
+    const threads = pool ? { pool } : flags.threads === undefined ? {} : { threads: flags.threads - 1 };
     for await (const text of readEvtxText(input, ctx, { mode, ...threads })) {
       if (w.stop.signal.aborted) break;
       await w.text(text);
@@ -118,7 +119,7 @@ const SHARED_POOL_MIN_BYTES = 16 * 1024 * 1024;
  */
 async function sharedPool(inputs: Array<SourceInput | InputError>, flags: DumpFlags): Promise<EvtxPool | undefined> {
   const files = inputs.filter((i): i is SourceInput => !isInputError(i));
-  const threads = flags.threads ?? availableParallelism() - 1;
+  const threads = (flags.threads ?? availableParallelism()) - 1;
   if (threads < 1 || files.length < 2) return undefined;
   if (flags.threads === undefined && (threads < 2 || files.reduce((n, f) => n + (f.size ?? 0), 0) < SHARED_POOL_MIN_BYTES)) return undefined;
   return EvtxPool.start(threads);
@@ -173,7 +174,7 @@ export function registerDumpCommand(program: Command): void {
     .addOption(new Option('-f, --format <format>', 'output format').choices(['jsonl', 'xml']).default('jsonl'))
     .addOption(new Option('-i, --input-format <format>', 'force the input format instead of detecting it from content').choices(Object.keys(sources)))
     .option('-o, --output <file>', 'write to a file instead of stdout')
-    .option('--threads <n>', 'EVTX decoding worker threads (0 = none; default: automatic for large files)', (v) => Number.parseInt(v, 10))
+    .option('-t, --threads <n>', 'threads decoding EVTX, this one (which reads and writes) included; 1 = no worker threads (default: automatic for large files)', parseThreads)
     .option('--max-record-bytes <size>', 'skip (and report) text records longer than this', parseByteSize, 1024 * 1024)
     .option('-q, --quiet', 'do not report skipped records on stderr')
     .option('--record <ids>', 'only records with these EventRecordIDs (comma-separated, repeatable): a finding\'s evidence `record`', numberList)

@@ -38,7 +38,7 @@ export function addPipelineOptions(command: Command): Command {
     .option('--risk-window <duration>', 'risk incident sliding window', parseDuration, defaultIncidentOptions.windowSeconds)
     .option('--risk-threshold <score>', 'risk incident when a window total is greater than this', (v) => Number.parseInt(v, 10), defaultIncidentOptions.threshold)
     .option('--max-record-bytes <size>', 'skip (and report) records longer than this, e.g. 1MiB', parseByteSize, 1024 * 1024)
-    .option('--max-groups <n>', 'finding groups kept per detection (bounded memory)', (v) => Number.parseInt(v, 10), 100_000)
+    .option('--max-groups <n>', 'finding groups kept per detection, and keys and findings per correlation (bounded memory; what the cap refuses is counted in the summary)', (v) => Number.parseInt(v, 10), 100_000)
     .option('--evidence <n>', 'contributing events listed per finding (the first ones by time; all are counted in evidence_count)', (v) => Number.parseInt(v, 10), 10)
     .option('--no-prefilter', 'parse every record, even those no rule can match (slower; same findings)');
 }

@@ -13,7 +13,7 @@ import { defaultContentDir, defaultDetectionsDir, defaultTuningFile } from './pa
 import { addPipelineOptions, type PipelineFlags } from './pipeline-options.js';
 import { ScanProgress } from './progress.js';
 import { scanOutputOf, writeRiskEvents, writeScanOutput } from './scan-output.js';
-import { ExitCode, reportSetupProblem } from './shared.js';
+import { ExitCode, parseThreads, reportSetupProblem } from './shared.js';
 import { parseDuration, parseTimeArg, parseTimeZone } from './time-args.js';
 
 interface ScanFlags extends PipelineFlags {
@@ -57,7 +57,7 @@ export function registerScanCommand(program: Command): void {
     .option('-q, --quiet', 'no summary or progress on stderr')
     .option('-v, --verbose', 'the summary in full: every file and data source (default: what fits a screen)')
     .option('--no-progress', 'no progress bar')
-    .option('-t, --threads <n>', 'worker threads sharing the files and the pieces of large EVTX, JSON-lines and syslog files (default: one per core once the input totals 512 MiB; 1 = no worker threads)', (v) => Number.parseInt(v, 10))
+    .option('-t, --threads <n>', 'threads scanning, sharing the files and the pieces of large EVTX, JSON-lines and syslog files; 1 = no worker threads (default: one per core once the input totals 512 MiB)', parseThreads)
     .action(async (inputs: string[], flags: ScanFlags) => {
       process.exitCode = await runScan(inputs, flags);
     });

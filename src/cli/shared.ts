@@ -13,6 +13,16 @@ export const ExitCode = {
 const units: Record<string, number> = { '': 1, b: 1, k: 1e3, kb: 1e3, kib: 1024, m: 1e6, mb: 1e6, mib: 1024 ** 2, g: 1e9, gb: 1e9, gib: 1024 ** 3 };
 
 /** `1048576`, `1MiB`, `512k`: a byte count for size options. */
+/**
+ * `-t/--threads` means the same in every command: the threads doing the work, this one included;
+ * 1 = no worker threads.
+ */
+export function parseThreads(text: string): number {
+  const n = Number(text);
+  if (!/^\d+$/.test(text.trim()) || n < 1) throw new InvalidArgumentError(`'${text}' is not a thread count: 1 (this thread alone) or more`);
+  return n;
+}
+
 export function parseByteSize(text: string): number {
   const match = /^\s*(\d+(?:\.\d+)?)\s*([a-z]*)\s*$/i.exec(text);
   const factor = match ? units[match[2].toLowerCase()] : undefined;

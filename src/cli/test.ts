@@ -49,5 +49,13 @@ export function formatResults(results: ContentTestResult[]): string {
   const rows = results.map((r) => [r.detection, r.test, r.expected, r.actual, r.status.toUpperCase(), r.reason]);
   const widths = header.map((h, k) => (k === header.length - 1 ? 0 : rows.reduce((w, row) => Math.max(w, row[k].length), h.length)));
   const line = (cells: string[]) => cells.map((c, k) => c.padEnd(widths[k])).join('  ').trimEnd();
-  return `${[line(header), ...rows.map(line)].join('\n')}\n`;
+  const lines = [line(header)];
+  results.forEach((r, i) => {
+    lines.push(line(rows[i]));
+    // a failure shows what the detection did produce, to compare with the expectation
+    for (const row of r.actualRows ?? []) lines.push(`    actual row: ${JSON.stringify(row)}`);
+    const more = Number(r.actual) - (r.actualRows?.length ?? 0);
+    if (r.actualRows && more > 0) lines.push(`    ... ${more} more row(s) (tunnelwatch scan -f jsonl over the attack data shows them all)`);
+  });
+  return `${lines.join('\n')}\n`;
 }

@@ -115,7 +115,7 @@ export class Detector {
     this.heap = options.heap ?? new HeapGuard();
     this.compiled = detections.map((detection) => ({
       detection,
-      ...shapers(detection),
+      ...shapers(detection, this.evidenceCap),
       shownSets: new Map(),
       groups: new Map(),
       seenFields: new Set(),
@@ -353,7 +353,7 @@ function finiteOrNull(n: number): number | null {
 }
 
 /** how a detection's rows are shaped: row by row, or (stats, dedup, sort, ...) a window's rows at once */
-function shapers(detection: Detection): Pick<CompiledDetection, 'shape' | 'shapeSet'> {
-  const shapeSet = setShaper(detection);
+function shapers(detection: Detection, evidenceCap: number): Pick<CompiledDetection, 'shape' | 'shapeSet'> {
+  const shapeSet = setShaper(detection, evidenceCap);
   return shapeSet ? { shape: (f) => f, shapeSet } : { shape: rowShaper(detection) };
 }

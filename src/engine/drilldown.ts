@@ -11,11 +11,18 @@ export interface DrilldownContext {
   inputs: string[];
   /** detection paths, when the scan did not use the shipped ones */
   rules?: string[];
-  /** the risk JSONL the scan wrote (--risk-out); a placeholder name otherwise */
+  /** the risk JSONL the scan wrote (--risk-out); without one, the risk drilldown writes it first */
   riskFile?: string;
 }
 
 const SEVEN_DAYS = '7d';
+/** where the risk drilldown writes the risk events when the scan wrote none */
+const RISK_FILE = 'risk.jsonl';
+
+function rulesArgs(ctx: DrilldownContext): string[] {
+  // --rules takes one path: repeated for each
+  return (ctx.rules ?? []).flatMap((r) => ['--rules', shellQuote(r)]);
+}
 
 /**
  * ESCU's two drilldowns as runnable tunnelwatch commands: the detection narrowed to the finding's
@@ -33,13 +40,17 @@ export function drilldownCommands(finding: Finding, ctx: DrilldownContext): Dril
     'tunnelwatch scan', '--detection', d.id,
     ...(range ? ['--from', range.from, '--to', range.to] : []),
     ...(pairs.length ? ['--where', shellQuote(pairs.map(([f, v]) => `${f}=${splString(v)}`).join(' '))] : []),
-    ...(ctx.rules ? ['--rules', ...ctx.rules.map(shellQuote)] : []),
+    ...rulesArgs(ctx),
     ...ctx.inputs.map(shellQuote),
   ];
   const objects = [...new Set(pairs.map(([, v]) => v))];
+  // a command runs as printed: without a risk file from this scan, it writes one first
+  const riskFile = ctx.riskFile ?? RISK_FILE;
+  const writeRisk = ctx.riskFile ? [] : ['tunnelwatch scan -q -f jsonl --risk-out', RISK_FILE, ...rulesArgs(ctx), ...ctx.inputs.map(shellQuote), '> /dev/null &&'];
   const riskCommand = [
+    ...writeRisk,
     'tunnelwatch risk', ...objects.flatMap((v) => ['--object', shellQuote(v)]), '--since', SEVEN_DAYS,
-    ...(range ? ['--until', range.to] : []), shellQuote(ctx.riskFile ?? 'risk.jsonl'),
+    ...(range ? ['--until', range.to] : []), shellQuote(riskFile),
   ];
   const label = pairs.map(([, v]) => `"${v}"`).join(' and ');
   return [

@@ -10,6 +10,8 @@ import { compileValue } from './evaluate.js';
 export interface RowItem {
   row: Row;
   origin: number | string[];
+  /** indexes of the aggregated rows that fed this one (its origin alone, or every row a `stats` group took in) */
+  sources: number[];
 }
 
 type SetStage = Extract<RowStage, { kind: 'stats' | 'eventstats' | 'dedup' | 'sort' | 'head' }>;
@@ -26,7 +28,7 @@ export function compileSetStage(stage: SetStage): (items: RowItem[]) => RowItem[
           const row: Row = {};
           stage.by.forEach((b, i) => (row[b.as] = group.key[i]));
           for (const a of aggregates) setColumn(row, a.as, aggregate(a, group.rows));
-          return { row, origin: group.key };
+          return { row, origin: group.key, sources: group.sources };
         });
     }
     case 'eventstats': {
@@ -71,9 +73,9 @@ export function compileSetStage(stage: SetStage): (items: RowItem[]) => RowItem[
 }
 
 /** rows grouped by the values of `fields` (one group per value of a multivalue column), in first-seen order */
-function groupRows(items: RowItem[], fields: string[]): Map<string, { key: string[]; rows: Row[] }> {
-  const groups = new Map<string, { key: string[]; rows: Row[] }>();
-  for (const { row } of items) {
+function groupRows(items: RowItem[], fields: string[]): Map<string, { key: string[]; rows: Row[]; sources: number[] }> {
+  const groups = new Map<string, { key: string[]; rows: Row[]; sources: number[] }>();
+  for (const { row, sources } of items) {
     let keys: string[][] = [[]];
     for (const field of fields) {
       const values = textValues(row[field]);
@@ -81,8 +83,9 @@ function groupRows(items: RowItem[], fields: string[]): Map<string, { key: strin
     }
     for (const key of keys) {
       const id = key.join(KEY_SEPARATOR);
-      const group = groups.get(id) ?? { key, rows: [] };
+      const group = groups.get(id) ?? { key, rows: [], sources: [] };
       group.rows.push(row);
+      group.sources.push(...sources);
       groups.set(id, group);
     }
   }

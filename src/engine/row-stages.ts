@@ -7,6 +7,7 @@ import type { Value } from './eval-functions.js';
 import { aggregatedColumns, ctime, findingId, type ColumnValue, type Finding, type Row } from './finding.js';
 import { compileSegments } from './matcher.js';
 import { compilePredicate } from './predicate.js';
+import { DEFAULT_EVIDENCE_CAP, mergeEvidence } from './evidence.js';
 import { compileSetStage, type RowItem } from './row-set-stages.js';
 
 /** Runs a row through the commands after the aggregation, in order; undefined when a filter drops it. */
@@ -43,7 +44,7 @@ export function compileRowSetPipeline(stages: RowStage[]): (rows: Row[]) => RowI
       return row ? [{ ...item, row }] : [];
     });
   });
-  return (rows) => steps.reduce((items, step) => step(items), rows.map((row, origin): RowItem => ({ row: { ...row }, origin })));
+  return (rows) => steps.reduce((items, step) => step(items), rows.map((row, origin): RowItem => ({ row: { ...row }, origin, sources: [origin] })));
 }
 
 /** Runs a finding's row through the detection's row-by-row commands; only computing commands give it a `row`. */
@@ -64,19 +65,21 @@ export function rowShaper(detection: Detection): (finding: Finding) => Finding |
  * head), from its aggregated findings of one window: a row that kept its origin keeps that
  * finding's id; a row `stats` made is named by its BY values (and the window).
  */
-export function setShaper(detection: Detection): ((findings: Finding[]) => Finding[]) | undefined {
+export function setShaper(detection: Detection, evidenceCap = DEFAULT_EVIDENCE_CAP): ((findings: Finding[]) => Finding[]) | undefined {
   const stages = detection.output.rowStages;
   if (!stages.some((s) => setStageKinds.has(s.kind))) return undefined;
   const run = compileRowSetPipeline(stages);
   return (findings) => {
     const items = run(findings.map(aggregatedColumns));
-    return items.map(({ row, origin }) => {
+    return items.map(({ row, origin, sources }) => {
       if (typeof origin === 'number') return { ...findings[origin], row };
       const window = findings[0]?.window;
       const count = typeof row.count === 'number' ? row.count : 1;
-      // a row `stats` made from several findings does not yet know which of them fed it, so it
-      // carries no evidence of its own (evidence_count 0 says so; the findings it came from have theirs)
-      const finding: Finding = { id: findingId(detection.id, origin, window?.start), detection, by: [], count, aggregates: [], row, evidence: [], evidenceCount: 0 };
+      // a row `stats` made from several findings carries their evidence: the first events of all (capped), and their total
+      const fed = [...new Set(sources)].map((i) => findings[i]);
+      const evidence = fed.reduce((list, f) => mergeEvidence(list, f.evidence, evidenceCap), [] as Finding['evidence']);
+      const evidenceCount = fed.reduce((n, f) => n + f.evidenceCount, 0);
+      const finding: Finding = { id: findingId(detection.id, origin, window?.start), detection, by: [], count, aggregates: [], row, evidence, evidenceCount };
       if (window) finding.window = window;
       if (typeof row.firstTime === 'number') finding.firstTime = row.firstTime;
       if (typeof row.lastTime === 'number') finding.lastTime = row.lastTime;

@@ -15,7 +15,15 @@ export interface ContentTestResult {
   actual: string;
   status: 'pass' | 'fail' | 'skip';
   reason: string;
+  /**
+   * On a failure, the rows the detection did produce (the columns the expected rows name, else
+   * its BY columns), the first ACTUAL_ROWS_SHOWN of them: what to compare the expectation with
+   */
+  actualRows?: Array<Record<string, string>>;
 }
+
+/** rows of a failing test shown (the count says how many there are) */
+export const ACTUAL_ROWS_SHOWN = 10;
 
 /** ESCU's layout: attack data paths are relative to the parent of the `detections` directory. */
 export function contentRootOf(detectionFile: string): string {
@@ -77,7 +85,18 @@ async function runTest(d: Detection, detector: Analyzer, t: DetectionTest, maxRe
   if (t.expected && findings.length !== t.expected.findings) problems.push(`expected ${t.expected.findings} finding(s), got ${findings.length}`);
   for (const row of t.expected?.rows ?? []) if (!findings.some((f) => rowMatches(f, row))) problems.push(`no finding matches ${JSON.stringify(row)}`);
   if (problems.length > 0 && report.skippedTotal > 0) problems.push(`${report.skippedTotal} record(s) skipped while reading`);
-  return { ...base, expected, actual, status: problems.length ? 'fail' : 'pass', reason: problems.join('; ') };
+  if (problems.length === 0) return { ...base, expected, actual, status: 'pass', reason: '' };
+  return { ...base, expected, actual, status: 'fail', reason: problems.join('; '), actualRows: shownRows(findings, t) };
+}
+
+/** the findings as rows of the columns the test's expected rows name (else the BY columns) */
+function shownRows(findings: Finding[], t: DetectionTest): Array<Record<string, string>> {
+  const named = [...new Set((t.expected?.rows ?? []).flatMap((row) => Object.keys(row)))];
+  return findings.slice(0, ACTUAL_ROWS_SHOWN).map((f) => {
+    const values = columnValues(f);
+    const columns = named.length > 0 ? named : f.by.map(([name]) => name);
+    return Object.fromEntries(columns.map((c) => [c, [values[c] ?? ''].flat().join('\n')]));
+  });
 }
 
 /** every listed column equal as text; a multivalue column matches when one of its values does */

@@ -6,7 +6,8 @@ import type { BoundCorrelation } from '../rules/correlation.js';
 import { perEvent, type Detection } from '../rules/detection.js';
 import { TacticTable, techniquesFile } from '../rules/mitre.js';
 import type { ContentError, Expr } from '../rules/search-plan.js';
-import { editDistance, selectDetections } from '../rules/select.js';
+import { selectDetections } from '../rules/select.js';
+import { closest } from '../rules/suggest.js';
 import { compileFilter } from '../rules/spl/compile.js';
 import { fieldsOf, rowColumns } from '../rules/plan-fields.js';
 import type { Tuning } from '../rules/tuning.js';
@@ -81,19 +82,6 @@ function unknownColumns(fields: string[], detections: Detection[]): string[] {
   });
 }
 
-/** the candidate nearest to `word` by edit distance, when it is near enough to be a likely typo */
-function closest(word: string, candidates: string[]): string | undefined {
-  let best: string | undefined;
-  let bestDistance = Math.max(2, Math.floor(word.length / 3)) + 1;
-  for (const c of candidates) {
-    const d = editDistance(word.toLowerCase(), c.toLowerCase());
-    if (d < bestDistance) {
-      best = c;
-      bestDistance = d;
-    }
-  }
-  return best;
-}
 
 export function isSetupProblem(x: PipelineSetup | SetupProblem): x is SetupProblem {
   return 'kind' in x;

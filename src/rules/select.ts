@@ -1,4 +1,5 @@
 import type { Detection } from './detection.js';
+import { didYouMean } from './suggest.js';
 
 export interface Selection {
   /** detection names or ids (case-insensitive) */
@@ -19,14 +20,14 @@ export function selectDetections(all: Detection[], selection: Selection): { sele
       const key = name.toLowerCase();
       const hit = all.find((d) => d.id.toLowerCase() === key || d.name.toLowerCase() === key);
       if (hit) wanted.add(hit);
-      else problems.push(`unknown detection '${name}'${suggest(name, all.map((d) => d.name))}`);
+      else problems.push(`unknown detection '${name}'${didYouMean(name, all.map((d) => d.name))}`);
     }
     selected = all.filter((d) => wanted.has(d));
   }
   if (selection.story) {
     const story = selection.story.toLowerCase();
     selected = selected.filter((d) => d.analyticStories.some((s) => s.toLowerCase() === story));
-    if (selected.length === 0) problems.push(`no selected detection belongs to story '${selection.story}'${suggest(selection.story, [...new Set(all.flatMap((d) => d.analyticStories))])}`);
+    if (selected.length === 0) problems.push(`no selected detection belongs to story '${selection.story}'${didYouMean(selection.story, [...new Set(all.flatMap((d) => d.analyticStories))])}`);
   }
   if (selection.mitre) {
     const id = selection.mitre.toUpperCase();
@@ -34,26 +35,4 @@ export function selectDetections(all: Detection[], selection: Selection): { sele
     if (selected.length === 0) problems.push(`no selected detection maps to ATT&CK ${selection.mitre}`);
   }
   return { selected, problems };
-}
-
-/** ` (did you mean: a, b?)` for the closest names by edit distance or containment */
-function suggest(name: string, candidates: string[]): string {
-  const key = name.toLowerCase();
-  const scored = candidates
-    .map((c) => ({ c, d: c.toLowerCase().includes(key) ? 0 : editDistance(key, c.toLowerCase()) }))
-    .filter((s) => s.d <= Math.max(3, Math.floor(key.length / 3)))
-    .sort((a, b) => a.d - b.d)
-    .slice(0, 3);
-  return scored.length ? ` (did you mean: ${scored.map((s) => s.c).join(', ')}?)` : '';
-}
-
-/** Levenshtein distance, for "did you mean" suggestions. */
-export function editDistance(a: string, b: string): number {
-  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const row = [i];
-    for (let j = 1; j <= b.length; j++) row[j] = Math.min(prev[j] + 1, row[j - 1] + 1, prev[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
-    prev = row;
-  }
-  return prev[b.length];
 }

@@ -224,7 +224,7 @@ function oneOf<T extends string>(value: unknown, allowed: readonly T[], name: st
 
 /** Query parameters (or a bulk filter object) as a store query; repeated or comma-separated lists; owner `me` is `me`, the caller. */
 export function findingQuery(q: Record<string, unknown>, me: string): FindingQuery {
-  const known = new Set(['limit', 'offset', 'sort', 'order', 'detection', 'story', 'technique', 'host', 'user', 'status', 'owner', 'urgency', 'disposition', 'from', 'to', 'q', 'ids']);
+  const known = new Set(['limit', 'offset', 'sort', 'order', 'detection', 'story', 'technique', 'host', 'user', 'status', 'owner', 'urgency', 'disposition', 'from', 'to', 'q', 'ids', 'evidence_source', 'evidence_record', 'evidence_line']);
   for (const key of Object.keys(q)) if (!known.has(key)) throw new BadRequest(`unknown parameter '${key}'`);
   const query: FindingQuery = { limit: intParam(q.limit, 'limit', 50), offset: intParam(q.offset, 'offset', 0) };
   if (query.limit! > 1000) throw new BadRequest('limit is at most 1000');
@@ -260,8 +260,21 @@ export function findingQuery(q: Record<string, unknown>, me: string): FindingQue
   if (owner !== undefined) query.owner = owner === '' || owner === 'unassigned' ? null : owner === 'me' ? me : owner;
   query.from = timeParam(q.from, 'from');
   query.to = timeParam(q.to, 'to');
+  query.evidence = evidencePivot(text(q.evidence_source, 'evidence_source'), q.evidence_record, q.evidence_line);
   for (const key of Object.keys(query) as Array<keyof FindingQuery>) if (query[key] === undefined) delete query[key];
   return query;
+}
+
+/** the evidence pivot: findings whose kept evidence came from this source (and this record or line), as `dump --record/--line` names events */
+function evidencePivot(source: string | undefined, record: unknown, line: unknown): FindingFilter['evidence'] {
+  if (source === undefined) {
+    if (record !== undefined || line !== undefined) throw new BadRequest('evidence_record and evidence_line need evidence_source (the file or ingest channel)');
+    return undefined;
+  }
+  const pivot: NonNullable<FindingFilter['evidence']> = { source };
+  if (record !== undefined) pivot.record = intParam(record, 'evidence_record', 0);
+  if (line !== undefined) pivot.line = intParam(line, 'evidence_line', 0);
+  return pivot;
 }
 
 function intParam(v: unknown, name: string, fallback: number): number {

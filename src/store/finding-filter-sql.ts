@@ -1,3 +1,4 @@
+import { canonicalHost, canonicalUser } from '../engine/entities.js';
 import type { FindingRecord } from '../engine/render.js';
 import { evidenceCondition } from './evidence-rows.js';
 import { dispositions, StoreInputError, triageStatuses, urgencies, type FindingFilter } from './store.js';
@@ -63,7 +64,14 @@ export function entities(record: FindingRecord, riskType: string, columns: strin
     else if (Array.isArray(v)) for (const x of v) if (typeof x === 'string') values.add(x);
   }
   values.delete('null');
-  return [...values];
+  // each value's entity too (srv-app-02 for SRV-APP-02.acme.example): a filter by any spelling finds it
+  const canonical = entityOf(riskType);
+  return [...new Set([...values, ...[...values].map(canonical)])];
+}
+
+/** how a filter or a stored value names the entity of a risk type (host or user) */
+function entityOf(riskType: string): (name: string) => string {
+  return riskType === 'system' ? canonicalHost : riskType === 'user' ? canonicalUser : (name) => name;
 }
 
 /** A multivalue column: lower-cased values between separators (a separator inside a value becomes a space). */
@@ -103,8 +111,14 @@ export function whereClause(filter: FindingFilter): { where: string; params: unk
     const t = likeEscape(filter.technique.toLowerCase());
     params.push(`%${SEP}${t}${SEP}%`, `%${SEP}${t}.%`);
   }
-  if (filter.host) contains('hosts', `${SEP}${filter.host}${SEP}`);
-  if (filter.user) contains('users', `${SEP}${filter.user}${SEP}`);
+  const containsEntity = (column: string, value: string, riskType: string) => {
+    // the spelling as given, or its entity (rows stored before entities were kept hold only spellings)
+    const spellings = [...new Set([value, entityOf(riskType)(value)].map((v) => `%${likeEscape(`${SEP}${v}${SEP}`.toLowerCase())}%`))];
+    conditions.push(`(${spellings.map(() => `${column} LIKE ? ESCAPE '\\'`).join(' OR ')})`);
+    params.push(...spellings);
+  };
+  if (filter.host) containsEntity('hosts', filter.host, 'system');
+  if (filter.user) containsEntity('users', filter.user, 'user');
   if (filter.status) {
     for (const s of filter.status) if (!(triageStatuses as readonly string[]).includes(s)) throw new StoreInputError(`unknown status '${s}'`);
     oneOf('status', filter.status);

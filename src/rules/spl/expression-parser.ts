@@ -43,7 +43,11 @@ class ExprParser {
     const token = this.c.peek();
     if (!token) return true;
     if (token.kind === 'rparen' && this.depth > 0) return true;
-    return this.stopAtBy && this.depth === 0 && isKeyword(token, 'by');
+    if (!this.stopAtBy || !isKeyword(token, 'by')) return false;
+    // inside an unclosed `(` too: the BY clause is not swallowed into it, so one missing `)` is
+    // one error, not one per BY field read as a bare term
+    const next = this.c.peek(1);
+    return this.depth === 0 || (next?.kind !== 'eq' && next?.kind !== 'neq');
   }
 
   /** the loosest level: AND in search mode, OR in where mode */

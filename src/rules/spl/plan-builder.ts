@@ -1,4 +1,4 @@
-import { isDatasetField, type DatasetName } from '../../cim/model.js';
+import { datasetFields, isDatasetField, type DatasetName } from '../../cim/model.js';
 import type { AggregateFunction, Expr, OutputSettings, SearchPlan } from '../search-plan.js';
 import type { SplError, Token } from './lexer.js';
 import { isSplError, resolveMacro } from './macros.js';
@@ -6,6 +6,7 @@ import { describe, errorAt, isKeyword, parseAggregates, parseByFields, TokenCurs
 import { parseExpr, type ExprMode } from './expression-parser.js';
 import { OutputStageBuilder, type Column } from './output-builder.js';
 import type { LookupLibrary } from './lookup-command.js';
+import { didYouMean } from '../suggest.js';
 
 /** `from datamodel=...` values and the object prefix their fields carry (`Processes.process`). */
 const datamodels: Record<string, { dataset: DatasetName; object: string }> = {
@@ -251,7 +252,7 @@ export class PlanBuilder {
       if (dot < 0 || name.slice(0, dot) !== this.object) {
         return errorAt(at, `field ${name} must carry the \`${this.object}.\` prefix of dataset ${this.dataset}`);
       }
-      return isDatasetField(this.dataset, bare) ? bare : errorAt(at, notProduced(name, this.dataset));
+      return isDatasetField(this.dataset, bare) ? bare : errorAt(at, notProduced(name, this.dataset, `${this.object}.`));
     };
   }
 
@@ -363,6 +364,8 @@ export class PlanBuilder {
   }
 }
 
-function notProduced(field: string, dataset: DatasetName): string {
-  return `field ${field} is not produced by any mapping of dataset ${dataset}`;
+/** `prefix`: the datamodel object the search names fields with (`Processes.`) */
+function notProduced(field: string, dataset: DatasetName, prefix = ''): string {
+  const known = (datasetFields[dataset] as readonly string[]).map((f) => `${prefix}${f}`);
+  return `field ${field} is not produced by any mapping of dataset ${dataset}${didYouMean(field, known)}`;
 }

@@ -1,9 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { copyFile, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { spawnSync } from 'node:child_process';
+import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { contentDir, examplesDir, jsonLines, runCli } from './run-cli.js';
+import { cliPath, contentDir, examplesDir, jsonLines, runCli } from './run-cli.js';
 
 const tuningExample = path.join(contentDir, 'tuning.example.yml');
 const isLinuxNgrokDeploy = (r: Record<string, unknown>) => r.search_name === 'Linux Ngrok Reverse Proxy Usage' && r.user === 'deploy';
@@ -110,6 +111,29 @@ test('--drilldown attaches runnable commands; the scan command narrows to the fi
   assert.match(risk.stdout, new RegExp(`^  also: +.*${(finding.dest as string).replace(/[.]/g, '\\.')}`, 'm'));
   assert.match(risk.stdout, /tactics: {4}command-and-control/);
   assert.match(risk.stdout, /detections: Windows Ngrok Reverse Proxy Usage/);
+});
+
+test('the printed drilldown commands run as printed in a shell, the risk one writing its risk file when the scan wrote none', async (t) => {
+  const dir = await mkdtemp(path.join(tmpdir(), 'tw-drill-sh-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  // `tunnelwatch` on PATH, as after npm install -g
+  await mkdir(path.join(dir, 'bin'));
+  await writeFile(path.join(dir, 'bin', 'tunnelwatch'), `#!/bin/sh\nexec ${JSON.stringify(process.execPath)} ${JSON.stringify(cliPath)} "$@"\n`, { mode: 0o755 });
+  const env = { ...process.env, PATH: `${path.join(dir, 'bin')}:${process.env.PATH}` };
+  // two rule paths: each is repeated with its own --rules in the printed commands
+  const rules = [path.join(contentDir, 'detections', 'windows_ngrok_reverse_proxy_usage.yml'), path.join(contentDir, 'detections', 'tunnelwatch')];
+  const rows = jsonLines(runCli(['scan', examplesDir, '-f', 'jsonl', '-q', '--drilldown', ...rules.flatMap((r) => ['--rules', r]), '--detection', 'Windows Ngrok Reverse Proxy Usage']).stdout);
+  const finding = rows.find((row) => row.kind === 'finding');
+  assert.ok(finding);
+  const [narrow, risk] = (finding.drilldowns as Array<{ command: string }>).map((d) => d.command);
+  const sh = (command: string) => spawnSync('/bin/sh', ['-c', command], { cwd: dir, env, encoding: 'utf8' });
+  const narrowed = sh(narrow);
+  assert.equal(narrowed.status, 0, narrowed.stderr);
+  assert.ok(jsonLines(narrowed.stdout).some((row) => row.finding_id === finding.finding_id), narrow);
+  const riskRun = sh(risk);
+  assert.equal(riskRun.status, 0, `${risk}\n${riskRun.stderr}`);
+  assert.match(riskRun.stdout, /risk event\(s\), score \d+/);
+  assert.match(riskRun.stdout, /detections: .*Windows Ngrok Reverse Proxy Usage/);
 });
 
 test('an unknown detection name is a usage error (exit 2) naming close matches', () => {

@@ -62,4 +62,9 @@ test('an expected row that no finding matches is a failure naming the row', asyn
   const r = runCli(['test', 'Windows Ngrok Reverse Proxy Usage', '--rules', yml]);
   assert.equal(r.status, 1, r.stdout + r.stderr);
   assert.match(r.stdout, /no finding matches \{"dest":"no-such-host",/);
+  // and the rows the detection did produce, in the columns the expectation names, to compare with
+  const actual = r.stdout.split('\n').filter((l) => l.startsWith('    actual row: ')).map((l) => JSON.parse(l.slice('    actual row: '.length)) as Record<string, string>);
+  assert.ok(actual.some((row) => row.dest === '9a0c4e2b71f84c3da5e6b7d8c9f01234' && row.user === 'dave' && row.process_id === '8872'), r.stdout);
+  assert.ok(Object.keys(actual[0]).includes('count'));
+  assert.ok(!Object.keys(actual[0]).includes('process_hash'), 'a column no expected row names is left out');
 });

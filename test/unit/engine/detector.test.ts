@@ -225,3 +225,20 @@ test('a values()/dc() slot keeps at most MAX_SLOT_VALUES distinct values and the
   assert.deepEqual(finding.aggregates[1], ['ports', MAX_SLOT_VALUES]);
   assert.deepEqual(caps.overflows(), [{ state: 'aggregate values', owner: 'Test Detection', cause: 'cap', count: 5 }]);
 });
+
+test('a row stats builds from several findings carries their evidence: the first events of all of them (capped) and the true total', () => {
+  // | tstats count by dest user | stats sum(count) as total by dest
+  const detection = detectionWith({
+    by: by('dest', 'user'),
+    aggregates: [{ fn: 'count', as: 'count' }],
+    rowStages: [{ kind: 'stats', aggregates: [{ fn: 'sum', field: 'count', as: 'total' }], by: [{ field: 'dest', as: 'dest' }] }],
+  });
+  const detector = new Detector([detection], { evidenceCap: 2 });
+  for (const [dest, user, time] of [['h1', 'b', 30], ['h1', 'a', 10], ['h2', 'c', 5], ['h1', 'b', 20]] as const) detector.observe(cimEvent({ dest, user }, time));
+  const rows = new Map(detector.findings().map((f) => [f.row?.dest, f]));
+  const h1 = rows.get('h1');
+  assert.ok(h1);
+  assert.equal(h1.evidenceCount, 3);
+  assert.deepEqual(h1.evidence.map((e) => e.time), [10, 20], 'the first two events of both findings, by time');
+  assert.equal(rows.get('h2')?.evidenceCount, 1);
+});

@@ -203,6 +203,17 @@ describe('compileSearch reports every error with its line:col', () => {
     searchErrors(`${where}Processes.user=`, [['tstats', 'expected a value, found end of command']]);
   });
 
+  test('a field no mapping produces is an error with the nearest fields of the dataset suggested', () => {
+    searchErrors(`${tstats} where Processes.usr=a by Processes.dest`, [['Processes.usr', 'not produced by any mapping of dataset Endpoint.Processes (did you mean: Processes.user,']]);
+  });
+
+  test('one missing `)` before a BY clause is one error at the BY, not one per BY field', () => {
+    const spl = `${tstats} where (Processes.process_name=ngrok.exe OR Processes.process_name=frpc.exe by Processes.dest Processes.user Processes.process_name`;
+    searchErrors(spl, [['by Processes.dest', 'expected `)` to close the `(` at 1:56']]);
+    // a field named `by` inside parentheses is still a comparison
+    assert.deepEqual(compileSearch(`${tstats} where (Processes.user=a OR by=b) by Processes.dest`).errors.filter((e) => e.message.includes('close the')), []);
+  });
+
   test('a macro inside an expression', () => {
     searchErrors('`sysmon` EventID=7 `sysmon` | stats count', [[['`sysmon`', 1], 'macro `sysmon` is not supported inside an expression']]);
   });

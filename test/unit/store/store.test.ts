@@ -215,6 +215,18 @@ await describeEachStore('store contract', (opened) => {
     ]);
   });
 
+  test('the host and user filters fold spellings to one entity: SRV-APP-02 finds srv-app-02.acme.example, S-1-5-18 finds NT AUTHORITY\\SYSTEM', async () => {
+    const fqdn = record('fqdn', {
+      dest: 'srv-app-02.acme.example', user: 'NT AUTHORITY\\SYSTEM',
+      risk_objects: [{ risk_object: 'srv-app-02.acme.example', risk_object_type: 'system', risk_score: 30 }, { risk_object: 'NT AUTHORITY\\SYSTEM', risk_object_type: 'user', risk_score: 30 }],
+    });
+    await opened.store.commit({ findings: [upsert(fqdn, 1)] });
+    const ids = async (filter: { host?: string; user?: string }) => (await opened.store.listFindings(filter)).items.map((i) => i.record.finding_id);
+    for (const host of ['SRV-APP-02', 'srv-app-02', 'SRV-APP-02.ACME.EXAMPLE']) assert.deepEqual(await ids({ host }), ['fqdn'], host);
+    assert.deepEqual(await ids({ host: 'srv-app-03' }), []);
+    assert.deepEqual(await ids({ user: 'S-1-5-18' }), ['fqdn']);
+  });
+
   test('evidence is stored per finding: a pivot from a file and record or line finds it, and only the winning revision replaces it', async () => {
     const first = { source: 'logs/a.jsonl', line: 12, offset: 900, time: '2026-03-09T10:47:10.000Z', event_code: '1' };
     const later = { source: 'logs/b.evtx', record: 4242, offset: 69632, time: '2026-03-09T10:50:00.000Z', event_code: '3', channel: 'Microsoft-Windows-Sysmon/Operational' };
