@@ -4,7 +4,7 @@
  * exactly as JSON.stringify does (short escapes, `\u00xx` for other controls, `\udxxx` for lone
  * surrogates), numbers, GUIDs, times and SIDs formatted in place, so no string is made per value.
  */
-import { VT, fileTimePrefix, fileTimeTicks, int64, sidSubAuthorities, u16, u32, u48be } from './values.js';
+import { VT, FileTimeClock, fileTimeTicks, int64, sidSubAuthorities, u16, u32, u48be } from './values.js';
 
 /** Value types whose (non-empty) values `JsonOut.value` writes straight from their bytes. */
 export const DIRECT_TYPES: ReadonlySet<number> = new Set<number>([
@@ -30,6 +30,7 @@ export class JsonOut {
   private pos = 0;
   /** UTF-16LE copy of a string to escape (strings that are not a record's own bytes) */
   private units = Buffer.allocUnsafe(1 << 12);
+  private readonly clock = new FileTimeClock();
 
   reset(): void {
     this.pos = 0;
@@ -115,7 +116,7 @@ export class JsonOut {
       case VT.FileTime: {
         // evtx JSON keeps 6 of the 7 fractional digits
         const lo = u32(b, p), hi = u32(b, p + 4);
-        this.ascii(fileTimePrefix(lo, hi));
+        this.ascii(this.clock.prefix(lo, hi));
         this.ascii('.');
         this.zeroPadded(Math.floor(fileTimeTicks(lo, hi) / 10), 6);
         this.ascii('Z');

@@ -59,16 +59,15 @@ export function fileTimeToIso(lo: number, hi: number): string {
 
 /** A FILETIME's whole seconds as `YYYY-MM-DDTHH:MM:SS`; '' when out of Date's range. */
 export function fileTimePrefix(lo: number, hi: number): string {
-  // 2^32 = 429 * 1e7 + 4967296, which keeps every intermediate below 2^53
-  const secs = hi * 429 + Math.floor((hi * 4967296 + lo) / 1e7);
-  if (secs === lastSecs) return lastPrefix;
+  const secs = fileTimeSeconds(lo, hi);
   const ms = (secs - 11644473600) * 1000;
   if (!Number.isFinite(ms) || ms < -8.64e15 || ms > 8.64e15) return '';
-  lastSecs = secs;
-  lastPrefix = ms <= LAST_FOUR_DIGIT_YEAR_MS
-    ? `${dayPrefix(secs, ms)}${clock(secs % 86400)}`
-    : new Date(ms).toISOString().slice(0, 19);
-  return lastPrefix;
+  return new Date(ms).toISOString().slice(0, 19);
+}
+
+function fileTimeSeconds(lo: number, hi: number): number {
+  // 2^32 = 429 * 1e7 + 4967296, which keeps every intermediate below 2^53
+  return hi * 429 + Math.floor((hi * 4967296 + lo) / 1e7);
 }
 
 /** A FILETIME's 100 ns ticks past its second. */
@@ -76,24 +75,37 @@ export function fileTimeTicks(lo: number, hi: number): number {
   return (hi * 4967296 + lo) % 1e7;
 }
 
-// Consecutive records mostly share their second, and nearly always their day: a Date is made per
-// day, the time of day is plain arithmetic. (FILETIME days start at UTC midnight, like Date's.)
-let lastSecs = -1;
-let lastPrefix = '';
-let lastDay = -1;
-let lastDayPrefix = '';
 /** 9999-12-31T23:59:59.999Z: up to here toISOString writes `YYYY-MM-DDT…` */
 const LAST_FOUR_DIGIT_YEAR_MS = 253402300799999;
 const TWO_DIGITS = Array.from({ length: 60 }, (_, i) => String(i).padStart(2, '0'));
 
-/** `YYYY-MM-DDT` of the day holding FILETIME second `secs` (`ms`: the same instant, Unix ms) */
-function dayPrefix(secs: number, ms: number): string {
-  const day = Math.floor(secs / 86400);
-  if (day !== lastDay) {
-    lastDay = day;
-    lastDayPrefix = new Date(ms).toISOString().slice(0, 11);
+/**
+ * fileTimePrefix for a stream of records, owned by one decoder (never module state, so decoders
+ * run concurrently or re-entrantly without sharing it). Consecutive records mostly share their
+ * second, and nearly always their day: a Date is made per day, the time of day is plain
+ * arithmetic. (FILETIME days start at UTC midnight, like Date's.)
+ */
+export class FileTimeClock {
+  private lastSecs = -1;
+  private lastPrefix = '';
+  private lastDay = -1;
+  private lastDayPrefix = '';
+
+  prefix(lo: number, hi: number): string {
+    const secs = fileTimeSeconds(lo, hi);
+    if (secs === this.lastSecs) return this.lastPrefix;
+    const ms = (secs - 11644473600) * 1000;
+    // past year 9999 toISOString's year has six digits: leave those rare times to the plain function
+    if (!Number.isFinite(ms) || ms > LAST_FOUR_DIGIT_YEAR_MS) return fileTimePrefix(lo, hi);
+    const day = Math.floor(secs / 86400);
+    if (day !== this.lastDay) {
+      this.lastDay = day;
+      this.lastDayPrefix = new Date(ms).toISOString().slice(0, 11);
+    }
+    this.lastSecs = secs;
+    this.lastPrefix = `${this.lastDayPrefix}${clock(secs % 86400)}`;
+    return this.lastPrefix;
   }
-  return lastDayPrefix;
 }
 
 function clock(secondOfDay: number): string {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { decodeValue, fileTimeToIso, valueText, VT } from '../../../src/sources/evtx/values.js';
+import { decodeValue, FileTimeClock, fileTimePrefix, fileTimeToIso, valueText, VT } from '../../../src/sources/evtx/values.js';
 
 test('FILETIME renders exactly to 100 ns without BigInt rounding, 7 digits for XML and 6 for evtx JSON', () => {
   const ticks = 132735456789012345n; // 2021-08-12T...
@@ -52,4 +52,25 @@ test('strings drop trailing NULs; string arrays split on NUL; short fixed values
   assert.equal(decodeValue(Buffer.from([1, 2]), 0, 2, VT.UInt32), null);
   assert.equal(decodeValue(Buffer.from([0xab, 0x01]), 0, 2, VT.Binary), 'AB01');
   assert.equal(decodeValue(Buffer.from([0x10, 0, 0, 0, 0, 0, 0, 0]), 0, 8, VT.SizeT), '0x10');
+});
+
+test('a FileTimeClock formats like the plain function, whatever the order, and two clocks interleaved do not share a memo', () => {
+  // FILETIMEs as [lo, hi]: runs within one second, one day, across days, years apart, past year 9999, out of range
+  // (FILETIMEs exceed 2^53: BigInt keeps the single ticks)
+  const tick = 10_000_000n;
+  const base = 133_500_000_000_000_000n; // 2024-01-17T21:20:00Z
+  const times = [0n, 1n, 5n * tick, 5n * tick + 3n, 86_400n * tick, 86_400n * tick - 1n, 3n * 365n * 86_400n * tick, -100n * 365n * 86_400n * tick].map((d) => base + d);
+  const split = (t: bigint): [number, number] => [Number(t & 0xffffffffn), Number(t >> 32n)];
+  const stamps: Array<[number, number]> = [...times.map(split), [0, 0], [0xffffffff, 0x7fffffff], [0xffffffff, 0xffffffff]];
+  const a = new FileTimeClock();
+  const b = new FileTimeClock();
+  let seed = 7;
+  for (let i = 0; i < 2000; i++) {
+    seed = (seed * 1103515245 + 12345) % 2 ** 31;
+    const [lo, hi] = stamps[seed % stamps.length];
+    const clock = seed % 3 === 0 ? b : a;
+    assert.equal(clock.prefix(lo, hi), fileTimePrefix(lo, hi), `FILETIME ${hi}:${lo}`);
+  }
+  assert.equal(a.prefix(...split(base)), '2024-01-17T21:20:00');
+  assert.equal(a.prefix(...split(base + 86_400n * tick - 1n)), '2024-01-18T21:19:59');
 });
