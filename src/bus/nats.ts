@@ -107,6 +107,7 @@ class NatsBus implements Bus {
           for await (const m of batch) out.push(bus.delivery(m, state));
         } catch {
           // a server restart or a lost connection: the client reconnects; what was fetched is redelivered
+          if (out.length === 0) await sleep(250);
         }
         return out;
       },

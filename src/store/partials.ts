@@ -89,6 +89,12 @@ export class PartialStore {
     return { messages: Number(row.messages), events: Number(row.events ?? 0), partials: Number(row.partials ?? 0) };
   }
 
+  /** ms from the first commit to the last */
+  async commitSpan(): Promise<number> {
+    const [row] = await this.db.all<{ span: number | string | null }>('SELECT MAX(committed_at) - MIN(committed_at) AS span FROM bus_messages');
+    return Number(row.span ?? 0);
+  }
+
   /** publish-to-commit lag of every committed message, ms, ascending */
   async lags(): Promise<number[]> {
     const rows = await this.db.all<{ lag: number | string }>('SELECT committed_at - stored_at AS lag FROM bus_messages ORDER BY lag');
