@@ -159,25 +159,28 @@ const WORKER_HEADROOM = 0.7;
 /** what one JetStream stream (R3, file storage) is planned to take; beyond it, streams per site group */
 const STREAM_PLAN_MB_PER_SECOND = 100;
 
-/** The sizing table (markdown) for 10k, 100k and 1M endpoints at the typical and busiest per-endpoint rates seen. */
+/**
+ * The sizing table (markdown) for 10k, 100k and 1M endpoints: at the sustained rate (the longest
+ * capture, hours of a host's ordinary activity) and the burst rate (the busiest capture, minutes of
+ * an attack simulation).
+ */
 export function sizingTable(r: NatsBenchResult): string[] {
   const perWorker = r.rates.find((x) => x.workers === 1)?.eventsPerSecond ?? Number.NaN;
-  const rates = r.endpoints.map((e) => e.perEndpoint).sort((a, b) => a - b);
-  const typical = rates[Math.floor((rates.length - 1) / 2)];
-  const busy = rates[rates.length - 1];
+  const sustained = r.endpoints.reduce((a, b) => (b.hours > a.hours ? b : a)).perEndpoint;
+  const burst = Math.max(...r.endpoints.map((e) => e.perEndpoint));
   const bytesPerEvent = r.data.bytes / Math.max(1, r.data.events);
   const lines = [
     `per-worker rate ${Math.round(perWorker)} events/s (measured, 1 worker); ${Math.round(bytesPerEvent)} bytes/event; workers planned at ${WORKER_HEADROOM * 100}% of it`,
-    '| endpoints | events/s per endpoint | events/s | workers (1 core each) | into NATS | NATS (R3, file storage) | 24 h retention |',
+    '| endpoints | events/s per endpoint | events/s | workers (1 core each) | into NATS | NATS (R3, file storage) | 24 h at this rate |',
     '|---|---|---|---|---|---|---|',
   ];
   for (const endpoints of [10_000, 100_000, 1_000_000]) {
-    for (const [label, rate] of [['typical', typical], ['busiest', busy]] as const) {
+    for (const [label, rate] of [['sustained', sustained], ['burst', burst]] as const) {
       const events = endpoints * rate;
       const mb = (events * bytesPerEvent) / 1e6;
       const workers = Math.ceil(events / (perWorker * WORKER_HEADROOM));
       const streams = Math.ceil(mb / STREAM_PLAN_MB_PER_SECOND);
-      const nats = streams <= 1 ? '3 servers, 1 stream' : `${Math.max(3, streams)} servers, ${streams} streams (one per site group, each with its workers)`;
+      const nats = streams <= 1 ? '3 servers, 1 stream' : `${streams} streams (one per site group, each with its workers) over ${Math.max(3, streams)} servers`;
       lines.push(`| ${endpoints.toLocaleString('en-US')} | ${rate.toFixed(3)} (${label}) | ${Math.round(events).toLocaleString('en-US')} | ${workers} | ${mb.toFixed(1)} MB/s | ${nats} | ${((mb * 86400) / 1000).toFixed(0)} GB |`);
     }
   }
