@@ -18,7 +18,7 @@ export interface NatsBenchResult {
   skipped?: string;
   data: { bytes: number; events: number; messages: number };
   publish: { seconds: number; mbPerSecond: number; messagesPerSecond: number };
-  /** per worker count: events/s (wall, first commit to last), events per worker CPU-second, the load average after */
+  /** per worker count: events/s (wall, while all of them commit), events per worker CPU-second (rules loaded), the load average after */
   rates: Array<{ workers: number; eventsPerSecond: number; eventsPerCpuSecond: number; load: number }>;
   lag: { messages: number; perSecond: number; p50Ms: number; p99Ms: number };
   scenarios: Array<{ name: string; exact: number; runs: number; failures: string[] }>;
@@ -70,17 +70,19 @@ async function rateRun(inputs: string[], workers: number) {
     const summary = await s.publish(inputs);
     const publishSeconds = (performance.now() - started) / 1000;
     const children = Array.from({ length: workers }, () => s.startWorker(['--batch', '32']));
+    // CPU from when each worker has loaded its rules and starts consuming
+    const cpu0 = await Promise.all(children.map(async (c) => (await s.consuming(c), cpuSeconds(c))));
     await s.drained(600_000);
-    const cpu = children.reduce((sum, c) => sum + cpuSeconds(c), 0);
+    const cpu = children.reduce((sum, c, i) => sum + cpuSeconds(c) - cpu0[i], 0);
     const store = await PartialStore.open(s.store);
-    const span = await store.commitSpan();
+    const steady = await store.steadyRate();
     const stats = await store.stats();
     await store.close();
     const bytes = Number(/\((\d+) bytes/.exec(summary)![1]);
     return {
       publishSeconds,
       data: { bytes, events: stats.events, messages: stats.messages },
-      rate: { workers, eventsPerSecond: stats.events / Math.max(0.001, span / 1000), eventsPerCpuSecond: stats.events / cpu, load: loadavg()[0] },
+      rate: { workers, eventsPerSecond: steady.events / Math.max(0.001, steady.ms / 1000), eventsPerCpuSecond: stats.events / cpu, load: loadavg()[0] },
     };
   } finally {
     await s.close();

@@ -5,16 +5,9 @@ import path from 'node:path';
 import { describe, test } from 'node:test';
 import { examplesDir } from '../../helpers/paths.js';
 import { ScaleOut, scaleOutUnavailable, scanJson } from '../../helpers/scale-out.js';
-import { spawnServe, TOKEN, withoutEvidencePlaces } from '../../helpers/serve.js';
+import { replaySourcetypes, spawnServe, TOKEN, withoutEvidencePlaces } from '../../helpers/serve.js';
 
 const skip = await scaleOutUnavailable();
-const replaySourcetypes: Array<[string, string]> = [
-  ['windows-sysmon.xml', 'XmlWinEventLog:Microsoft-Windows-Sysmon/Operational'],
-  ['security-4688-wevtutil.xml', 'XmlWinEventLog:Security'],
-  ['crowdstrike-fdr.jsonl', 'crowdstrike:events:sensor'],
-  ['sysmon-nxlog.jsonl', '_json'],
-  ['linux-sysmon.log', 'sysmon:linux'],
-];
 
 async function metricsOf(url: string): Promise<Map<string, number>> {
   const res = await fetch(url);

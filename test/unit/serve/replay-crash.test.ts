@@ -6,18 +6,10 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { repoRoot } from '../../helpers/paths.js';
-import { cliPath, eventually, spawnServe, TOKEN, withoutEvidencePlaces, type ServeProcess } from '../../helpers/serve.js';
+import { cliPath, eventually, replaySourcetypes, spawnServe, TOKEN, withoutEvidencePlaces, type ServeProcess } from '../../helpers/serve.js';
 import { ngrokEvent } from '../../helpers/events.js';
 
 const examples = path.join(repoRoot, 'examples');
-/** each example file with the sourcetype a Splunk forwarder (or attack_data's replay.py) would send it under */
-const replaySourcetypes: Array<[string, string]> = [
-  ['windows-sysmon.xml', 'XmlWinEventLog:Microsoft-Windows-Sysmon/Operational'],
-  ['security-4688-wevtutil.xml', 'XmlWinEventLog:Security'],
-  ['crowdstrike-fdr.jsonl', 'crowdstrike:events:sensor'],
-  ['sysmon-nxlog.jsonl', '_json'],
-  ['linux-sysmon.log', 'sysmon:linux'],
-];
 
 const dirs: string[] = [];
 const children: ServeProcess[] = [];
