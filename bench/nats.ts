@@ -12,6 +12,7 @@ import { chunksOf } from '../src/bus/chunks.js';
 import { PartialStore } from '../src/store/partials.js';
 import { expandInputs } from '../src/sources/inputs.js';
 import { pickSource } from '../src/sources/registry.js';
+import { families } from '../src/families/registry.js';
 import { failureScenarios, runScenario, ScaleOut, scaleOutUnavailable, scanJson, sleep } from '../test/helpers/scale-out.js';
 
 export interface NatsBenchResult {
@@ -141,7 +142,7 @@ async function endpointRates(dir: string): Promise<NatsBenchResult['endpoints']>
     let events = 0;
     let first = Infinity;
     let last = -Infinity;
-    for await (const e of source.read(input, { maxRecordBytes: 1024 * 1024, skip: () => undefined })) {
+    for await (const e of source.read(input, { maxRecordBytes: 1024 * 1024, jsonShapes: families.jsonShapes, skip: () => undefined })) {
       events++;
       if (e.system.Computer) hosts.add(e.system.Computer.toLowerCase());
       const t = Date.parse(e.system.TimeCreated ?? '');

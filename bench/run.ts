@@ -384,8 +384,11 @@ dashboard (100,000 findings in the store; the API of an in-process serve over lo
   }
   if (typeof r.report === 'string') process.stdout.write(`  HTML report: not measured (${r.report})\n`);
   else {
-    process.stdout.write(`  HTML report of the EVTX sample set: ${fmt(r.report.bytes / 1e6, 1)} MB, ${r.report.findings} findings, first finding drawn ${fmt(r.report.ms, 0)} ms after navigation (median of 3)\n`);
-    target(`HTML report opens in Chromium < ${REPORT_OPEN_MS} ms`, r.report.ms < REPORT_OPEN_MS, `${fmt(r.report.ms, 0)} ms`);
+    for (const o of r.report) {
+      process.stdout.write(`  HTML report of ${o.what}: ${fmt(o.bytes / 1e6, 1)} MB, ${o.findings} findings, first finding drawn ${fmt(o.drawnMs, 0)} ms after navigation (in the page; harness goto + wait ${fmt(o.wallMs, 0)} ms; medians of 3)\n`);
+    }
+    const sample = r.report[0];
+    target(`HTML report of the EVTX sample set opens in Chromium < ${REPORT_OPEN_MS} ms`, sample.drawnMs < REPORT_OPEN_MS, `${fmt(sample.drawnMs, 0)} ms`);
   }
 }
 

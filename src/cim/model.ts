@@ -10,25 +10,25 @@ export const datasetFields = {
     'action', 'dest', 'original_file_name', 'parent_process', 'parent_process_exec', 'parent_process_guid',
     'parent_process_id', 'parent_process_name', 'parent_process_path', 'process', 'process_exec',
     'process_guid', 'process_hash', 'process_id', 'process_integrity_level', 'process_name', 'process_path',
-    'process_current_directory', 'user', 'user_id', 'vendor_product',
+    'process_current_directory', 'user', 'user_id', 'vendor_product', 'host',
   ],
   'Endpoint.Registry': [
     'action', 'dest', 'process_guid', 'process_id', 'process_name', 'process_path', 'registry_hive',
     'registry_key_name', 'registry_path', 'registry_value_data', 'registry_value_name', 'registry_value_type',
-    'user', 'vendor_product',
+    'user', 'vendor_product', 'host',
   ],
   'Endpoint.Filesystem': [
     'action', 'dest', 'file_create_time', 'file_hash', 'file_name', 'file_path', 'process_guid', 'process_id',
-    'process_name', 'process_path', 'user', 'vendor_product',
+    'process_name', 'process_path', 'user', 'vendor_product', 'host',
   ],
   'Network_Resolution.DNS': [
     'answer', 'answer_count', 'message_type', 'query', 'query_count', 'record_type', 'reply_code', 'reply_code_id',
-    'src', 'vendor_product', 'process_path', 'process_name', 'process_guid', 'process_id', 'dest', 'user',
+    'src', 'vendor_product', 'process_path', 'process_name', 'process_guid', 'process_id', 'dest', 'user', 'host',
   ],
   'Network_Traffic.All_Traffic': [
     'action', 'app', 'dest', 'dest_ip', 'dest_port', 'direction', 'dvc', 'protocol', 'protocol_version',
     'src', 'src_ip', 'src_port', 'transport', 'user', 'vendor_product', 'process_path', 'process_name',
-    'process_guid', 'process_id',
+    'process_guid', 'process_id', 'host',
   ],
   /** every Sysmon event (Windows and Linux) by its raw field names, plus derived image-load fields */
   sysmon: [
@@ -47,7 +47,7 @@ export const datasetFields = {
     'Consumer', 'Filter', 'Session', 'ClientInfo', 'ID',
     'dest', 'loaded_file', 'loaded_file_path', 'process_exec', 'process_guid', 'process_hash', 'process_id',
     'process_name', 'process_path', 'service_dll_signature_exists', 'service_dll_signature_verified', 'signature',
-    'signature_id', 'user_id', 'vendor_product',
+    'signature_id', 'user_id', 'vendor_product', 'host',
   ],
 } as const satisfies Record<string, readonly string[]>;
 

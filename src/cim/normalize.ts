@@ -1,8 +1,7 @@
 import type { RawEvent } from '../sources/source.js';
 import type { CimEvent, DatasetName, FieldValue } from './model.js';
-import type { AnyMapping, Derive, FieldRule, SourceFamily } from './mappings/mapping.js';
-import { families, mappings } from './mappings/registry.js';
-import { parseEpochMillisSeconds, parseIsoSeconds } from './time.js';
+import type { DataSourceDescriptor, FamilyMappings } from './family-mappings.js';
+import type { AnyMapping, Derive, FieldRule } from './mapping.js';
 import { present } from './values.js';
 
 const DATA = 0;
@@ -27,15 +26,28 @@ interface Route {
   mappings: CompiledMapping[];
 }
 
-interface FamilyRoutes {
+/** One data source's tables, by event code, and the routes resolved so far. */
+interface SourceRoutes {
   prefix: string;
   byEvent: Map<string, CompiledMapping[]>;
   everyEvent: CompiledMapping[];
-  /** routes by EventID / event_simpleName, bounded: a hostile input must not grow it without end */
+  /** routes by event code, bounded: a hostile input must not grow it without end */
   routes: Map<string, Route>;
 }
 
-const MAX_ROUTES_PER_FAMILY = 1024;
+/** One family's data sources, found by provider or channel. */
+interface FamilyRoutes {
+  family: FamilyMappings;
+  byProvider: Map<string, SourceRoutes>;
+  byChannel: Map<string, SourceRoutes>;
+  byLowerChannel: Map<string, SourceRoutes>;
+  /** the one source with neither providers nor channels: it takes every event of the family */
+  catchAll?: SourceRoutes;
+  /** channels no source lists, so each still gets a data source name (`Windows Event Log System 7045`) */
+  otherChannels: Map<string, SourceRoutes>;
+}
+
+const MAX_ROUTES_PER_SOURCE = 1024;
 const MAX_OTHER_CHANNELS = 256;
 
 function firstPresentOf(names: readonly string[]): Derive {
@@ -76,78 +88,16 @@ function compile(mapping: AnyMapping): CompiledMapping {
   return compiled;
 }
 
-function buildFamilyRoutes(): Record<SourceFamily, FamilyRoutes> {
-  const result = {} as Record<SourceFamily, FamilyRoutes>;
-  for (const family of Object.keys(families) as SourceFamily[]) {
-    result[family] = { prefix: families[family].dataSourcePrefix, byEvent: new Map(), everyEvent: [], routes: new Map() };
-  }
-  for (const mapping of mappings) {
-    const target = result[mapping.family];
-    const compiled = compile(mapping);
-    if (mapping.events === '*') {
-      target.everyEvent.push(compiled);
-      continue;
-    }
-    for (const event of mapping.events) {
-      const list = target.byEvent.get(event) ?? [];
-      list.push(compiled);
-      target.byEvent.set(event, list);
-    }
-  }
-  return result;
+function sourceRoutes(prefix: string): SourceRoutes {
+  return { prefix, byEvent: new Map(), everyEvent: [], routes: new Map() };
 }
 
-const familyRoutes = buildFamilyRoutes();
-
-const familyByProvider = new Map<string, FamilyRoutes>();
-const familyByChannel = new Map<string, FamilyRoutes>();
-const familyByLowerChannel = new Map<string, FamilyRoutes>();
-for (const family of Object.keys(families) as SourceFamily[]) {
-  for (const provider of families[family].providers) familyByProvider.set(provider, familyRoutes[family]);
-  for (const channel of families[family].channels) {
-    familyByChannel.set(channel, familyRoutes[family]);
-    familyByLowerChannel.set(channel.toLowerCase(), familyRoutes[family]);
-  }
-}
-/** Windows channels no table maps, so each still gets a data source name (`Windows Event Log System 7045`). */
-const otherChannels = new Map<string, FamilyRoutes>();
-
-function routeFor(family: FamilyRoutes, event: string): Route {
-  let route = family.routes.get(event);
+function routeFor(source: SourceRoutes, event: string): Route {
+  let route = source.routes.get(event);
   if (route !== undefined) return route;
-  route = { dataSource: family.prefix + event, mappings: [...(family.byEvent.get(event) ?? []), ...family.everyEvent] };
-  if (family.routes.size < MAX_ROUTES_PER_FAMILY) family.routes.set(event, route);
+  route = { dataSource: source.prefix + event, mappings: [...(source.byEvent.get(event) ?? []), ...source.everyEvent] };
+  if (source.routes.size < MAX_ROUTES_PER_SOURCE) source.routes.set(event, route);
   return route;
-}
-
-function windowsFamily(system: Record<string, string>): FamilyRoutes | undefined {
-  const provider = system.Provider;
-  const channel = system.Channel;
-  const known =
-    (provider === undefined ? undefined : familyByProvider.get(provider)) ??
-    (channel === undefined ? undefined : familyByChannel.get(channel) ?? otherChannels.get(channel));
-  if (known !== undefined || channel === undefined || channel === '') return known;
-  const byCase = familyByLowerChannel.get(channel.toLowerCase());
-  if (byCase !== undefined) return byCase;
-  const other: FamilyRoutes = {
-    prefix: `Windows Event Log ${channel} `,
-    byEvent: new Map(),
-    everyEvent: [],
-    routes: new Map(),
-  };
-  if (otherChannels.size < MAX_OTHER_CHANNELS) otherChannels.set(channel, other);
-  return other;
-}
-
-function routeOf(raw: RawEvent): Route | undefined {
-  if (raw.family === 'crowdstrike') {
-    const name = present(raw.data.event_simpleName);
-    return name === undefined ? undefined : routeFor(familyRoutes.crowdstrike, name);
-  }
-  const eventId = present(raw.system.EventID);
-  if (eventId === undefined) return undefined;
-  const family = windowsFamily(raw.system);
-  return family === undefined ? undefined : routeFor(family, eventId);
 }
 
 function apply(mapping: CompiledMapping, raw: RawEvent, time: number): CimEvent {
@@ -186,56 +136,131 @@ function apply(mapping: CompiledMapping, raw: RawEvent, time: number): CimEvent 
 }
 
 /**
- * Event time in epoch seconds: `system.TimeCreated` (ISO-8601 UTC; Sysmon's `UtcTime` when that is
- * missing or unparsable), CrowdStrike `timestamp` (epoch ms). NaN when there is none.
+ * The CIM stage over a set of event families: which tables map a raw event, into which CIM events,
+ * under which ESCU data source name. Built once per family set (src/families/registry.ts builds the
+ * registered one); a registration mistake (a table naming a data source its family lacks, a family
+ * or source name given twice) throws here, at start-up, never on an event.
  */
-export function eventTime(raw: RawEvent): number {
-  if (raw.family === 'crowdstrike') {
-    const timestamp = present(raw.data.timestamp);
-    return timestamp === undefined ? NaN : parseEpochMillisSeconds(timestamp);
+export class Normalizer {
+  /** every mapping table of every family */
+  readonly mappings: readonly AnyMapping[];
+  /** Data source names a detection's `data_source` may list: every mapped event plus the documented ones. */
+  readonly knownDataSources: readonly string[];
+  private readonly families = new Map<string, FamilyRoutes>();
+  private readonly sources = new Map<string, DataSourceDescriptor>();
+
+  constructor(families: readonly FamilyMappings[]) {
+    const names = new Set<string>();
+    const sourceTables = new Map<string, SourceRoutes>();
+    for (const family of families) {
+      if (this.families.has(family.name)) throw new Error(`event family ${family.name} is registered twice`);
+      const routes: FamilyRoutes = { family, byProvider: new Map(), byChannel: new Map(), byLowerChannel: new Map(), otherChannels: new Map() };
+      for (const [name, source] of Object.entries(family.sources)) {
+        if (this.sources.has(name)) throw new Error(`data source ${name} of event family ${family.name} is also another family's`);
+        this.sources.set(name, source);
+        const table = sourceRoutes(source.dataSourcePrefix);
+        sourceTables.set(name, table);
+        for (const provider of source.providers) routes.byProvider.set(provider, table);
+        for (const channel of source.channels) {
+          routes.byChannel.set(channel, table);
+          routes.byLowerChannel.set(channel.toLowerCase(), table);
+        }
+        if (source.providers.length === 0 && source.channels.length === 0) routes.catchAll = table;
+      }
+      for (const mapping of family.mappings) {
+        const table = sourceTables.get(mapping.family);
+        if (table === undefined || !(mapping.family in family.sources)) {
+          throw new Error(`a ${mapping.dataset} table of event family ${family.name} reads data source ${mapping.family}, which the family does not declare`);
+        }
+        const compiled = compile(mapping);
+        if (mapping.events === '*') {
+          table.everyEvent.push(compiled);
+          continue;
+        }
+        for (const event of mapping.events) {
+          const list = table.byEvent.get(event) ?? [];
+          list.push(compiled);
+          table.byEvent.set(event, list);
+        }
+      }
+      this.families.set(family.name, routes);
+    }
+    this.mappings = families.flatMap((f) => f.mappings);
+    for (const [name, source] of this.sources) {
+      const events = [...sourceTables.get(name)!.byEvent.keys(), ...source.documentedEvents];
+      for (const event of events) names.add(source.dataSourcePrefix + event);
+    }
+    this.knownDataSources = [...names];
   }
-  const created = present(raw.system.TimeCreated);
-  const time = created === undefined ? NaN : parseIsoSeconds(created);
-  if (!Number.isNaN(time)) return time;
-  const utcTime = present(raw.data.UtcTime);
-  return utcTime === undefined ? NaN : parseIsoSeconds(utcTime);
+
+  /** The descriptor of a data source (a mapping table's `family`), for cim/verbatim.ts. */
+  dataSource(name: string): DataSourceDescriptor | undefined {
+    return this.sources.get(name);
+  }
+
+  /** The code a raw event's family names it by (EventID, event_simpleName), as the record holds it. */
+  eventCode(raw: RawEvent): string | undefined {
+    return this.families.get(raw.family)?.family.eventCode(raw);
+  }
+
+  /** Event time in epoch seconds, by the event's family; NaN when there is none or the family is unknown. */
+  eventTime(raw: RawEvent): number {
+    return this.families.get(raw.family)?.family.eventTime(raw) ?? NaN;
+  }
+
+  /**
+   * The CIM events a raw event yields: one per mapping table that applies (a Sysmon EID 1 gives
+   * Endpoint.Processes and the raw `sysmon` dataset). [] for events no table maps; never throws.
+   * `datasets`: only build events of these datasets (those the loaded detections read); copying
+   * every payload field into the raw `sysmon` dataset is the costliest step, so skip it when unused.
+   */
+  normalize(raw: RawEvent, datasets?: ReadonlySet<DatasetName>): CimEvent[] {
+    const route = this.routeOf(raw);
+    if (route === undefined || route.mappings.length === 0) return [];
+    const out: CimEvent[] = [];
+    let time = NaN;
+    for (const mapping of route.mappings) {
+      if (datasets !== undefined && !datasets.has(mapping.dataset)) continue;
+      if (out.length === 0) time = this.eventTime(raw);
+      out.push(apply(mapping, raw, time));
+    }
+    return out;
+  }
+
+  /**
+   * ESCU data_source name of a raw event (`Sysmon EventID 1`, `Windows Event Log Security 4688`,
+   * `CrowdStrike ProcessRollup2`, `Windows Event Log System 7045`...); undefined when the event has
+   * no event code, or no data source or channel to name it by.
+   */
+  dataSourceOf(raw: RawEvent): string | undefined {
+    return this.routeOf(raw)?.dataSource;
+  }
+
+  private routeOf(raw: RawEvent): Route | undefined {
+    const family = this.families.get(raw.family);
+    if (family === undefined) return undefined;
+    const code = present(family.family.eventCode(raw));
+    if (code === undefined) return undefined;
+    const source = sourceOf(family, raw.system);
+    return source === undefined ? undefined : routeFor(source, code);
+  }
 }
 
-/**
- * The CIM events a raw event yields: one per mapping table that applies (a Sysmon EID 1 gives
- * Endpoint.Processes and the raw `sysmon` dataset). [] for events no table maps; never throws.
- * `datasets`: only build events of these datasets (those the loaded detections read); copying
- * every payload field into the raw `sysmon` dataset is the costliest step, so skip it when unused.
- */
-export function normalize(raw: RawEvent, datasets?: ReadonlySet<DatasetName>): CimEvent[] {
-  const route = routeOf(raw);
-  if (route === undefined || route.mappings.length === 0) return [];
-  const out: CimEvent[] = [];
-  let time = NaN;
-  for (const mapping of route.mappings) {
-    if (datasets !== undefined && !datasets.has(mapping.dataset)) continue;
-    if (out.length === 0) time = eventTime(raw);
-    out.push(apply(mapping, raw, time));
-  }
-  return out;
+/** The data source of an event: by Provider, else Channel (any case), else the family's catch-all, else a named other channel. */
+function sourceOf(family: FamilyRoutes, system: Record<string, string>): SourceRoutes | undefined {
+  const provider = system.Provider;
+  const channel = system.Channel;
+  const known =
+    (provider === undefined ? undefined : family.byProvider.get(provider)) ??
+    (channel === undefined ? undefined : family.byChannel.get(channel) ?? family.otherChannels.get(channel));
+  if (known !== undefined) return known;
+  if (family.catchAll !== undefined) return family.catchAll;
+  if (channel === undefined || channel === '') return undefined;
+  const byCase = family.byLowerChannel.get(channel.toLowerCase());
+  if (byCase !== undefined) return byCase;
+  const prefix = family.family.otherChannelPrefix;
+  if (prefix === undefined) return undefined;
+  const other = sourceRoutes(`${prefix}${channel} `);
+  if (family.otherChannels.size < MAX_OTHER_CHANNELS) family.otherChannels.set(channel, other);
+  return other;
 }
-
-/**
- * ESCU data_source name of a raw event (`Sysmon EventID 1`, `Windows Event Log Security 4688`,
- * `CrowdStrike ProcessRollup2`, `Windows Event Log System 7045`...); undefined when the event has
- * no EventID / event_simpleName or no channel to name it by.
- */
-export function dataSourceOf(raw: RawEvent): string | undefined {
-  return routeOf(raw)?.dataSource;
-}
-
-/** Data source names a detection's `data_source` may list: every mapped event plus documented Sysmon EventIDs. */
-export const knownDataSources: string[] = (() => {
-  const names = new Set<string>();
-  for (const family of Object.keys(families) as SourceFamily[]) {
-    const { dataSourcePrefix, documentedEvents } = families[family];
-    const events = [...familyRoutes[family].byEvent.keys(), ...documentedEvents];
-    for (const event of events) names.add(dataSourcePrefix + event);
-  }
-  return [...names];
-})();

@@ -4,9 +4,15 @@
  * mapping therefore cannot make the prefilter wrong: a field it computes in a way the tables do not
  * declare verbatim (see FieldRule) makes that field's literals unusable, never wrongly usable.
  */
+import type { DataSourceDescriptor } from './family-mappings.js';
+import type { AnyMapping, FieldRule } from './mapping.js';
 import type { DatasetName } from './model.js';
-import type { AnyMapping, FieldRule, SourceFamily } from './mappings/mapping.js';
-import { families, mappings, type FamilyDescriptor } from './mappings/registry.js';
+
+/** The mapping tables of a set of event families and their data sources (a `Normalizer` is one). */
+export interface MappingCatalog {
+  readonly mappings: readonly AnyMapping[];
+  dataSource(name: string): DataSourceDescriptor | undefined;
+}
 
 /**
  * How a literal a rule requires of a field's value can be found in the raw record. Undefined (no
@@ -33,19 +39,18 @@ function both(a: LiteralGuard | undefined, b: LiteralGuard | undefined): Literal
 }
 
 /** A payload field copied as written: verbatim in every format, unless EVTX stores it typed. */
-function payloadGuard(family: FamilyDescriptor, field: string): LiteralGuard | undefined {
+function payloadGuard(family: DataSourceDescriptor, field: string): LiteralGuard | undefined {
   const typed = family.evtxTyped[field];
   if (typed === undefined) return VERBATIM;
   return typed === 'number' ? { ...VERBATIM, wholeNumber: true } : undefined;
 }
 
-function allOf(family: FamilyDescriptor, fields: readonly string[], cuts: LiteralGuard = VERBATIM): LiteralGuard | undefined {
+function allOf(family: DataSourceDescriptor, fields: readonly string[], cuts: LiteralGuard = VERBATIM): LiteralGuard | undefined {
   return fields.reduce<LiteralGuard | undefined>((guard, field) => both(guard, payloadGuard(family, field)), cuts);
 }
 
 /** The guard of one table's rule for one field. */
-export function ruleGuard(familyName: SourceFamily, rule: FieldRule): LiteralGuard | undefined {
-  const family = families[familyName];
+export function ruleGuard(family: DataSourceDescriptor, rule: FieldRule): LiteralGuard | undefined {
   if (typeof rule === 'string') return payloadGuard(family, rule);
   if (typeof rule === 'function') return undefined;
   if ('firstOf' in rule) return allOf(family, rule.firstOf);
@@ -56,12 +61,12 @@ export function ruleGuard(familyName: SourceFamily, rule: FieldRule): LiteralGua
 }
 
 /** The guard of a field in one table: absent means the table never gives the field (no constraint). */
-function tableGuard(mapping: AnyMapping, field: string): { gives: boolean; guard?: LiteralGuard } {
+function tableGuard(mapping: AnyMapping, source: DataSourceDescriptor, field: string): { gives: boolean; guard?: LiteralGuard } {
   const rule = (mapping.fields as Readonly<Record<string, FieldRule>>)[field];
-  if (!mapping.passthrough) return rule === undefined ? { gives: false } : { gives: true, guard: ruleGuard(mapping.family, rule) };
+  if (!mapping.passthrough) return rule === undefined ? { gives: false } : { gives: true, guard: ruleGuard(source, rule) };
   // a passthrough table also copies the payload field of the same name when the rule gives nothing
-  const passed = payloadGuard(families[mapping.family], field);
-  return { gives: true, guard: rule === undefined ? passed : both(ruleGuard(mapping.family, rule), passed) };
+  const passed = payloadGuard(source, field);
+  return { gives: true, guard: rule === undefined ? passed : both(ruleGuard(source, rule), passed) };
 }
 
 /**
@@ -69,12 +74,15 @@ function tableGuard(mapping: AnyMapping, field: string): { gives: boolean; guard
  * field, so for every event a detection on the dataset can match. Undefined when some table's
  * value is not in the raw record, or when no table gives the field at all.
  */
-export function literalGuard(dataset: DatasetName, field: string, tables: readonly AnyMapping[] = mappings): LiteralGuard | undefined {
+export function literalGuard(dataset: DatasetName, field: string, catalog: MappingCatalog): LiteralGuard | undefined {
   let guard: LiteralGuard | undefined;
   let given = false;
-  for (const mapping of tables) {
+  for (const mapping of catalog.mappings) {
     if (mapping.dataset !== dataset) continue;
-    const table = tableGuard(mapping, field);
+    const source = catalog.dataSource(mapping.family);
+    // a table of an undeclared data source (a registration mistake the Normalizer refuses): fail safe
+    if (source === undefined) return undefined;
+    const table = tableGuard(mapping, source, field);
     if (!table.gives) continue;
     guard = given ? both(guard, table.guard) : table.guard;
     given = true;

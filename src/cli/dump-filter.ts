@@ -1,7 +1,7 @@
 import { InvalidArgumentError } from 'commander';
-import { eventTime } from '../cim/normalize.js';
 import type { FieldValue } from '../cim/model.js';
 import { compilePredicate, type Predicate } from '../engine/predicate.js';
+import { eventTime, families } from '../families/registry.js';
 import { compileFilter } from '../rules/spl/compile.js';
 import type { RawEvent } from '../sources/source.js';
 
@@ -30,7 +30,7 @@ export function dumpFilter(flags: DumpFilterFlags): { keeps?: RawEventFilter; pr
   }
   if (flags.eventId?.length) {
     const codes = new Set(flags.eventId.map((c) => c.toLowerCase()));
-    tests.push((e) => codes.has((e.family === 'crowdstrike' ? e.data.event_simpleName ?? '' : e.system.EventID ?? '').toLowerCase()));
+    tests.push((e) => codes.has((families.normalizer.eventCode(e) ?? '').toLowerCase()));
   }
   if (flags.from !== undefined && flags.to !== undefined && flags.from > flags.to) return { problem: '--from is later than --to: no event can match' };
   if (flags.from !== undefined || flags.to !== undefined) {

@@ -1,18 +1,19 @@
 /**
  * `tunnelwatch dump`: every record as one line, in evtx_dump's JSONL shape (default) or as Windows
- * XML. EVTX is decoded natively; text formats are converted from their RawEvent maps, so the
- * command doubles as a format converter feeding Chainsaw/Hayabusa/Zircolite.
+ * XML. EVTX is decoded natively; events of text formats are rendered by their event family
+ * (src/families/: Windows-shaped events as evtx_dump JSON or XML, CrowdStrike as its own flat
+ * object), so the command doubles as a format converter feeding Chainsaw/Hayabusa/Zircolite.
  */
 import { createWriteStream } from 'node:fs';
 import type { Writable } from 'node:stream';
 import { Command, Option } from 'commander';
 import { availableParallelism } from 'node:os';
+import { families } from '../families/registry.js';
 import { EvtxPool } from '../sources/evtx/pool.js';
 import { readEvtxText } from '../sources/evtx/reader.js';
 import { expandInputs, isInputError, type InputError } from '../sources/inputs.js';
 import { pickSource, sources, type SourceName } from '../sources/registry.js';
-import type { RawEvent, Skip, SourceContext, SourceInput } from '../sources/source.js';
-import { escapeXmlAttribute } from '../sources/xml-escape.js';
+import type { Skip, SourceContext, SourceInput } from '../sources/source.js';
 import { dumpFilter, numberList, textList, type DumpFilterFlags, type RawEventFilter } from './dump-filter.js';
 import { ExitCode, parseByteSize } from './shared.js';
 import { parseTimeArg } from './time-args.js';
@@ -27,10 +28,6 @@ interface DumpFlags extends DumpFilterFlags {
   maxRecordBytes: number;
   quiet?: boolean;
 }
-
-const EVENT_NS = 'http://schemas.microsoft.com/win/2004/08/events/event';
-/** System fields that evtx_dump prints as numbers (BinXML types them as integers). */
-const NUMERIC_SYSTEM = new Set(['EventID', 'EventRecordID']);
 
 /**
  * Buffered line writer that respects backpressure. A closed reader (`dump … | head`) aborts the run
@@ -81,41 +78,6 @@ class LineWriter {
 /** Texts at least this long are written without going through the line buffer. */
 const DIRECT_WRITE_CHARS = 1 << 14;
 
-function jsonScalar(key: string, v: string): unknown {
-  return NUMERIC_SYSTEM.has(key) && /^\d{1,15}$/.test(v) ? Number(v) : v;
-}
-
-/** evtx_dump-shaped JSON of an event that came from a text source. */
-export function rawEventJson(e: RawEvent): string {
-  const system: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(e.system)) {
-    if (k === 'Provider') system.Provider = { '#attributes': { Name: v } };
-    else if (k === 'TimeCreated') system.TimeCreated = { '#attributes': { SystemTime: v } };
-    else if (k === 'UserID') system.Security = { '#attributes': { UserID: v } };
-    else system[k] = jsonScalar(k, v);
-  }
-  return JSON.stringify({ Event: { '#attributes': { xmlns: EVENT_NS }, System: system, EventData: e.data } });
-}
-
-const esc = escapeXmlAttribute;
-
-/** Windows XML of an event that came from a text source. */
-export function rawEventXml(e: RawEvent): string {
-  let sys = '';
-  for (const [k, v] of Object.entries(e.system)) {
-    if (k === 'Provider') sys += `<Provider Name="${esc(v)}"/>`;
-    else if (k === 'TimeCreated') sys += `<TimeCreated SystemTime="${esc(v)}"/>`;
-    else if (k === 'UserID') sys += `<Security UserID="${esc(v)}"/>`;
-    else sys += `<${esc(k)}>${esc(v)}</${esc(k)}>`;
-  }
-  let data = '';
-  for (const [k, v] of Object.entries(e.data)) {
-    const positional = /^Data\[\d+\]$/.test(k);
-    data += positional ? `<Data>${esc(v)}</Data>` : `<Data Name="${esc(k)}">${esc(v)}</Data>`;
-  }
-  return `<Event xmlns="${EVENT_NS}"><System>${sys}</System><EventData>${data}</EventData></Event>`;
-}
-
 function skipLine(s: Skip): string {
   const where = s.location.offset !== undefined ? `@${s.location.offset}` : s.location.line !== undefined ? `:${s.location.line}` : '';
   return `tunnelwatch: ${s.location.file}${where}: ${s.code}: ${s.reason}${s.bytes ? ` (${s.bytes} bytes)` : ''}\n`;
@@ -140,7 +102,7 @@ async function dumpInput(input: SourceInput, flags: DumpFlags, w: LineWriter, ct
   for await (const e of source.read(input, ctx)) {
     if (w.stop.signal.aborted) break;
     if (keeps && !keeps(e)) continue;
-    await w.line(flags.format === 'xml' ? rawEventXml(e) : rawEventJson(e));
+    await w.line(families.dumpLine(e, flags.format === 'xml' ? 'xml' : 'json'));
   }
   return true;
 }
@@ -174,6 +136,7 @@ export async function runDump(paths: string[], flags: DumpFlags): Promise<number
   let skipped = 0;
   const ctx: SourceContext = {
     maxRecordBytes: flags.maxRecordBytes,
+    jsonShapes: families.jsonShapes,
     signal: w.stop.signal,
     skip(s) {
       skipped++;

@@ -2,6 +2,7 @@ import { createWriteStream } from 'node:fs';
 import type { Finding } from '../engine/finding.js';
 import { drilldownCommands, type DrilldownContext } from '../engine/drilldown.js';
 import { renderFinding, type FindingRecord } from '../engine/render.js';
+import { matchedValuesByDetection } from '../engine/matched-values.js';
 import { formatIncidentTable, incidentRule, type IncidentOptions, type RiskEvent, type RiskIncident } from '../engine/risk.js';
 import type { TacticTable } from '../rules/mitre.js';
 import type { BatchResults } from '../pipeline/batch.js';
@@ -23,10 +24,12 @@ export interface ScanOutput {
   incidentsOnly: boolean;
   /** ATT&CK technique -> tactics, for sinks that summarise by tactic */
   tactics?: TacticTable;
+  /** `--timezone`: the zone the table shows times in (JSON, CSV and the rest stay UTC) */
+  timeZone?: string;
 }
 
 /** What a batch run's results print as (scan's, and the merge of the bus workers' results). */
-export function scanOutputOf(setup: PipelineSetup, results: BatchResults, options: Pick<ScanOutput, 'drilldown'> & { incidentsOnly?: boolean }): ScanOutput {
+export function scanOutputOf(setup: PipelineSetup, results: BatchResults, options: Pick<ScanOutput, 'drilldown' | 'timeZone'> & { incidentsOnly?: boolean }): ScanOutput {
   return {
     findings: results.findings,
     suppressed: new Map(results.tuned.suppressed.map((s) => [s.finding, s.macro])),
@@ -37,6 +40,7 @@ export function scanOutputOf(setup: PipelineSetup, results: BatchResults, option
     drilldown: options.drilldown,
     incidentsOnly: options.incidentsOnly === true,
     tactics: setup.tactics,
+    timeZone: options.timeZone,
   };
 }
 
@@ -67,11 +71,13 @@ export async function writeScanOutput(out: ScanOutput, format: SinkName, output?
     color: isTTY && !process.env.NO_COLOR,
     tacticsOf: out.tactics && ((ids) => out.tactics!.tacticsOf(ids)),
     incidentRule: incidentRule(out.incidentOptions),
+    matchedOf: matchedValuesByDetection(new Set(out.findings.map((f) => f.detection))),
+    timeZone: out.timeZone,
   };
   const records = out.incidentsOnly ? [] : findingRecords(out);
   if (format === 'table') {
     if (!out.incidentsOnly) sinks.table.write(records, stream, ctx);
-    if (out.riskPossible || out.incidentsOnly) stream.write(formatIncidentTable(out.incidents, out.incidentOptions));
+    if (out.riskPossible || out.incidentsOnly) stream.write(formatIncidentTable(out.incidents, out.incidentOptions, out.timeZone));
   } else {
     // Incident rows share the sinks' generic row handling; only `table` reads finding-specific keys.
     const rows = [...records.map((r) => ({ kind: 'finding', ...r })), ...out.incidents] as unknown as FindingRecord[];

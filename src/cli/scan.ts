@@ -14,7 +14,7 @@ import { addPipelineOptions, type PipelineFlags } from './pipeline-options.js';
 import { ScanProgress } from './progress.js';
 import { scanOutputOf, writeRiskEvents, writeScanOutput } from './scan-output.js';
 import { ExitCode, reportSetupProblem } from './shared.js';
-import { parseDuration, parseTimeArg } from './time-args.js';
+import { parseDuration, parseTimeArg, parseTimeZone } from './time-args.js';
 
 interface ScanFlags extends PipelineFlags {
   format?: SinkName;
@@ -32,6 +32,7 @@ interface ScanFlags extends PipelineFlags {
   drilldown?: boolean;
   threads?: number;
   window?: number;
+  timezone?: string;
 }
 
 
@@ -50,6 +51,7 @@ export function registerScanCommand(program: Command): void {
     .option('--incidents-only', 'output risk incidents only, no findings')
     .option('--drilldown', 'attach each detection\'s drilldowns as runnable tunnelwatch commands')
     .option('--window <duration>', 'one finding per UTC-aligned time window (e.g. 24h, 1h) instead of one over the whole run', parseDuration)
+    .option('--timezone <zone>', 'show the table\'s times in this zone: an IANA name (Europe/Berlin), UTC or ±hh:mm (default UTC; JSON, CSV and HTML stay UTC)', parseTimeZone)
     .option('--fail-on-findings', 'exit 1 when there are findings')
     .option('--per-event', 'one finding per matching event (a timeline for responders) instead of one per group')
     .option('-q, --quiet', 'no summary or progress on stderr')
@@ -79,12 +81,12 @@ async function scanWith(pool: ScanPool, plan: InputPlan, inputs: string[], flags
   if (tuningFile && !flags.tuning && !flags.quiet) process.stderr.write(`tunnelwatch: using tuning file ./${defaultTuningFile}\n`);
   const setup = await preparePipeline(scanConfig(flags, tuningFile), { contentRoot: defaultContentDir });
   if (isSetupProblem(setup)) return reportSetupProblem(setup);
-  const progress = await ScanProgress.create(!flags.quiet && flags.progress && process.stderr.isTTY === true);
   const totalBytes = plan.files.reduce((sum, f) => sum + (f.size ?? 0), 0);
+  const progress = await ScanProgress.create(!flags.quiet && flags.progress && process.stderr.isTTY === true, totalBytes);
   const { analyzer, report, results } = await runBatch(setup, plan, pool, {
     onInputStart: (input) => progress.startInput(input),
     onProgress: (_input, bytes) => progress.update(bytes),
-    onSharedProgress: (done) => progress.shared(done, totalBytes),
+    onSharedProgress: (done) => progress.shared(done),
   });
   progress.stop();
   const { tuned, riskEvents, incidents } = results;
@@ -96,6 +98,7 @@ async function scanWith(pool: ScanPool, plan: InputPlan, inputs: string[], flags
     scanOutputOf(setup, results, {
       drilldown: flags.drilldown ? { inputs, rules: customRules ? flags.rules : undefined, riskFile: flags.riskOut } : undefined,
       incidentsOnly: flags.incidentsOnly,
+      timeZone: flags.timezone,
     }),
     format,
     flags.output,
@@ -106,8 +109,9 @@ async function scanWith(pool: ScanPool, plan: InputPlan, inputs: string[], flags
       records: tuned.kept.map(renderFinding),
       elapsedMs: performance.now() - started,
       detectionNames: [...setup.detections, ...setup.correlations.map((c) => c.detection)].map((d) => d.name),
-      droppedGroups: analyzer.detector.droppedGroups(),
+      capsReached: analyzer.capsReached(),
       verbose: flags.verbose,
+      namedFiles: inputs.filter((name) => name !== '-' && [...plan.files, ...plan.local].some((f) => f.name === name)),
     });
     process.stderr.write(summary);
     if (setup.ruleLoad.loaded > 0 || setup.ruleLoad.notLoaded.length > 0) process.stderr.write(formatRuleLoad(ruleLoadCounts(setup.ruleLoad)));

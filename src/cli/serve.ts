@@ -6,8 +6,7 @@ import type { PipelineConfig } from '../pipeline/config.js';
 import { isSetupProblem, preparePipeline } from '../pipeline/setup.js';
 import { defaultContentDir, defaultDetectionsDir } from './paths.js';
 import { collect, ExitCode, parseByteSize, reportSetupProblem } from './shared.js';
-import { parseDuration } from './time-args.js';
-import { isTimeZone } from '../sources/syslog-time.js';
+import { parseDuration, parseTimeZone } from './time-args.js';
 import { addBusOptions, busOptionsOf, type BusFlags } from './bus-options.js';
 
 interface ServeFlags extends BusFlags {
@@ -48,11 +47,6 @@ function parseYear(text: string): number {
   const year = Number(text);
   if (!/^\d{4}$/.test(text) || year < 1970) throw new InvalidArgumentError(`'${text}' is not a year such as 2026`);
   return year;
-}
-
-function parseTimeZone(text: string): string {
-  if (!isTimeZone(text)) throw new InvalidArgumentError(`'${text}' is not a time zone: an IANA name (Europe/Berlin), UTC or ±hh:mm`);
-  return text;
 }
 
 export function registerServeCommand(program: Command): void {

@@ -1,6 +1,13 @@
 import { InvalidArgumentError } from 'commander';
+import { isTimeZone } from '../sources/time-zone.js';
 
 const unitSeconds: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86400, w: 7 * 86400 };
+
+/** `Europe/Berlin`, `UTC`, `+05:30`: a zone to read or show times in */
+export function parseTimeZone(text: string): string {
+  if (!isTimeZone(text)) throw new InvalidArgumentError(`'${text}' is not a time zone: an IANA name (Europe/Berlin), UTC or ±hh:mm`);
+  return text;
+}
 
 /** `90s`, `30m`, `24h`, `7d`, `2w` -> seconds */
 export function parseDuration(text: string): number {

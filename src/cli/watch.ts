@@ -1,3 +1,4 @@
+import { formatOverflow } from '../diagnostics/cap-tally.js';
 import { createWriteStream } from 'node:fs';
 import { Command, Option } from 'commander';
 import type { PipelineConfigInput } from '../pipeline/config.js';
@@ -95,6 +96,7 @@ async function runWatchCommand(inputs: string[], flags: WatchFlags): Promise<num
     process.stderr.write(
       `tunnelwatch: stopped (${signal}): ${s.events} event(s), ${s.upserts} upsert(s), ${s.lateEvents} late event(s) (each a late update), ${s.openGroups} open finding group(s)${flags.stateDir ? ` saved in ${flags.stateDir}` : ''}\n`,
     );
+    for (const o of s.capsReached) process.stderr.write(`${formatOverflow(o)}\n`);
   }
   return ExitCode.Ok;
 }

@@ -1,3 +1,4 @@
+import { formatOverflow, type CapOverflow } from './cap-tally.js';
 import { informationalCodes } from './codes.js';
 import type { RunReport, SkipTally } from './run-report.js';
 
@@ -8,9 +9,12 @@ export interface SummaryInput {
   elapsedMs: number;
   /** detections that ran, so ones with zero findings are listed too */
   detectionNames: string[];
-  droppedGroups: Map<string, number>;
+  /** what the engine's state caps refused (bounded memory): each is a warning */
+  capsReached: CapOverflow[];
   /** per-file and per-data-source detail in full (default: what fits a screen) */
   verbose?: boolean;
+  /** files named on the command line (not found in a directory): one that held no events is a warning */
+  namedFiles?: string[];
 }
 
 /** Without -v, lists longer than this are cut, with a line saying how many more -v shows. */
@@ -27,7 +31,7 @@ function recordsText(events: number, prefiltered: number): string {
 }
 
 /** The end-of-run account on stderr: what was read, what was skipped and where, what was found. */
-export function formatSummary({ report, records, elapsedMs, detectionNames, droppedGroups, verbose }: SummaryInput): string {
+export function formatSummary({ report, records, elapsedMs, detectionNames, capsReached, verbose, namedFiles = [] }: SummaryInput): string {
   const lines: string[] = [];
   const mb = (report.bytesRead / 1e6).toFixed(1);
   // every record read counts, parsed or ruled out by the prefilter (which only parses what may match)
@@ -51,13 +55,15 @@ export function formatSummary({ report, records, elapsedMs, detectionNames, drop
     lines.push(...skipLines(ignored));
   }
   for (const e of report.inputErrors) lines.push(`error: ${e.path}: ${e.message}`);
+  const read = new Map(report.files.map((f) => [f.name, f.events + f.prefiltered]));
+  for (const name of namedFiles) if (!read.get(name)) lines.push(`warning: ${name}: named on the command line but no event was read from it`);
   lines.push('findings by detection:');
   const counts = new Map(detectionNames.map((n) => [n, 0]));
   for (const r of records) counts.set(r.search_name, (counts.get(r.search_name) ?? 0) + 1);
   const quiet = [...counts].filter(([, n]) => n === 0).length;
   for (const [name, n] of counts) if (n > 0) lines.push(`  ${name}: ${n}`);
   if (quiet > 0) lines.push(`  (${quiet} other detection(s): no findings)`);
-  for (const [name, n] of droppedGroups) lines.push(`warning: ${name}: ${n} event group(s) dropped at the group cap (raise --max-groups)`);
+  lines.push(...capsReached.map(formatOverflow));
   return `${lines.join('\n')}\n`;
 }
 

@@ -1,4 +1,5 @@
 import type { CimEvent, DatasetName } from '../cim/model.js';
+import { families } from '../families/registry.js';
 import type { BoundCorrelation } from '../rules/correlation.js';
 import type { Detection } from '../rules/detection.js';
 import { Correlator, type CorrelationPartial } from './correlator.js';
@@ -7,8 +8,11 @@ import { EntityResolver } from './entities.js';
 import type { Finding } from './finding.js';
 import { OriginLedger, type Origin, type OriginLedgerData } from './origin-ledger.js';
 import { LoweredFields } from './predicate.js';
+import { CapTally, type CapOverflow } from '../diagnostics/cap-tally.js';
+import { HeapGuard } from './heap-guard.js';
 
 export interface AnalyzerOptions {
+  /** the count cap of every state (--max-groups): groups per detection, keys and findings per correlation, entity names */
   maxGroupsPerDetection?: number;
   /** how correlation state is bounded: `cap` (default) for scans of files, `watermark` for a time-ordered stream */
   correlationExpiry?: 'watermark' | 'cap';
@@ -20,6 +24,11 @@ export interface AnalyzerOptions {
   trackChanges?: boolean;
   /** contributing events kept as evidence per finding (per correlation step); the total is always counted */
   evidenceCap?: number;
+  /**
+   * false: open new state however full the heap is. For scan threads, whose capped heaps may die:
+   * the main thread then scans their pieces again under its own guard, and nothing is refused early.
+   */
+  guardHeap?: boolean;
 }
 
 /** Everything a worker ships back: merges order-free into another Analyzer's state. */
@@ -32,6 +41,8 @@ export interface AnalyzerPartials {
   agentHosts?: Array<[agentId: string, host: string]>;
   /** domain-qualified user names seen (a bare name joins its one domain) */
   users?: string[];
+  /** what this state's caps refused (CapTally entries): the merged run reports it all */
+  caps?: Array<[string, number]>;
 }
 
 /** An analyzer's whole state as JSON-safe data: restored, it goes on exactly where it was. */
@@ -54,25 +65,28 @@ export class Analyzer {
   /** datasets some detection or correlation reads; other datasets need not be normalized */
   readonly datasets: ReadonlySet<DatasetName>;
   /** host and user names folded to one entity each, agent ids resolved from the events seen */
-  readonly entities = new EntityResolver();
+  readonly entities: EntityResolver;
+  /** what every cap of the engine refused, this analyzer's own and that of the states merged in */
+  private readonly caps = new CapTally();
   private readonly lateness: number;
   private ledger = new OriginLedger();
 
   constructor(detections: Detection[], correlations: BoundCorrelation[], options: AnalyzerOptions = {}) {
     const trackChanges = options.trackChanges === true;
-    const { evidenceCap } = options;
-    this.detector = new Detector(detections, { maxGroupsPerDetection: options.maxGroupsPerDetection, windowSeconds: options.windowSeconds, trackChanges, evidenceCap });
-    this.correlator = new Correlator(correlations, { expiry: options.correlationExpiry ?? 'cap', trackChanges, evidenceCap });
+    const { evidenceCap, maxGroupsPerDetection: cap } = options;
+    // one guard: all state shares one heap
+    const limits = { caps: this.caps, heap: new HeapGuard(options.guardHeap === false ? Infinity : undefined) };
+    this.detector = new Detector(detections, { maxGroupsPerDetection: cap, windowSeconds: options.windowSeconds, trackChanges, evidenceCap, ...limits });
+    this.correlator = new Correlator(correlations, { expiry: options.correlationExpiry ?? 'cap', trackChanges, evidenceCap, maxKeys: cap, maxFindings: cap, ...limits });
+    this.entities = new EntityResolver(this.caps, cap);
     this.datasets = new Set([...this.detector.datasets, ...this.correlator.datasets]);
     this.lateness = options.allowedLatenessSeconds ?? 0;
   }
 
   observe(event: CimEvent): void {
     const raw = event.raw;
-    if (raw?.family === 'crowdstrike' && raw.data.aid !== undefined) {
-      const host = raw.data.ComputerName ?? raw.data.aid_computer_name;
-      if (host !== undefined) this.entities.observeAgent(raw.data.aid, host);
-    }
+    const agent = raw === undefined ? undefined : families.agentHost(raw);
+    if (agent !== undefined) this.entities.observeAgent(agent.agent, agent.host);
     const user = event.fields.user;
     if (typeof user === 'string' && user.includes('\\')) this.entities.observeUser(user);
     const lowered = new LoweredFields(event.fields);
@@ -83,12 +97,14 @@ export class Analyzer {
   partials(origin?: Origin): AnalyzerPartials {
     const agentHosts = this.entities.agentHosts();
     const users = this.entities.qualifiedUsers();
+    const caps = this.caps.entries();
     return {
       ...(origin && { origin }),
       detections: this.detector.partials(),
       correlations: this.correlator.partials(),
       ...(agentHosts.length > 0 && { agentHosts }),
       ...(users.length > 0 && { users }),
+      ...(caps.length > 0 && { caps }),
     };
   }
 
@@ -102,6 +118,8 @@ export class Analyzer {
     this.detector.clear();
     this.correlator.clear();
     this.entities.clear();
+    // shipped with this partial state: counting them again with the next one would double them
+    this.caps.clear();
     return partials;
   }
 
@@ -114,6 +132,7 @@ export class Analyzer {
     this.detector.merge(partials.detections);
     this.correlator.merge(partials.correlations);
     this.entities.merge(partials);
+    this.caps.merge(partials.caps);
     return true;
   }
 
@@ -146,11 +165,17 @@ export class Analyzer {
     this.detector.merge(checkpoint.partials.detections);
     this.correlator.merge(checkpoint.partials.correlations);
     this.entities.merge(checkpoint.partials);
+    this.caps.merge(checkpoint.partials.caps);
     this.detector.restoreClock(checkpoint.clock);
     this.ledger = OriginLedger.fromData(checkpoint.ledger);
     // restoring is not a change: what the state holds was reported before the checkpoint
     this.detector.changes(-Infinity);
     this.correlator.changes();
+  }
+
+  /** what the caps refused (bounded memory), biggest first: a run reports each */
+  capsReached(): CapOverflow[] {
+    return this.caps.overflows();
   }
 
   /** detection findings then correlation findings, each in their deterministic order */

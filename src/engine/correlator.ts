@@ -1,10 +1,12 @@
 import type { CimEvent, DatasetName } from '../cim/model.js';
 import type { BoundCorrelation } from '../rules/correlation.js';
-import { keyColumns, stepColumns } from '../rules/correlation-columns.js';
-import { findingId, KEY_SEPARATOR, type Finding } from './finding.js';
+import { emptyStep, identityOf, isConfirmed, toFinding, type KeyState } from './correlation-findings.js';
+import { KEY_SEPARATOR, type Finding } from './finding.js';
 import { compareText } from './finding-groups.js';
 import { addEvidence, DEFAULT_EVIDENCE_CAP, evidenceOf, mergeEvidence, type Evidence } from './evidence.js';
 import { compilePredicate, LoweredFields, type Predicate } from './predicate.js';
+import { CapTally, type CapCause } from '../diagnostics/cap-tally.js';
+import { HeapGuard } from './heap-guard.js';
 import { withTuning } from './step-filter.js';
 
 export interface CorrelatorOptions {
@@ -28,34 +30,15 @@ export interface CorrelatorOptions {
    * expires (reported `closed`) instead of keeping it until the run ends.
    */
   trackChanges?: boolean;
+  /** where keys, findings and values the caps or a nearly full heap refused are counted */
+  caps?: CapTally;
+  heap?: HeapGuard;
 }
 
 /** A correlation finding that changed since the last `changes()`; `closed` once its key expired and was freed. */
 export interface CorrelationChange {
   finding: Finding;
   status: 'open' | 'closed';
-}
-
-/** One step's evidence for one key: everything here merges by sum, min/max or union. */
-interface StepState {
-  count: number;
-  minTime: number;
-  maxTime: number;
-  detections: Set<string>;
-  /** distinct events of this step (`count` counts an event once per detection of the step it matched) */
-  events: number;
-  /** the step's first events in evidence order, capped; `events` is their total */
-  evidence: Evidence[];
-}
-
-interface KeyState {
-  /** index of the identity alternative that keyed the events */
-  alt: number;
-  key: string[];
-  steps: StepState[];
-  carried: Map<string, Set<string>>;
-  /** newest event time, for expiry */
-  newest: number;
 }
 
 /** JSON-safe per-key state, for shipping between workers like Detector.partials(). */
@@ -87,8 +70,6 @@ interface CompiledCorrelation {
   dirty: Set<string>;
 }
 
-const NULL_FILL = 'null';
-
 /**
  * Evaluates correlations per process: each event matching a referenced detection is filed under
  * its identity key (host + process_guid, else host + process_id...), and a key whose steps all
@@ -105,6 +86,8 @@ export class Correlator {
   private readonly expires: boolean;
   private readonly trackChanges: boolean;
   private readonly evidenceCap: number;
+  private readonly caps: CapTally;
+  private readonly heap: HeapGuard;
   /** findings of confirmed keys that expired since the last changes() (trackChanges only) */
   private closedSinceChanges: Finding[] = [];
   private watermark = -Infinity;
@@ -117,6 +100,8 @@ export class Correlator {
     this.expires = (options.expiry ?? 'watermark') === 'watermark';
     this.trackChanges = options.trackChanges === true;
     this.evidenceCap = options.evidenceCap ?? DEFAULT_EVIDENCE_CAP;
+    this.caps = options.caps ?? new CapTally();
+    this.heap = options.heap ?? new HeapGuard();
     // a detection referenced by several steps or correlations is compiled once
     const predicates = new Map<string, Predicate>();
     this.compiled = correlations.map((correlation) => {
@@ -199,7 +184,16 @@ export class Correlator {
       if (value === undefined) continue;
       let set = state.carried.get(field);
       if (!set) state.carried.set(field, (set = new Set()));
-      for (const v of Array.isArray(value) ? value : [value]) if (set.size < this.maxValues) set.add(v);
+      this.carry(c, set, Array.isArray(value) ? value : [value]);
+    }
+  }
+
+  /** adds values carried for a key up to the per-field cap; the ones beyond it are counted */
+  private carry(c: CompiledCorrelation, set: Set<string>, values: Iterable<string>): void {
+    for (const v of values) {
+      if (set.has(v)) continue;
+      if (set.size < this.maxValues) set.add(v);
+      else this.caps.add('carried values', c.correlation.name, 'cap');
     }
   }
 
@@ -215,34 +209,45 @@ export class Correlator {
     }
     if (c.live.size >= this.maxKeys) {
       this.sweep(c);
-      if (c.live.size >= this.maxKeys) this.evictOldest(c);
+      if (c.live.size >= this.maxKeys) this.evictOldest(c, 'cap');
     }
+    // a nearly full heap: the new key takes the place of the least recently touched one
+    if (c.live.size > 0 && this.heap.nearlyFull()) this.evictOldest(c, 'memory');
     state = { alt, key, steps: c.correlation.steps.map(emptyStep), carried: new Map(), newest: -Infinity };
     c.live.set(id, state);
     return state;
   }
 
-  private evictOldest(c: CompiledCorrelation): void {
+  private evictOldest(c: CompiledCorrelation, cause: CapCause): void {
     const oldest = c.live.keys().next();
     if (oldest.done) return;
-    this.retire(c, oldest.value);
+    // an unconfirmed key's steps so far are lost: a later step of its process can no longer confirm it
+    if (!this.retire(c, oldest.value, cause)) this.caps.add('correlation keys', c.correlation.name, cause);
     c.evicted++;
   }
 
-  /** moves a live key out: kept as a finding when confirmed, dropped otherwise */
-  private retire(c: CompiledCorrelation, id: string): void {
+  /**
+   * Moves a live key out: a confirmed one is kept as a finding (or, refused by the findings cap or
+   * a nearly full heap, counted) and true is returned; an unconfirmed one is dropped (false).
+   */
+  private retire(c: CompiledCorrelation, id: string, cause: CapCause = 'cap'): boolean {
     const state = c.live.get(id);
-    if (!state) return;
+    if (!state) return false;
     c.live.delete(id);
-    if (!isConfirmed(state, c.correlation.windowSeconds)) return;
+    if (!isConfirmed(state, c.correlation.windowSeconds)) return false;
     if (this.trackChanges) {
       // a stream reports the final state and lets the key go: memory stays bounded however long it runs
       c.dirty.delete(id);
       this.closedSinceChanges.push(toFinding(c.correlation, state));
-      return;
+      return true;
     }
-    if (c.confirmed.size >= this.maxFindings) c.droppedFindings++;
-    else c.confirmed.set(id, state);
+    if (c.confirmed.size < this.maxFindings && cause === 'cap') {
+      c.confirmed.set(id, state);
+      return true;
+    }
+    c.droppedFindings++;
+    this.caps.add('correlation findings', c.correlation.name, c.confirmed.size < this.maxFindings ? 'memory' : 'cap');
+    return true;
   }
 
   /** sweeps at most once per window of event time: expiry stays amortised O(1) per event */
@@ -256,9 +261,7 @@ export class Correlator {
     const horizon = this.watermark - c.correlation.windowSeconds - c.correlation.latenessSeconds;
     for (const [id, state] of c.live) {
       if (state.newest >= horizon) continue;
-      const before = c.confirmed.size;
-      this.retire(c, id);
-      if (c.confirmed.size === before) c.expired++;
+      if (!this.retire(c, id)) c.expired++;
     }
   }
 
@@ -304,7 +307,7 @@ export class Correlator {
       for (const [field, values] of p.carried) {
         let set = state.carried.get(field);
         if (!set) state.carried.set(field, (set = new Set()));
-        for (const v of values) if (set.size < this.maxValues) set.add(v);
+        this.carry(c, set, values);
       }
       if (state.newest > this.watermark) this.watermark = state.newest;
     }
@@ -346,80 +349,4 @@ export class Correlator {
     }
     return out;
   }
-}
-
-function emptyStep(): StepState {
-  return { count: 0, minTime: Infinity, maxTime: -Infinity, detections: new Set(), events: 0, evidence: [] };
-}
-
-/** The first identity alternative whose parts all exist on the event; undefined when none does. */
-function identityOf(c: BoundCorrelation, event: CimEvent): { alt: number; key: string[] } | undefined {
-  const fieldMap = c.fieldMap[event.dataset] ?? {};
-  for (let alt = 0; alt < c.key.length; alt++) {
-    const key: string[] = [];
-    for (const part of c.key[alt]) {
-      const value = event.fields[fieldMap[part] ?? part];
-      const first = Array.isArray(value) ? value[0] : value;
-      if (first === undefined || first === '') break;
-      // hosts and GUIDs are case-insensitive; sources disagree on case ({ABC-...} vs {abc-...})
-      key.push(first.toLowerCase());
-    }
-    if (key.length === c.key[alt].length) return { alt, key };
-  }
-  return undefined;
-}
-
-/**
- * Every step seen, and every pair of steps close enough: the gap between two steps' [min, max]
- * time ranges is at most the window. Either step may come first in time.
- */
-function isConfirmed(state: KeyState, window: number): boolean {
-  const steps = state.steps;
-  if (steps.some((s) => s.count === 0)) return false;
-  for (let i = 0; i < steps.length; i++) {
-    for (let j = i + 1; j < steps.length; j++) {
-      const gap = Math.max(0, steps[j].minTime - steps[i].maxTime, steps[i].minTime - steps[j].maxTime);
-      if (gap > window) return false;
-    }
-  }
-  return true;
-}
-
-function toFinding(c: BoundCorrelation, s: KeyState): Finding {
-  const parts = c.key[s.alt];
-  const by: Array<[string, string]> = keyColumns(c.key).map((col) => {
-    const i = parts.indexOf(col);
-    return [col, i >= 0 ? s.key[i] : NULL_FILL];
-  });
-  const firstTime = Math.min(...s.steps.map((st) => st.minTime));
-  const lastTime = Math.max(...s.steps.map((st) => st.maxTime));
-  const count = s.steps.reduce((n, st) => n + st.count, 0);
-  const aggregates: Finding['aggregates'] = [
-    ['count', count],
-    ['firstTime', firstTime],
-    ['lastTime', lastTime],
-  ];
-  c.steps.forEach((step, i) => {
-    const st = s.steps[i];
-    const columns = stepColumns(step.name);
-    aggregates.push([columns.count, st.count]);
-    aggregates.push([columns.firstTime, st.minTime]);
-    aggregates.push([columns.lastTime, st.maxTime]);
-    aggregates.push([columns.detections, [...st.detections].sort(compareText)]);
-  });
-  for (const field of new Set(c.steps.flatMap((st) => st.carry))) {
-    aggregates.push([field, [...(s.carried.get(field) ?? [])].sort(compareText)]);
-  }
-  return {
-    id: findingId(c.id, [String(s.alt), ...s.key]),
-    detection: c.detection,
-    by,
-    count,
-    aggregates,
-    firstTime,
-    lastTime,
-    // each step's own first events, named by step, in step order
-    evidence: c.steps.flatMap((step, i) => s.steps[i].evidence.map((e) => ({ ...e, step: step.name }))),
-    evidenceCount: s.steps.reduce((n, st) => n + st.events, 0),
-  };
 }

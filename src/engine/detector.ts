@@ -19,6 +19,8 @@ import {
   type GroupTable,
 } from './finding-groups.js';
 import { addEvidence, DEFAULT_EVIDENCE_CAP, evidenceOf } from './evidence.js';
+import { CapTally } from '../diagnostics/cap-tally.js';
+import { HeapGuard } from './heap-guard.js';
 import { accumulate, deserializeGroupState, mergeGroupStates, newGroupState, serializeGroupState, type SerializedGroupState } from './partial-state.js';
 
 export interface DetectorOptions {
@@ -33,6 +35,9 @@ export interface DetectorOptions {
   trackChanges?: boolean;
   /** contributing events kept as evidence per finding (the first ones by time; the total is always counted) */
   evidenceCap?: number;
+  /** where groups refused by the cap or for memory are counted (shared with the rest of an analyzer) */
+  caps?: CapTally;
+  heap?: HeapGuard;
 }
 
 /** A finding group's state, addressed by detection and BY values: what workers ship and stores upsert. */
@@ -78,7 +83,6 @@ interface CompiledDetection extends GroupTable {
   shapeSet?: (findings: Finding[]) => Finding[];
   /** per window, what shapeSet last reported (trackChanges only), to retract rows that went away */
   shownSets: Map<string, Map<string, Finding>>;
-  droppedGroups: number;
   /** group ids changed since the last changes() (trackChanges only) */
   dirty: Set<string>;
   /** ids of findings last reported as kept by the row filter (trackChanges only), to retract them */
@@ -94,6 +98,8 @@ export class Detector {
   private readonly windowSeconds?: number;
   private readonly trackChanges: boolean;
   private readonly evidenceCap: number;
+  private readonly caps: CapTally;
+  private readonly heap: HeapGuard;
   /** newest event time seen (epoch seconds) */
   private newest = -Infinity;
   /** windows ending at or before this are closed: their groups were reported final and freed */
@@ -105,13 +111,14 @@ export class Detector {
     this.windowSeconds = options.windowSeconds;
     this.trackChanges = options.trackChanges === true;
     this.evidenceCap = options.evidenceCap ?? DEFAULT_EVIDENCE_CAP;
+    this.caps = options.caps ?? new CapTally();
+    this.heap = options.heap ?? new HeapGuard();
     this.compiled = detections.map((detection) => ({
       detection,
       ...shapers(detection),
       shownSets: new Map(),
       groups: new Map(),
       seenFields: new Set(),
-      droppedGroups: 0,
       dirty: new Set(),
       shown: new Set(),
       seenAtLastChanges: 0,
@@ -150,7 +157,7 @@ export class Detector {
       for (const b of plan.by) if (b.field !== EVENT_BY && byValue(b, event) !== undefined) c.seenFields.add(b.field);
       const group = this.groupFor(c, key, window);
       if (!group) continue;
-      accumulate(group.state, plan.aggregates, valueOf);
+      this.caps.add('aggregate values', c.detection.name, 'cap', accumulate(group.state, plan.aggregates, valueOf));
       addEvidence(group.state.evidence, evidence, this.evidenceCap);
       late ||= group.late;
     }
@@ -173,7 +180,11 @@ export class Detector {
     let group = c.groups.get(id);
     if (!group) {
       if (c.groups.size >= this.maxGroups) {
-        c.droppedGroups++;
+        this.caps.add('finding groups', c.detection.name, 'cap');
+        return undefined;
+      }
+      if (this.heap.nearlyFull()) {
+        this.caps.add('finding groups', c.detection.name, 'memory');
         return undefined;
       }
       const late = window !== undefined && window + (this.windowSeconds as number) <= this.closedUpTo;
@@ -217,7 +228,7 @@ export class Detector {
       const group = this.groupFor(c, p.key, this.windowSeconds === undefined ? undefined : (p.window ?? 0));
       if (!group) continue;
       const from = deserializeGroupState(p.state);
-      mergeGroupStates(group.state, from, c.detection.plan.aggregates, this.evidenceCap);
+      this.caps.add('aggregate values', c.detection.name, 'cap', mergeGroupStates(group.state, from, c.detection.plan.aggregates, this.evidenceCap));
       if (group.late) this.lateEvents += from.count;
       const newest = latestTime(c.detection, from);
       if (newest > this.newest) this.newest = newest;
@@ -243,11 +254,6 @@ export class Detector {
     this.newest = clock.newest ?? -Infinity;
     this.closedUpTo = clock.closedUpTo ?? -Infinity;
     this.lateEvents = clock.lateEvents;
-  }
-
-  /** groups that could not be kept because a detection hit its group cap */
-  droppedGroups(): Map<string, number> {
-    return new Map(this.compiled.filter((c) => c.droppedGroups > 0).map((c) => [c.detection.name, c.droppedGroups]));
   }
 
   /** groups held in memory now, over every detection */

@@ -1,3 +1,5 @@
+import { CapTally } from '../diagnostics/cap-tally.js';
+
 /**
  * One entity per host and per user. Logs spell one machine `SRV-APP-02`, `srv-app-02` and
  * `srv-app-02.acme.example`, one account `S-1-5-18`, `SYSTEM` and `NT AUTHORITY\SYSTEM`, and
@@ -33,8 +35,8 @@ export function canonicalUser(name: string): string {
   return accountBySpelling.get(user) ?? user;
 }
 
-/** names kept per kind of observation: beyond it new ones are counted, not kept (bounded memory) */
-const MAX_NAMES = 100_000;
+/** names kept per kind of observation unless a run says otherwise: beyond it new ones are counted, not kept (bounded memory) */
+const DEFAULT_MAX_NAMES = 100_000;
 
 /**
  * Resolves entity names for one run. Agent ids become host names once some event of the run has
@@ -45,10 +47,13 @@ export class EntityResolver {
   private readonly agents = new Map<string, string>();
   /** bare user name -> the domain-qualified names seen for it */
   private readonly qualified = new Map<string, Set<string>>();
-  /** observations not kept because a map was full */
-  dropped = 0;
   /** grows whenever what is learnt can change a canonical name: a stream then renames what it showed */
   version = 0;
+
+  constructor(
+    private readonly caps = new CapTally(),
+    private readonly maxNames = DEFAULT_MAX_NAMES,
+  ) {}
 
   /** forgets what was learnt (after a batch's partial state shipped it) */
   clear(): void {
@@ -62,8 +67,8 @@ export class EntityResolver {
     const host = canonicalHost(hostName);
     if (!AGENT_ID.test(id) || host === '' || AGENT_ID.test(host)) return;
     const known = this.agents.get(id);
-    if (known === undefined && this.agents.size >= MAX_NAMES) {
-      this.dropped++;
+    if (known === undefined && this.agents.size >= this.maxNames) {
+      this.caps.add('entity names', 'entities', 'cap');
       return;
     }
     if (known === undefined || host < known) {
@@ -81,8 +86,8 @@ export class EntityResolver {
     const bare = user.slice(slash + 1);
     let set = this.qualified.get(bare);
     if (!set) {
-      if (this.qualified.size >= MAX_NAMES) {
-        this.dropped++;
+      if (this.qualified.size >= this.maxNames) {
+        this.caps.add('entity names', 'entities', 'cap');
         return;
       }
       this.qualified.set(bare, (set = new Set()));

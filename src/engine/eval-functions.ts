@@ -1,6 +1,7 @@
 import type { FieldValue } from '../cim/model.js';
 import type { EvalFunction, ValueExpr } from '../rules/search-plan.js';
 import { compileLinearRegex } from '../rules/linear-regex.js';
+import { applyRelativeTime, parseRelativeTime } from '../rules/relative-time.js';
 
 /** What an SPL expression computes: text, a number, a truth value, a multivalue, or null. */
 export type Value = string | number | boolean | string[] | null;
@@ -107,6 +108,15 @@ export function compileFunction(fn: EvalFunction, args: Evaluate[], raw: ValueEx
     case 'ltrim':
     case 'rtrim':
       return trim(fn, a, b);
+    case 'relative_time': {
+      // the modifier is a literal the compiler has checked
+      const steps = parseRelativeTime(raw[1]?.kind === 'literal' ? String(raw[1].value) : '');
+      if (typeof steps === 'string') return () => null;
+      return (row) => {
+        const time = toNumber(a(row));
+        return time === null ? null : applyRelativeTime(time, steps);
+      };
+    }
     case 'isnum':
       return (row) => toNumber(a(row)) !== null;
     case 'isstr':

@@ -58,7 +58,7 @@ function call(fn: Extract<ValueExpr, { kind: 'call' }>['fn'], args: ValueExpr[])
         return value === null ? null : Array.isArray(value) ? value.length : 1;
       };
     case 'match':
-      return textTest(first, regexOf(args[1]));
+      return args[1]?.kind === 'literal' ? textTest(first, regexOf(args[1])) : computedMatch(first, second);
     case 'like':
       return textTest(first, likeOf(args[1]));
     case 'cidrmatch':
@@ -171,6 +171,37 @@ function regexOf(arg: ValueExpr | undefined): (text: string) => boolean {
   const compiled = compileLinearRegex(patternText(arg));
   const regex: LinearRegex | undefined = compiled.ok ? compiled.regex : undefined;
   return (text) => regex !== undefined && regex.test(text);
+}
+
+/** how many patterns built from row values stay compiled (ESCU builds one per original file name) */
+const COMPUTED_PATTERNS = 256;
+
+/**
+ * match(X, pattern built from fields): each distinct pattern compiled once on the linear-time
+ * engine (an LRU of COMPUTED_PATTERNS). A null pattern, or one RE2 cannot run (where Splunk's search
+ * stops with a regex error), makes the value null, as a null argument does.
+ */
+function computedMatch(value: Evaluate, pattern: Evaluate): Evaluate {
+  const cache = new Map<string, LinearRegex | null>();
+  const compile = (source: string): LinearRegex | null => {
+    let regex = cache.get(source);
+    if (regex === undefined) {
+      const compiled = compileLinearRegex(source);
+      regex = compiled.ok ? compiled.regex : null;
+      if (cache.size >= COMPUTED_PATTERNS) cache.delete(cache.keys().next().value as string);
+    } else {
+      cache.delete(source);
+    }
+    cache.set(source, regex);
+    return regex;
+  };
+  return (fields) => {
+    const source = pattern(fields);
+    const v = value(fields);
+    if (source === null || typeof source === 'boolean' || Array.isArray(source) || v === null) return null;
+    const regex = compile(String(source));
+    return regex === null ? null : valuesOf(v).some((x) => regex.test(String(x)));
+  };
 }
 
 /** SQL LIKE as SPL has it: `%` any run, `_` one character, the rest literal, whole value, case-sensitive. */

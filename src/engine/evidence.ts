@@ -1,4 +1,5 @@
 import type { CimEvent } from '../cim/model.js';
+import { families } from '../families/registry.js';
 
 /**
  * Evidence: where the events behind a finding came from, so an analyst can go from a finding back
@@ -42,7 +43,7 @@ export function evidenceOf(event: CimEvent): Evidence {
   if (line !== undefined) e.line = line;
   if (offset !== undefined) e.offset = offset;
   if (Number.isFinite(event.time)) e.time = event.time;
-  const code = raw === undefined ? undefined : raw.family === 'crowdstrike' ? raw.data.event_simpleName : raw.system.EventID;
+  const code = raw === undefined ? undefined : families.normalizer.eventCode(raw);
   if (code) e.event_code = code;
   const channel = raw?.system.Channel;
   if (channel) e.channel = channel;

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { FieldValue } from '../cim/model.js';
 import type { Detection } from '../rules/detection.js';
-import { fillTemplate, templateFields } from '../rules/field-template.js';
+import { fillTemplate, fillTemplateDroppingEmpty, templateFields } from '../rules/field-template.js';
 import type { Evidence } from './evidence.js';
 
 /**
@@ -119,8 +119,5 @@ export function renderCorrelationMessage(template: string, columns: Record<strin
     return fields.some((f) => textOf(f) === '') ? '' : fillTemplate(inner, textOf);
   });
   // a field with no value outside a segment takes the space before it along (values keep theirs)
-  return segments.replace(/( ?)\$([A-Za-z0-9_.]+)\$/g, (_token, space: string, field: string) => {
-    const text = textOf(field);
-    return text === '' ? '' : `${space}${text}`;
-  });
+  return fillTemplateDroppingEmpty(segments, textOf);
 }

@@ -21,16 +21,27 @@ export interface Timed {
   values: string[];
 }
 
+/**
+ * Distinct values a values()/dc() slot keeps: one group must not grow without end (a tunnel's
+ * every destination port). The values refused are counted (the return of accumulate and
+ * mergeGroupStates), and a dc() at the cap reads as at least this many.
+ */
+export const MAX_SLOT_VALUES = 10_000;
+
 export function newGroupState(aggregates: AggregateSpec[]): GroupState {
   return { count: 0, slots: aggregates.map((a) => (a.fn === 'values' || a.fn === 'dc' ? new Set<string>() : null)), evidence: [] };
 }
 
-/** Folds one event's values into `state`; `valueOf` returns the aggregate's input for this event. */
+/**
+ * Folds one event's values into `state`; `valueOf` returns the aggregate's input for this event.
+ * Returns how many distinct values the slot cap refused (usually 0).
+ */
 export function accumulate(
   state: GroupState,
   aggregates: AggregateSpec[],
   valueOf: (field: string) => number | string | string[] | undefined,
-): void {
+): number {
+  let refused = 0;
   state.count++;
   for (let i = 0; i < aggregates.length; i++) {
     const spec = aggregates[i];
@@ -44,13 +55,25 @@ export function accumulate(
     } else if (spec.fn === 'min' || spec.fn === 'max') {
       for (const v of Array.isArray(value) ? value : [value]) state.slots[i] = pickExtreme(spec.fn, state.slots[i] as Extreme | null, v);
     } else {
-      const set = state.slots[i] as Set<string>;
-      for (const v of Array.isArray(value) ? value : [value]) set.add(String(v));
+      refused += addCapped(state.slots[i] as Set<string>, (Array.isArray(value) ? value : [value]).map(String));
     }
   }
+  return refused;
 }
 
-export function mergeGroupStates(into: GroupState, from: GroupState, aggregates: AggregateSpec[], evidenceCap: number): void {
+/** adds distinct values up to MAX_SLOT_VALUES; returns how many new ones did not fit */
+function addCapped(set: Set<string>, values: Iterable<string>): number {
+  let refused = 0;
+  for (const v of values) {
+    if (set.size < MAX_SLOT_VALUES) set.add(v);
+    else if (!set.has(v)) refused++;
+  }
+  return refused;
+}
+
+/** Folds `from` into `into`; returns how many distinct values the slot cap refused (usually 0). */
+export function mergeGroupStates(into: GroupState, from: GroupState, aggregates: AggregateSpec[], evidenceCap: number): number {
+  let refused = 0;
   into.count += from.count;
   into.evidence = mergeEvidence(into.evidence, from.evidence, evidenceCap);
   for (let i = 0; i < aggregates.length; i++) {
@@ -62,10 +85,10 @@ export function mergeGroupStates(into: GroupState, from: GroupState, aggregates:
     } else if (spec.fn === 'min' || spec.fn === 'max') {
       into.slots[i] = pickExtreme(spec.fn, into.slots[i] as Extreme | null, other as Extreme);
     } else if (spec.fn !== 'count') {
-      const set = into.slots[i] as Set<string>;
-      for (const v of other as Iterable<string>) set.add(v);
+      refused += addCapped(into.slots[i] as Set<string>, other as Iterable<string>);
     }
   }
+  return refused;
 }
 
 /** the earlier / later of two timed values; a tie keeps the smaller values so any merge order agrees */

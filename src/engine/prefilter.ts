@@ -1,4 +1,5 @@
-import { guardedPieces, literalGuard, type LiteralGuard } from '../cim/verbatim.js';
+import { guardedPieces, literalGuard, type LiteralGuard, type MappingCatalog } from '../cim/verbatim.js';
+import { families } from '../families/registry.js';
 import type { DatasetName } from '../cim/model.js';
 import type { Detection } from '../rules/detection.js';
 import type { Expr } from '../rules/search-plan.js';
@@ -20,11 +21,12 @@ const MIN_EXACT_LITERAL = 2;
 
 /**
  * A prefilter that passes every record some detection could match, or undefined when a
- * detection has no required literal (then every record must be parsed).
+ * detection has no required literal (then every record must be parsed). `tables`: the event
+ * families' mapping tables, which say which fields are verbatim (default: the registered families).
  */
-export function buildPrefilter(detections: Detection[]): RecordPrefilter | undefined {
+export function buildPrefilter(detections: Detection[], tables: MappingCatalog = families.normalizer): RecordPrefilter | undefined {
   // one detection without a literal is enough to know there is no prefilter: the rest is not analysed
-  const analysis = analyse(detections, true);
+  const analysis = analyse(detections, tables, true);
   return detections.length === 0 || analysis.uncovered.length > 0 ? undefined : new LiteralPrefilter(analysis);
 }
 
@@ -33,7 +35,7 @@ export function buildPrefilter(detections: Detection[]): RecordPrefilter | undef
  * required literal (any one of them disables the prefilter). Benchmarks grep for the same needles.
  */
 export function prefilterNeedles(detections: Detection[]): { needles: string[]; wholeNumbers: Set<string>; uncovered: Detection[] } {
-  const { needles, wholeNumbers, uncovered } = analyse(detections);
+  const { needles, wholeNumbers, uncovered } = analyse(detections, families.normalizer);
   return { needles, wholeNumbers, uncovered };
 }
 
@@ -51,14 +53,14 @@ interface Analysis {
   requirementsOf: Requirement[][];
 }
 
-function analyse(detections: Detection[], stopAtUncovered = false): Analysis {
+function analyse(detections: Detection[], tables: MappingCatalog, stopAtUncovered = false): Analysis {
   const needles = new Set<string>();
   const numbers = { whole: new Set<string>(), partial: new Set<string>() };
   const literals = new Map<string, number>();
   const indexOf = (literal: string) => literals.get(literal) ?? literals.set(literal, literals.size).size - 1;
   const requirements: Requirement[] = [];
   const uncovered: Detection[] = [];
-  const guards = new GuardTable();
+  const guards = new GuardTable(tables);
   for (const d of detections) {
     const guardOf = (field: string) => guards.of(d.plan.dataset, field);
     const isVerbatim = (field: string) => guardOf(field) !== undefined;
@@ -122,9 +124,11 @@ function leafLiterals(
 class GuardTable {
   private readonly guards = new Map<string, LiteralGuard | undefined>();
 
+  constructor(private readonly tables: MappingCatalog) {}
+
   of(dataset: DatasetName, field: string): LiteralGuard | undefined {
     const key = `${dataset}\0${field}`;
-    if (!this.guards.has(key)) this.guards.set(key, literalGuard(dataset, field));
+    if (!this.guards.has(key)) this.guards.set(key, literalGuard(dataset, field, this.tables));
     return this.guards.get(key);
   }
 }

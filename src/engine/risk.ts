@@ -2,6 +2,7 @@ import type { TacticTable } from '../rules/mitre.js';
 import { EntityResolver } from './entities.js';
 import { ctime, type Finding } from './finding.js';
 import type { FindingRecord } from './render.js';
+import { displayTime } from '../sources/time-zone.js';
 
 /** One record as Enterprise Security writes it to the Risk index: one per (finding, risk object). */
 export interface RiskEvent {
@@ -184,13 +185,13 @@ export function incidentRule(options: IncidentOptions): string {
   return `score > ${options.threshold} or >= ${options.minTactics} ATT&CK tactics within ${options.windowSeconds / 3600} h`;
 }
 
-/** A terminal table of incidents, printed after the findings. */
-export function formatIncidentTable(incidents: RiskIncident[], options: IncidentOptions): string {
+/** A terminal table of incidents, printed after the findings; times in `timeZone` (default UTC). */
+export function formatIncidentTable(incidents: RiskIncident[], options: IncidentOptions, timeZone?: string): string {
   const rule = incidentRule(options);
   if (incidents.length === 0) return `No risk incidents (${rule}).\n`;
-  const header = ['risk_object', 'type', 'score', 'events', 'firstTime (UTC)', 'lastTime (UTC)', 'reasons', 'tactics', 'detections', 'also seen as'];
+  const header = ['risk_object', 'type', 'score', 'events', `firstTime (${timeZone ?? 'UTC'})`, `lastTime (${timeZone ?? 'UTC'})`, 'reasons', 'tactics', 'detections', 'also seen as'];
   const rows = incidents.map((i) => [
-    i.risk_object, i.risk_object_type, String(i.risk_score), String(i.risk_event_count), i.firstTime, i.lastTime,
+    i.risk_object, i.risk_object_type, String(i.risk_score), String(i.risk_event_count), displayTime(i.firstTime, timeZone), displayTime(i.lastTime, timeZone),
     i.reasons.join('+'), i.mitre_tactics.join(', '), i.search_names.join('; '), (i.risk_object_aliases ?? []).join('; '),
   ]);
   const widths = header.map((h, k) => rows.reduce((w, r) => Math.max(w, r[k].length), h.length));

@@ -1,6 +1,7 @@
 import type { RowAggregate, RowStage } from '../rules/search-plan.js';
 import { KEY_SEPARATOR, type Row } from './finding.js';
 import { toNumber } from './eval-functions.js';
+import { compileValue } from './evaluate.js';
 
 /**
  * A row on its way through the commands: `origin` is the aggregated row it came from (its index),
@@ -16,25 +17,29 @@ type SetStage = Extract<RowStage, { kind: 'stats' | 'eventstats' | 'dedup' | 'so
 /** The commands that read every row at once, as Splunk's search reference describes each. */
 export function compileSetStage(stage: SetStage): (items: RowItem[]) => RowItem[] {
   switch (stage.kind) {
-    case 'stats':
+    case 'stats': {
       // rows lacking a BY column are left out; a multivalue BY column puts the row in one group per value
       // the groups come out ordered by their BY values, as Splunk's stats returns them
+      const aggregates = stage.aggregates.map(withInput);
       return (items) =>
         [...groupRows(items, stage.by.map((b) => b.field))].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, group]) => {
           const row: Row = {};
           stage.by.forEach((b, i) => (row[b.as] = group.key[i]));
-          for (const a of stage.aggregates) setColumn(row, a.as, aggregate(a, group.rows));
+          for (const a of aggregates) setColumn(row, a.as, aggregate(a, group.rows));
           return { row, origin: group.key };
         });
-    case 'eventstats':
+    }
+    case 'eventstats': {
       // each row gains its group's aggregates; a row lacking a BY column gains nothing and stays
+      const aggregates = stage.aggregates.map(withInput);
       return (items) => {
         for (const [, group] of groupRows(items, stage.by)) {
-          const values = stage.aggregates.map((a) => [a.as, aggregate(a, group.rows)] as const);
+          const values = aggregates.map((a) => [a.as, aggregate(a, group.rows)] as const);
           for (const row of group.rows) for (const [as, value] of values) setColumn(row, as, value);
         }
         return items;
       };
+    }
     case 'dedup': {
       return (items) => {
         const seen = new Set<string>();
@@ -94,20 +99,35 @@ function setColumn(row: Row, column: string, value: Row[string]): void {
   else row[column] = value;
 }
 
+/** an aggregate with how it reads its input from a row: a column, or its eval(...) computed on the row */
+type InputAggregate = RowAggregate & { input: (row: Row) => Row[string] | undefined };
+
+function withInput(a: RowAggregate): InputAggregate {
+  if (a.value === undefined) {
+    const field = a.field;
+    return { ...a, input: (row) => (field === undefined ? undefined : row[field]) };
+  }
+  const evaluate = compileValue(a.value);
+  // a truth value only reaches count (the compiler saw to it): true counts, false and null do not
+  return { ...a, input: (row) => {
+    const value = evaluate(row);
+    return value === false || value === null ? undefined : value === true ? 1 : value;
+  } };
+}
+
 /**
  * count (rows, or rows with the column), dc and values (distinct values, values sorted), min/max
  * (numbers as numbers when every value is one), sum/avg/stdev over numeric values (stdev is the
  * sample standard deviation, as Splunk's), earliest/latest by the rows' `_time`.
  */
-function aggregate(a: RowAggregate, rows: Row[]): Row[string] {
-  if (a.fn === 'count' && a.field === undefined) return rows.length;
-  const field = a.field as string;
-  const present = rows.filter((r) => r[field] !== undefined && r[field] !== null);
-  const values = present.flatMap((r) => textValues(r[field]));
+function aggregate(a: InputAggregate, rows: Row[]): Row[string] {
+  if (a.fn === 'count' && a.field === undefined && a.value === undefined) return rows.length;
+  const inputs = rows.map((row) => ({ row, value: a.input(row) })).filter((r) => r.value !== undefined && r.value !== null);
+  const values = inputs.flatMap((r) => textValues(r.value));
   const numbers = values.map((v) => toNumber(v)).filter((n): n is number => n !== null);
   switch (a.fn) {
     case 'count':
-      return present.length;
+      return inputs.length;
     case 'dc':
       return new Set(values).size;
     case 'values': {
@@ -132,13 +152,13 @@ function aggregate(a: RowAggregate, rows: Row[]): Row[string] {
     }
     case 'earliest':
     case 'latest': {
-      let best: Row | undefined;
-      for (const row of present) {
-        const time = toNumber(row._time as string | number) ?? -Infinity;
-        const bestTime = best ? (toNumber(best._time as string | number) ?? -Infinity) : undefined;
-        if (bestTime === undefined || (a.fn === 'earliest' ? time < bestTime : time >= bestTime)) best = row;
+      let best: (typeof inputs)[number] | undefined;
+      for (const input of inputs) {
+        const time = toNumber(input.row._time as string | number) ?? -Infinity;
+        const bestTime = best ? (toNumber(best.row._time as string | number) ?? -Infinity) : undefined;
+        if (bestTime === undefined || (a.fn === 'earliest' ? time < bestTime : time >= bestTime)) best = input;
       }
-      return best ? best[field] : null;
+      return best ? (best.value as Row[string]) : null;
     }
   }
 }

@@ -101,6 +101,15 @@ function compileStage(stage: RowByRowStage): (row: Row) => Row | undefined {
       const value = compileValue(stage.value);
       return (row) => assign(row, stage.field, columnValue(value(row)));
     }
+    case 'bin':
+      // Splunk's bin of a time span: the start of the span the value falls in (a value that is no number stays)
+      return (row) => {
+        const value = row[stage.field];
+        const n = typeof value === 'number' ? value : typeof value === 'string' && value.trim() !== '' ? Number(value) : NaN;
+        if (Number.isFinite(n)) row[stage.as] = Math.floor(n / stage.span) * stage.span;
+        else if (stage.as !== stage.field && value !== undefined) row[stage.as] = value;
+        return row;
+      };
     case 'rex':
       return rex(stage);
     case 'lookup':

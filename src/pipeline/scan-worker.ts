@@ -57,7 +57,7 @@ function prepare(task: ShareTask): PreparedContent {
 /** Scans pieces in a worker thread until the queue is empty and returns their mergeable partial state. */
 export default async function scanShare(task: ShareTask): Promise<ShareResult> {
   const { detections, correlations, prefilter } = prepare(task);
-  const analyzer = new Analyzer(detections, correlations, { maxGroupsPerDetection: task.maxGroups, windowSeconds: task.windowSeconds, evidenceCap: task.evidenceCap });
+  const analyzer = new Analyzer(detections, correlations, { maxGroupsPerDetection: task.maxGroups, windowSeconds: task.windowSeconds, evidenceCap: task.evidenceCap, guardHeap: false });
   const report = new RunReport();
   const queue = new WorkQueue(task.items, task.shared);
   queue.start();

@@ -1,6 +1,7 @@
-import { normalize, dataSourceOf } from '../cim/normalize.js';
 import type { CimEvent, DatasetName } from '../cim/model.js';
 import type { RunReport } from '../diagnostics/run-report.js';
+import type { FamilyCatalog } from '../families/catalog.js';
+import { families as registeredFamilies } from '../families/registry.js';
 import { expandInputs } from '../sources/inputs.js';
 import { pickSource, type SourceName } from '../sources/registry.js';
 import type { RecordPrefilter, SourceContext, SourceInput, SyslogClock } from '../sources/source.js';
@@ -18,6 +19,8 @@ export interface ScanOptions {
   signal?: AbortSignal;
   /** year and zone of RFC 3164 syslog headers */
   syslogClock?: SyslogClock;
+  /** the event families read and normalised (default: the registered ones, src/families/registry.ts) */
+  families?: FamilyCatalog;
 }
 
 /** The detect stage as the pipeline needs it (a Detector, an Analyzer, a live store...). */
@@ -50,8 +53,10 @@ export async function scanInput(input: SourceInput, detector: EventObserver, opt
   report.bytesRead += input.size ?? 0;
   // in a piece after a file's first, line numbers count from the piece: the report resolves them
   const piece = input.range && input.range.start > 0 ? input.range.start : undefined;
+  const families = options.families ?? registeredFamilies;
   const ctx: SourceContext = {
     maxRecordBytes: options.maxRecordBytes,
+    jsonShapes: families.jsonShapes,
     prefilter: options.prefilter,
     signal: options.signal,
     syslogClock: options.syslogClock,
@@ -72,8 +77,8 @@ export async function scanInput(input: SourceInput, detector: EventObserver, opt
       tally.events++;
       // evidence lines counted from the piece are resolved to the file's once every piece is read
       if (piece !== undefined && raw.location.line !== undefined) raw.location.piece = piece;
-      report.countEvent(dataSourceOf(raw) ?? 'unmapped');
-      for (const event of normalize(raw, datasets)) if (inTimeRange(event.time, options.timeRange)) detector.observe(event);
+      report.countEvent(families.normalizer.dataSourceOf(raw) ?? 'unmapped');
+      for (const event of families.normalizer.normalize(raw, datasets)) if (inTimeRange(event.time, options.timeRange)) detector.observe(event);
     }
   } catch (error) {
     // A reader bug or an I/O failure ends this input, not the run.

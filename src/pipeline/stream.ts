@@ -1,6 +1,7 @@
+import type { CapOverflow } from '../diagnostics/cap-tally.js';
 import { Analyzer, type AnalyzerChange, type AnalyzerCheckpoint, type AnalyzerPartials } from '../engine/analyzer.js';
 import type { CimEvent } from '../cim/model.js';
-import { dataSourceOf, normalize } from '../cim/normalize.js';
+import { dataSourceOf, normalize } from '../families/registry.js';
 import { RunReport } from '../diagnostics/run-report.js';
 import { DEFAULT_EVIDENCE_CAP } from '../engine/evidence.js';
 import { findingWithState } from '../engine/finding-groups.js';
@@ -64,6 +65,8 @@ export interface StreamStats {
   /** max event time − allowed lateness, epoch seconds (-Infinity before any event) */
   watermark: number;
   upserts: number;
+  /** what the engine's state caps refused (bounded memory), biggest first */
+  capsReached: CapOverflow[];
 }
 
 /**
@@ -208,7 +211,7 @@ export class StreamPipeline<Positions = unknown> {
 
   stats(): StreamStats {
     const detector = this.analyzer.detector;
-    return { events: this.report.events, lateEvents: detector.lateEventCount, openGroups: detector.groupCount, watermark: this.analyzer.watermark, upserts: this.upserts };
+    return { events: this.report.events, lateEvents: detector.lateEventCount, openGroups: detector.groupCount, watermark: this.analyzer.watermark, upserts: this.upserts, capsReached: this.analyzer.capsReached() };
   }
 
   /** flushes nothing more (open windows stay open: a restart from the last checkpoint goes on with them) and closes every sink */

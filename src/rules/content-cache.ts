@@ -7,7 +7,7 @@ import { companionDirs } from './content-tree.js';
 import { listFiles, listYamlFiles } from './yaml-files.js';
 
 /** bumped whenever the compiled form (Detection, SearchPlan, OutputSettings, BoundCorrelation) changes shape */
-const FORMAT = 6;
+const FORMAT = 7;
 /**
  * Bumped whenever loading accepts, refuses or compiles the same files differently (the YAML schemas,
  * macro expansion, the SPL and Sigma front ends): an entry compiled by an older loader must not
@@ -15,8 +15,10 @@ const FORMAT = 6;
  * 2: strict schemas (a misspelled key is an error), validated `tags.tools`.
  * 3: eval, rex, lookup, stats and the other commands after tstats (issue 18).
  * 4: correlations carry their own filter macro (issue 19.3).
+ * 5: `host` and `nodename` in tstats, match() with a pattern built from columns, eval(...) inside
+ *    aggregates, relative_time() (issue 18).
  */
-export const LOADER_VERSION = 4;
+export const LOADER_VERSION = 5;
 /** entries kept: one per rule set in use, so a few dozen is plenty */
 const KEEP = 32;
 

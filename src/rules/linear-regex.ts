@@ -13,6 +13,8 @@ export interface LinearRegex {
   readonly names: string[];
   /** true when the pattern matches anywhere in `value` (unanchored, as SPL and Sigma mean it) */
   test(value: string): boolean;
+  /** `[start, end)` of the first match (UTF-16 offsets), or undefined when there is none */
+  firstMatch(value: string): [number, number] | undefined;
   /** every match replaced by `replacement`, in which `\1`..`\9` stand for the groups (SPL's replace()) */
   replaceAll(value: string, replacement: string): string;
   /** the named or numbered groups of the first match, or undefined when there is none */
@@ -48,6 +50,10 @@ export function compileLinearRegex(pattern: string, flags: LinearRegexFlags = {}
       source: pattern,
       names: names.map(([name]) => name),
       test: (value) => compiled.matcher(value).find(),
+      firstMatch: (value) => {
+        const m = compiled.matcher(value);
+        return m.find() ? [m.start(), m.end()] : undefined;
+      },
       replaceAll: (value, replacement) =>
         compiled.matcher(value).replaceAll((...match: unknown[]) => replacement.replace(/\\(\d)/g, (_, n: string) => {
           const group = Number(n) <= compiled.groupCount() ? match[Number(n)] : undefined;

@@ -31,7 +31,7 @@ export function outputColumns(plan: Pick<SearchPlan, 'by' | 'aggregates'>): stri
 
 /**
  * The columns a detection's rows carry: those `table` / `fields` chose, else the aggregation's
- * (or the last `stats`'s) followed by those its row commands (eval, rex, lookup, eventstats) write.
+ * (or the last `stats`'s) followed by those its row commands (eval, rex, lookup, eventstats, bin) write.
  */
 export function rowColumns(plan: Pick<SearchPlan, 'by' | 'aggregates'>, output: Pick<OutputSettings, 'columns' | 'rowStages'>): string[] {
   if (output.columns) return output.columns;
@@ -42,6 +42,7 @@ export function rowColumns(plan: Pick<SearchPlan, 'by' | 'aggregates'>, output: 
     else if (stage.kind === 'rex') columns.push(...stage.groups.map((g) => g.as));
     else if (stage.kind === 'lookup') columns.push(...stage.outputs.map((o) => o.as));
     else if (stage.kind === 'eventstats') columns.push(...stage.aggregates.map((a) => a.as));
+    else if (stage.kind === 'bin') columns.push(stage.as);
   }
   return [...new Set(columns)];
 }

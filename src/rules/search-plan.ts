@@ -51,7 +51,7 @@ export type ValueTest =
 export const evalFunctions = [
   'isnull', 'isnotnull', 'len', 'lower', 'upper', 'mvcount', 'match', 'like', 'cidrmatch',
   'if', 'case', 'coalesce', 'substr', 'split', 'mvindex', 'mvjoin', 'mvdedup', 'replace', 'tonumber', 'tostring',
-  'round', 'abs', 'trim', 'ltrim', 'rtrim', 'true', 'false', 'null', 'isnum', 'isstr',
+  'round', 'abs', 'trim', 'ltrim', 'rtrim', 'true', 'false', 'null', 'isnum', 'isstr', 'relative_time',
 ] as const;
 export type EvalFunction = (typeof evalFunctions)[number];
 
@@ -96,8 +96,13 @@ export type RowAggregateFunction = 'count' | 'dc' | 'values' | 'min' | 'max' | '
 
 export interface RowAggregate {
   fn: RowAggregateFunction;
-  /** the input column; absent for a bare `count` */
+  /** the input column; absent for a bare `count` and for `eval(...)` */
   field?: string;
+  /**
+   * `fn(eval(expr))`: the input is expr computed on each row (null values are left out, as a
+   * missing column's are); `count(eval(condition))` counts the rows where it is true
+   */
+  value?: ValueExpr;
   as: string;
 }
 
@@ -111,6 +116,8 @@ export type RowStage =
   | { kind: 'rex'; field: string; pattern: string; groups: Array<{ group: string; as: string }> }
   /** `lookup`: `inputs` match lookup columns to row columns; `overwrite` false is OUTPUTNEW */
   | { kind: 'lookup'; table: LookupTable; inputs: Array<{ column: number; field: string }>; outputs: Array<{ column: number; as: string }>; overwrite: boolean }
+  /** `bin`/`bucket span=1h field [as new]`: a number (epoch seconds) down to the start of its span */
+  | { kind: 'bin'; field: string; span: number; as: string }
   /** `security_content_ctime` of a column a later command computed: epoch seconds as text */
   | { kind: 'ctime'; field: string }
   /** `stats`: one row per combination of BY values (`field` read, `as` written); the rows before are gone */

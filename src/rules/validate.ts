@@ -1,6 +1,6 @@
 import { lookupsFor } from './escu-lookups.js';
 import { readFile } from 'node:fs/promises';
-import { knownDataSources } from '../cim/normalize.js';
+import { knownDataSources } from '../families/registry.js';
 import { correlationsBeside } from './content.js';
 import { correlationDetection, loadCorrelations, parseCorrelation } from './correlation.js';
 import type { Detection } from './detection.js';

@@ -1,5 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { timingSafeEqual } from 'node:crypto';
+import type { MatchedValues } from '../engine/matched-values.js';
+import type { FindingRecord } from '../engine/render.js';
 import {
   dispositions,
   StoreInputError,
@@ -28,6 +30,8 @@ export interface ApiOptions {
   /** live updates (the ids of the findings each commit changed): subscribe returns an unsubscribe function */
   subscribe(listener: (changed: string[]) => void): () => void;
   status(): Record<string, unknown>;
+  /** the spans of a finding's values its detection's condition matched (the detail view marks them) */
+  matchedOf?: (record: FindingRecord) => MatchedValues | undefined;
   /** tune from a finding (draft, preview, save a filter-macro entry) */
   tuning?: TuningApiOptions;
 }
@@ -106,7 +110,8 @@ export async function registerApi(app: FastifyInstance, options: ApiOptions): Pr
   app.get('/api/findings/:id', async (request, reply) => {
     const detail = await options.store.getFinding((request.params as { id: string }).id);
     if (!detail) return reply.code(404).send({ error: 'no such finding' });
-    return { ...apiItem(detail), history: detail.history, events: detail.events, risk_events: detail.riskEvents };
+    const matched = options.matchedOf?.(detail.record) ?? {};
+    return { ...apiItem(detail), history: detail.history, events: detail.events, risk_events: detail.riskEvents, matched };
   });
 
   app.patch('/api/findings/:id', async (request, reply) => {

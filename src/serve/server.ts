@@ -8,6 +8,7 @@ import { ResendWindow } from '../ingest/resend-window.js';
 import { SyslogListener } from '../ingest/syslog-listener.js';
 import { openStore } from '../store/registry.js';
 import type { FindingStore } from '../store/store.js';
+import { matchedValuesByDetection } from '../engine/matched-values.js';
 import { registerApi } from './api.js';
 import type { TokenConfig } from './config.js';
 import { JournalFollower } from './follow.js';
@@ -133,6 +134,7 @@ export class ServeRuntime {
             return () => self.listeners.delete(listener);
           },
           status: () => self.status(),
+          matchedOf: matchedValuesByDetection(options.setup.detections),
           tuning: { store, detections: options.setup.detections, file: options.tuningFile ?? path.join(options.dataDir, 'tuning.yml') },
         }),
       );

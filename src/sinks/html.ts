@@ -28,6 +28,7 @@ function reportData(rows: FindingRecord[], ctx: SinkContext): ReportData {
   const findings: FindingRecord[] = [];
   const incidents: RiskIncident[] = [];
   const tactics: Record<string, string[]> = {};
+  const matched: ReportData['matched'] = {};
   for (const row of rows) {
     if (row.kind === 'risk_incident') {
       incidents.push(row as unknown as RiskIncident);
@@ -35,9 +36,11 @@ function reportData(rows: FindingRecord[], ctx: SinkContext): ReportData {
     }
     const { kind: _kind, ...finding } = row;
     findings.push(finding as FindingRecord);
+    const spans = ctx.matchedOf?.(row);
+    if (spans) matched[row.finding_id] = spans;
     if (ctx.tacticsOf && !(row.detection_id in tactics)) tactics[row.detection_id] = ctx.tacticsOf(row.mitre_attack_id);
   }
-  return { generated: new Date().toISOString(), findings, incidents, tactics, incidentRule: ctx.incidentRule };
+  return { generated: new Date().toISOString(), findings, incidents, tactics, matched, incidentRule: ctx.incidentRule };
 }
 
 export function renderReport(data: ReportData, script: string, style: string): string {

@@ -1,3 +1,4 @@
+import type { MatchedValues } from '../engine/matched-values.js';
 import type { FindingRecord } from '../engine/render.js';
 import type { RiskIncident } from '../engine/risk.js';
 
@@ -12,6 +13,8 @@ export interface ReportData {
   incidents: RiskIncident[];
   /** detection id -> the ATT&CK tactics of its techniques */
   tactics: Record<string, string[]>;
+  /** finding id -> the spans of its values its detection's condition matched (findings with none are absent) */
+  matched: Record<string, MatchedValues>;
   /** the rule incidents were raised by, in words (e.g. `score > 100 or >= 3 ATT&CK tactics within 24 h`) */
   incidentRule?: string;
 }

@@ -1,3 +1,4 @@
+import type { MatchedValues } from '../engine/matched-values.js';
 import type { FindingRecord } from '../engine/render.js';
 
 export interface SinkContext {
@@ -9,8 +10,12 @@ export interface SinkContext {
   color?: boolean;
   /** the ATT&CK tactics of a detection's techniques, where the caller has the tactic table */
   tacticsOf?: (techniqueIds: readonly string[]) => string[];
+  /** the spans of a finding's values its detection's condition matched, where the caller has the detections */
+  matchedOf?: (record: FindingRecord) => MatchedValues | undefined;
   /** the risk incident rule in words, where the caller raised incidents */
   incidentRule?: string;
+  /** the zone a human-readable sink shows times in (`--timezone`; default UTC); machine formats stay UTC */
+  timeZone?: string;
 }
 
 /** Writes a complete, ordered set of findings to a text stream. */

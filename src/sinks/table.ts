@@ -1,5 +1,6 @@
 import { evidencePlace } from '../engine/evidence.js';
 import type { FindingRecord } from '../engine/render.js';
+import { displayTime } from '../sources/time-zone.js';
 import { cellText } from './csv.js';
 import type { FindingSink, SinkContext } from './sink.js';
 
@@ -96,8 +97,9 @@ function renderGroup(group: FindingRecord[], ctx: SinkContext): string {
   const paint = (code: string, s: string) => (colour ? `\x1b[${code}m${s}\x1b[0m` : s);
   const title = `${first.search_name}  [${first.detection_type} · ${first.mitre_attack_id.join(', ')} · ${rows.length} finding${rows.length === 1 ? '' : 's'}]`;
   const columns = ['count', 'firstTime', 'lastTime', ...KEY_COLUMNS.filter((c) => rows.some((r) => r[c] !== undefined))];
-  const header = columns.map((c) => (c === 'firstTime' || c === 'lastTime' ? `${c} (UTC)` : c));
-  const cells = rows.map((r) => columns.map((c) => visibleText(cellText(r[c]))));
+  const isTime = (c: string) => c === 'firstTime' || c === 'lastTime';
+  const header = columns.map((c) => (isTime(c) ? `${c} (${ctx.timeZone ?? 'UTC'})` : c));
+  const cells = rows.map((r) => columns.map((c) => visibleText(isTime(c) ? displayTime(cellText(r[c]), ctx.timeZone) : cellText(r[c]))));
   const widths = columnWidths(header, cells, ctx.isTTY ? ctx.columns : undefined);
   const line = (values: string[]) => `${' '.repeat(INDENT)}${values.map((v, i) => fit(v, widths[i]).padEnd(widths[i])).join(' '.repeat(GAP))}`.trimEnd();
   const lines = [paint(`1;${TYPE_COLOURS[first.detection_type] ?? '39'}`, title), line(header)];

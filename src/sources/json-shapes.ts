@@ -1,16 +1,48 @@
-import type { RawEvent } from './source.js';
 import type { SkipCode } from '../diagnostics/codes.js';
-import { parseXmlEvent } from './xml-event.js';
 
-/** What a parsed JSON record turned out to be. */
+/**
+ * What a parsed JSON record turned out to be: an event of a family (`family` is a registered
+ * event family's name, src/families/registry.ts), or a skip with its reason.
+ */
 export type JsonRecord =
-  | { kind: 'event'; family: RawEvent['family']; system: Record<string, string>; data: Record<string, string> }
+  | { kind: 'event'; family: string; system: Record<string, string>; data: Record<string, string> }
   | { kind: 'skip'; code: SkipCode; reason: string };
 
-type Obj = Record<string, unknown>;
+export type JsonObject = Record<string, unknown>;
 
-function isObj(v: unknown): v is Obj {
+/**
+ * One JSON shape an event family recognises (CrowdStrike's flat object with `event_simpleName`,
+ * evtx_dump's `{"Event":{"System":…}}`...). Declared here, where the jsonl source reads JSON; each
+ * family declares its shapes in its own folder, and the run passes them in (`SourceContext.jsonShapes`).
+ */
+export interface JsonShape {
+  readonly name: string;
+  /**
+   * A permissive shape (a few common keys, as NXLog's flat Windows events): tried after every
+   * shape that names a key of its own, whatever the registry order.
+   */
+  readonly fallback?: boolean;
+  /** the record as this shape reads it; undefined: not this shape */
+  read(record: JsonObject): JsonRecord | undefined;
+}
+
+export function isJsonObject(v: unknown): v is JsonObject {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** Recognises a JSON value by the first shape (in the order given) that reads it. */
+export function classifyJson(v: unknown, shapes: readonly JsonShape[]): JsonRecord {
+  if (!isJsonObject(v)) return { kind: 'skip', code: 'invalid-json', reason: 'JSON value is not an object' };
+  for (const shape of shapes) {
+    const record = shape.read(v);
+    if (record !== undefined) return record;
+  }
+  return { kind: 'skip', code: 'unrecognised-record', reason: 'JSON object matches no known event shape' };
+}
+
+/** Shapes in the order they are tried: those naming a key of their own first, the permissive ones last. */
+export function orderJsonShapes(shapes: readonly JsonShape[]): JsonShape[] {
+  return [...shapes.filter((s) => !s.fallback), ...shapes.filter((s) => s.fallback)];
 }
 
 /** JSON scalars as the log would print them; integers never in exponent form. */
@@ -28,7 +60,8 @@ export function scalarString(v: unknown): string | undefined {
   }
 }
 
-function topLevelScalars(obj: Obj, exclude: ReadonlySet<string>): Record<string, string> {
+/** The top-level scalar fields of an object as text, but those in `exclude`. */
+export function topLevelScalars(obj: JsonObject, exclude: ReadonlySet<string>): Record<string, string> {
   const out: Record<string, string> = {};
   for (const k in obj) {
     if (exclude.has(k)) continue;
@@ -38,109 +71,22 @@ function topLevelScalars(obj: Obj, exclude: ReadonlySet<string>): Record<string,
   return out;
 }
 
-function put(target: Record<string, string>, key: string, v: unknown): void {
+/** `target[key]` = the scalar `v` as text, when it is one. */
+export function put(target: Record<string, string>, key: string, v: unknown): void {
   const s = scalarString(v);
   if (s !== undefined) target[key] = s;
 }
 
-/** Sysmon's own `YYYY-MM-DD hh:mm:ss.mmm` (UTC) as ISO-8601. */
-export function sysmonUtcToIso(v: string): string | undefined {
-  const m = /^(\d{4}-\d\d-\d\d) (\d\d:\d\d:\d\d(?:\.\d+)?)$/.exec(v);
-  return m ? `${m[1]}T${m[2]}Z` : undefined;
-}
-
-const NO_EXCLUDE: ReadonlySet<string> = new Set();
-/** moved to `system`, or (Message) too big and already split into fields */
-const FLAT_SYSTEM_KEYS: ReadonlySet<string> = new Set(['EventID', 'Channel', 'Hostname', 'Computer', 'SourceName', 'ProviderName', 'Message']);
-
-/** Recognises every supported JSON shape; the order matters only for objects matching several. */
-export function classifyJson(v: unknown): JsonRecord {
-  if (!isObj(v)) return { kind: 'skip', code: 'invalid-json', reason: 'JSON value is not an object' };
-  if (isObj(v.Event) && isObj(v.Event.System)) return evtxDump(v.Event);
-  if ('event_simpleName' in v) return { kind: 'event', family: 'crowdstrike', system: {}, data: topLevelScalars(v, NO_EXCLUDE) };
-  if (isObj(v.winlog)) return winlogbeat(v, v.winlog);
-  if (typeof v.SyslogMessage === 'string') return azureSyslog(v.SyslogMessage);
-  if (v.EventID !== undefined && (v.Channel !== undefined || v.SourceName !== undefined || v.ProviderName !== undefined || v.Hostname !== undefined)) {
-    return flat(v);
-  }
-  return { kind: 'skip', code: 'unrecognised-record', reason: 'JSON object matches no known event shape' };
-}
-
-/** NXLog / Mordor-style: EventData fields at the top level next to the envelope. */
-function flat(v: Obj): JsonRecord {
-  const system: Record<string, string> = {};
-  put(system, 'EventID', v.EventID);
-  put(system, 'Channel', v.Channel);
-  put(system, 'Computer', v.Hostname ?? v.Computer);
-  put(system, 'Provider', v.SourceName ?? v.ProviderName);
-  put(system, 'EventRecordID', v.RecordNumber ?? v.EventRecordID);
-  put(system, 'UserID', v.UserID);
-  put(system, 'ExecutionProcessID', v.ExecutionProcessID);
-  const utc = typeof v.UtcTime === 'string' ? sysmonUtcToIso(v.UtcTime) : undefined;
-  const time = utc ?? scalarString(v['@timestamp']) ?? scalarString(v.EventTime);
-  if (time !== undefined) system.TimeCreated = time;
-  return { kind: 'event', family: 'windows', system, data: topLevelScalars(v, FLAT_SYSTEM_KEYS) };
-}
-
-function winlogbeat(v: Obj, w: Obj): JsonRecord {
-  const system: Record<string, string> = {};
-  const event = isObj(v.event) ? v.event : {};
-  const host = isObj(v.host) ? v.host : {};
-  put(system, 'EventID', w.event_id ?? event.code);
-  put(system, 'Channel', w.channel);
-  put(system, 'Provider', w.provider_name);
-  put(system, 'Computer', w.computer_name ?? host.name);
-  put(system, 'EventRecordID', w.record_id);
-  put(system, 'TimeCreated', v['@timestamp']);
-  if (isObj(w.user)) put(system, 'UserID', w.user.identifier);
-  if (isObj(w.process)) put(system, 'ExecutionProcessID', w.process.pid);
-  const data: Record<string, string> = {};
-  if (isObj(w.event_data)) flattenLeaves(w.event_data, data);
-  if (isObj(w.user_data)) flattenLeaves(w.user_data, data);
-  if (system.EventID === undefined) return { kind: 'skip', code: 'unrecognised-record', reason: 'winlog object without an event id' };
-  return { kind: 'event', family: 'windows', system, data };
-}
-
-/** Azure Log Analytics Syslog table rows: Sysmon for Linux XML inside SyslogMessage. */
-function azureSyslog(message: string): JsonRecord {
-  const start = message.indexOf('<Event');
-  if (start < 0) return { kind: 'skip', code: 'not-an-event', reason: 'Syslog row without a Sysmon <Event>' };
-  const parsed = parseXmlEvent(message.slice(start));
-  if (!parsed.event) return { kind: 'skip', code: 'invalid-xml', reason: parsed.error ?? 'malformed event' };
-  return { kind: 'event', family: 'windows', system: parsed.event.system, data: parsed.event.data };
-}
-
-function attributes(v: unknown): Obj {
-  return isObj(v) && isObj(v['#attributes']) ? v['#attributes'] : {};
-}
-
-/** evtx_dump / `tunnelwatch dump` JSON: `{"Event":{"System":{...},"EventData":{...}}}`. */
-function evtxDump(ev: Obj): JsonRecord {
-  const sys = ev.System as Obj;
-  const system: Record<string, string> = {};
-  for (const k in sys) {
-    const val = sys[k];
-    if (isObj(val)) put(system, k, val['#text']);
-    else put(system, k, val);
-  }
-  put(system, 'Provider', attributes(sys.Provider).Name ?? attributes(sys.Provider).EventSourceName);
-  put(system, 'TimeCreated', attributes(sys.TimeCreated).SystemTime);
-  const sec = attributes(sys.Security);
-  put(system, 'UserID', sec.UserID ?? sec.UserId);
-  put(system, 'ExecutionProcessID', attributes(sys.Execution).ProcessID);
-  put(system, 'ExecutionThreadID', attributes(sys.Execution).ThreadID);
-  const data: Record<string, string> = {};
-  if (isObj(ev.EventData)) eventData(ev.EventData, data);
-  if (isObj(ev.UserData)) flattenLeaves(ev.UserData, data);
-  if (system.EventID === undefined) return { kind: 'skip', code: 'unrecognised-record', reason: 'Event.System without an EventID' };
-  return { kind: 'event', family: 'windows', system, data };
+/** An evtx_dump element's `#attributes` object (empty when it has none). */
+export function attributes(v: unknown): JsonObject {
+  return isJsonObject(v) && isJsonObject(v['#attributes']) ? v['#attributes'] : {};
 }
 
 /**
  * Depth-first over nested values with an explicit stack, in document order: a record nested
  * thousands deep (crafted, or broken) must not overflow the call stack.
  */
-function walkDepthFirst<T>(root: Iterable<T>, visit: (item: T) => Iterable<T> | undefined): void {
+export function walkDepthFirst<T>(root: Iterable<T>, visit: (item: T) => Iterable<T> | undefined): void {
   const stack: Iterator<T>[] = [root[Symbol.iterator]()];
   while (stack.length > 0) {
     const next = stack[stack.length - 1].next();
@@ -153,37 +99,17 @@ function walkDepthFirst<T>(root: Iterable<T>, visit: (item: T) => Iterable<T> | 
   }
 }
 
-function eventData(ed: Obj, data: Record<string, string>): void {
-  let unnamed = 0;
-  // positional Data: a value or array of them; an unnamed item whose #text is an array holds more
-  const positional = (v: unknown): void => walkDepthFirst(Array.isArray(v) ? v : [v], (item) => {
-    const name = scalarString(attributes(item).Name);
-    const text = isObj(item) ? item['#text'] : item;
-    if (name !== undefined) data[name] = scalarString(text) ?? '';
-    else if (isObj(item) && Array.isArray(item['#text'])) return item['#text'] as unknown[];
-    else data[`Data[${unnamed++}]`] = scalarString(text) ?? '';
-    return undefined;
-  });
-  for (const k in ed) {
-    if (k === '#attributes') continue;
-    const v = ed[k];
-    if (k === 'Data' || k === '#text') positional(v);
-    else if (isObj(v)) flattenLeaves(v, data);
-    else leaf(data, k, v);
-  }
-}
-
-function leaf(data: Record<string, string>, k: string, v: unknown): void {
+export function leaf(data: Record<string, string>, k: string, v: unknown): void {
   if (Array.isArray(v)) data[k] = v.map((x) => scalarString(x) ?? '').join(',');
   else if (v === null) data[k] = '';
   else put(data, k, v);
 }
 
 /** Leaves of nested objects by their own key (UserData, event_data), attributes ignored. */
-function flattenLeaves(o: Obj, data: Record<string, string>): void {
+export function flattenLeaves(o: JsonObject, data: Record<string, string>): void {
   walkDepthFirst(Object.entries(o), ([k, v]) => {
     if (k === '#attributes') return undefined;
-    if (isObj(v)) return Object.entries(v);
+    if (isJsonObject(v)) return Object.entries(v);
     leaf(data, k, v);
     return undefined;
   });

@@ -81,7 +81,7 @@ function parseRecord(text: string, at: Omit<Line, 'text'>, file: string, ctx: So
   }
   let rec: ReturnType<typeof classifyJson>;
   try {
-    rec = classifyJson(value);
+    rec = classifyJson(value, ctx.jsonShapes);
   } catch (err) {
     // a record no shape expected must cost that record, never the rest of the file
     ctx.skip({ location, code: 'invalid-json', reason: `unreadable JSON record: ${(err as Error).message}`, bytes: Buffer.byteLength(text) });

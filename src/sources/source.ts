@@ -1,5 +1,6 @@
 import type { RecordLocation, Skip } from '../diagnostics/skip.js';
 import type { ByteRange } from './file-blocks.js';
+import type { JsonShape } from './json-shapes.js';
 
 /** Where a record came from, and what a source reports instead of throwing: both are the run report's vocabulary. */
 export type { RecordLocation, Skip };
@@ -10,7 +11,12 @@ export type { RecordLocation, Skip };
  * its XML names and `data` with EventData/UserData by name; CrowdStrike puts its flat object in `data`.
  */
 export interface RawEvent {
-  family: 'windows' | 'crowdstrike';
+  /**
+   * The event family (src/families/): `windows` for every Windows-shaped format, else the family
+   * whose JSON shape recognised the record (`crowdstrike`). It says how the event is normalised,
+   * named and dumped.
+   */
+  family: string;
   /**
    * <System> fields by XML name: Provider (Name attribute), Channel, EventID, Computer,
    * TimeCreated (SystemTime, ISO-8601 UTC), EventRecordID, UserID (Security/@UserID or @UserId).
@@ -48,6 +54,11 @@ export interface SourceContext {
   signal?: AbortSignal;
   /** how an RFC 3164 syslog header's time (no year, no zone) is read, for events without a time of their own */
   syslogClock?: SyslogClock;
+  /**
+   * The JSON shapes the registered event families recognise, in the order tried (the jsonl source
+   * reads them; src/families/registry.ts has the run's). A JSON record none reads is skipped.
+   */
+  jsonShapes: readonly JsonShape[];
 }
 
 /**

@@ -1,9 +1,9 @@
 import type { SyslogClock } from './source.js';
+import { zoneOffset } from './time-zone.js';
 
 // fixed patterns (never built from input), anchored, no nested quantifiers: linear on any line
 const RFC3164_TIME = /^(?:<\d{1,3}>)?([A-Z][a-z]{2}) ([ \d]\d) (\d\d):(\d\d):(\d\d) /;
 const RFC3339_TIME = /^(?:<\d{1,3}>)?(?:1 )?(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:?\d\d)) /;
-const OFFSET = /^([+-])(\d\d):?(\d\d)$/;
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
 const WEEK_MS = 7 * 24 * 3600 * 1000;
 
@@ -28,33 +28,12 @@ export function headerTime(header: string, clock: SyslogClock = {}, now = Date.n
   return Number.isFinite(ms) ? new Date(ms).toISOString() : undefined;
 }
 
-/** Whether `zone` is one `SyslogClock.timeZone` accepts: an IANA name, `UTC`, or `±hh:mm`. */
-export function isTimeZone(zone: string): boolean {
-  if (OFFSET.test(zone)) return true;
-  try {
-    new Intl.DateTimeFormat('en-US', { timeZone: zone });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 /** epoch ms of a wall-clock time in `zone` (undefined: this host's zone) */
 function wallClockToUtc(year: number, month: number, day: number, hour: number, minute: number, second: number, zone: string | undefined): number {
   if (zone === undefined) return new Date(year, month, day, hour, minute, second).getTime();
   const asUtc = Date.UTC(year, month, day, hour, minute, second);
-  const fixed = OFFSET.exec(zone);
-  if (fixed) return asUtc - (fixed[1] === '-' ? -1 : 1) * (Number(fixed[2]) * 60 + Number(fixed[3])) * 60_000;
   // the zone's offset at that instant, refined once for wall times near a DST change
   let guess = asUtc - zoneOffset(asUtc, zone);
   guess = asUtc - zoneOffset(guess, zone);
   return guess;
-}
-
-/** how far `zone`'s wall clock is ahead of UTC at `instant`, ms */
-function zoneOffset(instant: number, zone: string): number {
-  const parts = new Intl.DateTimeFormat('en-US', { timeZone: zone, hourCycle: 'h23', year: 'numeric', month: 'numeric', day: 'numeric', hour: 'numeric', minute: 'numeric', second: 'numeric' }).formatToParts(new Date(instant));
-  const get = (type: string) => Number(parts.find((p) => p.type === type)?.value);
-  const wall = Date.UTC(get('year'), get('month') - 1, get('day'), get('hour'), get('minute'), get('second'));
-  return wall - Math.floor(instant / 1000) * 1000;
 }

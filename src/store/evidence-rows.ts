@@ -24,7 +24,7 @@ export function evidenceCondition(pivot: { source: string; record?: number; line
   const params: unknown[] = [pivot.source];
   if (pivot.record !== undefined) parts.push('record = ?'), params.push(pivot.record);
   if (pivot.line !== undefined) parts.push('line = ?'), params.push(pivot.line);
-  return { sql: `id IN (SELECT finding_id FROM finding_evidence WHERE ${parts.join(' AND ')})`, params };
+  return { sql: `findings.id IN (SELECT finding_id FROM finding_evidence WHERE ${parts.join(' AND ')})`, params };
 }
 
 /** Schema step 2: the evidence table and each finding's total of contributing events. */

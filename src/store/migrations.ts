@@ -1,4 +1,5 @@
 import { evidenceSchema } from './evidence-rows.js';
+import { triageSchema } from './finding-filter-sql.js';
 import type { SqlDriver, SqlExecutor } from './sql.js';
 
 /**
@@ -81,6 +82,7 @@ const steps: Array<(dialect: SqlDriver['dialect']) => string[]> = [
   // a final finding's mergeable aggregate state (JSON): a late update is folded into it exactly
   () => ['ALTER TABLE findings ADD COLUMN state TEXT'],
   () => evidenceSchema,
+  () => triageSchema,
   // scale-out on a bus: each message's partial states, keyed by (finding, message) so a redelivered message adds nothing
   () => [
     `CREATE TABLE bus_messages (

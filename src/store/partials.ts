@@ -68,7 +68,7 @@ export class PartialStore {
         [after[0], after[0], after[1], PAGE],
       );
       if (rows.length === 0) return;
-      const out: Required<Omit<AnalyzerPartials, 'origin'>> = { detections: [], correlations: [], agentHosts: [], users: [] };
+      const out: Required<Omit<AnalyzerPartials, 'origin'>> = { detections: [], correlations: [], agentHosts: [], users: [], caps: [] };
       for (const r of rows) {
         const s = JSON.parse(r.state) as StoredState;
         if ('d' in s) out.detections.push(s.d);
@@ -76,6 +76,7 @@ export class PartialStore {
         else {
           out.agentHosts.push(...(s.e.agentHosts ?? []));
           out.users.push(...(s.e.users ?? []));
+          out.caps.push(...(s.e.caps ?? []));
         }
       }
       yield out;
@@ -115,14 +116,15 @@ export class PartialStore {
   }
 }
 
-type StoredState = { d: AnalyzerPartials['detections'][number] } | { c: AnalyzerPartials['correlations'][number] } | { e: Pick<AnalyzerPartials, 'agentHosts' | 'users'> };
+type StoredState = { d: AnalyzerPartials['detections'][number] } | { c: AnalyzerPartials['correlations'][number] } | { e: Pick<AnalyzerPartials, 'agentHosts' | 'users' | 'caps'> };
 
 /** one row per finding group (detection key and window, or correlation key) and one for the entities learnt */
 function rowsOf(p: AnalyzerPartials): Row[] {
   const rows: Row[] = [];
   for (const d of p.detections) rows.push([`d:${d.detectionId}:${digest([d.key, d.window ?? null])}`, JSON.stringify({ d })]);
   for (const c of p.correlations) rows.push([`c:${c.correlationId}:${digest([c.alt, c.key])}`, JSON.stringify({ c })]);
-  if (p.agentHosts?.length || p.users?.length) rows.push(['e:entities', JSON.stringify({ e: { agentHosts: p.agentHosts, users: p.users } })]);
+  // the entities learnt and what the caps refused: folded into the merged run like any partial
+  if (p.agentHosts?.length || p.users?.length || p.caps?.length) rows.push(['e:entities', JSON.stringify({ e: { agentHosts: p.agentHosts, users: p.users, caps: p.caps } })]);
   return rows;
 }
 

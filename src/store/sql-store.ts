@@ -1,7 +1,8 @@
 import type { FindingRecord } from '../engine/render.js';
 import type { RiskEvent, RiskIncident } from '../engine/risk.js';
 import { canonicalHost, canonicalUser } from '../engine/entities.js';
-import { evidenceCondition, replaceEvidenceRows } from './evidence-rows.js';
+import { replaceEvidenceRows } from './evidence-rows.js';
+import { entities, findingsWithTriage, multi, whereClause } from './finding-filter-sql.js';
 import { migrate } from './migrations.js';
 import type { SqlDriver, SqlExecutor } from './sql.js';
 import {
@@ -25,8 +26,6 @@ import {
   type TriageChange,
 } from './store.js';
 
-/** Multivalue columns are kept as `|a|b|` so that `LIKE '%|a|%'` finds one exact value. */
-const SEP = '|';
 const MAX_PAGE = 1000;
 
 const sortColumns: Record<SortKey, string> = {
@@ -38,6 +37,9 @@ const sortColumns: Record<SortKey, string> = {
   search_name: 'search_name',
   updated_at: 'updated_at',
 };
+
+/** what a listed finding is read as (`FindingRow`), from `findingsWithTriage` */
+const findingColumns = 'findings.id, revision, record, first_time, last_time, updated_at, status, owner, urgency, disposition';
 
 interface FindingRow {
   id: string;
@@ -56,6 +58,10 @@ interface FindingRow {
 export class SqlFindingStore implements FindingStore {
   readonly kind: string;
   readonly location: string;
+
+  /** findings written since PostgreSQL's planner statistics were refreshed, and how many were written before that */
+  private writtenSinceAnalyze = 0;
+  private writtenBeforeAnalyze = 0;
 
   private constructor(private readonly db: SqlDriver) {
     this.kind = db.dialect;
@@ -112,6 +118,22 @@ export class SqlFindingStore implements FindingStore {
         );
       }
     });
+    await this.refreshStatistics(commit.findings.length);
+  }
+
+  /**
+   * PostgreSQL plans the findings-triage join from table statistics; autovacuum refreshes them a
+   * while after a bulk load, and until then a queue query may start from the wrong table (a second
+   * instead of milliseconds). So the store analyses both tables itself whenever the findings it
+   * wrote doubled: a few times while a store fills, rarely after.
+   */
+  private async refreshStatistics(written: number): Promise<void> {
+    if (this.db.dialect !== 'postgres') return;
+    this.writtenSinceAnalyze += written;
+    if (this.writtenSinceAnalyze < Math.max(1000, this.writtenBeforeAnalyze)) return;
+    await this.db.run('ANALYZE findings, finding_triage');
+    this.writtenBeforeAnalyze += this.writtenSinceAnalyze;
+    this.writtenSinceAnalyze = 0;
   }
 
   async checkpoint(consumer: string): Promise<Checkpoint | undefined> {
@@ -138,17 +160,17 @@ export class SqlFindingStore implements FindingStore {
     const limit = clampInt(query.limit ?? 50, 0, MAX_PAGE);
     const offset = clampInt(query.offset ?? 0, 0, Number.MAX_SAFE_INTEGER);
     const rows = await this.db.all<FindingRow>(
-      `SELECT id, revision, record, first_time, last_time, updated_at, status, owner, urgency, disposition FROM findings ${where}
-       ORDER BY ${sort} ${direction}, id ASC LIMIT ? OFFSET ?`,
+      `SELECT ${findingColumns} FROM ${findingsWithTriage} ${where}
+       ORDER BY ${sort} ${direction}, findings.id ASC LIMIT ? OFFSET ?`,
       [...params, limit, offset],
     );
-    const total = await this.db.all<{ n: number | string }>(`SELECT COUNT(*) AS n FROM findings ${where}`, params);
+    const total = await this.db.all<{ n: number | string }>(`SELECT COUNT(*) AS n FROM ${findingsWithTriage} ${where}`, params);
     return { items: rows.map(toStored), total: Number(total[0].n) };
   }
 
   async getFinding(id: string): Promise<FindingDetail | undefined> {
     const rows = await this.db.all<FindingRow>(
-      'SELECT id, revision, record, first_time, last_time, updated_at, status, owner, urgency, disposition FROM findings WHERE id = ?',
+      `SELECT ${findingColumns} FROM ${findingsWithTriage} WHERE finding_triage.id = findings.id AND findings.id = ?`,
       [id],
     );
     if (!rows[0]) return undefined;
@@ -168,39 +190,39 @@ export class SqlFindingStore implements FindingStore {
     };
   }
 
+  /**
+   * Set-based, so "all matching" costs two statements whatever it matches: one INSERT ... SELECT
+   * writes a history row for every (finding, field) whose value changes, reading the values as
+   * they are before the change; then one UPDATE applies it. Both run in one transaction.
+   */
   async triage(filter: FindingFilter, change: TriageChange, actor: string): Promise<number> {
     validateChange(change);
     const { where, params } = whereClause(filter);
     const at = new Date().toISOString();
+    const fields = triageFields.filter((field) => change[field] !== undefined);
+    const values = fields.map((field) => change[field] ?? null);
+    const comment = change.comment ?? null;
     return this.db.transaction(async (tx) => {
-      const matched = Number((await tx.all<{ n: number | string }>(`SELECT COUNT(*) AS n FROM findings ${where}`, params))[0].n);
-      if (matched === 0) return 0;
-      const sets: string[] = [];
-      const setParams: unknown[] = [];
-      // history first: it reads the values as they were before this change
-      for (const field of ['status', 'owner', 'urgency', 'disposition'] as const) {
-        if (!(field in change) || change[field] === undefined) continue;
-        const value = change[field] ?? null;
-        await tx.run(
-          `INSERT INTO finding_history (finding_id, at, actor, field, old_value, new_value, comment)
-           SELECT id, ?, ?, ?, ${field}, ?, ? FROM findings ${where} ${where ? 'AND' : 'WHERE'} ${field} IS DISTINCT FROM ?`,
-          [at, actor, field, value, change.comment ?? null, ...params, value],
-        );
-        sets.push(`${field} = ?`);
-        setParams.push(value);
-        if (field === 'urgency') {
-          sets.push('urgency_rank = ?');
-          setParams.push(urgencies.indexOf(value as (typeof urgencies)[number]));
-        }
-      }
-      if (sets.length === 0 && change.comment !== undefined) {
-        await tx.run(
-          `INSERT INTO finding_history (finding_id, at, actor, field, old_value, new_value, comment) SELECT id, ?, ?, 'comment', NULL, NULL, ? FROM findings ${where}`,
-          [at, actor, change.comment, ...params],
+      if (fields.length === 0) {
+        return tx.run(
+          `INSERT INTO finding_history (finding_id, at, actor, field, old_value, new_value, comment) SELECT findings.id, ?, ?, 'comment', NULL, NULL, ? FROM ${findingsWithTriage} ${where} ORDER BY findings.id`,
+          [at, actor, comment, ...params],
         );
       }
-      if (sets.length > 0) await tx.run(`UPDATE findings SET ${sets.join(', ')} ${where}`, [...setParams, ...params]);
-      return matched;
+      // the changed fields as rows (field, new value, order), joined to every matching finding
+      const changed = fields.map((_, i) => `SELECT CAST(? AS TEXT) AS field, CAST(? AS TEXT) AS new_value, ${i} AS ord`).join(' UNION ALL ');
+      const oldValue = `CASE change.field ${fields.map((field) => `WHEN '${field}' THEN ${field}`).join(' ')} END`;
+      await tx.run(
+        `INSERT INTO finding_history (finding_id, at, actor, field, old_value, new_value, comment)
+         SELECT findings.id, ?, ?, change.field, ${oldValue}, change.new_value, ? FROM ${findingsWithTriage} CROSS JOIN (${changed}) AS change
+         ${where} AND ${oldValue} IS DISTINCT FROM change.new_value ORDER BY findings.id, change.ord`,
+        [at, actor, comment, ...fields.flatMap((field, i) => [field, values[i]]), ...params],
+      );
+      const sets = fields.map((field) => `${field} = ?`);
+      if (change.urgency !== undefined) sets.push('urgency_rank = ?');
+      const setParams = [...values, ...(change.urgency !== undefined ? [urgencies.indexOf(change.urgency)] : [])];
+      // every matching row is updated (unchanged values too), so the count is the matched findings
+      return tx.run(`UPDATE finding_triage SET ${sets.join(', ')} WHERE id IN (SELECT findings.id FROM ${findingsWithTriage} ${where})`, [...setParams, ...params]);
     });
   }
 
@@ -271,8 +293,8 @@ async function upsertFinding(tx: SqlExecutor, upsert: FindingUpsert, now: string
   const text = JSON.stringify(record);
   const changed = await tx.run(
     `INSERT INTO findings (id, revision, detection_id, search_name, first_time, last_time, count, risk_score, hosts, users, stories, techniques,
-       record, search_text, created_at, updated_at, status, owner, urgency, urgency_rank, disposition, state, evidence_count)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'new', NULL, ?, ?, NULL, ?, ?)
+       record, search_text, created_at, updated_at, state, evidence_count)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
      ON CONFLICT (id) DO UPDATE SET revision = excluded.revision, first_time = excluded.first_time, last_time = excluded.last_time,
        count = excluded.count, evidence_count = excluded.evidence_count, risk_score = excluded.risk_score, hosts = excluded.hosts, users = excluded.users, stories = excluded.stories,
        techniques = excluded.techniques, record = excluded.record, search_text = excluded.search_text, updated_at = excluded.updated_at,
@@ -295,14 +317,19 @@ async function upsertFinding(tx: SqlExecutor, upsert: FindingUpsert, now: string
       text.toLowerCase(),
       now,
       now,
-      urgency,
-      urgencies.indexOf(urgency),
       upsert.state ?? null,
       record.evidence_count ?? 0,
     ],
   );
   // a stale revision changed nothing: its evidence must not replace the newer one's
-  if (changed > 0) await replaceEvidenceRows(tx, record);
+  if (changed === 0) return;
+  await replaceEvidenceRows(tx, record);
+  // a new finding starts untriaged; a known one keeps the analysts' triage
+  await tx.run(`INSERT INTO finding_triage (id, status, owner, urgency, urgency_rank, disposition) VALUES (?, 'new', NULL, ?, ?, NULL) ON CONFLICT (id) DO NOTHING`, [
+    record.finding_id,
+    urgency,
+    urgencies.indexOf(urgency),
+  ]);
 }
 
 async function insertRiskEvent(tx: SqlExecutor, e: RiskEvent): Promise<void> {
@@ -313,85 +340,8 @@ async function insertRiskEvent(tx: SqlExecutor, e: RiskEvent): Promise<void> {
   );
 }
 
-/** Hosts (or users) a finding is about: its risk objects of that type plus the usual CIM columns. */
-function entities(record: FindingRecord, riskType: string, columns: string[]): string[] {
-  const values = new Set<string>();
-  for (const o of record.risk_objects) if (o.risk_object_type === riskType) values.add(o.risk_object);
-  for (const c of columns) {
-    const v = record[c];
-    if (typeof v === 'string') values.add(v);
-    else if (Array.isArray(v)) for (const x of v) if (typeof x === 'string') values.add(x);
-  }
-  values.delete('null');
-  return [...values];
-}
-
-function multi(values: string[]): string {
-  return values.length === 0 ? '' : `${SEP}${values.map((v) => v.toLowerCase().replaceAll(SEP, ' ')).join(SEP)}${SEP}`;
-}
-
-function likeEscape(text: string): string {
-  return text.replace(/[\\%_]/g, (c) => `\\${c}`);
-}
-
-function whereClause(filter: FindingFilter): { where: string; params: unknown[] } {
-  const conditions: string[] = [];
-  const params: unknown[] = [];
-  const oneOf = (column: string, values: unknown[]) => {
-    if (values.length === 0) return conditions.push('1 = 0');
-    conditions.push(`${column} IN (${values.map(() => '?').join(', ')})`);
-    params.push(...values);
-  };
-  const contains = (column: string, value: string) => {
-    conditions.push(`${column} LIKE ? ESCAPE '\\'`);
-    params.push(`%${likeEscape(value.toLowerCase())}%`);
-  };
-  if (filter.ids) oneOf('id', filter.ids);
-  if (filter.detection) {
-    if (filter.detection.length === 0) conditions.push('1 = 0');
-    else {
-      conditions.push(`(detection_id IN (${filter.detection.map(() => '?').join(', ')}) OR search_name IN (${filter.detection.map(() => '?').join(', ')}))`);
-      params.push(...filter.detection, ...filter.detection);
-    }
-  }
-  if (filter.story) contains('stories', `${SEP}${filter.story}${SEP}`);
-  if (filter.technique) {
-    // T1090 matches T1090 and its sub-techniques T1090.xxx
-    conditions.push(`(techniques LIKE ? ESCAPE '\\' OR techniques LIKE ? ESCAPE '\\')`);
-    const t = likeEscape(filter.technique.toLowerCase());
-    params.push(`%${SEP}${t}${SEP}%`, `%${SEP}${t}.%`);
-  }
-  if (filter.host) contains('hosts', `${SEP}${filter.host}${SEP}`);
-  if (filter.user) contains('users', `${SEP}${filter.user}${SEP}`);
-  if (filter.status) {
-    for (const s of filter.status) if (!(triageStatuses as readonly string[]).includes(s)) throw new StoreInputError(`unknown status '${s}'`);
-    oneOf('status', filter.status);
-  }
-  if (filter.owner !== undefined) {
-    if (filter.owner === null) conditions.push('owner IS NULL');
-    else conditions.push('owner = ?'), params.push(filter.owner);
-  }
-  if (filter.urgency) {
-    for (const u of filter.urgency) if (!(urgencies as readonly string[]).includes(u)) throw new StoreInputError(`unknown urgency '${u}'`);
-    oneOf('urgency', filter.urgency);
-  }
-  if (filter.disposition) {
-    const named = filter.disposition.filter((d): d is NonNullable<typeof d> => d !== null);
-    for (const d of named) if (!(dispositions as readonly string[]).includes(d)) throw new StoreInputError(`unknown disposition '${d}'`);
-    const parts = [...(named.length ? [`disposition IN (${named.map(() => '?').join(', ')})`] : []), ...(filter.disposition.includes(null) ? ['disposition IS NULL'] : [])];
-    conditions.push(parts.length ? `(${parts.join(' OR ')})` : '1 = 0');
-    params.push(...named);
-  }
-  if (filter.from !== undefined) conditions.push('last_time >= ?'), params.push(filter.from);
-  if (filter.to !== undefined) conditions.push('last_time <= ?'), params.push(filter.to);
-  if (filter.text) contains('search_text', filter.text);
-  if (filter.evidence) {
-    const { sql, params: values } = evidenceCondition(filter.evidence);
-    conditions.push(sql);
-    params.push(...values);
-  }
-  return { where: conditions.length ? `WHERE ${conditions.join(' AND ')}` : '', params };
-}
+/** The triage fields a change can set, in the order their history rows are written. */
+const triageFields = ['status', 'owner', 'urgency', 'disposition'] as const;
 
 function validateChange(change: TriageChange): void {
   if (change.status !== undefined && !(triageStatuses as readonly string[]).includes(change.status)) throw new StoreInputError(`unknown status '${change.status}'`);

@@ -13,15 +13,17 @@ const stageRanks: Record<string, number> = {
   sources: 1,
   ingest: 1,
   cim: 2,
-  rules: 3,
-  engine: 4,
-  pipeline: 5,
-  sinks: 5,
-  store: 5,
-  serve: 6,
-  dashboard: 6,
-  cli: 6,
-  bus: 6,
+  // an event family's JSON shapes (sources), tables (cim) and dump rendering, put together and passed down
+  families: 3,
+  rules: 4,
+  engine: 5,
+  pipeline: 6,
+  sinks: 6,
+  store: 6,
+  serve: 7,
+  dashboard: 7,
+  cli: 7,
+  bus: 7,
 };
 
 interface KnownCycle {

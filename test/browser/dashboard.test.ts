@@ -7,16 +7,8 @@ import type { ServeRuntime } from '../../src/serve/server.js';
 import { artefactPath, chromiumMissing, launchChromium } from '../helpers/chromium.js';
 import { hostileCommandLine, hostileSysmonLine, hostileUser } from '../helpers/hostile.js';
 import { repoRoot } from '../helpers/paths.js';
-import { eventually, startServe, TOKEN } from '../helpers/serve.js';
+import { eventually, replaySourcetypes, startServe, TOKEN } from '../helpers/serve.js';
 
-/** each example file under the sourcetype a forwarder would send it with (as replay.py does) */
-const replay: Array<[string, string]> = [
-  ['windows-sysmon.xml', 'XmlWinEventLog:Microsoft-Windows-Sysmon/Operational'],
-  ['security-4688-wevtutil.xml', 'XmlWinEventLog:Security'],
-  ['crowdstrike-fdr.jsonl', 'crowdstrike:events:sensor'],
-  ['sysmon-nxlog.jsonl', '_json'],
-  ['linux-sysmon.log', 'sysmon:linux'],
-];
 /** the examples are from March 2026: every view below asks for all time */
 const ALL = 'time=all&status=all';
 
@@ -65,7 +57,7 @@ before(async () => {
   if (chromiumMissing) return;
   serve = await startServe();
   base = `http://${serve.address}`;
-  for (const [file, sourcetype] of replay) await sendRaw(readFileSync(path.join(repoRoot, 'examples', file)), sourcetype);
+  for (const [file, sourcetype] of replaySourcetypes) await sendRaw(readFileSync(path.join(repoRoot, 'examples', file)), sourcetype);
   await eventually(async () => (await total('')) >= 40, 60_000, 'the examples to be processed');
   browser = await launchChromium();
 });
@@ -136,14 +128,23 @@ test('dashboard: bulk-closing "all N matching" with a disposition updates the st
   await page.close();
 });
 
-test('dashboard: the finding detail highlights the columns holding the matched values and lists where the events came from', { skip: chromiumMissing }, async () => {
+test('dashboard: the finding detail marks exactly the text the detection matched (ngrok.exe whole, the matched words inside the command line) and lists where the events came from', { skip: chromiumMissing }, async () => {
   const problems: string[] = [];
   const page = await signedIn(problems);
   const ngrok = (await apiGet<{ items: Array<{ finding_id: string }> }>('/api/findings?detection=Windows%20Ngrok%20Reverse%20Proxy%20Usage&limit=1')).items[0];
+  const detail = await apiGet<{ process: string; process_name: string; matched: Record<string, Array<[number, number, number]>> }>(`/api/findings/${ngrok.finding_id}`);
+  // the detection: process_name=ngrok.exe and process IN ("*start*", "*--config*", "*http*", "*authtoken*", "*tcp*")
+  assert.deepEqual(detail.matched.process_name, [[0, 0, detail.process_name.length]]);
+  assert.ok(detail.matched.process.length > 0);
   await page.goto(`${base}/#/finding/${ngrok.finding_id}`);
   await page.locator('#detail-title').waitFor();
-  const highlighted = await page.locator('table.fields tr.matched th').allInnerTexts();
-  assert.ok(highlighted.includes('process_name') || highlighted.includes('dest'), `matched columns highlighted: ${highlighted.join(', ')}`);
+  const row = (column: string) => page.locator('table.fields tr.matched').filter({ has: page.locator('th', { hasText: new RegExp(`^${column}$`) }) });
+  assert.deepEqual(await row('process_name').locator('mark').allInnerTexts(), [detail.process_name]);
+  const marks = await row('process').locator('mark').allInnerTexts();
+  assert.deepEqual(marks, detail.matched.process.map(([, start, end]) => detail.process.slice(start, end)), 'one <mark> per matched span, around exactly its text');
+  for (const m of marks) assert.ok(['start', '--config', 'http', 'authtoken', 'tcp'].includes(m.toLowerCase()), `"${m}" is a word the condition names`);
+  assert.equal(await row('process').locator('td').innerText(), detail.process, 'the value is whole: marked and unmarked pieces, nothing added or lost');
+  assert.equal(await page.locator('table.fields tr', { hasText: 'parent_process_name' }).locator('mark').count(), 0, 'a column the condition does not test has no mark');
   assert.ok((await page.locator('table.evidence tbody tr').count()) > 0, 'the contributing events are listed');
   assert.match(await page.locator('table.evidence').innerText(), /replay|XmlWinEventLog|Security|channel/i);
   await page.screenshot({ path: artefactPath('dashboard-detail.png'), fullPage: false });

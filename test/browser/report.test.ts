@@ -63,6 +63,26 @@ test('browser: the HTML report of the examples opens from disk with no request b
   }
 });
 
+test('browser: the HTML report marks exactly the text each detection matched, as text nodes (ngrok.exe whole, the matched words of its command line)', { skip: chromiumMissing }, async () => {
+  const browser = await launchChromium();
+  try {
+    const { page, problems } = await openReport(browser, writeReport([examplesDir]));
+    const card = page.locator('article.finding').filter({ hasText: 'Windows Ngrok Reverse Proxy Usage' }).first();
+    const row = (column: string) => card.locator('table.fields tr.matched').filter({ has: page.locator('th', { hasText: new RegExp(`^${column}$`) }) });
+    // textContent: cards out of view are not rendered (content-visibility), so their innerText is empty
+    const processName = (await row('process_name').locator('td').textContent()) ?? '';
+    assert.match(processName, /ngrok/i);
+    assert.deepEqual(await row('process_name').locator('mark').allTextContents(), [processName], 'an exact pattern marks the whole value');
+    const marks = await row('process').locator('mark').allTextContents();
+    assert.ok(marks.length > 0, 'the command line has marks');
+    for (const m of marks) assert.ok(['start', '--config', 'http', 'authtoken', 'tcp'].includes(m.toLowerCase()), `"${m}" is a word the condition names, not the whole command line`);
+    assert.equal(await card.locator('table.fields tr', { hasText: 'parent_process_name' }).locator('mark').count(), 0, 'an untested column has no mark');
+    assert.deepEqual(problems, []);
+  } finally {
+    await browser.close();
+  }
+});
+
 test('browser: an event whose fields hold <script> and "><img onerror=...> renders as visible text in the HTML report, and nothing runs', { skip: chromiumMissing }, async () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'tw-hostile-'));
   const input = path.join(dir, 'hostile.jsonl');

@@ -8,6 +8,7 @@ import { expandInputs, isInputError } from '../../src/sources/inputs.js';
 import { sources } from '../../src/sources/registry.js';
 import type { RawEvent, Skip, Source, SourceInput } from '../../src/sources/source.js';
 import { repoRoot } from '../unit/sources/helpers.js';
+import { families } from '../../src/families/registry.js';
 
 /**
  * One bad-input suite for every registered source: each must survive truncation, an oversized
@@ -34,7 +35,7 @@ async function run(source: Source, bytes: Buffer): Promise<{ events: RawEvent[];
   assert.ok(input, 'fixture copy must be readable');
   const skips: Skip[] = [];
   const events: RawEvent[] = [];
-  for await (const ev of source.read(input, { maxRecordBytes: MAX_RECORD, skip: (s) => skips.push(s) })) events.push(ev);
+  for await (const ev of source.read(input, { maxRecordBytes: MAX_RECORD, jsonShapes: families.jsonShapes, skip: (s) => skips.push(s) })) events.push(ev);
   for (const s of skips) {
     assert.equal(s.location.file, input.name, `skip ${s.code} names its file`);
     assert.ok(s.location.line !== undefined || s.location.offset !== undefined, `skip ${s.code} has a line or offset`);

@@ -8,6 +8,15 @@ import { defaultContentDir, defaultDetectionsDir } from '../../src/cli/paths.js'
 import { repoRoot } from './paths.js';
 
 export const TOKEN = 'test-token-0123456789';
+/** each example file with the sourcetype a Splunk forwarder (or attack_data's replay.py) would send it under */
+export const replaySourcetypes: ReadonlyArray<readonly [file: string, sourcetype: string]> = [
+  ['windows-sysmon.xml', 'XmlWinEventLog:Microsoft-Windows-Sysmon/Operational'],
+  ['security-4688-wevtutil.xml', 'XmlWinEventLog:Security'],
+  ['crowdstrike-fdr.jsonl', 'crowdstrike:events:sensor'],
+  ['sysmon-nxlog.jsonl', '_json'],
+  ['linux-sysmon.log', 'sysmon:linux'],
+];
+
 export const cliPath = path.join(repoRoot, 'dist', 'src', 'cli', 'main.js');
 
 let setup: PipelineSetup | undefined;
@@ -104,12 +113,3 @@ export function withoutEvidencePlaces(record: Record<string, unknown>): Record<s
   const evidence = (record.evidence as Array<Record<string, unknown>> | undefined) ?? [];
   return { ...record, evidence: evidence.map((e) => `${e.time} ${e.event_code} ${e.channel} ${e.record}`).sort() };
 }
-
-/** The example files and the sourcetypes a forwarder would replay them with over HEC /raw. */
-export const replaySourcetypes: Array<[file: string, sourcetype: string]> = [
-  ['windows-sysmon.xml', 'XmlWinEventLog:Microsoft-Windows-Sysmon/Operational'],
-  ['security-4688-wevtutil.xml', 'XmlWinEventLog:Security'],
-  ['crowdstrike-fdr.jsonl', 'crowdstrike:events:sensor'],
-  ['sysmon-nxlog.jsonl', '_json'],
-  ['linux-sysmon.log', 'sysmon:linux'],
-];

@@ -1,5 +1,6 @@
 // The serve API the dashboard reads (docs/server-api.md). Same origin only: the session is an
 // HttpOnly cookie set by POST /api/session, so no token is ever kept in script-readable storage.
+import type { MatchedValues } from '../../src/engine/matched-values.js';
 import type { RiskEvent } from '../../src/engine/risk.js';
 import type { FindingRecord, RiskIncident } from '../shared/model.js';
 /** The API's own shapes, as the store defines them (type-only: nothing of the server is bundled). */
@@ -26,6 +27,8 @@ export type FindingDetail = ApiFinding & {
   history: HistoryEntry[];
   events: Array<{ ref: string; origin: Record<string, string | number> }>;
   risk_events: RiskEventRow[];
+  /** column -> [value index, start, end) of what the detection's condition matched */
+  matched: MatchedValues;
 };
 
 /** Raised when the API answers 401; the app listens for SIGN_IN_EVENT and shows the sign-in form. */

@@ -7,9 +7,9 @@ import { TriageForm } from './triage-form.js';
 import { Tune } from './tune.js';
 
 /**
- * One finding: its triage state and history, the columns with the values the detection keyed on
- * highlighted, where each contributing event came from, links into the queue, and the verdicts
- * analysts gave earlier for the same detection and host.
+ * One finding: its triage state and history, its columns with the parts of their values the
+ * detection's condition matched marked, where each contributing event came from, links into the
+ * queue, and the verdicts analysts gave earlier for the same detection and host.
  */
 export function Detail({ id, onChanged }: { id: string; onChanged: () => void }) {
   const [detail, setDetail] = useState<FindingDetail | undefined>();
@@ -30,7 +30,6 @@ export function Detail({ id, onChanged }: { id: string; onChanged: () => void })
   if (error) return <p class="error" role="alert">{error}</p>;
   if (!detail) return <p class="muted">Loading…</p>;
 
-  const matched = matchedColumns(detail);
   const host = hostOf(detail);
   const user = userOf(detail);
   const evidence: EvidenceRef[] = [...evidenceOf(detail), ...detail.events.map((e) => ({ ...e.origin }))];
@@ -56,8 +55,8 @@ export function Detail({ id, onChanged }: { id: string; onChanged: () => void })
       </dl>
       <TriageForm formId="detail-triage" target="this finding" onApply={apply} />
 
-      <h3>Fields <span class="muted">(highlighted: the values the detection keyed on)</span></h3>
-      <FieldTable finding={detail} highlight={matched} />
+      <h3>Fields <span class="muted">(marked: what the detection's condition matched)</span></h3>
+      <FieldTable finding={detail} matched={detail.matched} />
 
       <h3>Evidence</h3>
       {evidence.length > 0 ? <EvidenceTable evidence={evidence} total={detail.count} /> : <p class="muted">No event references stored for this finding.</p>}
@@ -100,15 +99,4 @@ export function Detail({ id, onChanged }: { id: string; onChanged: () => void })
       )}
     </article>
   );
-}
-
-/** The columns holding a value the detection named as a risk or threat object: what made it fire. */
-function matchedColumns(f: FindingDetail): Set<string> {
-  const values = new Set([...f.threat_objects.map((t) => t.threat_object), ...f.risk_objects.map((o) => o.risk_object)]);
-  const columns = new Set<string>();
-  for (const [key, value] of Object.entries(f)) {
-    const list = Array.isArray(value) ? value : [value];
-    if (list.some((v) => typeof v === 'string' && values.has(v))) columns.add(key);
-  }
-  return columns;
 }

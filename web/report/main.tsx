@@ -6,8 +6,8 @@ import { byTime, colourMap, findingTime, formatTime, hostOf, riskOf, tally, text
 import { Timeline, type TimelinePoint } from '../shared/timeline.js';
 import '../shared/style.css';
 
-/** Findings rendered at once; more on request, so a report of thousands still opens at once. */
-const PAGE = 200;
+/** Findings (and timeline rows) rendered at once; more on request, so a report of thousands still opens at once. */
+const PAGE = 100;
 
 function Report({ data }: { data: ReportData }) {
   const ordered = useMemo(() => byTime(data.findings), [data]);
@@ -19,6 +19,7 @@ function Report({ data }: { data: ReportData }) {
   );
   const [query, setQuery] = useState('');
   const [shown, setShown] = useState(PAGE);
+  const [listed, setListed] = useState(PAGE);
   const matching = useMemo(() => filterFindings(ordered, query), [ordered, query]);
   const hosts = new Set(data.findings.map(hostOf).filter(Boolean));
   const anchorOf = new Map(ordered.map((f, i) => [f, `finding-${i + 1}`]));
@@ -57,7 +58,7 @@ function Report({ data }: { data: ReportData }) {
           <caption>Findings in time order (first seen)</caption>
           <thead><tr><th scope="col">first seen (UTC)</th><th scope="col">detection</th><th scope="col">host</th><th scope="col">user</th><th scope="col">reason</th></tr></thead>
           <tbody>
-            {ordered.map((f) => (
+            {ordered.slice(0, listed).map((f) => (
               <tr key={f.finding_id}>
                 <td class="mono nowrap">{formatTime(findingTime(f))}</td>
                 <td><Swatch colour={colours.get(f.search_name)} /> <a href={`#${anchorOf.get(f)}`}>{f.search_name}</a></td>
@@ -68,6 +69,9 @@ function Report({ data }: { data: ReportData }) {
             ))}
           </tbody>
         </table>
+        {ordered.length > listed && (
+          <button type="button" onClick={() => setListed(listed + PAGE * 5)}>Show {Math.min(PAGE * 5, ordered.length - listed)} more of {ordered.length}</button>
+        )}
       </Section>
 
       <Section id="findings" title="Findings">
@@ -76,7 +80,7 @@ function Report({ data }: { data: ReportData }) {
         </label>
         <p class="muted" aria-live="polite">{matching.length} of {ordered.length} findings</p>
         {matching.slice(0, shown).map((f) => (
-          <FindingCard key={f.finding_id} finding={f} tactics={tacticsOf(f)} colour={colours.get(f.search_name)} anchor={anchorOf.get(f)} />
+          <FindingCard key={f.finding_id} finding={f} tactics={tacticsOf(f)} colour={colours.get(f.search_name)} anchor={anchorOf.get(f)} matched={data.matched?.[f.finding_id]} />
         ))}
         {matching.length > shown && (
           <button type="button" onClick={() => setShown(shown + PAGE)}>Show {Math.min(PAGE, matching.length - shown)} more</button>

@@ -1,4 +1,5 @@
-import type { ComponentChildren } from 'preact';
+import { Fragment, type ComponentChildren } from 'preact';
+import type { MatchedValues } from '../../src/engine/matched-values.js';
 import {
   epochOf, evidenceOf, formatTime, findingTime, HEADLINE_KEYS, hostOf, riskOf, textOf, userOf,
   type EvidenceRef, type FindingRecord, type RiskIncident, type Tally,
@@ -88,15 +89,15 @@ export function EvidenceTable({ evidence, total }: { evidence: EvidenceRef[]; to
 }
 
 /** The columns a finding carries beyond its headline: BY values and aggregates, as Splunk shows them. */
-export function FieldTable({ finding, highlight }: { finding: FindingRecord; highlight?: ReadonlySet<string> }) {
+export function FieldTable({ finding, matched }: { finding: FindingRecord; matched?: MatchedValues }) {
   const fields = Object.entries(finding).filter(([key, value]) => !HEADLINE_KEYS.has(key) && value !== undefined && value !== null && value !== '');
   return (
     <table class="fields">
       <tbody>
         {fields.map(([key, value]) => (
-          <tr key={key} class={highlight?.has(key) ? 'matched' : undefined}>
+          <tr key={key} class={matched?.[key] ? 'matched' : undefined}>
             <th scope="row">{key}</th>
-            <td class="mono pre">{textOf(value)}</td>
+            <td class="mono pre">{matched?.[key] ? <MarkedValues value={value} spans={matched[key]} /> : textOf(value)}</td>
           </tr>
         ))}
       </tbody>
@@ -104,7 +105,31 @@ export function FieldTable({ finding, highlight }: { finding: FindingRecord; hig
   );
 }
 
-export function FindingCard({ finding, tactics, colour, anchor }: { finding: FindingRecord; tactics: string[]; colour?: string; anchor?: string }) {
+/**
+ * A column's values (one per line) with the parts the detection matched in `<mark>`: the value is
+ * cut at the spans and every piece is a text node, so nothing in it can become markup.
+ */
+export function MarkedValues({ value, spans }: { value: unknown; spans: MatchedValues[string] }) {
+  const values = Array.isArray(value) ? value.map(textOf) : [textOf(value)];
+  return (
+    <>
+      {values.map((text, index) => {
+        const pieces: ComponentChildren[] = [];
+        let at = 0;
+        for (const [i, start, end] of spans) {
+          if (i !== index || start < at || end > text.length) continue;
+          if (start > at) pieces.push(text.slice(at, start));
+          pieces.push(<mark key={start}>{text.slice(start, end)}</mark>);
+          at = end;
+        }
+        if (at < text.length) pieces.push(text.slice(at));
+        return <Fragment key={index}>{index > 0 && '\n'}{pieces}</Fragment>;
+      })}
+    </>
+  );
+}
+
+export function FindingCard({ finding, tactics, colour, anchor, matched }: { finding: FindingRecord; tactics: string[]; colour?: string; anchor?: string; matched?: MatchedValues }) {
   const evidence = evidenceOf(finding);
   const evidenceCount = (finding as Record<string, unknown>).evidence_count;
   const time = findingTime(finding);
@@ -127,7 +152,7 @@ export function FindingCard({ finding, tactics, colour, anchor }: { finding: Fin
         {riskOf(finding) > 0 && <><dt>risk</dt><dd>{finding.risk_objects.map((o) => `${o.risk_object_type} ${o.risk_object} +${o.risk_score}`).join(', ')}</dd></>}
         {finding.suppressed_by && <><dt>suppressed by</dt><dd class="mono">{finding.suppressed_by}</dd></>}
       </dl>
-      <FieldTable finding={finding} />
+      <FieldTable finding={finding} matched={matched} />
       <EvidenceTable evidence={evidence} total={typeof evidenceCount === 'number' ? evidenceCount : undefined} />
       {(finding.drilldowns ?? []).length > 0 && (
         <details class="drilldowns">

@@ -7,6 +7,7 @@ import { isCondition, ValueParser } from './value-parser.js';
 import { parseLookup, type LookupLibrary } from './lookup-command.js';
 import { renameInStage } from './stage-fields.js';
 import { parseDedup, parseHead, parseSort, parseStats } from './set-commands.js';
+import { parseBin } from './bin-command.js';
 
 /** An output column; aggregates, BY fields and ctime entries share it so renames reach all of them. */
 export interface Column {
@@ -77,6 +78,10 @@ export class OutputStageBuilder {
       case 'sort':
       case 'head':
         this.setCommand(head, args, name);
+        return true;
+      case 'bin':
+      case 'bucket':
+        this.bin(head, args);
         return true;
       default:
         return false;
@@ -272,7 +277,12 @@ export class OutputStageBuilder {
   /** `stats` replaces the rows and their columns; `eventstats` adds its aggregates to each row */
   private stats(head: Token, args: Token[], name: 'stats' | 'eventstats'): void {
     const c = new TokenCursor(args, head);
-    const parsed = parseStats(c, this.columnCheck(c));
+    const parsed = parseStats(c, this.columnCheck(c), (cursor) => {
+      const parser = new ValueParser(cursor, this.columnResolver());
+      const value = parser.expression();
+      parser.finish();
+      return value;
+    });
     this.errors.push(...c.errors);
     if (!parsed) return;
     if (name === 'eventstats') {
@@ -286,6 +296,16 @@ export class OutputStageBuilder {
     this.computed = [];
     this.ctime = [];
     this.columnOrder = undefined;
+  }
+
+  /** `bin span=1h gtime [as g]` (also `bucket`): time spans only; bins=, start= and the like choose spans from the data */
+  private bin(head: Token, args: Token[]): void {
+    const c = new TokenCursor(args, head);
+    const stage = parseBin(c, this.columnCheck(c));
+    this.errors.push(...c.errors);
+    if (!stage) return;
+    if (stage.as !== stage.field) this.define(stage.as, head);
+    this.stages.push(stage);
   }
 
   private setCommand(head: Token, args: Token[], name: 'dedup' | 'sort' | 'head'): void {

@@ -179,7 +179,7 @@ const secondsPerUnit: Record<string, number> = {
 };
 
 /** `1h`, `30m`, `10s`, `1d`, `2w` (Splunk's span units up to weeks) -> seconds; undefined otherwise */
-function spanSeconds(text: string): number | undefined {
+export function spanSeconds(text: string): number | undefined {
   let digits = 0;
   while (digits < text.length && text.charCodeAt(digits) >= 48 && text.charCodeAt(digits) <= 57) digits++;
   const count = Number(text.slice(0, digits));

@@ -23,8 +23,11 @@ const datamodels: Record<string, { dataset: DatasetName; object: string }> = {
  * Commands tunnelwatch will not run, and why: each needs a second search or state beyond one
  * pass of aggregation, so compiling around it would change what the detection means.
  */
+/** fields every data model inherits from its base event, named without the dataset prefix (`by host`) */
+const baseFields: ReadonlySet<string> = new Set(['host']);
+
 /** commands that shape aggregated rows (see OutputStageBuilder) */
-const rowCommands = new Set(['rename', 'fields', 'table', 'regex', 'eval', 'rex', 'lookup', 'eventstats', 'dedup', 'sort', 'head']);
+const rowCommands = new Set(['rename', 'fields', 'table', 'regex', 'eval', 'rex', 'lookup', 'eventstats', 'dedup', 'sort', 'head', 'bin', 'bucket']);
 
 const refusedCommands: Record<string, string> = {
   join: 'joins a second search (a subsearch)',
@@ -149,7 +152,7 @@ export class PlanBuilder {
     for (const a of aggregates) this.addAggregate(a, this.datamodelResolver());
     if (c.acceptKeyword('where')) {
       const expr = parseExpr(c, 'search', this.datamodelResolver(), { stopAtBy: true });
-      if (expr) this.where.push(expr);
+      if (expr) this.where.push(this.nodeSelection(expr, command.tokens));
     }
     if (c.acceptKeyword('by')) {
       this.addByClause(parseByFields(c), this.datamodelResolver());
@@ -204,13 +207,47 @@ export class PlanBuilder {
     return true;
   }
 
-  /** strips the datamodel object prefix and checks the dataset produces the field */
+  /**
+   * `nodename=DNS` names the dataset a tstats search reads: the root dataset every event of the
+   * data model is in (true), or a child dataset tunnelwatch does not map (refused).
+   */
+  private nodeSelection(expr: Expr, tokens: Token[]): Expr {
+    const at = tokens.find((t) => t.kind === 'word' && t.text === 'nodename') ?? tokens[0];
+    const visit = (e: Expr): Expr => {
+      switch (e.kind) {
+        case 'and':
+        case 'or':
+          return { kind: e.kind, terms: e.terms.map(visit) };
+        case 'not':
+          return { kind: 'not', term: visit(e.term) };
+        case 'compare':
+          if (e.field !== 'nodename') return e;
+          if (e.op === '=' && e.pattern === this.object) return { kind: 'true' };
+          this.errors.push(errorAt(at, `nodename ${e.op} ${e.pattern}: only \`nodename=${this.object ?? '…'}\`, the root dataset of the data model, is supported`));
+          return e;
+        case 'in':
+        case 'test':
+          if (e.field === 'nodename') this.errors.push(errorAt(at, `nodename: only \`nodename=${this.object ?? '…'}\`, the root dataset of the data model, is supported`));
+          return e;
+        default:
+          return e;
+      }
+    };
+    return visit(expr);
+  }
+
+  /**
+   * strips the datamodel object prefix and checks the dataset produces the field; `host` (a base
+   * field every data model inherits) and `nodename` (the dataset selector) go without a prefix
+   */
   private datamodelResolver(): FieldResolver {
     return (name, at) => {
-      if (name === '_time') return name;
+      if (name === '_time' || name === 'nodename') return name;
       const dot = name.indexOf('.');
       const bare = dot < 0 ? name : name.slice(dot + 1);
       if (!this.sourceKnown || !this.dataset || !this.object) return bare;
+      if (baseFields.has(name)) return isDatasetField(this.dataset, name) ? name : errorAt(at, notProduced(name, this.dataset));
+      if (baseFields.has(bare)) return errorAt(at, `field ${name}: ${bare} is a base field every data model inherits, named without a dataset prefix`);
       if (dot < 0 || name.slice(0, dot) !== this.object) {
         return errorAt(at, `field ${name} must carry the \`${this.object}.\` prefix of dataset ${this.dataset}`);
       }

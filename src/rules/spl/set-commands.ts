@@ -1,7 +1,7 @@
-import type { RowAggregate, RowAggregateFunction, RowStage } from '../search-plan.js';
+import type { RowAggregate, RowAggregateFunction, RowStage, ValueExpr } from '../search-plan.js';
 import type { Token } from './lexer.js';
 import { describe, isKeyword, type TokenCursor } from './parser.js';
-import { isNumber } from './value-parser.js';
+import { isCondition, isNumber } from './value-parser.js';
 
 /**
  * The commands after tstats that read every row at once: `stats` / `eventstats` (aggregates by
@@ -9,36 +9,48 @@ import { isNumber } from './value-parser.js';
  * `column` checks a column exists (and reports when it does not).
  */
 type ColumnCheck = (name: string, at: Token) => boolean;
+/** reads an eval expression over the columns at the cursor (null, reported, on error) */
+type ValueRead = (c: TokenCursor) => ValueExpr | null;
 
 const rowAggregates: Record<string, RowAggregateFunction> = {
   count: 'count', dc: 'dc', distinct_count: 'dc', values: 'values', min: 'min', max: 'max',
   sum: 'sum', avg: 'avg', mean: 'avg', stdev: 'stdev', earliest: 'earliest', latest: 'latest',
 };
 
-/** `count [as x], fn(col) [as x], ... [by a, b]` */
-export function parseStats(c: TokenCursor, column: ColumnCheck): { aggregates: RowAggregate[]; by: Token[] } | null {
+/** `count [as x], fn(col) [as x], fn(eval(expr)) as x, ... [by a, b]` */
+export function parseStats(c: TokenCursor, column: ColumnCheck, readValue: ValueRead): { aggregates: RowAggregate[]; by: Token[] } | null {
   const aggregates: RowAggregate[] = [];
   while (!c.atEnd() && !isKeyword(c.peek(), 'by')) {
     if (c.accept('comma')) continue;
     const at = c.next()!;
     const fn = at.kind === 'word' ? rowAggregates[at.text.toLowerCase()] : undefined;
     let field: Token | undefined;
+    let value: ValueExpr | undefined;
     if (c.accept('lparen')) {
       field = c.next();
-      if (isKeyword(field, 'eval')) return c.fail(field, 'eval(...) inside an aggregate is not supported: compute the column with eval first');
-      if (field?.kind !== 'word' && field?.kind !== 'string') return c.fail(field, `expected a column in ${at.text}(), found ${describe(field)}`);
-      if (!c.accept('rparen')) return c.fail(c.peek(), `expected \`)\` after ${at.text}(${field.text}, found ${describe(c.peek())}`);
+      if (isKeyword(field, 'eval') && c.accept('lparen')) {
+        if (!fn) return c.fail(at, `aggregate ${describe(at)} is not supported after tstats (${Object.keys(rowAggregates).join(', ')})`);
+        const read = evalArgument(c, at, fn, readValue);
+        if (!read) return null;
+        value = read;
+        field = undefined;
+      } else if (field?.kind !== 'word' && field?.kind !== 'string') {
+        return c.fail(field, `expected a column in ${at.text}(), found ${describe(field)}`);
+      }
+      if (!c.accept('rparen')) return c.fail(c.peek(), `expected \`)\` to close ${at.text}(, found ${describe(c.peek())}`);
     }
     if (!fn) return c.fail(at, `aggregate ${describe(at)} is not supported after tstats (${Object.keys(rowAggregates).join(', ')})`);
-    if (!field && fn !== 'count') return c.fail(at, `aggregate \`${at.text}\` needs a column: ${at.text}(column)`);
+    if (!field && !value && fn !== 'count') return c.fail(at, `aggregate \`${at.text}\` needs a column: ${at.text}(column)`);
     if (field && !column(field.text, field)) return null;
     let as = field ? `${at.text}(${field.text})` : at.text;
     if (c.acceptKeyword('as')) {
       const name = c.next();
       if (name?.kind !== 'word' && name?.kind !== 'string') return c.fail(name, `expected a column name after as, found ${describe(name)}`);
       as = name.text;
+    } else if (value) {
+      return c.fail(c.peek() ?? at, `${at.text}(eval(...)) needs \`as\` a column name`);
     }
-    aggregates.push({ fn, ...(field && { field: field.text }), as });
+    aggregates.push({ fn, ...(field && { field: field.text }), ...(value && { value }), as });
   }
   if (aggregates.length === 0) return c.fail(c.peek(), 'stats needs at least one aggregate (e.g. count)');
   const by: Token[] = [];
@@ -53,6 +65,17 @@ export function parseStats(c: TokenCursor, column: ColumnCheck): { aggregates: R
     if (by.length === 0) return c.fail(undefined, 'by needs a column');
   }
   return { aggregates, by };
+}
+
+/** the `expr)` of `fn(eval(expr))`, its `eval(` read: a truth value only counts (`count(eval(x > 5))`) */
+function evalArgument(c: TokenCursor, at: Token, fn: RowAggregateFunction, readValue: ValueRead): ValueExpr | null {
+  const value = readValue(c);
+  if (!value) return null;
+  if (!c.accept('rparen')) return c.fail(c.peek(), `expected \`)\` to close eval( in ${at.text}(), found ${describe(c.peek())}`);
+  if (isCondition(value) !== (fn === 'count')) {
+    return c.fail(at, fn === 'count' ? 'count(eval(...)) counts the rows where a condition is true: give it a condition' : `${at.text}(eval(...)) needs a value, not a condition (use if(condition, value, null()))`);
+  }
+  return value;
 }
 
 /** `dedup a b` (no options: keepempty=, consecutive= and sortby change which rows stay) */

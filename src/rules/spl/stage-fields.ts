@@ -15,6 +15,8 @@ export function renameInStage(stage: RowStage, from: string, to: string): RowSta
       return { ...stage, inputs: stage.inputs.map((i) => ({ ...i, field: f(i.field) })), outputs: stage.outputs.map((o) => ({ ...o, as: f(o.as) })) };
     case 'ctime':
       return { kind: 'ctime', field: f(stage.field) };
+    case 'bin':
+      return { ...stage, field: f(stage.field), as: f(stage.as) };
     case 'stats':
       return { ...stage, aggregates: stage.aggregates.map((a) => renameAggregate(a, f)), by: stage.by.map((b) => ({ field: f(b.field), as: f(b.as) })) };
     case 'eventstats':
@@ -29,5 +31,5 @@ export function renameInStage(stage: RowStage, from: string, to: string): RowSta
 }
 
 function renameAggregate(a: RowAggregate, f: (name: string) => string): RowAggregate {
-  return { ...a, ...(a.field !== undefined && { field: f(a.field) }), as: f(a.as) };
+  return { ...a, ...(a.field !== undefined && { field: f(a.field) }), ...(a.value !== undefined && { value: mapValueFields(a.value, f) }), as: f(a.as) };
 }

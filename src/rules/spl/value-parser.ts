@@ -1,6 +1,7 @@
 import { evalFunctions, type ArithmeticOp, type EvalFunction, type RelationOp, type ValueExpr } from '../search-plan.js';
 import { compileLinearRegex } from '../linear-regex.js';
-import type { Token } from './lexer.js';
+import { parseRelativeTime } from '../relative-time.js';
+import { isIdentifier, type Token } from './lexer.js';
 import { describe, isKeyword, type FieldResolver, type TokenCursor } from './parser.js';
 
 /** per function: the fewest and most arguments it takes */
@@ -9,7 +10,7 @@ const arity: Record<EvalFunction, [number, number]> = {
   match: [2, 2], like: [2, 2], cidrmatch: [2, 2], if: [3, 3], case: [2, Infinity], coalesce: [1, Infinity],
   substr: [2, 3], split: [2, 2], mvindex: [2, 3], mvjoin: [2, 2], mvdedup: [1, 1], replace: [3, 3],
   tonumber: [1, 1], tostring: [1, 1], round: [1, 2], abs: [1, 1], trim: [1, 2], ltrim: [1, 2], rtrim: [1, 2],
-  true: [0, 0], false: [0, 0], null: [0, 0], isnum: [1, 1], isstr: [1, 1],
+  true: [0, 0], false: [0, 0], null: [0, 0], isnum: [1, 1], isstr: [1, 1], relative_time: [2, 2],
 };
 
 /** functions whose value is a truth value: eval cannot store one, where can test one */
@@ -150,6 +151,8 @@ export class ValueParser {
     const name = quoted ? token.text.slice(1, -1) : token.text;
     const resolved = this.resolve(name, token);
     if (typeof resolved === 'string') return { kind: 'field', name: resolved };
+    // ESCU writes `if(c, count, null)`: a field nothing outputs, which Splunk's eval reads as null
+    if (!quoted && name === 'null') return { kind: 'call', fn: 'null', args: [] };
     const parts = quoted ? [] : name.split('.');
     const pieces = parts.map((part): ValueExpr | undefined => {
       if (isNumber(part)) return { kind: 'literal', value: part };
@@ -186,8 +189,16 @@ export class ValueParser {
       return this.c.fail(token, `${fn}() takes ${min === max ? min : max === Infinity ? `${min} or more` : `${min} to ${max}`} argument(s), got ${args.length}`);
     }
     if (fn === 'case' && args.length % 2 !== 0) return this.c.fail(token, 'case() takes condition, value pairs');
+    if (fn === 'relative_time') {
+      const modifier = args[1];
+      if (modifier.kind !== 'literal' || typeof modifier.value !== 'string') return this.c.fail(token, 'relative_time() needs a quoted time modifier as its second argument (e.g. "-1d@d")');
+      const steps = parseRelativeTime(modifier.value);
+      if (typeof steps === 'string') return this.c.fail(token, `relative_time(): ${steps}`);
+    }
     if (fn === 'match' || fn === 'like' || fn === 'replace') {
       const pattern = args[1];
+      // match(x, "(?i)".field): a pattern built per row still runs on the linear-time engine (see evaluate.ts)
+      if (fn === 'match' && pattern.kind !== 'literal') return { kind: 'call', fn, args };
       if (pattern.kind !== 'literal' || typeof pattern.value !== 'string') return this.c.fail(token, `${fn}() needs a quoted pattern as its second argument`);
       if (fn !== 'like') {
         const compiled = compileLinearRegex(pattern.value);
@@ -217,6 +228,8 @@ export function isNumber(text: string): boolean {
 function cutWord(token: Token): Token[] {
   const text = token.text;
   if (text === '.') return [{ ...token, kind: 'other' }];
+  // `"(?i)".original_file_name`: the lexer glues the `.` joining a string to the next word
+  if (text.startsWith('.') && isIdentifier(text.slice(1))) return [{ ...token, kind: 'other', text: '.' }, { ...token, text: text.slice(1), col: token.col + 1 }];
   if (text.startsWith("'") && text.endsWith("'")) return [token];
   const pieces: Token[] = [];
   let start = 0;

@@ -88,16 +88,12 @@ class LineBuilder {
   }
 }
 
-const quoted = new Map<string, string>();
-
-/** JSON string literal of a name, cached: names come from a small per-log vocabulary */
+/**
+ * JSON string literal of a name. Not memoised: a line is compiled once per template (its names are
+ * then text in `JsonLine.texts`), so a module-wide cache would save little and be shared state.
+ */
 function key(name: string): string {
-  let q = quoted.get(name);
-  if (q === undefined) {
-    q = JSON.stringify(name);
-    if (quoted.size < 4096) quoted.set(name, q);
-  }
-  return q;
+  return JSON.stringify(name);
 }
 
 function partNonEmpty(p: XText): boolean {

@@ -3,13 +3,14 @@ import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import { chunksOf } from '../../../src/bus/chunks.js';
+import { families } from '../../../src/families/registry.js';
 import { bufferInput } from '../../../src/pipeline/stream.js';
 import { expandInputs } from '../../../src/sources/inputs.js';
 import { pickSource, sources, type SourceName } from '../../../src/sources/registry.js';
 import type { SourceContext, SourceInput } from '../../../src/sources/source.js';
 import { examplesDir, sharedData, sharedDataMissing } from '../../helpers/paths.js';
 
-const ctx: SourceContext = { maxRecordBytes: 1024 * 1024, skip: () => undefined };
+const ctx: SourceContext = { maxRecordBytes: 1024 * 1024, jsonShapes: families.jsonShapes, skip: () => undefined };
 
 /** what the source reads: each event's place and identity */
 async function events(input: SourceInput, format?: SourceName): Promise<string[]> {

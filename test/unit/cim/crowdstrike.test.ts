@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { normalize } from '../../../src/cim/normalize.js';
+import { normalize } from '../../../src/families/registry.js';
 import { integrityFromRid } from '../../../src/cim/values.js';
 import { fieldsOf } from './pick.js';
 import { dnsRequest, processRollup2 } from './raw-events.js';
@@ -12,6 +12,7 @@ test('CrowdStrike ProcessRollup2 (security_content example) maps to Endpoint.Pro
   assert.deepEqual(events[0].fields, {
     action: 'allowed',
     dest: '168a90e125d443beb2a4e2914985084d',
+    host: '168a90e125d443beb2a4e2914985084d',
     vendor_product: 'CrowdStrike Falcon',
     user: 'S-1-5-21-586445407-708991241-1829972403-500',
     user_id: 'S-1-5-21-586445407-708991241-1829972403-500',
@@ -69,6 +70,7 @@ test('CrowdStrike DnsRequest maps to Network_Resolution.DNS with IP4/IP6 answers
     vendor_product: 'CrowdStrike Falcon',
     src: 'WKS-01',
     dest: 'WKS-01',
+    host: 'WKS-01',
     query: 'abcd-1234.ngrok-free.app',
     query_count: '1',
     answer: ['3.125.102.39', '18.192.31.165', '2a05:d014::1'],

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { datasetFields, datasetNames, isDatasetField } from '../../../src/cim/model.js';
-import { mappings } from '../../../src/cim/mappings/registry.js';
-import { sysmonEventDataFields } from '../../../src/cim/mappings/sysmon-schema.js';
+import { mappings } from '../../../src/families/registry.js';
+import { sysmonEventDataFields } from '../../../src/families/windows/sysmon-schema.js';
 
 /** What each dataset can hold: mapped fields, plus the passed-through Sysmon payload names. */
 function producedFields(): Map<string, Set<string>> {

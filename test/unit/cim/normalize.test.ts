@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { dataSourceOf, knownDataSources, normalize } from '../../../src/cim/normalize.js';
+import { dataSourceOf, knownDataSources, normalize } from '../../../src/families/registry.js';
 import type { RawEvent } from '../../../src/sources/source.js';
 import { dnsRequest, linuxSysmon1, linuxSysmon3, linuxSysmon5, processRollup2, security4688, sysmon1, sysmon22, sysmon3, sysmon7 } from './raw-events.js';
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { normalize } from '../../../src/cim/normalize.js';
+import { normalize } from '../../../src/families/registry.js';
 import { integrityFromMandatoryLabel } from '../../../src/cim/values.js';
 import { fieldsOf } from './pick.js';
 import { security4688 } from './raw-events.js';
@@ -10,6 +10,7 @@ test('Security 4688 (security_content example) maps to Endpoint.Processes', () =
   assert.deepEqual(fields, {
     action: 'allowed',
     dest: 'ar-win-1',
+    host: 'ar-win-1',
     vendor_product: 'Microsoft Windows',
     // TargetUserName is `-`, so the subject, qualified by its domain (spec: "with domain when given")
     user: 'WORKGROUP\\AR-WIN-1$',

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { gunzipSync } from 'node:zlib';
 import { isDatasetField } from '../../../src/cim/model.js';
-import { dataSourceOf, normalize } from '../../../src/cim/normalize.js';
+import { dataSourceOf, normalize } from '../../../src/families/registry.js';
 import type { RawEvent } from '../../../src/sources/source.js';
 
 import { repoRoot } from '../../helpers/paths.js';

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { normalize } from '../../../src/cim/normalize.js';
+import { normalize } from '../../../src/families/registry.js';
 import { dnsAnswers } from '../../../src/cim/values.js';
 import { fieldsOf } from './pick.js';
 import { sysmon22 } from './raw-events.js';
@@ -10,6 +10,7 @@ test('Sysmon EID 22 with no results (`-`) maps to DNS with no answer and answer_
   assert.deepEqual(fields, {
     vendor_product: 'Microsoft Sysmon',
     dest: 'win-dc-299.attackrange.local',
+    host: 'win-dc-299.attackrange.local',
     src: 'win-dc-299.attackrange.local',
     query: '50.220.65.3.spam.dnsbl.sorbs.net',
     query_count: '1',

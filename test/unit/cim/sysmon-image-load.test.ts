@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { normalize } from '../../../src/cim/normalize.js';
+import { normalize } from '../../../src/families/registry.js';
 import { fieldsOf } from './pick.js';
 import { linuxSysmon5, sysmon7 } from './raw-events.js';
 

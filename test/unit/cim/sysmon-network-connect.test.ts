@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { normalize } from '../../../src/cim/normalize.js';
+import { normalize } from '../../../src/families/registry.js';
 import { fieldsOf } from './pick.js';
 import { linuxSysmon3, sysmon3 } from './raw-events.js';
 
@@ -10,6 +10,7 @@ test('Sysmon EID 3 maps to Network_Traffic.All_Traffic', () => {
     action: 'allowed',
     vendor_product: 'Microsoft Sysmon',
     dvc: 'win-dc-ctus-attack-range-403.attackrange.local',
+    host: 'win-dc-ctus-attack-range-403.attackrange.local',
     src: 'win-dc-ctus-attack-range-403.attackrange.local',
     src_ip: '10.0.1.14',
     src_port: '61722',

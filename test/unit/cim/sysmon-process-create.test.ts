@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { normalize } from '../../../src/cim/normalize.js';
+import { normalize } from '../../../src/families/registry.js';
 import { fieldsOf } from './pick.js';
 import { linuxSysmon1, sysmon1 } from './raw-events.js';
 
@@ -9,6 +9,7 @@ test('Sysmon EID 1 maps to Endpoint.Processes with every CIM field of the spec t
   assert.deepEqual(fields, {
     action: 'allowed',
     dest: 'win-dc-6764986.attackrange.local',
+    host: 'win-dc-6764986.attackrange.local',
     vendor_product: 'Microsoft Sysmon',
     user: 'ATTACKRANGE\\Administrator',
     user_id: 'S-1-5-18',

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { normalize } from '../../../src/cim/normalize.js';
+import { normalize } from '../../../src/families/registry.js';
 import type { RawEvent } from '../../../src/sources/source.js';
 import { fieldsOf } from './pick.js';
 import { sysmon22 } from './raw-events.js';
@@ -30,6 +30,7 @@ test('Sysmon 13 (value set) is an Endpoint.Registry event: path, key and value n
   assert.deepEqual(fields, {
     action: 'modified',
     dest: 'win-host-623.attackrange.local',
+    host: 'win-host-623.attackrange.local',
     vendor_product: 'Microsoft Sysmon',
     process_guid: '{0C1E0330-048F-60E8-0B00-00000000D001}',
     process_id: '628',
@@ -72,6 +73,7 @@ test('Sysmon 11 (file created) and 23 (file deleted) are Endpoint.Filesystem eve
   assert.deepEqual(created, {
     action: 'created',
     dest: 'win-dc-mhaag-attack-range-84.attackrange.local',
+    host: 'win-dc-mhaag-attack-range-84.attackrange.local',
     vendor_product: 'Microsoft Sysmon',
     process_guid: '{0F9A6540-A70E-63E2-3091-00000000BD02}',
     process_id: '9332',

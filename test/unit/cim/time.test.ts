@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { eventTime } from '../../../src/cim/normalize.js';
+import { eventTime } from '../../../src/families/registry.js';
 import { parseEpochMillisSeconds, parseIsoSeconds } from '../../../src/cim/time.js';
 import { processRollup2, sysmon1 } from './raw-events.js';
 

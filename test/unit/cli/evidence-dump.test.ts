@@ -5,7 +5,9 @@ import { sharedData, sharedDataMissing } from '../../helpers/paths.js';
 import { jsonLines, runCli } from './run-cli.js';
 
 interface EvidenceItem { source: string; record?: number; line?: number; time?: string; event_code?: string; channel?: string }
-type DumpedEvent = { Event: { System: Record<string, unknown> } };
+/** a Windows-shaped event dumps as evtx_dump JSON; a CrowdStrike one as its own flat FDR object */
+type DumpedEvent = { Event: { System: Record<string, unknown> } } | Record<string, unknown>;
+type WindowsDump = { Event: { System: Record<string, unknown> } };
 
 /** every finding's evidence, pivoted with `dump`, prints exactly one event: the one the evidence names */
 function assertEvidencePivots(scanArgs: string[]): number {
@@ -20,7 +22,14 @@ function assertEvidencePivots(scanArgs: string[]): number {
       const where = e.line !== undefined ? ['--line', String(e.line)] : ['--record', String(e.record)];
       const dumped = jsonLines(runCli(['dump', '-q', e.source, ...where, '--event-id', String(e.event_code)]).stdout) as unknown as DumpedEvent[];
       assert.equal(dumped.length, 1, `dump ${e.source} ${where.join(' ')} prints the one event`);
-      const system = dumped[0].Event.System;
+      const event = dumped[0];
+      if (!('Event' in event)) {
+        assert.equal(event.event_simpleName, e.event_code, 'a CrowdStrike event prints as its own flat object');
+        pivots++;
+        continue;
+      }
+      const system = (event as WindowsDump).Event.System;
+      assert.equal(String(system.EventID), e.event_code);
       if (e.record !== undefined) assert.equal(Number(system.EventRecordID), e.record);
       if (e.channel !== undefined) assert.equal(system.Channel, e.channel);
       pivots++;
@@ -38,7 +47,7 @@ test('EVTX evidence names the EventRecordID that `dump --record` finds in the fi
 });
 
 test('dump filters by time range and by an SPL --where over raw field names; a bad --where or --from after --to is a usage error', () => {
-  const byTime = jsonLines(runCli(['dump', '-q', 'examples/', '--event-id', '4688', '--from', '2026-03-09T10:47:11Z', '--to', '2026-03-09T10:47:13Z']).stdout) as unknown as DumpedEvent[];
+  const byTime = jsonLines(runCli(['dump', '-q', 'examples/', '--event-id', '4688', '--from', '2026-03-09T10:47:11Z', '--to', '2026-03-09T10:47:13Z']).stdout) as unknown as WindowsDump[];
   assert.deepEqual(byTime.map((e) => e.Event.System.EventRecordID), [50882]);
   const byWhere = jsonLines(runCli(['dump', '-q', 'examples/windows-sysmon.xml', '--where', 'Image="*\\\\ngrok.exe" EventID=1']).stdout);
   assert.ok(byWhere.length >= 2);

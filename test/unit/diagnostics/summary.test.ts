@@ -19,7 +19,7 @@ function manyFiles(): RunReport {
 }
 
 const summaryOf = (report: RunReport, verbose?: boolean) =>
-  formatSummary({ report, records: [], elapsedMs: 1234, detectionNames: ['D'], droppedGroups: new Map(), verbose });
+  formatSummary({ report, records: [], elapsedMs: 1234, detectionNames: ['D'], capsReached: [], verbose });
 
 test('events read count every record, parsed or ruled out by the prefilter, in the total and per file', () => {
   const report = manyFiles();
@@ -48,4 +48,26 @@ test('per-file prefiltered counts survive merging reports from workers', () => {
   b.addFile('f', 'jsonl').prefiltered = 7;
   a.merge(b.toData());
   assert.equal(a.files[0].prefiltered, 12);
+});
+
+test('a file named on the command line that yielded no event is a warning; one that did, and files found in directories, are not', () => {
+  const report = new RunReport();
+  report.addFile('read.jsonl', 'jsonl').events = 3;
+  report.addFile('all-prefiltered.evtx', 'evtx').prefiltered = 5;
+  report.addFile('empty.evtx', 'evtx');
+  const text = formatSummary({ report, records: [], elapsedMs: 1, detectionNames: [], capsReached: [], namedFiles: ['read.jsonl', 'all-prefiltered.evtx', 'empty.evtx', 'banner.txt'] });
+  const warnings = text.split('\n').filter((l) => l.startsWith('warning:'));
+  assert.deepEqual(warnings, [
+    'warning: empty.evtx: named on the command line but no event was read from it',
+    'warning: banner.txt: named on the command line but no event was read from it',
+  ]);
+});
+
+test('what the state caps refused is one warning per state, owner and cause', () => {
+  const text = formatSummary({
+    report: new RunReport(), records: [], elapsedMs: 1, detectionNames: [],
+    capsReached: [{ state: 'finding groups', owner: 'D', cause: 'memory', count: 7 }, { state: 'correlation keys', owner: 'C', cause: 'cap', count: 2 }],
+  });
+  assert.match(text, /^warning: D: 7 finding groups not kept: the heap was nearly full/m);
+  assert.match(text, /^warning: C: 2 correlation keys not kept: over the cap \(raise --max-groups\)$/m);
 });

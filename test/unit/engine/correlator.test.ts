@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { CapTally } from '../../../src/diagnostics/cap-tally.js';
 import { Correlator } from '../../../src/engine/correlator.js';
 import { bindCorrelations, parseCorrelation } from '../../../src/rules/correlation.js';
 import { cimEvent, detectionWith } from '../../helpers/detections.js';
@@ -73,12 +74,15 @@ test('the key falls back to host + process id when an event has no process guid'
 });
 
 test('state is bounded: the max-keys cap evicts and counts, expiry drops stale incomplete keys', () => {
-  const capped = new Correlator(bound(), { maxKeys: 2 });
+  const caps = new CapTally();
+  const capped = new Correlator(bound(), { maxKeys: 2, caps });
   capped.observe(proc(1, 'A'));
   capped.observe(proc(2, 'B'));
   capped.observe(proc(3, 'C'));
   capped.observe(dns(4, 'A'));
   assert.equal(capped.stats().get('Confirmed')?.evicted, 2);
+  // both evicted keys were unconfirmed: their steps are lost, and the summary is told so
+  assert.deepEqual(caps.overflows(), [{ state: 'correlation keys', owner: 'Confirmed', cause: 'cap', count: 2 }]);
   const expiring = new Correlator(bound(), { expiry: 'watermark' });
   expiring.observe(proc(0, 'A'));
   expiring.observe(proc(10_000, 'B'));

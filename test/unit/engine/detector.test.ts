@@ -3,6 +3,8 @@ import assert from 'node:assert/strict';
 import { Detector } from '../../../src/engine/detector.js';
 import { findingId } from '../../../src/engine/finding.js';
 import { renderFinding } from '../../../src/engine/render.js';
+import { CapTally } from '../../../src/diagnostics/cap-tally.js';
+import { MAX_SLOT_VALUES } from '../../../src/engine/partial-state.js';
 import { by, cimEvent, detectionWith } from '../../helpers/detections.js';
 
 const keyOf = (f: { by: Array<[string, string]> }) => Object.fromEntries(f.by);
@@ -130,11 +132,12 @@ test('rows come out ordered by BY values whatever the arrival order', () => {
 });
 
 test('the group cap bounds memory and the dropped groups are counted per detection', () => {
-  const detector = new Detector([detectionWith({ by: by('dest') })], { maxGroupsPerDetection: 3 });
+  const caps = new CapTally();
+  const detector = new Detector([detectionWith({ by: by('dest') })], { maxGroupsPerDetection: 3, caps });
   for (let i = 0; i < 10; i++) detector.observe(cimEvent({ dest: `h${i}` }));
   detector.observe(cimEvent({ dest: 'h0' }));
   assert.equal(detector.findings().length, 3);
-  assert.equal(detector.droppedGroups().get('Test Detection'), 7);
+  assert.deepEqual(caps.overflows(), [{ state: 'finding groups', owner: 'Test Detection', cause: 'cap', count: 7 }]);
 });
 
 test('only events of the detection\'s dataset that satisfy its where clause are counted', () => {
@@ -210,4 +213,15 @@ test('stats after tstats in a stream: a window\'s rows are run again when a grou
   const batch = new Detector([detection], { windowSeconds: 3600 });
   for (const [user, time] of [['a', 10], ['b', 20], ['b', 30], ['c', 40]] as const) batch.observe(cimEvent({ dest: 'h1', user }, time));
   assert.deepEqual(batch.findings().map((f) => [f.id, f.row]), [[first.finding.id, { dest: 'h1', total: 4, users: 3 }]]);
+});
+
+test('a values()/dc() slot keeps at most MAX_SLOT_VALUES distinct values and the ones it refused are counted', () => {
+  const caps = new CapTally();
+  const detector = new Detector([detectionWith({ by: by('dest'), aggregates: [{ fn: 'count', as: 'count' }, { fn: 'dc', field: 'src_port', as: 'ports' }] })], { caps });
+  for (let i = 0; i < MAX_SLOT_VALUES + 5; i++) detector.observe(cimEvent({ dest: 'h1', src_port: String(i) }));
+  detector.observe(cimEvent({ dest: 'h1', src_port: '0' }));
+  const [finding] = detector.findings();
+  assert.equal(finding.count, MAX_SLOT_VALUES + 6, 'every event still counts');
+  assert.deepEqual(finding.aggregates[1], ['ports', MAX_SLOT_VALUES]);
+  assert.deepEqual(caps.overflows(), [{ state: 'aggregate values', owner: 'Test Detection', cause: 'cap', count: 5 }]);
 });

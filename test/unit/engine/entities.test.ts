@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Analyzer } from '../../../src/engine/analyzer.js';
 import { canonicalHost, canonicalUser, EntityResolver } from '../../../src/engine/entities.js';
+import { CapTally } from '../../../src/diagnostics/cap-tally.js';
 import type { CimEvent } from '../../../src/cim/model.js';
 import { jsonLines, runCli } from '../cli/run-cli.js';
 
@@ -69,4 +70,13 @@ test('the risk summary over examples/ has one row per real host and user, the sp
   const scores = incidents.map((i) => i.risk_score as number);
   assert.deepEqual(scores, [...scores].sort((a, b) => b - a), 'incidents sorted by score, highest first');
   assert.equal(new Set(incidents.map((i) => `${i.risk_object_type} ${i.risk_object}`)).size, incidents.length, 'one incident per entity here');
+});
+
+test('the resolver keeps at most its cap of names per kind and counts the ones it refused', () => {
+  const caps = new CapTally();
+  const entities = new EntityResolver(caps, 2);
+  for (const user of ['ACME\\a', 'ACME\\b', 'ACME\\c', 'ACME\\d']) entities.observeUser(user);
+  assert.equal(entities.canonical('user', 'b'), 'acme\\b');
+  assert.equal(entities.canonical('user', 'c'), 'c', 'a name beyond the cap is not learnt');
+  assert.deepEqual(caps.overflows(), [{ state: 'entity names', owner: 'entities', cause: 'cap', count: 2 }]);
 });

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { addEvidence, compareEvidence, evidenceOf, evidencePlace, mergeEvidence, renderEvidence, type Evidence } from '../../../src/engine/evidence.js';
-import { normalize } from '../../../src/cim/normalize.js';
+import { normalize } from '../../../src/families/registry.js';
 import type { RawEvent } from '../../../src/sources/source.js';
 
 const evidenceArb = fc.record(

@@ -3,7 +3,8 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
-import { rawEventJson, rawEventXml, runDump } from '../../../src/cli/dump.js';
+import { runDump } from '../../../src/cli/dump.js';
+import { windowsEventJson as rawEventJson, windowsEventXml as rawEventXml } from '../../../src/families/windows/dump.js';
 import { fixture } from './helpers.js';
 
 async function dumpTo(format: 'jsonl' | 'xml'): Promise<string[]> {

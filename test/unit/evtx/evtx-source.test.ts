@@ -5,11 +5,12 @@ import { EvtxSource, evtxSource } from '../../../src/sources/evtx.js';
 import type { RawEvent, RecordPrefilter, Skip, SourceContext, SourceInput } from '../../../src/sources/source.js';
 import { sources } from '../../../src/sources/registry.js';
 import { bufferInput, dataRoot, fileInput, fixture, hasData, noData, readAll, readBytes } from './helpers.js';
+import { families } from '../../../src/families/registry.js';
 
 async function collect(input: SourceInput, extra: Partial<SourceContext> = {}, source = evtxSource): Promise<{ events: RawEvent[]; skips: Skip[] }> {
   const skips: Skip[] = [];
   const events: RawEvent[] = [];
-  for await (const e of source.read(input, { maxRecordBytes: 1 << 20, skip: (s) => skips.push(s), ...extra })) events.push(e);
+  for await (const e of source.read(input, { maxRecordBytes: 1 << 20, jsonShapes: families.jsonShapes, skip: (s) => skips.push(s), ...extra })) events.push(e);
   return { events, skips };
 }
 

@@ -6,6 +6,7 @@ import { readEvtx } from '../../../src/sources/evtx/reader.js';
 import type { Skip, SourceContext, SourceInput } from '../../../src/sources/source.js';
 
 import { repoRoot, sharedData, sharedDataMissing } from '../../helpers/paths.js';
+import { families } from '../../../src/families/registry.js';
 
 export { repoRoot };
 export const dataRoot = sharedData;
@@ -29,7 +30,7 @@ export interface ReadResult { records: DecodedRecord[]; skips: Skip[] }
 
 export async function readAll(input: SourceInput, mode: DecodeMode = 'fields', extra: Partial<SourceContext> = {}, threads = 0): Promise<ReadResult> {
   const skips: Skip[] = [];
-  const ctx: SourceContext = { maxRecordBytes: 1 << 20, skip: (s) => skips.push(s), ...extra };
+  const ctx: SourceContext = { maxRecordBytes: 1 << 20, jsonShapes: families.jsonShapes, skip: (s) => skips.push(s), ...extra };
   const records: DecodedRecord[] = [];
   for await (const r of readEvtx(input, ctx, { mode, threads })) records.push(r);
   return { records, skips };

@@ -12,6 +12,7 @@ import { expandInputs, isInputError } from '../../../src/sources/inputs.js';
 import { pickSource } from '../../../src/sources/registry.js';
 import type { RawEvent, Skip } from '../../../src/sources/source.js';
 import { repoRoot } from '../../helpers/paths.js';
+import { families } from '../../../src/families/registry.js';
 
 const corpus = path.join(repoRoot, 'test/fixtures/fuzz-corpus');
 type Expected = { events: number; skips: string[] } | { errors: string[] };
@@ -38,7 +39,7 @@ for (const [name, want] of Object.entries(expected)) {
       assert.ok(!isInputError(input));
       const source = await pickSource(input);
       assert.ok(source, 'a format is recognised');
-      for await (const ev of source.read(input, { maxRecordBytes: 1 << 20, skip: (s) => skips.push(s) })) events.push(ev);
+      for await (const ev of source.read(input, { maxRecordBytes: 1 << 20, jsonShapes: families.jsonShapes, skip: (s) => skips.push(s) })) events.push(ev);
     }
     assert.ok(performance.now() - started < 5000);
     assert.equal(events.length, want.events);

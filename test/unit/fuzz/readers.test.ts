@@ -16,6 +16,7 @@ import { sources, type SourceName } from '../../../src/sources/registry.js';
 import type { RawEvent, Skip } from '../../../src/sources/source.js';
 import { repoRoot } from '../../helpers/paths.js';
 import { applyMutations, FUZZ_RUNS, FUZZ_SEED, mutations } from './mutations.js';
+import { families } from '../../../src/families/registry.js';
 
 const work = mkdtempSync(path.join(tmpdir(), 'tw-fuzz-'));
 after(() => rmSync(work, { recursive: true, force: true }));
@@ -32,7 +33,7 @@ export async function readFile(name: SourceName, bytes: Buffer): Promise<{ event
   const started = performance.now();
   for await (const input of expandInputs([file])) {
     assert.ok(!isInputError(input), 'the case file is readable');
-    for await (const ev of sources[name].read(input, { maxRecordBytes: 1 << 20, skip: (s) => skips.push(s) })) events.push(ev);
+    for await (const ev of sources[name].read(input, { maxRecordBytes: 1 << 20, jsonShapes: families.jsonShapes, skip: (s) => skips.push(s) })) events.push(ev);
   }
   const ms = performance.now() - started;
   for (const s of skips) {

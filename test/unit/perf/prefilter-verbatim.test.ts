@@ -4,8 +4,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 import path from 'node:path';
 import { datasetNames, type CimEvent, type DatasetName } from '../../../src/cim/model.js';
-import type { AnyMapping } from '../../../src/cim/mappings/mapping.js';
-import { mappings } from '../../../src/cim/mappings/registry.js';
+import type { AnyMapping } from '../../../src/cim/mapping.js';
+import { families, mappings } from '../../../src/families/registry.js';
 import { guardedPieces, literalGuard } from '../../../src/cim/verbatim.js';
 import { RunReport } from '../../../src/diagnostics/run-report.js';
 import { Detector } from '../../../src/engine/detector.js';
@@ -28,22 +28,25 @@ async function findings(detections: Detection[], inputs: string[], prefilter: Re
 }
 
 test('the guards follow the mapping tables: copies are verbatim, System fields, transforms and EVTX-rendered values are not', () => {
-  assert.deepEqual(literalGuard('Endpoint.Processes', 'process_path'), { joins: '', inserts: '', wholeNumber: false });
+  assert.deepEqual(literalGuard('Endpoint.Processes', 'process_path', families.normalizer), { joins: '', inserts: '', wholeNumber: false });
   // 4688 joins NewProcessName and the command line's tail at a space (and quotes a path with spaces)
-  assert.ok(literalGuard('Endpoint.Processes', 'process')?.joins.includes(' '));
+  assert.ok(literalGuard('Endpoint.Processes', 'process', families.normalizer)?.joins.includes(' '));
   // 4688 user is DOMAIN\name from two raw fields
-  assert.ok(literalGuard('Endpoint.Processes', 'user')?.inserts.includes('\\'));
+  assert.ok(literalGuard('Endpoint.Processes', 'user', families.normalizer)?.inserts.includes('\\'));
   // first present of DestinationHostname / DestinationIp: a copy all the same
-  assert.deepEqual(literalGuard('Network_Traffic.All_Traffic', 'dest'), { joins: '', inserts: '', wholeNumber: false });
+  assert.deepEqual(literalGuard('Network_Traffic.All_Traffic', 'dest', families.normalizer), { joins: '', inserts: '', wholeNumber: false });
   // UInt16 in Sysmon EVTX: findable as a whole number by its binary forms only
-  assert.deepEqual(literalGuard('Network_Traffic.All_Traffic', 'dest_port'), { joins: '', inserts: '', wholeNumber: true });
-  assert.equal(literalGuard('Endpoint.Processes', 'dest'), undefined, 'the host is a System field');
-  assert.equal(literalGuard('Endpoint.Processes', 'vendor_product'), undefined, 'a constant');
-  assert.equal(literalGuard('Endpoint.Processes', 'process_id'), undefined, '4688 rewrites a hex id in decimal');
-  assert.equal(literalGuard('Endpoint.Processes', 'user_id'), undefined, 'a SID EVTX stores in binary');
-  assert.equal(literalGuard('sysmon', 'ProcessGuid'), undefined, 'a GUID EVTX stores in binary');
-  assert.deepEqual(literalGuard('sysmon', 'CommandLine'), { joins: '', inserts: '', wholeNumber: false }, 'passed through as written');
+  assert.deepEqual(literalGuard('Network_Traffic.All_Traffic', 'dest_port', families.normalizer), { joins: '', inserts: '', wholeNumber: true });
+  assert.equal(literalGuard('Endpoint.Processes', 'dest', families.normalizer), undefined, 'the host is a System field');
+  assert.equal(literalGuard('Endpoint.Processes', 'vendor_product', families.normalizer), undefined, 'a constant');
+  assert.equal(literalGuard('Endpoint.Processes', 'process_id', families.normalizer), undefined, '4688 rewrites a hex id in decimal');
+  assert.equal(literalGuard('Endpoint.Processes', 'user_id', families.normalizer), undefined, 'a SID EVTX stores in binary');
+  assert.equal(literalGuard('sysmon', 'ProcessGuid', families.normalizer), undefined, 'a GUID EVTX stores in binary');
+  assert.deepEqual(literalGuard('sysmon', 'CommandLine', families.normalizer), { joins: '', inserts: '', wholeNumber: false }, 'passed through as written');
 });
+
+/** The registered tables and data sources, plus one more table. */
+const withTable = (table: AnyMapping) => ({ mappings: [...mappings, table], dataSource: (name: string) => families.normalizer.dataSource(name) });
 
 test('a new mapping that computes a field with a bare function makes that field unusable for the prefilter, never wrongly usable', () => {
   const computed = {
@@ -52,10 +55,10 @@ test('a new mapping that computes a field with a bare function makes that field 
     events: ['ToyProcess'],
     fields: { process_path: (raw) => raw.data.ImagePath?.toUpperCase() },
   } as const satisfies AnyMapping;
-  assert.ok(literalGuard('Endpoint.Processes', 'process_path') !== undefined);
-  assert.equal(literalGuard('Endpoint.Processes', 'process_path', [...mappings, computed]), undefined);
+  assert.ok(literalGuard('Endpoint.Processes', 'process_path', families.normalizer) !== undefined);
+  assert.equal(literalGuard('Endpoint.Processes', 'process_path', withTable(computed)), undefined);
   const copied = { ...computed, fields: { process_path: { firstOf: ['ImagePath', 'ImageFileName'] } } } as const satisfies AnyMapping;
-  assert.ok(literalGuard('Endpoint.Processes', 'process_path', [...mappings, copied]) !== undefined);
+  assert.ok(literalGuard('Endpoint.Processes', 'process_path', withTable(copied)) !== undefined);
 });
 
 test('a literal is cut before each join character and at each inserted one; a binary-stored number is only ever a whole number', () => {
@@ -171,7 +174,7 @@ function piecesOf(events: CimEvent[]): Map<Detection, CimEvent[]> {
   const valuesSeen = new Map<string, Set<string>>();
   for (const event of events) {
     for (const [field, value] of Object.entries(event.fields)) {
-      const guard = literalGuard(event.dataset, field);
+      const guard = literalGuard(event.dataset, field, families.normalizer);
       if (guard === undefined) continue;
       // a few values per field from each file: products map the same fields differently, and each
       // capture holds its own kind of values (a 4688 command line with or without the path)

@@ -4,8 +4,8 @@ import { buildPrefilter, prefilterNeedles } from '../../../src/engine/prefilter.
 import type { Expr } from '../../../src/rules/search-plan.js';
 import type { DatasetName } from '../../../src/cim/model.js';
 import { detectionWith } from '../../helpers/detections.js';
-import { mappings } from '../../../src/cim/mappings/registry.js';
-import type { FieldRule } from '../../../src/cim/mappings/mapping.js';
+import { mappings } from '../../../src/families/registry.js';
+import type { FieldRule } from '../../../src/cim/mapping.js';
 import type { RawEvent } from '../../../src/sources/source.js';
 
 function on(field: string, pattern: string, dataset: DatasetName = 'Endpoint.Processes') {

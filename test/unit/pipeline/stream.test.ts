@@ -127,8 +127,12 @@ test('batchResults over windowed findings: each window is its own finding, with 
   // correlations keep their own per-process window
   const records = batch.results.findings.filter((f) => setup.detections.includes(f.detection)).map(renderFinding);
   assert.ok(records.length > 0);
+  let timed = 0;
   for (const r of records) {
     assert.equal(typeof r.window_start, 'string');
-    assert.ok(r.firstTime === undefined || (r.firstTime >= (r.window_start as string) && r.firstTime < (r.window_end as string)), JSON.stringify(r));
+    if (r.firstTime === undefined) continue;
+    timed++;
+    assert.ok(r.firstTime >= (r.window_start as string) && r.firstTime < (r.window_end as string), JSON.stringify(r));
   }
+  assert.ok(timed > 0, 'some finding has a firstTime to check against its window');
 });

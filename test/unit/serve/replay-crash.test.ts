@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { repoRoot } from '../../helpers/paths.js';
-import { cliPath, eventually, replaySourcetypes, spawnServe, TOKEN, withoutEvidencePlaces, type ServeProcess } from '../../helpers/serve.js';
+import { cliPath, eventually, replaySourcetypes, spawnServe, TOKEN, type ServeProcess, withoutEvidencePlaces } from '../../helpers/serve.js';
 import { ngrokEvent } from '../../helpers/events.js';
 
 const examples = path.join(repoRoot, 'examples');

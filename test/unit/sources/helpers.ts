@@ -1,5 +1,6 @@
 import { Readable } from 'node:stream';
 import type { RawEvent, Skip, Source, SourceContext, SourceInput } from '../../../src/sources/source.js';
+import { families } from '../../../src/families/registry.js';
 
 export { repoRoot, sharedData, sharedDataMissing } from '../../helpers/paths.js';
 
@@ -29,6 +30,7 @@ export function collectingContext(extra: Partial<SourceContext> = {}): SourceCon
   let prefiltered = 0;
   return {
     maxRecordBytes: 1 << 20,
+    jsonShapes: families.jsonShapes,
     skip: (s) => skips.push(s),
     prefiltered: (n) => (prefiltered += n),
     ...extra,

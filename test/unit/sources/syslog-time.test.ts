@@ -2,7 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { headerTime, isTimeZone } from '../../../src/sources/syslog-time.js';
+import { headerTime } from '../../../src/sources/syslog-time.js';
+import { isTimeZone } from '../../../src/sources/time-zone.js';
 import { syslogSource } from '../../../src/sources/syslog.js';
 import { bufferInput, readAll, repoRoot } from './helpers.js';
 

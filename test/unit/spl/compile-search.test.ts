@@ -186,6 +186,21 @@ describe('tstats', () => {
     assert.deepEqual(plan.by, [{ field: 'dest', as: 'Processes.dest' }]);
   });
 
+  test('host is a base field named without a prefix (ESCU: `by DNS.query host`); a prefixed host is refused', () => {
+    const plan = planOf('| tstats count from datamodel=Network_Resolution where host=ws1 by DNS.query host');
+    assert.deepEqual(plan.by, [{ field: 'query', as: 'DNS.query' }, { field: 'host', as: 'host' }]);
+    assert.deepEqual(plan.where, { kind: 'compare', field: 'host', op: '=', pattern: 'ws1' });
+    const { errors } = compileSearch('| tstats count from datamodel=Endpoint.Processes by Processes.host');
+    assert.match(errors[0].message, /Processes\.host: host is a base field every data model inherits, named without a dataset prefix/);
+  });
+
+  test('nodename= the root dataset selects every event of the model; a child dataset is refused, located', () => {
+    const plan = planOf('| tstats count from datamodel=Network_Resolution where nodename=DNS "DNS.record_type"="ANY" by "DNS.dest"');
+    assert.deepEqual(plan.where, { kind: 'and', terms: [{ kind: 'true' }, { kind: 'compare', field: 'record_type', op: '=', pattern: 'ANY' }] });
+    const { errors } = compileSearch('| tstats count from datamodel=Network_Traffic where nodename=All_Traffic.Traffic_By_Action.Blocked_Traffic by All_Traffic.src');
+    assert.deepEqual(errors.map((e) => [e.col, e.message]), [[53, 'nodename = All_Traffic.Traffic_By_Action.Blocked_Traffic: only `nodename=All_Traffic`, the root dataset of the data model, is supported']]);
+  });
+
   test('searches may span lines', () => {
     const plan = planOf('| tstats count\n  from datamodel=Endpoint.Processes\n  where Processes.process_name=ngrok.exe\n  by Processes.dest');
     assert.equal(plan.by[0].field, 'dest');

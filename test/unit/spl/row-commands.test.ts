@@ -60,7 +60,9 @@ describe('eval', () => {
 
   test('refusals are located: a truth value stored, an unknown function, an unknown column, a backtracking regex', () => {
     assert.deepEqual(errorsOf('eval bad = count > 3'), ['bad = coun|eval bad: a column cannot hold a truth value; use if(condition, value, otherwise)']);
-    assert.match(errorsOf('eval t = relative_time(now(), "-1d")')[0], /^relative_t\|eval function not supported: relative_time\(\)/);
+    assert.match(errorsOf('eval t = now()')[0], /^now\(\)\|eval function not supported: now\(\)/);
+    assert.match(errorsOf('eval t = relative_time(count, "-1x@d")')[0], /^relative_t\|relative_time\(\): unknown time unit `x` in `-1x@d`/);
+    assert.match(errorsOf('eval t = relative_time(count, dest)')[0], /^relative_t\|relative_time\(\) needs a quoted time modifier/);
     assert.match(errorsOf('eval t = nope + 1')[0], /^nope \+ 1\|no output column nope/);
     assert.match(errorsOf('eval t = replace(dest, "(a)\\\\1", "")')[0], /^replace\(de\|replace\(\): not a linear-time regular expression/);
   });
@@ -81,6 +83,36 @@ describe('where and search over rows', () => {
     const search = pipeline('search count > 9');
     assert.notEqual(search({ count: 10 }), undefined, 'not "10" < "9" as text');
     assert.equal(search({ count: 9 }), undefined);
+  });
+});
+
+describe('match() with a pattern built from columns (ESCU windows_lolbas_executed_as_renamed_file)', () => {
+  test('"(?i)".column is compiled per row on the linear-time engine: its `.` is a regex wildcard, as in Splunk', () => {
+    const run = pipeline('eval original = user | where NOT match(process_name, "(?i)".original)');
+    assert.equal(run({ process_name: 'NOTEPAD.EXE', user: 'notepad.exe' }), undefined, 'same name, other case: matches, so NOT drops it');
+    assert.equal(run({ process_name: 'notepadXexe', user: 'notepad.exe' }), undefined, '`.` matches any character');
+    assert.notEqual(run({ process_name: 'svc.exe', user: 'notepad.exe' }), undefined, 'renamed binary: kept');
+  });
+
+  test('a row whose pattern RE2 cannot run (a backreference) gives null, never a backtracking match', () => {
+    const run = pipeline('where match(process_name, user)');
+    assert.equal(run({ process_name: 'aa', user: '(a)\\1' }), undefined);
+    assert.notEqual(run({ process_name: 'xaby', user: 'a.' }), undefined);
+  });
+});
+
+describe('bin / bucket', () => {
+  test('span= floors a number to the start of its span (ESCU internal_horizontal_port_scan: eval gtime=_time | bin span=1h gtime)', () => {
+    const run = pipeline('eval gtime = count | bin span=1h gtime | bucket count span=1d as day');
+    assert.deepEqual(run({ count: 1_700_003_599 }), { count: 1_700_003_599, gtime: 1_700_000_000 - (1_700_000_000 % 3600) + 3600, day: 1_699_920_000 });
+    assert.deepEqual(run({ count: 'x' }), { count: 'x', gtime: 'x', day: 'x' }, 'a value that is no number stays');
+  });
+
+  test('refusals are located: no span, a span without a time unit, bins=', () => {
+    assert.match(errorsOf('bin count')[0], /^count\|bin needs span=/);
+    assert.match(errorsOf('bin span=10 count')[0], /^10 count\|bin span= needs a time span such as 1h/);
+    assert.match(errorsOf('bin bins=10 count')[0], /^bins=10 co\|bin option `bins=` is not supported/);
+    assert.match(errorsOf('bin span=1h nope')[0], /^nope\|no output column nope/);
   });
 });
 
@@ -159,8 +191,8 @@ describe('lookup (CSV lookups as ESCU lookups/*.yml define them)', () => {
 });
 
 /** every row of a detection through its commands (stats, eventstats, dedup, sort, head need them all) */
-function setPipeline(commands: string): (rows: Row[]) => Row[] {
-  const { output, errors } = compileSearch(`${rows} | ${commands}`);
+function setPipeline(commands: string, base = rows): (rows: Row[]) => Row[] {
+  const { output, errors } = compileSearch(`${base} | ${commands}`);
   assert.deepEqual(errors, []);
   const run = compileRowSetPipeline(output!.rowStages);
   return (input) => run(input).map((item) => item.row);
@@ -202,8 +234,23 @@ describe('stats, eventstats, dedup, sort, head after tstats', () => {
     assert.deepEqual(setPipeline('head 1')(input).map((r) => r.count), [2]);
   });
 
-  test('refusals are located: eval() inside an aggregate, an unknown aggregate, dedup options', () => {
-    assert.match(errorsOf('stats max(eval(count*2)) as m by dest')[0], /^eval\(count\|eval\(\.\.\.\) inside an aggregate is not supported/);
+  test('eval(...) inside an aggregate is computed per row; null values are left out; count(eval(condition)) counts the true rows', () => {
+    const run = setPipeline('stats count as n max(eval(if(user="a", count, null))) as max_a avg(eval(if(user!="a", count, null()))) as avg_other count(eval(count > 3)) as big by dest');
+    assert.deepEqual(run(input), [{ dest: 'h1', n: 2, max_a: 2, avg_other: 4, big: 1 }, { dest: 'h2', n: 1, max_a: 9, big: 1 }]);
+  });
+
+  test('ESCU smb_traffic_spike: the last 70 minutes against the hours before, by relative_time of the newest bucket', () => {
+    const hours = [0, 1, 2, 3].map((h) => ({ dest: 'h1', _time: 1_700_000_000 - (1_700_000_000 % 3600) + h * 3600, count: h === 3 ? 50 : 10 + h }));
+    const hourly = '| tstats count from datamodel=Endpoint.Processes by _time span=1h Processes.dest | `drop_dm_object_name(Processes)`';
+    const run = setPipeline('eventstats max(_time) as maxtime | stats count as num_data_samples max(eval(if(_time >= relative_time(maxtime, "-70m@m"), count, null))) as "count" avg(eval(if(_time<relative_time(maxtime, "-70m@m"), count, null))) as avg stdev(eval(if(_time<relative_time(maxtime, "-70m@m"), count, null))) as stdev by dest | eval upperBound=(avg+stdev*2), isOutlier=if(count > upperBound AND num_data_samples >=4, 1, 0) | where isOutlier=1', hourly);
+    // maxtime - 70 minutes, snapped to the minute, is 1h50 after the first bucket: buckets 2 and 3 are "recent" (max 50), 0 and 1 the baseline
+    assert.deepEqual(run(hours), [{ dest: 'h1', num_data_samples: 4, count: 50, avg: 10.5, stdev: Math.SQRT1_2, upperBound: 10.5 + 2 * Math.SQRT1_2, isOutlier: 1 }]);
+  });
+
+  test('refusals are located: eval() without as or with the wrong kind of value, an unknown aggregate, dedup options', () => {
+    assert.match(errorsOf('stats max(eval(count*2)) by dest')[0], /max\(eval\(\.\.\.\)\) needs `as` a column name/);
+    assert.match(errorsOf('stats max(eval(count>2)) as m by dest')[0], /^max\(eval\(c\|max\(eval\(\.\.\.\)\) needs a value, not a condition/);
+    assert.match(errorsOf('stats count(eval(count*2)) as m by dest')[0], /^count\(eval\|count\(eval\(\.\.\.\)\) counts the rows where a condition is true/);
     assert.match(errorsOf('eventstats p50(count) as p by dest')[0], /^p50\(count\)\|aggregate `p50` is not supported after tstats/);
     assert.match(errorsOf('dedup keepempty=true dest')[0], /^keepempty=\|dedup option `keepempty` is not supported/);
   });

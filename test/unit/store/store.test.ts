@@ -140,6 +140,32 @@ await describeEachStore('store contract', (opened) => {
     assert.deepEqual(detail?.history.map((h) => h.field), ['status', 'disposition']);
   });
 
+  test('bulk triage writes a history row per changed field for every matching finding, with its own old value, and none where a value stays', async () => {
+    const ids = Array.from({ length: 600 }, (_, i) => `hist-${String(i).padStart(4, '0')}`);
+    await opened.store.commit({ findings: ids.map((id) => upsert(record(id, { search_name: 'History Bulk', detection_id: 'det-hist' }), 1)) });
+    // a few already have the owner the bulk change sets, one already has a different status
+    await opened.store.triage({ ids: ids.slice(0, 5) }, { owner: 'dave' }, 'dave');
+    await opened.store.triage({ ids: [ids[7]] }, { status: 'pending' }, 'dave');
+    const matched = await opened.store.triage({ detection: ['History Bulk'] }, { status: 'closed', owner: 'dave', disposition: 'benign_positive', comment: 'lab' }, 'erin');
+    assert.equal(matched, ids.length);
+    assert.equal((await opened.store.listFindings({ detection: ['det-hist'], status: ['closed'], owner: 'dave', disposition: ['benign_positive'], limit: 0 })).total, ids.length);
+    for (const id of ids) {
+      const history = (await opened.store.getFinding(id))!.history.filter((h) => h.actor === 'erin');
+      const expected = [
+        ['status', id === ids[7] ? 'pending' : 'new', 'closed', 'lab'],
+        ...(ids.indexOf(id) < 5 ? [] : [['owner', null, 'dave', 'lab']]),
+        ['disposition', null, 'benign_positive', 'lab'],
+      ];
+      assert.deepEqual(history.map((h) => [h.field, h.oldValue, h.newValue, h.comment]), expected, id);
+    }
+    // a comment alone is one history row per matching finding
+    assert.equal(await opened.store.triage({ detection: ['det-hist'] }, { comment: 'reviewed' }, 'erin'), ids.length);
+    for (const id of [ids[0], ids[7], ids.at(-1)!]) {
+      const last = (await opened.store.getFinding(id))!.history.at(-1)!;
+      assert.deepEqual([last.actor, last.field, last.oldValue, last.newValue, last.comment], ['erin', 'comment', null, null, 'reviewed']);
+    }
+  });
+
   test('listing pages, sorts and filters by detection, technique, story, user, owner, disposition and full text', async () => {
     await opened.store.commit({
       findings: [

@@ -1,6 +1,6 @@
 import type { RawEvent } from '../../sources/source.js';
-import { basenameWindows, hexToDecimal, integrityFromMandatoryLabel, present } from '../values.js';
-import type { Mapping } from './mapping.js';
+import { basenameWindows, hexToDecimal, integrityFromMandatoryLabel, present } from '../../cim/values.js';
+import type { Mapping } from '../../cim/mapping.js';
 
 /**
  * The full command line. 4688 often logs it without the path (`netsh interface ...`); then the
@@ -50,6 +50,7 @@ export const security4688 = {
   fields: {
     action: { value: 'allowed' },
     dest: { system: 'Computer' },
+    host: { system: 'Computer' },
     vendor_product: { value: 'Microsoft Windows' },
     // `DOMAIN\user`: the backslash is not in the record, the names on either side are
     user: { piecesOf: ['TargetDomainName', 'TargetUserName', 'SubjectDomainName', 'SubjectUserName'], inserts: '\\', derive: user },

@@ -1,7 +1,7 @@
 import type { RawEvent } from '../../sources/source.js';
-import { multivalue, present, splitList } from '../values.js';
-import type { Mapping } from './mapping.js';
-import { crowdstrikeHost } from './crowdstrike-host.js';
+import { multivalue, present, splitList } from '../../cim/values.js';
+import type { Mapping } from '../../cim/mapping.js';
+import { crowdstrikeHost } from './host.js';
 
 /** IP4Records then IP6Records, each `;`-separated. */
 function answers(raw: RawEvent): string[] {
@@ -22,6 +22,7 @@ export const crowdstrikeDnsRequest = {
     vendor_product: { value: 'CrowdStrike Falcon' },
     src: crowdstrikeHost,
     dest: crowdstrikeHost,
+    host: crowdstrikeHost,
     query: 'DomainName',
     query_count: { value: '1' },
     answer: { piecesOf: ['IP4Records', 'IP6Records'], derive: (raw: RawEvent) => multivalue(answers(raw)) },

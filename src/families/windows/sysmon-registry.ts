@@ -1,7 +1,7 @@
 import type { RawEvent } from '../../sources/source.js';
-import { basenameWindows, present } from '../values.js';
+import { basenameWindows, present } from '../../cim/values.js';
 import { actingProcess } from './sysmon-acting-process.js';
-import type { Mapping } from './mapping.js';
+import type { Mapping } from '../../cim/mapping.js';
 
 /** Sysmon's EventType, as the CIM `action` of a registry change. */
 const actionByEventType: Record<string, string> = {
@@ -58,6 +58,7 @@ export const sysmonRegistry = {
   fields: {
     action: { from: 'EventType', via: (eventType: string) => actionByEventType[eventType] },
     dest: { system: 'Computer' },
+    host: { system: 'Computer' },
     vendor_product: { value: 'Microsoft Sysmon' },
     user: 'User',
     ...actingProcess(basenameWindows),

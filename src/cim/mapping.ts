@@ -1,8 +1,11 @@
-import type { RawEvent } from '../../sources/source.js';
-import type { DatasetName, FieldOf, FieldValue } from '../model.js';
+import type { RawEvent } from '../sources/source.js';
+import type { DatasetName, FieldOf, FieldValue } from './model.js';
 
-/** Which telemetry an event belongs to; resolved from Provider/Channel, or CrowdStrike. */
-export type SourceFamily = 'sysmon' | 'linux-sysmon' | 'security' | 'crowdstrike';
+/**
+ * Which data source of an event family a table reads (`sysmon`, `security`, `crowdstrike`): a key
+ * of its family's `sources` (see cim/family-mappings.ts), checked when the family is registered.
+ */
+export type SourceFamily = string;
 
 /** Computes a field from the whole event; undefined = absent. Must not throw. */
 export type Derive = (raw: RawEvent) => FieldValue | undefined;
@@ -46,7 +49,7 @@ export type FieldRule =
 export interface Mapping<D extends DatasetName> {
   readonly dataset: D;
   readonly family: SourceFamily;
-  /** EventIDs (Windows) or event_simpleNames (CrowdStrike) this table reads; `*` = every event of the family */
+  /** event codes (its family's `eventCode`: EventID, event_simpleName) this table reads; `*` = every event of the data source */
   readonly events: readonly string[] | '*';
   /** also copy every present payload field under its own name (the raw `sysmon` dataset) */
   readonly passthrough?: boolean;

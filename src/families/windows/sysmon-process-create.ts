@@ -1,6 +1,6 @@
-import { basenamePosix, basenameWindows } from '../values.js';
+import { basenamePosix, basenameWindows } from '../../cim/values.js';
 import { actingProcess } from './sysmon-acting-process.js';
-import type { Mapping, SourceFamily } from './mapping.js';
+import type { Mapping, SourceFamily } from '../../cim/mapping.js';
 
 /** Sysmon EID 1 (Windows and Linux share the schema; paths and the product name differ). */
 function processCreate(family: SourceFamily, vendorProduct: string, basename: (path: string) => string) {
@@ -11,6 +11,7 @@ function processCreate(family: SourceFamily, vendorProduct: string, basename: (p
     fields: {
       action: { value: 'allowed' },
       dest: { system: 'Computer' },
+      host: { system: 'Computer' },
       vendor_product: { value: vendorProduct },
       user: 'User',
       user_id: { system: 'UserID' },

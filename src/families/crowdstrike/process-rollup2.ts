@@ -1,6 +1,6 @@
-import { basenameAny, integrityFromRid } from '../values.js';
-import type { Mapping } from './mapping.js';
-import { crowdstrikeHost } from './crowdstrike-host.js';
+import { basenameAny, integrityFromRid } from '../../cim/values.js';
+import type { Mapping } from '../../cim/mapping.js';
+import { crowdstrikeHost } from './host.js';
 
 /** CrowdStrike FDR ProcessRollup2 (and SyntheticProcessRollup2 for processes running at sensor start). */
 export const crowdstrikeProcessRollup2 = {
@@ -10,6 +10,7 @@ export const crowdstrikeProcessRollup2 = {
   fields: {
     action: { value: 'allowed' },
     dest: crowdstrikeHost,
+    host: crowdstrikeHost,
     vendor_product: { value: 'CrowdStrike Falcon' },
     user: { firstOf: ['UserName', 'UserSid'] },
     user_id: 'UserSid',

@@ -1,7 +1,7 @@
 import type { RawEvent } from '../../sources/source.js';
-import { basenameWindows, dnsAnswers, dnsRecordTypes, dnsReplyCode, multivalue } from '../values.js';
+import { basenameWindows, dnsAnswers, dnsRecordTypes, dnsReplyCode, multivalue } from '../../cim/values.js';
 import { actingProcess } from './sysmon-acting-process.js';
-import type { Mapping } from './mapping.js';
+import type { Mapping } from '../../cim/mapping.js';
 
 /** Sysmon EID 22 (DnsQuery). */
 export const sysmonDnsQuery = {
@@ -11,6 +11,7 @@ export const sysmonDnsQuery = {
   fields: {
     vendor_product: { value: 'Microsoft Sysmon' },
     dest: { system: 'Computer' },
+    host: { system: 'Computer' },
     src: { system: 'Computer' },
     query: 'QueryName',
     query_count: { value: '1' },

@@ -1,6 +1,6 @@
-import { basenamePosix, basenameWindows } from '../values.js';
+import { basenamePosix, basenameWindows } from '../../cim/values.js';
 import { actingProcess } from './sysmon-acting-process.js';
-import type { Mapping, SourceFamily } from './mapping.js';
+import type { Mapping, SourceFamily } from '../../cim/mapping.js';
 
 /** EID 11 creates a file; 23 deletes it (archiving a copy), 26 deletes it (logged only). */
 const actionByEvent: Record<string, string> = { '11': 'created', '23': 'deleted', '26': 'deleted' };
@@ -14,6 +14,7 @@ function fileEvents(family: SourceFamily, events: string[], vendorProduct: strin
     fields: {
       action: (raw) => actionByEvent[raw.system.EventID ?? ''],
       dest: { system: 'Computer' },
+      host: { system: 'Computer' },
       vendor_product: { value: vendorProduct },
       user: 'User',
       ...actingProcess(basename),

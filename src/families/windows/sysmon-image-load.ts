@@ -1,6 +1,6 @@
-import { basenamePosix, basenameWindows } from '../values.js';
+import { basenamePosix, basenameWindows } from '../../cim/values.js';
 import { actingProcess } from './sysmon-acting-process.js';
-import type { Mapping, SourceFamily } from './mapping.js';
+import type { Mapping, SourceFamily } from '../../cim/mapping.js';
 
 /**
  * The raw `sysmon` dataset that `sysmon`-macro searches read: every Sysmon event, payload fields by
@@ -22,6 +22,7 @@ function sysmonRaw(family: SourceFamily, vendorProduct: string, basename: (path:
       Provider: { system: 'Provider' },
       EventRecordID: { system: 'EventRecordID' },
       dest: { system: 'Computer' },
+      host: { system: 'Computer' },
       vendor_product: { value: vendorProduct },
       user_id: { system: 'UserID' },
       signature_id: { system: 'EventID' },

@@ -1,7 +1,7 @@
 import type { RawEvent } from '../../sources/source.js';
-import { basenamePosix, basenameWindows, present } from '../values.js';
+import { basenamePosix, basenameWindows, present } from '../../cim/values.js';
 import { actingProcess } from './sysmon-acting-process.js';
-import type { Mapping, SourceFamily } from './mapping.js';
+import type { Mapping, SourceFamily } from '../../cim/mapping.js';
 
 function direction(initiated: string): string {
   return initiated.toLowerCase() === 'true' ? 'outbound' : 'inbound';
@@ -24,6 +24,7 @@ function networkConnect(family: SourceFamily, vendorProduct: string, basename: (
       action: { value: 'allowed' },
       vendor_product: { value: vendorProduct },
       dvc: { system: 'Computer' },
+      host: { system: 'Computer' },
       src: { firstOf: ['SourceHostname', 'SourceIp'] },
       src_ip: 'SourceIp',
       src_port: 'SourcePort',
