@@ -169,7 +169,7 @@ export class Normalizer {
       }
       for (const mapping of family.mappings) {
         const table = sourceTables.get(mapping.family);
-        if (table === undefined || !(mapping.family in family.sources)) {
+        if (table === undefined || !Object.hasOwn(family.sources, mapping.family)) {
           throw new Error(`a ${mapping.dataset} table of event family ${family.name} reads data source ${mapping.family}, which the family does not declare`);
         }
         const compiled = compile(mapping);
@@ -215,13 +215,15 @@ export class Normalizer {
    * every payload field into the raw `sysmon` dataset is the costliest step, so skip it when unused.
    */
   normalize(raw: RawEvent, datasets?: ReadonlySet<DatasetName>): CimEvent[] {
-    const route = this.routeOf(raw);
+    const family = this.families.get(raw.family);
+    if (family === undefined) return [];
+    const route = routeIn(family, raw);
     if (route === undefined || route.mappings.length === 0) return [];
     const out: CimEvent[] = [];
     let time = NaN;
     for (const mapping of route.mappings) {
       if (datasets !== undefined && !datasets.has(mapping.dataset)) continue;
-      if (out.length === 0) time = this.eventTime(raw);
+      if (out.length === 0) time = family.family.eventTime(raw);
       out.push(apply(mapping, raw, time));
     }
     return out;
@@ -233,17 +235,17 @@ export class Normalizer {
    * no event code, or no data source or channel to name it by.
    */
   dataSourceOf(raw: RawEvent): string | undefined {
-    return this.routeOf(raw)?.dataSource;
-  }
-
-  private routeOf(raw: RawEvent): Route | undefined {
     const family = this.families.get(raw.family);
-    if (family === undefined) return undefined;
-    const code = present(family.family.eventCode(raw));
-    if (code === undefined) return undefined;
-    const source = sourceOf(family, raw.system);
-    return source === undefined ? undefined : routeFor(source, code);
+    return family === undefined ? undefined : routeIn(family, raw)?.dataSource;
   }
+}
+
+/** The route of an event of `family`: by its code and data source; undefined when it has either none. */
+function routeIn(family: FamilyRoutes, raw: RawEvent): Route | undefined {
+  const code = present(family.family.eventCode(raw));
+  if (code === undefined) return undefined;
+  const source = sourceOf(family, raw.system);
+  return source === undefined ? undefined : routeFor(source, code);
 }
 
 /** The data source of an event: by Provider, else Channel (any case), else the family's catch-all, else a named other channel. */

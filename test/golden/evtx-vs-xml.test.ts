@@ -4,10 +4,9 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { repoRoot, sharedData, sharedDataMissing } from '../helpers/paths.js';
+import { cliPath, sharedData, sharedDataMissing } from '../helpers/paths.js';
 
-const cli = path.join(repoRoot, 'dist/src/cli/main.js');
-const run = (args: string[]) => execFileSync(process.execPath, [cli, ...args], { encoding: 'utf8', maxBuffer: 256 << 20 });
+const run = (args: string[]) => execFileSync(process.execPath, [cliPath, ...args], { encoding: 'utf8', maxBuffer: 256 << 20 });
 
 /**
  * Findings without the fields that name where their events sit (file, line, byte offset of the

@@ -5,9 +5,12 @@ import path from 'node:path';
 import { ServeRuntime, type ServeOptions } from '../../src/serve/server.js';
 import { isSetupProblem, preparePipeline, type PipelineSetup } from '../../src/pipeline/setup.js';
 import { defaultContentDir, defaultDetectionsDir } from '../../src/cli/paths.js';
-import { repoRoot } from './paths.js';
+import { cliPath } from './paths.js';
+
+export { cliPath };
 
 export const TOKEN = 'test-token-0123456789';
+
 /** each example file with the sourcetype a Splunk forwarder (or attack_data's replay.py) would send it under */
 export const replaySourcetypes: ReadonlyArray<readonly [file: string, sourcetype: string]> = [
   ['windows-sysmon.xml', 'XmlWinEventLog:Microsoft-Windows-Sysmon/Operational'],
@@ -16,8 +19,6 @@ export const replaySourcetypes: ReadonlyArray<readonly [file: string, sourcetype
   ['sysmon-nxlog.jsonl', '_json'],
   ['linux-sysmon.log', 'sysmon:linux'],
 ];
-
-export const cliPath = path.join(repoRoot, 'dist', 'src', 'cli', 'main.js');
 
 let setup: PipelineSetup | undefined;
 

@@ -9,7 +9,7 @@ import {
 import { parseXmlEvent } from '../../sources/xml-event.js';
 
 /** Sysmon's own `YYYY-MM-DD hh:mm:ss.mmm` (UTC) as ISO-8601. */
-export function sysmonUtcToIso(v: string): string | undefined {
+function sysmonUtcToIso(v: string): string | undefined {
   const m = /^(\d{4}-\d\d-\d\d) (\d\d:\d\d:\d\d(?:\.\d+)?)$/.exec(v);
   return m ? `${m[1]}T${m[2]}Z` : undefined;
 }

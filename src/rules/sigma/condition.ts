@@ -27,22 +27,17 @@ export function compileCondition(text: string, searches: ReadonlyMap<string, Exp
   };
   const isWord = (t: Token | undefined, word: string) => t?.kind === 'word' && t.text.toLowerCase() === word;
 
-  const parseOr = (): Expr | undefined => {
-    const terms = [parseAnd()];
-    while (isWord(peek(), 'or')) {
+  /** terms of the next tighter level joined by `word` (or / and) */
+  const parseJoined = (word: 'or' | 'and', parseTerm: () => Expr | undefined): Expr | undefined => {
+    const terms = [parseTerm()];
+    while (isWord(peek(), word)) {
       pos++;
-      terms.push(parseAnd());
+      terms.push(parseTerm());
     }
-    return combine('or', terms);
+    return combine(word, terms);
   };
-  const parseAnd = (): Expr | undefined => {
-    const terms = [parseNot()];
-    while (isWord(peek(), 'and')) {
-      pos++;
-      terms.push(parseNot());
-    }
-    return combine('and', terms);
-  };
+  const parseOr = (): Expr | undefined => parseJoined('or', parseAnd);
+  const parseAnd = (): Expr | undefined => parseJoined('and', parseNot);
   const parseNot = (): Expr | undefined => {
     if (isWord(peek(), 'not')) {
       pos++;

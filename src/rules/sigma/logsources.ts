@@ -69,21 +69,23 @@ function sysmon(platform: 'windows' | 'linux', eventIds: string[], names: string
 
 const processGroup = ['User', 'ParentImage', 'Image', 'CommandLine'];
 
+/** The Sigma process_creation fields every Endpoint.Processes table gives, by the CIM field holding each. */
+const cimProcessFields = {
+  Image: 'process_path',
+  CommandLine: 'process',
+  User: 'user',
+  IntegrityLevel: 'process_integrity_level',
+  ProcessId: 'process_id',
+  ParentProcessId: 'parent_process_id',
+};
+
 /** Security 4688 through its Endpoint.Processes table (pySigma's windows audit mapping, as far as our CIM fields go). */
 const security4688: SigmaSource = {
   key: 'security-4688',
   name: 'Windows Event Log Security 4688',
   dataset: 'Endpoint.Processes',
   events: eq('vendor_product', 'Microsoft Windows'),
-  fields: {
-    Image: 'process_path',
-    CommandLine: 'process',
-    ParentImage: 'parent_process_path',
-    User: 'user',
-    IntegrityLevel: 'process_integrity_level',
-    ProcessId: 'process_id',
-    ParentProcessId: 'parent_process_id',
-  },
+  fields: { ...cimProcessFields, ParentImage: 'parent_process_path' },
   groupBy: ['dest', ...processGroup],
 };
 
@@ -92,15 +94,7 @@ const crowdstrikeProcess: SigmaSource = {
   name: 'CrowdStrike ProcessRollup2',
   dataset: 'Endpoint.Processes',
   events: eq('vendor_product', 'CrowdStrike Falcon'),
-  fields: {
-    Image: 'process_path',
-    CommandLine: 'process',
-    OriginalFileName: 'original_file_name',
-    User: 'user',
-    IntegrityLevel: 'process_integrity_level',
-    ProcessId: 'process_id',
-    ParentProcessId: 'parent_process_id',
-  },
+  fields: { ...cimProcessFields, OriginalFileName: 'original_file_name' },
   groupBy: ['dest', ...processGroup],
 };
 

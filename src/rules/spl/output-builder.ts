@@ -44,48 +44,31 @@ export class OutputStageBuilder {
     private readonly lookups?: LookupLibrary,
   ) {}
 
+  /** the row commands (after the aggregation), each with the method that compiles it */
+  private readonly rowCommands: Readonly<Record<string, (head: Token, args: Token[]) => void>> = {
+    rename: (head, args) => this.rename(head, args),
+    search: (head, args) => this.filter(head, args, 'search'),
+    where: (head, args) => this.filter(head, args, 'where'),
+    fields: (head, args) => this.selectColumns(head, args, 'fields'),
+    table: (head, args) => this.selectColumns(head, args, 'table'),
+    regex: (head, args) => this.regex(head, args),
+    eval: (head, args) => this.eval(head, args),
+    rex: (head, args) => this.rex(head, args),
+    lookup: (head, args) => this.lookup(head, args),
+    stats: (head, args) => this.stats(head, args, 'stats'),
+    eventstats: (head, args) => this.stats(head, args, 'eventstats'),
+    dedup: (head, args) => this.setCommand(head, args, 'dedup'),
+    sort: (head, args) => this.setCommand(head, args, 'sort'),
+    head: (head, args) => this.setCommand(head, args, 'head'),
+    bin: (head, args) => this.bin(head, args),
+    bucket: (head, args) => this.bin(head, args),
+  };
+
   /** a row command (after the aggregation); false when `name` is not one */
   command(head: Token, name: string, args: Token[]): boolean {
-    switch (name) {
-      case 'rename':
-        this.rename(head, args);
-        return true;
-      case 'search':
-      case 'where':
-        this.filter(head, args, name);
-        return true;
-      case 'fields':
-      case 'table':
-        this.selectColumns(head, args, name);
-        return true;
-      case 'regex':
-        this.regex(head, args);
-        return true;
-      case 'eval':
-        this.eval(head, args);
-        return true;
-      case 'rex':
-        this.rex(head, args);
-        return true;
-      case 'lookup':
-        this.lookup(head, args);
-        return true;
-      case 'stats':
-      case 'eventstats':
-        this.stats(head, args, name);
-        return true;
-      case 'dedup':
-      case 'sort':
-      case 'head':
-        this.setCommand(head, args, name);
-        return true;
-      case 'bin':
-      case 'bucket':
-        this.bin(head, args);
-        return true;
-      default:
-        return false;
-    }
+    if (!Object.hasOwn(this.rowCommands, name)) return false;
+    this.rowCommands[name](head, args);
+    return true;
   }
 
   /**

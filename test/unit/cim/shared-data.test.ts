@@ -6,9 +6,9 @@ import { gunzipSync } from 'node:zlib';
 import { isDatasetField } from '../../../src/cim/model.js';
 import { dataSourceOf, normalize } from '../../../src/families/registry.js';
 import type { RawEvent } from '../../../src/sources/source.js';
+import { sharedData } from '../../helpers/paths.js';
 
-import { repoRoot } from '../../helpers/paths.js';
-const sample = path.resolve(repoRoot, '../shared/data', 'json-sysmon/otrf-lsass05-sharpdump.jsonl.gz');
+const sample = path.join(sharedData, 'json-sysmon/otrf-lsass05-sharpdump.jsonl.gz');
 const skip = existsSync(sample) ? false : `../shared/data absent: ${sample} not found`;
 
 /** A minimal stand-in for the jsonl source: NXLog flat Sysmon JSON -> RawEvent. */

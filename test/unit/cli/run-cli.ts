@@ -1,9 +1,8 @@
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
-import { repoRoot } from '../../helpers/paths.js';
+import { cliPath, repoRoot } from '../../helpers/paths.js';
 
-export { contentDir, examplesDir, repoRoot } from '../../helpers/paths.js';
-export const cliPath = path.join(repoRoot, 'dist', 'src', 'cli', 'main.js');
+export { cliPath, contentDir, examplesDir, repoRoot } from '../../helpers/paths.js';
 /** what `npx tunnelwatch` runs: the same CLI bundled by scripts/bundle.mjs */
 export const bundlePath = path.join(repoRoot, 'dist', 'src', 'cli', 'tunnelwatch.js');
 

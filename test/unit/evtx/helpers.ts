@@ -4,9 +4,8 @@ import { Readable } from 'node:stream';
 import type { DecodeMode, DecodedRecord } from '../../../src/sources/evtx/decode.js';
 import { readEvtx } from '../../../src/sources/evtx/reader.js';
 import type { Skip, SourceContext, SourceInput } from '../../../src/sources/source.js';
-
-import { repoRoot, sharedData, sharedDataMissing } from '../../helpers/paths.js';
 import { families } from '../../../src/families/registry.js';
+import { repoRoot, sharedData, sharedDataMissing } from '../../helpers/paths.js';
 
 export { repoRoot };
 export const dataRoot = sharedData;
@@ -38,4 +37,16 @@ export async function readAll(input: SourceInput, mode: DecodeMode = 'fields', e
 
 export function readBytes(p: string): Buffer {
   return readFileSync(p);
+}
+
+/** mulberry32: a tiny seeded PRNG, so every mutation is reproducible from its seed */
+export function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
 }

@@ -9,19 +9,7 @@ import { ChunkDecoder } from '../../../src/sources/evtx/decode.js';
 import { JsonOut } from '../../../src/sources/evtx/json-out.js';
 import { renderJson } from '../../../src/sources/evtx/render-json.js';
 import { buildEventTree, type RecordHeader } from '../../../src/sources/evtx/tree.js';
-import { dataRoot, fixture, hasData, readBytes } from './helpers.js';
-
-/** mulberry32, so every mutation is reproducible */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { dataRoot, fixture, hasData, prng, readBytes } from './helpers.js';
 
 function headerAt(b: Buffer, pos: number): RecordHeader {
   return {

@@ -2,19 +2,7 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
-import { bufferInput, dataRoot, fixture, readAll, readBytes } from './helpers.js';
-
-/** mulberry32: a tiny seeded PRNG, so every mutation is reproducible from its index */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { bufferInput, dataRoot, fixture, prng, readAll, readBytes } from './helpers.js';
 
 const CHUNK = 65536;
 const HEADER = 4096;

@@ -3,11 +3,9 @@ import assert from 'node:assert/strict';
 import { createWriteStream, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { runMeasured } from '../../../bench/measure.js';
+import { cliPath as cli } from '../../helpers/paths.js';
 
-const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../..');
-const cli = path.join(repo, 'dist/src/cli/main.js');
 const PEAK_LIMIT_MB = 256;
 const MB = 1024 * 1024;
 const noProc = existsSync('/proc/self/status') ? undefined : 'peak RSS is read from /proc (Linux only)';

@@ -1,14 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-
-const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../..');
-const dataDir = path.resolve(repo, '../shared/data');
-const cli = path.join(repo, 'dist/src/cli/main.js');
-const noData = existsSync(dataDir) ? undefined : `../shared/data absent: ${dataDir}`;
+import { cliPath as cli, examplesDir, sharedData as dataDir, sharedDataMissing as noData } from '../../helpers/paths.js';
 
 function scan(threads: number, inputs: string[]): { findings: string[]; summary: string } {
   const run = spawnSync(process.execPath, [cli, 'scan', '--no-progress', '-f', 'jsonl', '-t', String(threads), ...inputs], {
@@ -25,7 +19,7 @@ function countsOf(stderr: string): string {
 }
 
 test('scan -t 1 and -t 2 give identical findings and summary counts over several files', { skip: noData }, () => {
-  const inputs = [path.join(dataDir, 'json-sysmon'), path.join(dataDir, 'tunnel'), path.join(repo, 'examples'), path.join(dataDir, 'examples')];
+  const inputs = [path.join(dataDir, 'json-sysmon'), path.join(dataDir, 'tunnel'), examplesDir, path.join(dataDir, 'examples')];
   const one = scan(1, inputs);
   const two = scan(2, inputs);
   assert.ok(one.findings.length > 0, 'no findings: the comparison would prove nothing');
