@@ -25,6 +25,7 @@ import {
 } from './workloads.js';
 import { loadavg } from 'node:os';
 import { serveBench } from './serve.js';
+import { natsBench, sizingTable } from './nats.js';
 import { dashboardBench } from './dashboard.js';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -218,9 +219,9 @@ const work = mkdtempSync(path.join(tmpdir(), 'tunnelwatch-bench-'));
 
 /**
  * `npm run bench -- --only soak,latency` runs only the workloads named: text (JSON lines, Windows
- * XML, syslog), evtx, memory, soak, latency, sigma, serve, dashboard. Without --only, all of them.
+ * XML, syslog), evtx, memory, soak, latency, sigma, serve, dashboard, nats. Without --only, all of them.
  */
-const workloadNames = ['text', 'evtx', 'memory', 'soak', 'latency', 'sigma', 'serve', 'dashboard'] as const;
+const workloadNames = ['text', 'evtx', 'memory', 'soak', 'latency', 'sigma', 'serve', 'dashboard', 'nats'] as const;
 const only = (() => {
   const i = process.argv.indexOf('--only');
   if (i < 0) return new Set<string>(workloadNames);
@@ -247,6 +248,27 @@ async function serveWorkload(): Promise<void> {
     s.processed === s.journaled && s.acknowledged <= s.journaled,
     `${s.acknowledged} acknowledged, ${s.journaled} journaled, ${s.processed} processed`,
   );
+}
+
+const TWO_WORKER_SPEEDUP = 1.7;
+
+async function natsWorkload(): Promise<void> {
+  process.stdout.write(`\nnats (scale-out on NATS JetStream: real nats-server and PostgreSQL on these 2 cores; load average ${loadavg()[0].toFixed(1)} before):\n`);
+  const r = await natsBench(dataDir, repo);
+  if (r.skipped) {
+    process.stdout.write(`  skipped: ${r.skipped}\n`);
+    return;
+  }
+  process.stdout.write(`  data: ${fmt(r.data.bytes / 1e6, 0)} MB, ${r.data.events} events, ${r.data.messages} chunks (json-sysmon, evtx-sysmon, evtx-security)\n`);
+  process.stdout.write(`  publish: ${fmt(r.publish.mbPerSecond, 1)} MB/s, ${fmt(r.publish.messagesPerSecond, 0)} chunks/s (${fmt(r.publish.seconds)} s, every chunk PubAcked)\n`);
+  for (const x of r.rates) process.stdout.write(`  ${x.workers} worker(s): ${fmt(x.eventsPerSecond, 0)} events/s (while all commit, best of 2); ${fmt(x.eventsPerCpuSecond, 0)} events per worker CPU-second; load average ${x.load.toFixed(1)} after\n`);
+  const one = r.rates.find((x) => x.workers === 1)!.eventsPerSecond;
+  const two = r.rates.find((x) => x.workers === 2)!.eventsPerSecond;
+  process.stdout.write(`  end-to-end lag (publish to store commit, ${r.lag.messages} chunks at ${r.lag.perSecond}/s, 2 workers): p50 ${fmt(r.lag.p50Ms, 0)} ms, p99 ${fmt(r.lag.p99Ms, 0)} ms\n`);
+  for (const e of r.endpoints) process.stdout.write(`  endpoint rate: ${e.file}: ${e.events} events, ${e.hosts} hosts, ${fmt(e.hours)} h: ${fmt(e.perEndpoint, 3)} events/s per endpoint\n`);
+  for (const line of sizingTable(r)) process.stdout.write(`  ${line}\n`);
+  target(`nats: 2 workers >= ${TWO_WORKER_SPEEDUP}x one`, two >= TWO_WORKER_SPEEDUP * one, `${fmt(two / one)}x (${fmt(one, 0)} -> ${fmt(two, 0)} events/s)`);
+  for (const s of r.scenarios) target(`nats: ${s.name}: exact in ${s.runs} of ${s.runs} runs`, s.exact === s.runs, `${s.exact} of ${s.runs} exact${s.failures.length > 0 ? `: ${s.failures.join('; ')}` : ''}`);
 }
 
 /** the five SigmaHQ categories of the Sigma workload (issue 17) */
@@ -336,6 +358,7 @@ async function main(): Promise<void> {
     targets.push(...(await latency()));
   }
   if (json && only.has('sigma')) await sigmaWorkload(json);
+  if (only.has('nats')) await natsWorkload();
 
   const worst = peaks.reduce((a, b) => (b[1] > a[1] ? b : a), ['none', 0] as [string, number]);
   target(`peak RSS <= ${PEAK_LIMIT_MB} MB in every run`, worst[1] <= PEAK_LIMIT_MB, `worst ${fmt(worst[1], 0)} MB (${worst[0]})`);

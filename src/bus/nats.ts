@@ -1,5 +1,5 @@
 import { connect, headers, nanos, type MsgHdrs, type NatsConnection, type Subscription } from '@nats-io/transport-node';
-import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager, RetentionPolicy, StorageType, type JetStreamClient, type JetStreamManager, type JsMsg } from '@nats-io/jetstream';
+import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager, RetentionPolicy, StorageType, type Consumer, type ConsumerMessages, type JetStreamClient, type JetStreamManager, type JsMsg } from '@nats-io/jetstream';
 import type { Bus, BusConsumer, BusOptions, BusPublisher, ChunkMessage, Delivery } from './bus.js';
 
 /** Headers a chunk travels with (the body is the raw bytes). */
@@ -22,6 +22,7 @@ class NatsBus implements Bus {
   private readonly js: JetStreamClient;
   private jsmPromise?: Promise<JetStreamManager>;
   private advisories?: Subscription;
+  private readonly inboxes: Inbox[] = [];
 
   constructor(
     private readonly nc: NatsConnection,
@@ -95,20 +96,19 @@ class NatsBus implements Bus {
     const consumer = await this.js.consumers.get(o.stream, o.consumer);
     const state = { deadLettered: 0 };
     await this.watchMaxDeliveries(state);
+    const inbox = new Inbox();
+    this.inboxes.push(inbox);
     const bus = this;
     return {
       get deadLettered() {
         return state.deadLettered;
       },
       async fetch(max, waitMs) {
-        const out: Delivery[] = [];
-        try {
-          const batch = await consumer.fetch({ max_messages: max, expires: Math.max(1000, waitMs) });
-          for await (const m of batch) out.push(bus.delivery(m, state));
-        } catch {
-          // a server restart or a lost connection: the client reconnects; what was fetched is redelivered
-        }
-        return out;
+        // deliveries stream in (pull requests kept open): a message is handed out as soon as it
+        // arrives, and a busy worker takes what piled up meanwhile as one batch
+        if (!inbox.running) void inbox.run(consumer, max * 2);
+        if (inbox.queue.length === 0) await inbox.arrival(waitMs);
+        return inbox.take(max).map((m) => bus.delivery(m, state));
       },
       async backlog() {
         const info = await (await bus.jsm()).consumers.info(o.stream, o.consumer);
@@ -183,8 +183,66 @@ class NatsBus implements Bus {
   }
 
   async close(): Promise<void> {
+    for (const inbox of this.inboxes) inbox.stop();
     this.advisories?.unsubscribe();
     await this.nc.drain().catch(() => this.nc.close());
+  }
+}
+
+/** Deliveries of a consumer as they stream in, kept until a worker takes them. */
+class Inbox {
+  readonly queue: JsMsg[] = [];
+  running = false;
+  private stopped = false;
+  private messages?: ConsumerMessages;
+  private wake?: () => void;
+  private room?: () => void;
+
+  /** up to `max` deliveries, taken out */
+  take(max: number): JsMsg[] {
+    const taken = this.queue.splice(0, max);
+    this.room?.();
+    this.room = undefined;
+    return taken;
+  }
+
+  async run(consumer: Consumer, buffered: number): Promise<void> {
+    this.running = true;
+    while (!this.stopped) {
+      try {
+        this.messages = await consumer.consume({ max_messages: buffered });
+        for await (const m of this.messages) {
+          this.queue.push(m);
+          this.wake?.();
+          // backpressure: the client pulls more only as the worker takes what is here
+          while (this.queue.length >= buffered && !this.stopped) await new Promise<void>((resolve) => (this.room = resolve));
+        }
+      } catch {
+        // the consumer iterator ended (server restart, consumer recreated): open it again
+      }
+      if (!this.stopped) await sleep(250);
+    }
+  }
+
+  /** resolves when a delivery arrives, or after `ms` */
+  arrival(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, ms);
+      const self = this;
+      function done(): void {
+        clearTimeout(timer);
+        if (self.wake === done) self.wake = undefined;
+        resolve();
+      }
+      this.wake = done;
+    });
+  }
+
+  stop(): void {
+    this.stopped = true;
+    this.messages?.stop();
+    this.wake?.();
+    this.room?.();
   }
 }
 

@@ -30,12 +30,16 @@ export interface WorkerStats {
   /** deliveries of messages already committed (a worker died before acking): acknowledged, nothing added */
   redeliveries: number;
   failures: number;
+  /** store transactions that failed (each retried, then the batch nak'ed) */
+  storeErrors: number;
   /** publish-to-commit time of the last batch, ms */
   lastLagMs: number;
 }
 
 const FETCH_WAIT_MS = 1000;
 const MAX_NAK_DELAY_MS = 30_000;
+/** in-process retries of a failed store transaction (0.5 + 1 + 2 + 4 + 8 s) before the batch is nak'ed */
+const STORE_RETRIES = 5;
 
 /**
  * A worker on the bus: each message is read through the sources into one long-lived analyzer
@@ -45,7 +49,7 @@ const MAX_NAK_DELAY_MS = 30_000;
  * redelivered with a growing delay, then dead-lettered with the reason.
  */
 export class BusWorker {
-  readonly stats: WorkerStats = { messages: 0, events: 0, findingsOut: 0, redeliveries: 0, failures: 0, lastLagMs: 0 };
+  readonly stats: WorkerStats = { messages: 0, events: 0, findingsOut: 0, redeliveries: 0, failures: 0, storeErrors: 0, lastLagMs: 0 };
   private readonly analyzer;
   private readonly scanOptions: ScanOptions;
   private readonly name: string;
@@ -98,10 +102,8 @@ export class BusWorker {
         }
       }
       if (results.length === 0) return;
-      try {
-        this.stats.findingsOut += await this.store.commit(results.map((r) => r.partials), this.name);
-      } catch {
-        // the store is down or refused: nothing was committed, so every message comes again later
+      if (!(await this.commit(results.map((r) => r.partials)))) {
+        // the store stayed down: nothing was committed, so every message comes again later
         for (const { delivery } of results) delivery.nak(backoff(delivery.deliveries));
         return;
       }
@@ -114,6 +116,23 @@ export class BusWorker {
       this.stats.lastLagMs = Date.now() - Math.min(...results.map((r) => r.partials.storedAt));
     } finally {
       clearInterval(keepAlive);
+    }
+  }
+
+  /**
+   * The batch's results in one transaction; a store error is retried here first (the messages are
+   * kept alive with working()), so a short store outage spends none of their deliveries.
+   */
+  private async commit(partials: MessagePartials[]): Promise<boolean> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        this.stats.findingsOut += await this.store.commit(partials, this.name);
+        return true;
+      } catch {
+        this.stats.storeErrors++;
+        if (attempt > STORE_RETRIES || this.stopping) return false;
+        await new Promise((resolve) => setTimeout(resolve, backoff(attempt)));
+      }
     }
   }
 
@@ -151,6 +170,7 @@ export class BusWorker {
       { name: 'tunnelwatch_bus_findings_out_total', help: 'partial finding states written to the store (findings out)', type: 'counter', value: s.findingsOut },
       { name: 'tunnelwatch_bus_redeliveries_total', help: 'deliveries of a message delivered before (nothing added twice)', type: 'counter', value: s.redeliveries },
       { name: 'tunnelwatch_bus_failures_total', help: 'messages that failed and were redelivered later or dead-lettered', type: 'counter', value: s.failures },
+      { name: 'tunnelwatch_bus_store_errors_total', help: 'store transactions that failed (retried, then the batch nak\'ed for later)', type: 'counter', value: s.storeErrors },
       { name: 'tunnelwatch_bus_dead_letters_total', help: 'messages this worker moved to the dead-letter subject', type: 'counter', value: this.consumer.deadLettered },
       { name: 'tunnelwatch_bus_lag_seconds', help: 'publish-to-commit time of the last committed batch', type: 'gauge', value: s.lastLagMs / 1000 },
     ];

@@ -90,6 +90,21 @@ export class PartialStore {
     return { messages: Number(row.messages), events: Number(row.events ?? 0), partials: Number(row.partials ?? 0) };
   }
 
+  /**
+   * Events committed while every worker was committing (from the last worker's first commit to the
+   * first worker's last), and that span in ms: the rate of all of them at once, start-up excluded.
+   */
+  async steadyRate(): Promise<{ events: number; ms: number }> {
+    const [span] = await this.db.all<{ start: number | string | null; end: number | string | null }>(
+      'SELECT MAX(first) AS start, MIN(last) AS "end" FROM (SELECT worker, MIN(committed_at) AS first, MAX(committed_at) AS last FROM bus_messages GROUP BY worker) w',
+    );
+    const start = Number(span.start ?? 0);
+    const end = Number(span.end ?? 0);
+    // the batch committed at `start` was read before it: only what came after counts
+    const [row] = await this.db.all<{ events: number | string | null }>('SELECT SUM(events) AS events FROM bus_messages WHERE committed_at > ? AND committed_at <= ?', [start, end]);
+    return { events: Number(row.events ?? 0), ms: end - start };
+  }
+
   /** publish-to-commit lag of every committed message, ms, ascending */
   async lags(): Promise<number[]> {
     const rows = await this.db.all<{ lag: number | string }>('SELECT committed_at - stored_at AS lag FROM bus_messages ORDER BY lag');

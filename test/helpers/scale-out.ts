@@ -121,6 +121,11 @@ export class ScaleOut {
     return child;
   }
 
+  /** until a worker has loaded its rules and consumes */
+  async consuming(worker: ChildProcess): Promise<void> {
+    await until(async () => (this.stderr.get(worker)?.() ?? '').includes('consuming'), 60_000, 'the worker to start consuming');
+  }
+
   /** the /metrics URL a worker started with `--metrics HOST:0` printed */
   async metricsUrl(worker: ChildProcess): Promise<string> {
     let url: string | undefined;

@@ -1,0 +1,191 @@
+/**
+ * The `nats` workload (issue 16): tunnelwatch on NATS JetStream with real nats-server and
+ * PostgreSQL processes on this machine. Events/s with one and two workers, publish throughput,
+ * end-to-end lag, each failure scenario repeated, events/s per endpoint in the real data sets,
+ * and the sizing table built from them.
+ */
+import { readFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
+import path from 'node:path';
+import type { ChildProcess } from 'node:child_process';
+import { chunksOf } from '../src/bus/chunks.js';
+import { PartialStore } from '../src/store/partials.js';
+import { expandInputs } from '../src/sources/inputs.js';
+import { pickSource } from '../src/sources/registry.js';
+import { families } from '../src/families/registry.js';
+import { failureScenarios, runScenario, ScaleOut, scaleOutUnavailable, scanJson, sleep } from '../test/helpers/scale-out.js';
+
+export interface NatsBenchResult {
+  skipped?: string;
+  data: { bytes: number; events: number; messages: number };
+  publish: { seconds: number; mbPerSecond: number; messagesPerSecond: number };
+  /** per worker count: events/s (wall, while all of them commit), events per worker CPU-second (rules loaded), the load average after */
+  rates: Array<{ workers: number; eventsPerSecond: number; eventsPerCpuSecond: number; load: number }>;
+  lag: { messages: number; perSecond: number; p50Ms: number; p99Ms: number };
+  scenarios: Array<{ name: string; exact: number; runs: number; failures: string[] }>;
+  endpoints: Array<{ file: string; hosts: number; events: number; hours: number; perEndpoint: number }>;
+}
+
+const REPEATS = 5;
+const RATE_RUNS = 2;
+const LAG_SECONDS = 6;
+
+export async function natsBench(dataDir: string, repo: string): Promise<NatsBenchResult> {
+  const result: NatsBenchResult = { data: { bytes: 0, events: 0, messages: 0 }, publish: { seconds: 0, mbPerSecond: 0, messagesPerSecond: 0 }, rates: [], lag: { messages: 0, perSecond: 0, p50Ms: 0, p99Ms: 0 }, scenarios: [], endpoints: [] };
+  const unavailable = await scaleOutUnavailable();
+  if (unavailable) return { ...result, skipped: unavailable };
+  const throughputInputs = ['json-sysmon', 'evtx-sysmon', 'evtx-security'].map((d) => path.join(dataDir, d));
+  for (const workers of [1, 2, 1, 2].slice(0, RATE_RUNS * 2)) {
+    const run = await rateRun(throughputInputs, workers);
+    result.data = run.data;
+    if (workers === 1 && (result.publish.seconds === 0 || run.publishSeconds < result.publish.seconds)) result.publish.seconds = run.publishSeconds;
+    const best = result.rates.find((r) => r.workers === workers);
+    if (!best) result.rates.push(run.rate);
+    else if (run.rate.eventsPerSecond > best.eventsPerSecond) Object.assign(best, run.rate);
+  }
+  result.publish.mbPerSecond = result.data.bytes / 1e6 / result.publish.seconds;
+  result.publish.messagesPerSecond = result.data.messages / result.publish.seconds;
+  result.lag = await lagRun(path.join(dataDir, 'evtx-sysmon'));
+  const killInputs = [path.join(repo, 'examples'), ...['tunnel', 'linux-sysmon', 'evtx-sysmon'].map((d) => path.join(dataDir, d))];
+  const expected = scanJson(killInputs);
+  for (const name of Object.keys(failureScenarios) as Array<keyof typeof failureScenarios>) {
+    const outcome = { name, exact: 0, runs: REPEATS, failures: [] as string[] };
+    for (let i = 0; i < REPEATS; i++) {
+      try {
+        await runScenario(name, killInputs, expected);
+        outcome.exact++;
+      } catch (error) {
+        outcome.failures.push((error as Error).message.split('\n')[0]);
+      }
+    }
+    result.scenarios.push(outcome);
+  }
+  result.endpoints = await endpointRates(path.join(dataDir, 'json-sysmon'));
+  return result;
+}
+
+async function rateRun(inputs: string[], workers: number) {
+  const s = await ScaleOut.start();
+  try {
+    const started = performance.now();
+    const summary = await s.publish(inputs);
+    const publishSeconds = (performance.now() - started) / 1000;
+    const children = Array.from({ length: workers }, () => s.startWorker(['--batch', '32']));
+    // CPU from when each worker has loaded its rules and starts consuming
+    const cpu0 = await Promise.all(children.map(async (c) => (await s.consuming(c), cpuSeconds(c))));
+    await s.drained(600_000);
+    const cpu = children.reduce((sum, c, i) => sum + cpuSeconds(c) - cpu0[i], 0);
+    const store = await PartialStore.open(s.store);
+    const steady = await store.steadyRate();
+    const stats = await store.stats();
+    await store.close();
+    const bytes = Number(/\((\d+) bytes/.exec(summary)![1]);
+    return {
+      publishSeconds,
+      data: { bytes, events: stats.events, messages: stats.messages },
+      rate: { workers, eventsPerSecond: steady.events / Math.max(0.001, steady.ms / 1000), eventsPerCpuSecond: stats.events / cpu, load: loadavg()[0] },
+    };
+  } finally {
+    await s.close();
+  }
+}
+
+/** user + system CPU seconds of a running child (Linux /proc; clock ticks of 100 Hz) */
+function cpuSeconds(child: ChildProcess): number {
+  const fields = readFileSync(`/proc/${child.pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+/** two warm workers; chunks published at a steady rate well below capacity; publish-to-commit time of each */
+async function lagRun(dir: string): Promise<NatsBenchResult['lag']> {
+  const s = await ScaleOut.start();
+  try {
+    s.startWorker();
+    s.startWorker();
+    await sleep(3000);
+    const chunks = [];
+    for await (const input of expandInputs([dir])) if ('open' in input) for await (const c of chunksOf(input)) chunks.push({ ...c, body: Buffer.from(c.body) });
+    const perSecond = 40;
+    const publisher = s.bus.publisher();
+    const sends = [];
+    const start = performance.now();
+    for (let i = 0; i < perSecond * LAG_SECONDS; i++) {
+      const c = chunks[i % chunks.length];
+      // a distinct copy each time round: another source name, another id
+      sends.push(publisher.publish({ ...c, source: `lag-${Math.floor(i / chunks.length)}/${c.source}`, id: `${c.id}-${Math.floor(i / chunks.length)}` }));
+      const due = start + ((i + 1) * 1000) / perSecond;
+      if (due > performance.now()) await sleep(due - performance.now());
+    }
+    await Promise.all(sends);
+    await s.drained();
+    const store = await PartialStore.open(s.store);
+    const lags = await store.lags();
+    await store.close();
+    return { messages: lags.length, perSecond, p50Ms: quantile(lags, 0.5), p99Ms: quantile(lags, 0.99) };
+  } finally {
+    await s.close();
+  }
+}
+
+function quantile(sorted: number[], q: number): number {
+  return sorted.length === 0 ? Number.NaN : sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)];
+}
+
+/** events per second per endpoint in recorded lab captures: events / distinct hosts / the capture's time span */
+async function endpointRates(dir: string): Promise<NatsBenchResult['endpoints']> {
+  const out: NatsBenchResult['endpoints'] = [];
+  for await (const input of expandInputs([dir])) {
+    if (!('open' in input)) continue;
+    const source = await pickSource(input);
+    if (!source) continue;
+    const hosts = new Set<string>();
+    let events = 0;
+    let first = Infinity;
+    let last = -Infinity;
+    for await (const e of source.read(input, { maxRecordBytes: 1024 * 1024, jsonShapes: families.jsonShapes, skip: () => undefined })) {
+      events++;
+      if (e.system.Computer) hosts.add(e.system.Computer.toLowerCase());
+      const t = Date.parse(e.system.TimeCreated ?? '');
+      if (Number.isFinite(t)) {
+        first = Math.min(first, t);
+        last = Math.max(last, t);
+      }
+    }
+    const seconds = Math.max(1, (last - first) / 1000);
+    out.push({ file: path.basename(input.name), hosts: hosts.size, events, hours: seconds / 3600, perEndpoint: events / Math.max(1, hosts.size) / seconds });
+  }
+  return out;
+}
+
+/** Workers run at this share of their measured rate, leaving room for bursts and redeliveries. */
+const WORKER_HEADROOM = 0.7;
+/** what one JetStream stream (R3, file storage) is planned to take; beyond it, streams per site group */
+const STREAM_PLAN_MB_PER_SECOND = 100;
+
+/**
+ * The sizing table (markdown) for 10k, 100k and 1M endpoints: at the sustained rate (the longest
+ * capture, hours of a host's ordinary activity) and the burst rate (the busiest capture, minutes of
+ * an attack simulation).
+ */
+export function sizingTable(r: NatsBenchResult): string[] {
+  const perWorker = r.rates.find((x) => x.workers === 1)?.eventsPerSecond ?? Number.NaN;
+  const sustained = r.endpoints.reduce((a, b) => (b.hours > a.hours ? b : a)).perEndpoint;
+  const burst = Math.max(...r.endpoints.map((e) => e.perEndpoint));
+  const bytesPerEvent = r.data.bytes / Math.max(1, r.data.events);
+  const lines = [
+    `per-worker rate ${Math.round(perWorker)} events/s (measured, 1 worker); ${Math.round(bytesPerEvent)} bytes/event; workers planned at ${WORKER_HEADROOM * 100}% of it`,
+    '| endpoints | events/s per endpoint | events/s | workers (1 core each) | into NATS | NATS (R3, file storage) | 24 h at this rate |',
+    '|---|---|---|---|---|---|---|',
+  ];
+  for (const endpoints of [10_000, 100_000, 1_000_000]) {
+    for (const [label, rate] of [['sustained', sustained], ['burst', burst]] as const) {
+      const events = endpoints * rate;
+      const mb = (events * bytesPerEvent) / 1e6;
+      const workers = Math.ceil(events / (perWorker * WORKER_HEADROOM));
+      const streams = Math.ceil(mb / STREAM_PLAN_MB_PER_SECOND);
+      const nats = streams <= 1 ? '3 servers, 1 stream' : `${streams} streams (one per site group, each with its workers) over ${Math.max(3, streams)} servers`;
+      lines.push(`| ${endpoints.toLocaleString('en-US')} | ${rate.toFixed(3)} (${label}) | ${Math.round(events).toLocaleString('en-US')} | ${workers} | ${mb.toFixed(1)} MB/s | ${nats} | ${((mb * 86400) / 1000).toFixed(0)} GB |`);
+    }
+  }
+  return lines;
+}
