@@ -38,8 +38,12 @@ async function runWorker(flags: WorkerFlags): Promise<number> {
     import('../bus/metrics-server.js'),
   ]);
   const options = busOptionsOf(flags);
-  const bus = await openBus(flags.nats, options);
+  // the store first: a store that fails to open must not leave a NATS connection holding the process open
   const store = await PartialStore.open(flags.store);
+  const bus = await openBus(flags.nats, options).catch(async (error: unknown) => {
+    await store.close();
+    throw error;
+  });
   try {
     await bus.provision();
     const consumer = await bus.consumer();

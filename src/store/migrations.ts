@@ -1,6 +1,6 @@
 import { evidenceSchema } from './evidence-rows.js';
 import { lightTriageSchema, triageSchema } from './finding-filter-sql.js';
-import type { SqlDriver, SqlExecutor } from './sql.js';
+import { SETUP_LOCK, type SqlDriver, type SqlExecutor } from './sql.js';
 
 /**
  * The schema, as numbered steps applied in order and recorded in `schema_migrations`. A step is
@@ -112,7 +112,12 @@ export const schemaVersion = steps.length;
  * PostgreSQL: the table lock serialises them).
  */
 export async function migrate(db: SqlDriver, target = steps.length): Promise<void> {
-  await db.run('CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, applied_at TEXT NOT NULL)');
+  // like CREATE SCHEMA, CREATE TABLE IF NOT EXISTS races with itself on PostgreSQL (a unique
+  // violation in pg_type when two processes open a fresh store together): serialised by the lock
+  await db.transaction(async (tx: SqlExecutor) => {
+    if (db.dialect === 'postgres') await tx.all('SELECT pg_advisory_xact_lock(?)', [SETUP_LOCK]);
+    await tx.run('CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, applied_at TEXT NOT NULL)');
+  });
   for (let version = 1; version <= Math.min(target, steps.length); version++) {
     await db.transaction(async (tx: SqlExecutor) => {
       if (db.dialect === 'postgres') await tx.run('LOCK TABLE schema_migrations IN EXCLUSIVE MODE');

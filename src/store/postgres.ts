@@ -1,5 +1,5 @@
 import type { Pool, PoolClient } from 'pg';
-import { numberedPlaceholders, type SqlDriver, type SqlExecutor } from './sql.js';
+import { numberedPlaceholders, SETUP_LOCK, type SqlDriver, type SqlExecutor } from './sql.js';
 
 /**
  * PostgreSQL through `pg` (loaded here only, by dynamic import). A `schema` query parameter in the
@@ -19,7 +19,7 @@ export async function openPostgres(url: string): Promise<SqlDriver> {
   });
   // an idle client's error (server restart) must not kill the process: the next query reconnects
   pool.on('error', () => undefined);
-  if (schema) await pool.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
+  if (schema) await createSchema(pool, schema);
   const on = (client: Pool | PoolClient): SqlExecutor => ({
     async all<T>(sql: string, params: unknown[] = []) {
       return (await client.query(numberedPlaceholders(sql), params.map(textSafe))).rows as T[];
@@ -51,6 +51,26 @@ export async function openPostgres(url: string): Promise<SqlDriver> {
     },
     close: () => pool.end(),
   };
+}
+
+/**
+ * `CREATE SCHEMA IF NOT EXISTS` is not safe against itself: two processes creating the same schema
+ * at once (two workers started together on a fresh store) can both pass the "not exists" check, and
+ * one fails on pg_namespace's unique index. A transaction-scoped advisory lock serialises them.
+ */
+async function createSchema(pool: Pool, schema: string): Promise<void> {
+  const client = await pool.connect();
+  try {
+    await client.query('BEGIN');
+    await client.query('SELECT pg_advisory_xact_lock($1)', [SETUP_LOCK]);
+    await client.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
+    await client.query('COMMIT');
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw error;
+  } finally {
+    client.release();
+  }
 }
 
 /** PostgreSQL text cannot hold U+0000 (log values can): it is stored as U+FFFD. JSON columns are unaffected (JSON escapes it). */

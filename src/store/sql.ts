@@ -22,3 +22,6 @@ export function numberedPlaceholders(sql: string): string {
   let n = 0;
   return sql.replace(/\?/g, () => `$${++n}`);
 }
+
+/** the PostgreSQL advisory lock every tunnelwatch process holds while it creates a schema or its tables */
+export const SETUP_LOCK = 0x7475_6e6e; // "tunn"

@@ -123,7 +123,15 @@ export class ScaleOut {
 
   /** until a worker has loaded its rules and consumes */
   async consuming(worker: ChildProcess): Promise<void> {
-    await until(async () => (this.stderr.get(worker)?.() ?? '').includes('consuming'), 60_000, 'the worker to start consuming');
+    const stderr = () => this.stderr.get(worker)?.() ?? '';
+    await until(
+      async () => {
+        if (worker.exitCode !== null) throw new Error(`the worker exited with ${worker.exitCode} before consuming: ${stderr()}`);
+        return stderr().includes('consuming');
+      },
+      60_000,
+      'the worker to start consuming',
+    );
   }
 
   /** the /metrics URL a worker started with `--metrics HOST:0` printed */

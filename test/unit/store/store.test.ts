@@ -6,7 +6,7 @@ import { migrate } from '../../../src/store/migrations.js';
 import { openStore, stores } from '../../../src/store/registry.js';
 import { SqlFindingStore } from '../../../src/store/sql-store.js';
 import { StoreInputError, type FindingUpsert } from '../../../src/store/store.js';
-import { describeEachStore, storeBackends } from '../../helpers/stores.js';
+import { describeEachStore, dropSchema, postgresBaseUrl, postgresUnavailable, storeBackends, uniqueSchema } from '../../helpers/stores.js';
 
 function record(id: string, overrides: Partial<FindingRecord> = {}): FindingRecord {
   return {
@@ -320,3 +320,25 @@ for (const backend of await storeBackends()) {
     });
   });
 }
+
+describe('opening a fresh store from several processes at once', () => {
+  test('eight PostgreSQL opens of one new schema at the same moment all succeed and migrate it once (two workers started together)', async (t) => {
+    const skip = await postgresUnavailable();
+    if (skip) return t.skip(skip);
+    const schema = uniqueSchema();
+    const location = `${postgresBaseUrl}?schema=${schema}`;
+    try {
+      const opened = await Promise.allSettled(Array.from({ length: 8 }, () => openStore(location)));
+      const failures = opened.filter((o): o is PromiseRejectedResult => o.status === 'rejected').map((o) => String(o.reason));
+      assert.deepEqual(failures, []);
+      const db = await stores.postgres.driver(location);
+      const versions = await db.all<{ version: string }>('SELECT version FROM schema_migrations ORDER BY version');
+      assert.deepEqual(versions.map((v) => Number(v.version)), versions.map((_, i) => i + 1), 'each step recorded once, in order');
+      assert.ok(versions.length >= 4);
+      await db.close();
+      for (const o of opened) if (o.status === 'fulfilled') await o.value.close();
+    } finally {
+      await dropSchema(schema);
+    }
+  });
+});
