@@ -67,3 +67,18 @@ function parseIpv6(text: string): Uint8Array | undefined {
   });
   return bytes;
 }
+
+/** `ipv6` for an address in IPv6 form (it has a `:`), `ipv4` otherwise: the CIM `protocol_version`. */
+export function ipVersion(address: string): 'ipv4' | 'ipv6' {
+  return address.includes(':') ? 'ipv6' : 'ipv4';
+}
+
+const loopbackNetworks = ['127.0.0.0/8', '::1/128', '::ffff:127.0.0.0/104'].map((n) => parseNetwork(n)!);
+
+/**
+ * 127.0.0.0/8 and ::1 in any spelling (`::1`, Sysmon's `0:0:0:0:0:0:0:1`, IPv4-mapped
+ * `::ffff:127.0.0.1`): where a tunnel's local end listens.
+ */
+export function isLoopback(address: string): boolean {
+  return loopbackNetworks.some((network) => inNetwork(address, network));
+}

@@ -30,6 +30,14 @@ export const datasetFields = {
     'src', 'src_ip', 'src_port', 'transport', 'user', 'vendor_product', 'process_path', 'process_name',
     'process_guid', 'process_id', 'host',
   ],
+  /**
+   * Logons (Security 4624, RemoteConnectionManager 1149). `src` is the address the logon came from;
+   * `Logon_Type` is not a CIM field but the Splunk Add-on for Windows' name for 4624's LogonType,
+   * which ESCU searches filter on (`Logon_Type=10`).
+   */
+  'Authentication.Authentication': [
+    'action', 'dest', 'signature', 'signature_id', 'src', 'user', 'user_id', 'Logon_Type', 'vendor_product', 'host',
+  ],
   /** every Sysmon event (Windows and Linux) by its raw field names, plus derived image-load fields */
   sysmon: [
     'Computer', 'EventID', 'EventCode', 'Channel', 'Provider', 'EventRecordID', 'UtcTime', 'RuleName', 'ProcessGuid', 'ProcessId',

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { isLoopback } from '../cim/ip.js';
 import type { FieldValue } from '../cim/model.js';
 import type { Detection } from '../rules/detection.js';
 import { fillTemplate, fillTemplateDroppingEmpty, templateFields } from '../rules/field-template.js';
@@ -98,8 +99,8 @@ export function renderTemplate(template: string, columns: Record<string, ColumnV
   });
 }
 
-/** 127.0.0.0/8, ::1 (also IPv4-mapped) and localhost: where a relay listens, never the tunnel service */
-const LOOPBACK = /^(?:127(?:\.\d{1,3}){3}|::1|::ffff:127(?:\.\d{1,3}){3}|localhost)$/i;
+/** 127.0.0.0/8, ::1 (any spelling, also IPv4-mapped) and localhost: where a relay listens, never the tunnel service */
+const isLocalEnd = (value: string): boolean => value.toLowerCase() === 'localhost' || isLoopback(value);
 
 /**
  * A correlation's risk message. Its values are the distinct values its steps carried: a field may
@@ -111,7 +112,7 @@ export function renderCorrelationMessage(template: string, columns: Record<strin
   const textOf = (field: string): string => {
     const value = columns[field];
     const values = value === undefined || value === null ? [] : Array.isArray(value) ? value : [String(value)];
-    return values.filter((v) => v !== '' && v !== 'null' && !LOOPBACK.test(v)).join(', ');
+    return values.filter((v) => v !== '' && v !== 'null' && !isLocalEnd(v)).join(', ');
   };
   const segments = template.replace(/\[([^[\]]*)\]/g, (whole, inner: string) => {
     const fields = templateFields(inner);

@@ -12,7 +12,7 @@ function typed<T extends 'number' | 'rendered'>(type: T, ...fields: string[]): R
   return Object.fromEntries(fields.map((field) => [field, type]));
 }
 
-/** Sysmon (Windows and Linux) and Security: how their events are recognised, named and typed in EVTX. */
+/** Sysmon (Windows and Linux), Security and RDP's RemoteConnectionManager: how their events are recognised, named and typed in EVTX. */
 export const windowsDataSources = {
   sysmon: {
     providers: ['Microsoft-Windows-Sysmon'],
@@ -38,6 +38,17 @@ export const windowsDataSources = {
       ...typed('number', 'ParentProcessId', 'LogonType', 'KeyLength'),
       ...typed('rendered', 'NewProcessId', 'ProcessId', 'SubjectLogonId', 'TargetLogonId', 'TargetLinkedLogonId', 'HandleId', 'Status', 'SubStatus'),
       ...typed('rendered', 'SubjectUserSid', 'TargetUserSid', 'TargetSid', 'MemberSid', 'MandatoryLabel', 'LogonGuid', 'TargetLogonGuid'),
+      // 5156: the process id is a pointer-sized integer, Protocol an integer, the ids SIDs (its ports are strings)
+      ...typed('rendered', 'ProcessID', 'Protocol', 'FilterRTID', 'LayerRTID', 'RemoteUserID', 'RemoteMachineID'),
     },
+  },
+  'rdp-connection-manager': {
+    providers: ['Microsoft-Windows-TerminalServices-RemoteConnectionManager'],
+    channels: ['Microsoft-Windows-TerminalServices-RemoteConnectionManager/Operational'],
+    // ESCU's name for 1149: `Windows Event Log RemoteConnectionManager 1149`
+    dataSourcePrefix: 'Windows Event Log RemoteConnectionManager ',
+    documentedEvents: ['1149'],
+    // Param1-3 are strings
+    evtxTyped: {},
   },
 } as const satisfies Record<string, DataSourceDescriptor>;

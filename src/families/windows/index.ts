@@ -6,6 +6,8 @@ import { windowsEventJson, windowsEventXml } from './dump.js';
 import { windowsJsonShapes } from './json-shapes.js';
 import { security4657 } from './security-4657.js';
 import { security4688 } from './security-4688.js';
+import { security5156 } from './security-5156.js';
+import { rdpAuthentication1149, security4624 } from './logons.js';
 import { sysmonDnsQuery } from './sysmon-dns-query.js';
 import { linuxSysmonFile, sysmonFile } from './sysmon-file.js';
 import { linuxSysmonRaw, sysmonImageLoad } from './sysmon-image-load.js';
@@ -34,6 +36,9 @@ export const windowsFamily = {
     linuxSysmonFile,
     security4688,
     security4657,
+    security4624,
+    security5156,
+    rdpAuthentication1149,
   ],
   eventCode: (raw) => raw.system.EventID,
   /** `TimeCreated` (ISO-8601 UTC); Sysmon's `UtcTime` when that is missing or unparsable */

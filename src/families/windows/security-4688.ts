@@ -31,7 +31,7 @@ function firstTokenEnd(commandLine: string): number {
 }
 
 /** `DOMAIN\user` from the target account, or the subject's when the target is `-`. */
-function user(raw: RawEvent): string | undefined {
+export function targetUser(raw: RawEvent): string | undefined {
   const target = present(raw.data.TargetUserName);
   if (target !== undefined) return qualified(present(raw.data.TargetDomainName), target);
   return subjectUser(raw);
@@ -43,7 +43,7 @@ export function subjectUser(raw: RawEvent): string | undefined {
   return subject === undefined ? undefined : qualified(present(raw.data.SubjectDomainName), subject);
 }
 
-function qualified(domain: string | undefined, name: string): string {
+export function qualified(domain: string | undefined, name: string): string {
   return domain === undefined ? name : `${domain}\\${name}`;
 }
 
@@ -58,7 +58,7 @@ export const security4688 = {
     host: { system: 'Computer' },
     vendor_product: { value: 'Microsoft Windows' },
     // `DOMAIN\user`: the backslash is not in the record, the names on either side are
-    user: { piecesOf: ['TargetDomainName', 'TargetUserName', 'SubjectDomainName', 'SubjectUserName'], inserts: '\\', derive: user },
+    user: { piecesOf: ['TargetDomainName', 'TargetUserName', 'SubjectDomainName', 'SubjectUserName'], inserts: '\\', derive: targetUser },
     user_id: 'SubjectUserSid',
     // the path (quoted when it holds a space), then the command line from the space after its first token
     process: { piecesOf: ['NewProcessName', 'CommandLine'], joins: ' \t', inserts: '"', derive: processCommandLine },

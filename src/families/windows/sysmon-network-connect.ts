@@ -1,5 +1,6 @@
 import type { RawEvent } from '../../sources/source.js';
 import { basenamePosix, basenameWindows, present } from '../../cim/values.js';
+import { ipVersion } from '../../cim/ip.js';
 import { actingProcess } from './sysmon-acting-process.js';
 import type { Mapping, SourceFamily } from '../../cim/mapping.js';
 
@@ -7,11 +8,12 @@ function direction(initiated: string): string {
   return initiated.toLowerCase() === 'true' ? 'outbound' : 'inbound';
 }
 
-/** `ipv6` when either address is in IPv6 form (has a `:`), `ipv4` for dotted addresses. */
-function protocolVersion(raw: RawEvent): string | undefined {
-  const ip = present(raw.data.DestinationIp) ?? present(raw.data.SourceIp);
-  if (ip === undefined) return undefined;
-  return ip.includes(':') ? 'ipv6' : 'ipv4';
+/** `ipv6` when the destination (else source) address is in IPv6 form (has a `:`), `ipv4` for dotted addresses. */
+export function protocolVersionOf(destination: string, source: string): (raw: RawEvent) => string | undefined {
+  return (raw) => {
+    const ip = present(raw.data[destination]) ?? present(raw.data[source]);
+    return ip === undefined ? undefined : ipVersion(ip);
+  };
 }
 
 /** Sysmon EID 3 (Windows and Linux). */
@@ -34,7 +36,7 @@ function networkConnect(family: SourceFamily, vendorProduct: string, basename: (
       direction: { from: 'Initiated', via: direction },
       transport: 'Protocol',
       protocol: { value: 'ip' },
-      protocol_version: protocolVersion,
+      protocol_version: protocolVersionOf('DestinationIp', 'SourceIp'),
       app: 'Image',
       ...actingProcess(basename),
       user: 'User',

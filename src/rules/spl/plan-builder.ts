@@ -18,6 +18,8 @@ const datamodels: Record<string, { dataset: DatasetName; object: string }> = {
   'Network_Resolution.DNS': { dataset: 'Network_Resolution.DNS', object: 'DNS' },
   Network_Traffic: { dataset: 'Network_Traffic.All_Traffic', object: 'All_Traffic' },
   'Network_Traffic.All_Traffic': { dataset: 'Network_Traffic.All_Traffic', object: 'All_Traffic' },
+  Authentication: { dataset: 'Authentication.Authentication', object: 'Authentication' },
+  'Authentication.Authentication': { dataset: 'Authentication.Authentication', object: 'Authentication' },
 };
 
 /**
