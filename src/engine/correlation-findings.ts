@@ -5,7 +5,7 @@
  * finding-groups.ts).
  */
 import type { CimEvent } from '../cim/model.js';
-import type { BoundCorrelation } from '../rules/correlation.js';
+import type { BoundCorrelation, CarriedColumn } from '../rules/correlation.js';
 import { keyColumns, stepColumns } from '../rules/correlation-columns.js';
 import type { Evidence } from './evidence.js';
 import { findingId, type Finding } from './finding.js';
@@ -55,11 +55,13 @@ export function identityOf(c: BoundCorrelation, event: CimEvent): { alt: number;
 }
 
 /**
- * Every step seen, and every pair of steps close enough: the gap between two steps' [min, max]
- * time ranges is at most the window. Either step may come first in time.
+ * Every required step seen, and every pair of them close enough: the gap between two steps' [min,
+ * max] time ranges is at most the window. Either step may come first in time. Optional (context)
+ * steps take no part.
  */
-export function isConfirmed(state: KeyState, window: number): boolean {
-  const steps = state.steps;
+export function isConfirmed(c: Pick<BoundCorrelation, 'steps' | 'windowSeconds'>, state: KeyState): boolean {
+  const window = c.windowSeconds;
+  const steps = state.steps.filter((_, i) => !c.steps[i].optional);
   if (steps.some((s) => s.count === 0)) return false;
   for (let i = 0; i < steps.length; i++) {
     for (let j = i + 1; j < steps.length; j++) {
@@ -76,8 +78,10 @@ export function toFinding(c: BoundCorrelation, s: KeyState): Finding {
     const i = parts.indexOf(col);
     return [col, i >= 0 ? s.key[i] : NULL_FILL];
   });
-  const firstTime = Math.min(...s.steps.map((st) => st.minTime));
-  const lastTime = Math.max(...s.steps.map((st) => st.maxTime));
+  // an optional step may have no event: its times are not the finding's
+  const seen = s.steps.filter((st) => st.count > 0);
+  const firstTime = Math.min(...seen.map((st) => st.minTime));
+  const lastTime = Math.max(...seen.map((st) => st.maxTime));
   const count = s.steps.reduce((n, st) => n + st.count, 0);
   const aggregates: Finding['aggregates'] = [
     ['count', count],
@@ -88,11 +92,11 @@ export function toFinding(c: BoundCorrelation, s: KeyState): Finding {
     const st = s.steps[i];
     const columns = stepColumns(step.name);
     aggregates.push([columns.count, st.count]);
-    aggregates.push([columns.firstTime, st.minTime]);
-    aggregates.push([columns.lastTime, st.maxTime]);
+    aggregates.push([columns.firstTime, st.count > 0 ? st.minTime : NaN]);
+    aggregates.push([columns.lastTime, st.count > 0 ? st.maxTime : NaN]);
     aggregates.push([columns.detections, [...st.detections].sort(compareText)]);
   });
-  for (const field of new Set(c.steps.flatMap((st) => st.carry))) {
+  for (const field of new Set(c.steps.flatMap((st) => st.carry.map((e) => e.column)))) {
     aggregates.push([field, [...(s.carried.get(field) ?? [])].sort(compareText)]);
   }
   return {
@@ -107,4 +111,21 @@ export function toFinding(c: BoundCorrelation, s: KeyState): Finding {
     evidence: c.steps.flatMap((step, i) => s.steps[i].evidence.map((e) => ({ ...e, step: step.name }))),
     evidenceCount: s.steps.reduce((n, st) => n + st.events, 0),
   };
+}
+
+/**
+ * The values one event gives a carried column: the field's values, or for an endpoint (an address
+ * and a port field) `address:port` (`[v6]:port`); none when a part is missing.
+ */
+export function carriedValues(carried: CarriedColumn, event: CimEvent): string[] {
+  const parts: string[] = [];
+  for (const field of carried.fields) {
+    const value = event.fields[field];
+    const values = value === undefined ? [] : Array.isArray(value) ? value : [value];
+    if (carried.fields.length === 1) return values;
+    if (values.length === 0 || values[0] === '') return [];
+    parts.push(values[0]);
+  }
+  const [address, ...rest] = parts;
+  return [[address.includes(':') ? `[${address}]` : address, ...rest].join(':')];
 }

@@ -1,6 +1,6 @@
 import type { CimEvent, DatasetName } from '../cim/model.js';
-import type { BoundCorrelation } from '../rules/correlation.js';
-import { emptyStep, identityOf, isConfirmed, toFinding, type KeyState } from './correlation-findings.js';
+import type { BoundCorrelation, CarriedColumn } from '../rules/correlation.js';
+import { carriedValues, emptyStep, identityOf, isConfirmed, toFinding, type KeyState } from './correlation-findings.js';
 import { KEY_SEPARATOR, type Finding } from './finding.js';
 import { compareText } from './finding-groups.js';
 import { addEvidence, DEFAULT_EVIDENCE_CAP, evidenceOf, mergeEvidence, type Evidence } from './evidence.js';
@@ -59,7 +59,7 @@ interface StepMatcher {
 interface CompiledCorrelation {
   correlation: BoundCorrelation;
   byDataset: Map<DatasetName, StepMatcher[]>;
-  carryByStep: string[][];
+  carryByStep: CarriedColumn[][];
   live: Map<string, KeyState>;
   confirmed: Map<string, KeyState>;
   evicted: number;
@@ -179,12 +179,12 @@ export class Correlator {
       addEvidence(s.evidence, evidence, this.evidenceCap);
     }
     state.newest = Math.max(state.newest, event.time);
-    for (const field of c.carryByStep[m.step]) {
-      const value = event.fields[field];
-      if (value === undefined) continue;
-      let set = state.carried.get(field);
-      if (!set) state.carried.set(field, (set = new Set()));
-      this.carry(c, set, Array.isArray(value) ? value : [value]);
+    for (const carried of c.carryByStep[m.step]) {
+      const values = carriedValues(carried, event);
+      if (values.length === 0) continue;
+      let set = state.carried.get(carried.column);
+      if (!set) state.carried.set(carried.column, (set = new Set()));
+      this.carry(c, set, values);
     }
   }
 
@@ -234,7 +234,7 @@ export class Correlator {
     const state = c.live.get(id);
     if (!state) return false;
     c.live.delete(id);
-    if (!isConfirmed(state, c.correlation.windowSeconds)) return false;
+    if (!isConfirmed(c.correlation, state)) return false;
     if (this.trackChanges) {
       // a stream reports the final state and lets the key go: memory stays bounded however long it runs
       c.dirty.delete(id);
@@ -319,7 +319,7 @@ export class Correlator {
     for (const c of this.compiled) {
       for (const id of c.dirty) {
         const state = c.live.get(id) ?? c.confirmed.get(id);
-        if (state && isConfirmed(state, c.correlation.windowSeconds)) out.push({ finding: toFinding(c.correlation, state), status: 'open' });
+        if (state && isConfirmed(c.correlation, state)) out.push({ finding: toFinding(c.correlation, state), status: 'open' });
       }
       c.dirty.clear();
     }
@@ -343,7 +343,7 @@ export class Correlator {
     const out: Finding[] = [];
     for (const c of [...this.compiled].sort((a, b) => compareText(a.correlation.name, b.correlation.name))) {
       const rows = [...c.confirmed.values(), ...c.live.values()]
-        .filter((s) => isConfirmed(s, c.correlation.windowSeconds))
+        .filter((s) => isConfirmed(c.correlation, s))
         .map((s) => toFinding(c.correlation, s));
       out.push(...rows.sort((a, b) => compareText(a.by.map((x) => x[1]).join(KEY_SEPARATOR), b.by.map((x) => x[1]).join(KEY_SEPARATOR))));
     }

@@ -23,6 +23,7 @@ const step = z
     name: columnName.describe('step name; output columns <name>_count, <name>_firstTime, <name>_detections'),
     detection: z.string().min(1).optional().describe('one detection, by id or name'),
     any_of: z.array(z.string().min(1)).min(1).optional().describe('several detections, by id or name: any of them satisfies the step'),
+    optional: z.boolean().default(false).describe('a context step: its events are carried and kept as evidence of a confirmed key, but never needed to confirm it'),
   })
   .strict()
   .refine((s) => (s.detection === undefined) !== (s.any_of === undefined), 'a step names exactly one of `detection` or `any_of`');
@@ -42,9 +43,9 @@ const correlationBlock = z
       .describe('per dataset, the event field a key part reads when it is not the part name (dvc for dest on All_Traffic)'),
     steps: z.array(step).min(2),
     carry: z
-      .record(columnName, z.array(columnName).min(1))
+      .record(columnName, z.array(z.union([columnName, z.record(columnName, z.union([columnName, z.array(columnName).min(2)]))])).min(1))
       .default({})
-      .describe('per step, event fields whose distinct values become output columns'),
+      .describe('per step, event fields whose distinct values become output columns; `{ column: field }` renames one, `{ column: [address, port] }` joins an endpoint'),
   })
   .strict();
 
@@ -62,11 +63,30 @@ export interface DetectionRef {
   col: number;
 }
 
+/** An output column carried from a step's events: one event field, or an endpoint joined from an address and a port field. */
+export interface CarriedColumn {
+  column: string;
+  fields: string[];
+}
+
 export interface CorrelationStep {
   name: string;
   refs: DetectionRef[];
+  /** a context step: carried and evidenced, never needed to confirm a key */
+  optional: boolean;
   /** event fields whose values are carried into the finding */
-  carry: string[];
+  carry: CarriedColumn[];
+}
+
+type CarryYaml = CorrelationYaml['correlation']['carry'][string];
+
+/** `[field, { column: field }, { column: [address, port] }]` as columns, in order */
+function carriedColumns(carry: CarryYaml): CarriedColumn[] {
+  return carry.flatMap((entry) =>
+    typeof entry === 'string'
+      ? [{ column: entry, fields: [entry] }]
+      : Object.entries(entry).map(([column, from]) => ({ column, fields: typeof from === 'string' ? [from] : from })),
+  );
 }
 
 /** A correlation as loaded: references are still names or ids (see bindCorrelations). */
@@ -148,11 +168,15 @@ function structureErrors(yaml: CorrelationYaml, file: string, locate: YamlLocato
   for (const name of Object.keys(c.carry)) {
     if (!stepNames.includes(name)) at(['correlation', 'carry', name], `no step named ${name}`);
   }
-  const columns = new Set(outputColumns(correlationPlanColumns(c.key, stepNames, Object.values(c.carry).flat())));
+  if (c.steps.filter((s) => !s.optional).length < 2) at(['correlation', 'steps'], 'at least two steps must be required (not optional)');
+  const carried = Object.values(c.carry).flatMap((entries) => carriedColumns(entries).map((e) => e.column));
+  const columns = new Set(outputColumns(correlationPlanColumns(c.key, stepNames, carried)));
   const generated = new Set(outputColumns(correlationPlanColumns(c.key, stepNames, [])));
-  for (const [name, fields] of Object.entries(c.carry)) {
-    fields.forEach((field, i) => {
-      if (generated.has(field)) at(['correlation', 'carry', name, i], `carried field ${field} collides with a generated column`);
+  for (const [name, entries] of Object.entries(c.carry)) {
+    entries.forEach((entry, i) => {
+      for (const { column } of carriedColumns([entry])) {
+        if (generated.has(column)) at(['correlation', 'carry', name, i], `carried field ${column} collides with a generated column`);
+      }
     });
   }
   if (yaml.rba) {
@@ -185,7 +209,8 @@ function toCorrelation(yaml: CorrelationYaml, file: string, locate: YamlLocator)
       return {
         name: s.name,
         refs: refs.map((ref, k) => ({ ref, ...locate.at(s.any_of ? [...path, k] : path) })),
-        carry: c.carry[s.name] ?? [],
+        optional: s.optional,
+        carry: carriedColumns(c.carry[s.name] ?? []),
       };
     }),
     ...sharedMetadata(yaml),
@@ -241,7 +266,7 @@ export function correlationFilterMacro(c: Pick<Correlation, 'file' | 'name'>): s
 /** The synthetic Detection a correlation's findings carry: its plan describes the output columns. */
 export function correlationDetection(c: Correlation): Detection {
   const steps = c.steps.map((s) => s.name);
-  const columns = correlationPlanColumns(c.key, steps, c.steps.flatMap((s) => s.carry));
+  const columns = correlationPlanColumns(c.key, steps, c.steps.flatMap((s) => s.carry.map((e) => e.column)));
   return {
     name: c.name,
     id: c.id,
