@@ -30,8 +30,8 @@ test('events of other channels and CrowdStrike events are named but not mapped',
   const service = windows({ Provider: 'Service Control Manager', Channel: 'System', EventID: '7045' });
   assert.equal(dataSourceOf(service), 'Windows Event Log System 7045');
   assert.deepEqual(normalize(service), []);
-  const logon = windows({ Provider: 'Microsoft-Windows-Security-Auditing', Channel: 'Security', EventID: '4624' });
-  assert.equal(dataSourceOf(logon), 'Windows Event Log Security 4624');
+  const logon = windows({ Provider: 'Microsoft-Windows-Security-Auditing', Channel: 'Security', EventID: '4625' });
+  assert.equal(dataSourceOf(logon), 'Windows Event Log Security 4625');
   assert.deepEqual(normalize(logon), []);
   const netConn = processRollup2({ event_simpleName: 'NetworkConnectIP4' });
   assert.equal(dataSourceOf(netConn), 'CrowdStrike NetworkConnectIP4');

@@ -72,4 +72,9 @@ test('a correlation message names no loopback address as where the tunnel went, 
     renderCorrelationMessage(template, { ...columns, query: ['a.ngrok.io'], dest_ip: ['127.0.0.1', '3.134.73.173'] }),
     'Tunnel on pc01: plink.exe (plink.exe  -R 127.0.0.3:4444:127.0.0.2:3389) opened a tunnel to a.ngrok.io at 3.134.73.173 over port 3389 within 5 minutes.',
   );
+  // Sysmon writes ::1 in full, and IPv4-mapped loopback is loopback too
+  assert.equal(
+    renderCorrelationMessage(template, { ...columns, dest_ip: ['0:0:0:0:0:0:0:1', '::ffff:127.0.0.1', 'localhost'] }),
+    'Tunnel on pc01: plink.exe (plink.exe  -R 127.0.0.3:4444:127.0.0.2:3389) opened a tunnel over port 3389 within 5 minutes.',
+  );
 });
