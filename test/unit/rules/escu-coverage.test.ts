@@ -21,7 +21,6 @@ const skip = !escuDir
 const models = new Set([
   'Endpoint', 'Endpoint.Processes', 'Endpoint.Registry', 'Endpoint.Filesystem',
   'Network_Resolution', 'Network_Resolution.DNS', 'Network_Traffic', 'Network_Traffic.All_Traffic',
-  'Authentication', 'Authentication.Authentication',
 ]);
 
 /** the data model of a `| tstats ... from datamodel=X` search, or undefined for any other search */
