@@ -162,3 +162,51 @@ test('a step detection\'s tuning filter applies to the correlation: an event it 
   other.observe(dns(120));
   assert.equal(other.findings().length, 1, 'an event the filter keeps still counts');
 });
+
+const server = detectionWith(
+  { dataset: 'Network_Traffic.All_Traffic', where: { kind: 'compare', field: 'direction', op: '=', pattern: 'outbound' } },
+  { id: '00000000-0000-4000-8000-00000000000d', name: 'Server' },
+);
+const withServer = yaml
+  .replace('    - { name: beacon, any_of: [00000000-0000-4000-8000-00000000000b] }', '    - { name: beacon, any_of: [00000000-0000-4000-8000-00000000000b] }\n    - { name: server, optional: true, detection: Server }')
+  .replace('beacon: [query] }', 'beacon: [query], server: [{ tunnel_server: [dest_ip, dest_port] }, { server_host: dest }] }');
+const connection = (t: number, ip: string, port: string | undefined) =>
+  cimEvent({ dvc: 'h1', process_guid: 'G1', direction: 'outbound', dest: 'relay.example', dest_ip: ip, ...(port && { dest_port: port }) }, t, 'Network_Traffic.All_Traffic');
+
+test('an optional step never confirms a key, but a confirmed key carries its endpoint columns and evidence', () => {
+  const parsed = parseCorrelation('c.yml', withServer);
+  assert.deepEqual(parsed.errors, []);
+  const { correlations } = bindCorrelations(parsed.correlations, [start, beacon, server]);
+  const c = new Correlator(correlations);
+  c.observe(proc(100));
+  c.observe(connection(90, '203.0.113.18', '22'));
+  assert.deepEqual(c.findings(), [], 'start + context step is no tunnel');
+  // hours later, still the same process: its server is named; an IPv6 server in brackets; a connection without a port names none
+  c.observe(connection(9000, '2001:db8::5', '443'));
+  c.observe(connection(9001, '198.51.100.1', undefined));
+  c.observe(dns(130));
+  const [row] = c.findings();
+  const aggregates = Object.fromEntries(row.aggregates);
+  assert.deepEqual(aggregates.tunnel_server, ['203.0.113.18:22', '[2001:db8::5]:443']);
+  assert.deepEqual(aggregates.server_host, ['relay.example']);
+  assert.equal(aggregates.server_count, 3);
+  assert.deepEqual(row.evidence.filter((e) => e.step === 'server').length, 3);
+});
+
+test('a confirmed key whose optional step saw nothing has empty step times, not infinite ones', () => {
+  const parsed = parseCorrelation('c.yml', withServer);
+  const { correlations } = bindCorrelations(parsed.correlations, [start, beacon, server]);
+  const c = new Correlator(correlations);
+  c.observe(proc(100));
+  c.observe(dns(130));
+  const [row] = c.findings();
+  const aggregates = Object.fromEntries(row.aggregates);
+  assert.deepEqual([row.firstTime, row.lastTime, aggregates.server_count, aggregates.tunnel_server], [100, 130, 0, []]);
+  assert.ok(Number.isNaN(aggregates.server_firstTime));
+});
+
+test('a correlation needs two required steps: one required step and an optional one is a load error', () => {
+  const oneRequired = withServer.replace('    - { name: beacon, any_of: [00000000-0000-4000-8000-00000000000b] }\n', '').replace('beacon: [query], ', '');
+  const parsed = parseCorrelation('c.yml', oneRequired);
+  assert.deepEqual(parsed.errors.map((e) => e.message), ['correlation.steps: at least two steps must be required (not optional)']);
+});
