@@ -8,6 +8,7 @@ import { compilePredicate, LoweredFields, type Predicate } from './predicate.js'
 import { CapTally, type CapCause } from '../diagnostics/cap-tally.js';
 import { HeapGuard } from './heap-guard.js';
 import { withTuning } from './step-filter.js';
+import { SigmaCorrelator, type SigmaGroupPartial } from './sigma-correlator.js';
 
 export interface CorrelatorOptions {
   /** live keys per correlation; beyond it the least recently touched key is evicted and counted */
@@ -49,6 +50,9 @@ export interface CorrelationPartial {
   steps: Array<{ count: number; minTime: number; maxTime: number; detections: string[]; events?: number; evidence?: Evidence[] }>;
   carried: Array<[field: string, values: string[]]>;
 }
+
+/** A key of either kind of correlation: our own (above) or a Sigma correlation's group (sigma-correlator.ts). */
+export type AnyCorrelationPartial = CorrelationPartial | SigmaGroupPartial;
 
 interface StepMatcher {
   step: number;
@@ -92,6 +96,9 @@ export class Correlator {
   private closedSinceChanges: Finding[] = [];
   private watermark = -Infinity;
   private untimed = 0;
+  /** the Sigma correlation rules, over exact sliding windows */
+  private readonly sigma: SigmaCorrelator;
+  private datasetSet?: ReadonlySet<DatasetName>;
 
   constructor(correlations: BoundCorrelation[], options: CorrelatorOptions = {}) {
     this.maxKeys = options.maxKeys ?? 100_000;
@@ -104,7 +111,8 @@ export class Correlator {
     this.heap = options.heap ?? new HeapGuard();
     // a detection referenced by several steps or correlations is compiled once
     const predicates = new Map<string, Predicate>();
-    this.compiled = correlations.map((correlation) => {
+    this.sigma = new SigmaCorrelator(correlations, { ...options, maxKeys: this.maxKeys, maxFindings: this.maxFindings });
+    this.compiled = correlations.filter((c) => !c.sigma).map((correlation) => {
       const byDataset = new Map<DatasetName, StepMatcher[]>();
       correlation.steps.forEach((s, step) => {
         for (const d of s.detections) {
@@ -135,17 +143,19 @@ export class Correlator {
 
   /** datasets some step reads: the pipeline need not normalize others for the correlator */
   get datasets(): ReadonlySet<DatasetName> {
-    return new Set(this.compiled.flatMap((c) => [...c.byDataset.keys()]));
+    this.datasetSet ??= new Set([...this.compiled.flatMap((c) => [...c.byDataset.keys()]), ...this.sigma.datasets]);
+    return this.datasetSet;
   }
 
   /** `lowered`: the event's lowercased values, shared with other consumers of the same event */
   observe(event: CimEvent, lowered = new LoweredFields(event.fields)): void {
     if (!Number.isFinite(event.time)) {
       // without a time an event cannot be placed in a window
-      if (this.compiled.some((c) => c.byDataset.has(event.dataset))) this.untimed++;
+      if (this.datasets.has(event.dataset)) this.untimed++;
       return;
     }
     if (event.time > this.watermark) this.watermark = event.time;
+    this.sigma.observe(event, lowered);
     for (const c of this.compiled) {
       const matchers = c.byDataset.get(event.dataset);
       if (!matchers) continue;
@@ -265,8 +275,8 @@ export class Correlator {
     }
   }
 
-  partials(): CorrelationPartial[] {
-    return this.compiled.flatMap((c) =>
+  partials(): AnyCorrelationPartial[] {
+    const ours = this.compiled.flatMap((c) =>
       [...c.confirmed.values(), ...c.live.values()].map((s) => ({
         correlationId: c.correlation.id,
         alt: s.alt,
@@ -275,6 +285,7 @@ export class Correlator {
         carried: [...s.carried].map(([f, v]) => [f, [...v]] as [string, string[]]),
       })),
     );
+    return [...ours, ...this.sigma.partials()];
   }
 
   /** Forgets every key (after `partials()` shipped them), keeping the compiled steps. */
@@ -285,11 +296,17 @@ export class Correlator {
       c.dirty.clear();
     }
     this.closedSinceChanges = [];
+    this.sigma.clear();
   }
 
-  merge(partials: Iterable<CorrelationPartial>): void {
+  merge(partials: Iterable<AnyCorrelationPartial>): void {
     const byId = new Map(this.compiled.map((c) => [c.correlation.id, c]));
+    const sigma: SigmaGroupPartial[] = [];
     for (const p of partials) {
+      if ('entries' in p) {
+        sigma.push(p);
+        continue;
+      }
       const c = byId.get(p.correlationId);
       if (!c || p.steps.length !== c.correlation.steps.length) continue;
       const state = this.stateFor(c, p.alt, p.key);
@@ -311,6 +328,7 @@ export class Correlator {
       }
       if (state.newest > this.watermark) this.watermark = state.newest;
     }
+    this.sigma.merge(sigma);
   }
 
   /** Confirmed findings whose keys changed since the last call, then those that expired (final, freed). */
@@ -325,7 +343,7 @@ export class Correlator {
     }
     for (const finding of this.closedSinceChanges) out.push({ finding, status: 'closed' });
     this.closedSinceChanges = [];
-    return out;
+    return [...out, ...this.sigma.changes()];
   }
 
   /** keys dropped by the max-keys cap and incomplete keys expired, per correlation name */
@@ -347,6 +365,6 @@ export class Correlator {
         .map((s) => toFinding(c.correlation, s));
       out.push(...rows.sort((a, b) => compareText(a.by.map((x) => x[1]).join(KEY_SEPARATOR), b.by.map((x) => x[1]).join(KEY_SEPARATOR))));
     }
-    return out;
+    return [...out, ...this.sigma.findings()];
   }
 }
