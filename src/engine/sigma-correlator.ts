@@ -1,11 +1,10 @@
 import type { CimEvent, DatasetName } from '../cim/model.js';
 import type { BoundCorrelation } from '../rules/correlation.js';
 import type { SigmaCorrelationSpec } from '../rules/sigma/correlation.js';
-import { CapTally } from '../diagnostics/cap-tally.js';
+import { correlationLimits, type CorrelationLimits } from './correlation-limits.js';
 import { compareEvidence, evidenceOf, type Evidence } from './evidence.js';
 import { findingId, KEY_SEPARATOR, type Finding } from './finding.js';
 import { compareText } from './finding-groups.js';
-import { HeapGuard } from './heap-guard.js';
 import { compilePredicate, LoweredFields, type Predicate } from './predicate.js';
 import { episodes, type Episode, type WindowEntry } from './sigma-windows.js';
 import { withTuning } from './step-filter.js';
@@ -18,22 +17,6 @@ export interface SigmaGroupPartial {
   correlationId: string;
   key: string[];
   entries: SigmaEntryData[];
-}
-
-export interface SigmaCorrelatorOptions {
-  /** groups per correlation */
-  maxKeys?: number;
-  /** events kept per correlation, over all its groups (every event of a group is needed for exact windows) */
-  maxEvents?: number;
-  /** findings of expired groups kept per correlation (watermark expiry) */
-  maxFindings?: number;
-  expiry?: 'watermark' | 'cap';
-  trackChanges?: boolean;
-  evidenceCap?: number;
-  /** distinct values listed per value_count finding */
-  maxValuesPerField?: number;
-  caps?: CapTally;
-  heap?: HeapGuard;
 }
 
 interface Entry extends WindowEntry {
@@ -76,28 +59,16 @@ interface Compiled {
  */
 export class SigmaCorrelator {
   private readonly compiled: Compiled[];
-  private readonly maxKeys: number;
+  private readonly limits: CorrelationLimits;
+  /** events kept per correlation, over all its groups (every event of a group is needed for exact windows) */
   private readonly maxEvents: number;
-  private readonly maxFindings: number;
-  private readonly expires: boolean;
-  private readonly trackChanges: boolean;
-  private readonly evidenceCap: number;
-  private readonly maxValues: number;
-  private readonly caps: CapTally;
-  private readonly heap: HeapGuard;
   private closed: Finding[] = [];
   private watermark = -Infinity;
 
-  constructor(correlations: BoundCorrelation[], options: SigmaCorrelatorOptions = {}) {
-    this.maxKeys = options.maxKeys ?? 100_000;
-    this.maxEvents = options.maxEvents ?? 200_000;
-    this.maxFindings = options.maxFindings ?? 100_000;
-    this.expires = (options.expiry ?? 'watermark') === 'watermark';
-    this.trackChanges = options.trackChanges === true;
-    this.evidenceCap = options.evidenceCap ?? 10;
-    this.maxValues = options.maxValuesPerField ?? 32;
-    this.caps = options.caps ?? new CapTally();
-    this.heap = options.heap ?? new HeapGuard();
+  /** `limits`: the Correlator's, so both count into one CapTally and share one heap guard */
+  constructor(correlations: BoundCorrelation[], limits: CorrelationLimits = correlationLimits({}), maxEvents = 200_000) {
+    this.limits = limits;
+    this.maxEvents = maxEvents;
     this.compiled = correlations.flatMap((correlation) => {
       const spec = correlation.sigma;
       if (!spec) return [];
@@ -133,7 +104,7 @@ export class SigmaCorrelator {
         first ??= m;
       }
       if (first) this.file(c, event, first, rules);
-      if (this.expires && this.watermark - c.lastSweep >= c.correlation.windowSeconds) this.sweep(c);
+      if (this.limits.expires && this.watermark - c.lastSweep >= c.correlation.windowSeconds) this.sweep(c);
     }
   }
 
@@ -155,11 +126,11 @@ export class SigmaCorrelator {
   /** the group of a key, created on first sight; undefined (counted) when the cap or the heap leaves no room */
   private groupFor(c: Compiled, key: string[]): Group | undefined {
     const id = key.join(KEY_SEPARATOR);
-    if (this.trackChanges) c.dirty.add(id);
+    if (this.limits.trackChanges) c.dirty.add(id);
     const found = c.groups.get(id);
     if (found) return found;
-    if (c.groups.size >= this.maxKeys || this.heap.nearlyFull()) {
-      this.caps.add('correlation keys', c.correlation.name, c.groups.size >= this.maxKeys ? 'cap' : 'memory');
+    if (c.groups.size >= this.limits.maxKeys || this.limits.heap.nearlyFull()) {
+      this.limits.caps.add('correlation keys', c.correlation.name, c.groups.size >= this.limits.maxKeys ? 'cap' : 'memory');
       return undefined;
     }
     const group: Group = { key, entries: [], newest: -Infinity };
@@ -169,7 +140,7 @@ export class SigmaCorrelator {
 
   private add(c: Compiled, group: Group, entry: Entry): void {
     if (c.events >= this.maxEvents) {
-      this.caps.add('correlation events', c.correlation.name, 'cap');
+      this.limits.caps.add('correlation events', c.correlation.name, 'cap');
       return;
     }
     group.entries.push(entry);
@@ -184,11 +155,11 @@ export class SigmaCorrelator {
     for (const [id, group] of c.groups) {
       if (group.newest >= horizon) continue;
       const found = this.groupFindings(c, group);
-      if (this.trackChanges) this.closed.push(...found);
+      if (this.limits.trackChanges) this.closed.push(...found);
       else {
-        const room = Math.max(0, this.maxFindings - c.done.length);
+        const room = Math.max(0, this.limits.maxFindings - c.done.length);
         c.done.push(...found.slice(0, room));
-        this.caps.add('correlation findings', c.correlation.name, 'cap', found.length - room);
+        this.limits.caps.add('correlation findings', c.correlation.name, 'cap', found.length - room);
       }
       c.events -= group.entries.length;
       c.groups.delete(id);
@@ -279,7 +250,7 @@ export class SigmaCorrelator {
     if (spec.field !== undefined) {
       // the first values listed; `value_count` says how many there are
       const values = [...new Set(inside.flatMap((x) => (x.value === undefined ? [] : [x.value])))].sort(compareText);
-      aggregates.push([spec.field, values.slice(0, this.maxValues)]);
+      aggregates.push([spec.field, values.slice(0, this.limits.maxValues)]);
     }
     return {
       id: findingId(correlation.id, group.key, firstTime),
@@ -289,7 +260,7 @@ export class SigmaCorrelator {
       aggregates,
       firstTime,
       lastTime,
-      evidence: inside.slice(0, this.evidenceCap).map((x) => x.evidence),
+      evidence: inside.slice(0, this.limits.evidenceCap).map((x) => x.evidence),
       evidenceCount: inside.length,
     };
   }

@@ -6,6 +6,7 @@ import { describe, test } from 'node:test';
 import fc from 'fast-check';
 import { Analyzer } from '../../../src/engine/analyzer.js';
 import { CapTally } from '../../../src/diagnostics/cap-tally.js';
+import { correlationLimits } from '../../../src/engine/correlation-limits.js';
 import { SigmaCorrelator } from '../../../src/engine/sigma-correlator.js';
 import { loadContent } from '../../../src/rules/content.js';
 import { bindSigmaCorrelations } from '../../../src/rules/sigma/bind-correlations.js';
@@ -124,7 +125,7 @@ describe('Sigma correlation state', () => {
 
   test('the per-correlation event cap refuses events and counts them in the CapTally', () => {
     const caps = new CapTally();
-    const sigma = new SigmaCorrelator(boundFrom(correlationFile(bodies.event_count)), { maxEvents: 3, caps, expiry: 'cap' });
+    const sigma = new SigmaCorrelator(boundFrom(correlationFile(bodies.event_count)), correlationLimits({ caps, expiry: 'cap' }), 3);
     for (let t = 0; t < 5; t++) sigma.observe(proc(t, 'a.exe'));
     assert.deepEqual(caps.overflows(), [{ state: 'correlation events', owner: 'Test Correlation', cause: 'cap', count: 2 }]);
     assert.deepEqual(sigma.findings().map((f) => f.count), [3]);
@@ -132,14 +133,14 @@ describe('Sigma correlation state', () => {
 
   test('the group cap refuses new groups and counts them', () => {
     const caps = new CapTally();
-    const sigma = new SigmaCorrelator(boundFrom(correlationFile(bodies.event_count)), { maxKeys: 1, caps, expiry: 'cap' });
+    const sigma = new SigmaCorrelator(boundFrom(correlationFile(bodies.event_count)), correlationLimits({ maxKeys: 1, caps, expiry: 'cap' }));
     sigma.observe(proc(0, 'a.exe', 'h1'));
     sigma.observe(proc(0, 'a.exe', 'h2'));
     assert.deepEqual(caps.overflows().map((o) => [o.state, o.count]), [['correlation keys', 1]]);
   });
 
   test('watermark expiry: a group two timespans behind the newest event is judged, kept as findings and freed', () => {
-    const sigma = new SigmaCorrelator(boundFrom(correlationFile(bodies.event_count)), { expiry: 'watermark' });
+    const sigma = new SigmaCorrelator(boundFrom(correlationFile(bodies.event_count)), correlationLimits({ expiry: 'watermark' }));
     for (const t of [0, 1, 2]) sigma.observe(proc(t, 'a.exe', 'h1'));
     sigma.observe(proc(100, 'a.exe', 'h2'));
     assert.deepEqual(sigma.partials().map((p) => p.key), [['h2']]);

@@ -45,6 +45,11 @@ describe('Sigma event_count', () => {
     assert.deepEqual(rows[0].detection.mitreAttackIds, ['T1572']);
   });
 
+  test('a scan keeps every group to the end: a newer event of another file never expires a group still to grow', () => {
+    const events = [proc(0, 'a.exe', 'h1'), proc(1, 'a.exe', 'h1'), proc(1000, 'a.exe', 'h2'), proc(2, 'a.exe', 'h1')];
+    assert.deepEqual(run(eventCount('1m', 3), events).map((f) => f.by[0][1]), ['h1']);
+  });
+
   test('a range condition (gt and lte) holds only inside the range', () => {
     const body = eventCount('1m', 0).replace('        gte: 0', '        gt: 1\n        lte: 2');
     assert.equal(run(body, [proc(0, 'a.exe'), proc(1, 'a.exe')]).length, 1);
