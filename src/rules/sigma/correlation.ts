@@ -128,6 +128,10 @@ function conditionOf(
     if (!temporal) problem([], `correlation.condition: ${type ?? 'this type'} needs a condition (gte: 10)`);
     return { condition: [['gte', rules]] };
   }
+  if (typeof written === 'string') {
+    problem([], 'correlation.condition: boolean conditions over rule names (extended temporal) are not supported; write a count such as {gte: 2}');
+    return { condition: [] };
+  }
   if (!isRecord(written)) {
     problem([], 'correlation.condition: a map such as {gte: 10}');
     return { condition: [] };

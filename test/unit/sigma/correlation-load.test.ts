@@ -48,6 +48,7 @@ describe('loading Sigma correlation files', () => {
     const chained = `${correlationFile(temporal.replace('- rule_a', '- inner'))}---\ntitle: Inner\nname: inner\ncorrelation:\n    type: event_count\n    rules: [rule_a]\n    group-by: [Computer]\n    timespan: 1m\n    condition: { gte: 2 }\n`;
     assert.deepEqual(problems(chained), [`10:11: correlation.rules: 'inner' is a correlation: chained correlations are not supported`]);
     assert.match(problems(correlationFile(temporal.replace('- Computer', '- QueryName')))[0], /^10:11: correlation\.rules: rule 'rule_a' cannot be grouped: Sysmon EventID 1 lacks QueryName/);
+    assert.match(problems(correlationFile(`${temporal}\n    condition: rule_a and not rule_b`))[0], /^15:16: correlation\.condition: boolean conditions over rule names/);
     assert.match(problems(`action: global\ntitle: x\n---\n${baseRules}`)[0], /^1:9: action: Sigma 1 rule collections/);
   });
 
