@@ -147,4 +147,14 @@ describe('Sigma correlation state', () => {
     assert.deepEqual(sigma.partials().map((p) => p.key), [['h2']]);
     assert.deepEqual(sigma.findings().map((f) => [f.by[0][1], f.count]), [['h1', 3]]);
   });
+
+  test('a stream reports a group\'s finding open while it changes, then closed (and frees the group) once it is two timespans behind', () => {
+    const sigma = new SigmaCorrelator(boundFrom(correlationFile(bodies.event_count)), correlationLimits({ expiry: 'watermark', trackChanges: true }));
+    for (const t of [0, 1, 2]) sigma.observe(proc(t, 'a.exe', 'h1'));
+    assert.deepEqual(sigma.changes().map((c) => [c.status, c.finding.count]), [['open', 3]]);
+    assert.deepEqual(sigma.changes(), []);
+    sigma.observe(proc(100, 'a.exe', 'h2'));
+    assert.deepEqual(sigma.changes().map((c) => [c.status, c.finding.by[0][1], c.finding.count]), [['closed', 'h1', 3]]);
+    assert.deepEqual(sigma.partials().map((p) => p.key), [['h2']]);
+  });
 });
