@@ -4,7 +4,7 @@
  * counted here, by what was refused, whose it was and why, and the run reports it (the scan
  * summary, `watch` on stop, serve's status).
  */
-export type CappedState = 'finding groups' | 'aggregate values' | 'correlation keys' | 'correlation findings' | 'carried values' | 'entity names';
+export type CappedState = 'finding groups' | 'aggregate values' | 'correlation keys' | 'correlation findings' | 'correlation events' | 'carried values' | 'entity names';
 
 /** `cap`: a count limit (--max-groups and the fixed per-value caps); `memory`: the heap was nearly full */
 export type CapCause = 'cap' | 'memory';
@@ -60,6 +60,7 @@ export function formatOverflow(o: CapOverflow): string {
     o.cause === 'memory' ? 'the heap was nearly full (raise --max-old-space-size, or scan less at once)'
     : o.state === 'aggregate values' ? 'over the distinct values one values()/dc() of a finding keeps'
     : o.state === 'carried values' ? 'over the values carried per field of one correlation key'
+    : o.state === 'correlation events' ? 'over the events one Sigma correlation keeps for its windows'
     : 'over the cap (raise --max-groups)';
   return `warning: ${o.owner}: ${o.count} ${o.state} not kept: ${why}`;
 }

@@ -2,7 +2,7 @@ import type { CimEvent, DatasetName } from '../cim/model.js';
 import { families } from '../families/registry.js';
 import type { BoundCorrelation } from '../rules/correlation.js';
 import type { Detection } from '../rules/detection.js';
-import { Correlator, type CorrelationPartial } from './correlator.js';
+import { Correlator, type AnyCorrelationPartial } from './correlator.js';
 import { Detector, type DetectorClock, type FindingChange, type PartialFinding } from './detector.js';
 import { EntityResolver } from './entities.js';
 import type { Finding } from './finding.js';
@@ -36,7 +36,7 @@ export interface AnalyzerPartials {
   /** who produced this state and which of its batches it is: the same origin is merged once */
   origin?: Origin;
   detections: PartialFinding[];
-  correlations: CorrelationPartial[];
+  correlations: AnyCorrelationPartial[];
   /** CrowdStrike agent ids and the host names events gave them (one entity per host) */
   agentHosts?: Array<[agentId: string, host: string]>;
   /** domain-qualified user names seen (a bare name joins its one domain) */

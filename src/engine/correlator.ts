@@ -3,36 +3,17 @@ import type { BoundCorrelation, CarriedColumn } from '../rules/correlation.js';
 import { carriedValues, emptyStep, identityOf, isConfirmed, toFinding, type KeyState } from './correlation-findings.js';
 import { KEY_SEPARATOR, type Finding } from './finding.js';
 import { compareText } from './finding-groups.js';
-import { addEvidence, DEFAULT_EVIDENCE_CAP, evidenceOf, mergeEvidence, type Evidence } from './evidence.js';
+import { addEvidence, evidenceOf, mergeEvidence, type Evidence } from './evidence.js';
 import { compilePredicate, LoweredFields, type Predicate } from './predicate.js';
-import { CapTally, type CapCause } from '../diagnostics/cap-tally.js';
-import { HeapGuard } from './heap-guard.js';
+import type { CapCause } from '../diagnostics/cap-tally.js';
+import { correlationLimits, type CorrelationLimitOptions, type CorrelationLimits } from './correlation-limits.js';
 import { withTuning } from './step-filter.js';
+import { SigmaCorrelator, type SigmaGroupPartial } from './sigma-correlator.js';
 
-export interface CorrelatorOptions {
-  /** live keys per correlation; beyond it the least recently touched key is evicted and counted */
-  maxKeys?: number;
-  /** confirmed keys kept per correlation once they leave the live set */
-  maxFindings?: number;
-  /** distinct values kept per carried field and key (a long-lived tunnel must not grow a key without end) */
-  maxValuesPerField?: number;
-  /**
-   * `watermark` (default, for a live stream whose events arrive roughly in time order): keys that
-   * fell too far behind the newest event are retired. `cap`: only the max-keys cap bounds state, as
-   * a scan needs: its files arrive in any order and from any era (threads share them), so the newest
-   * event of one file says nothing about the events of another still to come.
-   */
-  expiry?: 'watermark' | 'cap';
-  /** contributing events kept as evidence per step of a finding (the first ones by time) */
-  evidenceCap?: number;
-  /**
-   * Streams: remember which keys changed for `changes()`, and free a confirmed key once it
-   * expires (reported `closed`) instead of keeping it until the run ends.
-   */
-  trackChanges?: boolean;
-  /** where keys, findings and values the caps or a nearly full heap refused are counted */
-  caps?: CapTally;
-  heap?: HeapGuard;
+/** How the correlator's state is bounded (correlation-limits.ts); Sigma correlations also cap their events. */
+export interface CorrelatorOptions extends CorrelationLimitOptions {
+  /** events a Sigma correlation keeps for its windows, over all its groups */
+  maxSigmaEvents?: number;
 }
 
 /** A correlation finding that changed since the last `changes()`; `closed` once its key expired and was freed. */
@@ -49,6 +30,9 @@ export interface CorrelationPartial {
   steps: Array<{ count: number; minTime: number; maxTime: number; detections: string[]; events?: number; evidence?: Evidence[] }>;
   carried: Array<[field: string, values: string[]]>;
 }
+
+/** A key of either kind of correlation: our own (above) or a Sigma correlation's group (sigma-correlator.ts). */
+export type AnyCorrelationPartial = CorrelationPartial | SigmaGroupPartial;
 
 interface StepMatcher {
   step: number;
@@ -80,31 +64,21 @@ interface CompiledCorrelation {
  */
 export class Correlator {
   private readonly compiled: CompiledCorrelation[];
-  private readonly maxKeys: number;
-  private readonly maxFindings: number;
-  private readonly maxValues: number;
-  private readonly expires: boolean;
-  private readonly trackChanges: boolean;
-  private readonly evidenceCap: number;
-  private readonly caps: CapTally;
-  private readonly heap: HeapGuard;
+  private readonly limits: CorrelationLimits;
   /** findings of confirmed keys that expired since the last changes() (trackChanges only) */
   private closedSinceChanges: Finding[] = [];
   private watermark = -Infinity;
   private untimed = 0;
+  /** the Sigma correlation rules, over exact sliding windows */
+  private readonly sigma: SigmaCorrelator;
+  private datasetSet?: ReadonlySet<DatasetName>;
 
   constructor(correlations: BoundCorrelation[], options: CorrelatorOptions = {}) {
-    this.maxKeys = options.maxKeys ?? 100_000;
-    this.maxFindings = options.maxFindings ?? 100_000;
-    this.maxValues = options.maxValuesPerField ?? 32;
-    this.expires = (options.expiry ?? 'watermark') === 'watermark';
-    this.trackChanges = options.trackChanges === true;
-    this.evidenceCap = options.evidenceCap ?? DEFAULT_EVIDENCE_CAP;
-    this.caps = options.caps ?? new CapTally();
-    this.heap = options.heap ?? new HeapGuard();
+    this.limits = correlationLimits(options);
     // a detection referenced by several steps or correlations is compiled once
     const predicates = new Map<string, Predicate>();
-    this.compiled = correlations.map((correlation) => {
+    this.sigma = new SigmaCorrelator(correlations, this.limits, options.maxSigmaEvents);
+    this.compiled = correlations.filter((c) => !c.sigma).map((correlation) => {
       const byDataset = new Map<DatasetName, StepMatcher[]>();
       correlation.steps.forEach((s, step) => {
         for (const d of s.detections) {
@@ -135,17 +109,19 @@ export class Correlator {
 
   /** datasets some step reads: the pipeline need not normalize others for the correlator */
   get datasets(): ReadonlySet<DatasetName> {
-    return new Set(this.compiled.flatMap((c) => [...c.byDataset.keys()]));
+    this.datasetSet ??= new Set([...this.compiled.flatMap((c) => [...c.byDataset.keys()]), ...this.sigma.datasets]);
+    return this.datasetSet;
   }
 
   /** `lowered`: the event's lowercased values, shared with other consumers of the same event */
   observe(event: CimEvent, lowered = new LoweredFields(event.fields)): void {
     if (!Number.isFinite(event.time)) {
       // without a time an event cannot be placed in a window
-      if (this.compiled.some((c) => c.byDataset.has(event.dataset))) this.untimed++;
+      if (this.datasets.has(event.dataset)) this.untimed++;
       return;
     }
     if (event.time > this.watermark) this.watermark = event.time;
+    this.sigma.observe(event, lowered);
     for (const c of this.compiled) {
       const matchers = c.byDataset.get(event.dataset);
       if (!matchers) continue;
@@ -176,7 +152,7 @@ export class Correlator {
     s.detections.add(m.detectionName);
     if (evidence) {
       s.events++;
-      addEvidence(s.evidence, evidence, this.evidenceCap);
+      addEvidence(s.evidence, evidence, this.limits.evidenceCap);
     }
     state.newest = Math.max(state.newest, event.time);
     for (const carried of c.carryByStep[m.step]) {
@@ -192,27 +168,27 @@ export class Correlator {
   private carry(c: CompiledCorrelation, set: Set<string>, values: Iterable<string>): void {
     for (const v of values) {
       if (set.has(v)) continue;
-      if (set.size < this.maxValues) set.add(v);
-      else this.caps.add('carried values', c.correlation.name, 'cap');
+      if (set.size < this.limits.maxValues) set.add(v);
+      else this.limits.caps.add('carried values', c.correlation.name, 'cap');
     }
   }
 
   /** the live state of a key, created on first sight; undefined when the cap leaves no room */
   private stateFor(c: CompiledCorrelation, alt: number, key: string[]): KeyState | undefined {
     const id = `${alt}${KEY_SEPARATOR}${key.join(KEY_SEPARATOR)}`;
-    if (this.trackChanges) c.dirty.add(id);
+    if (this.limits.trackChanges) c.dirty.add(id);
     let state = c.live.get(id) ?? c.confirmed.get(id);
     if (state) {
       // re-insert so Map order is least-recently-touched first, the eviction order
       if (c.live.delete(id)) c.live.set(id, state);
       return state;
     }
-    if (c.live.size >= this.maxKeys) {
+    if (c.live.size >= this.limits.maxKeys) {
       this.sweep(c);
-      if (c.live.size >= this.maxKeys) this.evictOldest(c, 'cap');
+      if (c.live.size >= this.limits.maxKeys) this.evictOldest(c, 'cap');
     }
     // a nearly full heap: the new key takes the place of the least recently touched one
-    if (c.live.size > 0 && this.heap.nearlyFull()) this.evictOldest(c, 'memory');
+    if (c.live.size > 0 && this.limits.heap.nearlyFull()) this.evictOldest(c, 'memory');
     state = { alt, key, steps: c.correlation.steps.map(emptyStep), carried: new Map(), newest: -Infinity };
     c.live.set(id, state);
     return state;
@@ -222,7 +198,7 @@ export class Correlator {
     const oldest = c.live.keys().next();
     if (oldest.done) return;
     // an unconfirmed key's steps so far are lost: a later step of its process can no longer confirm it
-    if (!this.retire(c, oldest.value, cause)) this.caps.add('correlation keys', c.correlation.name, cause);
+    if (!this.retire(c, oldest.value, cause)) this.limits.caps.add('correlation keys', c.correlation.name, cause);
     c.evicted++;
   }
 
@@ -235,18 +211,18 @@ export class Correlator {
     if (!state) return false;
     c.live.delete(id);
     if (!isConfirmed(c.correlation, state)) return false;
-    if (this.trackChanges) {
+    if (this.limits.trackChanges) {
       // a stream reports the final state and lets the key go: memory stays bounded however long it runs
       c.dirty.delete(id);
       this.closedSinceChanges.push(toFinding(c.correlation, state));
       return true;
     }
-    if (c.confirmed.size < this.maxFindings && cause === 'cap') {
+    if (c.confirmed.size < this.limits.maxFindings && cause === 'cap') {
       c.confirmed.set(id, state);
       return true;
     }
     c.droppedFindings++;
-    this.caps.add('correlation findings', c.correlation.name, c.confirmed.size < this.maxFindings ? 'memory' : 'cap');
+    this.limits.caps.add('correlation findings', c.correlation.name, c.confirmed.size < this.limits.maxFindings ? 'memory' : 'cap');
     return true;
   }
 
@@ -256,7 +232,7 @@ export class Correlator {
   }
 
   private sweep(c: CompiledCorrelation): void {
-    if (!this.expires) return;
+    if (!this.limits.expires) return;
     c.lastSweep = this.watermark;
     const horizon = this.watermark - c.correlation.windowSeconds - c.correlation.latenessSeconds;
     for (const [id, state] of c.live) {
@@ -265,8 +241,8 @@ export class Correlator {
     }
   }
 
-  partials(): CorrelationPartial[] {
-    return this.compiled.flatMap((c) =>
+  partials(): AnyCorrelationPartial[] {
+    const ours = this.compiled.flatMap((c) =>
       [...c.confirmed.values(), ...c.live.values()].map((s) => ({
         correlationId: c.correlation.id,
         alt: s.alt,
@@ -275,6 +251,7 @@ export class Correlator {
         carried: [...s.carried].map(([f, v]) => [f, [...v]] as [string, string[]]),
       })),
     );
+    return [...ours, ...this.sigma.partials()];
   }
 
   /** Forgets every key (after `partials()` shipped them), keeping the compiled steps. */
@@ -285,11 +262,17 @@ export class Correlator {
       c.dirty.clear();
     }
     this.closedSinceChanges = [];
+    this.sigma.clear();
   }
 
-  merge(partials: Iterable<CorrelationPartial>): void {
+  merge(partials: Iterable<AnyCorrelationPartial>): void {
     const byId = new Map(this.compiled.map((c) => [c.correlation.id, c]));
+    const sigma: SigmaGroupPartial[] = [];
     for (const p of partials) {
+      if ('entries' in p) {
+        sigma.push(p);
+        continue;
+      }
       const c = byId.get(p.correlationId);
       if (!c || p.steps.length !== c.correlation.steps.length) continue;
       const state = this.stateFor(c, p.alt, p.key);
@@ -305,7 +288,7 @@ export class Correlator {
         }
         for (const d of from.detections) into.detections.add(d);
         into.events += from.events ?? 0;
-        into.evidence = mergeEvidence(into.evidence, from.evidence ?? [], this.evidenceCap);
+        into.evidence = mergeEvidence(into.evidence, from.evidence ?? [], this.limits.evidenceCap);
         if (from.count > 0) state.newest = Math.max(state.newest, from.maxTime);
       });
       for (const [field, values] of p.carried) {
@@ -315,6 +298,7 @@ export class Correlator {
       }
       if (state.newest > this.watermark) this.watermark = state.newest;
     }
+    this.sigma.merge(sigma);
   }
 
   /** Confirmed findings whose keys changed since the last call, then those that expired (final, freed). */
@@ -329,7 +313,7 @@ export class Correlator {
     }
     for (const finding of this.closedSinceChanges) out.push({ finding, status: 'closed' });
     this.closedSinceChanges = [];
-    return out;
+    return [...out, ...this.sigma.changes()];
   }
 
   /** keys dropped by the max-keys cap and incomplete keys expired, per correlation name */
@@ -351,6 +335,6 @@ export class Correlator {
         .map((s) => toFinding(c.correlation, s));
       out.push(...rows.sort((a, b) => compareText(a.by.map((x) => x[1]).join(KEY_SEPARATOR), b.by.map((x) => x[1]).join(KEY_SEPARATOR))));
     }
-    return out;
+    return [...out, ...this.sigma.findings()];
   }
 }

@@ -67,7 +67,12 @@ export async function preparePipeline(config: PipelineConfig, options: SetupOpti
     where: where?.expr,
     prefilter: config.input.prefilter ? buildPrefilter([...detections, ...steps]) : undefined,
     ruleLoad: {
-      loaded: new Set(content.detections.map((d) => d.ruleId).filter((id) => id !== undefined)).size,
+      // Sigma rules, correlation rules among them, and the rules only a correlation runs (generate: false)
+      loaded: new Set(
+        [...content.detections, ...content.correlations.flatMap((c) => (c.sigma ? [c.detection, ...c.steps.flatMap((s) => s.detections)] : []))]
+          .map((d) => d.ruleId)
+          .filter((id) => id !== undefined),
+      ).size,
       notLoaded: content.notLoaded,
       notRun: content.notRun.length,
     },

@@ -20,16 +20,22 @@ export interface Content {
  */
 export async function loadContent(rules: string[], correlationDirs: string[]): Promise<Content> {
   // The YAML and schema libraries load only here, so a scan served from the compiled-content cache never pays for them.
-  const [{ loadRules }, { bindCorrelations, loadCorrelations }] = await Promise.all([import('./rule-languages.js'), import('./correlation.js')]);
+  const [{ loadRules }, { bindCorrelations, loadCorrelations }, { bindSigmaCorrelations }] = await Promise.all([
+    import('./rule-languages.js'),
+    import('./correlation.js'),
+    import('./sigma/bind-correlations.js'),
+  ]);
   const loaded = await loadRules(rules);
   const existing = correlationDirs.filter((dir) => existsSync(dir));
   const correlations = existing.length > 0 ? await loadCorrelations(existing) : { correlations: [], errors: [] };
   const bound = bindCorrelations(correlations.correlations, loaded.detections);
+  const sigma = bindSigmaCorrelations(loaded.sigmaCorrelations ?? [], loaded.detections);
   return {
-    detections: loaded.detections,
-    correlations: bound.correlations,
+    // a rule only a Sigma correlation uses (`generate: false`) reports through the correlation alone
+    detections: loaded.detections.filter((d) => !sigma.correlationOnly.has(d.id)),
+    correlations: [...bound.correlations, ...sigma.correlations],
     errors: [...loaded.errors, ...correlations.errors, ...bound.errors],
-    notLoaded: loaded.notLoaded,
+    notLoaded: [...loaded.notLoaded, ...sigma.notLoaded],
     notRun: loaded.notRun,
   };
 }

@@ -10,6 +10,7 @@ import { sharedMetadata } from './escu.js';
 import { outputColumns } from './plan-fields.js';
 import { templateFields } from './field-template.js';
 import { listYamlFiles } from './yaml-files.js';
+import type { SigmaCorrelationSpec } from './sigma/correlation.js';
 import { parseLocated, schemaErrors, type YamlLocator } from './yaml-locate.js';
 
 const columnName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'a field name: letters, digits and _');
@@ -120,6 +121,8 @@ export interface BoundCorrelation extends Omit<Correlation, 'steps'> {
    * and an event a step detection's filter would suppress does not count for the step either.
    */
   stepFilters?: Record<string, Expr>;
+  /** a Sigma correlation rule (docs/sigma.md, Correlations): its steps are its rules, evaluated over exact sliding windows */
+  sigma?: SigmaCorrelationSpec;
 }
 
 export interface CorrelationLoadResult {

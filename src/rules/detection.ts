@@ -74,6 +74,8 @@ export interface Detection extends ContentMetadata {
   file: string;
   /** the rule's own id, where a front end runs one rule as several detections (Sigma: one per log source) */
   ruleId?: string;
+  /** Sigma: the rule's `name`, by which a correlation rule may reference it */
+  ruleName?: string;
   /** constant columns every finding of the detection carries (Sigma: level, status, tags, ATT&CK tactics, log source) */
   columns?: Record<string, string | string[]>;
 }

@@ -3,6 +3,7 @@ import { duplicateIdErrors, type Detection } from './detection.js';
 import type { ContentError } from './search-plan.js';
 import { isSigmaRule } from './sigma/sniff.js';
 import { listYamlFiles } from './yaml-files.js';
+import type { SigmaCorrelationRule } from './sigma/correlation.js';
 
 /** What one rule file gave, whatever its language. */
 export interface RuleFileResult {
@@ -13,6 +14,8 @@ export interface RuleFileResult {
   notLoaded: ContentError[];
   /** log sources a loaded rule does not run on, and why */
   notRun: ContentError[];
+  /** Sigma correlation rules, bound to the loaded detections once every file is read (content.ts) */
+  sigmaCorrelations?: SigmaCorrelationRule[];
 }
 
 /**
@@ -30,7 +33,10 @@ export const ruleLanguages = [
   {
     name: 'sigma',
     recognizes: isSigmaRule,
-    parse: async (file, text) => ({ errors: [], ...(await import('./sigma/rule.js')).parseSigmaRule(file, text) }),
+    parse: async (file, text) => {
+      const { correlations, ...rest } = (await import('./sigma/collection.js')).parseSigmaFile(file, text);
+      return { errors: [], ...rest, sigmaCorrelations: correlations };
+    },
   },
   {
     name: 'escu',
@@ -67,5 +73,6 @@ export async function loadRules(paths: string[]): Promise<RuleFileResult> {
     errors: [...results.flatMap((r) => r.errors), ...duplicateIdErrors(detections)],
     notLoaded: results.flatMap((r) => r.notLoaded),
     notRun: results.flatMap((r) => r.notRun),
+    sigmaCorrelations: results.flatMap((r) => r.sigmaCorrelations ?? []),
   };
 }

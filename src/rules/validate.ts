@@ -9,7 +9,9 @@ import { loadDetections, parseDetection } from './escu.js';
 import { macrosFor } from './escu-macros.js';
 import { isTechniqueTable, parseTacticTable } from './mitre-load.js';
 import type { ContentError } from './search-plan.js';
-import { parseSigmaRule } from './sigma/rule.js';
+import { bindSigmaCorrelations } from './sigma/bind-correlations.js';
+import { parseSigmaFile } from './sigma/collection.js';
+import type { SigmaCorrelationRule } from './sigma/correlation.js';
 import { isSigmaRule } from './sigma/sniff.js';
 import { compileSearch } from './spl/compile.js';
 import type { MacroLibrary } from './spl/macros.js';
@@ -49,6 +51,9 @@ export async function validateContent(paths: string[], fallbackRules: string[]):
   const correlationDetections: Detection[] = [];
   let sigma = 0;
   const notes: ContentError[] = [];
+  /** Sigma rules and correlations: a correlation is checked against the Sigma rules validated with it */
+  const sigmaDetections: Detection[] = [];
+  const sigmaCorrelations: SigmaCorrelationRule[] = [];
   for (const file of files) {
     const text = await readFile(file, 'utf8').catch((e: Error) => e);
     if (text instanceof Error) {
@@ -57,9 +62,11 @@ export async function validateContent(paths: string[], fallbackRules: string[]):
     }
     if (isSigmaRule(text)) {
       sigma++;
-      const parsed = parseSigmaRule(file, text);
+      const parsed = parseSigmaFile(file, text);
       errors.push(...parsed.notLoaded);
       notes.push(...parsed.notRun);
+      sigmaDetections.push(...parsed.detections);
+      sigmaCorrelations.push(...parsed.correlations);
       continue;
     }
     // a file that cannot become data (say, an alias bomb) is checked as a detection, which reports why
@@ -78,6 +85,7 @@ export async function validateContent(paths: string[], fallbackRules: string[]):
     }
     else detectionFiles.push({ file, text });
   }
+  errors.push(...bindSigmaCorrelations(sigmaCorrelations, sigmaDetections).notLoaded);
   const detections: Detection[] = [];
   const warnings: ContentError[] = [];
   for (const f of detectionFiles) {

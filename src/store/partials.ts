@@ -122,7 +122,7 @@ type StoredState = { d: AnalyzerPartials['detections'][number] } | { c: Analyzer
 function rowsOf(p: AnalyzerPartials): Row[] {
   const rows: Row[] = [];
   for (const d of p.detections) rows.push([`d:${d.detectionId}:${digest([d.key, d.window ?? null])}`, JSON.stringify({ d })]);
-  for (const c of p.correlations) rows.push([`c:${c.correlationId}:${digest([c.alt, c.key])}`, JSON.stringify({ c })]);
+  for (const c of p.correlations) rows.push([`c:${c.correlationId}:${digest(['alt' in c ? c.alt : 'sigma', c.key])}`, JSON.stringify({ c })]);
   // the entities learnt and what the caps refused: folded into the merged run like any partial
   if (p.agentHosts?.length || p.users?.length || p.caps?.length) rows.push(['e:entities', JSON.stringify({ e: { agentHosts: p.agentHosts, users: p.users, caps: p.caps } })]);
   return rows;

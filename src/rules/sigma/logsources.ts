@@ -141,3 +141,19 @@ export function routeOf(logsource: { product?: string; category?: string; servic
   const route = sigmaRoutes[`${product ?? ''}/${category ?? ''}`];
   return route ?? `logsource product '${product ?? '(none)'}' category '${category ?? '(none)'}' is not routed (supported: ${Object.keys(sigmaRoutes).join(', ')})`;
 }
+
+const sourcesByKey = new Map(Object.values(sigmaRoutes).flatMap((route) => route.map((s) => [s.key, s] as const)));
+
+/** The source a compiled Sigma detection runs on (its id is `<rule id>@<source key>`). */
+export function sourceOfDetection(d: { id: string; ruleId?: string }): SigmaSource | undefined {
+  if (d.ruleId === undefined || !d.id.startsWith(`${d.ruleId}@`)) return undefined;
+  return sourcesByKey.get(d.id.slice(d.ruleId.length + 1));
+}
+
+/** Sigma field names of the host an event came from: every source gives it, as `dest` */
+const hostFields = new Set(['computer', 'computername', 'hostname', 'host', 'dest', 'dvc']);
+
+/** The event field holding a Sigma field on this source, or undefined when the source lacks it. */
+export function eventFieldOf(source: SigmaSource, field: string): string | undefined {
+  return source.fields[field] ?? (hostFields.has(field.toLowerCase()) ? 'dest' : undefined);
+}

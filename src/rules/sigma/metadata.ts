@@ -1,4 +1,4 @@
-import type { DetectionType } from '../detection.js';
+import type { Detection, DetectionType } from '../detection.js';
 
 export const sigmaLevels = ['informational', 'low', 'medium', 'high', 'critical'] as const;
 export type SigmaLevel = (typeof sigmaLevels)[number];
@@ -37,4 +37,46 @@ export function attackOfTags(tags: readonly string[]): { techniques: string[]; t
     else if (tactics.has(name)) found.add(name);
   }
   return { techniques: [...techniques], tactics: [...found] };
+}
+
+/** What every Sigma finding carries from its rule, detection or correlation alike (docs/sigma.md, Findings). */
+export interface SigmaMeta {
+  title: string;
+  level: SigmaLevel;
+  status: string;
+  tags: string[];
+  description: string;
+  references: string[];
+  falsepositives?: string;
+}
+
+/**
+ * The Detection fields a Sigma rule's metadata gives: type and risk from the level, ATT&CK from the
+ * tags, the constant columns. `host`: the finding column naming the host, the risk object (none: no risk).
+ */
+export function sigmaDetectionMetadata(
+  meta: SigmaMeta,
+  logSource: string,
+  host: string | undefined,
+): Pick<Detection, 'version' | 'type' | 'status' | 'description' | 'drilldowns' | 'risk' | 'analyticStories' | 'mitreAttackIds' | 'knownFalsePositives' | 'references' | 'tests' | 'columns'> {
+  const { type, score } = levelRisk[meta.level];
+  const attack = attackOfTags(meta.tags);
+  return {
+    version: 1,
+    type,
+    status: meta.status,
+    description: meta.description,
+    drilldowns: [],
+    risk: {
+      message: host === undefined ? meta.title : `${meta.title} on $${host}$`,
+      riskObjects: score > 0 && host !== undefined ? [{ field: host, type: 'system', score }] : [],
+      threatObjects: [],
+    },
+    analyticStories: [],
+    mitreAttackIds: attack.techniques,
+    knownFalsePositives: meta.falsepositives,
+    references: meta.references,
+    tests: [],
+    columns: { level: meta.level, status: meta.status, tags: meta.tags, mitre_tactic: attack.tactics, log_source: logSource },
+  };
 }

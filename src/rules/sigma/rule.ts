@@ -5,7 +5,7 @@ import { mapFields } from '../spl/parser.js';
 import { parseLocated, type YamlLocator } from '../yaml-locate.js';
 import { compileCondition } from './condition.js';
 import { routeOf, type SigmaSource } from './logsources.js';
-import { attackOfTags, levelRisk, sigmaLevels, type SigmaLevel } from './metadata.js';
+import { sigmaDetectionMetadata, sigmaLevels, type SigmaLevel } from './metadata.js';
 import { compileSearch, type SearchError } from './search.js';
 
 /** What loading one Sigma file gave: its detections (one per log source it runs on) and why not more. */
@@ -148,8 +148,6 @@ interface RuleMeta {
 }
 
 function toDetection(meta: RuleMeta, source: SigmaSource, where: Expr): Detection {
-  const { type, score } = levelRisk[meta.level];
-  const attack = attackOfTags(meta.tags);
   const by = source.groupBy
     .map((name) => ({ field: name === 'dest' ? 'dest' : source.fields[name], as: name }))
     .filter((b): b is { field: string; as: string } => b.field !== undefined);
@@ -163,32 +161,26 @@ function toDetection(meta: RuleMeta, source: SigmaSource, where: Expr): Detectio
     ],
     by,
   };
-  const falsePositives = Array.isArray(meta.rule.falsepositives) ? meta.rule.falsepositives.map(String).join('; ') : undefined;
+  const described = {
+    title: meta.title,
+    level: meta.level,
+    status: meta.status,
+    tags: meta.tags,
+    description: text_(meta.rule.description) ?? '',
+    references: Array.isArray(meta.rule.references) ? meta.rule.references.map(String) : [],
+    falsepositives: Array.isArray(meta.rule.falsepositives) ? meta.rule.falsepositives.map(String).join('; ') : undefined,
+  };
   return {
+    ...sigmaDetectionMetadata(described, source.name, 'dest'),
     name: meta.title,
     id: `${meta.id}@${source.key}`,
     ruleId: meta.id,
-    version: 1,
-    type,
-    status: meta.status,
-    description: text_(meta.rule.description) ?? '',
+    ...(text_(meta.rule.name) && { ruleName: text_(meta.rule.name) }),
     dataSources: [source.name],
     search: meta.search,
     plan,
     output: sigmaOutput,
-    drilldowns: [],
-    risk: {
-      message: `${meta.title} on $dest$`,
-      riskObjects: score > 0 ? [{ field: 'dest', type: 'system', score }] : [],
-      threatObjects: [],
-    },
-    analyticStories: [],
-    mitreAttackIds: attack.techniques,
-    knownFalsePositives: falsePositives,
-    references: Array.isArray(meta.rule.references) ? meta.rule.references.map(String) : [],
-    tests: [],
     file: meta.file,
-    columns: { level: meta.level, status: meta.status, tags: meta.tags, mitre_tactic: attack.tactics, log_source: source.name },
   };
 }
 

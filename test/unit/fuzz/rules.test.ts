@@ -13,6 +13,8 @@ import { parseDetection } from '../../../src/rules/escu.js';
 import { parseTacticTable } from '../../../src/rules/mitre-load.js';
 import type { ContentError } from '../../../src/rules/search-plan.js';
 import { parseTuning } from '../../../src/rules/tuning.js';
+import { bindSigmaCorrelations } from '../../../src/rules/sigma/bind-correlations.js';
+import { parseSigmaFile } from '../../../src/rules/sigma/collection.js';
 import { repoRoot } from '../../helpers/paths.js';
 import { applyMutations, FUZZ_RUNS, FUZZ_SEED, mutations } from './mutations.js';
 
@@ -32,8 +34,15 @@ function located(errors: ContentError[], file: string, text: string): void {
   }
 }
 
+/** a Sigma file's load problems: its documents', then its correlations' binding to its rules */
+function sigmaProblems(file: string, text: string): ContentError[] {
+  const parsed = parseSigmaFile(file, text);
+  return [...parsed.notLoaded, ...bindSigmaCorrelations(parsed.correlations, parsed.detections).notLoaded];
+}
+
 const loaders: Array<[string, string, (file: string, text: string) => ContentError[]]> = [
   ['detection', 'detections/linux_ngrok_reverse_proxy_usage.yml', (f, t) => parseDetection(f, t).errors],
+  ['Sigma correlation (multi-document)', '../test/fixtures/sigma/mr_ngrok_start_then_tunnel_dns.yml', sigmaProblems],
   ['correlation', 'correlations/confirmed_tunnel_process_beacon.yml', (f, t) => parseCorrelation(f, t).errors],
   ['technique table', 'mitre/techniques.yml', (f, t) => parseTacticTable(f, t).errors],
 ];
