@@ -5,9 +5,11 @@ import { describe, errorAt, isKeyword, TokenCursor, type FieldResolver } from '.
 import { parseExpr, type ExprMode } from './expression-parser.js';
 import { isCondition, ValueParser } from './value-parser.js';
 import { parseLookup, type LookupLibrary } from './lookup-command.js';
-import { renameInStage } from './stage-fields.js';
+import { columnPattern, renameInStage, renameStatsOutput } from './stage-fields.js';
 import { parseDedup, parseHead, parseSort, parseStats } from './set-commands.js';
 import { parseBin } from './bin-command.js';
+import { joinStage, type JoinAst } from './join-command.js';
+import { keyColumns } from '../plan-fields.js';
 
 /** An output column; aggregates, BY fields and ctime entries share it so renames reach all of them. */
 export interface Column {
@@ -89,6 +91,15 @@ export class OutputStageBuilder {
       if (overwritten) this.drop(overwritten);
       this.renameColumn(column, to);
     }
+  }
+
+  /** `join`: the subsearch's columns become the rows' (join-command.ts) */
+  join(head: Token, ast: JoinAst): void {
+    const keys = keyColumns(this.planColumns().filter((c) => !c.aggregate).map((c) => c.name), this.stages);
+    const stage = joinStage(ast, head, { columns: this.columns().map((c) => c.name), keys }, (at, message) => this.fail(at, message));
+    if (!stage) return;
+    for (const column of stage.columns) this.define(column.as, head);
+    this.stages.push(stage);
   }
 
   /** `convert ctime(x)` of a column the search does not have does nothing in Splunk either */
@@ -380,17 +391,4 @@ export class OutputStageBuilder {
     column.name = to;
     this.stages = this.stages.map((stage, i) => (i < this.statsAt ? stage : i === this.statsAt ? renameStatsOutput(stage, from, to) : renameInStage(stage, from, to)));
   }
-}
-
-/** a column name, or a prefix ending in `*` (`Processes.*`): column names are rule text, not log data */
-function columnPattern(pattern: string): (name: string) => boolean {
-  if (!pattern.endsWith('*')) return (name) => name === pattern;
-  const prefix = pattern.slice(0, -1);
-  return (name) => name.startsWith(prefix);
-}
-
-function renameStatsOutput(stage: RowStage, from: string, to: string): RowStage {
-  if (stage.kind !== 'stats') return stage;
-  const f = (name: string): string => (name === from ? to : name);
-  return { ...stage, by: stage.by.map((b) => ({ ...b, as: f(b.as) })), aggregates: stage.aggregates.map((a) => ({ ...a, as: f(a.as) })) };
 }
