@@ -52,7 +52,8 @@ export function parseJoin(head: Token, args: Token[], compile: SubsearchCompiler
   if (args.length - 1 === k || !(close.kind === 'other' && close.text === ']')) return fail(args[args.length - 1], 'expected `]` to end the subsearch, as the last thing of the join command');
   const inner = args.slice(k + 1, -1);
   if (inner[0]?.kind !== 'pipe' || !isKeyword(inner[1], 'tstats')) {
-    return fail(inner[0] ?? open, `only a \`[| tstats ... from datamodel=...]\` subsearch is supported (a second aggregation over the same events), found ${describe(inner[0])}`);
+    const first = inner[0]?.kind === 'pipe' ? inner[1] : inner[0];
+    return fail(first ?? open, `only a \`[| tstats ... from datamodel=...]\` subsearch is supported (a second aggregation over the same events), found ${describe(first)}`);
   }
   const compiled = compile(inner, open);
   errors.push(...compiled.errors);
