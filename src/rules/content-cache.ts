@@ -18,8 +18,9 @@ const FORMAT = 7;
  * 5: `host` and `nodename` in tstats, match() with a pattern built from columns, eval(...) inside
  *    aggregates, relative_time(), bin/bucket (issue 18).
  * 6: subsearches over a lookup; Security 4657 and CrowdStrike registry and file data sources (issue 18).
+ * 7: `join` with a tstats subsearch: the `join` row stage carries the subsearch's plan (issue 18).
  */
-export const LOADER_VERSION = 6;
+export const LOADER_VERSION = 7;
 /** entries kept: one per rule set in use, so a few dozen is plenty */
 const KEEP = 32;
 

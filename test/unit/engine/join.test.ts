@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Analyzer } from '../../../src/engine/analyzer.js';
 import { Detector } from '../../../src/engine/detector.js';
+import { prefilterNeedles } from '../../../src/engine/prefilter.js';
 import { findingColumns, type Finding } from '../../../src/engine/finding.js';
 import { compileSearch } from '../../../src/rules/spl/compile.js';
 import type { CimEvent } from '../../../src/cim/model.js';
@@ -118,3 +119,10 @@ test('partial states (the subsearch aggregation among them) merged from random s
 function comparable(f: Finding): unknown {
   return { id: f.id, row: findingColumns(f), count: f.count, window: f.window, evidenceCount: f.evidenceCount };
 }
+
+test("the prefilter searches records for the subsearch's literals too: a file write names no process the rows look for", () => {
+  const detection = joined('process_guid', 'where Processes.process_name=winword.exe by Processes.process_guid', 'count from datamodel=Endpoint.Filesystem where Filesystem.file_name="*.hta" by Filesystem.process_guid');
+  const { needles, uncovered } = prefilterNeedles([detection]);
+  assert.deepEqual(uncovered, []);
+  assert.ok(needles.includes('winword.exe') && needles.includes('.hta'), needles.join(' '));
+});
