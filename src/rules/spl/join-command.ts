@@ -105,7 +105,7 @@ export function joinStage(ast: JoinAst, at: Token, main: { columns: string[]; ke
   for (const { name, at: token } of named) {
     const problem =
       !main.columns.includes(name) ? `no output column ${name} to join on (columns: ${main.columns.join(', ')})`
-      : !subColumns.includes(name) ? `the subsearch has no column ${name} (its columns: ${subColumns.join(', ')})`
+      : !subColumns.includes(name) ? `the subsearch has no column ${name} (columns: ${subColumns.join(', ')})`
       : !main.keys.includes(name) || !subKeys.includes(name) ? `${name} is computed ${main.keys.includes(name) ? 'in the subsearch' : 'in the rows'}, not a group-by column, so it may hold several values: join on tstats/stats BY columns`
       : undefined;
     if (problem) {
