@@ -23,7 +23,8 @@ const booleans: Record<string, boolean> = { true: true, t: true, 1: true, yes: t
  * the same events: a `| tstats` over a mapped data model, with the row commands any tstats takes.
  * Forms whose meaning tunnelwatch cannot keep exactly are refused, each at its token: `max=0` (and
  * any max but 1: one row would become several), `usetime=true` (matches by the time order of events
- * the rows no longer have), any other subsearch. Reports into `errors`; null when it cannot run.
+ * the rows no longer have), any other subsearch. Reports into `errors`; null when the subsearch
+ * cannot be read (a refused option is reported and the join returned, its columns known).
  */
 export function parseJoin(head: Token, args: Token[], compile: SubsearchCompiler, errors: SplError[]): JoinAst | null {
   const fail = (at: Token, message: string): null => {
@@ -39,7 +40,8 @@ export function parseJoin(head: Token, args: Token[], compile: SubsearchCompiler
       const value = args[k + 2];
       k += 2;
       if (!value) return fail(token, `option ${token.text}= needs a value`);
-      if (!option(ast, token, value, fail)) return null;
+      // reported; the subsearch is still read, so that commands after the join find its columns
+      option(ast, token, value, fail);
     } else if ((token.kind === 'word' && isIdentifier(token.text)) || token.kind === 'string') {
       ast.fields.push(token);
     } else {
