@@ -9,7 +9,7 @@ import { columnPattern, renameInStage, renameStatsOutput } from './stage-fields.
 import { parseDedup, parseHead, parseSort, parseStats } from './set-commands.js';
 import { parseBin } from './bin-command.js';
 import { joinStage, type JoinAst } from './join-command.js';
-import { keyColumns } from '../plan-fields.js';
+import { keyColumns, rowColumns } from '../plan-fields.js';
 
 /** An output column; aggregates, BY fields and ctime entries share it so renames reach all of them. */
 export interface Column {
@@ -97,9 +97,9 @@ export class OutputStageBuilder {
   join(head: Token, ast: JoinAst): void {
     const keys = keyColumns(this.planColumns().filter((c) => !c.aggregate).map((c) => c.name), this.stages);
     const stage = joinStage(ast, head, { columns: this.columns().map((c) => c.name), keys }, (at, message) => this.fail(at, message));
-    if (!stage) return;
-    for (const column of stage.columns) this.define(column.as, head);
-    this.stages.push(stage);
+    // refused, the join's columns still exist for the commands after it: its own error is the one reported
+    for (const name of stage ? stage.columns.map((c) => c.as) : rowColumns(ast.search.plan, ast.search.output)) this.define(name, head);
+    if (stage) this.stages.push(stage);
   }
 
   /** `convert ctime(x)` of a column the search does not have does nothing in Splunk either */
