@@ -1,8 +1,14 @@
 import type { RowStage } from '../rules/search-plan.js';
-import { KEY_SEPARATOR, type Row } from './finding.js';
+import { KEY_SEPARATOR, type Finding, type Row } from './finding.js';
 import type { RowItem } from './row-set-stages.js';
 
 type JoinStage = Extract<RowStage, { kind: 'join' }>;
+
+/** a subsearch row, with the subsearch findings whose events made it */
+export interface SubsearchRow {
+  row: Row;
+  from: Finding[];
+}
 
 /** Splunk's join reads at most this many subsearch rows (limits.conf [join] subsearch_maxout): the first ones */
 export const JOIN_SUBSEARCH_MAXOUT = 50_000;
@@ -15,25 +21,26 @@ export const JOIN_SUBSEARCH_MAXOUT = 50_000;
  * by an inner join and kept as it was by a left (outer) one. A row keeps its origin: one row in,
  * at most one out.
  */
-export function joinRows(stage: JoinStage, items: RowItem[], subRows: Row[]): RowItem[] {
-  const first = new Map<string, Row>();
-  for (const row of subRows.slice(0, JOIN_SUBSEARCH_MAXOUT)) {
-    const key = keyOf(row, stage.fields.map((f) => f.sub));
-    if (key !== undefined && !first.has(key)) first.set(key, row);
+export function joinRows(stage: JoinStage, items: RowItem[], subRows: SubsearchRow[]): RowItem[] {
+  const first = new Map<string, SubsearchRow>();
+  for (const sub of subRows.slice(0, JOIN_SUBSEARCH_MAXOUT)) {
+    const key = keyOf(sub.row, stage.fields.map((f) => f.sub));
+    if (key !== undefined && !first.has(key)) first.set(key, sub);
   }
   const mainFields = stage.fields.map((f) => f.main);
   return items.flatMap((item) => {
     const key = keyOf(item.row, mainFields);
-    const match = key === undefined ? undefined : first.get(key);
-    if (!match) return stage.type === 'inner' ? [] : [item];
+    const matched = key === undefined ? undefined : first.get(key);
+    if (!matched) return stage.type === 'inner' ? [] : [item];
     const row = { ...item.row };
+    const match = matched.row;
     for (const { sub, as } of stage.columns) {
       const value = match[sub];
       if (value === undefined || value === null) continue;
       if (!stage.overwrite && row[as] !== undefined && row[as] !== null) continue;
       row[as] = value;
     }
-    return [{ ...item, row }];
+    return [{ ...item, row, joined: [...(item.joined ?? []), ...matched.from] }];
   });
 }
 

@@ -9,7 +9,7 @@ import { compileSegments } from './matcher.js';
 import { compilePredicate } from './predicate.js';
 import { DEFAULT_EVIDENCE_CAP, mergeEvidence } from './evidence.js';
 import { compileSetStage, type RowItem } from './row-set-stages.js';
-import { joinRows } from './join-stage.js';
+import { joinRows, type SubsearchRow } from './join-stage.js';
 import { compareFindings } from './finding-groups.js';
 
 /** Runs a row through the commands after the aggregation, in order; undefined when a filter drops it. */
@@ -38,9 +38,9 @@ type RowByRowStage = Exclude<RowStage, { kind: 'stats' | 'eventstats' | 'dedup' 
  * commands run per row, stats/eventstats/dedup/sort/head on the rows at that point, and the n-th
  * join with `joined[n]`, its subsearch's rows of the same window.
  */
-export function compileRowSetPipeline(stages: RowStage[]): (rows: Row[], joined?: Row[][]) => RowItem[] {
+export function compileRowSetPipeline(stages: RowStage[]): (rows: Row[], joined?: SubsearchRow[][]) => RowItem[] {
   let joins = 0;
-  const steps = stages.map((stage): ((items: RowItem[], joined: Row[][]) => RowItem[]) => {
+  const steps = stages.map((stage): ((items: RowItem[], joined: SubsearchRow[][]) => RowItem[]) => {
     if (stage.kind === 'join') {
       const n = joins++;
       return (items, joined) => joinRows(stage, items, joined[n] ?? []);
@@ -59,12 +59,13 @@ export function compileRowSetPipeline(stages: RowStage[]): (rows: Row[], joined?
  * A join's subsearch as Splunk runs it over the same window: its aggregated rows in the order
  * tstats returns them (by BY values), through its own commands, with the columns it chose.
  */
-function subsearchRows(search: JoinedSearch): (findings: Finding[]) => Row[] {
+function subsearchRows(search: JoinedSearch): (findings: Finding[]) => SubsearchRow[] {
   const run = compileRowSetPipeline(search.output.rowStages);
   const chosen = search.output.columns;
+  const pick = (row: Row): Row => (chosen ? Object.fromEntries(chosen.filter((c) => c in row).map((c) => [c, row[c]])) : row);
   return (findings) => {
-    const rows = run([...findings].sort(compareFindings).map(aggregatedColumns)).map((item) => item.row);
-    return chosen ? rows.map((row) => Object.fromEntries(chosen.filter((c) => c in row).map((c) => [c, row[c]]))) : rows;
+    const sorted = [...findings].sort(compareFindings);
+    return run(sorted.map(aggregatedColumns)).map((item) => ({ row: pick(item.row), from: item.sources.map((i) => sorted[i]) }));
   };
 }
 
@@ -94,15 +95,17 @@ export function setShaper(detection: Detection, evidenceCap = DEFAULT_EVIDENCE_C
   const subsearches = stages.flatMap((s) => (s.kind === 'join' ? [subsearchRows(s.search)] : []));
   return (findings, joined = []) => {
     const items = run(findings.map(aggregatedColumns), subsearches.map((rows, n) => rows(joined[n] ?? [])));
-    return items.map(({ row, origin, sources }) => {
-      if (typeof origin === 'number') return { ...findings[origin], row };
+    // a row made from several findings (by `stats`, or a `join`) carries their evidence: the first events of all (capped), and their total
+    const evidenceOf = (fed: Finding[]): Pick<Finding, 'evidence' | 'evidenceCount'> => ({
+      evidence: fed.reduce((list, f) => mergeEvidence(list, f.evidence, evidenceCap), [] as Finding['evidence']),
+      evidenceCount: fed.reduce((n, f) => n + f.evidenceCount, 0),
+    });
+    return items.map(({ row, origin, sources, joined: subsearch = [] }) => {
+      if (typeof origin === 'number') return subsearch.length === 0 ? { ...findings[origin], row } : { ...findings[origin], row, ...evidenceOf([findings[origin], ...new Set(subsearch)]) };
       const window = findings[0]?.window;
       const count = typeof row.count === 'number' ? row.count : 1;
-      // a row `stats` made from several findings carries their evidence: the first events of all (capped), and their total
       const fed = [...new Set(sources)].map((i) => findings[i]);
-      const evidence = fed.reduce((list, f) => mergeEvidence(list, f.evidence, evidenceCap), [] as Finding['evidence']);
-      const evidenceCount = fed.reduce((n, f) => n + f.evidenceCount, 0);
-      const finding: Finding = { id: findingId(detection.id, origin, window?.start), detection, by: [], count, aggregates: [], row, evidence, evidenceCount };
+      const finding: Finding = { id: findingId(detection.id, origin, window?.start), detection, by: [], count, aggregates: [], row, ...evidenceOf([...fed, ...new Set(subsearch)]) };
       if (window) finding.window = window;
       if (typeof row.firstTime === 'number') finding.firstTime = row.firstTime;
       if (typeof row.lastTime === 'number') finding.lastTime = row.lastTime;

@@ -71,7 +71,13 @@ test("ESCU's join detections fire on Sysmon 1 and 11, the same with and without 
   assert.deepEqual(office.map((f) => [f.dest, f.process_name, f.process, f.file_create_time, f.file_name, f.file_path, f.process_guid]), [
     ['WS-7.acme.example', 'WINWORD.EXE', '"WINWORD.EXE" /n invoice.docm', '2026-03-10 12:05:00.000', 'payload.exe', 'C:\\Users\\bob\\AppData\\Local\\Temp\\payload.exe', WINWORD],
   ]);
+  // the evidence is the row's events and those of the subsearch row it joined: the process and its write
+  const evidence = (f: Record<string, unknown>) => (f.evidence as Array<{ source: string; event_code: string }>).map((e) => [path.basename(e.source), e.event_code]);
+  assert.deepEqual(office.map(evidence), [[['processes.jsonl', '1'], ['writes.jsonl', '11']]]);
+  assert.deepEqual(office.map((f) => f.evidence_count), [2]);
   const jsp = findings.filter((f) => f.search_name === 'Java Writing JSP File');
+  // through the stats after the join too
+  assert.deepEqual(jsp.map(evidence), [[['processes.jsonl', '1'], ['writes.jsonl', '11']]]);
   // the subsearch's _time (the write, 14:00:30) overwrote the process row's (14:00:00) before stats took min/max
   assert.deepEqual(jsp.map((f) => [f.process_name, f.file_name, f.firstTime, f.lastTime, f.user]), [['java.exe', 'shell.jsp', '2026-03-10T14:00:30', '2026-03-10T14:00:30', 'ACME\\bob']]);
 });
