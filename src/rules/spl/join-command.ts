@@ -65,28 +65,29 @@ export function parseJoin(head: Token, args: Token[], compile: SubsearchCompiler
   return { ...ast, search: { plan: compiled.plan, output: compiled.output } };
 }
 
-function option(ast: Omit<JoinAst, 'search'>, key: Token, value: Token, fail: (at: Token, message: string) => null): boolean {
+/** reads one `key=value` option into `ast`; a refused one is reported through `fail`, at its token */
+function option(ast: Omit<JoinAst, 'search'>, key: Token, value: Token, fail: (at: Token, message: string) => void): void {
   const name = key.text.toLowerCase();
   const text = value.text.toLowerCase();
   const flag = Object.hasOwn(booleans, text) ? booleans[text] : undefined;
+  let refused: [Token, string] | undefined;
   if (name === 'type') {
     if (text === 'inner') ast.type = 'inner';
     // Splunk's outer and left are one join: every main row stays
     else if (text === 'outer' || text === 'left') ast.type = 'left';
-    else return fail(value, `type=${value.text}: the join types are inner, outer and left`) ?? false;
+    else refused = [value, `type=${value.text}: the join types are inner, outer and left`];
   } else if (name === 'max') {
-    if (text !== '1') return fail(key, `max=${value.text} joins ${text === '0' ? 'every matching subsearch row' : `up to ${value.text} matching subsearch rows`} to each row, making several rows of one: only max=1 (the default, the first matching row) is supported`) ?? false;
-  } else if (name === 'usetime') {
-    if (flag === undefined) return fail(value, `usetime= needs true or false, found ${describe(value)}`) ?? false;
-    if (flag) return fail(key, 'usetime=true matches rows by the time order of their events, which aggregated rows do not keep: not supported') ?? false;
-  } else if (name === 'overwrite' || name === 'earlier') {
+    const joins = text === '0' ? 'every matching subsearch row' : `up to ${value.text} matching subsearch rows`;
+    if (text !== '1') refused = [key, `max=${value.text} joins ${joins} to each row, making several rows of one: only max=1 (the default, the first matching row) is supported`];
+  } else if (name === 'usetime' || name === 'overwrite' || name === 'earlier') {
+    if (flag === undefined) refused = [value, `${name}= needs true or false, found ${describe(value)}`];
+    else if (name === 'usetime' && flag) refused = [key, 'usetime=true matches rows by the time order of their events, which aggregated rows do not keep: not supported'];
     // earlier= only means something with usetime=true, which is refused
-    if (flag === undefined) return fail(value, `${name}= needs true or false, found ${describe(value)}`) ?? false;
-    if (name === 'overwrite') ast.overwrite = flag;
+    else if (name === 'overwrite') ast.overwrite = flag;
   } else {
-    return fail(key, `option \`${key.text}=\` is not supported (type, max, overwrite, usetime, earlier)`) ?? false;
+    refused = [key, `option \`${key.text}=\` is not supported (type, max, overwrite, usetime, earlier)`];
   }
-  return true;
+  if (refused) fail(...refused);
 }
 
 type JoinStage = Extract<RowStage, { kind: 'join' }>;

@@ -31,8 +31,11 @@ function rows(detection: Detection, events: CimEvent[], windowSeconds?: number):
 }
 
 test('inner join (the default): a row no subsearch row matches is dropped; a matched row gains the subsearch columns', () => {
-  const out = rows(joined('process_guid'), [process('ws1', 'g1', 'winword.exe'), process('ws1', 'g2', 'excel.exe'), write('g1', 'a.exe')]);
+  const events = [process('ws1', 'g1', 'winword.exe'), process('ws1', 'g2', 'excel.exe'), write('g1', 'a.exe')];
+  const out = rows(joined('process_guid'), events);
   assert.deepEqual(out, [{ dest: 'ws1', process_guid: 'g1', process_name: 'winword.exe', count: 1, file_name: 'a.exe', writes: 1 }]);
+  // the defaults written out change nothing
+  assert.deepEqual(rows(joined('type=inner max=1 overwrite=t usetime=false earlier=true process_guid'), events), out);
 });
 
 test('max=1: a row takes the first matching subsearch row in tstats order (by its BY values), not the first to arrive', () => {
