@@ -319,7 +319,8 @@ export class OutputStageBuilder {
   }
 
   /**
-   * `table a b` keeps those columns in that order; `fields a b` keeps them; `fields - a b` drops
+   * `table a b` keeps those columns in that order; `fields a b` keeps them, and the internal `_time`
+   * unless `fields - _time` names it (Splunk's fields keeps internal fields); `fields - a b` drops
    * them. A name may end in `*` (a prefix). A name matching no column is ignored, as Splunk does.
    */
   private selectColumns(head: Token, args: Token[], name: 'fields' | 'table'): void {
@@ -344,7 +345,8 @@ export class OutputStageBuilder {
     }
     const matchers = patterns.map(columnPattern);
     const chosen = (c: Column) => matchers.some((m) => m(c.name));
-    for (const column of this.columns()) if (chosen(column) === remove) column.hidden = true;
+    const kept = (c: Column) => name === 'fields' && !remove && c.name === '_time';
+    for (const column of this.columns()) if (chosen(column) === remove && !kept(column)) column.hidden = true;
     if (name === 'table') {
       const order: Column[] = [];
       for (const matcher of matchers) for (const column of this.columns()) if (matcher(column.name) && !order.includes(column)) order.push(column);

@@ -129,3 +129,18 @@ test("the prefilter searches records for the subsearch's literals too: a file wr
   assert.deepEqual(uncovered, []);
   assert.ok(needles.includes('winword.exe') && needles.includes('.hta'), needles.join(' '));
 });
+
+test("a subsearch's `fields` keeps its `_time` (Splunk's fields keeps internal fields), which then overwrites the row's; `table` does not keep it", () => {
+  const rowsBy = 'by _time Processes.process_guid';
+  const events = [process('ws1', 'g1', 'winword.exe', 100), write('g1', 'a.exe', 130)];
+  const sub = (command: string) => `count from datamodel=Endpoint.Filesystem by _time Filesystem.process_guid Filesystem.file_name | \`drop_dm_object_name(Filesystem)\` | ${command}`;
+  const compiled = (command: string): Detection => {
+    const spl = `| tstats count from datamodel=Endpoint.Processes ${rowsBy} | \`drop_dm_object_name(Processes)\` | join process_guid [| tstats ${sub(command)}]`;
+    const { plan, output, errors } = compileSearch(spl);
+    assert.deepEqual(errors, []);
+    return detectionWith({ ...plan!, ...output! });
+  };
+  assert.deepEqual(rows(compiled('fields process_guid file_name'), events).map((r) => [r._time, r.file_name]), [['130', 'a.exe']]);
+  assert.deepEqual(rows(compiled('fields - _time'), events).map((r) => [r._time, r.file_name]), [['100', 'a.exe']]);
+  assert.deepEqual(rows(compiled('table process_guid file_name'), events).map((r) => [r._time, r.file_name]), [['100', 'a.exe']]);
+});
