@@ -144,3 +144,16 @@ test("a subsearch's `fields` keeps its `_time` (Splunk's fields keeps internal f
   assert.deepEqual(rows(compiled('fields - _time'), events).map((r) => [r._time, r.file_name]), [['100', 'a.exe']]);
   assert.deepEqual(rows(compiled('table process_guid file_name'), events).map((r) => [r._time, r.file_name]), [['100', 'a.exe']]);
 });
+
+test('a closing window reports the joined row closed and frees the subsearch groups with the rows', () => {
+  const DAY = 86_400;
+  const analyzer = new Analyzer([joined('process_guid')], [], { windowSeconds: DAY, trackChanges: true });
+  analyzer.observe(process('ws1', 'g1', 'winword.exe', 10 * DAY + 5));
+  analyzer.observe(write('g1', 'a.exe', 10 * DAY + 6));
+  analyzer.observe(write('g9', 'other.exe', 10 * DAY + 7));
+  assert.deepEqual(analyzer.changes().map((c) => [c.finding.row?.file_name, c.status]), [['a.exe', 'open']]);
+  assert.equal(analyzer.detector.groupCount, 3, 'one row group and two subsearch groups');
+  analyzer.observe(process('ws1', 'g2', 'excel.exe', 12 * DAY));
+  assert.deepEqual(analyzer.changes().map((c) => [c.finding.row?.file_name, c.status]), [['a.exe', 'closed']]);
+  assert.equal(analyzer.detector.groupCount, 1, 'only the open window of day 12 is held');
+});
