@@ -1,5 +1,5 @@
 import type { CimEvent, DatasetName } from '../cim/model.js';
-import type { Detection } from '../rules/detection.js';
+import { joinedSearches, type Detection } from '../rules/detection.js';
 import { EVENT_BY } from '../rules/search-plan.js';
 import { CandidateIndex } from './candidate-index.js';
 import { compilePredicate, LoweredFields, type Predicate } from './predicate.js';
@@ -79,8 +79,12 @@ interface CompiledDetection extends GroupTable {
   matches?: Predicate;
   /** the commands after the aggregation: the finding with its computed row, or undefined when a filter drops it */
   shape: (finding: Finding) => Finding | undefined;
-  /** for commands that need every row (stats, dedup, sort, ...): a window's findings to its output rows */
-  shapeSet?: (findings: Finding[]) => Finding[];
+  /** for commands that need every row (stats, dedup, sort, join, ...): a window's findings (and its joins' subsearch findings) to its output rows */
+  shapeSet?: (findings: Finding[], joined?: Finding[][]) => Finding[];
+  /** the subsearches of its joins, aggregated beside it (see joinedSearches) */
+  joins: CompiledDetection[];
+  /** a join's subsearch: its groups are state, its rows only the detection joining it reports */
+  hidden?: true;
   /** per window, what shapeSet last reported (trackChanges only), to retract rows that went away */
   shownSets: Map<string, Map<string, Finding>>;
   /** group ids changed since the last changes() (trackChanges only) */
@@ -113,16 +117,21 @@ export class Detector {
     this.evidenceCap = options.evidenceCap ?? DEFAULT_EVIDENCE_CAP;
     this.caps = options.caps ?? new CapTally();
     this.heap = options.heap ?? new HeapGuard();
-    this.compiled = detections.map((detection) => ({
+    const entry = (detection: Detection, joins: CompiledDetection[], hidden: boolean): CompiledDetection => ({
       detection,
-      ...shapers(detection, this.evidenceCap),
+      ...(hidden ? { shape: (f: Finding) => f, hidden: true as const } : shapers(detection, this.evidenceCap)),
+      joins,
       shownSets: new Map(),
       groups: new Map(),
       seenFields: new Set(),
       dirty: new Set(),
       shown: new Set(),
       seenAtLastChanges: 0,
-    }));
+    });
+    this.compiled = detections.flatMap((detection) => {
+      const joins = joinedSearches(detection).map((sub) => entry(sub, [], true));
+      return [entry(detection, joins, false), ...joins];
+    });
     const lists = new Map<DatasetName, CompiledDetection[]>();
     for (const c of this.compiled) {
       const list = lists.get(c.detection.plan.dataset) ?? [];
@@ -271,21 +280,24 @@ export class Detector {
     const size = this.windowSeconds;
     if (size !== undefined && watermark > this.closedUpTo) this.closedUpTo = Math.floor(watermark / size) * size;
     for (const c of this.compiled) {
+      if (c.hidden) continue;
       if (c.seenFields.size !== c.seenAtLastChanges) {
         // a BY field seen for the first time decides fillnull for groups that lacked it
         for (const [id, g] of c.groups) if (g.key.includes(MISSING)) c.dirty.add(id);
         c.seenAtLastChanges = c.seenFields.size;
       }
-      const closing = new Set<string>();
-      if (size !== undefined) {
-        for (const [id, g] of c.groups) if (g.late || (g.window as number) + size <= this.closedUpTo) closing.add(id);
-      }
-      if (c.dirty.size === 0 && closing.size === 0) continue;
+      const closing = this.closing(c);
+      const joins = c.joins.map((j) => ({ j, closing: this.closing(j) }));
+      if ([{ j: c, closing }, ...joins].every(({ j, closing: ids }) => j.dirty.size === 0 && ids.size === 0)) continue;
       const touched = new Set([...c.dirty, ...closing]);
       if (c.shapeSet) {
-        out.push(...this.setChanges(c, touched, closing));
-        for (const id of closing) c.groups.delete(id);
-        c.dirty.clear();
+        // a window is run again when its rows or its subsearches' rows changed
+        const windows = new Set([{ j: c, closing }, ...joins].flatMap(({ j, closing: ids }) => [...j.dirty, ...ids].map((id) => j.groups.get(id)?.window)));
+        out.push(...this.setChanges(c, windows, [closing, ...joins.map((x) => x.closing)]));
+        for (const { j, closing: ids } of [{ j: c, closing }, ...joins]) {
+          for (const id of ids) j.groups.delete(id);
+          j.dirty.clear();
+        }
         continue;
       }
       for (const { finding, sources, state } of resolvedGroups(c, this.windowSeconds, this.evidenceCap, touched)) {
@@ -307,19 +319,30 @@ export class Detector {
     return out;
   }
 
+  /** ids of the groups that close now: their window is past the watermark, or they are late */
+  private closing(c: CompiledDetection): Set<string> {
+    const closing = new Set<string>();
+    const size = this.windowSeconds;
+    if (size !== undefined) {
+      for (const [id, g] of c.groups) if (g.late || (g.window as number) + size <= this.closedUpTo) closing.add(id);
+    }
+    return closing;
+  }
+
   /**
-   * A detection whose commands need every row: each window its touched groups belong to is run
-   * again whole; its rows are reported (closed with the window), and rows it no longer has retracted.
+   * A detection whose commands need every row: each window touched (in its groups or its joins'
+   * subsearch groups: `closing[0]` its own closing ids, then each join's) is run again whole; its
+   * rows are reported (closed with the window), and rows it no longer has retracted.
    */
-  private setChanges(c: CompiledDetection, touched: Set<string>, closing: Set<string>): FindingChange[] {
+  private setChanges(c: CompiledDetection, windows: Set<number | undefined>, closing: Array<Set<string>>): FindingChange[] {
     const out: FindingChange[] = [];
-    const windows = new Set([...touched].map((id) => c.groups.get(id)?.window));
+    const tables = [c, ...c.joins];
     for (const window of windows) {
-      const ids = new Set([...c.groups].filter(([, g]) => g.window === window).map(([id]) => id));
-      const resolved = resolvedGroups(c, this.windowSeconds, this.evidenceCap, ids);
-      const closed = [...ids].every((id) => closing.has(id));
-      const late = [...ids].some((id) => c.groups.get(id)?.late === true);
-      const rows = (c.shapeSet as NonNullable<CompiledDetection['shapeSet']>)(resolved.map((r) => r.finding));
+      const ids = tables.map((t) => new Set([...t.groups].filter(([, g]) => g.window === window).map(([id]) => id)));
+      const [resolved, ...joined] = tables.map((t, i) => resolvedGroups(t, this.windowSeconds, this.evidenceCap, ids[i]).map((r) => r.finding));
+      const closed = ids.every((set, i) => [...set].every((id) => closing[i].has(id)));
+      const late = ids.some((set, i) => [...set].some((id) => tables[i].groups.get(id)?.late === true));
+      const rows = (c.shapeSet as NonNullable<CompiledDetection['shapeSet']>)(resolved, joined);
       const key = String(window);
       const before = c.shownSets.get(key) ?? new Map<string, Finding>();
       const now = new Map(rows.map((f) => [f.id, f]));
@@ -335,6 +358,7 @@ export class Detector {
   findings(): Finding[] {
     const out: Finding[] = [];
     for (const c of [...this.compiled].sort((a, b) => compareText(a.detection.name, b.detection.name))) {
+      if (c.hidden) continue;
       const resolved = resolvedGroups(c, this.windowSeconds, this.evidenceCap).map((r) => r.finding);
       if (!c.shapeSet) {
         out.push(...resolved.flatMap((f) => c.shape(f) ?? []).sort(compareFindings));
@@ -342,7 +366,10 @@ export class Detector {
       }
       const byWindow = new Map<number | undefined, Finding[]>();
       for (const f of resolved.sort(compareFindings)) byWindow.set(f.window?.start, [...(byWindow.get(f.window?.start) ?? []), f]);
-      for (const window of [...byWindow.keys()].sort((a, b) => (a ?? 0) - (b ?? 0))) out.push(...c.shapeSet(byWindow.get(window)!));
+      const joined = c.joins.map((j) => resolvedGroups(j, this.windowSeconds, this.evidenceCap).map((r) => r.finding));
+      for (const window of [...byWindow.keys()].sort((a, b) => (a ?? 0) - (b ?? 0))) {
+        out.push(...c.shapeSet(byWindow.get(window)!, joined.map((list) => list.filter((f) => f.window?.start === window))));
+      }
     }
     return out;
   }

@@ -1,7 +1,7 @@
 import { guardedPieces, literalGuard, type LiteralGuard, type MappingCatalog } from '../cim/verbatim.js';
 import { families } from '../families/registry.js';
 import type { DatasetName } from '../cim/model.js';
-import type { Detection } from '../rules/detection.js';
+import { joinedSearches, type Detection } from '../rules/detection.js';
 import type { Expr } from '../rules/search-plan.js';
 import { leafPatterns, requiredLiterals } from '../rules/spl/literals.js';
 import type { RecordPrefilter } from '../sources/source.js';
@@ -61,7 +61,8 @@ function analyse(detections: Detection[], tables: MappingCatalog, stopAtUncovere
   const requirements: Requirement[] = [];
   const uncovered: Detection[] = [];
   const guards = new GuardTable(tables);
-  for (const d of detections) {
+  // a join's subsearch reads its own records: they must pass too
+  for (const d of detections.flatMap((detection) => [detection, ...joinedSearches(detection)])) {
     const guardOf = (field: string) => guards.of(d.plan.dataset, field);
     const isVerbatim = (field: string) => guardOf(field) !== undefined;
     // numbers are noted as whole field values (`dest_port=7000`: in raw text no digit can touch

@@ -1,5 +1,5 @@
 import type { RowAggregate, RowStage } from '../rules/search-plan.js';
-import { KEY_SEPARATOR, type Row } from './finding.js';
+import { KEY_SEPARATOR, type Finding, type Row } from './finding.js';
 import { toNumber } from './eval-functions.js';
 import { compileValue } from './evaluate.js';
 
@@ -12,6 +12,8 @@ export interface RowItem {
   origin: number | string[];
   /** indexes of the aggregated rows that fed this one (its origin alone, or every row a `stats` group took in) */
   sources: number[];
+  /** the subsearch findings a `join` joined into it (or into the rows a `stats` group took in): their events contributed too */
+  joined?: Finding[];
 }
 
 type SetStage = Extract<RowStage, { kind: 'stats' | 'eventstats' | 'dedup' | 'sort' | 'head' }>;
@@ -28,7 +30,7 @@ export function compileSetStage(stage: SetStage): (items: RowItem[]) => RowItem[
           const row: Row = {};
           stage.by.forEach((b, i) => (row[b.as] = group.key[i]));
           for (const a of aggregates) setColumn(row, a.as, aggregate(a, group.rows));
-          return { row, origin: group.key, sources: group.sources };
+          return { row, origin: group.key, sources: group.sources, ...(group.joined.length > 0 && { joined: [...new Set(group.joined)] }) };
         });
     }
     case 'eventstats': {
@@ -73,9 +75,9 @@ export function compileSetStage(stage: SetStage): (items: RowItem[]) => RowItem[
 }
 
 /** rows grouped by the values of `fields` (one group per value of a multivalue column), in first-seen order */
-function groupRows(items: RowItem[], fields: string[]): Map<string, { key: string[]; rows: Row[]; sources: number[] }> {
-  const groups = new Map<string, { key: string[]; rows: Row[]; sources: number[] }>();
-  for (const { row, sources } of items) {
+function groupRows(items: RowItem[], fields: string[]): Map<string, { key: string[]; rows: Row[]; sources: number[]; joined: Finding[] }> {
+  const groups = new Map<string, { key: string[]; rows: Row[]; sources: number[]; joined: Finding[] }>();
+  for (const { row, sources, joined } of items) {
     let keys: string[][] = [[]];
     for (const field of fields) {
       const values = textValues(row[field]);
@@ -83,9 +85,10 @@ function groupRows(items: RowItem[], fields: string[]): Map<string, { key: strin
     }
     for (const key of keys) {
       const id = key.join(KEY_SEPARATOR);
-      const group = groups.get(id) ?? { key, rows: [], sources: [] };
+      const group = groups.get(id) ?? { key, rows: [], sources: [], joined: [] };
       group.rows.push(row);
       group.sources.push(...sources);
+      if (joined) group.joined.push(...joined);
       groups.set(id, group);
     }
   }

@@ -1,6 +1,6 @@
 import type { FieldValue } from '../cim/model.js';
 import type { Detection } from '../rules/detection.js';
-import { setStageKinds, type LookupTable, type RowStage } from '../rules/search-plan.js';
+import { setStageKinds, type JoinedSearch, type LookupTable, type RowStage } from '../rules/search-plan.js';
 import { compileLinearRegex } from '../rules/linear-regex.js';
 import { compileValue } from './evaluate.js';
 import type { Value } from './eval-functions.js';
@@ -9,6 +9,8 @@ import { compileSegments } from './matcher.js';
 import { compilePredicate } from './predicate.js';
 import { DEFAULT_EVIDENCE_CAP, mergeEvidence } from './evidence.js';
 import { compileSetStage, type RowItem } from './row-set-stages.js';
+import { joinRows, type SubsearchRow } from './join-stage.js';
+import { compareFindings } from './finding-groups.js';
 
 /** Runs a row through the commands after the aggregation, in order; undefined when a filter drops it. */
 export type RowPipeline = (row: Row) => Row | undefined;
@@ -29,14 +31,20 @@ export function compileRowStages(stages: RowStage[]): RowPipeline {
   };
 }
 
-type RowByRowStage = Exclude<RowStage, { kind: 'stats' | 'eventstats' | 'dedup' | 'sort' | 'head' }>;
+type RowByRowStage = Exclude<RowStage, { kind: 'stats' | 'eventstats' | 'dedup' | 'sort' | 'head' | 'join' }>;
 
 /**
  * Every command over the whole set of a detection's rows (in one window), in order: row-by-row
- * commands run per row, stats/eventstats/dedup/sort/head on the rows at that point.
+ * commands run per row, stats/eventstats/dedup/sort/head on the rows at that point, and the n-th
+ * join with `joined[n]`, its subsearch's rows of the same window.
  */
-export function compileRowSetPipeline(stages: RowStage[]): (rows: Row[]) => RowItem[] {
-  const steps = stages.map((stage): ((items: RowItem[]) => RowItem[]) => {
+export function compileRowSetPipeline(stages: RowStage[]): (rows: Row[], joined?: SubsearchRow[][]) => RowItem[] {
+  let joins = 0;
+  const steps = stages.map((stage): ((items: RowItem[], joined: SubsearchRow[][]) => RowItem[]) => {
+    if (stage.kind === 'join') {
+      const n = joins++;
+      return (items, joined) => joinRows(stage, items, joined[n] ?? []);
+    }
     if (stage.kind === 'stats' || stage.kind === 'eventstats' || stage.kind === 'dedup' || stage.kind === 'sort' || stage.kind === 'head') return compileSetStage(stage);
     const perRow = compileStage(stage);
     return (items) => items.flatMap((item) => {
@@ -44,7 +52,21 @@ export function compileRowSetPipeline(stages: RowStage[]): (rows: Row[]) => RowI
       return row ? [{ ...item, row }] : [];
     });
   });
-  return (rows) => steps.reduce((items, step) => step(items), rows.map((row, origin): RowItem => ({ row: { ...row }, origin, sources: [origin] })));
+  return (rows, joined = []) => steps.reduce((items, step) => step(items, joined), rows.map((row, origin): RowItem => ({ row: { ...row }, origin, sources: [origin] })));
+}
+
+/**
+ * A join's subsearch as Splunk runs it over the same window: its aggregated rows in the order
+ * tstats returns them (by BY values), through its own commands, with the columns it chose.
+ */
+function subsearchRows(search: JoinedSearch): (findings: Finding[]) => SubsearchRow[] {
+  const run = compileRowSetPipeline(search.output.rowStages);
+  const chosen = search.output.columns;
+  const pick = (row: Row): Row => (chosen ? Object.fromEntries(chosen.filter((c) => c in row).map((c) => [c, row[c]])) : row);
+  return (findings) => {
+    const sorted = [...findings].sort(compareFindings);
+    return run(sorted.map(aggregatedColumns)).map((item) => ({ row: pick(item.row), from: item.sources.map((i) => sorted[i]) }));
+  };
 }
 
 /** Runs a finding's row through the detection's row-by-row commands; only computing commands give it a `row`. */
@@ -62,24 +84,28 @@ export function rowShaper(detection: Detection): (finding: Finding) => Finding |
 
 /**
  * The findings of a detection whose commands need every row (stats, eventstats, dedup, sort,
- * head), from its aggregated findings of one window: a row that kept its origin keeps that
- * finding's id; a row `stats` made is named by its BY values (and the window).
+ * head, join), from its aggregated findings of one window (and, per join, its subsearch's of that
+ * window): a row that kept its origin keeps that finding's id; a row `stats` made is named by its
+ * BY values (and the window).
  */
-export function setShaper(detection: Detection, evidenceCap = DEFAULT_EVIDENCE_CAP): ((findings: Finding[]) => Finding[]) | undefined {
+export function setShaper(detection: Detection, evidenceCap = DEFAULT_EVIDENCE_CAP): ((findings: Finding[], joined?: Finding[][]) => Finding[]) | undefined {
   const stages = detection.output.rowStages;
   if (!stages.some((s) => setStageKinds.has(s.kind))) return undefined;
   const run = compileRowSetPipeline(stages);
-  return (findings) => {
-    const items = run(findings.map(aggregatedColumns));
-    return items.map(({ row, origin, sources }) => {
-      if (typeof origin === 'number') return { ...findings[origin], row };
+  const subsearches = stages.flatMap((s) => (s.kind === 'join' ? [subsearchRows(s.search)] : []));
+  return (findings, joined = []) => {
+    const items = run(findings.map(aggregatedColumns), subsearches.map((rows, n) => rows(joined[n] ?? [])));
+    // a row made from several findings (by `stats`, or a `join`) carries their evidence: the first events of all (capped), and their total
+    const evidenceOf = (fed: Finding[]): Pick<Finding, 'evidence' | 'evidenceCount'> => ({
+      evidence: fed.reduce((list, f) => mergeEvidence(list, f.evidence, evidenceCap), [] as Finding['evidence']),
+      evidenceCount: fed.reduce((n, f) => n + f.evidenceCount, 0),
+    });
+    return items.map(({ row, origin, sources, joined: subsearch = [] }) => {
+      if (typeof origin === 'number') return subsearch.length === 0 ? { ...findings[origin], row } : { ...findings[origin], row, ...evidenceOf([findings[origin], ...new Set(subsearch)]) };
       const window = findings[0]?.window;
       const count = typeof row.count === 'number' ? row.count : 1;
-      // a row `stats` made from several findings carries their evidence: the first events of all (capped), and their total
       const fed = [...new Set(sources)].map((i) => findings[i]);
-      const evidence = fed.reduce((list, f) => mergeEvidence(list, f.evidence, evidenceCap), [] as Finding['evidence']);
-      const evidenceCount = fed.reduce((n, f) => n + f.evidenceCount, 0);
-      const finding: Finding = { id: findingId(detection.id, origin, window?.start), detection, by: [], count, aggregates: [], row, evidence, evidenceCount };
+      const finding: Finding = { id: findingId(detection.id, origin, window?.start), detection, by: [], count, aggregates: [], row, ...evidenceOf([...fed, ...new Set(subsearch)]) };
       if (window) finding.window = window;
       if (typeof row.firstTime === 'number') finding.firstTime = row.firstTime;
       if (typeof row.lastTime === 'number') finding.lastTime = row.lastTime;

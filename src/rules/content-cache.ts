@@ -19,8 +19,10 @@ const FORMAT = 7;
  *    aggregates, relative_time(), bin/bucket (issue 18).
  * 6: subsearches over a lookup; Security 4657 and CrowdStrike registry and file data sources (issue 18).
  * 7: Sigma correlation rules and multi-document Sigma files (issue 17).
+ * 8: `join` with a tstats subsearch: the `join` row stage carries the subsearch's plan (issue 18);
+ *    correlation steps may be optional (issue 19).
  */
-export const LOADER_VERSION = 7;
+export const LOADER_VERSION = 8;
 /** entries kept: one per rule set in use, so a few dozen is plenty */
 const KEEP = 32;
 

@@ -96,3 +96,12 @@ export function duplicateIdErrors(detections: Detection[]): ContentError[] {
 export function perEvent(d: Detection): Detection {
   return { ...d, plan: { ...d.plan, by: [...d.plan.by, { field: EVENT_BY, as: 'event' }] } };
 }
+
+/**
+ * The searches a detection's joins run (their subsearches), each as a detection of its own, id
+ * `<id>#join<n>`: the engine aggregates them beside the detection (their groups are part of its
+ * mergeable state) and the prefilter keeps the records they need. Never reported by themselves.
+ */
+export function joinedSearches(d: Detection): Detection[] {
+  return d.output.rowStages.flatMap((s) => (s.kind === 'join' ? [s.search] : [])).map((search, n) => ({ ...d, id: `${d.id}#join${n + 1}`, plan: search.plan, output: search.output }));
+}

@@ -129,10 +129,23 @@ export type RowStage =
   /** `sort`: stable, numbers as numbers, at most `limit` rows */
   | { kind: 'sort'; keys: Array<{ field: string; descending: boolean }>; limit: number }
   /** `head`: the first `count` rows */
-  | { kind: 'head'; count: number };
+  | { kind: 'head'; count: number }
+  /**
+   * `join [type=inner|left] <fields> [| tstats ...]`: each row takes the first row of the subsearch
+   * (in the order tstats returns it) whose `fields` equal its own (`main` here, `sub` there); the
+   * subsearch's `columns` are written (`sub` read, `as` written), over the row's unless not `overwrite`.
+   * A row no subsearch row matches is dropped (inner) or kept as it was (left).
+   */
+  | { kind: 'join'; search: JoinedSearch; type: 'inner' | 'left'; fields: Array<{ main: string; sub: string }>; columns: Array<{ sub: string; as: string }>; overwrite: boolean };
 
-/** stages that need every row of a detection at once (the others run row by row) */
-export const setStageKinds: ReadonlySet<RowStage['kind']> = new Set(['stats', 'eventstats', 'dedup', 'sort', 'head']);
+/** A join's subsearch: a second aggregation over the same events, with its own row commands. */
+export interface JoinedSearch {
+  plan: SearchPlan;
+  output: OutputSettings;
+}
+
+/** stages that need every row of a detection at once (the others run row by row); a join needs its subsearch's rows too */
+export const setStageKinds: ReadonlySet<RowStage['kind']> = new Set(['stats', 'eventstats', 'dedup', 'sort', 'head', 'join']);
 
 /** `earliest(f)` / `latest(f)`: the value of f in the group's earliest / latest event (by _time) */
 export type AggregateFunction = 'count' | 'min' | 'max' | 'values' | 'dc' | 'earliest' | 'latest';

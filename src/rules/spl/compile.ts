@@ -1,5 +1,5 @@
 import type { Expr, OutputSettings, SearchPlan } from '../search-plan.js';
-import { lex, type SplError } from './lexer.js';
+import { lex, type SplError, type Token } from './lexer.js';
 import { errorAt, isKeyword, splitCommands, TokenCursor } from './parser.js';
 import { parseExpr, type ExprMode } from './expression-parser.js';
 import { expandMacros, type MacroLibrary } from './macros.js';
@@ -15,14 +15,24 @@ export type { SplError } from './lexer.js';
  * returned only when there is none. `macros`: the content folder's own macro definitions,
  * expanded before parsing as Splunk does; `lookups`: its lookups/ folder, for `lookup`.
  */
-export function compileSearch(spl: string, macros?: MacroLibrary, lookups?: LookupLibrary): { plan?: SearchPlan; output?: OutputSettings; errors: SplError[] } {
+export function compileSearch(spl: string, macros?: MacroLibrary, lookups?: LookupLibrary): CompiledSearch {
   const lexed = lex(spl);
   const expanded = expandMacros(lexed.tokens, macros);
-  const subsearches = expandSubsearches(expanded.tokens, lookups);
+  return compileTokens(expanded.tokens, [...lexed.errors, ...expanded.errors], lookups);
+}
+
+type CompiledSearch = { plan?: SearchPlan; output?: OutputSettings; errors: SplError[] };
+
+/**
+ * A search already lexed with its macros expanded: the whole search, or a join's subsearch (`at`
+ * its `[`), whose lookup subsearches the whole search's expansion already ran.
+ */
+function compileTokens(tokens: Token[], earlier: SplError[], lookups: LookupLibrary | undefined, at?: Token): CompiledSearch {
+  const subsearches = at ? { tokens, errors: [] } : expandSubsearches(tokens, lookups);
   const split = splitCommands(subsearches.tokens);
-  const builder = new PlanBuilder([...lexed.errors, ...expanded.errors, ...subsearches.errors, ...split.errors], lookups);
+  const builder = new PlanBuilder([...earlier, ...subsearches.errors, ...split.errors], lookups, (inner, open) => compileTokens(inner, [], lookups, open));
   if (split.commands.length === 0) {
-    builder.errors.push({ line: 1, col: 1, message: 'empty search' });
+    builder.errors.push(at ? errorAt(at, 'empty subsearch') : { line: 1, col: 1, message: 'empty search' });
     return { errors: builder.errors };
   }
   const [first, ...rest] = split.commands;

@@ -5,9 +5,11 @@ import { describe, errorAt, isKeyword, TokenCursor, type FieldResolver } from '.
 import { parseExpr, type ExprMode } from './expression-parser.js';
 import { isCondition, ValueParser } from './value-parser.js';
 import { parseLookup, type LookupLibrary } from './lookup-command.js';
-import { renameInStage } from './stage-fields.js';
+import { columnPattern, renameInStage, renameStatsOutput } from './stage-fields.js';
 import { parseDedup, parseHead, parseSort, parseStats } from './set-commands.js';
 import { parseBin } from './bin-command.js';
+import { joinStage, type JoinAst } from './join-command.js';
+import { keyColumns, rowColumns } from '../plan-fields.js';
 
 /** An output column; aggregates, BY fields and ctime entries share it so renames reach all of them. */
 export interface Column {
@@ -89,6 +91,15 @@ export class OutputStageBuilder {
       if (overwritten) this.drop(overwritten);
       this.renameColumn(column, to);
     }
+  }
+
+  /** `join`: the subsearch's columns become the rows' (join-command.ts) */
+  join(head: Token, ast: JoinAst): void {
+    const keys = keyColumns(this.planColumns().filter((c) => !c.aggregate).map((c) => c.name), this.stages);
+    const stage = joinStage(ast, head, { columns: this.columns().map((c) => c.name), keys }, (at, message) => this.fail(at, message));
+    // refused, the join's columns still exist for the commands after it: its own error is the one reported
+    for (const name of stage ? stage.columns.map((c) => c.as) : rowColumns(ast.search.plan, ast.search.output)) this.define(name, head);
+    if (stage) this.stages.push(stage);
   }
 
   /** `convert ctime(x)` of a column the search does not have does nothing in Splunk either */
@@ -308,7 +319,8 @@ export class OutputStageBuilder {
   }
 
   /**
-   * `table a b` keeps those columns in that order; `fields a b` keeps them; `fields - a b` drops
+   * `table a b` keeps those columns in that order; `fields a b` keeps them, and the internal `_time`
+   * unless `fields - _time` names it (Splunk's fields keeps internal fields); `fields - a b` drops
    * them. A name may end in `*` (a prefix). A name matching no column is ignored, as Splunk does.
    */
   private selectColumns(head: Token, args: Token[], name: 'fields' | 'table'): void {
@@ -333,7 +345,8 @@ export class OutputStageBuilder {
     }
     const matchers = patterns.map(columnPattern);
     const chosen = (c: Column) => matchers.some((m) => m(c.name));
-    for (const column of this.columns()) if (chosen(column) === remove) column.hidden = true;
+    const kept = (c: Column) => name === 'fields' && !remove && c.name === '_time';
+    for (const column of this.columns()) if (chosen(column) === remove && !kept(column)) column.hidden = true;
     if (name === 'table') {
       const order: Column[] = [];
       for (const matcher of matchers) for (const column of this.columns()) if (matcher(column.name) && !order.includes(column)) order.push(column);
@@ -380,17 +393,4 @@ export class OutputStageBuilder {
     column.name = to;
     this.stages = this.stages.map((stage, i) => (i < this.statsAt ? stage : i === this.statsAt ? renameStatsOutput(stage, from, to) : renameInStage(stage, from, to)));
   }
-}
-
-/** a column name, or a prefix ending in `*` (`Processes.*`): column names are rule text, not log data */
-function columnPattern(pattern: string): (name: string) => boolean {
-  if (!pattern.endsWith('*')) return (name) => name === pattern;
-  const prefix = pattern.slice(0, -1);
-  return (name) => name.startsWith(prefix);
-}
-
-function renameStatsOutput(stage: RowStage, from: string, to: string): RowStage {
-  if (stage.kind !== 'stats') return stage;
-  const f = (name: string): string => (name === from ? to : name);
-  return { ...stage, by: stage.by.map((b) => ({ ...b, as: f(b.as) })), aggregates: stage.aggregates.map((a) => ({ ...a, as: f(a.as) })) };
 }

@@ -30,13 +30,19 @@ export function splitCommands(tokens: Token[]): { leadingPipe: boolean; commands
     current = [];
   };
   let subsearchDepth = 0;
+  // a join's subsearch stays in the join command, brackets and all (see join-command.ts)
+  let joined = false;
   for (const [k, token] of tokens.entries()) {
-    // a subsearch is one unsupported unit: its pipes and commands must not read as ours
+    // any other subsearch is one unsupported unit: its pipes and commands must not read as ours
     if (token.kind === 'other' && token.text === '[') {
-      if (subsearchDepth++ === 0) errors.push(errorAt(token, 'subsearches (`[ ... ]`) are not supported'));
+      if (subsearchDepth++ === 0) joined = isKeyword(current[0], 'join');
+      if (joined) current.push(token);
+      else if (subsearchDepth === 1) errors.push(errorAt(token, 'subsearches (`[ ... ]`) are not supported'));
     } else if (token.kind === 'other' && token.text === ']' && subsearchDepth > 0) {
       subsearchDepth--;
+      if (joined) current.push(token);
     } else if (subsearchDepth > 0) {
+      if (joined) current.push(token);
       continue;
     } else if (token.kind !== 'pipe') {
       current.push(token);

@@ -6,6 +6,7 @@ import { describe, errorAt, isKeyword, parseAggregates, parseByFields, TokenCurs
 import { parseExpr, type ExprMode } from './expression-parser.js';
 import { OutputStageBuilder, type Column } from './output-builder.js';
 import type { LookupLibrary } from './lookup-command.js';
+import { parseJoin, type SubsearchCompiler } from './join-command.js';
 import { didYouMean } from '../suggest.js';
 
 /** `from datamodel=...` values and the object prefix their fields carry (`Processes.process`). */
@@ -33,7 +34,6 @@ const baseFields: ReadonlySet<string> = new Set(['host']);
 const rowCommands = new Set(['rename', 'fields', 'table', 'regex', 'eval', 'rex', 'lookup', 'eventstats', 'dedup', 'sort', 'head', 'bin', 'bucket']);
 
 const refusedCommands: Record<string, string> = {
-  join: 'joins a second search (a subsearch)',
   append: 'appends a second search (a subsearch)',
   appendcols: 'appends a second search (a subsearch)',
   appendpipe: 'runs a second pipeline over the results',
@@ -69,7 +69,8 @@ export class PlanBuilder {
 
   constructor(
     readonly errors: SplError[],
-    lookups?: LookupLibrary,
+    lookups: LookupLibrary | undefined,
+    private readonly compileSubsearch: SubsearchCompiler,
   ) {
     this.output = new OutputStageBuilder(errors, () => [...this.by.map((b) => b.column), ...this.aggregates.map((a) => a.column)], lookups);
   }
@@ -117,6 +118,7 @@ export class PlanBuilder {
       this.errors.push(errorAt(head, 'tstats must be the first command'));
       return;
     }
+    if (name === 'join') return this.join(head, args);
     const why = refusedCommands[name];
     if (why) {
       this.errors.push(errorAt(head, `command ${describe(head)} is not supported: it ${why}`));
@@ -357,6 +359,13 @@ export class PlanBuilder {
   private eventFilter(head: Token, args: Token[], mode: ExprMode): void {
     if (this.dataset === 'sysmon') this.addWhere(args, mode, head);
     else this.errors.push(errorAt(head, `${mode} is only supported after tstats/stats or in a raw sysmon search`));
+  }
+
+  /** `join ... [| tstats ...]`: a second aggregation joined to the rows (join-command.ts) */
+  private join(head: Token, args: Token[]): void {
+    if (!this.requireRows(head, '`join`')) return;
+    const ast = parseJoin(head, args, this.compileSubsearch, this.errors);
+    if (ast) this.output.join(head, ast);
   }
 
   private requireRows(at: Token, what: string): boolean {

@@ -27,9 +27,26 @@ export function renameInStage(stage: RowStage, from: string, to: string): RowSta
       return { ...stage, keys: stage.keys.map((k) => ({ ...k, field: f(k.field) })) };
     case 'head':
       return stage;
+    case 'join':
+      // the subsearch's own names stay: only the rows' side follows a rename
+      return { ...stage, fields: stage.fields.map((j) => ({ ...j, main: f(j.main) })), columns: stage.columns.map((c) => ({ ...c, as: f(c.as) })) };
   }
 }
 
 function renameAggregate(a: RowAggregate, f: (name: string) => string): RowAggregate {
   return { ...a, ...(a.field !== undefined && { field: f(a.field) }), ...(a.value !== undefined && { value: mapValueFields(a.value, f) }), as: f(a.as) };
+}
+
+/** a column name, or a prefix ending in `*` (`Processes.*`): column names are rule text, not log data */
+export function columnPattern(pattern: string): (name: string) => boolean {
+  if (!pattern.endsWith('*')) return (name) => name === pattern;
+  const prefix = pattern.slice(0, -1);
+  return (name) => name.startsWith(prefix);
+}
+
+/** a `stats` stage whose output column `from` is now called `to` (what it reads stays) */
+export function renameStatsOutput(stage: RowStage, from: string, to: string): RowStage {
+  if (stage.kind !== 'stats') return stage;
+  const f = (name: string): string => (name === from ? to : name);
+  return { ...stage, by: stage.by.map((b) => ({ ...b, as: f(b.as) })), aggregates: stage.aggregates.map((a) => ({ ...a, as: f(a.as) })) };
 }

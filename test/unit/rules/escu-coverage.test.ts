@@ -38,6 +38,7 @@ function reasonOf(message: string): string {
     .replace(/`([^`]*)`/g, (whole, inner: string) => (/^[a-z]+\d*$/.test(inner) ? whole : '`…`'))
     .replace(/"[^"]*"/g, '"…"')
     .replace(/\(columns: [^)]*\)/, '')
+    .replace(/ \(did you mean: [^)]*\)/, '')
     // what is supported instead, and where this tree's lookups are, belong to the message, not the reason
     .replace(/ \((supported: |count, )[^)]*\)$/, '')
     .replace(/ is not defined in \S+$/, ' is not defined in lookups/')

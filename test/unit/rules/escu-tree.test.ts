@@ -6,6 +6,7 @@ import { test } from 'node:test';
 import { loadDetections } from '../../../src/rules/escu.js';
 import { repoRoot, sharedData, sharedDataMissing } from '../../helpers/paths.js';
 import { jsonLines, runCli } from '../cli/run-cli.js';
+import { sysmonProcess } from '../../helpers/sysmon-json.js';
 
 const escuTree = path.join(repoRoot, 'test', 'fixtures', 'escu');
 const escuDetections = path.join(escuTree, 'detections');
@@ -21,8 +22,8 @@ test("ESCU detections load unchanged from ESCU's layout, with macros read from t
   const { detections, errors } = await loadDetections([escuDetections]);
   assert.deepEqual(errors, []);
   assert.deepEqual(detections.map((d) => d.name), [
-    'Attacker Tools On Endpoint', 'Detect RTLO In Process', 'Executables Or Script Creation In Suspicious Path',
-    'Registry Keys Used For Persistence', 'Windows Proxy Via Netsh', 'Windows Proxy Via Registry',
+    'Attacker Tools On Endpoint', 'Detect RTLO In Process', 'Executables Or Script Creation In Suspicious Path', 'Java Writing JSP File',
+    'Office Application Drop Executable', 'Registry Keys Used For Persistence', 'Windows Proxy Via Netsh', 'Windows Proxy Via Registry',
   ]);
   const netsh = detections.find((d) => d.name === 'Windows Proxy Via Netsh')!;
   // macros/process_netsh.yml: (Processes.process_name=netsh.exe OR Processes.original_file_name=netsh.exe)
@@ -111,16 +112,6 @@ test("ESCU's netsh and registry proxy detections fire on real netsh portproxy ca
   const risk = jsonLines(await readFile(riskOut, 'utf8'));
   assert.ok(risk.some((e) => e.search_name === 'Windows Proxy Via Registry' && e.risk_object === 'msedgewin10' && e.risk_score === 49));
 });
-
-/** a Sysmon EventID 1 as NXLog writes it (JSON lines) */
-function sysmonProcess(time: string, image: string, commandLine: string): string {
-  return JSON.stringify({
-    SourceName: 'Microsoft-Windows-Sysmon', Channel: 'Microsoft-Windows-Sysmon/Operational', Hostname: 'WS-7.acme.example',
-    TimeCreated: time, EventID: 1, Image: image, CommandLine: commandLine, OriginalFileName: image.split('\\').pop(),
-    ParentImage: 'C:\\Windows\\explorer.exe', ParentCommandLine: 'C:\\Windows\\explorer.exe', User: 'ACME\\bob',
-    ProcessId: '4242', ParentProcessId: '1000', ProcessGuid: '{00000000-0000-0000-0000-000000000001}',
-  });
-}
 
 test("ESCU's lookup and rex detections run from the tree's lookups/: attacker tools by the CSV, RTLO by rex and eval", async (t) => {
   const dir = await tempDir(t);

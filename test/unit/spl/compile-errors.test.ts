@@ -222,15 +222,47 @@ describe('compileSearch reports every error with its line:col', () => {
     searchErrors(`${tstats} where [search x | head 1] Processes.user=a by Processes.dest`, [['[', 'subsearches (`[ ... ]`) are not supported']]);
   });
 
-  test('join, inputlookup, transaction and apply say why they are refused', () => {
-    searchErrors(`${tstats} by Processes.dest | join dest [| tstats count from datamodel=Endpoint.Processes by Processes.dest]`, [
-      ['join', 'command `join` is not supported: it joins a second search'],
-      ['[', 'subsearches (`[ ... ]`) are not supported'],
-    ]);
+  test('transaction and apply say why they are refused', () => {
     searchErrors(`${tstats} by Processes.dest | transaction dest | apply model`, [
       ['transaction', 'it groups events into transactions'],
       ['apply', 'it applies a Machine Learning Toolkit model'],
     ]);
+  });
+
+  describe('join forms tunnelwatch cannot run exactly are refused at their token', () => {
+    const rows = `${tstats} by Processes.dest Processes.process_guid | \`drop_dm_object_name(Processes)\``;
+    const sub = '[| tstats count from datamodel=Endpoint.Filesystem by Filesystem.dest Filesystem.process_guid | `drop_dm_object_name(Filesystem)`]';
+    test('max other than 1, usetime=true, an unknown type or option, an option without a value', () => {
+      searchErrors(`${rows} | join max=0 process_guid ${sub}`, [['max', 'join: max=0 joins every matching subsearch row to each row']]);
+      searchErrors(`${rows} | join max=3 process_guid ${sub}`, [['max', 'join: max=3 joins up to 3 matching subsearch rows']]);
+      searchErrors(`${rows} | join usetime=true earlier=false process_guid ${sub}`, [['usetime', 'usetime=true matches rows by the time order of their events']]);
+      searchErrors(`${rows} | join type=cross process_guid ${sub}`, [['cross', 'the join types are inner, outer and left']]);
+      searchErrors(`${rows} | join overwrite=maybe process_guid ${sub}`, [['maybe', 'overwrite= needs true or false']]);
+      searchErrors(`${rows} | join keepsingle=true process_guid ${sub}`, [['keepsingle', 'option `keepsingle=` is not supported']]);
+    });
+    test('a subsearch that is not a tstats over a mapped data model, none at all, or not last', () => {
+      searchErrors(`${rows} | join process_guid [search \`sysmon\` EventID=11 | table process_guid]`, [['search', 'only a `[| tstats ... from datamodel=...]` subsearch is supported']]);
+      searchErrors(`${rows} | join process_guid [| inputlookup hosts]`, [
+        ['inputlookup', 'only a `[| tstats ... from datamodel=...]` subsearch is supported (a second aggregation over the same events), found `inputlookup`'],
+        ['hosts', 'lookups are read from the lookups/ folder of an ESCU tree'],
+      ]);
+      searchErrors(`${rows} | join process_guid [| tstats count from datamodel=Web by Web.dest]`, [['Web', 'datamodel `Web` is not supported']]);
+      searchErrors(`${rows} | join process_guid`, [[['join', 0], 'join needs a subsearch']]);
+      searchErrors(`${rows} | join process_guid ${sub} dest`, [[['dest', 2], 'expected `]` to end the subsearch']]);
+      searchErrors(`${rows} | join process_guid [| tstats count from datamodel=Endpoint.Filesystem by Filesystem.process_guid | \`drop_dm_object_name(Filesystem)\` | join process_guid ${sub}]`, [
+        [['[', 0], "a join inside a join's subsearch is not supported"],
+      ]);
+      searchErrors(`\`sysmon\` EventID=1 | join process_guid ${sub} | stats count by Image`, [['join', '`join` is only supported after tstats or stats']]);
+    });
+    test('join fields: missing on either side, computed (may hold several values), none in common', () => {
+      searchErrors(`${rows} | join user ${sub}`, [['user', 'join: no output column user to join on']]);
+      searchErrors(`${rows} | join dest [| tstats count from datamodel=Endpoint.Filesystem by Filesystem.process_guid]`, [[['dest', 1], 'join: the subsearch has no column dest']]);
+      searchErrors(`${rows} | join count ${sub}`, [[['count', 1], 'join: count is computed in the rows, not a group-by column']]);
+      searchErrors(`${rows} | join dest [| tstats values(Filesystem.dest) as dest from datamodel=Endpoint.Filesystem by Filesystem.process_guid]`, [
+        [['dest', 1], 'join: dest is computed in the subsearch'],
+      ]);
+      searchErrors(`${rows} | join [| tstats count as n from datamodel=Endpoint.Filesystem by Filesystem.file_name]`, [['join', 'the rows and the subsearch share no column to join on']]);
+    });
   });
 
   test('where functions: unknown, wrong arity, a non-linear regex, a value used as a condition', () => {
