@@ -80,6 +80,8 @@ export class Journal {
   private closed = false;
   /** bytes a reader may read: fsynced records end here */
   private durableEnd: number;
+  /** where each recent fsync ended and when (ms): how long acknowledged bytes have waited for a reader */
+  private readonly synced: Array<{ end: number; at: number }> = [];
 
   private constructor(
     readonly dir: string,
@@ -196,6 +198,7 @@ export class Journal {
       fdatasyncSync(this.fd);
       segment.size = at - segment.base;
       this.durableEnd = at;
+      this.synced.push({ end: at, at: performance.now() });
       this.pendingBytes -= batch.reduce((n, p) => n + p.bytes, 0);
       batch.forEach((p, i) => p.resolve(offsets[i]));
       for (const wake of [...this.waiters]) wake();
@@ -255,6 +258,15 @@ export class Journal {
     return undefined;
   }
 
+  /**
+   * Seconds since the oldest record past `position` (a reader's position) became durable: how long
+   * acknowledged events have waited for that reader; 0 when it has read everything.
+   */
+  waitingSince(position: number): number {
+    while (this.synced.length > 0 && this.synced[0].end <= position) this.synced.shift();
+    return this.synced.length === 0 || position >= this.durableEnd ? 0 : (performance.now() - this.synced[0].at) / 1000;
+  }
+
   /** resolves when a record becomes durable past `offset` (now, if one already is) or the journal closes */
   waitFor(offset: number, signal?: AbortSignal): Promise<void> {
     if (this.durableEnd > offset || this.closed || signal?.aborted) return Promise.resolve();
@@ -271,6 +283,7 @@ export class Journal {
 
   /** Deletes whole segments that end at or before `consumed` and lie beyond the `keepBytes` most recent bytes. */
   release(consumed: number, keepBytes: number): void {
+    this.waitingSince(consumed);
     while (this.segments.length > 1) {
       const [first, second] = this.segments;
       if (second.base > consumed || this.durableEnd - second.base < keepBytes) break;

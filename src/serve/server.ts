@@ -33,6 +33,8 @@ export interface ServeOptions {
   maxDecompressedBytes: number;
   /** journal bytes acknowledged but not yet processed: past this, 503 code 9 (Server is busy) */
   maxLagBytes: number;
+  /** seconds the oldest acknowledged, unprocessed event may wait before HEC answers 503 code 9 (a bound on ingest-to-finding latency); 0 or absent: no bound */
+  maxLagSeconds?: number;
   /** bytes waiting for the journal's fsync: past this, 429 code 26 (Queue at capacity) */
   maxQueuedBytes: number;
   /** HEC event digests remembered against resends */
@@ -189,13 +191,20 @@ export class ServeRuntime {
   private admission(): HecReply | undefined {
     if (this.shuttingDown) return hecReply(23, { retryAfter: 5 });
     if (this.journal.queuedBytes > this.options.maxQueuedBytes) return hecReply(26, { retryAfter: 1 });
-    if (this.processor.lag > this.options.maxLagBytes) return hecReply(9, { retryAfter: 1 });
+    if (this.behind()) return hecReply(9, { retryAfter: 1 });
     return undefined;
+  }
+
+  /** the processor is past a lag limit: too many bytes, or events waiting too long */
+  private behind(): boolean {
+    const { maxLagBytes, maxLagSeconds } = this.options;
+    const waiting = this.journal.waitingSince(this.processor.committed);
+    return this.processor.lag > maxLagBytes || (maxLagSeconds !== undefined && maxLagSeconds > 0 && waiting > maxLagSeconds);
   }
 
   private health(): HecReply | undefined {
     if (this.shuttingDown) return hecReply(23);
-    if (this.processor.lag > this.options.maxLagBytes || this.journal.queuedBytes > this.options.maxQueuedBytes) return hecReply(18);
+    if (this.behind() || this.journal.queuedBytes > this.options.maxQueuedBytes) return hecReply(18);
     return undefined;
   }
 
