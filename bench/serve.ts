@@ -9,7 +9,7 @@
  *  - past saturation (a small lag limit): the share of 503s, and that every accepted event was
  *    processed (zero loss) and no refused one was.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
@@ -27,8 +27,8 @@ interface Status {
 export interface ServeBenchResult {
   acceptedPerSecond: number;
   throughPerSecond: number;
-  /** requests of the sustained run answered other than 200 (503 code 9 past the lag limits) */
-  refusedRequests: number;
+  /** the latency run (default settings): events/s answered 200, and requests refused (503 code 9 past --max-lag-seconds) */
+  latencyRun: { acceptedPerSecond: number; refusedRequests: number };
   /** probe latency from the answer 200 to the finding on SSE (the target's measure) */
   p50LatencyMs: number;
   p99LatencyMs: number;
@@ -39,8 +39,8 @@ export interface ServeBenchResult {
   /** CPU seconds of the server process over the run, and of this process (autocannon and the body maker) */
   serverCpuSeconds: number;
   generatorCpuSeconds: number;
-  /** 1-minute load average before and after the sustained run (the machine is shared) */
-  loadAverage: [number, number];
+  /** 1-minute load average before and after the capacity run, and at the end (the machine is shared) */
+  loadAverage: [number, number, number];
   /**
    * accepted events per second of CPU the server process used (user + system) from the start of
    * the load until everything was in the store: what the server would do with a core to itself,
@@ -197,28 +197,39 @@ async function probeLatencies(url: string, repo: string, until: () => boolean): 
   return { fromSend: latencies.map((l) => l.fromSend).sort((a, b) => a - b), fromAck: latencies.map((l) => l.fromAck).sort((a, b) => a - b), retries };
 }
 
+/** whether this build's `serve` has a flag (an older build is measured the same way, without it) */
+function serveHas(cli: string, flag: string): boolean {
+  return spawnSync(process.execPath, [cli, 'serve', '--help'], { encoding: 'utf8' }).stdout.includes(flag);
+}
+
 export async function serveBench(cli: string, repo: string, seconds = 15): Promise<ServeBenchResult> {
   const work = mkdtempSync(path.join(tmpdir(), 'tw-bench-serve-'));
   const makeBody = bodyMaker(repo);
+  const quantile = (xs: number[], q: number) => xs[Math.min(xs.length - 1, Math.floor(xs.length * q))];
   try {
-    // sustained load with detection running, and probe latency under it
-    const a = await start(cli, path.join(work, 'a'), []);
+    // capacity: sustained load with detection running and no latency bound (every request taken,
+    // none refused), until all of it is in the store: events/s through, events per server CPU-second
+    const a = await start(cli, path.join(work, 'a'), serveHas(cli, '--max-lag-seconds') ? ['--max-lag-seconds', '0s'] : []);
     const loadBefore = loadavg()[0];
     const cpuBefore = cpuSeconds(a.child.pid as number);
-    let loading = true;
     const begin = performance.now();
     const generatorBefore = process.cpuUsage();
-    const [result, probes] = await Promise.all([
-      load(a.url, seconds, 8, makeBody).finally(() => (loading = false)),
-      probeLatencies(a.url, repo, () => !loading),
-    ]);
+    const result = await load(a.url, seconds, 8, makeBody);
     const generator = process.cpuUsage(generatorBefore);
     const accepted = result['2xx'] * EVENTS_PER_REQUEST;
     const end = await drained(a.url);
     const loadAfter = loadavg()[0];
     const cpuUsed = cpuSeconds(a.child.pid as number) - cpuBefore;
     a.child.kill('SIGTERM');
-    const quantile = (xs: number[], q: number) => xs[Math.min(xs.length - 1, Math.floor(xs.length * q))];
+
+    // latency: the same load on the default settings (past --max-lag-seconds HEC answers 503), probes timed to their findings
+    const l = await start(cli, path.join(work, 'l'), []);
+    let loading = true;
+    const [latencyRun, probes] = await Promise.all([
+      load(l.url, seconds, 8, makeBody).finally(() => (loading = false)),
+      probeLatencies(l.url, repo, () => !loading),
+    ]);
+    l.child.kill('SIGTERM');
 
     // past saturation: a small lag limit, many connections
     const b = await start(cli, path.join(work, 'b'), ['--max-lag-bytes', '4MiB']);
@@ -231,13 +242,13 @@ export async function serveBench(cli: string, repo: string, seconds = 15): Promi
     return {
       acceptedPerSecond: accepted / result.duration,
       throughPerSecond: accepted / ((end - begin) / 1000),
-      refusedRequests: result.non2xx,
+      latencyRun: { acceptedPerSecond: (latencyRun['2xx'] * EVENTS_PER_REQUEST) / latencyRun.duration, refusedRequests: latencyRun.non2xx },
       p50LatencyMs: quantile(probes.fromAck, 0.5),
       p99LatencyMs: quantile(probes.fromAck, 0.99),
       p99FromSendMs: quantile(probes.fromSend, 0.99),
       probes: probes.fromAck.length,
       probeRetries: probes.retries,
-      loadAverage: [loadBefore, loadAfter],
+      loadAverage: [loadBefore, loadAfter, loadavg()[0]],
       eventsPerCpuSecond: accepted / cpuUsed,
       serverCpuSeconds: cpuUsed,
       generatorCpuSeconds: (generator.user + generator.system) / 1e6,
