@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { prng } from '../evtx/helpers.js';
 import { digestOf, parseEventBody, parseHecTime, type HecMetadata, type HecParse } from '../../../src/ingest/hec-events.js';
 
 /**
@@ -63,20 +64,8 @@ test('a body that is not valid UTF-8 is read as its decoded text is, envelope by
   assert.ok(r.events[0].bytes.includes(Buffer.from('\ufffd')), 'invalid bytes are replacement characters, as in the decoded text');
 });
 
-/** a seeded generator, so a failure can be replayed */
-function random(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 test('20,000 generated and mutated bodies: the scanner and JSON.parse agree on every event, digest and error; digests follow the documented formula', () => {
-  const next = random(14);
+  const next = prng(14);
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(next() * xs.length)];
   const pieces = ['<Event>', "Name='x'", '"quoted"', '\\', '\n', '\t', '\u00ae', '\u{1F600}', '\u2028', ' ', '{}', '\u0001', 'C:\\Windows\\x.exe', '/'];
   const text = () => Array.from({ length: Math.floor(next() * 6) }, () => pick(pieces)).join('');
