@@ -236,9 +236,11 @@ const INGEST_TO_FINDING_P99_MS = 2000;
 async function serveWorkload(): Promise<void> {
   process.stdout.write('\nserve (HEC /event, Sysmon XML 100 events per request, detection running; autocannon on the same 2 cores):\n');
   const r = await serveBench(cli, repo);
-  process.stdout.write(`  accepted ${fmt(r.acceptedPerSecond, 0)} events/s; through to the store ${fmt(r.throughPerSecond, 0)} events/s; ${fmt(r.eventsPerCpuSecond, 0)} events per CPU-second of the server\n`);
-  process.stdout.write(`  ingest-to-finding p50 ${fmt(r.p50LatencyMs, 0)} ms, p99 ${fmt(r.p99LatencyMs, 0)} ms over ${r.probes} probes\n`);
-  process.stdout.write(`  load average (1 min) ${r.loadAverage.map((l) => l.toFixed(1)).join(' before, ')} after the sustained run (2 cores)\n`);
+  process.stdout.write(`  capacity (no latency bound, 8 connections): accepted ${fmt(r.acceptedPerSecond, 0)} events/s; through to the store ${fmt(r.throughPerSecond, 0)} events/s; ${fmt(r.eventsPerCpuSecond, 0)} events per CPU-second of the server\n`);
+  process.stdout.write(`    CPU: server ${fmt(r.serverCpuSeconds, 1)} s, load generator (autocannon and bodies, this process) ${fmt(r.generatorCpuSeconds, 1)} s\n`);
+  process.stdout.write(`  latency (default settings, same load): accepted ${fmt(r.latencyRun.acceptedPerSecond, 0)} events/s, ${r.latencyRun.refusedRequests} requests refused (503 code 9)\n`);
+  process.stdout.write(`    ingest-to-finding (answer 200 to the finding on SSE) p50 ${fmt(r.p50LatencyMs, 0)} ms, p99 ${fmt(r.p99LatencyMs, 0)} ms over ${r.probes} probes; from the first send p99 ${fmt(r.p99FromSendMs, 0)} ms (${r.probeRetries} probe retries after 503)\n`);
+  process.stdout.write(`  load average (1 min) ${r.loadAverage.map((l) => l.toFixed(1)).join(' / ')} (before / after the capacity run / at the end; 2 cores)\n`);
   const s = r.saturation;
   process.stdout.write(`  past saturation (--max-lag-bytes 4MiB, 32 connections): ${s.refused} of ${s.requests} requests refused (503 code 9); events: ${s.acknowledged} acknowledged, ${s.journaled} journaled, ${s.processed} processed\n`);
   target(`HEC events/s through to the store >= ${HEC_EVENTS_PER_SECOND}`, r.throughPerSecond >= HEC_EVENTS_PER_SECOND, `${fmt(r.throughPerSecond, 0)} events/s`);

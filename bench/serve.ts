@@ -9,7 +9,7 @@
  *  - past saturation (a small lag limit): the share of 503s, and that every accepted event was
  *    processed (zero loss) and no refused one was.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
@@ -27,11 +27,20 @@ interface Status {
 export interface ServeBenchResult {
   acceptedPerSecond: number;
   throughPerSecond: number;
+  /** the latency run (default settings): events/s answered 200, and requests refused (503 code 9 past --max-lag-seconds) */
+  latencyRun: { acceptedPerSecond: number; refusedRequests: number };
+  /** probe latency from the answer 200 to the finding on SSE (the target's measure) */
   p50LatencyMs: number;
   p99LatencyMs: number;
+  /** the same from the probe's first send (with its 503s and retries) */
+  p99FromSendMs: number;
   probes: number;
-  /** 1-minute load average before and after the sustained run (the machine is shared) */
-  loadAverage: [number, number];
+  probeRetries: number;
+  /** CPU seconds of the server process over the run, and of this process (autocannon and the body maker) */
+  serverCpuSeconds: number;
+  generatorCpuSeconds: number;
+  /** 1-minute load average before and after the capacity run, and at the end (the machine is shared) */
+  loadAverage: [number, number, number];
   /**
    * accepted events per second of CPU the server process used (user + system) from the start of
    * the load until everything was in the store: what the server would do with a core to itself,
@@ -80,30 +89,37 @@ async function drained(url: string): Promise<number> {
 /**
  * Request bodies of 100 real Sysmon XML events each, as a live forwarder sends them: every event
  * with a record id of its own and the time it is sent (replayed old times would make every event
- * after the first pass a late update of a closed window, which live traffic is not).
+ * after the first pass a late update of a closed window, which live traffic is not). The load
+ * generator shares the machine's cores with the server, so bodies are made cheaply: byte templates
+ * copied and patched in place (the time, always 24 characters, and a 7-digit record id), not
+ * strings joined and encoded per request.
  */
-function bodyMaker(repo: string): () => string {
+function bodyMaker(repo: string): () => Buffer {
   const lines = readFileSync(path.join(repo, 'examples/windows-sysmon.xml'), 'utf8').split('\n').filter((l) => l.includes('<EventRecordID>'));
   const pieces = lines.map((l) => {
-    const envelope = JSON.stringify({ event: l.replace(/SystemTime='[^']*'/, "SystemTime='\u0000'"), sourcetype: 'XmlWinEventLog', host: 'bench' });
-    const [head, tail] = envelope.split('\\u0000');
-    const at = tail.indexOf('<EventRecordID>') + '<EventRecordID>'.length;
-    const end = tail.indexOf('</EventRecordID>');
-    return [head, tail.slice(0, at), tail.slice(end)];
+    const envelope = JSON.stringify({ event: l.replace(/SystemTime='[^']*'/, `SystemTime='${'T'.repeat(24)}'`).replace(/<EventRecordID>\d+</, `<EventRecordID>${'N'.repeat(7)}<`), sourcetype: 'XmlWinEventLog', host: 'bench' });
+    const bytes = Buffer.from(`${envelope}\n`);
+    return { bytes, time: bytes.indexOf('T'.repeat(24)), serial: bytes.indexOf('N'.repeat(7)) };
   });
   let serial = 1_000_000;
   return () => {
-    const parts: string[] = [];
     const now = new Date().toISOString();
+    let size = 0;
+    for (let i = 0; i < EVENTS_PER_REQUEST; i++) size += pieces[(serial + i) % pieces.length].bytes.length;
+    const body = Buffer.allocUnsafe(size);
+    let at = 0;
     for (let i = 0; i < EVENTS_PER_REQUEST; i++) {
-      const [head, before, after] = pieces[serial % pieces.length];
-      parts.push(head, now, before, String(serial++), after, '\n');
+      const piece = pieces[serial % pieces.length];
+      piece.bytes.copy(body, at);
+      body.write(now, at + piece.time, 'latin1');
+      body.write(String(serial++), at + piece.serial, 'latin1');
+      at += piece.bytes.length;
     }
-    return parts.join('');
+    return body;
   };
 }
 
-function load(url: string, seconds: number, connections: number, makeBody: () => string): Promise<autocannon.Result> {
+function load(url: string, seconds: number, connections: number, makeBody: () => Buffer): Promise<autocannon.Result> {
   return new Promise((resolve, reject) => {
     autocannon(
       {
@@ -124,11 +140,18 @@ function load(url: string, seconds: number, connections: number, makeBody: () =>
   });
 }
 
+/** one probe's times: from its first send and from the answer 200 (a 503 is retried, as a forwarder does) to its finding on SSE */
+interface ProbeLatency {
+  fromSend: number;
+  fromAck: number;
+}
+
 /** Probes: one new finding each (a unique ngrok command line), timed to its arrival on SSE. */
-async function probeLatencies(url: string, repo: string, until: () => boolean): Promise<number[]> {
+async function probeLatencies(url: string, repo: string, until: () => boolean): Promise<{ fromSend: number[]; fromAck: number[]; retries: number }> {
   const ngrok = readFileSync(path.join(repo, 'examples/windows-sysmon.xml'), 'utf8').split('\n').find((l) => l.includes('config add-authtoken'))!;
-  const sent = new Map<string, number>();
-  const latencies: number[] = [];
+  const sent = new Map<string, { sent: number; acked?: number }>();
+  const latencies: ProbeLatency[] = [];
+  let retries = 0;
   const abort = new AbortController();
   const sse = await fetch(`${url}/api/events`, { headers: { authorization: `Bearer ${TOKEN}` }, signal: abort.signal });
   const reader = sse.body!.getReader();
@@ -139,9 +162,10 @@ async function probeLatencies(url: string, repo: string, until: () => boolean): 
       const { value, done } = await reader.read().catch(() => ({ value: undefined, done: true }));
       if (done) return;
       buffered += decoder.decode(value, { stream: true });
-      for (const [marker, t0] of sent) {
-        if (buffered.includes(marker)) {
-          latencies.push(performance.now() - t0);
+      for (const [marker, t] of sent) {
+        if (t.acked !== undefined && buffered.includes(marker)) {
+          const now = performance.now();
+          latencies.push({ fromSend: now - t.sent, fromAck: now - t.acked });
           sent.delete(marker);
         }
       }
@@ -151,9 +175,17 @@ async function probeLatencies(url: string, repo: string, until: () => boolean): 
   let n = 0;
   while (!until()) {
     const marker = `probe${process.pid}x${n++}`;
-    sent.set(marker, performance.now());
+    const times: { sent: number; acked?: number } = { sent: performance.now() };
+    sent.set(marker, times);
     const event = ngrok.replace(/add-authtoken [A-Za-z0-9_]+/, `add-authtoken ${marker}`).replace(/SystemTime='[^']*'/, `SystemTime='${new Date().toISOString()}'`);
-    await fetch(`${url}/services/collector/event`, { method: 'POST', headers: { authorization: `Splunk ${TOKEN}` }, body: JSON.stringify({ event, sourcetype: 'XmlWinEventLog' }) });
+    for (;;) {
+      const res = await fetch(`${url}/services/collector/event`, { method: 'POST', headers: { authorization: `Splunk ${TOKEN}` }, body: JSON.stringify({ event, sourcetype: 'XmlWinEventLog' }) });
+      await res.arrayBuffer();
+      if (res.status === 200) break;
+      retries++;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    times.acked = performance.now();
     await new Promise((r) => setTimeout(r, 200));
   }
   const deadline = performance.now() + 10_000;
@@ -161,30 +193,43 @@ async function probeLatencies(url: string, repo: string, until: () => boolean): 
   abort.abort();
   await reading;
   // a probe that never arrived counts as the slowest possible
-  for (let i = 0; i < sent.size; i++) latencies.push(Number.POSITIVE_INFINITY);
-  return latencies.sort((a, b) => a - b);
+  for (let i = 0; i < sent.size; i++) latencies.push({ fromSend: Number.POSITIVE_INFINITY, fromAck: Number.POSITIVE_INFINITY });
+  return { fromSend: latencies.map((l) => l.fromSend).sort((a, b) => a - b), fromAck: latencies.map((l) => l.fromAck).sort((a, b) => a - b), retries };
+}
+
+/** whether this build's `serve` has a flag (an older build is measured the same way, without it) */
+function serveHas(cli: string, flag: string): boolean {
+  return spawnSync(process.execPath, [cli, 'serve', '--help'], { encoding: 'utf8' }).stdout.includes(flag);
 }
 
 export async function serveBench(cli: string, repo: string, seconds = 15): Promise<ServeBenchResult> {
   const work = mkdtempSync(path.join(tmpdir(), 'tw-bench-serve-'));
   const makeBody = bodyMaker(repo);
+  const quantile = (xs: number[], q: number) => xs[Math.min(xs.length - 1, Math.floor(xs.length * q))];
   try {
-    // sustained load with detection running, and probe latency under it
-    const a = await start(cli, path.join(work, 'a'), []);
+    // capacity: sustained load with detection running and no latency bound (every request taken,
+    // none refused), until all of it is in the store: events/s through, events per server CPU-second
+    const a = await start(cli, path.join(work, 'a'), serveHas(cli, '--max-lag-seconds') ? ['--max-lag-seconds', '0s'] : []);
     const loadBefore = loadavg()[0];
     const cpuBefore = cpuSeconds(a.child.pid as number);
-    let loading = true;
     const begin = performance.now();
-    const [result, latencies] = await Promise.all([
-      load(a.url, seconds, 8, makeBody).finally(() => (loading = false)),
-      probeLatencies(a.url, repo, () => !loading),
-    ]);
+    const generatorBefore = process.cpuUsage();
+    const result = await load(a.url, seconds, 8, makeBody);
+    const generator = process.cpuUsage(generatorBefore);
     const accepted = result['2xx'] * EVENTS_PER_REQUEST;
     const end = await drained(a.url);
     const loadAfter = loadavg()[0];
     const cpuUsed = cpuSeconds(a.child.pid as number) - cpuBefore;
     a.child.kill('SIGTERM');
-    const quantile = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(latencies.length * q))];
+
+    // latency: the same load on the default settings (past --max-lag-seconds HEC answers 503), probes timed to their findings
+    const l = await start(cli, path.join(work, 'l'), []);
+    let loading = true;
+    const [latencyRun, probes] = await Promise.all([
+      load(l.url, seconds, 8, makeBody).finally(() => (loading = false)),
+      probeLatencies(l.url, repo, () => !loading),
+    ]);
+    l.child.kill('SIGTERM');
 
     // past saturation: a small lag limit, many connections
     const b = await start(cli, path.join(work, 'b'), ['--max-lag-bytes', '4MiB']);
@@ -197,11 +242,16 @@ export async function serveBench(cli: string, repo: string, seconds = 15): Promi
     return {
       acceptedPerSecond: accepted / result.duration,
       throughPerSecond: accepted / ((end - begin) / 1000),
-      p50LatencyMs: quantile(0.5),
-      p99LatencyMs: quantile(0.99),
-      probes: latencies.length,
-      loadAverage: [loadBefore, loadAfter],
+      latencyRun: { acceptedPerSecond: (latencyRun['2xx'] * EVENTS_PER_REQUEST) / latencyRun.duration, refusedRequests: latencyRun.non2xx },
+      p50LatencyMs: quantile(probes.fromAck, 0.5),
+      p99LatencyMs: quantile(probes.fromAck, 0.99),
+      p99FromSendMs: quantile(probes.fromSend, 0.99),
+      probes: probes.fromAck.length,
+      probeRetries: probes.retries,
+      loadAverage: [loadBefore, loadAfter, loadavg()[0]],
       eventsPerCpuSecond: accepted / cpuUsed,
+      serverCpuSeconds: cpuUsed,
+      generatorCpuSeconds: (generator.user + generator.system) / 1e6,
       saturation: {
         requests: saturated.requests.total,
         refused: saturated.non2xx,

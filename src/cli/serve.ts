@@ -24,6 +24,7 @@ interface ServeFlags extends BusFlags {
   maxBodyBytes: number;
   maxDecompressedBytes: number;
   maxLagBytes: number;
+  maxLagSeconds: number;
   resendWindow: number;
   syslog?: { host: string; port: number };
   syslogMaxFrame: number;
@@ -67,6 +68,7 @@ export function registerServeCommand(program: Command): void {
     .option('--max-body-bytes <size>', 'largest HEC request body on the wire (413 past it)', parseByteSize, 512 * 1024 * 1024)
     .option('--max-decompressed-bytes <size>', 'largest HEC body after gzip (413 past it: gzip bombs)', parseByteSize, 1024 * 1024 * 1024)
     .option('--max-lag-bytes <size>', 'journal not yet processed before HEC answers 503 code 9 (busy)', parseByteSize, 256 * 1024 * 1024)
+    .option('--max-lag-seconds <duration>', 'how long acknowledged events may wait for detection before HEC answers 503 code 9 (busy): a bound on ingest-to-finding latency; 0s: none', parseDuration, 0.5)
     .option('--follow <path>', 'also follow this file or directory as `watch` does (growth, rotation), repeatable', collect, [] as string[])
     .option('--poll', 'poll followed files instead of file system events (network file systems)')
     .option('--syslog <host:port>', 'also take syslog (RFC 5424/3164, bare <Event> lines) over UDP and TCP on this port', parseListen)
@@ -121,6 +123,7 @@ async function runServe(flags: ServeFlags): Promise<number> {
       maxBodyBytes: flags.maxBodyBytes,
       maxDecompressedBytes: flags.maxDecompressedBytes,
       maxLagBytes: flags.maxLagBytes,
+      maxLagSeconds: flags.maxLagSeconds,
       maxQueuedBytes: 64 * 1024 * 1024,
       resendWindow: flags.resendWindow,
       journalKeepBytes: 256 * 1024 * 1024,

@@ -1,4 +1,6 @@
-import { createHash } from 'node:crypto';
+import { isUtf8 } from 'node:buffer';
+import { hash } from 'node:crypto';
+import { EnvelopeScanner, ENVELOPE_KEYS, unescapedBytes } from './hec-scan.js';
 import type { HecCode } from './hec-codes.js';
 
 /** Metadata an event gets when its envelope does not say: from the token, then the query string. */
@@ -11,8 +13,8 @@ export interface HecMetadata {
 
 /** One accepted event, as the journal keeps it. */
 export interface HecEvent extends HecMetadata {
-  /** the event as a log line: a string event as sent, an object event as compact JSON */
-  text: string;
+  /** the event as a log line, UTF-8: a string event as sent, an object event as compact JSON */
+  bytes: Buffer;
   /** epoch seconds from the envelope's `time` */
   time?: number;
   /** resend digest: equal for the same event sent again (in any batch, on any channel) */
@@ -28,37 +30,76 @@ export interface HecParse {
 
 /** Index names Splunk accepts: lower-case letters, digits, `_` and `-`, not starting with `_` or `-` unless internal. */
 const INDEX_NAME = /^[a-z0-9][a-z0-9_-]{0,79}$/;
+const META_KEYS = ['index', 'host', 'source', 'sourcetype'] as const;
 
 /**
  * `/services/collector/event` bodies: JSON envelopes one after another, optionally separated by
  * whitespace (not an array). Each envelope stands alone: metadata is never carried over from the
  * previous one, only from `defaults`. Parsing stops at the first bad envelope.
+ *
+ * Envelopes are read from the bytes: the byte scanner (hec-scan.ts) takes the usual ones (a string
+ * event) without decoding the body; any other envelope, and every envelope of a body that is not
+ * valid UTF-8, is decoded alone and read by `JSON.parse`, which is the reference for both.
  */
-export function parseEventBody(body: string, defaults: HecMetadata, allowedIndexes?: readonly string[]): HecParse {
+export function parseEventBody(body: Buffer, defaults: HecMetadata, allowedIndexes?: readonly string[], options: { scanner?: boolean } = {}): HecParse {
   const events: HecEvent[] = [];
   const fail = (code: HecCode): HecParse => ({ events, error: { code, eventNumber: events.length } });
+  const scanner = options.scanner !== false && isUtf8(body) ? new EnvelopeScanner() : undefined;
+  const digests = new DigestWriter();
   let at = 0;
   for (;;) {
     at = skipWhitespace(body, at);
     if (at >= body.length) break;
-    const end = objectEnd(body, at);
-    if (end < 0) return fail(6);
-    let envelope: unknown;
-    try {
-      envelope = JSON.parse(body.slice(at, end));
-    } catch {
-      return fail(6);
+    let event: HecEvent | HecCode;
+    if (scanner?.scan(body, at)) {
+      event = scannedEvent(body, scanner, defaults, allowedIndexes, digests);
+      at = scanner.end;
+    } else {
+      const end = objectEnd(body, at);
+      if (end < 0) return fail(6);
+      let envelope: unknown;
+      try {
+        envelope = JSON.parse(body.toString('utf8', at, end));
+      } catch {
+        return fail(6);
+      }
+      at = end;
+      event = toEvent(envelope, defaults, allowedIndexes, digests);
     }
-    at = end;
-    const event = toEvent(envelope, defaults, allowedIndexes);
-    if (typeof event === 'number') return fail(event as HecCode);
+    if (typeof event === 'number') return fail(event);
     events.push(event);
   }
   if (events.length === 0) return { events, error: { code: 5, eventNumber: 0 } };
   return { events };
 }
 
-function toEvent(envelope: unknown, defaults: HecMetadata, allowedIndexes?: readonly string[]): HecEvent | HecCode {
+/** The values HEC reads from an envelope besides `event`, as JSON values (undefined: the key is absent). */
+type EnvelopeValues = Partial<Record<(typeof META_KEYS)[number] | 'time' | 'fields', unknown>>;
+
+/** Metadata, index rule, time and fields of an envelope, checked in Splunk's order; the code of the first problem. */
+function resolveEnvelope(values: EnvelopeValues, defaults: HecMetadata, allowedIndexes?: readonly string[]): { meta: HecMetadata; time?: number } | HecCode {
+  const meta: HecMetadata = { ...defaults };
+  for (const key of META_KEYS) {
+    const value = values[key];
+    if (value === undefined || value === null) continue;
+    if (typeof value !== 'string') return 6;
+    if (value !== '') meta[key] = value;
+  }
+  if (meta.index !== undefined && (!INDEX_NAME.test(meta.index) || (allowedIndexes && !allowedIndexes.includes(meta.index)))) return 7;
+  let time: number | undefined;
+  if (values.time !== undefined && values.time !== null) {
+    time = parseHecTime(values.time);
+    if (time === undefined) return 6;
+  }
+  if (values.fields !== undefined && !validFields(values.fields)) return 15;
+  return { meta, time };
+}
+
+/** Splunk's blank events: empty, whitespace, `{}` and `[]` */
+const isBlank = (text: string) => text === '' || text === '{}' || text === '[]' || text.trim() === '';
+
+/** An envelope JSON.parse read (the reference path). */
+function toEvent(envelope: unknown, defaults: HecMetadata, allowedIndexes: readonly string[] | undefined, digests: DigestWriter): HecEvent | HecCode {
   if (!isPlainObject(envelope)) return 6;
   if (!('event' in envelope) || envelope.event === null || envelope.event === undefined) return 12;
   const raw = envelope.event;
@@ -67,27 +108,51 @@ function toEvent(envelope: unknown, defaults: HecMetadata, allowedIndexes?: read
   else if (isPlainObject(raw) || Array.isArray(raw)) text = JSON.stringify(raw);
   else if (typeof raw === 'number' || typeof raw === 'boolean') text = String(raw);
   else return 6;
-  if (text === '' || text === '{}' || text === '[]' || text.trim() === '') return 13;
-  const meta: HecMetadata = { ...defaults };
-  for (const key of ['index', 'host', 'source', 'sourcetype'] as const) {
-    const value = envelope[key];
-    if (value === undefined || value === null) continue;
-    if (typeof value !== 'string') return 6;
-    if (value !== '') meta[key] = value;
+  if (isBlank(text)) return 13;
+  const resolved = resolveEnvelope(envelope, defaults, allowedIndexes);
+  if (typeof resolved === 'number') return resolved;
+  const { meta, time } = resolved;
+  const token = Buffer.from(JSON.stringify(text));
+  return { ...meta, bytes: Buffer.from(text), ...(time !== undefined && { time }), digest: digests.digest(meta, time, token, 0, token.length, envelope.fields) };
+}
+
+/** An envelope the byte scanner read: its values decoded from their ranges, its event text copied (or used in place). */
+function scannedEvent(body: Buffer, s: EnvelopeScanner, defaults: HecMetadata, allowedIndexes: readonly string[] | undefined, digests: DigestWriter): HecEvent | HecCode {
+  const [eventStart, eventEnd] = [s.starts[0], s.ends[0]];
+  if (eventStart < 0) return 12;
+  const shape = s.eventShape;
+  // surrogate escapes (possibly lone) are left to JSON.parse: the text as a string then
+  const text = shape.surrogate ? (JSON.parse(body.toString('utf8', eventStart, eventEnd)) as string) : undefined;
+  const bytes = text !== undefined ? Buffer.from(text) : unescapedBytes(body, eventStart, eventEnd, shape);
+  // a first byte that is visible ASCII settles "not blank" without decoding (unless the text is `{}` or `[]`)
+  const first = bytes[0];
+  const plainlyNotBlank = first > 0x20 && first < 0x7f && !(bytes.length === 2 && (bytes[1] === 0x7d || bytes[1] === 0x5d));
+  if (!plainlyNotBlank && isBlank(text ?? bytes.toString('utf8'))) return 13;
+  const values: EnvelopeValues = {};
+  for (let k = 1; k < ENVELOPE_KEYS.length; k++) {
+    if (s.starts[k] >= 0) values[ENVELOPE_KEYS[k] as keyof EnvelopeValues] = jsonValue(body, s.starts[k], s.ends[k]);
   }
-  if (meta.index !== undefined && (!INDEX_NAME.test(meta.index) || (allowedIndexes && !allowedIndexes.includes(meta.index)))) return 7;
-  let time: number | undefined;
-  if (envelope.time !== undefined && envelope.time !== null) {
-    time = parseHecTime(envelope.time);
-    if (time === undefined) return 6;
+  const resolved = resolveEnvelope(values, defaults, allowedIndexes);
+  if (typeof resolved === 'number') return resolved;
+  const { meta, time } = resolved;
+  let digest: string;
+  if (shape.canonical && text === undefined) digest = digests.digest(meta, time, body, eventStart, eventEnd, values.fields);
+  else {
+    const token = Buffer.from(JSON.stringify(text ?? bytes.toString('utf8')));
+    digest = digests.digest(meta, time, token, 0, token.length, values.fields);
   }
-  if (envelope.fields !== undefined && !validFields(envelope.fields)) return 15;
-  return {
-    ...meta,
-    text,
-    ...(time !== undefined && { time }),
-    digest: digestOf([meta.index, meta.host, meta.source, meta.sourcetype, time, text, envelope.fields ?? null]),
-  };
+  return { ...meta, bytes, ...(time !== undefined && { time }), digest };
+}
+
+/** a small JSON value of the envelope (metadata, time, fields) from its bytes */
+function jsonValue(body: Buffer, start: number, end: number): unknown {
+  const first = body[start];
+  if (first === 0x22) {
+    // a string: its bytes are its text unless it has escapes
+    const raw = body.toString('utf8', start + 1, end - 1);
+    return raw.includes('\\') ? (JSON.parse(body.toString('utf8', start, end)) as string) : raw;
+  }
+  return JSON.parse(body.toString('utf8', start, end)) as unknown;
 }
 
 /**
@@ -128,29 +193,58 @@ function validFields(fields: unknown): boolean {
 }
 
 export function digestOf(parts: unknown[]): string {
-  return createHash('sha256').update(JSON.stringify(parts)).digest('base64').slice(0, 22);
+  return hash('sha256', JSON.stringify(parts), 'base64').slice(0, 22);
 }
+
+/**
+ * An event's resend digest, exactly `digestOf([index, host, source, sourcetype, time, text, fields ?? null])`
+ * (so digests in journals written before stay valid), with the text given as its JSON string token's
+ * bytes: the request body's own bytes when the sender escaped as JSON.stringify does, so the event
+ * text is never made a string. One scratch buffer per request.
+ */
+class DigestWriter {
+  private scratch = Buffer.allocUnsafe(4096);
+
+  digest(meta: HecMetadata, time: number | undefined, token: Buffer, start: number, end: number, fields: unknown): string {
+    const head = `[${json(meta.index)},${json(meta.host)},${json(meta.source)},${json(meta.sourcetype)},${json(time)},`;
+    const tail = `,${JSON.stringify(fields ?? null)}]`;
+    const need = Buffer.byteLength(head) + (end - start) + Buffer.byteLength(tail);
+    if (need > this.scratch.length) this.scratch = Buffer.allocUnsafe(Math.max(need, this.scratch.length * 2));
+    let n = this.scratch.write(head, 0);
+    n += token.copy(this.scratch, n, start, end);
+    n += this.scratch.write(tail, n);
+    return hash('sha256', this.scratch.subarray(0, n), 'base64').slice(0, 22);
+  }
+}
+
+/** a value as JSON.stringify writes it inside an array (undefined: null) */
+const json = (value: string | number | undefined) => (value === undefined ? 'null' : JSON.stringify(value));
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-function skipWhitespace(text: string, at: number): number {
-  while (at < text.length) {
-    const c = text.charCodeAt(at);
-    if (c !== 0x20 && c !== 0x0a && c !== 0x0d && c !== 0x09 && c !== 0xfeff) break;
-    at++;
+/** Whitespace between envelopes: space, LF, CR, tab, and a byte order mark (EF BB BF). */
+function skipWhitespace(b: Buffer, at: number): number {
+  while (at < b.length) {
+    const c = b[at];
+    if (c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09) at++;
+    else if (c === 0xef && b[at + 1] === 0xbb && b[at + 2] === 0xbf) at += 3;
+    else break;
   }
   return at;
 }
 
-/** End (exclusive) of the JSON object starting at `start`, honouring strings and escapes; -1 when there is none. */
-function objectEnd(text: string, start: number): number {
-  if (text.charCodeAt(start) !== 0x7b /* { */) return -1;
+/**
+ * End (exclusive) of the JSON object starting at `start`, honouring strings and escapes; -1 when
+ * there is none. On bytes: the delimiters are ASCII, and no byte of a multi-byte UTF-8 character is.
+ */
+function objectEnd(b: Buffer, start: number): number {
+  if (b[start] !== 0x7b /* { */) return -1;
   let depth = 0;
   let inString = false;
-  for (let i = start; i < text.length; i++) {
-    const c = text.charCodeAt(i);
+  for (let i = start; i < b.length; i++) {
+    const c = b[i];
     if (inString) {
       if (c === 0x5c /* \ */) i++;
       else if (c === 0x22 /* " */) inString = false;

@@ -58,6 +58,7 @@ const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /** channels remembered for acks, and ack ids pending per channel: beyond them, 503 code 9 */
 const MAX_CHANNELS = 10_000;
 const MAX_PENDING_ACKS = 100_000;
+const NEWLINE = Buffer.from('\n');
 
 interface AckChannel {
   next: number;
@@ -155,7 +156,7 @@ export async function registerHec(app: FastifyInstance, options: HecOptions): Pr
         format: formatOfSourcetype(first.sourcetype),
         digests: run.map((e) => e.digest),
       };
-      writes.push(options.journal.append(header, Buffer.from(`${run.map((e) => e.text).join('\n')}\n`)));
+      writes.push(options.journal.append(header, Buffer.concat(run.flatMap((e) => [e.bytes, NEWLINE]))));
       run = [];
     };
     for (const e of fresh) {
@@ -189,7 +190,7 @@ export async function registerHec(app: FastifyInstance, options: HecOptions): Pr
     const { auth, raw } = admitted;
     const query = request.query as Query;
     const defaults = defaultsOf(auth.token, query);
-    const parsed = parseEventBody(raw.toString('utf8'), defaults, auth.token.indexes);
+    const parsed = parseEventBody(raw, defaults, auth.token.indexes);
     // Splunk's prefix commit: the events before the first bad one are taken
     if (parsed.events.length > 0) await journalEvents(parsed.events, auth.channel, request.ip);
     if (parsed.error) return send(reply, hecReply(parsed.error.code, { invalidEventNumber: parsed.error.code === 5 ? undefined : parsed.error.eventNumber }));

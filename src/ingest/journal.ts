@@ -54,6 +54,8 @@ export interface JournalOptions {
 }
 
 const RECORD_PREFIX = 12;
+/** appended records kept in memory for the reader */
+const RECENT_BYTES = 64 * 1024 * 1024;
 const SEGMENT_SUFFIX = '.seg';
 
 interface Segment {
@@ -63,6 +65,8 @@ interface Segment {
 }
 
 interface PendingAppend {
+  header: JournalHeader;
+  body: Buffer;
   buffers: Buffer[];
   bytes: number;
   resolve: (offset: number) => void;
@@ -80,6 +84,15 @@ export class Journal {
   private closed = false;
   /** bytes a reader may read: fsynced records end here */
   private durableEnd: number;
+  /**
+   * Records fsynced by this process and not read yet, as they were appended (by offset, up to
+   * RECENT_BYTES): the processor takes them without reading the file back (the file stays the copy a
+   * restart reads). A record leaves once read, or when newer ones need the room.
+   */
+  private readonly recent = new Map<number, JournalRecord>();
+  private recentBytes = 0;
+  /** where each recent fsync ended and when (ms): how long acknowledged bytes have waited for a reader */
+  private readonly synced: Array<{ end: number; at: number }> = [];
 
   private constructor(
     readonly dir: string,
@@ -156,7 +169,7 @@ export class Journal {
     crc = crc32(body, crc);
     prefix.writeUInt32LE(crc, 4);
     return new Promise((resolve, reject) => {
-      this.pending.push({ buffers: [prefix, head, body], bytes: total, resolve, reject });
+      this.pending.push({ header, body, buffers: [prefix, head, body], bytes: total, resolve, reject });
       this.pendingBytes += total;
       if (!this.flushing) setImmediate(() => this.flush());
       this.flushing = true;
@@ -196,6 +209,8 @@ export class Journal {
       fdatasyncSync(this.fd);
       segment.size = at - segment.base;
       this.durableEnd = at;
+      this.synced.push({ end: at, at: performance.now() });
+      batch.forEach((p, i) => this.remember({ offset: offsets[i], next: offsets[i] + p.bytes, header: p.header, body: p.body }));
       this.pendingBytes -= batch.reduce((n, p) => n + p.bytes, 0);
       batch.forEach((p, i) => p.resolve(offsets[i]));
       for (const wake of [...this.waiters]) wake();
@@ -225,6 +240,13 @@ export class Journal {
     let at = Math.max(from, this.start);
     let bytes = 0;
     while (at < this.durableEnd && (out.length === 0 || bytes < maxBytes)) {
+      const kept = this.take(at);
+      if (kept) {
+        out.push(kept);
+        bytes += kept.next - at;
+        at = kept.next;
+        continue;
+      }
       const segment = this.segmentAt(at);
       if (!segment) break;
       if (at >= segment.base + segment.size) {
@@ -236,7 +258,7 @@ export class Journal {
       }
       const fd = openSync(segment.file, 'r');
       try {
-        while (at < Math.min(segment.base + segment.size, this.durableEnd) && (out.length === 0 || bytes < maxBytes)) {
+        while (at < Math.min(segment.base + segment.size, this.durableEnd) && (out.length === 0 || bytes < maxBytes) && !this.recent.has(at)) {
           const record = readRecord(fd, at - segment.base);
           if (!record) throw new Error(`journal ${segment.file}: damaged record at ${at - segment.base}`);
           out.push({ offset: at, next: at + record.total, header: record.header, body: record.body });
@@ -250,9 +272,40 @@ export class Journal {
     return out;
   }
 
+  private remember(record: JournalRecord): void {
+    const size = record.next - record.offset;
+    if (size > RECENT_BYTES) return;
+    // the oldest leave first (a Map keeps insertion order)
+    for (const [offset, old] of this.recent) {
+      if (this.recentBytes + size <= RECENT_BYTES) break;
+      this.recent.delete(offset);
+      this.recentBytes -= old.next - old.offset;
+    }
+    this.recent.set(record.offset, record);
+    this.recentBytes += size;
+  }
+
+  private take(offset: number): JournalRecord | undefined {
+    const record = this.recent.get(offset);
+    if (record) {
+      this.recent.delete(offset);
+      this.recentBytes -= record.next - record.offset;
+    }
+    return record;
+  }
+
   private segmentAt(offset: number): Segment | undefined {
     for (let i = this.segments.length - 1; i >= 0; i--) if (this.segments[i].base <= offset) return this.segments[i];
     return undefined;
+  }
+
+  /**
+   * Seconds since the oldest record past `position` (a reader's position) became durable: how long
+   * acknowledged events have waited for that reader; 0 when it has read everything.
+   */
+  waitingSince(position: number): number {
+    while (this.synced.length > 0 && this.synced[0].end <= position) this.synced.shift();
+    return this.synced.length === 0 || position >= this.durableEnd ? 0 : (performance.now() - this.synced[0].at) / 1000;
   }
 
   /** resolves when a record becomes durable past `offset` (now, if one already is) or the journal closes */
@@ -271,6 +324,7 @@ export class Journal {
 
   /** Deletes whole segments that end at or before `consumed` and lie beyond the `keepBytes` most recent bytes. */
   release(consumed: number, keepBytes: number): void {
+    this.waitingSince(consumed);
     while (this.segments.length > 1) {
       const [first, second] = this.segments;
       if (second.base > consumed || this.durableEnd - second.base < keepBytes) break;

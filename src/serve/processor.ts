@@ -13,8 +13,10 @@ export interface ProcessorOptions {
   store: FindingStore;
   journal: Journal;
   setup: PipelineSetup;
-  /** journal bytes read per step (one store transaction) */
+  /** journal bytes read per step (one store transaction): 8 MiB */
   stepBytes?: number;
+  /** a step ends after the record that takes it past this many milliseconds: 250 */
+  stepMs?: number;
   /** after every commit: the ids of the findings that changed */
   onCommit?: (changed: string[]) => void;
   /** the checkpoint's name in the store */
@@ -119,22 +121,29 @@ export class JournalProcessor {
     this.stopped = true;
   }
 
-  /** Processes one step of records; false when there was nothing to read. */
+  /**
+   * Processes one step of records (one store transaction): what the journal holds, up to
+   * `stepBytes`, or what was read in `stepMs` (so findings reach the store at least that often
+   * while the processor is behind); false when there was nothing to read.
+   */
   async step(): Promise<boolean> {
-    const records = this.options.journal.read(this.position, this.options.stepBytes ?? 2 * 1024 * 1024);
+    const records = this.options.journal.read(this.position, this.options.stepBytes ?? 8 * 1024 * 1024);
     if (records.length === 0) return false;
+    const started = performance.now();
     const batch = new StepBatch();
     this.stepStates = new Map();
+    let next = this.position;
     for (const record of records) {
       const eventsBefore = this.pipeline.report.events;
       const format = record.header.format;
       await this.pipeline.ingest(journalInput(record), undefined, format !== undefined && isSourceName(format) ? format : undefined);
       // records the prefilter dropped whole parse no event: nothing can have changed
       if (this.pipeline.report.events !== eventsBefore) this.collect(await this.pipeline.take(), record, batch);
+      next = record.next;
+      if (performance.now() - started >= (this.options.stepMs ?? 250)) break;
       // let HEC requests (and their journal fsyncs) in between records: detection must not stall ingest
       await new Promise((resolve) => setImmediate(resolve));
     }
-    const next = records[records.length - 1].next;
     await this.options.store.commit(batch.toCommit({ consumer: this.consumer, position: next, state: JSON.stringify(this.pipeline.checkpoint(next)) }));
     this.position = next;
     if (batch.findings.size > 0 || batch.retracted.size > 0) this.options.onCommit?.([...batch.findings.keys(), ...batch.retracted]);

@@ -13,6 +13,7 @@ import { registerApi } from './api.js';
 import type { TokenConfig } from './config.js';
 import { JournalFollower } from './follow.js';
 import { JournalProcessor } from './processor.js';
+import { LagMeter } from './lag.js';
 import type { PipelineSetup } from '../pipeline/setup.js';
 
 export interface ServeOptions {
@@ -33,6 +34,8 @@ export interface ServeOptions {
   maxDecompressedBytes: number;
   /** journal bytes acknowledged but not yet processed: past this, 503 code 9 (Server is busy) */
   maxLagBytes: number;
+  /** seconds an event taken now may be expected to wait for detection (see LagMeter) before HEC answers 503 code 9: a bound on ingest-to-finding latency; 0 or absent: none */
+  maxLagSeconds?: number;
   /** bytes waiting for the journal's fsync: past this, 429 code 26 (Queue at capacity) */
   maxQueuedBytes: number;
   /** HEC event digests remembered against resends */
@@ -71,6 +74,7 @@ export class ServeRuntime {
   private readonly abort = new AbortController();
   private processing: Promise<void> = Promise.resolve();
   private readonly listeners = new Set<(changed: string[]) => void>();
+  private readonly lagMeter = new LagMeter();
   readonly hecStats: HecStats = newHecStats();
   syslog: SyslogListener | undefined;
   follower: JournalFollower | undefined;
@@ -189,13 +193,21 @@ export class ServeRuntime {
   private admission(): HecReply | undefined {
     if (this.shuttingDown) return hecReply(23, { retryAfter: 5 });
     if (this.journal.queuedBytes > this.options.maxQueuedBytes) return hecReply(26, { retryAfter: 1 });
-    if (this.processor.lag > this.options.maxLagBytes) return hecReply(9, { retryAfter: 1 });
+    if (this.behind()) return hecReply(9, { retryAfter: 1 });
     return undefined;
+  }
+
+  /** the processor is past a lag limit: too many bytes, or events waiting too long */
+  private behind(): boolean {
+    const { maxLagBytes, maxLagSeconds } = this.options;
+    const { committed, lag } = this.processor;
+    const wait = this.lagMeter.expectedWait(committed, lag, this.journal.waitingSince(committed));
+    return lag > maxLagBytes || (maxLagSeconds !== undefined && maxLagSeconds > 0 && wait > maxLagSeconds);
   }
 
   private health(): HecReply | undefined {
     if (this.shuttingDown) return hecReply(23);
-    if (this.processor.lag > this.options.maxLagBytes || this.journal.queuedBytes > this.options.maxQueuedBytes) return hecReply(18);
+    if (this.behind() || this.journal.queuedBytes > this.options.maxQueuedBytes) return hecReply(18);
     return undefined;
   }
 

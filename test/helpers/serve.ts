@@ -41,6 +41,21 @@ export async function defaultSetup(): Promise<PipelineSetup> {
   return setup;
 }
 
+/**
+ * A HEC request as a forwarder sends it: after a 503 code 9 (busy: `serve --max-lag-seconds`), the
+ * same request again a little later; any other answer is returned.
+ */
+export async function postAsForwarder(url: string, init: RequestInit): Promise<Response> {
+  for (let tries = 1; ; tries++) {
+    const res = await fetch(url, init);
+    if (res.status !== 503 || tries >= 50) return res;
+    const { code } = (await res.clone().json()) as { code: number };
+    if (code !== 9) return res;
+    await res.arrayBuffer().catch(() => undefined);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
 /** An in-process server on a random loopback port with its own data directory. */
 export async function startServe(overrides: Partial<ServeOptions> = {}): Promise<ServeRuntime> {
   const dataDir = overrides.dataDir ?? mkdtempSync(path.join(tmpdir(), 'tw-serve-'));

@@ -259,4 +259,26 @@ describe('HEC limits and overload', () => {
       await serve.close();
     }
   });
+
+  test('past --max-lag-seconds (acknowledged events waiting too long for detection) HEC answers 503 code 9 and health 18, however few bytes wait; once processed, events are taken again', async () => {
+    const serve = await startServe({ maxLagSeconds: 0.3 });
+    try {
+      const base = `http://${serve.address}`;
+      const send = () => fetch(`${base}/services/collector/event`, { method: 'POST', headers: { authorization: `Splunk ${TOKEN}` }, body: '{"event":"x"}' });
+      // detection stalls (the processor stops): the one event taken waits
+      serve.processor.stop();
+      assert.equal((await send()).status, 200);
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      const res = await send();
+      assert.deepEqual([res.status, await res.json(), res.headers.get('retry-after')], [503, { text: 'Server is busy', code: 9 }, '1']);
+      const health = await fetch(`${base}/services/collector/health`);
+      assert.deepEqual([health.status, ((await health.json()) as { code: number }).code], [503, 18]);
+      assert.ok(serve.processor.lag < 1024, `only ${serve.processor.lag} bytes wait: the byte limit is far`);
+      // the waiting event is processed: nothing waits, the next event is taken
+      assert.equal(await serve.processor.step(), true);
+      assert.equal((await send()).status, 200);
+    } finally {
+      await serve.close();
+    }
+  });
 });

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { repoRoot } from '../../helpers/paths.js';
-import { cliPath, eventually, replaySourcetypes, spawnServe, TOKEN, type ServeProcess, withoutEvidencePlaces } from '../../helpers/serve.js';
+import { cliPath, eventually, postAsForwarder, replaySourcetypes, spawnServe, TOKEN, type ServeProcess, withoutEvidencePlaces } from '../../helpers/serve.js';
 import { ngrokEvent } from '../../helpers/events.js';
 
 const examples = path.join(repoRoot, 'examples');
@@ -49,7 +49,7 @@ test('replaying examples/ through HEC /raw raises exactly the findings scan give
   const serve = await spawnServe(['--data-dir', dir, '--token', TOKEN]);
   children.push(serve);
   for (const [file, sourcetype] of replaySourcetypes) {
-    const res = await fetch(`${serve.url}/services/collector/raw?sourcetype=${encodeURIComponent(sourcetype)}&host=replay`, {
+    const res = await postAsForwarder(`${serve.url}/services/collector/raw?sourcetype=${encodeURIComponent(sourcetype)}&host=replay`, {
       method: 'POST',
       headers: auth,
       body: readFileSync(path.join(examples, file)),
@@ -119,10 +119,10 @@ test('kill -9 during ingest, then a restart: every acknowledged event is in the 
   assert.ok(afterRestart <= (acked.size + 4) * 100, `${afterRestart} counts more than was sent`);
   assert.equal(afterRestart % 100, 0, 'a batch is journaled whole or not at all');
 
-  // the client resends everything it did not hear 200 for
+  // the client resends everything it did not hear 200 for (after a 503 "busy", again, as forwarders do)
   for (let b = 0; b < batches.length; b++) {
     if (acked.has(b)) continue;
-    const res = await fetch(`${serve.url}/services/collector/event`, { method: 'POST', headers: auth, body: batches[b] });
+    const res = await postAsForwarder(`${serve.url}/services/collector/event`, { method: 'POST', headers: auth, body: batches[b] });
     assert.equal(res.status, 200);
   }
   await caughtUp(serve);

@@ -1,0 +1,109 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { prng } from '../evtx/helpers.js';
+import { digestOf, parseEventBody, parseHecTime, type HecMetadata, type HecParse } from '../../../src/ingest/hec-events.js';
+
+/**
+ * The byte scanner (hec-scan.ts) must read every `/event` body exactly as JSON.parse does: the same
+ * events, bytes, metadata, times and resend digests, and the same first error with the same event
+ * number. The JSON.parse path (`scanner: false`) is the reference; digests must also equal the
+ * documented formula, so journals written before keep deduplicating resends.
+ */
+
+const defaults: HecMetadata = { index: 'main', sourcetype: 'XmlWinEventLog' };
+const allowed = ['main', 'other'];
+
+const plain = (r: HecParse) => ({
+  error: r.error,
+  events: r.events.map((e) => ({ ...e, bytes: e.bytes.toString('hex') })),
+});
+
+function sameAsReference(body: Buffer, label: string): HecParse {
+  const fast = parseEventBody(body, defaults, allowed);
+  const reference = parseEventBody(body, defaults, allowed, { scanner: false });
+  assert.deepEqual(plain(fast), plain(reference), `${label}: ${JSON.stringify(body.toString('latin1').slice(0, 300))}`);
+  return fast;
+}
+
+/** the digest formula docs/serve.md names, from the envelope as JSON.parse reads it */
+function documentedDigest(envelope: Record<string, unknown>): string {
+  const meta: HecMetadata = { ...defaults };
+  for (const k of ['index', 'host', 'source', 'sourcetype'] as const) if (typeof envelope[k] === 'string' && envelope[k] !== '') meta[k] = envelope[k] as string;
+  const text = typeof envelope.event === 'string' ? envelope.event : JSON.stringify(envelope.event);
+  const time = envelope.time === undefined || envelope.time === null ? undefined : parseHecTime(envelope.time);
+  return digestOf([meta.index, meta.host, meta.source, meta.sourcetype, time, text, envelope.fields ?? null]);
+}
+
+test('hand-picked envelopes: escapes of every kind, blanks, non-string events, BOMs, duplicate and escaped keys, bad JSON', () => {
+  const cases = [
+    '{"event":"<Event>plain</Event>","host":"h1"}',
+    '{"event":"quote \\" backslash \\\\ slash \\/ tab \\t nl \\n cr \\r ff \\f bs \\b","time":1700000000.5}',
+    '{"event":"\\u00e9t\\u00C9 \\u0001 \\u001f \\u000a \\u0041 \\u20ac","time":"1700000000123"}',
+    '{"event":"pair \\ud83d\\ude00 lone \\ud800 end","source":"s"}',
+    '{"event":"caf\u00e9 \u00ae \u{1F600}","sourcetype":"\\u0078ml"}',
+    '{"event":"   "}', '{"event":""}', '{"event":"{}"}', '{"event":"[]"}', '{"event":"\\u00a0\\u2028"}', '{"event":" x"}', '{"event":"{]"}',
+    '{"event":{"a":1,"b":[true,null,"x"]}}', '{"event":12.5}', '{"event":false}', '{"event":null}', '{"host":"h"}', '{"event":[]}',
+    '{"event":"a","event":"b"}', '{"event":{"x":1},"event":"s"}', '{"\\u0065vent":"escaped key"}', '{"event":"x","fields":{"a":"1","b":[1,2]}}',
+    '{"event":"x","fields":{"a":{"nested":1}}}', '{"event":"x","fields":null}', '{"event":"x","index":"nope"}', '{"event":"x","index":"Bad!"}',
+    '{"event":"x","host":5}', '{"event":"x","time":-1}', '{"event":"x","time":"12a"}', '{"event":"x","time":1e3}', '{"event":"x","time":01}',
+    '{"event":"x",}', '{"event":"x" "host":"h"}', '{"event":"unterminated}', '{"event":"ctl \u0001 raw"}', '{"event":"bad \\x escape"}',
+    '[{"event":"array"}]', '{"event":"x"}]', '  \n\t{"event":"ws"}  \r\n', '\u{FEFF}{"event":"bom"}\u{FEFF}{"event":"bom2"}', '', '   ',
+    '{"event":"deep","other":' + '['.repeat(70) + ']'.repeat(70) + '}', '{"event":"x","other":{"k":[1,-0.5e+3,"s\\"",{}]}}',
+    '{"event":"x","time":1700000000,"host":"","source":null}', '{"event":"one"}{"event":"two"}{"event":"  "}{"event":"four"}',
+  ];
+  for (const c of cases) sameAsReference(Buffer.from(c), c);
+  const r = sameAsReference(Buffer.from(cases[0] + cases[1] + cases[4]), 'batch');
+  assert.equal(r.events.length, 3);
+  assert.equal(r.events[1].bytes.toString(), 'quote " backslash \\ slash / tab \t nl \n cr \r ff \f bs \b');
+});
+
+test('a body that is not valid UTF-8 is read as its decoded text is, envelope by envelope', () => {
+  const body = Buffer.concat([Buffer.from('{"event":"a\u00e9'), Buffer.from([0xff, 0xc3]), Buffer.from('b","host":"h'), Buffer.from([0xe2, 0x82]), Buffer.from('"} {"event":"ok"}')]);
+  const r = sameAsReference(body, 'invalid utf-8');
+  assert.equal(r.events.length, 2);
+  assert.ok(r.events[0].bytes.includes(Buffer.from('\ufffd')), 'invalid bytes are replacement characters, as in the decoded text');
+});
+
+test('20,000 generated and mutated bodies: the scanner and JSON.parse agree on every event, digest and error; digests follow the documented formula', () => {
+  const next = prng(14);
+  const pick = <T>(xs: readonly T[]): T => xs[Math.floor(next() * xs.length)];
+  const pieces = ['<Event>', "Name='x'", '"quoted"', '\\', '\n', '\t', '\u00ae', '\u{1F600}', '\u2028', ' ', '{}', '\u0001', 'C:\\Windows\\x.exe', '/'];
+  const text = () => Array.from({ length: Math.floor(next() * 6) }, () => pick(pieces)).join('');
+  const envelope = (): Record<string, unknown> => {
+    const e: Record<string, unknown> = {};
+    const r = next();
+    e.event = r < 0.75 ? text() : r < 0.85 ? { k: text(), n: Math.floor(next() * 100) } : r < 0.9 ? null : r < 0.95 ? 7 : undefined;
+    if (next() < 0.5) e.host = pick(['h1', 'h\u00e9', '', null, 3]);
+    if (next() < 0.4) e.time = pick([1700000000, 1700000000.25, '1700000000123', '1700000000123456789', -5, 'x', null]);
+    if (next() < 0.3) e.index = pick(['main', 'other', 'forbidden', 'BAD']);
+    if (next() < 0.2) e.fields = pick([{ a: 'b' }, { a: [1, 'x'] }, { a: { b: 1 } }, null, []]);
+    if (next() < 0.2) e.sourcetype = pick(['XmlWinEventLog', 'json', '']);
+    return e;
+  };
+  // writers other than JSON.stringify: escaped slashes and \u escapes (as Go's encoding/json writes <, >, &)
+  const encode = (e: Record<string, unknown>): string => {
+    let s = JSON.stringify(e);
+    const r = next();
+    if (r < 0.15) s = s.replace(/\//g, '\\/');
+    else if (r < 0.3) s = s.replace(/</g, '\\u003c').replace(/>/g, '\\u003E');
+    else if (r < 0.35) s = s.replace(/":/g, '" : ');
+    return s;
+  };
+  let events = 0;
+  for (let n = 0; n < 20_000; n++) {
+    const envelopes = Array.from({ length: 1 + Math.floor(next() * 4) }, envelope);
+    let body = envelopes.map(encode).join(pick(['', '\n', ' ', '\r\n']));
+    if (next() < 0.3) {
+      // a mutation: a byte cut, changed or inserted anywhere
+      const at = Math.floor(next() * body.length);
+      const m = next();
+      body = m < 0.33 ? body.slice(0, at) : m < 0.66 ? body.slice(0, at) + pick(['"', '{', '}', '\\', ',', ':', 'x', ']']) + body.slice(at + 1) : body.slice(0, at) + pick(['"', '\\u', ' ', '{']) + body.slice(at);
+      sameAsReference(Buffer.from(body), `mutated #${n}`);
+      continue;
+    }
+    const r = sameAsReference(Buffer.from(body), `#${n}`);
+    r.events.forEach((e, i) => assert.equal(e.digest, documentedDigest(envelopes[i]), `#${n} event ${i}`));
+    events += r.events.length;
+  }
+  assert.ok(events > 5_000, `only ${events} events were valid: the generator tests too little`);
+});
