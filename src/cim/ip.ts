@@ -16,6 +16,14 @@ export function parseNetwork(text: string): Network | undefined {
   return { bytes, prefix };
 }
 
+/**
+ * A network written in CIDR notation (`10.0.0.0/8`, `fe80::/10`): how Splunk's search tells a
+ * value to test IP addresses against from text to compare. A bare address is no CIDR.
+ */
+export function isCidr(text: string): boolean {
+  return text.includes('/') && parseNetwork(text) !== undefined;
+}
+
 export function inNetwork(value: string, network: Network): boolean {
   const bytes = parseAddress(value.trim());
   if (!bytes || bytes.length !== network.bytes.length) return false;

@@ -1,5 +1,6 @@
 import type { ArithmeticOp, RelationOp, ValueExpr } from '../rules/search-plan.js';
 import { compileLinearRegex, type LinearRegex } from '../rules/linear-regex.js';
+import { inNetwork, parseNetwork } from '../cim/ip.js';
 import { compileFunction, scalarText, toNumber, type Evaluate, type Value } from './eval-functions.js';
 
 /**
@@ -216,25 +217,8 @@ function escapeRegex(ch: string): string {
   return /[\\^$.*+?()[\]{}|]/.test(ch) ? `\\${ch}` : ch;
 }
 
-/** IPv4 `a.b.c.d/n` containment; anything else does not match */
+/** `cidrmatch(cidr, ip)`: an IPv4 or IPv6 address inside the network; anything else does not match */
 function inCidr(cidr: string, ip: string | number): boolean {
-  const [base, bitsText] = cidr.split('/');
-  const bits = bitsText === undefined ? 32 : Number(bitsText);
-  const network = ipv4(base);
-  const address = ipv4(String(ip));
-  if (network === undefined || address === undefined || !Number.isInteger(bits) || bits < 0 || bits > 32) return false;
-  const mask = bits === 0 ? 0 : (~0 << (32 - bits)) >>> 0;
-  return ((network & mask) >>> 0) === ((address & mask) >>> 0);
-}
-
-function ipv4(text: string): number | undefined {
-  const parts = text.split('.');
-  if (parts.length !== 4) return undefined;
-  let value = 0;
-  for (const part of parts) {
-    const n = Number(part);
-    if (part === '' || !Number.isInteger(n) || n < 0 || n > 255) return undefined;
-    value = value * 256 + n;
-  }
-  return value;
+  const network = parseNetwork(cidr);
+  return network !== undefined && inNetwork(String(ip), network);
 }

@@ -21,8 +21,9 @@ const FORMAT = 7;
  * 7: Sigma correlation rules and multi-document Sigma files (issue 17).
  * 8: `join` with a tstats subsearch: the `join` row stage carries the subsearch's plan (issue 18);
  *    correlation steps may be optional (issue 19).
+ * 9: a CIDR value in a search term (`dest IN (10.0.0.0/8, ...)`) is a `cidr` test, not a pattern.
  */
-export const LOADER_VERSION = 8;
+export const LOADER_VERSION = 9;
 /** entries kept: one per rule set in use, so a few dozen is plenty */
 const KEEP = 32;
 

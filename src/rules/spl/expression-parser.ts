@@ -2,6 +2,7 @@ import type { Expr, RelationOp, ValueExpr } from '../search-plan.js';
 import { isIdentifier, type Token } from './lexer.js';
 import { isCondition, isNumber, ValueParser } from './value-parser.js';
 import { isSplError, resolveMacro } from './macros.js';
+import { isCidr } from '../../cim/ip.js';
 import { describe, isKeyword, type FieldResolver, type TokenCursor } from './parser.js';
 
 /**
@@ -133,11 +134,13 @@ class ExprParser {
       this.c.next();
       const value = this.value();
       if (value === null) return { kind: 'true' };
-      return { kind: 'compare', field: this.field(token), op: op.kind === 'eq' ? '=' : '!=', pattern: value };
+      const compare: Expr = { kind: 'compare', field: this.field(token), op: op.kind === 'eq' ? '=' : '!=', pattern: value };
+      return this.mode === 'search' ? withNetworks(compare) : compare;
     }
     if (isKeyword(op, 'in')) {
       this.c.next();
-      return { kind: 'in', field: this.field(token), patterns: this.inList() };
+      const list: Expr = { kind: 'in', field: this.field(token), patterns: this.inList() };
+      return this.mode === 'search' ? withNetworks(list) : list;
     }
     if (op?.kind === 'other' && op.text !== '[' && op.text !== ']') {
       this.c.next();
@@ -239,6 +242,25 @@ class ExprParser {
     while (!this.c.atEnd() && this.c.next()!.kind !== kind);
     return result;
   }
+}
+
+/**
+ * Search's CIDR terms: a value in CIDR notation (`10.0.0.0/8`, `"fe80::/10"`) tests whether an IP
+ * address value lies in the network, as Splunk's search does (a value that is no IP address is
+ * not in it); other values compare as patterns. `f!=net` needs the field, with no value inside;
+ * an IN list is OR over its networks and its other patterns. `where`'s `=` compares text.
+ */
+function withNetworks(expr: Extract<Expr, { kind: 'compare' | 'in' }>): Expr {
+  const patterns = expr.kind === 'compare' ? [expr.pattern] : expr.patterns;
+  const networks = patterns.filter(isCidr);
+  if (networks.length === 0) return expr;
+  const inside = networks.map((network): Expr => ({ kind: 'test', field: expr.field, test: { op: 'cidr', network } }));
+  if (expr.kind === 'compare' && expr.op === '!=') {
+    return { kind: 'and', terms: [{ kind: 'compare', field: expr.field, op: '=', pattern: '*' }, { kind: 'not', term: inside[0] }] };
+  }
+  const rest = patterns.filter((p) => !isCidr(p));
+  const terms = rest.length === 0 ? inside : [{ kind: 'in', field: expr.field, patterns: rest } as Expr, ...inside];
+  return terms.length === 1 ? terms[0] : { kind: 'or', terms };
 }
 
 /** `where a = b`, `where a != b`: an unquoted word that is not a number names a column */

@@ -24,6 +24,7 @@ test("ESCU detections load unchanged from ESCU's layout, with macros read from t
   assert.deepEqual(detections.map((d) => d.name), [
     'Attacker Tools On Endpoint', 'Detect RTLO In Process', 'Executables Or Script Creation In Suspicious Path', 'Java Writing JSP File',
     'Office Application Drop Executable', 'Registry Keys Used For Persistence', 'Windows Proxy Via Netsh', 'Windows Proxy Via Registry',
+    'Windows WinLogon with Public Network Connection',
   ]);
   const netsh = detections.find((d) => d.name === 'Windows Proxy Via Netsh')!;
   // macros/process_netsh.yml: (Processes.process_name=netsh.exe OR Processes.original_file_name=netsh.exe)

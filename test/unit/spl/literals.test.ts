@@ -26,6 +26,17 @@ describe('requiredLiterals', () => {
     assert.equal(literalsOf('q IN ("*.ngrok.com", "*")'), null);
   });
 
+  test('a CIDR value is no literal: an address in the network need not hold its text', () => {
+    assert.equal(literalsOf('dest=172.16.0.0/12'), null);
+    assert.equal(literalsOf('dest IN ("files.corp.example", 10.0.0.0/8)'), null);
+    assert.equal(literalsOf('dest="fd00::/8"'), null);
+    assert.equal(literalsOf('dest!=10.0.0.0/8'), null);
+    assert.equal(literalsOf('NOT dest=10.0.0.0/8'), null);
+    // another conjunct still gives one; a value that is no network is still text
+    assert.deepEqual(literalsOf('dest=10.0.0.0/8 process_name=ngrok.exe'), ['ngrok.exe']);
+    assert.deepEqual(literalsOf('dest=10.1.2.3'), ['10.1.2.3']);
+  });
+
   test('AND takes the conjunct whose shortest literal is longest', () => {
     assert.deepEqual(literalsOf('process_name=ngrok.exe process IN ("*start*", "*tcp*")'), ['ngrok.exe']);
     assert.deepEqual(literalsOf('p=* q="*devtunnel*"'), ['devtunnel']);
