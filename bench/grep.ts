@@ -1,9 +1,10 @@
+import path from 'node:path';
 import { prefilterNeedles } from '../src/engine/prefilter.js';
 import type { Detection } from '../src/rules/detection.js';
 import { commandExists, runMeasured, type RunCost } from './measure.js';
 
-/** the ESCU story tunnelwatch implements: its detections are the issue's "story detections" */
-export const STORY = 'Reverse Network Proxy';
+/** the ESCU story tunnelwatch implements */
+const STORY = 'Reverse Network Proxy';
 
 /**
  * `grep -ciE` for `needles`, the floor of any literal-driven scanner. The target's floor greps
@@ -18,8 +19,14 @@ export async function grepFloor(files: string[], needles: string[], countsFile: 
   return cost.code === 0 || cost.code === 1 ? cost : undefined;
 }
 
-/** The needles of the story's detections only (information: the floor as issue 20 first measured it). */
-export function storyNeedles(detections: Detection[]): { count: number; needles: string[] } {
-  const story = detections.filter((d) => d.analyticStories.some((s) => s.toLowerCase() === STORY.toLowerCase()));
+/**
+ * The needles of the story's own detections only: ESCU's, the YAML files directly in `escuDir`
+ * (tunnelwatch's own, in its subfolder, name the story too). Information: the floor as issue 20
+ * first measured it.
+ */
+export function storyNeedles(detections: Detection[], escuDir: string): { count: number; needles: string[] } {
+  const story = detections.filter(
+    (d) => path.dirname(path.resolve(d.file)) === path.resolve(escuDir) && d.analyticStories.some((s) => s.toLowerCase() === STORY.toLowerCase()),
+  );
   return { count: story.length, needles: prefilterNeedles(story).needles };
 }

@@ -331,7 +331,7 @@ async function main(): Promise<void> {
   const evtx = only.has('evtx') ? evtxWorkload(dataDir) : undefined;
 
   if (only.has('text') || only.has('evtx')) row(columns);
-  const story = storyNeedles(detections);
+  const story = storyNeedles(detections, path.join(repo, 'content/detections'));
   if (only.has('text')) for (const w of [json, xml, syslog]) if (w) await textWorkload(w, needles, story);
   if (only.has('startup')) await startupWorkload(cli, path.join(repo, 'examples/sysmon-nxlog.jsonl'));
   if (evtx) await evtxWorkloadRun(evtx);
