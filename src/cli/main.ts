@@ -1,16 +1,5 @@
 #!/usr/bin/env node
 import { Command, CommanderError } from 'commander';
-import { registerRiskCommand } from './risk.js';
-import { registerDumpCommand } from './dump.js';
-import { registerScanCommand } from './scan.js';
-import { registerFindingsCommand } from './findings.js';
-import { registerPublishCommand } from './publish.js';
-import { registerResultsCommand } from './results.js';
-import { registerServeCommand } from './serve.js';
-import { registerTestCommand } from './test.js';
-import { registerValidateCommand } from './validate.js';
-import { registerWatchCommand } from './watch.js';
-import { registerWorkerCommand } from './worker.js';
 import { ExitCode } from './shared.js';
 
 const program = new Command()
@@ -25,17 +14,28 @@ process.stdout.on('error', (error: NodeJS.ErrnoException) => {
   throw error;
 });
 
-registerScanCommand(program);
-registerWatchCommand(program);
-registerDumpCommand(program);
-registerTestCommand(program);
-registerValidateCommand(program);
-registerRiskCommand(program);
-registerServeCommand(program);
-registerFindingsCommand(program);
-registerPublishCommand(program);
-registerWorkerCommand(program);
-registerResultsCommand(program);
+type Register = (program: Command) => void;
+/**
+ * Each command's module, in the order `--help` lists them. A run loads only the module of the
+ * command it names (a scan none of serve's, watch's or dump's code); help, and a name that is no
+ * command (commander then suggests the closest), load every one.
+ */
+const commands: Record<string, () => Promise<Register>> = {
+  scan: async () => (await import('./scan.js')).registerScanCommand,
+  watch: async () => (await import('./watch.js')).registerWatchCommand,
+  dump: async () => (await import('./dump.js')).registerDumpCommand,
+  test: async () => (await import('./test.js')).registerTestCommand,
+  validate: async () => (await import('./validate.js')).registerValidateCommand,
+  risk: async () => (await import('./risk.js')).registerRiskCommand,
+  serve: async () => (await import('./serve.js')).registerServeCommand,
+  findings: async () => (await import('./findings.js')).registerFindingsCommand,
+  publish: async () => (await import('./publish.js')).registerPublishCommand,
+  worker: async () => (await import('./worker.js')).registerWorkerCommand,
+  results: async () => (await import('./results.js')).registerResultsCommand,
+};
+const named = process.argv[2];
+const wanted = named !== undefined && Object.hasOwn(commands, named) ? [named] : Object.keys(commands);
+for (const register of await Promise.all(wanted.map((name) => commands[name]()))) register(program);
 
 try {
   await program.parseAsync(process.argv);

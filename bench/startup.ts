@@ -1,0 +1,54 @@
+import path from 'node:path';
+import { loadavg } from 'node:os';
+import { runMeasured, type RunCost } from './measure.js';
+import { fmt, target } from './targets.js';
+
+/** Issue 20: a scan of a small file starts, scans and exits within this (Node's own start-up included). */
+const STARTUP_LIMIT_MS = 100;
+/** alternating pairs: the machine's slower and faster phases fall on both sides alike */
+const RUNS = 15;
+
+export interface StartupFigures {
+  file: string;
+  runs: number;
+  /** medians, milliseconds: wall and CPU (user + sys) of the scan and of `node -e 0` */
+  scan: { wallMs: number; cpuMs: number };
+  node: { wallMs: number; cpuMs: number };
+  loadAverage: number;
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}
+
+function medians(costs: RunCost[]): { wallMs: number; cpuMs: number } {
+  return { wallMs: median(costs.map((c) => c.wall * 1000)), cpuMs: median(costs.map((c) => (c.user + c.sys) * 1000)) };
+}
+
+/**
+ * Start-up of `tunnelwatch scan -q <small file>` (the bin, a child process, the content cache
+ * warm: one untimed run first) against `node -e 0`, alternating, medians of RUNS each.
+ */
+async function startupBench(cli: string, file: string): Promise<StartupFigures> {
+  const scan = () => runMeasured(process.execPath, [cli, 'scan', '-q', file]);
+  const warm = await scan();
+  if (warm.code !== 0) throw new Error(`scan of ${file} exited ${warm.code}: ${warm.stderr.trim()}`);
+  const scans: RunCost[] = [];
+  const nodes: RunCost[] = [];
+  const loadBefore = loadavg()[0];
+  for (let i = 0; i < RUNS; i++) {
+    nodes.push(await runMeasured(process.execPath, ['-e', '0']));
+    scans.push(await scan());
+  }
+  return { file: path.basename(file), runs: RUNS, scan: medians(scans), node: medians(nodes), loadAverage: (loadBefore + loadavg()[0]) / 2 };
+}
+
+/** The bench's start-up line and its target. */
+export async function startupWorkload(cli: string, file: string): Promise<void> {
+  const r = await startupBench(cli, file);
+  process.stdout.write(`\nstart-up (scan -q ${r.file} against node -e 0, ${r.runs} alternating runs each, medians; load average ${fmt(r.loadAverage, 1)}):\n`);
+  process.stdout.write(`  scan ${fmt(r.scan.wallMs, 0)} ms wall, ${fmt(r.scan.cpuMs, 0)} ms CPU; node -e 0 ${fmt(r.node.wallMs, 0)} ms wall, ${fmt(r.node.cpuMs, 0)} ms CPU\n`);
+  target(`start-up: scan of a small file < ${STARTUP_LIMIT_MS} ms`, r.scan.wallMs < STARTUP_LIMIT_MS, `${fmt(r.scan.wallMs, 0)} ms (node -e 0: ${fmt(r.node.wallMs, 0)} ms)`);
+}
