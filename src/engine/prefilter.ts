@@ -4,8 +4,9 @@ import type { DatasetName } from '../cim/model.js';
 import type { Detection } from '../rules/detection.js';
 import type { Expr } from '../rules/search-plan.js';
 import { leafPatterns, requiredLiterals } from '../rules/spl/literals.js';
-import type { RecordPrefilter } from '../sources/source.js';
+import type { RecordKind, RecordPrefilter } from '../sources/source.js';
 import { NeedleAutomaton, type Needle } from './automaton.js';
+import { KindIndex, type KindCatalog } from './prefilter-kinds.js';
 import { isMet, requirementOf, requirementsByLiteral, type Requirement } from './requirement.js';
 
 /** Characters a format may escape (JSON `\\ \" \/`, XML entities): needles never span them. */
@@ -20,14 +21,17 @@ const MIN_NEEDLE = 3;
 const MIN_EXACT_LITERAL = 2;
 
 /**
- * A prefilter that passes every record some detection could match, or undefined when a
- * detection has no required literal (then every record must be parsed). `tables`: the event
- * families' mapping tables, which say which fields are verbatim (default: the registered families).
+ * A prefilter that passes every record some detection could match (undefined without detections).
+ * When a detection has no required literal, every record of unknown kind must be parsed; a record
+ * whose kind its source knows (RecordKind) is tested against the detections of that kind only.
+ * `tables`: the event families' mapping tables, which say which fields are verbatim and which
+ * event codes each dataset reads (default: the registered families).
  */
-export function buildPrefilter(detections: Detection[], tables: MappingCatalog = families.normalizer): RecordPrefilter | undefined {
-  // one detection without a literal is enough to know there is no prefilter: the rest is not analysed
+export function buildPrefilter(detections: Detection[], tables: MappingCatalog & KindCatalog = families.normalizer): RecordPrefilter | undefined {
+  if (detections.length === 0) return undefined;
+  // one detection without a literal is enough to know records of unknown kind all pass: the rest is not analysed
   const analysis = analyse(detections, tables, true);
-  return detections.length === 0 || analysis.uncovered.length > 0 ? undefined : new LiteralPrefilter(analysis);
+  return analysis.uncovered.length > 0 ? new KindPrefilter(detections, tables) : new LiteralPrefilter(analysis);
 }
 
 /**
@@ -197,14 +201,18 @@ class EncodedTests {
   }
 }
 
+/** A whole field value in text (a port) never touches another digit: `7000` must not match a timestamp. */
+function textTests(analysis: Analysis): EncodedTests {
+  return new EncodedTests(analysis, (n) => [{ bytes: Buffer.from(n, 'latin1'), digitBounded: analysis.wholeNumbers.has(n) }]);
+}
+
 /** The quick test finds any needle in one pass; the few records it passes get the exact test. */
 class LiteralPrefilter implements RecordPrefilter {
   private readonly text: EncodedTests;
   private readonly utf16: EncodedTests;
 
   constructor(analysis: Analysis) {
-    // A whole field value in text (a port) never touches another digit: `7000` must not match a timestamp.
-    this.text = new EncodedTests(analysis, (n) => [{ bytes: Buffer.from(n, 'latin1'), digitBounded: analysis.wholeNumbers.has(n) }]);
+    this.text = textTests(analysis);
     // In EVTX record data text is UTF-16LE (each ASCII letter followed by NUL) and numbers are binary.
     this.utf16 = new EncodedTests(analysis, (n) => [Buffer.from(n, 'utf16le'), ...binaryForms(n)].map((bytes) => ({ bytes })));
   }
@@ -219,6 +227,62 @@ class LiteralPrefilter implements RecordPrefilter {
 
   mayMatchUtf16(bytes: Uint8Array, start?: number, end?: number): boolean {
     return this.utf16.quick.matchesBytes(bytes, start, end) && this.utf16.exact((needles, found) => needles.foundInBytes(found, bytes, start, end));
+  }
+}
+
+/** kinds whose tests are kept; a hostile input naming more event codes has the rest recomputed */
+const MAX_KINDS = 1024;
+
+/**
+ * With a detection that has no required literal: records of unknown kind all pass; a record of
+ * known kind gets the tests of the detections of its kind (none: it fails; one without a literal:
+ * it passes). Kinds with the same detections share one test.
+ */
+class KindPrefilter implements RecordPrefilter {
+  readonly usesKind = true;
+  private readonly byKind = new Map<string, EncodedTests | boolean>();
+  private readonly byDetections = new Map<string, EncodedTests | boolean>();
+  private readonly indexOf: Map<Detection, number>;
+  private readonly kinds: KindIndex<Detection>;
+
+  constructor(
+    detections: Detection[],
+    private readonly tables: MappingCatalog & KindCatalog,
+  ) {
+    this.indexOf = new Map(detections.map((d, i) => [d, i]));
+    this.kinds = new KindIndex(detections, tables);
+  }
+
+  mayMatchText(): boolean {
+    return true;
+  }
+
+  mayMatchUtf16(): boolean {
+    return true;
+  }
+
+  mayMatchBytes(bytes: Uint8Array, start?: number, end?: number, kind?: RecordKind): boolean {
+    if (kind === undefined) return true;
+    const test = this.testOf(kind);
+    if (typeof test === 'boolean') return test;
+    return test.quick.matchesBytes(bytes, start, end) && test.exact((needles, found) => needles.foundInBytes(found, bytes, start, end));
+  }
+
+  private testOf(record: RecordKind): EncodedTests | boolean {
+    const kind = this.kinds.canonical(record);
+    const key = `${kind.family}\0${Object.entries(kind.system).flat().join('\0')}`;
+    const known = this.byKind.get(key);
+    if (known !== undefined) return known;
+    const subset = this.kinds.detectionsOf(kind);
+    const subsetKey = subset.map((d) => this.indexOf.get(d)).join(',');
+    let test = this.byDetections.get(subsetKey);
+    if (test === undefined) {
+      const analysis = subset.length === 0 ? undefined : analyse(subset, this.tables, true);
+      test = analysis === undefined ? false : analysis.uncovered.length > 0 || textTests(analysis);
+      if (this.byDetections.size < MAX_KINDS) this.byDetections.set(subsetKey, test);
+    }
+    if (this.byKind.size < MAX_KINDS) this.byKind.set(key, test);
+    return test;
   }
 }
 

@@ -57,6 +57,7 @@ export async function scanInput(input: SourceInput, detector: EventObserver, opt
   const ctx: SourceContext = {
     maxRecordBytes: options.maxRecordBytes,
     jsonShapes: families.jsonShapes,
+    jsonKind: families.jsonKind,
     prefilter: options.prefilter,
     signal: options.signal,
     syslogClock: options.syslogClock,
