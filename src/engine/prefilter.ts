@@ -84,7 +84,10 @@ function analyse(detections: Detection[], tables: MappingCatalog, stopAtUncovere
       return best && note(best.needle, best.piece, whole);
     };
     const quick = requiredLiterals(d.plan.where, isVerbatim, (literal, whole, field) => inRecord(literal, whole, field, MIN_NEEDLE));
-    const requirement = requirementOf(d.plan.where, (leaf) => leafLiterals(leaf, isVerbatim, inRecord)?.map(indexOf) ?? null);
+    // every searchable piece of a literal the raw record holds (`:\\windows\\system32\\oci.dll`: all three)
+    const piecesInRecord = (literal: string, whole: boolean, field: string) =>
+      (guardedPieces(guardOf(field) as LiteralGuard, literal, whole) ?? []).flatMap((piece) => safeRuns(piece, MIN_EXACT_LITERAL).map((run) => note(run, piece, whole) as string));
+    const requirement = requirementOf(d.plan.where, (leaf) => leafRequirement(leaf, isVerbatim, piecesInRecord, indexOf));
     if (quick && requirement) {
       for (const n of quick) needles.add(n);
       requirements.push(requirement);
@@ -106,22 +109,28 @@ function analyse(detections: Detection[], tables: MappingCatalog, stopAtUncovere
 }
 
 /**
- * The literals one of which a record must hold for a leaf (`leafPatterns`) to match, found as
- * `requiredLiterals` finds them (the longest `*`-free run of each pattern) but down to
- * MIN_EXACT_LITERAL characters; null when some pattern has none.
+ * What a record must hold for a leaf (`leafPatterns`) to match: for one of its patterns, every
+ * searchable piece (down to MIN_EXACT_LITERAL characters) of every `*`-free run; null when some
+ * pattern has none. All pieces, not the longest: `system32` is in nearly every Windows record,
+ * `oci.dll` beside it is not.
  */
-function leafLiterals(
+function leafRequirement(
   leaf: Expr,
   isVerbatim: (field: string) => boolean,
-  inRecord: (literal: string, whole: boolean, field: string, min: number) => string | undefined,
-): string[] | null {
+  piecesInRecord: (literal: string, whole: boolean, field: string) => string[],
+  indexOf: (literal: string) => number,
+): Requirement | null {
   const leafPattern = leafPatterns(leaf);
   if (!leafPattern || !isVerbatim(leafPattern.field)) return null;
-  const literals = leafPattern.patterns.map((pattern) => {
-    const longest = pattern.split('*').reduce((a, b) => (b.length > a.length ? b : a), '').toLowerCase();
-    return inRecord(longest, !pattern.includes('*'), leafPattern.field, MIN_EXACT_LITERAL);
+  const alternatives = leafPattern.patterns.map((pattern) => {
+    const whole = !pattern.includes('*');
+    return [...new Set(pattern.split('*').flatMap((run) => piecesInRecord(run.toLowerCase(), whole, leafPattern.field)))].map(indexOf);
   });
-  return literals.length > 0 && literals.every((l) => l !== undefined) ? [...new Set(literals)] : null;
+  if (alternatives.length === 0 || alternatives.some((pieces) => pieces.length === 0)) return null;
+  const any = (literals: number[]): Requirement => ({ kind: 'any', literals, terms: [] });
+  if (alternatives.every((pieces) => pieces.length === 1)) return any([...new Set(alternatives.flat())]);
+  const terms = alternatives.map((pieces) => (pieces.length === 1 ? any(pieces) : { kind: 'all' as const, literals: [], terms: pieces.map((p) => any([p])) }));
+  return terms.length === 1 ? terms[0] : { kind: 'either', literals: [], terms };
 }
 
 /** Each dataset field's guard (cim/verbatim.ts), derived once per analysis. */
@@ -161,6 +170,11 @@ function hasSubstringIn(text: string, length: number, set: Set<string>): boolean
 function safeNeedle(literal: string, min: number): string | undefined {
   const piece = literal.split(UNSAFE).reduce((a, b) => (b.length > a.length ? b : a), '');
   return piece.length >= min ? piece.toLowerCase() : undefined;
+}
+
+/** Every such run at least `min` long: the record holds each of them as written. */
+function safeRuns(literal: string, min: number): string[] {
+  return literal.split(UNSAFE).filter((run) => run.length >= min).map((run) => run.toLowerCase());
 }
 
 /**
@@ -230,6 +244,12 @@ class LiteralPrefilter implements RecordPrefilter {
   }
 }
 
+function kindKey(kind: RecordKind): string {
+  let key = kind.family;
+  for (const name in kind.system) key += `\0${name}\0${kind.system[name]}`;
+  return key;
+}
+
 /** kinds whose tests are kept; a hostile input naming more event codes has the rest recomputed */
 const MAX_KINDS = 1024;
 
@@ -269,10 +289,15 @@ class KindPrefilter implements RecordPrefilter {
   }
 
   private testOf(record: RecordKind): EncodedTests | boolean {
+    const seen = this.byKind.get(kindKey(record));
+    if (seen !== undefined) return seen;
     const kind = this.kinds.canonical(record);
-    const key = `${kind.family}\0${Object.entries(kind.system).flat().join('\0')}`;
+    const key = kindKey(kind);
     const known = this.byKind.get(key);
-    if (known !== undefined) return known;
+    if (known !== undefined) {
+      if (this.byKind.size < MAX_KINDS) this.byKind.set(kindKey(record), known);
+      return known;
+    }
     const subset = this.kinds.detectionsOf(kind);
     const subsetKey = subset.map((d) => this.indexOf.get(d)).join(',');
     let test = this.byDetections.get(subsetKey);
