@@ -259,15 +259,18 @@ async function natsWorkload(): Promise<void> {
     process.stdout.write(`  skipped: ${r.skipped}\n`);
     return;
   }
-  process.stdout.write(`  data: ${fmt(r.data.bytes / 1e6, 0)} MB, ${r.data.events} events, ${r.data.messages} chunks (json-sysmon, evtx-sysmon, evtx-security)\n`);
+  process.stdout.write(`  data: ${fmt(r.data.bytes / 1e6, 0)} MB (${fmt(r.data.wireBytes / 1e6, 0)} MB deflated on the bus), ${r.data.events} events, ${r.data.messages} chunks (json-sysmon, evtx-sysmon, evtx-security)\n`);
   process.stdout.write(`  publish: ${fmt(r.publish.mbPerSecond, 1)} MB/s, ${fmt(r.publish.messagesPerSecond, 0)} chunks/s (${fmt(r.publish.seconds)} s, every chunk PubAcked)\n`);
-  for (const x of r.rates) process.stdout.write(`  ${x.workers} worker(s): ${fmt(x.eventsPerSecond, 0)} events/s (while all commit, best of 2); ${fmt(x.eventsPerCpuSecond, 0)} events per worker CPU-second; load average ${x.load.toFixed(1)} after\n`);
-  const one = r.rates.find((x) => x.workers === 1)!.eventsPerSecond;
-  const two = r.rates.find((x) => x.workers === 2)!.eventsPerSecond;
+  for (const x of r.rates) {
+    const how = x.pinned ? 'one core each (taskset), best of 2' : 'not pinned: GC threads and NATS share both cores';
+    process.stdout.write(`  ${x.workers} worker(s), ${how}: ${fmt(x.eventsPerSecond, 0)} events/s (while all commit); ${fmt(x.eventsPerCpuSecond, 0)} events per worker CPU-second; load average ${x.load.toFixed(1)} after\n`);
+  }
+  const one = r.rates.find((x) => x.workers === 1 && x.pinned)!.eventsPerSecond;
+  const two = r.rates.find((x) => x.workers === 2 && x.pinned)!.eventsPerSecond;
   process.stdout.write(`  end-to-end lag (publish to store commit, ${r.lag.messages} chunks at ${r.lag.perSecond}/s, 2 workers): p50 ${fmt(r.lag.p50Ms, 0)} ms, p99 ${fmt(r.lag.p99Ms, 0)} ms\n`);
   for (const e of r.endpoints) process.stdout.write(`  endpoint rate: ${e.file}: ${e.events} events, ${e.hosts} hosts, ${fmt(e.hours)} h: ${fmt(e.perEndpoint, 3)} events/s per endpoint\n`);
   for (const line of sizingTable(r)) process.stdout.write(`  ${line}\n`);
-  target(`nats: 2 workers >= ${TWO_WORKER_SPEEDUP}x one`, two >= TWO_WORKER_SPEEDUP * one, `${fmt(two / one)}x (${fmt(one, 0)} -> ${fmt(two, 0)} events/s)`);
+  target(`nats: 2 workers >= ${TWO_WORKER_SPEEDUP}x one (one core per worker)`, two >= TWO_WORKER_SPEEDUP * one, `${fmt(two / one)}x (${fmt(one, 0)} -> ${fmt(two, 0)} events/s)`);
   for (const s of r.scenarios) target(`nats: ${s.name}: exact in ${s.runs} of ${s.runs} runs`, s.exact === s.runs, `${s.exact} of ${s.runs} exact${s.failures.length > 0 ? `: ${s.failures.join('; ')}` : ''}`);
 }
 
@@ -361,7 +364,8 @@ async function main(): Promise<void> {
   if (only.has('nats')) await natsWorkload();
 
   const worst = peaks.reduce((a, b) => (b[1] > a[1] ? b : a), ['none', 0] as [string, number]);
-  target(`peak RSS <= ${PEAK_LIMIT_MB} MB in every run`, worst[1] <= PEAK_LIMIT_MB, `worst ${fmt(worst[1], 0)} MB (${worst[0]})`);
+  // only where a workload measured peak RSS (nats runs its workers as other processes)
+  if (peaks.length > 0) target(`peak RSS <= ${PEAK_LIMIT_MB} MB in every run`, worst[1] <= PEAK_LIMIT_MB, `worst ${fmt(worst[1], 0)} MB (${worst[0]})`);
   if (only.has('serve')) await serveWorkload();
   if (only.has('dashboard')) await dashboardWorkload();
   printTargets();

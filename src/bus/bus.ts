@@ -1,6 +1,14 @@
 import type { FilePosition } from '../sources/source.js';
 
 /**
+ * About this many raw bytes per message. Deflated for the bus (6-17x on log text), a 256 KiB chunk
+ * is tens of KB on the wire: few enough messages that per-message costs (a PubAck, a delivery, a
+ * row in the store) stay small, small enough that a redelivery repeats little work. Measured in
+ * docs/scale-out.md: from 64 KiB to 256 KiB the worker's CPU per event fell by a sixth.
+ */
+export const CHUNK_TARGET_BYTES = 256 * 1024;
+
+/**
  * The message bus between publishers (`publish`, `serve --nats`) and workers, kept small so that
  * another stream engine is one adapter file and one registry line (see docs/scale-out.md for a
  * Kafka sketch). A message is a record-aligned chunk of one input's raw bytes.
@@ -39,8 +47,11 @@ export interface Delivery {
 }
 
 export interface BusPublisher {
-  /** resolves once the bus has stored the message durably (retrying with the same id until then) */
-  publish(message: ChunkMessage): Promise<{ duplicate: boolean }>;
+  /**
+   * resolves once the bus has stored the message durably (retrying with the same id until then);
+   * `wireBytes`: what the bus stores for it (the body as encoded for the wire)
+   */
+  publish(message: ChunkMessage): Promise<{ duplicate: boolean; wireBytes: number }>;
 }
 
 export interface BusConsumer {

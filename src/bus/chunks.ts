@@ -4,10 +4,8 @@ import { looksLikeJsonDocument } from '../sources/jsonl.js';
 import { pickSource, type SourceName } from '../sources/registry.js';
 import type { FilePosition, SourceInput } from '../sources/source.js';
 import { CHUNK_SIZE, FILE_HEADER_SIZE } from '../sources/evtx/file-header.js';
-import type { ChunkMessage } from './bus.js';
+import { CHUNK_TARGET_BYTES, type ChunkMessage } from './bus.js';
 
-/** About this many bytes per message: tens of KB amortise the per-message cost without large redeliveries. */
-export const CHUNK_TARGET_BYTES = 64 * 1024;
 
 const NL = 0x0a;
 const EVENT_CLOSE = Buffer.from('</Event>');

@@ -1,9 +1,10 @@
 import { connect, headers, nanos, type MsgHdrs, type NatsConnection, type Subscription } from '@nats-io/transport-node';
 import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager, RetentionPolicy, StorageType, type Consumer, type ConsumerMessages, type JetStreamClient, type JetStreamManager, type JsMsg } from '@nats-io/jetstream';
+import { decodeBody, encodeBody } from './compression.js';
 import type { Bus, BusConsumer, BusOptions, BusPublisher, ChunkMessage, Delivery } from './bus.js';
 
 /** Headers a chunk travels with (the body is the raw bytes). */
-const H = { id: 'Nats-Msg-Id', source: 'Tw-Source', format: 'Tw-Format', line: 'Tw-Line', offset: 'Tw-Offset', host: 'Tw-Host', reason: 'Tw-Dead-Reason', deliveries: 'Tw-Deliveries' } as const;
+const H = { id: 'Nats-Msg-Id', source: 'Tw-Source', format: 'Tw-Format', line: 'Tw-Line', offset: 'Tw-Offset', host: 'Tw-Host', encoding: 'Tw-Encoding', reason: 'Tw-Dead-Reason', deliveries: 'Tw-Deliveries' } as const;
 const RETRY_MS = [100, 250, 500, 1000, 2000];
 
 /**
@@ -73,7 +74,10 @@ class NatsBus implements Bus {
         h.set(H.line, String(message.startsAt.line));
         h.set(H.offset, String(message.startsAt.offset));
         if (message.host) h.set(H.host, message.host);
-        return this.publishUntilAcked(this.options.subject, message.body, message.id, h);
+        const { body, encoding } = await encodeBody(message.body);
+        h.set(H.encoding, encoding);
+        const { duplicate } = await this.publishUntilAcked(this.options.subject, body, message.id, h);
+        return { duplicate, wireBytes: body.length };
       },
     };
   }
@@ -269,9 +273,11 @@ function chunkOf(h: MsgHdrs | undefined, body: Uint8Array): ChunkMessage | strin
   if (!id) return `no ${H.id} header`;
   if (!source) return `no ${H.source} header`;
   if (!Number.isSafeInteger(line) || line < 1 || !Number.isSafeInteger(offset) || offset < 0) return `${H.line}/${H.offset} headers are not a line number and a byte offset`;
+  const raw = decodeBody(body, h?.get(H.encoding) || undefined);
+  if (typeof raw === 'string') return raw;
   const format = h?.get(H.format) || undefined;
   const host = h?.get(H.host) || undefined;
-  return { id, source, ...(format && { format }), startsAt: { line, offset }, ...(host && { host }), body };
+  return { id, source, ...(format && { format }), startsAt: { line, offset }, ...(host && { host }), body: raw };
 }
 
 function sleep(ms: number): Promise<void> {

@@ -7,6 +7,8 @@ export interface PublishResult {
   inputs: number;
   messages: number;
   bytes: number;
+  /** what the bus stores for them (compressed) */
+  wireBytes: number;
   /** chunks the bus already held (a rerun, or a retry whose first PubAck was lost) */
   duplicates: number;
   inputErrors: Array<{ path: string; message: string }>;
@@ -16,8 +18,8 @@ export interface PublishResult {
  * Every input's chunks, with up to `inFlight` awaiting their PubAck at once; resolves once the bus
  * has stored every one (each is retried with its own id until then).
  */
-export async function publishInputs(publisher: BusPublisher, inputs: string[], options: { format?: SourceName; inFlight: number }): Promise<PublishResult> {
-  const result: PublishResult = { inputs: 0, messages: 0, bytes: 0, duplicates: 0, inputErrors: [] };
+export async function publishInputs(publisher: BusPublisher, inputs: string[], options: { format?: SourceName; inFlight: number; chunkBytes?: number }): Promise<PublishResult> {
+  const result: PublishResult = { inputs: 0, messages: 0, bytes: 0, wireBytes: 0, duplicates: 0, inputErrors: [] };
   const window = new Set<Promise<void>>();
   for await (const input of expandInputs(inputs)) {
     if (!('open' in input)) {
@@ -25,10 +27,11 @@ export async function publishInputs(publisher: BusPublisher, inputs: string[], o
       continue;
     }
     result.inputs++;
-    for await (const message of chunksOf(input, options.format)) {
-      const sent: Promise<void> = publisher.publish(message).then(({ duplicate }) => {
+    for await (const message of chunksOf(input, options.format, options.chunkBytes)) {
+      const sent: Promise<void> = publisher.publish(message).then(({ duplicate, wireBytes }) => {
         result.messages++;
         result.bytes += message.body.length;
+        result.wireBytes += wireBytes;
         if (duplicate) result.duplicates++;
         window.delete(sent);
       });

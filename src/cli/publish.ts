@@ -1,12 +1,14 @@
 import { Command, Option } from 'commander';
 import { sources, type SourceName } from '../sources/registry.js';
 import { addBusOptions, busOptionsOf, type BusFlags } from './bus-options.js';
-import { ExitCode } from './shared.js';
+import { CHUNK_TARGET_BYTES } from '../bus/bus.js';
+import { ExitCode, parseByteSize } from './shared.js';
 
 interface PublishFlags extends BusFlags {
   nats: string;
   inputFormat?: SourceName;
   inFlight: number;
+  chunkSize: number;
   quiet?: boolean;
 }
 
@@ -18,6 +20,7 @@ export function registerPublishCommand(program: Command): void {
     .requiredOption('--nats <url>', 'NATS server, e.g. nats://127.0.0.1:4222')
     .addOption(new Option('-i, --input-format <format>', 'force the input format instead of detecting it from content').choices(Object.keys(sources)))
     .option('--in-flight <n>', 'chunks awaiting their PubAck at once', (v) => Number.parseInt(v, 10), 64)
+    .option('--chunk-size <size>', 'raw bytes per message, about (deflated on the bus; EVTX in whole 64 KiB chunks)', parseByteSize, CHUNK_TARGET_BYTES)
     .option('-q, --quiet', 'no summary on stderr');
   addBusOptions(command).action(async (inputs: string[], flags: PublishFlags) => {
     process.exitCode = await runPublish(inputs, flags);
@@ -30,11 +33,11 @@ async function runPublish(inputs: string[], flags: PublishFlags): Promise<number
   const bus = await openBus(flags.nats, busOptionsOf(flags));
   try {
     await bus.provision();
-    const result = await publishInputs(bus.publisher(), inputs, { format: flags.inputFormat, inFlight: flags.inFlight });
+    const result = await publishInputs(bus.publisher(), inputs, { format: flags.inputFormat, inFlight: flags.inFlight, chunkBytes: flags.chunkSize });
     for (const e of result.inputErrors) process.stderr.write(`tunnelwatch: ${e.path}: ${e.message}\n`);
     if (!flags.quiet) {
       const seconds = (performance.now() - started) / 1000;
-      process.stderr.write(`published ${result.messages} chunks (${result.bytes} bytes, ${result.duplicates} already on the bus) from ${result.inputs} inputs in ${seconds.toFixed(2)} s\n`);
+      process.stderr.write(`published ${result.messages} chunks (${result.bytes} bytes, ${result.wireBytes} on the bus, ${result.duplicates} already there) from ${result.inputs} inputs in ${seconds.toFixed(2)} s\n`);
     }
     return result.inputErrors.length > 0 ? ExitCode.UsageOrIo : ExitCode.Ok;
   } finally {

@@ -297,8 +297,12 @@ export class Correlator {
       p.steps.forEach((from, i) => {
         const into = state.steps[i];
         into.count += from.count;
-        into.minTime = Math.min(into.minTime, from.minTime);
-        into.maxTime = Math.max(into.maxTime, from.maxTime);
+        // a step this partial never saw has no times (±Infinity, which JSON — the bus's store —
+        // turns into null, and Math.min into 0: a 1970 firstTime)
+        if (from.count > 0) {
+          into.minTime = Math.min(into.minTime, from.minTime);
+          into.maxTime = Math.max(into.maxTime, from.maxTime);
+        }
         for (const d of from.detections) into.detections.add(d);
         into.events += from.events ?? 0;
         into.evidence = mergeEvidence(into.evidence, from.evidence ?? [], this.evidenceCap);

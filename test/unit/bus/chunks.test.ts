@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
+import { CHUNK_TARGET_BYTES } from '../../../src/bus/bus.js';
 import { chunksOf } from '../../../src/bus/chunks.js';
 import { families } from '../../../src/families/registry.js';
 import { bufferInput } from '../../../src/pipeline/stream.js';
@@ -30,7 +31,7 @@ const samples = [
   ...(sharedDataMissing ? [] : ['evtx-sysmon/omerbenamram-sysmon.evtx', 'linux-sysmon/otrf-log4shell-sysmon-linux.DERIVED-syslog.log', 'linux-sysmon/otrf-log4shell-syslog-sysmon-linux.jsonl.gz'].map((f) => path.join(sharedData, f))),
 ];
 
-for (const target of [700, 4096, 64 * 1024]) {
+for (const target of [700, 4096, 64 * 1024, CHUNK_TARGET_BYTES]) {
   test(`every sample cut into record-aligned chunks of about ${target} bytes reads, chunk by chunk, to the same events at the same lines and offsets as the whole file`, async () => {
     for (const file of samples) {
       const whole = await events(await inputOf(file));

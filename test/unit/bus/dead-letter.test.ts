@@ -14,18 +14,29 @@ describe('dead letters on NATS JetStream', { skip, timeout: 120_000 }, () => {
       const nc = await connect({ servers: s.nats.url });
       const h = headers();
       h.set('Nats-Msg-Id', 'poison-1');
+      const js = (await import('@nats-io/jetstream')).jetstream(nc);
       // no Tw-Source, Tw-Line or Tw-Offset: not a chunk any worker can place
-      await (await import('@nats-io/jetstream')).jetstream(nc).publish(s.options.subject, new TextEncoder().encode('<Event>'), { headers: h, msgID: 'poison-1' });
+      await js.publish(s.options.subject, new TextEncoder().encode('<Event>'), { headers: h, msgID: 'poison-1' });
+      // a well-placed chunk whose deflate body is corrupt
+      const corrupt = headers();
+      for (const [k, v] of Object.entries({ 'Nats-Msg-Id': 'poison-2', 'Tw-Source': 'x.jsonl', 'Tw-Line': '1', 'Tw-Offset': '0', 'Tw-Encoding': 'deflate' })) corrupt.set(k, v);
+      await js.publish(s.options.subject, Buffer.from('not a deflate stream at all'), { headers: corrupt, msgID: 'poison-2' });
       await nc.close();
       const worker = s.startWorker(['--metrics', '127.0.0.1:0']);
       await s.drained();
       const metrics = await (await fetch(await s.metricsUrl(worker))).text();
-      assert.match(metrics, /^tunnelwatch_bus_dead_letters_total 1$/m);
-      assert.match(metrics, /^tunnelwatch_bus_failures_total 2$/m, 'failed on both deliveries');
+      assert.match(metrics, /^tunnelwatch_bus_dead_letters_total 2$/m);
+      assert.match(metrics, /^tunnelwatch_bus_failures_total 4$/m, 'each failed on both deliveries');
       assert.match(metrics, /^tunnelwatch_bus_events_total [1-9]\d*$/m);
       assert.match(metrics, /^tunnelwatch_bus_lag_messages 0$/m);
       const dead = await s.bus.deadLetters();
-      assert.deepEqual(dead.map((d) => [d.id, d.reason]), [['poison-1', 'malformed message: no Tw-Source header']]);
+      assert.deepEqual(
+        dead.map((d) => [d.id, d.reason.replace(/(does not inflate):.*/, '$1')]),
+        [
+          ['poison-1', 'malformed message: no Tw-Source header'],
+          ['poison-2', 'malformed message: the deflate body does not inflate'],
+        ],
+      );
       assert.deepEqual(s.results(), scanJson([examplesDir]), 'every other message was processed');
     } finally {
       await s.close();

@@ -113,6 +113,21 @@ test('partial states from two correlators merge into the same findings as one co
   assert.deepEqual(a.findings().map((f) => [f.id, f.count, f.aggregates]), whole.findings().map((f) => [f.id, f.count, f.aggregates]));
 });
 
+test('partials that went through JSON (the bus store) with a step one side never saw merge to the same first and last times as one pass', () => {
+  const a = new Correlator(bound());
+  const b = new Correlator(bound());
+  a.observe(proc(100));
+  b.observe(proc(90));
+  b.observe(dns(120));
+  const throughJson = JSON.parse(JSON.stringify(a.partials()));
+  assert.equal(throughJson[0].steps[1].minTime, null, 'an unseen step has no time: JSON writes null');
+  b.merge(throughJson);
+  const whole = new Correlator(bound());
+  [proc(100), proc(90), dns(120)].forEach((e) => whole.observe(e));
+  assert.deepEqual(b.findings().map((f) => [f.count, f.aggregates]), whole.findings().map((f) => [f.count, f.aggregates]));
+  assert.ok(b.findings()[0].aggregates.some(([, v]) => v === 90), 'firstTime is the first event, not 1970');
+});
+
 test('a correlation finding carries the evidence of each step, and a merge carries the same evidence as one pass', () => {
   const at = (e: ReturnType<typeof proc>, file: string, line: number) => ({ ...e, location: { file, line, offset: line * 10 } });
   const events = [at(proc(100), 'p.jsonl', 1), at(dns(130), 'd.jsonl', 4), at(proc(110), 'p.jsonl', 2), at(dns(120), 'd.jsonl', 3)];
