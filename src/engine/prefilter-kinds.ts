@@ -10,7 +10,8 @@ import type { AnyMapping, FieldRule } from '../cim/mapping.js';
 import type { Detection } from '../rules/detection.js';
 import { present } from '../cim/values.js';
 import type { Expr } from '../rules/search-plan.js';
-import type { RawEvent, RecordKind } from '../sources/source.js';
+import type { JsonKindReader, RawEvent, RecordKind, RecordKindProbe } from '../sources/source.js';
+import { NeedleAutomaton } from './automaton.js';
 
 /** What the kind test needs of the event families (a Normalizer is one). */
 export interface KindCatalog {
@@ -108,4 +109,31 @@ function isOneOf(field: string, patterns: string[], table: AnyMapping, system: R
   if (value === undefined || patterns.some((p) => p.includes('*'))) return undefined;
   const lowered = value.toLowerCase();
   return patterns.some((p) => p.toLowerCase() === lowered);
+}
+
+const probes = new WeakMap<readonly JsonKindReader[], RecordKindProbe>();
+
+/**
+ * A JSON line's kind from the families' readers, their words found in one pass of the automaton
+ * kernel each: the first reader's answer (each reader's claim holds on its own). One probe per reader list.
+ */
+export function jsonKindProbe(readers: readonly JsonKindReader[]): RecordKindProbe {
+  const known = probes.get(readers);
+  if (known !== undefined) return known;
+  const searches = readers.map((reader) => ({
+    reader,
+    automaton: new NeedleAutomaton(reader.words.map((word) => ({ bytes: Buffer.from(word, 'latin1') }))),
+    found: new Uint8Array(reader.words.length),
+  }));
+  const probe: RecordKindProbe = (bytes, start, end) => {
+    for (const { reader, automaton, found } of searches) {
+      found.fill(0);
+      automaton.foundInBytes(found, bytes, start, end);
+      const kind = reader.read(bytes, start, end, found);
+      if (kind !== undefined) return kind;
+    }
+    return undefined;
+  };
+  probes.set(readers, probe);
+  return probe;
 }

@@ -55,6 +55,16 @@ export interface RecordKind {
   system: Readonly<Record<string, string>>;
 }
 
+/**
+ * How a family tells what one of its JSON lines is without parsing it (see RecordKind): `words` are
+ * searched in the line in one pass, ASCII case folded (so a flag may be set where the exact word is
+ * not there, never the reverse); `read` gets the flags (`found[i]`: `words[i]` is there) and the bytes.
+ */
+export interface JsonKindReader {
+  readonly words: readonly string[];
+  read(bytes: Buffer, start: number, end: number, found: Uint8Array): RecordKind | undefined;
+}
+
 /** A probe of a raw record's bytes [start, end): its kind, or undefined when not certain. */
 export type RecordKindProbe = (bytes: Buffer, start: number, end: number) => RecordKind | undefined;
 

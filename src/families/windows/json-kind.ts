@@ -16,11 +16,11 @@
  *   (`winlog.event_id`, `event.code`), Azure Syslog rows (the XML in `SyslogMessage`), CrowdStrike
  *   (`event_simpleName`). The shapes left, evtx_dump (`Event.System.EventID`) and flat (top-level
  *   `EventID`), read the code from that one key, or make no event when it sits elsewhere.
+ * The words are found in one pass of the automaton kernel (engine/prefilter-kinds.ts `jsonKindProbe`).
  * `test/unit/families/json-kind.test.ts` checks every registered JSON shape is one of these and
  * compares claims with the parse over real and mutated lines.
  */
-import { NeedleAutomaton } from '../../engine/automaton.js';
-import type { RecordKind } from '../../sources/source.js';
+import type { JsonKindReader, RecordKind } from '../../sources/source.js';
 
 /** the JSON shapes this probe was written against (the test fails when one is added) */
 export const PROBED_JSON_SHAPES = ['evtx_dump', 'winlogbeat', 'azure-syslog', 'crowdstrike-fdr', 'flat'];
@@ -34,19 +34,10 @@ const KEY = Buffer.from('"EventID"');
  */
 const EXCLUDED = ['"winlog"', '"SyslogMessage"', '"event_simpleName"', '\\u004', '\\u005', '\\u006', '\\u007'];
 const MAX_DIGITS = 9;
-const HAS_KEY = 0;
-const HAS_EXCLUDED = 1;
-
-/** one pass over the line for the key and the exclusions (WebAssembly: 2-3x a JavaScript byte loop) */
-let automaton: NeedleAutomaton | undefined;
-const found = new Uint8Array(2);
 
 /** The offset just past the one `"EventID"` key, or -1 when there is none, more than one, or an exclusion. */
-function eventIdKeyEnd(bytes: Buffer, start: number, end: number): number {
-  automaton ??= new NeedleAutomaton([{ bytes: KEY, flag: HAS_KEY }, ...EXCLUDED.map((word) => ({ bytes: Buffer.from(word), flag: HAS_EXCLUDED }))]);
-  found.fill(0);
-  automaton.foundInBytes(found, bytes, start, end);
-  if (found[HAS_KEY] === 0 || found[HAS_EXCLUDED] === 1) return -1;
+function eventIdKeyEnd(bytes: Buffer, start: number, end: number, found: Uint8Array): number {
+  if (found[0] === 0 || found.indexOf(1, 1) >= 0) return -1;
   const line = bytes.subarray(start, end);
   const at = line.indexOf(KEY);
   if (at <= 0 || line.indexOf(KEY, at + 1) >= 0) return -1;
@@ -54,8 +45,8 @@ function eventIdKeyEnd(bytes: Buffer, start: number, end: number): number {
   return before === 0x7b /* { */ || before === 0x2c /* , */ ? start + at + KEY.length : -1;
 }
 
-export function windowsJsonKind(line: Buffer, start: number, end: number): RecordKind | undefined {
-  let i = eventIdKeyEnd(line, start, end);
+function read(line: Buffer, start: number, end: number, found: Uint8Array): RecordKind | undefined {
+  let i = eventIdKeyEnd(line, start, end, found);
   if (i < 0 || line[i++] !== 0x3a /* : */) return undefined;
   const quoted = line[i] === QUOTE;
   if (quoted) i++;
@@ -67,3 +58,6 @@ export function windowsJsonKind(line: Buffer, start: number, end: number): Recor
   if (i >= end || (line[i] !== 0x2c && line[i] !== 0x7d) /* } */) return undefined;
   return { family: 'windows', system: { EventID: line.toString('latin1', first, first + digits) } };
 }
+
+/** the key first, then the exclusions: `found[0]` says the key is in the line, any other flag an exclusion */
+export const windowsJsonKind: JsonKindReader = { words: [KEY.toString('latin1'), ...EXCLUDED], read };

@@ -4,14 +4,16 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { gunzipSync } from 'node:zlib';
 import fc from 'fast-check';
+import { jsonKindProbe } from '../../../src/engine/prefilter-kinds.js';
 import { PROBED_JSON_SHAPES, windowsJsonKind } from '../../../src/families/windows/json-kind.js';
 import { families } from '../../../src/families/registry.js';
 import { classifyJson } from '../../../src/sources/json-shapes.js';
 import { sharedData, sharedDataMissing, examplesDir } from '../../helpers/paths.js';
 
+const windowsProbe = jsonKindProbe([windowsJsonKind]);
 const probe = (line: string) => {
   const bytes = Buffer.from(line);
-  return windowsJsonKind(bytes, 0, bytes.length)?.system.EventID;
+  return windowsProbe(bytes, 0, bytes.length)?.system.EventID;
 };
 
 /** what parsing says: the EventID of the windows event the line becomes, null when it becomes none */
