@@ -198,6 +198,16 @@ export class Normalizer {
     return this.sources.get(name);
   }
 
+  /** The names of the families, in registration order. */
+  get familyNames(): readonly string[] {
+    return [...this.families.keys()];
+  }
+
+  /** The mapping tables of one family (none for a family not in the set). */
+  mappingsOf(family: string): readonly AnyMapping[] {
+    return this.families.get(family)?.family.mappings ?? [];
+  }
+
   /** The code a raw event's family names it by (EventID, event_simpleName), as the record holds it. */
   eventCode(raw: RawEvent): string | undefined {
     return this.families.get(raw.family)?.family.eventCode(raw);

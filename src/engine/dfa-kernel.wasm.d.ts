@@ -1,3 +1,3 @@
 /** dfa-kernel.wat assembled to WebAssembly by scripts/build-wasm.mjs at build time */
-declare const bytes: Buffer;
+declare const bytes: Uint8Array<ArrayBuffer>;
 export default bytes;

@@ -4,8 +4,9 @@ import type { DatasetName } from '../cim/model.js';
 import { joinedSearches, type Detection } from '../rules/detection.js';
 import type { Expr } from '../rules/search-plan.js';
 import { leafPatterns, requiredLiterals } from '../rules/spl/literals.js';
-import type { RecordPrefilter } from '../sources/source.js';
+import type { RecordKind, RecordPrefilter } from '../sources/source.js';
 import { NeedleAutomaton, type Needle } from './automaton.js';
+import { KindIndex, type KindCatalog } from './prefilter-kinds.js';
 import { isMet, requirementOf, requirementsByLiteral, type Requirement } from './requirement.js';
 
 /** Characters a format may escape (JSON `\\ \" \/`, XML entities): needles never span them. */
@@ -20,14 +21,17 @@ const MIN_NEEDLE = 3;
 const MIN_EXACT_LITERAL = 2;
 
 /**
- * A prefilter that passes every record some detection could match, or undefined when a
- * detection has no required literal (then every record must be parsed). `tables`: the event
- * families' mapping tables, which say which fields are verbatim (default: the registered families).
+ * A prefilter that passes every record some detection could match (undefined without detections).
+ * When a detection has no required literal, every record of unknown kind must be parsed; a record
+ * whose kind its source knows (RecordKind) is tested against the detections of that kind only.
+ * `tables`: the event families' mapping tables, which say which fields are verbatim and which
+ * event codes each dataset reads (default: the registered families).
  */
-export function buildPrefilter(detections: Detection[], tables: MappingCatalog = families.normalizer): RecordPrefilter | undefined {
-  // one detection without a literal is enough to know there is no prefilter: the rest is not analysed
+export function buildPrefilter(detections: Detection[], tables: MappingCatalog & KindCatalog = families.normalizer): RecordPrefilter | undefined {
+  if (detections.length === 0) return undefined;
+  // one detection without a literal is enough to know records of unknown kind all pass: the rest is not analysed
   const analysis = analyse(detections, tables, true);
-  return detections.length === 0 || analysis.uncovered.length > 0 ? undefined : new LiteralPrefilter(analysis);
+  return analysis.uncovered.length > 0 ? new KindPrefilter(detections, tables) : new LiteralPrefilter(analysis);
 }
 
 /**
@@ -81,7 +85,10 @@ function analyse(detections: Detection[], tables: MappingCatalog, stopAtUncovere
       return best && note(best.needle, best.piece, whole);
     };
     const quick = requiredLiterals(d.plan.where, isVerbatim, (literal, whole, field) => inRecord(literal, whole, field, MIN_NEEDLE));
-    const requirement = requirementOf(d.plan.where, (leaf) => leafLiterals(leaf, isVerbatim, inRecord)?.map(indexOf) ?? null);
+    // every searchable piece of a literal the raw record holds (`:\\windows\\system32\\oci.dll`: all three)
+    const piecesInRecord = (literal: string, whole: boolean, field: string) =>
+      (guardedPieces(guardOf(field) as LiteralGuard, literal, whole) ?? []).flatMap((piece) => safeRuns(piece, MIN_EXACT_LITERAL).map((run) => note(run, piece, whole) as string));
+    const requirement = requirementOf(d.plan.where, (leaf) => leafRequirement(leaf, isVerbatim, piecesInRecord, indexOf));
     if (quick && requirement) {
       for (const n of quick) needles.add(n);
       requirements.push(requirement);
@@ -103,22 +110,28 @@ function analyse(detections: Detection[], tables: MappingCatalog, stopAtUncovere
 }
 
 /**
- * The literals one of which a record must hold for a leaf (`leafPatterns`) to match, found as
- * `requiredLiterals` finds them (the longest `*`-free run of each pattern) but down to
- * MIN_EXACT_LITERAL characters; null when some pattern has none.
+ * What a record must hold for a leaf (`leafPatterns`) to match: for one of its patterns, every
+ * searchable piece (down to MIN_EXACT_LITERAL characters) of every `*`-free run; null when some
+ * pattern has none. All pieces, not the longest: `system32` is in nearly every Windows record,
+ * `oci.dll` beside it is not.
  */
-function leafLiterals(
+function leafRequirement(
   leaf: Expr,
   isVerbatim: (field: string) => boolean,
-  inRecord: (literal: string, whole: boolean, field: string, min: number) => string | undefined,
-): string[] | null {
+  piecesInRecord: (literal: string, whole: boolean, field: string) => string[],
+  indexOf: (literal: string) => number,
+): Requirement | null {
   const leafPattern = leafPatterns(leaf);
   if (!leafPattern || !isVerbatim(leafPattern.field)) return null;
-  const literals = leafPattern.patterns.map((pattern) => {
-    const longest = pattern.split('*').reduce((a, b) => (b.length > a.length ? b : a), '').toLowerCase();
-    return inRecord(longest, !pattern.includes('*'), leafPattern.field, MIN_EXACT_LITERAL);
+  const alternatives = leafPattern.patterns.map((pattern) => {
+    const whole = !pattern.includes('*');
+    return [...new Set(pattern.split('*').flatMap((run) => piecesInRecord(run.toLowerCase(), whole, leafPattern.field)))].map(indexOf);
   });
-  return literals.length > 0 && literals.every((l) => l !== undefined) ? [...new Set(literals)] : null;
+  if (alternatives.length === 0 || alternatives.some((pieces) => pieces.length === 0)) return null;
+  const any = (literals: number[]): Requirement => ({ kind: 'any', literals, terms: [] });
+  if (alternatives.every((pieces) => pieces.length === 1)) return any([...new Set(alternatives.flat())]);
+  const terms = alternatives.map((pieces) => (pieces.length === 1 ? any(pieces) : { kind: 'all' as const, literals: [], terms: pieces.map((p) => any([p])) }));
+  return terms.length === 1 ? terms[0] : { kind: 'either', literals: [], terms };
 }
 
 /** Each dataset field's guard (cim/verbatim.ts), derived once per analysis. */
@@ -160,6 +173,11 @@ function safeNeedle(literal: string, min: number): string | undefined {
   return piece.length >= min ? piece.toLowerCase() : undefined;
 }
 
+/** Every such run at least `min` long: the record holds each of them as written. */
+function safeRuns(literal: string, min: number): string[] {
+  return literal.split(UNSAFE).filter((run) => run.length >= min).map((run) => run.toLowerCase());
+}
+
 /**
  * The two tests for one raw encoding, each automaton built on first use: a scan of text files never
  * needs the UTF-16 ones, and one whose records all fail the quick test never needs the exact one.
@@ -198,14 +216,18 @@ class EncodedTests {
   }
 }
 
+/** A whole field value in text (a port) never touches another digit: `7000` must not match a timestamp. */
+function textTests(analysis: Analysis): EncodedTests {
+  return new EncodedTests(analysis, (n) => [{ bytes: Buffer.from(n, 'latin1'), digitBounded: analysis.wholeNumbers.has(n) }]);
+}
+
 /** The quick test finds any needle in one pass; the few records it passes get the exact test. */
 class LiteralPrefilter implements RecordPrefilter {
   private readonly text: EncodedTests;
   private readonly utf16: EncodedTests;
 
   constructor(analysis: Analysis) {
-    // A whole field value in text (a port) never touches another digit: `7000` must not match a timestamp.
-    this.text = new EncodedTests(analysis, (n) => [{ bytes: Buffer.from(n, 'latin1'), digitBounded: analysis.wholeNumbers.has(n) }]);
+    this.text = textTests(analysis);
     // In EVTX record data text is UTF-16LE (each ASCII letter followed by NUL) and numbers are binary.
     this.utf16 = new EncodedTests(analysis, (n) => [Buffer.from(n, 'utf16le'), ...binaryForms(n)].map((bytes) => ({ bytes })));
   }
@@ -220,6 +242,73 @@ class LiteralPrefilter implements RecordPrefilter {
 
   mayMatchUtf16(bytes: Uint8Array, start?: number, end?: number): boolean {
     return this.utf16.quick.matchesBytes(bytes, start, end) && this.utf16.exact((needles, found) => needles.foundInBytes(found, bytes, start, end));
+  }
+}
+
+function kindKey(kind: RecordKind): string {
+  let key = kind.family;
+  for (const name in kind.system) key += `\0${name}\0${kind.system[name]}`;
+  return key;
+}
+
+/** kinds whose tests are kept; a hostile input naming more event codes has the rest recomputed */
+const MAX_KINDS = 1024;
+
+/**
+ * With a detection that has no required literal: records of unknown kind all pass; a record of
+ * known kind gets the tests of the detections of its kind (none: it fails; one without a literal:
+ * it passes). Kinds with the same detections share one test.
+ */
+class KindPrefilter implements RecordPrefilter {
+  readonly usesKind = true;
+  private readonly byKind = new Map<string, EncodedTests | boolean>();
+  private readonly byDetections = new Map<string, EncodedTests | boolean>();
+  private readonly indexOf: Map<Detection, number>;
+  private readonly kinds: KindIndex<Detection>;
+
+  constructor(
+    detections: Detection[],
+    private readonly tables: MappingCatalog & KindCatalog,
+  ) {
+    this.indexOf = new Map(detections.map((d, i) => [d, i]));
+    this.kinds = new KindIndex(detections, tables);
+  }
+
+  mayMatchText(): boolean {
+    return true;
+  }
+
+  mayMatchUtf16(): boolean {
+    return true;
+  }
+
+  mayMatchBytes(bytes: Uint8Array, start?: number, end?: number, kind?: RecordKind): boolean {
+    if (kind === undefined) return true;
+    const test = this.testOf(kind);
+    if (typeof test === 'boolean') return test;
+    return test.quick.matchesBytes(bytes, start, end) && test.exact((needles, found) => needles.foundInBytes(found, bytes, start, end));
+  }
+
+  private testOf(record: RecordKind): EncodedTests | boolean {
+    const seen = this.byKind.get(kindKey(record));
+    if (seen !== undefined) return seen;
+    const kind = this.kinds.canonical(record);
+    const key = kindKey(kind);
+    const known = this.byKind.get(key);
+    if (known !== undefined) {
+      if (this.byKind.size < MAX_KINDS) this.byKind.set(kindKey(record), known);
+      return known;
+    }
+    const subset = this.kinds.detectionsOf(kind);
+    const subsetKey = subset.map((d) => this.indexOf.get(d)).join(',');
+    let test = this.byDetections.get(subsetKey);
+    if (test === undefined) {
+      const analysis = subset.length === 0 ? undefined : analyse(subset, this.tables, true);
+      test = analysis === undefined ? false : analysis.uncovered.length > 0 || textTests(analysis);
+      if (this.byDetections.size < MAX_KINDS) this.byDetections.set(subsetKey, test);
+    }
+    if (this.byKind.size < MAX_KINDS) this.byKind.set(key, test);
+    return test;
   }
 }
 

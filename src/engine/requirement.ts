@@ -15,16 +15,17 @@ export interface Requirement {
 /**
  * A rule's requirement: every conjunct of an AND is kept (a rule needing both ` client ` and ` r:`
  * is not met by ` client ` alone), each OR branch must have one. `leafLiterals` gives a leaf's
- * literals (one of which every value it matches contains), or null when none is known. Undefined
+ * literals (one of which every value it matches contains) or its own requirement, or null when none is known. Undefined
  * when the whole expression has no requirement (a `not`, an `eval`, a leaf without literals).
  */
-export function requirementOf(expr: Expr, leafLiterals: (leaf: Expr) => number[] | null): Requirement | undefined {
+export function requirementOf(expr: Expr, leafLiterals: (leaf: Expr) => number[] | Requirement | null): Requirement | undefined {
   switch (expr.kind) {
     case 'compare':
     case 'in':
     case 'test': {
       const literals = leafLiterals(expr);
-      return literals ? { kind: 'any', literals, terms: [] } : undefined;
+      if (literals === null) return undefined;
+      return Array.isArray(literals) ? { kind: 'any', literals, terms: [] } : literals;
     }
     case 'and': {
       const terms = expr.terms.map((t) => requirementOf(t, leafLiterals)).filter((r) => r !== undefined);

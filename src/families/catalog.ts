@@ -1,6 +1,6 @@
 import { Normalizer } from '../cim/normalize.js';
 import { orderJsonShapes, type JsonShape } from '../sources/json-shapes.js';
-import type { RawEvent } from '../sources/source.js';
+import type { JsonKindReader, RawEvent } from '../sources/source.js';
 import type { EventFamily } from './family.js';
 
 /**
@@ -13,12 +13,16 @@ export class FamilyCatalog {
   /** every family's JSON shapes, permissive ones last */
   readonly jsonShapes: readonly JsonShape[];
   private readonly byName: ReadonlyMap<string, EventFamily>;
+  /** the families' readers of a JSON line's kind (engine/prefilter-kinds.ts runs them) */
+  readonly jsonKindReaders: readonly JsonKindReader[];
 
   constructor(readonly families: readonly EventFamily[]) {
     this.normalizer = new Normalizer(families);
     this.jsonShapes = orderJsonShapes(families.flatMap((f) => f.jsonShapes));
     this.byName = new Map(families.map((f) => [f.name, f]));
+    this.jsonKindReaders = families.flatMap((f) => (f.jsonKind ? [f.jsonKind] : []));
   }
+
 
   familyOf(raw: RawEvent): EventFamily | undefined {
     return this.byName.get(raw.family);

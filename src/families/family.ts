@@ -1,6 +1,6 @@
 import type { FamilyMappings } from '../cim/family-mappings.js';
 import type { JsonShape } from '../sources/json-shapes.js';
-import type { RawEvent } from '../sources/source.js';
+import type { JsonKindReader, RawEvent } from '../sources/source.js';
 
 /**
  * An event family: one kind of telemetry, everything the stages need to know of it, in one folder
@@ -11,6 +11,8 @@ import type { RawEvent } from '../sources/source.js';
 export interface EventFamily extends FamilyMappings {
   /** how its records look as JSON objects (none: it only comes from formats that name it, as XML) */
   readonly jsonShapes: readonly JsonShape[];
+  /** what one of its JSON lines is, read from the bytes without parsing (see RecordKind) */
+  readonly jsonKind?: JsonKindReader;
   /** how `dump` prints one of its events, one line each */
   readonly dump: {
     json(raw: RawEvent): string;

@@ -1,5 +1,6 @@
 import type { CimEvent, DatasetName } from '../cim/model.js';
 import type { RunReport } from '../diagnostics/run-report.js';
+import { jsonKindProbe } from '../engine/prefilter-kinds.js';
 import type { FamilyCatalog } from '../families/catalog.js';
 import { families as registeredFamilies } from '../families/registry.js';
 import { expandInputs } from '../sources/inputs.js';
@@ -57,6 +58,7 @@ export async function scanInput(input: SourceInput, detector: EventObserver, opt
   const ctx: SourceContext = {
     maxRecordBytes: options.maxRecordBytes,
     jsonShapes: families.jsonShapes,
+    jsonKind: jsonKindProbe(families.jsonKindReaders),
     prefilter: options.prefilter,
     signal: options.signal,
     syslogClock: options.syslogClock,

@@ -50,7 +50,7 @@ export const jsonlSource: Source = {
 
 async function* readLines(input: SourceInput, ctx: SourceContext): AsyncGenerator<RawEvent> {
   const file = input.name;
-  for await (const batch of inputLines(input, ctx)) {
+  for await (const batch of inputLines(input, ctx, ctx.jsonKind)) {
     for (const line of batch) {
       // the line framer already prefiltered the line's bytes
       const ev = parseRecord(line.text, line, file, ctx);

@@ -34,11 +34,39 @@ export interface RawEvent {
 export interface RecordPrefilter {
   /** `text` is the raw record as it appears in a text file (JSON- or XML-escaped) */
   mayMatchText(text: string): boolean;
-  /** the same test on raw UTF-8 bytes [start, end) before they are decoded (no view allocated per record) */
-  mayMatchBytes(bytes: Uint8Array, start?: number, end?: number): boolean;
+  /**
+   * the same test on raw UTF-8 bytes [start, end) before they are decoded (no view allocated per
+   * record); `kind`: what the source found out about the record without parsing it, if anything
+   */
+  mayMatchBytes(bytes: Uint8Array, start?: number, end?: number, kind?: RecordKind): boolean;
   /** the same test on UTF-16LE record bytes [start, end) (EVTX record data) */
   mayMatchUtf16(bytes: Uint8Array, start?: number, end?: number): boolean;
+  /** whether a record's kind can change the answer (else a source need not probe for it) */
+  readonly usesKind?: boolean;
 }
+
+/**
+ * What a source can tell of a raw record without parsing it: the event family it will be read as,
+ * and <System> fields that parsing will give exactly these values (Windows: `EventID`). A claim,
+ * not a guess: a probe that is not sure returns no kind.
+ */
+export interface RecordKind {
+  family: string;
+  system: Readonly<Record<string, string>>;
+}
+
+/**
+ * How a family tells what one of its JSON lines is without parsing it (see RecordKind): `words` are
+ * searched in the line in one pass, ASCII case folded (so a flag may be set where the exact word is
+ * not there, never the reverse); `read` gets the flags (`found[i]`: `words[i]` is there) and the bytes.
+ */
+export interface JsonKindReader {
+  readonly words: readonly string[];
+  read(bytes: Buffer, start: number, end: number, found: Uint8Array): RecordKind | undefined;
+}
+
+/** A probe of a raw record's bytes [start, end): its kind, or undefined when not certain. */
+export type RecordKindProbe = (bytes: Buffer, start: number, end: number) => RecordKind | undefined;
 
 export interface SourceContext {
   /** longest record a text source keeps; longer ones are skipped with `line-too-long` */
@@ -59,6 +87,8 @@ export interface SourceContext {
    * reads them; src/families/registry.ts has the run's). A JSON record none reads is skipped.
    */
   jsonShapes: readonly JsonShape[];
+  /** what a JSON line is without parsing it (the registered families' probes), for the prefilter */
+  jsonKind?: RecordKindProbe;
 }
 
 /**

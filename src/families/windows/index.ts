@@ -3,6 +3,7 @@ import { present } from '../../cim/values.js';
 import type { EventFamily } from '../family.js';
 import { windowsDataSources } from './data-sources.js';
 import { windowsEventJson, windowsEventXml } from './dump.js';
+import { windowsJsonKind } from './json-kind.js';
 import { windowsJsonShapes } from './json-shapes.js';
 import { security4657 } from './security-4657.js';
 import { security4688 } from './security-4688.js';
@@ -50,5 +51,6 @@ export const windowsFamily = {
     return utcTime === undefined ? NaN : parseIsoSeconds(utcTime);
   },
   jsonShapes: windowsJsonShapes,
+  jsonKind: windowsJsonKind,
   dump: { json: windowsEventJson, xml: windowsEventXml },
 } satisfies EventFamily;

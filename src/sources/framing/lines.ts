@@ -1,7 +1,7 @@
 import { isUtf8 } from 'node:buffer';
 import { Gunzip } from 'node:zlib';
 import { fileChunks, readErrorSkip, type ByteRange } from '../file-blocks.js';
-import type { FilePosition, SourceContext, SourceInput } from '../source.js';
+import type { FilePosition, RecordKindProbe, SourceContext, SourceInput } from '../source.js';
 
 /** One line of a text input, without its line terminator. */
 export interface Line {
@@ -46,6 +46,8 @@ export class LineFramer implements Framer {
     piece?: ByteRange,
     /** the bytes pushed begin at this line start of the file (see SourceInput.startsAt) */
     startsAt?: FilePosition,
+    /** what a line is without parsing it, for the prefilter (JSON lines) */
+    private readonly kindOf?: RecordKindProbe,
   ) {
     const start = piece?.start ?? 0;
     this.consumed = this.lineStart = startsAt?.offset ?? Math.max(0, start - 1);
@@ -175,7 +177,7 @@ export class LineFramer implements Framer {
     // Damage is reported first (the chunk-wide UTF-8 check is nearly free); then, before decoding,
     // the prefilter drops the many lines that cannot match any rule, never turning them into strings.
     const prefilter = this.ctx.prefilter;
-    if (prefilter && !prefilter.mayMatchBytes(buf, start, end)) {
+    if (prefilter && !prefilter.mayMatchBytes(buf, start, end, prefilter.usesKind ? this.kindOf?.(buf, start, end) : undefined)) {
       this.ctx.prefiltered?.(1);
       return;
     }
@@ -207,16 +209,16 @@ export function inputBytesRead(chunks: AsyncIterable<Buffer>, decompressed: numb
  * Reads `stream` to the end and yields batches of lines. Stream errors (I/O, corrupt gzip) end the
  * input with a skip at the offset reached; lines before the damage are kept.
  */
-export function frameLines(chunks: AsyncIterable<Buffer>, file: string, ctx: SourceContext, startsAt?: FilePosition): AsyncGenerator<Line[]> {
-  return frameStream(chunks, new LineFramer(file, ctx, undefined, startsAt), file, ctx);
+export function frameLines(chunks: AsyncIterable<Buffer>, file: string, ctx: SourceContext, startsAt?: FilePosition, kindOf?: RecordKindProbe): AsyncGenerator<Line[]> {
+  return frameStream(chunks, new LineFramer(file, ctx, undefined, startsAt, kindOf), file, ctx);
 }
 
 /** The lines of an input: all of them, or those of its piece (`input.range`) of a plain file. */
-export function inputLines(input: SourceInput, ctx: SourceContext): AsyncGenerator<Line[]> {
+export function inputLines(input: SourceInput, ctx: SourceContext, kindOf?: RecordKindProbe): AsyncGenerator<Line[]> {
   const piece = input.path !== undefined ? input.range : undefined;
-  if (!piece) return frameLines(input.open(), input.name, ctx, input.startsAt);
+  if (!piece) return frameLines(input.open(), input.name, ctx, input.startsAt, kindOf);
   const from = Math.max(0, piece.start - 1);
-  return frameStream(fileChunks(input.path!, { start: from, end: Infinity }), new LineFramer(input.name, ctx, piece), input.name, ctx);
+  return frameStream(fileChunks(input.path!, { start: from, end: Infinity }), new LineFramer(input.name, ctx, piece, undefined, kindOf), input.name, ctx);
 }
 
 /** Cuts a large plain file into pieces that LineFramer can frame one by one. */

@@ -58,17 +58,40 @@ test('a numeric literal matches its UTF-16 text and its little-endian binary for
   assert.ok(!pf.mayMatchUtf16(Buffer.from([0x01, 0x02, 0x03, 0x04])));
 });
 
-test('a detection with no required literal disables the prefilter', () => {
+/** true when the prefilter passes records of unknown kind whatever their bytes (a rule without a literal is loaded) */
+function passesUnknownKinds(pf: ReturnType<typeof buildPrefilter>): boolean {
+  const text = '{"EventID":10,"Channel":"Microsoft-Windows-Sysmon/Operational","Image":"C:\\\\x.exe"}';
+  return pf !== undefined && pf.mayMatchText(text) && pf.mayMatchBytes(Buffer.from(text)) && pf.mayMatchUtf16(utf16(text));
+}
+
+const sysmon = (eventId: string) => ({ family: 'windows', system: { EventID: eventId } });
+
+test('a detection with no required literal passes every record of unknown kind; none without detections', () => {
   const none = detectionWith({ where: { kind: 'true' } });
-  assert.equal(buildPrefilter([on('process_name', 'ngrok.exe'), none]), undefined);
+  assert.ok(passesUnknownKinds(buildPrefilter([on('process_name', 'ngrok.exe'), none])));
   const negated: Expr = { kind: 'not', term: { kind: 'compare', field: 'process_name', op: '=', pattern: 'ngrok.exe' } };
-  assert.equal(buildPrefilter([detectionWith({ where: negated })]), undefined);
+  assert.ok(passesUnknownKinds(buildPrefilter([detectionWith({ where: negated })])));
   assert.equal(buildPrefilter([]), undefined);
+});
+
+test('a detection with no required literal costs nothing on records of another kind: they get the literal test of their own kind', () => {
+  // Endpoint.Processes is made of Sysmon 1 and Security 4688 (and CrowdStrike ProcessRollup2) only
+  const negated: Expr = { kind: 'not', term: { kind: 'compare', field: 'process_name', op: '=', pattern: 'ngrok.exe' } };
+  const pf = buildPrefilter([detectionWith({ where: negated }), on('dest', '*.trycloudflare.com', 'Network_Traffic.All_Traffic')])!;
+  const line = Buffer.from('{"EventID":7,"ImageLoaded":"C:\\\\a.dll"}');
+  assert.equal(pf.mayMatchBytes(line, 0, line.length, sysmon('1')), true, 'a process creation may match the literal-less rule');
+  assert.equal(pf.mayMatchBytes(line, 0, line.length, sysmon('4688')), true);
+  assert.equal(pf.mayMatchBytes(line, 0, line.length, sysmon('7')), false, 'no rule reads image loads');
+  const dns = Buffer.from('{"EventID":3,"DestinationHostname":"x.trycloudflare.com"}');
+  assert.equal(pf.mayMatchBytes(dns, 0, dns.length, sysmon('3')), true, 'a network connection holding the literal');
+  const other = Buffer.from('{"EventID":3,"DestinationHostname":"example.com"}');
+  assert.equal(pf.mayMatchBytes(other, 0, other.length, sysmon('3')), false, 'a network connection without it');
+  assert.equal(pf.mayMatchBytes(other, 0, other.length), true, 'the same bytes of unknown kind');
 });
 
 test('derived and host fields (action, vendor_product, dest) contribute no needle', () => {
   for (const field of ['action', 'vendor_product', 'dest']) {
-    assert.equal(buildPrefilter([on(field, 'allowed-ngrok-value')]), undefined, field);
+    assert.ok(passesUnknownKinds(buildPrefilter([on(field, 'allowed-ngrok-value')])), field);
   }
   const mixed: Expr = {
     kind: 'and',

@@ -1,5 +1,8 @@
 import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { gunzipSync } from 'node:zlib';
 import { test } from 'node:test';
 import { RunReport } from '../../../src/diagnostics/run-report.js';
 import { Detector } from '../../../src/engine/detector.js';
@@ -10,7 +13,7 @@ import { scanInputs, type EventObserver } from '../../../src/pipeline/scan.js';
 import type { Detection } from '../../../src/rules/detection.js';
 import { loadRules } from '../../../src/rules/rule-languages.js';
 import type { RecordPrefilter } from '../../../src/sources/source.js';
-import { sharedData, sharedDataMissing } from '../../helpers/paths.js';
+import { examplesDir, sharedData, sharedDataMissing } from '../../helpers/paths.js';
 
 const categories = ['windows/process_creation', 'windows/dns_query', 'windows/network_connection', 'windows/image_load', 'linux/process_creation'];
 
@@ -37,6 +40,33 @@ test('SigmaHQ rules: findings with the prefilter equal findings without it, and 
   assert.deepEqual(withFilter.findings, without.findings);
   assert.ok(without.findings.length > 50, `only ${without.findings.length} findings: the comparison proves little`);
   assert.ok(withFilter.report.prefiltered > 0, `no record was prefiltered (${withFilter.report.events} parsed)`);
+});
+
+test('every SigmaHQ rule, those without a witness included: findings on JSON lines with the prefilter equal findings without it, and records of other kinds are never parsed', { skip: sharedDataMissing }, async (t) => {
+  const loaded = await loadRules(categories.map((c) => path.join(sharedData, 'sigma-rules', 'rules', c)));
+  assert.ok(prefilterNeedles(loaded.detections).uncovered.length > 0, 'the point is the rules without a witness');
+  const prefilter = buildPrefilter(loaded.detections);
+  assert.ok(prefilter?.usesKind, 'with rules without a witness the prefilter decides by kind');
+  // a slice of each real OTRF capture (every Sysmon kind, Security, PowerShell...) and the tunnel events
+  const dir = mkdtempSync(path.join(tmpdir(), 'tw-sigma-kinds-'));
+  try {
+    const inputs = ['otrf-empire-dcom-shellwindows', 'otrf-covenant-dcom-iertutil', 'otrf-lsass05-sharpdump'].map((name) => {
+      const file = path.join(dir, `${name}.jsonl`);
+      const lines = gunzipSync(readFileSync(path.join(sharedData, 'json-sysmon', `${name}.jsonl.gz`))).toString('utf8').split('\n');
+      writeFileSync(file, lines.slice(0, 4000).join('\n') + '\n');
+      return file;
+    });
+    // and every format of attack data, where records of unknown kind must all be parsed
+    inputs.push(path.join(examplesDir, 'sysmon-nxlog.jsonl'), ...['tunnel', 'examples'].map((d) => path.join(sharedData, d)));
+    const withFilter = await scan(loaded.detections, inputs, prefilter);
+    const without = await scan(loaded.detections, inputs, undefined);
+    assert.deepEqual(withFilter.findings, without.findings);
+    t.diagnostic(`${without.findings.length} findings; ${withFilter.report.prefiltered} of ${without.report.events} records ruled out unparsed`);
+    assert.ok(without.findings.length >= 10, `only ${without.findings.length} findings: the comparison proves little`);
+    assert.ok(withFilter.report.prefiltered > 10_000, `only ${withFilter.report.prefiltered} records ruled out`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test('SigmaHQ rules: the detector, which tests each event only against its candidate rules, counts the same matches as testing every rule', { skip: sharedDataMissing }, async () => {

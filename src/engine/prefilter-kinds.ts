@@ -1,0 +1,139 @@
+/**
+ * Which detections can match a record of a known kind (RecordKind: its family and <System> fields,
+ * found without parsing it). A Sysmon process-creation rule cannot match an image-load record: its
+ * dataset's tables do not read that event code, or its plan pins `EventID` to another value. So the
+ * prefilter tests a record of known kind against those rules only, and rules with no required
+ * literal (which turn the prefilter off for records of unknown kind) cost nothing on other kinds.
+ * Exact: a detection is left out only when no event parsed from such a record can satisfy it.
+ */
+import type { AnyMapping, FieldRule } from '../cim/mapping.js';
+import type { Detection } from '../rules/detection.js';
+import { present } from '../cim/values.js';
+import type { Expr } from '../rules/search-plan.js';
+import type { JsonKindReader, RawEvent, RecordKind, RecordKindProbe } from '../sources/source.js';
+import { NeedleAutomaton } from './automaton.js';
+
+/** What the kind test needs of the event families (a Normalizer is one). */
+export interface KindCatalog {
+  /** the names of its families */
+  readonly familyNames: readonly string[];
+  mappingsOf(family: string): readonly AnyMapping[];
+  eventCode(raw: RawEvent): string | undefined;
+}
+
+/** Finds the detections that may match a record of a kind; each detection's plan is read once. */
+export class KindIndex<D extends Detection> {
+  /** per detection, its top-level AND terms a record's <System> fields may decide */
+  private readonly terms: Expr[][];
+  /** every value those terms compare with and every event code a table names, lowercased */
+  private readonly mentioned = new Set<string>();
+
+  constructor(
+    private readonly detections: readonly D[],
+    private readonly catalog: KindCatalog,
+  ) {
+    this.terms = detections.map((d) => conjuncts(d.plan.where).filter(mayDecide));
+    for (const term of this.terms.flat()) for (const pattern of patternsOf(term)) this.mentioned.add(pattern.toLowerCase());
+    for (const family of catalog.familyNames) for (const m of catalog.mappingsOf(family)) if (m.events !== '*') for (const e of m.events) this.mentioned.add(e.toLowerCase());
+  }
+
+  /**
+   * The kind with every <System> value that no term and no table names replaced by one stand-in:
+   * the same detections match it, so such kinds (most event codes) share one entry.
+   */
+  canonical(kind: RecordKind): RecordKind {
+    const system: Record<string, string> = {};
+    for (const [name, value] of Object.entries(kind.system)) system[name] = this.mentioned.has(value.toLowerCase()) ? value : UNNAMED;
+    return { family: kind.family, system };
+  }
+
+  /** the detections that may match a record of `kind` (all of them when its event code is unknown) */
+  detectionsOf(kind: RecordKind): D[] {
+    const system = { ...kind.system };
+    const code = present(this.catalog.eventCode({ family: kind.family, system, data: {}, location: { file: '', offset: 0 } }));
+    if (code === undefined) return [...this.detections];
+    // the tables normalize may apply to such a record (its data source is not known: every source's)
+    const tables = new Map<string, AnyMapping[]>();
+    for (const m of this.catalog.mappingsOf(kind.family)) {
+      if (m.events === '*' || m.events.includes(code)) tables.set(m.dataset, [...(tables.get(m.dataset) ?? []), m]);
+    }
+    return this.detections.filter((d, i) => tables.get(d.plan.dataset)?.some((t) => this.terms[i].every((term) => holds(term, t, system) !== false)) === true);
+  }
+}
+
+/** a value no rule or table names (not a valid event code of any source) */
+const UNNAMED = '\u0000unnamed';
+
+function patternsOf(term: Expr): string[] {
+  if (term.kind === 'compare') return [term.pattern];
+  if (term.kind === 'in') return term.patterns;
+  return term.kind === 'or' || term.kind === 'and' ? term.terms.flatMap(patternsOf) : [];
+}
+
+/** a comparison of field values, or an AND / OR of only such: what `holds` may decide */
+function mayDecide(term: Expr): boolean {
+  if (term.kind === 'compare' || term.kind === 'in') return true;
+  return (term.kind === 'or' || term.kind === 'and') && term.terms.every(mayDecide);
+}
+
+/** An expression's top-level AND terms. */
+function conjuncts(expr: Expr): Expr[] {
+  return expr.kind === 'and' ? expr.terms.flatMap(conjuncts) : [expr];
+}
+
+/**
+ * Whether `term` holds on the event `table` makes of a record with these <System> fields, when that
+ * is decided by them (a field the table copies from <System> or sets to a constant, compared with
+ * values without wildcards); undefined when it is not.
+ */
+function holds(term: Expr, table: AnyMapping, system: Record<string, string>): boolean | undefined {
+  switch (term.kind) {
+    case 'compare':
+      return term.op === '=' ? isOneOf(term.field, [term.pattern], table, system) : undefined;
+    case 'in':
+      return isOneOf(term.field, term.patterns, table, system);
+    case 'or':
+      return term.terms.every((t) => holds(t, table, system) === false) ? false : undefined;
+    case 'and':
+      return term.terms.some((t) => holds(t, table, system) === false) ? false : undefined;
+    default:
+      return undefined;
+  }
+}
+
+function isOneOf(field: string, patterns: string[], table: AnyMapping, system: Record<string, string>): boolean | undefined {
+  const rule = (table.fields as Readonly<Record<string, FieldRule>>)[field];
+  if (typeof rule !== 'object' || !('system' in rule || 'value' in rule)) return undefined;
+  // an absent value (`-`...) leaves a passthrough table's payload field of the same name in place
+  const value = present('system' in rule ? system[rule.system] : rule.value);
+  if (value === undefined || patterns.some((p) => p.includes('*'))) return undefined;
+  const lowered = value.toLowerCase();
+  return patterns.some((p) => p.toLowerCase() === lowered);
+}
+
+const probes = new WeakMap<readonly JsonKindReader[], RecordKindProbe>();
+
+/**
+ * A JSON line's kind from the families' readers, their words found in one pass of the automaton
+ * kernel each: the first reader's answer (each reader's claim holds on its own). One probe per reader list.
+ */
+export function jsonKindProbe(readers: readonly JsonKindReader[]): RecordKindProbe {
+  const known = probes.get(readers);
+  if (known !== undefined) return known;
+  const searches = readers.map((reader) => ({
+    reader,
+    automaton: new NeedleAutomaton(reader.words.map((word) => ({ bytes: Buffer.from(word, 'latin1') }))),
+    found: new Uint8Array(reader.words.length),
+  }));
+  const probe: RecordKindProbe = (bytes, start, end) => {
+    for (const { reader, automaton, found } of searches) {
+      found.fill(0);
+      automaton.foundInBytes(found, bytes, start, end);
+      const kind = reader.read(bytes, start, end, found);
+      if (kind !== undefined) return kind;
+    }
+    return undefined;
+  };
+  probes.set(readers, probe);
+  return probe;
+}
