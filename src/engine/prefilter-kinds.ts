@@ -7,7 +7,7 @@
  * Exact: a detection is left out only when no event parsed from such a record can satisfy it.
  */
 import type { AnyMapping, FieldRule } from '../cim/mapping.js';
-import type { Detection } from '../rules/detection.js';
+import { joinedSearches, type Detection } from '../rules/detection.js';
 import { present } from '../cim/values.js';
 import type { Expr } from '../rules/search-plan.js';
 import type { JsonKindReader, RawEvent, RecordKind, RecordKindProbe } from '../sources/source.js';
@@ -23,8 +23,11 @@ export interface KindCatalog {
 
 /** Finds the detections that may match a record of a kind; each detection's plan is read once. */
 export class KindIndex<D extends Detection> {
-  /** per detection, its top-level AND terms a record's <System> fields may decide */
-  private readonly terms: Expr[][];
+  /**
+   * per detection, the searches that read records — its own and each join's subsearch, which reads
+   * records of its own data set — with their top-level AND terms a record's <System> fields may decide
+   */
+  private readonly reads: Array<Array<{ dataset: string; terms: Expr[] }>>;
   /** every value those terms compare with and every event code a table names, lowercased */
   private readonly mentioned = new Set<string>();
 
@@ -32,8 +35,8 @@ export class KindIndex<D extends Detection> {
     private readonly detections: readonly D[],
     private readonly catalog: KindCatalog,
   ) {
-    this.terms = detections.map((d) => conjuncts(d.plan.where).filter(mayDecide));
-    for (const term of this.terms.flat()) for (const pattern of patternsOf(term)) this.mentioned.add(pattern.toLowerCase());
+    this.reads = detections.map((d) => [d, ...joinedSearches(d)].map((search) => ({ dataset: search.plan.dataset, terms: conjuncts(search.plan.where).filter(mayDecide) })));
+    for (const term of this.reads.flat().flatMap((r) => r.terms)) for (const pattern of patternsOf(term)) this.mentioned.add(pattern.toLowerCase());
     for (const family of catalog.familyNames) for (const m of catalog.mappingsOf(family)) if (m.events !== '*') for (const e of m.events) this.mentioned.add(e.toLowerCase());
   }
 
@@ -57,7 +60,7 @@ export class KindIndex<D extends Detection> {
     for (const m of this.catalog.mappingsOf(kind.family)) {
       if (m.events === '*' || m.events.includes(code)) tables.set(m.dataset, [...(tables.get(m.dataset) ?? []), m]);
     }
-    return this.detections.filter((d, i) => tables.get(d.plan.dataset)?.some((t) => this.terms[i].every((term) => holds(term, t, system) !== false)) === true);
+    return this.detections.filter((_, i) => this.reads[i].some(({ dataset, terms }) => tables.get(dataset)?.some((t) => terms.every((term) => holds(term, t, system) !== false)) === true));
   }
 }
 
