@@ -35,20 +35,7 @@ export async function openPostgres(url: string): Promise<SqlDriver> {
     location: `${parsed.toString()}${schema ? ` (schema ${schema})` : ''}`,
     all: direct.all,
     run: direct.run,
-    async transaction(fn) {
-      const client = await pool.connect();
-      try {
-        await client.query('BEGIN');
-        const result = await fn(on(client));
-        await client.query('COMMIT');
-        return result;
-      } catch (error) {
-        await client.query('ROLLBACK').catch(() => undefined);
-        throw error;
-      } finally {
-        client.release();
-      }
-    },
+    transaction: (fn) => inTransaction(pool, (client) => fn(on(client))),
     close: () => pool.end(),
   };
 }
@@ -59,12 +46,20 @@ export async function openPostgres(url: string): Promise<SqlDriver> {
  * one fails on pg_namespace's unique index. A transaction-scoped advisory lock serialises them.
  */
 async function createSchema(pool: Pool, schema: string): Promise<void> {
+  await inTransaction(pool, async (client) => {
+    await client.query('SELECT pg_advisory_xact_lock($1)', [SETUP_LOCK]);
+    await client.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
+  });
+}
+
+/** `fn` on one pooled connection inside BEGIN ... COMMIT, rolled back when it throws */
+async function inTransaction<T>(pool: Pool, fn: (client: PoolClient) => Promise<T>): Promise<T> {
   const client = await pool.connect();
   try {
     await client.query('BEGIN');
-    await client.query('SELECT pg_advisory_xact_lock($1)', [SETUP_LOCK]);
-    await client.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
+    const result = await fn(client);
     await client.query('COMMIT');
+    return result;
   } catch (error) {
     await client.query('ROLLBACK').catch(() => undefined);
     throw error;
