@@ -1,3 +1,4 @@
+import { recordShare } from '../literal-odds.js';
 import type { Expr, ValueTest } from '../search-plan.js';
 
 /** Shorter literals would pass almost every record and only cost time. */
@@ -57,18 +58,25 @@ function unionOf(sets: (string[] | null)[]): string[] | null {
   return [...new Set((sets as string[][]).flat())];
 }
 
-/** any one conjunct's set is sound; the one whose shortest literal is longest filters best */
+/**
+ * Any one conjunct's set is sound; the one fewest records hold filters best: the lowest summed
+ * record share (common words such as ` access ` lose to tool names), then the fewer needles, then
+ * the longest shortest one.
+ */
 function bestOf(sets: (string[] | null)[]): string[] | null {
-  let best: string[] | null = null;
+  let best: { set: string[]; share: number; shortest: number } | undefined;
   for (const set of sets) {
     if (set === null) continue;
-    if (best === null || score(set) > score(best) || (score(set) === score(best) && set.length < best.length)) best = set;
+    const candidate = { set, share: set.reduce((sum, n) => sum + recordShare(n), 0), shortest: Math.min(...set.map((n) => n.length)) };
+    if (best === undefined || isBetter(candidate, best)) best = candidate;
   }
-  return best;
+  return best?.set ?? null;
 }
 
-function score(set: string[]): number {
-  return Math.min(...set.map((s) => s.length));
+function isBetter(a: { set: string[]; share: number; shortest: number }, b: typeof a): boolean {
+  if (a.share !== b.share) return a.share < b.share;
+  if (a.set.length !== b.set.length) return a.set.length < b.set.length;
+  return a.shortest > b.shortest;
 }
 
 /**

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { compileFilter } from '../../../src/rules/spl/compile.js';
+import { recordShare } from '../../../src/rules/literal-odds.js';
 import { regexRequiredRun, requiredLiterals } from '../../../src/rules/spl/literals.js';
 
 function literalsOf(spl: string, isVerbatim?: (field: string) => boolean): string[] | null {
@@ -37,10 +38,17 @@ describe('requiredLiterals', () => {
     assert.deepEqual(literalsOf('dest=10.1.2.3'), ['10.1.2.3']);
   });
 
-  test('AND takes the conjunct whose shortest literal is longest', () => {
+  test('AND takes the conjunct fewest real records hold, not the longest words', () => {
     assert.deepEqual(literalsOf('process_name=ngrok.exe process IN ("*start*", "*tcp*")'), ['ngrok.exe']);
     assert.deepEqual(literalsOf('p=* q="*devtunnel*"'), ['devtunnel']);
     assert.equal(literalsOf('p=* NOT q=abc'), null);
+    // issue 20: " access " (longer) is in every Sysmon 10 message; the tool name is in almost none
+    assert.deepEqual(literalsOf('process_name IN ("zrok", "zrok.exe") process IN ("* share *", "* access *", "* reserve *")'), ['zrok', 'zrok.exe']);
+  });
+
+  test('between equally rare conjuncts AND takes fewer needles, then the longer shortest one', () => {
+    assert.deepEqual(literalsOf('a IN ("qzxjv1", "qzxjv2") b="*qzxjvq*"'), ['qzxjvq']);
+    assert.deepEqual(literalsOf('a="*qzxjv*" b="*qzxjvqz*"'), ['qzxjvqz']);
   });
 
   test('OR is the union, null when any branch is unknown', () => {
@@ -74,5 +82,17 @@ describe('regexRequiredRun', () => {
   });
   test('a brace that starts no repetition is a literal brace (RE2), text after it counts', () => {
     assert.equal(regexRequiredRun('ab{x}cd'), 'x}cd');
+  });
+});
+
+describe('recordShare', () => {
+  test('a common word of Windows logs outweighs a tool name, whatever their lengths', () => {
+    assert.ok(recordShare(' access') > 100 * recordShare('zrok'));
+    assert.ok(recordShare('system32') > 10 * recordShare('cloudflared'));
+  });
+
+  test('a needle is no more common than its rarest trigram, case folded by the caller', () => {
+    assert.ok(recordShare('windows') >= recordShare('windows-qzx'));
+    assert.equal(recordShare('qzx'), recordShare('qzxqzx'));
   });
 });
