@@ -72,8 +72,9 @@ function compileNode(expr: Expr): Node {
       return (lowered) => terms.every((t) => t(lowered));
     }
     case 'or': {
-      const terms = expr.terms.map(compileNode);
-      return (lowered) => terms.some((t) => t(lowered));
+      const { grouped, rest } = plainGlobsByField(expr.terms);
+      const terms = [...grouped, ...rest.map(compileNode)];
+      return terms.length === 1 ? terms[0] : (lowered) => terms.some((t) => t(lowered));
     }
     case 'compare': {
       const anyMatch = anyValueMatches(expr.field, [expr.pattern]);
@@ -130,4 +131,73 @@ function anyPatternMatches(patterns: string[]): (lowered: string) => boolean {
   if (wildcards.length === 0) return (value) => exact.has(value);
   if (exact.size === 0) return wildcards.length === 1 ? wildcards[0] : (value) => wildcards.some((m) => m(value));
   return (value) => exact.has(value) || wildcards.some((m) => m(value));
+}
+
+/** A case-insensitive glob whose only wildcards are a leading and/or trailing `*`: what Sigma's plain modifiers compile to. */
+type PlainGlob = { field: string; shape: 'equals' | 'startswith' | 'endswith' | 'contains'; literal: string };
+
+function plainGlob(term: Expr): PlainGlob | undefined {
+  if (term.kind !== 'test' || term.field === null || term.test.op !== 'glob' || term.test.cased) return undefined;
+  // adjacent literal tokens are one run (as compileGlob joins them)
+  const segments = [''];
+  for (const token of term.test.tokens) {
+    if (typeof token === 'string') segments[segments.length - 1] += token.toLowerCase();
+    else if (token.wildcard === '*') segments.push('');
+    else return undefined;
+  }
+  const [first] = segments;
+  const last = segments[segments.length - 1];
+  if (segments.length === 1) return { field: term.field, shape: 'equals', literal: first };
+  if (segments.length === 2 && first !== '' && last === '') return { field: term.field, shape: 'startswith', literal: first };
+  if (segments.length === 2 && first === '' && last !== '') return { field: term.field, shape: 'endswith', literal: last };
+  if (segments.length === 3 && first === '' && last === '' && segments[1] !== '') return { field: term.field, shape: 'contains', literal: segments[1] };
+  return undefined;
+}
+
+/** below this many plain globs on one field an OR keeps its terms: a set lookup per length costs more than a few `endsWith` */
+const MIN_GROUPED = 4;
+
+/**
+ * The plain globs of an OR, per field, as one test each: Sigma's `ImageLoaded|endswith: [443 names]`
+ * becomes one set lookup per distinct suffix length instead of 443 closures called on every event.
+ * Same result: the OR holds when some value of the field passes some glob, an absent field passes none.
+ */
+function plainGlobsByField(terms: Expr[]): { grouped: Node[]; rest: Expr[] } {
+  const byField = new Map<string, PlainGlob[]>();
+  for (const term of terms) {
+    const glob = plainGlob(term);
+    if (glob) byField.set(glob.field, [...(byField.get(glob.field) ?? []), glob]);
+  }
+  const groupedFields = new Set([...byField].filter(([, globs]) => globs.length >= MIN_GROUPED).map(([field]) => field));
+  if (groupedFields.size === 0) return { grouped: [], rest: terms };
+  const rest = terms.filter((term) => {
+    const glob = plainGlob(term);
+    return glob === undefined || !groupedFields.has(glob.field);
+  });
+  const grouped = [...groupedFields].map((field) => anyGlobNode(field, byField.get(field) as PlainGlob[]));
+  return { grouped, rest };
+}
+
+function anyGlobNode(field: string, globs: PlainGlob[]): Node {
+  const literals = (shape: PlainGlob['shape']) => globs.filter((g) => g.shape === shape).map((g) => g.literal);
+  const equals = new Set(literals('equals'));
+  const affixes = (shape: 'startswith' | 'endswith') => {
+    const set = new Set(literals(shape));
+    return { set, lengths: [...new Set([...set].map((l) => l.length))] };
+  };
+  const starts = affixes('startswith');
+  const ends = affixes('endswith');
+  const contains = literals('contains');
+  const matches = (value: string): boolean => {
+    if (equals.has(value)) return true;
+    const n = value.length;
+    for (const length of ends.lengths) if (length <= n && ends.set.has(value.slice(n - length))) return true;
+    for (const length of starts.lengths) if (length <= n && starts.set.has(value.slice(0, length))) return true;
+    for (const literal of contains) if (value.includes(literal)) return true;
+    return false;
+  };
+  return (fields) => {
+    const values = fields.get(field);
+    return values !== undefined && values.some(matches);
+  };
 }
