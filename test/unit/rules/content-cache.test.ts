@@ -63,3 +63,20 @@ test('an entry an older loader compiled is not used: a rule the current schema r
   assert.equal(s.loads(), 1, 'the current loader compiled the files itself');
   assert.ok(current.errors.some((e) => e.message.includes('verison')), JSON.stringify(current.errors));
 });
+
+test('non-ASCII rule text (look-alike letters, emoji, DEL) is written as ASCII escapes and read back unchanged', async () => {
+  const s = sandbox();
+  const text = 'c\u0430lc \u{1F600} \u007f \u0130 \u00e9\u2013';
+  const load = async () => {
+    const content = await s.load();
+    content.detections[0].description = text;
+    return content;
+  };
+  await loadContentCached(s.dirs, load);
+  const [entry] = readdirSync(path.join(s.root, 'cache/tunnelwatch'));
+  const bytes = readFileSync(path.join(s.root, 'cache/tunnelwatch', entry));
+  assert.ok(bytes.every((b) => b < 0x7f), 'the entry is all printable ASCII');
+  const cached = await loadContentCached(s.dirs, load);
+  assert.equal(s.loads(), 1, 'the second load came from the cache');
+  assert.equal(cached.detections[0].description, text);
+});
