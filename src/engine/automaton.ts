@@ -87,9 +87,11 @@ export class NeedleAutomaton {
     return text.split(NOT_LATIN1).some((run) => this.scan(this.kernel.loadLatin1(run), run.length, null));
   }
 
-  /** Sets `found[flag]` to 1 for each needle bytes[start, end) contain. */
-  foundInBytes(found: Uint8Array, bytes: Uint8Array, start = 0, end = bytes.length): void {
+  /** Sets `found[flag]` to 1 for each needle bytes[start, end) contain; `hits` as in foundInText. */
+  foundInBytes(found: Uint8Array, bytes: Uint8Array, start = 0, end = bytes.length, hits?: number[]): void {
+    this.hits = hits ?? null;
     this.scan(this.kernel.load(bytes, start, end), end - start, found);
+    this.hits = null;
   }
 
   /**

@@ -185,8 +185,10 @@ function safeRuns(literal: string, min: number): string[] {
 class EncodedTests {
   private quickNeedles: NeedleAutomaton | undefined;
   private exactNeedles: NeedleAutomaton | undefined;
-  /** which literals the record being tested contains, reused from record to record */
+  /** which literals the record being tested contains, reused from record to record (all 0 between records) */
   private readonly found: Uint8Array;
+  /** the literals set in `found`, in the order found */
+  private readonly hits: number[] = [];
 
   constructor(
     private readonly analysis: Analysis,
@@ -202,17 +204,18 @@ class EncodedTests {
   }
 
   /** whether some detection's requirement is met by the literals `search` finds */
-  exact(search: (needles: NeedleAutomaton, found: Uint8Array) => void): boolean {
+  exact(search: (needles: NeedleAutomaton, found: Uint8Array, hits: number[]) => void): boolean {
     this.exactNeedles ??= new NeedleAutomaton(this.analysis.literals.flatMap((literal, flag) => this.forms(literal).map((form) => ({ ...form, flag }))));
-    const found = this.found;
-    found.fill(0);
-    search(this.exactNeedles, found);
-    // a record holds few literals: only the requirements naming one of them are evaluated
+    const { found, hits } = this;
+    hits.length = 0;
+    search(this.exactNeedles, found, hits);
+    // a record holds few of the thousands of literals: only those found are looked at, and only
+    // the requirements naming one of them are evaluated
     const { requirementsOf } = this.analysis;
-    for (let literal = 0; literal < found.length; literal++) {
-      if (found[literal] === 1 && requirementsOf[literal].some((r) => isMet(r, found))) return true;
-    }
-    return false;
+    let met = false;
+    for (let i = 0; i < hits.length && !met; i++) met = requirementsOf[hits[i]].some((r) => isMet(r, found));
+    for (const literal of hits) found[literal] = 0;
+    return met;
   }
 }
 
@@ -233,15 +236,15 @@ class LiteralPrefilter implements RecordPrefilter {
   }
 
   mayMatchText(text: string): boolean {
-    return this.text.quick.matchesText(text) && this.text.exact((needles, found) => needles.foundInText(found, text));
+    return this.text.quick.matchesText(text) && this.text.exact((needles, found, hits) => needles.foundInText(found, text, hits));
   }
 
   mayMatchBytes(bytes: Uint8Array, start?: number, end?: number): boolean {
-    return this.text.quick.matchesBytes(bytes, start, end) && this.text.exact((needles, found) => needles.foundInBytes(found, bytes, start, end));
+    return this.text.quick.matchesBytes(bytes, start, end) && this.text.exact((needles, found, hits) => needles.foundInBytes(found, bytes, start, end, hits));
   }
 
   mayMatchUtf16(bytes: Uint8Array, start?: number, end?: number): boolean {
-    return this.utf16.quick.matchesBytes(bytes, start, end) && this.utf16.exact((needles, found) => needles.foundInBytes(found, bytes, start, end));
+    return this.utf16.quick.matchesBytes(bytes, start, end) && this.utf16.exact((needles, found, hits) => needles.foundInBytes(found, bytes, start, end, hits));
   }
 }
 
@@ -262,6 +265,8 @@ const MAX_KINDS = 1024;
 class KindPrefilter implements RecordPrefilter {
   readonly usesKind = true;
   private readonly byKind = new Map<string, EncodedTests | boolean>();
+  private readonly byOneField = new Map<string, Map<string, Map<string, EncodedTests | boolean>>>();
+  private oneFieldKinds = 0;
   private readonly byDetections = new Map<string, EncodedTests | boolean>();
   private readonly indexOf: Map<Detection, number>;
   private readonly kinds: KindIndex<Detection>;
@@ -286,10 +291,33 @@ class KindPrefilter implements RecordPrefilter {
     if (kind === undefined) return true;
     const test = this.testOf(kind);
     if (typeof test === 'boolean') return test;
-    return test.quick.matchesBytes(bytes, start, end) && test.exact((needles, found) => needles.foundInBytes(found, bytes, start, end));
+    return test.quick.matchesBytes(bytes, start, end) && test.exact((needles, found, hits) => needles.foundInBytes(found, bytes, start, end, hits));
   }
 
+  /**
+   * The test of a record whose <System> has one field (a JSON line's `EventID`), by family, field
+   * name and value: looked up on every such line, so without building a key string for each.
+   */
   private testOf(record: RecordKind): EncodedTests | boolean {
+    let name: string | undefined;
+    let fields = 0;
+    for (const n in record.system) if (fields++ === 0) name = n;
+    if (fields !== 1) return this.testOfAnyKind(record);
+    const value = record.system[name as string];
+    const byName = this.byOneField.get(record.family) ?? new Map<string, Map<string, EncodedTests | boolean>>();
+    const byValue = byName.get(name as string) ?? new Map<string, EncodedTests | boolean>();
+    const seen = byValue.get(value);
+    if (seen !== undefined) return seen;
+    const test = this.testOfAnyKind(record);
+    if (this.oneFieldKinds++ < MAX_KINDS) {
+      byValue.set(value, test);
+      byName.set(name as string, byValue);
+      this.byOneField.set(record.family, byName);
+    }
+    return test;
+  }
+
+  private testOfAnyKind(record: RecordKind): EncodedTests | boolean {
     const seen = this.byKind.get(kindKey(record));
     if (seen !== undefined) return seen;
     const kind = this.kinds.canonical(record);

@@ -69,7 +69,7 @@ test('digit-bounded and plain needles agree with a naive check on random digit s
   }
 });
 
-test('foundInBytes flags every needle present, as a naive check per needle would, in long and short ranges', () => {
+test('foundInBytes flags every needle present, as a naive check per needle would, in long and short ranges, and lists each flag it sets once in `hits`', () => {
   let seed = 5;
   const random = (n: number) => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) % n);
   const alphabet = 'abAB1234 ';
@@ -80,7 +80,9 @@ test('foundInBytes flags every needle present, as a naive check per needle would
     for (let i = 0; i < 10; i++) {
       const text = word(random(120));
       const found = new Uint8Array(needles.length);
-      automaton.foundInBytes(found, Buffer.from(text, 'latin1'));
+      const hits: number[] = [];
+      automaton.foundInBytes(found, Buffer.from(text, 'latin1'), undefined, undefined, hits);
+      assert.deepEqual([...hits].sort((a, b) => a - b), [...found.keys()].filter((flag) => found[flag] === 1), 'hits: the flags set, each once');
       needles.forEach((n, flag) => {
         const bounded = n.bounded && /^\d+$/.test(n.text);
         const present = bounded ? text.split(/[^0-9]+/).includes(n.text) : text.toLowerCase().includes(n.text.toLowerCase());
