@@ -51,6 +51,10 @@ export class NeedleAutomaton {
   private readonly longest: number;
   /** where the scan in progress lists the flags it sets (see foundInText) */
   private hits: number[] | null = null;
+  /** where the scan in progress flags the needles found a second time (see foundInBytes) */
+  private repeated: Uint8Array | null = null;
+  /** per flag, where its first occurrence in the scan in progress ends (four chains overlap: one occurrence may be seen twice) */
+  private readonly firstEnd: Int32Array;
 
   constructor(needles: Needle[]) {
     const goto: Array<Map<number, number>> = [new Map()];
@@ -72,6 +76,7 @@ export class NeedleAutomaton {
       ends[state].push({ flag: flag ?? index, length: bytes.length, bounded: digitBounded === true });
     });
     this.longest = needles.reduce((max, n) => Math.max(max, n.bytes.length), 0);
+    this.firstEnd = new Int32Array(needles.reduce((max, n, index) => Math.max(max, (n.flag ?? index) + 1), 0));
     this.kernel = new DfaKernel(goto.length * ALPHABET);
     this.compile(goto, ends, this.kernel.table());
     this.endings = ends;
@@ -87,11 +92,16 @@ export class NeedleAutomaton {
     return text.split(NOT_LATIN1).some((run) => this.scan(this.kernel.loadLatin1(run), run.length, null));
   }
 
-  /** Sets `found[flag]` to 1 for each needle bytes[start, end) contain; `hits` as in foundInText. */
-  foundInBytes(found: Uint8Array, bytes: Uint8Array, start = 0, end = bytes.length, hits?: number[]): void {
+  /**
+   * Sets `found[flag]` to 1 for each needle bytes[start, end) contain; `hits` as in foundInText;
+   * `repeated[flag]` to 1 for each flag found at two or more places (a key that must be unique).
+   */
+  foundInBytes(found: Uint8Array, bytes: Uint8Array, start = 0, end = bytes.length, hits?: number[], repeated?: Uint8Array): void {
     this.hits = hits ?? null;
+    this.repeated = repeated ?? null;
     this.scan(this.kernel.load(bytes, start, end), end - start, found);
     this.hits = null;
+    this.repeated = null;
   }
 
   /**
@@ -119,7 +129,10 @@ export class NeedleAutomaton {
       const before = last - e.length;
       if (e.bounded && (digitAfter || (before >= start && isDigit(input[before])))) continue;
       if (!found) return true;
-      if (found[e.flag] === 0) this.hits?.push(e.flag);
+      if (found[e.flag] === 0) {
+        this.hits?.push(e.flag);
+        this.firstEnd[e.flag] = last;
+      } else if (this.repeated !== null && this.firstEnd[e.flag] !== last) this.repeated[e.flag] = 1;
       found[e.flag] = 1;
     }
     return false;

@@ -127,12 +127,14 @@ export function jsonKindProbe(readers: readonly JsonKindReader[]): RecordKindPro
     reader,
     automaton: new NeedleAutomaton(reader.words.map((word) => ({ bytes: Buffer.from(word, 'latin1') }))),
     found: new Uint8Array(reader.words.length),
+    repeated: new Uint8Array(reader.words.length),
   }));
   const probe: RecordKindProbe = (bytes, start, end) => {
-    for (const { reader, automaton, found } of searches) {
+    for (const { reader, automaton, found, repeated } of searches) {
       found.fill(0);
-      automaton.foundInBytes(found, bytes, start, end);
-      const kind = reader.read(bytes, start, end, found);
+      repeated.fill(0);
+      automaton.foundInBytes(found, bytes, start, end, undefined, repeated);
+      const kind = reader.read(bytes, start, end, found, repeated);
       if (kind !== undefined) return kind;
     }
     return undefined;

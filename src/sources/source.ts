@@ -62,7 +62,8 @@ export interface RecordKind {
  */
 export interface JsonKindReader {
   readonly words: readonly string[];
-  read(bytes: Buffer, start: number, end: number, found: Uint8Array): RecordKind | undefined;
+  /** `found[i]`: `words[i]` is in the record (ASCII case folded); `repeated[i]`: at two or more places */
+  read(bytes: Buffer, start: number, end: number, found: Uint8Array, repeated: Uint8Array): RecordKind | undefined;
 }
 
 /** A probe of a raw record's bytes [start, end): its kind, or undefined when not certain. */

@@ -35,18 +35,23 @@ const KEY = Buffer.from('"EventID"');
 const EXCLUDED = ['"winlog"', '"SyslogMessage"', '"event_simpleName"', '\\u004', '\\u005', '\\u006', '\\u007'];
 const MAX_DIGITS = 9;
 
-/** The offset just past the one `"EventID"` key, or -1 when there is none, more than one, or an exclusion. */
-function eventIdKeyEnd(bytes: Buffer, start: number, end: number, found: Uint8Array): number {
-  if (found[0] === 0 || found.indexOf(1, 1) >= 0) return -1;
+/**
+ * The offset just past the one `"EventID"` key, or -1 when there is none, more than one, or an exclusion.
+ * The automaton's pass said how often the key occurs (any ASCII case: `"eventid"` too), so one
+ * search finds it, and none looks through the rest of the line for a second one.
+ */
+function eventIdKeyEnd(bytes: Buffer, start: number, end: number, found: Uint8Array, repeated: Uint8Array): number {
+  if (found[0] === 0 || repeated[0] === 1 || found.indexOf(1, 1) >= 0) return -1;
+  // within the line: a key spelled in another case must not send the search through the rest of the chunk
   const line = bytes.subarray(start, end);
   const at = line.indexOf(KEY);
-  if (at <= 0 || line.indexOf(KEY, at + 1) >= 0) return -1;
+  if (at <= 0) return -1;
   const before = line[at - 1];
   return before === 0x7b /* { */ || before === 0x2c /* , */ ? start + at + KEY.length : -1;
 }
 
-function read(line: Buffer, start: number, end: number, found: Uint8Array): RecordKind | undefined {
-  let i = eventIdKeyEnd(line, start, end, found);
+function read(line: Buffer, start: number, end: number, found: Uint8Array, repeated: Uint8Array): RecordKind | undefined {
+  let i = eventIdKeyEnd(line, start, end, found, repeated);
   if (i < 0 || line[i++] !== 0x3a /* : */) return undefined;
   const quoted = line[i] === QUOTE;
   if (quoted) i++;

@@ -59,9 +59,22 @@ test('the kind probe reads the EventID of flat and evtx_dump lines, and claims n
     '{"event_simpleName":"ProcessRollup2","EventID":1}',
     '{"SyslogMessage":"<Event><System><EventID>1</EventID></System></Event>","EventID":7}',
     '{"Channel":"x","EventID":1234567890}',
+    // a second key in another case (the automaton folds case): no answer, as with two of one spelling
+    '{"EventID":1,"Channel":"x","Data":{"eventid":2}}',
+    '{"eventid":2,"Channel":"x","EventID":1}',
+    '{"eventID":1,"Channel":"x"}',
   ]) {
     assert.equal(probe(unsure), undefined, unsure);
     assertClaimHolds(unsure);
+  }
+});
+
+test('one EventID key anywhere in a long line is read once: the four chains of the automaton pass overlap, and seeing it twice there is not a second key', () => {
+  for (let k = 0; k <= 320; k++) {
+    const line = `{"A":"${'x'.repeat(k)}","EventID":7,"B":"${'y'.repeat(320 - k)}"}`;
+    assert.equal(probe(line), '7', `key after ${k} characters`);
+    const twice = `{"A":"${'x'.repeat(k)}","EventID":7,"B":"${'y'.repeat(320 - k)}","C":{"EventID":7}}`;
+    assert.equal(probe(twice), undefined, `a second key after the first at ${k}`);
   }
 });
 
