@@ -181,16 +181,24 @@ function plainGlobsByField(terms: Expr[]): { grouped: Node[]; rest: Expr[] } {
 function anyGlobNode(field: string, globs: PlainGlob[]): Node {
   const literals = (shape: PlainGlob['shape']) => globs.filter((g) => g.shape === shape).map((g) => g.literal);
   const equals = new Set(literals('equals'));
-  const affixes = (shape: 'startswith' | 'endswith') => {
-    const set = new Set(literals(shape));
+  const affixes = (shape: 'startswith' | 'endswith', keep: (literal: string) => boolean = () => true) => {
+    const set = new Set(literals(shape).filter(keep));
     return { set, lengths: [...new Set([...set].map((l) => l.length))] };
   };
   const starts = affixes('startswith');
-  const ends = affixes('endswith');
+  // `\\name.dll`, a backslash and then none (most of Sigma's endswith values): the value ends with it
+  // exactly when its part from its last backslash is it, one lookup whatever the names' lengths
+  const isLastSegment = (literal: string) => literal.lastIndexOf('\\') === 0;
+  const lastSegments = new Set(literals('endswith').filter(isLastSegment));
+  const ends = affixes('endswith', (literal) => !isLastSegment(literal));
   const contains = literals('contains');
   const matches = (value: string): boolean => {
     if (equals.has(value)) return true;
     const n = value.length;
+    if (lastSegments.size > 0) {
+      const at = value.lastIndexOf('\\');
+      if (at >= 0 && lastSegments.has(value.slice(at))) return true;
+    }
     for (const length of ends.lengths) if (length <= n && ends.set.has(value.slice(n - length))) return true;
     for (const length of starts.lengths) if (length <= n && starts.set.has(value.slice(0, length))) return true;
     for (const literal of contains) if (value.includes(literal)) return true;
