@@ -138,21 +138,43 @@ export class JournalProcessor {
       const format = record.header.format;
       await this.pipeline.ingest(journalInput(record), undefined, format !== undefined && isSourceName(format) ? format : undefined);
       // records the prefilter dropped whole parse no event: nothing can have changed
-      if (this.pipeline.report.events !== eventsBefore) this.collect(await this.pipeline.take(), record, batch);
+      if (this.pipeline.report.events !== eventsBefore) await this.gather(record, batch);
       next = record.next;
       if (performance.now() - started >= (this.options.stepMs ?? 250)) break;
       // let HEC requests (and their journal fsyncs) in between records: detection must not stall ingest
       await new Promise((resolve) => setImmediate(resolve));
     }
+    // the step's findings rendered once each (gather held them back), then committed with the position in one transaction
+    this.collect(await this.pipeline.take(), undefined, batch);
     await this.options.store.commit(batch.toCommit({ consumer: this.consumer, position: next, state: JSON.stringify(this.pipeline.checkpoint(next)) }));
     this.position = next;
     if (batch.findings.size > 0 || batch.retracted.size > 0) this.options.onCommit?.([...batch.findings.keys(), ...batch.retracted]);
     return true;
   }
 
-  /** one record's changes into the step's batch, with the record as a contributing event of every finding whose count it moved */
-  private collect(taken: TakenUpserts, record: JournalRecord, batch: StepBatch): void {
-    const origin = originOf(record);
+  /**
+   * One record's changes: the record is a contributing event of every finding whose count it moved
+   * (or that it updated late). Open changes are only noted here (their upserts come from the
+   * step's one take); an order-sensitive change makes the pipeline take everything at once.
+   */
+  private async gather(record: JournalRecord, batch: StepBatch): Promise<void> {
+    const { changes, taken } = await this.pipeline.gather();
+    if (taken) {
+      this.collect(taken, record, batch);
+      return;
+    }
+    let origin: Record<string, string | number> | undefined;
+    for (const { finding } of changes) {
+      if (this.counts.get(finding.id) === finding.count) continue;
+      this.counts.set(finding.id, finding.count);
+      // kept only if the step ends with the finding upserted (a finding the where-filter or tuning hides has none)
+      batch.refs.push({ findingId: finding.id, ref: `journal:${record.offset}`, origin: (origin ??= originOf(record)) });
+    }
+  }
+
+  /** taken changes into the step's batch, with `record` (if any) as a contributing event of every finding whose count it moved */
+  private collect(taken: TakenUpserts, record: JournalRecord | undefined, batch: StepBatch): void {
+    const origin = record && originOf(record);
     const riskOf = new Map<string, RiskEvent[]>();
     for (const u of taken.upserts) {
       if (!('kind' in u)) {
@@ -173,10 +195,10 @@ export class JournalProcessor {
         this.counts.delete(id);
         continue;
       }
-      const previous = this.counts.get(id);
-      if (late || previous !== record_.count) batch.refs.push({ findingId: id, ref: `journal:${record.offset}`, origin });
+      const count = shown?.finding.count ?? record_.count;
+      if (record && origin && (late || this.counts.get(id) !== count)) batch.refs.push({ findingId: id, ref: `journal:${record.offset}`, origin });
       if (status === 'closed') this.counts.delete(id);
-      else this.counts.set(id, record_.count);
+      else this.counts.set(id, count);
       const state = shown?.state;
       if (state) this.stepStates.set(id, state);
       batch.upsert(
@@ -239,7 +261,7 @@ class StepBatch {
   toCommit(checkpoint: NonNullable<StoreCommit['checkpoint']>): StoreCommit {
     return {
       findings: [...this.findings.values()],
-      eventRefs: this.refs.filter((r) => !this.retracted.has(r.findingId)),
+      eventRefs: this.refs.filter((r) => this.findings.has(r.findingId)),
       riskEvents: [...this.risk].map(([findingId, events]) => ({ findingId, events })),
       incidentChanges: [...this.incidents.values()],
       retracted: [...this.retracted],
