@@ -25,6 +25,9 @@ const { values } = parseArgs({
     senders: { type: 'string', default: '4' },
     prof: { type: 'string' },
   },
+  // anything after the options goes to `serve` (e.g. --no-detection-thread)
+  allowPositionals: true,
+  strict: false,
 });
 
 function post(agent: http.Agent, url: URL, body: Buffer): Promise<number> {
@@ -45,8 +48,8 @@ const work = mkdtempSync(path.join(tmpdir(), 'tw-serve-cpu-'));
 try {
   const makeBody = bodyMaker(repo);
   const requests = Math.ceil(Number(values.events) / 100);
-  const nodeFlags = values.prof ? ['--cpu-prof', '--cpu-prof-dir', path.resolve(values.prof)] : [];
-  const server = await start(values.cli!, path.join(work, 'data'), ['--max-lag-seconds', '0s'], nodeFlags);
+  const nodeFlags = typeof values.prof === 'string' ? ['--cpu-prof', '--cpu-prof-dir', path.resolve(values.prof)] : [];
+  const server = await start(String(values.cli), path.join(work, 'data'), ['--max-lag-seconds', '0s', ...process.argv.slice(2).filter((a) => a.startsWith('--no-'))], nodeFlags);
   const url = new URL(server.url);
   const agent = new http.Agent({ keepAlive: true, maxSockets: Number(values.senders) });
   const load = loadavg()[0];

@@ -1,13 +1,20 @@
+import type { RecordLocation } from '../diagnostics/skip.js';
 import type { Journal, JournalRecord } from '../ingest/journal.js';
 import type { RiskEvent } from '../engine/risk.js';
 import type { FindingRecord } from '../engine/render.js';
 import type { SerializedGroupState } from '../engine/partial-state.js';
-import { StreamPipeline, type PipelineCheckpoint, type TakenUpserts } from '../pipeline/stream.js';
+import { StreamPipeline, type PipelineCheckpoint, type StreamStats, type TakenUpserts } from '../pipeline/stream.js';
 import type { PipelineSetup } from '../pipeline/setup.js';
 import type { IncidentUpsert } from '../sinks/stream-sink.js';
 import { isSourceName } from '../sources/registry.js';
 import type { SourceInput } from '../sources/source.js';
 import type { EventRef, FindingStore, FindingUpsert, StoreCommit } from '../store/store.js';
+
+/** the prefilter's and the sources' tallies, as the status API shows them */
+export interface ProcessorSkips {
+  prefiltered: number;
+  skipped: Record<string, { count: number; first: Array<{ reason: string; location: RecordLocation }> }>;
+}
 
 export interface ProcessorOptions {
   store: FindingStore;
@@ -98,8 +105,17 @@ export class JournalProcessor {
     return this.pipeline.report;
   }
 
-  stats() {
+  stats(): StreamStats {
     return this.pipeline.stats();
+  }
+
+  /** what the status API shows of `report`: records the prefilter ruled out, skips by code with their first few */
+  skipped(): ProcessorSkips {
+    const r = this.pipeline.report;
+    return {
+      prefiltered: r.prefiltered,
+      skipped: Object.fromEntries([...r.skips].map(([code, t]) => [code, { count: t.count, first: t.first.map((s) => ({ reason: s.reason, location: s.location })) }])),
+    };
   }
 
   /** Processes until `signal` aborts; a store error is retried (the step is redone from the last commit). */
