@@ -4,7 +4,7 @@ import { decodeBody, encodeBody } from './compression.js';
 import type { Bus, BusConsumer, BusOptions, BusPublisher, ChunkMessage, Delivery } from './bus.js';
 
 /** Headers a chunk travels with (the body is the raw bytes). */
-const H = { id: 'Nats-Msg-Id', source: 'Tw-Source', format: 'Tw-Format', line: 'Tw-Line', offset: 'Tw-Offset', host: 'Tw-Host', encoding: 'Tw-Encoding', reason: 'Tw-Dead-Reason', deliveries: 'Tw-Deliveries' } as const;
+const H = { id: 'Nats-Msg-Id', source: 'Tw-Source', format: 'Tw-Format', line: 'Tw-Line', offset: 'Tw-Offset', host: 'Tw-Host', encoding: 'Tw-Encoding', rawBytes: 'Tw-Raw-Bytes', reason: 'Tw-Dead-Reason', deliveries: 'Tw-Deliveries' } as const;
 const RETRY_MS = [100, 250, 500, 1000, 2000];
 
 /**
@@ -76,6 +76,8 @@ class NatsBus implements Bus {
         if (message.host) h.set(H.host, message.host);
         const { body, encoding } = await encodeBody(message.body);
         h.set(H.encoding, encoding);
+        // lets the worker inflate into one buffer of the right size (no concatenation of 16 KiB pieces)
+        h.set(H.rawBytes, String(message.body.length));
         const { duplicate } = await this.publishUntilAcked(this.options.subject, body, message.id, h);
         return { duplicate, wireBytes: body.length };
       },
@@ -273,7 +275,7 @@ function chunkOf(h: MsgHdrs | undefined, body: Uint8Array): ChunkMessage | strin
   if (!id) return `no ${H.id} header`;
   if (!source) return `no ${H.source} header`;
   if (!Number.isSafeInteger(line) || line < 1 || !Number.isSafeInteger(offset) || offset < 0) return `${H.line}/${H.offset} headers are not a line number and a byte offset`;
-  const raw = decodeBody(body, h?.get(H.encoding) || undefined);
+  const raw = decodeBody(body, h?.get(H.encoding) || undefined, Number(h?.get(H.rawBytes)));
   if (typeof raw === 'string') return raw;
   const format = h?.get(H.format) || undefined;
   const host = h?.get(H.host) || undefined;

@@ -98,6 +98,11 @@ interface CompiledDetection extends GroupTable {
 export class Detector {
   private readonly byDataset = new Map<DatasetName, CandidateIndex<CompiledDetection>>();
   private readonly compiled: CompiledDetection[];
+  /**
+   * The entries holding groups or seen fields since the last clear(): a bus worker drains after
+   * every message, and with thousands of Sigma rules walking every entry cost more than the events.
+   */
+  private readonly touched = new Set<CompiledDetection>();
   private readonly maxGroups: number;
   private readonly windowSeconds?: number;
   private readonly trackChanges: boolean;
@@ -163,6 +168,7 @@ export class Detector {
     let late = false;
     for (const key of groupKeys(plan.by, event, output.missingBy === 'fill-null' ? NULL_FILL : MISSING)) {
       if (output.missingBy === 'drop' && !output.fillnullZero && key.includes(MISSING)) continue;
+      this.touched.add(c);
       for (const b of plan.by) if (b.field !== EVENT_BY && byValue(b, event) !== undefined) c.seenFields.add(b.field);
       const group = this.groupFor(c, key, window);
       if (!group) continue;
@@ -205,7 +211,7 @@ export class Detector {
   }
 
   partials(): PartialFinding[] {
-    return this.compiled.flatMap((c) =>
+    return this.compiled.filter((c) => this.touched.has(c)).flatMap((c) =>
       [...c.groups.values()].map((g) => ({
         detectionId: c.detection.id,
         key: g.key,
@@ -218,13 +224,14 @@ export class Detector {
 
   /** Forgets every group (after `partials()` shipped them), keeping what was compiled: the next batch starts empty. */
   clear(): void {
-    for (const c of this.compiled) {
+    for (const c of this.touched) {
       c.groups.clear();
       c.seenFields.clear();
       c.dirty.clear();
       c.shown.clear();
       c.shownSets.clear();
     }
+    this.touched.clear();
   }
 
   /** Folds partial states in (order-free); the caller guarantees each is merged once (see OriginLedger). */
@@ -233,6 +240,7 @@ export class Detector {
     for (const p of partials) {
       const c = byId.get(p.detectionId);
       if (!c) continue;
+      this.touched.add(c);
       for (const f of p.seenFields) c.seenFields.add(f);
       const group = this.groupFor(c, p.key, this.windowSeconds === undefined ? undefined : (p.window ?? 0));
       if (!group) continue;

@@ -7,7 +7,7 @@ import type { RawEvent, Source, SourceContext, SourceInput } from './source.js';
 import type { EventFields } from './evtx/fields.js';
 import { CHUNK_SIZE, FILE_HEADER_SIZE, FILE_MAGIC } from './evtx/file-header.js';
 import type { ByteRange } from './file-blocks.js';
-import { readEvtxBatches, type EvtxReadOptions } from './evtx/reader.js';
+import type { EvtxReadOptions } from './evtx/reader.js';
 
 export class EvtxSource implements Source {
   readonly name = 'evtx';
@@ -19,6 +19,8 @@ export class EvtxSource implements Source {
   }
 
   async *read(input: SourceInput, ctx: SourceContext): AsyncIterable<RawEvent> {
+    // the decoder (~60 KB) is loaded by the first EVTX input only: a scan of text never pays for it
+    const { readEvtxBatches } = await import('./evtx/reader.js');
     // one chunk's records per batch: the reader's generator is resumed per chunk, not per record
     for await (const batch of readEvtxBatches(input, ctx, { ...this.options, mode: 'fields' })) {
       for (const rec of batch) {

@@ -268,12 +268,14 @@ async function readStreamHead(chunks: AsyncIterable<Buffer>, n: number): Promise
   let total = 0;
   try {
     for await (const chunk of chunks) {
-      head.push(Buffer.from(chunk));
-      total += chunk.length;
+      // a copy (the producer may reuse its buffer) of only what the head needs: a bus chunk is 256 KiB
+      const needed = chunk.subarray(0, n - total);
+      head.push(Buffer.from(needed));
+      total += needed.length;
       if (total >= n) break;
     }
   } catch {
     // a corrupt tail still leaves a usable head
   }
-  return Buffer.concat(head).subarray(0, n);
+  return Buffer.concat(head, total);
 }

@@ -64,7 +64,7 @@ function unionOf(sets: (string[] | null)[]): string[] | null {
  * the longest shortest one.
  */
 function bestOf(sets: (string[] | null)[]): string[] | null {
-  let best: { set: string[]; share: number; shortest: number } | undefined;
+  let best: Conjunct | undefined;
   for (const set of sets) {
     if (set === null) continue;
     const candidate = { set, share: set.reduce((sum, n) => sum + recordShare(n), 0), shortest: Math.min(...set.map((n) => n.length)) };
@@ -73,7 +73,14 @@ function bestOf(sets: (string[] | null)[]): string[] | null {
   return best?.set ?? null;
 }
 
-function isBetter(a: { set: string[]; share: number; shortest: number }, b: typeof a): boolean {
+interface Conjunct {
+  set: string[];
+  /** the estimated share of records holding one of its literals */
+  share: number;
+  shortest: number;
+}
+
+function isBetter(a: Conjunct, b: Conjunct): boolean {
   if (a.share !== b.share) return a.share < b.share;
   if (a.set.length !== b.set.length) return a.set.length < b.set.length;
   return a.shortest > b.shortest;

@@ -33,3 +33,13 @@ test('a corrupt, truncated, oversized or unknown body is a reason, never a crash
   assert.match(decodeBody(bomb, 'deflate') as string, /^the deflate body does not inflate: .*(buffer|length|size)/i);
   assert.equal(decodeBody(good, 'zstd'), "unknown body encoding 'zstd'");
 });
+
+test('the raw-size hint is only a hint: exact, too small, too large, absent or nonsense, the bytes are the same', async () => {
+  const raw = readFileSync(path.join(examplesDir, 'sysmon-nxlog.jsonl'));
+  const { body, encoding } = await encodeBody(raw);
+  for (const hint of [raw.length, 1, raw.length - 1, raw.length * 3, MAX_INFLATED_BYTES * 4, undefined, NaN, -5, 0.5]) {
+    assert.deepEqual(Buffer.from(decodeBody(body, encoding, hint) as Uint8Array), raw, `hint ${hint}`);
+  }
+  const bomb = deflateRawSync(Buffer.alloc(MAX_INFLATED_BYTES + 1));
+  assert.match(decodeBody(bomb, 'deflate', MAX_INFLATED_BYTES + 1) as string, /^the deflate body does not inflate: /, 'a hint never lifts the cap');
+});
