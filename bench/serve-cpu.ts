@@ -25,7 +25,7 @@ const { values } = parseArgs({
     senders: { type: 'string', default: '4' },
     prof: { type: 'string' },
   },
-  // anything after the options goes to `serve` (e.g. --no-detection-thread)
+  // anything after the options goes to `serve` (--detection-thread)
   allowPositionals: true,
   strict: false,
 });
@@ -49,7 +49,7 @@ try {
   const makeBody = bodyMaker(repo);
   const requests = Math.ceil(Number(values.events) / 100);
   const nodeFlags = typeof values.prof === 'string' ? ['--cpu-prof', '--cpu-prof-dir', path.resolve(values.prof)] : [];
-  const server = await start(String(values.cli), path.join(work, 'data'), ['--max-lag-seconds', '0s', ...process.argv.slice(2).filter((a) => a.startsWith('--no-'))], nodeFlags);
+  const server = await start(String(values.cli), path.join(work, 'data'), ['--max-lag-seconds', '0s', ...process.argv.slice(2).filter((a) => a === '--detection-thread')], nodeFlags);
   const url = new URL(server.url);
   const agent = new http.Agent({ keepAlive: true, maxSockets: Number(values.senders) });
   const load = loadavg()[0];
