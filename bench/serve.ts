@@ -15,7 +15,7 @@ import { loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import autocannon from 'autocannon';
 
-const TOKEN = 'bench-token-0123456789';
+export const TOKEN = 'bench-token-0123456789';
 const EVENTS_PER_REQUEST = 100;
 
 interface Status {
@@ -55,8 +55,8 @@ export interface ServeBenchResult {
   saturation: { requests: number; refused: number; acknowledged: number; journaled: number; processed: number };
 }
 
-function start(cli: string, dataDir: string, extra: string[]): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(process.execPath, [cli, 'serve', '--listen', '127.0.0.1:0', '--data-dir', dataDir, '--token', TOKEN, ...extra], { stdio: ['ignore', 'ignore', 'pipe'] });
+export function start(cli: string, dataDir: string, extra: string[], nodeFlags: string[] = []): Promise<{ child: ChildProcess; url: string }> {
+  const child = spawn(process.execPath, [...nodeFlags, cli, 'serve', '--listen', '127.0.0.1:0', '--data-dir', dataDir, '--token', TOKEN, ...extra], { stdio: ['ignore', 'ignore', 'pipe'] });
   let err = '';
   return new Promise((resolve, reject) => {
     child.stderr!.on('data', (d: Buffer) => {
@@ -69,17 +69,17 @@ function start(cli: string, dataDir: string, extra: string[]): Promise<{ child: 
 }
 
 /** user + system CPU seconds a process has used (Linux /proc) */
-function cpuSeconds(pid: number): number {
+export function cpuSeconds(pid: number): number {
   const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /s, '').split(' ');
   // utime and stime are fields 14 and 15 of stat(5), in clock ticks (100 per second on Linux)
   return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
-async function status(url: string): Promise<Status> {
+export async function status(url: string): Promise<Status> {
   return (await (await fetch(`${url}/api/status`, { headers: { authorization: `Bearer ${TOKEN}` } })).json()) as Status;
 }
 
-async function drained(url: string): Promise<number> {
+export async function drained(url: string): Promise<number> {
   for (;;) {
     if ((await status(url)).journal.lag_bytes === 0) return performance.now();
     await new Promise((r) => setTimeout(r, 50));
@@ -94,7 +94,7 @@ async function drained(url: string): Promise<number> {
  * copied and patched in place (the time, always 24 characters, and a 7-digit record id), not
  * strings joined and encoded per request.
  */
-function bodyMaker(repo: string): () => Buffer {
+export function bodyMaker(repo: string): () => Buffer {
   const lines = readFileSync(path.join(repo, 'examples/windows-sysmon.xml'), 'utf8').split('\n').filter((l) => l.includes('<EventRecordID>'));
   const pieces = lines.map((l) => {
     const envelope = JSON.stringify({ event: l.replace(/SystemTime='[^']*'/, `SystemTime='${'T'.repeat(24)}'`).replace(/<EventRecordID>\d+</, `<EventRecordID>${'N'.repeat(7)}<`), sourcetype: 'XmlWinEventLog', host: 'bench' });

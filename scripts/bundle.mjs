@@ -21,6 +21,7 @@ const entryPoints = {
   tunnelwatch: path.join(outdir, 'main.js'),
   'tunnelwatch-scan-worker': path.resolve('dist/src/pipeline/scan-worker.js'),
   'tunnelwatch-evtx-worker': path.resolve('dist/src/sources/evtx/worker.js'),
+  'tunnelwatch-serve-worker': path.resolve('dist/src/serve/processor-worker.js'),
 };
 const bundled = new Map(Object.entries(entryPoints).map(([name, file]) => [file, `./${name}.js`]));
 const FILE_URL = /new URL\((['"])(\.{1,2}\/[^'"]*)\1, import\.meta\.url\)/g;

@@ -222,11 +222,13 @@ export function unescapedBytes(b: Buffer, start: number, end: number, shape: Str
   let i = start + 1;
   const last = end - 1;
   while (i < last) {
-    const c = b[i];
-    if (c !== 0x5c) {
-      out[o++] = c;
-      i++;
-      continue;
+    // the runs between escapes are copied natively (a Windows event's escapes are a few path separators)
+    let slash = b.indexOf(0x5c, i);
+    if (slash < 0 || slash >= last) slash = last;
+    if (slash > i) {
+      o += b.copy(out, o, i, slash);
+      i = slash;
+      if (i >= last) break;
     }
     const e = b[i + 1];
     if (e === 0x75) {

@@ -1,4 +1,4 @@
-import { closeSync, fdatasyncSync, fstatSync, ftruncateSync, mkdirSync, openSync, readdirSync, readSync, rmSync, writevSync } from 'node:fs';
+import { closeSync, fdatasyncSync, fstatSync, ftruncateSync, mkdirSync, openSync, readdirSync, readSync, rmSync, statSync, writevSync } from 'node:fs';
 import path from 'node:path';
 import { crc32 } from 'node:zlib';
 
@@ -93,6 +93,10 @@ export class Journal {
   private recentBytes = 0;
   /** where each recent fsync ended and when (ms): how long acknowledged bytes have waited for a reader */
   private readonly synced: Array<{ end: number; at: number }> = [];
+  /** a reader (`Journal.reader`): never writes */
+  private readOnly = false;
+  /** called after every fsync with the records it made durable (serve hands them to its detection thread) */
+  onDurable?: (end: number, records: JournalRecord[]) => void;
 
   private constructor(
     readonly dir: string,
@@ -138,6 +142,36 @@ export class Journal {
     return journal;
   }
 
+  /**
+   * A reader of a journal another thread appends to (serve's detection thread): it never writes or
+   * cuts the tail (the writer did that on open); what is durable, and the records just appended,
+   * come from the writer through `advance`. Segments the writer starts are found on the next read.
+   */
+  static reader(dir: string, durableEnd: number): Journal {
+    const journal = new Journal(dir, {}, 0);
+    journal.readOnly = true;
+    journal.durableEnd = durableEnd;
+    journal.listSegments();
+    return journal;
+  }
+
+  /** (a reader) the writer made records durable up to `end`; `records` are the ones it appended, kept for the next read */
+  advance(end: number, records: JournalRecord[]): void {
+    for (const r of records) this.remember(r);
+    this.durableEnd = Math.max(this.durableEnd, end);
+    for (const wake of [...this.waiters]) wake();
+  }
+
+  /** (a reader) the segment files as they are now; the last one ends at what is durable */
+  private listSegments(): void {
+    const found = readdirSync(this.dir)
+      .filter((n) => /^[0-9a-f]{16}\.seg$/.test(n))
+      .sort()
+      .map((n) => ({ base: Number.parseInt(n.slice(0, 16), 16), file: path.join(this.dir, n), size: 0 }));
+    for (const [i, s] of found.entries()) s.size = i < found.length - 1 ? statSync(s.file).size : Math.max(0, this.durableEnd - s.base);
+    this.segments.splice(0, this.segments.length, ...(found.length > 0 ? found : [{ base: 0, file: segmentFile(this.dir, 0), size: 0 }]));
+  }
+
   /** offset just past the last durable record */
   get end(): number {
     return this.durableEnd;
@@ -158,7 +192,7 @@ export class Journal {
    * while a write is in flight share the next write and fsync (group commit).
    */
   append(header: JournalHeader, body: Buffer): Promise<number> {
-    if (this.closed) return Promise.reject(new Error('journal closed'));
+    if (this.closed || this.readOnly) return Promise.reject(new Error(this.readOnly ? 'a journal reader cannot append' : 'journal closed'));
     const head = Buffer.from(JSON.stringify(header));
     const prefix = Buffer.alloc(RECORD_PREFIX);
     const total = RECORD_PREFIX + head.length + body.length;
@@ -210,7 +244,9 @@ export class Journal {
       segment.size = at - segment.base;
       this.durableEnd = at;
       this.synced.push({ end: at, at: performance.now() });
-      batch.forEach((p, i) => this.remember({ offset: offsets[i], next: offsets[i] + p.bytes, header: p.header, body: p.body }));
+      const records = batch.map((p, i) => ({ offset: offsets[i], next: offsets[i] + p.bytes, header: p.header, body: p.body }));
+      if (this.onDurable) this.onDurable(at, records);
+      else for (const r of records) this.remember(r);
       this.pendingBytes -= batch.reduce((n, p) => n + p.bytes, 0);
       batch.forEach((p, i) => p.resolve(offsets[i]));
       for (const wake of [...this.waiters]) wake();
@@ -237,6 +273,11 @@ export class Journal {
    */
   read(from: number, maxBytes: number): JournalRecord[] {
     const out: JournalRecord[] = [];
+    if (this.readOnly) {
+      // the writer may have started segments since: the last known one must reach what is durable
+      const last = this.segments[this.segments.length - 1];
+      if (last.base + last.size < this.durableEnd) this.listSegments();
+    }
     let at = Math.max(from, this.start);
     let bytes = 0;
     while (at < this.durableEnd && (out.length === 0 || bytes < maxBytes)) {
@@ -337,7 +378,7 @@ export class Journal {
     if (this.closed) return;
     this.closed = true;
     for (const wake of [...this.waiters]) wake();
-    closeSync(this.fd);
+    if (!this.readOnly) closeSync(this.fd);
   }
 }
 

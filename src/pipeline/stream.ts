@@ -86,6 +86,8 @@ export class StreamPipeline<Positions = unknown> {
   private readonly scanOptions: ScanOptions;
   /** the entity resolver's version the shown risk objects were named with */
   private entitiesSeen: number;
+  /** open changes `gather()` held back for the next take, by finding id */
+  private readonly gathered = new Map<string, AnalyzerChange>();
 
   private constructor(
     readonly setup: PipelineSetup,
@@ -170,9 +172,38 @@ export class StreamPipeline<Positions = unknown> {
 
   /**
    * What changed since the last take, for a caller that writes it itself (in one transaction with
-   * its positions and `checkpoint()`, as serve does); the sinks get nothing.
+   * its positions and `checkpoint()`, as serve does); the sinks get nothing. Changes `gather()`
+   * held back are rendered here, each finding once.
    */
   async take(): Promise<TakenUpserts> {
+    return this.takeChanges(this.withGathered(this.drainChanges()));
+  }
+
+  /**
+   * What the analyzer changed since the last call, without rendering it: a caller that must know
+   * which findings each input moved (serve's evidence references per journal record) calls this
+   * after every input and `take()` once per batch, so a finding that changes with every input is
+   * rendered (and its risk recomputed) once per batch, not once per input. Plain open changes wait
+   * for the next take, the last of each finding standing for it (an open finding's upsert is the
+   * whole finding, and its risk events replace the previous ones). A closed, late or retracted
+   * change is order-sensitive (a late update folds into the closed state, which must be taken
+   * first): then everything waiting is taken at once, with it, and returned as `taken`.
+   */
+  async gather(): Promise<{ changes: AnalyzerChange[]; taken?: TakenUpserts }> {
+    const changes = this.drainChanges();
+    if (changes.every((c) => c.status === 'open' && !c.late && !c.retracted && !c.state)) {
+      for (const c of changes) {
+        // re-inserted, so the waiting changes keep the order they last changed in
+        this.gathered.delete(c.finding.id);
+        this.gathered.set(c.finding.id, c);
+      }
+      return { changes };
+    }
+    return { changes, taken: await this.takeChanges(this.withGathered(changes)) };
+  }
+
+  /** the analyzer's changes, and every open finding again when the entity names changed */
+  private drainChanges(): AnalyzerChange[] {
     const changes = this.analyzer.changes();
     if (this.analyzer.entities.version !== this.entitiesSeen) {
       // an agent id or a user's domain became known: the open findings' risk objects are renamed
@@ -180,6 +211,19 @@ export class StreamPipeline<Positions = unknown> {
       const changed = new Set(changes.map((c) => c.finding.id));
       for (const finding of this.analyzer.findings()) if (!changed.has(finding.id)) changes.push({ finding, status: 'open' });
     }
+    return changes;
+  }
+
+  /** the gathered changes (but for findings `changes` has newer ones of) before `changes`; the gathered are cleared */
+  private withGathered(changes: AnalyzerChange[]): AnalyzerChange[] {
+    if (this.gathered.size === 0) return changes;
+    const newer = new Set(changes.map((c) => c.finding.id));
+    const all = [...this.gathered.values()].filter((c) => !newer.has(c.finding.id));
+    this.gathered.clear();
+    return [...all, ...changes];
+  }
+
+  private async takeChanges(changes: AnalyzerChange[]): Promise<TakenUpserts> {
     const findings: TakenUpserts['findings'] = new Map();
     const lateIds = changes.filter((c) => c.late && c.state).map((c) => c.finding.id);
     const kept = this.closedStates && lateIds.length > 0 ? await this.closedStates(lateIds) : undefined;
@@ -199,6 +243,8 @@ export class StreamPipeline<Positions = unknown> {
   }
 
   checkpoint(positions: Positions): PipelineCheckpoint<Positions> {
+    // a gathered change is drained from the analyzer: a checkpoint saved before its take would lose it on restart
+    if (this.gathered.size > 0) throw new Error('checkpoint with gathered changes not taken yet: take() first');
     return {
       version: 1,
       analyzer: this.analyzer.checkpoint(),

@@ -1,13 +1,20 @@
+import type { RecordLocation } from '../diagnostics/skip.js';
 import type { Journal, JournalRecord } from '../ingest/journal.js';
 import type { RiskEvent } from '../engine/risk.js';
 import type { FindingRecord } from '../engine/render.js';
 import type { SerializedGroupState } from '../engine/partial-state.js';
-import { StreamPipeline, type PipelineCheckpoint, type TakenUpserts } from '../pipeline/stream.js';
+import { StreamPipeline, type PipelineCheckpoint, type StreamStats, type TakenUpserts } from '../pipeline/stream.js';
 import type { PipelineSetup } from '../pipeline/setup.js';
 import type { IncidentUpsert } from '../sinks/stream-sink.js';
 import { isSourceName } from '../sources/registry.js';
 import type { SourceInput } from '../sources/source.js';
 import type { EventRef, FindingStore, FindingUpsert, StoreCommit } from '../store/store.js';
+
+/** the prefilter's and the sources' tallies, as the status API shows them */
+export interface ProcessorSkips {
+  prefiltered: number;
+  skipped: Record<string, { count: number; first: Array<{ reason: string; location: RecordLocation }> }>;
+}
 
 export interface ProcessorOptions {
   store: FindingStore;
@@ -98,8 +105,17 @@ export class JournalProcessor {
     return this.pipeline.report;
   }
 
-  stats() {
+  stats(): StreamStats {
     return this.pipeline.stats();
+  }
+
+  /** what the status API shows of `report`: records the prefilter ruled out, skips by code with their first few */
+  skipped(): ProcessorSkips {
+    const r = this.pipeline.report;
+    return {
+      prefiltered: r.prefiltered,
+      skipped: Object.fromEntries([...r.skips].map(([code, t]) => [code, { count: t.count, first: t.first.map((s) => ({ reason: s.reason, location: s.location })) }])),
+    };
   }
 
   /** Processes until `signal` aborts; a store error is retried (the step is redone from the last commit). */
@@ -138,21 +154,43 @@ export class JournalProcessor {
       const format = record.header.format;
       await this.pipeline.ingest(journalInput(record), undefined, format !== undefined && isSourceName(format) ? format : undefined);
       // records the prefilter dropped whole parse no event: nothing can have changed
-      if (this.pipeline.report.events !== eventsBefore) this.collect(await this.pipeline.take(), record, batch);
+      if (this.pipeline.report.events !== eventsBefore) await this.gather(record, batch);
       next = record.next;
       if (performance.now() - started >= (this.options.stepMs ?? 250)) break;
       // let HEC requests (and their journal fsyncs) in between records: detection must not stall ingest
       await new Promise((resolve) => setImmediate(resolve));
     }
+    // the step's findings rendered once each (gather held them back), then committed with the position in one transaction
+    this.collect(await this.pipeline.take(), undefined, batch);
     await this.options.store.commit(batch.toCommit({ consumer: this.consumer, position: next, state: JSON.stringify(this.pipeline.checkpoint(next)) }));
     this.position = next;
     if (batch.findings.size > 0 || batch.retracted.size > 0) this.options.onCommit?.([...batch.findings.keys(), ...batch.retracted]);
     return true;
   }
 
-  /** one record's changes into the step's batch, with the record as a contributing event of every finding whose count it moved */
-  private collect(taken: TakenUpserts, record: JournalRecord, batch: StepBatch): void {
-    const origin = originOf(record);
+  /**
+   * One record's changes: the record is a contributing event of every finding whose count it moved
+   * (or that it updated late). Open changes are only noted here (their upserts come from the
+   * step's one take); an order-sensitive change makes the pipeline take everything at once.
+   */
+  private async gather(record: JournalRecord, batch: StepBatch): Promise<void> {
+    const { changes, taken } = await this.pipeline.gather();
+    if (taken) {
+      this.collect(taken, record, batch);
+      return;
+    }
+    let origin: Record<string, string | number> | undefined;
+    for (const { finding } of changes) {
+      if (this.counts.get(finding.id) === finding.count) continue;
+      this.counts.set(finding.id, finding.count);
+      // kept only if the step ends with the finding upserted (a finding the where-filter or tuning hides has none)
+      batch.refs.push({ findingId: finding.id, ref: `journal:${record.offset}`, origin: (origin ??= originOf(record)) });
+    }
+  }
+
+  /** taken changes into the step's batch, with `record` (if any) as a contributing event of every finding whose count it moved */
+  private collect(taken: TakenUpserts, record: JournalRecord | undefined, batch: StepBatch): void {
+    const origin = record && originOf(record);
     const riskOf = new Map<string, RiskEvent[]>();
     for (const u of taken.upserts) {
       if (!('kind' in u)) {
@@ -173,10 +211,10 @@ export class JournalProcessor {
         this.counts.delete(id);
         continue;
       }
-      const previous = this.counts.get(id);
-      if (late || previous !== record_.count) batch.refs.push({ findingId: id, ref: `journal:${record.offset}`, origin });
+      const count = shown?.finding.count ?? record_.count;
+      if (record && origin && (late || this.counts.get(id) !== count)) batch.refs.push({ findingId: id, ref: `journal:${record.offset}`, origin });
       if (status === 'closed') this.counts.delete(id);
-      else this.counts.set(id, record_.count);
+      else this.counts.set(id, count);
       const state = shown?.state;
       if (state) this.stepStates.set(id, state);
       batch.upsert(
@@ -239,7 +277,7 @@ class StepBatch {
   toCommit(checkpoint: NonNullable<StoreCommit['checkpoint']>): StoreCommit {
     return {
       findings: [...this.findings.values()],
-      eventRefs: this.refs.filter((r) => !this.retracted.has(r.findingId)),
+      eventRefs: this.refs.filter((r) => this.findings.has(r.findingId)),
       riskEvents: [...this.risk].map(([findingId, events]) => ({ findingId, events })),
       incidentChanges: [...this.incidents.values()],
       retracted: [...this.retracted],

@@ -13,6 +13,8 @@ import { registerApi } from './api.js';
 import type { TokenConfig } from './config.js';
 import { JournalFollower } from './follow.js';
 import { JournalProcessor } from './processor.js';
+import { DetectionThread } from './processor-thread.js';
+import type { PipelineConfig } from '../pipeline/config.js';
 import { LagMeter } from './lag.js';
 import type { PipelineSetup } from '../pipeline/setup.js';
 
@@ -29,6 +31,11 @@ export interface ServeOptions {
   allowQueryStringAuth: boolean;
   /** content, tuning, windows and risk settings (maxRecordBytes, windows: `setup.config`) */
   setup: PipelineSetup;
+  /**
+   * Detection in a thread of its own (the CLI's default), which loads the content again from the
+   * configuration `setup` was prepared from; absent: detection on the main thread, with `setup`.
+   */
+  detectionThread?: { config: PipelineConfig; contentRoot: string };
   /** HEC body caps: on the wire and after gzip */
   maxBodyBytes: number;
   maxDecompressedBytes: number;
@@ -54,6 +61,9 @@ export interface ServeOptions {
    */
   ingest?: RecordAppender & { metrics(): Metric[] };
 }
+
+/** the journal processor on this thread, or in its own (`detectionThread`): what the runtime and its tests use of either */
+export type Processor = Pick<JournalProcessor, 'committed' | 'lag' | 'error' | 'stats' | 'skipped' | 'run' | 'stop' | 'step'>;
 
 /** Security headers on every answer; the API is not for other origins (no CORS headers are ever sent). */
 const securityHeaders: Record<string, string> = {
@@ -84,7 +94,7 @@ export class ServeRuntime {
     readonly options: ServeOptions,
     readonly store: FindingStore,
     readonly journal: Journal,
-    readonly processor: JournalProcessor,
+    readonly processor: Processor,
     readonly app: FastifyInstance,
   ) {}
 
@@ -94,12 +104,10 @@ export class ServeRuntime {
     try {
       journal = Journal.open(path.join(options.dataDir, 'journal'));
       let runtime: ServeRuntime | undefined;
-      const processor = await JournalProcessor.open({
-        store,
-        journal,
-        setup: options.setup,
-        onCommit: (changed) => runtime?.publish(changed),
-      });
+      const onCommit = (changed: string[]) => runtime?.publish(changed);
+      const processor: Processor = options.detectionThread
+        ? await DetectionThread.start({ ...options.detectionThread, store: options.store ?? options.dataDir, journalDir: journal.dir }, journal, onCommit)
+        : await JournalProcessor.open({ store, journal, setup: options.setup, onCommit });
       const resend = new ResendWindow(options.resendWindow);
       for (let at = journal.start; at < journal.end; ) {
         const records = journal.read(at, 16 * 1024 * 1024);
@@ -222,7 +230,6 @@ export class ServeRuntime {
   }
 
   status(): Record<string, unknown> {
-    const r = this.processor.report;
     return {
       listen: this.address,
       store: { kind: this.store.kind, location: this.store.location },
@@ -230,11 +237,7 @@ export class ServeRuntime {
       hec: this.hecStats,
       syslog: this.syslog ? { port: this.syslog.port, ...this.syslog.stats } : null,
       follow: this.follower ? { files: this.follower.files, errors: this.followErrors } : null,
-      processed: {
-        ...this.processor.stats(),
-        prefiltered: r.prefiltered,
-        skipped: Object.fromEntries([...r.skips].map(([code, t]) => [code, { count: t.count, first: t.first.map((s) => ({ reason: s.reason, location: s.location })) }])),
-      },
+      processed: { ...this.processor.stats(), ...this.processor.skipped() },
       processor_error: this.processor.error?.message ?? null,
     };
   }
