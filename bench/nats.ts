@@ -34,8 +34,12 @@ export interface NatsBenchResult {
 
 const REPEATS = 5;
 const RATE_RUNS = 2;
-/** copies of the three data sets in each rate run */
-const COPIES = 4;
+/**
+ * Copies of the three data sets in each rate run. 12 (3.2 GB, ~11 s for one worker): with 4 (~4 s)
+ * each worker's JIT warm-up, which a pair pays twice, was a quarter of the run: 1.37x against
+ * 1.48x for 12 on the same tree, quiet machine (bench/README.md).
+ */
+export const COPIES = 12;
 const LAG_SECONDS = 6;
 
 export async function natsBench(dataDir: string, repo: string): Promise<NatsBenchResult> {
