@@ -1,6 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { Metric } from '../diagnostics/prometheus.js';
-import type { JournalHeader, RecordAppender } from '../ingest/journal.js';
+import type { JournalHeader } from '../ingest/journal-records.js';
+import type { RecordAppender } from '../ingest/journal.js';
 import { isSourceName } from '../sources/registry.js';
 import { bufferInput } from '../pipeline/stream.js';
 import type { BusPublisher } from './bus.js';

@@ -3,7 +3,8 @@ import type { Readable } from 'node:stream';
 import { readBody, type BodyLimits } from './body.js';
 import { hecReply, type HecReply } from './hec-codes.js';
 import { digestOf, formatOfSourcetype, parseEventBody, type HecEvent, type HecMetadata } from './hec-events.js';
-import type { JournalHeader, RecordAppender } from './journal.js';
+import type { JournalHeader } from './journal-records.js';
+import type { RecordAppender } from './journal.js';
 import type { ResendWindow } from './resend-window.js';
 
 /**

@@ -1,39 +1,13 @@
-import { closeSync, fdatasyncSync, fstatSync, ftruncateSync, mkdirSync, openSync, readdirSync, readSync, rmSync, statSync, writevSync } from 'node:fs';
-import path from 'node:path';
-import { crc32 } from 'node:zlib';
+import { closeSync, fdatasyncSync, fstatSync, ftruncateSync, mkdirSync, openSync, rmSync, statSync, writevSync } from 'node:fs';
+import { encodeRecord, readRecord, segmentFile, segmentsIn, validLength, type JournalHeader } from './journal-records.js';
 
 /**
  * The durable ingest journal: what a listener acknowledged is here, fsynced, before the client
  * hears "200". A processor reads it from a position it commits to the store together with the
- * results, so after a crash it resumes exactly where its last commit ended.
- *
- * On disk: segment files `<base offset, 16 hex digits>.seg` in one directory; a record is
- *   u32 total length | u32 CRC-32 of the rest | u32 header length | header (JSON) | body bytes
- * Offsets are global byte positions (segment base + position in segment). A torn tail (the
- * process died mid-write, before the fsync that would have acknowledged it) fails its length or
- * CRC check on open and is cut off: it was never acknowledged.
+ * results, so after a crash it resumes exactly where its last commit ended. The bytes on disk are
+ * journal-records.ts's; a torn tail (the process died mid-write, before the fsync that would have
+ * acknowledged it) fails its length or CRC check on open and is cut off: it was never acknowledged.
  */
-
-import type { FollowPosition } from '../sources/follow.js';
-
-/** Metadata of one journal record: where its bytes came from and how to read them. */
-export interface JournalHeader {
-  /** `hec` or `syslog` */
-  origin: string;
-  /** the source (`src/sources/registry.ts` name) that reads the body; absent: sniff it */
-  format?: string;
-  channel?: string;
-  sourcetype?: string;
-  source?: string;
-  host?: string;
-  index?: string;
-  /** the peer that sent it */
-  peer?: string;
-  /** resend digests of the units (HEC event envelopes, or a raw body) this record holds */
-  digests?: string[];
-  /** a followed file's position once this record is read (`serve --follow`) */
-  follow?: FollowPosition;
-}
 
 /** Where ingest writes what it accepts: the journal (fsynced), or a bus (`serve --nats`: stored by the bus). Resolves once durable. */
 export interface RecordAppender {
@@ -53,10 +27,8 @@ export interface JournalOptions {
   segmentBytes?: number;
 }
 
-const RECORD_PREFIX = 12;
 /** appended records kept in memory for the reader */
 const RECENT_BYTES = 64 * 1024 * 1024;
-const SEGMENT_SUFFIX = '.seg';
 
 interface Segment {
   base: number;
@@ -111,10 +83,7 @@ export class Journal {
 
   static open(dir: string, options: JournalOptions = {}): Journal {
     mkdirSync(dir, { recursive: true });
-    const segments = readdirSync(dir)
-      .filter((n) => n.endsWith(SEGMENT_SUFFIX) && /^[0-9a-f]{16}\.seg$/.test(n))
-      .sort()
-      .map((n) => ({ base: Number.parseInt(n.slice(0, 16), 16), file: path.join(dir, n), size: 0 }));
+    const segments: Segment[] = segmentsIn(dir).map((s) => ({ ...s, size: 0 }));
     let cut = 0;
     for (const [i, s] of segments.entries()) {
       const fd = openSync(s.file, 'r+');
@@ -164,10 +133,7 @@ export class Journal {
 
   /** (a reader) the segment files as they are now; the last one ends at what is durable */
   private listSegments(): void {
-    const found = readdirSync(this.dir)
-      .filter((n) => /^[0-9a-f]{16}\.seg$/.test(n))
-      .sort()
-      .map((n) => ({ base: Number.parseInt(n.slice(0, 16), 16), file: path.join(this.dir, n), size: 0 }));
+    const found: Segment[] = segmentsIn(this.dir).map((s) => ({ ...s, size: 0 }));
     for (const [i, s] of found.entries()) s.size = i < found.length - 1 ? statSync(s.file).size : Math.max(0, this.durableEnd - s.base);
     this.segments.splice(0, this.segments.length, ...(found.length > 0 ? found : [{ base: 0, file: segmentFile(this.dir, 0), size: 0 }]));
   }
@@ -193,18 +159,10 @@ export class Journal {
    */
   append(header: JournalHeader, body: Buffer): Promise<number> {
     if (this.closed || this.readOnly) return Promise.reject(new Error(this.readOnly ? 'a journal reader cannot append' : 'journal closed'));
-    const head = Buffer.from(JSON.stringify(header));
-    const prefix = Buffer.alloc(RECORD_PREFIX);
-    const total = RECORD_PREFIX + head.length + body.length;
-    prefix.writeUInt32LE(total, 0);
-    prefix.writeUInt32LE(head.length, 8);
-    let crc = crc32(prefix.subarray(8, 12));
-    crc = crc32(head, crc);
-    crc = crc32(body, crc);
-    prefix.writeUInt32LE(crc, 4);
+    const { buffers, bytes } = encodeRecord(header, body);
     return new Promise((resolve, reject) => {
-      this.pending.push({ header, body, buffers: [prefix, head, body], bytes: total, resolve, reject });
-      this.pendingBytes += total;
+      this.pending.push({ header, body, buffers, bytes, resolve, reject });
+      this.pendingBytes += bytes;
       if (!this.flushing) setImmediate(() => this.flush());
       this.flushing = true;
     });
@@ -380,36 +338,4 @@ export class Journal {
     for (const wake of [...this.waiters]) wake();
     if (!this.readOnly) closeSync(this.fd);
   }
-}
-
-function segmentFile(dir: string, base: number): string {
-  return path.join(dir, `${base.toString(16).padStart(16, '0')}${SEGMENT_SUFFIX}`);
-}
-
-function readRecord(fd: number, position: number): { total: number; header: JournalHeader; body: Buffer } | undefined {
-  const prefix = Buffer.alloc(RECORD_PREFIX);
-  if (readSync(fd, prefix, 0, RECORD_PREFIX, position) < RECORD_PREFIX) return undefined;
-  const total = prefix.readUInt32LE(0);
-  const headLength = prefix.readUInt32LE(8);
-  if (total < RECORD_PREFIX + headLength) return undefined;
-  const rest = Buffer.allocUnsafe(total - RECORD_PREFIX);
-  if (readSync(fd, rest, 0, rest.length, position + RECORD_PREFIX) < rest.length) return undefined;
-  const crc = crc32(rest, crc32(prefix.subarray(8, 12)));
-  if (crc !== prefix.readUInt32LE(4)) return undefined;
-  try {
-    return { total, header: JSON.parse(rest.subarray(0, headLength).toString('utf8')) as JournalHeader, body: rest.subarray(headLength) };
-  } catch {
-    return undefined;
-  }
-}
-
-/** The length of the longest run of whole, valid records from the start of a segment. */
-function validLength(fd: number, size: number): number {
-  let at = 0;
-  while (at < size) {
-    const record = readRecord(fd, at);
-    if (!record) break;
-    at += record.total;
-  }
-  return at;
 }
