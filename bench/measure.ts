@@ -127,3 +127,10 @@ export async function bestOf(n: number, run: () => Promise<RunCost>): Promise<Ru
 export function commandExists(cmd: string): boolean {
   return (process.env.PATH ?? '').split(':').some((dir) => dir && existsSync(path.join(dir, cmd)));
 }
+
+/** user + system CPU seconds a running process has used, all its threads (Linux /proc) */
+export function cpuSeconds(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /s, '').split(' ');
+  // utime and stime are fields 14 and 15 of stat(5), in clock ticks (100 per second on Linux)
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}

@@ -4,17 +4,17 @@
  * end-to-end lag, each failure scenario repeated, events/s per endpoint in the real data sets,
  * and the sizing table built from them.
  */
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { loadavg } from 'node:os';
 import path from 'node:path';
-import type { ChildProcess } from 'node:child_process';
 import { chunksOf } from '../src/bus/chunks.js';
 import { PartialStore } from '../src/store/partials.js';
 import { expandInputs } from '../src/sources/inputs.js';
 import { pickSource } from '../src/sources/registry.js';
 import { families } from '../src/families/registry.js';
 import { failureScenarios, runScenario, ScaleOut, scaleOutUnavailable, scanJson, sleep } from '../test/helpers/scale-out.js';
+import { cpuSeconds } from './measure.js';
 
 export interface NatsBenchResult {
   skipped?: string;
@@ -96,9 +96,9 @@ async function rateRun(inputs: string[], workers: number, pinned: boolean) {
     const publishSeconds = (performance.now() - started) / 1000;
     const children = Array.from({ length: workers }, (_, i) => s.startWorker(['--batch', '32'], pinned ? { cpu: i } : {}));
     // CPU from when each worker has loaded its rules and starts consuming
-    const cpu0 = await Promise.all(children.map(async (c) => (await s.consuming(c), cpuSeconds(c))));
+    const cpu0 = await Promise.all(children.map(async (c) => (await s.consuming(c), cpuSeconds(c.pid!))));
     await s.drained(600_000);
-    const cpu = children.reduce((sum, c, i) => sum + cpuSeconds(c) - cpu0[i], 0);
+    const cpu = children.reduce((sum, c, i) => sum + cpuSeconds(c.pid!) - cpu0[i], 0);
     const store = await PartialStore.open(s.store);
     const steady = await store.steadyRate();
     const stats = await store.stats();
@@ -113,12 +113,6 @@ async function rateRun(inputs: string[], workers: number, pinned: boolean) {
   } finally {
     await s.close();
   }
-}
-
-/** user + system CPU seconds of a running child (Linux /proc; clock ticks of 100 Hz) */
-function cpuSeconds(child: ChildProcess): number {
-  const fields = readFileSync(`/proc/${child.pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
 /** two warm workers; chunks published at a steady rate well below capacity; publish-to-commit time of each */

@@ -15,7 +15,8 @@ import { loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { bodyMaker, cpuSeconds, drained, start, status, TOKEN } from './serve.js';
+import { cpuSeconds } from './measure.js';
+import { bodyMaker, drained, start, status, TOKEN } from './serve.js';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const { values } = parseArgs({

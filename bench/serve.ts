@@ -14,6 +14,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import autocannon from 'autocannon';
+import { cpuSeconds } from './measure.js';
 
 export const TOKEN = 'bench-token-0123456789';
 const EVENTS_PER_REQUEST = 100;
@@ -66,13 +67,6 @@ export function start(cli: string, dataDir: string, extra: string[], nodeFlags: 
     });
     child.on('exit', (code) => reject(new Error(`serve exited ${code}: ${err}`)));
   });
-}
-
-/** user + system CPU seconds a process has used (Linux /proc) */
-export function cpuSeconds(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /s, '').split(' ');
-  // utime and stime are fields 14 and 15 of stat(5), in clock ticks (100 per second on Linux)
-  return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
 export async function status(url: string): Promise<Status> {

@@ -163,17 +163,12 @@ const MIN_GROUPED = 4;
  * Same result: the OR holds when some value of the field passes some glob, an absent field passes none.
  */
 function plainGlobsByField(terms: Expr[]): { grouped: Node[]; rest: Expr[] } {
+  const globs = terms.map(plainGlob);
   const byField = new Map<string, PlainGlob[]>();
-  for (const term of terms) {
-    const glob = plainGlob(term);
-    if (glob) byField.set(glob.field, [...(byField.get(glob.field) ?? []), glob]);
-  }
-  const groupedFields = new Set([...byField].filter(([, globs]) => globs.length >= MIN_GROUPED).map(([field]) => field));
+  for (const glob of globs) if (glob) byField.set(glob.field, [...(byField.get(glob.field) ?? []), glob]);
+  const groupedFields = new Set([...byField].filter(([, list]) => list.length >= MIN_GROUPED).map(([field]) => field));
   if (groupedFields.size === 0) return { grouped: [], rest: terms };
-  const rest = terms.filter((term) => {
-    const glob = plainGlob(term);
-    return glob === undefined || !groupedFields.has(glob.field);
-  });
+  const rest = terms.filter((_, i) => globs[i] === undefined || !groupedFields.has((globs[i] as PlainGlob).field));
   const grouped = [...groupedFields].map((field) => anyGlobNode(field, byField.get(field) as PlainGlob[]));
   return { grouped, rest };
 }
