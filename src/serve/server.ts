@@ -221,6 +221,7 @@ export class ServeRuntime {
   }
 
   private publish(changed: string[]): void {
+    if (changed.length === 0) return;
     for (const listener of this.listeners) {
       try {
         listener(changed);
