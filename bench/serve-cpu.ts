@@ -1,6 +1,6 @@
 /**
  * A fixed serve workload for A/B comparisons on a shared machine: `node dist/bench/serve-cpu.js
- * [--cli dist/src/cli/tunnelwatch.js] [--events 60000] [--senders 4] [--prof DIR]`.
+ * [--cli dist/src/cli/tunnelwatch.js] [--events 60000] [--senders 4] [--prof DIR] [--no-detection-thread]`.
  *
  * Starts `tunnelwatch serve` (no latency bound, so nothing is refused), sends the bench's bodies
  * (100 Sysmon XML events each, serve.ts's `bodyMaker`) from a few senders as fast as they are
@@ -26,7 +26,7 @@ const { values } = parseArgs({
     senders: { type: 'string', default: '4' },
     prof: { type: 'string' },
   },
-  // anything after the options goes to `serve` (--detection-thread)
+  // --no-detection-thread goes to `serve` (an older build's opt-in --detection-thread too)
   allowPositionals: true,
   strict: false,
 });
@@ -50,7 +50,7 @@ try {
   const makeBody = bodyMaker(repo);
   const requests = Math.ceil(Number(values.events) / 100);
   const nodeFlags = typeof values.prof === 'string' ? ['--cpu-prof', '--cpu-prof-dir', path.resolve(values.prof)] : [];
-  const server = await start(String(values.cli), path.join(work, 'data'), ['--max-lag-seconds', '0s', ...process.argv.slice(2).filter((a) => a === '--detection-thread')], nodeFlags);
+  const server = await start(String(values.cli), path.join(work, 'data'), ['--max-lag-seconds', '0s', ...process.argv.slice(2).filter((a) => a === '--detection-thread' || a === '--no-detection-thread')], nodeFlags);
   const url = new URL(server.url);
   const agent = new http.Agent({ keepAlive: true, maxSockets: Number(values.senders) });
   const load = loadavg()[0];

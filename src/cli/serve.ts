@@ -123,7 +123,8 @@ async function runServe(flags: ServeFlags): Promise<number> {
       tokens: config.tokens,
       allowQueryStringAuth: config.allowQueryStringAuth,
       setup,
-      detectionThread: flags.detectionThread ? { config: pipelineConfig, contentRoot: defaultContentDir } : undefined,
+      // with --nats the workers detect: nothing here reads the journal but the idle processor
+      detectionThread: flags.detectionThread && !flags.nats ? { config: pipelineConfig, contentRoot: defaultContentDir } : undefined,
       tuningFile,
       maxBodyBytes: flags.maxBodyBytes,
       maxDecompressedBytes: flags.maxDecompressedBytes,

@@ -60,7 +60,10 @@ export async function postAsForwarder(url: string, init: RequestInit): Promise<R
   }
 }
 
-/** An in-process server on a random loopback port with its own data directory. */
+/**
+ * An in-process server on a random loopback port with its own data directory; detection in a
+ * thread of its own as `serve` runs by default (`detectionThread: undefined`: on the HTTP thread).
+ */
 export async function startServe(overrides: Partial<ServeOptions> = {}): Promise<ServeRuntime> {
   const dataDir = overrides.dataDir ?? mkdtempSync(path.join(tmpdir(), 'tw-serve-'));
   return ServeRuntime.start({
@@ -77,6 +80,7 @@ export async function startServe(overrides: Partial<ServeOptions> = {}): Promise
     maxQueuedBytes: 64 * 1024 * 1024,
     resendWindow: 100_000,
     journalKeepBytes: 256 * 1024 * 1024,
+    detectionThread,
     ...overrides,
   });
 }
