@@ -31,7 +31,7 @@ export function buildPrefilter(detections: Detection[], tables: MappingCatalog &
   if (detections.length === 0) return undefined;
   // one detection without a literal is enough to know records of unknown kind all pass: the rest is not analysed
   const analysis = analyse(detections, tables, true);
-  return analysis.uncovered.length > 0 ? new KindPrefilter(detections, tables) : new LiteralPrefilter(analysis);
+  return analysis.uncovered.length > 0 ? new KindPrefilter(detections, tables) : new LiteralPrefilter(analysis, () => new KindPrefilter(detections, tables));
 }
 
 /**
@@ -229,7 +229,13 @@ class LiteralPrefilter implements RecordPrefilter {
   private readonly text: EncodedTests;
   private readonly utf16: EncodedTests;
 
-  constructor(analysis: Analysis) {
+  private byKind?: KindPrefilter;
+
+  /** `kinds`: the tests of each record kind, built on the first record whose kind is known */
+  constructor(
+    analysis: Analysis,
+    private readonly kinds: () => KindPrefilter,
+  ) {
     this.text = textTests(analysis);
     // In EVTX record data text is UTF-16LE (each ASCII letter followed by NUL) and numbers are binary.
     this.utf16 = new EncodedTests(analysis, (n) => [Buffer.from(n, 'utf16le'), ...binaryForms(n)].map((bytes) => ({ bytes })));
@@ -245,6 +251,11 @@ class LiteralPrefilter implements RecordPrefilter {
 
   mayMatchUtf16(bytes: Uint8Array, start?: number, end?: number): boolean {
     return this.utf16.quick.matchesBytes(bytes, start, end) && this.utf16.exact((needles, found, hits) => needles.foundInBytes(found, bytes, start, end, hits));
+  }
+
+  mayMatchKind(bytes: Uint8Array, start: number, end: number, kind: RecordKind): boolean {
+    this.byKind ??= this.kinds();
+    return this.byKind.mayMatchBytes(bytes, start, end, kind);
   }
 }
 
@@ -285,6 +296,10 @@ class KindPrefilter implements RecordPrefilter {
 
   mayMatchUtf16(): boolean {
     return true;
+  }
+
+  mayMatchKind(bytes: Uint8Array, start: number, end: number, kind: RecordKind): boolean {
+    return this.mayMatchBytes(bytes, start, end, kind);
   }
 
   mayMatchBytes(bytes: Uint8Array, start?: number, end?: number, kind?: RecordKind): boolean {
