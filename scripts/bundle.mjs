@@ -7,8 +7,9 @@
 // gone from every run's start-up (about 25 M instructions, ~3.5 ms, of a small scan). The worker
 // threads' modules are entry points of their own, and `new URL('./x', import.meta.url)`
 // references are rebased: to the bundled worker where there is one, else to tsc's file under dist/.
+import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import * as esbuild from 'esbuild';
 
@@ -43,6 +44,18 @@ const rebaseFileUrls = {
   },
 };
 
+/**
+ * A hash of every compiled module under dist/src (src/rules/code-id.ts): caches of what the code
+ * derives from content are keyed by it, so a table an older build derived is never read.
+ */
+function codeId() {
+  const hash = createHash('sha256');
+  // tsc's modules only, not an earlier bundle's output beside them
+  const files = readdirSync('dist/src', { recursive: true }).filter((name) => name.endsWith('.js') && !/^cli[\\/]tunnelwatch[-.]/.test(name)).sort();
+  for (const file of files) hash.update(`${file}\0`).update(readFileSync(path.join('dist/src', file))).update('\0');
+  return hash.digest('hex').slice(0, 40);
+}
+
 await esbuild.build({
   entryPoints,
   outdir,
@@ -53,6 +66,7 @@ await esbuild.build({
   platform: 'node',
   target: 'node20',
   external,
+  define: { TUNNELWATCH_CODE_ID: JSON.stringify(codeId()) },
   // commander is CommonJS and requires Node's built-ins: an ES module has no `require` of its own
   banner: { js: "import { createRequire as __bundleRequire } from 'node:module'; const require = __bundleRequire(import.meta.url);" },
   plugins: [rebaseFileUrls],

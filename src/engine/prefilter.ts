@@ -7,6 +7,7 @@ import { leafPatterns, requiredLiterals } from '../rules/spl/literals.js';
 import type { RecordKind, RecordPrefilter } from '../sources/source.js';
 import { NeedleAutomaton, type Needle } from './automaton.js';
 import { KindIndex, type KindCatalog } from './prefilter-kinds.js';
+import { decodePrefilter, encodePrefilter, type PrefilterStore } from './prefilter-tables.js';
 import { isMet, requirementOf, requirementsByLiteral, type Requirement } from './requirement.js';
 
 /** Characters a format may escape (JSON `\\ \" \/`, XML entities): needles never span them. */
@@ -25,13 +26,24 @@ const MIN_EXACT_LITERAL = 2;
  * When a detection has no required literal, every record of unknown kind must be parsed; a record
  * whose kind its source knows (RecordKind) is tested against the detections of that kind only.
  * `tables`: the event families' mapping tables, which say which fields are verbatim and which
- * event codes each dataset reads (default: the registered families).
+ * event codes each dataset reads (default: the registered families). `store`: where the analysis
+ * and the text automata of earlier runs over the same detections are kept (prefilter-tables.ts).
  */
-export function buildPrefilter(detections: Detection[], tables: MappingCatalog & KindCatalog = families.normalizer): RecordPrefilter | undefined {
+export function buildPrefilter(detections: Detection[], tables: MappingCatalog & KindCatalog = families.normalizer, store?: PrefilterStore): RecordPrefilter | undefined {
   if (detections.length === 0) return undefined;
+  const saved = store && decodePrefilter(store.read(), detections.length);
+  if (saved) return saved.literal ? new LiteralPrefilter({ ...saved.literal.analysis, uncovered: [] }, saved.literal.text) : new KindPrefilter(detections, tables);
   // one detection without a literal is enough to know records of unknown kind all pass: the rest is not analysed
   const analysis = analyse(detections, tables, true);
-  return analysis.uncovered.length > 0 ? new KindPrefilter(detections, tables) : new LiteralPrefilter(analysis);
+  if (analysis.uncovered.length > 0) {
+    store?.write(encodePrefilter({ detections: detections.length }));
+    return new KindPrefilter(detections, tables);
+  }
+  if (!store) return new LiteralPrefilter(analysis);
+  // saved, the text tests are built now rather than on first use: the next run reads them
+  const text = { quick: quickAutomaton(analysis, textForms(analysis)), exact: exactAutomaton(analysis, textForms(analysis)) };
+  store.write(encodePrefilter({ detections: detections.length, literal: { analysis, text } }));
+  return new LiteralPrefilter(analysis, text);
 }
 
 /**
@@ -43,7 +55,7 @@ export function prefilterNeedles(detections: Detection[]): { needles: string[]; 
   return { needles, wholeNumbers, uncovered };
 }
 
-interface Analysis {
+export interface Analysis {
   /** one of these is in every record some detection matches: the quick test, and grep's */
   needles: string[];
   wholeNumbers: Set<string>;
@@ -193,19 +205,23 @@ class EncodedTests {
   constructor(
     private readonly analysis: Analysis,
     private readonly forms: (literal: string) => Needle[],
+    /** the automata when already built (saved by an earlier run) */
+    built?: TextAutomata,
   ) {
+    this.quickNeedles = built?.quick;
+    this.exactNeedles = built?.exact;
     this.found = new Uint8Array(analysis.literals.length);
   }
 
   /** finds any one of the quick needles */
   get quick(): NeedleAutomaton {
-    this.quickNeedles ??= new NeedleAutomaton(this.analysis.needles.flatMap((n) => this.forms(n)));
+    this.quickNeedles ??= quickAutomaton(this.analysis, this.forms);
     return this.quickNeedles;
   }
 
   /** whether some detection's requirement is met by the literals `search` finds */
   exact(search: (needles: NeedleAutomaton, found: Uint8Array, hits: number[]) => void): boolean {
-    this.exactNeedles ??= new NeedleAutomaton(this.analysis.literals.flatMap((literal, flag) => this.forms(literal).map((form) => ({ ...form, flag }))));
+    this.exactNeedles ??= exactAutomaton(this.analysis, this.forms);
     const { found, hits } = this;
     hits.length = 0;
     search(this.exactNeedles, found, hits);
@@ -219,9 +235,29 @@ class EncodedTests {
   }
 }
 
+/** the quick test's automaton: any one of the needles */
+function quickAutomaton(analysis: Analysis, forms: (literal: string) => Needle[]): NeedleAutomaton {
+  return new NeedleAutomaton(analysis.needles.flatMap(forms));
+}
+
+/** the exact test's automaton: every literal, each form flagged with its literal's index */
+function exactAutomaton(analysis: Analysis, forms: (literal: string) => Needle[]): NeedleAutomaton {
+  return new NeedleAutomaton(analysis.literals.flatMap((literal, flag) => forms(literal).map((form) => ({ ...form, flag }))));
+}
+
+/** the two automata of one encoding's tests */
+export interface TextAutomata {
+  quick: NeedleAutomaton;
+  exact: NeedleAutomaton;
+}
+
 /** A whole field value in text (a port) never touches another digit: `7000` must not match a timestamp. */
-function textTests(analysis: Analysis): EncodedTests {
-  return new EncodedTests(analysis, (n) => [{ bytes: Buffer.from(n, 'latin1'), digitBounded: analysis.wholeNumbers.has(n) }]);
+function textForms(analysis: Analysis): (literal: string) => Needle[] {
+  return (n) => [{ bytes: Buffer.from(n, 'latin1'), digitBounded: analysis.wholeNumbers.has(n) }];
+}
+
+function textTests(analysis: Analysis, built?: TextAutomata): EncodedTests {
+  return new EncodedTests(analysis, textForms(analysis), built);
 }
 
 /** The quick test finds any needle in one pass; the few records it passes get the exact test. */
@@ -229,8 +265,8 @@ class LiteralPrefilter implements RecordPrefilter {
   private readonly text: EncodedTests;
   private readonly utf16: EncodedTests;
 
-  constructor(analysis: Analysis) {
-    this.text = textTests(analysis);
+  constructor(analysis: Analysis, text?: TextAutomata) {
+    this.text = textTests(analysis, text);
     // In EVTX record data text is UTF-16LE (each ASCII letter followed by NUL) and numbers are binary.
     this.utf16 = new EncodedTests(analysis, (n) => [Buffer.from(n, 'utf16le'), ...binaryForms(n)].map((bytes) => ({ bytes })));
   }

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { cpSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { loadContentCached, LOADER_VERSION } from '../../../src/rules/content-cache.js';
+import { loadContentCached, loadContentEntry, LOADER_VERSION } from '../../../src/rules/content-cache.js';
 import { correlationsBeside, loadContent } from '../../../src/rules/content.js';
 import { contentDir } from '../../helpers/paths.js';
 
@@ -79,4 +79,19 @@ test('non-ASCII rule text (look-alike letters, emoji, DEL) is written as ASCII e
   const cached = await loadContentCached(s.dirs, load);
   assert.equal(s.loads(), 1, 'the second load came from the cache');
   assert.equal(cached.detections[0].description, text);
+});
+
+test('tables derived from an entry are kept beside it, one file per name, and none for content with errors', async () => {
+  const s = sandbox();
+  const entry = await loadContentEntry(s.dirs, s.load);
+  assert.ok(entry.derived, 'a cached entry has derived files');
+  const tables = entry.derived('prefilter\0a\0b');
+  assert.equal(tables.read(), undefined);
+  tables.write(Buffer.from('tables'));
+  const again = await loadContentEntry(s.dirs, s.load);
+  assert.equal(s.loads(), 1);
+  assert.equal(again.derived?.('prefilter\0a\0b').read()?.toString(), 'tables');
+  assert.equal(again.derived?.('prefilter\0a').read(), undefined, 'another selection has a file of its own');
+  writeFileSync(path.join(s.detections, 'broken.yml'), 'name: [unclosed\n');
+  assert.equal((await loadContentEntry(s.dirs, s.load)).derived, undefined);
 });
