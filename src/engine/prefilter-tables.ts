@@ -10,7 +10,7 @@
  */
 import { createHash } from 'node:crypto';
 import { asciiJson } from '../rules/ascii-json.js';
-import { NeedleAutomaton, type CompiledNeedles, type Ending } from './automaton.js';
+import type { CompiledNeedles, Ending } from './automaton.js';
 import type { Analysis, TextAutomata } from './prefilter.js';
 import type { Requirement } from './requirement.js';
 
@@ -67,8 +67,7 @@ export function encodePrefilter(saved: SavedPrefilter): Uint8Array {
     const { analysis, text } = saved.literal;
     const numbered = new Map<Requirement, number>();
     const requirementsOf = analysis.requirementsOf.map((list) => list.map((r) => numbered.get(r) ?? numbered.set(r, numbered.size).size - 1));
-    const save = (automaton: NeedleAutomaton): SavedAutomaton => {
-      const compiled = automaton.compiled();
+    const save = (compiled: CompiledNeedles): SavedAutomaton => {
       tables.push(compiled.order, compiled.changes);
       const endings = compiled.endings.flatMap((list, state) => list.flatMap((e) => [state, e.flag, e.length, e.bounded ? 1 : 0]));
       return { order: compiled.order.length, changes: compiled.changes.length, states: compiled.endings.length, longest: compiled.longest, flags: compiled.flags, endings };
@@ -114,7 +113,7 @@ export function decodePrefilter(bytes: Uint8Array | undefined, detections: numbe
       new Uint8Array(out.buffer).set(bytes);
       return out;
     };
-    const restore = (saved: SavedAutomaton) => new NeedleAutomaton(compiledOf(saved, integers(saved.order), integers(saved.changes)));
+    const restore = (saved: SavedAutomaton) => compiledOf(saved, integers(saved.order), integers(saved.changes));
     const text = { quick: restore(automata.quick), exact: restore(automata.exact) };
     if (at !== body.length) return undefined;
     const analysis = { needles, wholeNumbers: new Set(wholeNumbers), literals, requirementsOf: requirementsOf.map((list) => list.map((i) => requirements[i])) };

@@ -5,7 +5,7 @@ import { joinedSearches, type Detection } from '../rules/detection.js';
 import type { Expr } from '../rules/search-plan.js';
 import { leafPatterns, requiredLiterals } from '../rules/spl/literals.js';
 import type { RecordKind, RecordPrefilter } from '../sources/source.js';
-import { NeedleAutomaton, type Needle } from './automaton.js';
+import { NeedleAutomaton, type CompiledNeedles, type Needle } from './automaton.js';
 import { KindIndex, type KindCatalog } from './prefilter-kinds.js';
 import { decodePrefilter, encodePrefilter, type PrefilterStore } from './prefilter-tables.js';
 import { isMet, requirementOf, requirementsByLiteral, type Requirement } from './requirement.js';
@@ -41,7 +41,7 @@ export function buildPrefilter(detections: Detection[], tables: MappingCatalog &
   }
   if (!store) return new LiteralPrefilter(analysis);
   // saved, the text tests are built now rather than on first use: the next run reads them
-  const text = { quick: quickAutomaton(analysis, textForms(analysis)), exact: exactAutomaton(analysis, textForms(analysis)) };
+  const text = { quick: quickAutomaton(analysis, textForms(analysis)).compiled(), exact: exactAutomaton(analysis, textForms(analysis)).compiled() };
   store.write(encodePrefilter({ detections: detections.length, literal: { analysis, text } }));
   return new LiteralPrefilter(analysis, text);
 }
@@ -205,23 +205,21 @@ class EncodedTests {
   constructor(
     private readonly analysis: Analysis,
     private readonly forms: (literal: string) => Needle[],
-    /** the automata when already built (saved by an earlier run) */
-    built?: TextAutomata,
+    /** the automata as an earlier run saved them, restored on first use too (each table is a megabyte of fresh memory) */
+    private readonly saved?: TextAutomata,
   ) {
-    this.quickNeedles = built?.quick;
-    this.exactNeedles = built?.exact;
     this.found = new Uint8Array(analysis.literals.length);
   }
 
   /** finds any one of the quick needles */
   get quick(): NeedleAutomaton {
-    this.quickNeedles ??= quickAutomaton(this.analysis, this.forms);
+    this.quickNeedles ??= this.saved ? new NeedleAutomaton(this.saved.quick) : quickAutomaton(this.analysis, this.forms);
     return this.quickNeedles;
   }
 
   /** whether some detection's requirement is met by the literals `search` finds */
   exact(search: (needles: NeedleAutomaton, found: Uint8Array, hits: number[]) => void): boolean {
-    this.exactNeedles ??= exactAutomaton(this.analysis, this.forms);
+    this.exactNeedles ??= this.saved ? new NeedleAutomaton(this.saved.exact) : exactAutomaton(this.analysis, this.forms);
     const { found, hits } = this;
     hits.length = 0;
     search(this.exactNeedles, found, hits);
@@ -245,10 +243,10 @@ function exactAutomaton(analysis: Analysis, forms: (literal: string) => Needle[]
   return new NeedleAutomaton(analysis.literals.flatMap((literal, flag) => forms(literal).map((form) => ({ ...form, flag }))));
 }
 
-/** the two automata of one encoding's tests */
+/** the two automata of the text tests, as data (saved by an earlier run) */
 export interface TextAutomata {
-  quick: NeedleAutomaton;
-  exact: NeedleAutomaton;
+  quick: CompiledNeedles;
+  exact: CompiledNeedles;
 }
 
 /** A whole field value in text (a port) never touches another digit: `7000` must not match a timestamp. */
