@@ -87,6 +87,8 @@ const common = {
   // commander is CommonJS and requires Node's built-ins: an ES module has no `require` of its own
   banner: { js: "import { createRequire as __bundleRequire } from 'node:module'; const require = __bundleRequire(import.meta.url);" },
   plugins: [rebaseFileUrls, lazyChildProcess],
+  minifyWhitespace: process.env.BUNDLE_MINIFY === '1',
+  minifySyntax: process.env.BUNDLE_MINIFY === '1',
   logLevel: 'warning',
 };
 

@@ -7,7 +7,8 @@ import { leafPatterns, requiredLiterals } from '../rules/spl/literals.js';
 import type { RecordKind, RecordPrefilter } from '../sources/source.js';
 import { NeedleAutomaton, type CompiledNeedles, type Needle } from './automaton.js';
 import { KindIndex, type KindCatalog } from './prefilter-kinds.js';
-import { decodePrefilter, encodePrefilter, type PrefilterStore } from './prefilter-tables.js';
+import { decodePrefilter, encodePrefilter } from './prefilter-tables.js';
+import type { TableStore } from './saved-tables.js';
 import { isMet, requirementOf, requirementsByLiteral, type Requirement } from './requirement.js';
 
 /** Characters a format may escape (JSON `\\ \" \/`, XML entities): needles never span them. */
@@ -29,7 +30,7 @@ const MIN_EXACT_LITERAL = 2;
  * event codes each dataset reads (default: the registered families). `store`: where the analysis
  * and the text automata of earlier runs over the same detections are kept (prefilter-tables.ts).
  */
-export function buildPrefilter(detections: Detection[], tables: MappingCatalog & KindCatalog = families.normalizer, store?: PrefilterStore): RecordPrefilter | undefined {
+export function buildPrefilter(detections: Detection[], tables: MappingCatalog & KindCatalog = families.normalizer, store?: TableStore): RecordPrefilter | undefined {
   if (detections.length === 0) return undefined;
   const saved = store && decodePrefilter(store.read(), detections.length);
   if (saved) return saved.literal ? new LiteralPrefilter({ ...saved.literal.analysis, uncovered: [] }, saved.literal.text) : new KindPrefilter(detections, tables);

@@ -12,6 +12,7 @@ import { closest } from '../rules/suggest.js';
 import { fieldsOf, rowColumns } from '../rules/plan-fields.js';
 import type { Tuning } from '../rules/tuning.js';
 import type { RecordPrefilter } from '../sources/source.js';
+import type { TableStore } from '../engine/saved-tables.js';
 import type { PipelineConfig } from './config.js';
 
 /** Everything a run needs, loaded and compiled once from a PipelineConfig. */
@@ -25,6 +26,8 @@ export interface PipelineSetup {
   where?: Expr;
   /** the byte prefilter over every selected rule (undefined with `input.prefilter: false`) */
   prefilter?: RecordPrefilter;
+  /** where the detector's candidate indexes over `detections` are kept between runs (beside the compiled content) */
+  indexTables?: TableStore;
   /** third-party rules (Sigma) that loaded, that did not (each with its reason), and rule/log source pairs not run */
   ruleLoad: { loaded: number; notLoaded: ContentError[]; notRun: number };
 }
@@ -67,7 +70,8 @@ export async function preparePipeline(config: PipelineConfig, options: SetupOpti
     tactics: new TacticTable(new Map(content.techniques)),
     where: where?.expr,
     // the content and these ids (the selection) say which detections the saved tables are of
-    prefilter: config.input.prefilter ? buildPrefilter(prefiltered, families.normalizer, derived?.(`prefilter\0${prefiltered.map((d) => d.id).join('\0')}`)) : undefined,
+    prefilter: config.input.prefilter ? buildPrefilter(prefiltered, families.normalizer, derived?.(`prefilter\0${idsOf(prefiltered)}`)) : undefined,
+    indexTables: derived?.(`candidates\0${idsOf(detections)}`),
     ruleLoad: {
       // Sigma rules, correlation rules among them, and the rules only a correlation runs (generate: false)
       loaded: new Set(
@@ -79,6 +83,10 @@ export async function preparePipeline(config: PipelineConfig, options: SetupOpti
       notRun: content.notRun.length,
     },
   };
+}
+
+function idsOf(detections: Detection[]): string {
+  return detections.map((d) => d.id).join('\0');
 }
 
 function unknownColumns(fields: string[], detections: Detection[]): string[] {

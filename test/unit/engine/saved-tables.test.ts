@@ -4,7 +4,8 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { Detector } from '../../../src/engine/detector.js';
 import { buildPrefilter } from '../../../src/engine/prefilter.js';
-import { decodePrefilter, type PrefilterStore } from '../../../src/engine/prefilter-tables.js';
+import { decodePrefilter } from '../../../src/engine/prefilter-tables.js';
+import type { TableStore } from '../../../src/engine/saved-tables.js';
 import { renderFinding } from '../../../src/engine/render.js';
 import { RunReport } from '../../../src/diagnostics/run-report.js';
 import { families } from '../../../src/families/registry.js';
@@ -18,7 +19,7 @@ import { repoRoot } from '../../helpers/paths.js';
 const { detections: shipped } = await loadDetections([path.join(repoRoot, 'content/detections')]);
 
 /** a store in memory that counts its writes */
-function memoryStore(): PrefilterStore & { bytes?: Uint8Array; writes: number } {
+function memoryStore(): TableStore & { bytes?: Uint8Array; writes: number } {
   const store = {
     bytes: undefined as Uint8Array | undefined,
     writes: 0,
@@ -102,4 +103,19 @@ test('a rule set with a detection that has no literal saves only that it is test
   assert.equal(store.writes, 1);
   assert.equal(restored.usesKind, true);
   assert.equal(restored.mayMatchText('anything'), true);
+});
+
+test('a detector whose candidate indexes come from saved tables finds what one that built them finds', async () => {
+  const store = memoryStore();
+  const scan = async (indexTables?: TableStore) => {
+    const detector = new Detector(shipped, { indexTables });
+    await scanInputs(detector, [path.join(repoRoot, 'examples')], { maxRecordBytes: 1024 * 1024 }, new RunReport());
+    return detector.findings().map((f) => JSON.stringify(renderFinding(f))).sort();
+  };
+  const plain = await scan();
+  assert.ok(plain.length > 0);
+  assert.deepEqual(await scan(store), plain, 'the run that saves them');
+  assert.equal(store.writes, 1);
+  assert.deepEqual(await scan(store), plain, 'the run that reads them');
+  assert.equal(store.writes, 1);
 });
