@@ -88,16 +88,46 @@ function cacheDir(): string {
   return path.join(base, 'tunnelwatch');
 }
 
-/** Read synchronously: a few dozen small files, where each async read would wait a thread-pool round trip. */
+/**
+ * The hash of every source file's path and bytes, remembered under the files' identities (see
+ * fileIdentities): reading and hashing 1,478 SigmaHQ files took ~60 ms of every start-up, a stat
+ * of each takes a fraction of it. Read synchronously: each async call would wait a thread-pool round trip.
+ */
 function contentKey(dirs: string[], loaderVersion: number): string {
-  const hash = createHash('sha256').update(`tunnelwatch-content-v${FORMAT}-loader${loaderVersion}\0`);
-  for (const dir of dirs) {
-    // a lookup's CSV changes what its detections output, so it is part of the key too
-    for (const file of [...listYamlFiles(dir), ...companionDirs(dir).flatMap((d) => listFiles(d, /\.(ya?ml|csv)$/i))]) {
-      const bytes = readOrUndefined(file);
-      hash.update(`${path.resolve(file)}\0${bytes ? bytes.length : -1}\0`);
-      if (bytes) hash.update(bytes);
-    }
+  const version = `tunnelwatch-content-v${FORMAT}-loader${loaderVersion}\0`;
+  // a lookup's CSV changes what its detections output, so it is part of the key too
+  const files = dirs.flatMap((dir) => [...listYamlFiles(dir), ...companionDirs(dir).flatMap((d) => listFiles(d, /\.(ya?ml|csv)$/i))]);
+  const identities = fileIdentities(version, files);
+  const memo = identities && path.join(cacheDir(), `key-${identities}`);
+  const remembered = memo && readOrUndefined(memo)?.toString('latin1');
+  if (remembered && /^[0-9a-f]{40}$/.test(remembered)) return remembered;
+  const hash = createHash('sha256').update(version);
+  for (const file of files) {
+    const bytes = readOrUndefined(file);
+    hash.update(`${path.resolve(file)}\0${bytes ? bytes.length : -1}\0`);
+    if (bytes) hash.update(bytes);
+  }
+  const key = hash.digest('hex').slice(0, 40);
+  if (memo) writeCached(memo, key, 'key-');
+  return key;
+}
+
+/** a file changed this recently may change again within its file system's timestamp granularity */
+const SETTLED_MS = 2000;
+
+/**
+ * A hash of each file's path, device, inode, size, modification and change times (nanoseconds):
+ * a file whose bytes change gets a new change time, which no tool can set back (copies that keep
+ * the modification time are new inodes with new change times). Undefined, so nothing is
+ * remembered, when a file is missing or changed too recently to be told from its next change.
+ */
+function fileIdentities(version: string, files: string[]): string | undefined {
+  const hash = createHash('sha256').update(version);
+  const settled = BigInt(Date.now() - SETTLED_MS) * 1_000_000n;
+  for (const file of files) {
+    const stat = statSync(file, { bigint: true, throwIfNoEntry: false });
+    if (!stat || stat.mtimeNs > settled || stat.ctimeNs > settled) return undefined;
+    hash.update(`${path.resolve(file)}\0${stat.dev}\0${stat.ino}\0${stat.size}\0${stat.mtimeNs}\0${stat.ctimeNs}\0`);
   }
   return hash.digest('hex').slice(0, 40);
 }
