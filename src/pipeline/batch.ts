@@ -45,6 +45,7 @@ export async function runBatch(setup: PipelineSetup, plan: InputPlan, pool: Shar
       windowSeconds: config.findings.windowSeconds,
       evidenceCap: config.findings.evidence,
       prefilter: setup.prefilter,
+      savedTables: { prefilter: setup.prefilterTables, indexes: setup.indexTables },
       format: config.input.format,
       maxRecordBytes: config.input.maxRecordBytes,
       timeRange: config.input.timeRange,

@@ -8,6 +8,7 @@ import type { RunReport } from '../diagnostics/run-report.js';
 import { expandInputs, readHead } from '../sources/inputs.js';
 import { sourceForHead, type SourceName } from '../sources/registry.js';
 import type { SourceInput } from '../sources/source.js';
+import type { TableStore } from '../engine/saved-tables.js';
 import { scanInput, type ScanOptions } from './scan.js';
 import type { ShareResult, ShareTask } from './scan-worker.js';
 import { inputOf, WorkQueue, type WorkItem } from './work-queue.js';
@@ -22,6 +23,8 @@ export interface ParallelOptions extends ScanOptions {
   windowSeconds?: number;
   /** called now and then with the bytes of the finished pieces of every thread */
   onSharedProgress?: (doneBytes: number) => void;
+  /** where this thread's prefilter and detector tables were saved: workers restore theirs from the same bytes */
+  savedTables?: { prefilter?: TableStore; indexes?: TableStore };
 }
 
 /**
@@ -163,6 +166,8 @@ async function scanShared(analyzer: Analyzer, pieces: WorkItem[], options: Paral
     evidenceCap: options.evidenceCap,
     windowSeconds: options.windowSeconds,
     prefilter: options.prefilter !== undefined,
+    prefilterTables: options.savedTables?.prefilter?.read(),
+    indexTables: options.savedTables?.indexes?.read(),
     timeRange: options.timeRange,
   };
   // A worker that dies (say, at its memory limit) loses nothing: its partial state was never

@@ -26,7 +26,8 @@ export interface PipelineSetup {
   where?: Expr;
   /** the byte prefilter over every selected rule (undefined with `input.prefilter: false`) */
   prefilter?: RecordPrefilter;
-  /** where the detector's candidate indexes over `detections` are kept between runs (beside the compiled content) */
+  /** where the prefilter's tables and the detector's candidate indexes over `detections` are kept between runs (beside the compiled content) */
+  prefilterTables?: TableStore;
   indexTables?: TableStore;
   /** third-party rules (Sigma) that loaded, that did not (each with its reason), and rule/log source pairs not run */
   ruleLoad: { loaded: number; notLoaded: ContentError[]; notRun: number };
@@ -62,6 +63,8 @@ export async function preparePipeline(config: PipelineConfig, options: SetupOpti
   const detections = content.detections.filter((d) => ids.has(d.id)).map((d) => (config.findings.perEvent ? perEvent(d) : d));
   const correlations = content.correlations.filter((c) => ids.has(c.id)).map((c) => withStepFilters(c, tuning.tuning));
   const prefiltered = [...detections, ...correlations.flatMap((c) => c.steps.flatMap((s) => s.detections))];
+  // the content and these ids (the selection) say which detections the saved tables are of
+  const prefilterTables = derived?.(`prefilter\0${idsOf(prefiltered)}`);
   return {
     config,
     detections,
@@ -69,8 +72,8 @@ export async function preparePipeline(config: PipelineConfig, options: SetupOpti
     tuning: tuning.tuning,
     tactics: new TacticTable(new Map(content.techniques)),
     where: where?.expr,
-    // the content and these ids (the selection) say which detections the saved tables are of
-    prefilter: config.input.prefilter ? buildPrefilter(prefiltered, families.normalizer, derived?.(`prefilter\0${idsOf(prefiltered)}`)) : undefined,
+    prefilter: config.input.prefilter ? buildPrefilter(prefiltered, families.normalizer, prefilterTables) : undefined,
+    prefilterTables,
     indexTables: derived?.(`candidates\0${idsOf(detections)}`),
     ruleLoad: {
       // Sigma rules, correlation rules among them, and the rules only a correlation runs (generate: false)
