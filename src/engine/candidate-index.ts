@@ -1,5 +1,4 @@
 import type { Expr } from '../rules/search-plan.js';
-import type { CompiledNeedles } from './automaton.js';
 import { decodeCandidateIndexes, encodeCandidateIndexes } from './index-tables.js';
 import { LiteralIndex, type SavedLiteralIndex } from './literal-index.js';
 import type { TableStore } from './saved-tables.js';
@@ -31,8 +30,8 @@ export class CandidateIndex<T> {
   private readonly byValue = new Map<string, readonly T[]>();
   private readonly unpinned: readonly T[];
   private readonly literalIndexes = new Map<readonly T[], LiteralIndex<T>>();
-  /** per bucket, its literal index as an earlier run saved it */
-  private readonly savedIndexes = new Map<readonly T[], SavedLiteralIndex>();
+  /** per bucket, its literal index as an earlier run saved it (read on first use) */
+  private readonly savedIndexes = new Map<readonly T[], () => SavedLiteralIndex>();
 
   /** `saved`: what `saved()` gave for the same items, its literal indexes restored instead of derived */
   constructor(
@@ -45,9 +44,9 @@ export class CandidateIndex<T> {
     const field = this.field;
     if (field === undefined) this.unpinned = items;
     else this.unpinned = this.bucketed(items, field, pins);
-    for (const { value, index } of saved?.buckets ?? []) {
+    for (const { value, size, index } of saved?.buckets ?? []) {
       const bucket = value === null ? this.unpinned : this.byValue.get(value);
-      if (bucket && bucket.length === index.witnessed.length + index.unwitnessed.length) this.savedIndexes.set(bucket, index);
+      if (bucket && bucket.length === size) this.savedIndexes.set(bucket, index);
     }
   }
 
@@ -71,7 +70,7 @@ export class CandidateIndex<T> {
     const buckets: SavedCandidateIndex['buckets'] = [];
     for (const [value, bucket] of [[null, this.unpinned] as const, ...this.byValue]) {
       const index = bucket.length === 0 ? undefined : this.literalIndexOf(bucket).saved();
-      if (index) buckets.push({ value, index });
+      if (index) buckets.push({ value, size: bucket.length, index: () => index });
     }
     return { buckets };
   }
@@ -90,14 +89,26 @@ export class CandidateIndex<T> {
 
   private literalIndexOf(bucket: readonly T[]): LiteralIndex<T> {
     let index = this.literalIndexes.get(bucket);
-    if (!index) this.literalIndexes.set(bucket, (index = new LiteralIndex(bucket, this.whereOf, this.savedIndexes.get(bucket))));
+    if (!index) this.literalIndexes.set(bucket, (index = new LiteralIndex(bucket, this.whereOf, savedOrNone(this.savedIndexes.get(bucket)))));
     return index;
   }
 }
 
-/** A CandidateIndex's literal indexes as data: per bucket, the value that names it (null: the rules that pin none). */
-export interface SavedCandidateIndex<A = CompiledNeedles> {
-  buckets: Array<{ value: string | null; index: SavedLiteralIndex<A> }>;
+/** a saved literal index, or none when it cannot be read (the tables' digest matched: only a bug gets here) */
+function savedOrNone(saved: (() => SavedLiteralIndex) | undefined): SavedLiteralIndex | undefined {
+  try {
+    return saved?.();
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * A CandidateIndex's literal indexes as data: per bucket, the value that names it (null: the rules
+ * that pin none), how many rules it holds, and its literal index (read when asked for).
+ */
+export interface SavedCandidateIndex {
+  buckets: Array<{ value: string | null; size: number; index: () => SavedLiteralIndex }>;
 }
 
 /** field -> the exact values (lowercased) a top-level conjunct requires it to equal one of */

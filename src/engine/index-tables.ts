@@ -1,41 +1,42 @@
 /**
  * The detector's candidate indexes (one per dataset: candidate-index.ts) as saved tables
  * (saved-tables.ts): a run over the same detections restores each bucket's literal index instead
- * of deriving its requirements and building its automata again.
+ * of deriving its requirements and building its automata again. Each bucket's index is a section
+ * of its own, parsed when the bucket is first used.
  */
 import type { CompiledNeedles } from './automaton.js';
 import type { SavedCandidateIndex } from './candidate-index.js';
+import type { SavedLiteralIndex } from './literal-index.js';
 import { decodeTables, encodeTables } from './saved-tables.js';
 
 /** bumped whenever the saved data changes shape */
-const KIND = 'candidate-indexes-1';
+const KIND = 'candidate-indexes-2';
 
-/** the indexes with each automaton named by its index in the list saved beside them */
-type Data = Array<[dataset: string, SavedCandidateIndex<number>]>;
-
-/** the same indexes with each automaton given otherwise */
-function withAutomata<A, B>(index: SavedCandidateIndex<A>, to: (automaton: A) => B): SavedCandidateIndex<B> {
-  return { buckets: index.buckets.map(({ value, index: literal }) => ({ value, index: { ...literal, fields: literal.fields.map(({ field, needles }) => ({ field, needles: to(needles) })) } })) };
-}
+/** per dataset, its buckets: the value naming each, its size, and the section holding its index */
+type Data = Array<[dataset: string, buckets: Array<[value: string | null, size: number, section: number]>]>;
 
 export function encodeCandidateIndexes(indexes: ReadonlyMap<string, SavedCandidateIndex>): Uint8Array {
   const automata: CompiledNeedles[] = [];
-  const data: Data = [...indexes].map(([dataset, index]) => [dataset, withAutomata(index, (needles) => automata.push(needles) - 1)]);
-  return encodeTables(KIND, data, automata);
+  const sections: string[] = [];
+  const data: Data = [...indexes].map(([dataset, { buckets }]) => [
+    dataset,
+    buckets.map(({ value, size, index }) => {
+      const literal = index();
+      // each automaton named by its index in the list saved beside the sections
+      const fields = literal.fields.map(({ field, needles }) => ({ field, needles: automata.push(needles) - 1 }));
+      return [value, size, sections.push(JSON.stringify({ ...literal, fields } satisfies SavedLiteralIndex<number>)) - 1];
+    }),
+  ]);
+  return encodeTables(KIND, data, automata, sections);
 }
 
-/** the indexes saved in `bytes`, by dataset, if they are intact and of this form */
+/** The indexes saved in `bytes`, by dataset, if they are intact and of this form; each bucket's is read on first use. */
 export function decodeCandidateIndexes(bytes: Uint8Array | undefined): Map<string, SavedCandidateIndex> | undefined {
   const tables = decodeTables(bytes, KIND);
   if (!tables) return undefined;
-  const automaton = (i: number) => {
-    const found = tables.automata[i];
-    if (found === undefined) throw new RangeError('no such automaton');
-    return found;
+  const bucketIndex = (section: number) => () => {
+    const literal = JSON.parse(tables.section(section)) as SavedLiteralIndex<number>;
+    return { ...literal, fields: literal.fields.map(({ field, needles }) => ({ field, needles: tables.automaton(needles) })) };
   };
-  try {
-    return new Map((tables.data as Data).map(([dataset, index]) => [dataset, withAutomata(index, automaton)]));
-  } catch {
-    return undefined;
-  }
+  return new Map((tables.data as Data).map(([dataset, buckets]) => [dataset, { buckets: buckets.map(([value, size, section]) => ({ value, size, index: bucketIndex(section) })) }]));
 }

@@ -4,7 +4,7 @@
  */
 import type { Analysis, TextAutomata } from './prefilter.js';
 import type { Requirement } from './requirement.js';
-import { decodeTables, encodeTables } from './saved-tables.js';
+import { decodeTables, encodeTables, type DecodedTables } from './saved-tables.js';
 
 /** bumped whenever the saved data changes shape */
 const KIND = 'prefilter-1';
@@ -46,9 +46,17 @@ export function decodePrefilter(bytes: Uint8Array | undefined, detections: numbe
   const data = tables?.data as Data | undefined;
   if (!tables || data?.detections !== detections) return undefined;
   if (!data.literal) return { detections };
-  const [quick, exact] = tables.automata;
-  if (exact === undefined) return undefined;
-  const { needles, wholeNumbers, literals, requirements, requirementsOf } = data.literal;
+  try {
+    return literalPrefilter(detections, data.literal, tables);
+  } catch {
+    return undefined;
+  }
+}
+
+function literalPrefilter(detections: number, literal: NonNullable<Data['literal']>, tables: DecodedTables): SavedPrefilter {
+  const quick = tables.automaton(0);
+  const exact = tables.automaton(1);
+  const { needles, wholeNumbers, literals, requirements, requirementsOf } = literal;
   const analysis = { needles, wholeNumbers: new Set(wholeNumbers), literals, requirementsOf: requirementsOf.map((list) => list.map((i) => requirements[i])) };
   return { detections, literal: { analysis, text: { quick, exact } } };
 }

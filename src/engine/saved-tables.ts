@@ -5,14 +5,16 @@
  * damaged or truncated file is refused (and the tables derived anew), never read as other tables.
  *
  * Layout: the SHA-256 of the rest (32 bytes), the header's length (u32 LE), the header (JSON,
- * ASCII), then each automaton's table (CompiledNeedles: `order`, then `changes`) as 32-bit integers.
+ * ASCII), each automaton's table (CompiledNeedles: `order`, then `changes`) as 32-bit integers,
+ * then the sections (ASCII text). Automata and sections are read on first use: a run needs the
+ * literal indexes of the few buckets its events fall in, not all of them.
  */
 import { createHash } from 'node:crypto';
 import { asciiJson } from '../rules/ascii-json.js';
 import type { CompiledNeedles, Ending } from './automaton.js';
 
 /** bumped whenever the layout or the automata's form changes */
-const FORMAT = 2;
+const FORMAT = 3;
 const MAGIC = 'tunnelwatch-tables';
 const DIGEST_BYTES = 32;
 
@@ -32,6 +34,16 @@ interface Header {
   kind: string;
   data: unknown;
   automata: SavedAutomaton[];
+  /** the sections' lengths */
+  sections: number[];
+}
+
+/** What decodeTables read: the header's data, and the automata and sections by index, each read when asked for. */
+export interface DecodedTables {
+  data: unknown;
+  /** throws a RangeError for an index the tables do not have */
+  automaton(index: number): CompiledNeedles;
+  section(index: number): string;
 }
 
 interface SavedAutomaton {
@@ -45,13 +57,15 @@ interface SavedAutomaton {
   endings: number[];
 }
 
-/** `data` (JSON-safe) names its automata by their index in `automata` */
-export function encodeTables(kind: string, data: unknown, automata: CompiledNeedles[]): Uint8Array {
+/** `data` (JSON-safe) names its automata and `sections` (text, each read on its own) by their index */
+export function encodeTables(kind: string, data: unknown, automata: CompiledNeedles[], sections: string[] = []): Uint8Array {
+  const sectionBytes = sections.map((text) => Buffer.from(text, 'latin1'));
   const header: Header = {
     magic: MAGIC,
     format: FORMAT,
     kind,
     data,
+    sections: sectionBytes.map((b) => b.length),
     automata: automata.map((a) => ({
       order: a.order.length,
       changes: a.changes.length,
@@ -66,12 +80,12 @@ export function encodeTables(kind: string, data: unknown, automata: CompiledNeed
   const length = Buffer.alloc(4);
   length.writeUInt32LE(json.length);
   const integers = automata.flatMap((a) => [a.order, a.changes]).map((t) => new Uint8Array(t.buffer, t.byteOffset, t.byteLength));
-  const body = Buffer.concat([length, json, ...integers]);
+  const body = Buffer.concat([length, json, ...integers, ...sectionBytes]);
   return Buffer.concat([createHash('sha256').update(body).digest(), body]);
 }
 
 /** The tables in `bytes` if they are intact, of this layout and of this kind; undefined otherwise. */
-export function decodeTables(bytes: Uint8Array | undefined, kind: string): { data: unknown; automata: CompiledNeedles[] } | undefined {
+export function decodeTables(bytes: Uint8Array | undefined, kind: string): DecodedTables | undefined {
   if (bytes === undefined || bytes.length < DIGEST_BYTES + 4) return undefined;
   try {
     const buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
@@ -80,20 +94,31 @@ export function decodeTables(bytes: Uint8Array | undefined, kind: string): { dat
     const headerBytes = body.readUInt32LE(0);
     const header = JSON.parse(body.toString('latin1', 4, 4 + headerBytes)) as Header;
     if (header.magic !== MAGIC || header.format !== FORMAT || header.kind !== kind) return undefined;
+    // where each automaton's integers and each section start
     let at = 4 + headerBytes;
-    // copied out: the file's bytes need not be aligned for 32-bit views
-    const integers = (count: number) => {
-      const out = new Int32Array(count);
-      const slice = body.subarray(at, (at += count * Int32Array.BYTES_PER_ELEMENT));
-      if (slice.length !== out.byteLength) throw new RangeError('truncated tables');
-      new Uint8Array(out.buffer).set(slice);
-      return out;
+    const automataAt = header.automata.map((a) => (at += 4 * (a.order + a.changes)) - 4 * (a.order + a.changes));
+    const sectionsAt = header.sections.map((length) => (at += length) - length);
+    if (at !== body.length) return undefined;
+    const automaton = (index: number) => {
+      const saved = header.automata[index];
+      if (saved === undefined) throw new RangeError(`no automaton ${index}`);
+      return compiledOf(saved, integersAt(body, automataAt[index], saved.order), integersAt(body, automataAt[index] + 4 * saved.order, saved.changes));
     };
-    const automata = header.automata.map((saved) => compiledOf(saved, integers(saved.order), integers(saved.changes)));
-    return at === body.length ? { data: header.data, automata } : undefined;
+    const section = (index: number) => {
+      if (header.sections[index] === undefined) throw new RangeError(`no section ${index}`);
+      return body.toString('latin1', sectionsAt[index], sectionsAt[index] + header.sections[index]);
+    };
+    return { data: header.data, automaton, section };
   } catch {
     return undefined;
   }
+}
+
+/** `count` 32-bit integers at `at`, copied out: the file's bytes need not be aligned for a 32-bit view */
+function integersAt(body: Buffer, at: number, count: number): Int32Array {
+  const out = new Int32Array(count);
+  new Uint8Array(out.buffer).set(body.subarray(at, at + out.byteLength));
+  return out;
 }
 
 function compiledOf(saved: SavedAutomaton, order: Int32Array, changes: Int32Array): CompiledNeedles {
