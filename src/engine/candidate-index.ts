@@ -1,5 +1,5 @@
 import type { Expr } from '../rules/search-plan.js';
-import { decodeCandidateIndexes, encodeCandidateIndexes } from './index-tables.js';
+import { decodeCandidateIndexes, encodeCandidateIndexes, type SavedCandidateIndex } from './index-tables.js';
 import { LiteralIndex, type SavedLiteralIndex } from './literal-index.js';
 import type { TableStore } from './saved-tables.js';
 import type { LoweredFields } from './predicate.js';
@@ -101,14 +101,6 @@ function savedOrNone(saved: (() => SavedLiteralIndex) | undefined): SavedLiteral
   } catch {
     return undefined;
   }
-}
-
-/**
- * A CandidateIndex's literal indexes as data: per bucket, the value that names it (null: the rules
- * that pin none), how many rules it holds, and its literal index (read when asked for).
- */
-export interface SavedCandidateIndex {
-  buckets: Array<{ value: string | null; size: number; index: () => SavedLiteralIndex }>;
 }
 
 /** field -> the exact values (lowercased) a top-level conjunct requires it to equal one of */

@@ -5,9 +5,16 @@
  * of its own, parsed when the bucket is first used.
  */
 import type { CompiledNeedles } from './automaton.js';
-import type { SavedCandidateIndex } from './candidate-index.js';
 import type { SavedLiteralIndex } from './literal-index.js';
 import { decodeTables, encodeTables } from './saved-tables.js';
+
+/**
+ * A CandidateIndex's literal indexes as data: per bucket, the value that names it (null: the rules
+ * that pin none), how many rules it holds, and its literal index (read when asked for).
+ */
+export interface SavedCandidateIndex {
+  buckets: Array<{ value: string | null; size: number; index: () => SavedLiteralIndex }>;
+}
 
 /** bumped whenever the saved data changes shape */
 const KIND = 'candidate-indexes-2';

@@ -2,17 +2,37 @@
  * A prefilter's analysis and text automata as saved tables (saved-tables.ts): a run over the same
  * detections reads them instead of walking every detection's plan and building the automata again.
  */
-import type { Analysis, TextAutomata } from './prefilter.js';
+import type { CompiledNeedles } from './automaton.js';
 import type { Requirement } from './requirement.js';
 import { decodeTables, encodeTables, type DecodedTables } from './saved-tables.js';
 
 /** bumped whenever the saved data changes shape */
 const KIND = 'prefilter-1';
 
+/** What the prefilter's analysis (prefilter.ts) found, as far as the tests need it. */
+export interface SavedAnalysis {
+  /** one of these is in every record some detection matches: the quick test, and grep's */
+  needles: string[];
+  wholeNumbers: Set<string>;
+  /** every literal of every requirement, by index */
+  literals: string[];
+  /**
+   * Per literal, the requirements (one per covered detection: the exact test of the few records
+   * that pass the quick one) that name it: only those can be met by a record holding it.
+   */
+  requirementsOf: Requirement[][];
+}
+
+/** the two automata of the text tests, as data */
+export interface TextAutomata {
+  quick: CompiledNeedles;
+  exact: CompiledNeedles;
+}
+
 /** What a prefilter over `detections` detections was: per-kind (no tables), or literal with these. */
 export interface SavedPrefilter {
   detections: number;
-  literal?: { analysis: Omit<Analysis, 'uncovered'>; text: TextAutomata };
+  literal?: { analysis: SavedAnalysis; text: TextAutomata };
 }
 
 interface Data {

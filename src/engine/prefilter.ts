@@ -5,9 +5,9 @@ import { joinedSearches, type Detection } from '../rules/detection.js';
 import type { Expr } from '../rules/search-plan.js';
 import { leafPatterns, requiredLiterals } from '../rules/spl/literals.js';
 import type { RecordKind, RecordPrefilter } from '../sources/source.js';
-import { NeedleAutomaton, type CompiledNeedles, type Needle } from './automaton.js';
+import { NeedleAutomaton, type Needle } from './automaton.js';
 import { KindIndex, type KindCatalog } from './prefilter-kinds.js';
-import { decodePrefilter, encodePrefilter } from './prefilter-tables.js';
+import { decodePrefilter, encodePrefilter, type SavedAnalysis, type TextAutomata } from './prefilter-tables.js';
 import type { TableStore } from './saved-tables.js';
 import { isMet, requirementOf, requirementsByLiteral, type Requirement } from './requirement.js';
 
@@ -56,18 +56,9 @@ export function prefilterNeedles(detections: Detection[]): { needles: string[]; 
   return { needles, wholeNumbers, uncovered };
 }
 
-export interface Analysis {
-  /** one of these is in every record some detection matches: the quick test, and grep's */
-  needles: string[];
-  wholeNumbers: Set<string>;
+/** the tests' tables (prefilter-tables.ts), and the detections without a required literal */
+interface Analysis extends SavedAnalysis {
   uncovered: Detection[];
-  /** every literal of every requirement, by index */
-  literals: string[];
-  /**
-   * Per literal, the requirements (one per covered detection: the exact test of the few records
-   * that pass the quick one) that name it: only those can be met by a record holding it.
-   */
-  requirementsOf: Requirement[][];
 }
 
 function analyse(detections: Detection[], tables: MappingCatalog, stopAtUncovered = false): Analysis {
@@ -242,12 +233,6 @@ function quickAutomaton(analysis: Analysis, forms: (literal: string) => Needle[]
 /** the exact test's automaton: every literal, each form flagged with its literal's index */
 function exactAutomaton(analysis: Analysis, forms: (literal: string) => Needle[]): NeedleAutomaton {
   return new NeedleAutomaton(analysis.literals.flatMap((literal, flag) => forms(literal).map((form) => ({ ...form, flag }))));
-}
-
-/** the two automata of the text tests, as data (saved by an earlier run) */
-export interface TextAutomata {
-  quick: CompiledNeedles;
-  exact: CompiledNeedles;
 }
 
 /** A whole field value in text (a port) never touches another digit: `7000` must not match a timestamp. */
