@@ -40,7 +40,7 @@ export class LiteralIndex<T> {
       this.byLiteral = saved.byLiteral;
       this.found = new Uint8Array(saved.literals);
       for (const flag of saved.present) this.found[flag] = 1;
-      for (const { field, needles } of saved.fields) this.fields.push({ field, needles: new NeedleAutomaton(needles) });
+      for (const { field, needles } of saved.fields) this.fields.push({ field, needles: restoredAutomaton(needles) });
       this.evaluatedAt = new Uint32Array(this.requirements.length);
       return;
     }
@@ -133,6 +133,18 @@ export interface SavedLiteralIndex<A = CompiledNeedles> {
   /** the literals no requirement triggers on, always counted as present */
   present: number[];
   fields: Array<{ field: string; needles: A }>;
+}
+
+/**
+ * Saved automata restored, each once: buckets that search one field for the same literals share one
+ * (an automaton keeps no state between calls, and one thread makes one call at a time).
+ */
+const restored = new WeakMap<CompiledNeedles, NeedleAutomaton>();
+
+function restoredAutomaton(needles: CompiledNeedles): NeedleAutomaton {
+  let automaton = restored.get(needles);
+  if (!automaton) restored.set(needles, (automaton = new NeedleAutomaton(needles)));
+  return automaton;
 }
 
 /**
