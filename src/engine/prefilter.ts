@@ -224,19 +224,12 @@ function textTests(analysis: Analysis): EncodedTests {
   return new EncodedTests(analysis, (n) => [{ bytes: Buffer.from(n, 'latin1'), digitBounded: analysis.wholeNumbers.has(n) }]);
 }
 
-/**
- * Records the literals pass before the tests by kind are built: building them (the kind index, an
- * analysis and automata per kind) costs tens of milliseconds, more than a small scan parses in.
- */
-export const KIND_TESTS_AFTER = 256;
-
 /** The quick test finds any needle in one pass; the few records it passes get the exact test. */
 class LiteralPrefilter implements RecordPrefilter {
   private readonly text: EncodedTests;
   private readonly utf16: EncodedTests;
 
   private byKind?: KindPrefilter;
-  private passedLiterals = 0;
 
   /** `kinds`: the tests of each record kind, built on the first record whose kind is known */
   constructor(
@@ -261,10 +254,7 @@ class LiteralPrefilter implements RecordPrefilter {
   }
 
   mayMatchKind(bytes: Uint8Array, start: number, end: number, kind: RecordKind): boolean {
-    if (this.byKind === undefined) {
-      if (++this.passedLiterals <= KIND_TESTS_AFTER) return true;
-      this.byKind = this.kinds();
-    }
+    this.byKind ??= this.kinds();
     return this.byKind.mayMatchBytes(bytes, start, end, kind);
   }
 }
