@@ -22,11 +22,12 @@ export interface NatsBenchResult {
   data: { bytes: number; wireBytes: number; events: number; messages: number };
   publish: { seconds: number; mbPerSecond: number; messagesPerSecond: number };
   /**
-   * per worker count: events/s (wall, while all of them commit), events per worker CPU-second (rules
+   * per worker count: events/s (wall, while all of them commit, once the warm-up copy is committed;
+   * `cold`: from every worker's first commit, JIT warm-up included), events per worker CPU-second (rules
    * loaded), the load average after; `pinned`: each worker on a core of its own (taskset), as the
    * sizing plan's one-core workers, with nats-server and PostgreSQL free to run on either core
    */
-  rates: Array<{ workers: number; pinned: boolean; eventsPerSecond: number; eventsPerCpuSecond: number; load: number }>;
+  rates: Array<{ workers: number; pinned: boolean; eventsPerSecond: number; coldEventsPerSecond: number; eventsPerCpuSecond: number; load: number }>;
   lag: { messages: number; perSecond: number; p50Ms: number; p99Ms: number };
   scenarios: Array<{ name: string; exact: number; runs: number; failures: string[] }>;
   endpoints: Array<{ file: string; hosts: number; events: number; hours: number; perEndpoint: number }>;
@@ -49,17 +50,21 @@ export async function natsBench(dataDir: string, repo: string): Promise<NatsBenc
   // COPIES copies under other names (other sources, other message ids): a run of a few seconds
   // per worker would be mostly each worker's JIT warm-up, not the steady rate a long-running worker has
   const copies = mkdtempSync(path.join(tmpdir(), 'tw-nats-copies-'));
-  const throughputInputs = Array.from({ length: COPIES }, (_, i) => path.join(copies, `copy-${i + 1}`)).flatMap((dir) => {
+  const copyOfData = (name: string) => {
+    const dir = path.join(copies, name);
     mkdirSync(dir);
     return ['json-sysmon', 'evtx-sysmon', 'evtx-security'].map((d) => {
       symlinkSync(path.join(dataDir, d), path.join(dir, d));
       return path.join(dir, d);
     });
-  });
+  };
+  // one more copy published first warms the workers up; the rate counts from when it is all committed
+  const warmUp = path.join(copies, 'warm-up') + path.sep;
+  const throughputInputs = [...copyOfData('warm-up'), ...Array.from({ length: COPIES }, (_, i) => copyOfData(`copy-${i + 1}`)).flat()];
   // pinned runs alternate (the target is judged on them, best of RATE_RUNS each); one unpinned pair for comparison
   const plan = [...Array.from({ length: RATE_RUNS }, () => [1, 2]).flat().map((workers) => ({ workers, pinned: true })), { workers: 1, pinned: false }, { workers: 2, pinned: false }];
   for (const { workers, pinned } of plan) {
-    const run = await rateRun(throughputInputs, workers, pinned);
+    const run = await rateRun(throughputInputs, warmUp, workers, pinned);
     result.data = run.data;
     if (workers === 1 && (result.publish.seconds === 0 || run.publishSeconds < result.publish.seconds)) result.publish.seconds = run.publishSeconds;
     const best = result.rates.find((r) => r.workers === workers && r.pinned === pinned);
@@ -88,7 +93,7 @@ export async function natsBench(dataDir: string, repo: string): Promise<NatsBenc
   return result;
 }
 
-async function rateRun(inputs: string[], workers: number, pinned: boolean) {
+async function rateRun(inputs: string[], warmUp: string, workers: number, pinned: boolean) {
   const s = await ScaleOut.start();
   try {
     const started = performance.now();
@@ -100,7 +105,8 @@ async function rateRun(inputs: string[], workers: number, pinned: boolean) {
     await s.drained(600_000);
     const cpu = children.reduce((sum, c, i) => sum + cpuSeconds(c.pid!) - cpu0[i], 0);
     const store = await PartialStore.open(s.store);
-    const steady = await store.steadyRate();
+    const cold = await store.steadyRate();
+    const warm = await store.steadyRate({ afterSourcePrefix: warmUp });
     const stats = await store.stats();
     await store.close();
     const bytes = Number(/\((\d+) bytes/.exec(summary)![1]);
@@ -108,7 +114,7 @@ async function rateRun(inputs: string[], workers: number, pinned: boolean) {
     return {
       publishSeconds,
       data: { bytes, wireBytes, events: stats.events, messages: stats.messages },
-      rate: { workers, pinned, eventsPerSecond: steady.events / Math.max(0.001, steady.ms / 1000), eventsPerCpuSecond: stats.events / cpu, load: loadavg()[0] },
+      rate: { workers, pinned, eventsPerSecond: perSecond(warm), coldEventsPerSecond: perSecond(cold), eventsPerCpuSecond: stats.events / cpu, load: loadavg()[0] },
     };
   } finally {
     await s.close();
@@ -144,6 +150,10 @@ async function lagRun(dir: string): Promise<NatsBenchResult['lag']> {
   } finally {
     await s.close();
   }
+}
+
+function perSecond(span: { events: number; ms: number }): number {
+  return span.events / Math.max(0.001, span.ms / 1000);
 }
 
 function quantile(sorted: number[], q: number): number {

@@ -1,12 +1,28 @@
 import type { FilePosition } from '../sources/source.js';
 
 /**
- * About this many raw bytes per message. Deflated for the bus (6-17x on log text), a 256 KiB chunk
- * is tens of KB on the wire: few enough messages that per-message costs (a PubAck, a delivery, a
- * row in the store) stay small, small enough that a redelivery repeats little work. Measured in
- * docs/scale-out.md: from 64 KiB to 256 KiB the worker's CPU per event fell by a sixth.
+ * About this many raw bytes per message, at most the bus's `maxMessageBytes`. Deflated for the bus
+ * (6-17x on log text), a 1 MiB chunk is about a hundred KB on the wire: few messages, so the
+ * per-message costs (a PubAck, a delivery, an ack, a row in the store), which nats-server and
+ * PostgreSQL pay on the same cores as the workers, stay small; small enough that a redelivery
+ * repeats little work. Measured in docs/scale-out.md: from 64 KiB to 256 KiB the worker's CPU per
+ * event fell by a sixth; from 256 KiB to 1 MiB nats-server's and PostgreSQL's by a quarter.
  */
-export const CHUNK_TARGET_BYTES = 256 * 1024;
+export const CHUNK_TARGET_BYTES = 1024 * 1024;
+
+/**
+ * A message the bus cannot carry. Chunks are cut to fit (`maxMessageBytes`), so only a single
+ * record larger than that is one: it is reported with its place and left out, as `scan` leaves out
+ * a record over its size limit, and never retried.
+ */
+export class MessageTooLarge extends Error {
+  constructor(
+    readonly bytes: number,
+    readonly limit: number,
+  ) {
+    super(`${bytes} bytes on the wire, more than the bus carries in one message (${limit})`);
+  }
+}
 
 /**
  * The message bus between publishers (`publish`, `serve --nats`) and workers, kept small so that
@@ -47,9 +63,12 @@ export interface Delivery {
 }
 
 export interface BusPublisher {
+  /** the most raw bytes a chunk may hold to be sure to travel as one message (the server's limit less room for headers) */
+  readonly maxMessageBytes: number;
   /**
    * resolves once the bus has stored the message durably (retrying with the same id until then);
-   * `wireBytes`: what the bus stores for it (the body as encoded for the wire)
+   * `wireBytes`: what the bus stores for it (the body as encoded for the wire); rejects with
+   * `MessageTooLarge`, at once, for a message the bus can never carry
    */
   publish(message: ChunkMessage): Promise<{ duplicate: boolean; wireBytes: number }>;
 }

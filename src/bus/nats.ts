@@ -1,11 +1,15 @@
 import { connect, headers, nanos, type MsgHdrs, type NatsConnection, type Subscription } from '@nats-io/transport-node';
 import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager, RetentionPolicy, StorageType, type Consumer, type ConsumerMessages, type JetStreamClient, type JetStreamManager, type JsMsg } from '@nats-io/jetstream';
 import { decodeBody, encodeBody } from './compression.js';
-import type { Bus, BusConsumer, BusOptions, BusPublisher, ChunkMessage, Delivery } from './bus.js';
+import { MessageTooLarge, type Bus, type BusConsumer, type BusOptions, type BusPublisher, type ChunkMessage, type Delivery } from './bus.js';
 
 /** Headers a chunk travels with (the body is the raw bytes). */
 const H = { id: 'Nats-Msg-Id', source: 'Tw-Source', format: 'Tw-Format', line: 'Tw-Line', offset: 'Tw-Offset', host: 'Tw-Host', encoding: 'Tw-Encoding', rawBytes: 'Tw-Raw-Bytes', reason: 'Tw-Dead-Reason', deliveries: 'Tw-Deliveries' } as const;
 const RETRY_MS = [100, 250, 500, 1000, 2000];
+/** room left in the server's max_payload for a message's headers (a long source path included) */
+const HEADER_ROOM = 8 * 1024;
+/** nats-server's default max_payload, if the server has not said */
+const DEFAULT_MAX_PAYLOAD = 1024 * 1024;
 
 /**
  * NATS JetStream: one stream retained by limits (max_age / max_bytes, not WorkQueue: on
@@ -66,7 +70,9 @@ class NatsBus implements Bus {
   }
 
   publisher(): BusPublisher {
+    const maxPayload = this.nc.info?.max_payload ?? DEFAULT_MAX_PAYLOAD;
     return {
+      maxMessageBytes: maxPayload - HEADER_ROOM,
       publish: async (message) => {
         const h = headers();
         h.set(H.source, message.source);
@@ -78,6 +84,8 @@ class NatsBus implements Bus {
         h.set(H.encoding, encoding);
         // lets the worker inflate into one buffer of the right size (no concatenation of 16 KiB pieces)
         h.set(H.rawBytes, String(message.body.length));
+        // the server refuses it every time: retrying would never end
+        if (body.length > maxPayload - HEADER_ROOM) throw new MessageTooLarge(body.length, maxPayload - HEADER_ROOM);
         const { duplicate } = await this.publishUntilAcked(this.options.subject, body, message.id, h);
         return { duplicate, wireBytes: body.length };
       },

@@ -37,6 +37,12 @@ export interface WorkerStats {
 }
 
 const FETCH_WAIT_MS = 1000;
+
+/** a batch's detection results, waiting for their commit; `keepAlive` tells the bus they are still worked on */
+interface DetectedBatch {
+  results: Array<{ delivery: Delivery; partials: MessagePartials }>;
+  keepAlive: ReturnType<typeof setInterval>;
+}
 const MAX_NAK_DELAY_MS = 30_000;
 /** in-process retries of a failed store transaction (0.5 + 1 + 2 + 4 + 8 s) before the batch is nak'ed */
 const STORE_RETRIES = 5;
@@ -67,15 +73,24 @@ export class BusWorker {
     this.name = options.name ?? `${hostname()}:${process.pid}`;
   }
 
-  /** fetches and processes until `stop()` */
+  /**
+   * Fetches and processes until `stop()`. Three stages overlap: the next batch is fetched while
+   * this one is detected, and the batch before is committed (the store's round trip, and its CPU
+   * on another core) while this one is detected. At most one commit is in flight, and a batch is
+   * acknowledged only after its own commit.
+   */
   async run(): Promise<void> {
-    // the next batch is fetched while this one is detected and committed: no idle round trip
     let next = this.consumer.fetch(this.options.batch, FETCH_WAIT_MS);
+    let committing: Promise<void> = Promise.resolve();
     while (!this.stopping) {
       const deliveries = await next;
       next = this.consumer.fetch(this.options.batch, FETCH_WAIT_MS);
-      if (deliveries.length > 0) await this.process(deliveries);
+      if (deliveries.length === 0) continue;
+      const detected = await this.detectBatch(deliveries);
+      await committing;
+      committing = this.commitBatch(detected);
     }
+    await committing;
     // what was fetched and not processed is redelivered after the ack wait
     await next;
   }
@@ -84,23 +99,38 @@ export class BusWorker {
     this.stopping = true;
   }
 
+  /** one batch, detected and committed (then acknowledged) */
   async process(deliveries: Delivery[]): Promise<void> {
+    await this.commitBatch(await this.detectBatch(deliveries));
+  }
+
+  /**
+   * Each delivery's partial state; a redelivered message already committed is acknowledged
+   * without detection (only a message delivered before can be: the store is asked only then).
+   * The deliveries are kept alive with working() until `commitBatch` has acknowledged them.
+   */
+  private async detectBatch(deliveries: Delivery[]): Promise<DetectedBatch> {
     const keepAlive = setInterval(() => deliveries.forEach((d) => d.working()), Math.max(1000, this.options.ackWaitMs / 3));
-    try {
-      const done = await this.store.committed(deliveries.map((d) => d.message.id)).catch(() => new Set<string>());
-      const results: Array<{ delivery: Delivery; partials: MessagePartials }> = [];
-      for (const delivery of deliveries) {
-        if (done.has(delivery.message.id)) {
-          this.stats.redeliveries++;
-          delivery.ack();
-          continue;
-        }
-        try {
-          results.push({ delivery, partials: await this.detect(delivery) });
-        } catch (error) {
-          await this.failed(delivery, (error as Error).message);
-        }
+    const again = deliveries.filter((d) => d.deliveries > 1).map((d) => d.message.id);
+    const done = again.length > 0 ? await this.store.committed(again).catch(() => new Set<string>()) : new Set<string>();
+    const results: DetectedBatch['results'] = [];
+    for (const delivery of deliveries) {
+      if (done.has(delivery.message.id)) {
+        this.stats.redeliveries++;
+        delivery.ack();
+        continue;
       }
+      try {
+        results.push({ delivery, partials: await this.detect(delivery) });
+      } catch (error) {
+        await this.failed(delivery, (error as Error).message);
+      }
+    }
+    return { results, keepAlive };
+  }
+
+  private async commitBatch({ results, keepAlive }: DetectedBatch): Promise<void> {
+    try {
       if (results.length === 0) return;
       if (!(await this.commit(results.map((r) => r.partials)))) {
         // the store stayed down: nothing was committed, so every message comes again later

@@ -20,7 +20,7 @@ export function registerPublishCommand(program: Command): void {
     .requiredOption('--nats <url>', 'NATS server, e.g. nats://127.0.0.1:4222')
     .addOption(new Option('-i, --input-format <format>', 'force the input format instead of detecting it from content').choices(Object.keys(sources)))
     .option('--in-flight <n>', 'chunks awaiting their PubAck at once', (v) => Number.parseInt(v, 10), 64)
-    .option('--chunk-size <size>', 'raw bytes per message, about (deflated on the bus; EVTX in whole 64 KiB chunks)', parseByteSize, CHUNK_TARGET_BYTES)
+    .option('--chunk-size <size>', 'raw bytes per message, about, at most what the server carries (deflated on the bus; EVTX in whole 64 KiB chunks)', parseByteSize, CHUNK_TARGET_BYTES)
     .option('-q, --quiet', 'no summary on stderr');
   addBusOptions(command).action(async (inputs: string[], flags: PublishFlags) => {
     process.exitCode = await runPublish(inputs, flags);
@@ -35,9 +35,11 @@ async function runPublish(inputs: string[], flags: PublishFlags): Promise<number
     await bus.provision();
     const result = await publishInputs(bus.publisher(), inputs, { format: flags.inputFormat, inFlight: flags.inFlight, chunkBytes: flags.chunkSize });
     for (const e of result.inputErrors) process.stderr.write(`tunnelwatch: ${e.path}: ${e.message}\n`);
+    // as `scan` leaves out a record over its size limit: reported with its place, the rest published
+    for (const t of result.tooLarge) process.stderr.write(`tunnelwatch: ${t.source}:${t.line} (offset ${t.offset}): a record of ${t.bytes} bytes not published: ${t.message}\n`);
     if (!flags.quiet) {
       const seconds = (performance.now() - started) / 1000;
-      process.stderr.write(`published ${result.messages} chunks (${result.bytes} bytes, ${result.wireBytes} on the bus, ${result.duplicates} already there) from ${result.inputs} inputs in ${seconds.toFixed(2)} s\n`);
+      process.stderr.write(`published ${result.messages} chunks (${result.bytes} bytes, ${result.wireBytes} on the bus, ${result.duplicates} already there${result.tooLarge.length > 0 ? `, ${result.tooLarge.length} record(s) too large for the bus left out` : ''}) from ${result.inputs} inputs in ${seconds.toFixed(2)} s\n`);
     }
     return result.inputErrors.length > 0 ? ExitCode.UsageOrIo : ExitCode.Ok;
   } finally {

@@ -32,19 +32,20 @@ const MIN_EXACT_LITERAL = 2;
  */
 export function buildPrefilter(detections: Detection[], tables: MappingCatalog & KindCatalog = families.normalizer, store?: TableStore): RecordPrefilter | undefined {
   if (detections.length === 0) return undefined;
+  const kinds = () => new KindPrefilter(detections, tables);
   const saved = store && decodePrefilter(store.read(), detections.length);
-  if (saved) return saved.literal ? new LiteralPrefilter({ ...saved.literal.analysis, uncovered: [] }, saved.literal.text) : new KindPrefilter(detections, tables);
+  if (saved) return saved.literal ? new LiteralPrefilter({ ...saved.literal.analysis, uncovered: [] }, kinds, saved.literal.text) : kinds();
   // one detection without a literal is enough to know records of unknown kind all pass: the rest is not analysed
   const analysis = analyse(detections, tables, true);
   if (analysis.uncovered.length > 0) {
     store?.write(encodePrefilter({ detections: detections.length }));
-    return new KindPrefilter(detections, tables);
+    return kinds();
   }
-  if (!store) return new LiteralPrefilter(analysis);
+  if (!store) return new LiteralPrefilter(analysis, kinds);
   // saved, the text tests are built now rather than on first use: the next run reads them
   const text = { quick: quickAutomaton(analysis, textForms(analysis)).compiled(), exact: exactAutomaton(analysis, textForms(analysis)).compiled() };
   store.write(encodePrefilter({ detections: detections.length, literal: { analysis, text } }));
-  return new LiteralPrefilter(analysis, text);
+  return new LiteralPrefilter(analysis, kinds, text);
 }
 
 /**
@@ -249,7 +250,17 @@ class LiteralPrefilter implements RecordPrefilter {
   private readonly text: EncodedTests;
   private readonly utf16: EncodedTests;
 
-  constructor(analysis: Analysis, text?: TextAutomata) {
+  private byKind?: KindPrefilter;
+
+  /**
+   * `kinds`: the tests of each record kind, built on the first record whose kind is known;
+   * `text`: the text automata as an earlier run saved them
+   */
+  constructor(
+    analysis: Analysis,
+    private readonly kinds: () => KindPrefilter,
+    text?: TextAutomata,
+  ) {
     this.text = textTests(analysis, text);
     // In EVTX record data text is UTF-16LE (each ASCII letter followed by NUL) and numbers are binary.
     this.utf16 = new EncodedTests(analysis, (n) => [Buffer.from(n, 'utf16le'), ...binaryForms(n)].map((bytes) => ({ bytes })));
@@ -265,6 +276,11 @@ class LiteralPrefilter implements RecordPrefilter {
 
   mayMatchUtf16(bytes: Uint8Array, start?: number, end?: number): boolean {
     return this.utf16.quick.matchesBytes(bytes, start, end) && this.utf16.exact((needles, found, hits) => needles.foundInBytes(found, bytes, start, end, hits));
+  }
+
+  mayMatchKind(bytes: Uint8Array, start: number, end: number, kind: RecordKind): boolean {
+    this.byKind ??= this.kinds();
+    return this.byKind.mayMatchBytes(bytes, start, end, kind);
   }
 }
 
@@ -305,6 +321,10 @@ class KindPrefilter implements RecordPrefilter {
 
   mayMatchUtf16(): boolean {
     return true;
+  }
+
+  mayMatchKind(bytes: Uint8Array, start: number, end: number, kind: RecordKind): boolean {
+    return this.mayMatchBytes(bytes, start, end, kind);
   }
 
   mayMatchBytes(bytes: Uint8Array, start?: number, end?: number, kind?: RecordKind): boolean {

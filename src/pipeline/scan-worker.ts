@@ -26,6 +26,8 @@ export interface ShareTask {
   evidenceCap?: number;
   windowSeconds?: number;
   prefilter: boolean;
+  /** the prefilter's tests by kind (decided for the whole scan) */
+  kindTests: boolean;
   /** the main thread's saved prefilter and candidate-index tables (saved-tables.ts), when it has them */
   prefilterTables?: Uint8Array;
   indexTables?: Uint8Array;
@@ -76,7 +78,7 @@ export default async function scanShare(task: ShareTask): Promise<ShareResult> {
   const report = new RunReport();
   const queue = new WorkQueue(task.items, task.shared);
   queue.start();
-  const options = { format: task.format, maxRecordBytes: task.maxRecordBytes, prefilter, timeRange: task.timeRange };
+  const options = { format: task.format, maxRecordBytes: task.maxRecordBytes, prefilter, kindTests: task.kindTests, timeRange: task.timeRange };
   for (let i = queue.take(task.thread); i >= 0; i = queue.take(task.thread)) {
     await scanInput(inputOf(queue.items[i]), analyzer, options, report);
     queue.finish(i);

@@ -41,8 +41,13 @@ export interface RecordPrefilter {
   mayMatchBytes(bytes: Uint8Array, start?: number, end?: number, kind?: RecordKind): boolean;
   /** the same test on UTF-16LE record bytes [start, end) (EVTX record data) */
   mayMatchUtf16(bytes: Uint8Array, start?: number, end?: number): boolean;
-  /** whether a record's kind can change the answer (else a source need not probe for it) */
+  /** whether a record's kind can change the answer of mayMatchBytes (else a source need not probe for it) */
   readonly usesKind?: boolean;
+  /**
+   * A narrower second test for a record mayMatchBytes passed, once its source knows its kind for
+   * certain (a cheap probe run only on the few records that pass): the rules of that kind only.
+   */
+  mayMatchKind?(bytes: Uint8Array, start: number, end: number, kind: RecordKind): boolean;
 }
 
 /**

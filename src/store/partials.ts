@@ -93,16 +93,19 @@ export class PartialStore {
   /**
    * Events committed while every worker was committing (from the last worker's first commit to the
    * first worker's last), and that span in ms: the rate of all of them at once, start-up excluded.
+   * With `afterSourcePrefix`, the span starts only once every message from sources under that
+   * prefix (a warm-up set published first) is committed: the rate of warm workers.
    */
-  async steadyRate(): Promise<{ events: number; ms: number }> {
+  async steadyRate({ afterSourcePrefix }: { afterSourcePrefix?: string } = {}): Promise<{ events: number; ms: number }> {
     const [span] = await this.db.all<{ start: number | string | null; end: number | string | null }>(
       'SELECT MAX(first) AS start, MIN(last) AS "end" FROM (SELECT worker, MIN(committed_at) AS first, MAX(committed_at) AS last FROM bus_messages GROUP BY worker) w',
     );
-    const start = Number(span.start ?? 0);
+    const [warm] = afterSourcePrefix === undefined ? [] : await this.db.all<{ done: number | string | null }>('SELECT MAX(committed_at) AS done FROM bus_messages WHERE substr(source, 1, ?) = ?', [afterSourcePrefix.length, afterSourcePrefix]);
+    const start = Math.max(Number(span.start ?? 0), Number(warm?.done ?? 0));
     const end = Number(span.end ?? 0);
     // the batch committed at `start` was read before it: only what came after counts
     const [row] = await this.db.all<{ events: number | string | null }>('SELECT SUM(events) AS events FROM bus_messages WHERE committed_at > ? AND committed_at <= ?', [start, end]);
-    return { events: Number(row.events ?? 0), ms: end - start };
+    return { events: Number(row.events ?? 0), ms: Math.max(0, end - start) };
   }
 
   /** publish-to-commit lag of every committed message, ms, ascending */
@@ -141,3 +144,4 @@ async function insertRows(tx: SqlExecutor, rows: Array<readonly [findingKey: str
   }
   return added;
 }
+

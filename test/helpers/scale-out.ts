@@ -223,18 +223,21 @@ export async function until(check: () => Promise<boolean>, ms: number, what: str
   }
 }
 
+/** chunks of 256 KiB, not the default 1 MiB: the scenarios' inputs make well over 20 of them */
+const SCENARIO_CHUNKS = ['--chunk-size', '256KiB'];
+
 /**
  * What can go wrong mid-stream, each ending with every message acknowledged: the tests run each
- * once, the bench five times. `inputs` must make well over 20 chunks (so a kill lands mid-stream).
+ * once, the bench five times. `inputs` must make well over 20 chunks of 256 KiB (so a kill lands mid-stream).
  */
 export const failureScenarios = {
   async 'two workers, nothing killed'(s: ScaleOut, inputs: string[]): Promise<void> {
-    await s.publish(inputs);
+    await s.publish(inputs, SCENARIO_CHUNKS);
     s.startWorker();
     s.startWorker();
   },
   async 'a worker killed with SIGKILL mid-stream'(s: ScaleOut, inputs: string[]): Promise<void> {
-    await s.publish(inputs);
+    await s.publish(inputs, SCENARIO_CHUNKS);
     const first = s.startWorker();
     await until(async () => (await s.committed()).messages >= 10, 60_000, 'the first worker to commit some messages');
     await killed(first);
@@ -242,7 +245,7 @@ export const failureScenarios = {
     s.startWorker();
   },
   async 'nats-server killed with SIGKILL mid-stream and restarted'(s: ScaleOut, inputs: string[]): Promise<void> {
-    await s.publish(inputs);
+    await s.publish(inputs, SCENARIO_CHUNKS);
     s.startWorker();
     s.startWorker();
     await until(async () => (await s.committed()).messages >= 10, 60_000, 'the workers to commit some messages');

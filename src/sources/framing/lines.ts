@@ -1,7 +1,7 @@
 import { isUtf8 } from 'node:buffer';
 import { Gunzip } from 'node:zlib';
 import { fileChunks, readErrorSkip, type ByteRange } from '../file-blocks.js';
-import type { FilePosition, RecordKindProbe, SourceContext, SourceInput } from '../source.js';
+import type { FilePosition, RecordKindProbe, RecordPrefilter, SourceContext, SourceInput } from '../source.js';
 
 /** One line of a text input, without its line terminator. */
 export interface Line {
@@ -177,11 +177,24 @@ export class LineFramer implements Framer {
     // Damage is reported first (the chunk-wide UTF-8 check is nearly free); then, before decoding,
     // the prefilter drops the many lines that cannot match any rule, never turning them into strings.
     const prefilter = this.ctx.prefilter;
-    if (prefilter && !prefilter.mayMatchBytes(buf, start, end, prefilter.usesKind ? this.kindOf?.(buf, start, end) : undefined)) {
+    if (prefilter && !this.mayMatch(prefilter, buf, start, end)) {
       this.ctx.prefiltered?.(1);
       return;
     }
     out.push({ text: buf.toString('utf8', start, end), line: this.lineNo, offset: this.lineStart });
+  }
+
+  /**
+   * A prefilter that needs the kind of every line gets it first; one that does not (every rule has
+   * a literal) gets it only for the few lines its literals pass, to test them again against the
+   * rules of that kind only.
+   */
+  private mayMatch(prefilter: RecordPrefilter, buf: Buffer, start: number, end: number): boolean {
+    if (prefilter.usesKind) return prefilter.mayMatchBytes(buf, start, end, this.kindOf?.(buf, start, end));
+    if (!prefilter.mayMatchBytes(buf, start, end)) return false;
+    if (!prefilter.mayMatchKind || !this.kindOf) return true;
+    const kind = this.kindOf(buf, start, end);
+    return kind === undefined || prefilter.mayMatchKind(buf, start, end, kind);
   }
 
   private reportTooLong(endOffset: number): void {

@@ -1,5 +1,7 @@
 import { isUtf8 } from 'node:buffer';
-import type { FilePosition, SourceContext } from '../source.js';
+import type { FilePosition, RecordPrefilter, SourceContext } from '../source.js';
+import { isSpace } from '../xml-event.js';
+import { xmlRecordKind } from '../xml-kind.js';
 import { frameStream, type Framer, type Line } from './lines.js';
 
 const OPEN = Buffer.from('<Event');
@@ -40,10 +42,6 @@ function completeCharsEnd(buf: Buffer): number {
   const lead = buf[i];
   const need = lead >= 0xf0 ? 4 : lead >= 0xe0 ? 3 : lead >= 0xc0 ? 2 : 1;
   return len - i < need ? i : len;
-}
-
-function isSpace(b: number): boolean {
-  return b === 0x20 || b === 0x09 || b === 0x0a || b === 0x0d;
 }
 
 /**
@@ -265,11 +263,23 @@ export class XmlEventFramer implements Framer {
     // Damage is reported first, as for lines; then, before decoding, the prefilter drops the many
     // events that cannot match any rule, never turning them into strings.
     const prefilter = this.ctx.prefilter;
-    if (prefilter && !prefilter.mayMatchBytes(this.buf, this.payloadStart(start, end), end)) {
+    if (prefilter && !this.mayMatch(prefilter, start, end)) {
       this.ctx.prefiltered?.(1);
       return;
     }
     out.push({ text: this.buf.toString('utf8', start, end), line: this.evLine, offset });
+  }
+
+  /**
+   * The prefilter's literals first; the few events they pass are probed for their EventID, and
+   * tested again against the rules of that kind only (a 4648 holding `127.0.0.1` is no RDP logon).
+   */
+  private mayMatch(prefilter: RecordPrefilter, start: number, end: number): boolean {
+    const payload = this.payloadStart(start, end);
+    if (!prefilter.mayMatchBytes(this.buf, payload, end)) return false;
+    if (!prefilter.mayMatchKind) return true;
+    const kind = xmlRecordKind(this.buf, start, end);
+    return kind === undefined || prefilter.mayMatchKind(this.buf, payload, end, kind);
   }
 
   /**

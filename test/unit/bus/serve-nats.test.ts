@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -42,6 +43,25 @@ describe('serve --nats: HEC in front of the bus', { skip, timeout: 180_000 }, ()
       assert.deepEqual(results.map(withoutEvidencePlaces), expected);
       const hec = await metricsOf(`${serve.url}/metrics`);
       assert.equal(hec.get('tunnelwatch_hec_requests_total'), replaySourcetypes.length);
+    } finally {
+      serve.child.kill('SIGKILL');
+      await s.close();
+    }
+  });
+  test('an event larger than one bus message is left out and counted; HEC still answers 200 and the rest of the request is published', async () => {
+    const s = await ScaleOut.start();
+    const serve = await spawnServe(['--data-dir', mkdtempSync(path.join(tmpdir(), 'tw-serve-nats-')), '--token', TOKEN, '--nats', s.nats.url]);
+    try {
+      const story = readFileSync(path.join(examplesDir, 'sysmon-nxlog.jsonl'), 'utf8').trimEnd().split('\n');
+      // random base64: deflate cannot bring 3 MB under nats-server's 1 MiB max_payload
+      const huge = JSON.stringify({ EventID: 1, CommandLine: randomBytes(2_300_000).toString('base64') });
+      const body = [...story.slice(0, 2), huge, ...story.slice(2)].join('\n');
+      const res = await fetch(`${serve.url}/services/collector/raw?sourcetype=_json&host=replay`, { method: 'POST', headers: { authorization: `Splunk ${TOKEN}` }, body });
+      assert.deepEqual([res.status, await res.json()], [200, { text: 'Success', code: 0 }]);
+      const metrics = await metricsOf(`${serve.url}/metrics`);
+      assert.equal(metrics.get('tunnelwatch_bus_too_large_records_total'), 1);
+      assert.ok((metrics.get('tunnelwatch_bus_published_messages_total') ?? 0) >= 2, 'the events before and after it went to the bus');
+      assert.equal(await s.streamMessages(), metrics.get('tunnelwatch_bus_published_messages_total'));
     } finally {
       serve.child.kill('SIGKILL');
       await s.close();

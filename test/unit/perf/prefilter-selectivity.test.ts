@@ -5,7 +5,8 @@ import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { createGunzip } from 'node:zlib';
 import { NeedleAutomaton } from '../../../src/engine/automaton.js';
-import { prefilterNeedles } from '../../../src/engine/prefilter.js';
+import { buildPrefilter, prefilterNeedles } from '../../../src/engine/prefilter.js';
+import { xmlRecordKind } from '../../../src/sources/xml-kind.js';
 import { loadDetections } from '../../../src/rules/escu.js';
 import { repoRoot, sharedData, sharedDataMissing } from '../../helpers/paths.js';
 
@@ -58,4 +59,20 @@ test('the selectivity check finds a common word: " access" is in most Sysmon 10 
   const { records, holding } = await shareOfRecordsHolding([' access', 'zrok'], [file]);
   assert.ok(holding[0] / records > MAX_RECORD_SHARE, `" access" in ${holding[0]} of ${records}`);
   assert.equal(holding[1], 0);
+});
+
+test("a Windows XML 4648 logon holding 127.0.0.1 passes the shipped rules' literals (the RDP-through-loopback rule's) and is ruled out by its kind", async () => {
+  const { detections } = await loadDetections([path.join(repoRoot, 'content/detections')]);
+  const prefilter = buildPrefilter(detections)!;
+  const logon = (id: string) =>
+    Buffer.from(
+      `<Event xmlns="http://schemas.microsoft.com/win/2004/08/events/event"><System><Provider Name="Microsoft-Windows-Security-Auditing"/><EventID>${id}</EventID><Channel>Security</Channel></System>` +
+        `<EventData><Data Name="TargetUserName">fsir</Data><Data Name="LogonType">10</Data><Data Name="ProcessName">C:\\Windows\\System32\\winlogon.exe</Data><Data Name="IpAddress">127.0.0.1</Data><Data Name="IpPort">0</Data></EventData></Event>`,
+    );
+  const [logon4648, logon4624] = [logon('4648'), logon('4624')];
+  const kindOf = (record: Buffer) => xmlRecordKind(record, 0, record.length)!;
+  for (const [record, kindMayMatch] of [[logon4648, false], [logon4624, true]] as const) {
+    assert.equal(prefilter.mayMatchBytes(record, 0, record.length), true, 'the literals pass it');
+    assert.equal(prefilter.mayMatchKind?.(record, 0, record.length, kindOf(record)), kindMayMatch, kindOf(record).system.EventID);
+  }
 });

@@ -50,3 +50,20 @@ test('syslog: lines are prefiltered on bytes once; passing lines are not tested 
   assert.equal(prefiltered, 1);
   assert.equal(calls.bytes, 2);
 });
+
+test('windows-xml: an event the literals pass is tested again by its EventID, read from its bytes; events they rule out are never probed', async () => {
+  const kinds: string[] = [];
+  const prefilter: RecordPrefilter = {
+    ...bytePrefilter({ bytes: 0 }),
+    mayMatchKind(_bytes, _start, _end, kind) {
+      kinds.push(kind.system.EventID);
+      // the rules of EventID 1 only: a 4648 holding the literal is no match
+      return kind.system.EventID === '1';
+    },
+  };
+  const logon = HIT.replace('<EventID>1<', '<EventID>4648<');
+  const { events, prefiltered } = await readAll(windowsXmlSource, bufferInput(`${MISS}\n${HIT}\n${logon}\n`, 'w.xml'), { prefilter });
+  assert.deepEqual(events.map((e) => [e.system.EventID, e.location.line]), [['1', 2]]);
+  assert.equal(prefiltered, 2);
+  assert.deepEqual(kinds, ['1', '4648']);
+});
