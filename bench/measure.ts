@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { createReadStream, existsSync, openSync, closeSync, readFileSync, rmSync } from 'node:fs';
+import { createReadStream, existsSync, openSync, closeSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 
@@ -128,9 +128,27 @@ export function commandExists(cmd: string): boolean {
   return (process.env.PATH ?? '').split(':').some((dir) => dir && existsSync(path.join(dir, cmd)));
 }
 
-/** user + system CPU seconds a running process has used, all its threads (Linux /proc) */
-export function cpuSeconds(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /s, '').split(' ');
+/** user + system CPU seconds of a stat(5) file: a process (all its threads) or one thread */
+function statSeconds(file: string): number {
+  const fields = readFileSync(file, 'utf8').replace(/^.*\) /s, '').split(' ');
   // utime and stime are fields 14 and 15 of stat(5), in clock ticks (100 per second on Linux)
   return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+/** user + system CPU seconds a running process has used, all its threads (Linux /proc) */
+export function cpuSeconds(pid: number): number {
+  return statSeconds(`/proc/${pid}/stat`);
+}
+
+/** CPU seconds of each live thread of a process by thread id (the main thread's id is the pid; Node names every thread "node") */
+export function threadCpuSeconds(pid: number): Map<number, number> {
+  const out = new Map<number, number>();
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      out.set(Number(tid), statSeconds(`/proc/${pid}/task/${tid}/stat`));
+    } catch {
+      // the thread ended meanwhile
+    }
+  }
+  return out;
 }

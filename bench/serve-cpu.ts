@@ -1,6 +1,6 @@
 /**
  * A fixed serve workload for A/B comparisons on a shared machine: `node dist/bench/serve-cpu.js
- * [--cli dist/src/cli/tunnelwatch.js] [--events 60000] [--senders 4] [--prof DIR]`.
+ * [--cli dist/src/cli/tunnelwatch.js] [--events 60000] [--senders 4] [--prof DIR] [--no-detection-thread]`.
  *
  * Starts `tunnelwatch serve` (no latency bound, so nothing is refused), sends the bench's bodies
  * (100 Sysmon XML events each, serve.ts's `bodyMaker`) from a few senders as fast as they are
@@ -15,7 +15,7 @@ import { loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { cpuSeconds } from './measure.js';
+import { cpuSeconds, threadCpuSeconds } from './measure.js';
 import { bodyMaker, drained, start, status, TOKEN } from './serve.js';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -26,7 +26,7 @@ const { values } = parseArgs({
     senders: { type: 'string', default: '4' },
     prof: { type: 'string' },
   },
-  // anything after the options goes to `serve` (--detection-thread)
+  // --no-detection-thread goes to `serve` (an older build's opt-in --detection-thread too)
   allowPositionals: true,
   strict: false,
 });
@@ -50,11 +50,12 @@ try {
   const makeBody = bodyMaker(repo);
   const requests = Math.ceil(Number(values.events) / 100);
   const nodeFlags = typeof values.prof === 'string' ? ['--cpu-prof', '--cpu-prof-dir', path.resolve(values.prof)] : [];
-  const server = await start(String(values.cli), path.join(work, 'data'), ['--max-lag-seconds', '0s', ...process.argv.slice(2).filter((a) => a === '--detection-thread')], nodeFlags);
+  const server = await start(String(values.cli), path.join(work, 'data'), ['--max-lag-seconds', '0s', ...process.argv.slice(2).filter((a) => a === '--detection-thread' || a === '--no-detection-thread')], nodeFlags);
   const url = new URL(server.url);
   const agent = new http.Agent({ keepAlive: true, maxSockets: Number(values.senders) });
   const load = loadavg()[0];
   const cpu0 = cpuSeconds(server.child.pid!);
+  const threads0 = threadCpuSeconds(server.child.pid!);
   const t0 = performance.now();
   let sent = 0;
   let refused = 0;
@@ -69,6 +70,10 @@ try {
   const cpuAcked = cpuSeconds(server.child.pid!);
   const end = await drained(server.url);
   const cpu = cpuSeconds(server.child.pid!) - cpu0;
+  // which thread is the bottleneck: the main one (HTTP, HEC, journal) and the busiest other (the detection thread, when there is one)
+  const threads = [...threadCpuSeconds(server.child.pid!)].map(([tid, seconds]) => ({ tid, seconds: seconds - (threads0.get(tid) ?? 0) }));
+  const main = threads.find((t) => t.tid === server.child.pid)?.seconds ?? 0;
+  const busiest = Math.max(0, ...threads.filter((t) => t.tid !== server.child.pid).map((t) => t.seconds));
   const s = await status(server.url);
   agent.destroy();
   const exited = new Promise((resolve) => server.child.on('exit', resolve));
@@ -77,7 +82,7 @@ try {
   const events = requests * 100;
   process.stdout.write(
     `${events} events (${refused} requests refused): server CPU ${cpu.toFixed(2)} s (${(cpuAcked - cpu0).toFixed(2)} s until the last 200), ` +
-      `${Math.round(events / cpu)} events per CPU-second; wall ${((acked - t0) / 1000).toFixed(1)} s to the last 200, ${((end - t0) / 1000).toFixed(1)} s to the store; ` +
+      `${Math.round(events / cpu)} events per CPU-second (main thread ${main.toFixed(2)} s, busiest other ${busiest.toFixed(2)} s); wall ${((acked - t0) / 1000).toFixed(1)} s to the last 200, ${((end - t0) / 1000).toFixed(1)} s to the store; ` +
       `parsed ${s.processed.events}, prefiltered ${s.processed.prefiltered}; load ${load.toFixed(1)} -> ${loadavg()[0].toFixed(1)}\n`,
   );
 } finally {

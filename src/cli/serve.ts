@@ -10,7 +10,7 @@ import { parseDuration, parseTimeZone } from './time-args.js';
 import { addBusOptions, busOptionsOf, type BusFlags } from './bus-options.js';
 
 interface ServeFlags extends BusFlags {
-  /** --detection-thread (opt-in: see docs/serve.md) */
+  /** false with --no-detection-thread (detection on the thread that takes HTTP: see docs/serve.md) */
   detectionThread: boolean;
   listen: { host: string; port: number };
   dataDir: string;
@@ -71,7 +71,7 @@ export function registerServeCommand(program: Command): void {
     .option('--max-decompressed-bytes <size>', 'largest HEC body after gzip (413 past it: gzip bombs)', parseByteSize, 1024 * 1024 * 1024)
     .option('--max-lag-bytes <size>', 'journal not yet processed before HEC answers 503 code 9 (busy)', parseByteSize, 256 * 1024 * 1024)
     .option('--max-lag-seconds <duration>', 'how long acknowledged events may wait for detection before HEC answers 503 code 9 (busy): a bound on ingest-to-finding latency; 0s: none', parseDuration, 0.5)
-    .option('--detection-thread', 'detect in a thread of its own (a second core) instead of on the thread that takes HTTP (experimental: see docs/serve.md)', false)
+    .option('--no-detection-thread', 'detect on the thread that takes HTTP instead of in a thread of its own (one core instead of two: see docs/serve.md)')
     .option('--follow <path>', 'also follow this file or directory as `watch` does (growth, rotation), repeatable', collect, [] as string[])
     .option('--poll', 'poll followed files instead of file system events (network file systems)')
     .option('--syslog <host:port>', 'also take syslog (RFC 5424/3164, bare <Event> lines) over UDP and TCP on this port', parseListen)
@@ -123,8 +123,8 @@ async function runServe(flags: ServeFlags): Promise<number> {
       tokens: config.tokens,
       allowQueryStringAuth: config.allowQueryStringAuth,
       setup,
-      // opt-in: the kill -9 test hung intermittently with it (docs/serve.md)
-      detectionThread: flags.detectionThread ? { config: pipelineConfig, contentRoot: defaultContentDir } : undefined,
+      // with --nats the workers detect: nothing here reads the journal but the idle processor
+      detectionThread: flags.detectionThread && !flags.nats ? { config: pipelineConfig, contentRoot: defaultContentDir } : undefined,
       tuningFile,
       maxBodyBytes: flags.maxBodyBytes,
       maxDecompressedBytes: flags.maxDecompressedBytes,

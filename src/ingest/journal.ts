@@ -1,4 +1,4 @@
-import { closeSync, fdatasyncSync, fstatSync, ftruncateSync, mkdirSync, openSync, rmSync, statSync, writevSync } from 'node:fs';
+import { closeSync, fdatasync, fdatasyncSync, fstatSync, ftruncateSync, mkdirSync, openSync, rmSync, statSync, writevSync } from 'node:fs';
 import { encodeRecord, readRecord, segmentFile, segmentsIn, validLength, type JournalHeader } from './journal-records.js';
 
 /**
@@ -65,6 +65,8 @@ export class Journal {
   private recentBytes = 0;
   /** where each recent fsync ended and when (ms): how long acknowledged bytes have waited for a reader */
   private readonly synced: Array<{ end: number; at: number }> = [];
+  /** why the journal stopped taking appends (a failed write or fsync) */
+  private failure: Error | undefined;
   /** a reader (`Journal.reader`): never writes */
   private readOnly = false;
   /** called after every fsync with the records it made durable (serve hands them to its detection thread) */
@@ -159,6 +161,7 @@ export class Journal {
    */
   append(header: JournalHeader, body: Buffer): Promise<number> {
     if (this.closed || this.readOnly) return Promise.reject(new Error(this.readOnly ? 'a journal reader cannot append' : 'journal closed'));
+    if (this.failure) return Promise.reject(this.failure);
     const { buffers, bytes } = encodeRecord(header, body);
     return new Promise((resolve, reject) => {
       this.pending.push({ header, body, buffers, bytes, resolve, reject });
@@ -168,52 +171,75 @@ export class Journal {
     });
   }
 
+  /**
+   * Writes what is pending and fsyncs it. The fsync runs on libuv's thread pool, so HTTP requests
+   * are read and parsed meanwhile (they wait for the next write); one write is in flight at a time,
+   * so the next batch is written only after this one is durable.
+   */
   private flush(): void {
     const batch = this.pending;
     this.pending = [];
-    if (batch.length === 0) {
-      this.flushing = false;
-      return;
-    }
+    if (batch.length === 0 || this.closed || this.failure) return this.flushed(batch, this.failure ?? new Error('journal closed'));
+    let at: number;
+    let segment: Segment;
     try {
-      let segment = this.segments[this.segments.length - 1];
+      segment = this.segments[this.segments.length - 1];
       if (segment.size > 0 && segment.size >= this.segmentBytes) segment = this.roll(segment);
-      const offsets: number[] = [];
-      let at = segment.base + segment.size;
+      at = segment.base + segment.size;
+      this.write(batch.flatMap((p) => p.buffers));
+    } catch (error) {
+      return this.flushed(batch, this.fail(error as Error));
+    }
+    fdatasync(this.fd, (error) => {
+      if (error) return this.flushed(batch, this.fail(error));
+      const records: JournalRecord[] = [];
       for (const p of batch) {
-        offsets.push(at);
+        records.push({ offset: at, next: at + p.bytes, header: p.header, body: p.body });
         at += p.bytes;
       }
-      const buffers = batch.flatMap((p) => p.buffers);
-      // writev writes at most IOV_MAX buffers per call
-      for (let i = 0; i < buffers.length; i += 1024) {
-        const slice = buffers.slice(i, i + 1024);
-        let expected = slice.reduce((n, b) => n + b.length, 0);
-        let written = writevSync(this.fd, slice);
-        if (written !== expected) {
-          // a short write: finish it buffer by buffer
-          const rest = Buffer.concat(slice).subarray(written);
-          expected = rest.length;
-          written = 0;
-          while (written < expected) written += writevSync(this.fd, [rest.subarray(written)]);
-        }
-      }
-      fdatasyncSync(this.fd);
       segment.size = at - segment.base;
       this.durableEnd = at;
       this.synced.push({ end: at, at: performance.now() });
-      const records = batch.map((p, i) => ({ offset: offsets[i], next: offsets[i] + p.bytes, header: p.header, body: p.body }));
       if (this.onDurable) this.onDurable(at, records);
       else for (const r of records) this.remember(r);
-      this.pendingBytes -= batch.reduce((n, p) => n + p.bytes, 0);
-      batch.forEach((p, i) => p.resolve(offsets[i]));
+      this.flushed(batch);
+      records.forEach((r, i) => batch[i].resolve(r.offset));
       for (const wake of [...this.waiters]) wake();
-    } catch (error) {
-      this.pendingBytes -= batch.reduce((n, p) => n + p.bytes, 0);
-      for (const p of batch) p.reject(error as Error);
+    });
+  }
+
+  /** `batch` is done (or failed with `error`): the next write, or the fd closed after the last one */
+  private flushed(batch: PendingAppend[], error?: Error): void {
+    this.pendingBytes -= batch.reduce((n, p) => n + p.bytes, 0);
+    if (error) for (const p of batch) p.reject(error);
+    if (this.pending.length > 0) return this.flush();
+    this.flushing = false;
+    if (this.closed) this.closeFile();
+  }
+
+  /**
+   * A write or fsync failed: what reached the file is unknown (a short write would leave a torn
+   * record for later ones to follow), so the journal takes nothing more; a restart cuts the tail.
+   */
+  private fail(error: Error): Error {
+    this.failure = new Error(`the journal failed (restart serve: it cuts a torn tail): ${error.message}`);
+    return this.failure;
+  }
+
+  /** every buffer written at the end of the segment (writev takes at most IOV_MAX buffers per call) */
+  private write(buffers: Buffer[]): void {
+    for (let i = 0; i < buffers.length; i += 1024) {
+      const slice = buffers.slice(i, i + 1024);
+      let expected = slice.reduce((n, b) => n + b.length, 0);
+      let written = writevSync(this.fd, slice);
+      if (written !== expected) {
+        // a short write: finish it buffer by buffer
+        const rest = Buffer.concat(slice).subarray(written);
+        expected = rest.length;
+        written = 0;
+        while (written < expected) written += writevSync(this.fd, [rest.subarray(written)]);
+      }
     }
-    if (this.pending.length > 0) setImmediate(() => this.flush());
-    else this.flushing = false;
   }
 
   private roll(current: Segment): Segment {
@@ -332,10 +358,17 @@ export class Journal {
     }
   }
 
+  /** Takes no more appends (pending ones are refused); the file closes once a write in flight is durable. */
   close(): void {
     if (this.closed) return;
     this.closed = true;
     for (const wake of [...this.waiters]) wake();
-    if (!this.readOnly) closeSync(this.fd);
+    if (!this.flushing) this.closeFile();
+  }
+
+  private closeFile(): void {
+    if (this.readOnly || this.fd < 0) return;
+    closeSync(this.fd);
+    this.fd = -1;
   }
 }

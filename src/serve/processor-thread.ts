@@ -53,8 +53,11 @@ export class DetectionThread {
   static start(data: Omit<DetectionThreadData, 'durableEnd'>, journal: Journal, onCommit: (changed: string[]) => void): Promise<DetectionThread> {
     const worker = new Worker(new URL('./processor-worker.js', import.meta.url), { workerData: { ...data, durableEnd: journal.end } satisfies DetectionThreadData });
     const thread = new DetectionThread(worker, journal, onCommit);
-    // records fsynced from now on go to the thread as they are (it reads what came before from the files)
-    journal.onDurable = (end, records) => worker.postMessage({ type: 'records', end, records } satisfies ToDetectionThread);
+    // records fsynced from now on go to the thread as they are (it reads what came before from the
+    // files), without their resend digests: detection has no use for them (100 strings a request to
+    // copy over and collect)
+    journal.onDurable = (end, records) =>
+      worker.postMessage({ type: 'records', end, records: records.map(({ header: { digests: _digests, ...header }, ...r }) => ({ ...r, header })) } satisfies ToDetectionThread);
     return new Promise((resolve, reject) => {
       let ready = false;
       worker.on('message', (message: FromDetectionThread) => {

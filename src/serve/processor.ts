@@ -24,7 +24,7 @@ export interface ProcessorOptions {
   stepBytes?: number;
   /** a step ends after the record that takes it past this many milliseconds: 250 */
   stepMs?: number;
-  /** after every commit: the ids of the findings that changed */
+  /** after every commit (the position moved): the ids of the findings that changed, often none */
   onCommit?: (changed: string[]) => void;
   /** the checkpoint's name in the store */
   consumer?: string;
@@ -164,7 +164,8 @@ export class JournalProcessor {
     this.collect(await this.pipeline.take(), undefined, batch);
     await this.options.store.commit(batch.toCommit({ consumer: this.consumer, position: next, state: JSON.stringify(this.pipeline.checkpoint(next)) }));
     this.position = next;
-    if (batch.findings.size > 0 || batch.retracted.size > 0) this.options.onCommit?.([...batch.findings.keys(), ...batch.retracted]);
+    // also when nothing changed: the detection thread reports its position to the main thread this way
+    this.options.onCommit?.([...batch.findings.keys(), ...batch.retracted]);
     return true;
   }
 

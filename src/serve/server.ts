@@ -32,9 +32,9 @@ export interface ServeOptions {
   /** content, tuning, windows and risk settings (maxRecordBytes, windows: `setup.config`) */
   setup: PipelineSetup;
   /**
-   * Detection in a thread of its own (opt-in, `serve --detection-thread`: see docs/serve.md), which
-   * loads the content again from the configuration `setup` was prepared from; absent: detection on
-   * the main thread, with `setup`.
+   * Detection in a thread of its own (`serve`'s default: see docs/serve.md), which loads the
+   * content again from the configuration `setup` was prepared from; absent: detection on the main
+   * thread, with `setup` (`serve --no-detection-thread`).
    */
   detectionThread?: { config: PipelineConfig; contentRoot: string };
   /** HEC body caps: on the wire and after gzip */
@@ -221,6 +221,7 @@ export class ServeRuntime {
   }
 
   private publish(changed: string[]): void {
+    if (changed.length === 0) return;
     for (const listener of this.listeners) {
       try {
         listener(changed);

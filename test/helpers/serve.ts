@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { ServeRuntime, type ServeOptions } from '../../src/serve/server.js';
 import { isSetupProblem, preparePipeline, type PipelineSetup } from '../../src/pipeline/setup.js';
+import type { PipelineConfig } from '../../src/pipeline/config.js';
 import { defaultContentDir, defaultDetectionsDir } from '../../src/cli/paths.js';
 import { cliPath } from './paths.js';
 
@@ -22,19 +23,22 @@ export const replaySourcetypes: ReadonlyArray<readonly [file: string, sourcetype
 
 let setup: PipelineSetup | undefined;
 
+/** the default content with 24 h windows, as the tests' servers run it */
+const defaultConfig: PipelineConfig = {
+  rules: [defaultDetectionsDir],
+  selection: { detections: [] },
+  input: { maxRecordBytes: 1024 * 1024, prefilter: true },
+  findings: { windowSeconds: 24 * 3600, allowedLatenessSeconds: 3600, maxGroups: 100_000, showSuppressed: false },
+  risk: { windowSeconds: 24 * 3600, threshold: 100, minTactics: 3 },
+};
+
+/** `startServe({ detectionThread })`: detection in a thread of its own with the default content (as `serve` runs by default) */
+export const detectionThread: NonNullable<ServeOptions['detectionThread']> = { config: defaultConfig, contentRoot: defaultContentDir };
+
 /** The default content, loaded once per test file. */
 export async function defaultSetup(): Promise<PipelineSetup> {
   if (!setup) {
-    const loaded = await preparePipeline(
-      {
-        rules: [defaultDetectionsDir],
-        selection: { detections: [] },
-        input: { maxRecordBytes: 1024 * 1024, prefilter: true },
-        findings: { windowSeconds: 24 * 3600, allowedLatenessSeconds: 3600, maxGroups: 100_000, showSuppressed: false },
-        risk: { windowSeconds: 24 * 3600, threshold: 100, minTactics: 3 },
-      },
-      { contentRoot: defaultContentDir },
-    );
+    const loaded = await preparePipeline(defaultConfig, { contentRoot: defaultContentDir });
     if (isSetupProblem(loaded)) throw new Error(`default content failed to load: ${JSON.stringify(loaded)}`);
     setup = loaded;
   }
@@ -56,7 +60,10 @@ export async function postAsForwarder(url: string, init: RequestInit): Promise<R
   }
 }
 
-/** An in-process server on a random loopback port with its own data directory. */
+/**
+ * An in-process server on a random loopback port with its own data directory; detection in a
+ * thread of its own as `serve` runs by default (`detectionThread: undefined`: on the HTTP thread).
+ */
 export async function startServe(overrides: Partial<ServeOptions> = {}): Promise<ServeRuntime> {
   const dataDir = overrides.dataDir ?? mkdtempSync(path.join(tmpdir(), 'tw-serve-'));
   return ServeRuntime.start({
@@ -73,6 +80,7 @@ export async function startServe(overrides: Partial<ServeOptions> = {}): Promise
     maxQueuedBytes: 64 * 1024 * 1024,
     resendWindow: 100_000,
     journalKeepBytes: 256 * 1024 * 1024,
+    detectionThread,
     ...overrides,
   });
 }

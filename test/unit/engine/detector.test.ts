@@ -1,4 +1,5 @@
 import { test } from 'node:test';
+import { createHash } from 'node:crypto';
 import assert from 'node:assert/strict';
 import { Detector } from '../../../src/engine/detector.js';
 import { findingId } from '../../../src/engine/finding.js';
@@ -123,6 +124,25 @@ test('finding ids are stable for the same detection and BY values and differ oth
   assert.notEqual(a, findingId('d1', ['h1', 'bob']));
   assert.notEqual(a, findingId('d2', ['h1', 'alice']));
   assert.notEqual(findingId('d1', ['a', 'bc']), findingId('d1', ['ab', 'c']));
+});
+
+test('finding ids are the SHA-256 of detection, BY values and window hashed part by part (ids stored before stay valid), also once the remembered ids were emptied', () => {
+  const reference = (detectionId: string, key: string[], windowStart?: number) => {
+    const hash = createHash('sha256').update(detectionId).update('\u0000').update(key.join('\u001f'));
+    if (windowStart !== undefined) hash.update('\u0000window\u0000').update(String(windowStart));
+    return hash.digest('hex').slice(0, 32);
+  };
+  const cases: Array<[string, string[], number | undefined]> = [
+    ['d1', ['h1', 'alice'], undefined],
+    ['d1', ['h1', 'alice'], 1_773_014_400],
+    ['détection', ['ホスト', 'ü\u{1f600}', ''], 0],
+    ['d2', [], undefined],
+  ];
+  for (let round = 0; round < 2; round++) {
+    for (const [d, key, window] of cases) assert.equal(findingId(d, key, window), reference(d, key, window), `${d} ${key.join(',')} ${window}`);
+    // more distinct ids than are remembered: the cache empties, the ids do not change
+    for (let i = 0; i < 60_000; i++) findingId('filler', [String(i)]);
+  }
 });
 
 test('rows come out ordered by BY values whatever the arrival order', () => {

@@ -57,3 +57,22 @@ test('how long acknowledged records have waited for a reader: none once it has r
   assert.equal(journal.waitingSince(journal.end), 0);
   journal.close();
 });
+
+test('closing while a write is in flight: that write is durable and acknowledged, appends queued behind it are refused, and the file holds exactly what was acknowledged', async () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'tw-journal-'));
+  dirs.push(dir);
+  const journal = Journal.open(dir);
+  const first = journal.append({ origin: 'hec' }, Buffer.from('first\n'));
+  // the journal's write starts in this same turn of the loop; its fsync is then in flight
+  await new Promise((resolve) => setImmediate(resolve));
+  assert.ok(journal.queuedBytes > 0, 'the first write waits for its fsync');
+  const second = journal.append({ origin: 'hec' }, Buffer.from('second\n'));
+  journal.close();
+  assert.equal(await first, 0);
+  await assert.rejects(second, /journal closed/);
+  await assert.rejects(journal.append({ origin: 'hec' }, Buffer.from('third\n')), /journal closed/);
+  assert.equal(journal.queuedBytes, 0);
+  const reopened = Journal.open(dir);
+  assert.deepEqual(reopened.read(0, Number.MAX_SAFE_INTEGER).map((r) => r.body.toString()), ['first\n']);
+  reopened.close();
+});

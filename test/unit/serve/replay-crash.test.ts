@@ -32,9 +32,16 @@ async function api<T>(serve: ServeProcess, url: string): Promise<T> {
 async function caughtUp(serve: ServeProcess): Promise<void> {
   await eventually(async () => (await api<{ journal: { lag_bytes: number } }>(serve, '/api/status')).journal.lag_bytes === 0, 60_000, 'the journal to be processed');
 }
+/** SIGTERM, and the process must exit within 30 s (a shutdown that hangs fails the test instead of hanging it) */
 async function stop(serve: ServeProcess): Promise<void> {
+  const exited = new Promise((resolve) => serve.child.once('exit', resolve));
   serve.child.kill('SIGTERM');
-  await new Promise((resolve) => serve.child.once('exit', resolve));
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise((resolve) => (timer = setTimeout(resolve, 30_000, 'late')));
+  const outcome = await Promise.race([exited, late]);
+  clearTimeout(timer);
+  if (outcome === 'late') serve.child.kill('SIGKILL');
+  assert.notEqual(outcome, 'late', `serve did not exit within 30 s of SIGTERM: ${serve.stderr()}`);
 }
 
 function scanFindings(files: string[]): Map<string, Record<string, unknown>> {
@@ -75,57 +82,67 @@ test('replaying examples/ through HEC /raw raises exactly the findings scan give
   assert.deepEqual(comparable(new Map(rows.map((r) => [r.finding_id as string, r]))), comparable(expected));
 });
 
-test('kill -9 during ingest, then a restart: every acknowledged event is in the findings exactly once, and resending the rest completes them without double counting', async () => {
-  const dir = dataDir();
-  const marker = `crash${randomUUID().slice(0, 8)}`;
-  const batches = Array.from({ length: 60 }, (_, b) =>
-    Array.from({ length: 100 }, (_, i) => JSON.stringify({ event: ngrokEvent(marker, b * 100 + i), sourcetype: 'XmlWinEventLog' })).join('\n'),
-  );
-  const acked = new Set<number>();
-  let serve = await spawnServe(['--data-dir', dir, '--token', TOKEN]);
-  children.push(serve);
-  const first = serve;
-  // four senders; the server is killed once a third of the batches are acknowledged
-  let next = 0;
-  const sender = async () => {
-    while (next < batches.length) {
-      const b = next++;
-      try {
-        const res = await fetch(`${first.url}/services/collector/event`, { method: 'POST', headers: auth, body: batches[b] });
-        if (res.status === 200) acked.add(b);
-        if (acked.size === 20) first.child.kill('SIGKILL');
-      } catch {
-        return; // the server died under this request: not acknowledged
+for (const [mode, flags] of [
+  ['detection in its own thread (the default)', []],
+  ['detection on the HTTP thread (--no-detection-thread)', ['--no-detection-thread']],
+] as const) {
+  test(`kill -9 during ingest, then a restart, ${mode}: every acknowledged event is in the findings exactly once, and resending the rest completes them without double counting`, async () => {
+    const dir = dataDir();
+    const marker = `crash${randomUUID().slice(0, 8)}`;
+    const batches = Array.from({ length: 60 }, (_, b) =>
+      Array.from({ length: 100 }, (_, i) => JSON.stringify({ event: ngrokEvent(marker, b * 100 + i), sourcetype: 'XmlWinEventLog' })).join('\n'),
+    );
+    const acked = new Set<number>();
+    const start = () => spawnServe(['--data-dir', dir, '--token', TOKEN, ...flags]);
+    let serve = await start();
+    children.push(serve);
+    const first = serve;
+    // four senders, each retrying a batch refused as busy (503 code 9) as forwarders do: a fresh
+    // server's detection is still warming up and may refuse for a while. The server is killed once
+    // 20 batches are acknowledged.
+    let next = 0;
+    const sender = async () => {
+      while (next < batches.length && first.child.signalCode === null) {
+        const b = next++;
+        try {
+          const res = await postAsForwarder(`${first.url}/services/collector/event`, { method: 'POST', headers: auth, body: batches[b] });
+          if (res.status === 200) acked.add(b);
+          if (acked.size === 20) first.child.kill('SIGKILL');
+        } catch {
+          return; // the server died under this request: not acknowledged
+        }
       }
+    };
+    await Promise.all([sender(), sender(), sender(), sender()]);
+    // never wait for a kill that did not come (every batch answered before 20 were acknowledged)
+    if (first.child.exitCode === null && first.child.signalCode === null) first.child.kill('SIGTERM');
+    await new Promise((resolve) => (first.child.exitCode !== null || first.child.signalCode !== null ? resolve(null) : first.child.once('exit', resolve)));
+    assert.equal(first.child.signalCode, 'SIGKILL', `killed during ingest (acknowledged ${acked.size} batches)`);
+    assert.ok(acked.size >= 20 && acked.size < batches.length, `acknowledged ${acked.size} batches before the kill`);
+
+    serve = await start();
+    children.push(serve);
+    await caughtUp(serve);
+    const counts = async () => {
+      const page = await api<{ items: Array<{ count: number }> }>(serve, `/api/findings?q=${marker}`);
+      const distinct = new Set(page.items.map((i) => i.count));
+      assert.ok(page.items.length > 0 && distinct.size === 1, `findings disagree: ${[...distinct].join(', ')}`);
+      return [...distinct][0];
+    };
+    const afterRestart = await counts();
+    // every acknowledged event counted; at most the batches in flight at the kill besides (they may have reached the journal)
+    assert.ok(afterRestart >= acked.size * 100, `${afterRestart} < ${acked.size * 100} acknowledged events`);
+    assert.ok(afterRestart <= (acked.size + 4) * 100, `${afterRestart} counts more than was sent`);
+    assert.equal(afterRestart % 100, 0, 'a batch is journaled whole or not at all');
+
+    // the client resends everything it did not hear 200 for (after a 503 "busy", again, as forwarders do)
+    for (let b = 0; b < batches.length; b++) {
+      if (acked.has(b)) continue;
+      const res = await postAsForwarder(`${serve.url}/services/collector/event`, { method: 'POST', headers: auth, body: batches[b] });
+      assert.equal(res.status, 200);
     }
-  };
-  await Promise.all([sender(), sender(), sender(), sender()]);
-  await new Promise((resolve) => (first.child.exitCode !== null || first.child.signalCode !== null ? resolve(null) : first.child.once('exit', resolve)));
-  assert.equal(first.child.signalCode, 'SIGKILL');
-  assert.ok(acked.size >= 20 && acked.size < batches.length, `acknowledged ${acked.size} batches before the kill`);
-
-  serve = await spawnServe(['--data-dir', dir, '--token', TOKEN]);
-  children.push(serve);
-  await caughtUp(serve);
-  const counts = async () => {
-    const page = await api<{ items: Array<{ count: number }> }>(serve, `/api/findings?q=${marker}`);
-    const distinct = new Set(page.items.map((i) => i.count));
-    assert.ok(page.items.length > 0 && distinct.size === 1, `findings disagree: ${[...distinct].join(', ')}`);
-    return [...distinct][0];
-  };
-  const afterRestart = await counts();
-  // every acknowledged event counted; at most the batches in flight at the kill besides (they may have reached the journal)
-  assert.ok(afterRestart >= acked.size * 100, `${afterRestart} < ${acked.size * 100} acknowledged events`);
-  assert.ok(afterRestart <= (acked.size + 4) * 100, `${afterRestart} counts more than was sent`);
-  assert.equal(afterRestart % 100, 0, 'a batch is journaled whole or not at all');
-
-  // the client resends everything it did not hear 200 for (after a 503 "busy", again, as forwarders do)
-  for (let b = 0; b < batches.length; b++) {
-    if (acked.has(b)) continue;
-    const res = await postAsForwarder(`${serve.url}/services/collector/event`, { method: 'POST', headers: auth, body: batches[b] });
-    assert.equal(res.status, 200);
-  }
-  await caughtUp(serve);
-  assert.equal(await counts(), batches.length * 100, 'every event exactly once');
-  await stop(serve);
-});
+    await caughtUp(serve);
+    assert.equal(await counts(), batches.length * 100, 'every event exactly once');
+    await stop(serve);
+  });
+}
