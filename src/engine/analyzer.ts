@@ -10,6 +10,7 @@ import { OriginLedger, type Origin, type OriginLedgerData } from './origin-ledge
 import { LoweredFields } from './predicate.js';
 import { CapTally, type CapOverflow } from '../diagnostics/cap-tally.js';
 import { HeapGuard } from './heap-guard.js';
+import type { TableStore } from './saved-tables.js';
 
 export interface AnalyzerOptions {
   /** the count cap of every state (--max-groups): groups per detection, keys and findings per correlation, entity names */
@@ -29,6 +30,8 @@ export interface AnalyzerOptions {
    * the main thread then scans their pieces again under its own guard, and nothing is refused early.
    */
   guardHeap?: boolean;
+  /** where the detector's candidate indexes are kept between runs over the same detections */
+  indexTables?: TableStore;
 }
 
 /** Everything a worker ships back: merges order-free into another Analyzer's state. */
@@ -76,7 +79,7 @@ export class Analyzer {
     const { evidenceCap, maxGroupsPerDetection: cap } = options;
     // one guard: all state shares one heap
     const limits = { caps: this.caps, heap: new HeapGuard(options.guardHeap === false ? Infinity : undefined) };
-    this.detector = new Detector(detections, { maxGroupsPerDetection: cap, windowSeconds: options.windowSeconds, trackChanges, evidenceCap, ...limits });
+    this.detector = new Detector(detections, { maxGroupsPerDetection: cap, windowSeconds: options.windowSeconds, trackChanges, evidenceCap, indexTables: options.indexTables, ...limits });
     this.correlator = new Correlator(correlations, { expiry: options.correlationExpiry ?? 'cap', trackChanges, evidenceCap, maxKeys: cap, maxFindings: cap, ...limits });
     this.entities = new EntityResolver(this.caps, cap);
     this.datasets = new Set([...this.detector.datasets, ...this.correlator.datasets]);

@@ -26,10 +26,28 @@ export interface Needle {
 }
 
 /** a needle a state ends: the flag it sets, its length, and whether digit-bounded */
-interface Ending {
+export interface Ending {
   flag: number;
   length: number;
   bounded: boolean;
+}
+
+/**
+ * A built automaton as data (the prefilter keeps it with the compiled-content cache). Its table
+ * (a megabyte or two) is mostly rows copied from failure states, so it is kept as what `compile`
+ * does: each state's row starts as a copy of its failure state's row, then takes the entries
+ * where it differs.
+ */
+export interface CompiledNeedles {
+  /** the states after the root, breadth-first (each failure state comes before it): state, failure state */
+  order: Int32Array;
+  /** per state, the root first, then in `order`: the number of entries its row changes, then each (index in the row, entry) */
+  changes: Int32Array;
+  /** per state (read only: states ending no needle may share one empty list) */
+  endings: readonly (readonly Ending[])[];
+  longest: number;
+  /** one more than the highest flag */
+  flags: number;
 }
 
 const UPPER_A = 65;
@@ -47,7 +65,7 @@ export class NeedleAutomaton {
   /** the transition table (states are row byte offsets, -(row + 1) when accepting) and its scanning loops */
   private readonly kernel: DfaKernel;
   /** per state (row byte offset / ROW_BYTES): every needle ending there */
-  private readonly endings: Ending[][];
+  private readonly endings: readonly (readonly Ending[])[];
   private readonly longest: number;
   /** where the scan in progress lists the flags it sets (see foundInText) */
   private hits: number[] | null = null;
@@ -55,8 +73,21 @@ export class NeedleAutomaton {
   private repeated: Uint8Array | null = null;
   /** per flag, where its first occurrence in the scan in progress ends (four chains overlap: one occurrence may be seen twice) */
   private readonly firstEnd: Int32Array;
+  /** the states after the root, breadth-first, each with its failure state (CompiledNeedles) */
+  private readonly order: Int32Array;
 
-  constructor(needles: Needle[]) {
+  /** built from needles, or restored from what `compiled()` gave */
+  constructor(needles: Needle[] | CompiledNeedles) {
+    if (!Array.isArray(needles)) {
+      const compiled = needles as CompiledNeedles;
+      this.longest = compiled.longest;
+      this.firstEnd = new Int32Array(compiled.flags);
+      this.endings = compiled.endings;
+      this.order = compiled.order;
+      this.kernel = new DfaKernel(compiled.endings.length * ALPHABET);
+      restoreTable(compiled, this.kernel.table());
+      return;
+    }
     const goto: Array<Map<number, number>> = [new Map()];
     const ends: Ending[][] = [[]];
     needles.forEach(({ bytes, digitBounded, flag }, index) => {
@@ -78,8 +109,27 @@ export class NeedleAutomaton {
     this.longest = needles.reduce((max, n) => Math.max(max, n.bytes.length), 0);
     this.firstEnd = new Int32Array(needles.reduce((max, n, index) => Math.max(max, (n.flag ?? index) + 1), 0));
     this.kernel = new DfaKernel(goto.length * ALPHABET);
-    this.compile(goto, ends, this.kernel.table());
+    this.order = this.compile(goto, ends, this.kernel.table());
     this.endings = ends;
+  }
+
+  /** the automaton as data: `new NeedleAutomaton(compiled)` is the same automaton */
+  compiled(): CompiledNeedles {
+    const table = this.kernel.table();
+    const changes: number[] = [];
+    // each row against the row it started as (the root's: zeros)
+    const differences = (row: number, from: number) => {
+      const count = changes.push(0) - 1;
+      for (let symbol = 0; symbol < ALPHABET; symbol++) {
+        const entry = table[row + symbol];
+        if (entry === (from < 0 ? 0 : table[from + symbol])) continue;
+        changes.push(symbol, entry);
+        changes[count]++;
+      }
+    };
+    differences(0, -1);
+    for (let i = 0; i < this.order.length; i += 2) differences(this.order[i] * ALPHABET, this.order[i + 1] * ALPHABET);
+    return { order: this.order, changes: Int32Array.from(changes), endings: this.endings, longest: this.longest, flags: this.firstEnd.length };
   }
 
   /** whether bytes[start, end) contain a needle */
@@ -189,7 +239,7 @@ export class NeedleAutomaton {
    * a state accepts when it ends a needle or its failure state accepts, and its failure state,
    * being shallower, is settled first.
    */
-  private compile(goto: Array<Map<number, number>>, ends: Ending[][], target: Int32Array): void {
+  private compile(goto: Array<Map<number, number>>, ends: Ending[][], target: Int32Array): Int32Array {
     const failure = new Int32Array(goto.length);
     const accepting = new Uint8Array(goto.length);
     const code = (t: number) => (accepting[t] === 1 ? -(t * ROW_BYTES) - 1 : t * ROW_BYTES);
@@ -217,5 +267,22 @@ export class NeedleAutomaton {
         queue.push(t);
       }
     }
+    return Int32Array.from(queue.flatMap((state) => [state, failure[state]]));
+  }
+}
+
+/** Writes a compiled automaton's table (a fresh kernel's: zeros) as `compile` did. */
+function restoreTable({ order, changes }: CompiledNeedles, table: Int32Array): void {
+  let at = 0;
+  const change = (row: number) => {
+    const end = at + 1 + 2 * changes[at];
+    for (at++; at < end; at += 2) table[row + changes[at]] = changes[at + 1];
+  };
+  change(0);
+  for (let i = 0; i < order.length; i += 2) {
+    const row = order[i] * ALPHABET;
+    const from = order[i + 1] * ALPHABET;
+    table.copyWithin(row, from, from + ALPHABET);
+    change(row);
   }
 }

@@ -1,6 +1,20 @@
 import type { Expr } from '../rules/search-plan.js';
-import { LiteralIndex } from './literal-index.js';
+import { decodeCandidateIndexes, encodeCandidateIndexes, type SavedCandidateIndex } from './index-tables.js';
+import { LiteralIndex, type SavedLiteralIndex } from './literal-index.js';
+import type { TableStore } from './saved-tables.js';
 import type { LoweredFields } from './predicate.js';
+
+/**
+ * One CandidateIndex per dataset's rules. With `store`: restored from the tables an earlier run
+ * over the same rules saved there or, when there are none (or they are damaged), with every
+ * bucket's literal index built now and saved for the next run.
+ */
+export function candidateIndexes<K extends string, T>(lists: ReadonlyMap<K, readonly T[]>, whereOf: (item: T) => Expr, store?: TableStore): Map<K, CandidateIndex<T>> {
+  const saved = store && decodeCandidateIndexes(store.read());
+  const indexes = new Map([...lists].map(([key, list]) => [key, new CandidateIndex(list, whereOf, saved?.get(key))]));
+  if (store && !saved) store.write(encodeCandidateIndexes(new Map([...indexes].map(([key, index]) => [key, index.saved()]))));
+  return indexes;
+}
 
 /**
  * The rules of one dataset indexed twice. First by a field most of them require to equal one of
@@ -16,19 +30,29 @@ export class CandidateIndex<T> {
   private readonly byValue = new Map<string, readonly T[]>();
   private readonly unpinned: readonly T[];
   private readonly literalIndexes = new Map<readonly T[], LiteralIndex<T>>();
+  /** per bucket, its literal index as an earlier run saved it (read on first use) */
+  private readonly savedIndexes = new Map<readonly T[], () => SavedLiteralIndex>();
 
+  /** `saved`: what `saved()` gave for the same items, its literal indexes restored instead of derived */
   constructor(
     items: readonly T[],
     private readonly whereOf: (item: T) => Expr,
+    saved?: SavedCandidateIndex,
   ) {
     const pins = items.map((item) => exactValues(whereOf(item)));
     this.field = bestField(pins);
     const field = this.field;
-    if (field === undefined) {
-      this.unpinned = items;
-      return;
+    if (field === undefined) this.unpinned = items;
+    else this.unpinned = this.bucketed(items, field, pins);
+    for (const { value, size, index } of saved?.buckets ?? []) {
+      const bucket = value === null ? this.unpinned : this.byValue.get(value);
+      if (bucket && bucket.length === size) this.savedIndexes.set(bucket, index);
     }
-    this.unpinned = items.filter((_, i) => !pins[i].has(field));
+  }
+
+  /** fills byValue; returns the rules that pin no value of `field` */
+  private bucketed(items: readonly T[], field: string, pins: Map<string, string[]>[]): readonly T[] {
+    const unpinned = items.filter((_, i) => !pins[i].has(field));
     const buckets = new Map<string, T[]>();
     items.forEach((item, i) => {
       for (const value of pins[i].get(field) ?? []) {
@@ -37,7 +61,18 @@ export class CandidateIndex<T> {
         buckets.set(value, bucket);
       }
     });
-    for (const [value, bucket] of buckets) this.byValue.set(value, [...this.unpinned, ...bucket]);
+    for (const [value, bucket] of buckets) this.byValue.set(value, [...unpinned, ...bucket]);
+    return unpinned;
+  }
+
+  /** every bucket's literal index, built now, as data (a bucket restored from saved data is not saved again) */
+  saved(): SavedCandidateIndex {
+    const buckets: SavedCandidateIndex['buckets'] = [];
+    for (const [value, bucket] of [[null, this.unpinned] as const, ...this.byValue]) {
+      const index = bucket.length === 0 ? undefined : this.literalIndexOf(bucket).saved();
+      if (index) buckets.push({ value, size: bucket.length, index: () => index });
+    }
+    return { buckets };
   }
 
   /** the rules that can match an event with these (lowercased) values, each once */
@@ -49,10 +84,22 @@ export class CandidateIndex<T> {
   }
 
   private narrowed(bucket: readonly T[], lowered: LoweredFields): readonly T[] {
-    if (bucket.length === 0) return bucket;
+    return bucket.length === 0 ? bucket : this.literalIndexOf(bucket).candidates(lowered);
+  }
+
+  private literalIndexOf(bucket: readonly T[]): LiteralIndex<T> {
     let index = this.literalIndexes.get(bucket);
-    if (!index) this.literalIndexes.set(bucket, (index = new LiteralIndex(bucket, this.whereOf)));
-    return index.candidates(lowered);
+    if (!index) this.literalIndexes.set(bucket, (index = new LiteralIndex(bucket, this.whereOf, savedOrNone(this.savedIndexes.get(bucket)))));
+    return index;
+  }
+}
+
+/** a saved literal index, or none when it cannot be read (the tables' digest matched: only a bug gets here) */
+function savedOrNone(saved: (() => SavedLiteralIndex) | undefined): SavedLiteralIndex | undefined {
+  try {
+    return saved?.();
+  } catch {
+    return undefined;
   }
 }
 

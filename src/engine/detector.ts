@@ -1,7 +1,8 @@
 import type { CimEvent, DatasetName } from '../cim/model.js';
 import { joinedSearches, type Detection } from '../rules/detection.js';
 import { EVENT_BY } from '../rules/search-plan.js';
-import { CandidateIndex } from './candidate-index.js';
+import { candidateIndexes, type CandidateIndex } from './candidate-index.js';
+import type { TableStore } from './saved-tables.js';
 import { compilePredicate, LoweredFields, type Predicate } from './predicate.js';
 import type { Finding } from './finding.js';
 import { rowShaper, setShaper } from './row-stages.js';
@@ -38,6 +39,8 @@ export interface DetectorOptions {
   /** where groups refused by the cap or for memory are counted (shared with the rest of an analyzer) */
   caps?: CapTally;
   heap?: HeapGuard;
+  /** where the candidate indexes are kept between runs over the same detections (a scan's: beside its compiled content) */
+  indexTables?: TableStore;
 }
 
 /** A finding group's state, addressed by detection and BY values: what workers ship and stores upsert. */
@@ -96,7 +99,7 @@ interface CompiledDetection extends GroupTable {
 }
 
 export class Detector {
-  private readonly byDataset = new Map<DatasetName, CandidateIndex<CompiledDetection>>();
+  private readonly byDataset: Map<DatasetName, CandidateIndex<CompiledDetection>>;
   private readonly compiled: CompiledDetection[];
   /**
    * The entries holding groups or seen fields since the last clear(): a bus worker drains after
@@ -143,7 +146,7 @@ export class Detector {
       list.push(c);
       lists.set(c.detection.plan.dataset, list);
     }
-    for (const [dataset, list] of lists) this.byDataset.set(dataset, new CandidateIndex(list, (c) => c.detection.plan.where));
+    this.byDataset = candidateIndexes(lists, (c) => c.detection.plan.where, options.indexTables);
     this.datasets = new Set(this.byDataset.keys());
   }
 

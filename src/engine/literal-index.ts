@@ -1,6 +1,6 @@
 import type { Expr } from '../rules/search-plan.js';
 import { leafPatterns } from '../rules/spl/literals.js';
-import { NeedleAutomaton } from './automaton.js';
+import { NeedleAutomaton, type CompiledNeedles } from './automaton.js';
 import type { LoweredFields } from './predicate.js';
 import { isMet, requirementOf, requirementsByLiteral, type Requirement } from './requirement.js';
 
@@ -18,6 +18,8 @@ export class LiteralIndex<T> {
   private readonly unwitnessed: T[] = [];
   private readonly witnessed: T[] = [];
   private readonly requirements: Requirement[] = [];
+  /** the items' positions in the list indexed, for saved() (undefined when restored: it is not saved again) */
+  private readonly positions?: { witnessed: number[]; unwitnessed: number[] };
   /** per literal, the indexes of the requirements naming it */
   private readonly byLiteral: number[][];
   /** per field some requirement reads: an automaton of its literals */
@@ -29,7 +31,19 @@ export class LiteralIndex<T> {
   private readonly evaluatedAt: Uint32Array;
   private events = 0;
 
-  constructor(items: readonly T[], whereOf: (item: T) => Expr) {
+  /** `saved`: what `saved()` gave for the same items, restored instead of derived */
+  constructor(items: readonly T[], whereOf: (item: T) => Expr, saved?: SavedLiteralIndex) {
+    if (saved) {
+      for (const i of saved.witnessed) this.witnessed.push(items[i]);
+      for (const i of saved.unwitnessed) this.unwitnessed.push(items[i]);
+      this.requirements = saved.requirements;
+      this.byLiteral = saved.byLiteral;
+      this.found = new Uint8Array(saved.literals);
+      for (const flag of saved.present) this.found[flag] = 1;
+      for (const { field, needles } of saved.fields) this.fields.push({ field, needles: restoredAutomaton(needles) });
+      this.evaluatedAt = new Uint32Array(this.requirements.length);
+      return;
+    }
     const byField = new Map<string, Map<string, number>>();
     let count = 0;
     const indexOf = (field: string, literal: string) => {
@@ -39,7 +53,8 @@ export class LiteralIndex<T> {
       if (index === undefined) literals.set(literal, (index = count++));
       return index;
     };
-    for (const item of items) {
+    const positions: { witnessed: number[]; unwitnessed: number[] } = { witnessed: [], unwitnessed: [] };
+    items.forEach((item, position) => {
       const requirement = requirementOf(whereOf(item), (leaf) => {
         const known = leafLiterals(leaf);
         return known && known.literals.map((literal) => indexOf(known.field, literal));
@@ -47,10 +62,13 @@ export class LiteralIndex<T> {
       if (requirement) {
         this.witnessed.push(item);
         this.requirements.push(requirement);
+        positions.witnessed.push(position);
       } else {
         this.unwitnessed.push(item);
+        positions.unwitnessed.push(position);
       }
-    }
+    });
+    this.positions = positions;
     this.byLiteral = requirementsByLiteral(this.requirements, count);
     this.found = new Uint8Array(count);
     // Only literals that trigger a requirement are searched; the others count as always present
@@ -63,6 +81,15 @@ export class LiteralIndex<T> {
       if (needles.length > 0) this.fields.push({ field, needles: new NeedleAutomaton(needles) });
     }
     this.evaluatedAt = new Uint32Array(this.requirements.length);
+  }
+
+  /** this index as data (items by their position in the list indexed); undefined for one that was restored */
+  saved(): SavedLiteralIndex | undefined {
+    if (!this.positions) return undefined;
+    const present: number[] = [];
+    this.found.forEach((flag, literal) => flag === 1 && present.push(literal));
+    const fields = this.fields.map(({ field, needles }) => ({ field, needles: needles.compiled() }));
+    return { ...this.positions, requirements: this.requirements, byLiteral: this.byLiteral, literals: this.found.length, present, fields };
   }
 
   /** how many rules have a requirement, and how many are tested on every event */
@@ -91,6 +118,33 @@ export class LiteralIndex<T> {
     hits.length = 0;
     return out;
   }
+}
+
+/**
+ * A LiteralIndex as data, kept between runs (candidate-index.ts); items by their position in the
+ * list indexed. `A`: how an automaton is given (index-tables.ts writes each as a number).
+ */
+export interface SavedLiteralIndex<A = CompiledNeedles> {
+  witnessed: number[];
+  unwitnessed: number[];
+  requirements: Requirement[];
+  byLiteral: number[][];
+  literals: number;
+  /** the literals no requirement triggers on, always counted as present */
+  present: number[];
+  fields: Array<{ field: string; needles: A }>;
+}
+
+/**
+ * Saved automata restored, each once: buckets that search one field for the same literals share one
+ * (an automaton keeps no state between calls, and one thread makes one call at a time).
+ */
+const restored = new WeakMap<CompiledNeedles, NeedleAutomaton>();
+
+function restoredAutomaton(needles: CompiledNeedles): NeedleAutomaton {
+  let automaton = restored.get(needles);
+  if (!automaton) restored.set(needles, (automaton = new NeedleAutomaton(needles)));
+  return automaton;
 }
 
 /**

@@ -7,6 +7,8 @@ import { leafPatterns, requiredLiterals } from '../rules/spl/literals.js';
 import type { RecordKind, RecordPrefilter } from '../sources/source.js';
 import { NeedleAutomaton, type Needle } from './automaton.js';
 import { KindIndex, type KindCatalog } from './prefilter-kinds.js';
+import { decodePrefilter, encodePrefilter, type SavedAnalysis, type TextAutomata } from './prefilter-tables.js';
+import type { TableStore } from './saved-tables.js';
 import { isMet, requirementOf, requirementsByLiteral, type Requirement } from './requirement.js';
 
 /** Characters a format may escape (JSON `\\ \" \/`, XML entities): needles never span them. */
@@ -25,13 +27,25 @@ const MIN_EXACT_LITERAL = 2;
  * When a detection has no required literal, every record of unknown kind must be parsed; a record
  * whose kind its source knows (RecordKind) is tested against the detections of that kind only.
  * `tables`: the event families' mapping tables, which say which fields are verbatim and which
- * event codes each dataset reads (default: the registered families).
+ * event codes each dataset reads (default: the registered families). `store`: where the analysis
+ * and the text automata of earlier runs over the same detections are kept (prefilter-tables.ts).
  */
-export function buildPrefilter(detections: Detection[], tables: MappingCatalog & KindCatalog = families.normalizer): RecordPrefilter | undefined {
+export function buildPrefilter(detections: Detection[], tables: MappingCatalog & KindCatalog = families.normalizer, store?: TableStore): RecordPrefilter | undefined {
   if (detections.length === 0) return undefined;
+  const kinds = () => new KindPrefilter(detections, tables);
+  const saved = store && decodePrefilter(store.read(), detections.length);
+  if (saved) return saved.literal ? new LiteralPrefilter({ ...saved.literal.analysis, uncovered: [] }, kinds, saved.literal.text) : kinds();
   // one detection without a literal is enough to know records of unknown kind all pass: the rest is not analysed
   const analysis = analyse(detections, tables, true);
-  return analysis.uncovered.length > 0 ? new KindPrefilter(detections, tables) : new LiteralPrefilter(analysis, () => new KindPrefilter(detections, tables));
+  if (analysis.uncovered.length > 0) {
+    store?.write(encodePrefilter({ detections: detections.length }));
+    return kinds();
+  }
+  if (!store) return new LiteralPrefilter(analysis, kinds);
+  // saved, the text tests are built now rather than on first use: the next run reads them
+  const text = { quick: quickAutomaton(analysis, textForms(analysis)).compiled(), exact: exactAutomaton(analysis, textForms(analysis)).compiled() };
+  store.write(encodePrefilter({ detections: detections.length, literal: { analysis, text } }));
+  return new LiteralPrefilter(analysis, kinds, text);
 }
 
 /**
@@ -43,18 +57,9 @@ export function prefilterNeedles(detections: Detection[]): { needles: string[]; 
   return { needles, wholeNumbers, uncovered };
 }
 
-interface Analysis {
-  /** one of these is in every record some detection matches: the quick test, and grep's */
-  needles: string[];
-  wholeNumbers: Set<string>;
+/** the tests' tables (prefilter-tables.ts), and the detections without a required literal */
+interface Analysis extends SavedAnalysis {
   uncovered: Detection[];
-  /** every literal of every requirement, by index */
-  literals: string[];
-  /**
-   * Per literal, the requirements (one per covered detection: the exact test of the few records
-   * that pass the quick one) that name it: only those can be met by a record holding it.
-   */
-  requirementsOf: Requirement[][];
 }
 
 function analyse(detections: Detection[], tables: MappingCatalog, stopAtUncovered = false): Analysis {
@@ -193,19 +198,21 @@ class EncodedTests {
   constructor(
     private readonly analysis: Analysis,
     private readonly forms: (literal: string) => Needle[],
+    /** the automata as an earlier run saved them, restored on first use too (each table is a megabyte of fresh memory) */
+    private readonly saved?: TextAutomata,
   ) {
     this.found = new Uint8Array(analysis.literals.length);
   }
 
   /** finds any one of the quick needles */
   get quick(): NeedleAutomaton {
-    this.quickNeedles ??= new NeedleAutomaton(this.analysis.needles.flatMap((n) => this.forms(n)));
+    this.quickNeedles ??= this.saved ? new NeedleAutomaton(this.saved.quick) : quickAutomaton(this.analysis, this.forms);
     return this.quickNeedles;
   }
 
   /** whether some detection's requirement is met by the literals `search` finds */
   exact(search: (needles: NeedleAutomaton, found: Uint8Array, hits: number[]) => void): boolean {
-    this.exactNeedles ??= new NeedleAutomaton(this.analysis.literals.flatMap((literal, flag) => this.forms(literal).map((form) => ({ ...form, flag }))));
+    this.exactNeedles ??= this.saved ? new NeedleAutomaton(this.saved.exact) : exactAutomaton(this.analysis, this.forms);
     const { found, hits } = this;
     hits.length = 0;
     search(this.exactNeedles, found, hits);
@@ -219,9 +226,23 @@ class EncodedTests {
   }
 }
 
+/** the quick test's automaton: any one of the needles */
+function quickAutomaton(analysis: Analysis, forms: (literal: string) => Needle[]): NeedleAutomaton {
+  return new NeedleAutomaton(analysis.needles.flatMap(forms));
+}
+
+/** the exact test's automaton: every literal, each form flagged with its literal's index */
+function exactAutomaton(analysis: Analysis, forms: (literal: string) => Needle[]): NeedleAutomaton {
+  return new NeedleAutomaton(analysis.literals.flatMap((literal, flag) => forms(literal).map((form) => ({ ...form, flag }))));
+}
+
 /** A whole field value in text (a port) never touches another digit: `7000` must not match a timestamp. */
-function textTests(analysis: Analysis): EncodedTests {
-  return new EncodedTests(analysis, (n) => [{ bytes: Buffer.from(n, 'latin1'), digitBounded: analysis.wholeNumbers.has(n) }]);
+function textForms(analysis: Analysis): (literal: string) => Needle[] {
+  return (n) => [{ bytes: Buffer.from(n, 'latin1'), digitBounded: analysis.wholeNumbers.has(n) }];
+}
+
+function textTests(analysis: Analysis, built?: TextAutomata): EncodedTests {
+  return new EncodedTests(analysis, textForms(analysis), built);
 }
 
 /** The quick test finds any needle in one pass; the few records it passes get the exact test. */
@@ -231,12 +252,16 @@ class LiteralPrefilter implements RecordPrefilter {
 
   private byKind?: KindPrefilter;
 
-  /** `kinds`: the tests of each record kind, built on the first record whose kind is known */
+  /**
+   * `kinds`: the tests of each record kind, built on the first record whose kind is known;
+   * `text`: the text automata as an earlier run saved them
+   */
   constructor(
     analysis: Analysis,
     private readonly kinds: () => KindPrefilter,
+    text?: TextAutomata,
   ) {
-    this.text = textTests(analysis);
+    this.text = textTests(analysis, text);
     // In EVTX record data text is UTF-16LE (each ASCII letter followed by NUL) and numbers are binary.
     this.utf16 = new EncodedTests(analysis, (n) => [Buffer.from(n, 'utf16le'), ...binaryForms(n)].map((bytes) => ({ bytes })));
   }

@@ -45,6 +45,7 @@ export async function runBatch(setup: PipelineSetup, plan: InputPlan, pool: Shar
       windowSeconds: config.findings.windowSeconds,
       evidenceCap: config.findings.evidence,
       prefilter: setup.prefilter,
+      savedTables: { prefilter: setup.prefilterTables, indexes: setup.indexTables },
       format: config.input.format,
       maxRecordBytes: config.input.maxRecordBytes,
       timeRange: config.input.timeRange,
@@ -59,7 +60,7 @@ export async function runBatch(setup: PipelineSetup, plan: InputPlan, pool: Shar
 /** The analyzer a batch (or each of its shares, wherever they run) detects with: their partial states merge to one run's. */
 export function batchAnalyzer(setup: PipelineSetup): Analyzer {
   const { findings } = setup.config;
-  return new Analyzer(setup.detections, setup.correlations, { maxGroupsPerDetection: findings.maxGroups, windowSeconds: findings.windowSeconds, evidenceCap: findings.evidence });
+  return new Analyzer(setup.detections, setup.correlations, { maxGroupsPerDetection: findings.maxGroups, windowSeconds: findings.windowSeconds, evidenceCap: findings.evidence, indexTables: setup.indexTables });
 }
 
 /** Evidence lines counted from a piece of a file (a thread read it alone) as the file's own line numbers. */

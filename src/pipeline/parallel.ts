@@ -8,7 +8,8 @@ import type { RunReport } from '../diagnostics/run-report.js';
 import { expandInputs, readHead } from '../sources/inputs.js';
 import { sourceForHead, type SourceName } from '../sources/registry.js';
 import type { SourceInput } from '../sources/source.js';
-import { scanInput, type ScanOptions } from './scan.js';
+import type { TableStore } from '../engine/saved-tables.js';
+import { KIND_TESTS_MIN_BYTES, scanInput, type ScanOptions } from './scan.js';
 import type { ShareResult, ShareTask } from './scan-worker.js';
 import { inputOf, WorkQueue, type WorkItem } from './work-queue.js';
 
@@ -22,6 +23,8 @@ export interface ParallelOptions extends ScanOptions {
   windowSeconds?: number;
   /** called now and then with the bytes of the finished pieces of every thread */
   onSharedProgress?: (doneBytes: number) => void;
+  /** where this thread's prefilter and detector tables were saved: workers restore theirs from the same bytes */
+  savedTables?: { prefilter?: TableStore; indexes?: TableStore };
 }
 
 /**
@@ -140,8 +143,9 @@ export function threadsFor(plan: InputPlan, requested?: number): number {
  * started: the bulk of the scan runs in workers, whose capped heaps keep memory flat however long
  * it runs (this thread's heap grows with a run's length).
  */
-export async function scanInputsParallel(analyzer: Analyzer, plan: InputPlan, options: ParallelOptions, report: RunReport, pool: ShareRunner): Promise<void> {
+export async function scanInputsParallel(analyzer: Analyzer, plan: InputPlan, scanOptions: ParallelOptions, report: RunReport, pool: ShareRunner): Promise<void> {
   report.inputErrors.push(...plan.errors);
+  const options = { ...scanOptions, kindTests: plan.pieces.reduce((sum, p) => sum + p.size, 0) >= KIND_TESTS_MIN_BYTES };
   for (const input of plan.local) await scanInput(input, analyzer, options, report);
   if (pool.workers === 0) for (const input of plan.files) await scanInput(input, analyzer, options, report);
   else await scanShared(analyzer, plan.pieces, options, report, pool);
@@ -163,6 +167,9 @@ async function scanShared(analyzer: Analyzer, pieces: WorkItem[], options: Paral
     evidenceCap: options.evidenceCap,
     windowSeconds: options.windowSeconds,
     prefilter: options.prefilter !== undefined,
+    kindTests: options.kindTests !== false,
+    prefilterTables: options.savedTables?.prefilter?.read(),
+    indexTables: options.savedTables?.indexes?.read(),
     timeRange: options.timeRange,
   };
   // A worker that dies (say, at its memory limit) loses nothing: its partial state was never

@@ -5,6 +5,7 @@ import type { BoundCorrelation } from '../rules/correlation.js';
 import type { Detection } from '../rules/detection.js';
 import type { SourceName } from '../sources/registry.js';
 import type { RecordPrefilter } from '../sources/source.js';
+import type { TableStore } from '../engine/saved-tables.js';
 import { scanInput } from './scan.js';
 import { inputOf, WorkQueue, type WorkItem } from './work-queue.js';
 
@@ -25,6 +26,11 @@ export interface ShareTask {
   evidenceCap?: number;
   windowSeconds?: number;
   prefilter: boolean;
+  /** the prefilter's tests by kind (decided for the whole scan) */
+  kindTests: boolean;
+  /** the main thread's saved prefilter and candidate-index tables (saved-tables.ts), when it has them */
+  prefilterTables?: Uint8Array;
+  indexTables?: Uint8Array;
   timeRange?: { from?: number; to?: number };
 }
 
@@ -47,21 +53,32 @@ function prepare(task: ShareTask): PreparedContent {
   if (!content) {
     const { detections, correlations } = JSON.parse(task.contentJson) as { detections: Detection[]; correlations: BoundCorrelation[] };
     const steps = correlations.flatMap((c) => c.steps.flatMap((s) => s.detections));
-    content = { detections, correlations, prefilter: task.prefilter ? buildPrefilter([...detections, ...steps]) : undefined };
+    content = { detections, correlations, prefilter: task.prefilter ? buildPrefilter([...detections, ...steps], undefined, readOnly(task.prefilterTables)) : undefined };
     prepared.clear();
     prepared.set(task.contentKey, content);
   }
   return content;
 }
 
+/** Tables to restore from, never to save to (without them a worker builds its own, lazily) */
+function readOnly(bytes: Uint8Array | undefined): TableStore | undefined {
+  return bytes && { read: () => bytes, write: () => undefined };
+}
+
 /** Scans pieces in a worker thread until the queue is empty and returns their mergeable partial state. */
 export default async function scanShare(task: ShareTask): Promise<ShareResult> {
   const { detections, correlations, prefilter } = prepare(task);
-  const analyzer = new Analyzer(detections, correlations, { maxGroupsPerDetection: task.maxGroups, windowSeconds: task.windowSeconds, evidenceCap: task.evidenceCap, guardHeap: false });
+  const analyzer = new Analyzer(detections, correlations, {
+    maxGroupsPerDetection: task.maxGroups,
+    windowSeconds: task.windowSeconds,
+    evidenceCap: task.evidenceCap,
+    guardHeap: false,
+    indexTables: readOnly(task.indexTables),
+  });
   const report = new RunReport();
   const queue = new WorkQueue(task.items, task.shared);
   queue.start();
-  const options = { format: task.format, maxRecordBytes: task.maxRecordBytes, prefilter, timeRange: task.timeRange };
+  const options = { format: task.format, maxRecordBytes: task.maxRecordBytes, prefilter, kindTests: task.kindTests, timeRange: task.timeRange };
   for (let i = queue.take(task.thread); i >= 0; i = queue.take(task.thread)) {
     await scanInput(inputOf(queue.items[i]), analyzer, options, report);
     queue.finish(i);

@@ -22,6 +22,8 @@ export interface ScanOptions {
   syslogClock?: SyslogClock;
   /** the event families read and normalised (default: the registered ones, src/families/registry.ts) */
   families?: FamilyCatalog;
+  /** the prefilter's tests by kind (default on; a small scan turns them off: KIND_TESTS_MIN_BYTES) */
+  kindTests?: boolean;
 }
 
 /** The detect stage as the pipeline needs it (a Detector, an Analyzer, a live store...). */
@@ -43,6 +45,25 @@ export async function scanInputs(detector: EventObserver, inputs: string[], opti
   }
 }
 
+/**
+ * A scan of less than this gets no tests by kind from the prefilter (`RecordPrefilter.mayMatchKind`):
+ * building them (the kind index, an analysis and two automata per kind seen) costs ~50 ms of CPU,
+ * more than a small scan's extra parses. Decided for the whole scan from its inputs' size, so the
+ * counts of parsed events are the same with any number of threads.
+ */
+export const KIND_TESTS_MIN_BYTES = 512 * 1024;
+
+/** the prefilter without its tests by kind */
+function withoutKindTests(prefilter: RecordPrefilter | undefined): RecordPrefilter | undefined {
+  if (!prefilter?.mayMatchKind) return prefilter;
+  return {
+    mayMatchText: (text) => prefilter.mayMatchText(text),
+    mayMatchBytes: (bytes, start, end, kind) => prefilter.mayMatchBytes(bytes, start, end, kind),
+    mayMatchUtf16: (bytes, start, end) => prefilter.mayMatchUtf16(bytes, start, end),
+    usesKind: prefilter.usesKind,
+  };
+}
+
 export async function scanInput(input: SourceInput, detector: EventObserver, options: ScanOptions, report: RunReport): Promise<void> {
   options.onInputStart?.(input);
   const source = await pickSource(input, options.format).catch(() => undefined);
@@ -59,7 +80,7 @@ export async function scanInput(input: SourceInput, detector: EventObserver, opt
     maxRecordBytes: options.maxRecordBytes,
     jsonShapes: families.jsonShapes,
     jsonKind: jsonKindProbe(families.jsonKindReaders),
-    prefilter: options.prefilter,
+    prefilter: options.kindTests === false ? withoutKindTests(options.prefilter) : options.prefilter,
     signal: options.signal,
     syslogClock: options.syslogClock,
     skip: (skip) => {

@@ -1,7 +1,8 @@
 import path from 'node:path';
 import { buildPrefilter } from '../engine/prefilter.js';
 import { correlationsBeside, loadContent, type Content } from '../rules/content.js';
-import { loadContentCached } from '../rules/content-cache.js';
+import { loadContentEntry, type ContentEntry } from '../rules/content-cache.js';
+import { families } from '../families/registry.js';
 import type { BoundCorrelation } from '../rules/correlation.js';
 import { perEvent, type Detection } from '../rules/detection.js';
 import { TacticTable, techniquesFile } from '../rules/mitre.js';
@@ -11,6 +12,7 @@ import { closest } from '../rules/suggest.js';
 import { fieldsOf, rowColumns } from '../rules/plan-fields.js';
 import type { Tuning } from '../rules/tuning.js';
 import type { RecordPrefilter } from '../sources/source.js';
+import type { TableStore } from '../engine/saved-tables.js';
 import type { PipelineConfig } from './config.js';
 
 /** Everything a run needs, loaded and compiled once from a PipelineConfig. */
@@ -24,6 +26,9 @@ export interface PipelineSetup {
   where?: Expr;
   /** the byte prefilter over every selected rule (undefined with `input.prefilter: false`) */
   prefilter?: RecordPrefilter;
+  /** where the prefilter's tables and the detector's candidate indexes over `detections` are kept between runs (beside the compiled content) */
+  prefilterTables?: TableStore;
+  indexTables?: TableStore;
   /** third-party rules (Sigma) that loaded, that did not (each with its reason), and rule/log source pairs not run */
   ruleLoad: { loaded: number; notLoaded: ContentError[]; notRun: number };
 }
@@ -39,7 +44,7 @@ export interface SetupOptions {
 /** Loads and validates the content a configuration names; every problem is returned, none thrown. */
 export async function preparePipeline(config: PipelineConfig, options: SetupOptions): Promise<PipelineSetup | SetupProblem> {
   const correlationDirs = config.rules.map(correlationsBeside);
-  const content = await loadRunContent(config.rules, correlationDirs, options.contentRoot);
+  const { content, derived } = await loadRunContent(config.rules, correlationDirs, options.contentRoot);
   const tunable = [...content.detections, ...content.correlations.map((c) => c.detection)];
   const tuning = config.tuningFile ? await loadTuningFile(config.tuningFile, tunable) : { tuning: new Map() as Tuning, errors: [] };
   const contentErrors = [...content.errors, ...tuning.errors];
@@ -57,7 +62,9 @@ export async function preparePipeline(config: PipelineConfig, options: SetupOpti
   const ids = new Set(selected.map((d) => d.id));
   const detections = content.detections.filter((d) => ids.has(d.id)).map((d) => (config.findings.perEvent ? perEvent(d) : d));
   const correlations = content.correlations.filter((c) => ids.has(c.id)).map((c) => withStepFilters(c, tuning.tuning));
-  const steps = correlations.flatMap((c) => c.steps.flatMap((s) => s.detections));
+  const prefiltered = [...detections, ...correlations.flatMap((c) => c.steps.flatMap((s) => s.detections))];
+  // the content and these ids (the selection) say which detections the saved tables are of
+  const prefilterTables = derived?.(`prefilter\0${idsOf(prefiltered)}`);
   return {
     config,
     detections,
@@ -65,7 +72,9 @@ export async function preparePipeline(config: PipelineConfig, options: SetupOpti
     tuning: tuning.tuning,
     tactics: new TacticTable(new Map(content.techniques)),
     where: where?.expr,
-    prefilter: config.input.prefilter ? buildPrefilter([...detections, ...steps]) : undefined,
+    prefilter: config.input.prefilter ? buildPrefilter(prefiltered, families.normalizer, prefilterTables) : undefined,
+    prefilterTables,
+    indexTables: derived?.(`candidates\0${idsOf(detections)}`),
     ruleLoad: {
       // Sigma rules, correlation rules among them, and the rules only a correlation runs (generate: false)
       loaded: new Set(
@@ -77,6 +86,10 @@ export async function preparePipeline(config: PipelineConfig, options: SetupOpti
       notRun: content.notRun.length,
     },
   };
+}
+
+function idsOf(detections: Detection[]): string {
+  return detections.map((d) => d.id).join('\0');
 }
 
 function unknownColumns(fields: string[], detections: Detection[]): string[] {
@@ -104,9 +117,9 @@ interface RunContent extends Content {
 }
 
 /** Rules, correlations and the tactic table, compiled once and then served from the content cache. */
-async function loadRunContent(rules: string[], correlationDirs: string[], contentRoot: string): Promise<RunContent> {
+async function loadRunContent(rules: string[], correlationDirs: string[], contentRoot: string): Promise<ContentEntry<RunContent>> {
   const techniques = techniquesFile(contentRoot);
-  return loadContentCached([...rules, ...correlationDirs, path.dirname(techniques)], async () => {
+  return loadContentEntry([...rules, ...correlationDirs, path.dirname(techniques)], async () => {
     const [content, { loadTacticTable }] = await Promise.all([loadContent(rules, correlationDirs), import('../rules/mitre-load.js')]);
     const tactics = await loadTacticTable(techniques);
     return { ...content, errors: [...content.errors, ...tactics.errors], techniques: tactics.table.entries() };

@@ -6,10 +6,12 @@ import path from 'node:path';
 import type { Content } from './content.js';
 import { companionDirs } from './content-tree.js';
 import { listFiles, listYamlFiles } from './yaml-files.js';
+import { asciiJson } from './ascii-json.js';
+import { codeId } from './code-id.js';
 
 /**
  * bumped whenever the compiled form (Detection, SearchPlan, OutputSettings, BoundCorrelation) changes shape
- * or the file's encoding does (8: all ASCII, see writeCached)
+ * or the file's encoding does (8: all ASCII, see ascii-json.ts)
  */
 const FORMAT = 8;
 /**
@@ -44,13 +46,41 @@ export async function loadContentCached<T extends Content>(
   /** the loader the entry must come from (tests stand in older or newer ones) */
   loaderVersion: number = LOADER_VERSION,
 ): Promise<T> {
-  if (process.env.TUNNELWATCH_NO_CACHE === '1') return load();
-  const file = path.join(cacheDir(), `content-${contentKey(dirs, loaderVersion)}.json`);
-  const cached = readCached<T>(file);
-  if (cached) return cached;
+  return (await loadContentEntry(dirs, load, loaderVersion)).content;
+}
+
+/** A file kept beside a content entry, for tables derived from that content (src/engine/prefilter-tables.ts). */
+export interface DerivedFile {
+  read(): Buffer | undefined;
+  /** best effort, like the entry itself */
+  write(bytes: Uint8Array): void;
+}
+
+export interface ContentEntry<T> {
+  content: T;
+  /**
+   * Where tables derived from this content are kept: one file per name, content and running code
+   * (codeId: what the code derives may change with any build). Undefined when nothing is cached
+   * (TUNNELWATCH_NO_CACHE=1, content with errors).
+   */
+  derived?: (name: string) => DerivedFile;
+}
+
+/** loadContentCached, and where tables derived from the content are kept */
+export async function loadContentEntry<T extends Content>(dirs: string[], load: () => Promise<T>, loaderVersion: number = LOADER_VERSION): Promise<ContentEntry<T>> {
+  if (process.env.TUNNELWATCH_NO_CACHE === '1') return { content: await load() };
+  const key = contentKey(dirs, loaderVersion);
+  const dir = cacheDir();
+  const derived = (name: string): DerivedFile => {
+    const file = path.join(dir, `derived-${createHash('sha256').update(`${key}\0${codeId()}\0${name}`).digest('hex').slice(0, 40)}.bin`);
+    return { read: () => readOrUndefined(file), write: (bytes) => writeCached(file, bytes, 'derived-') };
+  };
+  const cached = readCached<T>(path.join(dir, `content-${key}.json`));
+  if (cached) return { content: cached, derived };
   const content = await load();
-  if (content.errors.length === 0) writeCached(file, content);
-  return content;
+  if (content.errors.length > 0) return { content };
+  writeCached(path.join(dir, `content-${key}.json`), asciiJson(content), 'content-');
+  return { content, derived };
 }
 
 function cacheDir(): string {
@@ -58,16 +88,46 @@ function cacheDir(): string {
   return path.join(base, 'tunnelwatch');
 }
 
-/** Read synchronously: a few dozen small files, where each async read would wait a thread-pool round trip. */
+/**
+ * The hash of every source file's path and bytes, remembered under the files' identities (see
+ * fileIdentities): reading and hashing 1,478 SigmaHQ files took ~60 ms of every start-up, a stat
+ * of each takes a fraction of it. Read synchronously: each async call would wait a thread-pool round trip.
+ */
 function contentKey(dirs: string[], loaderVersion: number): string {
-  const hash = createHash('sha256').update(`tunnelwatch-content-v${FORMAT}-loader${loaderVersion}\0`);
-  for (const dir of dirs) {
-    // a lookup's CSV changes what its detections output, so it is part of the key too
-    for (const file of [...listYamlFiles(dir), ...companionDirs(dir).flatMap((d) => listFiles(d, /\.(ya?ml|csv)$/i))]) {
-      const bytes = readOrUndefined(file);
-      hash.update(`${path.resolve(file)}\0${bytes ? bytes.length : -1}\0`);
-      if (bytes) hash.update(bytes);
-    }
+  const version = `tunnelwatch-content-v${FORMAT}-loader${loaderVersion}\0`;
+  // a lookup's CSV changes what its detections output, so it is part of the key too
+  const files = dirs.flatMap((dir) => [...listYamlFiles(dir), ...companionDirs(dir).flatMap((d) => listFiles(d, /\.(ya?ml|csv)$/i))]);
+  const identities = fileIdentities(version, files);
+  const memo = identities && path.join(cacheDir(), `key-${identities}`);
+  const remembered = memo && readOrUndefined(memo)?.toString('latin1');
+  if (remembered && /^[0-9a-f]{40}$/.test(remembered)) return remembered;
+  const hash = createHash('sha256').update(version);
+  for (const file of files) {
+    const bytes = readOrUndefined(file);
+    hash.update(`${path.resolve(file)}\0${bytes ? bytes.length : -1}\0`);
+    if (bytes) hash.update(bytes);
+  }
+  const key = hash.digest('hex').slice(0, 40);
+  if (memo) writeCached(memo, key, 'key-');
+  return key;
+}
+
+/** a file changed this recently may change again within its file system's timestamp granularity */
+const SETTLED_MS = 2000;
+
+/**
+ * A hash of each file's path, device, inode, size, modification and change times (nanoseconds):
+ * a file whose bytes change gets a new change time, which no tool can set back (copies that keep
+ * the modification time are new inodes with new change times). Undefined, so nothing is
+ * remembered, when a file is missing or changed too recently to be told from its next change.
+ */
+function fileIdentities(version: string, files: string[]): string | undefined {
+  const hash = createHash('sha256').update(version);
+  const settled = BigInt(Date.now() - SETTLED_MS) * 1_000_000n;
+  for (const file of files) {
+    const stat = statSync(file, { bigint: true, throwIfNoEntry: false });
+    if (!stat || stat.mtimeNs > settled || stat.ctimeNs > settled) return undefined;
+    hash.update(`${path.resolve(file)}\0${stat.dev}\0${stat.ino}\0${stat.size}\0${stat.mtimeNs}\0${stat.ctimeNs}\0`);
   }
   return hash.digest('hex').slice(0, 40);
 }
@@ -92,31 +152,22 @@ function readCached<T extends Content>(file: string): T | undefined {
 }
 
 /** best effort: a read-only home or a full disk only costs the next run its start-up time */
-function writeCached(file: string, content: Content): void {
+function writeCached(file: string, data: string | Uint8Array, prefix: string): void {
   try {
     mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
     const partial = `${file}.${process.pid}.tmp`;
-    writeFileSync(partial, asciiJson(content), { mode: 0o600 });
+    writeFileSync(partial, data, { mode: 0o600 });
     renameSync(partial, file);
-    pruneOldest(path.dirname(file));
+    pruneOldest(path.dirname(file), prefix);
   } catch {
     // caching is an optimisation only
   }
 }
 
-/**
- * JSON with every character above U+007E written as a `\u` escape. A few SigmaHQ rules hold
- * non-ASCII text (look-alike letters, emoji): written raw, they made the whole 13 MB file a UTF-8
- * decode into a two-byte string before JSON.parse; all ASCII, it is read as Latin-1 into a one-byte
- * string, and parsed faster (read and parse of the five SigmaHQ categories' entry ~390 -> ~275 ms).
- */
-function asciiJson(content: Content): string {
-  return JSON.stringify(content).replace(/[\u007f-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
-}
-
-function pruneOldest(dir: string): void {
+/** entries of one kind (`prefix`) beyond the KEEP newest */
+function pruneOldest(dir: string, prefix: string): void {
   const entries = readdirSync(dir)
-    .filter((name) => name.startsWith('content-'))
+    .filter((name) => name.startsWith(prefix) && !name.endsWith('.tmp'))
     .map((name) => ({ file: path.join(dir, name), mtime: statSync(path.join(dir, name)).mtimeMs }))
     .sort((a, b) => b.mtime - a.mtime);
   for (const old of entries.slice(KEEP)) rmSync(old.file, { force: true });

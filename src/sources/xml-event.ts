@@ -92,7 +92,8 @@ function isNameChar(c: number): boolean {
   return isNameStart(c) || isDigit(c) || c === 0x2d || c === 0x2e;
 }
 
-function isSpace(c: number): boolean {
+/** XML's whitespace: space, tab, LF, CR */
+export function isSpace(c: number): boolean {
   return c === 0x20 || c === 0x09 || c === 0x0a || c === 0x0d;
 }
 

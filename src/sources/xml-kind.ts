@@ -18,6 +18,7 @@
  * `test/unit/sources/xml-kind.test.ts` compares claims with the parse over real and mutated records.
  */
 import type { RecordKind } from './source.js';
+import { isSpace } from './xml-event.js';
 
 const EVENT_ID = Buffer.from('EventID');
 const ROOT = Buffer.from('<Event');
@@ -31,10 +32,6 @@ const SLASH = 0x2f;
 /** whether buf[at, end) starts with `word` */
 function holdsAt(buf: Buffer, word: Buffer, at: number, end: number): boolean {
   return at + word.length <= end && buf.compare(word, 0, word.length, at, at + word.length) === 0;
-}
-
-function isSpace(c: number): boolean {
-  return c === 0x20 || c === 0x09 || c === 0x0a || c === 0x0d;
 }
 
 function isQuote(c: number): boolean {

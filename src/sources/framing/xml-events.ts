@@ -1,5 +1,6 @@
 import { isUtf8 } from 'node:buffer';
 import type { FilePosition, RecordPrefilter, SourceContext } from '../source.js';
+import { isSpace } from '../xml-event.js';
 import { xmlRecordKind } from '../xml-kind.js';
 import { frameStream, type Framer, type Line } from './lines.js';
 
@@ -41,10 +42,6 @@ function completeCharsEnd(buf: Buffer): number {
   const lead = buf[i];
   const need = lead >= 0xf0 ? 4 : lead >= 0xe0 ? 3 : lead >= 0xc0 ? 2 : 1;
   return len - i < need ? i : len;
-}
-
-function isSpace(b: number): boolean {
-  return b === 0x20 || b === 0x09 || b === 0x0a || b === 0x0d;
 }
 
 /**

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { bundlePath, cliPath, examplesDir, repoRoot } from './run-cli.js';
@@ -30,5 +30,22 @@ for (const [entry, cli] of [['modules (main.js)', cliPath], ['bundle (tunnelwatc
     for (const heavy of ['yaml', 'zod', 're2js', 'piscina', 'cli-progress', 'chokidar', 'fastify', 'pg', 'better-sqlite3']) assert.ok(!warm.has(heavy), `${heavy} was loaded: ${[...warm].join(', ')}`);
     // the modules resolve commander as a package (the tracer sees a warm run's packages); the bundle carries it inside
     assert.equal(warm.has('commander'), cli === cliPath, `commander: ${[...warm].join(', ')}`);
+  });
+}
+
+for (const [entry, cli] of [['modules (main.js)', cliPath], ['bundle (tunnelwatch.js, the bin)', bundlePath]]) {
+  test(`${entry}: a scan whose prefilter comes from the saved tables prints what a scan without any cache prints`, () => {
+    const cacheHome = mkdtempSync(path.join(tmpdir(), 'tw-startup-'));
+    const scan = (env: Record<string, string>) => {
+      const run = spawnSync(process.execPath, [cli, 'scan', '-q', '-f', 'jsonl', examplesDir], { encoding: 'utf8', env: { ...process.env, XDG_CACHE_HOME: cacheHome, ...env } });
+      assert.equal(run.status, 0, run.stderr);
+      return run.stdout;
+    };
+    const uncached = scan({ TUNNELWATCH_NO_CACHE: '1' });
+    assert.ok(uncached.length > 0, 'the examples have findings');
+    assert.equal(scan({}), uncached, 'the run that saves the tables');
+    const saved = readdirSync(path.join(cacheHome, 'tunnelwatch')).filter((name) => name.startsWith('derived-'));
+    assert.equal(saved.length, 2, "the prefilter's and the candidate indexes' tables were saved");
+    assert.equal(scan({}), uncached, 'the run that reads them');
   });
 }

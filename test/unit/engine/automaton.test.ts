@@ -136,3 +136,26 @@ test('an input larger than the kernel memory grows it, and scans before and afte
   assert.equal(automaton.matchesText('x ngro k y'), false);
   assert.equal(automaton.matchesText('x NGROK'), true);
 });
+
+test('an automaton restored from compiled() finds exactly what the built one finds', () => {
+  let seed = 11;
+  const random = (n: number) => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) % n);
+  const alphabet = 'abAB12-.\\ ';
+  const word = (len: number) => Array.from({ length: len }, () => alphabet[random(alphabet.length)]).join('');
+  for (let round = 0; round < 200; round++) {
+    const needles = Array.from({ length: 1 + random(8) }, (_, i) => ({ ...codes(word(1 + random(5))), digitBounded: random(3) === 0, flag: random(2) === 0 ? i : undefined }));
+    const built = new NeedleAutomaton(needles);
+    const restored = new NeedleAutomaton(built.compiled());
+    for (let i = 0; i < 20; i++) {
+      const text = word(random(60));
+      const flags = (automaton: NeedleAutomaton) => {
+        const found = new Uint8Array(needles.length);
+        const hits: number[] = [];
+        automaton.foundInText(found, text, hits);
+        return [...found, ...hits].join();
+      };
+      assert.equal(restored.matchesText(text), built.matchesText(text), `needles ${JSON.stringify(needles)} text ${JSON.stringify(text)}`);
+      assert.equal(flags(restored), flags(built));
+    }
+  }
+});

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { CandidateIndex } from '../../../src/engine/candidate-index.js';
+import { CandidateIndex, candidateIndexes } from '../../../src/engine/candidate-index.js';
 import { LoweredFields } from '../../../src/engine/predicate.js';
 import type { Expr } from '../../../src/rules/search-plan.js';
 
@@ -35,4 +35,30 @@ test('within a bucket, a rule whose literal the event lacks is no candidate', ()
 
 test('a multivalue field takes the union of its values, each rule once', () => {
   assert.deepEqual(names({ EventID: ['1', '7'], vendor: 'sysmon', Image: 'x' }), ['any', 'one', 'one-or-seven', 'wildcard']);
+});
+
+test('candidate indexes restored from saved tables give the candidates the built ones give; damaged tables are rebuilt', () => {
+  const store = { bytes: undefined as Uint8Array | undefined, writes: 0, read: () => store.bytes, write: (b: Uint8Array) => ((store.bytes = b), store.writes++) };
+  const lists = new Map([['Endpoint.Processes', rules]]);
+  candidateIndexes(lists, (r) => r.where, store);
+  assert.equal(store.writes, 1);
+  const restored = candidateIndexes(lists, (r) => r.where, store).get('Endpoint.Processes')!;
+  assert.equal(store.writes, 1, 'read, not built again');
+  const events: Array<Record<string, string | string[]>> = [
+    { EventID: '1', vendor: 'sysmon', Image: 'x' },
+    { EventID: '3', vendor: 'sysmon' },
+    { EventID: '7' },
+    { EventID: '22', Image: 'y' },
+    { EventID: '10' },
+    {},
+    { EventID: '1', vendor: 'other', Image: 'x' },
+    { EventID: ['1', '7'], vendor: 'sysmon', Image: 'x' },
+  ];
+  for (const fields of events) assert.deepEqual(restored.candidates(new LoweredFields(fields)).map((r) => r.name).sort(), names(fields), JSON.stringify(fields));
+  const damaged = Uint8Array.from(store.bytes!);
+  damaged[damaged.length - 1] ^= 1;
+  store.bytes = damaged;
+  const rebuilt = candidateIndexes(lists, (r) => r.where, store).get('Endpoint.Processes')!;
+  assert.equal(store.writes, 2, 'the damaged tables were refused and the indexes saved again');
+  for (const fields of events) assert.deepEqual(rebuilt.candidates(new LoweredFields(fields)).map((r) => r.name).sort(), names(fields));
 });

@@ -1,9 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { cpSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readdirSync, readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { loadContentCached, LOADER_VERSION } from '../../../src/rules/content-cache.js';
+import { loadContentCached, loadContentEntry, LOADER_VERSION } from '../../../src/rules/content-cache.js';
 import { correlationsBeside, loadContent } from '../../../src/rules/content.js';
 import { contentDir } from '../../helpers/paths.js';
 
@@ -79,4 +79,45 @@ test('non-ASCII rule text (look-alike letters, emoji, DEL) is written as ASCII e
   const cached = await loadContentCached(s.dirs, load);
   assert.equal(s.loads(), 1, 'the second load came from the cache');
   assert.equal(cached.detections[0].description, text);
+});
+
+test('tables derived from an entry are kept beside it, one file per name, and none for content with errors', async () => {
+  const s = sandbox();
+  const entry = await loadContentEntry(s.dirs, s.load);
+  assert.ok(entry.derived, 'a cached entry has derived files');
+  const tables = entry.derived('prefilter\0a\0b');
+  assert.equal(tables.read(), undefined);
+  tables.write(Buffer.from('tables'));
+  const again = await loadContentEntry(s.dirs, s.load);
+  assert.equal(s.loads(), 1);
+  assert.equal(again.derived?.('prefilter\0a\0b').read()?.toString(), 'tables');
+  assert.equal(again.derived?.('prefilter\0a').read(), undefined, 'another selection has a file of its own');
+  writeFileSync(path.join(s.detections, 'broken.yml'), 'name: [unclosed\n');
+  assert.equal((await loadContentEntry(s.dirs, s.load)).derived, undefined);
+});
+
+test('the key is remembered by the files\' identities, and a file changed in place (same size, modification time set back) still changes it', async () => {
+  const s = sandbox();
+  // files changed in the last two seconds are hashed every time: wait until the copies are settled
+  await new Promise((resolve) => setTimeout(resolve, 2100));
+  const first = await loadContentCached(s.dirs, s.load);
+  const memo = readdirSync(path.join(s.root, 'cache/tunnelwatch')).find((name) => name.startsWith('key-'));
+  assert.ok(memo, 'the key was remembered');
+  await loadContentCached(s.dirs, s.load);
+  assert.equal(s.loads(), 1);
+  // a remembered key that names no entry: the files were not hashed again, so the content is compiled
+  const memoFile = path.join(s.root, 'cache/tunnelwatch', memo);
+  const key = readFileSync(memoFile, 'latin1');
+  writeFileSync(memoFile, 'f'.repeat(40));
+  await loadContentCached(s.dirs, s.load);
+  assert.equal(s.loads(), 2, 'the remembered key was used');
+  writeFileSync(memoFile, key);
+  const file = path.join(s.detections, 'windows_ngrok_reverse_proxy_usage.yml');
+  const { atime, mtime } = statSync(file);
+  writeFileSync(file, readFileSync(file, 'utf8').replace('version: 12', 'version: 13'));
+  utimesSync(file, atime, mtime);
+  const changed = await loadContentCached(s.dirs, s.load);
+  assert.equal(s.loads(), 3, 'the change was seen');
+  assert.notDeepEqual(changed, first);
+  assert.equal(changed.detections.find((d) => d.name === 'Windows Ngrok Reverse Proxy Usage')?.version, 13);
 });

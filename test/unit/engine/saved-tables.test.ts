@@ -1,0 +1,121 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { Detector } from '../../../src/engine/detector.js';
+import { buildPrefilter } from '../../../src/engine/prefilter.js';
+import { decodePrefilter } from '../../../src/engine/prefilter-tables.js';
+import type { TableStore } from '../../../src/engine/saved-tables.js';
+import { renderFinding } from '../../../src/engine/render.js';
+import { RunReport } from '../../../src/diagnostics/run-report.js';
+import { families } from '../../../src/families/registry.js';
+import { scanInputs } from '../../../src/pipeline/scan.js';
+import { loadDetections } from '../../../src/rules/escu.js';
+import type { Detection } from '../../../src/rules/detection.js';
+import type { RecordPrefilter } from '../../../src/sources/source.js';
+import { detectionWith } from '../../helpers/detections.js';
+import { repoRoot } from '../../helpers/paths.js';
+
+const { detections: shipped } = await loadDetections([path.join(repoRoot, 'content/detections')]);
+
+/** a store in memory that counts its writes */
+function memoryStore(): TableStore & { bytes?: Uint8Array; writes: number } {
+  const store = {
+    bytes: undefined as Uint8Array | undefined,
+    writes: 0,
+    read: () => store.bytes,
+    write: (bytes: Uint8Array) => {
+      store.writes++;
+      store.bytes = bytes;
+    },
+  };
+  return store;
+}
+
+/** every line of every file under the shipped examples and content tests, as text and as bytes */
+function sampleRecords(): string[] {
+  const walk = (dir: string): string[] =>
+    readdirSync(dir).flatMap((name) => {
+      const file = path.join(dir, name);
+      return statSync(file).isDirectory() ? walk(file) : [file];
+    });
+  return [path.join(repoRoot, 'examples'), path.join(repoRoot, 'content/tests')].flatMap(walk).flatMap((file) => readFileSync(file, 'latin1').split('\n'));
+}
+
+function answers(prefilter: RecordPrefilter, records: string[]): string {
+  return records
+    .map((r) => {
+      const bytes = Buffer.from(r, 'latin1');
+      return `${+prefilter.mayMatchText(r)}${+prefilter.mayMatchBytes(bytes)}${+prefilter.mayMatchUtf16(Buffer.from(r, 'utf16le'))}`;
+    })
+    .join('');
+}
+
+async function findings(detections: Detection[], prefilter: RecordPrefilter | undefined): Promise<string[]> {
+  const detector = new Detector(detections);
+  await scanInputs(detector, [path.join(repoRoot, 'examples')], { maxRecordBytes: 1024 * 1024, prefilter }, new RunReport());
+  return detector.findings().map((f) => JSON.stringify(renderFinding(f))).sort();
+}
+
+test('a prefilter restored from its saved tables answers every record as the one built, and finds the same findings', async () => {
+  const store = memoryStore();
+  const built = buildPrefilter(shipped, families.normalizer, store)!;
+  assert.equal(store.writes, 1, 'the first build saves its tables');
+  const restored = buildPrefilter(shipped, families.normalizer, store)!;
+  assert.equal(store.writes, 1, 'the second one reads them');
+  assert.ok(decodePrefilter(store.bytes, shipped.length)?.literal, 'a literal prefilter was saved');
+  const records = sampleRecords();
+  const fresh = answers(buildPrefilter(shipped)!, records);
+  assert.ok(fresh.includes('0') && fresh.includes('1'), 'the sample has records that pass and records that fail');
+  assert.equal(answers(built, records), fresh);
+  assert.equal(answers(restored, records), fresh);
+  const without = await findings(shipped, undefined);
+  assert.ok(without.length > 0);
+  assert.deepEqual(await findings(shipped, restored), without);
+});
+
+test('damaged, truncated or foreign tables are refused, and the prefilter is built anew', () => {
+  const store = memoryStore();
+  buildPrefilter(shipped, families.normalizer, store);
+  const good = store.bytes!;
+  const flipped = Uint8Array.from(good);
+  flipped[flipped.length - 100] ^= 1;
+  assert.equal(decodePrefilter(flipped, shipped.length), undefined, 'a changed table byte');
+  assert.equal(decodePrefilter(good.subarray(0, good.length - 1024), shipped.length), undefined, 'a truncated file');
+  assert.equal(decodePrefilter(good, shipped.length - 1), undefined, 'tables of another rule set');
+  assert.equal(decodePrefilter(Buffer.from('not tables at all, but long enough to have a digest'), shipped.length), undefined);
+  store.bytes = flipped;
+  const rebuilt = buildPrefilter(shipped, families.normalizer, store)!;
+  assert.equal(store.writes, 2, 'rebuilt and saved again');
+  const records = sampleRecords();
+  assert.equal(answers(rebuilt, records), answers(buildPrefilter(shipped)!, records));
+});
+
+test('a rule set with a detection that has no literal saves only that it is tested per record kind', () => {
+  const noLiteral = detectionWith({ where: { kind: 'true' } });
+  const detections = [...shipped, noLiteral];
+  const store = memoryStore();
+  const built = buildPrefilter(detections, families.normalizer, store)!;
+  assert.equal(built.usesKind, true);
+  const saved = decodePrefilter(store.bytes, detections.length);
+  assert.ok(saved && !saved.literal);
+  const restored = buildPrefilter(detections, families.normalizer, store)!;
+  assert.equal(store.writes, 1);
+  assert.equal(restored.usesKind, true);
+  assert.equal(restored.mayMatchText('anything'), true);
+});
+
+test('a detector whose candidate indexes come from saved tables finds what one that built them finds', async () => {
+  const store = memoryStore();
+  const scan = async (indexTables?: TableStore) => {
+    const detector = new Detector(shipped, { indexTables });
+    await scanInputs(detector, [path.join(repoRoot, 'examples')], { maxRecordBytes: 1024 * 1024 }, new RunReport());
+    return detector.findings().map((f) => JSON.stringify(renderFinding(f))).sort();
+  };
+  const plain = await scan();
+  assert.ok(plain.length > 0);
+  assert.deepEqual(await scan(store), plain, 'the run that saves them');
+  assert.equal(store.writes, 1);
+  assert.deepEqual(await scan(store), plain, 'the run that reads them');
+  assert.equal(store.writes, 1);
+});
