@@ -3,6 +3,21 @@ import { Gunzip } from 'node:zlib';
 import { fileChunks, readErrorSkip, type ByteRange } from '../file-blocks.js';
 import type { FilePosition, RecordKindProbe, RecordPrefilter, SourceContext, SourceInput } from '../source.js';
 
+/**
+ * The prefilter's answer for a record buf[start, end) before it is decoded. A prefilter that needs
+ * every record's kind gets it first; one that does not (every rule has a literal) gets it only for
+ * the few records its literals pass, to test them again against the rules of that kind only.
+ * `kindOf` reads the kind from buf[kindStart, end) (an XML event's header precedes the payload the
+ * literals are searched in).
+ */
+export function prefilterPasses(prefilter: RecordPrefilter, buf: Buffer, start: number, end: number, kindOf: RecordKindProbe | undefined, kindStart = start): boolean {
+  if (prefilter.usesKind) return prefilter.mayMatchBytes(buf, start, end, kindOf?.(buf, kindStart, end));
+  if (!prefilter.mayMatchBytes(buf, start, end)) return false;
+  if (!prefilter.mayMatchKind || !kindOf) return true;
+  const kind = kindOf(buf, kindStart, end);
+  return kind === undefined || prefilter.mayMatchKind(buf, start, end, kind);
+}
+
 /** One line of a text input, without its line terminator. */
 export interface Line {
   text: string;
@@ -177,24 +192,11 @@ export class LineFramer implements Framer {
     // Damage is reported first (the chunk-wide UTF-8 check is nearly free); then, before decoding,
     // the prefilter drops the many lines that cannot match any rule, never turning them into strings.
     const prefilter = this.ctx.prefilter;
-    if (prefilter && !this.mayMatch(prefilter, buf, start, end)) {
+    if (prefilter && !prefilterPasses(prefilter, buf, start, end, this.kindOf)) {
       this.ctx.prefiltered?.(1);
       return;
     }
     out.push({ text: buf.toString('utf8', start, end), line: this.lineNo, offset: this.lineStart });
-  }
-
-  /**
-   * A prefilter that needs the kind of every line gets it first; one that does not (every rule has
-   * a literal) gets it only for the few lines its literals pass, to test them again against the
-   * rules of that kind only.
-   */
-  private mayMatch(prefilter: RecordPrefilter, buf: Buffer, start: number, end: number): boolean {
-    if (prefilter.usesKind) return prefilter.mayMatchBytes(buf, start, end, this.kindOf?.(buf, start, end));
-    if (!prefilter.mayMatchBytes(buf, start, end)) return false;
-    if (!prefilter.mayMatchKind || !this.kindOf) return true;
-    const kind = this.kindOf(buf, start, end);
-    return kind === undefined || prefilter.mayMatchKind(buf, start, end, kind);
   }
 
   private reportTooLong(endOffset: number): void {

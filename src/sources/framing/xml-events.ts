@@ -1,8 +1,8 @@
 import { isUtf8 } from 'node:buffer';
-import type { FilePosition, RecordPrefilter, SourceContext } from '../source.js';
+import type { FilePosition, SourceContext } from '../source.js';
 import { isSpace } from '../xml-event.js';
 import { xmlRecordKind } from '../xml-kind.js';
-import { frameStream, type Framer, type Line } from './lines.js';
+import { frameStream, prefilterPasses, type Framer, type Line } from './lines.js';
 
 const OPEN = Buffer.from('<Event');
 const CLOSE = Buffer.from('</Event>');
@@ -263,23 +263,11 @@ export class XmlEventFramer implements Framer {
     // Damage is reported first, as for lines; then, before decoding, the prefilter drops the many
     // events that cannot match any rule, never turning them into strings.
     const prefilter = this.ctx.prefilter;
-    if (prefilter && !this.mayMatch(prefilter, start, end)) {
+    if (prefilter && !prefilterPasses(prefilter, this.buf, this.payloadStart(start, end), end, xmlRecordKind, start)) {
       this.ctx.prefiltered?.(1);
       return;
     }
     out.push({ text: this.buf.toString('utf8', start, end), line: this.evLine, offset });
-  }
-
-  /**
-   * The prefilter's literals first; the few events they pass are probed for their EventID, and
-   * tested again against the rules of that kind only (a 4648 holding `127.0.0.1` is no RDP logon).
-   */
-  private mayMatch(prefilter: RecordPrefilter, start: number, end: number): boolean {
-    const payload = this.payloadStart(start, end);
-    if (!prefilter.mayMatchBytes(this.buf, payload, end)) return false;
-    if (!prefilter.mayMatchKind) return true;
-    const kind = xmlRecordKind(this.buf, start, end);
-    return kind === undefined || prefilter.mayMatchKind(this.buf, payload, end, kind);
   }
 
   /**
