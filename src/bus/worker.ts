@@ -37,15 +37,15 @@ export interface WorkerStats {
 }
 
 const FETCH_WAIT_MS = 1000;
+const MAX_NAK_DELAY_MS = 30_000;
+/** in-process retries of a failed store transaction (0.5 + 1 + 2 + 4 + 8 s) before the batch is nak'ed */
+const STORE_RETRIES = 5;
 
 /** a batch's detection results, waiting for their commit; `keepAlive` tells the bus they are still worked on */
 interface DetectedBatch {
   results: Array<{ delivery: Delivery; partials: MessagePartials }>;
   keepAlive: ReturnType<typeof setInterval>;
 }
-const MAX_NAK_DELAY_MS = 30_000;
-/** in-process retries of a failed store transaction (0.5 + 1 + 2 + 4 + 8 s) before the batch is nak'ed */
-const STORE_RETRIES = 5;
 
 /**
  * A worker on the bus: each message is read through the sources into one long-lived analyzer

@@ -124,13 +124,18 @@ async function piecesOf(input: SourceInput, options: PlanOptions): Promise<WorkI
   return ranges ? ranges.map((range) => ({ name: input.name, size: range.end - range.start, gzip, range })) : [{ name: input.name, size, gzip }];
 }
 
+/** the bytes of the planned files (inputs without a size, such as stdin, count nothing) */
+function planBytes(plan: InputPlan): number {
+  return plan.pieces.reduce((sum, p) => sum + p.size, 0);
+}
+
 /**
  * Worker threads for this input: the number asked for, or when none was, one per core once the
  * files hold enough bytes to pay for a worker's start-up. 1 means no workers at all. Never more
  * workers than pieces.
  */
 export function threadsFor(plan: InputPlan, requested?: number): number {
-  const totalBytes = plan.pieces.reduce((sum, p) => sum + p.size, 0);
+  const totalBytes = planBytes(plan);
   const most = Math.max(1, plan.pieces.length);
   if (requested !== undefined) return Math.max(1, Math.min(requested, most));
   return totalBytes >= MIN_PARALLEL_BYTES ? Math.min(availableParallelism(), most) : 1;
@@ -145,7 +150,7 @@ export function threadsFor(plan: InputPlan, requested?: number): number {
  */
 export async function scanInputsParallel(analyzer: Analyzer, plan: InputPlan, scanOptions: ParallelOptions, report: RunReport, pool: ShareRunner): Promise<void> {
   report.inputErrors.push(...plan.errors);
-  const options = { ...scanOptions, kindTests: plan.pieces.reduce((sum, p) => sum + p.size, 0) >= KIND_TESTS_MIN_BYTES };
+  const options = { ...scanOptions, kindTests: planBytes(plan) >= KIND_TESTS_MIN_BYTES };
   for (const input of plan.local) await scanInput(input, analyzer, options, report);
   if (pool.workers === 0) for (const input of plan.files) await scanInput(input, analyzer, options, report);
   else await scanShared(analyzer, plan.pieces, options, report, pool);

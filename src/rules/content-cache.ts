@@ -75,11 +75,12 @@ export async function loadContentEntry<T extends Content>(dirs: string[], load: 
     const file = path.join(dir, `derived-${createHash('sha256').update(`${key}\0${codeId()}\0${name}`).digest('hex').slice(0, 40)}.bin`);
     return { read: () => readOrUndefined(file), write: (bytes) => writeCached(file, bytes, 'derived-') };
   };
-  const cached = readCached<T>(path.join(dir, `content-${key}.json`));
+  const entry = path.join(dir, `content-${key}.json`);
+  const cached = readCached<T>(entry);
   if (cached) return { content: cached, derived };
   const content = await load();
   if (content.errors.length > 0) return { content };
-  writeCached(path.join(dir, `content-${key}.json`), asciiJson(content), 'content-');
+  writeCached(entry, asciiJson(content), 'content-');
   return { content, derived };
 }
 

@@ -144,4 +144,3 @@ async function insertRows(tx: SqlExecutor, rows: Array<readonly [findingKey: str
   }
   return added;
 }
-
