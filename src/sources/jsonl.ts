@@ -1,6 +1,6 @@
 import { isUtf8 } from 'node:buffer';
 import { readErrorSkip, type ByteRange } from './file-blocks.js';
-import { inputBytesRead, inputLines, lineRanges, type Line } from './framing/lines.js';
+import { inputBytesRead, inputLines, pieceRanges, type Line } from './framing/lines.js';
 import { readHead } from './inputs.js';
 import { classifyJson } from './json-shapes.js';
 import type { RawEvent, Source, SourceContext, SourceInput } from './source.js';
@@ -44,7 +44,7 @@ export const jsonlSource: Source = {
 
   /** JSON lines are cut at line starts; a JSON document is read whole */
   split(input: SourceInput, pieceBytes: number, head: Buffer): ByteRange[] | undefined {
-    return looksLikeJsonDocument(head) ? undefined : lineRanges(input, pieceBytes);
+    return looksLikeJsonDocument(head) ? undefined : pieceRanges(input, pieceBytes);
   },
 };
 

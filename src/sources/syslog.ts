@@ -1,5 +1,5 @@
 import type { ByteRange } from './file-blocks.js';
-import { inputLines, lineRanges, type Line } from './framing/lines.js';
+import { inputLines, pieceRanges, type Line } from './framing/lines.js';
 import type { RawEvent, Source, SourceContext, SourceInput } from './source.js';
 import { headerTime } from './syslog-time.js';
 import { xmlRecordToEvent } from './xml-record.js';
@@ -99,6 +99,6 @@ export const syslogSource: Source = {
 
   /** one event per line: cut at line starts */
   split(input: SourceInput, pieceBytes: number): ByteRange[] | undefined {
-    return lineRanges(input, pieceBytes);
+    return pieceRanges(input, pieceBytes);
   },
 };

@@ -236,8 +236,8 @@ export function inputLines(input: SourceInput, ctx: SourceContext, kindOf?: Reco
   return frameStream(fileChunks(input.path!, { start: from, end: Infinity }), new LineFramer(input.name, ctx, piece, undefined, kindOf), input.name, ctx);
 }
 
-/** Cuts a large plain file into pieces that LineFramer can frame one by one. */
-export function lineRanges(input: SourceInput, pieceBytes: number): ByteRange[] | undefined {
+/** Cuts a large plain file into pieces of `pieceBytes` (the last shorter), each framed alone (LineFramer, XmlEventFramer); undefined below two pieces. */
+export function pieceRanges(input: SourceInput, pieceBytes: number): ByteRange[] | undefined {
   const size = input.size;
   if (input.path === undefined || size === undefined || size < 2 * pieceBytes) return undefined;
   const ranges: ByteRange[] = [];

@@ -1,6 +1,8 @@
 import { isUtf8 } from 'node:buffer';
+import type { ByteRange } from '../file-blocks.js';
 import type { FilePosition, SourceContext } from '../source.js';
 import { isSpace } from '../xml-event.js';
+import { forEachGarbageRun } from './xml-between.js';
 import { xmlRecordKind } from '../xml-kind.js';
 import { frameStream, prefilterPasses, type Framer, type Line } from './lines.js';
 
@@ -20,7 +22,8 @@ const UNKNOWN = -2;
 /** a start or end tag beginning in the last 7 bytes of the buffer may still be incomplete */
 const UNDECIDED_TAIL = CLOSE.length - 1;
 
-type Mode = 'between' | 'inside' | 'discard';
+/** `seeking`: a piece's bytes before its first event start, which belong to the piece before */
+type Mode = 'seeking' | 'between' | 'inside' | 'discard';
 
 interface PendingGarbage {
   line: number;
@@ -49,6 +52,14 @@ function completeCharsEnd(buf: Buffer): number {
  * line (Splunk), pretty-printed wevtutil documents, or many events on one line. Each event is
  * reported with the line and byte offset where it starts. An event without `</Event>` before the next
  * `<Event` (truncated) is still handed out, so the tokenizer can recover what it can.
+ *
+ * Every `<Event` followed by a name end starts an event, wherever it is, and an event runs to the
+ * first `</Event>` or event start after it: where events lie depends on the bytes alone. So a file
+ * can be cut anywhere into pieces, each framed by a thread of its own: given a `piece`, the framer
+ * frames the events that start in [piece.start, piece.end), reading from piece.start (what comes
+ * before its first event start belongs to the piece before) and on past the end to finish its last
+ * event and the text after it, then is `done`. Line numbers count from piece.start (line 1), and
+ * the piece reports the line breaks in [piece.start, piece.end) (see RecordLocation.piece).
  */
 export class XmlEventFramer implements Framer {
   private buf: Buffer = Buffer.alloc(0);
@@ -69,16 +80,27 @@ export class XmlEventFramer implements Framer {
   private valid = UNKNOWN;
   /** the kind of the last position nextMarker returned */
   private markerIsOpen = false;
+  private readonly pieceEnd: number = Infinity;
+  /** line breaks in [piece.start, piece.end), counted when lineAt first passes the piece's end; -1 until then */
+  private piecesLineBreaks = -1;
+  done = false;
 
   constructor(
     private readonly file: string,
     private readonly ctx: SourceContext,
     /** the bytes pushed begin here in the file, between two events (see SourceInput.startsAt) */
     startsAt?: FilePosition,
+    /** frame the events starting in this piece of the file; the bytes pushed begin at its start */
+    private readonly piece?: ByteRange,
   ) {
     if (startsAt) {
       this.base = startsAt.offset;
       this.curLine = this.evLine = startsAt.line;
+    }
+    if (piece) {
+      this.base = piece.start;
+      this.pieceEnd = piece.end;
+      if (piece.start > 0) this.mode = 'seeking';
     }
   }
 
@@ -101,30 +123,40 @@ export class XmlEventFramer implements Framer {
 
   /** frames `buf` (the carry from the previous chunk followed by new bytes) */
   private scan(buf: Buffer, out: Line[]): void {
+    if (this.done) return;
     this.buf = buf;
     this.nextNl = UNKNOWN;
     this.valid = UNKNOWN;
     let pos = this.searchFrom;
     for (;;) {
-      if (this.mode === 'between') {
+      if (this.mode === 'seeking') {
         const s = this.nextMarker(pos, true);
         if (s < 0) {
-          this.consumeBetween(pos, this.betweenKeep(pos));
+          // a start tag cut by the end of the buffer is looked at again with more bytes
+          const keep = Math.max(pos, this.buf.length - OPEN.length);
+          this.rebase(keep, keep);
+          return;
+        }
+        if (this.startsAfterPiece(s)) return;
+        pos = this.startEvent(s);
+      } else if (this.mode === 'between') {
+        const s = this.nextMarker(pos, true);
+        if (s < 0) {
+          const keep = this.betweenKeep(pos);
+          this.classifyBetween(pos, keep);
+          this.rebase(keep, keep);
           return;
         }
         this.classifyBetween(pos, s);
         this.flushGarbage();
-        this.mode = 'inside';
-        this.evStart = s;
-        this.evLine = this.lineAt(s);
-        pos = s + OPEN.length;
+        if (this.startsAfterPiece(s)) return;
+        pos = this.startEvent(s);
       } else if (this.mode === 'inside') {
         const m = this.nextMarker(Math.max(pos, this.evStart + 1), false);
         if (m >= 0 && this.markerIsOpen) {
           this.emit(this.evStart, m, out);
-          this.evStart = m;
-          this.evLine = this.lineAt(m);
-          pos = m + OPEN.length;
+          if (this.startsAfterPiece(m)) return;
+          pos = this.startEvent(m);
         } else if (m >= 0) {
           this.emit(this.evStart, m + CLOSE.length, out);
           this.mode = 'between';
@@ -147,11 +179,9 @@ export class XmlEventFramer implements Framer {
         }
         // as inside: the next event's start ends a truncated one, so what is skipped does not depend on chunking
         this.reportTooLong(this.base + (this.markerIsOpen ? m : m + CLOSE.length));
+        if (this.markerIsOpen && this.startsAfterPiece(m)) return;
         if (this.markerIsOpen) {
-          this.mode = 'inside';
-          this.evStart = m;
-          this.evLine = this.lineAt(m);
-          pos = m + OPEN.length;
+          pos = this.startEvent(m);
         } else {
           this.mode = 'between';
           pos = m + CLOSE.length;
@@ -160,16 +190,40 @@ export class XmlEventFramer implements Framer {
     }
   }
 
+  /** an event starts at `s`: where the search for its end begins */
+  private startEvent(s: number): number {
+    this.mode = 'inside';
+    this.evStart = s;
+    this.evLine = this.lineAt(s);
+    return s + OPEN.length;
+  }
+
   end(out: Line[]): void {
+    if (this.done) return;
     if (this.mode === 'inside') {
       this.emit(this.evStart, this.buf.length, out);
     } else if (this.mode === 'discard') {
       this.reportTooLong(this.base + this.buf.length);
-    } else {
+    } else if (this.mode === 'between') {
       this.classifyBetween(this.searchFrom, this.buf.length);
     }
     this.flushGarbage();
+    if (this.piece) this.finishPiece(Math.min(this.pieceEnd - this.base, this.buf.length));
     this.buf = Buffer.alloc(0);
+  }
+
+  /** whether the event start at `s` is the next piece's: then this piece is done */
+  private startsAfterPiece(s: number): boolean {
+    if (this.base + s < this.pieceEnd) return false;
+    this.finishPiece(this.pieceEnd - this.base);
+    return true;
+  }
+
+  /** `end`: where the piece ends in buf (or the input, if sooner) */
+  private finishPiece(end: number): void {
+    this.done = true;
+    if (this.piecesLineBreaks < 0) this.piecesLineBreaks = this.countLinesTo(end) - 1;
+    this.ctx.pieceLines?.(this.piecesLineBreaks);
   }
 
   /**
@@ -221,11 +275,6 @@ export class XmlEventFramer implements Framer {
     return len;
   }
 
-  private consumeBetween(pos: number, keep: number): void {
-    this.classifyBetween(pos, keep);
-    this.rebase(keep, keep);
-  }
-
   /** drop buf[0, from) and carry the rest; searching resumes at `resume` */
   private rebase(from: number, resume: number): void {
     this.lineAt(from);
@@ -239,6 +288,16 @@ export class XmlEventFramer implements Framer {
   }
 
   private lineAt(p: number): number {
+    if (p <= this.nlPos) return this.curLine;
+    // the piece's count is taken on the way past its end (later lines are still counted, for the events after it)
+    if (this.piecesLineBreaks < 0 && this.base + p > this.pieceEnd) {
+      this.countLinesTo(this.pieceEnd - this.base);
+      this.piecesLineBreaks = this.curLine - 1;
+    }
+    return this.countLinesTo(p);
+  }
+
+  private countLinesTo(p: number): number {
     if (p <= this.nlPos) return this.curLine;
     let i = this.nextNl === UNKNOWN ? this.buf.indexOf(NL, this.nlPos) : this.nextNl;
     while (i >= 0 && i < p) {
@@ -305,43 +364,7 @@ export class XmlEventFramer implements Framer {
 
   /** Whitespace, `<?xml?>`, comments, DOCTYPE and `<Events>` wrappers are fine; anything else is garbage. */
   private classifyBetween(start: number, end: number): void {
-    const b = this.buf;
-    let i = start;
-    while (i < end) {
-      const c = b[i];
-      if (isSpace(c)) {
-        i++;
-        continue;
-      }
-      if (this.base + i === 0 && c === 0xef && b[i + 1] === 0xbb && b[i + 2] === 0xbf) {
-        i += 3;
-        continue;
-      }
-      const skipTo = c === LT ? this.ignorableTagEnd(i, end) : -1;
-      if (skipTo > 0) {
-        i = skipTo;
-        continue;
-      }
-      let g = i + 1;
-      while (g < end && b[g] !== LT) g++;
-      // trailing whitespace is not counted, so the run's size does not depend on where chunks end
-      let last = g;
-      while (isSpace(b[last - 1])) last--;
-      this.addGarbage(i, last);
-      i = g;
-    }
-  }
-
-  /** end of an ignorable tag starting at `i`, or -1 */
-  private ignorableTagEnd(i: number, end: number): number {
-    const b = this.buf;
-    const gt = b.indexOf(GT, i);
-    if (gt < 0 || gt >= end) return -1;
-    const next = b[i + 1];
-    if (next === 0x3f /* ? */ || next === 0x21 /* ! */) return gt + 1;
-    const name = b.toString('latin1', i + 1, Math.min(gt, i + 9));
-    if (name.startsWith('Events') || name.startsWith('/Events')) return gt + 1;
-    return -1;
+    forEachGarbageRun(this.buf, start, end, -this.base, (from, to) => this.addGarbage(from, to));
   }
 
   private addGarbage(start: number, end: number): void {
@@ -368,6 +391,7 @@ export class XmlEventFramer implements Framer {
   }
 }
 
-export function frameXmlEvents(chunks: AsyncIterable<Buffer>, file: string, ctx: SourceContext, startsAt?: FilePosition): AsyncGenerator<Line[]> {
-  return frameStream(chunks, new XmlEventFramer(file, ctx, startsAt), file, ctx);
+/** The events of `chunks`; with a `piece`, those starting in it (the chunks then begin at its start). */
+export function frameXmlEvents(chunks: AsyncIterable<Buffer>, file: string, ctx: SourceContext, startsAt?: FilePosition, piece?: ByteRange): AsyncGenerator<Line[]> {
+  return frameStream(chunks, new XmlEventFramer(file, ctx, startsAt, piece), file, ctx);
 }

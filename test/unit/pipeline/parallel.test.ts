@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import path from 'node:path';
 import { Analyzer } from '../../../src/engine/analyzer.js';
@@ -87,6 +87,37 @@ test('two threads sharing the pieces of one large JSON-lines file find what one 
     assert.ok(evidence.some((e) => (e.line ?? 0) > 1000), 'evidence from later pieces of the file');
     const lineStarts = lines.reduce<number[]>((starts, line) => [...starts, starts[starts.length - 1] + Buffer.byteLength(line) + 1], [0]);
     for (const e of evidence) assert.equal(lineStarts[(e.line as number) - 1], e.offset, `evidence line ${e.line} is the file's line that starts at byte ${e.offset}`);
+  } finally {
+    await pool.close();
+  }
+});
+
+test('two threads sharing the pieces of one large Windows XML file find what one thread finds, with the same skips, lines and offsets', async (t) => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'tw-xml-pieces-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const file = path.join(dir, 'events.xml');
+  // one event per line (Splunk), pretty-printed wevtutil documents, text between events and a truncated event
+  const oneLine = readFileSync(path.join(examples, 'windows-sysmon.xml'), 'utf8');
+  const pretty = readFileSync(path.join(examples, 'security-4688-wevtutil.xml'), 'utf8');
+  const parts = Array.from({ length: 30 }, (_, i) => [oneLine, pretty, i % 7 === 3 ? 'not an event\n' : '', i % 11 === 5 ? '<Event><System><EventID>1</EventID>\n' : ''].join(''));
+  const bytes = Buffer.from(parts.join(''));
+  writeFileSync(file, bytes);
+  const sequential = await scanWith(sequentialRunner, [file]);
+  const pool = await ScanPool.start(2);
+  try {
+    const shared = await scanWith(pool, [file], 16 * 1024);
+    assert.ok(sequential.findings.length > 0, 'the tunnel tools of the examples were found');
+    assert.ok((sequential.report.skips.get('garbage')?.count ?? 0) > 1, 'text between events was reported');
+    assert.deepEqual(shared.findings, sequential.findings);
+    assert.deepEqual(shared.report.files, sequential.report.files);
+    assert.deepEqual(shared.report.skips, sequential.report.skips, 'the same skips, located on the same lines');
+    const evidence = shared.findings.flatMap((f) => f.evidence);
+    assert.ok(evidence.some((e) => (e.offset ?? 0) > 16 * 1024 * 4), 'evidence from later pieces of the file');
+    for (const e of evidence) {
+      const at = e.offset as number;
+      assert.equal(bytes.toString('latin1', at, at + 6), '<Event', `evidence offset ${at} is an event start`);
+      assert.equal(e.line, bytes.subarray(0, at).toString('latin1').split('\n').length, `evidence at byte ${at} is on the file's line ${e.line}`);
+    }
   } finally {
     await pool.close();
   }
