@@ -1,8 +1,8 @@
 import { isUtf8 } from 'node:buffer';
 import type { ByteRange } from '../file-blocks.js';
 import type { FilePosition, SourceContext } from '../source.js';
-import { isSpace } from '../xml-event.js';
 import { forEachGarbageRun } from './xml-between.js';
+import { EVENT_END, EVENT_START, XmlMarkers } from './xml-markers.js';
 import { xmlRecordKind } from '../xml-kind.js';
 import { frameStream, prefilterPasses, type Framer, type Line } from './lines.js';
 
@@ -80,6 +80,15 @@ export class XmlEventFramer implements Framer {
   private valid = UNKNOWN;
   /** the kind of the last position nextMarker returned */
   private markerIsOpen = false;
+  private markerFinder: XmlMarkers | undefined;
+  /** the markers of buf, once a search needed them; the index of the one the last search returned */
+  private markers: XmlMarkers | undefined;
+  private markerCursor = 0;
+  /** the line of buf[0] (-1: unknown) */
+  private bufStartLine = -1;
+  /** the position nextMarker returned last and its line (-1: unknown) */
+  private markerAt = -1;
+  private markerLine = -1;
   private readonly pieceEnd: number = Infinity;
   /** line breaks in [piece.start, piece.end), counted when lineAt first passes the piece's end; -1 until then */
   private piecesLineBreaks = -1;
@@ -125,6 +134,10 @@ export class XmlEventFramer implements Framer {
   private scan(buf: Buffer, out: Line[]): void {
     if (this.done) return;
     this.buf = buf;
+    this.markers = undefined;
+    this.markerAt = -1;
+    // rebase leaves the line count at the buffer's start, so marker line counts are relative to it
+    this.bufStartLine = this.nlPos === 0 ? this.curLine : -1;
     this.nextNl = UNKNOWN;
     this.valid = UNKNOWN;
     let pos = this.searchFrom;
@@ -229,17 +242,37 @@ export class XmlEventFramer implements Framer {
   /**
    * The next event start (`<Event` and a name end, so not `<Events>` or `<EventData>`) or, unless
    * `opensOnly`, event end (`</Event>`) at or after `from`, or -1; `markerIsOpen` tells which.
-   * One search for the `Event` both share: each byte is looked at once, not once per tag.
+   * The buffer's markers are found once (xml-markers.ts); only its last few bytes are searched here.
    */
   private nextMarker(from: number, opensOnly: boolean): number {
-    const b = this.buf;
-    // the usual case between events: the next one starts right after a line break, no search needed
-    let first = from;
-    while (first < b.length && isSpace(b[first])) first++;
-    if (this.isOpenAt(first)) {
-      this.markerIsOpen = true;
-      return first;
+    const markers = this.markers ?? this.findMarkers();
+    const list = markers.list;
+    let i = this.markerCursor;
+    // searches move forward; one from further back starts over
+    if (i > 0 && list[3 * (i - 1)] >= from) i = 0;
+    for (; i < markers.count; i++) {
+      const at = list[3 * i];
+      if (at < from || (opensOnly && list[3 * i + 1] === EVENT_END)) continue;
+      this.markerCursor = i;
+      this.markerIsOpen = list[3 * i + 1] === EVENT_START;
+      this.noteLine(at, list[3 * i + 2]);
+      return at;
     }
+    this.markerCursor = i;
+    return this.searchTail(Math.max(from, markers.scannedEnd), opensOnly);
+  }
+
+  private findMarkers(): XmlMarkers {
+    this.markerFinder ??= new XmlMarkers();
+    this.markerFinder.find(this.buf);
+    this.markerCursor = 0;
+    this.markers = this.markerFinder;
+    return this.markerFinder;
+  }
+
+  /** nextMarker in the buffer's last bytes, which the marker scan leaves out */
+  private searchTail(from: number, opensOnly: boolean): number {
+    const b = this.buf;
     for (let k = b.indexOf(NAME, from + 1); k >= 0; k = b.indexOf(NAME, k + NAME.length)) {
       const after = k + NAME.length;
       // a tag cut off by the end of the buffer is decided when more bytes arrive
@@ -257,12 +290,10 @@ export class XmlEventFramer implements Framer {
     return -1;
   }
 
-  /** whether an event's start tag begins at `i`, its name end included */
-  private isOpenAt(i: number): boolean {
-    const b = this.buf;
-    if (i + OPEN.length >= b.length || !isNameEnd(b[i + OPEN.length])) return false;
-    for (let k = 0; k < OPEN.length; k++) if (b[i + k] !== OPEN[k]) return false;
-    return true;
+  /** the marker scan counted the line breaks before `at`: lineAt(at) need not (lineAt(p) for p < at may come first) */
+  private noteLine(at: number, breaksBefore: number): void {
+    this.markerAt = at;
+    this.markerLine = this.bufStartLine < 0 ? -1 : this.bufStartLine + breaksBefore;
   }
 
   /** where the unclassified tail starts: an unterminated tag (maybe a partial `<Event`) or BOM is kept */
@@ -279,6 +310,8 @@ export class XmlEventFramer implements Framer {
   private rebase(from: number, resume: number): void {
     this.lineAt(from);
     this.buf = Buffer.from(this.buf.subarray(from));
+    this.markers = undefined;
+    this.markerAt = -1;
     this.base += from;
     this.nlPos -= from;
     if (this.nextNl >= 0) this.nextNl -= from;
@@ -289,6 +322,13 @@ export class XmlEventFramer implements Framer {
 
   private lineAt(p: number): number {
     if (p <= this.nlPos) return this.curLine;
+    // the line of the marker nextMarker returned last, but never past a piece's end, where lineAt counts
+    if (p === this.markerAt && this.markerLine >= 0 && !(this.piecesLineBreaks < 0 && this.base + p > this.pieceEnd)) {
+      this.nlPos = p;
+      this.nextNl = UNKNOWN;
+      this.curLine = this.markerLine;
+      return this.curLine;
+    }
     // the piece's count is taken on the way past its end (later lines are still counted, for the events after it)
     if (this.piecesLineBreaks < 0 && this.base + p > this.pieceEnd) {
       this.countLinesTo(this.pieceEnd - this.base);
