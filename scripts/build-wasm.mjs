@@ -9,7 +9,7 @@ const wabt = await initWabt();
 for (const entry of readdirSync('src', { recursive: true })) {
   if (!entry.endsWith('.wat')) continue;
   const source = path.join('src', entry);
-  const module = wabt.parseWat(source, readFileSync(source, 'utf8'), { simd: true });
+  const module = wabt.parseWat(source, readFileSync(source, 'utf8'), { simd: true, bulk_memory: true });
   module.validate();
   const base64 = Buffer.from(module.toBinary({}).buffer).toString('base64');
   module.destroy();

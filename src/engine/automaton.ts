@@ -85,7 +85,7 @@ export class NeedleAutomaton {
       this.endings = compiled.endings;
       this.order = compiled.order;
       this.kernel = new DfaKernel(compiled.endings.length * ALPHABET);
-      restoreTable(compiled, this.kernel.table());
+      this.kernel.restore(compiled.order, compiled.changes);
       return;
     }
     const goto: Array<Map<number, number>> = [new Map()];
@@ -271,18 +271,3 @@ export class NeedleAutomaton {
   }
 }
 
-/** Writes a compiled automaton's table (a fresh kernel's: zeros) as `compile` did. */
-function restoreTable({ order, changes }: CompiledNeedles, table: Int32Array): void {
-  let at = 0;
-  const change = (row: number) => {
-    const end = at + 1 + 2 * changes[at];
-    for (at++; at < end; at += 2) table[row + changes[at]] = changes[at + 1];
-  };
-  change(0);
-  for (let i = 0; i < order.length; i += 2) {
-    const row = order[i] * ALPHABET;
-    const from = order[i + 1] * ALPHABET;
-    table.copyWithin(row, from, from + ALPHABET);
-    change(row);
-  }
-}

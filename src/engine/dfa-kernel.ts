@@ -17,6 +17,7 @@ interface KernelExports {
   memory: WebAssembly.Memory;
   run1(state: number, at: number, end: number, out: number): number;
   run4(a: number, b: number, c: number, d: number, at: number, limit: number, second: number, third: number, fourth: number, out: number): number;
+  restore(order: number, pairs: number, changes: number): void;
 }
 
 const CHAINS = 4;
@@ -49,6 +50,19 @@ export class DfaKernel {
   /** the transition table, written in place (valid until the next load grows memory) */
   table(): Int32Array {
     return new Int32Array(this.view.buffer, 0, this.entries);
+  }
+
+  /**
+   * Writes the table (zeros until then) from a compiled automaton's rows (automaton.ts,
+   * CompiledNeedles: `order`, `changes`), in WebAssembly: in JavaScript this ran cold, in the
+   * interpreter, at every start of every thread.
+   */
+  restore(order: Int32Array, changes: Int32Array): void {
+    this.reserve(order.byteLength + changes.byteLength);
+    const at = this.inputAt;
+    new Int32Array(this.view.buffer, at, order.length).set(order);
+    new Int32Array(this.view.buffer, at + order.byteLength, changes.length).set(changes);
+    this.exports.restore(at, order.length / 2, at + order.byteLength);
   }
 
   /** Copies bytes[start, end) in as the input; returns where it starts in kernel memory. */

@@ -42,4 +42,36 @@
     (i32.store offset=8 (local.get $out) (local.get $c))
     (i32.store offset=12 (local.get $out) (local.get $d))
     (local.get $at))
+
+  ;; Writes a compiled automaton's table (zeros before) from its CompiledNeedles form (automaton.ts),
+  ;; as JavaScript once did, cold, in the interpreter, at every start of every thread. At
+  ;; $order: $pairs (state, failure state) i32 pairs, breadth-first; at $changes: per state, the
+  ;; root first, the number of entries its row changes, then each (index in the row, entry). Each
+  ;; state's row starts as a copy of its failure state's row (1024 bytes), then takes its changes.
+  (func $change (param $row i32) (param $at i32) (result i32)
+    (local $end i32)
+    (local.set $end (i32.add (i32.add (local.get $at) (i32.const 4)) (i32.shl (i32.load (local.get $at)) (i32.const 3))))
+    (local.set $at (i32.add (local.get $at) (i32.const 4)))
+    (block $done
+      (loop $next
+        (br_if $done (i32.ge_u (local.get $at) (local.get $end)))
+        (i32.store
+          (i32.add (local.get $row) (i32.shl (i32.load (local.get $at)) (i32.const 2)))
+          (i32.load offset=4 (local.get $at)))
+        (local.set $at (i32.add (local.get $at) (i32.const 8)))
+        (br $next)))
+    (local.get $end))
+
+  (func (export "restore") (param $order i32) (param $pairs i32) (param $changes i32)
+    (local $i i32) (local $row i32)
+    (local.set $changes (call $change (i32.const 0) (local.get $changes)))
+    (block $done
+      (loop $next
+        (br_if $done (i32.ge_u (local.get $i) (local.get $pairs)))
+        (local.set $row (i32.shl (i32.load (local.get $order)) (i32.const 10)))
+        (memory.copy (local.get $row) (i32.shl (i32.load offset=4 (local.get $order)) (i32.const 10)) (i32.const 1024))
+        (local.set $changes (call $change (local.get $row) (local.get $changes)))
+        (local.set $order (i32.add (local.get $order) (i32.const 8)))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $next))))
 )

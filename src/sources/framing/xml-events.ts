@@ -2,20 +2,17 @@ import { isUtf8 } from 'node:buffer';
 import type { ByteRange } from '../file-blocks.js';
 import type { FilePosition, SourceContext } from '../source.js';
 import { forEachGarbageRun } from './xml-between.js';
-import { EVENT_END, EVENT_START, XmlMarkers } from './xml-markers.js';
+import { MarkerSearch } from './xml-markers.js';
 import { xmlRecordKind } from '../xml-kind.js';
 import { frameStream, prefilterPasses, type Framer, type Line } from './lines.js';
 
 const OPEN = Buffer.from('<Event');
 const CLOSE = Buffer.from('</Event>');
-/** what an event's start and end tags share */
-const NAME = Buffer.from('Event');
 /** in the name of both payload elements, `<EventData>` and `<UserData>` */
 const PAYLOAD_NAME = Buffer.from('Data');
 const NL = 10;
 const LT = 0x3c;
 const GT = 0x3e;
-const SLASH = 0x2f;
 /** an unterminated `<...` between events longer than this is garbage, not a tag still arriving */
 const MAX_TAG_CARRY = 64 * 1024;
 const UNKNOWN = -2;
@@ -29,10 +26,6 @@ interface PendingGarbage {
   line: number;
   offset: number;
   end: number;
-}
-
-function isNameEnd(b: number): boolean {
-  return b === 0x20 || b === 0x09 || b === 0x0a || b === 0x0d || b === GT || b === 0x2f;
 }
 
 /** `buf.length`, less a UTF-8 sequence the end of the buffer cuts short */
@@ -80,10 +73,7 @@ export class XmlEventFramer implements Framer {
   private valid = UNKNOWN;
   /** the kind of the last position nextMarker returned */
   private markerIsOpen = false;
-  private markerFinder: XmlMarkers | undefined;
-  /** the markers of buf, once a search needed them; the index of the one the last search returned */
-  private markers: XmlMarkers | undefined;
-  private markerCursor = 0;
+  private readonly search = new MarkerSearch();
   /** the line of buf[0] (-1: unknown) */
   private bufStartLine = -1;
   /** the position nextMarker returned last and its line (-1: unknown) */
@@ -134,7 +124,7 @@ export class XmlEventFramer implements Framer {
   private scan(buf: Buffer, out: Line[]): void {
     if (this.done) return;
     this.buf = buf;
-    this.markers = undefined;
+    this.search.newBuffer();
     this.markerAt = -1;
     // rebase leaves the line count at the buffer's start, so marker line counts are relative to it
     this.bufStartLine = this.nlPos === 0 ? this.curLine : -1;
@@ -242,52 +232,12 @@ export class XmlEventFramer implements Framer {
   /**
    * The next event start (`<Event` and a name end, so not `<Events>` or `<EventData>`) or, unless
    * `opensOnly`, event end (`</Event>`) at or after `from`, or -1; `markerIsOpen` tells which.
-   * The buffer's markers are found once (xml-markers.ts); only its last few bytes are searched here.
    */
   private nextMarker(from: number, opensOnly: boolean): number {
-    const markers = this.markers ?? this.findMarkers();
-    const list = markers.list;
-    let i = this.markerCursor;
-    // searches move forward; one from further back starts over
-    if (i > 0 && list[3 * (i - 1)] >= from) i = 0;
-    for (; i < markers.count; i++) {
-      const at = list[3 * i];
-      if (at < from || (opensOnly && list[3 * i + 1] === EVENT_END)) continue;
-      this.markerCursor = i;
-      this.markerIsOpen = list[3 * i + 1] === EVENT_START;
-      this.noteLine(at, list[3 * i + 2]);
-      return at;
-    }
-    this.markerCursor = i;
-    return this.searchTail(Math.max(from, markers.scannedEnd), opensOnly);
-  }
-
-  private findMarkers(): XmlMarkers {
-    this.markerFinder ??= new XmlMarkers();
-    this.markerFinder.find(this.buf);
-    this.markerCursor = 0;
-    this.markers = this.markerFinder;
-    return this.markerFinder;
-  }
-
-  /** nextMarker in the buffer's last bytes, which the marker scan leaves out */
-  private searchTail(from: number, opensOnly: boolean): number {
-    const b = this.buf;
-    for (let k = b.indexOf(NAME, from + 1); k >= 0; k = b.indexOf(NAME, k + NAME.length)) {
-      const after = k + NAME.length;
-      // a tag cut off by the end of the buffer is decided when more bytes arrive
-      if (after >= b.length) return -1;
-      const c = b[after];
-      if (b[k - 1] === LT && isNameEnd(c)) {
-        this.markerIsOpen = true;
-        return k - 1;
-      }
-      if (!opensOnly && c === GT && b[k - 1] === SLASH && b[k - 2] === LT && k - 2 >= from) {
-        this.markerIsOpen = false;
-        return k - 2;
-      }
-    }
-    return -1;
+    const at = this.search.next(this.buf, from, opensOnly);
+    this.markerIsOpen = this.search.isStart;
+    if (at >= 0 && this.search.breaksBefore >= 0) this.noteLine(at, this.search.breaksBefore);
+    return at;
   }
 
   /** the marker scan counted the line breaks before `at`: lineAt(at) need not (lineAt(p) for p < at may come first) */
@@ -310,7 +260,7 @@ export class XmlEventFramer implements Framer {
   private rebase(from: number, resume: number): void {
     this.lineAt(from);
     this.buf = Buffer.from(this.buf.subarray(from));
-    this.markers = undefined;
+    this.search.newBuffer();
     this.markerAt = -1;
     this.base += from;
     this.nlPos -= from;
@@ -373,8 +323,11 @@ export class XmlEventFramer implements Framer {
    * Where the prefilter's search of an event starts: the rules' literals come from payload fields
    * only (cim/verbatim.ts derives which fields, never System ones), and a payload's text follows its start tag,
    * whose name holds `Data`. So the System header before it, a third of a Sysmon event, is skipped.
+   * The marker scan found an `<EventData` of most events; others are searched for `Data`.
    */
   private payloadStart(start: number, end: number): number {
+    const payload = this.search.payloadAt;
+    if (payload > start && payload < end) return payload + OPEN.length;
     const data = this.buf.indexOf(PAYLOAD_NAME, start);
     return data >= 0 && data < end ? data : start;
   }

@@ -1,12 +1,13 @@
 import markerBytes from './xml-markers.wasm.js';
 
-/** a marker's kind: an event start tag (`<Event` and a name end) or an event end tag (`</Event>`) */
+/** a marker's kind: an event start tag (`<Event` and a name end), an event end tag (`</Event>`), `<EventData` */
 export const EVENT_START = 1;
 export const EVENT_END = 2;
+export const EVENT_DATA = 3;
 /** positions in the last this-many bytes of a buffer are not scanned: a marker there may be cut short */
-export const UNSCANNED_TAIL = 7;
+export const UNSCANNED_TAIL = 10;
 /** the scan looks at most this many bytes past a position */
-const LOOK_AHEAD = 8;
+const LOOK_AHEAD = 10;
 const PAGE = 65536;
 /** markers are at least this many bytes apart: the room the output needs */
 const MIN_MARKER_BYTES = 7;
@@ -47,5 +48,85 @@ export class XmlMarkers {
     this.count = this.exports.markers(end, out);
     this.list = new Int32Array(memory.buffer, out, this.count * 3);
     this.scannedEnd = end;
+  }
+}
+
+/** what an event's start and end tags share */
+const NAME = Buffer.from('Event');
+const LT = 0x3c;
+const GT = 0x3e;
+const SLASH = 0x2f;
+
+function isNameEnd(b: number): boolean {
+  return b === 0x20 || b === 0x09 || b === 0x0a || b === 0x0d || b === GT || b === SLASH;
+}
+
+/**
+ * Forward searches for event markers in one buffer at a time (XmlEventFramer's): the buffer's
+ * markers are found once, when a search first needs them; only its last few bytes, which the scan
+ * leaves out, are searched with Buffer.indexOf.
+ */
+export class MarkerSearch {
+  private readonly finder = new XmlMarkers();
+  private found = false;
+  private cursor = 0;
+  /** whether the position the last search returned is an event start (else an end) */
+  isStart = false;
+  /** the line breaks in the buffer before that position, or -1 when the tail search found it */
+  breaksBefore = -1;
+  /** the first `<EventData` the searches passed since the last event start they returned (-1: none) */
+  payloadAt = -1;
+
+  /** the next search is in a buffer of its own */
+  newBuffer(): void {
+    this.found = false;
+    this.payloadAt = -1;
+  }
+
+  /** the next event start or, unless `startsOnly`, event end at or after `from` in buf, or -1 */
+  next(buf: Buffer, from: number, startsOnly: boolean): number {
+    const markers = this.finder;
+    if (!this.found) {
+      markers.find(buf);
+      this.found = true;
+      this.cursor = 0;
+    }
+    const list = markers.list;
+    let i = this.cursor;
+    // searches move forward; one from further back starts over
+    if (i > 0 && list[3 * (i - 1)] >= from) i = 0;
+    for (; i < markers.count; i++) {
+      const at = list[3 * i];
+      const kind = list[3 * i + 1];
+      if (kind === EVENT_DATA && this.payloadAt < 0) this.payloadAt = at;
+      if (at < from || kind === EVENT_DATA || (startsOnly && kind === EVENT_END)) continue;
+      this.cursor = i;
+      this.isStart = kind === EVENT_START;
+      // an <EventData after this start is this event's
+      if (this.isStart) this.payloadAt = -1;
+      this.breaksBefore = list[3 * i + 2];
+      return at;
+    }
+    this.cursor = i;
+    this.breaksBefore = -1;
+    return this.searchTail(buf, Math.max(from, markers.scannedEnd), startsOnly);
+  }
+
+  private searchTail(b: Buffer, from: number, startsOnly: boolean): number {
+    for (let k = b.indexOf(NAME, from + 1); k >= 0; k = b.indexOf(NAME, k + NAME.length)) {
+      const after = k + NAME.length;
+      // a tag cut off by the end of the buffer is decided when more bytes arrive
+      if (after >= b.length) return -1;
+      const c = b[after];
+      if (b[k - 1] === LT && isNameEnd(c)) {
+        this.isStart = true;
+        return k - 1;
+      }
+      if (!startsOnly && c === GT && b[k - 1] === SLASH && b[k - 2] === LT && k - 2 >= from) {
+        this.isStart = false;
+        return k - 2;
+      }
+    }
+    return -1;
   }
 }

@@ -5,14 +5,15 @@
 ;; per line break; here vector compares find the few `<Eve` and `</Ev` worth a closer look.
 ;;
 ;; Memory holds the bytes at 0. `markers` scans the positions [0, $end), where the caller has put
-;; at least 8 bytes more after $end (so a marker at any scanned position is decided), and writes
-;; three i32 per marker at $out: its position, its kind (1 start, 2 end) and the number of line
+;; at least 10 bytes more after $end (so a marker at any scanned position is decided), and writes
+;; three i32 per marker at $out: its position, its kind (1 start, 2 end, 3 the start of an
+;; `<EventData`, where the fields rules search begin) and the number of line
 ;; breaks (LF) before it; markers are at least 7 bytes apart, so $end / 7 + 1 of them fit. It
 ;; returns the number of markers.
 (module
   (memory (export "memory") 1)
 
-  ;; 1 when an event start tag begins at $q, 2 when an end tag does, else 0
+  ;; 1 when an event start tag begins at $q, 2 when an end tag does, 3 when `<EventData` does, else 0
   (func $kind (param $q i32) (result i32)
     (local $c i32)
     ;; "</Event>" as a little-endian i64
@@ -25,6 +26,7 @@
             (i32.eq (i32.load8_u (i32.add (local.get $q) (i32.const 5))) (i32.const 0x74)))))
       (then (return (i32.const 0))))
     (local.set $c (i32.load8_u (i32.add (local.get $q) (i32.const 6))))
+    (if (i32.eq (i32.load (i32.add (local.get $q) (i32.const 6))) (i32.const 0x61746144)) (then (return (i32.const 3))))
     (if (i32.or
           (i32.or (i32.eq (local.get $c) (i32.const 0x20)) (i32.eq (local.get $c) (i32.const 0x09)))
           (i32.or

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { EVENT_END, EVENT_START, UNSCANNED_TAIL, XmlMarkers } from '../../../src/sources/framing/xml-markers.js';
+import { EVENT_DATA, EVENT_END, EVENT_START, UNSCANNED_TAIL, XmlMarkers } from '../../../src/sources/framing/xml-markers.js';
 
 /** the markers of buf[0, end) found one position at a time: [position, kind, line breaks before] */
 function reference(buf: Buffer, end: number): number[][] {
@@ -9,14 +9,15 @@ function reference(buf: Buffer, end: number): number[][] {
   for (let p = 0; p < end; p++) {
     if (buf.toString('latin1', p, p + 8) === '</Event>') found.push([p, EVENT_END, breaks]);
     else if (buf.toString('latin1', p, p + 6) === '<Event' && [0x20, 0x09, 0x0a, 0x0d, 0x3e, 0x2f].includes(buf[p + 6])) found.push([p, EVENT_START, breaks]);
+    else if (buf.toString('latin1', p, p + 10) === '<EventData') found.push([p, EVENT_DATA, breaks]);
     if (buf[p] === 0x0a) breaks++;
   }
   return found;
 }
 
-const PIECES = ['<Event ', '<Event>', '<Event\n', '<Event\r', '<Event\t', '<Event/', '</Event>', '<EventData>', '</EventData>', '<Events>', '<Even', '</Even', '<E', '</', '<', 'Event', '\n', 'x', 'é', ' '];
+const PIECES = ['<EventData', '<EventDat', '<Event ', '<Event>', '<Event\n', '<Event\r', '<Event\t', '<Event/', '</Event>', '<EventData>', '</EventData>', '<Events>', '<Even', '</Even', '<E', '</', '<', 'Event', '\n', 'x', 'é', ' '];
 
-test('the SIMD marker scan finds exactly the event start and end tags a byte-by-byte search finds, with the line breaks before each', () => {
+test('the SIMD marker scan finds exactly the event start and end tags and <EventData a byte-by-byte search finds, with the line breaks before each', () => {
   let seed = 7;
   const random = (n: number) => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) % n);
   const markers = new XmlMarkers();
