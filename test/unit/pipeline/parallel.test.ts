@@ -1,4 +1,4 @@
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
@@ -64,62 +64,57 @@ test('two real threads sharing the pieces of EVTX files find what one thread fin
   }
 });
 
-test('two threads sharing the pieces of one large JSON-lines file find what one thread finds, and skips and evidence keep the file\'s line numbers', async (t) => {
+/**
+ * `bytes` written to a file, scanned by one thread and by two sharing its 16 KiB pieces: the same
+ * findings, per-file counts and skips; the shared scan's findings, for checks of their evidence.
+ */
+async function sharedEqualsSequential(t: TestContext, name: string, bytes: Buffer | string) {
   const dir = mkdtempSync(path.join(tmpdir(), 'tw-pieces-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
-  const file = path.join(dir, 'events.jsonl');
-  const lines = Array.from({ length: 4000 }, (_, i) => {
-    if (i % 997 === 5) return '{"broken": ';
-    const image = i % 500 === 7 ? 'C:\\Users\\bob\\ngrok.exe' : `C:\\Windows\\System32\\svc${i % 13}.exe`;
-    return JSON.stringify({ EventID: 1, SourceName: 'Microsoft-Windows-Sysmon', Channel: 'Microsoft-Windows-Sysmon/Operational', Hostname: `wks-${i % 7}`, EventTime: '2024-01-02 03:04:05', Image: image, CommandLine: `"${image}" tcp 3389 ${'a'.repeat(i % 3)}`, Company: 'x'.repeat(i % 300) });
-  });
-  writeFileSync(file, `${lines.join('\n')}\n`);
-  const sequential = await scanWith(sequentialRunner, [file]);
-  const pool = await ScanPool.start(2);
-  try {
-    const shared = await scanWith(pool, [file], 16 * 1024);
-    assert.ok(sequential.findings.length > 0, 'the ngrok runs were found');
-    assert.ok((sequential.report.skips.get('invalid-json')?.count ?? 0) > 1, 'broken lines were skipped');
-    assert.deepEqual(shared.findings, sequential.findings);
-    assert.deepEqual(shared.report.files, sequential.report.files);
-    assert.deepEqual(shared.report.skips, sequential.report.skips, 'the same skips, located on the same lines');
-    const evidence = shared.findings.flatMap((f) => f.evidence);
-    assert.ok(evidence.some((e) => (e.line ?? 0) > 1000), 'evidence from later pieces of the file');
-    const lineStarts = lines.reduce<number[]>((starts, line) => [...starts, starts[starts.length - 1] + Buffer.byteLength(line) + 1], [0]);
-    for (const e of evidence) assert.equal(lineStarts[(e.line as number) - 1], e.offset, `evidence line ${e.line} is the file's line that starts at byte ${e.offset}`);
-  } finally {
-    await pool.close();
-  }
-});
-
-test('two threads sharing the pieces of one large Windows XML file find what one thread finds, with the same skips, lines and offsets', async (t) => {
-  const dir = mkdtempSync(path.join(tmpdir(), 'tw-xml-pieces-'));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
-  const file = path.join(dir, 'events.xml');
-  // one event per line (Splunk), pretty-printed wevtutil documents, text between events and a truncated event
-  const oneLine = readFileSync(path.join(examples, 'windows-sysmon.xml'), 'utf8');
-  const pretty = readFileSync(path.join(examples, 'security-4688-wevtutil.xml'), 'utf8');
-  const parts = Array.from({ length: 30 }, (_, i) => [oneLine, pretty, i % 7 === 3 ? 'not an event\n' : '', i % 11 === 5 ? '<Event><System><EventID>1</EventID>\n' : ''].join(''));
-  const bytes = Buffer.from(parts.join(''));
+  const file = path.join(dir, name);
   writeFileSync(file, bytes);
   const sequential = await scanWith(sequentialRunner, [file]);
   const pool = await ScanPool.start(2);
   try {
     const shared = await scanWith(pool, [file], 16 * 1024);
-    assert.ok(sequential.findings.length > 0, 'the tunnel tools of the examples were found');
-    assert.ok((sequential.report.skips.get('garbage')?.count ?? 0) > 1, 'text between events was reported');
+    assert.ok(sequential.findings.length > 0, 'the tunnel tools were found');
     assert.deepEqual(shared.findings, sequential.findings);
     assert.deepEqual(shared.report.files, sequential.report.files);
     assert.deepEqual(shared.report.skips, sequential.report.skips, 'the same skips, located on the same lines');
-    const evidence = shared.findings.flatMap((f) => f.evidence);
-    assert.ok(evidence.some((e) => (e.offset ?? 0) > 16 * 1024 * 4), 'evidence from later pieces of the file');
-    for (const e of evidence) {
-      const at = e.offset as number;
-      assert.equal(bytes.toString('latin1', at, at + 6), '<Event', `evidence offset ${at} is an event start`);
-      assert.equal(e.line, bytes.subarray(0, at).toString('latin1').split('\n').length, `evidence at byte ${at} is on the file's line ${e.line}`);
-    }
+    return shared;
   } finally {
     await pool.close();
+  }
+}
+
+test('two threads sharing the pieces of one large JSON-lines file find what one thread finds, and skips and evidence keep the file\'s line numbers', async (t) => {
+  const lines = Array.from({ length: 4000 }, (_, i) => {
+    if (i % 997 === 5) return '{"broken": ';
+    const image = i % 500 === 7 ? 'C:\\Users\\bob\\ngrok.exe' : `C:\\Windows\\System32\\svc${i % 13}.exe`;
+    return JSON.stringify({ EventID: 1, SourceName: 'Microsoft-Windows-Sysmon', Channel: 'Microsoft-Windows-Sysmon/Operational', Hostname: `wks-${i % 7}`, EventTime: '2024-01-02 03:04:05', Image: image, CommandLine: `"${image}" tcp 3389 ${'a'.repeat(i % 3)}`, Company: 'x'.repeat(i % 300) });
+  });
+  const shared = await sharedEqualsSequential(t, 'events.jsonl', `${lines.join('\n')}\n`);
+  assert.ok((shared.report.skips.get('invalid-json')?.count ?? 0) > 1, 'broken lines were skipped');
+  const evidence = shared.findings.flatMap((f) => f.evidence);
+  assert.ok(evidence.some((e) => (e.line ?? 0) > 1000), 'evidence from later pieces of the file');
+  const lineStarts = lines.reduce<number[]>((starts, line) => [...starts, starts[starts.length - 1] + Buffer.byteLength(line) + 1], [0]);
+  for (const e of evidence) assert.equal(lineStarts[(e.line as number) - 1], e.offset, `evidence line ${e.line} is the file's line that starts at byte ${e.offset}`);
+});
+
+test('two threads sharing the pieces of one large Windows XML file find what one thread finds, with the same skips, lines and offsets', async (t) => {
+  // one event per line (Splunk), pretty-printed wevtutil documents, text between events and a truncated event
+  const oneLine = readFileSync(path.join(examples, 'windows-sysmon.xml'), 'utf8');
+  const pretty = readFileSync(path.join(examples, 'security-4688-wevtutil.xml'), 'utf8');
+  const parts = Array.from({ length: 30 }, (_, i) => [oneLine, pretty, i % 7 === 3 ? 'not an event\n' : '', i % 11 === 5 ? '<Event><System><EventID>1</EventID>\n' : ''].join(''));
+  const bytes = Buffer.from(parts.join(''));
+  const shared = await sharedEqualsSequential(t, 'events.xml', bytes);
+  assert.ok((shared.report.skips.get('garbage')?.count ?? 0) > 1, 'text between events was reported');
+  const evidence = shared.findings.flatMap((f) => f.evidence);
+  assert.ok(evidence.some((e) => (e.offset ?? 0) > 16 * 1024 * 4), 'evidence from later pieces of the file');
+  for (const e of evidence) {
+    const at = e.offset as number;
+    assert.equal(bytes.toString('latin1', at, at + 6), '<Event', `evidence offset ${at} is an event start`);
+    assert.equal(e.line, bytes.subarray(0, at).toString('latin1').split('\n').length, `evidence at byte ${at} is on the file's line ${e.line}`);
   }
 });
 
