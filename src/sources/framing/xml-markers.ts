@@ -62,12 +62,20 @@ function isNameEnd(b: number): boolean {
 }
 
 /**
+ * One finder per thread, shared by every framer: a framer finds and reads a buffer's markers within
+ * one synchronous scan of it, so no other framer's find comes in between. An instance per framer,
+ * a memory of a megabyte or two grown afresh for each piece of a file a worker thread takes, cost
+ * that thread page faults and early collections of the external memory.
+ */
+let threadFinder: XmlMarkers | undefined;
+
+/**
  * Forward searches for event markers in one buffer at a time (XmlEventFramer's): the buffer's
  * markers are found once, when a search first needs them; only its last few bytes, which the scan
- * leaves out, are searched with Buffer.indexOf.
+ * leaves out, are searched with Buffer.indexOf. A search is valid until the next newBuffer().
  */
 export class MarkerSearch {
-  private readonly finder = new XmlMarkers();
+  private readonly finder = (threadFinder ??= new XmlMarkers());
   private found = false;
   private cursor = 0;
   /** whether the position the last search returned is an event start (else an end) */
