@@ -4,7 +4,7 @@
  * never at the cost of what came before them. (zlib's Gunzip stream fails on such a tail and
  * drops the output of the write that met it: a small file lost everything, a large one its end.)
  */
-import { createInflateRaw } from 'node:zlib';
+import { zlib } from './lazy-zlib.js';
 
 /** Input of at most this many bytes goes to the inflater at a time, so its output stays bounded. */
 const FEED_BYTES = 16 * 1024;
@@ -118,7 +118,7 @@ export async function* gunzipMembers(input: AsyncIterable<Buffer> | Iterable<Buf
 
 /** One member's deflate data; bytes read past its end are given back to `reader`. */
 async function* inflateMember(reader: Reader): AsyncGenerator<Buffer> {
-  const inflate = createInflateRaw();
+  const inflate = zlib().createInflateRaw();
   const out: Buffer[] = [];
   let ended = false;
   let failure: Error | undefined;

@@ -3,8 +3,8 @@
  * decoding any BinXML. Framing is cheap and runs on the main thread (it also feeds the prefilter);
  * decoding can then run anywhere, since a chunk is self-contained.
  */
-import { crc32 } from 'node:zlib';
 import type { SkipCode } from '../../diagnostics/codes.js';
+import { zlib } from '../lazy-zlib.js';
 import { CHUNK_SIZE } from './file-header.js';
 
 export const CHUNK_MAGIC = Buffer.from('ElfChnk\0', 'latin1');
@@ -103,6 +103,7 @@ export function frameChunk(buf: Buffer, fileOffset: number): ChunkFrame {
   const free = declaredFree < CHUNK_HEADER_SIZE || declaredFree > CHUNK_SIZE ? CHUNK_SIZE : declaredFree;
   const lastId = buf.readUInt32LE(36) * 4294967296 + buf.readUInt32LE(32);
   if (!(buf.readUInt32LE(120) & NO_CRC32) && free <= buf.length) {
+    const { crc32 } = zlib();
     const headerCrc = crc32(buf.subarray(128, 512), crc32(buf.subarray(0, 120)));
     const dataCrc = crc32(buf.subarray(CHUNK_HEADER_SIZE, free));
     if (headerCrc !== buf.readUInt32LE(124) || dataCrc !== buf.readUInt32LE(52)) {

@@ -1,5 +1,5 @@
 /** The 4096-byte EVTX file header. Only the magic matters for decoding; the rest is reported. */
-import { crc32 } from 'node:zlib';
+import { zlib } from '../lazy-zlib.js';
 
 export const FILE_HEADER_SIZE = 4096;
 export const CHUNK_SIZE = 65536;
@@ -29,6 +29,6 @@ export function parseFileHeader(head: Buffer): FileHeader {
     flags: head.readUInt32LE(120),
   };
   // flag 0x4 (evtx crate: no CRC32) marks headers whose checksum is not maintained
-  if (!(h.flags & 0x4) && crc32(head.subarray(0, 120)) !== head.readUInt32LE(124)) h.problem = 'file header checksum mismatch';
+  if (!(h.flags & 0x4) && zlib().crc32(head.subarray(0, 120)) !== head.readUInt32LE(124)) h.problem = 'file header checksum mismatch';
   return h;
 }

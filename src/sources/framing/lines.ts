@@ -1,6 +1,6 @@
 import { isUtf8 } from 'node:buffer';
-import { Gunzip } from 'node:zlib';
 import { fileChunks, readErrorSkip, type ByteRange } from '../file-blocks.js';
+import { zlib } from '../lazy-zlib.js';
 import type { FilePosition, RecordKindProbe, RecordPrefilter, SourceContext, SourceInput } from '../source.js';
 
 /**
@@ -217,7 +217,8 @@ export class LineFramer implements Framer {
 
 /** Bytes of the input consumed, counted in compressed bytes for gzip so progress matches the file size. */
 export function inputBytesRead(chunks: AsyncIterable<Buffer>, decompressed: number): number {
-  return chunks instanceof Gunzip ? chunks.bytesWritten : decompressed;
+  // only a stream with a byte count can be zlib's: plain inputs never load zlib for this test
+  return 'bytesWritten' in chunks && chunks instanceof zlib().Gunzip ? chunks.bytesWritten : decompressed;
 }
 
 /**
