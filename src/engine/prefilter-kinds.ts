@@ -40,14 +40,34 @@ export class KindIndex<D extends Detection> {
     for (const family of catalog.familyNames) for (const m of catalog.mappingsOf(family)) if (m.events !== '*') for (const e of m.events) this.mentioned.add(e.toLowerCase());
   }
 
-  /**
-   * The kind with every <System> value that no term and no table names replaced by one stand-in:
-   * the same detections match it, so such kinds (most event codes) share one entry.
-   */
+  /** the values canonical kinds keep (every other one is UNNAMED) */
+  get mentionedValues(): string[] {
+    return [...this.mentioned];
+  }
+
   canonical(kind: RecordKind): RecordKind {
-    const system: Record<string, string> = {};
-    for (const [name, value] of Object.entries(kind.system)) system[name] = this.mentioned.has(value.toLowerCase()) ? value : UNNAMED;
-    return { family: kind.family, system };
+    return canonicalKind(kind, this.mentioned);
+  }
+
+  /**
+   * The canonical kinds of records whose <System> has one field the tables copy and that names the
+   * event code (a Windows JSON line's or XML event's `EventID`), for every code a table reads and
+   * for the unnamed ones: the kinds probes report, whose tests a run can build ahead and save.
+   */
+  likelyKinds(): RecordKind[] {
+    const kinds: RecordKind[] = [];
+    for (const family of this.catalog.familyNames) {
+      const tables = this.catalog.mappingsOf(family);
+      const fields = new Set(tables.flatMap((m) => Object.values(m.fields as Readonly<Record<string, FieldRule>>).flatMap((rule) => (typeof rule === 'object' && 'system' in rule ? [rule.system] : []))));
+      const codes = new Set([UNNAMED, ...tables.flatMap((m) => (m.events === '*' ? [] : m.events))]);
+      for (const field of fields) {
+        for (const code of codes) {
+          const kind = { family, system: { [field]: code } };
+          if (this.catalog.eventCode({ ...kind, data: {}, location: { file: '', offset: 0 } }) === code) kinds.push(kind);
+        }
+      }
+    }
+    return kinds;
   }
 
   /** the detections that may match a record of `kind` (all of them when its event code is unknown) */
@@ -66,6 +86,17 @@ export class KindIndex<D extends Detection> {
 
 /** a value no rule or table names (not a valid event code of any source) */
 const UNNAMED = '\u0000unnamed';
+
+/**
+ * The kind with every <System> value that is not `mentioned` (lowercased: no term compares with it
+ * and no table names it) replaced by one stand-in: the same detections match it, so such kinds (most
+ * event codes) share one entry.
+ */
+export function canonicalKind(kind: RecordKind, mentioned: ReadonlySet<string>): RecordKind {
+  const system: Record<string, string> = {};
+  for (const [name, value] of Object.entries(kind.system)) system[name] = mentioned.has(value.toLowerCase()) ? value : UNNAMED;
+  return { family: kind.family, system };
+}
 
 function patternsOf(term: Expr): string[] {
   if (term.kind === 'compare') return [term.pattern];
