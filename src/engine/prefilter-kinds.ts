@@ -51,18 +51,27 @@ export class KindIndex<D extends Detection> {
 
   /**
    * The canonical kinds of records whose <System> has one field the tables copy and that names the
-   * event code (a Windows JSON line's or XML event's `EventID`), for every code a table reads and
-   * for the unnamed ones: the kinds probes report, whose tests a run can build ahead and save.
+   * event code (a Windows JSON line's or XML event's `EventID`), for every code a table reads or a
+   * term compares that field with (a passthrough table's `EventID=7`), and for the unnamed ones:
+   * the kinds probes report, whose tests a run can build ahead and save.
    */
   likelyKinds(): RecordKind[] {
     const kinds: RecordKind[] = [];
+    const terms = this.reads.flat().flatMap((r) => r.terms);
     for (const family of this.catalog.familyNames) {
       const tables = this.catalog.mappingsOf(family);
-      const fields = new Set(tables.flatMap((m) => Object.values(m.fields as Readonly<Record<string, FieldRule>>).flatMap((rule) => (typeof rule === 'object' && 'system' in rule ? [rule.system] : []))));
-      const codes = new Set([UNNAMED, ...tables.flatMap((m) => (m.events === '*' ? [] : m.events))]);
-      for (const field of fields) {
-        for (const code of codes) {
-          const kind = { family, system: { [field]: code } };
+      // per <System> field, the dataset fields copied from it
+      const copies = new Map<string, Set<string>>();
+      for (const m of tables) {
+        for (const [field, rule] of Object.entries(m.fields as Readonly<Record<string, FieldRule>>)) {
+          if (typeof rule === 'object' && 'system' in rule) copies.set(rule.system, (copies.get(rule.system) ?? new Set()).add(field));
+        }
+      }
+      const tableCodes = tables.flatMap((m) => (m.events === '*' ? [] : m.events));
+      for (const [name, fields] of copies) {
+        const compared = terms.flatMap((term) => patternsOf(term, fields)).filter((p) => !p.includes('*'));
+        for (const code of new Set([UNNAMED, ...tableCodes, ...compared])) {
+          const kind = { family, system: { [name]: code } };
           if (this.catalog.eventCode({ ...kind, data: {}, location: { file: '', offset: 0 } }) === code) kinds.push(kind);
         }
       }
@@ -98,10 +107,10 @@ export function canonicalKind(kind: RecordKind, mentioned: ReadonlySet<string>):
   return { family: kind.family, system };
 }
 
-function patternsOf(term: Expr): string[] {
-  if (term.kind === 'compare') return [term.pattern];
-  if (term.kind === 'in') return term.patterns;
-  return term.kind === 'or' || term.kind === 'and' ? term.terms.flatMap(patternsOf) : [];
+/** the values a term compares fields with (only these `fields` when given) */
+function patternsOf(term: Expr, fields?: ReadonlySet<string>): string[] {
+  if (term.kind === 'compare' || term.kind === 'in') return fields && !fields.has(term.field) ? [] : term.kind === 'compare' ? [term.pattern] : term.patterns;
+  return term.kind === 'or' || term.kind === 'and' ? term.terms.flatMap((t) => patternsOf(t, fields)) : [];
 }
 
 /** a comparison of field values, or an AND / OR of only such: what `holds` may decide */

@@ -91,9 +91,24 @@ test('damaged, truncated or foreign tables are refused, and the prefilter is bui
   assert.equal(answers(rebuilt, records), answers(buildPrefilter(shipped)!, records));
 });
 
+/** a rule on the passthrough table that reads every Sysmon event: only its own term names event code 7 */
+const imageLoad = detectionWith(
+  {
+    dataset: 'sysmon',
+    where: {
+      kind: 'and',
+      terms: [
+        { kind: 'compare', field: 'EventID', op: '=', pattern: '7' },
+        { kind: 'compare', field: 'ImageLoaded', op: '=', pattern: '*\\oddname.dll' },
+      ],
+    },
+  },
+  { id: '00000000-0000-4000-8000-000000000007' },
+);
+
 test('a rule set with a detection that has no literal saves the tests of the record kinds probes report, false, true and literal tests among them', () => {
   const noLiteral = detectionWith({ where: { kind: 'true' } });
-  const detections = [...shipped, noLiteral];
+  const detections = [...shipped, noLiteral, imageLoad];
   const store = memoryStore();
   const built = buildPrefilter(detections, families.normalizer, store)!;
   assert.equal(built.usesKind, true);
@@ -102,6 +117,7 @@ test('a rule set with a detection that has no literal saves the tests of the rec
   const tests = [...saved.kinds.tests.values()];
   assert.ok(tests.includes(false) && tests.includes(true) && tests.some((t) => typeof t === 'function'), 'kinds no rule reads, kinds with a rule without a literal, kinds with literal tests');
   assert.equal(saved.kinds.tests.get('windows\u0000EventID\u00001'), true, 'Sysmon 1, which the rule without a literal reads, passes whole');
+  assert.equal(typeof saved.kinds.tests.get('windows\u0000EventID\u00007'), 'function', 'Sysmon 7, named by a term only, has its literal test saved');
   const restored = buildPrefilter(detections, families.normalizer, store)!;
   assert.equal(store.writes, 1);
   assert.equal(restored.usesKind, true);
@@ -110,7 +126,7 @@ test('a rule set with a detection that has no literal saves the tests of the rec
 
 test('a per-kind prefilter restored from its saved tables answers every record of every kind as the one derived', () => {
   const noLiteral = detectionWith({ where: { kind: 'true' } });
-  const detections = [...shipped, noLiteral];
+  const detections = [...shipped, noLiteral, imageLoad];
   const store = memoryStore();
   buildPrefilter(detections, families.normalizer, store);
   const restored = buildPrefilter(detections, families.normalizer, store)!;
