@@ -68,7 +68,10 @@ function compileNode(expr: Expr): Node {
       return (lowered) => !term(lowered);
     }
     case 'and': {
-      const terms = expr.terms.map(compileNode);
+      // Terms after the first are compiled when first reached, then stand in their place: a
+      // candidate rule mostly fails an early term (its selection), so its other selections and
+      // filters (often long value lists or expressions) would be compiled for nothing.
+      const terms: Node[] = expr.terms.map((term, i) => (i === 0 ? compileNode(term) : (lowered) => (terms[i] = compileNode(term))(lowered)));
       return (lowered) => terms.every((t) => t(lowered));
     }
     case 'or': {
