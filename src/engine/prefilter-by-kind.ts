@@ -84,7 +84,7 @@ export class KindPrefilter implements RecordPrefilter {
     if (kind === undefined) return true;
     const test = this.testOf(kind);
     if (typeof test === 'boolean') return test;
-    return test.quick.matchesBytes(bytes, start, end) && test.exact((needles, found, hits) => needles.foundInBytes(found, bytes, start, end, hits));
+    return test.mayMatchBytes(bytes, start, end);
   }
 
   /**

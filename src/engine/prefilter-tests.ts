@@ -6,6 +6,11 @@ import { NeedleAutomaton, type Needle } from './automaton.js';
 import type { SavedAnalysis, TextAutomata } from './prefilter-tables.js';
 import { isMet } from './requirement.js';
 
+/** records whose quick-test answers decide whether it is kept */
+const QUICK_SAMPLE = 512;
+/** the share of those it must pass to be dropped (it then saves too few exact tests to pay for its own pass) */
+const QUICK_USELESS_SHARE = 0.9;
+
 /**
  * The two tests for one raw encoding, each automaton built on first use: a scan of text files never
  * needs the UTF-16 ones, and one whose records all fail the quick test never needs the exact one.
@@ -17,6 +22,10 @@ export class EncodedTests {
   private readonly found: Uint8Array;
   /** the literals set in `found`, in the order found */
   private readonly hits: number[] = [];
+  /** records mayMatchBytes tested with the quick test (up to QUICK_SAMPLE), and how many passed it */
+  private quickTested = 0;
+  private quickPassed = 0;
+  private quickUseless = false;
 
   constructor(
     private readonly analysis: SavedAnalysis,
@@ -38,6 +47,22 @@ export class EncodedTests {
   get quick(): NeedleAutomaton {
     this.quickNeedles ??= this.saved ? new NeedleAutomaton(this.saved.quick) : quickAutomaton(this.analysis, this.forms);
     return this.quickNeedles;
+  }
+
+  /**
+   * Whether bytes[start, end) pass both tests; once the quick test has passed nearly every record
+   * of a sample, only the exact one. Each test is a necessary condition of a match, so skipping
+   * one passes more records (each parsed), never fewer. On the OTRF set the quick test passes 98%
+   * of Sysmon 7 lines: a second pass over each for nothing.
+   */
+  mayMatchBytes(bytes: Uint8Array, start?: number, end?: number): boolean {
+    if (this.quickTested < QUICK_SAMPLE) {
+      const passed = this.quick.matchesBytes(bytes, start, end);
+      if (passed) this.quickPassed++;
+      if (++this.quickTested === QUICK_SAMPLE) this.quickUseless = this.quickPassed >= QUICK_SAMPLE * QUICK_USELESS_SHARE;
+      if (!passed) return false;
+    } else if (!this.quickUseless && !this.quick.matchesBytes(bytes, start, end)) return false;
+    return this.exact((needles, found, hits) => needles.foundInBytes(found, bytes, start, end, hits));
   }
 
   /** whether some detection's requirement is met by the literals `search` finds */
