@@ -47,3 +47,10 @@ test('an AND whose terms were compiled on first use gives the same answers on ev
   assert.deepEqual(events.map((e) => predicate(e)), expected);
   assert.deepEqual(events.map((e) => predicate(e)), expected);
 });
+
+test('an AND tests its terms holding a regular expression after its other terms, whatever their order in the rule', () => {
+  const predicate = compilePredicate({ kind: 'and', terms: [{ kind: 'not', term: refused }, imageIsCmd] });
+  // written first, the expression would be compiled (and refused) on this event; run last, it is never reached
+  assert.equal(predicate({ Image: 'C:\\Windows\\notepad.exe', CommandLine: 'aa' }), false);
+  assert.throws(() => predicate({ Image: 'C:\\Windows\\cmd.exe', CommandLine: 'aa' }), /./);
+});
