@@ -168,13 +168,14 @@ export function jsonKindProbe(readers: readonly JsonKindReader[]): RecordKindPro
     automaton: new NeedleAutomaton(reader.words.map((word) => ({ bytes: Buffer.from(word, 'latin1') }))),
     found: new Uint8Array(reader.words.length),
     repeated: new Uint8Array(reader.words.length),
+    ends: new Int32Array(reader.words.length),
   }));
   const probe: RecordKindProbe = (bytes, start, end) => {
-    for (const { reader, automaton, found, repeated } of searches) {
+    for (const { reader, automaton, found, repeated, ends } of searches) {
       found.fill(0);
       repeated.fill(0);
-      automaton.foundInBytes(found, bytes, start, end, undefined, repeated);
-      const kind = reader.read(bytes, start, end, found, repeated);
+      automaton.foundInBytes(found, bytes, start, end, undefined, repeated, ends);
+      const kind = reader.read(bytes, start, end, found, repeated, ends);
       if (kind !== undefined) return kind;
     }
     return undefined;
