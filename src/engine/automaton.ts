@@ -144,12 +144,18 @@ export class NeedleAutomaton {
 
   /**
    * Sets `found[flag]` to 1 for each needle bytes[start, end) contain; `hits` as in foundInText;
-   * `repeated[flag]` to 1 for each flag found at two or more places (a key that must be unique).
+   * `repeated[flag]` to 1 for each flag found at two or more places (a key that must be unique);
+   * `ends[flag]`, for each flag this scan set, to the offset in `bytes` just past an occurrence (the
+   * only one when not repeated), so a caller need not search the bytes for it again.
    */
-  foundInBytes(found: Uint8Array, bytes: Uint8Array, start = 0, end = bytes.length, hits?: number[], repeated?: Uint8Array): void {
+  foundInBytes(found: Uint8Array, bytes: Uint8Array, start = 0, end = bytes.length, hits?: number[], repeated?: Uint8Array, ends?: Int32Array): void {
     this.hits = hits ?? null;
     this.repeated = repeated ?? null;
-    this.scan(this.kernel.load(bytes, start, end), end - start, found);
+    const at = this.kernel.load(bytes, start, end);
+    if (ends) this.firstEnd.fill(-1);
+    this.scan(at, end - start, found);
+    // firstEnd holds the last byte's place in kernel memory, for the flags this scan found first
+    if (ends) for (let flag = 0; flag < ends.length; flag++) ends[flag] = this.firstEnd[flag] < 0 ? -1 : this.firstEnd[flag] - at + start + 1;
     this.hits = null;
     this.repeated = null;
   }

@@ -40,14 +40,43 @@ export class KindIndex<D extends Detection> {
     for (const family of catalog.familyNames) for (const m of catalog.mappingsOf(family)) if (m.events !== '*') for (const e of m.events) this.mentioned.add(e.toLowerCase());
   }
 
-  /**
-   * The kind with every <System> value that no term and no table names replaced by one stand-in:
-   * the same detections match it, so such kinds (most event codes) share one entry.
-   */
+  /** the values canonical kinds keep (every other one is UNNAMED) */
+  get mentionedValues(): string[] {
+    return [...this.mentioned];
+  }
+
   canonical(kind: RecordKind): RecordKind {
-    const system: Record<string, string> = {};
-    for (const [name, value] of Object.entries(kind.system)) system[name] = this.mentioned.has(value.toLowerCase()) ? value : UNNAMED;
-    return { family: kind.family, system };
+    return canonicalKind(kind, this.mentioned);
+  }
+
+  /**
+   * The canonical kinds of records whose <System> has one field the tables copy and that names the
+   * event code (a Windows JSON line's or XML event's `EventID`), for every code a table reads or a
+   * term compares that field with (a passthrough table's `EventID=7`), and for the unnamed ones:
+   * the kinds probes report, whose tests a run can build ahead and save.
+   */
+  likelyKinds(): RecordKind[] {
+    const kinds: RecordKind[] = [];
+    const terms = this.reads.flat().flatMap((r) => r.terms);
+    for (const family of this.catalog.familyNames) {
+      const tables = this.catalog.mappingsOf(family);
+      // per <System> field, the dataset fields copied from it
+      const copies = new Map<string, Set<string>>();
+      for (const m of tables) {
+        for (const [field, rule] of Object.entries(m.fields as Readonly<Record<string, FieldRule>>)) {
+          if (typeof rule === 'object' && 'system' in rule) copies.set(rule.system, (copies.get(rule.system) ?? new Set()).add(field));
+        }
+      }
+      const tableCodes = tables.flatMap((m) => (m.events === '*' ? [] : m.events));
+      for (const [name, fields] of copies) {
+        const compared = terms.flatMap((term) => patternsOf(term, fields)).filter((p) => !p.includes('*'));
+        for (const code of new Set([UNNAMED, ...tableCodes, ...compared])) {
+          const kind = { family, system: { [name]: code } };
+          if (this.catalog.eventCode({ ...kind, data: {}, location: { file: '', offset: 0 } }) === code) kinds.push(kind);
+        }
+      }
+    }
+    return kinds;
   }
 
   /** the detections that may match a record of `kind` (all of them when its event code is unknown) */
@@ -67,10 +96,21 @@ export class KindIndex<D extends Detection> {
 /** a value no rule or table names (not a valid event code of any source) */
 const UNNAMED = '\u0000unnamed';
 
-function patternsOf(term: Expr): string[] {
-  if (term.kind === 'compare') return [term.pattern];
-  if (term.kind === 'in') return term.patterns;
-  return term.kind === 'or' || term.kind === 'and' ? term.terms.flatMap(patternsOf) : [];
+/**
+ * The kind with every <System> value that is not `mentioned` (lowercased: no term compares with it
+ * and no table names it) replaced by one stand-in: the same detections match it, so such kinds (most
+ * event codes) share one entry.
+ */
+export function canonicalKind(kind: RecordKind, mentioned: ReadonlySet<string>): RecordKind {
+  const system: Record<string, string> = {};
+  for (const [name, value] of Object.entries(kind.system)) system[name] = mentioned.has(value.toLowerCase()) ? value : UNNAMED;
+  return { family: kind.family, system };
+}
+
+/** the values a term compares fields with (only these `fields` when given) */
+function patternsOf(term: Expr, fields?: ReadonlySet<string>): string[] {
+  if (term.kind === 'compare' || term.kind === 'in') return fields && !fields.has(term.field) ? [] : term.kind === 'compare' ? [term.pattern] : term.patterns;
+  return term.kind === 'or' || term.kind === 'and' ? term.terms.flatMap((t) => patternsOf(t, fields)) : [];
 }
 
 /** a comparison of field values, or an AND / OR of only such: what `holds` may decide */
@@ -128,13 +168,14 @@ export function jsonKindProbe(readers: readonly JsonKindReader[]): RecordKindPro
     automaton: new NeedleAutomaton(reader.words.map((word) => ({ bytes: Buffer.from(word, 'latin1') }))),
     found: new Uint8Array(reader.words.length),
     repeated: new Uint8Array(reader.words.length),
+    ends: new Int32Array(reader.words.length),
   }));
   const probe: RecordKindProbe = (bytes, start, end) => {
-    for (const { reader, automaton, found, repeated } of searches) {
+    for (const { reader, automaton, found, repeated, ends } of searches) {
       found.fill(0);
       repeated.fill(0);
-      automaton.foundInBytes(found, bytes, start, end, undefined, repeated);
-      const kind = reader.read(bytes, start, end, found, repeated);
+      automaton.foundInBytes(found, bytes, start, end, undefined, repeated, ends);
+      const kind = reader.read(bytes, start, end, found, repeated, ends);
       if (kind !== undefined) return kind;
     }
     return undefined;

@@ -2,12 +2,13 @@
  * A prefilter's analysis and text automata as saved tables (saved-tables.ts): a run over the same
  * detections reads them instead of walking every detection's plan and building the automata again.
  */
+import { asciiJson } from '../rules/ascii-json.js';
 import type { CompiledNeedles } from './automaton.js';
 import type { Requirement } from './requirement.js';
 import { decodeTables, encodeTables, type DecodedTables } from './saved-tables.js';
 
 /** bumped whenever the saved data changes shape */
-const KIND = 'prefilter-1';
+const KIND = 'prefilter-2';
 
 /** What the prefilter's analysis (prefilter.ts) found, as far as the tests need it. */
 export interface SavedAnalysis {
@@ -29,54 +30,120 @@ export interface TextAutomata {
   exact: CompiledNeedles;
 }
 
-/** What a prefilter over `detections` detections was: per-kind (no tables), or literal with these. */
-export interface SavedPrefilter {
+/** one text test: its analysis and automata */
+export interface SavedTest {
+  analysis: SavedAnalysis;
+  text: TextAutomata;
+}
+
+/**
+ * The tests of record kinds (prefilter-by-kind.ts) by their canonical kind's key: false (no
+ * detection can match such a record), true (one without a literal can: it passes), or a text test.
+ * Restored, a test is a function that reads it on first use: a scan meets a few kinds of many.
+ */
+export interface SavedKinds<T = SavedTest> {
+  /** the values the canonical kinds keep (prefilter-kinds.ts `canonicalKind`) */
+  mentioned: string[];
+  tests: Map<string, boolean | T>;
+}
+
+/** What a prefilter over `detections` detections was: literal with these tables, or per kind (with the kinds' tests saved, if any). */
+export interface SavedPrefilter<T = SavedTest> {
   detections: number;
-  literal?: { analysis: SavedAnalysis; text: TextAutomata };
+  literal?: SavedTest;
+  kinds?: SavedKinds<T>;
+}
+
+/** an analysis as JSON: the requirements once each, named by index (many literals share one) */
+interface AnalysisData {
+  needles: string[];
+  wholeNumbers: string[];
+  literals: string[];
+  requirements: Requirement[];
+  requirementsOf: number[][];
 }
 
 interface Data {
   detections: number;
-  literal?: {
-    needles: string[];
-    wholeNumbers: string[];
-    literals: string[];
-    /** the requirements once each; requirementsOf names them by index (many literals share one) */
-    requirements: Requirement[];
-    requirementsOf: number[][];
-  };
+  literal?: AnalysisData;
+  /** per key, -1 false, -2 true, else the test's number: its analysis is section n, its automata follow the literal ones */
+  kinds?: { mentioned: string[]; keys: string[]; tests: number[] };
 }
 
-/** the automata, when literal: the quick test's, then the exact test's */
+const FAILS = -1;
+const PASSES = -2;
+
+/** the automata: the literal test's (quick, exact), then each kind test's in its number's order */
 export function encodePrefilter(saved: SavedPrefilter): Uint8Array {
-  if (!saved.literal) return encodeTables(KIND, { detections: saved.detections } satisfies Data, []);
-  const { analysis, text } = saved.literal;
-  const numbered = new Map<Requirement, number>();
-  const requirementsOf = analysis.requirementsOf.map((list) => list.map((r) => numbered.get(r) ?? numbered.set(r, numbered.size).size - 1));
-  const literal = { needles: analysis.needles, wholeNumbers: [...analysis.wholeNumbers], literals: analysis.literals, requirements: [...numbered.keys()], requirementsOf };
-  return encodeTables(KIND, { detections: saved.detections, literal } satisfies Data, [text.quick, text.exact]);
+  const automata: CompiledNeedles[] = [];
+  const data: Data = { detections: saved.detections };
+  if (saved.literal) {
+    data.literal = analysisData(saved.literal.analysis);
+    automata.push(saved.literal.text.quick, saved.literal.text.exact);
+  }
+  const sections: string[] = [];
+  if (saved.kinds) {
+    // kinds with the same detections share one test object: saved once
+    const numbers = new Map<SavedTest, number>();
+    const numberOf = (test: SavedTest) => {
+      let n = numbers.get(test);
+      if (n === undefined) {
+        numbers.set(test, (n = numbers.size));
+        sections.push(asciiJson(analysisData(test.analysis)));
+        automata.push(test.text.quick, test.text.exact);
+      }
+      return n;
+    };
+    const keys = [...saved.kinds.tests.keys()];
+    const tests = [...saved.kinds.tests.values()].map((t) => (t === false ? FAILS : t === true ? PASSES : numberOf(t)));
+    data.kinds = { mentioned: saved.kinds.mentioned, keys, tests };
+  }
+  return encodeTables(KIND, data, automata, sections);
 }
 
 /**
  * The prefilter saved in `bytes` if they are intact, of this form, and over as many detections
  * (the store's key names which); undefined otherwise: the caller builds the prefilter anew.
  */
-export function decodePrefilter(bytes: Uint8Array | undefined, detections: number): SavedPrefilter | undefined {
+export function decodePrefilter(bytes: Uint8Array | undefined, detections: number): SavedPrefilter<() => SavedTest> | undefined {
   const tables = decodeTables(bytes, KIND);
   const data = tables?.data as Data | undefined;
   if (!tables || data?.detections !== detections) return undefined;
-  if (!data.literal) return { detections };
   try {
-    return literalPrefilter(detections, data.literal, tables);
+    const literal = data.literal && { analysis: analysisOf(data.literal), text: { quick: tables.automaton(0), exact: tables.automaton(1) } };
+    return { detections, literal, kinds: data.kinds && savedKinds(data.kinds, literal ? 2 : 0, tables) };
   } catch {
     return undefined;
   }
 }
 
-function literalPrefilter(detections: number, literal: NonNullable<Data['literal']>, tables: DecodedTables): SavedPrefilter {
-  const quick = tables.automaton(0);
-  const exact = tables.automaton(1);
-  const { needles, wholeNumbers, literals, requirements, requirementsOf } = literal;
-  const analysis = { needles, wholeNumbers: new Set(wholeNumbers), literals, requirementsOf: requirementsOf.map((list) => list.map((i) => requirements[i])) };
-  return { detections, literal: { analysis, text: { quick, exact } } };
+function savedKinds(kinds: NonNullable<Data['kinds']>, firstAutomaton: number, tables: DecodedTables): SavedKinds<() => SavedTest> {
+  const readers = new Map<number, () => SavedTest>();
+  const readerOf = (n: number) => {
+    let reader = readers.get(n);
+    if (!reader) {
+      let test: SavedTest | undefined;
+      reader = () =>
+        (test ??= {
+          analysis: analysisOf(JSON.parse(tables.section(n)) as AnalysisData),
+          text: { quick: tables.automaton(firstAutomaton + 2 * n), exact: tables.automaton(firstAutomaton + 2 * n + 1) },
+        });
+      readers.set(n, reader);
+    }
+    return reader;
+  };
+  if (kinds.keys.length !== kinds.tests.length) throw new RangeError('kind tests do not match their keys');
+  const tests = new Map(kinds.keys.map((key, i) => [key, kinds.tests[i] === FAILS ? false : kinds.tests[i] === PASSES ? true : readerOf(kinds.tests[i])] as const));
+  return { mentioned: kinds.mentioned, tests };
+}
+
+function analysisData(analysis: SavedAnalysis): AnalysisData {
+  const numbered = new Map<Requirement, number>();
+  const requirementsOf = analysis.requirementsOf.map((list) => list.map((r) => numbered.get(r) ?? numbered.set(r, numbered.size).size - 1));
+  return { needles: analysis.needles, wholeNumbers: [...analysis.wholeNumbers], literals: analysis.literals, requirements: [...numbered.keys()], requirementsOf };
+}
+
+function analysisOf(data: AnalysisData): SavedAnalysis {
+  const { needles, wholeNumbers, literals, requirements, requirementsOf } = data;
+  return { needles, wholeNumbers: new Set(wholeNumbers), literals, requirementsOf: requirementsOf.map((list) => list.map((i) => requirements[i])) };
 }

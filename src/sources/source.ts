@@ -67,8 +67,11 @@ export interface RecordKind {
  */
 export interface JsonKindReader {
   readonly words: readonly string[];
-  /** `found[i]`: `words[i]` is in the record (ASCII case folded); `repeated[i]`: at two or more places */
-  read(bytes: Buffer, start: number, end: number, found: Uint8Array, repeated: Uint8Array): RecordKind | undefined;
+  /**
+   * `found[i]`: `words[i]` is in the record (ASCII case folded); `repeated[i]`: at two or more
+   * places; `ends[i]`: the offset just past one occurrence (-1 when none)
+   */
+  read(bytes: Buffer, start: number, end: number, found: Uint8Array, repeated: Uint8Array, ends: Int32Array): RecordKind | undefined;
 }
 
 /** A probe of a raw record's bytes [start, end): its kind, or undefined when not certain. */

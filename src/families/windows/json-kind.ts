@@ -37,21 +37,19 @@ const MAX_DIGITS = 9;
 
 /**
  * The offset just past the one `"EventID"` key, or -1 when there is none, more than one, or an exclusion.
- * The automaton's pass said how often the key occurs (any ASCII case: `"eventid"` too), so one
- * search finds it, and none looks through the rest of the line for a second one.
+ * The automaton's pass said how often the key occurs (any ASCII case: `"eventid"` too) and where it
+ * ends, so no search looks for it again: the one occurrence must be spelled exactly so.
  */
-function eventIdKeyEnd(bytes: Buffer, start: number, end: number, found: Uint8Array, repeated: Uint8Array): number {
+function eventIdKeyEnd(bytes: Buffer, start: number, found: Uint8Array, repeated: Uint8Array, ends: Int32Array): number {
   if (found[0] === 0 || repeated[0] === 1 || found.indexOf(1, 1) >= 0) return -1;
-  // within the line: a key spelled in another case must not send the search through the rest of the chunk
-  const line = bytes.subarray(start, end);
-  const at = line.indexOf(KEY);
-  if (at <= 0) return -1;
-  const before = line[at - 1];
-  return before === 0x7b /* { */ || before === 0x2c /* , */ ? start + at + KEY.length : -1;
+  const at = ends[0] - KEY.length;
+  if (at <= start || bytes.compare(KEY, 0, KEY.length, at, ends[0]) !== 0) return -1;
+  const before = bytes[at - 1];
+  return before === 0x7b /* { */ || before === 0x2c /* , */ ? ends[0] : -1;
 }
 
-function read(line: Buffer, start: number, end: number, found: Uint8Array, repeated: Uint8Array): RecordKind | undefined {
-  let i = eventIdKeyEnd(line, start, end, found, repeated);
+function read(line: Buffer, start: number, end: number, found: Uint8Array, repeated: Uint8Array, ends: Int32Array): RecordKind | undefined {
+  let i = eventIdKeyEnd(line, start, found, repeated, ends);
   if (i < 0 || line[i++] !== 0x3a /* : */) return undefined;
   const quoted = line[i] === QUOTE;
   if (quoted) i++;

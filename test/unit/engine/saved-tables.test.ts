@@ -91,18 +91,59 @@ test('damaged, truncated or foreign tables are refused, and the prefilter is bui
   assert.equal(answers(rebuilt, records), answers(buildPrefilter(shipped)!, records));
 });
 
-test('a rule set with a detection that has no literal saves only that it is tested per record kind', () => {
+/** a rule on the passthrough table that reads every Sysmon event: only its own term names event code 7 */
+const imageLoad = detectionWith(
+  {
+    dataset: 'sysmon',
+    where: {
+      kind: 'and',
+      terms: [
+        { kind: 'compare', field: 'EventID', op: '=', pattern: '7' },
+        { kind: 'compare', field: 'ImageLoaded', op: '=', pattern: '*\\oddname.dll' },
+      ],
+    },
+  },
+  { id: '00000000-0000-4000-8000-000000000007' },
+);
+
+test('a rule set with a detection that has no literal saves the tests of the record kinds probes report, false, true and literal tests among them', () => {
   const noLiteral = detectionWith({ where: { kind: 'true' } });
-  const detections = [...shipped, noLiteral];
+  const detections = [...shipped, noLiteral, imageLoad];
   const store = memoryStore();
   const built = buildPrefilter(detections, families.normalizer, store)!;
   assert.equal(built.usesKind, true);
   const saved = decodePrefilter(store.bytes, detections.length);
-  assert.ok(saved && !saved.literal);
+  assert.ok(saved && !saved.literal && saved.kinds);
+  const tests = [...saved.kinds.tests.values()];
+  assert.ok(tests.includes(false) && tests.includes(true) && tests.some((t) => typeof t === 'function'), 'kinds no rule reads, kinds with a rule without a literal, kinds with literal tests');
+  assert.equal(saved.kinds.tests.get('windows\u0000EventID\u00001'), true, 'Sysmon 1, which the rule without a literal reads, passes whole');
+  assert.equal(typeof saved.kinds.tests.get('windows\u0000EventID\u00007'), 'function', 'Sysmon 7, named by a term only, has its literal test saved');
   const restored = buildPrefilter(detections, families.normalizer, store)!;
   assert.equal(store.writes, 1);
   assert.equal(restored.usesKind, true);
   assert.equal(restored.mayMatchText('anything'), true);
+});
+
+test('a per-kind prefilter restored from its saved tables answers every record of every kind as the one derived', () => {
+  const noLiteral = detectionWith({ where: { kind: 'true' } });
+  const detections = [...shipped, noLiteral, imageLoad];
+  const store = memoryStore();
+  buildPrefilter(detections, families.normalizer, store);
+  const restored = buildPrefilter(detections, families.normalizer, store)!;
+  const derived = buildPrefilter(detections)!;
+  const saved = decodePrefilter(store.bytes, detections.length)!;
+  const codes = [...saved.kinds!.tests.keys()].map((key) => key.split('\0')[2]).filter((code) => /^\d+$/.test(code));
+  // every saved code, codes no table names, and kinds the save does not cover (two <System> fields, another family)
+  const kinds = [
+    ...[...codes, '99999', '4104'].map((code) => ({ family: 'windows', system: { EventID: code } })),
+    { family: 'windows', system: { EventID: '1', Channel: 'Security' } },
+    { family: 'linux', system: { EventID: '1' } },
+  ];
+  const records = sampleRecords().map((r) => Buffer.from(r, 'latin1'));
+  const answersOf = (prefilter: RecordPrefilter) => kinds.map((kind) => records.map((r) => +prefilter.mayMatchBytes(r, 0, r.length, kind)).join('')).join('\n');
+  const expected = answersOf(derived);
+  assert.ok(expected.includes('0') && expected.includes('1'), 'records that pass and records that fail');
+  assert.equal(answersOf(restored), expected);
 });
 
 test('a detector whose candidate indexes come from saved tables finds what one that built them finds', async () => {
