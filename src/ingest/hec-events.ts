@@ -1,6 +1,6 @@
 import { isUtf8 } from 'node:buffer';
 import { hash } from 'node:crypto';
-import { EnvelopeScanner, ENVELOPE_KEYS, unescapedBytes } from './hec-scan.js';
+import { EnvelopeScanner, ENVELOPE_KEYS, unescapeInto, type StringShape } from './hec-scan.js';
 import type { HecCode } from './hec-codes.js';
 
 /** Metadata an event gets when its envelope does not say: from the token, then the query string. */
@@ -46,13 +46,14 @@ export function parseEventBody(body: Buffer, defaults: HecMetadata, allowedIndex
   const fail = (code: HecCode): HecParse => ({ events, error: { code, eventNumber: events.length } });
   const scanner = options.scanner !== false && isUtf8(body) ? new EnvelopeScanner() : undefined;
   const digests = new DigestWriter();
+  const texts = new TextArena();
   let at = 0;
   for (;;) {
     at = skipWhitespace(body, at);
     if (at >= body.length) break;
     let event: HecEvent | HecCode;
     if (scanner?.scan(body, at)) {
-      event = scannedEvent(body, scanner, defaults, allowedIndexes, digests);
+      event = scannedEvent(body, scanner, defaults, allowedIndexes, digests, texts);
       at = scanner.end;
     } else {
       const end = objectEnd(body, at);
@@ -117,13 +118,13 @@ function toEvent(envelope: unknown, defaults: HecMetadata, allowedIndexes: reado
 }
 
 /** An envelope the byte scanner read: its values decoded from their ranges, its event text copied (or used in place). */
-function scannedEvent(body: Buffer, s: EnvelopeScanner, defaults: HecMetadata, allowedIndexes: readonly string[] | undefined, digests: DigestWriter): HecEvent | HecCode {
+function scannedEvent(body: Buffer, s: EnvelopeScanner, defaults: HecMetadata, allowedIndexes: readonly string[] | undefined, digests: DigestWriter, texts: TextArena): HecEvent | HecCode {
   const [eventStart, eventEnd] = [s.starts[0], s.ends[0]];
   if (eventStart < 0) return 12;
   const shape = s.eventShape;
   // surrogate escapes (possibly lone) are left to JSON.parse: the text as a string then
   const text = shape.surrogate ? (JSON.parse(body.toString('utf8', eventStart, eventEnd)) as string) : undefined;
-  const bytes = text !== undefined ? Buffer.from(text) : unescapedBytes(body, eventStart, eventEnd, shape);
+  const bytes = text !== undefined ? Buffer.from(text) : texts.add(body, eventStart, eventEnd, shape);
   // a first byte that is visible ASCII settles "not blank" without decoding (unless the text is `{}` or `[]`)
   const first = bytes[0];
   const plainlyNotBlank = first > 0x20 && first < 0x7f && !(bytes.length === 2 && (bytes[1] === 0x7d || bytes[1] === 0x5d));
@@ -143,6 +144,59 @@ function scannedEvent(body: Buffer, s: EnvelopeScanner, defaults: HecMetadata, a
   }
   return { ...meta, bytes, ...(time !== undefined && { time }), digest };
 }
+
+const NEWLINE = 0x0a;
+/** the buffers TextArena wrote: in them, and only there, the byte after each text is its newline for good */
+const arenas = new WeakSet<ArrayBufferLike>();
+
+/**
+ * The scanned events' texts of one body, each followed by a newline, back to back in one buffer:
+ * a run of them is then a journal record's body as it is (`joinedLines`), so each text is copied
+ * once (out of the body, its escapes undone) instead of once more to join them. Sized on the first
+ * event to what is left of the body, which the texts cannot exceed: a text and its newline are
+ * shorter than its JSON string token, quotes included.
+ */
+class TextArena {
+  private buffer: Buffer | undefined;
+  private at = 0;
+
+  /** the text of the string token body[start, end), followed in the arena by a newline */
+  add(body: Buffer, start: number, end: number, shape: StringShape): Buffer {
+    // an ArrayBuffer of its own, not the shared pool's: a record's body is posted to the detection
+    // thread, and posting a view copies its whole ArrayBuffer
+    if (!this.buffer) {
+      this.buffer = Buffer.allocUnsafeSlow(body.length - start);
+      arenas.add(this.buffer.buffer);
+    }
+    const from = this.at;
+    const to = unescapeInto(body, start, end, shape, this.buffer, from);
+    this.buffer[to] = NEWLINE;
+    this.at = to + 1;
+    return this.buffer.subarray(from, to);
+  }
+}
+
+/**
+ * The events' texts each followed by a newline (a journal record's body): a view of the parse's
+ * own buffer when they lie there back to back, newlines between (the usual case: every event of
+ * the run scanned, none a resend), else a copy.
+ */
+export function joinedLines(events: readonly HecEvent[]): Buffer {
+  const first = events[0].bytes;
+  const all = new Uint8Array(first.buffer);
+  let end = first.byteOffset + first.length;
+  let inPlace = arenas.has(first.buffer) && all[end] === NEWLINE;
+  for (let i = 1; i < events.length && inPlace; i++) {
+    const next = events[i].bytes;
+    inPlace = next.buffer === first.buffer && next.byteOffset === end + 1;
+    end = next.byteOffset + next.length;
+    inPlace &&= all[end] === NEWLINE;
+  }
+  if (inPlace) return Buffer.from(first.buffer, first.byteOffset, end + 1 - first.byteOffset);
+  return Buffer.concat(events.flatMap((e) => [e.bytes, NEWLINE_BYTES]));
+}
+
+const NEWLINE_BYTES = Buffer.from('\n');
 
 /** a small JSON value of the envelope (metadata, time, fields) from its bytes */
 function jsonValue(body: Buffer, start: number, end: number): unknown {

@@ -211,14 +211,14 @@ function keyIndex(b: Buffer, start: number, end: number): number {
 }
 
 /**
- * The text of a JSON string token (quotes included) as UTF-8 bytes, without making a string: the
- * body's own bytes when nothing is escaped, else a copy with the escapes undone. Surrogate
+ * Writes the text of a JSON string token (quotes included) as UTF-8 bytes into `out` at `at`,
+ * without making a string, and returns where it ends: the body's own bytes when nothing is
+ * escaped, else with the escapes undone. The text is never longer than the token. Surrogate
  * escapes are not handled here (the scanner flags them; the caller uses JSON.parse for those).
  */
-export function unescapedBytes(b: Buffer, start: number, end: number, shape: StringShape): Buffer {
-  if (!shape.escaped) return b.subarray(start + 1, end - 1);
-  const out = Buffer.allocUnsafe(end - start);
-  let o = 0;
+export function unescapeInto(b: Buffer, start: number, end: number, shape: StringShape, out: Buffer, at: number): number {
+  if (!shape.escaped) return at + b.copy(out, at, start + 1, end - 1);
+  let o = at;
   let i = start + 1;
   const last = end - 1;
   while (i < last) {
@@ -248,5 +248,5 @@ export function unescapedBytes(b: Buffer, start: number, end: number, shape: Str
     out[o++] = e === 0x62 ? 0x08 : e === 0x66 ? 0x0c : e === 0x6e ? 0x0a : e === 0x72 ? 0x0d : e === 0x74 ? 0x09 : e;
     i += 2;
   }
-  return out.subarray(0, o);
+  return o;
 }
