@@ -31,6 +31,8 @@ export interface HecParse {
 /** Index names Splunk accepts: lower-case letters, digits, `_` and `-`, not starting with `_` or `-` unless internal. */
 const INDEX_NAME = /^[a-z0-9][a-z0-9_-]{0,79}$/;
 const META_KEYS = ['index', 'host', 'source', 'sourcetype'] as const;
+/** each envelope key's number in the scanner's ranges */
+const KEY = Object.fromEntries(ENVELOPE_KEYS.map((k, i) => [k, i])) as Record<(typeof ENVELOPE_KEYS)[number], number>;
 
 /**
  * `/services/collector/event` bodies: JSON envelopes one after another, optionally separated by
@@ -79,7 +81,9 @@ type EnvelopeValues = Partial<Record<(typeof META_KEYS)[number] | 'time' | 'fiel
 
 /** Metadata, index rule, time and fields of an envelope, checked in Splunk's order; the code of the first problem. */
 function resolveEnvelope(values: EnvelopeValues, defaults: HecMetadata, allowedIndexes?: readonly string[]): { meta: HecMetadata; time?: number } | HecCode {
-  const meta: HecMetadata = { ...defaults };
+  // one shape for every event's metadata (absent values undefined): the objects made per event
+  // are then built and read monomorphically (an object spread per event was most of this path)
+  const meta: HecMetadata = { index: defaults.index, host: defaults.host, source: defaults.source, sourcetype: defaults.sourcetype };
   for (const key of META_KEYS) {
     const value = values[key];
     if (value === undefined || value === null) continue;
@@ -114,7 +118,12 @@ function toEvent(envelope: unknown, defaults: HecMetadata, allowedIndexes: reado
   if (typeof resolved === 'number') return resolved;
   const { meta, time } = resolved;
   const token = Buffer.from(JSON.stringify(text));
-  return { ...meta, bytes: Buffer.from(text), ...(time !== undefined && { time }), digest: digests.digest(meta, time, token, 0, token.length, envelope.fields) };
+  return hecEvent(meta, Buffer.from(text), time, digests.digest(meta, time, token, 0, token.length, envelope.fields));
+}
+
+/** an accepted event, always of one shape */
+function hecEvent(meta: HecMetadata, bytes: Buffer, time: number | undefined, digest: string): HecEvent {
+  return { index: meta.index, host: meta.host, source: meta.source, sourcetype: meta.sourcetype, bytes, time, digest };
 }
 
 /** An envelope the byte scanner read: its values decoded from their ranges, its event text copied (or used in place). */
@@ -129,10 +138,8 @@ function scannedEvent(body: Buffer, s: EnvelopeScanner, defaults: HecMetadata, a
   const first = bytes[0];
   const plainlyNotBlank = first > 0x20 && first < 0x7f && !(bytes.length === 2 && (bytes[1] === 0x7d || bytes[1] === 0x5d));
   if (!plainlyNotBlank && isBlank(text ?? bytes.toString('utf8'))) return 13;
-  const values: EnvelopeValues = {};
-  for (let k = 1; k < ENVELOPE_KEYS.length; k++) {
-    if (s.starts[k] >= 0) values[ENVELOPE_KEYS[k] as keyof EnvelopeValues] = jsonValue(body, s.starts[k], s.ends[k]);
-  }
+  const value = (k: number) => (s.starts[k] >= 0 ? jsonValue(body, s.starts[k], s.ends[k]) : undefined);
+  const values: EnvelopeValues = { time: value(KEY.time), host: value(KEY.host), source: value(KEY.source), sourcetype: value(KEY.sourcetype), index: value(KEY.index), fields: value(KEY.fields) };
   const resolved = resolveEnvelope(values, defaults, allowedIndexes);
   if (typeof resolved === 'number') return resolved;
   const { meta, time } = resolved;
@@ -142,7 +149,7 @@ function scannedEvent(body: Buffer, s: EnvelopeScanner, defaults: HecMetadata, a
     const token = Buffer.from(JSON.stringify(text ?? bytes.toString('utf8')));
     digest = digests.digest(meta, time, token, 0, token.length, values.fields);
   }
-  return { ...meta, bytes, ...(time !== undefined && { time }), digest };
+  return hecEvent(meta, bytes, time, digest);
 }
 
 const NEWLINE = 0x0a;
