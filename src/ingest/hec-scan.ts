@@ -210,6 +210,9 @@ function keyIndex(b: Buffer, start: number, end: number): number {
   return -1;
 }
 
+/** runs between escapes shorter than this are copied byte by byte */
+const SHORT_RUN = 64;
+
 /**
  * Writes the text of a JSON string token (quotes included) as UTF-8 bytes into `out` at `at`,
  * without making a string, and returns where it ends: the body's own bytes when nothing is
@@ -222,14 +225,14 @@ export function unescapeInto(b: Buffer, start: number, end: number, shape: Strin
   let i = start + 1;
   const last = end - 1;
   while (i < last) {
-    // the runs between escapes are copied natively (a Windows event's escapes are a few path separators)
+    // the runs between escapes found natively (a Windows event's escapes are its path separators)
     let slash = b.indexOf(0x5c, i);
     if (slash < 0 || slash >= last) slash = last;
-    if (slash > i) {
-      o += b.copy(out, o, i, slash);
-      i = slash;
-      if (i >= last) break;
-    }
+    if (slash - i >= SHORT_RUN) o += b.copy(out, o, i, slash);
+    // a short run is copied here: Buffer.copy's own cost (checks, a view) is more than its bytes
+    else for (let k = i; k < slash; k++) out[o++] = b[k];
+    i = slash;
+    if (i >= last) break;
     const e = b[i + 1];
     if (e === 0x75) {
       const unit = hex4(b, i + 2);
