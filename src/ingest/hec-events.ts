@@ -1,6 +1,6 @@
 import { isUtf8 } from 'node:buffer';
 import { hash } from 'node:crypto';
-import { EnvelopeScanner, ENVELOPE_KEYS, unescapedBytes } from './hec-scan.js';
+import { EnvelopeScanner, ENVELOPE_KEYS, unescapeInto, type StringShape } from './hec-scan.js';
 import type { HecCode } from './hec-codes.js';
 
 /** Metadata an event gets when its envelope does not say: from the token, then the query string. */
@@ -31,6 +31,8 @@ export interface HecParse {
 /** Index names Splunk accepts: lower-case letters, digits, `_` and `-`, not starting with `_` or `-` unless internal. */
 const INDEX_NAME = /^[a-z0-9][a-z0-9_-]{0,79}$/;
 const META_KEYS = ['index', 'host', 'source', 'sourcetype'] as const;
+/** each envelope key's number in the scanner's ranges */
+const KEY = Object.fromEntries(ENVELOPE_KEYS.map((k, i) => [k, i])) as Record<(typeof ENVELOPE_KEYS)[number], number>;
 
 /**
  * `/services/collector/event` bodies: JSON envelopes one after another, optionally separated by
@@ -46,13 +48,14 @@ export function parseEventBody(body: Buffer, defaults: HecMetadata, allowedIndex
   const fail = (code: HecCode): HecParse => ({ events, error: { code, eventNumber: events.length } });
   const scanner = options.scanner !== false && isUtf8(body) ? new EnvelopeScanner() : undefined;
   const digests = new DigestWriter();
+  const texts = new TextArena();
   let at = 0;
   for (;;) {
     at = skipWhitespace(body, at);
     if (at >= body.length) break;
     let event: HecEvent | HecCode;
     if (scanner?.scan(body, at)) {
-      event = scannedEvent(body, scanner, defaults, allowedIndexes, digests);
+      event = scannedEvent(body, scanner, defaults, allowedIndexes, digests, texts);
       at = scanner.end;
     } else {
       const end = objectEnd(body, at);
@@ -78,7 +81,9 @@ type EnvelopeValues = Partial<Record<(typeof META_KEYS)[number] | 'time' | 'fiel
 
 /** Metadata, index rule, time and fields of an envelope, checked in Splunk's order; the code of the first problem. */
 function resolveEnvelope(values: EnvelopeValues, defaults: HecMetadata, allowedIndexes?: readonly string[]): { meta: HecMetadata; time?: number } | HecCode {
-  const meta: HecMetadata = { ...defaults };
+  // one shape for every event's metadata (absent values undefined): the objects made per event
+  // are then built and read monomorphically (an object spread per event was most of this path)
+  const meta: HecMetadata = { index: defaults.index, host: defaults.host, source: defaults.source, sourcetype: defaults.sourcetype };
   for (const key of META_KEYS) {
     const value = values[key];
     if (value === undefined || value === null) continue;
@@ -113,25 +118,28 @@ function toEvent(envelope: unknown, defaults: HecMetadata, allowedIndexes: reado
   if (typeof resolved === 'number') return resolved;
   const { meta, time } = resolved;
   const token = Buffer.from(JSON.stringify(text));
-  return { ...meta, bytes: Buffer.from(text), ...(time !== undefined && { time }), digest: digests.digest(meta, time, token, 0, token.length, envelope.fields) };
+  return hecEvent(meta, Buffer.from(text), time, digests.digest(meta, time, token, 0, token.length, envelope.fields));
+}
+
+/** an accepted event, always of one shape */
+function hecEvent(meta: HecMetadata, bytes: Buffer, time: number | undefined, digest: string): HecEvent {
+  return { index: meta.index, host: meta.host, source: meta.source, sourcetype: meta.sourcetype, bytes, time, digest };
 }
 
 /** An envelope the byte scanner read: its values decoded from their ranges, its event text copied (or used in place). */
-function scannedEvent(body: Buffer, s: EnvelopeScanner, defaults: HecMetadata, allowedIndexes: readonly string[] | undefined, digests: DigestWriter): HecEvent | HecCode {
+function scannedEvent(body: Buffer, s: EnvelopeScanner, defaults: HecMetadata, allowedIndexes: readonly string[] | undefined, digests: DigestWriter, texts: TextArena): HecEvent | HecCode {
   const [eventStart, eventEnd] = [s.starts[0], s.ends[0]];
   if (eventStart < 0) return 12;
   const shape = s.eventShape;
   // surrogate escapes (possibly lone) are left to JSON.parse: the text as a string then
   const text = shape.surrogate ? (JSON.parse(body.toString('utf8', eventStart, eventEnd)) as string) : undefined;
-  const bytes = text !== undefined ? Buffer.from(text) : unescapedBytes(body, eventStart, eventEnd, shape);
+  const bytes = text !== undefined ? Buffer.from(text) : texts.add(body, eventStart, eventEnd, shape);
   // a first byte that is visible ASCII settles "not blank" without decoding (unless the text is `{}` or `[]`)
   const first = bytes[0];
   const plainlyNotBlank = first > 0x20 && first < 0x7f && !(bytes.length === 2 && (bytes[1] === 0x7d || bytes[1] === 0x5d));
   if (!plainlyNotBlank && isBlank(text ?? bytes.toString('utf8'))) return 13;
-  const values: EnvelopeValues = {};
-  for (let k = 1; k < ENVELOPE_KEYS.length; k++) {
-    if (s.starts[k] >= 0) values[ENVELOPE_KEYS[k] as keyof EnvelopeValues] = jsonValue(body, s.starts[k], s.ends[k]);
-  }
+  const value = (k: number) => (s.starts[k] >= 0 ? jsonValue(body, s.starts[k], s.ends[k]) : undefined);
+  const values: EnvelopeValues = { time: value(KEY.time), host: value(KEY.host), source: value(KEY.source), sourcetype: value(KEY.sourcetype), index: value(KEY.index), fields: value(KEY.fields) };
   const resolved = resolveEnvelope(values, defaults, allowedIndexes);
   if (typeof resolved === 'number') return resolved;
   const { meta, time } = resolved;
@@ -141,8 +149,61 @@ function scannedEvent(body: Buffer, s: EnvelopeScanner, defaults: HecMetadata, a
     const token = Buffer.from(JSON.stringify(text ?? bytes.toString('utf8')));
     digest = digests.digest(meta, time, token, 0, token.length, values.fields);
   }
-  return { ...meta, bytes, ...(time !== undefined && { time }), digest };
+  return hecEvent(meta, bytes, time, digest);
 }
+
+const NEWLINE = 0x0a;
+/** the buffers TextArena wrote: in them, and only there, the byte after each text is its newline for good */
+const arenas = new WeakSet<ArrayBufferLike>();
+
+/**
+ * The scanned events' texts of one body, each followed by a newline, back to back in one buffer:
+ * a run of them is then a journal record's body as it is (`joinedLines`), so each text is copied
+ * once (out of the body, its escapes undone) instead of once more to join them. Sized on the first
+ * event to what is left of the body, which the texts cannot exceed: a text and its newline are
+ * shorter than its JSON string token, quotes included.
+ */
+class TextArena {
+  private buffer: Buffer | undefined;
+  private at = 0;
+
+  /** the text of the string token body[start, end), followed in the arena by a newline */
+  add(body: Buffer, start: number, end: number, shape: StringShape): Buffer {
+    // an ArrayBuffer of its own, not the shared pool's: a record's body is posted to the detection
+    // thread, and posting a view copies its whole ArrayBuffer
+    if (!this.buffer) {
+      this.buffer = Buffer.allocUnsafeSlow(body.length - start);
+      arenas.add(this.buffer.buffer);
+    }
+    const from = this.at;
+    const to = unescapeInto(body, start, end, shape, this.buffer, from);
+    this.buffer[to] = NEWLINE;
+    this.at = to + 1;
+    return this.buffer.subarray(from, to);
+  }
+}
+
+/**
+ * The events' texts each followed by a newline (a journal record's body): a view of the parse's
+ * own buffer when they lie there back to back, newlines between (the usual case: every event of
+ * the run scanned, none a resend), else a copy.
+ */
+export function joinedLines(events: readonly HecEvent[]): Buffer {
+  const first = events[0].bytes;
+  const all = new Uint8Array(first.buffer);
+  let end = first.byteOffset + first.length;
+  let inPlace = arenas.has(first.buffer) && all[end] === NEWLINE;
+  for (let i = 1; i < events.length && inPlace; i++) {
+    const next = events[i].bytes;
+    inPlace = next.buffer === first.buffer && next.byteOffset === end + 1;
+    end = next.byteOffset + next.length;
+    inPlace &&= all[end] === NEWLINE;
+  }
+  if (inPlace) return Buffer.from(first.buffer, first.byteOffset, end + 1 - first.byteOffset);
+  return Buffer.concat(events.flatMap((e) => [e.bytes, NEWLINE_BYTES]));
+}
+
+const NEWLINE_BYTES = Buffer.from('\n');
 
 /** a small JSON value of the envelope (metadata, time, fields) from its bytes */
 function jsonValue(body: Buffer, start: number, end: number): unknown {

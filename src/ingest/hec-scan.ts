@@ -210,26 +210,29 @@ function keyIndex(b: Buffer, start: number, end: number): number {
   return -1;
 }
 
+/** runs between escapes shorter than this are copied byte by byte */
+const SHORT_RUN = 64;
+
 /**
- * The text of a JSON string token (quotes included) as UTF-8 bytes, without making a string: the
- * body's own bytes when nothing is escaped, else a copy with the escapes undone. Surrogate
+ * Writes the text of a JSON string token (quotes included) as UTF-8 bytes into `out` at `at`,
+ * without making a string, and returns where it ends: the body's own bytes when nothing is
+ * escaped, else with the escapes undone. The text is never longer than the token. Surrogate
  * escapes are not handled here (the scanner flags them; the caller uses JSON.parse for those).
  */
-export function unescapedBytes(b: Buffer, start: number, end: number, shape: StringShape): Buffer {
-  if (!shape.escaped) return b.subarray(start + 1, end - 1);
-  const out = Buffer.allocUnsafe(end - start);
-  let o = 0;
+export function unescapeInto(b: Buffer, start: number, end: number, shape: StringShape, out: Buffer, at: number): number {
+  if (!shape.escaped) return at + b.copy(out, at, start + 1, end - 1);
+  let o = at;
   let i = start + 1;
   const last = end - 1;
   while (i < last) {
-    // the runs between escapes are copied natively (a Windows event's escapes are a few path separators)
+    // the runs between escapes found natively (a Windows event's escapes are its path separators)
     let slash = b.indexOf(0x5c, i);
     if (slash < 0 || slash >= last) slash = last;
-    if (slash > i) {
-      o += b.copy(out, o, i, slash);
-      i = slash;
-      if (i >= last) break;
-    }
+    if (slash - i >= SHORT_RUN) o += b.copy(out, o, i, slash);
+    // a short run is copied here: Buffer.copy's own cost (checks, a view) is more than its bytes
+    else for (let k = i; k < slash; k++) out[o++] = b[k];
+    i = slash;
+    if (i >= last) break;
     const e = b[i + 1];
     if (e === 0x75) {
       const unit = hex4(b, i + 2);
@@ -248,5 +251,5 @@ export function unescapedBytes(b: Buffer, start: number, end: number, shape: Str
     out[o++] = e === 0x62 ? 0x08 : e === 0x66 ? 0x0c : e === 0x6e ? 0x0a : e === 0x72 ? 0x0d : e === 0x74 ? 0x09 : e;
     i += 2;
   }
-  return out.subarray(0, o);
+  return o;
 }

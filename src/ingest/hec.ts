@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Readable } from 'node:stream';
 import { readBody, type BodyLimits } from './body.js';
 import { hecReply, type HecReply } from './hec-codes.js';
-import { digestOf, formatOfSourcetype, parseEventBody, type HecEvent, type HecMetadata } from './hec-events.js';
+import { digestOf, formatOfSourcetype, joinedLines, parseEventBody, type HecEvent, type HecMetadata } from './hec-events.js';
 import type { JournalHeader } from './journal-records.js';
 import type { RecordAppender } from './journal.js';
 import type { ResendWindow } from './resend-window.js';
@@ -59,7 +59,6 @@ const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /** channels remembered for acks, and ack ids pending per channel: beyond them, 503 code 9 */
 const MAX_CHANNELS = 10_000;
 const MAX_PENDING_ACKS = 100_000;
-const NEWLINE = Buffer.from('\n');
 
 interface AckChannel {
   next: number;
@@ -157,7 +156,7 @@ export async function registerHec(app: FastifyInstance, options: HecOptions): Pr
         format: formatOfSourcetype(first.sourcetype),
         digests: run.map((e) => e.digest),
       };
-      writes.push(options.journal.append(header, Buffer.concat(run.flatMap((e) => [e.bytes, NEWLINE]))));
+      writes.push(options.journal.append(header, joinedLines(run)));
       run = [];
     };
     for (const e of fresh) {

@@ -3,6 +3,7 @@ import { createHash } from 'node:crypto';
 import assert from 'node:assert/strict';
 import { Detector } from '../../../src/engine/detector.js';
 import { findingId } from '../../../src/engine/finding.js';
+import { groupKeys } from '../../../src/engine/finding-groups.js';
 import { renderFinding } from '../../../src/engine/render.js';
 import { CapTally } from '../../../src/diagnostics/cap-tally.js';
 import { MAX_SLOT_VALUES } from '../../../src/engine/partial-state.js';
@@ -261,4 +262,17 @@ test('a row stats builds from several findings carries their evidence: the first
   assert.equal(h1.evidenceCount, 3);
   assert.deepEqual(h1.evidence.map((e) => e.time), [10, 20], 'the first two events of both findings, by time');
   assert.equal(rows.get('h2')?.evidenceCount, 1);
+});
+
+test('group keys: single values appended in place, a multivalue field multiplies the keys, each key an array of its own', () => {
+  const event = cimEvent({ dest: 'h1', user: ['alice', 'bob'], process: ['p'], parent: [] }, 10);
+  const keys = groupKeys(by('dest', 'user', 'process', 'parent', 'port'), event, 'MISSING');
+  assert.deepEqual(keys, [
+    ['h1', 'alice', 'p', 'MISSING', 'MISSING'],
+    ['h1', 'bob', 'p', 'MISSING', 'MISSING'],
+  ]);
+  keys[0].push('x');
+  assert.equal(keys[1].length, 5, 'no two keys share an array');
+  assert.deepEqual(event.fields.user, ['alice', 'bob'], 'the event is not changed');
+  assert.deepEqual(groupKeys(by('user', 'user'), event, 'MISSING'), [['alice', 'alice'], ['alice', 'bob'], ['bob', 'alice'], ['bob', 'bob']]);
 });

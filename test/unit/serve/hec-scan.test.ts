@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { prng } from '../evtx/helpers.js';
-import { digestOf, parseEventBody, parseHecTime, type HecMetadata, type HecParse } from '../../../src/ingest/hec-events.js';
+import { digestOf, joinedLines, parseEventBody, parseHecTime, type HecMetadata, type HecParse } from '../../../src/ingest/hec-events.js';
 
 /**
  * The byte scanner (hec-scan.ts) must read every `/event` body exactly as JSON.parse does: the same
@@ -106,4 +106,22 @@ test('20,000 generated and mutated bodies: the scanner and JSON.parse agree on e
     events += r.events.length;
   }
   assert.ok(events > 5_000, `only ${events} events were valid: the generator tests too little`);
+});
+
+test('a run of events is journaled as the texts each followed by a newline: in place when they lie back to back in the parse, copied when a resend left a gap or an envelope went through JSON.parse', () => {
+  const texts = ['<Event>C:\\\\Windows\\\\one</Event>', '<Event>two "q"</Event>', '<Event>three</Event>', '<Event>four \u00ae</Event>'];
+  const body = Buffer.from(texts.map((t) => JSON.stringify({ event: t, host: 'h' })).join('\n'));
+  const { events } = parseEventBody(body, defaults, allowed);
+  const expected = (list: typeof events) => Buffer.concat(list.flatMap((e) => [e.bytes, Buffer.from('\n')]));
+  const whole = joinedLines(events);
+  assert.equal(whole.toString(), `${texts.join('\n')}\n`);
+  assert.equal(whole.buffer, events[0].bytes.buffer, 'the events of one scanned body are joined without a copy');
+  const gap = [events[0], events[2], events[3]];
+  assert.deepEqual(joinedLines(gap), expected(gap));
+  assert.notEqual(joinedLines(gap).buffer, events[0].bytes.buffer);
+  assert.deepEqual(joinedLines(events.slice(1, 3)), expected(events.slice(1, 3)));
+  // an object event is read by JSON.parse: its text is a buffer of its own between scanned ones
+  const mixed = parseEventBody(Buffer.from(`{"event":"a"}{"event":{"k":1}}{"event":"b"}`), defaults, allowed).events;
+  assert.deepEqual(joinedLines(mixed).toString(), 'a\n{"k":1}\nb\n');
+  assert.deepEqual(joinedLines([mixed[1]]).toString(), '{"k":1}\n');
 });
