@@ -27,3 +27,12 @@ test('a quick test that rules out enough of its sample is kept', () => {
   assert.equal(t.mayMatchBytes(exactOnly), false);
   assert.equal(t.mayMatchBytes(bytes('{"x":"zzz abc"}')), true);
 });
+
+test('the decision is taken again every period: a start unlike the rest does not turn the quick test off for the whole run', () => {
+  const t = tests();
+  for (let i = 0; i < 600; i++) t.mayMatchBytes(bytes(`{"n":${i},"x":"zzz abc"}`));
+  assert.equal(t.mayMatchBytes(exactOnly), true, 'off after a sample that nearly all passed');
+  // the rest of the period, then a sample of records the quick test rules out
+  for (let i = 602; i < 65_536 + 600; i++) t.mayMatchBytes(bytes('{"x":"nothing"}'));
+  assert.equal(t.mayMatchBytes(exactOnly), false, 'on again after the next period\'s sample');
+});
