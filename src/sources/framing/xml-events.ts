@@ -81,7 +81,7 @@ export class XmlEventFramer implements Framer {
   private markerLine = -1;
   private readonly pieceEnd: number = Infinity;
   /** line breaks in [piece.start, piece.end), counted when lineAt first passes the piece's end; -1 until then */
-  private piecesLineBreaks = -1;
+  private pieceLineBreaks = -1;
   done = false;
 
   constructor(
@@ -225,8 +225,8 @@ export class XmlEventFramer implements Framer {
   /** `end`: where the piece ends in buf (or the input, if sooner) */
   private finishPiece(end: number): void {
     this.done = true;
-    if (this.piecesLineBreaks < 0) this.piecesLineBreaks = this.countLinesTo(end) - 1;
-    this.ctx.pieceLines?.(this.piecesLineBreaks);
+    if (this.pieceLineBreaks < 0) this.pieceLineBreaks = this.countLinesTo(end) - 1;
+    this.ctx.pieceLines?.(this.pieceLineBreaks);
   }
 
   /**
@@ -273,16 +273,16 @@ export class XmlEventFramer implements Framer {
   private lineAt(p: number): number {
     if (p <= this.nlPos) return this.curLine;
     // the line of the marker nextMarker returned last, but never past a piece's end, where lineAt counts
-    if (p === this.markerAt && this.markerLine >= 0 && !(this.piecesLineBreaks < 0 && this.base + p > this.pieceEnd)) {
+    if (p === this.markerAt && this.markerLine >= 0 && !(this.pieceLineBreaks < 0 && this.base + p > this.pieceEnd)) {
       this.nlPos = p;
       this.nextNl = UNKNOWN;
       this.curLine = this.markerLine;
       return this.curLine;
     }
     // the piece's count is taken on the way past its end (later lines are still counted, for the events after it)
-    if (this.piecesLineBreaks < 0 && this.base + p > this.pieceEnd) {
+    if (this.pieceLineBreaks < 0 && this.base + p > this.pieceEnd) {
       this.countLinesTo(this.pieceEnd - this.base);
-      this.piecesLineBreaks = this.curLine - 1;
+      this.pieceLineBreaks = this.curLine - 1;
     }
     return this.countLinesTo(p);
   }
