@@ -50,6 +50,8 @@ export interface FollowOptions {
 
 const FINGERPRINT_BYTES = 4096;
 const READ_BYTES = 1 << 20;
+/** how soon a file without a complete first line is looked at again (see recheckLater) */
+const RECHECK_MS = 250;
 /** positions of files gone (rotated away, deleted) kept to recognise them under a new name */
 const MAX_POSITIONS = 4096;
 
@@ -67,6 +69,7 @@ export class FileFollower {
   private readonly tracked = new Map<string, Tracked>();
   private readonly queue: string[] = [];
   private readonly queued = new Set<string>();
+  private readonly rechecks = new Set<string>();
   private watcher?: FSWatcher;
   private pumping?: Promise<void>;
   private closed = false;
@@ -171,7 +174,10 @@ export class FileFollower {
       t.offset = 0;
       t.fingerprint = undefined;
     }
-    if (!t.fingerprint && !(await this.identify(t))) return;
+    if (!t.fingerprint && !(await this.identify(t))) {
+      this.recheckLater(t.path);
+      return;
+    }
     while (t.offset < size && !this.closed) {
       const length = Math.min(READ_BYTES, size - t.offset);
       const buffer = Buffer.allocUnsafe(length);
@@ -207,6 +213,21 @@ export class FileFollower {
     t.offset = seen && seen.offset <= size ? seen.offset : 0;
     this.remember({ fingerprint, offset: t.offset, path: t.path });
     return true;
+  }
+
+  /**
+   * A file without a complete first line (just truncated, or being written) is looked at again soon
+   * even if the watcher reports nothing more: after a copytruncate the rewrite can come so soon
+   * after the truncation that no second change event is delivered, and the file would wait for
+   * its next write.
+   */
+  private recheckLater(file: string): void {
+    if (this.closed || this.rechecks.has(file)) return;
+    this.rechecks.add(file);
+    setTimeout(() => {
+      this.rechecks.delete(file);
+      this.enqueue(file);
+    }, RECHECK_MS).unref();
   }
 
   /** A compressed rotation: the part of it not read before (usually nothing), then never again. */
