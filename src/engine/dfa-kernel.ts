@@ -1,6 +1,6 @@
+import { growMemoryTo } from '../sources/wasm-memory.js';
 import kernelBytes from './dfa-kernel.wasm.js';
 
-const PAGE = 65536;
 /** a DFA row: one i32 entry per input byte value (the kernel's loops scale a byte by 4) */
 export const ROW_ENTRIES = 256;
 export const ROW_BYTES = ROW_ENTRIES * Int32Array.BYTES_PER_ELEMENT;
@@ -42,7 +42,7 @@ export class DfaKernel {
     this.statesAt = entries * Int32Array.BYTES_PER_ELEMENT;
     this.inputAt = this.statesAt + CHAINS * Int32Array.BYTES_PER_ELEMENT;
     const memory = this.exports.memory;
-    growTo(memory, this.inputAt);
+    growMemoryTo(memory, this.inputAt);
     this.view = Buffer.from(memory.buffer);
     this.states = new Int32Array(memory.buffer, this.statesAt, CHAINS);
   }
@@ -100,14 +100,8 @@ export class DfaKernel {
     const needed = this.inputAt + inputBytes;
     if (this.view.length >= needed) return;
     const memory = this.exports.memory;
-    growTo(memory, needed);
+    growMemoryTo(memory, needed);
     this.view = Buffer.from(memory.buffer);
     this.states = new Int32Array(memory.buffer, this.statesAt, CHAINS);
   }
-}
-
-/** grows `memory` (which detaches its old buffer) to at least `bytes` */
-function growTo(memory: WebAssembly.Memory, bytes: number): void {
-  const have = memory.buffer.byteLength;
-  if (have < bytes) memory.grow(Math.ceil((bytes - have) / PAGE));
 }

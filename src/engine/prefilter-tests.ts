@@ -45,14 +45,19 @@ export class EncodedTests {
   /** the analysis and both automata as data (prefilter-tables.ts), the automata built now if not yet */
   compiled(): { analysis: SavedAnalysis; text: TextAutomata } {
     if (this.saved) return { analysis: this.analysis, text: this.saved };
-    this.exactNeedles ??= exactAutomaton(this.analysis, this.forms);
-    return { analysis: this.analysis, text: { quick: this.quick.compiled(), exact: this.exactNeedles.compiled() } };
+    return { analysis: this.analysis, text: { quick: this.quick.compiled(), exact: this.exactAll.compiled() } };
   }
 
   /** finds any one of the quick needles */
   get quick(): NeedleAutomaton {
     this.quickNeedles ??= this.saved ? new NeedleAutomaton(this.saved.quick) : quickAutomaton(this.analysis, this.forms);
     return this.quickNeedles;
+  }
+
+  /** finds every literal, each flagged with its index */
+  private get exactAll(): NeedleAutomaton {
+    this.exactNeedles ??= this.saved ? new NeedleAutomaton(this.saved.exact) : exactAutomaton(this.analysis, this.forms);
+    return this.exactNeedles;
   }
 
   /**
@@ -76,10 +81,9 @@ export class EncodedTests {
 
   /** whether some detection's requirement is met by the literals `search` finds */
   exact(search: (needles: NeedleAutomaton, found: Uint8Array, hits: number[]) => void): boolean {
-    this.exactNeedles ??= this.saved ? new NeedleAutomaton(this.saved.exact) : exactAutomaton(this.analysis, this.forms);
     const { found, hits } = this;
     hits.length = 0;
-    search(this.exactNeedles, found, hits);
+    search(this.exactAll, found, hits);
     // a record holds few of the thousands of literals: only those found are looked at, and only
     // the requirements naming one of them are evaluated
     const { requirementsOf } = this.analysis;

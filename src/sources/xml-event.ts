@@ -92,6 +92,11 @@ function isNameChar(c: number): boolean {
   return isNameStart(c) || isDigit(c) || c === 0x2d || c === 0x2e;
 }
 
+/** the bytes that delimit XML tags: `<`, `>`, `/` (the byte framers and probes read raw events with them) */
+export const LT = 0x3c;
+export const GT = 0x3e;
+export const SLASH = 0x2f;
+
 /** XML's whitespace: space, tab, LF, CR */
 export function isSpace(c: number): boolean {
   return c === 0x20 || c === 0x09 || c === 0x0a || c === 0x0d;

@@ -18,16 +18,13 @@
  * `test/unit/sources/xml-kind.test.ts` compares claims with the parse over real and mutated records.
  */
 import type { RecordKind } from './source.js';
-import { isSpace } from './xml-event.js';
+import { GT, isSpace, LT, SLASH } from './xml-event.js';
 
 const EVENT_ID = Buffer.from('EventID');
 const ROOT = Buffer.from('<Event');
 const SYSTEM = Buffer.from('<System>');
 const CLOSE = Buffer.from('</EventID>');
 const MAX_DIGITS = 9;
-const LT = 0x3c;
-const GT = 0x3e;
-const SLASH = 0x2f;
 
 /** whether buf[at, end) starts with `word` */
 function holdsAt(buf: Buffer, word: Buffer, at: number, end: number): boolean {

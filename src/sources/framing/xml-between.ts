@@ -1,7 +1,4 @@
-import { isSpace } from '../xml-event.js';
-
-const LT = 0x3c;
-const GT = 0x3e;
+import { GT, isSpace, LT } from '../xml-event.js';
 
 /**
  * The runs of garbage in the text between two events, buf[start, end): whitespace, `<?xml?>`,

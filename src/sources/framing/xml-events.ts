@@ -3,6 +3,7 @@ import type { ByteRange } from '../file-blocks.js';
 import type { FilePosition, SourceContext } from '../source.js';
 import { forEachGarbageRun } from './xml-between.js';
 import { MarkerSearch } from './xml-markers.js';
+import { GT, LT } from '../xml-event.js';
 import { xmlRecordKind } from '../xml-kind.js';
 import { frameStream, prefilterPasses, type Framer, type Line } from './lines.js';
 
@@ -11,8 +12,6 @@ const CLOSE = Buffer.from('</Event>');
 /** in the name of both payload elements, `<EventData>` and `<UserData>` */
 const PAYLOAD_NAME = Buffer.from('Data');
 const NL = 10;
-const LT = 0x3c;
-const GT = 0x3e;
 /** an unterminated `<...` between events longer than this is garbage, not a tag still arriving */
 const MAX_TAG_CARRY = 64 * 1024;
 const UNKNOWN = -2;
@@ -71,8 +70,6 @@ export class XmlEventFramer implements Framer {
   private garbage: PendingGarbage | undefined;
   /** see validPrefix(); UNKNOWN until an event of this buffer needs it */
   private valid = UNKNOWN;
-  /** the kind of the last position nextMarker returned */
-  private markerIsOpen = false;
   private readonly search = new MarkerSearch();
   /** the line of buf[0] (-1: unknown) */
   private bufStartLine = -1;
@@ -235,9 +232,13 @@ export class XmlEventFramer implements Framer {
    */
   private nextMarker(from: number, opensOnly: boolean): number {
     const at = this.search.next(this.buf, from, opensOnly);
-    this.markerIsOpen = this.search.isStart;
     if (at >= 0 && this.search.breaksBefore >= 0) this.noteLine(at, this.search.breaksBefore);
     return at;
+  }
+
+  /** whether the position nextMarker returned last is an event start (else an end) */
+  private get markerIsOpen(): boolean {
+    return this.search.isStart;
   }
 
   /** the marker scan counted the line breaks before `at`: lineAt(at) need not (lineAt(p) for p < at may come first) */
@@ -272,17 +273,17 @@ export class XmlEventFramer implements Framer {
 
   private lineAt(p: number): number {
     if (p <= this.nlPos) return this.curLine;
-    // the line of the marker nextMarker returned last, but never past a piece's end, where lineAt counts
-    if (p === this.markerAt && this.markerLine >= 0 && !(this.pieceLineBreaks < 0 && this.base + p > this.pieceEnd)) {
-      this.nlPos = p;
-      this.nextNl = UNKNOWN;
-      this.curLine = this.markerLine;
-      return this.curLine;
-    }
     // the piece's count is taken on the way past its end (later lines are still counted, for the events after it)
     if (this.pieceLineBreaks < 0 && this.base + p > this.pieceEnd) {
       this.countLinesTo(this.pieceEnd - this.base);
       this.pieceLineBreaks = this.curLine - 1;
+    }
+    // the line of the marker nextMarker returned last, which the marker scan counted
+    if (p === this.markerAt && this.markerLine >= 0) {
+      this.nlPos = p;
+      this.nextNl = UNKNOWN;
+      this.curLine = this.markerLine;
+      return this.curLine;
     }
     return this.countLinesTo(p);
   }

@@ -1,3 +1,5 @@
+import { growMemoryTo } from '../wasm-memory.js';
+import { GT, LT, SLASH } from '../xml-event.js';
 import markerBytes from './xml-markers.wasm.js';
 
 /** a marker's kind: an event start tag (`<Event` and a name end), an event end tag (`</Event>`), `<EventData` */
@@ -8,7 +10,6 @@ export const EVENT_DATA = 3;
 export const UNSCANNED_TAIL = 10;
 /** the scan looks at most this many bytes past a position */
 const LOOK_AHEAD = 10;
-const PAGE = 65536;
 /** markers are at least this many bytes apart: the room the output needs */
 const MIN_MARKER_BYTES = 7;
 
@@ -43,7 +44,7 @@ export class XmlMarkers {
     const out = (buf.length + LOOK_AHEAD + 3) & ~3;
     const need = out + (Math.floor(end / MIN_MARKER_BYTES) + 1) * 12;
     const memory = this.exports.memory;
-    if (memory.buffer.byteLength < need) memory.grow(Math.ceil((need - memory.buffer.byteLength) / PAGE));
+    growMemoryTo(memory, need);
     new Uint8Array(memory.buffer, 0, buf.length).set(buf);
     this.count = this.exports.markers(end, out);
     this.list = new Int32Array(memory.buffer, out, this.count * 3);
@@ -53,9 +54,6 @@ export class XmlMarkers {
 
 /** what an event's start and end tags share */
 const NAME = Buffer.from('Event');
-const LT = 0x3c;
-const GT = 0x3e;
-const SLASH = 0x2f;
 
 function isNameEnd(b: number): boolean {
   return b === 0x20 || b === 0x09 || b === 0x0a || b === 0x0d || b === GT || b === SLASH;
