@@ -80,6 +80,11 @@ export class KindPrefilter implements RecordPrefilter {
     return this.mayMatchBytes(bytes, start, end, kind);
   }
 
+  mayMatchKindUtf16(bytes: Uint8Array, start: number, end: number, kind: RecordKind): boolean {
+    const test = this.testOf(kind);
+    return typeof test === 'boolean' ? test : test.utf16.mayMatchBytes(bytes, start, end);
+  }
+
   mayMatchBytes(bytes: Uint8Array, start?: number, end?: number, kind?: RecordKind): boolean {
     if (kind === undefined) return true;
     const test = this.testOf(kind);

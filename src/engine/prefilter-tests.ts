@@ -32,6 +32,7 @@ export class EncodedTests {
   private seen = 0;
   private quickPassed = 0;
   private quickUseless = false;
+  private overUtf16?: EncodedTests;
 
   constructor(
     private readonly analysis: SavedAnalysis,
@@ -46,6 +47,15 @@ export class EncodedTests {
   compiled(): { analysis: SavedAnalysis; text: TextAutomata } {
     if (this.saved) return { analysis: this.analysis, text: this.saved };
     return { analysis: this.analysis, text: { quick: this.quick.compiled(), exact: this.exactAll.compiled() } };
+  }
+
+  /**
+   * The same tests over EVTX record data, built on first use: there text is UTF-16LE (each ASCII
+   * letter followed by NUL) and numbers are binary.
+   */
+  get utf16(): EncodedTests {
+    this.overUtf16 ??= new EncodedTests(this.analysis, (n) => [Buffer.from(n, 'utf16le'), ...binaryForms(n)].map((bytes) => ({ bytes })));
+    return this.overUtf16;
   }
 
   /** finds any one of the quick needles */
@@ -77,6 +87,11 @@ export class EncodedTests {
       if (!passed) return false;
     } else if (!this.quickUseless && !this.quick.matchesBytes(bytes, start, end)) return false;
     return this.exact((needles, found, hits) => needles.foundInBytes(found, bytes, start, end, hits));
+  }
+
+  /** both tests on a record's text (no quick-test sampling: text is tested where bytes are not at hand) */
+  mayMatchText(text: string): boolean {
+    return this.quick.matchesText(text) && this.exact((needles, found, hits) => needles.foundInText(found, text, hits));
   }
 
   /** whether some detection's requirement is met by the literals `search` finds */
@@ -111,4 +126,21 @@ export function textForms(analysis: SavedAnalysis): (literal: string) => Needle[
 
 export function textTests(analysis: SavedAnalysis, built?: TextAutomata): EncodedTests {
   return new EncodedTests(analysis, textForms(analysis), built);
+}
+
+/**
+ * EVTX stores typed numbers (ports, ids) in binary, not as text: a decimal needle also matches
+ * its little-endian integer encodings. Extra matches only cost a parse.
+ */
+function binaryForms(needle: string): Uint8Array[] {
+  if (!/^\d+$/.test(needle)) return [];
+  const value = BigInt(needle);
+  const forms: Uint8Array[] = [];
+  for (const width of [2, 4, 8]) {
+    if (value >= 1n << BigInt(width * 8)) continue;
+    const buf = Buffer.alloc(8);
+    buf.writeBigUInt64LE(value, 0);
+    forms.push(buf.subarray(0, width));
+  }
+  return forms;
 }

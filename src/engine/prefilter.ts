@@ -21,7 +21,7 @@ export function buildPrefilter(detections: Detection[], tables: MappingCatalog &
   if (detections.length === 0) return undefined;
   const kinds = (saved?: SavedKinds<() => SavedTest>) => new KindPrefilter(detections, tables, saved);
   const saved = store && decodePrefilter(store.read(), detections.length);
-  if (saved) return saved.literal ? new LiteralPrefilter({ ...saved.literal.analysis, uncovered: [] }, kinds, saved.literal.text) : kinds(saved.kinds);
+  if (saved) return saved.literal ? new LiteralPrefilter({ ...saved.literal.analysis, uncovered: [] }, () => kinds(saved.kinds), saved.literal.text) : kinds(saved.kinds);
   // one detection without a literal is enough to know records of unknown kind all pass: the rest is not analysed
   const analysis = analyse(detections, tables, true);
   if (analysis.uncovered.length > 0) {
@@ -31,10 +31,11 @@ export function buildPrefilter(detections: Detection[], tables: MappingCatalog &
     return byKind;
   }
   if (!store) return new LiteralPrefilter(analysis, kinds);
-  // saved, the text tests are built now rather than on first use: the next run reads them
+  // saved, the text tests and those of the kinds probes report are built now rather than on first use: the next run reads them
   const text = { quick: quickAutomaton(analysis, textForms(analysis)).compiled(), exact: exactAutomaton(analysis, textForms(analysis)).compiled() };
-  store.write(encodePrefilter({ detections: detections.length, literal: { analysis, text } }));
-  return new LiteralPrefilter(analysis, kinds, text);
+  const byKind = kinds();
+  store.write(encodePrefilter({ detections: detections.length, literal: { analysis, text }, kinds: byKind.prebuilt() }));
+  return new LiteralPrefilter(analysis, () => byKind, text);
 }
 
 /**
@@ -49,7 +50,6 @@ export function prefilterNeedles(detections: Detection[]): { needles: string[]; 
 /** The quick test finds any needle in one pass; the few records it passes get the exact test. */
 class LiteralPrefilter implements RecordPrefilter {
   private readonly text: EncodedTests;
-  private readonly utf16: EncodedTests;
 
   private byKind?: KindPrefilter;
 
@@ -63,12 +63,10 @@ class LiteralPrefilter implements RecordPrefilter {
     text?: TextAutomata,
   ) {
     this.text = textTests(analysis, text);
-    // In EVTX record data text is UTF-16LE (each ASCII letter followed by NUL) and numbers are binary.
-    this.utf16 = new EncodedTests(analysis, (n) => [Buffer.from(n, 'utf16le'), ...binaryForms(n)].map((bytes) => ({ bytes })));
   }
 
   mayMatchText(text: string): boolean {
-    return this.text.quick.matchesText(text) && this.text.exact((needles, found, hits) => needles.foundInText(found, text, hits));
+    return this.text.mayMatchText(text);
   }
 
   mayMatchBytes(bytes: Uint8Array, start?: number, end?: number): boolean {
@@ -76,28 +74,20 @@ class LiteralPrefilter implements RecordPrefilter {
   }
 
   mayMatchUtf16(bytes: Uint8Array, start?: number, end?: number): boolean {
-    return this.utf16.quick.matchesBytes(bytes, start, end) && this.utf16.exact((needles, found, hits) => needles.foundInBytes(found, bytes, start, end, hits));
+    const { utf16 } = this.text;
+    return utf16.quick.matchesBytes(bytes, start, end) && utf16.exact((needles, found, hits) => needles.foundInBytes(found, bytes, start, end, hits));
   }
 
   mayMatchKind(bytes: Uint8Array, start: number, end: number, kind: RecordKind): boolean {
-    this.byKind ??= this.kinds();
-    return this.byKind.mayMatchBytes(bytes, start, end, kind);
+    return this.kindTests.mayMatchBytes(bytes, start, end, kind);
   }
-}
 
-/**
- * EVTX stores typed numbers (ports, ids) in binary, not as text: a decimal needle also matches
- * its little-endian integer encodings. Extra matches only cost a parse.
- */
-function binaryForms(needle: string): Uint8Array[] {
-  if (!/^\d+$/.test(needle)) return [];
-  const value = BigInt(needle);
-  const forms: Uint8Array[] = [];
-  for (const width of [2, 4, 8]) {
-    if (value >= 1n << BigInt(width * 8)) continue;
-    const buf = Buffer.alloc(8);
-    buf.writeBigUInt64LE(value, 0);
-    forms.push(buf.subarray(0, width));
+  mayMatchKindUtf16(bytes: Uint8Array, start: number, end: number, kind: RecordKind): boolean {
+    return this.kindTests.mayMatchKindUtf16(bytes, start, end, kind);
   }
-  return forms;
+
+  private get kindTests(): KindPrefilter {
+    this.byKind ??= this.kinds();
+    return this.byKind;
+  }
 }

@@ -3,11 +3,12 @@
  * shares a large file between threads as pieces (`split`); chunk-parallel decoding inside one read
  * is for callers that ask for it (`threads`).
  */
-import type { RawEvent, Source, SourceContext, SourceInput } from './source.js';
+import type { RawEvent, RecordPrefilter, Source, SourceContext, SourceInput } from './source.js';
 import type { EventFields } from './evtx/fields.js';
 import { CHUNK_SIZE, FILE_HEADER_SIZE, FILE_MAGIC } from './evtx/file-header.js';
 import type { ByteRange } from './file-blocks.js';
 import type { EvtxReadOptions } from './evtx/reader.js';
+import type { EventIdTest } from './evtx/decode.js';
 
 export class EvtxSource implements Source {
   readonly name = 'evtx';
@@ -21,8 +22,9 @@ export class EvtxSource implements Source {
   async *read(input: SourceInput, ctx: SourceContext): AsyncIterable<RawEvent> {
     // the decoder (~60 KB) is loaded by the first EVTX input only: a scan of text never pays for it
     const { readEvtxBatches } = await import('./evtx/reader.js');
+    const eventIdTest = kindTest(ctx.prefilter);
     // one chunk's records per batch: the reader's generator is resumed per chunk, not per record
-    for await (const batch of readEvtxBatches(input, ctx, { ...this.options, mode: 'fields' })) {
+    for await (const batch of readEvtxBatches(input, ctx, { ...this.options, mode: 'fields', ...(eventIdTest && { eventIdTest }) })) {
       for (const rec of batch) {
         const { system, data } = rec.out as EventFields;
         yield { family: 'windows', system, data, location: { file: input.name, offset: rec.offset } };
@@ -43,6 +45,19 @@ export class EvtxSource implements Source {
     }
     return pieces;
   }
+}
+
+/**
+ * The prefilter's test by kind (a record's EventID) for records its literal test passed: a binary
+ * record tells its EventID once its System section is decoded, so the test runs then, on the raw
+ * record data, before the rest is decoded. A Sysmon process creation holding a network rule's
+ * `ssh` is dropped there, not parsed.
+ */
+function kindTest(prefilter: RecordPrefilter | undefined): EventIdTest | undefined {
+  if (!prefilter?.mayMatchKindUtf16) return undefined;
+  return (eventId, buf, start, end) => {
+    return eventId === undefined || prefilter.mayMatchKindUtf16!(buf, start, end, { family: 'windows', system: { EventID: eventId } });
+  };
 }
 
 export const evtxSource: Source = new EvtxSource({ threads: 0 });

@@ -48,6 +48,8 @@ export interface RecordPrefilter {
    * certain (a cheap probe run only on the few records that pass): the rules of that kind only.
    */
   mayMatchKind?(bytes: Uint8Array, start: number, end: number, kind: RecordKind): boolean;
+  /** mayMatchKind on UTF-16LE record bytes (EVTX, whose records tell their kind once their System section is decoded) */
+  mayMatchKindUtf16?(bytes: Uint8Array, start: number, end: number, kind: RecordKind): boolean;
 }
 
 /**

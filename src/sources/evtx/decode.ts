@@ -6,7 +6,7 @@
 import { ChunkContext, parseDocument } from './binxml.js';
 import type { Node } from './nodes.js';
 import { RECORD_HEADER_SIZE, RECORD_TRAILER_SIZE, type EvtxIssue } from './chunk.js';
-import { documentFields, type EventFields } from './fields.js';
+import { documentFields, eventIdOf, type EventFields } from './fields.js';
 import { JsonLines } from './json-lines.js';
 import { renderXml } from './render-xml.js';
 import { buildEventTree, type RecordHeader } from './tree.js';
@@ -21,9 +21,17 @@ export interface DecodedRecord<T = EventFields | string> {
   out: T;
 }
 
+/**
+ * A test of a `fields` record by its decoded EventID and its raw record data (UTF-16LE bytes
+ * [start, end) of `buf`), before the rest is decoded: false drops the record (a prefilter's test by kind).
+ */
+export type EventIdTest = (eventId: string | undefined, buf: Buffer, start: number, end: number) => boolean;
+
 export interface ChunkDecodeResult {
   records: DecodedRecord[];
   issues: EvtxIssue[];
+  /** records the EventIdTest dropped */
+  ruledOut: number;
   /** `json` only: every record's line, each ending in a newline */
   text?: string;
 }
@@ -53,8 +61,26 @@ function parseRecord(c: ChunkContext, pos: number, size: number): Node[] {
 export class ChunkDecoder {
   private readonly jsonLines: JsonLines | null;
 
-  constructor(readonly mode: DecodeMode) {
+  /** `eventIdTest`: `fields` mode only */
+  constructor(
+    readonly mode: DecodeMode,
+    private readonly eventIdTest?: EventIdTest,
+  ) {
     this.jsonLines = mode === 'json' ? new JsonLines() : null;
+  }
+
+  /**
+   * Whether the EventIdTest keeps a parsed record. A record whose parse noted damage is kept (its
+   * fields are what parsed, and the damage is reported), as is one whose EventID fails to
+   * resolve (its render meets the same failure and reports it).
+   */
+  private keeps(c: ChunkContext, nodes: Node[], pos: number, size: number): boolean {
+    if (!this.eventIdTest || c.warnings.length > 0) return true;
+    try {
+      return this.eventIdTest(eventIdOf(nodes, c.budget), c.buf, pos + RECORD_HEADER_SIZE, pos + size - RECORD_TRAILER_SIZE);
+    } catch {
+      return true;
+    }
   }
 
   /** A `json` record's line goes to `jsonLines`; it is read back with the chunk's text. */
@@ -69,11 +95,16 @@ export class ChunkDecoder {
     const c = new ChunkContext(buf);
     const issues: EvtxIssue[] = [];
     const out: DecodedRecord[] = [];
+    let ruledOut = 0;
     this.jsonLines?.begin();
     for (let i = 0; i + 1 < records.length; i += 2) {
       const pos = records[i];
-      const header = recordHeader(buf, pos);
       const nodes = parseRecord(c, pos, records[i + 1]);
+      if (!this.keeps(c, nodes, pos, records[i + 1])) {
+        ruledOut++;
+        continue;
+      }
+      const header = recordHeader(buf, pos);
       let rendered: EventFields | string;
       try {
         rendered = this.render(c, nodes, header);
@@ -88,11 +119,11 @@ export class ChunkDecoder {
       }
       out.push({ offset: fileOffset + pos, out: rendered });
     }
-    if (!this.jsonLines) return { records: out, issues };
+    if (!this.jsonLines) return { records: out, issues, ruledOut };
     const text = this.jsonLines.text();
     const lines = text.split('\n');
     out.forEach((r, i) => { r.out = lines[i]; });
-    return { records: out, issues, text };
+    return { records: out, issues, ruledOut, text };
   }
 }
 

@@ -138,17 +138,38 @@ function section(b: RecordBudget, el: ElementNode, inst: InstanceNode | null, f:
  */
 export function documentFields(nodes: Node[], header: RecordHeader, budget: RecordBudget): EventFields {
   const f: EventFields = { system: {}, data: {} };
-  budget.beginResolve();
-  let sawEvent = false;
-  eachElement(budget, nodes, null, (el, inst) => {
-    if (el.name === 'Event') {
-      sawEvent = true;
-      eachElement(budget, el.children, inst, (ch, ci) => section(budget, ch, ci, f));
-    } else section(budget, el, inst, f);
-  });
+  const sawEvent = eachSection(budget, nodes, (el, inst) => section(budget, el, inst, f));
   if (!sawEvent || f.system.EventRecordID === undefined) {
     f.system.EventRecordID ??= String(header.recordId);
     f.system.TimeCreated ??= fileTimeToIso(header.writtenLo, header.writtenHi);
   }
   return f;
+}
+
+/**
+ * The `EventID` documentFields gives the record (the last System section's), nothing else decoded:
+ * what a record's kind is read from.
+ */
+export function eventIdOf(nodes: Node[], budget: RecordBudget): string | undefined {
+  let eventId: string | undefined;
+  eachSection(budget, nodes, (el, inst) => {
+    if (el.name !== 'System') return;
+    eachElement(budget, el.children, inst, (ch, ci) => {
+      if (ch.name === 'EventID') eventId = textOf(budget, ch.children, ci);
+    });
+  });
+  return eventId;
+}
+
+/** Visits a record's sections: the children of each `<Event>` root, and top-level elements outside one. Whether it met a root. */
+function eachSection(budget: RecordBudget, nodes: Node[], visit: Visit): boolean {
+  budget.beginResolve();
+  let sawEvent = false;
+  eachElement(budget, nodes, null, (el, inst) => {
+    if (el.name === 'Event') {
+      sawEvent = true;
+      eachElement(budget, el.children, inst, visit);
+    } else visit(el, inst);
+  });
+  return sawEvent;
 }

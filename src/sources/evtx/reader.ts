@@ -10,7 +10,7 @@ import { isMainThread } from 'node:worker_threads';
 import { fileBlocks, InputReadError, readErrorSkip, type ByteRange } from '../file-blocks.js';
 import type { SourceContext, SourceInput } from '../source.js';
 import { frameChunk, RECORD_HEADER_SIZE, RECORD_TRAILER_SIZE, type EvtxIssue } from './chunk.js';
-import { ChunkDecoder, type ChunkDecodeResult, type DecodeMode, type DecodedRecord } from './decode.js';
+import { ChunkDecoder, type ChunkDecodeResult, type DecodeMode, type DecodedRecord, type EventIdTest } from './decode.js';
 import { CHUNK_SIZE, FILE_HEADER_SIZE, parseFileHeader } from './file-header.js';
 import { EvtxPool } from './pool.js';
 import { linesOf, type ChunkTaskResult } from './worker.js';
@@ -26,6 +26,8 @@ export interface EvtxReadOptions {
   parallelMinBytes?: number;
   /** a pool the caller owns and shares across inputs; used instead of `threads` */
   pool?: EvtxPool;
+  /** `fields` records decoded on this thread (not in a pool) go through it; those it drops are counted with `ctx.prefiltered` */
+  eventIdTest?: EventIdTest;
 }
 
 /** Below this size the cost of starting workers and cloning results outweighs the parallel gain. */
@@ -186,9 +188,11 @@ async function* readChunks<T>(input: SourceInput, ctx: SourceContext, opts: Evtx
       const records = ctx.prefilter && frame.records.length > 0 ? prefiltered(slot.buf, frame.records, ctx) : frame.records;
       if (records.length === 0) continue;
       if (!pool) {
-        decoder ??= new ChunkDecoder(opts.mode);
+        decoder ??= new ChunkDecoder(opts.mode, opts.eventIdTest);
         const res = decoder.decode(slot.buf, slot.offset, records);
         if (res.issues.length > 0) report(res.issues);
+        if (res.ruledOut > 0) ctx.prefiltered?.(res.ruledOut);
+        if (res.records.length === 0) continue;
         yield shape.local(res);
         continue;
       }
