@@ -1,5 +1,5 @@
-import { fileChunks, type ByteRange } from './file-blocks.js';
-import { pieceRanges } from './framing/lines.js';
+import type { ByteRange } from './file-blocks.js';
+import { pieceOf, pieceRanges } from './framing/lines.js';
 import { frameXmlEvents } from './framing/xml-events.js';
 import type { RawEvent, Source, SourceContext, SourceInput } from './source.js';
 import { xmlRecordToEvent } from './xml-record.js';
@@ -29,10 +29,9 @@ export const windowsXmlSource: Source = {
   },
 
   async *read(input: SourceInput, ctx: SourceContext): AsyncIterable<RawEvent> {
-    // a piece of a plain file is read from its start on, past its end to finish its last event
-    const piece = input.path !== undefined ? input.range : undefined;
-    const chunks = piece ? fileChunks(input.path!, { start: piece.start, end: Infinity }) : input.open();
-    for await (const batch of frameXmlEvents(chunks, input.name, ctx, input.startsAt, piece)) {
+    // an event belongs to the piece its start tag begins in: no byte before the piece is needed
+    const part = pieceOf(input);
+    for await (const batch of frameXmlEvents(part?.chunks ?? input.open(), input.name, ctx, input.startsAt, part?.piece)) {
       for (const rec of batch) {
         const ev = xmlRecordToEvent(rec, 0, input.name, ctx);
         if (ev) yield ev;

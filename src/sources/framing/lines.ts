@@ -231,10 +231,21 @@ export function frameLines(chunks: AsyncIterable<Buffer>, file: string, ctx: Sou
 
 /** The lines of an input: all of them, or those of its piece (`input.range`) of a plain file. */
 export function inputLines(input: SourceInput, ctx: SourceContext, kindOf?: RecordKindProbe): AsyncGenerator<Line[]> {
+  // the byte before a piece tells whether its first line starts at its first byte
+  const part = pieceOf(input, 1);
+  if (!part) return frameLines(input.open(), input.name, ctx, input.startsAt, kindOf);
+  return frameStream(part.chunks, new LineFramer(input.name, ctx, part.piece, undefined, kindOf), input.name, ctx);
+}
+
+/**
+ * The piece of a plain file an input is (`input.range`, a share of a scan between threads), with
+ * the file's bytes from `lookBehind` bytes before it to the file's end: a piece's framer reads past
+ * its end to finish its last record. Undefined for a whole input.
+ */
+export function pieceOf(input: SourceInput, lookBehind = 0): { piece: ByteRange; chunks: AsyncIterable<Buffer> } | undefined {
   const piece = input.path !== undefined ? input.range : undefined;
-  if (!piece) return frameLines(input.open(), input.name, ctx, input.startsAt, kindOf);
-  const from = Math.max(0, piece.start - 1);
-  return frameStream(fileChunks(input.path!, { start: from, end: Infinity }), new LineFramer(input.name, ctx, piece, undefined, kindOf), input.name, ctx);
+  if (!piece) return undefined;
+  return { piece, chunks: fileChunks(input.path!, { start: Math.max(0, piece.start - lookBehind), end: Infinity }) };
 }
 
 /** Cuts a large plain file into pieces of `pieceBytes` (the last shorter), each framed alone (LineFramer, XmlEventFramer); undefined below two pieces. */
