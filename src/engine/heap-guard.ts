@@ -1,11 +1,22 @@
-import { getHeapStatistics } from 'node:v8';
+import { createRequire } from 'node:module';
+import type { HeapInfo } from 'node:v8';
+
+/**
+ * node:v8, required on the first look at the heap: loading it (and the internal modules it pulls
+ * in) costs every process ~5 ms, and a short scan never looks.
+ */
+let heapStatistics: (() => HeapInfo) | undefined;
+function heapNow(): HeapInfo {
+  heapStatistics ??= (createRequire(import.meta.url)('node:v8') as typeof import('node:v8')).getHeapStatistics;
+  return heapStatistics();
+}
 
 /**
  * Share of the V8 heap limit beyond which no new state is opened: what is kept must still become
  * findings, rows and risk events (over twice the state) and be written.
  */
 export const HEAP_FILL_LIMIT = 0.2;
-/** the heap is looked at once per this many requests for new state (a look costs about a microsecond) */
+/** the heap is looked at once per this many requests for new state, from the last of the first this many (a look costs about a microsecond) */
 const CHECK_EVERY = 128;
 
 /**
@@ -14,14 +25,14 @@ const CHECK_EVERY = 128;
  * the refusals are counted like any other cap's (diagnostics/cap-tally.ts).
  */
 export class HeapGuard {
-  private calls = 0;
+  private calls = 1;
   private full = false;
 
   constructor(private readonly fillLimit = HEAP_FILL_LIMIT) {}
 
   nearlyFull(): boolean {
     if (this.calls++ % CHECK_EVERY !== 0) return this.full;
-    const { used_heap_size: used, heap_size_limit: limit } = getHeapStatistics();
+    const { used_heap_size: used, heap_size_limit: limit } = heapNow();
     this.full = used > this.fillLimit * limit;
     return this.full;
   }
