@@ -3,7 +3,7 @@ import type { HeapInfo } from 'node:v8';
 
 /**
  * node:v8, required on the first look at the heap: loading it (and the internal modules it pulls
- * in) costs every process ~5 ms, and a short scan never looks.
+ * in) costs a process about 2 ms, and a short scan never looks.
  */
 let heapStatistics: (() => HeapInfo) | undefined;
 function heapNow(): HeapInfo {
@@ -16,7 +16,7 @@ function heapNow(): HeapInfo {
  * findings, rows and risk events (over twice the state) and be written.
  */
 export const HEAP_FILL_LIMIT = 0.2;
-/** the heap is looked at once per this many requests for new state, from the last of the first this many (a look costs about a microsecond) */
+/** the heap is looked at once per this many requests for new state, first at the last of the first this many (a look costs about a microsecond) */
 const CHECK_EVERY = 128;
 
 /**

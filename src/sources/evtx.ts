@@ -55,9 +55,8 @@ export class EvtxSource implements Source {
  */
 function kindTest(prefilter: RecordPrefilter | undefined): EventIdTest | undefined {
   if (!prefilter?.mayMatchKindUtf16) return undefined;
-  return (eventId, buf, start, end) => {
-    return eventId === undefined || prefilter.mayMatchKindUtf16!(buf, start, end, { family: 'windows', system: { EventID: eventId } });
-  };
+  const byKind = prefilter.mayMatchKindUtf16.bind(prefilter);
+  return (eventId, buf, start, end) => eventId === undefined || byKind(buf, start, end, { family: 'windows', system: { EventID: eventId } });
 }
 
 export const evtxSource: Source = new EvtxSource({ threads: 0 });
