@@ -1,15 +1,4 @@
-import { createRequire } from 'node:module';
-import type { HeapInfo } from 'node:v8';
-
-/**
- * node:v8, required on the first look at the heap: loading it (and the internal modules it pulls
- * in) costs a process about 2 ms, and a short scan never looks.
- */
-let heapStatistics: (() => HeapInfo) | undefined;
-function heapNow(): HeapInfo {
-  heapStatistics ??= (createRequire(import.meta.url)('node:v8') as typeof import('node:v8')).getHeapStatistics;
-  return heapStatistics();
-}
+import { v8 } from '../sources/lazy-builtins.js';
 
 /**
  * Share of the V8 heap limit beyond which no new state is opened: what is kept must still become
@@ -25,6 +14,7 @@ const CHECK_EVERY = 128;
  * the refusals are counted like any other cap's (diagnostics/cap-tally.ts).
  */
 export class HeapGuard {
+  /** from 1: the first look comes at the CHECK_EVERY-th request, so a short scan never loads node:v8 */
   private calls = 1;
   private full = false;
 
@@ -32,7 +22,7 @@ export class HeapGuard {
 
   nearlyFull(): boolean {
     if (this.calls++ % CHECK_EVERY !== 0) return this.full;
-    const { used_heap_size: used, heap_size_limit: limit } = heapNow();
+    const { used_heap_size: used, heap_size_limit: limit } = v8().getHeapStatistics();
     this.full = used > this.fillLimit * limit;
     return this.full;
   }

@@ -89,6 +89,11 @@ export class EncodedTests {
     return this.exact((needles, found, hits) => needles.foundInBytes(found, bytes, start, end, hits));
   }
 
+  /** both tests on bytes[start, end), every time (mayMatchBytes without its sampling) */
+  passesBoth(bytes: Uint8Array, start?: number, end?: number): boolean {
+    return this.quick.matchesBytes(bytes, start, end) && this.exact((needles, found, hits) => needles.foundInBytes(found, bytes, start, end, hits));
+  }
+
   /** both tests on a record's text (no quick-test sampling: text is tested where bytes are not at hand) */
   mayMatchText(text: string): boolean {
     return this.quick.matchesText(text) && this.exact((needles, found, hits) => needles.foundInText(found, text, hits));

@@ -70,12 +70,11 @@ class LiteralPrefilter implements RecordPrefilter {
   }
 
   mayMatchBytes(bytes: Uint8Array, start?: number, end?: number): boolean {
-    return this.text.quick.matchesBytes(bytes, start, end) && this.text.exact((needles, found, hits) => needles.foundInBytes(found, bytes, start, end, hits));
+    return this.text.passesBoth(bytes, start, end);
   }
 
   mayMatchUtf16(bytes: Uint8Array, start?: number, end?: number): boolean {
-    const { utf16 } = this.text;
-    return utf16.quick.matchesBytes(bytes, start, end) && utf16.exact((needles, found, hits) => needles.foundInBytes(found, bytes, start, end, hits));
+    return this.text.utf16.passesBoth(bytes, start, end);
   }
 
   mayMatchKind(bytes: Uint8Array, start: number, end: number, kind: RecordKind): boolean {

@@ -4,7 +4,7 @@
  * never at the cost of what came before them. (zlib's Gunzip stream fails on such a tail and
  * drops the output of the write that met it: a small file lost everything, a large one its end.)
  */
-import { zlib } from './lazy-zlib.js';
+import { zlib } from './lazy-builtins.js';
 
 /** Input of at most this many bytes goes to the inflater at a time, so its output stays bounded. */
 const FEED_BYTES = 16 * 1024;

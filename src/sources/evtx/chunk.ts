@@ -4,7 +4,7 @@
  * decoding can then run anywhere, since a chunk is self-contained.
  */
 import type { SkipCode } from '../../diagnostics/codes.js';
-import { zlib } from '../lazy-zlib.js';
+import { zlib } from '../lazy-builtins.js';
 import { CHUNK_SIZE } from './file-header.js';
 
 export const CHUNK_MAGIC = Buffer.from('ElfChnk\0', 'latin1');

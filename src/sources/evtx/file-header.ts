@@ -1,5 +1,5 @@
 /** The 4096-byte EVTX file header. Only the magic matters for decoding; the rest is reported. */
-import { zlib } from '../lazy-zlib.js';
+import { zlib } from '../lazy-builtins.js';
 
 export const FILE_HEADER_SIZE = 4096;
 export const CHUNK_SIZE = 65536;

@@ -1,6 +1,6 @@
 import { isUtf8 } from 'node:buffer';
 import { fileChunks, readErrorSkip, type ByteRange } from '../file-blocks.js';
-import { zlib } from '../lazy-zlib.js';
+import { zlib } from '../lazy-builtins.js';
 import type { FilePosition, RecordKindProbe, RecordPrefilter, SourceContext, SourceInput } from '../source.js';
 
 /**

@@ -1,5 +1,5 @@
 import { growMemoryTo } from '../wasm-memory.js';
-import { GT, LT, SLASH } from '../xml-event.js';
+import { GT, isSpace, LT, SLASH } from '../xml-event.js';
 import markerBytes from './xml-markers.wasm.js';
 
 /** a marker's kind: an event start tag (`<Event` and a name end), an event end tag (`</Event>`), `<EventData` */
@@ -56,7 +56,7 @@ export class XmlMarkers {
 const NAME = Buffer.from('Event');
 
 function isNameEnd(b: number): boolean {
-  return b === 0x20 || b === 0x09 || b === 0x0a || b === 0x0d || b === GT || b === SLASH;
+  return isSpace(b) || b === GT || b === SLASH;
 }
 
 /**
