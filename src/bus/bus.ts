@@ -43,14 +43,23 @@ export interface ChunkMessage {
   body: Uint8Array;
 }
 
+/** A chunk's names and place: everything but its bytes. */
+export type ChunkHeader = Omit<ChunkMessage, 'body'>;
+
 /** One delivery of a message to a worker. */
 export interface Delivery {
-  message: ChunkMessage;
+  message: ChunkHeader;
+  /**
+   * The chunk's raw bytes, decoded on this call into memory its consumer reuses: valid until the
+   * next `body()` of any delivery of that consumer (a worker reads one message at a time). Throws
+   * why they cannot be had (an unknown encoding, a corrupt or oversized deflate stream).
+   */
+  body(): Uint8Array;
   /** 1 on the first delivery */
   deliveries: number;
   /** when the bus stored the message, epoch milliseconds */
   storedAt: number;
-  /** the message failed to parse as a chunk (missing headers...): why */
+  /** the message's headers do not make a chunk (one missing, a bad number...): why */
   malformed?: string;
   /** more time before the bus redelivers it (a long message) */
   working(): void;

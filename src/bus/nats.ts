@@ -1,7 +1,7 @@
 import { connect, headers, nanos, type MsgHdrs, type NatsConnection, type Subscription } from '@nats-io/transport-node';
 import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager, RetentionPolicy, StorageType, type Consumer, type ConsumerMessages, type JetStreamClient, type JetStreamManager, type JsMsg } from '@nats-io/jetstream';
-import { decodeBody, encodeBody } from './compression.js';
-import { MessageTooLarge, type Bus, type BusConsumer, type BusOptions, type BusPublisher, type ChunkMessage, type Delivery } from './bus.js';
+import { BodyDecoder, encodeBody } from './compression.js';
+import { MessageTooLarge, type Bus, type BusConsumer, type BusOptions, type BusPublisher, type ChunkHeader, type Delivery } from './bus.js';
 
 /** Headers a chunk travels with (the body is the raw bytes). */
 const H = { id: 'Nats-Msg-Id', source: 'Tw-Source', format: 'Tw-Format', line: 'Tw-Line', offset: 'Tw-Offset', host: 'Tw-Host', encoding: 'Tw-Encoding', rawBytes: 'Tw-Raw-Bytes', reason: 'Tw-Dead-Reason', deliveries: 'Tw-Deliveries' } as const;
@@ -112,6 +112,7 @@ class NatsBus implements Bus {
     await this.watchMaxDeliveries(state);
     const inbox = new Inbox();
     this.inboxes.push(inbox);
+    const decoder = new BodyDecoder();
     const bus = this;
     return {
       get deadLettered() {
@@ -122,7 +123,7 @@ class NatsBus implements Bus {
         // arrives, and a busy worker takes what piled up meanwhile as one batch
         if (!inbox.running) void inbox.run(consumer, max * 2);
         if (inbox.queue.length === 0) await inbox.arrival(waitMs);
-        return inbox.take(max).map((m) => bus.delivery(m, state));
+        return inbox.take(max).map((m) => bus.delivery(m, state, decoder));
       },
       async backlog() {
         const info = await (await bus.jsm()).consumers.info(o.stream, o.consumer);
@@ -131,11 +132,16 @@ class NatsBus implements Bus {
     };
   }
 
-  private delivery(m: JsMsg, state: { deadLettered: number }): Delivery {
-    const parsed = chunkOf(m.headers, m.data);
-    const message = typeof parsed === 'string' ? { id: m.headers?.get(H.id) || `seq-${m.seq}`, source: m.headers?.get(H.source) ?? '', startsAt: { line: 1, offset: 0 }, body: m.data } : parsed;
+  private delivery(m: JsMsg, state: { deadLettered: number }, decoder: BodyDecoder): Delivery {
+    const parsed = chunkOf(m.headers);
+    const message = typeof parsed === 'string' ? { id: m.headers?.get(H.id) || `seq-${m.seq}`, source: m.headers?.get(H.source) ?? '', startsAt: { line: 1, offset: 0 } } : parsed;
     return {
       message,
+      body: () => {
+        const raw = decoder.decode(m.data, m.headers?.get(H.encoding) || undefined, Number(m.headers?.get(H.rawBytes)));
+        if (typeof raw === 'string') throw new Error(raw);
+        return raw;
+      },
       deliveries: m.info.deliveryCount,
       storedAt: Number(m.info.timestampNanos / 1_000_000),
       ...(typeof parsed === 'string' && { malformed: parsed }),
@@ -274,8 +280,8 @@ async function ensureStream(jsm: JetStreamManager, config: { name: string; subje
   }
 }
 
-/** The chunk a message carries, or why it is not one. */
-function chunkOf(h: MsgHdrs | undefined, body: Uint8Array): ChunkMessage | string {
+/** The chunk a message's headers name, or why they do not name one. */
+function chunkOf(h: MsgHdrs | undefined): ChunkHeader | string {
   const id = h?.get(H.id);
   const source = h?.get(H.source);
   const line = Number(h?.get(H.line));
@@ -283,11 +289,9 @@ function chunkOf(h: MsgHdrs | undefined, body: Uint8Array): ChunkMessage | strin
   if (!id) return `no ${H.id} header`;
   if (!source) return `no ${H.source} header`;
   if (!Number.isSafeInteger(line) || line < 1 || !Number.isSafeInteger(offset) || offset < 0) return `${H.line}/${H.offset} headers are not a line number and a byte offset`;
-  const raw = decodeBody(body, h?.get(H.encoding) || undefined, Number(h?.get(H.rawBytes)));
-  if (typeof raw === 'string') return raw;
   const format = h?.get(H.format) || undefined;
   const host = h?.get(H.host) || undefined;
-  return { id, source, ...(format && { format }), startsAt: { line, offset }, ...(host && { host }), body: raw };
+  return { id, source, ...(format && { format }), startsAt: { line, offset }, ...(host && { host }) };
 }
 
 function sleep(ms: number): Promise<void> {

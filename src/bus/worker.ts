@@ -168,10 +168,17 @@ export class BusWorker {
 
   /** one message through sources → normalize → detect; its partial state alone */
   private async detect(delivery: Delivery): Promise<MessagePartials> {
-    if (delivery.malformed) throw new Error(`malformed message: ${delivery.malformed}`);
+    if (delivery.malformed) throw malformed(delivery.malformed);
     const { message } = delivery;
     if (message.format !== undefined && !isSourceName(message.format)) throw new Error(`unknown format '${message.format}'`);
-    const input: SourceInput = { ...bufferInput(message.source, Buffer.from(message.body.buffer, message.body.byteOffset, message.body.byteLength)), startsAt: message.startsAt, ...(message.host && { host: message.host }) };
+    // valid until the next delivery's body: scanInput reads it through, and sources copy what they keep
+    let body: Uint8Array;
+    try {
+      body = delivery.body();
+    } catch (error) {
+      throw malformed((error as Error).message);
+    }
+    const input: SourceInput = { ...bufferInput(message.source, Buffer.from(body.buffer, body.byteOffset, body.byteLength)), startsAt: message.startsAt, ...(message.host && { host: message.host }) };
     const report = new RunReport();
     try {
       await scanInput(input, this.analyzer, message.format ? { ...this.scanOptions, format: message.format } : this.scanOptions, report);
@@ -209,6 +216,10 @@ export class BusWorker {
     }
     return out;
   }
+}
+
+function malformed(reason: string): Error {
+  return new Error(`malformed message: ${reason}`);
 }
 
 /** nak delay: 0.5 s, 1 s, 2 s ... up to 30 s */
