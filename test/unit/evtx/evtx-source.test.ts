@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { EvtxSource, evtxSource } from '../../../src/sources/evtx.js';
 import type { RawEvent, RecordPrefilter, Skip, SourceContext, SourceInput } from '../../../src/sources/source.js';
@@ -45,10 +47,32 @@ test('Sysmon records become windows RawEvents with System fields and EventData b
   for (const ev of events) assert.equal(bytes.readUInt32LE(ev.location.offset!), 0x2a2a, 'offset points at the record magic');
 });
 
-test('an input without a path (stdin, .gz) streams and gives the same events as the file', async () => {
-  const fromFile = await collect(fileInput(fixture));
-  const fromStream = await collect(bufferInput('-', readBytes(fixture), 1234));
-  assert.deepEqual(fromStream.events.map((e) => [e.system, e.data, e.location.offset]), fromFile.events.map((e) => [e.system, e.data, e.location.offset]));
+test('an input without a path (stdin, .gz, a bus message) streams and gives the same events as the file, in pieces of any size, reused or not', async () => {
+  // the fixture's chunk three times (the reader counts chunks from the bytes present), as a file and as streams
+  const one = readBytes(fixture);
+  const bytes = Buffer.concat([one, one.subarray(4096), one.subarray(4096)]);
+  const file = path.join(mkdtempSync(path.join(tmpdir(), 'tw-evtx-stream-')), 'three-chunks.evtx');
+  writeFileSync(file, bytes);
+  const shape = (r: Awaited<ReturnType<typeof collect>>) => r.events.map((e) => [e.system, e.data, e.location.offset]);
+  const fromFile = shape(await collect(fileInput(file)));
+  assert.equal(fromFile.length, 3 * shape(await collect(fileInput(fixture))).length, 'every chunk read');
+  // slots across pieces are copied; within one piece (64 KiB aligned, 100 kB unaligned, the whole input) they are views of it
+  for (const piece of [1234, 65536, 100_000, bytes.length]) {
+    assert.deepEqual(shape(await collect(bufferInput('-', bytes, piece))), fromFile, `pieces of ${piece} bytes`);
+  }
+  // a stream that writes each piece into the same memory, as a plain file's reader does: a slot must not be read after the next is asked for
+  const reused: SourceInput = {
+    name: '-',
+    async *open() {
+      const block = Buffer.alloc(100_000);
+      for (let at = 0; at < bytes.length; at += block.length) {
+        const n = bytes.copy(block, 0, at, Math.min(at + block.length, bytes.length));
+        yield block.subarray(0, n);
+        block.fill(0xee);
+      }
+    },
+  };
+  assert.deepEqual(shape(await collect(reused)), fromFile, 'pieces written into one reused block');
 });
 
 test('the prefilter sees each record\'s BinXML before decoding, and refused records are counted, not decoded', async () => {
