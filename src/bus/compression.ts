@@ -48,7 +48,7 @@ const unknownEncoding = (encoding: string) => `unknown body encoding '${encoding
 const notInflating = (error: unknown) => `the deflate body does not inflate: ${(error as Error).message}`;
 
 /**
- * What `BodyDecoder` uses of Node's zlib stream object (lib/zlib.js, the same since Node 10): the
+ * What `BodyDecoder` uses of Node's zlib stream object (lib/zlib.js of Node 20, not documented): the
  * binding's synchronous step, which inflates into a buffer the caller gives, and the two counts it
  * leaves behind. Not public API, so it is checked for on first use and done without when absent.
  */
@@ -70,7 +70,7 @@ const MIN_BUFFER_BYTES = 64 * 1024;
  * `inflateRawSync` returns) was the worker's largest allocation, memory outside V8's heap that made
  * V8 run a full mark-compact every ~60 messages and, given back to the system and taken again,
  * cost a page fault per 4 KiB (bench/README.md, "Tenth session": one worker 54 major GCs -> 10 over
- * the same messages, +20-30% events/s). Where Node lacks the internals it uses (`ZlibStreamInternals`),
+ * the same messages, 25-50% more events/s). Where Node lacks the internals it uses (`ZlibStreamInternals`),
  * each body gets a buffer of its own (`decodeBody`); same bytes, same reasons either way.
  */
 export class BodyDecoder {
