@@ -33,19 +33,26 @@ function sizeHint(rawBytes: number | undefined): number | undefined {
  * concatenation (a third of the inflate's CPU); a wrong or missing hint changes nothing but that.
  */
 export function decodeBody(body: Uint8Array, encoding: string | undefined, rawBytes?: number): Uint8Array | string {
+  return decodeWith(body, encoding, () => inflateOnce(body, rawBytes));
+}
+
+/** `inflate` for a deflate body; identity and unknown encodings, and inflate's errors, as reasons */
+function decodeWith(body: Uint8Array, encoding: string | undefined, inflate: () => Uint8Array): Uint8Array | string {
   if (!encoding || encoding === 'identity') return body;
-  if (encoding !== 'deflate') return unknownEncoding(encoding);
-  const size = sizeHint(rawBytes);
+  if (encoding !== 'deflate') return `unknown body encoding '${encoding}'`;
   try {
-    // one byte more than the hint: zlib takes a full output buffer as "more may follow"
-    return inflateRawSync(body, { maxOutputLength: MAX_INFLATED_BYTES, ...(size !== undefined && { chunkSize: Math.max(64, size + 1) }) });
+    return inflate();
   } catch (error) {
-    return notInflating(error);
+    return `the deflate body does not inflate: ${(error as Error).message}`;
   }
 }
 
-const unknownEncoding = (encoding: string) => `unknown body encoding '${encoding}'`;
-const notInflating = (error: unknown) => `the deflate body does not inflate: ${(error as Error).message}`;
+/** a deflate body into a buffer of its own (throws zlib's errors) */
+function inflateOnce(body: Uint8Array, rawBytes: number | undefined): Uint8Array {
+  const size = sizeHint(rawBytes);
+  // one byte more than the hint: zlib takes a full output buffer as "more may follow"
+  return inflateRawSync(body, { maxOutputLength: MAX_INFLATED_BYTES, ...(size !== undefined && { chunkSize: Math.max(64, size + 1) }) });
+}
 
 /**
  * What `BodyDecoder` uses of Node's zlib stream object (lib/zlib.js of Node 20, not documented): the
@@ -83,23 +90,17 @@ export class BodyDecoder {
   }
 
   decode(body: Uint8Array, encoding: string | undefined, rawBytes?: number): Uint8Array | string {
-    if (!encoding || encoding === 'identity') return body;
-    if (encoding !== 'deflate') return unknownEncoding(encoding);
-    const engine = this.inflater();
-    if (!engine) return decodeBody(body, encoding, rawBytes);
-    try {
-      return this.inflate(engine, body, sizeHint(rawBytes));
-    } catch (error) {
-      // a zlib error destroys its stream object: the next body gets a new one
-      this.engine = undefined;
-      return notInflating(error);
-    }
+    return decodeWith(body, encoding, () => {
+      const engine = this.inflater();
+      return engine ? this.inflate(engine, body, sizeHint(rawBytes)) : inflateOnce(body, rawBytes);
+    });
   }
 
   private inflater(): (InflateRaw & Required<ZlibStreamInternals>) | undefined {
-    if (!this.engine) {
+    // a zlib error destroys its stream object: the next body gets a new one
+    if (!this.engine || this.engine.destroyed) {
       const engine: InflateRaw & ZlibStreamInternals = createInflateRaw();
-      // a zlib error destroys the stream, which emits it: read here from `errored` instead
+      // the destroyed stream emits its error: read here from `errored` instead
       engine.on('error', () => undefined);
       this.engine = engine;
     }

@@ -67,6 +67,12 @@ test("a worker's decoder inflates each body into the memory the one before used 
   const b = decoder.decode(second.body, second.encoding, lines.length * 2) as Uint8Array;
   assert.deepEqual(Buffer.from(b), Buffer.concat([lines, lines]));
   assert.equal(b.buffer, a.buffer, 'the second body lies in the first one\'s memory');
+  // a corrupt body destroys zlib's stream object: the decoder takes a new one and goes on reusing its memory
+  assert.match(decoder.decode(Buffer.from('garbage'), 'deflate', 10) as string, /^the deflate body does not inflate: /);
+  assert.equal(decoder.reusesMemory, true, 'still inflating into kept memory after a corrupt body');
+  const c = decoder.decode(first.body, first.encoding, lines.length) as Uint8Array;
+  assert.deepEqual(Buffer.from(c), lines);
+  assert.equal(c.buffer, b.buffer, 'the body after the corrupt one lies in the same memory');
 });
 
 test('one decoder over a random sequence of good, mutated, truncated, oversized and hint-less bodies gives what decodeBody gives for each', () => {
