@@ -48,25 +48,18 @@ async function* streamSlots(stream: AsyncIterable<Buffer>, startOffset: number, 
   // a stream starting past the header (a chunk sent on a bus) holds chunk slots only
   let offset = startOffset;
   let want = startOffset > 0 ? CHUNK_SIZE : FILE_HEADER_SIZE;
+  /** the first `k` bytes of parts[0], taken out of it */
+  const front = (k: number): Buffer => {
+    const p = parts[0];
+    if (k === p.length) parts.shift();
+    else parts[0] = p.subarray(k);
+    return p.subarray(0, k);
+  };
   const take = (n: number): Buffer => {
-    if (!owned && parts[0].length >= n) {
-      const view = parts[0].subarray(0, n);
-      if (view.length === parts[0].length) parts.shift();
-      else parts[0] = parts[0].subarray(n);
-      have -= n;
-      return view;
-    }
-    const out = Buffer.allocUnsafeSlow(n);
-    let filled = 0;
-    while (filled < n) {
-      const p = parts[0];
-      const k = Math.min(p.length, n - filled);
-      p.copy(out, filled, 0, k);
-      filled += k;
-      if (k === p.length) parts.shift();
-      else parts[0] = p.subarray(k);
-    }
     have -= n;
+    if (!owned && parts[0].length >= n) return front(n);
+    const out = Buffer.allocUnsafeSlow(n);
+    for (let filled = 0; filled < n; ) filled += front(Math.min(parts[0].length, n - filled)).copy(out, filled);
     return out;
   };
   try {

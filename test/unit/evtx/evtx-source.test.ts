@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { EvtxSource, evtxSource } from '../../../src/sources/evtx.js';
@@ -47,11 +47,13 @@ test('Sysmon records become windows RawEvents with System fields and EventData b
   for (const ev of events) assert.equal(bytes.readUInt32LE(ev.location.offset!), 0x2a2a, 'offset points at the record magic');
 });
 
-test('an input without a path (stdin, .gz, a bus message) streams and gives the same events as the file, in pieces of any size, reused or not', async () => {
+test('an input without a path (stdin, .gz, a bus message) streams and gives the same events as the file, in pieces of any size, reused or not', async (t) => {
   // the fixture's chunk three times (the reader counts chunks from the bytes present), as a file and as streams
   const one = readBytes(fixture);
   const bytes = Buffer.concat([one, one.subarray(4096), one.subarray(4096)]);
-  const file = path.join(mkdtempSync(path.join(tmpdir(), 'tw-evtx-stream-')), 'three-chunks.evtx');
+  const dir = mkdtempSync(path.join(tmpdir(), 'tw-evtx-stream-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const file = path.join(dir, 'three-chunks.evtx');
   writeFileSync(file, bytes);
   const shape = (r: Awaited<ReturnType<typeof collect>>) => r.events.map((e) => [e.system, e.data, e.location.offset]);
   const fromFile = shape(await collect(fileInput(file)));
