@@ -1,6 +1,7 @@
 /**
  * A fixed serve workload for A/B comparisons on a shared machine: `node dist/bench/serve-cpu.js
- * [--cli dist/src/cli/tunnelwatch.js] [--events 60000] [--senders 4] [--prof DIR] [--no-detection-thread]`.
+ * [--cli dist/src/cli/tunnelwatch.js] [--events 60000] [--senders 4] [--prof DIR] [--node-flags '--flag ...']
+ * [--no-detection-thread]`.
  *
  * Starts `tunnelwatch serve` (no latency bound, so nothing is refused), sends the bench's bodies
  * (100 Sysmon XML events each, serve.ts's `bodyMaker`) from a few senders as fast as they are
@@ -9,7 +10,7 @@
  * CPU-second does not depend on what else the machine runs, wall time does. With --prof the server
  * runs under `node --cpu-prof` (one profile per thread, written when it exits).
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import { loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
@@ -25,6 +26,7 @@ const { values } = parseArgs({
     events: { type: 'string', default: '60000' },
     senders: { type: 'string', default: '4' },
     prof: { type: 'string' },
+    'node-flags': { type: 'string', default: '' },
   },
   // --no-detection-thread goes to `serve` (an older build's opt-in --detection-thread too)
   allowPositionals: true,
@@ -49,7 +51,10 @@ const work = mkdtempSync(path.join(tmpdir(), 'tw-serve-cpu-'));
 try {
   const makeBody = bodyMaker(repo);
   const requests = Math.ceil(Number(values.events) / 100);
-  const nodeFlags = typeof values.prof === 'string' ? ['--cpu-prof', '--cpu-prof-dir', path.resolve(values.prof)] : [];
+  const nodeFlags = [
+    ...String(values['node-flags']).split(' ').filter(Boolean),
+    ...(typeof values.prof === 'string' ? ['--cpu-prof', '--cpu-prof-dir', path.resolve(values.prof)] : []),
+  ];
   const server = await start(String(values.cli), path.join(work, 'data'), ['--max-lag-seconds', '0s', ...process.argv.slice(2).filter((a) => a === '--detection-thread' || a === '--no-detection-thread')], nodeFlags);
   const url = new URL(server.url);
   const agent = new http.Agent({ keepAlive: true, maxSockets: Number(values.senders) });
@@ -74,6 +79,16 @@ try {
   const threads = [...threadCpuSeconds(server.child.pid!)].map(([tid, seconds]) => ({ tid, seconds: seconds - (threads0.get(tid) ?? 0) }));
   const main = threads.find((t) => t.tid === server.child.pid)?.seconds ?? 0;
   const busiest = Math.max(0, ...threads.filter((t) => t.tid !== server.child.pid).map((t) => t.seconds));
+  const byName = new Map<string, number>();
+  for (const t of threads) {
+    let name = '?';
+    try {
+      name = readFileSync(`/proc/${server.child.pid}/task/${t.tid}/comm`, 'utf8').trim();
+    } catch {
+      // the thread ended meanwhile
+    }
+    byName.set(`${name}/${t.tid - server.child.pid!}`, t.seconds);
+  }
   const s = await status(server.url);
   agent.destroy();
   const exited = new Promise((resolve) => server.child.on('exit', resolve));
@@ -83,7 +98,8 @@ try {
   process.stdout.write(
     `${events} events (${refused} requests refused): server CPU ${cpu.toFixed(2)} s (${(cpuAcked - cpu0).toFixed(2)} s until the last 200), ` +
       `${Math.round(events / cpu)} events per CPU-second (main thread ${main.toFixed(2)} s, busiest other ${busiest.toFixed(2)} s); wall ${((acked - t0) / 1000).toFixed(1)} s to the last 200, ${((end - t0) / 1000).toFixed(1)} s to the store; ` +
-      `parsed ${s.processed.events}, prefiltered ${s.processed.prefiltered}; load ${load.toFixed(1)} -> ${loadavg()[0].toFixed(1)}\n`,
+      `parsed ${s.processed.events}, prefiltered ${s.processed.prefiltered}; load ${load.toFixed(1)} -> ${loadavg()[0].toFixed(1)}\n` +
+      `  threads by name: ${[...byName].filter(([, sec]) => sec >= 0.01).sort((a, b) => b[1] - a[1]).map(([n, sec]) => `${n} ${sec.toFixed(2)} s`).join(', ')}\n`,
   );
 } finally {
   rmSync(work, { recursive: true, force: true });

@@ -33,20 +33,29 @@ export class CandidateIndex<T> {
   /** per bucket, its literal index as an earlier run saved it (read on first use) */
   private readonly savedIndexes = new Map<readonly T[], () => SavedLiteralIndex>();
 
-  /** `saved`: what `saved()` gave for the same items, its literal indexes restored instead of derived */
+  /**
+   * `saved`: what `saved()` gave for the same items, its buckets and literal indexes restored
+   * instead of derived (so no rule's search is read: the content cache parses each on first use)
+   */
   constructor(
-    items: readonly T[],
+    private readonly items: readonly T[],
     private readonly whereOf: (item: T) => Expr,
     saved?: SavedCandidateIndex,
   ) {
-    const pins = items.map((item) => exactValues(whereOf(item)));
-    this.field = bestField(pins);
-    const field = this.field;
-    if (field === undefined) this.unpinned = items;
-    else this.unpinned = this.bucketed(items, field, pins);
-    for (const { value, size, index } of saved?.buckets ?? []) {
+    const restored = saved && restoredBuckets(items, saved);
+    if (restored) {
+      this.field = restored.field;
+      this.unpinned = restored.unpinned;
+      for (const [value, bucket] of restored.byValue) this.byValue.set(value, bucket);
+    } else {
+      const pins = items.map((item) => exactValues(whereOf(item)));
+      this.field = bestField(pins);
+      this.unpinned = this.field === undefined ? items : this.bucketed(items, this.field, pins);
+    }
+    // a bucket's saved literal index numbers its rules as saved: only restored buckets may use it
+    for (const { value, index } of restored ? saved.buckets : []) {
       const bucket = value === null ? this.unpinned : this.byValue.get(value);
-      if (bucket && bucket.length === size) this.savedIndexes.set(bucket, index);
+      if (bucket) this.savedIndexes.set(bucket, index);
     }
   }
 
@@ -65,14 +74,17 @@ export class CandidateIndex<T> {
     return unpinned;
   }
 
-  /** every bucket's literal index, built now, as data (a bucket restored from saved data is not saved again) */
+  /** the buckets (each rule by its position in the items) and every bucket's literal index, built now, as data */
   saved(): SavedCandidateIndex {
+    const positions = new Map(this.items.map((item, position) => [item, position]));
     const buckets: SavedCandidateIndex['buckets'] = [];
     for (const [value, bucket] of [[null, this.unpinned] as const, ...this.byValue]) {
+      // a value's bucket is the unpinned rules, then its own
+      const members = (value === null ? bucket : bucket.slice(this.unpinned.length)).map((item) => positions.get(item)!);
       const index = bucket.length === 0 ? undefined : this.literalIndexOf(bucket).saved();
-      if (index) buckets.push({ value, size: bucket.length, index: () => index });
+      if (index) buckets.push({ value, members, index: () => index });
     }
-    return { buckets };
+    return { field: this.field ?? null, buckets };
   }
 
   /** the rules that can match an event with these (lowercased) values, each once */
@@ -92,6 +104,20 @@ export class CandidateIndex<T> {
     if (!index) this.literalIndexes.set(bucket, (index = new LiteralIndex(bucket, this.whereOf, savedOrNone(this.savedIndexes.get(bucket)))));
     return index;
   }
+}
+
+/**
+ * The buckets as saved, or undefined when they do not fit these items (a position out of range,
+ * a rule in no bucket): then they are derived from the rules' searches again.
+ */
+function restoredBuckets<T>(items: readonly T[], saved: SavedCandidateIndex): { field: string | undefined; unpinned: readonly T[]; byValue: Map<string, readonly T[]> } | undefined {
+  if (saved.field === null) return saved.buckets.length === 1 && saved.buckets[0].value === null && saved.buckets[0].members.length === items.length ? { field: undefined, unpinned: items, byValue: new Map() } : undefined;
+  const placed = new Uint8Array(items.length);
+  const itemsAt = (members: readonly number[]) => members.map((p) => ((placed[p] = 1), items[p]));
+  if (saved.buckets.some(({ members }) => members.some((p) => !Number.isInteger(p) || p < 0 || p >= items.length))) return undefined;
+  const unpinned = itemsAt(saved.buckets.find((b) => b.value === null)?.members ?? []);
+  const byValue = new Map(saved.buckets.flatMap(({ value, members }) => (value === null ? [] : [[value, [...unpinned, ...itemsAt(members)]] as const])));
+  return placed.every((p) => p === 1) ? { field: saved.field, unpinned, byValue } : undefined;
 }
 
 /** a saved literal index, or none when it cannot be read (the tables' digest matched: only a bug gets here) */

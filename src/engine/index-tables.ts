@@ -10,18 +10,20 @@ import type { SavedLiteralIndex } from './literal-index.js';
 import { decodeTables, encodeTables } from './saved-tables.js';
 
 /**
- * A CandidateIndex's literal indexes as data: per bucket, the value that names it (null: the rules
- * that pin none), how many rules it holds, and its literal index (read when asked for).
+ * A CandidateIndex as data: the field its rules are bucketed by (null: none), and per bucket, the
+ * value that names it (null: the rules that pin none), the positions of the rules it adds (a
+ * value's bucket also holds those pinning none), and its literal index (read when asked for).
  */
 export interface SavedCandidateIndex {
-  buckets: Array<{ value: string | null; size: number; index: () => SavedLiteralIndex }>;
+  field: string | null;
+  buckets: Array<{ value: string | null; members: number[]; index: () => SavedLiteralIndex }>;
 }
 
 /** bumped whenever the saved data changes shape */
-const KIND = 'candidate-indexes-3';
+const KIND = 'candidate-indexes-4';
 
-/** per dataset, its buckets: the value naming each, its size, and the section holding its index */
-type Data = Array<[dataset: string, buckets: Array<[value: string | null, size: number, section: number]>]>;
+/** per dataset, its field and its buckets: the value naming each, its members, and the section holding its index */
+type Data = Array<[dataset: string, field: string | null, buckets: Array<[value: string | null, members: number[], section: number]>]>;
 
 export function encodeCandidateIndexes(indexes: ReadonlyMap<string, SavedCandidateIndex>): Uint8Array {
   const automata: CompiledNeedles[] = [];
@@ -32,13 +34,14 @@ export function encodeCandidateIndexes(indexes: ReadonlyMap<string, SavedCandida
     return numbered.get(key) ?? numbered.set(key, automata.push(needles) - 1).get(key)!;
   };
   const sections: string[] = [];
-  const data: Data = [...indexes].map(([dataset, { buckets }]) => [
+  const data: Data = [...indexes].map(([dataset, { field, buckets }]) => [
     dataset,
-    buckets.map(({ value, size, index }) => {
+    field,
+    buckets.map(({ value, members, index }) => {
       const literal = index();
       // each automaton named by its index in the list saved beside the sections
       const fields = literal.fields.map(({ field, needles }) => ({ field, needles: numberOf(needles) }));
-      return [value, size, sections.push(JSON.stringify({ ...literal, fields } satisfies SavedLiteralIndex<number>)) - 1];
+      return [value, members, sections.push(JSON.stringify({ ...literal, fields } satisfies SavedLiteralIndex<number>)) - 1];
     }),
   ]);
   return encodeTables(KIND, data, automata, sections);
@@ -55,5 +58,5 @@ export function decodeCandidateIndexes(bytes: Uint8Array | undefined): Map<strin
     const literal = JSON.parse(tables.section(section)) as SavedLiteralIndex<number>;
     return { ...literal, fields: literal.fields.map(({ field, needles }) => ({ field, needles: automaton(needles) })) };
   };
-  return new Map((tables.data as Data).map(([dataset, buckets]) => [dataset, { buckets: buckets.map(([value, size, section]) => ({ value, size, index: bucketIndex(section) })) }]));
+  return new Map((tables.data as Data).map(([dataset, field, buckets]) => [dataset, { field, buckets: buckets.map(([value, members, section]) => ({ value, members, index: bucketIndex(section) })) }]));
 }

@@ -1,4 +1,3 @@
-import { isAscii } from 'node:buffer';
 import { createHash } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
@@ -6,14 +5,14 @@ import path from 'node:path';
 import type { Content } from './content.js';
 import { companionDirs } from './content-tree.js';
 import { listFiles, listYamlFiles } from './yaml-files.js';
-import { asciiJson } from './ascii-json.js';
+import { decodeEntry, encodeEntry } from './content-entry.js';
 import { codeId } from './code-id.js';
 
 /**
  * bumped whenever the compiled form (Detection, SearchPlan, OutputSettings, BoundCorrelation) changes shape
- * or the file's encoding does (8: all ASCII, see ascii-json.ts)
+ * or the file's encoding does (8: all ASCII, see ascii-json.ts; 9: searches out of line, see content-entry.ts)
  */
-const FORMAT = 8;
+const FORMAT = 9;
 /**
  * Bumped whenever loading accepts, refuses or compiles the same files differently (the YAML schemas,
  * macro expansion, the SPL and Sigma front ends): an entry compiled by an older loader must not
@@ -80,7 +79,7 @@ export async function loadContentEntry<T extends Content>(dirs: string[], load: 
   if (cached) return { content: cached, derived };
   const content = await load();
   if (content.errors.length > 0) return { content };
-  writeCached(entry, asciiJson(content), 'content-');
+  writeCached(entry, encodeEntry(content), 'content-');
   return { content, derived };
 }
 
@@ -143,10 +142,7 @@ function readOrUndefined(file: string): Buffer | undefined {
 
 function readCached<T extends Content>(file: string): T | undefined {
   try {
-    const bytes = readFileSync(file);
-    // an ASCII file is a one-byte string as Latin-1, with no UTF-8 decoding (see writeCached)
-    const content = JSON.parse(isAscii(bytes) ? bytes.toString('latin1') : bytes.toString('utf8')) as T;
-    return Array.isArray(content.detections) && Array.isArray(content.correlations) ? content : undefined;
+    return decodeEntry<T>(readFileSync(file), file);
   } catch {
     return undefined;
   }

@@ -37,12 +37,13 @@ test('a multivalue field takes the union of its values, each rule once', () => {
   assert.deepEqual(names({ EventID: ['1', '7'], vendor: 'sysmon', Image: 'x' }), ['any', 'one', 'one-or-seven', 'wildcard']);
 });
 
-test('candidate indexes restored from saved tables give the candidates the built ones give; damaged tables are rebuilt', () => {
+test('candidate indexes restored from saved tables give the candidates the built ones give without reading any rule\'s search; damaged tables are rebuilt', () => {
   const store = { bytes: undefined as Uint8Array | undefined, writes: 0, read: () => store.bytes, write: (b: Uint8Array) => ((store.bytes = b), store.writes++) };
   const lists = new Map([['Endpoint.Processes', rules]]);
   candidateIndexes(lists, (r) => r.where, store);
   assert.equal(store.writes, 1);
-  const restored = candidateIndexes(lists, (r) => r.where, store).get('Endpoint.Processes')!;
+  const unread = (r: { name: string }): Expr => assert.fail(`the search of ${r.name} was read`);
+  const restored = candidateIndexes(lists, unread, store).get('Endpoint.Processes')!;
   assert.equal(store.writes, 1, 'read, not built again');
   const events: Array<Record<string, string | string[]>> = [
     { EventID: '1', vendor: 'sysmon', Image: 'x' },
@@ -61,4 +62,17 @@ test('candidate indexes restored from saved tables give the candidates the built
   const rebuilt = candidateIndexes(lists, (r) => r.where, store).get('Endpoint.Processes')!;
   assert.equal(store.writes, 2, 'the damaged tables were refused and the indexes saved again');
   for (const fields of events) assert.deepEqual(rebuilt.candidates(new LoweredFields(fields)).map((r) => r.name).sort(), names(fields));
+});
+
+test('saved buckets that do not fit the rules indexed (another list) are not used: the buckets are derived from the searches', () => {
+  const store = { bytes: undefined as Uint8Array | undefined, read: () => store.bytes, write: (b: Uint8Array) => (store.bytes = b) };
+  candidateIndexes(new Map([['Endpoint.Processes', rules]]), (r) => r.where, store);
+  const fewer = rules.filter((r) => r.name !== 'one');
+  const fresh = new CandidateIndex(fewer, (r) => r.where);
+  const restored = candidateIndexes(new Map([['Endpoint.Processes', fewer]]), (r) => r.where, store).get('Endpoint.Processes')!;
+  const events: Array<Record<string, string>> = [{ EventID: '1', vendor: 'sysmon', Image: 'x' }, { EventID: '3', vendor: 'sysmon' }, { EventID: '7' }, { EventID: '22', Image: 'y' }];
+  for (const fields of events) {
+    const lowered = new LoweredFields(fields);
+    assert.deepEqual(restored.candidates(lowered).map((r) => r.name).sort(), fresh.candidates(lowered).map((r) => r.name).sort(), JSON.stringify(fields));
+  }
 });

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { cpSync, mkdtempSync, readdirSync, readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readdirSync, readFileSync, statSync, truncateSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { loadContentCached, loadContentEntry, LOADER_VERSION } from '../../../src/rules/content-cache.js';
@@ -70,6 +70,8 @@ test('non-ASCII rule text (look-alike letters, emoji, DEL) is written as ASCII e
   const load = async () => {
     const content = await s.load();
     content.detections[0].description = text;
+    const where = content.detections[0].plan.where;
+    content.detections[0].plan.where = { kind: 'and', terms: [where, { kind: 'compare', field: 'process', op: '=', pattern: text }] };
     return content;
   };
   await loadContentCached(s.dirs, load);
@@ -79,6 +81,50 @@ test('non-ASCII rule text (look-alike letters, emoji, DEL) is written as ASCII e
   const cached = await loadContentCached(s.dirs, load);
   assert.equal(s.loads(), 1, 'the second load came from the cache');
   assert.equal(cached.detections[0].description, text);
+  assert.deepEqual(cached.detections[0].plan.where, (await load()).detections[0].plan.where, 'the search, kept out of line, too');
+});
+
+/** the one content entry in the sandbox's cache */
+function entryFile(root: string): string {
+  const dir = path.join(root, 'cache/tunnelwatch');
+  return path.join(dir, readdirSync(dir).find((name) => name.startsWith('content-'))!);
+}
+
+test("an entry read from the cache parses a detection's search when it is first read, not at load", async () => {
+  const s = sandbox();
+  const fresh = await loadContentCached(s.dirs, s.load);
+  const cached = await loadContentCached(s.dirs, s.load);
+  assert.equal(s.loads(), 1);
+  const plans = cached.detections.map((d) => d.plan);
+  assert.ok(plans.length > 1);
+  assert.ok(plans.every((plan) => typeof Object.getOwnPropertyDescriptor(plan, 'where')?.get === 'function'), 'no search parsed at load');
+  assert.deepEqual(plans[1].where, fresh.detections[1].plan.where);
+  assert.equal(Object.getOwnPropertyDescriptor(plans[1], 'where')?.get, undefined, 'a plain property once read');
+  assert.equal(typeof Object.getOwnPropertyDescriptor(plans[0], 'where')?.get, 'function', 'the others still unread');
+});
+
+test('an entry cut short is refused, and the rules are compiled again', async () => {
+  const s = sandbox();
+  const fresh = await loadContentCached(s.dirs, s.load);
+  const file = entryFile(s.root);
+  truncateSync(file, statSync(file).size - 1);
+  const again = await loadContentCached(s.dirs, s.load);
+  assert.equal(s.loads(), 2);
+  assert.deepEqual(JSON.parse(JSON.stringify(again)), JSON.parse(JSON.stringify(fresh)));
+});
+
+test("a search whose bytes changed inside a whole entry fails when it is read, naming the entry to delete", async () => {
+  const s = sandbox();
+  await loadContentCached(s.dirs, s.load);
+  const file = entryFile(s.root);
+  const bytes = readFileSync(file);
+  // the section ends with the last detection's search: its closing brace becomes a stray character
+  bytes[bytes.length - 1] = '#'.charCodeAt(0);
+  writeFileSync(file, bytes);
+  const cached = await loadContentCached(s.dirs, s.load);
+  assert.equal(s.loads(), 1, 'the entry is whole, so it is read');
+  assert.throws(() => cached.detections.at(-1)!.plan.where, (e: Error) => e.message.includes('is damaged') && e.message.includes(file) && e.message.includes('TUNNELWATCH_NO_CACHE=1'));
+  assert.ok(cached.detections[0].plan.where, 'the other searches read as before');
 });
 
 test('tables derived from an entry are kept beside it, one file per name, and none for content with errors', async () => {
