@@ -118,15 +118,21 @@ const SETTLED_MS = 2000;
 /**
  * A hash of each file's path, device, inode, size, modification and change times (nanoseconds):
  * a file whose bytes change gets a new change time, which no tool can set back (copies that keep
- * the modification time are new inodes with new change times). Undefined, so nothing is
- * remembered, when a file is missing or changed too recently to be told from its next change.
+ * the modification time are new inodes with new change times). A path that is not there (the
+ * correlations folder beside a Sigma rules folder, listed as itself) counts as missing: when it
+ * appears, it has an identity, and the hash changes. Undefined, so nothing is remembered, when a
+ * file changed too recently to be told from its next change.
  */
 function fileIdentities(version: string, files: string[]): string | undefined {
   const hash = createHash('sha256').update(version);
   const settled = BigInt(Date.now() - SETTLED_MS) * 1_000_000n;
   for (const file of files) {
     const stat = statSync(file, { bigint: true, throwIfNoEntry: false });
-    if (!stat || stat.mtimeNs > settled || stat.ctimeNs > settled) return undefined;
+    if (!stat) {
+      hash.update(`${path.resolve(file)}\0missing\0`);
+      continue;
+    }
+    if (stat.mtimeNs > settled || stat.ctimeNs > settled) return undefined;
     hash.update(`${path.resolve(file)}\0${stat.dev}\0${stat.ino}\0${stat.size}\0${stat.mtimeNs}\0${stat.ctimeNs}\0`);
   }
   return hash.digest('hex').slice(0, 40);

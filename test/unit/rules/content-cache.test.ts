@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { cpSync, mkdtempSync, readdirSync, readFileSync, statSync, truncateSync, utimesSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, truncateSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { loadContentCached, loadContentEntry, LOADER_VERSION } from '../../../src/rules/content-cache.js';
@@ -166,4 +166,19 @@ test('the key is remembered by the files\' identities, and a file changed in pla
   assert.equal(s.loads(), 3, 'the change was seen');
   assert.notDeepEqual(changed, first);
   assert.equal(changed.detections.find((d) => d.name === 'Windows Ngrok Reverse Proxy Usage')?.version, 13);
+});
+
+test('a rules folder with no correlations folder beside it (Sigma\'s) has its key remembered too, and the folder appearing changes the key', async () => {
+  const s = sandbox();
+  const missing = path.join(s.root, 'content/no-such-correlations');
+  const dirs = [s.detections, missing];
+  await new Promise((resolve) => setTimeout(resolve, 2100));
+  await loadContentCached(dirs, s.load);
+  assert.ok(readdirSync(path.join(s.root, 'cache/tunnelwatch')).some((name) => name.startsWith('key-')), 'the key was remembered');
+  await loadContentCached(dirs, s.load);
+  assert.equal(s.loads(), 1);
+  mkdirSync(missing);
+  writeFileSync(path.join(missing, 'extra.yml'), 'x: 1\n');
+  await loadContentCached(dirs, s.load);
+  assert.equal(s.loads(), 2, 'the new file changed the key');
 });
