@@ -178,7 +178,13 @@ const MIN_GROUPED = 4;
 function plainGlobsByField(terms: Expr[]): { grouped: Node[]; rest: Expr[] } {
   const globs = terms.map(plainGlob);
   const byField = new Map<string, PlainGlob[]>();
-  for (const glob of globs) if (glob) byField.set(glob.field, [...(byField.get(glob.field) ?? []), glob]);
+  for (const glob of globs) {
+    if (!glob) continue;
+    const list = byField.get(glob.field);
+    // pushed, not copied: an OR may hold thousands of values of one field
+    if (list) list.push(glob);
+    else byField.set(glob.field, [glob]);
+  }
   const groupedFields = new Set([...byField].filter(([, list]) => list.length >= MIN_GROUPED).map(([field]) => field));
   if (groupedFields.size === 0) return { grouped: [], rest: terms };
   const rest = terms.filter((_, i) => globs[i] === undefined || !groupedFields.has((globs[i] as PlainGlob).field));
