@@ -10,9 +10,9 @@ import { codeId } from './code-id.js';
 
 /**
  * bumped whenever the compiled form (Detection, SearchPlan, OutputSettings, BoundCorrelation) changes shape
- * or the file's encoding does (8: all ASCII, see ascii-json.ts; 9: searches out of line, see content-entry.ts)
+ * or the file's encoding does (8: all ASCII, see ascii-json.ts; 9: searches out of line, 10: details too, see content-entry.ts)
  */
-const FORMAT = 9;
+const FORMAT = 10;
 /**
  * Bumped whenever loading accepts, refuses or compiles the same files differently (the YAML schemas,
  * macro expansion, the SPL and Sigma front ends): an entry compiled by an older loader must not

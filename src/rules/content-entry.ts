@@ -1,36 +1,59 @@
 /**
- * The compiled-content cache's file (content-cache.ts). Each detection's event search
- * (`plan.where`) is kept out of line and parsed when first read: on SigmaHQ's five categories the
- * searches are 6.9 of the entry's 13 MB, and a scan reads only those of the detections its events
- * are candidates for (the candidate index restores its buckets without them: candidate-index.ts).
- * Parsing them all took ~110 ms of every start-up, and as much again in the garbage they made.
+ * The compiled-content cache's file (content-cache.ts). Two parts of each detection are kept out
+ * of line and parsed when first read: its event search (`plan.where`) and its details (what
+ * reports, risk and tests read: description, references, columns, risk, ...). On SigmaHQ's five
+ * categories they are 6.9 and 3.3 of the entry's 13 MB. A scan reads the searches of the
+ * detections its events are candidates for (the candidate index restores its buckets without
+ * them: candidate-index.ts) and the details of those with findings; parsing everything took ~150
+ * ms of every start-up, and as much again in the garbage it made.
  *
- * Layout, all ASCII (ascii-json.ts): the head's length in decimal, a newline, the head (the content
- * as JSON, each detection's `plan.where` replaced by where its text ends in the section, and the
- * section's length), then the section: the searches' JSON texts one after another.
+ * Layout, all ASCII (ascii-json.ts): the head's length in decimal, a newline, the head, then the
+ * section. The head is the content as JSON with, per detection, `plan.where` replaced by where the
+ * search's text ends in the section and the details replaced by `details`: where their text ends
+ * and the index of their keys in `detailKeys`; and the section's length. The section holds each
+ * detection's search and then its details, detection after detection.
  */
 import { isAscii } from 'node:buffer';
 import { asciiJson } from './ascii-json.js';
 import type { Content } from './content.js';
-import type { Expr, SearchPlan } from './search-plan.js';
+import type { Detection } from './detection.js';
 
-/** the head's `plan.where`: the end of the search's text in the section */
-type Stored<T extends Content> = T & { sectionLength: number };
+/** what a scan reads of every detection while it starts (the rest are its details) */
+const IN_HEAD = new Set<string>(['id', 'name', 'ruleId', 'type', 'plan', 'output'] satisfies Array<keyof Detection>);
 
-export function encodeEntry(content: Content): string {
-  const searches: string[] = [];
-  let end = 0;
-  const detections = content.detections.map((d) => {
-    const text = asciiJson(d.plan.where);
-    searches.push(text);
-    end += text.length;
-    return { ...d, plan: { ...d.plan, where: end } };
-  });
-  const head = asciiJson({ ...content, detections, sectionLength: end });
-  return `${head.length}\n${head}${searches.join('')}`;
+interface StoredDetection {
+  plan: { where: number };
+  details: [end: number, keys: number];
 }
 
-/** The content in `bytes`, each search read on first use; undefined when the bytes are not a whole entry of this layout. */
+type Stored<T extends Content> = Omit<T, 'detections'> & { detections: StoredDetection[]; detailKeys: string[][]; sectionLength: number };
+
+export function encodeEntry(content: Content): string {
+  const texts: string[] = [];
+  let end = 0;
+  const outOfLine = (value: unknown) => {
+    const text = asciiJson(value);
+    texts.push(text);
+    return (end += text.length);
+  };
+  const detailKeys: string[][] = [];
+  const keysIndex = new Map<string, number>();
+  const detections = content.detections.map((d) => {
+    const head: Record<string, unknown> = {};
+    const details: Record<string, unknown> = {};
+    for (const [key, value] of Object.entries(d)) if (value !== undefined) (IN_HEAD.has(key) ? head : details)[key] = value;
+    const plan = { ...d.plan, where: outOfLine(d.plan.where) };
+    const keys = Object.keys(details);
+    // most detections have the same keys: each list is kept once
+    let keysAt = keysIndex.get(keys.join('\0'));
+    if (keysAt === undefined) keysIndex.set(keys.join('\0'), (keysAt = detailKeys.push(keys) - 1));
+    return { ...head, plan, details: [outOfLine(details), keysAt] };
+  });
+  const head = asciiJson({ ...content, detections, detailKeys, sectionLength: end });
+  return `${head.length}\n${head}${texts.join('')}`;
+}
+
+/** The content in `bytes`, each search and details read on first use; undefined when the bytes are not a whole entry of this layout. */
 export function decodeEntry<T extends Content>(bytes: Buffer, file: string): T | undefined {
   const newline = bytes.indexOf(10);
   const headLength = newline > 0 && newline <= 12 ? Number(bytes.toString('latin1', 0, newline)) : NaN;
@@ -38,17 +61,27 @@ export function decodeEntry<T extends Content>(bytes: Buffer, file: string): T |
   const sectionStart = newline + 1 + headLength;
   if (sectionStart > bytes.length) return undefined;
   const content = JSON.parse(text(bytes, newline + 1, sectionStart)) as Stored<T>;
-  if (!Array.isArray(content.detections) || !Array.isArray(content.correlations)) return undefined;
+  if (!Array.isArray(content.detections) || !Array.isArray(content.correlations) || !Array.isArray(content.detailKeys)) return undefined;
   if (sectionStart + content.sectionLength !== bytes.length) return undefined;
   let start = sectionStart;
-  for (const { plan } of content.detections) {
-    const end = sectionStart + (plan.where as unknown as number);
-    if (!Number.isSafeInteger(end) || end < start || end > bytes.length) return undefined;
-    readOnFirstUse(plan, bytes, start, end, file);
-    start = end;
+  const part = (relativeEnd: unknown): (() => unknown) | undefined => {
+    const from = start;
+    const to = sectionStart + (relativeEnd as number);
+    if (!Number.isSafeInteger(to) || to < from || to > bytes.length) return undefined;
+    start = to;
+    return () => parsePart(bytes, from, to, file);
+  };
+  for (const d of content.detections) {
+    const search = part(d.plan.where);
+    const details = Array.isArray(d.details) ? part(d.details[0]) : undefined;
+    const keys = Array.isArray(d.details) ? content.detailKeys[d.details[1]] : undefined;
+    if (!search || !details || !Array.isArray(keys)) return undefined;
+    readOnFirstUse(d.plan, ['where'], () => ({ where: search() }));
+    delete (d as Partial<StoredDetection>).details;
+    readOnFirstUse(d, keys, details as () => Record<string, unknown>);
   }
-  delete (content as Partial<Stored<T>>).sectionLength;
-  return content;
+  const { detailKeys: _keys, sectionLength: _length, ...rest } = content;
+  return rest as unknown as T;
 }
 
 /** an ASCII entry is a one-byte string as Latin-1, with no UTF-8 decoding */
@@ -56,23 +89,66 @@ function text(bytes: Buffer, start: number, end: number): string {
   return bytes.toString(isAscii(bytes.subarray(start, end)) ? 'latin1' : 'utf8', start, end);
 }
 
-/** `plan.where` parsed from bytes[start, end) when first read (or replaced when first written), then a plain property */
-function readOnFirstUse(plan: SearchPlan, bytes: Buffer, start: number, end: number, file: string): void {
-  const settle = (where: Expr) => Object.defineProperty(plan, 'where', { value: where, writable: true, enumerable: true, configurable: true });
-  Object.defineProperty(plan, 'where', {
-    enumerable: true,
-    configurable: true,
-    get(): Expr {
-      let where: Expr;
-      try {
-        where = JSON.parse(text(bytes, start, end)) as Expr;
-      } catch (e) {
-        // the file was whole (its lengths add up) but its bytes changed since it was written
-        throw new Error(`the compiled-content cache entry ${file} is damaged (${(e as Error).message}): delete it, or run with TUNNELWATCH_NO_CACHE=1`);
-      }
-      settle(where);
-      return where;
-    },
-    set: settle,
-  });
+function parsePart(bytes: Buffer, start: number, end: number, file: string): unknown {
+  try {
+    return JSON.parse(text(bytes, start, end));
+  } catch (e) {
+    // the file was whole (its lengths add up) but its bytes changed since it was written
+    throw new Error(`the compiled-content cache entry ${file} is damaged (${(e as Error).message}): delete it, or run with TUNNELWATCH_NO_CACHE=1`);
+  }
+}
+
+/** where a detection's unread part is: set on the object, not enumerable, so spreads and JSON skip it */
+const PENDING = Symbol('unread parts');
+
+interface Pending {
+  keys: readonly string[];
+  read: () => Record<string, unknown>;
+}
+
+/** one accessor pair per property name, shared by every object (a pair per object and name cost ~10 MB on SigmaHQ's entry) */
+const accessors = new Map<string, PropertyDescriptor>();
+
+function accessorOf(key: string): PropertyDescriptor {
+  let descriptor = accessors.get(key);
+  if (!descriptor) {
+    descriptor = {
+      enumerable: true,
+      configurable: true,
+      get(this: Record<string | symbol, unknown>): unknown {
+        settle(this, key);
+        return this[key];
+      },
+      set(this: Record<string | symbol, unknown>, value: unknown) {
+        settle(this, key);
+        this[key] = value;
+      },
+    };
+    accessors.set(key, descriptor);
+  }
+  return descriptor;
+}
+
+/** the unread part holding `key` read, its keys then plain properties */
+function settle(target: Record<string | symbol, unknown>, key: string): void {
+  const pending = (target[PENDING] as Map<string, Pending>).get(key)!;
+  const values = pending.read();
+  for (const k of pending.keys) {
+    (target[PENDING] as Map<string, Pending>).delete(k);
+    Object.defineProperty(target, k, { value: values[k], writable: true, enumerable: true, configurable: true });
+  }
+}
+
+/**
+ * `keys` of `target` read from `read()` when one of them is first read (or written), all at once;
+ * from then on they are plain properties.
+ */
+function readOnFirstUse(target: object, keys: readonly string[], read: () => Record<string, unknown>): void {
+  const holder = target as Record<string | symbol, unknown>;
+  if (!holder[PENDING]) Object.defineProperty(holder, PENDING, { value: new Map<string, Pending>(), enumerable: false });
+  const pending: Pending = { keys, read };
+  for (const key of keys) {
+    (holder[PENDING] as Map<string, Pending>).set(key, pending);
+    Object.defineProperty(target, key, accessorOf(key));
+  }
 }

@@ -90,17 +90,23 @@ function entryFile(root: string): string {
   return path.join(dir, readdirSync(dir).find((name) => name.startsWith('content-'))!);
 }
 
-test("an entry read from the cache parses a detection's search when it is first read, not at load", async () => {
+test("an entry read from the cache parses a detection's search and its details when first read, not at load", async () => {
   const s = sandbox();
   const fresh = await loadContentCached(s.dirs, s.load);
   const cached = await loadContentCached(s.dirs, s.load);
   assert.equal(s.loads(), 1);
-  const plans = cached.detections.map((d) => d.plan);
-  assert.ok(plans.length > 1);
-  assert.ok(plans.every((plan) => typeof Object.getOwnPropertyDescriptor(plan, 'where')?.get === 'function'), 'no search parsed at load');
-  assert.deepEqual(plans[1].where, fresh.detections[1].plan.where);
-  assert.equal(Object.getOwnPropertyDescriptor(plans[1], 'where')?.get, undefined, 'a plain property once read');
-  assert.equal(typeof Object.getOwnPropertyDescriptor(plans[0], 'where')?.get, 'function', 'the others still unread');
+  const unread = (target: object, key: string) => typeof Object.getOwnPropertyDescriptor(target, key)?.get === 'function';
+  assert.ok(cached.detections.length > 1);
+  assert.ok(cached.detections.every((d) => unread(d.plan, 'where') && unread(d, 'description') && !unread(d, 'id')), 'no search or details parsed at load');
+  const [first, second] = cached.detections;
+  assert.deepEqual(second.plan.where, fresh.detections[1].plan.where);
+  assert.ok(!unread(second.plan, 'where'), 'a plain property once read');
+  assert.deepEqual(second.references, fresh.detections[1].references);
+  assert.ok(!unread(second, 'description') && !unread(second, 'risk'), 'all the details at once');
+  assert.ok(unread(first.plan, 'where') && unread(first, 'description'), 'the other detections still unread');
+  first.description = 'changed';
+  assert.equal(first.description, 'changed', 'a detail written before it was read keeps the written value');
+  assert.deepEqual(first.references, fresh.detections[0].references, 'and the others are read');
 });
 
 test('an entry cut short is refused, and the rules are compiled again', async () => {
@@ -113,18 +119,20 @@ test('an entry cut short is refused, and the rules are compiled again', async ()
   assert.deepEqual(JSON.parse(JSON.stringify(again)), JSON.parse(JSON.stringify(fresh)));
 });
 
-test("a search whose bytes changed inside a whole entry fails when it is read, naming the entry to delete", async () => {
+test("a detection's details whose bytes changed inside a whole entry fail when they are read, naming the entry to delete", async () => {
   const s = sandbox();
   await loadContentCached(s.dirs, s.load);
   const file = entryFile(s.root);
   const bytes = readFileSync(file);
-  // the section ends with the last detection's search: its closing brace becomes a stray character
+  // the section ends with the last detection's details: their closing brace becomes a stray character
   bytes[bytes.length - 1] = '#'.charCodeAt(0);
   writeFileSync(file, bytes);
   const cached = await loadContentCached(s.dirs, s.load);
   assert.equal(s.loads(), 1, 'the entry is whole, so it is read');
-  assert.throws(() => cached.detections.at(-1)!.plan.where, (e: Error) => e.message.includes('is damaged') && e.message.includes(file) && e.message.includes('TUNNELWATCH_NO_CACHE=1'));
-  assert.ok(cached.detections[0].plan.where, 'the other searches read as before');
+  const last = cached.detections.at(-1)!;
+  assert.throws(() => last.description, (e: Error) => e.message.includes('is damaged') && e.message.includes(file) && e.message.includes('TUNNELWATCH_NO_CACHE=1'));
+  assert.ok(last.plan.where, 'its search reads as before');
+  assert.ok(cached.detections[0].references, 'so do the other details');
 });
 
 test('tables derived from an entry are kept beside it, one file per name, and none for content with errors', async () => {
