@@ -18,6 +18,9 @@ import { asciiJson } from './ascii-json.js';
 import type { Content } from './content.js';
 import type { Detection } from './detection.js';
 
+/** a plan's one unread key */
+const SEARCH_KEYS = ['where'];
+
 /** what a scan reads of every detection while it starts (the rest are its details) */
 const IN_HEAD = new Set<string>(['id', 'name', 'ruleId', 'type', 'plan', 'output'] satisfies Array<keyof Detection>);
 
@@ -76,7 +79,7 @@ export function decodeEntry<T extends Content>(bytes: Buffer, file: string): T |
     const details = Array.isArray(d.details) ? part(d.details[0]) : undefined;
     const keys = Array.isArray(d.details) ? content.detailKeys[d.details[1]] : undefined;
     if (!search || !details || !Array.isArray(keys)) return undefined;
-    readOnFirstUse(d.plan, ['where'], () => ({ where: search() }));
+    readOnFirstUse(d.plan, SEARCH_KEYS, () => ({ where: search() }));
     delete (d as Partial<StoredDetection>).details;
     readOnFirstUse(d, keys, details as () => Record<string, unknown>);
   }
@@ -98,57 +101,52 @@ function parsePart(bytes: Buffer, start: number, end: number, file: string): unk
   }
 }
 
-/** where a detection's unread part is: set on the object, not enumerable, so spreads and JSON skip it */
-const PENDING = Symbol('unread parts');
+/** each object's unread part: its keys, and how to read them */
+const unread = new WeakMap<object, { keys: readonly string[]; read: () => Record<string, unknown> }>();
 
-interface Pending {
-  keys: readonly string[];
-  read: () => Record<string, unknown>;
+/**
+ * Accessors for a list of keys, shared by every object with that list: one defineProperties per
+ * object (a closure pair and a defineProperty per object and key cost ~60 ms and ~10 MB on SigmaHQ's entry).
+ */
+const accessorsByKeys = new WeakMap<readonly string[], PropertyDescriptorMap>();
+
+function accessorsOf(keys: readonly string[]): PropertyDescriptorMap {
+  let map = accessorsByKeys.get(keys);
+  if (!map) {
+    map = {};
+    for (const key of keys) {
+      map[key] = {
+        enumerable: true,
+        configurable: true,
+        get(this: Record<string, unknown>): unknown {
+          settle(this);
+          return this[key];
+        },
+        set(this: Record<string, unknown>, value: unknown) {
+          settle(this);
+          this[key] = value;
+        },
+      };
+    }
+    accessorsByKeys.set(keys, map);
+  }
+  return map;
 }
 
-/** one accessor pair per property name, shared by every object (a pair per object and name cost ~10 MB on SigmaHQ's entry) */
-const accessors = new Map<string, PropertyDescriptor>();
-
-function accessorOf(key: string): PropertyDescriptor {
-  let descriptor = accessors.get(key);
-  if (!descriptor) {
-    descriptor = {
-      enumerable: true,
-      configurable: true,
-      get(this: Record<string | symbol, unknown>): unknown {
-        settle(this, key);
-        return this[key];
-      },
-      set(this: Record<string | symbol, unknown>, value: unknown) {
-        settle(this, key);
-        this[key] = value;
-      },
-    };
-    accessors.set(key, descriptor);
-  }
-  return descriptor;
-}
-
-/** the unread part holding `key` read, its keys then plain properties */
-function settle(target: Record<string | symbol, unknown>, key: string): void {
-  const pending = (target[PENDING] as Map<string, Pending>).get(key)!;
-  const values = pending.read();
-  for (const k of pending.keys) {
-    (target[PENDING] as Map<string, Pending>).delete(k);
-    Object.defineProperty(target, k, { value: values[k], writable: true, enumerable: true, configurable: true });
-  }
+/** the object's unread part read, its keys then plain properties */
+function settle(target: Record<string, unknown>): void {
+  const { keys, read } = unread.get(target)!;
+  const values = read();
+  unread.delete(target);
+  for (const key of keys) Object.defineProperty(target, key, { value: values[key], writable: true, enumerable: true, configurable: true });
 }
 
 /**
  * `keys` of `target` read from `read()` when one of them is first read (or written), all at once;
- * from then on they are plain properties.
+ * from then on they are plain properties. An object has one unread part; `keys` is the same array
+ * for every object with the same keys.
  */
 function readOnFirstUse(target: object, keys: readonly string[], read: () => Record<string, unknown>): void {
-  const holder = target as Record<string | symbol, unknown>;
-  if (!holder[PENDING]) Object.defineProperty(holder, PENDING, { value: new Map<string, Pending>(), enumerable: false });
-  const pending: Pending = { keys, read };
-  for (const key of keys) {
-    (holder[PENDING] as Map<string, Pending>).set(key, pending);
-    Object.defineProperty(target, key, accessorOf(key));
-  }
+  unread.set(target, { keys, read });
+  Object.defineProperties(target, accessorsOf(keys));
 }
