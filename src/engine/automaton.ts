@@ -6,7 +6,7 @@
  * A needle may be *digit-bounded*: it only counts where no digit touches it on either side. A
  * port rule's `7000` must match the field value `7000`, not the middle of a timestamp.
  */
-import { DfaKernel, ROW_BYTES, ROW_ENTRIES as ALPHABET } from './dfa-kernel.js';
+import { BYTE_VALUES, DfaKernel } from './dfa-kernel.js';
 
 /**
  * Ranges at least this many times the longest needle are scanned as four chains in step: each DFA
@@ -48,6 +48,8 @@ export interface CompiledNeedles {
   longest: number;
   /** one more than the highest flag */
   flags: number;
+  /** per byte value, its class, for rows of one entry per class (byteClasses); rows of one entry per byte value without */
+  classes?: Uint8Array;
 }
 
 const UPPER_A = 65;
@@ -61,11 +63,41 @@ function isDigit(code: number): boolean {
   return code >= 48 && code <= 57;
 }
 
+/**
+ * From this many states, a DFA's rows have one entry per byte class, not per byte value (1 KB):
+ * SigmaHQ's command-line literals use ~60 distinct bytes, so its tables of 5,000-7,000 states
+ * shrink ~4x, and with them the fresh memory a restored table faults in (~45 MB -> ~12 MB over
+ * the OTRF scan) and the cache misses of scanning (-20% with 5,000 needles); a small table stays
+ * in cache either way, and the class lookup made scanning with 20 needles ~25% slower
+ * (dfa-kernel.wat). The story's largest automaton has ~1,400 states.
+ */
+const CLASS_ROWS_MIN_STATES = 1024;
+
+/**
+ * Per byte value, its class: 0 for every byte no needle holds, then one class per (folded) byte
+ * the needles hold, both cases of a letter in one.
+ */
+function byteClasses(needles: Needle[]): Uint8Array {
+  const classes = new Uint8Array(BYTE_VALUES);
+  let next = 1;
+  for (const { bytes } of needles) {
+    for (let i = 0; i < bytes.length; i++) {
+      const folded = fold(bytes[i]);
+      if (classes[folded] !== 0) continue;
+      classes[folded] = next++;
+      if (folded >= LOWER_A && folded < LOWER_A + 26) classes[folded - LOWER_A + UPPER_A] = classes[folded];
+    }
+  }
+  return classes;
+}
+
 export class NeedleAutomaton {
   /** the transition table (states are row byte offsets, -(row + 1) when accepting) and its scanning loops */
   private readonly kernel: DfaKernel;
-  /** per state (row byte offset / ROW_BYTES): every needle ending there */
+  /** per state (row byte offset / kernel.rowBytes): every needle ending there */
   private readonly endings: readonly (readonly Ending[])[];
+  /** per byte value, its class (byteClasses), when rows have one entry per class */
+  private readonly classes: Uint8Array | undefined;
   private readonly longest: number;
   /** where the scan in progress lists the flags it sets (see foundInText) */
   private hits: number[] | null = null;
@@ -84,7 +116,8 @@ export class NeedleAutomaton {
       this.firstEnd = new Int32Array(compiled.flags);
       this.endings = compiled.endings;
       this.order = compiled.order;
-      this.kernel = new DfaKernel(compiled.endings.length * ALPHABET);
+      this.classes = compiled.classes;
+      this.kernel = new DfaKernel(compiled.endings.length, compiled.classes);
       this.kernel.restore(compiled.order, compiled.changes);
       return;
     }
@@ -108,7 +141,8 @@ export class NeedleAutomaton {
     });
     this.longest = needles.reduce((max, n) => Math.max(max, n.bytes.length), 0);
     this.firstEnd = new Int32Array(needles.reduce((max, n, index) => Math.max(max, (n.flag ?? index) + 1), 0));
-    this.kernel = new DfaKernel(goto.length * ALPHABET);
+    this.classes = goto.length >= CLASS_ROWS_MIN_STATES ? byteClasses(needles) : undefined;
+    this.kernel = new DfaKernel(goto.length, this.classes);
     this.order = this.compile(goto, ends, this.kernel.table());
     this.endings = ends;
   }
@@ -116,11 +150,12 @@ export class NeedleAutomaton {
   /** the automaton as data: `new NeedleAutomaton(compiled)` is the same automaton */
   compiled(): CompiledNeedles {
     const table = this.kernel.table();
+    const stride = this.kernel.rowBytes / Int32Array.BYTES_PER_ELEMENT;
     const changes: number[] = [];
     // each row against the row it started as (the root's: zeros)
     const differences = (row: number, from: number) => {
       const count = changes.push(0) - 1;
-      for (let symbol = 0; symbol < ALPHABET; symbol++) {
+      for (let symbol = 0; symbol < stride; symbol++) {
         const entry = table[row + symbol];
         if (entry === (from < 0 ? 0 : table[from + symbol])) continue;
         changes.push(symbol, entry);
@@ -128,8 +163,8 @@ export class NeedleAutomaton {
       }
     };
     differences(0, -1);
-    for (let i = 0; i < this.order.length; i += 2) differences(this.order[i] * ALPHABET, this.order[i + 1] * ALPHABET);
-    return { order: this.order, changes: Int32Array.from(changes), endings: this.endings, longest: this.longest, flags: this.firstEnd.length };
+    for (let i = 0; i < this.order.length; i += 2) differences(this.order[i] * stride, this.order[i + 1] * stride);
+    return { order: this.order, changes: Int32Array.from(changes), endings: this.endings, longest: this.longest, flags: this.firstEnd.length, classes: this.classes };
   }
 
   /** whether bytes[start, end) contain a needle */
@@ -181,7 +216,7 @@ export class NeedleAutomaton {
   private accept(row: number, last: number, start: number, end: number, found: Uint8Array | null): boolean {
     const input = this.kernel.memory;
     const digitAfter = last + 1 < end && isDigit(input[last + 1]);
-    for (const e of this.endings[row / ROW_BYTES]) {
+    for (const e of this.endings[row / this.kernel.rowBytes]) {
       const before = last - e.length;
       if (e.bounded && (digitAfter || (before >= start && isDigit(input[before])))) continue;
       if (!found) return true;
@@ -248,13 +283,18 @@ export class NeedleAutomaton {
   private compile(goto: Array<Map<number, number>>, ends: Ending[][], target: Int32Array): Int32Array {
     const failure = new Int32Array(goto.length);
     const accepting = new Uint8Array(goto.length);
-    const code = (t: number) => (accepting[t] === 1 ? -(t * ROW_BYTES) - 1 : t * ROW_BYTES);
-    const stateOf = (c: number) => (c < 0 ? -c - 1 : c) / ROW_BYTES;
+    const rowBytes = this.kernel.rowBytes;
+    const stride = rowBytes / Int32Array.BYTES_PER_ELEMENT;
+    const code = (t: number) => (accepting[t] === 1 ? -(t * rowBytes) - 1 : t * rowBytes);
+    const stateOf = (c: number) => (c < 0 ? -c - 1 : c) / rowBytes;
+    // a symbol (a folded byte value) is a column of the row: its class's (both cases of a letter are one: byteClasses), or its own, whose upper case gets the same entry
+    const classes = this.classes;
+    const column = (symbol: number) => (classes ? classes[symbol] : symbol);
     const link = (row: number, symbol: number, t: number) => {
       accepting[t] = ends[t].length > 0 || accepting[failure[t]] === 1 ? 1 : 0;
       const next = code(t);
-      target[row + symbol] = next;
-      if (symbol >= LOWER_A && symbol < LOWER_A + 26) target[row + symbol - LOWER_A + UPPER_A] = next;
+      target[row + column(symbol)] = next;
+      if (!classes && symbol >= LOWER_A && symbol < LOWER_A + 26) target[row + symbol - LOWER_A + UPPER_A] = next;
     };
     const queue: number[] = [];
     for (const [symbol, t] of goto[0]) {
@@ -263,12 +303,12 @@ export class NeedleAutomaton {
     }
     for (let head = 0; head < queue.length; head++) {
       const state = queue[head];
-      const row = state * ALPHABET;
-      const failureRow = failure[state] * ALPHABET;
+      const row = state * stride;
+      const failureRow = failure[state] * stride;
       ends[state].push(...ends[failure[state]]);
-      target.copyWithin(row, failureRow, failureRow + ALPHABET);
+      target.copyWithin(row, failureRow, failureRow + stride);
       for (const [symbol, t] of goto[state]) {
-        failure[t] = stateOf(target[failureRow + symbol]);
+        failure[t] = stateOf(target[failureRow + column(symbol)]);
         link(row, symbol, t);
         queue.push(t);
       }

@@ -12,9 +12,10 @@
 import { createHash } from 'node:crypto';
 import { asciiJson } from '../rules/ascii-json.js';
 import type { CompiledNeedles, Ending } from './automaton.js';
+import { BYTE_VALUES } from './dfa-kernel.js';
 
 /** bumped whenever the layout or the automata's form changes */
-const FORMAT = 3;
+const FORMAT = 4;
 const MAGIC = 'tunnelwatch-tables';
 const DIGEST_BYTES = 32;
 
@@ -55,6 +56,8 @@ interface SavedAutomaton {
   flags: number;
   /** per ending: its state, flag, length, and 1 when digit-bounded */
   endings: number[];
+  /** per byte value, its class (CompiledNeedles), as base64; empty for rows of one entry per byte value */
+  classes: string;
 }
 
 /** `data` (JSON-safe) names its automata and `sections` (text, each read on its own) by their index */
@@ -73,6 +76,7 @@ export function encodeTables(kind: string, data: unknown, automata: CompiledNeed
       longest: a.longest,
       flags: a.flags,
       endings: a.endings.flatMap((list, state) => list.flatMap((e) => [state, e.flag, e.length, e.bounded ? 1 : 0])),
+      classes: a.classes ? Buffer.from(a.classes).toString('base64') : '',
     })),
   };
   // non-ASCII literals (Sigma's look-alike letters) as \u escapes: the header is read as Latin-1
@@ -130,5 +134,8 @@ function compiledOf(saved: SavedAutomaton, order: Int32Array, changes: Int32Arra
     if (endings[e[i]] === none) endings[e[i]] = [];
     endings[e[i]].push({ flag: e[i + 1], length: e[i + 2], bounded: e[i + 3] === 1 });
   }
-  return { order, changes, endings, longest: saved.longest, flags: saved.flags };
+  if (saved.classes === '') return { order, changes, endings, longest: saved.longest, flags: saved.flags };
+  const classes = new Uint8Array(Buffer.from(saved.classes, 'base64'));
+  if (classes.length !== BYTE_VALUES) throw new RangeError(`an automaton's classes hold ${classes.length} bytes`);
+  return { order, changes, endings, longest: saved.longest, flags: saved.flags, classes };
 }

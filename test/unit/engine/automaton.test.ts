@@ -189,3 +189,33 @@ test('foundInBytes gives, for a needle found at one place only, the offset just 
   }
   assert.ok(checked > 100, 'enough needles found once');
 });
+
+test('a large automaton (rows of byte classes) flags exactly the needles a naive check finds, built and restored, in short and long ranges', () => {
+  let seed = 13;
+  const random = (n: number) => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) % n);
+  // both cases, digits, punctuation and Latin-1 letters (no class of their own unless a needle holds them)
+  const alphabet = 'abcdefghijklmnopABCDEFGHIJ0123456789-.\\ "\u00e9\u00c9';
+  const word = (len: number) => Array.from({ length: len }, () => alphabet[random(alphabet.length)]).join('');
+  const needles = Array.from({ length: 900 }, () => ({ text: word(3 + random(5)), bounded: random(8) === 0 }));
+  const built = new NeedleAutomaton(needles.map((n) => ({ ...codes(n.text), digitBounded: n.bounded && /^\d+$/.test(n.text) })));
+  const compiled = built.compiled();
+  assert.ok(compiled.classes !== undefined && compiled.endings.length >= 2048, `class rows (${compiled.endings.length} states)`);
+  const restored = new NeedleAutomaton(compiled);
+  // the text draws on more bytes than the needles: the byte no needle holds must fall in class 0
+  const textAlphabet = `${alphabet}xyzXYZ!#\u00ff`;
+  // the automaton folds ASCII letters only
+  const asciiLower = (s: string) => s.replace(/[A-Z]/g, (c) => c.toLowerCase());
+  for (let i = 0; i < 60; i++) {
+    const text = Array.from({ length: random(i % 2 === 0 ? 40 : 2000) }, () => textAlphabet[random(textAlphabet.length)]).join('');
+    const expected = needles.map((n) => {
+      const bounded = n.bounded && /^\d+$/.test(n.text);
+      return (bounded ? text.split(/[^0-9]+/).includes(n.text) : asciiLower(text).includes(asciiLower(n.text))) ? 1 : 0;
+    });
+    for (const automaton of [built, restored]) {
+      const found = new Uint8Array(needles.length);
+      automaton.foundInBytes(found, Buffer.from(text, 'latin1'));
+      assert.deepEqual([...found], expected, `text of ${text.length} bytes`);
+      assert.equal(automaton.matchesBytes(Buffer.from(text, 'latin1')), expected.includes(1));
+    }
+  }
+});
