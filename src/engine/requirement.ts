@@ -48,15 +48,24 @@ export function literalsOf(requirement: Requirement): number[] {
   return [...requirement.literals, ...requirement.terms.flatMap(literalsOf)];
 }
 
-/** whether the literals flagged 1 in `found` meet the requirement */
+/** whether the literals flagged 1 in `found` meet the requirement (loops, not some/every: no closure per call on this per-event path) */
 export function isMet(requirement: Requirement, found: Uint8Array): boolean {
   switch (requirement.kind) {
-    case 'any':
-      return requirement.literals.some((i) => found[i] === 1);
-    case 'all':
-      return requirement.terms.every((r) => isMet(r, found));
-    case 'either':
-      return requirement.terms.some((r) => isMet(r, found));
+    case 'any': {
+      const literals = requirement.literals;
+      for (let i = 0; i < literals.length; i++) if (found[literals[i]] === 1) return true;
+      return false;
+    }
+    case 'all': {
+      const terms = requirement.terms;
+      for (let i = 0; i < terms.length; i++) if (!isMet(terms[i], found)) return false;
+      return true;
+    }
+    case 'either': {
+      const terms = requirement.terms;
+      for (let i = 0; i < terms.length; i++) if (isMet(terms[i], found)) return true;
+      return false;
+    }
   }
 }
 
