@@ -31,6 +31,11 @@ export class RunReport {
   readonly eventsByDataSource = new Map<string, number>();
   readonly skips = new Map<SkipCode, SkipTally>();
   readonly inputErrors: Array<{ path: string; message: string }> = [];
+  /**
+   * Worker threads that stopped (say, at their memory limit), each with why: recorded by the
+   * thread that ran them, which scanned their pieces again (nothing lost, time lost)
+   */
+  readonly threadFailures: string[] = [];
   /** per piece of a file read alone by a line-based reader: [file, piece start, lines starting in it] */
   readonly pieceLines: Array<[string, number, number]> = [];
   events = 0;

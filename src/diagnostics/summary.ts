@@ -55,6 +55,7 @@ export function formatSummary({ report, records, elapsedMs, detectionNames, caps
     lines.push(...skipLines(ignored));
   }
   for (const e of report.inputErrors) lines.push(`error: ${e.path}: ${e.message}`);
+  for (const failure of report.threadFailures) lines.push(`warning: ${failure}; the pieces it had taken were scanned again in the main thread (same findings, more time)`);
   const read = new Map(report.files.map((f) => [f.name, f.events + f.prefiltered]));
   for (const name of namedFiles) if (!read.get(name)) lines.push(`warning: ${name}: named on the command line but no event was read from it`);
   lines.push('findings by detection:');

@@ -3,6 +3,7 @@ import { availableParallelism } from 'node:os';
 import type { Piscina } from 'piscina';
 import type { Analyzer } from '../engine/analyzer.js';
 import type { BoundCorrelation } from '../rules/correlation.js';
+import { encodeEntry } from '../rules/content-entry.js';
 import type { Detection } from '../rules/detection.js';
 import type { RunReport } from '../diagnostics/run-report.js';
 import { expandInputs, readHead } from '../sources/inputs.js';
@@ -160,12 +161,15 @@ export async function scanInputsParallel(analyzer: Analyzer, plan: InputPlan, sc
 
 async function scanShared(analyzer: Analyzer, pieces: WorkItem[], options: ParallelOptions, report: RunReport, pool: ShareRunner): Promise<void> {
   const queue = new WorkQueue(pieces);
-  const contentJson = JSON.stringify({ detections: options.detections, correlations: options.correlations });
+  const entry = Buffer.from(encodeEntry({ detections: options.detections, correlations: options.correlations, errors: [], notLoaded: [], notRun: [] }), 'latin1');
+  // one copy of the bytes for every thread
+  const contentEntry = new SharedArrayBuffer(entry.length);
+  entry.copy(new Uint8Array(contentEntry));
   const task: Omit<ShareTask, 'thread'> = {
     items: queue.items,
     shared: queue.shared,
-    contentJson,
-    contentKey: createHash('sha256').update(contentJson).digest('hex'),
+    contentEntry,
+    contentKey: createHash('sha256').update(entry).digest('hex'),
     format: options.format,
     maxRecordBytes: options.maxRecordBytes,
     maxGroups: options.maxGroups,
@@ -186,7 +190,10 @@ async function scanShared(analyzer: Analyzer, pieces: WorkItem[], options: Paral
         analyzer.merge(result.partials);
         report.merge(result.report);
       },
-      () => retry.push(...queue.takenBy(w + 1)),
+      (error: unknown) => {
+        report.threadFailures.push(`scan thread ${w + 1} stopped: ${error instanceof Error ? error.message : String(error)}`);
+        retry.push(...queue.takenBy(w + 1));
+      },
     ),
   );
   const progress = options.onSharedProgress && setInterval(() => options.onSharedProgress?.(queue.doneBytes), PROGRESS_MS);

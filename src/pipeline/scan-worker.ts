@@ -2,6 +2,8 @@ import { Analyzer, type AnalyzerPartials } from '../engine/analyzer.js';
 import { buildPrefilter } from '../engine/prefilter.js';
 import { RunReport, type RunReportData } from '../diagnostics/run-report.js';
 import type { BoundCorrelation } from '../rules/correlation.js';
+import type { Content } from '../rules/content.js';
+import { decodeEntry } from '../rules/content-entry.js';
 import type { Detection } from '../rules/detection.js';
 import type { SourceName } from '../sources/registry.js';
 import type { RecordPrefilter } from '../sources/source.js';
@@ -16,9 +18,13 @@ export interface ShareTask {
   shared: SharedArrayBuffer;
   /** this worker's number in the queue (1, 2, ...; 0 is the main thread) */
   thread: number;
-  /** the compiled content as JSON: a string crosses to a thread far cheaper than an object graph */
-  contentJson: string;
-  /** hash of contentJson: each thread parses a given content once */
+  /**
+   * the compiled content as a content entry's bytes (content-entry.ts), shared by every thread:
+   * bytes cross to a thread far cheaper than an object graph, and each rule's search and details
+   * are parsed only where used
+   */
+  contentEntry: SharedArrayBuffer;
+  /** hash of contentEntry: each thread decodes a given content once */
   contentKey: string;
   format?: SourceName;
   maxRecordBytes: number;
@@ -51,7 +57,9 @@ const prepared = new Map<string, PreparedContent>();
 function prepare(task: ShareTask): PreparedContent {
   let content = prepared.get(task.contentKey);
   if (!content) {
-    const { detections, correlations } = JSON.parse(task.contentJson) as { detections: Detection[]; correlations: BoundCorrelation[] };
+    const decoded = decodeEntry<Content>(Buffer.from(task.contentEntry), 'handed to a scan thread');
+    if (!decoded) throw new Error('a scan thread was handed content it cannot decode');
+    const { detections, correlations } = decoded;
     const steps = correlations.flatMap((c) => c.steps.flatMap((s) => s.detections));
     content = { detections, correlations, prefilter: task.prefilter ? buildPrefilter([...detections, ...steps], undefined, readOnly(task.prefilterTables)) : undefined };
     prepared.clear();

@@ -7,6 +7,9 @@
  * them: candidate-index.ts) and the details of those with findings; parsing everything took ~150
  * ms of every start-up, and as much again in the garbage it made.
  *
+ * A scan hands its content to worker threads in this form too (encodeEntry copies the parts still
+ * unread as they are), so that each thread also reads only what it uses.
+ *
  * Layout, all ASCII (ascii-json.ts): the head's length in decimal, a newline, the head, then the
  * section. The head is the content as JSON with, per detection, `plan.where` replaced by where the
  * search's text ends in the section and the details replaced by `details`: where their text ends
@@ -31,33 +34,46 @@ interface StoredDetection {
 
 type Stored<T extends Content> = Omit<T, 'detections'> & { detections: StoredDetection[]; detailKeys: string[][]; sectionLength: number };
 
+/**
+ * The entry of `content`. Parts of a decoded entry still unread are copied as they were, not
+ * parsed (a scan hands its content to worker threads this way: content-entry bytes, each part
+ * read where it is used).
+ */
 export function encodeEntry(content: Content): string {
   const texts: string[] = [];
   let end = 0;
-  const outOfLine = (value: unknown) => {
-    const text = asciiJson(value);
+  const outOfLine = (text: string) => {
     texts.push(text);
     return (end += text.length);
   };
   const detailKeys: string[][] = [];
   const keysIndex = new Map<string, number>();
   const detections = content.detections.map((d) => {
+    const unreadDetails = unread.get(d);
+    const unreadSearch = unread.get(d.plan);
     const head: Record<string, unknown> = {};
     const details: Record<string, unknown> = {};
-    for (const [key, value] of Object.entries(d)) if (value !== undefined) (IN_HEAD.has(key) ? head : details)[key] = value;
-    const plan = { ...d.plan, where: outOfLine(d.plan.where) };
-    const keys = Object.keys(details);
+    for (const key of Object.keys(d)) {
+      // an unread part's keys are not read: that would parse it
+      if (unreadDetails && !IN_HEAD.has(key)) continue;
+      const value = (d as unknown as Record<string, unknown>)[key];
+      if (value !== undefined) (IN_HEAD.has(key) ? head : details)[key] = value;
+    }
+    const plan: Record<string, unknown> = {};
+    for (const key of Object.keys(d.plan)) if (key !== 'where') plan[key] = (d.plan as unknown as Record<string, unknown>)[key];
+    plan.where = outOfLine(unreadSearch?.text() ?? asciiJson(d.plan.where));
+    const keys = unreadDetails?.keys ?? Object.keys(details);
     // most detections have the same keys: each list is kept once
     let keysAt = keysIndex.get(keys.join('\0'));
-    if (keysAt === undefined) keysIndex.set(keys.join('\0'), (keysAt = detailKeys.push(keys) - 1));
-    return { ...head, plan, details: [outOfLine(details), keysAt] };
+    if (keysAt === undefined) keysIndex.set(keys.join('\0'), (keysAt = detailKeys.push([...keys]) - 1));
+    return { ...head, plan, details: [outOfLine(unreadDetails?.text() ?? asciiJson(details)), keysAt] };
   });
   const head = asciiJson({ ...content, detections, detailKeys, sectionLength: end });
   return `${head.length}\n${head}${texts.join('')}`;
 }
 
 /** The content in `bytes`, each search and details read on first use; undefined when the bytes are not a whole entry of this layout. */
-export function decodeEntry<T extends Content>(bytes: Buffer, file: string): T | undefined {
+export function decodeEntry<T extends Content>(bytes: Buffer, source: string): T | undefined {
   const newline = bytes.indexOf(10);
   const headLength = newline > 0 && newline <= 12 ? Number(bytes.toString('latin1', 0, newline)) : NaN;
   if (!Number.isSafeInteger(headLength)) return undefined;
@@ -69,38 +85,41 @@ export function decodeEntry<T extends Content>(bytes: Buffer, file: string): T |
   if (!Array.isArray(content.detections) || !Array.isArray(content.correlations) || !Array.isArray(content.detailKeys)) return undefined;
   if (sectionStart + content.sectionLength !== bytes.length) return undefined;
   let start = sectionStart;
-  const part = (relativeEnd: unknown): (() => unknown) | undefined => {
+  const part = (relativeEnd: unknown): [from: number, to: number] | undefined => {
     const from = start;
     const to = sectionStart + (relativeEnd as number);
     if (!Number.isSafeInteger(to) || to < from || to > bytes.length) return undefined;
     start = to;
-    return () => parsePart(bytes, from, to, file);
+    return [from, to];
   };
+  const text = ([from, to]: [number, number]) => () => bytes.toString('latin1', from, to);
+  const parseSearch = (json: string) => ({ where: parsePart(json, source) });
+  const parseDetails = (json: string) => parsePart(json, source) as Record<string, unknown>;
   for (const d of content.detections) {
     const search = part(d.plan.where);
     const details = Array.isArray(d.details) ? part(d.details[0]) : undefined;
     const keys = Array.isArray(d.details) ? content.detailKeys[d.details[1]] : undefined;
     if (!search || !details || !Array.isArray(keys)) return undefined;
-    readOnFirstUse(d.plan, SEARCH_KEYS, () => ({ where: search() }));
+    readOnFirstUse(d.plan, SEARCH_KEYS, text(search), parseSearch);
     delete (d as Partial<StoredDetection>).details;
-    readOnFirstUse(d, keys, details as () => Record<string, unknown>);
+    readOnFirstUse(d, keys, text(details), parseDetails);
   }
   const { detailKeys: _keys, sectionLength: _length, ...rest } = content;
   return rest as unknown as T;
 }
 
-function parsePart(bytes: Buffer, start: number, end: number, file: string): unknown {
+/** `source`: where the entry came from, for the error */
+function parsePart(json: string, source: string): unknown {
   try {
-    // ASCII, as the head was checked to be (Latin-1 makes a one-byte string; a check per part cost ~25 ms of a SigmaHQ scan)
-    return JSON.parse(bytes.toString('latin1', start, end));
+    return JSON.parse(json);
   } catch (e) {
-    // the file was whole (its lengths add up) but its bytes changed since it was written
-    throw new Error(`the compiled-content cache entry ${file} is damaged (${(e as Error).message}): delete it, or run with TUNNELWATCH_NO_CACHE=1`);
+    // the entry was whole (its lengths add up) but its bytes changed since it was written
+    throw new Error(`the compiled-content cache entry ${source} is damaged (${(e as Error).message}): delete it, or run with TUNNELWATCH_NO_CACHE=1`);
   }
 }
 
-/** each object's unread part: its keys, and how to read them */
-const unread = new WeakMap<object, { keys: readonly string[]; read: () => Record<string, unknown> }>();
+/** each object's unread part: its keys, its JSON text (ASCII, as the head was checked to be), and how to parse that */
+const unread = new WeakMap<object, { keys: readonly string[]; text: () => string; parse: (json: string) => Record<string, unknown> }>();
 
 /**
  * Accessors for a list of keys, shared by every object with that list: one defineProperties per
@@ -133,18 +152,18 @@ function accessorsOf(keys: readonly string[]): PropertyDescriptorMap {
 
 /** the object's unread part read, its keys then plain properties */
 function settle(target: Record<string, unknown>): void {
-  const { keys, read } = unread.get(target)!;
-  const values = read();
+  const { keys, text, parse } = unread.get(target)!;
+  const values = parse(text());
   unread.delete(target);
   for (const key of keys) Object.defineProperty(target, key, { value: values[key], writable: true, enumerable: true, configurable: true });
 }
 
 /**
- * `keys` of `target` read from `read()` when one of them is first read (or written), all at once;
+ * `keys` of `target` parsed from `text()` when one of them is first read (or written), all at once;
  * from then on they are plain properties. An object has one unread part; `keys` is the same array
  * for every object with the same keys.
  */
-function readOnFirstUse(target: object, keys: readonly string[], read: () => Record<string, unknown>): void {
-  unread.set(target, { keys, read });
+function readOnFirstUse(target: object, keys: readonly string[], text: () => string, parse: (json: string) => Record<string, unknown>): void {
+  unread.set(target, { keys, text, parse });
   Object.defineProperties(target, accessorsOf(keys));
 }

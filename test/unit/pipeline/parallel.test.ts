@@ -25,7 +25,7 @@ async function scanWith(runner: ShareRunner, inputs = [examples], pieceBytes?: n
 
 const sequentialRunner: ShareRunner = { workers: 0, run: () => Promise.reject(new Error('unused')) };
 
-test('the pieces a worker took before it died are scanned again in the main thread: no finding is lost or doubled', async () => {
+test('the pieces a worker took before it died are scanned again in the main thread: no finding is lost or doubled, and the report says which thread stopped and why', async () => {
   const sequential = await scanWith(sequentialRunner);
   let taken = 0;
   const dying: ShareRunner = {
@@ -43,6 +43,8 @@ test('the pieces a worker took before it died are scanned again in the main thre
   assert.deepEqual(recovered.findings, sequential.findings);
   assert.equal(recovered.report.events, sequential.report.events);
   assert.deepEqual(recovered.report.files, sequential.report.files);
+  assert.deepEqual(recovered.report.threadFailures, ['scan thread 1 stopped: ERR_WORKER_OUT_OF_MEMORY']);
+  assert.deepEqual(sequential.report.threadFailures, []);
 });
 
 
