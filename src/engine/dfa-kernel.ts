@@ -52,10 +52,9 @@ export class DfaKernel {
    */
   constructor(states: number, classOf?: ArrayLike<number>) {
     this.exports = new WebAssembly.Instance(kernelModule()).exports as unknown as KernelExports;
-    let classes = 0;
-    for (let b = 0; classOf && b < BYTE_VALUES; b++) classes = Math.max(classes, classOf[b] + 1);
-    this.rowBytes = (classOf ? classes : BYTE_VALUES) * ENTRY_BYTES;
-    this.entries = (states * this.rowBytes) / ENTRY_BYTES;
+    const rowEntries = classOf ? Math.max(...Array.from({ length: BYTE_VALUES }, (_, b) => classOf[b])) + 1 : BYTE_VALUES;
+    this.rowBytes = rowEntries * ENTRY_BYTES;
+    this.entries = states * rowEntries;
     const tableBytes = this.entries * ENTRY_BYTES;
     this.classesAt = classOf ? tableBytes : -1;
     this.statesAt = tableBytes + (classOf ? BYTE_VALUES * Uint16Array.BYTES_PER_ELEMENT : 0);
