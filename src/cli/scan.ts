@@ -6,7 +6,7 @@ import { formatSuppressionSummary } from '../engine/suppress.js';
 import { formatRuleLoad, formatSummary, type RuleLoadCounts } from '../diagnostics/summary.js';
 import { runBatch } from '../pipeline/batch.js';
 import type { PipelineConfig } from '../pipeline/config.js';
-import { planInputs, ScanPool, threadsFor, type InputPlan } from '../pipeline/parallel.js';
+import { keepsWorkers, planInputs, ScanPool, threadsFor, type InputPlan } from '../pipeline/parallel.js';
 import { isSetupProblem, preparePipeline, type PipelineSetup } from '../pipeline/setup.js';
 import { sinkNames, type SinkName } from '../sinks/registry.js';
 import { defaultContentDir, defaultDetectionsDir, defaultTuningFile } from './paths.js';
@@ -57,7 +57,7 @@ export function registerScanCommand(program: Command): void {
     .option('-q, --quiet', 'no summary or progress on stderr')
     .option('-v, --verbose', 'the summary in full: every file and data source (default: what fits a screen)')
     .option('--no-progress', 'no progress bar')
-    .option('-t, --threads <n>', 'threads scanning, sharing the files and the pieces of large EVTX, JSON-lines and syslog files; 1 = no worker threads (default: one per core once the input totals 512 MiB)', parseThreads)
+    .option('-t, --threads <n>', 'threads scanning, sharing the files and the pieces of large EVTX, JSON-lines and syslog files; 1 = no worker threads (default: one per core once the input totals 512 MiB, one with more than 1,000 detections loaded)', parseThreads)
     .action(async (inputs: string[], flags: ScanFlags) => {
       process.exitCode = await runScan(inputs, flags);
     });
@@ -84,7 +84,9 @@ async function scanWith(pool: ScanPool, plan: InputPlan, inputs: string[], flags
   if (isSetupProblem(setup)) return reportSetupProblem(setup);
   const totalBytes = plan.files.reduce((sum, f) => sum + (f.size ?? 0), 0);
   const progress = await ScanProgress.create(!flags.quiet && flags.progress && process.stderr.isTTY === true, totalBytes);
-  const { analyzer, report, results } = await runBatch(setup, plan, pool, {
+  // the pool started before the content loaded; a rule set this large runs on one thread unless -t says otherwise
+  const runner = pool.workers > 0 && !keepsWorkers(flags.threads, setup.detections.length) ? await pool.withoutWorkers() : pool;
+  const { analyzer, report, results } = await runBatch(setup, plan, runner, {
     onInputStart: (input) => progress.startInput(input),
     onProgress: (_input, bytes) => progress.update(bytes),
     onSharedProgress: (done) => progress.shared(done),

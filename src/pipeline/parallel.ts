@@ -54,7 +54,10 @@ export interface ShareRunner {
  * main thread's own (loading and compiling content).
  */
 export class ScanPool implements ShareRunner {
-  private constructor(readonly workers: number, private readonly piscina?: Piscina) {}
+  private constructor(
+    readonly workers: number,
+    private piscina?: Piscina,
+  ) {}
 
   /**
    * `threads` workers, or none for 1 (this thread then scans alone). piscina is imported only when
@@ -74,9 +77,31 @@ export class ScanPool implements ShareRunner {
     return this.piscina.run(task);
   }
 
-  async close(): Promise<void> {
-    await this.piscina?.destroy();
+  /** this pool's workers stopped, and a pool without any (this thread scans alone) */
+  async withoutWorkers(): Promise<ScanPool> {
+    await this.close();
+    return new ScanPool(0);
   }
+
+  async close(): Promise<void> {
+    const piscina = this.piscina;
+    this.piscina = undefined;
+    await piscina?.destroy();
+  }
+}
+
+/**
+ * From this many detections, a scan whose threads were chosen automatically keeps to one: each
+ * worker holds its own copy of the compiled rules and their indexes. With SigmaHQ's five
+ * categories (3,475 detections) that is ~90 MB a thread: two threads peaked at ~345 MB against
+ * ~170-190 MB for one (past the 256 MB budget, so the input's size decided peak memory), and on
+ * 770 MB of JSON lines they were no faster on 2 cores (4.6-5.5 s against 4.3-6.2 s). `-t N` is obeyed.
+ */
+const AUTOMATIC_THREADS_MAX_DETECTIONS = 1000;
+
+/** whether a pool started for `requested` threads (undefined: chosen automatically) keeps its workers once `detections` are loaded */
+export function keepsWorkers(requested: number | undefined, detections: number): boolean {
+  return requested !== undefined || detections <= AUTOMATIC_THREADS_MAX_DETECTIONS;
 }
 
 /** The inputs of a scan, expanded up front so the thread decision can be made before content loads. */

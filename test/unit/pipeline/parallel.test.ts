@@ -6,7 +6,7 @@ import path from 'node:path';
 import { Analyzer } from '../../../src/engine/analyzer.js';
 import { renderFinding } from '../../../src/engine/render.js';
 import { RunReport } from '../../../src/diagnostics/run-report.js';
-import { planInputs, ScanPool, scanInputsParallel, threadsFor, type ParallelOptions, type ShareRunner } from '../../../src/pipeline/parallel.js';
+import { keepsWorkers, planInputs, ScanPool, scanInputsParallel, threadsFor, type ParallelOptions, type ShareRunner } from '../../../src/pipeline/parallel.js';
 import { withFileLines } from '../../../src/pipeline/batch.js';
 import { WorkQueue } from '../../../src/pipeline/work-queue.js';
 import { loadContent } from '../../../src/rules/content.js';
@@ -164,4 +164,22 @@ test('an explicit thread count is obeyed, but never more threads than pieces', a
   assert.equal(threadsFor(plan, 2), 2);
   assert.equal(threadsFor(plan, 64), plan.pieces.length);
   assert.equal(threadsFor(plan, 1), 1);
+});
+
+test('automatic threads give way to one once a large rule set is loaded (each thread would hold its own copy); an explicit count is kept', () => {
+  assert.equal(keepsWorkers(undefined, content.detections.length), true, 'the shipped content');
+  assert.equal(keepsWorkers(undefined, 3475), false, "SigmaHQ's five categories");
+  assert.equal(keepsWorkers(2, 3475), true, '-t 2');
+});
+
+test('a pool without workers stops the workers it had and scans in this thread; closing the first pool again is harmless', async () => {
+  const pool = await ScanPool.start(2);
+  assert.equal(pool.workers, 2);
+  const alone = await pool.withoutWorkers();
+  assert.equal(alone.workers, 0);
+  const sequential = await scanWith(sequentialRunner);
+  const found = await scanWith(alone);
+  assert.deepEqual(found.findings, sequential.findings);
+  await pool.close();
+  await alone.close();
 });
