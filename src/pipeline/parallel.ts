@@ -186,15 +186,15 @@ export async function scanInputsParallel(analyzer: Analyzer, plan: InputPlan, sc
 
 async function scanShared(analyzer: Analyzer, pieces: WorkItem[], options: ParallelOptions, report: RunReport, pool: ShareRunner): Promise<void> {
   const queue = new WorkQueue(pieces);
-  const entry = Buffer.from(encodeEntry({ detections: options.detections, correlations: options.correlations, errors: [], notLoaded: [], notRun: [] }), 'latin1');
-  // one copy of the bytes for every thread
+  const entry = encodeEntry({ detections: options.detections, correlations: options.correlations, errors: [], notLoaded: [], notRun: [] });
+  // one copy of the bytes for every thread, written straight from the text (Latin-1: a byte per character)
   const contentEntry = new SharedArrayBuffer(entry.length);
-  entry.copy(new Uint8Array(contentEntry));
+  Buffer.from(contentEntry).write(entry, 'latin1');
   const task: Omit<ShareTask, 'thread'> = {
     items: queue.items,
     shared: queue.shared,
     contentEntry,
-    contentKey: createHash('sha256').update(entry).digest('hex'),
+    contentKey: createHash('sha256').update(entry, 'latin1').digest('hex'),
     format: options.format,
     maxRecordBytes: options.maxRecordBytes,
     maxGroups: options.maxGroups,
