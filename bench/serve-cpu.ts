@@ -10,7 +10,7 @@
  * CPU-second does not depend on what else the machine runs, wall time does. With --prof the server
  * runs under `node --cpu-prof` (one profile per thread, written when it exits).
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import { loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
@@ -79,16 +79,11 @@ try {
   const threads = [...threadCpuSeconds(server.child.pid!)].map(([tid, seconds]) => ({ tid, seconds: seconds - (threads0.get(tid) ?? 0) }));
   const main = threads.find((t) => t.tid === server.child.pid)?.seconds ?? 0;
   const busiest = Math.max(0, ...threads.filter((t) => t.tid !== server.child.pid).map((t) => t.seconds));
-  const byName = new Map<string, number>();
-  for (const t of threads) {
-    let name = '?';
-    try {
-      name = readFileSync(`/proc/${server.child.pid}/task/${t.tid}/comm`, 'utf8').trim();
-    } catch {
-      // the thread ended meanwhile
-    }
-    byName.set(`${name}/${t.tid - server.child.pid!}`, t.seconds);
-  }
+  // each thread by its id less the pid (0: the main thread); Node names them all "node" (measure.ts)
+  const perThread = threads
+    .filter((t) => t.seconds >= 0.01)
+    .sort((a, b) => b.seconds - a.seconds)
+    .map((t) => `+${t.tid - server.child.pid!} ${t.seconds.toFixed(2)} s`);
   const s = await status(server.url);
   agent.destroy();
   const exited = new Promise((resolve) => server.child.on('exit', resolve));
@@ -99,7 +94,7 @@ try {
     `${events} events (${refused} requests refused): server CPU ${cpu.toFixed(2)} s (${(cpuAcked - cpu0).toFixed(2)} s until the last 200), ` +
       `${Math.round(events / cpu)} events per CPU-second (main thread ${main.toFixed(2)} s, busiest other ${busiest.toFixed(2)} s); wall ${((acked - t0) / 1000).toFixed(1)} s to the last 200, ${((end - t0) / 1000).toFixed(1)} s to the store; ` +
       `parsed ${s.processed.events}, prefiltered ${s.processed.prefiltered}; load ${load.toFixed(1)} -> ${loadavg()[0].toFixed(1)}\n` +
-      `  threads by name: ${[...byName].filter(([, sec]) => sec >= 0.01).sort((a, b) => b[1] - a[1]).map(([n, sec]) => `${n} ${sec.toFixed(2)} s`).join(', ')}\n`,
+      `  CPU per thread (id less the pid): ${perThread.join(', ')}\n`,
   );
 } finally {
   rmSync(work, { recursive: true, force: true });
