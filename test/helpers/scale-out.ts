@@ -57,11 +57,7 @@ export class NatsServer {
 
   /** SIGKILL, as a crash */
   async kill9(): Promise<void> {
-    const child = this.child;
-    if (!child || child.exitCode !== null) return;
-    const exited = new Promise((resolve) => child.once('exit', resolve));
-    child.kill('SIGKILL');
-    await exited;
+    if (this.child) await killed(this.child);
   }
 
   async stop(): Promise<void> {
@@ -203,6 +199,7 @@ function cliJson(args: string[]): unknown {
   return JSON.parse(r.stdout);
 }
 
+/** SIGKILL, and its exit; at once for a child already gone (by a signal too: its exitCode stays null, and a second 'exit' never comes) */
 export async function killed(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;
   const exited = new Promise((resolve) => child.once('exit', resolve));
@@ -223,12 +220,16 @@ export async function until(check: () => Promise<boolean>, ms: number, what: str
   }
 }
 
-/** chunks of 256 KiB, not the default 1 MiB: the scenarios' inputs make well over 20 of them */
-const SCENARIO_CHUNKS = ['--chunk-size', '256KiB'];
+/**
+ * chunks of 16 KiB, not the default 1 MiB: the scenarios' inputs make hundreds of them, so a kill
+ * that waits for 10 commits lands mid-stream. With 256 KiB (59 chunks) two workers on a quiet
+ * machine committed them all before the check saw the tenth, and the kill landed after the end.
+ */
+const SCENARIO_CHUNKS = ['--chunk-size', '16KiB'];
 
 /**
  * What can go wrong mid-stream, each ending with every message acknowledged: the tests run each
- * once, the bench five times. `inputs` must make well over 20 chunks of 256 KiB (so a kill lands mid-stream).
+ * once, the bench five times. `inputs` must make hundreds of chunks of 16 KiB (so a kill lands mid-stream).
  */
 export const failureScenarios = {
   async 'two workers, nothing killed'(s: ScaleOut, inputs: string[]): Promise<void> {
@@ -255,13 +256,12 @@ export const failureScenarios = {
     await s.nats.launch();
   },
   async 'a publisher killed with SIGKILL mid-stream, then rerun over the same files'(s: ScaleOut, inputs: string[]): Promise<void> {
-    // small chunks (hundreds of them): the kill lands mid-stream; the rerun cuts the same chunks, so the same ids
-    const small = ['--chunk-size', '16KiB'];
-    const publisher = s.spawnPublish(inputs, small);
+    // the rerun cuts the same chunks, so the same ids
+    const publisher = s.spawnPublish(inputs, SCENARIO_CHUNKS);
     await until(async () => (await s.streamMessages()) >= 20, 60_000, 'the publisher to store some chunks');
     await killed(publisher);
     const before = await s.streamMessages();
-    const summary = await s.publish(inputs, small);
+    const summary = await s.publish(inputs, SCENARIO_CHUNKS);
     const total = Number(/published (\d+) chunks/.exec(summary)![1]);
     const already = Number(/(\d+) already there/.exec(summary)![1]);
     assert.ok(before < total, 'the publisher died with chunks left');
