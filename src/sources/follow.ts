@@ -52,6 +52,13 @@ const FINGERPRINT_BYTES = 4096;
 const READ_BYTES = 1 << 20;
 /** how soon a file without a complete first line is looked at again (see recheckLater) */
 const RECHECK_MS = 250;
+/**
+ * How often every tracked file is looked at whether or not the watcher said it changed. chokidar
+ * drops a file's change event that comes within 5 ms of the one before (its `_throttle`), so a
+ * line appended right after another can go unannounced: without a look of our own, the last lines
+ * of a burst would wait for the file's next write, forever if none comes. One `stat` per file.
+ */
+const SWEEP_MS = 500;
 /** positions of files gone (rotated away, deleted) kept to recognise them under a new name */
 const MAX_POSITIONS = 4096;
 
@@ -62,6 +69,8 @@ interface Tracked {
   ino: number;
   fingerprint?: string;
   offset: number;
+  /** the file's size when it was last drained: a sweep that finds another reads it again */
+  drainedSize?: number;
 }
 
 export class FileFollower {
@@ -71,6 +80,8 @@ export class FileFollower {
   private readonly queued = new Set<string>();
   private readonly rechecks = new Set<string>();
   private watcher?: FSWatcher;
+  private sweeper?: NodeJS.Timeout;
+  private sweeping = false;
   private pumping?: Promise<void>;
   private closed = false;
 
@@ -95,6 +106,22 @@ export class FileFollower {
     watcher.on('unlink', (file) => this.enqueue(file));
     watcher.on('error', (error) => this.options.onError(this.paths.join(' '), error as Error));
     await new Promise<void>((resolve) => watcher.once('ready', () => resolve()));
+    this.sweeper = setInterval(() => void this.sweep(), SWEEP_MS).unref();
+  }
+
+  /** Queues every tracked file whose size or identity is not what it was when last drained (see SWEEP_MS). */
+  private async sweep(): Promise<void> {
+    if (this.sweeping || this.closed) return;
+    this.sweeping = true;
+    try {
+      for (const t of [...this.tracked.values()]) {
+        if (this.queued.has(t.path)) continue;
+        const current = await stat(t.path).catch(() => undefined);
+        if (!current || current.ino !== t.ino || current.dev !== t.dev || current.size !== t.drainedSize) this.enqueue(t.path);
+      }
+    } finally {
+      this.sweeping = false;
+    }
   }
 
   /** what has been read of every file seen, for a checkpoint */
@@ -105,6 +132,7 @@ export class FileFollower {
   /** Stops watching, finishes the chunk in hand, and closes every file. */
   async close(): Promise<void> {
     this.closed = true;
+    clearInterval(this.sweeper);
     await this.watcher?.close();
     await this.pumping;
     for (const t of this.tracked.values()) await t.handle.close().catch(() => undefined);
@@ -169,6 +197,7 @@ export class FileFollower {
   /** reads complete lines from the tracked offset to the end of the file */
   private async drain(t: Tracked): Promise<void> {
     const { size } = await t.handle.stat();
+    t.drainedSize = size;
     if (size < t.offset) {
       // truncated in place (copytruncate): the file starts again
       t.offset = 0;
