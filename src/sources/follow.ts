@@ -59,6 +59,8 @@ const RECHECK_MS = 250;
  * of a burst would wait for the file's next write, forever if none comes. One `stat` per file.
  */
 const SWEEP_MS = 500;
+/** files looked at per sweep, in turn: a directory of 50,000 logs costs 512 stats a tick, not 100,000 a second */
+const SWEEP_FILES = 512;
 /** positions of files gone (rotated away, deleted) kept to recognise them under a new name */
 const MAX_POSITIONS = 4096;
 
@@ -82,6 +84,8 @@ export class FileFollower {
   private watcher?: FSWatcher;
   private sweeper?: NodeJS.Timeout;
   private sweeping = false;
+  /** where the next sweep starts in the tracked files */
+  private sweepCursor = 0;
   private pumping?: Promise<void>;
   private closed = false;
 
@@ -114,7 +118,9 @@ export class FileFollower {
     if (this.sweeping || this.closed) return;
     this.sweeping = true;
     try {
-      for (const t of [...this.tracked.values()]) {
+      const turn = sweepTurn([...this.tracked.values()], this.sweepCursor, SWEEP_FILES);
+      this.sweepCursor = turn.next;
+      for (const t of turn.items) {
         if (this.queued.has(t.path)) continue;
         const current = await stat(t.path).catch(() => undefined);
         if (!current || current.ino !== t.ino || current.dev !== t.dev || current.size !== t.drainedSize) this.enqueue(t.path);
@@ -290,6 +296,15 @@ export class FileFollower {
     this.positions.set(position.fingerprint, position);
     if (this.positions.size > MAX_POSITIONS) this.positions.delete(this.positions.keys().next().value as string);
   }
+}
+
+/** `max` of `items` from `cursor` on, wrapping around, and where the next turn starts: every item comes up once in ceil(n / max) turns */
+export function sweepTurn<T>(items: readonly T[], cursor: number, max: number): { items: T[]; next: number } {
+  if (items.length <= max) return { items: [...items], next: 0 };
+  const from = cursor % items.length;
+  const picked = items.slice(from, from + max);
+  if (picked.length < max) picked.push(...items.slice(0, max - picked.length));
+  return { items: picked, next: (from + max) % items.length };
 }
 
 function isCompressed(file: string): boolean {

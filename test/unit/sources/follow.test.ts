@@ -3,7 +3,7 @@ import { appendFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
-import { FileFollower } from '../../../src/sources/follow.js';
+import { FileFollower, sweepTurn } from '../../../src/sources/follow.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -52,5 +52,23 @@ test('follow: lines appended in quick pairs are all read, the last pair too, tho
   } finally {
     await follower.close();
     rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('follow: a sweep looks at a bounded number of files in turn, and every file comes up once per round however many there are', () => {
+  for (const [count, max] of [[3, 5], [10, 3], [12, 4], [7, 7], [1000, 512]] as const) {
+    const files = Array.from({ length: count }, (_, i) => i);
+    const seen = new Map<number, number>();
+    let cursor = 0;
+    const rounds = Math.ceil(count / max);
+    for (let turn = 0; turn < rounds; turn++) {
+      const { items, next } = sweepTurn(files, cursor, max);
+      assert.ok(items.length <= max, `${items.length} files in one turn, at most ${max}`);
+      for (const f of items) seen.set(f, (seen.get(f) ?? 0) + 1);
+      cursor = next;
+    }
+    assert.equal(seen.size, count, `every one of ${count} files in ${rounds} turns of ${max}`);
+    // a file comes up twice in a round only where the last turn wraps around to fill itself
+    assert.ok([...seen.values()].every((n) => n <= 2));
   }
 });
