@@ -11,7 +11,6 @@ import { joinedSearches, type Detection } from '../rules/detection.js';
 import { present } from '../cim/values.js';
 import type { Expr } from '../rules/search-plan.js';
 import type { JsonKindReader, RawEvent, RecordKind, RecordKindProbe } from '../sources/source.js';
-import { NeedleAutomaton } from './automaton.js';
 
 /** What the kind test needs of the event families (a Normalizer is one). */
 export interface KindCatalog {
@@ -156,26 +155,13 @@ function isOneOf(field: string, patterns: string[], table: AnyMapping, system: R
 
 const probes = new WeakMap<readonly JsonKindReader[], RecordKindProbe>();
 
-/**
- * A JSON line's kind from the families' readers, their words found in one pass of the automaton
- * kernel each: the first reader's answer (each reader's claim holds on its own). One probe per reader list.
- */
+/** A JSON line's kind from the families' readers: the first reader's answer (each reader's claim holds on its own). One probe per reader list. */
 export function jsonKindProbe(readers: readonly JsonKindReader[]): RecordKindProbe {
   const known = probes.get(readers);
   if (known !== undefined) return known;
-  const searches = readers.map((reader) => ({
-    reader,
-    automaton: new NeedleAutomaton(reader.words.map((word) => ({ bytes: Buffer.from(word, 'latin1') }))),
-    found: new Uint8Array(reader.words.length),
-    repeated: new Uint8Array(reader.words.length),
-    ends: new Int32Array(reader.words.length),
-  }));
   const probe: RecordKindProbe = (bytes, start, end) => {
-    for (const { reader, automaton, found, repeated, ends } of searches) {
-      found.fill(0);
-      repeated.fill(0);
-      automaton.foundInBytes(found, bytes, start, end, undefined, repeated, ends);
-      const kind = reader.read(bytes, start, end, found, repeated, ends);
+    for (const reader of readers) {
+      const kind = reader.probe(bytes, start, end);
       if (kind !== undefined) return kind;
     }
     return undefined;

@@ -63,17 +63,12 @@ export interface RecordKind {
 }
 
 /**
- * How a family tells what one of its JSON lines is without parsing it (see RecordKind): `words` are
- * searched in the line in one pass, ASCII case folded (so a flag may be set where the exact word is
- * not there, never the reverse); `read` gets the flags (`found[i]`: `words[i]` is there) and the bytes.
+ * How a family tells what one of its JSON lines is without parsing it (see RecordKind): `probe`
+ * reads bytes[start, end) and answers only when certain (parsing the line then gives an event of
+ * that kind, or no event at all).
  */
 export interface JsonKindReader {
-  readonly words: readonly string[];
-  /**
-   * `found[i]`: `words[i]` is in the record (ASCII case folded); `repeated[i]`: at two or more
-   * places; `ends[i]`: the offset just past one occurrence (-1 when none)
-   */
-  read(bytes: Buffer, start: number, end: number, found: Uint8Array, repeated: Uint8Array, ends: Int32Array): RecordKind | undefined;
+  probe(bytes: Buffer, start: number, end: number): RecordKind | undefined;
 }
 
 /** A probe of a raw record's bytes [start, end): its kind, or undefined when not certain. */

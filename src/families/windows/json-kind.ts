@@ -7,6 +7,7 @@
  * Why a claim is certain:
  * - `"EventID"` occurs once, right after `{` or `,` and right before `:`, so it is a key (inside a
  *   JSON string a quote is escaped, `\"`): the only key of that name in the record, at any depth.
+ *   A key in another case (`"eventid"`) is another key: the shapes read keys as written.
  * - No `\u` escape of a character from `@` to DEL (letters, `_`) anywhere: no other key can spell
  *   `EventID` (or an excluded key below) with escapes.
  * - Its value is a canonical decimal number (`0` or no leading zero, at most 9 digits), bare or
@@ -16,41 +17,32 @@
  *   (`winlog.event_id`, `event.code`), Azure Syslog rows (the XML in `SyslogMessage`), CrowdStrike
  *   (`event_simpleName`). The shapes left, evtx_dump (`Event.System.EventID`) and flat (top-level
  *   `EventID`), read the code from that one key, or make no event when it sits elsewhere.
- * The words are found in one pass of the automaton kernel (engine/prefilter-kinds.ts `jsonKindProbe`).
+ * The words are found in one SIMD pass over the line (json-kind-words.wat), exact bytes.
  * `test/unit/families/json-kind.test.ts` checks every registered JSON shape is one of these and
  * compares claims with the parse over real and mutated lines.
  */
 import type { JsonKindReader, RecordKind } from '../../sources/source.js';
+import { KindWords } from './json-kind-words.js';
 
 /** the JSON shapes this probe was written against (the test fails when one is added) */
 export const PROBED_JSON_SHAPES = ['evtx_dump', 'winlogbeat', 'azure-syslog', 'crowdstrike-fdr', 'flat'];
 
 const QUOTE = 0x22;
-const KEY = Buffer.from('"EventID"');
-/**
- * The keys of shapes whose event code is not an `EventID` key, and `\u` escapes of the characters
- * from `@` to DEL (letters, `_`), with which a key could be spelled unseen. Matched with ASCII case
- * folded (the automaton's way): more lines excluded, never fewer.
- */
-const EXCLUDED = ['"winlog"', '"SyslogMessage"', '"event_simpleName"', '\\u004', '\\u005', '\\u006', '\\u007'];
+const KEY_BYTES = '"EventID"'.length;
 const MAX_DIGITS = 9;
 
-/**
- * The offset just past the one `"EventID"` key, or -1 when there is none, more than one, or an exclusion.
- * The automaton's pass said how often the key occurs (any ASCII case: `"eventid"` too) and where it
- * ends, so no search looks for it again: the one occurrence must be spelled exactly so.
- */
-function eventIdKeyEnd(bytes: Buffer, start: number, found: Uint8Array, repeated: Uint8Array, ends: Int32Array): number {
-  if (found[0] === 0 || repeated[0] === 1 || found.indexOf(1, 1) >= 0) return -1;
-  const at = ends[0] - KEY.length;
-  if (at <= start || bytes.compare(KEY, 0, KEY.length, at, ends[0]) !== 0) return -1;
-  const before = bytes[at - 1];
-  return before === 0x7b /* { */ || before === 0x2c /* , */ ? ends[0] : -1;
-}
+/** one finder per thread: a probe's call is synchronous, so no other comes between its find and its read */
+let words: KindWords | undefined;
 
-function read(line: Buffer, start: number, end: number, found: Uint8Array, repeated: Uint8Array, ends: Int32Array): RecordKind | undefined {
-  let i = eventIdKeyEnd(line, start, found, repeated, ends);
-  if (i < 0 || line[i++] !== 0x3a /* : */) return undefined;
+function probe(line: Buffer, start: number, end: number): RecordKind | undefined {
+  words ??= new KindWords();
+  words.find(line, start, end);
+  if (words.keys !== 1 || words.excluded) return undefined;
+  const at = words.keyEnd - KEY_BYTES;
+  const before = line[at - 1];
+  if (at <= start || (before !== 0x7b /* { */ && before !== 0x2c) /* , */) return undefined;
+  let i = words.keyEnd;
+  if (line[i++] !== 0x3a /* : */) return undefined;
   const quoted = line[i] === QUOTE;
   if (quoted) i++;
   const first = i;
@@ -62,5 +54,4 @@ function read(line: Buffer, start: number, end: number, found: Uint8Array, repea
   return { family: 'windows', system: { EventID: line.toString('latin1', first, first + digits) } };
 }
 
-/** the key first, then the exclusions: `found[0]` says the key is in the line, any other flag an exclusion */
-export const windowsJsonKind: JsonKindReader = { words: [KEY.toString('latin1'), ...EXCLUDED], read };
+export const windowsJsonKind: JsonKindReader = { probe };

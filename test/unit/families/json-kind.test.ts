@@ -59,14 +59,35 @@ test('the kind probe reads the EventID of flat and evtx_dump lines, and claims n
     '{"event_simpleName":"ProcessRollup2","EventID":1}',
     '{"SyslogMessage":"<Event><System><EventID>1</EventID></System></Event>","EventID":7}',
     '{"Channel":"x","EventID":1234567890}',
-    // a second key in another case (the automaton folds case): no answer, as with two of one spelling
-    '{"EventID":1,"Channel":"x","Data":{"eventid":2}}',
-    '{"eventid":2,"Channel":"x","EventID":1}',
     '{"eventID":1,"Channel":"x"}',
   ]) {
     assert.equal(probe(unsure), undefined, unsure);
     assertClaimHolds(unsure);
   }
+  // a key in another case is another key (the shapes read keys as written): the claim is the parse's
+  for (const [line, claim] of [
+    ['{"EventID":1,"Channel":"x","Data":{"eventid":2}}', '1'],
+    ['{"eventid":2,"Channel":"x","EventID":1}', '1'],
+  ]) {
+    assert.equal(probe(line), claim, line);
+    assert.equal(parsed(line), claim, line);
+  }
+});
+
+test('the probe finds its words wherever they lie in a line, at any distance from the 16-byte steps of its SIMD pass', () => {
+  for (let k = 0; k <= 40; k++) {
+    const pad = 'x'.repeat(k);
+    assert.equal(probe(`{"A":"${pad}","EventID":7,"Channel":"x"}`), '7', `key after ${k} characters`);
+    for (const exclusion of ['"winlog":{}', '"SyslogMessage":"y"', '"event_simpleName":"y"', '"Z\\u0041":1', '"Z\\u0079":1']) {
+      assert.equal(probe(`{"A":"${pad}",${exclusion},"EventID":7,"Channel":"x"}`), undefined, `${exclusion} after ${k} characters`);
+      assert.equal(probe(`{"EventID":7,"Channel":"x","A":"${pad}",${exclusion}}`), undefined, `${exclusion} at the end after ${k} characters`);
+    }
+    // near misses are not exclusions
+    assert.equal(probe(`{"A":"${pad}","winlogs":1,"Syslog":2,"event_simple":3,"B":"\\u0031","EventID":7,"Channel":"x"}`), '7', `near misses after ${k} characters`);
+  }
+  // a word the line's end cuts is not there
+  const line = Buffer.from('{"EventID":7,"Channel":"x"}\n{"winlog":{}}');
+  assert.equal(windowsProbe(line, 0, line.indexOf(10))?.system.EventID, '7');
 });
 
 test('one EventID key anywhere in a long line is read once: the four chains of the automaton pass overlap, and seeing it twice there is not a second key', () => {
