@@ -46,8 +46,6 @@ export interface CompiledNeedles {
   /** per state (read only: states ending no needle may share one empty list) */
   endings: readonly (readonly Ending[])[];
   longest: number;
-  /** one more than the highest flag */
-  flags: number;
   /** per byte value, its class, for rows of one entry per class (byteClasses); rows of one entry per byte value without */
   classes?: Uint8Array;
 }
@@ -101,10 +99,6 @@ export class NeedleAutomaton {
   private readonly longest: number;
   /** where the scan in progress lists the flags it sets (see foundInText) */
   private hits: number[] | null = null;
-  /** where the scan in progress flags the needles found a second time (see foundInBytes) */
-  private repeated: Uint8Array | null = null;
-  /** per flag, where its first occurrence in the scan in progress ends (four chains overlap: one occurrence may be seen twice) */
-  private readonly firstEnd: Int32Array;
   /** the states after the root, breadth-first, each with its failure state (CompiledNeedles) */
   private readonly order: Int32Array;
 
@@ -113,7 +107,6 @@ export class NeedleAutomaton {
     if (!Array.isArray(needles)) {
       const compiled = needles as CompiledNeedles;
       this.longest = compiled.longest;
-      this.firstEnd = new Int32Array(compiled.flags);
       this.endings = compiled.endings;
       this.order = compiled.order;
       this.classes = compiled.classes;
@@ -140,7 +133,6 @@ export class NeedleAutomaton {
       ends[state].push({ flag: flag ?? index, length: bytes.length, bounded: digitBounded === true });
     });
     this.longest = needles.reduce((max, n) => Math.max(max, n.bytes.length), 0);
-    this.firstEnd = new Int32Array(needles.reduce((max, n, index) => Math.max(max, (n.flag ?? index) + 1), 0));
     this.classes = goto.length >= CLASS_ROWS_MIN_STATES ? byteClasses(needles) : undefined;
     this.kernel = new DfaKernel(goto.length, this.classes);
     this.order = this.compile(goto, ends, this.kernel.table());
@@ -164,7 +156,7 @@ export class NeedleAutomaton {
     };
     differences(0, -1);
     for (let i = 0; i < this.order.length; i += 2) differences(this.order[i] * stride, this.order[i + 1] * stride);
-    return { order: this.order, changes: Int32Array.from(changes), endings: this.endings, longest: this.longest, flags: this.firstEnd.length, classes: this.classes };
+    return { order: this.order, changes: Int32Array.from(changes), endings: this.endings, longest: this.longest, classes: this.classes };
   }
 
   /** whether bytes[start, end) contain a needle */
@@ -177,22 +169,11 @@ export class NeedleAutomaton {
     return text.split(NOT_LATIN1).some((run) => this.scan(this.kernel.loadLatin1(run), run.length, null));
   }
 
-  /**
-   * Sets `found[flag]` to 1 for each needle bytes[start, end) contain; `hits` as in foundInText;
-   * `repeated[flag]` to 1 for each flag found at two or more places (a key that must be unique);
-   * `ends[flag]`, for each flag this scan set, to the offset in `bytes` just past an occurrence (the
-   * only one when not repeated), so a caller need not search the bytes for it again.
-   */
-  foundInBytes(found: Uint8Array, bytes: Uint8Array, start = 0, end = bytes.length, hits?: number[], repeated?: Uint8Array, ends?: Int32Array): void {
+  /** Sets `found[flag]` to 1 for each needle bytes[start, end) contain; `hits` as in foundInText. */
+  foundInBytes(found: Uint8Array, bytes: Uint8Array, start = 0, end = bytes.length, hits?: number[]): void {
     this.hits = hits ?? null;
-    this.repeated = repeated ?? null;
-    const at = this.kernel.load(bytes, start, end);
-    if (ends) this.firstEnd.fill(-1);
-    this.scan(at, end - start, found);
-    // firstEnd holds the last byte's place in kernel memory, for the flags this scan found first
-    if (ends) for (let flag = 0; flag < ends.length; flag++) ends[flag] = this.firstEnd[flag] < 0 ? -1 : this.firstEnd[flag] - at + start + 1;
+    this.scan(this.kernel.load(bytes, start, end), end - start, found);
     this.hits = null;
-    this.repeated = null;
   }
 
   /**
@@ -220,10 +201,7 @@ export class NeedleAutomaton {
       const before = last - e.length;
       if (e.bounded && (digitAfter || (before >= start && isDigit(input[before])))) continue;
       if (!found) return true;
-      if (found[e.flag] === 0) {
-        this.hits?.push(e.flag);
-        this.firstEnd[e.flag] = last;
-      } else if (this.repeated !== null && this.firstEnd[e.flag] !== last) this.repeated[e.flag] = 1;
+      if (found[e.flag] === 0) this.hits?.push(e.flag);
       found[e.flag] = 1;
     }
     return false;

@@ -30,7 +30,7 @@ export function encodeCandidateIndexes(indexes: ReadonlyMap<string, SavedCandida
   // buckets of one dataset often search one field for the same literals: such automata are saved once
   const numbered = new Map<string, number>();
   const numberOf = (needles: CompiledNeedles) => {
-    const key = createHash('sha256').update(needles.order).update(needles.changes).update(needles.classes ?? '').update(JSON.stringify([needles.endings, needles.longest, needles.flags])).digest('hex');
+    const key = createHash('sha256').update(needles.order).update(needles.changes).update(needles.classes ?? '').update(JSON.stringify([needles.endings, needles.longest])).digest('hex');
     return numbered.get(key) ?? numbered.set(key, automata.push(needles) - 1).get(key)!;
   };
   const sections: string[] = [];

@@ -15,7 +15,7 @@ import type { CompiledNeedles, Ending } from './automaton.js';
 import { BYTE_VALUES } from './dfa-kernel.js';
 
 /** bumped whenever the layout or the automata's form changes */
-const FORMAT = 4;
+const FORMAT = 5;
 const MAGIC = 'tunnelwatch-tables';
 const DIGEST_BYTES = 32;
 
@@ -53,7 +53,6 @@ interface SavedAutomaton {
   changes: number;
   states: number;
   longest: number;
-  flags: number;
   /** per ending: its state, flag, length, and 1 when digit-bounded */
   endings: number[];
   /** per byte value, its class (CompiledNeedles), as base64; empty for rows of one entry per byte value */
@@ -74,7 +73,6 @@ export function encodeTables(kind: string, data: unknown, automata: CompiledNeed
       changes: a.changes.length,
       states: a.endings.length,
       longest: a.longest,
-      flags: a.flags,
       endings: a.endings.flatMap((list, state) => list.flatMap((e) => [state, e.flag, e.length, e.bounded ? 1 : 0])),
       classes: a.classes ? Buffer.from(a.classes).toString('base64') : '',
     })),
@@ -134,8 +132,8 @@ function compiledOf(saved: SavedAutomaton, order: Int32Array, changes: Int32Arra
     if (endings[e[i]] === none) endings[e[i]] = [];
     endings[e[i]].push({ flag: e[i + 1], length: e[i + 2], bounded: e[i + 3] === 1 });
   }
-  if (saved.classes === '') return { order, changes, endings, longest: saved.longest, flags: saved.flags };
+  if (saved.classes === '') return { order, changes, endings, longest: saved.longest };
   const classes = new Uint8Array(Buffer.from(saved.classes, 'base64'));
   if (classes.length !== BYTE_VALUES) throw new RangeError(`an automaton's classes hold ${classes.length} bytes`);
-  return { order, changes, endings, longest: saved.longest, flags: saved.flags, classes };
+  return { order, changes, endings, longest: saved.longest, classes };
 }

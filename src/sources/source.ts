@@ -68,7 +68,7 @@ export interface RecordKind {
  * that kind, or no event at all).
  */
 export interface JsonKindReader {
-  probe(bytes: Buffer, start: number, end: number): RecordKind | undefined;
+  readonly probe: RecordKindProbe;
 }
 
 /** A probe of a raw record's bytes [start, end): its kind, or undefined when not certain. */
