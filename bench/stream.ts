@@ -3,12 +3,13 @@
  *
  * - soak: the real OTRF JSON set (../shared/data/json-sysmon) plus the tunnel sample events,
  *   replayed 20 times through the stream pipeline, each pass a day later. Run in a process of its
- *   own (`node dist/bench/stream.js soak`) so that its peak RSS is its alone.
+ *   own (`node dist/bench/stream.js soak DIR`, DIR the captures decompressed) so that its peak RSS is its alone.
  * - latency: `tunnelwatch watch` on a file that gets one matching event appended every 50 ms;
  *   the time from the append to the finding's upsert on stdout.
  */
 import { spawn } from 'node:child_process';
-import { appendFileSync, createReadStream, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, closeSync, createReadStream, createWriteStream, existsSync, mkdtempSync, openSync, readFileSync, readSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { pipeline as pipeStreams } from 'node:stream/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -46,16 +47,40 @@ function firstTime(line: string): number {
   return m ? Date.parse(m[2].includes('T') ? m[2] : `${m[2].replace(' ', 'T')}Z`) / 1000 : NaN;
 }
 
-/** the lines of a .gz, chunk by chunk (complete lines only) */
-async function* gzLines(file: string): AsyncIterable<string[]> {
-  let rest = '';
-  for await (const chunk of createReadStream(file).pipe(createGunzip())) {
-    const text = rest + (chunk as Buffer).toString('utf8');
-    const end = text.lastIndexOf('\n');
-    rest = text.slice(end + 1);
-    if (end >= 0) yield text.slice(0, end).split('\n');
+/**
+ * The lines of a plain file, block by block (complete lines only), read into one reused buffer
+ * (grown only for a line longer than it). The soak's own reading must leave no garbage outside
+ * V8's heap: dead Buffers wait for a collection that external memory triggers late, tens of MB,
+ * and the soak measures the pipeline's peak memory, not its harness's.
+ */
+function* fileLines(file: string, scratch: { block: Buffer }): Iterable<string[]> {
+  const fd = openSync(file, 'r');
+  try {
+    let kept = 0;
+    for (;;) {
+      if (kept === scratch.block.length) {
+        const bigger = Buffer.allocUnsafe(scratch.block.length * 2);
+        scratch.block.copy(bigger, 0, 0, kept);
+        scratch.block = bigger;
+      }
+      const block = scratch.block;
+      const filled = kept + readSync(fd, block, kept, block.length - kept, null);
+      if (filled === kept) {
+        if (kept > 0) yield [block.toString('utf8', 0, kept)];
+        return;
+      }
+      const end = block.lastIndexOf(10, filled - 1);
+      if (end < 0) {
+        kept = filled;
+        continue;
+      }
+      yield block.toString('utf8', 0, end).split('\n');
+      block.copyWithin(0, end + 1, filled);
+      kept = filled - end - 1;
+    }
+  } finally {
+    closeSync(fd);
   }
-  if (rest) yield [rest];
 }
 
 function peakRssMb(): number {
@@ -63,14 +88,23 @@ function peakRssMb(): number {
   return hwm ? Number(hwm[1]) / 1024 : process.memoryUsage().rss / 1024 / 1024;
 }
 
-/** Runs in its own process: prints one line per pass and a last line of JSON targets. */
-async function soak(): Promise<void> {
-  const [{ parsePipelineConfig }, { isSetupProblem, preparePipeline }, { StreamPipeline, bufferInput }] = await Promise.all([
+/**
+ * Runs in its own process: prints one line per pass and a last line of JSON targets. `captures`:
+ * a directory of the OTRF captures, decompressed by the parent (a gunzip here would be garbage
+ * outside V8's heap, counted in this process's peak).
+ */
+async function soak(captures: string): Promise<void> {
+  const [{ parsePipelineConfig }, { isSetupProblem, preparePipeline }, { StreamPipeline, bufferInput }, { boundHeapGrowth }] = await Promise.all([
     import('../src/pipeline/config.js'),
     import('../src/pipeline/setup.js'),
     import('../src/pipeline/stream.js'),
+    import('../src/pipeline/heap-growth.js'),
   ]);
-  const gz = readdirSync(path.join(dataDir, 'json-sysmon')).filter((f) => f.endsWith('.gz')).sort().map((f) => path.join(dataDir, 'json-sysmon', f));
+  const files = readdirSync(captures).sort().map((f) => path.join(captures, f));
+  // 16 KiB feeds, as a gunzip stream's chunks were
+  const scratch = { block: Buffer.allocUnsafe(16 << 10) };
+  /** each feed's bytes, written into one reused buffer: the pipeline copies what it keeps */
+  let fedBytes = Buffer.allocUnsafe(64 << 10);
   const parsed = parsePipelineConfig({ rules: [path.join(repo, 'content/detections')], findings: { windowSeconds: DAY, allowedLatenessSeconds: 3600 } });
   if (!('config' in parsed)) throw new Error(parsed.errors.join('; '));
   const setup = await preparePipeline(parsed.config, { contentRoot: path.join(repo, 'content') });
@@ -80,7 +114,7 @@ async function soak(): Promise<void> {
   // samples last), so that a pass is a time-ordered day and the next pass the day after.
   const base = Date.UTC(2026, 0, 1) / 1000;
   const starts: number[] = [];
-  for (const file of gz) for await (const lines of gzLines(file)) {
+  for (const file of files) for (const lines of fileLines(file, scratch)) {
     starts.push(firstTime(lines[0]));
     break;
   }
@@ -104,6 +138,8 @@ async function soak(): Promise<void> {
       }
     },
   };
+  // the process runs as `watch` does (WatchRun.start), heap growth bounded
+  boundHeapGrowth();
   const pipeline = await StreamPipeline.open(setup, { sinks: [sink as never] });
   const peaks: number[] = [];
   let fed = 0;
@@ -112,12 +148,17 @@ async function soak(): Promise<void> {
     const feed = async (lines: string[], delta: number) => {
       fed += lines.length;
       const text = `${lines.map((l) => l.replace(TIME_FIELDS, (_, field: string, value: string) => `"${field}":"${shiftTime(value, delta)}"`)).join('\n')}\n`;
-      await pipeline.ingest(bufferInput('replay', Buffer.from(text)));
+      const length = Buffer.byteLength(text);
+      if (length > fedBytes.length) fedBytes = Buffer.allocUnsafe(2 * length);
+      fedBytes.write(text);
+      await pipeline.ingest(bufferInput('replay', fedBytes.subarray(0, length)));
       await pipeline.commit(null);
+      // a live pipeline gets its input from I/O callbacks: the event loop turns between feeds (V8's GC tasks run there too)
+      await new Promise((resolve) => setImmediate(resolve));
     };
-    for (const [i, file] of gz.entries()) {
+    for (const [i, file] of files.entries()) {
       const delta = base + pass * DAY + i * 3 * 3600 - starts[i];
-      for await (const lines of gzLines(file)) await feed(lines, delta);
+      for (const lines of fileLines(file, scratch)) await feed(lines, delta);
     }
     await feed(samples, base + pass * DAY + 9 * 3600 - sampleStart);
     peaks.push(peakRssMb());
@@ -181,8 +222,13 @@ export async function latency(events = 200, everyMs = 50): Promise<StreamTarget[
 
 /** the soak in a child process, its figures relayed */
 export async function soakInChild(): Promise<StreamTarget[]> {
-  if (!existsSync(path.join(dataDir, 'json-sysmon'))) return [{ name: 'soak', met: undefined, detail: '../shared/data/json-sysmon absent' }];
-  const child = spawn(process.execPath, [fileURLToPath(import.meta.url), 'soak'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const json = path.join(dataDir, 'json-sysmon');
+  if (!existsSync(json)) return [{ name: 'soak', met: undefined, detail: '../shared/data/json-sysmon absent' }];
+  const captures = mkdtempSync(path.join(tmpdir(), 'tw-soak-'));
+  for (const gz of readdirSync(json).filter((f) => f.endsWith('.gz'))) {
+    await pipeStreams(createReadStream(path.join(json, gz)), createGunzip(), createWriteStream(path.join(captures, gz.slice(0, -'.gz'.length))));
+  }
+  const child = spawn(process.execPath, [fileURLToPath(import.meta.url), 'soak', captures], { stdio: ['ignore', 'pipe', 'inherit'] });
   let out = '';
   child.stdout.on('data', (chunk: Buffer) => {
     const text = chunk.toString('utf8');
@@ -190,6 +236,7 @@ export async function soakInChild(): Promise<StreamTarget[]> {
     for (const line of text.split('\n')) if (line.startsWith('  pass')) process.stdout.write(`${line}\n`);
   });
   await new Promise((resolve) => child.once('exit', resolve));
+  rmSync(captures, { recursive: true, force: true });
   const last = out.trim().split('\n').pop() ?? '';
   try {
     return (JSON.parse(last) as { targets: StreamTarget[] }).targets;
@@ -198,4 +245,4 @@ export async function soakInChild(): Promise<StreamTarget[]> {
   }
 }
 
-if (process.argv[1] === fileURLToPath(import.meta.url) && process.argv[2] === 'soak') await soak();
+if (process.argv[1] === fileURLToPath(import.meta.url) && process.argv[2] === 'soak' && process.argv[3]) await soak(process.argv[3]);

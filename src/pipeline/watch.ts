@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { writeFileAtomically } from './atomic-file.js';
+import { boundHeapGrowth } from './heap-growth.js';
 import { FileFollower, type FollowPosition } from '../sources/follow.js';
 import type { StreamSink } from '../sinks/stream-sink.js';
 import { bufferInput, StreamPipeline, type PipelineCheckpoint } from './stream.js';
@@ -47,8 +48,12 @@ export class WatchRun {
     private readonly setupKey: string,
   ) {}
 
-  /** Opens the sinks, restores the state directory's checkpoint if any, and starts following. */
+  /**
+   * Opens the sinks, restores the state directory's checkpoint if any, and starts following. A
+   * watch runs for weeks beside other work, usually at a low rate: its heap growth is bounded.
+   */
   static async start(setup: PipelineSetup, options: WatchOptions): Promise<WatchRun> {
+    boundHeapGrowth();
     const setupKey = keyOf(setup);
     const state = options.stateDir ? loadState(options.stateDir, setupKey) : undefined;
     const pipeline = await StreamPipeline.open<FollowPosition[]>(setup, { sinks: options.sinks, checkpoint: state?.checkpoint });
