@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { createReadStream, existsSync, openSync, closeSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readdirSync, readFileSync, readSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 
@@ -92,12 +92,27 @@ function spawnTo(
   });
 }
 
-/** Seconds to read every byte of `files` through a stream and drop it: the I/O floor. */
+/**
+ * Each block of `files` in turn, read with one reused 1 MiB buffer as the sources read (a fresh
+ * buffer per read, as a read stream allocates, costs a page fault per 4 KiB: on 434 small EVTX
+ * files that was 0.41 s against `cat`'s 0.04 s, a floor no reader need pay).
+ */
+function eachBlock(files: string[], visit: (block: Buffer) => void): void {
+  const block = Buffer.allocUnsafe(1 << 20);
+  for (const file of files) {
+    const fd = openSync(file, 'r');
+    try {
+      for (let n; (n = readSync(fd, block, 0, block.length, null)) > 0; ) visit(block.subarray(0, n));
+    } finally {
+      closeSync(fd);
+    }
+  }
+}
+
+/** Seconds to read `files` in Node: the floor of every source. */
 export async function readFloor(files: string[]): Promise<number> {
   const started = performance.now();
-  for (const file of files) {
-    for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 })) void chunk;
-  }
+  eachBlock(files, () => {});
   return (performance.now() - started) / 1000;
 }
 
@@ -105,12 +120,9 @@ export async function readFloor(files: string[]): Promise<number> {
 export async function splitFloor(files: string[]): Promise<{ seconds: number; lines: number }> {
   const started = performance.now();
   let lines = 0;
-  for (const file of files) {
-    for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 })) {
-      const buf = chunk as Buffer;
-      for (let i = buf.indexOf(10); i >= 0; i = buf.indexOf(10, i + 1)) lines++;
-    }
-  }
+  eachBlock(files, (buf) => {
+    for (let i = buf.indexOf(10); i >= 0; i = buf.indexOf(10, i + 1)) lines++;
+  });
   return { seconds: (performance.now() - started) / 1000, lines };
 }
 
