@@ -15,7 +15,7 @@ import type { CompiledNeedles, Ending } from './automaton.js';
 import { BYTE_VALUES } from './dfa-kernel.js';
 
 /** bumped whenever the layout or the automata's form changes */
-const FORMAT = 5;
+const FORMAT = 6;
 const MAGIC = 'tunnelwatch-tables';
 const DIGEST_BYTES = 32;
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import { LiteralIndex } from '../../../src/engine/literal-index.js';
+import { LiteralIndex, searchedPart } from '../../../src/engine/literal-index.js';
 import { compilePredicate, LoweredFields } from '../../../src/engine/predicate.js';
 import type { Expr, GlobToken } from '../../../src/rules/search-plan.js';
 
@@ -30,6 +30,24 @@ test('an AND is filed under its rarest term (not the EventID every rule names); 
   assert.deepEqual(candidateNames(rules, { EventID: '1', Image: 'c:\\ngrok.exe', CommandLine: 'ngrok tcp 3389' }), ['and', 'keyword', 'not']);
   assert.deepEqual(candidateNames(rules, { EventID: '1', Image: 'c:\\x.exe', CommandLine: 'x -r host' }), ['keyword', 'not', 'or']);
   assert.deepEqual(candidateNames(rules, { EventID: '1', Image: 'c:\\x.exe', CommandLine: 'x' }), ['keyword', 'not']);
+});
+
+test('a literal is searched by its rarest six characters, not the extension or the system32 every path shares', () => {
+  assert.equal(searchedPart('\\ttdwriter.dll'), 'writer');
+  assert.equal(searchedPart('\\chrome_frame_helper.dll'), 'helper');
+  // an IMPHASH's own digits, not the 'imphash=' every Hashes value starts with
+  assert.equal(searchedPart('imphash=330768a4f172e10acb6287b87289d83b'), '89d83b');
+  // the space after `windows` is what the spoofed path has and real ones lack
+  assert.equal(searchedPart(':\\windows \\system32\\'), ' \\syst');
+  assert.equal(searchedPart('abc'), 'abc');
+  for (const literal of ['\\ttdrecord.dll', ' -encodedcommand ', 'c:\\windows\\system32\\', 'x.y']) {
+    const part = searchedPart(literal);
+    assert.ok(literal.includes(part) && part.length === Math.min(6, literal.length), `${literal} -> ${part}`);
+  }
+  // a DLL that only shares the ending `er.dll` no longer makes the rule a candidate
+  const rules = [{ name: 'ttd', where: glob('ImageLoaded', star, '\\ttdwriter.dll') }];
+  assert.deepEqual(candidateNames(rules, { ImageLoaded: 'C:\\Windows\\System32\\PolicyManager.dll' }), []);
+  assert.deepEqual(candidateNames(rules, { ImageLoaded: 'C:\\Tools\\TTDWriter.dll' }), ['ttd']);
 });
 
 test('each value of a multivalue field is searched on its own, and events are independent of the one before', () => {
