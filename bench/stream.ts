@@ -225,18 +225,21 @@ export async function soakInChild(): Promise<StreamTarget[]> {
   const json = path.join(dataDir, 'json-sysmon');
   if (!existsSync(json)) return [{ name: 'soak', met: undefined, detail: '../shared/data/json-sysmon absent' }];
   const captures = mkdtempSync(path.join(tmpdir(), 'tw-soak-'));
-  for (const gz of readdirSync(json).filter((f) => f.endsWith('.gz'))) {
-    await pipeStreams(createReadStream(path.join(json, gz)), createGunzip(), createWriteStream(path.join(captures, gz.slice(0, -'.gz'.length))));
-  }
-  const child = spawn(process.execPath, [fileURLToPath(import.meta.url), 'soak', captures], { stdio: ['ignore', 'pipe', 'inherit'] });
   let out = '';
-  child.stdout.on('data', (chunk: Buffer) => {
-    const text = chunk.toString('utf8');
-    out += text;
-    for (const line of text.split('\n')) if (line.startsWith('  pass')) process.stdout.write(`${line}\n`);
-  });
-  await new Promise((resolve) => child.once('exit', resolve));
-  rmSync(captures, { recursive: true, force: true });
+  try {
+    for (const gz of readdirSync(json).filter((f) => f.endsWith('.gz'))) {
+      await pipeStreams(createReadStream(path.join(json, gz)), createGunzip(), createWriteStream(path.join(captures, gz.slice(0, -'.gz'.length))));
+    }
+    const child = spawn(process.execPath, [fileURLToPath(import.meta.url), 'soak', captures], { stdio: ['ignore', 'pipe', 'inherit'] });
+    child.stdout.on('data', (chunk: Buffer) => {
+      const text = chunk.toString('utf8');
+      out += text;
+      for (const line of text.split('\n')) if (line.startsWith('  pass')) process.stdout.write(`${line}\n`);
+    });
+    await new Promise((resolve) => child.once('exit', resolve));
+  } finally {
+    rmSync(captures, { recursive: true, force: true });
+  }
   const last = out.trim().split('\n').pop() ?? '';
   try {
     return (JSON.parse(last) as { targets: StreamTarget[] }).targets;
