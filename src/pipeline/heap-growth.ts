@@ -10,8 +10,6 @@ import { setFlagsFromString } from 'node:v8';
  */
 const HEAP_GROWING_PERCENT = 50;
 
-let bounded = false;
-
 /**
  * Bounds V8's old-generation growth (HEAP_GROWING_PERCENT) for the rest of the process, every
  * thread included (V8's flags are process-wide). `watch` calls it: it runs for weeks beside other
@@ -21,7 +19,6 @@ let bounded = false;
  * the same), and bus workers are the same kind of process. A `scan` ends anyway.
  */
 export function boundHeapGrowth(): void {
-  if (bounded) return;
-  bounded = true;
+  // V8 reads the flag at each collection's new limit: setting it again changes nothing
   setFlagsFromString(`--heap-growing-percent=${HEAP_GROWING_PERCENT}`);
 }
