@@ -1,6 +1,7 @@
 import { isUtf8 } from 'node:buffer';
 import { hash } from 'node:crypto';
-import { EnvelopeScanner, ENVELOPE_KEYS, unescapeInto, type StringShape } from './hec-scan.js';
+import { EnvelopeScanner, ENVELOPE_KEYS, unescapeInto } from './hec-scan.js';
+import { JsonStrings, WINDOW, type StringShape } from './json-strings.js';
 import type { HecCode } from './hec-codes.js';
 
 /** Metadata an event gets when its envelope does not say: from the token, then the query string. */
@@ -34,6 +35,15 @@ const META_KEYS = ['index', 'host', 'source', 'sourcetype'] as const;
 /** each envelope key's number in the scanner's ranges */
 const KEY = Object.fromEntries(ENVELOPE_KEYS.map((k, i) => [k, i])) as Record<(typeof ENVELOPE_KEYS)[number], number>;
 
+export interface ParseOptions {
+  /** false: every envelope through JSON.parse (the reference the byte scanner is tested against) */
+  scanner?: boolean;
+  /** false: the byte scanner reads string tokens in JavaScript, not with the SIMD kernel (json-strings.ts) */
+  simd?: boolean;
+  /** bytes of the body the SIMD kernel sees at once (json-strings.ts's WINDOW unless smaller: tests cross window edges) */
+  simdWindow?: number;
+}
+
 /**
  * `/services/collector/event` bodies: JSON envelopes one after another, optionally separated by
  * whitespace (not an array). Each envelope stands alone: metadata is never carried over from the
@@ -43,10 +53,10 @@ const KEY = Object.fromEntries(ENVELOPE_KEYS.map((k, i) => [k, i])) as Record<(t
  * event) without decoding the body; any other envelope, and every envelope of a body that is not
  * valid UTF-8, is decoded alone and read by `JSON.parse`, which is the reference for both.
  */
-export function parseEventBody(body: Buffer, defaults: HecMetadata, allowedIndexes?: readonly string[], options: { scanner?: boolean } = {}): HecParse {
+export function parseEventBody(body: Buffer, defaults: HecMetadata, allowedIndexes?: readonly string[], options: ParseOptions = {}): HecParse {
   const events: HecEvent[] = [];
   const fail = (code: HecCode): HecParse => ({ events, error: { code, eventNumber: events.length } });
-  const scanner = options.scanner !== false && isUtf8(body) ? new EnvelopeScanner() : undefined;
+  const scanner = options.scanner !== false && isUtf8(body) ? new EnvelopeScanner(options.simd === false ? undefined : new JsonStrings(body, Math.min(options.simdWindow ?? WINDOW, WINDOW))) : undefined;
   const digests = new DigestWriter();
   const texts = new TextArena();
   let at = 0;
@@ -133,7 +143,7 @@ function scannedEvent(body: Buffer, s: EnvelopeScanner, defaults: HecMetadata, a
   const shape = s.eventShape;
   // surrogate escapes (possibly lone) are left to JSON.parse: the text as a string then
   const text = shape.surrogate ? (JSON.parse(body.toString('utf8', eventStart, eventEnd)) as string) : undefined;
-  const bytes = text !== undefined ? Buffer.from(text) : texts.add(body, eventStart, eventEnd, shape);
+  const bytes = text !== undefined ? Buffer.from(text) : texts.add(body, eventStart, eventEnd, shape, s.strings);
   // a first byte that is visible ASCII settles "not blank" without decoding (unless the text is `{}` or `[]`)
   const first = bytes[0];
   const plainlyNotBlank = first > 0x20 && first < 0x7f && !(bytes.length === 2 && (bytes[1] === 0x7d || bytes[1] === 0x5d));
@@ -168,7 +178,7 @@ class TextArena {
   private at = 0;
 
   /** the text of the string token body[start, end), followed in the arena by a newline */
-  add(body: Buffer, start: number, end: number, shape: StringShape): Buffer {
+  add(body: Buffer, start: number, end: number, shape: StringShape, strings: JsonStrings | undefined): Buffer {
     // an ArrayBuffer of its own, not the shared pool's: a record's body is posted to the detection
     // thread, and posting a view copies its whole ArrayBuffer
     if (!this.buffer) {
@@ -176,7 +186,7 @@ class TextArena {
       arenas.add(this.buffer.buffer);
     }
     const from = this.at;
-    const to = unescapeInto(body, start, end, shape, this.buffer, from);
+    const to = unescapeInto(body, start, end, shape, this.buffer, from, strings);
     this.buffer[to] = NEWLINE;
     this.at = to + 1;
     return this.buffer.subarray(from, to);

@@ -5,6 +5,7 @@
  * deep nesting, invalid JSON) returns false and the caller parses that envelope with `JSON.parse`,
  * which then decides. The body must be valid UTF-8 (checked once per body by the caller).
  */
+import type { JsonStrings, StringShape } from './json-strings.js';
 
 /** byte classes inside a JSON string: 0 plain, 1 `"`, 2 `\`, 3 a control character (invalid raw) */
 const STRING_CLASS = new Uint8Array(256);
@@ -25,15 +26,6 @@ export const ENVELOPE_KEYS = ['event', 'time', 'host', 'source', 'sourcetype', '
 export type EnvelopeKey = (typeof ENVELOPE_KEYS)[number];
 const KEY_BYTES = ENVELOPE_KEYS.map((k) => Buffer.from(k, 'latin1'));
 
-/** What a string value held: escapes at all, escapes JSON.stringify would not write (\/, \u0041...), surrogate escapes. */
-export interface StringShape {
-  escaped: boolean;
-  /** the raw bytes (quotes included) are exactly what JSON.stringify writes for the decoded text */
-  canonical: boolean;
-  /** a \u escape of a surrogate: left to JSON.parse */
-  surrogate: boolean;
-}
-
 export class EnvelopeScanner {
   /** end (exclusive) of the envelope last scanned */
   end = 0;
@@ -43,6 +35,9 @@ export class EnvelopeScanner {
   /** the shape of the `event` value (a string: see `scan`) */
   readonly eventShape: StringShape = { escaped: false, canonical: true, surrogate: false };
   private shape: StringShape = { escaped: false, canonical: true, surrogate: false };
+
+  /** `strings`: the body's string tokens read by the SIMD kernel (json-strings.ts), else byte by byte here */
+  constructor(readonly strings?: JsonStrings) {}
 
   /** Reads the envelope starting at `at` (its `{`); true when it is a valid object whose `event`, if any, is a string. */
   scan(b: Buffer, at: number): boolean {
@@ -124,6 +119,8 @@ export class EnvelopeScanner {
   /** end (after the closing quote) of the string whose opening quote is at `i`; its shape in `this.shape` */
   private string(b: Buffer, i: number): number {
     const shape = this.shape;
+    const end = this.strings?.end(i, shape);
+    if (end !== undefined) return end;
     shape.escaped = false;
     shape.canonical = true;
     shape.surrogate = false;
@@ -219,8 +216,10 @@ const SHORT_RUN = 64;
  * escaped, else with the escapes undone. The text is never longer than the token. Surrogate
  * escapes are not handled here (the scanner flags them; the caller uses JSON.parse for those).
  */
-export function unescapeInto(b: Buffer, start: number, end: number, shape: StringShape, out: Buffer, at: number): number {
+export function unescapeInto(b: Buffer, start: number, end: number, shape: StringShape, out: Buffer, at: number, strings?: JsonStrings): number {
   if (!shape.escaped) return at + b.copy(out, at, start + 1, end - 1);
+  const unescaped = strings?.unescapeInto(start, end, out, at);
+  if (unescaped !== undefined) return unescaped;
   let o = at;
   let i = start + 1;
   const last = end - 1;

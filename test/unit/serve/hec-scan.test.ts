@@ -1,7 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { prng } from '../evtx/helpers.js';
-import { digestOf, joinedLines, parseEventBody, parseHecTime, type HecMetadata, type HecParse } from '../../../src/ingest/hec-events.js';
+import { EnvelopeScanner, unescapeInto } from '../../../src/ingest/hec-scan.js';
+import { JsonStrings } from '../../../src/ingest/json-strings.js';
+import { digestOf, joinedLines, parseEventBody, parseHecTime, type HecMetadata, type HecParse, type ParseOptions } from '../../../src/ingest/hec-events.js';
 
 /**
  * The byte scanner (hec-scan.ts) must read every `/event` body exactly as JSON.parse does: the same
@@ -18,11 +20,53 @@ const plain = (r: HecParse) => ({
   events: r.events.map((e) => ({ ...e, bytes: e.bytes.toString('hex') })),
 });
 
+/**
+ * The byte scanner's three ways of reading string tokens: the SIMD kernel with its whole window
+ * (json-strings.wat), with windows so small that tokens cross their edges or outgrow them (then
+ * read byte by byte), and byte by byte in JavaScript.
+ */
+const scanners: Array<{ name: string; options: ParseOptions }> = [
+  { name: 'simd', options: {} },
+  { name: 'simd, 24-byte window', options: { simdWindow: 24 } },
+  { name: 'simd, 61-byte window', options: { simdWindow: 61 } },
+  { name: 'javascript', options: { simd: false } },
+];
+
+/**
+ * The scanner's own verdicts, envelope by envelope, the same with every string reader: what it
+ * accepts (a reader that wrongly refused a token would go unseen in the events, as JSON.parse then
+ * reads the envelope), where each value lies, the event token's shape and its text.
+ */
+function sameVerdicts(body: Buffer, label: string): void {
+  const readers = [undefined, new JsonStrings(body), new JsonStrings(body, 24), new JsonStrings(body, 61)];
+  const scanners = readers.map((strings) => new EnvelopeScanner(strings));
+  let at = 0;
+  for (;;) {
+    while (at < body.length && ' \t\r\n'.includes(String.fromCharCode(body[at]))) at++;
+    if (at >= body.length) return;
+    const verdicts = scanners.map((s, k) => {
+      const ok = s.scan(body, at);
+      const [start, end] = [s.starts[0], s.ends[0]];
+      const text = ok && start >= 0 && !s.eventShape.surrogate ? Buffer.alloc(end - start) : undefined;
+      const written = text && unescapeInto(body, start, end, s.eventShape, text, 0, readers[k]);
+      return { ok, end: s.end, starts: [...s.starts], ends: [...s.ends], shape: { ...s.eventShape }, text: text?.subarray(0, written).toString('hex') };
+    });
+    for (let k = 1; k < verdicts.length; k++) assert.deepEqual(verdicts[k], verdicts[0], `${label}: reader ${k} at ${at}`);
+    if (!verdicts[0].ok) return;
+    at = verdicts[0].end;
+  }
+}
+
 function sameAsReference(body: Buffer, label: string): HecParse {
-  const fast = parseEventBody(body, defaults, allowed);
-  const reference = parseEventBody(body, defaults, allowed, { scanner: false });
-  assert.deepEqual(plain(fast), plain(reference), `${label}: ${JSON.stringify(body.toString('latin1').slice(0, 300))}`);
-  return fast;
+  sameVerdicts(body, label);
+  const reference = plain(parseEventBody(body, defaults, allowed, { scanner: false }));
+  let fast: HecParse | undefined;
+  for (const { name, options } of scanners) {
+    const result = parseEventBody(body, defaults, allowed, options);
+    assert.deepEqual(plain(result), reference, `${label} (${name}): ${JSON.stringify(body.toString('latin1').slice(0, 300))}`);
+    fast ??= result;
+  }
+  return fast as HecParse;
 }
 
 /** the digest formula docs/serve.md names, from the envelope as JSON.parse reads it */
@@ -40,6 +84,7 @@ test('hand-picked envelopes: escapes of every kind, blanks, non-string events, B
     '{"event":"quote \\" backslash \\\\ slash \\/ tab \\t nl \\n cr \\r ff \\f bs \\b","time":1700000000.5}',
     '{"event":"\\u00e9t\\u00C9 \\u0001 \\u001f \\u000a \\u0041 \\u20ac","time":"1700000000123"}',
     '{"event":"pair \\ud83d\\ude00 lone \\ud800 end","source":"s"}',
+    '{"event":"lone low \\udfff end"}', '{"event":"only canonical escapes: \\u001f \\u0001 \\u000b"}', '{"event":"upper \\u001F"}',
     '{"event":"caf\u00e9 \u00ae \u{1F600}","sourcetype":"\\u0078ml"}',
     '{"event":"   "}', '{"event":""}', '{"event":"{}"}', '{"event":"[]"}', '{"event":"\\u00a0\\u2028"}', '{"event":" x"}', '{"event":"{]"}',
     '{"event":{"a":1,"b":[true,null,"x"]}}', '{"event":12.5}', '{"event":false}', '{"event":null}', '{"host":"h"}', '{"event":[]}',
@@ -67,8 +112,10 @@ test('a body that is not valid UTF-8 is read as its decoded text is, envelope by
 test('20,000 generated and mutated bodies: the scanner and JSON.parse agree on every event, digest and error; digests follow the documented formula', () => {
   const next = prng(14);
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(next() * xs.length)];
+  const longPieces = ['<Data Name="CommandLine">powershell.exe -nop -w hidden</Data>', 'x'.repeat(15), 'y'.repeat(16), 'z'.repeat(17), '\u00e9'.repeat(9)];
   const pieces = ['<Event>', "Name='x'", '"quoted"', '\\', '\n', '\t', '\u00ae', '\u{1F600}', '\u2028', ' ', '{}', '\u0001', 'C:\\Windows\\x.exe', '/'];
-  const text = () => Array.from({ length: Math.floor(next() * 6) }, () => pick(pieces)).join('');
+  // mostly short texts, some long enough for several of the kernel's 16-byte blocks between escapes
+  const text = () => Array.from({ length: Math.floor(next() * (next() < 0.8 ? 6 : 40)) }, () => pick(next() < 0.9 ? pieces : longPieces)).join('');
   const envelope = (): Record<string, unknown> => {
     const e: Record<string, unknown> = {};
     const r = next();
