@@ -1,10 +1,11 @@
 /**
  * A fixed serve workload for A/B comparisons on a shared machine: `node dist/bench/serve-cpu.js
  * [--cli dist/src/cli/tunnelwatch.js] [--events 60000] [--senders 4] [--prof DIR] [--node-flags '--flag ...']
- * [--no-detection-thread]`.
+ * [--no-detection-thread] [--attack-only]`.
  *
  * Starts `tunnelwatch serve` (no latency bound, so nothing is refused), sends the bench's bodies
- * (100 Sysmon XML events each, serve.ts's `bodyMaker`) from a few senders as fast as they are
+ * (100 Sysmon XML events each, serve.ts's `bodyMaker`: the EVTX sample set's real Sysmon events, or
+ * with --attack-only the attack examples, most of which raise findings) from a few senders as fast as they are
  * answered, waits until the processor has committed everything, and prints the server's CPU
  * seconds (user + system of all its threads, from /proc) over that span: events per server
  * CPU-second does not depend on what else the machine runs, wall time does. With --prof the server
@@ -17,7 +18,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { cpuSeconds, threadCpuSeconds } from './measure.js';
-import { bodyMaker, drained, start, status, TOKEN } from './serve.js';
+import { attackEvents, bodyMaker, drained, realSysmonEvents, start, status, TOKEN } from './serve.js';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const { values } = parseArgs({
@@ -27,6 +28,7 @@ const { values } = parseArgs({
     senders: { type: 'string', default: '4' },
     prof: { type: 'string' },
     'node-flags': { type: 'string', default: '' },
+    'attack-only': { type: 'boolean', default: false },
   },
   // --no-detection-thread goes to `serve` (an older build's opt-in --detection-thread too)
   allowPositionals: true,
@@ -49,7 +51,9 @@ function post(agent: http.Agent, url: URL, body: Buffer): Promise<number> {
 
 const work = mkdtempSync(path.join(tmpdir(), 'tw-serve-cpu-'));
 try {
-  const makeBody = bodyMaker(repo);
+  const bodyEvents = values['attack-only'] ? attackEvents(repo) : realSysmonEvents(String(values.cli), path.resolve(repo, '../shared/data'), repo);
+  process.stdout.write(`events: ${bodyEvents.origin}\n`);
+  const makeBody = bodyMaker(bodyEvents);
   const requests = Math.ceil(Number(values.events) / 100);
   const nodeFlags = [
     ...String(values['node-flags']).split(' ').filter(Boolean),

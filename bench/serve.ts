@@ -3,7 +3,8 @@
  * process on loopback. Load comes from autocannon in this process (both share the machine's cores,
  * as a forwarder on the same host would). Prints:
  *  - events/s accepted (200s) and events/s through to the store (accepted events / time until the
- *    processor has committed them all), with realistic Sysmon XML events 100 per request;
+ *    processor has committed them all), with real Sysmon XML events 100 per request (the EVTX
+ *    sample set's), and again with the attack examples alone, most of whose events raise findings;
  *  - p99 ingest-to-finding latency: probe requests whose event raises a new finding, timed from
  *    the request until the finding arrives on the SSE stream (which follows the store commit);
  *  - past saturation (a small lag limit): the share of 503s, and that every accepted event was
@@ -15,6 +16,7 @@ import { loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import autocannon from 'autocannon';
 import { cpuSeconds } from './measure.js';
+import { dumpXml, eventsOf, listFiles } from './workloads.js';
 
 export const TOKEN = 'bench-token-0123456789';
 const EVENTS_PER_REQUEST = 100;
@@ -25,9 +27,29 @@ interface Status {
   processed: { events: number; prefiltered: number; skipped: Record<string, { count: number }> };
 }
 
-export interface ServeBenchResult {
+/** One capacity run: sustained load with detection running and no latency bound (every request taken, none refused), until all of it is in the store. */
+export interface CapacityRun {
+  /** where the events came from */
+  origin: string;
   acceptedPerSecond: number;
   throughPerSecond: number;
+  /** CPU seconds of the server process over the run, and of this process (autocannon and the body maker) */
+  serverCpuSeconds: number;
+  generatorCpuSeconds: number;
+  /**
+   * accepted events per second of CPU the server process used (user + system) from the start of
+   * the load until everything was in the store: what the server would do with a core to itself,
+   * whatever else the machine runs
+   */
+  eventsPerCpuSecond: number;
+  /** 1-minute load average before and after the run (the machine is shared) */
+  loadAverage: [number, number];
+}
+
+export interface ServeBenchResult {
+  /** real Sysmon events (the target's), and the attack examples alone (the worst case: most events raise findings) */
+  capacity: CapacityRun;
+  attackOnly: CapacityRun;
   /** the latency run (default settings): events/s answered 200, and requests refused (503 code 9 past --max-lag-seconds) */
   latencyRun: { acceptedPerSecond: number; refusedRequests: number };
   /** probe latency from the answer 200 to the finding on SSE (the target's measure) */
@@ -37,17 +59,8 @@ export interface ServeBenchResult {
   p99FromSendMs: number;
   probes: number;
   probeRetries: number;
-  /** CPU seconds of the server process over the run, and of this process (autocannon and the body maker) */
-  serverCpuSeconds: number;
-  generatorCpuSeconds: number;
-  /** 1-minute load average before and after the capacity run, and at the end (the machine is shared) */
-  loadAverage: [number, number, number];
-  /**
-   * accepted events per second of CPU the server process used (user + system) from the start of
-   * the load until everything was in the store: what the server would do with a core to itself,
-   * whatever else the machine runs
-   */
-  eventsPerCpuSecond: number;
+  /** 1-minute load average at the end */
+  loadAverage: number;
   /**
    * events: acknowledged (200s seen by the load generator x 100), journaled (taken by the server:
    * also counts requests still in flight when the load stopped), processed (read by the processor:
@@ -90,21 +103,44 @@ export async function drained(url: string): Promise<number> {
   }
 }
 
-/**
- * Request bodies of 100 real Sysmon XML events each, as a live forwarder sends them: every event
- * with a record id of its own and the time it is sent (replayed old times would make every event
- * after the first pass a late update of a closed window, which live traffic is not). The load
- * generator shares the machine's cores with the server, so bodies are made cheaply: byte templates
- * copied and patched in place (the time, always 24 characters, and a 7-digit record id), not
- * strings joined and encoded per request.
- */
-export function bodyMaker(repo: string): () => Buffer {
+/** Windows XML events, one per line, and where they come from (printed with the results) */
+export interface BodyEvents {
+  lines: string[];
+  origin: string;
+}
+
+/** the hand-written attack of examples/windows-sysmon.xml: every event a tunnel tool's (most raise findings) */
+export function attackEvents(repo: string): BodyEvents {
   const lines = readFileSync(path.join(repo, 'examples/windows-sysmon.xml'), 'utf8').split('\n').filter((l) => l.includes('<EventRecordID>'));
-  const pieces = lines.map((l) => {
-    const envelope = JSON.stringify({ event: l.replace(/SystemTime='[^']*'/, `SystemTime='${'T'.repeat(24)}'`).replace(/<EventRecordID>\d+</, `<EventRecordID>${'N'.repeat(7)}<`), sourcetype: 'XmlWinEventLog', host: 'bench' });
-    const bytes = Buffer.from(`${envelope}\n`);
+  return { lines, origin: 'examples/windows-sysmon.xml, every event a tunnel tool\'s' };
+}
+
+/**
+ * Real Sysmon events as an endpoint logs them: the EVTX sample set's Sysmon logs rendered by
+ * `tunnelwatch dump --format xml` (mostly ordinary activity, some of it attack simulations); the
+ * attack examples when the set is absent.
+ */
+export function realSysmonEvents(cli: string, sharedData: string, repo: string): BodyEvents {
+  const evtx = listFiles(path.join(sharedData, 'evtx-sysmon'), '.evtx');
+  const lines = evtx.length > 0 ? eventsOf(dumpXml(cli, evtx)) : [];
+  return lines.length > 0 ? { lines, origin: `the EVTX sample set's ${lines.length} Sysmon events` } : attackEvents(repo);
+}
+
+/**
+ * Request bodies of 100 Sysmon XML events each, as a live forwarder sends them: every event with a
+ * record id of its own and the time it is sent (replayed old times would make every event after
+ * the first pass a late update of a closed window, which live traffic is not). The load generator
+ * shares the machine's cores with the server, so bodies are made cheaply: byte templates copied
+ * and patched in place (the time, always 24 characters, and a 7-digit record id), not strings
+ * joined and encoded per request.
+ */
+export function bodyMaker(events: BodyEvents): () => Buffer {
+  const pieces = events.lines.map((l) => {
+    const event = l.replace(/SystemTime=(['"])[^'"]*\1/, `SystemTime=$1${'T'.repeat(24)}$1`).replace(/<EventRecordID>\d+</, `<EventRecordID>${'N'.repeat(7)}<`);
+    const bytes = Buffer.from(`${JSON.stringify({ event, sourcetype: 'XmlWinEventLog', host: 'bench' })}\n`);
     return { bytes, time: bytes.indexOf('T'.repeat(24)), serial: bytes.indexOf('N'.repeat(7)) };
   });
+  if (pieces.some((p) => p.time < 0 || p.serial < 0)) throw new Error(`${events.origin}: an event without SystemTime or EventRecordID`);
   let serial = 1_000_000;
   return () => {
     const now = new Date().toISOString();
@@ -206,14 +242,10 @@ function serveHas(cli: string, flag: string): boolean {
   return spawnSync(process.execPath, [cli, 'serve', '--help'], { encoding: 'utf8' }).stdout.includes(flag);
 }
 
-export async function serveBench(cli: string, repo: string, seconds = 15): Promise<ServeBenchResult> {
-  const work = mkdtempSync(path.join(tmpdir(), 'tw-bench-serve-'));
-  const makeBody = bodyMaker(repo);
-  const quantile = (xs: number[], q: number) => xs[Math.min(xs.length - 1, Math.floor(xs.length * q))];
+async function capacityRun(cli: string, dataDir: string, events: BodyEvents, seconds: number): Promise<CapacityRun> {
+  const makeBody = bodyMaker(events);
+  const a = await start(cli, dataDir, serveHas(cli, '--max-lag-seconds') ? ['--max-lag-seconds', '0s'] : []);
   try {
-    // capacity: sustained load with detection running and no latency bound (every request taken,
-    // none refused), until all of it is in the store: events/s through, events per server CPU-second
-    const a = await start(cli, path.join(work, 'a'), serveHas(cli, '--max-lag-seconds') ? ['--max-lag-seconds', '0s'] : []);
     const loadBefore = loadavg()[0];
     const cpuBefore = cpuSeconds(a.child.pid as number);
     const begin = performance.now();
@@ -222,9 +254,30 @@ export async function serveBench(cli: string, repo: string, seconds = 15): Promi
     const generator = process.cpuUsage(generatorBefore);
     const accepted = result['2xx'] * EVENTS_PER_REQUEST;
     const end = await drained(a.url);
-    const loadAfter = loadavg()[0];
     const cpuUsed = cpuSeconds(a.child.pid as number) - cpuBefore;
+    return {
+      origin: events.origin,
+      acceptedPerSecond: accepted / result.duration,
+      throughPerSecond: accepted / ((end - begin) / 1000),
+      serverCpuSeconds: cpuUsed,
+      generatorCpuSeconds: (generator.user + generator.system) / 1e6,
+      eventsPerCpuSecond: accepted / cpuUsed,
+      loadAverage: [loadBefore, loadavg()[0]],
+    };
+  } finally {
     a.child.kill('SIGTERM');
+  }
+}
+
+/** `sharedData`: where the EVTX sample set is (real Sysmon events); without it, the attack examples stand in */
+export async function serveBench(cli: string, repo: string, sharedData: string, seconds = 15): Promise<ServeBenchResult> {
+  const work = mkdtempSync(path.join(tmpdir(), 'tw-bench-serve-'));
+  const real = realSysmonEvents(cli, sharedData, repo);
+  const makeBody = bodyMaker(real);
+  const quantile = (xs: number[], q: number) => xs[Math.min(xs.length - 1, Math.floor(xs.length * q))];
+  try {
+    const capacity = await capacityRun(cli, path.join(work, 'a'), real, seconds);
+    const attackOnly = await capacityRun(cli, path.join(work, 'x'), attackEvents(repo), seconds);
 
     // latency: the same load on the default settings (past --max-lag-seconds HEC answers 503), probes timed to their findings
     const l = await start(cli, path.join(work, 'l'), []);
@@ -244,18 +297,15 @@ export async function serveBench(cli: string, repo: string, seconds = 15): Promi
     const processed = s.processed.events + s.processed.prefiltered + Object.values(s.processed.skipped).reduce((n, k) => n + k.count, 0);
 
     return {
-      acceptedPerSecond: accepted / result.duration,
-      throughPerSecond: accepted / ((end - begin) / 1000),
+      capacity,
+      attackOnly,
       latencyRun: { acceptedPerSecond: (latencyRun['2xx'] * EVENTS_PER_REQUEST) / latencyRun.duration, refusedRequests: latencyRun.non2xx },
       p50LatencyMs: quantile(probes.fromAck, 0.5),
       p99LatencyMs: quantile(probes.fromAck, 0.99),
       p99FromSendMs: quantile(probes.fromSend, 0.99),
       probes: probes.fromAck.length,
       probeRetries: probes.retries,
-      loadAverage: [loadBefore, loadAfter, loadavg()[0]],
-      eventsPerCpuSecond: accepted / cpuUsed,
-      serverCpuSeconds: cpuUsed,
-      generatorCpuSeconds: (generator.user + generator.system) / 1e6,
+      loadAverage: loadavg()[0],
       saturation: {
         requests: saturated.requests.total,
         refused: saturated.non2xx,

@@ -98,13 +98,13 @@ export async function windowsXmlWorkload(cli: string, dataDir: string, repo: str
   return { name: `windows-xml (${origin})`, kind: 'text', files: [out], bytes, events, grepRatio: 1.5 };
 }
 
-function dumpXml(cli: string, files: string[]): string {
+export function dumpXml(cli: string, files: string[]): string {
   const run = spawnSync(process.execPath, [cli, 'dump', '--format', 'xml', ...files], { maxBuffer: 1 << 30, encoding: 'utf8' });
   return run.status === 0 ? run.stdout : '';
 }
 
 /** each `<Event ...>...</Event>` on one line */
-function eventsOf(xml: string): string[] {
+export function eventsOf(xml: string): string[] {
   const events: string[] = [];
   for (let start = xml.indexOf('<Event'); start >= 0; start = xml.indexOf('<Event', start + 1)) {
     const next = xml[start + 6];
