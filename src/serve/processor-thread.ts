@@ -1,6 +1,7 @@
 import { Worker } from 'node:worker_threads';
 import type { Journal, JournalRecord } from '../ingest/journal.js';
 import type { PipelineConfig } from '../pipeline/config.js';
+import { roomyWorkerOldSpace } from '../pipeline/heap-growth.js';
 import type { StreamStats } from '../pipeline/stream.js';
 import type { ProcessorSkips } from './processor.js';
 
@@ -51,6 +52,7 @@ export class DetectionThread {
 
   /** Starts the thread (it restores the store's checkpoint); rejects when it cannot. */
   static start(data: Omit<DetectionThreadData, 'durableEnd'>, journal: Journal, onCommit: (changed: string[]) => void): Promise<DetectionThread> {
+    roomyWorkerOldSpace();
     const worker = new Worker(new URL('./processor-worker.js', import.meta.url), { workerData: { ...data, durableEnd: journal.end } satisfies DetectionThreadData });
     const thread = new DetectionThread(worker, journal, onCommit);
     // records fsynced from now on go to the thread as they are (it reads what came before from the
