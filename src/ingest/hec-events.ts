@@ -166,6 +166,11 @@ const NEWLINE = 0x0a;
 /** the buffers TextArena wrote: in them, and only there, the byte after each text is its newline for good */
 const arenas = new WeakSet<ArrayBufferLike>();
 
+/** whether `buffer` holds scanned events' texts (a TextArena's): it is theirs alone, nothing else is in it */
+export function isTextArena(buffer: ArrayBufferLike): boolean {
+  return arenas.has(buffer);
+}
+
 /**
  * The scanned events' texts of one body, each followed by a newline, back to back in one buffer:
  * a run of them is then a journal record's body as it is (`joinedLines`), so each text is copied

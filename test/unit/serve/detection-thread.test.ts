@@ -70,3 +70,25 @@ test('detection thread: stop and step work across the thread, and after a restar
     await serve.close();
   }
 });
+
+test('detection thread: a request\'s texts move to the thread (their buffer detached here, not copied), and its events still raise their finding', async () => {
+  const marker = 'threadmove';
+  const serve = await startServe({ dataDir: freshDir(), detectionThread });
+  try {
+    const handedOver: Buffer[] = [];
+    const post = serve.journal.onDurable!;
+    serve.journal.onDurable = (end, records) => {
+      handedOver.push(...records.map((r) => r.body));
+      post(end, records);
+    };
+    assert.equal((await send(serve, [1, 2, 3].map((i) => ngrokEvent(marker, i)))).status, 200);
+    assert.equal(handedOver.length, 1, 'one record for the request');
+    assert.equal(handedOver[0].buffer.byteLength, 0, 'the texts\' buffer was transferred, not copied');
+    // each detection's finding counts all three events
+    await eventually(async () => serve.processor.lag === 0, 30_000, 'the journal to be processed');
+    const counts = await countsOf(serve, marker);
+    assert.ok(counts.length > 0 && counts.every((c) => c === 3), `counts ${counts.join(', ')}`);
+  } finally {
+    await serve.close();
+  }
+});
