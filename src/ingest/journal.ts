@@ -381,6 +381,7 @@ function writeAll(fd: number, buffers: Buffer[], done: (error: Error | null) => 
     }
     writev(fd, run, (error, written) => {
       if (error) return done(error);
+      if (written === 0) return done(new Error('the journal file took none of a write'));
       // what a short write left: the buffers after those written whole, the first one cut
       while (run.length > 0 && written >= run[0].length) written -= run.shift()!.length;
       if (written > 0) run[0] = run[0].subarray(written);

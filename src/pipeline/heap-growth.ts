@@ -24,13 +24,14 @@ export function boundHeapGrowth(): void {
 }
 
 /**
- * The old-generation size (MB) V8 starts an isolate with, and below which it does not collect it:
- * V8's floor for a small heap is a few MB over what is live. serve's detection thread keeps ~9 MB
- * live but allocates some 40 MB/s, most of it pretenured into the old space, so it ran a full
- * collection every 120-150 ms (75-85 in 10 s at 40,000 events/s), their concurrent marking a fifth
- * of serve's CPU. With 64 MB: 16 in 10 s and 15% more events per CPU-second of the server
+ * The old-generation size (MB) an isolate starts with. Left to V8, serve's detection thread (~9 MB
+ * live, some 37 MB/s allocated) had its old-space limit kept a few MB above what it held live
+ * (`--trace-gc`: full collections from 9-16 MB down to 8.5 MB), so it ran a full collection every
+ * 120-150 ms (75-85 in 10 s at 40,000 events/s), their concurrent marking a fifth of serve's CPU.
+ * Started at 64 MB: 16 in 10 s, and 15% more events per CPU-second of the server
  * (bench/serve-cpu.ts, alternated: 29,197-30,534 against 25,873-26,385; 32 MB gave 29,326 and
- * 128 MB 27,624).
+ * 128 MB 27,624). Why V8 keeps the limit that low for this thread was not pinned down: small
+ * programs built to imitate it (batches promoted, idle gaps, large arrays) did not reproduce it.
  */
 const WORKER_OLD_SPACE_MB = 64;
 
