@@ -184,8 +184,8 @@ class TextArena {
 
   /** the text of the string token body[start, end), followed in the arena by a newline */
   add(body: Buffer, start: number, end: number, shape: StringShape, strings: JsonStrings | undefined): Buffer {
-    // an ArrayBuffer of its own, not the shared pool's: a record's body is posted to the detection
-    // thread, and posting a view copies its whole ArrayBuffer
+    // an ArrayBuffer of its own, not the shared pool's: a record's body is transferred to the
+    // detection thread (processor-thread.ts), which detaches its whole ArrayBuffer here
     if (!this.buffer) {
       this.buffer = Buffer.allocUnsafeSlow(body.length - start);
       arenas.add(this.buffer.buffer);

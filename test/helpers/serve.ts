@@ -92,9 +92,9 @@ export interface ServeProcess {
   stdout(): string;
 }
 
-/** `tunnelwatch serve` as a child process (for kill -9); resolves once it listens. */
-export function spawnServe(args: string[], env: Record<string, string> = {}): Promise<ServeProcess> {
-  const child = spawn(process.execPath, [cliPath, 'serve', '--listen', '127.0.0.1:0', ...args], {
+/** `tunnelwatch serve` as a child process (for kill -9; `nodeFlags` go to node, e.g. --trace-gc); resolves once it listens. */
+export function spawnServe(args: string[], env: Record<string, string> = {}, nodeFlags: string[] = []): Promise<ServeProcess> {
+  const child = spawn(process.execPath, [...nodeFlags, cliPath, 'serve', '--listen', '127.0.0.1:0', ...args], {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -1,13 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { repoRoot, sharedData, sharedDataMissing } from '../../helpers/paths.js';
-import { TOKEN } from '../../helpers/serve.js';
+import { sharedData, sharedDataMissing } from '../../helpers/paths.js';
+import { cliPath, eventually, spawnServe, TOKEN } from '../../helpers/serve.js';
 
-const bundle = path.join(repoRoot, 'dist', 'src', 'cli', 'tunnelwatch.js');
 const EVENTS = 60_000;
 const PER_REQUEST = 100;
 
@@ -18,7 +17,7 @@ const PER_REQUEST = 100;
 function sysmonEnvelopes(): (serial: number) => string {
   const dir = path.join(sharedData, 'evtx-sysmon');
   const files = readdirSync(dir).filter((f) => f.endsWith('.evtx')).map((f) => path.join(dir, f));
-  const dump = spawnSync(process.execPath, [bundle, 'dump', '--format', 'xml', ...files], { encoding: 'utf8', maxBuffer: 1 << 28 });
+  const dump = spawnSync(process.execPath, [cliPath, 'dump', '--format', 'xml', ...files], { encoding: 'utf8', maxBuffer: 1 << 28 });
   const lines = dump.stdout.split('\n').filter((l) => l.startsWith('<Event'));
   assert.ok(lines.length > 1000, `dump gave ${lines.length} events: ${dump.stderr.slice(0, 300)}`);
   const halves = lines.map((event) => `${JSON.stringify({ event: event.replace(/<EventRecordID>\d+</, '<EventRecordID>@RECORD-ID@<'), sourcetype: 'XmlWinEventLog' })}\n`.split('@RECORD-ID@'));
@@ -43,35 +42,24 @@ async function processed(url: string): Promise<number> {
 test('serve\'s detection thread runs few full collections under sustained HEC load of real Sysmon events', { skip: sharedDataMissing, timeout: 120_000 }, async () => {
   const envelope = sysmonEnvelopes();
   const dataDir = mkdtempSync(path.join(tmpdir(), 'tw-gc-'));
-  const child = spawn(process.execPath, ['--trace-gc', bundle, 'serve', '--listen', '127.0.0.1:0', '--data-dir', dataDir, '--token', TOKEN, '--max-lag-seconds', '0s'], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let trace = '';
-  child.stdout.on('data', (d: Buffer) => (trace += d.toString()));
+  const serve = await spawnServe(['--data-dir', dataDir, '--token', TOKEN, '--max-lag-seconds', '0s'], {}, ['--trace-gc']);
   try {
-    const url = await new Promise<string>((resolve, reject) => {
-      let err = '';
-      child.stderr.on('data', (d: Buffer) => {
-        err += d.toString();
-        const m = /listening on (http:\/\/\S+)/.exec(err);
-        if (m) resolve(m[1]);
-      });
-      child.on('exit', (code) => reject(new Error(`serve exited ${code}: ${err}`)));
-    });
     let next = 0;
     const sender = async () => {
       while (next < EVENTS) {
         const body = Array.from({ length: PER_REQUEST }, () => envelope(next++)).join('');
-        const res = await fetch(`${url}/services/collector/event`, { method: 'POST', headers: { authorization: `Splunk ${TOKEN}` }, body });
+        const res = await fetch(`${serve.url}/services/collector/event`, { method: 'POST', headers: { authorization: `Splunk ${TOKEN}` }, body });
         assert.equal(res.status, 200, await res.text());
       }
     };
     await Promise.all([sender(), sender(), sender(), sender()]);
-    const deadline = Date.now() + 60_000;
-    while ((await processed(url)) < EVENTS && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
-    assert.equal(await processed(url), EVENTS);
+    await eventually(async () => (await processed(serve.url)) >= EVENTS, 60_000, `all ${EVENTS} events processed`);
+    assert.equal(await processed(serve.url), EVENTS);
   } finally {
-    child.kill('SIGKILL');
+    serve.child.kill('SIGKILL');
     rmSync(dataDir, { recursive: true, force: true });
   }
+  const trace = serve.stdout();
   // `[pid:isolate] ... Mark-Compact ...`: the HTTP thread's isolate collects first (loading the content), the detection thread's is the other
   const isolates = [...trace.matchAll(/^\[\d+:(0x[0-9a-f]+)\][^\n]*?(Scavenge|Mark-Compact)/gm)];
   assert.ok(isolates.length > 0, 'no GC trace from serve');
