@@ -1,18 +1,19 @@
 import { createHash } from 'node:crypto';
-import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, fstatSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import path from 'node:path';
 import type { Content } from './content.js';
 import { companionDirs } from './content-tree.js';
 import { listFiles, listYamlFiles } from './yaml-files.js';
-import { decodeEntry, encodeEntry } from './content-entry.js';
+import { decodeEntry, encodeEntry, type EntryBytes } from './content-entry.js';
 import { codeId } from './code-id.js';
 
 /**
  * bumped whenever the compiled form (Detection, SearchPlan, OutputSettings, BoundCorrelation) changes shape
- * or the file's encoding does (8: all ASCII, see ascii-json.ts; 9: searches out of line, 10: details too, see content-entry.ts)
+ * or the file's encoding does (8: all ASCII, see ascii-json.ts; 9: searches out of line, 10: details too, 11: values
+ * most detections share kept once, see content-entry.ts)
  */
-const FORMAT = 10;
+const FORMAT = 11;
 /**
  * Bumped whenever loading accepts, refuses or compiles the same files differently (the YAML schemas,
  * macro expansion, the SPL and Sigma front ends): an entry compiled by an older loader must not
@@ -96,7 +97,8 @@ function cacheDir(): string {
 function contentKey(dirs: string[], loaderVersion: number): string {
   const version = `tunnelwatch-content-v${FORMAT}-loader${loaderVersion}\0`;
   // a lookup's CSV changes what its detections output, so it is part of the key too
-  const files = dirs.flatMap((dir) => [...listYamlFiles(dir), ...companionDirs(dir).flatMap((d) => listFiles(d, /\.(ya?ml|csv)$/i))]);
+  // listed from absolute folders, the files' paths are absolute already (each path.resolve cost ~3 µs)
+  const files = dirs.map((dir) => path.resolve(dir)).flatMap((dir) => [...listYamlFiles(dir), ...companionDirs(dir).flatMap((d) => listFiles(d, /\.(ya?ml|csv)$/i))]);
   const identities = fileIdentities(version, files);
   const memo = identities && path.join(cacheDir(), `key-${identities}`);
   const remembered = memo && readOrUndefined(memo)?.toString('latin1');
@@ -104,7 +106,7 @@ function contentKey(dirs: string[], loaderVersion: number): string {
   const hash = createHash('sha256').update(version);
   for (const file of files) {
     const bytes = readOrUndefined(file);
-    hash.update(`${path.resolve(file)}\0${bytes ? bytes.length : -1}\0`);
+    hash.update(`${file}\0${bytes ? bytes.length : -1}\0`);
     if (bytes) hash.update(bytes);
   }
   const key = hash.digest('hex').slice(0, 40);
@@ -124,18 +126,19 @@ const SETTLED_MS = 2000;
  * file changed too recently to be told from its next change.
  */
 function fileIdentities(version: string, files: string[]): string | undefined {
-  const hash = createHash('sha256').update(version);
   const settled = BigInt(Date.now() - SETTLED_MS) * 1_000_000n;
+  // hashed at once: an update per file cost more than the hashing
+  const identities = [version];
   for (const file of files) {
     const stat = statSync(file, { bigint: true, throwIfNoEntry: false });
     if (!stat) {
-      hash.update(`${path.resolve(file)}\0missing\0`);
+      identities.push(`${file}\0missing\0`);
       continue;
     }
     if (stat.mtimeNs > settled || stat.ctimeNs > settled) return undefined;
-    hash.update(`${path.resolve(file)}\0${stat.dev}\0${stat.ino}\0${stat.size}\0${stat.mtimeNs}\0${stat.ctimeNs}\0`);
+    identities.push(`${file}\0${stat.dev}\0${stat.ino}\0${stat.size}\0${stat.mtimeNs}\0${stat.ctimeNs}\0`);
   }
-  return hash.digest('hex').slice(0, 40);
+  return createHash('sha256').update(identities.join('')).digest('hex').slice(0, 40);
 }
 
 function readOrUndefined(file: string): Buffer | undefined {
@@ -147,11 +150,54 @@ function readOrUndefined(file: string): Buffer | undefined {
 }
 
 function readCached<T extends Content>(file: string): T | undefined {
+  let entry: EntryFile | undefined;
   try {
-    return decodeEntry<T>(readFileSync(file), file);
+    entry = openEntryFile(file);
+    const content = decodeEntry<T>(entry.bytes, file);
+    if (content === undefined) entry.close();
+    return content;
   } catch {
+    entry?.close();
     return undefined;
   }
+}
+
+interface EntryFile {
+  bytes: EntryBytes;
+  /** at once, for an entry not decoded (a decoded one's closes when nothing can read its parts) */
+  close(): void;
+}
+
+/** each open entry file's descriptor, closed once nothing can read its parts any more */
+const entryDescriptors = new FinalizationRegistry<number>((fd) => closeSync(fd));
+
+/**
+ * A cache entry's bytes read from the file as they are asked for (content-entry.ts reads its head
+ * at once and each part on first use). The descriptor stays open while a part may still be read:
+ * entries are replaced by rename and pruned by unlink, so it reads the file as it was when opened.
+ */
+function openEntryFile(file: string): EntryFile {
+  const fd = openSync(file, 'r');
+  const length = fstatSync(fd).size;
+  const bytes: EntryBytes = {
+    length,
+    slice(from, to) {
+      const out = Buffer.allocUnsafe(to - from);
+      for (let done = 0; done < out.length; ) {
+        const read = readSync(fd, out, done, out.length - done, from + done);
+        if (read === 0) throw new Error(`the compiled-content cache entry ${file} ended at ${from + done} of ${length} bytes: delete it, or run with TUNNELWATCH_NO_CACHE=1`);
+        done += read;
+      }
+      return out;
+    },
+  };
+  entryDescriptors.register(bytes, fd, bytes);
+  return {
+    bytes,
+    close() {
+      if (entryDescriptors.unregister(bytes)) closeSync(fd);
+    },
+  };
 }
 
 /** best effort: a read-only home or a full disk only costs the next run its start-up time */

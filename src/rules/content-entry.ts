@@ -8,7 +8,10 @@
  * ms of every start-up, and as much again in the garbage it made.
  *
  * A scan hands its content to worker threads in this form too (encodeEntry copies the parts still
- * unread as they are), so that each thread also reads only what it uses.
+ * unread as they are), so that each thread also reads only what it uses. From the cache, the
+ * entry's bytes are read the same way (EntryBytes): the head at once, each part from the file when
+ * first used; reading all 13 MB cost ~40 ms of every SigmaHQ start-up on a VM where each page of
+ * fresh memory is a trap to the hypervisor.
  *
  * Layout, all ASCII (ascii-json.ts): the head's length in decimal, a newline, the head, then the
  * section. The head is the content as JSON with, per detection, `plan.where` replaced by where the
@@ -27,12 +30,34 @@ const SEARCH_KEYS = ['where'];
 /** what a scan reads of every detection while it starts (the rest are its details) */
 const IN_HEAD = new Set<string>(['id', 'name', 'ruleId', 'type', 'plan', 'output'] satisfies Array<keyof Detection>);
 
+/**
+ * Head values most detections have alike, kept once in the entry's `shared` list and referred to
+ * by index: SigmaHQ's 3,475 detections have one aggregate list, seven BY lists and one output
+ * setting between them, which were half the head's 2.4 MB and 45,000 objects to parse at every
+ * start. Decoded, detections share these values, frozen.
+ */
+const SHARED_PLAN_KEYS = ['aggregates', 'by'] as const;
+
 interface StoredDetection {
-  plan: { where: number };
+  plan: { where: number; aggregates?: number; by?: number };
+  output?: number;
   details: [end: number, keys: number];
 }
 
-type Stored<T extends Content> = Omit<T, 'detections'> & { detections: StoredDetection[]; detailKeys: string[][]; sectionLength: number };
+type Stored<T extends Content> = Omit<T, 'detections'> & { detections: StoredDetection[]; detailKeys: string[][]; shared: unknown[]; sectionLength: number };
+
+/** values kept once, by their JSON text */
+class SharedValues {
+  readonly values: unknown[] = [];
+  private readonly byText = new Map<string, number>();
+
+  indexOf(value: unknown): number {
+    const text = asciiJson(value);
+    let at = this.byText.get(text);
+    if (at === undefined) this.byText.set(text, (at = this.values.push(value) - 1));
+    return at;
+  }
+}
 
 /**
  * The entry of `content`. Parts of a decoded entry still unread are copied as they were, not
@@ -48,6 +73,7 @@ export function encodeEntry(content: Content): string {
   };
   const detailKeys: string[][] = [];
   const keysIndex = new Map<string, number>();
+  const shared = new SharedValues();
   const detections = content.detections.map((d) => {
     const unreadDetails = unread.get(d);
     const unreadSearch = unread.get(d.plan);
@@ -61,6 +87,8 @@ export function encodeEntry(content: Content): string {
     }
     const plan: Record<string, unknown> = {};
     for (const key of Object.keys(d.plan)) if (key !== 'where') plan[key] = (d.plan as unknown as Record<string, unknown>)[key];
+    for (const key of SHARED_PLAN_KEYS) if (plan[key] !== undefined) plan[key] = shared.indexOf(plan[key]);
+    if (head.output !== undefined) head.output = shared.indexOf(head.output);
     plan.where = outOfLine(unreadSearch?.text() ?? asciiJson(d.plan.where));
     const keys = unreadDetails?.keys ?? Object.keys(details);
     // most detections have the same keys: each list is kept once
@@ -68,22 +96,37 @@ export function encodeEntry(content: Content): string {
     if (keysAt === undefined) keysIndex.set(keys.join('\0'), (keysAt = detailKeys.push([...keys]) - 1));
     return { ...head, plan, details: [outOfLine(unreadDetails?.text() ?? asciiJson(details)), keysAt] };
   });
-  const head = asciiJson({ ...content, detections, detailKeys, sectionLength: end });
+  const head = asciiJson({ ...content, detections, detailKeys, shared: shared.values, sectionLength: end });
   return `${head.length}\n${head}${texts.join('')}`;
 }
 
+/** An entry's bytes: in memory, or in a file that is read a part at a time (content-cache.ts). */
+export interface EntryBytes {
+  readonly length: number;
+  /** the bytes [from, to), within length */
+  slice(from: number, to: number): Buffer;
+}
+
+/** the longest decimal head length the layout allows before its newline */
+const LENGTH_DIGITS = 12;
+
 /** The content in `bytes`, each search and details read on first use; undefined when the bytes are not a whole entry of this layout. */
-export function decodeEntry<T extends Content>(bytes: Buffer, source: string): T | undefined {
-  const newline = bytes.indexOf(10);
-  const headLength = newline > 0 && newline <= 12 ? Number(bytes.toString('latin1', 0, newline)) : NaN;
+export function decodeEntry<T extends Content>(entry: Buffer | EntryBytes, source: string): T | undefined {
+  const bytes: EntryBytes = Buffer.isBuffer(entry) ? { length: entry.length, slice: (from, to) => entry.subarray(from, to) } : entry;
+  const newline = bytes.slice(0, Math.min(bytes.length, LENGTH_DIGITS + 1)).indexOf(10);
+  const lengthText = newline > 0 ? bytes.slice(0, newline) : undefined;
+  const headLength = lengthText && isAscii(lengthText) ? Number(lengthText.toString('latin1')) : NaN;
   if (!Number.isSafeInteger(headLength)) return undefined;
   const sectionStart = newline + 1 + headLength;
   if (sectionStart > bytes.length) return undefined;
+  const head = bytes.slice(newline + 1, sectionStart);
   // the encoder writes ASCII only: anything else is not an entry it wrote
-  if (!isAscii(bytes.subarray(0, sectionStart))) return undefined;
-  const content = JSON.parse(bytes.toString('latin1', newline + 1, sectionStart)) as Stored<T>;
-  if (!Array.isArray(content.detections) || !Array.isArray(content.correlations) || !Array.isArray(content.detailKeys)) return undefined;
+  if (!isAscii(head)) return undefined;
+  const content = JSON.parse(head.toString('latin1')) as Stored<T>;
+  if (!Array.isArray(content.detections) || !Array.isArray(content.correlations) || !Array.isArray(content.detailKeys) || !Array.isArray(content.shared)) return undefined;
   if (sectionStart + content.sectionLength !== bytes.length) return undefined;
+  const shared = content.shared.map(deepFreeze);
+  const isShared = (at: unknown): at is number => Number.isSafeInteger(at) && (at as number) >= 0 && (at as number) < shared.length;
   let start = sectionStart;
   const part = (relativeEnd: unknown): [from: number, to: number] | undefined => {
     const from = start;
@@ -92,7 +135,7 @@ export function decodeEntry<T extends Content>(bytes: Buffer, source: string): T
     start = to;
     return [from, to];
   };
-  const text = ([from, to]: [number, number]) => () => bytes.toString('latin1', from, to);
+  const text = ([from, to]: [number, number]) => () => bytes.slice(from, to).toString('latin1');
   const parseSearch = (json: string) => ({ where: parsePart(json, source) });
   const parseDetails = (json: string) => parsePart(json, source) as Record<string, unknown>;
   for (const d of content.detections) {
@@ -100,12 +143,31 @@ export function decodeEntry<T extends Content>(bytes: Buffer, source: string): T
     const details = Array.isArray(d.details) ? part(d.details[0]) : undefined;
     const keys = Array.isArray(d.details) ? content.detailKeys[d.details[1]] : undefined;
     if (!search || !details || !Array.isArray(keys)) return undefined;
+    const plan = d.plan as Record<string, unknown>;
+    for (const key of SHARED_PLAN_KEYS) {
+      if (plan[key] === undefined) continue;
+      if (!isShared(plan[key])) return undefined;
+      plan[key] = shared[plan[key]];
+    }
+    if (d.output !== undefined) {
+      if (!isShared(d.output)) return undefined;
+      (d as { output: unknown }).output = shared[d.output];
+    }
     readOnFirstUse(d.plan, SEARCH_KEYS, text(search), parseSearch);
     delete (d as Partial<StoredDetection>).details;
     readOnFirstUse(d, keys, text(details), parseDetails);
   }
-  const { detailKeys: _keys, sectionLength: _length, ...rest } = content;
+  const { detailKeys: _keys, shared: _shared, sectionLength: _length, ...rest } = content;
   return rest as unknown as T;
+}
+
+/** `value`, and every object and array in it, frozen: a value shared by many detections must not be changed through one */
+function deepFreeze<V>(value: V): V {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const inner of Object.values(value)) deepFreeze(inner);
+  }
+  return value;
 }
 
 /** `source`: where the entry came from, for the error */

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, truncateSync, utimesSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, truncateSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { loadContentCached, loadContentEntry, LOADER_VERSION } from '../../../src/rules/content-cache.js';
@@ -189,4 +189,43 @@ test('a rules folder with no correlations folder beside it (Sigma\'s) has its ke
   writeFileSync(path.join(missing, 'extra.yml'), 'x: 1\n');
   await loadContentCached(dirs, s.load);
   assert.equal(s.loads(), 2, 'the new file changed the key');
+});
+
+test("an entry replaced or pruned after its load does not change what the loaded content's unread parts read", async () => {
+  const s = sandbox();
+  const fresh = await loadContentCached(s.dirs, s.load);
+  const cached = await loadContentCached(s.dirs, s.load);
+  assert.equal(s.loads(), 1);
+  const file = entryFile(s.root);
+  // another run writes the same key again (by rename), then a prune removes it
+  writeFileSync(`${file}.other`, 'x'.repeat(statSync(file).size));
+  renameSync(`${file}.other`, file);
+  rmSync(file);
+  assert.deepEqual(JSON.parse(JSON.stringify(cached)), JSON.parse(JSON.stringify(fresh)), 'every search and detail read from the entry as it was loaded');
+});
+
+test('an entry file cut short after its load fails the part it can no longer read, naming the entry', async () => {
+  const s = sandbox();
+  await loadContentCached(s.dirs, s.load);
+  const cached = await loadContentCached(s.dirs, s.load);
+  const file = entryFile(s.root);
+  truncateSync(file, statSync(file).size - 10);
+  const last = cached.detections.at(-1)!;
+  assert.throws(() => last.description, (e: Error) => e.message.includes(file) && e.message.includes('ended at') && e.message.includes('TUNNELWATCH_NO_CACHE=1'));
+  assert.ok(cached.detections[0].plan.where, 'parts still in the file read as before');
+});
+
+test('a refused entry leaves no file descriptor open', { skip: existsSync('/proc/self/fd') ? false : 'needs /proc/self/fd (Linux) to count open descriptors' }, async () => {
+  const s = sandbox();
+  await loadContentCached(s.dirs, s.load);
+  const file = entryFile(s.root);
+  truncateSync(file, statSync(file).size - 1);
+  const open = () => readdirSync('/proc/self/fd').length;
+  const before = open();
+  for (let i = 0; i < 5; i++) {
+    truncateSync(entryFile(s.root), statSync(entryFile(s.root)).size - 1);
+    await loadContentCached(s.dirs, s.load);
+  }
+  assert.equal(s.loads(), 6, 'each cut entry was refused and the rules compiled');
+  assert.equal(open(), before);
 });
