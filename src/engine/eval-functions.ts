@@ -1,6 +1,6 @@
 import type { FieldValue } from '../cim/model.js';
 import type { EvalFunction, ValueExpr } from '../rules/search-plan.js';
-import { compileLinearRegex } from '../rules/linear-regex.js';
+import { compileRuleRegex } from '../rules/linear-regex.js';
 import { applyRelativeTime, parseRelativeTime } from '../rules/relative-time.js';
 
 /** What an SPL expression computes: text, a number, a truth value, a multivalue, or null. */
@@ -159,7 +159,7 @@ function substr(text: string, start: number, length: number | undefined): string
 
 /** replace(X, regex, replacement): every match replaced; `\1` in the replacement is the first group (linear-time regex) */
 function replace(text: Evaluate, pattern: ValueExpr, _compiledPattern: Evaluate, replacement: Evaluate): Evaluate {
-  const compiled = compileLinearRegex(pattern.kind === 'literal' ? String(pattern.value) : '');
+  const compiled = compileRuleRegex(pattern.kind === 'literal' ? String(pattern.value) : '');
   if (!compiled.ok) return () => null;
   const regex = compiled.regex;
   return (row) => {

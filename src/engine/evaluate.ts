@@ -1,5 +1,5 @@
 import type { ArithmeticOp, RelationOp, ValueExpr } from '../rules/search-plan.js';
-import { compileLinearRegex, type LinearRegex } from '../rules/linear-regex.js';
+import { compileLinearRegex, compileRuleRegex, type LinearRegex } from '../rules/linear-regex.js';
 import { inNetwork, parseNetwork } from '../cim/ip.js';
 import { compileFunction, scalarText, toNumber, type Evaluate, type Value } from './eval-functions.js';
 
@@ -169,7 +169,7 @@ function patternText(arg: ValueExpr | undefined): string {
 
 /** The compiler has checked the pattern is linear-time; should it not be, nothing matches. */
 function regexOf(arg: ValueExpr | undefined): (text: string) => boolean {
-  const compiled = compileLinearRegex(patternText(arg));
+  const compiled = compileRuleRegex(patternText(arg));
   const regex: LinearRegex | undefined = compiled.ok ? compiled.regex : undefined;
   return (text) => regex !== undefined && regex.test(text);
 }
@@ -209,7 +209,7 @@ function computedMatch(value: Evaluate, pattern: Evaluate): Evaluate {
 function likeOf(arg: ValueExpr | undefined): (text: string) => boolean {
   let source = '';
   for (const ch of patternText(arg)) source += ch === '%' ? '.*' : ch === '_' ? '.' : escapeRegex(ch);
-  const compiled = compileLinearRegex(`^${source}$`, { dotAll: true });
+  const compiled = compileRuleRegex(`^${source}$`, { dotAll: true });
   return compiled.ok ? (text) => compiled.regex.test(text) : () => false;
 }
 

@@ -1,5 +1,5 @@
 import type { Detection } from '../rules/detection.js';
-import { compileLinearRegex } from '../rules/linear-regex.js';
+import { compileRuleRegex } from '../rules/linear-regex.js';
 import type { Expr, ValueTest } from '../rules/search-plan.js';
 import type { ColumnValue } from './finding.js';
 import { compileValueTest, regexFlags } from './value-test.js';
@@ -121,7 +121,7 @@ function testSpans(test: ValueTest): LeafSpans | undefined {
     return segmentSpans(segments, test.cased);
   }
   if (test.op === 'regex') {
-    const compiled = compileLinearRegex(test.pattern, regexFlags(test.flags));
+    const compiled = compileRuleRegex(test.pattern, regexFlags(test.flags));
     if (!compiled.ok) return undefined;
     return (value) => {
       const span = compiled.regex.firstMatch(value);

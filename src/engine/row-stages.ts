@@ -1,7 +1,7 @@
 import type { FieldValue } from '../cim/model.js';
 import type { Detection } from '../rules/detection.js';
 import { setStageKinds, type JoinedSearch, type LookupTable, type RowStage } from '../rules/search-plan.js';
-import { compileLinearRegex } from '../rules/linear-regex.js';
+import { compileRuleRegex } from '../rules/linear-regex.js';
 import { compileValue } from './evaluate.js';
 import type { Value } from './eval-functions.js';
 import { aggregatedColumns, ctime, findingId, type ColumnValue, type Finding, type Row } from './finding.js';
@@ -171,7 +171,7 @@ function assign(row: Row, column: string, value: ColumnValue): Row {
  * in the match sets its column, one that did not leaves it. No match leaves the row as it was.
  */
 function rex(stage: Extract<RowStage, { kind: 'rex' }>): (row: Row) => Row {
-  const compiled = compileLinearRegex(stage.pattern);
+  const compiled = compileRuleRegex(stage.pattern);
   if (!compiled.ok) return (row) => row;
   const regex = compiled.regex;
   return (row) => {

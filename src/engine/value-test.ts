@@ -1,5 +1,5 @@
 import type { GlobToken, ValueTest } from '../rules/search-plan.js';
-import { compileLinearRegex, escapeRegex, type LinearRegex } from '../rules/linear-regex.js';
+import { compileRuleRegex, escapeRegex, type LinearRegex } from '../rules/linear-regex.js';
 import { compileSegments } from './matcher.js';
 import { inNetwork, parseNetwork } from '../cim/ip.js';
 
@@ -71,7 +71,7 @@ export function compileValueTest(test: ValueTest): ValueJudge {
 
 /** a rule's expression in RE2; throws for one the front end should have refused at load */
 function regexOf(pattern: string, flags: string): LinearRegex {
-  const compiled = compileLinearRegex(pattern, regexFlags(flags));
+  const compiled = compileRuleRegex(pattern, regexFlags(flags));
   if (!compiled.ok) throw new Error(compiled.reason);
   return compiled.regex;
 }
@@ -94,7 +94,7 @@ export function compileGlob(tokens: GlobToken[], cased: boolean): (value: string
   }
   // `?` needs a character count: a linear-time expression, anchored at both ends
   const source = tokens.map((t) => (typeof t === 'string' ? escapeRegex(lower(t)) : t.wildcard === '*' ? '.*' : '.')).join('');
-  const compiled = compileLinearRegex(`^(?:${source})$`, { dotAll: true });
+  const compiled = compileRuleRegex(`^(?:${source})$`, { dotAll: true });
   if (!compiled.ok) throw new Error(compiled.reason);
   return (value) => compiled.regex.test(value);
 }

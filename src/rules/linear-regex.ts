@@ -85,6 +85,22 @@ export function compileLinearRegex(pattern: string, flags: LinearRegexFlags = {}
   };
 }
 
+/**
+ * compileLinearRegex for a pattern a rule holds, compiled once per thread: a Sigma rule is a
+ * detection per log source, each holding the same expressions, and a glob or `re` compiled on
+ * RE2 costs ~0.1 ms. A compiled expression keeps no state between matches, so detections share
+ * it. Only for patterns from rule text, which the loaded content bounds; patterns built from event
+ * values (match() over fields) compile with compileLinearRegex, behind a bounded cache of their own.
+ */
+export function compileRuleRegex(pattern: string, flags: LinearRegexFlags = {}): CompiledRegex {
+  const key = `${flags.ignoreCase ? 'i' : ''}${flags.multiline ? 'm' : ''}${flags.dotAll ? 's' : ''}/${pattern}`;
+  let compiled = ruleRegexes.get(key);
+  if (compiled === undefined) ruleRegexes.set(key, (compiled = compileLinearRegex(pattern, flags)));
+  return compiled;
+}
+
+const ruleRegexes = new Map<string, CompiledRegex>();
+
 /** `text` as a regular expression that matches exactly it */
 export function escapeRegex(text: string): string {
   return text.replace(/[\\^$.*+?()[\]{}|]/g, '\\$&');

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { compileLinearRegex, type LinearRegex } from '../../../src/rules/linear-regex.js';
+import { compileLinearRegex, compileRuleRegex, type LinearRegex } from '../../../src/rules/linear-regex.js';
 
 function compiled(pattern: string, flags = {}): LinearRegex {
   const result = compileLinearRegex(pattern, flags);
@@ -38,4 +38,16 @@ test('backreferences and lookaround are refused with a reason, not run by a back
     assert.equal(result.ok, false, pattern);
     if (!result.ok) assert.match(result.reason, /not a linear-time regular expression/);
   }
+});
+
+test("a rule's pattern compiles once per thread: the same pattern and flags give the same matcher, other flags another", () => {
+  const first = compileRuleRegex('\\\\(oci|wow64log)\\.dll$', { ignoreCase: true });
+  const again = compileRuleRegex('\\\\(oci|wow64log)\\.dll$', { ignoreCase: true });
+  const cased = compileRuleRegex('\\\\(oci|wow64log)\\.dll$');
+  assert.ok(first.ok && again.ok && cased.ok);
+  assert.equal(again.regex, first.regex);
+  assert.notEqual(cased.regex, first.regex);
+  assert.equal(first.regex.test('C:\\Windows\\System32\\OCI.DLL'), true);
+  assert.equal(cased.regex.test('C:\\Windows\\System32\\OCI.DLL'), false);
+  assert.notEqual(compileLinearRegex('a+b'), compileLinearRegex('a+b'), 'patterns built from event values are compiled anew (their cache is bounded, elsewhere)');
 });
