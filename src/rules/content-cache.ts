@@ -168,8 +168,14 @@ interface EntryFile {
   close(): void;
 }
 
-/** each open entry file's descriptor, closed once nothing can read its parts any more */
-const entryDescriptors = new FinalizationRegistry<number>((fd) => closeSync(fd));
+/** each open entry file's descriptor, closed once nothing can read its parts any more (an error there would be uncaught) */
+const entryDescriptors = new FinalizationRegistry<number>((fd) => {
+  try {
+    closeSync(fd);
+  } catch {
+    // nothing reads through it any more
+  }
+});
 
 /**
  * A cache entry's bytes read from the file as they are asked for (content-entry.ts reads its head
