@@ -220,7 +220,7 @@ async function serveWorkload(): Promise<void> {
   const r = await serveBench(cli, repo, dataDir);
   for (const [what, c] of [['capacity', r.capacity], ['(information) attack events only', r.attackOnly]] as const) {
     process.stdout.write(`  ${what} (${c.origin}; no latency bound, 8 connections): accepted ${fmt(c.acceptedPerSecond, 0)} events/s; through to the store ${fmt(c.throughPerSecond, 0)} events/s; ${fmt(c.eventsPerCpuSecond, 0)} events per CPU-second of the server\n`);
-    process.stdout.write(`    CPU: server ${fmt(c.serverCpuSeconds, 1)} s, load generator (autocannon and bodies, this process) ${fmt(c.generatorCpuSeconds, 1)} s; load average (1 min) ${c.loadAverage.map((l) => l.toFixed(1)).join(' -> ')}\n`);
+    process.stdout.write(`    CPU: server ${fmt(c.serverCpuSeconds, 1)} s, load generator (autocannon and bodies, a process of its own) ${fmt(c.generatorCpuSeconds, 1)} s; load average (1 min) ${c.loadAverage.map((l) => l.toFixed(1)).join(' -> ')}\n`);
   }
   process.stdout.write(`  latency (default settings, real events): accepted ${fmt(r.latencyRun.acceptedPerSecond, 0)} events/s, ${r.latencyRun.refusedRequests} requests refused (503 code 9)\n`);
   process.stdout.write(`    ingest-to-finding (answer 200 to the finding on SSE) p50 ${fmt(r.p50LatencyMs, 0)} ms, p99 ${fmt(r.p99LatencyMs, 0)} ms over ${r.probes} probes; from the first send p99 ${fmt(r.p99FromSendMs, 0)} ms (${r.probeRetries} probe retries after 503)\n`);

@@ -18,7 +18,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { cpuSeconds, threadCpuSeconds } from './measure.js';
-import { attackEvents, bodyMaker, drained, realSysmonEvents, start, status, TOKEN } from './serve.js';
+import { bodyMaker, TOKEN } from './hec-load.js';
+import { attackEvents, drained, realSysmonEvents, start, status } from './serve.js';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const { values } = parseArgs({

@@ -1,7 +1,7 @@
 /**
  * `npm run bench -- serve`: HEC ingest with detection running, through a real `tunnelwatch serve`
- * process on loopback. Load comes from autocannon in this process (both share the machine's cores,
- * as a forwarder on the same host would). Prints:
+ * process on loopback. Load comes from autocannon in a process of its own (hec-load.ts; both share
+ * the machine's cores, as a forwarder on the same host would). Prints:
  *  - events/s accepted (200s) and events/s through to the store (accepted events / time until the
  *    processor has committed them all), with real Sysmon XML events 100 per request (the EVTX
  *    sample set's), and again with the attack examples alone, most of whose events raise findings;
@@ -14,12 +14,9 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
-import autocannon from 'autocannon';
 import { cpuSeconds } from './measure.js';
+import { EVENTS_PER_REQUEST, loadInChild, TOKEN, type BodyEvents } from './hec-load.js';
 import { dumpXml, eventsOf, listFiles } from './workloads.js';
-
-export const TOKEN = 'bench-token-0123456789';
-const EVENTS_PER_REQUEST = 100;
 
 interface Status {
   journal: { end: number; lag_bytes: number; queued_bytes: number };
@@ -33,7 +30,7 @@ export interface CapacityRun {
   origin: string;
   acceptedPerSecond: number;
   throughPerSecond: number;
-  /** CPU seconds of the server process over the run, and of this process (autocannon and the body maker) */
+  /** CPU seconds of the server process over the run, and of the load generator's (autocannon and the body maker) */
   serverCpuSeconds: number;
   generatorCpuSeconds: number;
   /**
@@ -103,12 +100,6 @@ export async function drained(url: string): Promise<number> {
   }
 }
 
-/** Windows XML events, one per line, and where they come from (printed with the results) */
-export interface BodyEvents {
-  lines: string[];
-  origin: string;
-}
-
 /** the hand-written attack of examples/windows-sysmon.xml: every event a tunnel tool's (most raise findings) */
 export function attackEvents(repo: string): BodyEvents {
   const lines = readFileSync(path.join(repo, 'examples/windows-sysmon.xml'), 'utf8').split('\n').filter((l) => l.includes('<EventRecordID>'));
@@ -124,60 +115,6 @@ export function realSysmonEvents(cli: string, sharedData: string, repo: string):
   const evtx = listFiles(path.join(sharedData, 'evtx-sysmon'), '.evtx');
   const lines = evtx.length > 0 ? eventsOf(dumpXml(cli, evtx)) : [];
   return lines.length > 0 ? { lines, origin: `the EVTX sample set's ${lines.length} Sysmon events` } : attackEvents(repo);
-}
-
-/**
- * Request bodies of 100 Sysmon XML events each, as a live forwarder sends them: every event with a
- * record id of its own and the time it is sent (replayed old times would make every event after
- * the first pass a late update of a closed window, which live traffic is not). The load generator
- * shares the machine's cores with the server, so bodies are made cheaply: byte templates copied
- * and patched in place (the time, always 24 characters, and a 7-digit record id), not strings
- * joined and encoded per request.
- */
-export function bodyMaker(events: BodyEvents): () => Buffer {
-  const pieces = events.lines.map((l) => {
-    const event = l.replace(/SystemTime=(['"])[^'"]*\1/, `SystemTime=$1${'T'.repeat(24)}$1`).replace(/<EventRecordID>\d+</, `<EventRecordID>${'N'.repeat(7)}<`);
-    const bytes = Buffer.from(`${JSON.stringify({ event, sourcetype: 'XmlWinEventLog', host: 'bench' })}\n`);
-    return { bytes, time: bytes.indexOf('T'.repeat(24)), serial: bytes.indexOf('N'.repeat(7)) };
-  });
-  if (pieces.some((p) => p.time < 0 || p.serial < 0)) throw new Error(`${events.origin}: an event without SystemTime or EventRecordID`);
-  let serial = 1_000_000;
-  return () => {
-    const now = new Date().toISOString();
-    let size = 0;
-    for (let i = 0; i < EVENTS_PER_REQUEST; i++) size += pieces[(serial + i) % pieces.length].bytes.length;
-    const body = Buffer.allocUnsafe(size);
-    let at = 0;
-    for (let i = 0; i < EVENTS_PER_REQUEST; i++) {
-      const piece = pieces[serial % pieces.length];
-      piece.bytes.copy(body, at);
-      body.write(now, at + piece.time, 'latin1');
-      body.write(String(serial++), at + piece.serial, 'latin1');
-      at += piece.bytes.length;
-    }
-    return body;
-  };
-}
-
-function load(url: string, seconds: number, connections: number, makeBody: () => Buffer): Promise<autocannon.Result> {
-  return new Promise((resolve, reject) => {
-    autocannon(
-      {
-        url,
-        connections,
-        duration: seconds,
-        requests: [
-          {
-            method: 'POST',
-            path: '/services/collector/event',
-            headers: { authorization: `Splunk ${TOKEN}`, 'content-type': 'application/json' },
-            setupRequest: (request) => ({ ...request, body: makeBody() }),
-          },
-        ],
-      },
-      (error, result) => (error ? reject(error) : resolve(result)),
-    );
-  });
 }
 
 /** one probe's times: from its first send and from the answer 200 (a 503 is retried, as a forwarder does) to its finding on SSE */
@@ -243,16 +180,13 @@ function serveHas(cli: string, flag: string): boolean {
 }
 
 async function capacityRun(cli: string, dataDir: string, events: BodyEvents, seconds: number): Promise<CapacityRun> {
-  const makeBody = bodyMaker(events);
   const a = await start(cli, dataDir, serveHas(cli, '--max-lag-seconds') ? ['--max-lag-seconds', '0s'] : []);
   try {
     const loadBefore = loadavg()[0];
     const cpuBefore = cpuSeconds(a.child.pid as number);
     const begin = performance.now();
-    const generatorBefore = process.cpuUsage();
-    const result = await load(a.url, seconds, 8, makeBody);
-    const generator = process.cpuUsage(generatorBefore);
-    const accepted = result['2xx'] * EVENTS_PER_REQUEST;
+    const result = await loadInChild(a.url, seconds, 8, events);
+    const accepted = result.ok * EVENTS_PER_REQUEST;
     const end = await drained(a.url);
     const cpuUsed = cpuSeconds(a.child.pid as number) - cpuBefore;
     return {
@@ -260,7 +194,7 @@ async function capacityRun(cli: string, dataDir: string, events: BodyEvents, sec
       acceptedPerSecond: accepted / result.duration,
       throughPerSecond: accepted / ((end - begin) / 1000),
       serverCpuSeconds: cpuUsed,
-      generatorCpuSeconds: (generator.user + generator.system) / 1e6,
+      generatorCpuSeconds: result.cpuSeconds,
       eventsPerCpuSecond: accepted / cpuUsed,
       loadAverage: [loadBefore, loadavg()[0]],
     };
@@ -273,7 +207,6 @@ async function capacityRun(cli: string, dataDir: string, events: BodyEvents, sec
 export async function serveBench(cli: string, repo: string, sharedData: string, seconds = 15): Promise<ServeBenchResult> {
   const work = mkdtempSync(path.join(tmpdir(), 'tw-bench-serve-'));
   const real = realSysmonEvents(cli, sharedData, repo);
-  const makeBody = bodyMaker(real);
   const quantile = (xs: number[], q: number) => xs[Math.min(xs.length - 1, Math.floor(xs.length * q))];
   try {
     const capacity = await capacityRun(cli, path.join(work, 'a'), real, seconds);
@@ -283,14 +216,14 @@ export async function serveBench(cli: string, repo: string, sharedData: string, 
     const l = await start(cli, path.join(work, 'l'), []);
     let loading = true;
     const [latencyRun, probes] = await Promise.all([
-      load(l.url, seconds, 8, makeBody).finally(() => (loading = false)),
+      loadInChild(l.url, seconds, 8, real).finally(() => (loading = false)),
       probeLatencies(l.url, repo, () => !loading),
     ]);
     l.child.kill('SIGTERM');
 
     // past saturation: a small lag limit, many connections
     const b = await start(cli, path.join(work, 'b'), ['--max-lag-bytes', '4MiB']);
-    const saturated = await load(b.url, Math.max(5, Math.floor(seconds / 2)), 32, makeBody);
+    const saturated = await loadInChild(b.url, Math.max(5, Math.floor(seconds / 2)), 32, real);
     await drained(b.url);
     const s = await status(b.url);
     b.child.kill('SIGTERM');
@@ -299,7 +232,7 @@ export async function serveBench(cli: string, repo: string, sharedData: string, 
     return {
       capacity,
       attackOnly,
-      latencyRun: { acceptedPerSecond: (latencyRun['2xx'] * EVENTS_PER_REQUEST) / latencyRun.duration, refusedRequests: latencyRun.non2xx },
+      latencyRun: { acceptedPerSecond: (latencyRun.ok * EVENTS_PER_REQUEST) / latencyRun.duration, refusedRequests: latencyRun.refused },
       p50LatencyMs: quantile(probes.fromAck, 0.5),
       p99LatencyMs: quantile(probes.fromAck, 0.99),
       p99FromSendMs: quantile(probes.fromSend, 0.99),
@@ -307,9 +240,9 @@ export async function serveBench(cli: string, repo: string, sharedData: string, 
       probeRetries: probes.retries,
       loadAverage: loadavg()[0],
       saturation: {
-        requests: saturated.requests.total,
-        refused: saturated.non2xx,
-        acknowledged: saturated['2xx'] * EVENTS_PER_REQUEST,
+        requests: saturated.requests,
+        refused: saturated.refused,
+        acknowledged: saturated.ok * EVENTS_PER_REQUEST,
         journaled: s.hec.events,
         processed,
       },
