@@ -33,6 +33,8 @@ export interface LoadResult {
   duration: number;
   /** user + system seconds of the generator's process */
   cpuSeconds: number;
+  /** when the first request went out, in milliseconds since the epoch (performance.timeOrigin + now): the child's own start-up is not the server's time */
+  startedAt: number;
 }
 
 /**
@@ -72,6 +74,7 @@ export function bodyMaker(events: BodyEvents): () => Buffer {
 async function load(url: string, seconds: number, connections: number, events: BodyEvents): Promise<LoadResult> {
   const makeBody = bodyMaker(events);
   const before = process.cpuUsage();
+  const startedAt = performance.timeOrigin + performance.now();
   const result = await new Promise<autocannon.Result>((resolve, reject) => {
     autocannon(
       {
@@ -91,7 +94,7 @@ async function load(url: string, seconds: number, connections: number, events: B
     );
   });
   const cpu = process.cpuUsage(before);
-  return { ok: result['2xx'], refused: result.non2xx, requests: result.requests.total, duration: result.duration, cpuSeconds: (cpu.user + cpu.system) / 1e6 };
+  return { ok: result['2xx'], refused: result.non2xx, requests: result.requests.total, duration: result.duration, cpuSeconds: (cpu.user + cpu.system) / 1e6, startedAt };
 }
 
 /** The same load from a fresh Node process (see the module's comment). */

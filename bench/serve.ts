@@ -184,9 +184,10 @@ async function capacityRun(cli: string, dataDir: string, events: BodyEvents, sec
   try {
     const loadBefore = loadavg()[0];
     const cpuBefore = cpuSeconds(a.child.pid as number);
-    const begin = performance.now();
     const result = await loadInChild(a.url, seconds, 8, events);
     const accepted = result.ok * EVENTS_PER_REQUEST;
+    // on the generator's clock: from its first request, not from before its process started
+    const begin = result.startedAt - performance.timeOrigin;
     const end = await drained(a.url);
     const cpuUsed = cpuSeconds(a.child.pid as number) - cpuBefore;
     return {

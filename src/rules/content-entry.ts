@@ -113,8 +113,9 @@ const LENGTH_DIGITS = 12;
 /** The content in `bytes`, each search and details read on first use; undefined when the bytes are not a whole entry of this layout. */
 export function decodeEntry<T extends Content>(entry: Buffer | EntryBytes, source: string): T | undefined {
   const bytes: EntryBytes = Buffer.isBuffer(entry) ? { length: entry.length, slice: (from, to) => entry.subarray(from, to) } : entry;
-  const newline = bytes.slice(0, Math.min(bytes.length, LENGTH_DIGITS + 1)).indexOf(10);
-  const lengthText = newline > 0 ? bytes.slice(0, newline) : undefined;
+  const lengthLine = bytes.slice(0, Math.min(bytes.length, LENGTH_DIGITS + 1));
+  const newline = lengthLine.indexOf(10);
+  const lengthText = newline > 0 ? lengthLine.subarray(0, newline) : undefined;
   const headLength = lengthText && isAscii(lengthText) ? Number(lengthText.toString('latin1')) : NaN;
   if (!Number.isSafeInteger(headLength)) return undefined;
   const sectionStart = newline + 1 + headLength;
