@@ -8,7 +8,9 @@ import type { DatasetName } from '../cim/model.js';
 import { joinedSearches, type Detection } from '../rules/detection.js';
 import type { Expr } from '../rules/search-plan.js';
 import { leafPatterns, requiredLiterals } from '../rules/spl/literals.js';
+import type { AnyMapping } from '../cim/mapping.js';
 import type { SavedAnalysis } from './prefilter-tables.js';
+import { vetoesOf, type Veto } from './prefilter-vetoes.js';
 import { requirementOf, requirementsByLiteral, type Requirement } from './requirement.js';
 
 /** Characters a format may escape (JSON `\\ \" \/`, XML entities): needles never span them. */
@@ -27,12 +29,17 @@ export interface Analysis extends SavedAnalysis {
   uncovered: Detection[];
 }
 
-export function analyse(detections: Detection[], tables: MappingCatalog, stopAtUncovered = false): Analysis {
+/**
+ * `vetoTables`: the tables of the one family the tests are for (prefilter-by-kind.ts), from which
+ * each requirement's vetoes are derived (prefilter-vetoes.ts); none without them.
+ */
+export function analyse(detections: Detection[], tables: MappingCatalog, stopAtUncovered = false, vetoTables?: readonly AnyMapping[]): Analysis {
   const needles = new Set<string>();
   const numbers = { whole: new Set<string>(), partial: new Set<string>() };
   const literals = new Map<string, number>();
   const indexOf = (literal: string) => literals.get(literal) ?? literals.set(literal, literals.size).size - 1;
   const requirements: Requirement[] = [];
+  const vetoes = new Map<Requirement, Veto[]>();
   const uncovered: Detection[] = [];
   const guards = new GuardTable(tables);
   // a join's subsearch reads its own records: they must pass too
@@ -62,6 +69,8 @@ export function analyse(detections: Detection[], tables: MappingCatalog, stopAtU
     if (quick && requirement) {
       for (const n of quick) needles.add(n);
       requirements.push(requirement);
+      const vetoed = vetoTables && vetoesOf(d.plan.where, d.plan.dataset, vetoTables);
+      if (vetoed && vetoed.length > 0) vetoes.set(requirement, vetoed);
     } else {
       uncovered.push(d);
       if (stopAtUncovered) break;
@@ -76,6 +85,7 @@ export function analyse(detections: Detection[], tables: MappingCatalog, stopAtU
     uncovered,
     literals: [...literals.keys()],
     requirementsOf,
+    vetoes,
   };
 }
 

@@ -89,7 +89,7 @@ export class KindPrefilter implements RecordPrefilter {
     if (kind === undefined) return true;
     const test = this.testOf(kind);
     if (typeof test === 'boolean') return test;
-    return test.mayMatchBytes(bytes, start, end);
+    return test.mayMatchBytes(bytes, start, end, kind.payload);
   }
 
   /**
@@ -127,10 +127,11 @@ export class KindPrefilter implements RecordPrefilter {
     }
     const subset = this.kinds.detectionsOf(kind);
     this.indexOfDetection ??= new Map(this.detections.map((d, i) => [d, i]));
-    const subsetKey = subset.map((d) => this.indexOfDetection?.get(d)).join(',');
+    // the family's tables decide the tests' vetoes
+    const subsetKey = `${kind.family}\0${subset.map((d) => this.indexOfDetection?.get(d)).join(',')}`;
     let test = this.byDetections.get(subsetKey);
     if (test === undefined) {
-      const analysis = subset.length === 0 ? undefined : analyse(subset, this.tables, true);
+      const analysis = subset.length === 0 ? undefined : analyse(subset, this.tables, true, this.tables.mappingsOf(kind.family));
       test = analysis === undefined ? false : analysis.uncovered.length > 0 || textTests(analysis);
       if (this.byDetections.size < MAX_KINDS) this.byDetections.set(subsetKey, test);
     }

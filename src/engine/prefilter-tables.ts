@@ -4,11 +4,12 @@
  */
 import { asciiJson } from '../rules/ascii-json.js';
 import type { CompiledNeedles } from './automaton.js';
+import type { Veto } from './prefilter-vetoes.js';
 import type { Requirement } from './requirement.js';
 import { decodeTables, encodeTables, type DecodedTables } from './saved-tables.js';
 
 /** bumped whenever the saved data changes shape */
-const KIND = 'prefilter-2';
+const KIND = 'prefilter-3';
 
 /** What the prefilter's analysis (prefilter.ts) found, as far as the tests need it. */
 export interface SavedAnalysis {
@@ -22,6 +23,8 @@ export interface SavedAnalysis {
    * that pass the quick one) that name it: only those can be met by a record holding it.
    */
   requirementsOf: Requirement[][];
+  /** the vetoes of requirements that have any (prefilter-vetoes.ts) */
+  vetoes: ReadonlyMap<Requirement, readonly Veto[]>;
 }
 
 /** the two automata of the text tests, as data */
@@ -61,6 +64,8 @@ interface AnalysisData {
   literals: string[];
   requirements: Requirement[];
   requirementsOf: number[][];
+  /** [requirement number, its vetoes] */
+  vetoes: Array<[number, readonly Veto[]]>;
 }
 
 interface Data {
@@ -140,10 +145,18 @@ function savedKinds(kinds: NonNullable<Data['kinds']>, firstAutomaton: number, t
 function analysisData(analysis: SavedAnalysis): AnalysisData {
   const numbered = new Map<Requirement, number>();
   const requirementsOf = analysis.requirementsOf.map((list) => list.map((r) => numbered.get(r) ?? numbered.set(r, numbered.size).size - 1));
-  return { needles: analysis.needles, wholeNumbers: [...analysis.wholeNumbers], literals: analysis.literals, requirements: [...numbered.keys()], requirementsOf };
+  // a requirement filed under no literal is never evaluated: its vetoes are not either
+  const vetoes = [...analysis.vetoes].flatMap(([r, v]): Array<[number, readonly Veto[]]> => (numbered.has(r) ? [[numbered.get(r) as number, v]] : []));
+  return { needles: analysis.needles, wholeNumbers: [...analysis.wholeNumbers], literals: analysis.literals, requirements: [...numbered.keys()], requirementsOf, vetoes };
 }
 
 function analysisOf(data: AnalysisData): SavedAnalysis {
-  const { needles, wholeNumbers, literals, requirements, requirementsOf } = data;
-  return { needles, wholeNumbers: new Set(wholeNumbers), literals, requirementsOf: requirementsOf.map((list) => list.map((i) => requirements[i])) };
+  const { needles, wholeNumbers, literals, requirements, requirementsOf, vetoes } = data;
+  return {
+    needles,
+    wholeNumbers: new Set(wholeNumbers),
+    literals,
+    requirementsOf: requirementsOf.map((list) => list.map((i) => requirements[i])),
+    vetoes: new Map(vetoes.map(([i, v]) => [requirements[i], v])),
+  };
 }

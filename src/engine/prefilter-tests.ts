@@ -4,7 +4,9 @@
  */
 import { NeedleAutomaton, type Needle } from './automaton.js';
 import type { SavedAnalysis, TextAutomata } from './prefilter-tables.js';
-import { isMet } from './requirement.js';
+import type { PayloadFields, PayloadReader } from '../sources/source.js';
+import { VetoTest } from './prefilter-vetoes.js';
+import { isMet, type Requirement } from './requirement.js';
 
 /** records whose quick-test answers decide whether it is kept, at the start of each period */
 const QUICK_SAMPLE = 512;
@@ -28,6 +30,9 @@ export class EncodedTests {
   private readonly found: Uint8Array;
   /** the literals set in `found`, in the order found */
   private readonly hits: number[] = [];
+  /** the requirements the record being tested meets and its vetoes rule out (empty between records) */
+  private readonly ruledOut: Requirement[] = [];
+  private vetoTestOf?: Map<Requirement, VetoTest>;
   /** records mayMatchBytes saw in this period, and how many of its sample passed the quick test */
   private seen = 0;
   private quickPassed = 0;
@@ -76,7 +81,7 @@ export class EncodedTests {
    * match, so skipping one passes more records (each parsed), never fewer. On the OTRF set the
    * quick test passes 98% of Sysmon 7 lines: a second pass over each for nothing.
    */
-  mayMatchBytes(bytes: Uint8Array, start?: number, end?: number): boolean {
+  mayMatchBytes(bytes: Uint8Array, start?: number, end?: number, payload?: PayloadFields): boolean {
     const inPeriod = this.seen++;
     if (this.seen === QUICK_PERIOD) this.seen = 0;
     if (inPeriod < QUICK_SAMPLE) {
@@ -86,7 +91,8 @@ export class EncodedTests {
       if (inPeriod === QUICK_SAMPLE - 1) this.quickUseless = this.quickPassed >= QUICK_SAMPLE * QUICK_USELESS_SHARE;
       if (!passed) return false;
     } else if (!this.quickUseless && !this.quick.matchesBytes(bytes, start, end)) return false;
-    return this.exact((needles, found, hits) => needles.foundInBytes(found, bytes, start, end, hits));
+    const read = payload && this.vetoTests ? () => payload(bytes, start ?? 0, end ?? bytes.length) : undefined;
+    return this.exact((needles, found, hits) => needles.foundInBytes(found, bytes, start, end, hits), read);
   }
 
   /** both tests on bytes[start, end), every time (mayMatchBytes without its sampling) */
@@ -99,18 +105,45 @@ export class EncodedTests {
     return this.quick.matchesText(text) && this.exact((needles, found, hits) => needles.foundInText(found, text, hits));
   }
 
-  /** whether some detection's requirement is met by the literals `search` finds */
-  exact(search: (needles: NeedleAutomaton, found: Uint8Array, hits: number[]) => void): boolean {
-    const { found, hits } = this;
+  /**
+   * Whether some detection's requirement is met by the literals `search` finds and, when `payload`
+   * reads the record's payload fields, not ruled out by its vetoes (prefilter-vetoes.ts).
+   */
+  exact(search: (needles: NeedleAutomaton, found: Uint8Array, hits: number[]) => void, payload?: () => PayloadReader | undefined): boolean {
+    const { found, hits, ruledOut } = this;
     hits.length = 0;
     search(this.exactAll, found, hits);
     // a record holds few of the thousands of literals: only those found are looked at, and only
     // the requirements naming one of them are evaluated
     const { requirementsOf } = this.analysis;
+    const vetoTests = payload && this.vetoTests;
+    let reader: PayloadReader | undefined | null = null;
     let met = false;
-    for (let i = 0; i < hits.length && !met; i++) met = requirementsOf[hits[i]].some((r) => isMet(r, found));
+    for (let i = 0; i < hits.length && !met; i++) {
+      const requirements = requirementsOf[hits[i]];
+      for (let j = 0; j < requirements.length && !met; j++) {
+        const requirement = requirements[j];
+        if (!isMet(requirement, found)) continue;
+        const veto = vetoTests?.get(requirement);
+        if (veto === undefined) met = true;
+        else if (!ruledOut.includes(requirement)) {
+          // read once per record, and only for one whose literals meet a vetoed requirement
+          if (reader === null) reader = (payload as () => PayloadReader | undefined)();
+          if (reader === undefined || !veto.rulesOut(reader)) met = true;
+          else ruledOut.push(requirement);
+        }
+      }
+    }
     for (const literal of hits) found[literal] = 0;
+    ruledOut.length = 0;
     return met;
+  }
+
+  /** each vetoed requirement's test, built on first use; undefined without vetoes */
+  private get vetoTests(): Map<Requirement, VetoTest> | undefined {
+    if (this.analysis.vetoes.size === 0) return undefined;
+    this.vetoTestOf ??= new Map([...this.analysis.vetoes].map(([r, vetoes]) => [r, new VetoTest(vetoes)]));
+    return this.vetoTestOf;
   }
 }
 

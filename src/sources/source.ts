@@ -60,7 +60,20 @@ export interface RecordPrefilter {
 export interface RecordKind {
   family: string;
   system: Readonly<Record<string, string>>;
+  /** how to read the record's payload fields from its bytes, where the probe's family knows how (prefilter vetoes) */
+  readonly payload?: PayloadFields;
 }
+
+/**
+ * The payload fields of the record bytes[start, end) of a known kind, read without parsing it: a
+ * reader of them, or undefined when nothing about them is certain. Like a kind, an answer is a
+ * claim: parsing the record gives an event whose payload field `key` has exactly that value, or no
+ * event at all.
+ */
+export type PayloadFields = (bytes: Uint8Array, start: number, end: number) => PayloadReader | undefined;
+
+/** one payload field's value as parsing would give it; undefined when not certain (absent included) */
+export type PayloadReader = (key: string) => string | undefined;
 
 /**
  * How a family tells what one of its JSON lines is without parsing it (see RecordKind): `probe`

@@ -23,6 +23,7 @@
  */
 import type { JsonKindReader, RecordKind } from '../../sources/source.js';
 import { KindWords } from './json-kind-words.js';
+import { flatLinePayload } from './json-payload.js';
 
 /** the JSON shapes this probe was written against (the test fails when one is added) */
 export const PROBED_JSON_SHAPES = ['evtx_dump', 'winlogbeat', 'azure-syslog', 'crowdstrike-fdr', 'flat'];
@@ -51,7 +52,7 @@ function probe(line: Buffer, start: number, end: number): RecordKind | undefined
   if (digits === 0 || digits > MAX_DIGITS || (digits > 1 && line[first] === 0x30)) return undefined;
   if (quoted && line[i++] !== QUOTE) return undefined;
   if (i >= end || (line[i] !== 0x2c && line[i] !== 0x7d) /* } */) return undefined;
-  return { family: 'windows', system: { EventID: line.toString('latin1', first, first + digits) } };
+  return { family: 'windows', system: { EventID: line.toString('latin1', first, first + digits) }, payload: flatLinePayload };
 }
 
 export const windowsJsonKind: JsonKindReader = { probe };

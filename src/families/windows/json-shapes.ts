@@ -15,7 +15,7 @@ function sysmonUtcToIso(v: string): string | undefined {
 }
 
 /** moved to `system`, or (Message) too big and already split into fields */
-const FLAT_SYSTEM_KEYS: ReadonlySet<string> = new Set(['EventID', 'Channel', 'Hostname', 'Computer', 'SourceName', 'ProviderName', 'Message']);
+export const FLAT_SYSTEM_KEYS: ReadonlySet<string> = new Set(['EventID', 'Channel', 'Hostname', 'Computer', 'SourceName', 'ProviderName', 'Message']);
 
 export const windowsJsonShapes: readonly JsonShape[] = [
   { name: 'evtx_dump', read: (v) => (isJsonObject(v.Event) && isJsonObject(v.Event.System) ? evtxDump(v.Event) : undefined) },

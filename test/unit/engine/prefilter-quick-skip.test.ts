@@ -5,7 +5,7 @@ import type { SavedAnalysis } from '../../../src/engine/prefilter-tables.js';
 
 /** quick needle `zzz`; exact: the one literal `abc` meets the one requirement */
 function tests() {
-  const analysis: SavedAnalysis = { needles: ['zzz'], wholeNumbers: new Set(), literals: ['abc'], requirementsOf: [[{ kind: 'any', literals: [0], terms: [] }]] };
+  const analysis: SavedAnalysis = { needles: ['zzz'], wholeNumbers: new Set(), literals: ['abc'], requirementsOf: [[{ kind: 'any', literals: [0], terms: [] }]], vetoes: new Map() };
   return textTests(analysis);
 }
 

@@ -1,0 +1,112 @@
+/**
+ * Vetoes: the terms of a search that one payload field decides, tested on that field's value as a
+ * record's bytes give it (RecordKind.payload) when the exact test finds the record holds the
+ * literals a detection requires (prefilter-tests.ts). A record whose literals meet only vetoed
+ * requirements is not parsed. SigmaHQ's side-loading rule requires one of ~420 DLL names anywhere in
+ * an image load and then rules out every one loaded from System32: on the OTRF set three image
+ * loads of four meet its literals and every such one fails its filter, each costing a parse.
+ *
+ * Exact: a veto is a top-level AND term of the search (`not (a or b)` counts as `not a and not b`)
+ * reading one field, which every table of the search's dataset in the record's family copies from
+ * one payload field as it is (a table computing it, or leaving it out, and there is no veto); the
+ * term is evaluated as the detector does, on an event holding that field alone.
+ */
+import type { AnyMapping, FieldRule } from '../cim/mapping.js';
+import type { DatasetName } from '../cim/model.js';
+import { present } from '../cim/values.js';
+import type { Expr } from '../rules/search-plan.js';
+import type { PayloadReader } from '../sources/source.js';
+import { compilePredicate, type Fields, type Predicate } from './predicate.js';
+
+/** a term of a search that the payload field `key` decides: the search cannot match an event where it is false */
+export interface Veto {
+  key: string;
+  /** the dataset field the term reads, which the tables copy from `key` */
+  field: string;
+  term: Expr;
+}
+
+/** The vetoes of a search over `dataset`, for records of a family whose tables are `tables`. */
+export function vetoesOf(where: Expr, dataset: DatasetName, tables: readonly AnyMapping[]): Veto[] {
+  const ofDataset = tables.filter((t) => t.dataset === dataset);
+  if (ofDataset.length === 0) return [];
+  const vetoes: Veto[] = [];
+  for (const term of conjuncts(where)) {
+    const field = onlyField(term);
+    // `__proto__` is no field an event can hold (normalize.ts skips it)
+    const key = field === undefined || field === '__proto__' ? undefined : payloadKey(field, ofDataset);
+    if (field !== undefined && key !== undefined) vetoes.push({ key, field, term });
+  }
+  return vetoes;
+}
+
+/** The terms an expression is the AND of, `not` pushed through OR (De Morgan: the predicate's `not` is plain negation). */
+function conjuncts(expr: Expr): Expr[] {
+  if (expr.kind === 'and') return expr.terms.flatMap(conjuncts);
+  if (expr.kind === 'not' && expr.term.kind === 'or') return expr.term.terms.flatMap((term) => conjuncts({ kind: 'not', term }));
+  if (expr.kind === 'not' && expr.term.kind === 'not') return conjuncts(expr.term.term);
+  return [expr];
+}
+
+/** the one field a term of leaves reads, if it reads exactly one (no keyword, field reference or eval) */
+function onlyField(term: Expr): string | undefined {
+  const fields = new Set<string>();
+  const walk = (e: Expr): boolean => {
+    switch (e.kind) {
+      case 'and':
+      case 'or':
+        return e.terms.every(walk);
+      case 'not':
+        return walk(e.term);
+      case 'compare':
+      case 'in':
+        fields.add(e.field);
+        return true;
+      case 'test':
+        if (e.field === null || e.test.op === 'fieldref') return false;
+        fields.add(e.field);
+        return true;
+      case 'eval':
+      case 'true':
+        return false;
+    }
+  };
+  return walk(term) && fields.size === 1 ? [...fields][0] : undefined;
+}
+
+/** the payload field every table copies `field` from unchanged (`present` aside), if they agree */
+function payloadKey(field: string, tables: readonly AnyMapping[]): string | undefined {
+  let key: string | undefined;
+  for (const table of tables) {
+    const rule = (table.fields as Readonly<Record<string, FieldRule>>)[field];
+    // a passthrough table copies the payload field of the same name, unless a rule of its own sets it
+    const copied = table.passthrough ? (rule === undefined ? field : undefined) : typeof rule === 'string' ? rule : undefined;
+    if (copied === undefined || (key !== undefined && key !== copied)) return undefined;
+    key = copied;
+  }
+  return key;
+}
+
+/** A requirement's vetoes, each term compiled on first use. */
+export class VetoTest {
+  private readonly predicates: Array<Predicate | undefined>;
+
+  constructor(private readonly vetoes: readonly Veto[]) {
+    this.predicates = vetoes.map(() => undefined);
+  }
+
+  /** whether some veto's term is false on the value `read` gives for its field (a field it is not sure of decides nothing) */
+  rulesOut(read: PayloadReader): boolean {
+    for (let i = 0; i < this.vetoes.length; i++) {
+      const veto = this.vetoes[i];
+      const raw = read(veto.key);
+      if (raw === undefined) continue;
+      const value = present(raw);
+      const fields: Fields = {};
+      if (value !== undefined) fields[veto.field] = value;
+      const predicate = (this.predicates[i] ??= compilePredicate(veto.term));
+      if (!predicate(fields)) return true;
+    }
+    return false;
+  }
+}
