@@ -91,28 +91,31 @@ export class EncodedTests {
       if (inPeriod === QUICK_SAMPLE - 1) this.quickUseless = this.quickPassed >= QUICK_SAMPLE * QUICK_USELESS_SHARE;
       if (!passed) return false;
     } else if (!this.quickUseless && !this.quick.matchesBytes(bytes, start, end)) return false;
-    const read = payload && this.vetoTests ? () => payload(bytes, start ?? 0, end ?? bytes.length) : undefined;
-    return this.exact((needles, found, hits) => needles.foundInBytes(found, bytes, start, end, hits), read);
+    this.exactAll.foundInBytes(this.found, bytes, start, end, this.hits);
+    return this.exact(payload, bytes, start ?? 0, end ?? bytes.length);
   }
 
   /** both tests on bytes[start, end), every time (mayMatchBytes without its sampling) */
   passesBoth(bytes: Uint8Array, start?: number, end?: number): boolean {
-    return this.quick.matchesBytes(bytes, start, end) && this.exact((needles, found, hits) => needles.foundInBytes(found, bytes, start, end, hits));
+    if (!this.quick.matchesBytes(bytes, start, end)) return false;
+    this.exactAll.foundInBytes(this.found, bytes, start, end, this.hits);
+    return this.exact();
   }
 
   /** both tests on a record's text (no quick-test sampling: text is tested where bytes are not at hand) */
   mayMatchText(text: string): boolean {
-    return this.quick.matchesText(text) && this.exact((needles, found, hits) => needles.foundInText(found, text, hits));
+    if (!this.quick.matchesText(text)) return false;
+    this.exactAll.foundInText(this.found, text, this.hits);
+    return this.exact();
   }
 
   /**
-   * Whether some detection's requirement is met by the literals `search` finds and, when `payload`
-   * reads the record's payload fields, not ruled out by its vetoes (prefilter-vetoes.ts).
+   * Whether some detection's requirement is met by the literals the exact automaton has just flagged
+   * in `found` (and listed in `hits`) and, when `payload` reads the payload fields of the record
+   * bytes[start, end), not ruled out by its vetoes (prefilter-vetoes.ts). Leaves both empty.
    */
-  exact(search: (needles: NeedleAutomaton, found: Uint8Array, hits: number[]) => void, payload?: () => PayloadReader | undefined): boolean {
+  private exact(payload?: PayloadFields, bytes?: Uint8Array, start = 0, end = 0): boolean {
     const { found, hits, ruledOut } = this;
-    hits.length = 0;
-    search(this.exactAll, found, hits);
     // a record holds few of the thousands of literals: only those found are looked at, and only
     // the requirements naming one of them are evaluated
     const { requirementsOf } = this.analysis;
@@ -128,13 +131,14 @@ export class EncodedTests {
         if (veto === undefined) met = true;
         else if (!ruledOut.includes(requirement)) {
           // read once per record, and only for one whose literals meet a vetoed requirement
-          if (reader === null) reader = (payload as () => PayloadReader | undefined)();
+          if (reader === null) reader = (payload as PayloadFields)(bytes as Uint8Array, start, end);
           if (reader === undefined || !veto.rulesOut(reader)) met = true;
           else ruledOut.push(requirement);
         }
       }
     }
     for (const literal of hits) found[literal] = 0;
+    hits.length = 0;
     ruledOut.length = 0;
     return met;
   }

@@ -16,7 +16,7 @@ import type { DatasetName } from '../cim/model.js';
 import { present } from '../cim/values.js';
 import type { Expr } from '../rules/search-plan.js';
 import type { PayloadReader } from '../sources/source.js';
-import { compilePredicate, type Fields, type Predicate } from './predicate.js';
+import { compilePredicate, LoweredFields, type Predicate } from './predicate.js';
 
 /** a term of a search that the payload field `key` decides: the search cannot match an event where it is false */
 export interface Veto {
@@ -87,9 +87,52 @@ function payloadKey(field: string, tables: readonly AnyMapping[]): string | unde
   return key;
 }
 
+/**
+ * The fields of an event holding at most one field, for a veto's term (which reads no other): one
+ * object reused for every record, where a LoweredFields per record would build a Map each time.
+ * Its `fields` stay empty: only an `eval` reads them, and no veto holds one.
+ */
+class OneField extends LoweredFields {
+  private name = '';
+  private value: string | undefined;
+  private valueList: string[] = [];
+  private loweredList: string[] = [];
+
+  constructor() {
+    super({});
+  }
+
+  /** the event's one field, or none (`value` undefined) */
+  hold(name: string, value: string | undefined): void {
+    this.name = name;
+    // a detection's vetoes mostly read one field: its value is lowercased once
+    if (value === this.value) return;
+    this.value = value;
+    if (value !== undefined) {
+      this.valueList = [value];
+      this.loweredList = [value.toLowerCase()];
+    }
+  }
+
+  override raw(field: string): readonly string[] | undefined {
+    return field === this.name && this.value !== undefined ? this.valueList : undefined;
+  }
+
+  override names(): string[] {
+    return this.value === undefined ? [] : [this.name];
+  }
+
+  override get(field: string): string[] | undefined {
+    return field === this.name && this.value !== undefined ? this.loweredList : undefined;
+  }
+}
+
+const NO_FIELDS = Object.freeze({});
+
 /** A requirement's vetoes, each term compiled on first use. */
 export class VetoTest {
   private readonly predicates: Array<Predicate | undefined>;
+  private readonly event = new OneField();
 
   constructor(private readonly vetoes: readonly Veto[]) {
     this.predicates = vetoes.map(() => undefined);
@@ -101,11 +144,9 @@ export class VetoTest {
       const veto = this.vetoes[i];
       const raw = read(veto.key);
       if (raw === undefined) continue;
-      const value = present(raw);
-      const fields: Fields = {};
-      if (value !== undefined) fields[veto.field] = value;
+      this.event.hold(veto.field, present(raw));
       const predicate = (this.predicates[i] ??= compilePredicate(veto.term));
-      if (!predicate(fields)) return true;
+      if (!predicate(NO_FIELDS, this.event)) return true;
     }
     return false;
   }

@@ -52,7 +52,22 @@ function probe(line: Buffer, start: number, end: number): RecordKind | undefined
   if (digits === 0 || digits > MAX_DIGITS || (digits > 1 && line[first] === 0x30)) return undefined;
   if (quoted && line[i++] !== QUOTE) return undefined;
   if (i >= end || (line[i] !== 0x2c && line[i] !== 0x7d) /* } */) return undefined;
-  return { family: 'windows', system: { EventID: line.toString('latin1', first, first + digits) }, payload: flatLinePayload };
+  let code = 0;
+  for (let d = first; d < first + digits; d++) code = code * 10 + line[d] - 0x30;
+  return kindOf(code);
+}
+
+/** one kind object per event code, shared by its lines: a probe answers for every line of a scan */
+const kinds = new Map<number, RecordKind>();
+const MAX_KINDS = 4096;
+
+function kindOf(code: number): RecordKind {
+  let kind = kinds.get(code);
+  if (kind === undefined) {
+    kind = Object.freeze({ family: 'windows', system: Object.freeze({ EventID: String(code) }), payload: flatLinePayload });
+    if (kinds.size < MAX_KINDS) kinds.set(code, kind);
+  }
+  return kind;
 }
 
 export const windowsJsonKind: JsonKindReader = { probe };
