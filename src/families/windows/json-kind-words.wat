@@ -8,6 +8,8 @@
 ;; bytes (so no word runs past its end). `scan` looks at the positions [$at, $end) and writes: how
 ;; many times the key occurs (0, 1, or 2 for two or more), the offset just past its first
 ;; occurrence (-1 when none), and 1 when some exclusion occurs, else 0.
+;;
+;; `members` reads the line left there (json-payload.ts), its strings 16 bytes at a time.
 (module
   (memory (export "memory") 1)
   (global $keys (mut i32) (i32.const 0))
@@ -94,4 +96,83 @@
         (br $rest)))
     (i32.store (i32.const 0) (global.get $keys))
     (i32.store (i32.const 4) (global.get $keyEnd))
-    (i32.store (i32.const 8) (global.get $excluded))))
+    (i32.store (i32.const 8) (global.get $excluded)))
+  ;; The members of the line at [$at, $end) (the 32 zero bytes after it in place), as JSON delimits
+  ;; its strings (a quote ends one unless a backslash escapes it) and a string followed by `:`
+  ;; (after any whitespace) is a key: four i32 per member at $out, the offsets where its key's
+  ;; characters start and end, then where its value's start and end when the value is a string (the
+  ;; end negated when the string holds an escape), else -1. Returns how many, or -1 when the line
+  ;; holds more than $max members, an unterminated string, or other than one `{` outside its strings.
+  (func $isSpace (param $c i32) (result i32)
+    (i32.or
+      (i32.or (i32.eq (local.get $c) (i32.const 0x20)) (i32.eq (local.get $c) (i32.const 0x09)))
+      (i32.or (i32.eq (local.get $c) (i32.const 0x0a)) (i32.eq (local.get $c) (i32.const 0x0d)))))
+
+  (func (export "members") (param $at i32) (param $end i32) (param $out i32) (param $max i32) (result i32)
+    (local $p i32) (local $c i32) (local $objects i32) (local $count i32) (local $valueSlot i32)
+    (local $open i32) (local $q i32) (local $m i32) (local $escaped i32) (local $slot i32)
+    (local.set $p (local.get $at))
+    (block $done
+      (loop $bytes
+        (br_if $done (i32.ge_u (local.get $p) (local.get $end)))
+        (local.set $c (i32.load8_u (local.get $p)))
+        (if (i32.eq (local.get $c) (i32.const 0x22))
+          (then
+            (local.set $open (i32.add (local.get $p) (i32.const 1)))
+            (local.set $q (local.get $open))
+            (local.set $escaped (i32.const 0))
+            ;; to the closing quote: 16 bytes at a time to the next quote or backslash
+            (block $closed
+              (loop $string
+                (if (i32.ge_u (local.get $q) (local.get $end)) (then (return (i32.const -1))))
+                (local.set $m (i8x16.bitmask (v128.or
+                  (i8x16.eq (v128.load (local.get $q)) (i8x16.splat (i32.const 0x22)))
+                  (i8x16.eq (v128.load (local.get $q)) (i8x16.splat (i32.const 0x5c))))))
+                (if (i32.eqz (local.get $m))
+                  (then (local.set $q (i32.add (local.get $q) (i32.const 16))) (br $string)))
+                (local.set $q (i32.add (local.get $q) (i32.ctz (local.get $m))))
+                (if (i32.ge_u (local.get $q) (local.get $end)) (then (return (i32.const -1))))
+                (br_if $closed (i32.eq (i32.load8_u (local.get $q)) (i32.const 0x22)))
+                ;; a backslash: it and the character it escapes
+                (local.set $escaped (i32.const 1))
+                (local.set $q (i32.add (local.get $q) (i32.const 2)))
+                (br $string)))
+            (local.set $p (i32.add (local.get $q) (i32.const 1)))
+            ;; the value of the member just read
+            (if (local.get $valueSlot)
+              (then
+                (i32.store (local.get $valueSlot) (local.get $open))
+                (i32.store (i32.add (local.get $valueSlot) (i32.const 4))
+                  (select (i32.sub (i32.const 0) (local.get $q)) (local.get $q) (local.get $escaped)))
+                (local.set $valueSlot (i32.const 0))
+                (br $bytes)))
+            ;; a key when a colon follows
+            (loop $spaces
+              (if (i32.lt_u (local.get $p) (local.get $end))
+                (then (if (call $isSpace (i32.load8_u (local.get $p)))
+                  (then (local.set $p (i32.add (local.get $p) (i32.const 1))) (br $spaces))))))
+            (br_if $bytes (i32.ge_u (local.get $p) (local.get $end)))
+            (br_if $bytes (i32.ne (i32.load8_u (local.get $p)) (i32.const 0x3a)))
+            (if (i32.ge_u (local.get $count) (local.get $max)) (then (return (i32.const -1))))
+            (local.set $slot (i32.add (local.get $out) (i32.shl (local.get $count) (i32.const 4))))
+            (i32.store (local.get $slot) (local.get $open))
+            (i32.store (i32.add (local.get $slot) (i32.const 4)) (local.get $q))
+            (i32.store (i32.add (local.get $slot) (i32.const 8)) (i32.const -1))
+            (local.set $count (i32.add (local.get $count) (i32.const 1)))
+            (local.set $valueSlot (i32.add (local.get $slot) (i32.const 8)))
+            ;; past the colon and the whitespace after it: the value's first byte comes next
+            (local.set $p (i32.add (local.get $p) (i32.const 1)))
+            (loop $spaces
+              (if (i32.lt_u (local.get $p) (local.get $end))
+                (then (if (call $isSpace (i32.load8_u (local.get $p)))
+                  (then (local.set $p (i32.add (local.get $p) (i32.const 1))) (br $spaces))))))
+            (br $bytes)))
+        (local.set $valueSlot (i32.const 0))
+        (if (i32.eq (local.get $c) (i32.const 0x7b))
+          (then
+            (local.set $objects (i32.add (local.get $objects) (i32.const 1)))
+            (if (i32.gt_u (local.get $objects) (i32.const 1)) (then (return (i32.const -1))))))
+        (local.set $p (i32.add (local.get $p) (i32.const 1)))
+        (br $bytes)))
+    (select (local.get $count) (i32.const -1) (i32.eq (local.get $objects) (i32.const 1))))
+)

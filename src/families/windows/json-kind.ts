@@ -22,7 +22,7 @@
  * compares claims with the parse over real and mutated lines.
  */
 import type { JsonKindReader, RecordKind } from '../../sources/source.js';
-import { KindWords } from './json-kind-words.js';
+import { kindWords } from './json-kind-words.js';
 import { flatLinePayload } from './json-payload.js';
 
 /** the JSON shapes this probe was written against (the test fails when one is added) */
@@ -32,11 +32,8 @@ const QUOTE = 0x22;
 const KEY_BYTES = '"EventID"'.length;
 const MAX_DIGITS = 9;
 
-/** one finder per thread: a probe's call is synchronous, so no other comes between its find and its read */
-let words: KindWords | undefined;
-
 function probe(line: Buffer, start: number, end: number): RecordKind | undefined {
-  words ??= new KindWords();
+  const words = kindWords();
   words.find(line, start, end);
   if (words.keys !== 1 || words.excluded) return undefined;
   const at = words.keyEnd - KEY_BYTES;

@@ -10,7 +10,7 @@
  *   object `Event.System`, Winlogbeat the object `winlog`; the probe ruled out the others' keys). The
  *   flat shape makes the payload of the top-level scalar members, or makes no event at all.
  * - The line's strings are found as JSON delimits them (a quote ends one unless escaped), and a
- *   string followed by `:` is a key. The key asked for is letters and `_` only, so no escape can
+ *   string followed by `:` is a key (json-kind-words.wat `members`, over the copy the probe made). The key asked for is letters and `_` only, so no escape can
  *   spell it (the probe refused `\u` escapes of those): one key written as it is, and no other, is
  *   the only member of that name, and when its value is a string, the payload's value is that
  *   string as JSON decodes it.
@@ -18,14 +18,8 @@
  * `test/unit/families/json-payload.test.ts` compares answers with the parse over real and mutated lines.
  */
 import type { PayloadFields, PayloadReader } from '../../sources/source.js';
+import { kindWords, type LineMembers } from './json-kind-words.js';
 import { FLAT_SYSTEM_KEYS } from './json-shapes.js';
-
-const QUOTE = 0x22;
-const BACKSLASH = 0x5c;
-const OPEN_BRACE = 0x7b;
-const COLON = 0x3a;
-
-const isSpace = (c: number) => c === 0x20 || c === 0x09 || c === 0x0a || c === 0x0d;
 
 /** each key as bytes, or null for a key no answer is given for */
 const keyBytes = new Map<string, Buffer | null>();
@@ -39,107 +33,35 @@ function bytesOfKey(key: string): Buffer | null {
   return bytes;
 }
 
-/**
- * The members of the line read last: where each key's characters start and end, and its value's
- * characters if the value is a string (else -1). One set per thread: a reader is used before the
- * next line is read (the prefilter tests one record at a time).
- */
-class Members {
-  count = 0;
-  keyStart = new Int32Array(64);
-  keyEnd = new Int32Array(64);
-  valueStart = new Int32Array(64);
-  valueEnd = new Int32Array(64);
-
-  add(keyStart: number, keyEnd: number): void {
-    if (this.count === this.keyStart.length) {
-      const grow = (a: Int32Array) => {
-        const b = new Int32Array(a.length * 2);
-        b.set(a);
-        return b;
-      };
-      [this.keyStart, this.keyEnd, this.valueStart, this.valueEnd] = [this.keyStart, this.keyEnd, this.valueStart, this.valueEnd].map(grow);
-    }
-    this.keyStart[this.count] = keyStart;
-    this.keyEnd[this.count] = keyEnd;
-    this.valueStart[this.count] = -1;
-    this.count++;
+/** the string value of the one member named `key`, JSON-decoded; undefined when there is not exactly one or it is no string */
+function valueOf(bytes: Uint8Array, members: LineMembers, key: Buffer): string | undefined {
+  const { count, offsets, shift } = members;
+  let found = -1;
+  for (let m = 0; m < count; m++) {
+    const from = offsets[4 * m] + shift;
+    if (offsets[4 * m + 1] + shift - from !== key.length) continue;
+    let same = true;
+    for (let k = 0; k < key.length && same; k++) same = bytes[from + k] === key[k];
+    if (!same) continue;
+    if (found >= 0) return undefined;
+    found = m;
   }
-
-  /**
-   * Reads bytes[start, end): false when they hold more than one `{` outside strings, or none. Every
-   * string followed by `:` is a key; a string right after a key's `:` is its value.
-   */
-  read(bytes: Uint8Array, start: number, end: number): boolean {
-    this.count = 0;
-    let objects = 0;
-    /** the member whose value comes next, else -1 */
-    let valueOf = -1;
-    for (let i = start; i < end; i++) {
-      const c = bytes[i];
-      if (c === QUOTE) {
-        const open = i + 1;
-        let escaped = false;
-        for (i = open; i < end; i++) {
-          const d = bytes[i];
-          if (d === BACKSLASH) {
-            escaped = true;
-            i++;
-          } else if (d === QUOTE) break;
-        }
-        if (i >= end) return false;
-        if (valueOf >= 0) {
-          this.valueStart[valueOf] = open;
-          // an escaped value's end is kept negated: it needs JSON's decoding
-          this.valueEnd[valueOf] = escaped ? -i : i;
-          valueOf = -1;
-          continue;
-        }
-        let next = i + 1;
-        while (next < end && isSpace(bytes[next])) next++;
-        if (bytes[next] !== COLON) continue;
-        this.add(open, i);
-        valueOf = this.count - 1;
-        i = next;
-        while (i + 1 < end && isSpace(bytes[i + 1])) i++;
-      } else {
-        valueOf = -1;
-        if (c === OPEN_BRACE && ++objects > 1) return false;
-      }
-    }
-    return objects === 1;
-  }
-
-  /** the string value of the one member named `key`, JSON-decoded; undefined when there is not exactly one or it is no string */
-  value(bytes: Uint8Array, key: Buffer): string | undefined {
-    let found = -1;
-    for (let m = 0; m < this.count; m++) {
-      const from = this.keyStart[m];
-      if (this.keyEnd[m] - from !== key.length) continue;
-      let same = true;
-      for (let k = 0; k < key.length && same; k++) same = bytes[from + k] === key[k];
-      if (!same) continue;
-      if (found >= 0) return undefined;
-      found = m;
-    }
-    if (found < 0 || this.valueStart[found] < 0) return undefined;
-    const open = this.valueStart[found];
-    const close = Math.abs(this.valueEnd[found]);
-    const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
-    if (this.valueEnd[found] > 0) return text.toString('utf8', open, close);
-    try {
-      return JSON.parse(text.toString('utf8', open - 1, close + 1)) as string;
-    } catch {
-      // an invalid escape: the line is not JSON, so parsing gives no event
-      return undefined;
-    }
+  if (found < 0 || offsets[4 * found + 2] < 0) return undefined;
+  const open = offsets[4 * found + 2] + shift;
+  const end = offsets[4 * found + 3];
+  const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
+  if (end > 0) return text.toString('utf8', open, end + shift);
+  try {
+    return JSON.parse(text.toString('utf8', open - 1, -end + shift + 1)) as string;
+  } catch {
+    // an invalid escape: the line is not JSON, so parsing gives no event
+    return undefined;
   }
 }
 
-const members = new Members();
-
 export const flatLinePayload: PayloadFields = (bytes, start, end): PayloadReader | undefined => {
-  if (!members.read(bytes, start, end)) return undefined;
+  const members = kindWords().members(bytes, start, end);
+  if (members === undefined) return undefined;
   // a detection's vetoes mostly read one field: its value is decoded once
   let lastKey: string | undefined;
   let lastValue: string | undefined;
@@ -147,7 +69,7 @@ export const flatLinePayload: PayloadFields = (bytes, start, end): PayloadReader
     if (key === lastKey) return lastValue;
     const wanted = bytesOfKey(key);
     lastKey = key;
-    lastValue = wanted === null ? undefined : members.value(bytes, wanted);
+    lastValue = wanted === null ? undefined : valueOf(bytes, members, wanted);
     return lastValue;
   };
 };
