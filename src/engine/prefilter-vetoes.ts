@@ -7,24 +7,28 @@
  * loads of four meet its literals and every such one fails its filter, each costing a parse.
  *
  * Exact: a veto is a top-level AND term of the search (`not (a or b)` counts as `not a and not b`)
- * reading one field, which every table of the search's dataset in the record's family copies from
- * one payload field as it is (a table computing it, or leaving it out, and there is no veto); the
- * term is evaluated as the detector does, on an event holding that field alone.
+ * reading a few fields, each of which every table of the search's dataset in the record's family
+ * copies from one payload field as it is (a table computing one, or leaving it out, and there is no
+ * veto); the term is evaluated as the detector does, on an event holding those fields alone.
  */
 import type { AnyMapping, FieldRule } from '../cim/mapping.js';
 import type { DatasetName } from '../cim/model.js';
 import { present } from '../cim/values.js';
 import type { Expr } from '../rules/search-plan.js';
 import type { PayloadReader } from '../sources/source.js';
-import { compilePredicate, LoweredFields, type Predicate } from './predicate.js';
+import { compilePredicate, LoweredFields, type Fields, type Predicate } from './predicate.js';
 
-/** a term of a search that the payload field `key` decides: the search cannot match an event where it is false */
+/** a term of a search that payload fields decide: the search cannot match an event where it is false */
 export interface Veto {
-  key: string;
-  /** the dataset field the term reads, which the tables copy from `key` */
-  field: string;
+  /** the payload fields the term's fields are copied from, in the order of `fields` */
+  keys: string[];
+  /** the dataset fields the term reads */
+  fields: string[];
   term: Expr;
 }
+
+/** fields a veto's term may read: a term reading more is rarely decided by a record's payload alone */
+const MAX_VETO_FIELDS = 4;
 
 /** The vetoes of a search over `dataset`, for records of a family whose tables are `tables`. */
 export function vetoesOf(where: Expr, dataset: DatasetName, tables: readonly AnyMapping[]): Veto[] {
@@ -32,10 +36,10 @@ export function vetoesOf(where: Expr, dataset: DatasetName, tables: readonly Any
   if (ofDataset.length === 0) return [];
   const vetoes: Veto[] = [];
   for (const term of conjuncts(where)) {
-    const field = onlyField(term);
-    // `__proto__` is no field an event can hold (normalize.ts skips it)
-    const key = field === undefined || field === '__proto__' ? undefined : payloadKey(field, ofDataset);
-    if (field !== undefined && key !== undefined) vetoes.push({ key, field, term });
+    const fields = fieldsOf(term);
+    if (fields === undefined || fields.length > MAX_VETO_FIELDS) continue;
+    const keys = fields.map((field) => payloadKey(field, ofDataset));
+    if (keys.every((key) => key !== undefined)) vetoes.push({ keys, fields, term });
   }
   return vetoes;
 }
@@ -48,8 +52,8 @@ function conjuncts(expr: Expr): Expr[] {
   return [expr];
 }
 
-/** the one field a term of leaves reads, if it reads exactly one (no keyword, field reference or eval) */
-function onlyField(term: Expr): string | undefined {
+/** the fields a term of field tests reads (a keyword, which reads every field, or an eval: undefined) */
+function fieldsOf(term: Expr): string[] | undefined {
   const fields = new Set<string>();
   const walk = (e: Expr): boolean => {
     switch (e.kind) {
@@ -63,15 +67,17 @@ function onlyField(term: Expr): string | undefined {
         fields.add(e.field);
         return true;
       case 'test':
-        if (e.field === null || e.test.op === 'fieldref') return false;
+        if (e.field === null) return false;
         fields.add(e.field);
+        if (e.test.op === 'fieldref') fields.add(e.test.other);
         return true;
       case 'eval':
       case 'true':
         return false;
     }
   };
-  return walk(term) && fields.size === 1 ? [...fields][0] : undefined;
+  // `__proto__` is no field an event can hold (normalize.ts skips it)
+  return walk(term) && fields.size > 0 && !fields.has('__proto__') ? [...fields] : undefined;
 }
 
 /** the payload field every table copies `field` from unchanged (`present` aside), if they agree */
@@ -88,9 +94,9 @@ function payloadKey(field: string, tables: readonly AnyMapping[]): string | unde
 }
 
 /**
- * The fields of an event holding at most one field, for a veto's term (which reads no other): one
- * object reused for every record, where a LoweredFields per record would build a Map each time.
- * Its `fields` stay empty: only an `eval` reads them, and no veto holds one.
+ * The fields of an event holding at most one field, for a veto's term reading one: one object
+ * reused for every record, where a LoweredFields per record would build a Map each time. Its
+ * `fields` stay empty: only an `eval` reads them, and no veto holds one.
  */
 class OneField extends LoweredFields {
   private name = '';
@@ -127,8 +133,6 @@ class OneField extends LoweredFields {
   }
 }
 
-const NO_FIELDS = Object.freeze({});
-
 /** A requirement's vetoes, each term compiled on first use. */
 export class VetoTest {
   private readonly predicates: Array<Predicate | undefined>;
@@ -138,15 +142,32 @@ export class VetoTest {
     this.predicates = vetoes.map(() => undefined);
   }
 
-  /** whether some veto's term is false on the value `read` gives for its field (a field it is not sure of decides nothing) */
+  /** whether some veto's term is false on the values `read` gives for its fields (a field it is not sure of decides nothing) */
   rulesOut(read: PayloadReader): boolean {
     for (let i = 0; i < this.vetoes.length; i++) {
-      const veto = this.vetoes[i];
-      const raw = read(veto.key);
-      if (raw === undefined) continue;
-      this.event.hold(veto.field, present(raw));
-      const predicate = (this.predicates[i] ??= compilePredicate(veto.term));
-      if (!predicate(NO_FIELDS, this.event)) return true;
+      const { keys, fields } = this.vetoes[i];
+      let event: LoweredFields;
+      if (keys.length === 1) {
+        const raw = read(keys[0]);
+        if (raw === undefined) continue;
+        this.event.hold(fields[0], present(raw));
+        event = this.event;
+      } else {
+        const values: Fields = {};
+        let sure = true;
+        for (let k = 0; k < keys.length && sure; k++) {
+          const raw = read(keys[k]);
+          if (raw === undefined) sure = false;
+          else {
+            const value = present(raw);
+            if (value !== undefined) values[fields[k]] = value;
+          }
+        }
+        if (!sure) continue;
+        event = new LoweredFields(values);
+      }
+      const predicate = (this.predicates[i] ??= compilePredicate(this.vetoes[i].term));
+      if (!predicate(event.fields, event)) return true;
     }
     return false;
   }

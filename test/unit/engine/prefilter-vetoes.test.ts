@@ -13,27 +13,34 @@ const windowsTables = families.normalizer.mappingsOf('windows');
 const glob = (field: string, pattern: string): Expr => ({ kind: 'compare', field, op: '=', pattern });
 const sysmonWhere = (...terms: Expr[]): Expr => ({ kind: 'and', terms: [glob('vendor_product', 'Microsoft Sysmon'), glob('EventID', '7'), ...terms] });
 
-test('a veto is a top-level AND term reading one payload field the tables copy as it is; not over OR counts as its terms', () => {
+test('a veto is a top-level AND term reading payload fields the tables copy as they are; not over OR counts as its terms', () => {
   const selection = glob('ImageLoaded', '*\\evil.dll');
-  const filter: Expr = { kind: 'not', term: { kind: 'or', terms: [glob('ImageLoaded', 'C:\\Windows\\System32\\*'), { kind: 'and', terms: [glob('Image', '*\\a.exe'), glob('ImageLoaded', '*x*')] }] } };
+  const both: Expr = { kind: 'and', terms: [glob('Image', '*\\a.exe'), glob('ImageLoaded', '*x*')] };
+  const filter: Expr = { kind: 'not', term: { kind: 'or', terms: [glob('ImageLoaded', 'C:\\Windows\\System32\\*'), both] } };
   const vetoes = vetoesOf(sysmonWhere(selection, filter), 'sysmon', windowsTables);
   assert.deepEqual(
-    vetoes.map((v) => [v.key, v.field, v.term]),
+    vetoes.map((v) => [v.keys, v.fields, v.term]),
     [
-      ['ImageLoaded', 'ImageLoaded', selection],
-      ['ImageLoaded', 'ImageLoaded', { kind: 'not', term: glob('ImageLoaded', 'C:\\Windows\\System32\\*') }],
+      [['ImageLoaded'], ['ImageLoaded'], selection],
+      [['ImageLoaded'], ['ImageLoaded'], { kind: 'not', term: glob('ImageLoaded', 'C:\\Windows\\System32\\*') }],
+      [['Image', 'ImageLoaded'], ['Image', 'ImageLoaded'], { kind: 'not', term: both }],
     ],
-    'the vendor and EventID come from <System> and constants; the AND of two fields is no veto',
+    'the vendor and EventID come from <System> and constants: no veto',
   );
+  const five: Expr = { kind: 'or', terms: ['Image', 'ImageLoaded', 'Hashes', 'Company', 'Product'].map((f) => glob(f, 'x')) };
+  assert.deepEqual(vetoesOf(sysmonWhere(five), 'sysmon', windowsTables), [], 'a term of more than four fields');
 });
 
 test('no veto where a field is computed, left out by a table, read by a keyword, an eval or a field reference', () => {
   // loaded_file is the basename the tables compute from ImageLoaded: its value is not in the record as it is
   assert.deepEqual(vetoesOf(sysmonWhere(glob('loaded_file', 'evil.dll')), 'sysmon', windowsTables), []);
   const keyword: Expr = { kind: 'test', field: null, test: { op: 'glob', tokens: ['x'], cased: false } };
-  const fieldref: Expr = { kind: 'test', field: 'Image', test: { op: 'fieldref', other: 'ParentImage', position: 'equals', cased: false } };
   const evaluated: Expr = { kind: 'eval', value: { kind: 'call', fn: 'isnull', args: [{ kind: 'field', name: 'Image' }] } };
-  assert.deepEqual(vetoesOf(sysmonWhere(keyword, fieldref, evaluated), 'sysmon', windowsTables), []);
+  assert.deepEqual(vetoesOf(sysmonWhere(keyword, evaluated), 'sysmon', windowsTables), []);
+  assert.deepEqual(vetoesOf(sysmonWhere({ kind: 'or', terms: [glob('Image', 'x'), glob('loaded_file', 'y')] }), 'sysmon', windowsTables), [], 'one of its fields computed');
+  // a field reference reads both fields
+  const fieldref: Expr = { kind: 'test', field: 'Image', test: { op: 'fieldref', other: 'ParentImage', position: 'equals', cased: false } };
+  assert.deepEqual(vetoesOf(sysmonWhere(fieldref), 'sysmon', windowsTables).map((v) => v.fields), [['Image', 'ParentImage']]);
   // a table of the dataset that gives the field by a rule of its own, or not at all
   const computed = { dataset: 'sysmon', family: 'sysmon', events: '*', fields: { Image: (raw: { data: Record<string, string> }) => raw.data.Image?.toLowerCase() } } as unknown as AnyMapping;
   const leavesOut = { dataset: 'sysmon', family: 'sysmon', events: '*', fields: {} } as unknown as AnyMapping;
@@ -84,4 +91,38 @@ test('a record holding a rule\'s literals whose field fails the rule\'s filter i
   assert.equal(passes(line('"ImageLoaded":"C:\\\\Users\\\\x\\\\version.dll.bak","Description":"\\\\version.dll"')), false, 'the literal is elsewhere: the selection rules it out');
   assert.equal(passes(line('"ImageLoaded":"C:\\\\Windows\\\\System32\\\\version.dll","ImageLoaded":"C:\\\\Users\\\\x\\\\version.dll"')), true, 'two members: the reader is not sure');
   assert.equal(passes(line('"ImageLoaded":"C:\\\\Windows\\\\System32\\\\version.dll","Data":{"a":1}')), true, 'a nested object: the reader is not sure');
+});
+
+const twoFields = `title: Two Fields Test
+id: 11111111-2222-4333-8444-555555555556
+status: test
+level: high
+logsource:
+    category: process_creation
+    product: windows
+detection:
+    selection_img:
+        - Image|endswith: '\\tunnel.exe'
+        - OriginalFileName: 'tunnel.exe'
+    selection_cli:
+        CommandLine|contains: ' --remote '
+    condition: all of selection_*
+`;
+
+test('a term reading two payload fields rules a record out on both values, and decides nothing when one is not certain', () => {
+  const loaded = parseSigmaRule('two-fields.yml', twoFields);
+  const sysmon = loaded.detections.filter((d) => d.dataSources[0] === 'Sysmon EventID 1');
+  assert.equal(sysmon.length, 1);
+  const prefilter = buildPrefilter(sysmon);
+  assert.ok(prefilter?.mayMatchKind);
+  const probe = jsonKindProbe([windowsJsonKind]);
+  const passes = (members: string) => {
+    const bytes = Buffer.from(`{"EventID":1,"Channel":"Microsoft-Windows-Sysmon/Operational",${members}}`);
+    return prefilter.mayMatchKind!(bytes, 0, bytes.length, probe(bytes, 0, bytes.length)!);
+  };
+  const cli = '"CommandLine":"x --remote y"';
+  assert.equal(passes(`"Image":"C:\\\\a\\\\other.exe","OriginalFileName":"other.exe",${cli},"ParentImage":"tunnel.exe"`), false, 'neither the image nor its original name');
+  assert.equal(passes(`"Image":"C:\\\\a\\\\other.exe","OriginalFileName":"tunnel.exe",${cli}`), true, 'the original name');
+  assert.equal(passes(`"Image":"C:\\\\a\\\\tunnel.exe","OriginalFileName":"-",${cli}`), true, 'the image');
+  assert.equal(passes(`"Image":"C:\\\\a\\\\other.exe",${cli},"ParentImage":"tunnel.exe"`), true, 'no original name member: not certain');
 });
