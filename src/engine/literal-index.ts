@@ -2,7 +2,7 @@ import type { Expr } from '../rules/search-plan.js';
 import { leafPatterns } from '../rules/spl/literals.js';
 import { NeedleAutomaton, type CompiledNeedles } from './automaton.js';
 import type { LoweredFields } from './predicate.js';
-import { isMet, requirementOf, requirementsByLiteral, type Requirement } from './requirement.js';
+import { isMetFrom, requirementOf, requirementsByLiteral, type Requirement } from './requirement.js';
 
 /**
  * Rules indexed by the literals their matches must contain, field by field: an event is tested
@@ -111,7 +111,7 @@ export class LiteralIndex<T> {
       for (const r of this.byLiteral[literal]) {
         if (this.evaluatedAt[r] === event) continue;
         this.evaluatedAt[r] = event;
-        if (isMet(this.requirements[r], found)) out.push(this.witnessed[r]);
+        if (isMetFrom(this.requirements[r], found)) out.push(this.witnessed[r]);
       }
     }
     for (const literal of hits) found[literal] = 0;

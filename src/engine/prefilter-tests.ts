@@ -6,7 +6,7 @@ import { NeedleAutomaton, type Needle } from './automaton.js';
 import type { SavedAnalysis, TextAutomata } from './prefilter-tables.js';
 import type { PayloadFields, PayloadReader } from '../sources/source.js';
 import { VetoTest } from './prefilter-vetoes.js';
-import { isMet, type Requirement } from './requirement.js';
+import { isMetFrom, type Requirement } from './requirement.js';
 
 /** records whose quick-test answers decide whether it is kept, at the start of each period */
 const QUICK_SAMPLE = 512;
@@ -126,7 +126,7 @@ export class EncodedTests {
       const requirements = requirementsOf[hits[i]];
       for (let j = 0; j < requirements.length && !met; j++) {
         const requirement = requirements[j];
-        if (!isMet(requirement, found)) continue;
+        if (!isMetFrom(requirement, found)) continue;
         const veto = vetoTests?.get(requirement);
         if (veto === undefined) met = true;
         else if (!ruledOut.includes(requirement)) {

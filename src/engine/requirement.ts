@@ -70,6 +70,15 @@ export function isMet(requirement: Requirement, found: Uint8Array): boolean {
 }
 
 /**
+ * isMet for a requirement reached through a literal `found` holds that triggers it
+ * (requirementsByLiteral): an `any` is then met already (its triggers are its literals), without
+ * looking through them (SigmaHQ's side-loading rule has ~420).
+ */
+export function isMetFrom(requirement: Requirement, found: Uint8Array): boolean {
+  return requirement.kind === 'any' || isMet(requirement, found);
+}
+
+/**
  * Per literal, the indexes of the requirements it triggers: a record holding few literals needs
  * only those requirements evaluated. A requirement is filed under its `triggers`, not under all
  * its literals: literals every rule of a log source shares (`EventID` 1, the vendor) would have

@@ -78,7 +78,8 @@ export class KindWords {
   private load(bytes: Uint8Array, start: number, end: number): number {
     const length = end - start;
     this.memoryFor(LINE_AT + length + PADDING);
-    this.bytes.set(bytes.subarray(start, end), LINE_AT);
+    // a plain view: a Buffer's subarray costs a Buffer construction per line
+    this.bytes.set(new Uint8Array(bytes.buffer, bytes.byteOffset + start, length), LINE_AT);
     this.bytes.fill(0, LINE_AT + length, LINE_AT + length + PADDING);
     this.line = bytes;
     this.lineStart = start;

@@ -34,7 +34,7 @@ function bytesOfKey(key: string): Buffer | null {
 }
 
 /** the string value of the one member named `key`, JSON-decoded; undefined when there is not exactly one or it is no string */
-function valueOf(bytes: Uint8Array, members: LineMembers, key: Buffer): string | undefined {
+function valueOf(bytes: Buffer, members: LineMembers, key: Buffer): string | undefined {
   const { count, offsets, shift } = members;
   let found = -1;
   for (let m = 0; m < count; m++) {
@@ -49,10 +49,9 @@ function valueOf(bytes: Uint8Array, members: LineMembers, key: Buffer): string |
   if (found < 0 || offsets[4 * found + 2] < 0) return undefined;
   const open = offsets[4 * found + 2] + shift;
   const end = offsets[4 * found + 3];
-  const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
-  if (end > 0) return text.toString('utf8', open, end + shift);
+  if (end > 0) return bytes.toString('utf8', open, end + shift);
   try {
-    return JSON.parse(text.toString('utf8', open - 1, -end + shift + 1)) as string;
+    return JSON.parse(bytes.toString('utf8', open - 1, -end + shift + 1)) as string;
   } catch {
     // an invalid escape: the line is not JSON, so parsing gives no event
     return undefined;
@@ -62,6 +61,7 @@ function valueOf(bytes: Uint8Array, members: LineMembers, key: Buffer): string |
 export const flatLinePayload: PayloadFields = (bytes, start, end): PayloadReader | undefined => {
   const members = kindWords().members(bytes, start, end);
   if (members === undefined) return undefined;
+  const line = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
   // a detection's vetoes mostly read one field: its value is decoded once
   let lastKey: string | undefined;
   let lastValue: string | undefined;
@@ -69,7 +69,7 @@ export const flatLinePayload: PayloadFields = (bytes, start, end): PayloadReader
     if (key === lastKey) return lastValue;
     const wanted = bytesOfKey(key);
     lastKey = key;
-    lastValue = wanted === null ? undefined : valueOf(bytes, members, wanted);
+    lastValue = wanted === null ? undefined : valueOf(line, members, wanted);
     return lastValue;
   };
 };

@@ -1,0 +1,38 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import fc from 'fast-check';
+import { isMet, isMetFrom, requirementsByLiteral, type Requirement } from '../../../src/engine/requirement.js';
+
+const LITERALS = 12;
+
+const requirement: fc.Arbitrary<Requirement> = fc.letrec<{ r: Requirement }>((tie) => ({
+  r: fc.oneof(
+    { depthSize: 'small', withCrossShrink: true },
+    fc.uniqueArray(fc.nat(LITERALS - 1), { minLength: 1, maxLength: 5 }).map((literals): Requirement => ({ kind: 'any', literals, terms: [] })),
+    fc.array(tie('r'), { minLength: 1, maxLength: 3 }).map((terms): Requirement => ({ kind: 'all', literals: [], terms })),
+    fc.array(tie('r'), { minLength: 1, maxLength: 3 }).map((terms): Requirement => ({ kind: 'either', literals: [], terms })),
+  ),
+})).r;
+
+test('every met requirement is filed under a literal the record holds, and isMetFrom agrees with isMet on the requirements filed under its literals', () => {
+  fc.assert(
+    fc.property(fc.array(requirement, { minLength: 1, maxLength: 8 }), fc.uniqueArray(fc.nat(LITERALS - 1), { maxLength: LITERALS }), (requirements, held) => {
+      const found = new Uint8Array(LITERALS);
+      for (const literal of held) found[literal] = 1;
+      const byLiteral = requirementsByLiteral(requirements, LITERALS);
+      const reached = new Set(held.flatMap((literal) => byLiteral[literal]));
+      requirements.forEach((r, i) => {
+        if (isMet(r, found)) assert.ok(reached.has(i), `met requirement ${i} is filed under none of the literals held`);
+      });
+      for (const i of reached) assert.equal(isMetFrom(requirements[i], found), isMet(requirements[i], found), `requirement ${i}: ${JSON.stringify(requirements[i])}`);
+    }),
+    { numRuns: 3000 },
+  );
+});
+
+test('an any-requirement reached through one of its literals is met without looking through the others', () => {
+  const found = new Uint8Array(3);
+  found[2] = 1;
+  assert.equal(isMetFrom({ kind: 'any', literals: [0, 1, 2], terms: [] }, found), true);
+  assert.equal(isMetFrom({ kind: 'all', literals: [], terms: [{ kind: 'any', literals: [0], terms: [] }, { kind: 'any', literals: [2], terms: [] }] }, found), false);
+});
