@@ -102,8 +102,12 @@ export class NeedleAutomaton {
   /** the states after the root, breadth-first, each with its failure state (CompiledNeedles) */
   private readonly order: Int32Array;
 
-  /** built from needles, or restored from what `compiled()` gave */
-  constructor(needles: Needle[] | CompiledNeedles) {
+  /**
+   * Built from needles, or restored from what `compiled()` gave. `classRowsFrom`: the states from
+   * which rows have one entry per byte class (CLASS_ROWS_MIN_STATES unless a use scans so little
+   * that the table's size matters more than the class lookup).
+   */
+  constructor(needles: Needle[] | CompiledNeedles, classRowsFrom = CLASS_ROWS_MIN_STATES) {
     if (!Array.isArray(needles)) {
       const compiled = needles as CompiledNeedles;
       this.longest = compiled.longest;
@@ -133,7 +137,7 @@ export class NeedleAutomaton {
       ends[state].push({ flag: flag ?? index, length: bytes.length, bounded: digitBounded === true });
     });
     this.longest = needles.reduce((max, n) => Math.max(max, n.bytes.length), 0);
-    this.classes = goto.length >= CLASS_ROWS_MIN_STATES ? byteClasses(needles) : undefined;
+    this.classes = goto.length >= classRowsFrom ? byteClasses(needles) : undefined;
     this.kernel = new DfaKernel(goto.length, this.classes);
     this.order = this.compile(goto, ends, this.kernel.table());
     this.endings = ends;

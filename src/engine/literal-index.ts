@@ -78,7 +78,7 @@ export class LiteralIndex<T> {
     for (const [field, literals] of byField) {
       const needles = [...literals].flatMap(([literal, flag]) => (this.byLiteral[flag].length > 0 ? [{ bytes: Buffer.from(searchedPart(literal), 'latin1'), flag }] : []));
       for (const flag of literals.values()) if (this.byLiteral[flag].length === 0) this.found[flag] = 1;
-      if (needles.length > 0) this.fields.push({ field, needles: new NeedleAutomaton(needles) });
+      if (needles.length > 0) this.fields.push({ field, needles: new NeedleAutomaton(needles, FIELD_CLASS_ROWS_FROM) });
     }
     this.evaluatedAt = new Uint32Array(this.requirements.length);
   }
@@ -153,6 +153,13 @@ function restoredAutomaton(needles: CompiledNeedles): NeedleAutomaton {
  * 76k states, 76 MB; by six characters each, about 15k).
  */
 const MAX_NEEDLE = 6;
+
+/**
+ * An index's automata search a few short field values per event, but each is restored (its table
+ * faulted into fresh memory) on a bucket's first event: rows of one entry per byte class from a
+ * few hundred states make SigmaHQ's process-creation tables ~4x smaller (~5 MB less to fault in).
+ */
+const FIELD_CLASS_ROWS_FROM = 256;
 
 /** What nearly every Windows path holds (literals are lowercased): a window of them says little about a literal. */
 const COMMON_PARTS = ['\\', '/', ':', '.', 'system32', 'syswow64', 'windows', 'program files', 'programdata', 'microsoft', 'appdata', 'users'];
