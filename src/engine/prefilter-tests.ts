@@ -126,7 +126,7 @@ export class EncodedTests {
       const requirements = requirementsOf[hits[i]];
       for (let j = 0; j < requirements.length && !met; j++) {
         const requirement = requirements[j];
-        if (!isMetFrom(requirement, found)) continue;
+        if (!isMetFrom(requirement, found, hits)) continue;
         const veto = vetoTests?.get(requirement);
         if (veto === undefined) met = true;
         else if (!ruledOut.includes(requirement)) {

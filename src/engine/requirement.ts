@@ -48,25 +48,45 @@ export function literalsOf(requirement: Requirement): number[] {
   return [...requirement.literals, ...requirement.terms.flatMap(literalsOf)];
 }
 
-/** whether the literals flagged 1 in `found` meet the requirement (loops, not some/every: no closure per call on this per-event path) */
-export function isMet(requirement: Requirement, found: Uint8Array): boolean {
+/**
+ * Whether the literals flagged 1 in `found` meet the requirement. `held`, when given, lists exactly
+ * the literals flagged: an `any` of many literals then looks up the few held in its set rather than
+ * look through all of its own (a record holds a dozen of the thousands of literals; an image-load
+ * rule names hundreds of DLLs). Loops, not some/every: no closure per call on this per-event path.
+ */
+export function isMet(requirement: Requirement, found: Uint8Array, held?: readonly number[]): boolean {
   switch (requirement.kind) {
     case 'any': {
       const literals = requirement.literals;
+      if (held !== undefined && literals.length >= SET_FROM && held.length * 4 < literals.length) {
+        const set = literalSetOf(requirement);
+        for (let i = 0; i < held.length; i++) if (set.has(held[i])) return true;
+        return false;
+      }
       for (let i = 0; i < literals.length; i++) if (found[literals[i]] === 1) return true;
       return false;
     }
     case 'all': {
       const terms = requirement.terms;
-      for (let i = 0; i < terms.length; i++) if (!isMet(terms[i], found)) return false;
+      for (let i = 0; i < terms.length; i++) if (!isMet(terms[i], found, held)) return false;
       return true;
     }
     case 'either': {
       const terms = requirement.terms;
-      for (let i = 0; i < terms.length; i++) if (isMet(terms[i], found)) return true;
+      for (let i = 0; i < terms.length; i++) if (isMet(terms[i], found, held)) return true;
       return false;
     }
   }
+}
+
+/** the size from which an `any` is checked by set (isMet) */
+const SET_FROM = 32;
+const literalSets = new WeakMap<Requirement, ReadonlySet<number>>();
+
+function literalSetOf(requirement: Requirement): ReadonlySet<number> {
+  let set = literalSets.get(requirement);
+  if (set === undefined) literalSets.set(requirement, (set = new Set(requirement.literals)));
+  return set;
 }
 
 /**
@@ -74,8 +94,8 @@ export function isMet(requirement: Requirement, found: Uint8Array): boolean {
  * (requirementsByLiteral): an `any` is then met already (its triggers are its literals), without
  * looking through them (SigmaHQ's side-loading rule has ~420).
  */
-export function isMetFrom(requirement: Requirement, found: Uint8Array): boolean {
-  return requirement.kind === 'any' || isMet(requirement, found);
+export function isMetFrom(requirement: Requirement, found: Uint8Array, held?: readonly number[]): boolean {
+  return requirement.kind === 'any' || isMet(requirement, found, held);
 }
 
 /**
