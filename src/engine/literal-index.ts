@@ -27,6 +27,12 @@ export class LiteralIndex<T> {
   /** per literal, whether the event being tested holds it, and the list of those it holds (both emptied after each event) */
   private readonly found: Uint8Array;
   private readonly hits: number[] = [];
+  /**
+   * The requirements as evaluated: an `any` naming a literal counted as always present is met, so
+   * the rest name only searched literals and the list of those an event holds is exactly what
+   * `found` flags (isMet's set lookups rely on it).
+   */
+  private tests: Requirement[] = [];
   /** per requirement, the number of the event it was last evaluated for: once per event */
   private readonly evaluatedAt: Uint32Array;
   private events = 0;
@@ -42,6 +48,7 @@ export class LiteralIndex<T> {
       for (const flag of saved.present) this.found[flag] = 1;
       for (const { field, needles } of saved.fields) this.fields.push({ field, needles: restoredAutomaton(needles) });
       this.evaluatedAt = new Uint32Array(this.requirements.length);
+      this.tests = this.requirements.map((r) => withPresentMet(r, this.found));
       return;
     }
     const byField = new Map<string, Map<string, number>>();
@@ -81,6 +88,7 @@ export class LiteralIndex<T> {
       if (needles.length > 0) this.fields.push({ field, needles: new NeedleAutomaton(needles, FIELD_CLASS_ROWS_FROM) });
     }
     this.evaluatedAt = new Uint32Array(this.requirements.length);
+    this.tests = this.requirements.map((r) => withPresentMet(r, this.found));
   }
 
   /** this index as data (items by their position in the list indexed); undefined for one that was restored */
@@ -111,13 +119,22 @@ export class LiteralIndex<T> {
       for (const r of this.byLiteral[literal]) {
         if (this.evaluatedAt[r] === event) continue;
         this.evaluatedAt[r] = event;
-        if (isMetFrom(this.requirements[r], found)) out.push(this.witnessed[r]);
+        if (isMetFrom(this.tests[r], found, hits)) out.push(this.witnessed[r]);
       }
     }
     for (const literal of hits) found[literal] = 0;
     hits.length = 0;
     return out;
   }
+}
+
+const MET: Requirement = { kind: 'all', literals: [], terms: [] };
+
+/** the requirement with each `any` naming a literal flagged in `present` met (MET); unchanged parts shared */
+function withPresentMet(requirement: Requirement, present: Uint8Array): Requirement {
+  if (requirement.kind === 'any') return requirement.literals.some((literal) => present[literal] === 1) ? MET : requirement;
+  const terms = requirement.terms.map((term) => withPresentMet(term, present));
+  return terms.every((term, i) => term === requirement.terms[i]) ? requirement : { ...requirement, terms };
 }
 
 /**

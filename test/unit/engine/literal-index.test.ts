@@ -32,6 +32,15 @@ test('an AND is filed under its rarest term (not the EventID every rule names); 
   assert.deepEqual(candidateNames(rules, { EventID: '1', Image: 'c:\\x.exe', CommandLine: 'x' }), ['keyword', 'not']);
 });
 
+test('a rule filed under its rare term is a candidate whichever of its long unsearched list the event holds', () => {
+  // the 40 command-line values are not searched (the image's one literal triggers the rule): they
+  // count as held, so the rule is met however few of the searched literals the event holds
+  const values: Expr = { kind: 'in', field: 'CommandLine', patterns: Array.from({ length: 40 }, (_, i) => `* -opt${i} *`) };
+  const rules = [{ name: 'rare', where: { kind: 'and', terms: [glob('Image', star, '\\tunnelx.exe'), values] } as Expr }];
+  assert.deepEqual(candidateNames(rules, { Image: 'C:\\tunnelx.exe', CommandLine: 'tunnelx -opt7 y' }), ['rare']);
+  assert.deepEqual(candidateNames(rules, { Image: 'C:\\other.exe', CommandLine: 'tunnelx -opt7 y' }), []);
+});
+
 test('a literal is searched by its rarest six characters, not the extension or the system32 every path shares', () => {
   assert.equal(searchedPart('\\ttdwriter.dll'), 'writer');
   assert.equal(searchedPart('\\chrome_frame_helper.dll'), 'helper');
