@@ -192,6 +192,11 @@ function plainGlobsByField(terms: Expr[]): { grouped: Node[]; rest: Expr[] } {
   return { grouped, rest };
 }
 
+function isAscii(text: string): boolean {
+  for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) > 0x7f) return false;
+  return true;
+}
+
 function anyGlobNode(field: string, globs: PlainGlob[]): Node {
   const literals = (shape: PlainGlob['shape']) => globs.filter((g) => g.shape === shape).map((g) => g.literal);
   const equals = new Set(literals('equals'));
@@ -205,7 +210,10 @@ function anyGlobNode(field: string, globs: PlainGlob[]): Node {
   const isLastSegment = (literal: string) => literal.lastIndexOf('\\') === 0;
   const lastSegments = new Set(literals('endswith').filter(isLastSegment));
   const ends = affixes('endswith', (literal) => !isLastSegment(literal));
-  const contains = literals('contains');
+  // a value holds a non-ASCII literal (Sigma's emoji and look-alike letters, a thousand of them in
+  // some rules) only if it holds a non-ASCII character: most values have none, and skip them all
+  const contains = literals('contains').filter(isAscii);
+  const nonAsciiContains = literals('contains').filter((literal) => !isAscii(literal));
   const matches = (value: string): boolean => {
     if (equals.has(value)) return true;
     const n = value.length;
@@ -216,6 +224,7 @@ function anyGlobNode(field: string, globs: PlainGlob[]): Node {
     for (const length of ends.lengths) if (length <= n && ends.set.has(value.slice(n - length))) return true;
     for (const length of starts.lengths) if (length <= n && starts.set.has(value.slice(0, length))) return true;
     for (const literal of contains) if (value.includes(literal)) return true;
+    if (nonAsciiContains.length > 0 && !isAscii(value)) for (const literal of nonAsciiContains) if (value.includes(literal)) return true;
     return false;
   };
   return (fields) => {

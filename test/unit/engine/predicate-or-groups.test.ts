@@ -5,8 +5,8 @@ import type { FieldValue } from '../../../src/cim/model.js';
 import { compilePredicate } from '../../../src/engine/predicate.js';
 import type { Expr, GlobToken } from '../../../src/rules/search-plan.js';
 
-// few characters, so values and literals often meet; `İ` and `Σ` change length or form when lowercased
-const chars = ['a', 'b', 'A', '\\', 'İ', 'Σ', '.'];
+// few characters, so values and literals often meet; `İ` and `Σ` change length or form when lowercased, the Kelvin sign becomes ASCII `k`
+const chars = ['a', 'b', 'A', '\\', 'İ', 'Σ', '\u212a', 'k', '.'];
 const text = (max: number) => fc.array(fc.constantFrom(...chars), { minLength: 0, maxLength: max }).map((a) => a.join(''));
 const token: fc.Arbitrary<GlobToken> = fc.oneof(text(3), fc.constantFrom({ wildcard: '*' as const }, { wildcard: '?' as const }));
 const field = fc.constantFrom('ImageLoaded', 'Image');
