@@ -32,7 +32,9 @@ export class LiteralIndex<T> {
    * the rest name only searched literals and the list of those an event holds is exactly what
    * `found` flags (isMet's set lookups rely on it).
    */
-  private tests: Requirement[] = [];
+  private readonly tests: Array<Requirement | undefined> = [];
+  /** the literals counted as always present (`found` before any event) */
+  private readonly present: Uint8Array;
   /** per requirement, the number of the event it was last evaluated for: once per event */
   private readonly evaluatedAt: Uint32Array;
   private events = 0;
@@ -48,7 +50,7 @@ export class LiteralIndex<T> {
       for (const flag of saved.present) this.found[flag] = 1;
       for (const { field, needles } of saved.fields) this.fields.push({ field, needles: restoredAutomaton(needles) });
       this.evaluatedAt = new Uint32Array(this.requirements.length);
-      this.tests = this.requirements.map((r) => withPresentMet(r, this.found));
+      this.present = this.found.slice();
       return;
     }
     const byField = new Map<string, Map<string, number>>();
@@ -88,7 +90,7 @@ export class LiteralIndex<T> {
       if (needles.length > 0) this.fields.push({ field, needles: new NeedleAutomaton(needles, FIELD_CLASS_ROWS_FROM) });
     }
     this.evaluatedAt = new Uint32Array(this.requirements.length);
-    this.tests = this.requirements.map((r) => withPresentMet(r, this.found));
+    this.present = this.found.slice();
   }
 
   /** this index as data (items by their position in the list indexed); undefined for one that was restored */
@@ -119,7 +121,9 @@ export class LiteralIndex<T> {
       for (const r of this.byLiteral[literal]) {
         if (this.evaluatedAt[r] === event) continue;
         this.evaluatedAt[r] = event;
-        if (isMetFrom(this.tests[r], found, hits)) out.push(this.witnessed[r]);
+        // made on a requirement's first evaluation: most of a bucket's never are
+        const test = (this.tests[r] ??= withPresentMet(this.requirements[r], this.present));
+        if (isMetFrom(test, found, hits)) out.push(this.witnessed[r]);
       }
     }
     for (const literal of hits) found[literal] = 0;

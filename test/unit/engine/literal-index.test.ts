@@ -41,6 +41,21 @@ test('a rule filed under its rare term is a candidate whichever of its long unse
   assert.deepEqual(candidateNames(rules, { Image: 'C:\\other.exe', CommandLine: 'tunnelx -opt7 y' }), []);
 });
 
+test('what an event holds does not carry over to the next: a rule met through one event\'s literals is not a candidate for another without them', () => {
+  // the command-line list is the rule's rarest term (the image is named by fifty other rules, which
+  // are filed under it): both are searched
+  const values: Expr = { kind: 'in', field: 'CommandLine', patterns: Array.from({ length: 40 }, (_, i) => `* -opt${i} *`) };
+  const rules = [
+    { name: 'both', where: { kind: 'and', terms: [glob('Image', star, '\\common.exe'), values] } as Expr },
+    ...Array.from({ length: 50 }, (_, i) => ({ name: `image${i}`, where: glob('Image', star, '\\common.exe') })),
+  ];
+  const index = new LiteralIndex(rules, (r) => r.where);
+  const names = (fields: Record<string, string>) => index.candidates(new LoweredFields(fields)).map((r) => r.name).filter((n) => n === 'both');
+  assert.deepEqual(names({ Image: 'C:\\common.exe', CommandLine: 'x -opt7 y' }), ['both']);
+  assert.deepEqual(names({ Image: 'C:\\other.exe', CommandLine: 'x -opt8 y' }), []);
+  assert.deepEqual(names({ Image: 'C:\\common.exe', CommandLine: 'x -opt8 y' }), ['both']);
+});
+
 test('a literal is searched by its rarest six characters, not the extension or the system32 every path shares', () => {
   assert.equal(searchedPart('\\ttdwriter.dll'), 'writer');
   assert.equal(searchedPart('\\chrome_frame_helper.dll'), 'helper');
