@@ -11,7 +11,7 @@ import { leafPatterns, requiredLiterals } from '../rules/spl/literals.js';
 import type { AnyMapping } from '../cim/mapping.js';
 import type { SavedAnalysis } from './prefilter-tables.js';
 import { vetoesOf, type Veto } from './prefilter-vetoes.js';
-import { requirementOf, requirementsByLiteral, type Requirement } from './requirement.js';
+import { eitherOf, requirementOf, requirementsByLiteral, type Requirement } from './requirement.js';
 
 /** Characters a format may escape (JSON `\\ \" \/`, XML entities): needles never span them. */
 // and needles are printable ASCII: anything else splits them too
@@ -111,7 +111,7 @@ function leafRequirement(
   const any = (literals: number[]): Requirement => ({ kind: 'any', literals, terms: [] });
   if (alternatives.every((pieces) => pieces.length === 1)) return any([...new Set(alternatives.flat())]);
   const terms = alternatives.map((pieces) => (pieces.length === 1 ? any(pieces) : { kind: 'all' as const, literals: [], terms: pieces.map((p) => any([p])) }));
-  return terms.length === 1 ? terms[0] : { kind: 'either', literals: [], terms };
+  return eitherOf(terms);
 }
 
 /** Each dataset field's guard (cim/verbatim.ts), derived once per analysis. */

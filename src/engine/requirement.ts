@@ -34,13 +34,25 @@ export function requirementOf(expr: Expr, leafLiterals: (leaf: Expr) => number[]
     case 'or': {
       const terms = expr.terms.map((t) => requirementOf(t, leafLiterals));
       if (terms.length === 0 || !terms.every((r) => r !== undefined)) return undefined;
-      return terms.length === 1 ? terms[0] : { kind: 'either', literals: [], terms };
+      return eitherOf(terms);
     }
     case 'not':
     case 'eval':
     case 'true':
       return undefined;
   }
+}
+
+/**
+ * What one of `terms` requires, with their `any` terms (and those of nested `either`s) merged into
+ * one: an OR of 420 DLL names is one `any` checked by set lookup (isMet), not 420 terms tried in turn.
+ */
+export function eitherOf(terms: readonly Requirement[]): Requirement {
+  const flat = terms.flatMap((t) => (t.kind === 'either' ? t.terms : [t]));
+  const anys = flat.filter((t) => t.kind === 'any');
+  const merged: Requirement[] = anys.length > 1 ? [{ kind: 'any', literals: [...new Set(anys.flatMap((t) => t.literals))], terms: [] }] : anys;
+  const all = [...merged, ...flat.filter((t) => t.kind !== 'any')];
+  return all.length === 1 ? all[0] : { kind: 'either', literals: [], terms: all };
 }
 
 /** every literal a requirement names (with repeats) */

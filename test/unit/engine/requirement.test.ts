@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import { isMet, isMetFrom, requirementsByLiteral, type Requirement } from '../../../src/engine/requirement.js';
+import { eitherOf, isMet, isMetFrom, requirementsByLiteral, type Requirement } from '../../../src/engine/requirement.js';
 
 /** enough literals for any-requirements above isMet's set size (32) with few held */
 const LITERALS = 160;
@@ -31,6 +31,20 @@ test('every met requirement is filed under a literal the record holds, and isMet
     }),
     { numRuns: 3000 },
   );
+});
+
+test('the either of requirements, their anys merged, is met exactly when one of them is', () => {
+  fc.assert(
+    fc.property(fc.array(requirement, { minLength: 1, maxLength: 6 }), fc.uniqueArray(fc.nat(LITERALS - 1), { maxLength: 40 }), (terms, held) => {
+      const found = new Uint8Array(LITERALS);
+      for (const literal of held) found[literal] = 1;
+      const either = eitherOf(terms);
+      assert.equal(isMet(either, found, held), terms.some((t) => isMet(t, found)), JSON.stringify(terms));
+    }),
+    { numRuns: 3000 },
+  );
+  const one = (literal: number): Requirement => ({ kind: 'any', literals: [literal], terms: [] });
+  assert.deepEqual(eitherOf([one(1), one(2), { kind: 'either', literals: [], terms: [one(3), one(1)] }]), { kind: 'any', literals: [1, 2, 3], terms: [] });
 });
 
 test('an any-requirement reached through one of its literals is met without looking through the others', () => {
