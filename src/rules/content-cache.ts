@@ -126,17 +126,19 @@ const SETTLED_MS = 2000;
  * file changed too recently to be told from its next change.
  */
 function fileIdentities(version: string, files: string[]): string | undefined {
-  const settled = BigInt(Date.now() - SETTLED_MS) * 1_000_000n;
+  const settled = Date.now() - SETTLED_MS;
   // hashed at once: an update per file cost more than the hashing
   const identities = [version];
   for (const file of files) {
-    const stat = statSync(file, { bigint: true, throwIfNoEntry: false });
+    // times as fractional milliseconds (sub-microsecond here), not BigInt nanoseconds: a BigInt stat
+    // makes a dozen BigInts per file, a tenth of this function's time over SigmaHQ's 1,478 files
+    const stat = statSync(file, { throwIfNoEntry: false });
     if (!stat) {
       identities.push(`${file}\0missing\0`);
       continue;
     }
-    if (stat.mtimeNs > settled || stat.ctimeNs > settled) return undefined;
-    identities.push(`${file}\0${stat.dev}\0${stat.ino}\0${stat.size}\0${stat.mtimeNs}\0${stat.ctimeNs}\0`);
+    if (stat.mtimeMs > settled || stat.ctimeMs > settled) return undefined;
+    identities.push(`${file}\0${stat.dev}\0${stat.ino}\0${stat.size}\0${stat.mtimeMs}\0${stat.ctimeMs}\0`);
   }
   return createHash('sha256').update(identities.join('')).digest('hex').slice(0, 40);
 }
