@@ -54,22 +54,22 @@ test('no veto where a field is computed, left out by a table, read by a keyword,
   assert.deepEqual(vetoesOf(term, 'Endpoint.Processes', [copies]), [], 'no table of the dataset');
 });
 
-const sideLoading = `title: Side Loading Test
-id: 11111111-2222-4333-8444-555555555555
-status: test
-level: high
-logsource:
-    category: image_load
-    product: windows
-detection:
-    selection:
+/** a Sigma rule of `category` (windows) around its `detection:` body */
+const sigmaRule = (id: string, category: string, detection: string) =>
+  `title: Test ${id}\nid: 11111111-2222-4333-8444-55555555555${id}\nstatus: test\nlevel: high\nlogsource:\n    category: ${category}\n    product: windows\ndetection:\n${detection}`;
+
+const sideLoading = sigmaRule(
+  '5',
+  'image_load',
+  `    selection:
         ImageLoaded|endswith:
             - '\\version.dll'
             - '\\wldp.dll'
     filter_main:
         ImageLoaded|contains: 'C:\\Windows\\System32\\'
     condition: selection and not filter_main
-`;
+`,
+);
 
 test('a record holding a rule\'s literals whose field fails the rule\'s filter is ruled out unparsed, and only where the reader is sure', () => {
   const loaded = parseSigmaRule('side-loading.yml', sideLoading);
@@ -93,21 +93,17 @@ test('a record holding a rule\'s literals whose field fails the rule\'s filter i
   assert.equal(passes(line('"ImageLoaded":"C:\\\\Windows\\\\System32\\\\version.dll","Data":{"a":1}')), true, 'a nested object: the reader is not sure');
 });
 
-const twoFields = `title: Two Fields Test
-id: 11111111-2222-4333-8444-555555555556
-status: test
-level: high
-logsource:
-    category: process_creation
-    product: windows
-detection:
-    selection_img:
+const twoFields = sigmaRule(
+  '6',
+  'process_creation',
+  `    selection_img:
         - Image|endswith: '\\tunnel.exe'
         - OriginalFileName: 'tunnel.exe'
     selection_cli:
         CommandLine|contains: ' --remote '
     condition: all of selection_*
-`;
+`,
+);
 
 test('a term reading two payload fields rules a record out on both values, and decides nothing when one is not certain', () => {
   const loaded = parseSigmaRule('two-fields.yml', twoFields);

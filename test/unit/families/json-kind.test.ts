@@ -7,7 +7,7 @@ import fc from 'fast-check';
 import { jsonKindProbe } from '../../../src/engine/prefilter-kinds.js';
 import { PROBED_JSON_SHAPES, windowsJsonKind } from '../../../src/families/windows/json-kind.js';
 import { families } from '../../../src/families/registry.js';
-import { classifyJson } from '../../../src/sources/json-shapes.js';
+import { parsedLine } from '../../helpers/json-lines.js';
 import { sharedData, sharedDataMissing, examplesDir } from '../../helpers/paths.js';
 
 const windowsProbe = jsonKindProbe([windowsJsonKind]);
@@ -18,15 +18,9 @@ const probe = (line: string) => {
 
 /** what parsing says: the EventID of the windows event the line becomes, null when it becomes none */
 function parsed(line: string): string | null | 'other-family' {
-  let value: unknown;
-  try {
-    value = JSON.parse(line);
-  } catch {
-    return null;
-  }
-  const record = classifyJson(value, families.jsonShapes);
-  if (record.kind === 'skip') return null;
-  return record.family === 'windows' ? (record.system.EventID ?? null) : 'other-family';
+  const event = parsedLine(line);
+  if (event === null) return null;
+  return event.family === 'windows' ? (event.system.EventID ?? null) : 'other-family';
 }
 
 /** a claim must be what parsing gives, or parsing must give no event at all */

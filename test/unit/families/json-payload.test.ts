@@ -6,8 +6,7 @@ import { gunzipSync } from 'node:zlib';
 import fc from 'fast-check';
 import { jsonKindProbe } from '../../../src/engine/prefilter-kinds.js';
 import { windowsJsonKind } from '../../../src/families/windows/json-kind.js';
-import { families } from '../../../src/families/registry.js';
-import { classifyJson } from '../../../src/sources/json-shapes.js';
+import { parsedLine } from '../../helpers/json-lines.js';
 import { sharedData, sharedDataMissing, examplesDir } from '../../helpers/paths.js';
 
 const probe = jsonKindProbe([windowsJsonKind]);
@@ -21,14 +20,8 @@ function claim(line: string, key: string): string | undefined {
 
 /** what parsing gives for the payload field `key`: null when the line makes no windows event */
 function parsed(line: string, key: string): string | undefined | null {
-  let value: unknown;
-  try {
-    value = JSON.parse(line);
-  } catch {
-    return null;
-  }
-  const record = classifyJson(value, families.jsonShapes);
-  return record.kind === 'event' && record.family === 'windows' ? record.data[key] : null;
+  const event = parsedLine(line);
+  return event?.family === 'windows' ? event.data[key] : null;
 }
 
 function assertClaimHolds(line: string, key: string): boolean {

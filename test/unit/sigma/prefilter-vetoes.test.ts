@@ -12,23 +12,16 @@ import { families } from '../../../src/families/registry.js';
 import { windowsJsonKind } from '../../../src/families/windows/json-kind.js';
 import type { Detection } from '../../../src/rules/detection.js';
 import { loadRules } from '../../../src/rules/rule-languages.js';
-import { classifyJson } from '../../../src/sources/json-shapes.js';
 import type { RecordKind } from '../../../src/sources/source.js';
+import { parsedLine } from '../../helpers/json-lines.js';
 import { sharedData, sharedDataMissing } from '../../helpers/paths.js';
 
 const categories = ['windows/process_creation', 'windows/dns_query', 'windows/network_connection', 'windows/image_load', 'linux/process_creation'];
 
 /** the events a line becomes, as the scan makes them */
 function eventsOf(line: string): CimEvent[] {
-  let value: unknown;
-  try {
-    value = JSON.parse(line);
-  } catch {
-    return [];
-  }
-  const record = classifyJson(value, families.jsonShapes);
-  if (record.kind !== 'event') return [];
-  return families.normalizer.normalize({ family: record.family, system: record.system, data: record.data, location: { file: 'x', offset: 0 } });
+  const event = parsedLine(line);
+  return event === null ? [] : families.normalizer.normalize({ ...event, location: { file: 'x', offset: 0 } });
 }
 
 test('SigmaHQ rules on real image loads and mutations of them: no record the vetoes rule out is one some rule matches', { skip: sharedDataMissing }, async (t) => {

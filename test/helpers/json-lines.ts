@@ -1,0 +1,15 @@
+import { families } from '../../src/families/registry.js';
+import { classifyJson } from '../../src/sources/json-shapes.js';
+import type { RawEvent } from '../../src/sources/source.js';
+
+/** What parsing a JSON line gives, as the scan parses it: its event's family, <System> and payload, or null when it makes no event. */
+export function parsedLine(line: string): Pick<RawEvent, 'family' | 'system' | 'data'> | null {
+  let value: unknown;
+  try {
+    value = JSON.parse(line);
+  } catch {
+    return null;
+  }
+  const record = classifyJson(value, families.jsonShapes);
+  return record.kind === 'event' ? { family: record.family, system: record.system, data: record.data } : null;
+}
