@@ -122,24 +122,28 @@ export class EncodedTests {
     const vetoTests = payload && this.vetoTests;
     let reader: PayloadReader | undefined | null = null;
     let met = false;
-    for (let i = 0; i < hits.length && !met; i++) {
-      const requirements = requirementsOf[hits[i]];
-      for (let j = 0; j < requirements.length && !met; j++) {
-        const requirement = requirements[j];
-        if (!isMetFrom(requirement, found, hits)) continue;
-        const veto = vetoTests?.get(requirement);
-        if (veto === undefined) met = true;
-        else if (!ruledOut.includes(requirement)) {
-          // read once per record, and only for one whose literals meet a vetoed requirement
-          if (reader === null) reader = (payload as PayloadFields)(bytes as Uint8Array, start, end);
-          if (reader === undefined || !veto.rulesOut(reader)) met = true;
-          else ruledOut.push(requirement);
+    try {
+      for (let i = 0; i < hits.length && !met; i++) {
+        const requirements = requirementsOf[hits[i]];
+        for (let j = 0; j < requirements.length && !met; j++) {
+          const requirement = requirements[j];
+          if (!isMetFrom(requirement, found, hits)) continue;
+          const veto = vetoTests?.get(requirement);
+          if (veto === undefined) met = true;
+          else if (!ruledOut.includes(requirement)) {
+            // read once per record, and only for one whose literals meet a vetoed requirement
+            if (reader === null) reader = (payload as PayloadFields)(bytes as Uint8Array, start, end);
+            if (reader === undefined || !veto.rulesOut(reader)) met = true;
+            else ruledOut.push(requirement);
+          }
         }
       }
+    } finally {
+      // emptied whatever happens: the next record starts from nothing found
+      for (const literal of hits) found[literal] = 0;
+      hits.length = 0;
+      ruledOut.length = 0;
     }
-    for (const literal of hits) found[literal] = 0;
-    hits.length = 0;
-    ruledOut.length = 0;
     return met;
   }
 

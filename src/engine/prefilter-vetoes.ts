@@ -1,6 +1,6 @@
 /**
- * Vetoes: the terms of a search that one payload field decides, tested on that field's value as a
- * record's bytes give it (RecordKind.payload) when the exact test finds the record holds the
+ * Vetoes: the terms of a search that a few payload fields decide, tested on those fields' values as
+ * a record's bytes give them (RecordKind.payload) when the exact test finds the record holds the
  * literals a detection requires (prefilter-tests.ts). A record whose literals meet only vetoed
  * requirements is not parsed. SigmaHQ's side-loading rule requires one of ~420 DLL names anywhere in
  * an image load and then rules out every one loaded from System32: on the OTRF set three image
