@@ -10,10 +10,10 @@
  *   object `Event.System`, Winlogbeat the object `winlog`; the probe ruled out the others' keys). The
  *   flat shape makes the payload of the top-level scalar members, or makes no event at all.
  * - The line's strings are found as JSON delimits them (a quote ends one unless escaped), and a
- *   string followed by `:` is a key (json-kind-words.wat `members`, over the copy the probe made). The key asked for is letters and `_` only, so no escape can
- *   spell it (the probe refused `\u` escapes of those): one key written as it is, and no other, is
- *   the only member of that name, and when its value is a string, the payload's value is that
- *   string as JSON decodes it.
+ *   string followed by `:` is a key (json-kind-words.wat `members`, over the copy the probe made).
+ *   The key asked for is letters and `_` only, so no escape can spell it (the probe refused `\u`
+ *   escapes of those): one key written as it is, and no other, is the only member of that name,
+ *   and when its value is a string, the payload's value is that string as JSON decodes it.
  * - The key is not one of those the flat shape moves to <System> (FLAT_SYSTEM_KEYS).
  * `test/unit/families/json-payload.test.ts` compares answers with the parse over real and mutated lines.
  */
