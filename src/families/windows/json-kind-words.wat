@@ -110,7 +110,7 @@
 
   (func (export "members") (param $at i32) (param $end i32) (param $out i32) (param $max i32) (result i32)
     (local $p i32) (local $c i32) (local $objects i32) (local $count i32) (local $valueSlot i32)
-    (local $open i32) (local $q i32) (local $m i32) (local $escaped i32) (local $slot i32)
+    (local $open i32) (local $q i32) (local $m i32) (local $escaped i32) (local $slot i32) (local $v v128)
     (local.set $p (local.get $at))
     (block $done
       (loop $bytes
@@ -125,9 +125,10 @@
             (block $closed
               (loop $string
                 (if (i32.ge_u (local.get $q) (local.get $end)) (then (return (i32.const -1))))
+                (local.set $v (v128.load (local.get $q)))
                 (local.set $m (i8x16.bitmask (v128.or
-                  (i8x16.eq (v128.load (local.get $q)) (i8x16.splat (i32.const 0x22)))
-                  (i8x16.eq (v128.load (local.get $q)) (i8x16.splat (i32.const 0x5c))))))
+                  (i8x16.eq (local.get $v) (i8x16.splat (i32.const 0x22)))
+                  (i8x16.eq (local.get $v) (i8x16.splat (i32.const 0x5c))))))
                 (if (i32.eqz (local.get $m))
                   (then (local.set $q (i32.add (local.get $q) (i32.const 16))) (br $string)))
                 (local.set $q (i32.add (local.get $q) (i32.ctz (local.get $m))))

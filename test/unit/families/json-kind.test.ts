@@ -7,7 +7,7 @@ import fc from 'fast-check';
 import { jsonKindProbe } from '../../../src/engine/prefilter-kinds.js';
 import { PROBED_JSON_SHAPES, windowsJsonKind } from '../../../src/families/windows/json-kind.js';
 import { families } from '../../../src/families/registry.js';
-import { parsedLine } from '../../helpers/json-lines.js';
+import { parsedLine, splicedLine } from '../../helpers/json-lines.js';
 import { sharedData, sharedDataMissing, examplesDir } from '../../helpers/paths.js';
 
 const windowsProbe = jsonKindProbe([windowsJsonKind]);
@@ -109,11 +109,7 @@ test('over real JSON lines and mutations of them, every kind the probe claims is
   // keys and escapes spliced in at random places of real lines
   const pieces = ['"EventID":9,', ',"EventID":"9"', '"winlog":{},', '"Event":{"System":{"EventID":5}},', '\\u0045', '"EventID" :9,', '{"EventID":8}', '"', '\\', ','];
   fc.assert(
-    fc.property(fc.nat(lines.length - 1), fc.nat(), fc.constantFrom(...pieces), fc.boolean(), (which, at, piece, replace) => {
-      const line = lines[which];
-      const cut = at % (line.length + 1);
-      assertClaimHolds(line.slice(0, cut) + piece + line.slice(replace ? cut + piece.length : cut));
-    }),
+    fc.property(splicedLine(lines, pieces), (line) => assertClaimHolds(line)),
     { numRuns: 20000 },
   );
 });

@@ -13,7 +13,7 @@ import { windowsJsonKind } from '../../../src/families/windows/json-kind.js';
 import type { Detection } from '../../../src/rules/detection.js';
 import { loadRules } from '../../../src/rules/rule-languages.js';
 import type { RecordKind } from '../../../src/sources/source.js';
-import { parsedLine } from '../../helpers/json-lines.js';
+import { parsedLine, splicedLine } from '../../helpers/json-lines.js';
 import { sharedData, sharedDataMissing } from '../../helpers/paths.js';
 
 const categories = ['windows/process_creation', 'windows/dns_query', 'windows/network_connection', 'windows/image_load', 'linux/process_creation'];
@@ -64,11 +64,7 @@ test('SigmaHQ rules on real image loads and mutations of them: no record the vet
     'C:\\\\Users\\\\Public\\\\', 'C:\\\\Windows\\\\System32\\\\', '\\\\wldp.dll', ',"Data":{"a":1}', '"', '\\\\', ',',
   ];
   fc.assert(
-    fc.property(fc.nat(lines.length - 1), fc.nat(), fc.constantFrom(...pieces), fc.boolean(), (which, at, piece, replace) => {
-      const line = lines[which];
-      const cut = at % (line.length + 1);
-      check(line.slice(0, cut) + piece + line.slice(replace ? cut + piece.length : cut));
-    }),
+    fc.property(splicedLine(lines, pieces), (line) => check(line)),
     { numRuns: 3000 },
   );
   t.diagnostic(`${vetoed - real} mutated lines ruled out by vetoes`);
