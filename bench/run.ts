@@ -33,7 +33,7 @@ import { dashboardBench } from './dashboard.js';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const dataDir = path.resolve(repo, '../shared/data');
-const cli = path.join(repo, 'dist/src/cli/tunnelwatch.js');
+const cli = path.join(repo, 'dist/src/cli/tunnelwatch.cjs');
 const MB = 1024 * 1024;
 
 /** a text workload's default; JSON lines, syslog and Windows XML carry their own (workloads.ts) */

@@ -1,6 +1,6 @@
 /**
  * A fixed serve workload for A/B comparisons on a shared machine: `node dist/bench/serve-cpu.js
- * [--cli dist/src/cli/tunnelwatch.js] [--events 60000] [--senders 4] [--prof DIR] [--node-flags '--flag ...']
+ * [--cli dist/src/cli/tunnelwatch.cjs] [--events 60000] [--senders 4] [--prof DIR] [--node-flags '--flag ...']
  * [--no-detection-thread] [--attack-only]`.
  *
  * Starts `tunnelwatch serve` (no latency bound, so nothing is refused), sends the bench's bodies
@@ -24,7 +24,7 @@ import { attackEvents, drained, realSysmonEvents, start, status } from './serve.
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const { values } = parseArgs({
   options: {
-    cli: { type: 'string', default: path.join(repo, 'dist/src/cli/tunnelwatch.js') },
+    cli: { type: 'string', default: path.join(repo, 'dist/src/cli/tunnelwatch.cjs') },
     events: { type: 'string', default: '60000' },
     senders: { type: 'string', default: '4' },
     prof: { type: 'string' },

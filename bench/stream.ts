@@ -17,7 +17,7 @@ import { createGunzip } from 'node:zlib';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const dataDir = path.resolve(repo, '../shared/data');
-const cli = path.join(repo, 'dist/src/cli/tunnelwatch.js');
+const cli = path.join(repo, 'dist/src/cli/tunnelwatch.cjs');
 const sampleFile = path.join(repo, 'examples/sysmon-nxlog.jsonl');
 const DAY = 86_400;
 const PASSES = 20;

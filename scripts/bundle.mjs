@@ -1,12 +1,12 @@
-// Bundles the CLI (tsc's output under dist/src/cli) into dist/src/cli/tunnelwatch.js (the bin, a
-// dispatcher: src/cli/bin.ts) and two bundles beside it: tunnelwatch-scan.js, scan alone, and
-// tunnelwatch-main.js, every command. Each is one file where Node's ES module loader would
-// resolve, read and link about a hundred, which saves about 35 ms of every run's start-up; scan
-// has a bundle of its own because, sharing code with the other commands, it was split into ~40
-// chunks (13 modules load for a small scan now, 44 before). The bundles are minified (whitespace
-// and syntax, not names) and checked to be ASCII. Dynamic imports stay separate chunks
-// (splitting), so what a scan never needs (YAML parsing, zod) is still never
-// loaded. npm packages stay external but for commander, which every command parses its arguments
+// Bundles the CLI (tsc's output under dist/src/cli) into dist/src/cli/tunnelwatch.cjs (the bin, a
+// CommonJS dispatcher: src/cli/bin.ts) and two bundles beside it: tunnelwatch-scan.cjs, scan alone,
+// run through V8's code cache (src/cli/code-cache.ts), and tunnelwatch-main.js, every command. Each
+// is one file where Node's ES module loader would resolve, read and link about a hundred, which
+// saves about 35 ms of every run's start-up. The scan's is CommonJS, one file with its lazy imports
+// inlined (they run on first use, and with the code cache V8 no longer parses what a run does not
+// call); the other commands' is an ES module whose dynamic imports stay separate chunks
+// (splitting). The bundles are minified (whitespace and syntax, not names) and checked to be ASCII.
+// npm packages stay external but for commander, which every command parses its arguments
 // with: bundled, its package resolution (exports maps, realpaths) and CommonJS export scan are
 // gone from every run's start-up (about 25 M instructions, ~3.5 ms, of a small scan). The worker
 // threads' modules are entry points of their own, and `new URL('./x', import.meta.url)`
@@ -17,6 +17,7 @@ import { readFile } from 'node:fs/promises';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import * as esbuild from 'esbuild';
+import { BUNDLE_HEAD, BUNDLE_TAIL } from '../dist/src/cli/code-cache.js';
 
 const outdir = path.resolve('dist/src/cli');
 const pkg = JSON.parse(readFileSync('package.json', 'utf8'));
@@ -101,26 +102,42 @@ const common = {
 
 // every command (main.js) and the worker threads' modules
 await esbuild.build({ ...common, entryPoints, chunkNames: 'tunnelwatch-[hash]' });
-// scan alone (scan-main.js), built apart: only its own lazy imports split it into chunks, where
-// sharing code with the other commands split it into about forty, each a file more to load
-await esbuild.build({ ...common, entryPoints: { 'tunnelwatch-scan': path.join(outdir, 'scan-main.js') }, chunkNames: 'tunnelwatch-scan-[hash]' });
+/**
+ * A CommonJS bundle, for src/cli/code-cache.ts to run with V8's code cache (Node 20 has none for ES
+ * modules): one file, its lazy imports inlined as functions that run on first use, `import.meta.url`
+ * the bundle's own URL. The bin is an ordinary CommonJS file; the scan's bundle is wrapped in the
+ * function Node would wrap it in (code-cache.ts), so that V8 compiles the file's bytes as they are.
+ */
+const commonJs = {
+  ...common,
+  format: 'cjs',
+  splitting: false,
+  supported: { 'dynamic-import': false },
+  outExtension: { '.js': '.cjs' },
+  define: { ...common.define, 'import.meta.url': 'importMetaUrl' },
+  inject: [path.resolve('scripts/cjs-import-meta-url.js')],
+  banner: {},
+};
+const wrapped = { banner: { js: BUNDLE_HEAD }, footer: { js: BUNDLE_TAIL } };
+// scan alone (scan-main.js), the command whose start-up counts most: built apart from the others and
+// as CommonJS, so that it runs through the code cache (bin.ts)
+await esbuild.build({ ...commonJs, ...wrapped, entryPoints: { 'tunnelwatch-scan': path.join(outdir, 'scan-main.js') } });
 
-/** bin.js's two imports, to the two bundles above */
-const toBundles = {
-  name: 'to-bundles',
+/** bin.js's import of main.js, to the bundle above */
+const toMainBundle = {
+  name: 'to-main-bundle',
   setup(build) {
-    const bundles = { './main.js': './tunnelwatch-main.js', './scan-main.js': './tunnelwatch-scan.js' };
-    build.onResolve({ filter: /^\.\/(scan-)?main\.js$/ }, (args) => ({ path: bundles[args.path], external: true }));
+    build.onResolve({ filter: /^\.\/main\.js$/ }, () => ({ path: './tunnelwatch-main.js', external: true }));
   },
 };
-// the bin: which of the two a command line runs
-await esbuild.build({ entryPoints: { tunnelwatch: path.join(outdir, 'bin.js') }, outdir, bundle: true, format: 'esm', platform: 'node', target: 'node20', plugins: [toBundles], logLevel: 'warning' });
+// the bin (CommonJS: an ES module entry point costs every run Node's module loader): which bundle a command line runs
+await esbuild.build({ ...commonJs, entryPoints: { tunnelwatch: path.join(outdir, 'bin.js') }, external: [], supported: {}, plugins: [toMainBundle] });
 
 // A bundle must be ASCII (esbuild escapes strings; comments, which minifying drops, are not): one
 // non-ASCII character makes Node decode the whole file into a two-byte string, twice the memory
 // and a slower parse for the 482 KB scan bundle, which two em dashes in comments once did.
 if (!readable) {
-  for (const name of readdirSync(outdir).filter((n) => /^tunnelwatch.*\.js$/.test(n))) {
+  for (const name of readdirSync(outdir).filter((n) => /^tunnelwatch.*\.c?js$/.test(n))) {
     if (!isAscii(readFileSync(path.join(outdir, name)))) throw new Error(`${name} is not ASCII`);
   }
 }

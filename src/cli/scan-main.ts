@@ -1,6 +1,15 @@
 import { runCli } from './program.js';
 import { registerScanCommand } from './scan.js';
+import { contentCompiledThisRun } from '../rules/content-cache.js';
+import type { CodeCacheHints } from './code-cache.js';
 
-// `tunnelwatch scan ...` as main.ts runs it (which then loads the scan command alone), with the
-// scan command imported statically: the bundle gives it a file of its own (see bin.ts)
-await runCli({ scan: async () => registerScanCommand });
+/**
+ * `tunnelwatch scan ...` as main.ts runs it (which then loads the scan command alone), with the
+ * scan command imported statically: the bundle gives it a file of its own, which bin.ts runs
+ */
+export function main(): Promise<void> {
+  return runCli({ scan: async () => registerScanCommand });
+}
+
+/** code-cache.ts keeps the bytecode of a usual scan, not of one that compiled its rules from YAML */
+export const usualRun: CodeCacheHints['usualRun'] = () => !contentCompiledThisRun();

@@ -9,15 +9,14 @@
  * then the sections (ASCII text). Automata and sections are read on first use: a run needs the
  * literal indexes of the few buckets its events fall in, not all of them.
  */
-import { createHash } from 'node:crypto';
 import { asciiJson } from '../rules/ascii-json.js';
+import { sealed, unsealed } from '../rules/cache-files.js';
 import type { CompiledNeedles, Ending } from './automaton.js';
 import { BYTE_VALUES } from './dfa-kernel.js';
 
 /** bumped whenever the layout or the automata's form changes */
 const FORMAT = 6;
 const MAGIC = 'tunnelwatch-tables';
-const DIGEST_BYTES = 32;
 
 /**
  * Where derived tables are kept between runs (the compiled-content cache keeps them beside the
@@ -83,16 +82,14 @@ export function encodeTables(kind: string, data: unknown, automata: CompiledNeed
   length.writeUInt32LE(json.length);
   const integers = automata.flatMap((a) => [a.order, a.changes]).map((t) => new Uint8Array(t.buffer, t.byteOffset, t.byteLength));
   const body = Buffer.concat([length, json, ...integers, ...sectionBytes]);
-  return Buffer.concat([createHash('sha256').update(body).digest(), body]);
+  return sealed(body);
 }
 
 /** The tables in `bytes` if they are intact, of this layout and of this kind; undefined otherwise. */
 export function decodeTables(bytes: Uint8Array | undefined, kind: string): DecodedTables | undefined {
-  if (bytes === undefined || bytes.length < DIGEST_BYTES + 4) return undefined;
+  const body = unsealed(bytes);
+  if (body === undefined || body.length < 4) return undefined;
   try {
-    const buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
-    const body = buffer.subarray(DIGEST_BYTES);
-    if (!createHash('sha256').update(body).digest().equals(buffer.subarray(0, DIGEST_BYTES))) return undefined;
     const headerBytes = body.readUInt32LE(0);
     const header = JSON.parse(body.toString('latin1', 4, 4 + headerBytes)) as Header;
     if (header.magic !== MAGIC || header.format !== FORMAT || header.kind !== kind) return undefined;

@@ -1,12 +1,12 @@
 import { createHash } from 'node:crypto';
-import { closeSync, fstatSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { homedir } from 'node:os';
+import { closeSync, fstatSync, openSync, readSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { Content } from './content.js';
 import { companionDirs } from './content-tree.js';
 import { listFiles, listYamlFiles } from './yaml-files.js';
 import { decodeEntry, encodeEntry, type EntryBytes } from './content-entry.js';
 import { codeId } from './code-id.js';
+import { cacheDir, cachingDisabled, readOrUndefined, writeCached } from './cache-files.js';
 
 /**
  * bumped whenever the compiled form (Detection, SearchPlan, OutputSettings, BoundCorrelation) changes shape
@@ -66,27 +66,34 @@ export interface ContentEntry<T> {
   derived?: (name: string) => DerivedFile;
 }
 
+let compiledFromFiles = false;
+
+/**
+ * Whether this process compiled content from its files (no cached entry could serve it): such a
+ * run runs code a usual run does not (YAML, schemas, the rule compilers), so src/cli/code-cache.ts
+ * keeps no bytecode from it.
+ */
+export function contentCompiledThisRun(): boolean {
+  return compiledFromFiles;
+}
+
 /** loadContentCached, and where tables derived from the content are kept */
 export async function loadContentEntry<T extends Content>(dirs: string[], load: () => Promise<T>, loaderVersion: number = LOADER_VERSION): Promise<ContentEntry<T>> {
-  if (process.env.TUNNELWATCH_NO_CACHE === '1') return { content: await load() };
+  if (cachingDisabled()) return { content: await load() };
   const key = contentKey(dirs, loaderVersion);
   const dir = cacheDir();
   const derived = (name: string): DerivedFile => {
     const file = path.join(dir, `derived-${createHash('sha256').update(`${key}\0${codeId()}\0${name}`).digest('hex').slice(0, 40)}.bin`);
-    return { read: () => readOrUndefined(file), write: (bytes) => writeCached(file, bytes, 'derived-') };
+    return { read: () => readOrUndefined(file), write: (bytes) => writeCached(file, bytes, 'derived-', KEEP) };
   };
   const entry = path.join(dir, `content-${key}.json`);
   const cached = readCached<T>(entry);
   if (cached) return { content: cached, derived };
+  compiledFromFiles = true;
   const content = await load();
   if (content.errors.length > 0) return { content };
-  writeCached(entry, encodeEntry(content), 'content-');
+  writeCached(entry, encodeEntry(content), 'content-', KEEP);
   return { content, derived };
-}
-
-function cacheDir(): string {
-  const base = process.env.XDG_CACHE_HOME || path.join(homedir(), '.cache');
-  return path.join(base, 'tunnelwatch');
 }
 
 /**
@@ -110,7 +117,7 @@ function contentKey(dirs: string[], loaderVersion: number): string {
     if (bytes) hash.update(bytes);
   }
   const key = hash.digest('hex').slice(0, 40);
-  if (memo) writeCached(memo, key, 'key-');
+  if (memo) writeCached(memo, key, 'key-', KEEP);
   return key;
 }
 
@@ -141,14 +148,6 @@ function fileIdentities(version: string, files: string[]): string | undefined {
     identities.push(`${file}\0${stat.dev}\0${stat.ino}\0${stat.size}\0${stat.mtimeMs}\0${stat.ctimeMs}\0`);
   }
   return createHash('sha256').update(identities.join('')).digest('hex').slice(0, 40);
-}
-
-function readOrUndefined(file: string): Buffer | undefined {
-  try {
-    return readFileSync(file);
-  } catch {
-    return undefined;
-  }
 }
 
 function readCached<T extends Content>(file: string): T | undefined {
@@ -206,26 +205,4 @@ function openEntryFile(file: string): EntryFile {
       if (entryDescriptors.unregister(bytes)) closeSync(fd);
     },
   };
-}
-
-/** best effort: a read-only home or a full disk only costs the next run its start-up time */
-function writeCached(file: string, data: string | Uint8Array, prefix: string): void {
-  try {
-    mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
-    const partial = `${file}.${process.pid}.tmp`;
-    writeFileSync(partial, data, { mode: 0o600 });
-    renameSync(partial, file);
-    pruneOldest(path.dirname(file), prefix);
-  } catch {
-    // caching is an optimisation only
-  }
-}
-
-/** entries of one kind (`prefix`) beyond the KEEP newest */
-function pruneOldest(dir: string, prefix: string): void {
-  const entries = readdirSync(dir)
-    .filter((name) => name.startsWith(prefix) && !name.endsWith('.tmp'))
-    .map((name) => ({ file: path.join(dir, name), mtime: statSync(path.join(dir, name)).mtimeMs }))
-    .sort((a, b) => b.mtime - a.mtime);
-  for (const old of entries.slice(KEEP)) rmSync(old.file, { force: true });
 }

@@ -4,7 +4,7 @@ import { cliPath, repoRoot } from '../../helpers/paths.js';
 
 export { cliPath, contentDir, examplesDir, repoRoot } from '../../helpers/paths.js';
 /** what `npx tunnelwatch` runs: the same CLI bundled by scripts/bundle.mjs */
-export const bundlePath = path.join(repoRoot, 'dist', 'src', 'cli', 'tunnelwatch.js');
+export const bundlePath = path.join(repoRoot, 'dist', 'src', 'cli', 'tunnelwatch.cjs');
 
 export interface CliResult {
   status: number | null;

@@ -20,7 +20,7 @@ function packagesLoadedBy(cli: string, args: string[], cacheHome: string): Set<s
   return new Set(readFileSync(trace, 'utf8').split('\n').filter(Boolean));
 }
 
-for (const [entry, cli] of [['modules (main.js)', cliPath], ['bundle (tunnelwatch.js, the bin)', bundlePath]]) {
+for (const [entry, cli] of [['modules (main.js)', cliPath], ['bundle (tunnelwatch.cjs, the bin)', bundlePath]]) {
   test(`${entry}: a one-thread scan served from the content cache loads no YAML, schema, regular-expression, worker-pool, progress-bar, HTTP-server or database library`, () => {
     const cacheHome = mkdtempSync(path.join(tmpdir(), 'tw-startup-'));
     const args = ['scan', '-q', '-f', 'jsonl', path.join(examplesDir, 'linux-sysmon.log')];
@@ -33,7 +33,7 @@ for (const [entry, cli] of [['modules (main.js)', cliPath], ['bundle (tunnelwatc
   });
 }
 
-for (const [entry, cli] of [['modules (main.js)', cliPath], ['bundle (tunnelwatch.js, the bin)', bundlePath]]) {
+for (const [entry, cli] of [['modules (main.js)', cliPath], ['bundle (tunnelwatch.cjs, the bin)', bundlePath]]) {
   test(`${entry}: a scan whose prefilter comes from the saved tables prints what a scan without any cache prints`, () => {
     const cacheHome = mkdtempSync(path.join(tmpdir(), 'tw-startup-'));
     const scan = (env: Record<string, string>) => {

@@ -1,0 +1,90 @@
+import { readFileSync, statSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { Script } from 'node:vm';
+import { cacheDir, cachingDisabled, readOrUndefined, sealed, unsealed, writeCached } from '../rules/cache-files.js';
+
+/** code caches kept: one per build, Node binary and V8 flags in use, so a handful is plenty */
+const KEEP = 4;
+const PREFIX = 'code-';
+
+/**
+ * How a bundle for runCommonJsBundle begins (scripts/bundle.mjs writes it; `})` ends it): the file
+ * is the function Node would wrap a CommonJS module in, so V8 compiles its bytes as they are, not
+ * a copy joined to a wrapper.
+ */
+export const BUNDLE_HEAD = '(function (exports, require, module, __filename, __dirname) {';
+export const BUNDLE_TAIL = '})';
+
+/**
+ * Runs a CommonJS bundle (scripts/bundle.mjs builds the scan's) with V8's code cache, and returns
+ * its exports. Node 20 compiles an ES module from source on every run, and most of a small scan's
+ * start-up was V8 parsing, compiling and first running our code; here the bytecode of every
+ * function the first run compiled comes from the user's cache directory instead, and the source
+ * is only kept for what the cache lacks (V8 then compiles that lazily, as usual).
+ *
+ * The cache is written once, at the exit of a run that had none (or one V8 refused), so it holds
+ * what that whole run compiled, not only the top level (unless the bundle says the run was not a
+ * usual one: CodeCacheHints). V8 refuses a cache made by another V8
+ * version, with other flags, or for a source of another length; the file's name also carries the
+ * bundle's path, size and modification time and Node's version, so a rebuilt bundle never meets
+ * an older build's bytecode. V8 checks no checksum of its own (release builds): the file carries a
+ * SHA-256 of the cache (node:crypto, which the scan loads anyway), so a file damaged on disk is
+ * refused and replaced, never run. (V8's `--verify-snapshot-checksum`, set at run time, cost more:
+ * with the flags' hash changed, Node's own modules loaded after it no longer matched their
+ * built-in code cache.)
+ */
+export function runCommonJsBundle(file: string): unknown {
+  const cacheFile = cachingDisabled() ? undefined : codeCacheFile(file);
+  const cachedData = cacheFile && unsealed(readOrUndefined(cacheFile));
+  // the bundle is ASCII (the build checks): read as latin1 it is one byte a character, like the file
+  const source = readFileSync(file, 'latin1');
+  if (!source.startsWith(BUNDLE_HEAD) || !source.trimEnd().endsWith(BUNDLE_TAIL)) throw new Error(`${file} is not a bundle scripts/bundle.mjs made: rebuild with npm run build`);
+  const script = new Script(source, { filename: file, ...(cachedData && { cachedData }) });
+  const module: { exports: CodeCacheHints } = { exports: {} };
+  if (cacheFile && (!cachedData || script.cachedDataRejected)) {
+    process.once('exit', () => {
+      if (module.exports.usualRun?.() !== false) writeCached(cacheFile, sealed(script.createCachedData()), PREFIX, KEEP);
+    });
+  }
+  (script.runInThisContext() as BundleWrapper)(module.exports, createRequire(file), module, file, path.dirname(file));
+  return module.exports;
+}
+
+/** What a bundle may export to guide its cache (scan-main.ts does). */
+export interface CodeCacheHints {
+  /**
+   * Whether this run's code is a usual run's, and its bytecode worth keeping: a scan that compiled
+   * its rules from YAML ran the YAML and schema libraries too, bytecode every later run would
+   * deserialise and never use. Without it, any run is.
+   */
+  usualRun?: () => boolean;
+}
+
+type BundleWrapper = (exports: object, require: NodeJS.Require, module: { exports: object }, filename: string, dirname: string) => void;
+
+/** where the cache of this bundle, as built now, for this Node binary and these flags, is kept */
+function codeCacheFile(file: string): string | undefined {
+  const stat = statSync(file, { throwIfNoEntry: false });
+  if (!stat) return undefined;
+  const identity = [file, stat.size, stat.mtimeMs, process.version, process.arch, process.execArgv.join(' '), process.env.NODE_OPTIONS ?? ''].join('\0');
+  return path.join(cacheDir(), `${PREFIX}${fnv1a64(identity)}.bin`);
+}
+
+/**
+ * A 64-bit FNV-1a hash of a string's UTF-16 code units, as hex: a file name, not a defence (V8
+ * checks what it reads); node:crypto would cost every scan its loading time before any work.
+ */
+export function fnv1a64(text: string): string {
+  // two 32-bit halves of the 64-bit state, multiplied by the FNV prime 2^40 + 0x1b3
+  let high = 0xcbf29ce4;
+  let low = 0x84222325;
+  for (let i = 0; i < text.length; i++) {
+    low = (low ^ text.charCodeAt(i)) >>> 0;
+    const lowTimes = low * 0x1b3;
+    const carry = Math.floor(lowTimes / 0x100000000);
+    high = (Math.imul(high, 0x1b3) + Math.imul(low, 0x100) + carry) >>> 0;
+    low = lowTimes >>> 0;
+  }
+  return high.toString(16).padStart(8, '0') + low.toString(16).padStart(8, '0');
+}
