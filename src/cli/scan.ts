@@ -6,7 +6,7 @@ import { formatSuppressionSummary } from '../engine/suppress.js';
 import { formatRuleLoad, formatSummary, type RuleLoadCounts } from '../diagnostics/summary.js';
 import { runBatch } from '../pipeline/batch.js';
 import type { PipelineConfig } from '../pipeline/config.js';
-import { keepsWorkers, planInputs, ScanPool, threadsFor, type InputPlan } from '../pipeline/parallel.js';
+import { keepsWorkers, planInputs, prefilterPays, ScanPool, threadsFor, type InputPlan } from '../pipeline/parallel.js';
 import { isSetupProblem, preparePipeline, type PipelineSetup } from '../pipeline/setup.js';
 import { sinkNames, type SinkName } from '../sinks/registry.js';
 import { defaultContentDir, defaultDetectionsDir, defaultTuningFile } from './paths.js';
@@ -80,7 +80,7 @@ async function scanWith(pool: ScanPool, plan: InputPlan, inputs: string[], flags
   if (flags.rules.length === 0) flags.rules = [defaultDetectionsDir];
   const tuningFile = flags.tuning ?? (existsSync(defaultTuningFile) ? defaultTuningFile : undefined);
   if (tuningFile && !flags.tuning && !flags.quiet) process.stderr.write(`tunnelwatch: using tuning file ./${defaultTuningFile}\n`);
-  const setup = await preparePipeline(scanConfig(flags, tuningFile), { contentRoot: defaultContentDir });
+  const setup = await preparePipeline(scanConfig(flags, tuningFile, prefilterPays(plan)), { contentRoot: defaultContentDir });
   if (isSetupProblem(setup)) return reportSetupProblem(setup);
   const totalBytes = plan.files.reduce((sum, f) => sum + (f.size ?? 0), 0);
   const progress = await ScanProgress.create(!flags.quiet && flags.progress && process.stderr.isTTY === true, totalBytes);
@@ -125,8 +125,8 @@ async function scanWith(pool: ScanPool, plan: InputPlan, inputs: string[], flags
   return flags.failOnFindings && tuned.kept.length > 0 ? ExitCode.Findings : ExitCode.Ok;
 }
 
-/** The scan's flags as a pipeline configuration (commander has checked each). */
-function scanConfig(flags: ScanFlags, tuningFile: string | undefined): PipelineConfig {
+/** The scan's flags as a pipeline configuration (commander has checked each); `prefilter`: whether the input is large enough for the prefilter to pay. */
+function scanConfig(flags: ScanFlags, tuningFile: string | undefined, prefilter: boolean): PipelineConfig {
   return {
     rules: flags.rules,
     selection: { detections: flags.detection, story: flags.story, mitre: flags.mitre },
@@ -135,7 +135,7 @@ function scanConfig(flags: ScanFlags, tuningFile: string | undefined): PipelineC
     input: {
       format: flags.inputFormat,
       maxRecordBytes: flags.maxRecordBytes,
-      prefilter: flags.prefilter,
+      prefilter: flags.prefilter && prefilter,
       timeRange: flags.from !== undefined || flags.to !== undefined ? { from: flags.from, to: flags.to } : undefined,
     },
     findings: { windowSeconds: flags.window, allowedLatenessSeconds: 0, maxGroups: flags.maxGroups, showSuppressed: flags.showSuppressed === true, perEvent: flags.perEvent, evidence: flags.evidence },

@@ -156,6 +156,24 @@ function planBytes(plan: InputPlan): number {
 }
 
 /**
+ * Files smaller than this in all get no record prefilter: reading its saved tables and building
+ * its automata (WebAssembly instances, tables written into their memory) costs a scan more than
+ * parsing every record of so little input (the crossover measured on OTRF's JSON lines lies
+ * between 64 and 256 KiB: bench/README.md, round 5).
+ */
+export const PREFILTER_MIN_BYTES = 64 * 1024;
+
+/**
+ * Whether a scan of this plan runs the record prefilter (src/engine/prefilter.ts). Decided for
+ * the whole scan before its content loads, so no thread builds what it would not use. Input of
+ * unknown size (stdin, a FIFO) and compressed files, which may hold many times their size, count
+ * as large.
+ */
+export function prefilterPays(plan: InputPlan): boolean {
+  return plan.local.length > 0 || plan.pieces.some((piece) => piece.gzip) || planBytes(plan) >= PREFILTER_MIN_BYTES;
+}
+
+/**
  * Worker threads for this input: the number asked for, or when none was, one per core once the
  * files hold enough bytes to pay for a worker's start-up. 1 means no workers at all. Never more
  * workers than pieces.

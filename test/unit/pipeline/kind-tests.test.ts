@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import { KIND_TESTS_MIN_BYTES } from '../../../src/pipeline/scan.js';
+import { PREFILTER_MIN_BYTES } from '../../../src/pipeline/parallel.js';
 import { cliPath } from '../../helpers/paths.js';
 
 /** A 4648 logon holding 127.0.0.1: the RDP-through-a-loopback-tunnel rule's literal, but not its event code. */
@@ -14,24 +15,33 @@ const LOGON_4648 =
 /** an ordinary event no rule's literal is in */
 const FILLER = LOGON_4648.replace('4648', '4672').replace('127.0.0.1', '-').replace('winlogon.exe', 'lsass.exe');
 
-function parsedCount(file: string): number {
+/** the records a scan of `file` parsed, and how many the prefilter ruled out (undefined when no prefilter ran) */
+function parsedCounts(file: string): { parsed: number; ruledOut?: number } {
   const run = spawnSync(process.execPath, [cliPath, 'scan', file], { encoding: 'utf8' });
   assert.equal(run.status, 0, run.stderr);
   const m = /\((\d+) parsed, (\d+) ruled out by the prefilter unparsed\)/.exec(run.stderr);
-  assert.ok(m, run.stderr);
-  return Number(m[1]);
+  if (m) return { parsed: Number(m[1]), ruledOut: Number(m[2]) };
+  const all = /^tunnelwatch: 1 file\(s\), (\d+) event\(s\),/m.exec(run.stderr);
+  assert.ok(all, run.stderr);
+  return { parsed: Number(all[1]) };
 }
 
-test('a scan of 512 KiB or more rules out the 4648 by its kind; a smaller scan does not build the tests by kind and parses it', () => {
+/** fillers, then the 4648: `bytes` or a little more */
+function logWith4648(file: string, bytes: number): string {
+  const fillers = Math.max(1, Math.ceil((bytes - LOGON_4648.length) / (FILLER.length + 1)));
+  writeFileSync(file, `${`${FILLER}\n`.repeat(fillers)}${LOGON_4648}\n`);
+  return file;
+}
+
+test('a scan of 512 KiB or more rules out the 4648 by its kind; a smaller one rules out only the fillers by their text; one under PREFILTER_MIN_BYTES runs no prefilter and parses all', () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'tw-kind-tests-'));
   try {
-    const small = path.join(dir, 'small.xml');
-    writeFileSync(small, `${FILLER}\n${LOGON_4648}\n`);
-    assert.equal(parsedCount(small), 1);
-    const large = path.join(dir, 'large.xml');
-    const fillers = Math.ceil(KIND_TESTS_MIN_BYTES / FILLER.length);
-    writeFileSync(large, `${`${FILLER}\n`.repeat(fillers)}${LOGON_4648}\n`);
-    assert.equal(parsedCount(large), 0);
+    assert.deepEqual(parsedCounts(logWith4648(path.join(dir, 'tiny.xml'), 0)), { parsed: 2 });
+    const small = logWith4648(path.join(dir, 'small.xml'), PREFILTER_MIN_BYTES);
+    const fillers = Math.ceil((PREFILTER_MIN_BYTES - LOGON_4648.length) / (FILLER.length + 1));
+    assert.deepEqual(parsedCounts(small), { parsed: 1, ruledOut: fillers });
+    const large = logWith4648(path.join(dir, 'large.xml'), KIND_TESTS_MIN_BYTES);
+    assert.equal(parsedCounts(large).parsed, 0);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

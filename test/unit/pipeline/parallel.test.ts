@@ -6,7 +6,7 @@ import path from 'node:path';
 import { Analyzer } from '../../../src/engine/analyzer.js';
 import { renderFinding } from '../../../src/engine/render.js';
 import { RunReport } from '../../../src/diagnostics/run-report.js';
-import { keepsWorkers, planInputs, ScanPool, scanInputsParallel, threadsFor, type ParallelOptions, type ShareRunner } from '../../../src/pipeline/parallel.js';
+import { keepsWorkers, planInputs, PREFILTER_MIN_BYTES, prefilterPays, ScanPool, scanInputsParallel, threadsFor, type ParallelOptions, type ShareRunner } from '../../../src/pipeline/parallel.js';
 import { withFileLines } from '../../../src/pipeline/batch.js';
 import { WorkQueue } from '../../../src/pipeline/work-queue.js';
 import { loadContent } from '../../../src/rules/content.js';
@@ -144,6 +144,16 @@ test('automatic threads start workers only once the input holds enough bytes to 
   assert.equal(threadsFor(big), Math.min(availableParallelism(), big.pieces.length));
   // never more workers than pieces: one large file that cannot be cut is scanned in one thread
   assert.equal(threadsFor({ ...big, pieces: big.pieces.slice(0, 1) }), 1);
+});
+
+test('the prefilter runs once the files hold PREFILTER_MIN_BYTES, and always for stdin or compressed files, whose size says too little', async () => {
+  const one = await planInputs([path.join(examples, 'sysmon-nxlog.jsonl')]);
+  assert.ok(one.pieces[0].size < PREFILTER_MIN_BYTES);
+  assert.equal(prefilterPays(one), false);
+  assert.equal(prefilterPays(await planInputs([examples])), true, 'the examples together hold more');
+  assert.equal(prefilterPays({ ...one, pieces: one.pieces.map((p) => ({ ...p, size: PREFILTER_MIN_BYTES })) }), true);
+  assert.equal(prefilterPays({ ...one, pieces: one.pieces.map((p) => ({ ...p, gzip: true })) }), true, 'compressed');
+  assert.equal(prefilterPays({ ...one, pieces: [], files: [], local: [{ name: '-', open: () => process.stdin }] }), true, 'stdin');
 });
 
 test('a large EVTX file is cut into pieces that threads share; other files stay whole', { skip: noData }, async () => {
