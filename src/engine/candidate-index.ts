@@ -5,13 +5,27 @@ import type { TableStore } from './saved-tables.js';
 import type { LoweredFields } from './predicate.js';
 
 /**
+ * A bucket of fewer rules than this is tested whole, without a literal index: restoring an index's
+ * automata (tables written into WebAssembly memory) cost a small scan of the shipped content ~6 ms
+ * of its ~65, and testing each of so few rules is no slower than looking their literals up (all
+ * 130,227 OTRF events through the shipped content with `--no-prefilter`: 1.80 s against 1.86 s).
+ * SigmaHQ's buckets hold tens to hundreds of rules, where the index rules out most of them.
+ */
+export const LITERAL_INDEX_FROM = 16;
+
+/**
  * One CandidateIndex per dataset's rules. With `store`: restored from the tables an earlier run
  * over the same rules saved there or, when there are none (or they are damaged), with every
  * bucket's literal index built now and saved for the next run.
  */
-export function candidateIndexes<K extends string, T>(lists: ReadonlyMap<K, readonly T[]>, whereOf: (item: T) => Expr, store?: TableStore): Map<K, CandidateIndex<T>> {
+export function candidateIndexes<K extends string, T>(
+  lists: ReadonlyMap<K, readonly T[]>,
+  whereOf: (item: T) => Expr,
+  store?: TableStore,
+  literalIndexFrom = LITERAL_INDEX_FROM,
+): Map<K, CandidateIndex<T>> {
   const saved = store && decodeCandidateIndexes(store.read());
-  const indexes = new Map([...lists].map(([key, list]) => [key, new CandidateIndex(list, whereOf, saved?.get(key))]));
+  const indexes = new Map([...lists].map(([key, list]) => [key, new CandidateIndex(list, whereOf, saved?.get(key), literalIndexFrom)]));
   if (store && !saved) store.write(encodeCandidateIndexes(new Map([...indexes].map(([key, index]) => [key, index.saved()]))));
   return indexes;
 }
@@ -22,7 +36,8 @@ export function candidateIndexes<K extends string, T>(lists: ReadonlyMap<K, read
  * its value names, plus those that pin nothing. Then, within that bucket, by literal (LiteralIndex):
  * only the rules whose required literals the event's values hold, plus those that require none.
  * Exact: a rule is left out only when it cannot match (an absent field never equals). Each bucket's
- * literal index is built when an event first needs it: a run never pays for event kinds it does not see.
+ * literal index is built when an event first needs it: a run never pays for event kinds it does not
+ * see; a bucket of fewer than `literalIndexFrom` rules has none (LITERAL_INDEX_FROM).
  */
 export class CandidateIndex<T> {
   private readonly field: string | undefined;
@@ -41,6 +56,7 @@ export class CandidateIndex<T> {
     private readonly items: readonly T[],
     private readonly whereOf: (item: T) => Expr,
     saved?: SavedCandidateIndex,
+    private readonly literalIndexFrom = LITERAL_INDEX_FROM,
   ) {
     const restored = saved && restoredBuckets(items, saved);
     if (restored) {
@@ -96,7 +112,7 @@ export class CandidateIndex<T> {
   }
 
   private narrowed(bucket: readonly T[], lowered: LoweredFields): readonly T[] {
-    return bucket.length === 0 ? bucket : this.literalIndexOf(bucket).candidates(lowered);
+    return bucket.length < this.literalIndexFrom ? bucket : this.literalIndexOf(bucket).candidates(lowered);
   }
 
   private literalIndexOf(bucket: readonly T[]): LiteralIndex<T> {
