@@ -1,3 +1,4 @@
+import { noteRunTraits } from './run-traits.js';
 import { existsSync } from 'node:fs';
 import { Command, Option } from 'commander';
 import { renderFinding } from '../engine/render.js';
@@ -92,10 +93,12 @@ async function scanWith(pool: ScanPool, plan: InputPlan, inputs: string[], flags
     onSharedProgress: (done) => progress.shared(done),
   });
   progress.stop();
+  noteRunTraits(...report.files.map((file) => `source:${file.format}`), `prefilter:${setup.prefilter !== undefined}`);
   const { tuned, riskEvents, incidents } = results;
   if (flags.riskOut) await writeRiskEvents(riskEvents, flags.riskOut);
 
   const format = flags.format ?? (process.stdout.isTTY && !flags.output ? 'table' : 'jsonl');
+  noteRunTraits(`output:${format}`);
   const customRules = flags.rules.length !== 1 || flags.rules[0] !== defaultDetectionsDir;
   await writeScanOutput(
     scanOutputOf(setup, results, {

@@ -11,8 +11,8 @@ import { sealed, unsealed } from '../../../src/rules/cache-files.js';
 const scanArgs = ['scan', '-q', '-f', 'jsonl', path.join(examplesDir, 'sysmon-nxlog.jsonl'), path.join(examplesDir, 'linux-sysmon.log')];
 
 /** the bin's scan with a private cache directory; its findings */
-function scan(cacheHome: string, env: Record<string, string> = {}, nodeFlags: string[] = []): string {
-  const run = spawnSync(process.execPath, [...nodeFlags, bundlePath, ...scanArgs], { encoding: 'utf8', env: { ...process.env, XDG_CACHE_HOME: cacheHome, ...env } });
+function scan(cacheHome: string, env: Record<string, string> = {}, nodeFlags: string[] = [], args = scanArgs): string {
+  const run = spawnSync(process.execPath, [...nodeFlags, bundlePath, ...args], { encoding: 'utf8', env: { ...process.env, XDG_CACHE_HOME: cacheHome, ...env } });
   assert.equal(run.status, 0, run.stderr);
   return run.stdout;
 }
@@ -48,6 +48,27 @@ test('a scan that compiled its rules from YAML keeps no code cache; the next wri
   assert.equal(scan(cacheHome), uncached);
   // a cache V8 had refused would have been written again at exit
   assert.deepEqual(fingerprint(cache), written, 'the cache was read as it was, not replaced');
+});
+
+test('a scan that reads another format, or writes another output, adds its bytecode to the cache; a scan like one before leaves it', () => {
+  const cacheHome = newCacheHome();
+  const syslog = ['scan', '-q', '-f', 'jsonl', path.join(examplesDir, 'linux-sysmon.log')];
+  const windowsXml = ['scan', '-q', '-f', 'jsonl', path.join(examplesDir, 'security-4688-wevtutil.xml')];
+  scan(cacheHome, {}, [], syslog);
+  scan(cacheHome, {}, [], syslog);
+  const [cache] = codeCaches(cacheHome);
+  const first = fingerprint(cache);
+  scan(cacheHome, {}, [], syslog);
+  assert.deepEqual(fingerprint(cache), first, 'the same scan again');
+  scan(cacheHome, {}, [], windowsXml);
+  const grown = fingerprint(cache);
+  assert.notDeepEqual(grown, first, 'Windows XML is new');
+  assert.ok(statSync(cache).size > Buffer.from(first[0], 'base64').length, 'the cache holds the XML reader too');
+  scan(cacheHome, {}, [], windowsXml);
+  scan(cacheHome, {}, [], syslog);
+  assert.deepEqual(fingerprint(cache), grown, 'both were seen');
+  scan(cacheHome, {}, [], [...syslog.slice(0, 2), '-f', 'csv', syslog[4]]);
+  assert.notDeepEqual(fingerprint(cache), grown, 'CSV output is new');
 });
 
 for (const [damage, spoil] of [
