@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
@@ -26,14 +27,15 @@ export const BUNDLE_TAIL = '})';
  * The cache is written at the exit of a run that had none (or one V8 refused), so it holds what
  * that whole run compiled, not only the top level, and again after a run that exercised something
  * new (another log format, another output: CodeCacheHints), so it grows to what the user's scans
- * run; a run that was not a usual one (it compiled its rules from YAML) writes none. V8 refuses a cache made by another V8
- * version, with other flags, or for a source of another length; the file's name also carries the
- * bundle's path, size and modification time and Node's version, so a rebuilt bundle never meets
- * an older build's bytecode. V8 checks no checksum of its own (release builds): the file carries a
- * SHA-256 of the cache (node:crypto, which the scan loads anyway), so a file damaged on disk is
- * refused and replaced, never run. (V8's `--verify-snapshot-checksum`, set at run time, cost more:
- * with the flags' hash changed, Node's own modules loaded after it no longer matched their
- * built-in code cache.)
+ * run; a run that was not a usual one (it compiled its rules from YAML) writes none.
+ *
+ * V8 refuses a cache made by another V8 version, with other flags, or for a source of another
+ * length; the file's name also carries the bundle's path, size and modification time and Node's
+ * version, so a rebuilt bundle never meets an older build's bytecode. V8 checks no checksum of its
+ * own (release builds): the file carries a SHA-256 of the cache (node:crypto, which the scan loads
+ * anyway), so a file damaged on disk is refused and replaced, never run. V8's
+ * `--verify-snapshot-checksum`, set at run time instead, cost each scan ~7 ms and widened the
+ * spread of its times (bench/README.md, seventeenth session).
  */
 export function runCommonJsBundle(file: string): unknown {
   const cacheFile = cachingDisabled() ? undefined : codeCacheFile(file);
@@ -106,23 +108,5 @@ function codeCacheFile(file: string): string | undefined {
   const stat = statSync(file, { throwIfNoEntry: false });
   if (!stat) return undefined;
   const identity = [file, stat.size, stat.mtimeMs, process.version, process.arch, process.execArgv.join(' '), process.env.NODE_OPTIONS ?? ''].join('\0');
-  return path.join(cacheDir(), `${PREFIX}${fnv1a64(identity)}.bin`);
-}
-
-/**
- * A 64-bit FNV-1a hash of a string's UTF-16 code units, as hex: a file name, not a defence (V8
- * checks what it reads); node:crypto would cost every scan its loading time before any work.
- */
-export function fnv1a64(text: string): string {
-  // two 32-bit halves of the 64-bit state, multiplied by the FNV prime 2^40 + 0x1b3
-  let high = 0xcbf29ce4;
-  let low = 0x84222325;
-  for (let i = 0; i < text.length; i++) {
-    low = (low ^ text.charCodeAt(i)) >>> 0;
-    const lowTimes = low * 0x1b3;
-    const carry = Math.floor(lowTimes / 0x100000000);
-    high = (Math.imul(high, 0x1b3) + Math.imul(low, 0x100) + carry) >>> 0;
-    low = lowTimes >>> 0;
-  }
-  return high.toString(16).padStart(8, '0') + low.toString(16).padStart(8, '0');
+  return path.join(cacheDir(), `${PREFIX}${createHash('sha256').update(identity).digest('hex').slice(0, 32)}.bin`);
 }

@@ -1,4 +1,3 @@
-import { noteRunTraits } from './run-traits.js';
 import { existsSync } from 'node:fs';
 import { Command, Option } from 'commander';
 import { renderFinding } from '../engine/render.js';
@@ -11,6 +10,7 @@ import { keepsWorkers, planInputs, prefilterPays, ScanPool, threadsFor, type Inp
 import { isSetupProblem, preparePipeline, type PipelineSetup } from '../pipeline/setup.js';
 import { sinkNames, type SinkName } from '../sinks/registry.js';
 import { defaultContentDir, defaultDetectionsDir, defaultTuningFile } from './paths.js';
+import { noteRunTraits } from './run-traits.js';
 import { addPipelineOptions, type PipelineFlags } from './pipeline-options.js';
 import { ScanProgress } from './progress.js';
 import { scanOutputOf, writeRiskEvents, writeScanOutput } from './scan-output.js';

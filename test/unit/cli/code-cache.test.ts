@@ -5,7 +5,7 @@ import { mkdtempSync, readdirSync, readFileSync, statSync, truncateSync, writeFi
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { bundlePath, examplesDir } from './run-cli.js';
-import { fnv1a64, runCommonJsBundle } from '../../../src/cli/code-cache.js';
+import { runCommonJsBundle } from '../../../src/cli/code-cache.js';
 import { sealed, unsealed } from '../../../src/rules/cache-files.js';
 
 const scanArgs = ['scan', '-q', '-f', 'jsonl', path.join(examplesDir, 'sysmon-nxlog.jsonl'), path.join(examplesDir, 'linux-sysmon.log')];
@@ -115,13 +115,6 @@ test('runCommonJsBundle refuses a file the bundler did not wrap, naming it', () 
   const file = path.join(newCacheHome(), 'plain.cjs');
   writeFileSync(file, 'module.exports = { ran: true };\n');
   assert.throws(() => runCommonJsBundle(file), (error: Error) => error.message.includes(file) && /npm run build/.test(error.message));
-});
-
-test('fnv1a64 gives the reference FNV-1a 64-bit hashes', () => {
-  // the FNV reference vectors (ASCII: one code unit a byte)
-  assert.equal(fnv1a64(''), 'cbf29ce484222325');
-  assert.equal(fnv1a64('a'), 'af63dc4c8601ec8c');
-  assert.equal(fnv1a64('foobar'), '85944171f73967e8');
 });
 
 test('sealed bytes unseal to their body; a changed or missing byte, or too few bytes, unseal to nothing', () => {
