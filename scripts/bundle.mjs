@@ -92,9 +92,11 @@ const common = {
   // commander is CommonJS and requires Node's built-ins: an ES module has no `require` of its own
   banner: { js: "import { createRequire as __bundleRequire } from 'node:module'; const require = __bundleRequire(import.meta.url);" },
   plugins: [rebaseFileUrls, lazyChildProcess],
-  // Without comments and indentation the scan's bundle is 320 KB, not 482: less for V8 to scan and
-  // preparse at every start (callgrind: 410 -> 398 M instructions for a small scan). Names are kept,
-  // so stack traces still say which function; BUNDLE_READABLE=1 keeps the layout for debugging.
+  // Without comments and indentation the ES module scan bundle was 320 KB, not 482: less to read and,
+  // where no code cache serves, for V8 to scan and preparse (callgrind: 410 -> 398 M instructions
+  // for a small scan). Names are kept, so stack traces still say which function (minified names
+  // saved a small scan ~5 ms more: bench/README.md, seventeenth session); BUNDLE_READABLE=1 keeps
+  // the layout for debugging.
   minifyWhitespace: !readable,
   minifySyntax: !readable,
   logLevel: 'warning',
@@ -116,6 +118,7 @@ const commonJs = {
   outExtension: { '.js': '.cjs' },
   define: { ...common.define, 'import.meta.url': 'importMetaUrl' },
   inject: [path.resolve('scripts/cjs-import-meta-url.js')],
+  // no ES module banner: CommonJS has a `require` of its own
   banner: {},
 };
 const wrapped = { banner: { js: BUNDLE_HEAD }, footer: { js: BUNDLE_TAIL } };
@@ -135,7 +138,7 @@ await esbuild.build({ ...commonJs, entryPoints: { tunnelwatch: path.join(outdir,
 
 // A bundle must be ASCII (esbuild escapes strings; comments, which minifying drops, are not): one
 // non-ASCII character makes Node decode the whole file into a two-byte string, twice the memory
-// and a slower parse for the 482 KB scan bundle, which two em dashes in comments once did.
+// and a slower parse for the scan bundle (482 KB then), which two em dashes in comments once did.
 if (!readable) {
   for (const name of readdirSync(outdir).filter((n) => /^tunnelwatch.*\.c?js$/.test(n))) {
     if (!isAscii(readFileSync(path.join(outdir, name)))) throw new Error(`${name} is not ASCII`);

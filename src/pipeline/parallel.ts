@@ -159,7 +159,7 @@ function planBytes(plan: InputPlan): number {
  * Files smaller than this in all get no record prefilter: reading its saved tables and building
  * its automata (WebAssembly instances, tables written into their memory) costs a scan more than
  * parsing every record of so little input (the crossover measured on OTRF's JSON lines lies
- * between 64 and 256 KiB: bench/README.md, round 5).
+ * between 64 and 256 KiB: bench/README.md, seventeenth session).
  */
 export const PREFILTER_MIN_BYTES = 64 * 1024;
 
