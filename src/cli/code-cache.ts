@@ -1,9 +1,8 @@
-import { createHash } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { Script } from 'node:vm';
-import { cacheDir, cachingDisabled, readOrUndefined, sealed, unsealed, writeCached } from '../rules/cache-files.js';
+import { cacheDir, cacheKey, cachingDisabled, readOrUndefined, sealed, unsealed, writeCached } from '../rules/cache-files.js';
 
 /** code caches kept: one per build, Node binary and V8 flags in use, so a handful is plenty */
 const KEEP = 4;
@@ -108,5 +107,5 @@ function codeCacheFile(file: string): string | undefined {
   const stat = statSync(file, { throwIfNoEntry: false });
   if (!stat) return undefined;
   const identity = [file, stat.size, stat.mtimeMs, process.version, process.arch, process.execArgv.join(' '), process.env.NODE_OPTIONS ?? ''].join('\0');
-  return path.join(cacheDir(), `${PREFIX}${createHash('sha256').update(identity).digest('hex').slice(0, 32)}.bin`);
+  return path.join(cacheDir(), `${PREFIX}${cacheKey(identity)}.bin`);
 }

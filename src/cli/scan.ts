@@ -93,12 +93,11 @@ async function scanWith(pool: ScanPool, plan: InputPlan, inputs: string[], flags
     onSharedProgress: (done) => progress.shared(done),
   });
   progress.stop();
-  noteRunTraits(...report.files.map((file) => `source:${file.format}`), `prefilter:${setup.prefilter !== undefined}`);
   const { tuned, riskEvents, incidents } = results;
   if (flags.riskOut) await writeRiskEvents(riskEvents, flags.riskOut);
 
   const format = flags.format ?? (process.stdout.isTTY && !flags.output ? 'table' : 'jsonl');
-  noteRunTraits(`output:${format}`);
+  noteRunTraits(...report.files.map((file) => `source:${file.format}`), `prefilter:${setup.prefilter !== undefined}`, `output:${format}`);
   const customRules = flags.rules.length !== 1 || flags.rules[0] !== defaultDetectionsDir;
   await writeScanOutput(
     scanOutputOf(setup, results, {

@@ -18,6 +18,11 @@ export function cachingDisabled(): boolean {
   return process.env.TUNNELWATCH_NO_CACHE === '1';
 }
 
+/** A cache file's name part for what identifies its contents: 40 hex digits of their SHA-256. */
+export function cacheKey(identity: string): string {
+  return createHash('sha256').update(identity).digest('hex').slice(0, 40);
+}
+
 export function readOrUndefined(file: string): Buffer | undefined {
   try {
     return readFileSync(file);

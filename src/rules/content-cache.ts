@@ -6,7 +6,7 @@ import { companionDirs } from './content-tree.js';
 import { listFiles, listYamlFiles } from './yaml-files.js';
 import { decodeEntry, encodeEntry, type EntryBytes } from './content-entry.js';
 import { codeId } from './code-id.js';
-import { cacheDir, cachingDisabled, readOrUndefined, writeCached } from './cache-files.js';
+import { cacheDir, cacheKey, cachingDisabled, readOrUndefined, writeCached } from './cache-files.js';
 
 /**
  * bumped whenever the compiled form (Detection, SearchPlan, OutputSettings, BoundCorrelation) changes shape
@@ -83,7 +83,7 @@ export async function loadContentEntry<T extends Content>(dirs: string[], load: 
   const key = contentKey(dirs, loaderVersion);
   const dir = cacheDir();
   const derived = (name: string): DerivedFile => {
-    const file = path.join(dir, `derived-${createHash('sha256').update(`${key}\0${codeId()}\0${name}`).digest('hex').slice(0, 40)}.bin`);
+    const file = path.join(dir, `derived-${cacheKey(`${key}\0${codeId()}\0${name}`)}.bin`);
     return { read: () => readOrUndefined(file), write: (bytes) => writeCached(file, bytes, 'derived-', KEEP) };
   };
   const entry = path.join(dir, `content-${key}.json`);
@@ -147,7 +147,7 @@ function fileIdentities(version: string, files: string[]): string | undefined {
     if (stat.mtimeMs > settled || stat.ctimeMs > settled) return undefined;
     identities.push(`${file}\0${stat.dev}\0${stat.ino}\0${stat.size}\0${stat.mtimeMs}\0${stat.ctimeMs}\0`);
   }
-  return createHash('sha256').update(identities.join('')).digest('hex').slice(0, 40);
+  return cacheKey(identities.join(''));
 }
 
 function readCached<T extends Content>(file: string): T | undefined {
