@@ -89,6 +89,15 @@ function byteClasses(needles: Needle[]): Uint8Array {
   return classes;
 }
 
+/** the ranges of a matchesEachRange scan, and where it marks those holding a needle */
+interface RangeMarks {
+  ranges: ArrayLike<number>;
+  count: number;
+  passed: Uint8Array;
+  /** kernel memory offset less input offset */
+  shift: number;
+}
+
 export class NeedleAutomaton {
   /** the transition table (states are row byte offsets, -(row + 1) when accepting) and its scanning loops */
   private readonly kernel: DfaKernel;
@@ -99,6 +108,8 @@ export class NeedleAutomaton {
   private readonly longest: number;
   /** where the scan in progress lists the flags it sets (see foundInText) */
   private hits: number[] | null = null;
+  /** the ranges the scan in progress tells apart (see matchesEachRange) */
+  private marking: RangeMarks | null = null;
   /** the states after the root, breadth-first, each with its failure state (CompiledNeedles) */
   private readonly order: Int32Array;
 
@@ -193,12 +204,62 @@ export class NeedleAutomaton {
   }
 
   /**
+   * For each range i of `bytes`, [ranges[2i], ranges[2i + 1]) (ascending, apart), whether it
+   * contains a needle: passed[i] is set to 1 or 0. One pass over them all and the bytes between
+   * (a needle counts only where it lies wholly inside one range, digit bounds at the range's
+   * edges), not one per range: EVTX tests each record of a chunk, and ~80,000 calls of a few
+   * hundred bytes each cost more than the bytes.
+   */
+  matchesEachRange(bytes: Uint8Array, ranges: ArrayLike<number>, passed: Uint8Array): void {
+    const count = ranges.length >> 1;
+    passed.fill(0, 0, count);
+    if (count === 0) return;
+    const from = ranges[0];
+    const to = ranges[2 * count - 1];
+    const at = this.kernel.load(bytes, from, to);
+    this.marking = { ranges, count, passed, shift: at - from };
+    try {
+      this.scan(at, to - from, null);
+    } finally {
+      this.marking = null;
+    }
+  }
+
+  /** In matchesEachRange: marks the range holding a needle the state `row` ends at `last`, if one lies wholly inside it. */
+  private markRange(row: number, last: number, m: RangeMarks): void {
+    const { ranges, passed, shift } = m;
+    const at = last - shift;
+    // the last range starting at or before the needle's last byte
+    let low = 0;
+    for (let high = m.count - 1; low < high; ) {
+      const middle = (low + high + 1) >> 1;
+      if (ranges[2 * middle] <= at) low = middle;
+      else high = middle - 1;
+    }
+    const start = ranges[2 * low] + shift;
+    const end = ranges[2 * low + 1] + shift;
+    if (passed[low] === 1 || last < start || last >= end) return;
+    const input = this.kernel.memory;
+    const digitAfter = last + 1 < end && isDigit(input[last + 1]);
+    for (const e of this.endings[row / this.kernel.rowBytes]) {
+      const before = last - e.length;
+      if (before + 1 < start || (e.bounded && (digitAfter || (before >= start && isDigit(input[before]))))) continue;
+      passed[low] = 1;
+      return;
+    }
+  }
+
+  /**
    * At an accepting state (`row`, the needle's last byte at `last` of the input loaded at
    * [start, end)): without `found`, whether some needle ending there counts, which ends the scan;
    * with it, flags every one that counts and goes on. A digit-bounded needle counts only with no
    * digit on either side.
    */
   private accept(row: number, last: number, start: number, end: number, found: Uint8Array | null): boolean {
+    if (this.marking) {
+      this.markRange(row, last, this.marking);
+      return false;
+    }
     const input = this.kernel.memory;
     const digitAfter = last + 1 < end && isDigit(input[last + 1]);
     for (const e of this.endings[row / this.kernel.rowBytes]) {

@@ -76,6 +76,10 @@ export class KindPrefilter implements RecordPrefilter {
     return true;
   }
 
+  mayMatchUtf16Each(_bytes: Uint8Array, ranges: ArrayLike<number>, passed: Uint8Array): void {
+    passed.fill(1, 0, ranges.length >> 1);
+  }
+
   mayMatchKind(bytes: Uint8Array, start: number, end: number, kind: RecordKind): boolean {
     return this.mayMatchBytes(bytes, start, end, kind);
   }

@@ -9,7 +9,7 @@ import type { Requirement } from './requirement.js';
 import { decodeTables, encodeTables, type DecodedTables } from './saved-tables.js';
 
 /** bumped whenever the saved data changes shape */
-const KIND = 'prefilter-4';
+const KIND = 'prefilter-5';
 
 /** What the prefilter's analysis (prefilter.ts) found, as far as the tests need it. */
 export interface SavedAnalysis {
@@ -27,11 +27,22 @@ export interface SavedAnalysis {
   vetoes: ReadonlyMap<Requirement, readonly Veto[]>;
 }
 
-/** the two automata of the text tests, as data */
-export interface TextAutomata {
+/** the two automata of one encoding's tests, as data */
+export interface Automata {
   quick: CompiledNeedles;
   exact: CompiledNeedles;
 }
+
+/**
+ * The text tests' automata and those of the same tests over EVTX record data (UTF-16LE): building
+ * the latter took every EVTX scan ~25 ms.
+ */
+export interface TextAutomata extends Automata {
+  utf16: Automata;
+}
+
+/** automata per saved test: text quick and exact, then UTF-16 quick and exact */
+const AUTOMATA_PER_TEST = 4;
 
 /** one text test: its analysis and automata */
 export interface SavedTest {
@@ -84,7 +95,7 @@ export function encodePrefilter(saved: SavedPrefilter): Uint8Array {
   const data: Data = { detections: saved.detections };
   if (saved.literal) {
     data.literal = analysisData(saved.literal.analysis);
-    automata.push(saved.literal.text.quick, saved.literal.text.exact);
+    automata.push(...automataOf(saved.literal.text));
   }
   const sections: string[] = [];
   if (saved.kinds) {
@@ -95,7 +106,7 @@ export function encodePrefilter(saved: SavedPrefilter): Uint8Array {
       if (n === undefined) {
         numbers.set(test, (n = numbers.size));
         sections.push(asciiJson(analysisData(test.analysis)));
-        automata.push(test.text.quick, test.text.exact);
+        automata.push(...automataOf(test.text));
       }
       return n;
     };
@@ -115,8 +126,8 @@ export function decodePrefilter(bytes: Uint8Array | undefined, detections: numbe
   const data = tables?.data as Data | undefined;
   if (!tables || data?.detections !== detections) return undefined;
   try {
-    const literal = data.literal && { analysis: analysisOf(data.literal), text: { quick: tables.automaton(0), exact: tables.automaton(1) } };
-    return { detections, literal, kinds: data.kinds && savedKinds(data.kinds, literal ? 2 : 0, tables) };
+    const literal = data.literal && { analysis: analysisOf(data.literal), text: textAutomata(tables, 0) };
+    return { detections, literal, kinds: data.kinds && savedKinds(data.kinds, literal ? AUTOMATA_PER_TEST : 0, tables) };
   } catch {
     return undefined;
   }
@@ -131,7 +142,7 @@ function savedKinds(kinds: NonNullable<Data['kinds']>, firstAutomaton: number, t
       reader = () =>
         (test ??= {
           analysis: analysisOf(JSON.parse(tables.section(n)) as AnalysisData),
-          text: { quick: tables.automaton(firstAutomaton + 2 * n), exact: tables.automaton(firstAutomaton + 2 * n + 1) },
+          text: textAutomata(tables, firstAutomaton + AUTOMATA_PER_TEST * n),
         });
       readers.set(n, reader);
     }
@@ -140,6 +151,16 @@ function savedKinds(kinds: NonNullable<Data['kinds']>, firstAutomaton: number, t
   if (kinds.keys.length !== kinds.tests.length) throw new RangeError('kind tests do not match their keys');
   const tests = new Map(kinds.keys.map((key, i) => [key, kinds.tests[i] === FAILS ? false : kinds.tests[i] === PASSES ? true : readerOf(kinds.tests[i])] as const));
   return { mentioned: kinds.mentioned, tests };
+}
+
+/** a test's automata in their saved order (AUTOMATA_PER_TEST) */
+function automataOf(text: TextAutomata): CompiledNeedles[] {
+  return [text.quick, text.exact, text.utf16.quick, text.utf16.exact];
+}
+
+/** the test's automata saved from number `first` on (automataOf) */
+function textAutomata(tables: DecodedTables, first: number): TextAutomata {
+  return { quick: tables.automaton(first), exact: tables.automaton(first + 1), utf16: { quick: tables.automaton(first + 2), exact: tables.automaton(first + 3) } };
 }
 
 function analysisData(analysis: SavedAnalysis): AnalysisData {

@@ -3,7 +3,7 @@
  * one pass, the exact one which literals a record holds and whether they meet some requirement.
  */
 import { NeedleAutomaton, type Needle } from './automaton.js';
-import type { SavedAnalysis, TextAutomata } from './prefilter-tables.js';
+import type { Automata, SavedAnalysis, TextAutomata } from './prefilter-tables.js';
 import type { PayloadFields, PayloadReader } from '../sources/source.js';
 import { VetoTest } from './prefilter-vetoes.js';
 import { isMetFrom, type Requirement } from './requirement.js';
@@ -43,15 +43,19 @@ export class EncodedTests {
     private readonly analysis: SavedAnalysis,
     private readonly forms: (literal: string) => Needle[],
     /** the automata as an earlier run saved them, restored on first use too (each table is a megabyte of fresh memory) */
-    private readonly saved?: TextAutomata,
+    private readonly saved?: Automata & { utf16?: Automata },
   ) {
     this.found = new Uint8Array(analysis.literals.length);
   }
 
-  /** the analysis and both automata as data (prefilter-tables.ts), the automata built now if not yet */
+  /** the analysis and the automata, of text and of UTF-16, as data (prefilter-tables.ts), the automata built now if not yet */
   compiled(): { analysis: SavedAnalysis; text: TextAutomata } {
-    if (this.saved) return { analysis: this.analysis, text: this.saved };
-    return { analysis: this.analysis, text: { quick: this.quick.compiled(), exact: this.exactAll.compiled() } };
+    return { analysis: this.analysis, text: { ...this.automata(), utf16: this.utf16.automata() } };
+  }
+
+  /** this encoding's two automata as data */
+  private automata(): Automata {
+    return this.saved ?? { quick: this.quick.compiled(), exact: this.exactAll.compiled() };
   }
 
   /**
@@ -59,7 +63,7 @@ export class EncodedTests {
    * letter followed by NUL) and numbers are binary.
    */
   get utf16(): EncodedTests {
-    this.overUtf16 ??= new EncodedTests(this.analysis, (n) => [Buffer.from(n, 'utf16le'), ...binaryForms(n)].map((bytes) => ({ bytes })));
+    this.overUtf16 ??= new EncodedTests(this.analysis, (n) => [Buffer.from(n, 'utf16le'), ...binaryForms(n)].map((bytes) => ({ bytes })), this.saved?.utf16);
     return this.overUtf16;
   }
 
@@ -100,6 +104,20 @@ export class EncodedTests {
     if (!this.quick.matchesBytes(bytes, start, end)) return false;
     this.exactAll.foundInBytes(this.found, bytes, start, end, this.hits);
     return this.exact();
+  }
+
+  /**
+   * passesBoth of each range of bytes, [ranges[2i], ranges[2i + 1]) (ascending, apart), in
+   * passed[i]: the quick test in one pass over them all (NeedleAutomaton.matchesEachRange), the
+   * exact one on each range it passes.
+   */
+  passesEach(bytes: Uint8Array, ranges: ArrayLike<number>, passed: Uint8Array): void {
+    this.quick.matchesEachRange(bytes, ranges, passed);
+    for (let i = 0; i < ranges.length >> 1; i++) {
+      if (passed[i] === 0) continue;
+      this.exactAll.foundInBytes(this.found, bytes, ranges[2 * i], ranges[2 * i + 1], this.hits);
+      if (!this.exact()) passed[i] = 0;
+    }
   }
 
   /** both tests on a record's text (no quick-test sampling: text is tested where bytes are not at hand) */
@@ -156,17 +174,17 @@ export class EncodedTests {
 }
 
 /** the quick test's automaton: any one of the needles */
-export function quickAutomaton(analysis: SavedAnalysis, forms: (literal: string) => Needle[]): NeedleAutomaton {
+function quickAutomaton(analysis: SavedAnalysis, forms: (literal: string) => Needle[]): NeedleAutomaton {
   return new NeedleAutomaton(analysis.needles.flatMap(forms));
 }
 
 /** the exact test's automaton: every literal, each form flagged with its literal's index */
-export function exactAutomaton(analysis: SavedAnalysis, forms: (literal: string) => Needle[]): NeedleAutomaton {
+function exactAutomaton(analysis: SavedAnalysis, forms: (literal: string) => Needle[]): NeedleAutomaton {
   return new NeedleAutomaton(analysis.literals.flatMap((literal, flag) => forms(literal).map((form) => ({ ...form, flag }))));
 }
 
 /** A whole field value in text (a port) never touches another digit: `7000` must not match a timestamp. */
-export function textForms(analysis: SavedAnalysis): (literal: string) => Needle[] {
+function textForms(analysis: SavedAnalysis): (literal: string) => Needle[] {
   return (n) => [{ bytes: Buffer.from(n, 'latin1'), digitBounded: analysis.wholeNumbers.has(n) }];
 }
 

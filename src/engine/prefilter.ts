@@ -6,7 +6,7 @@ import { analyse, type Analysis } from './prefilter-analysis.js';
 import { KindPrefilter } from './prefilter-by-kind.js';
 import type { KindCatalog } from './prefilter-kinds.js';
 import { decodePrefilter, encodePrefilter, type SavedKinds, type SavedTest, type TextAutomata } from './prefilter-tables.js';
-import { EncodedTests, exactAutomaton, quickAutomaton, textForms, textTests } from './prefilter-tests.js';
+import { EncodedTests, textTests } from './prefilter-tests.js';
 import type { TableStore } from './saved-tables.js';
 
 /**
@@ -32,7 +32,7 @@ export function buildPrefilter(detections: Detection[], tables: MappingCatalog &
   }
   if (!store) return new LiteralPrefilter(analysis, kinds);
   // saved, the text tests and those of the kinds probes report are built now rather than on first use: the next run reads them
-  const text = { quick: quickAutomaton(analysis, textForms(analysis)).compiled(), exact: exactAutomaton(analysis, textForms(analysis)).compiled() };
+  const { text } = textTests(analysis).compiled();
   const byKind = kinds();
   store.write(encodePrefilter({ detections: detections.length, literal: { analysis, text }, kinds: byKind.prebuilt() }));
   return new LiteralPrefilter(analysis, () => byKind, text);
@@ -75,6 +75,10 @@ class LiteralPrefilter implements RecordPrefilter {
 
   mayMatchUtf16(bytes: Uint8Array, start?: number, end?: number): boolean {
     return this.text.utf16.passesBoth(bytes, start, end);
+  }
+
+  mayMatchUtf16Each(bytes: Uint8Array, ranges: ArrayLike<number>, passed: Uint8Array): void {
+    this.text.utf16.passesEach(bytes, ranges, passed);
   }
 
   mayMatchKind(bytes: Uint8Array, start: number, end: number, kind: RecordKind): boolean {

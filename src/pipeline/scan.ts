@@ -60,6 +60,7 @@ function withoutKindTests(prefilter: RecordPrefilter | undefined): RecordPrefilt
     mayMatchText: (text) => prefilter.mayMatchText(text),
     mayMatchBytes: (bytes, start, end, kind) => prefilter.mayMatchBytes(bytes, start, end, kind),
     mayMatchUtf16: (bytes, start, end) => prefilter.mayMatchUtf16(bytes, start, end),
+    mayMatchUtf16Each: (bytes, ranges, passed) => prefilter.mayMatchUtf16Each(bytes, ranges, passed),
     usesKind: prefilter.usesKind,
   };
 }

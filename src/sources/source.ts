@@ -41,6 +41,11 @@ export interface RecordPrefilter {
   mayMatchBytes(bytes: Uint8Array, start?: number, end?: number, kind?: RecordKind): boolean;
   /** the same test on UTF-16LE record bytes [start, end) (EVTX record data) */
   mayMatchUtf16(bytes: Uint8Array, start?: number, end?: number): boolean;
+  /**
+   * mayMatchUtf16 of each range of bytes, [ranges[2i], ranges[2i + 1]) (ascending, apart), in
+   * passed[i] (1 or 0): the records of an EVTX chunk, tested in one call
+   */
+  mayMatchUtf16Each(bytes: Uint8Array, ranges: ArrayLike<number>, passed: Uint8Array): void;
   /** whether a record's kind can change the answer of mayMatchBytes (else a source need not probe for it) */
   readonly usesKind?: boolean;
   /**

@@ -116,13 +116,17 @@ function threadCount(input: SourceInput, opts: EvtxReadOptions): number {
 
 /** Record [offset, size] pairs the prefilter lets through; the others are counted, never decoded. */
 function prefiltered(buf: Buffer, records: number[], ctx: SourceContext): number[] {
-  const prefilter = ctx.prefilter!;
-  const kept: number[] = [];
+  // each record's data: past its header, before its trailing size copy
+  const data = new Int32Array(records.length);
   for (let i = 0; i < records.length; i += 2) {
-    const pos = records[i], size = records[i + 1];
-    if (prefilter.mayMatchUtf16(buf, pos + RECORD_HEADER_SIZE, pos + size - RECORD_TRAILER_SIZE)) kept.push(pos, size);
+    data[i] = records[i] + RECORD_HEADER_SIZE;
+    data[i + 1] = records[i] + records[i + 1] - RECORD_TRAILER_SIZE;
   }
-  const dropped = (records.length - kept.length) / 2;
+  const passed = new Uint8Array(records.length >> 1);
+  ctx.prefilter!.mayMatchUtf16Each(buf, data, passed);
+  const kept: number[] = [];
+  for (let r = 0; r < passed.length; r++) if (passed[r] === 1) kept.push(records[2 * r], records[2 * r + 1]);
+  const dropped = passed.length - kept.length / 2;
   if (dropped > 0) ctx.prefiltered?.(dropped);
   return kept;
 }

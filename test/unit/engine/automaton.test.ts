@@ -189,3 +189,33 @@ test('a large automaton (rows of byte classes) flags exactly the needles a naive
     }
   }
 });
+
+test('matchesEachRange answers for each range what matchesBytes answers for it alone: needles across range edges, between ranges and digit bounds at the edges count as there', () => {
+  let seed = 23;
+  const random = (n: number) => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) % n);
+  const alphabet = 'abAB07x-';
+  for (let round = 0; round < 300; round++) {
+    const needles = Array.from({ length: 1 + random(5) }, () => Array.from({ length: 1 + random(4) }, () => alphabet[random(alphabet.length)]).join(''));
+    const automaton = new NeedleAutomaton(needles.map((n, i) => ({ bytes: Buffer.from(n, 'latin1'), digitBounded: i === 0 && /^\d+$/.test(n) })));
+    const bytes = Buffer.from(Array.from({ length: 50 + random(400) }, () => alphabet[random(alphabet.length)]).join(''), 'latin1');
+    // ascending ranges with gaps (some empty, some touching) over the whole buffer
+    const ranges: number[] = [];
+    for (let at = random(3); at < bytes.length; ) {
+      const end = Math.min(bytes.length, at + random(60));
+      ranges.push(at, end);
+      at = end + random(4);
+    }
+    const passed = new Uint8Array(ranges.length / 2).fill(7);
+    automaton.matchesEachRange(bytes, ranges, passed);
+    for (let i = 0; i < ranges.length; i += 2) {
+      const alone = automaton.matchesBytes(bytes, ranges[i], ranges[i + 1]);
+      assert.equal(passed[i / 2], alone ? 1 : 0, `needles ${JSON.stringify(needles)}, range ${ranges[i]}-${ranges[i + 1]} of ${JSON.stringify(bytes.toString('latin1'))}`);
+    }
+  }
+});
+
+test('matchesEachRange over no ranges answers nothing and throws nothing', () => {
+  const passed = new Uint8Array(0);
+  new NeedleAutomaton([codes('ngrok')]).matchesEachRange(Buffer.from('ngrok'), [], passed);
+  assert.equal(passed.length, 0);
+});

@@ -42,11 +42,28 @@ function sampleRecords(): string[] {
   return [path.join(repoRoot, 'examples'), path.join(repoRoot, 'content/tests')].flatMap(walk).flatMap((file) => readFileSync(file, 'latin1').split('\n'));
 }
 
+/**
+ * Each record's answers as text, bytes and UTF-16; the UTF-16 ones also from one call over all the
+ * records laid out as an EVTX chunk lays them (apart, with bytes between), which must agree.
+ */
 function answers(prefilter: RecordPrefilter, records: string[]): string {
+  const between = Buffer.from([0x2a, 0x2a, 0, 0]);
+  const ranges: number[] = [];
+  let at = 0;
+  const chunk = Buffer.concat(records.flatMap((r) => {
+    const data = Buffer.from(r, 'utf16le');
+    ranges.push(at, at + data.length);
+    at += data.length + between.length;
+    return [data, between];
+  }));
+  const passed = new Uint8Array(records.length);
+  prefilter.mayMatchUtf16Each(chunk, ranges, passed);
   return records
-    .map((r) => {
+    .map((r, i) => {
       const bytes = Buffer.from(r, 'latin1');
-      return `${+prefilter.mayMatchText(r)}${+prefilter.mayMatchBytes(bytes)}${+prefilter.mayMatchUtf16(Buffer.from(r, 'utf16le'))}`;
+      const utf16 = prefilter.mayMatchUtf16(Buffer.from(r, 'utf16le'));
+      assert.equal(passed[i], +utf16, `record ${i} of a chunk: ${r.slice(0, 200)}`);
+      return `${+prefilter.mayMatchText(r)}${+prefilter.mayMatchBytes(bytes)}${+utf16}`;
     })
     .join('');
 }

@@ -80,14 +80,18 @@ test('an input without a path (stdin, .gz, a bus message) streams and gives the 
 test('the prefilter sees each record\'s BinXML before decoding, and refused records are counted, not decoded', async () => {
   const seen: number[] = [];
   let prefiltered = 0;
+  const mayMatchUtf16 = (bytes: Uint8Array, start = 0, end = bytes.length) => {
+    seen.push(end - start);
+    // keep only records whose UTF-16 payload mentions cmd.exe (strings may start at odd offsets)
+    const b = Buffer.from(bytes.subarray(start, end));
+    return [b, b.subarray(1)].some((x) => x.toString('utf16le').toLowerCase().includes('cmd.exe'));
+  };
   const prefilter: RecordPrefilter = {
     mayMatchText: () => true,
     mayMatchBytes: () => true,
-    mayMatchUtf16: (bytes, start = 0, end = bytes.length) => {
-      seen.push(end - start);
-      // keep only records whose UTF-16 payload mentions cmd.exe (strings may start at odd offsets)
-      const b = Buffer.from(bytes.subarray(start, end));
-      return [b, b.subarray(1)].some((x) => x.toString('utf16le').toLowerCase().includes('cmd.exe'));
+    mayMatchUtf16,
+    mayMatchUtf16Each: (bytes, ranges, passed) => {
+      for (let i = 0; i < ranges.length; i += 2) passed[i / 2] = mayMatchUtf16(bytes, ranges[i], ranges[i + 1]) ? 1 : 0;
     },
   };
   const { events } = await collect(fileInput(fixture), { prefilter, prefiltered: (n) => { prefiltered += n; } });

@@ -56,6 +56,7 @@ test('prefilter runs before parsing and counts what it drops', async () => {
     mayMatchText: (t: string) => t.includes('ngrok'),
     mayMatchBytes: (b: Uint8Array, start = 0, end = b.length) => Buffer.from(b.subarray(start, end)).includes('ngrok'),
     mayMatchUtf16: () => true,
+    mayMatchUtf16Each: (_bytes: Uint8Array, ranges: ArrayLike<number>, passed: Uint8Array) => passed.fill(1, 0, ranges.length >> 1),
   };
   const sys = await readAll(syslogSource, bufferInput(`${SYSMON_LINUX}\n${other}\n${other}\n`), { prefilter });
   assert.equal(sys.events.length, 1);

@@ -88,6 +88,7 @@ function byteOnlyPrefilter(needle: string) {
       return text.includes(needle);
     },
     mayMatchUtf16: () => true,
+    mayMatchUtf16Each: (_bytes: Uint8Array, ranges: ArrayLike<number>, passed: Uint8Array) => passed.fill(1, 0, ranges.length >> 1),
   };
 }
 

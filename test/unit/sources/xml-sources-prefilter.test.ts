@@ -19,6 +19,7 @@ function bytePrefilter(calls: { bytes: number }): RecordPrefilter {
       return Buffer.from(bytes.subarray(start, end)).includes('ngrok');
     },
     mayMatchUtf16: () => true,
+    mayMatchUtf16Each: (_bytes: Uint8Array, ranges: ArrayLike<number>, passed: Uint8Array) => passed.fill(1, 0, ranges.length >> 1),
   };
 }
 
