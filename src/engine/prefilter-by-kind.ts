@@ -86,7 +86,7 @@ export class KindPrefilter implements RecordPrefilter {
 
   mayMatchKindUtf16(bytes: Uint8Array, start: number, end: number, kind: RecordKind): boolean {
     const test = this.testOf(kind);
-    return typeof test === 'boolean' ? test : test.utf16.mayMatchBytes(bytes, start, end);
+    return typeof test === 'boolean' ? test : test.utf16.mayMatchBytes(bytes, start, end, kind.payload);
   }
 
   mayMatchBytes(bytes: Uint8Array, start?: number, end?: number, kind?: RecordKind): boolean {
@@ -131,11 +131,13 @@ export class KindPrefilter implements RecordPrefilter {
     }
     const subset = this.kinds.detectionsOf(kind);
     this.indexOfDetection ??= new Map(this.detections.map((d, i) => [d, i]));
-    // the family's tables decide the tests' vetoes
-    const subsetKey = `${kind.family}\0${subset.map((d) => this.indexOfDetection?.get(d)).join(',')}`;
+    // the tables of the kind decide the tests' vetoes: kinds share a test when both agree
+    const familyTables = this.tables.mappingsOf(kind.family);
+    const tables = this.kinds.tablesOf(kind) ?? familyTables;
+    const subsetKey = `${kind.family}\0${tables.map((t) => familyTables.indexOf(t)).join(',')}\0${subset.map((d) => this.indexOfDetection?.get(d)).join(',')}`;
     let test = this.byDetections.get(subsetKey);
     if (test === undefined) {
-      const analysis = subset.length === 0 ? undefined : analyse(subset, this.tables, true, this.tables.mappingsOf(kind.family));
+      const analysis = subset.length === 0 ? undefined : analyse(subset, this.tables, true, tables);
       test = analysis === undefined ? false : analysis.uncovered.length > 0 || textTests(analysis);
       if (this.byDetections.size < MAX_KINDS) this.byDetections.set(subsetKey, test);
     }

@@ -78,17 +78,23 @@ export class KindIndex<D extends Detection> {
     return kinds;
   }
 
+  /**
+   * The tables normalize may apply to a record of `kind` (its data source is not known: every
+   * source's that reads its event code); undefined when its event code is unknown (any table may).
+   */
+  tablesOf(kind: RecordKind): AnyMapping[] | undefined {
+    const code = present(this.catalog.eventCode({ family: kind.family, system: { ...kind.system }, data: {}, location: { file: '', offset: 0 } }));
+    if (code === undefined) return undefined;
+    return this.catalog.mappingsOf(kind.family).filter((m) => m.events === '*' || m.events.includes(code));
+  }
+
   /** the detections that may match a record of `kind` (all of them when its event code is unknown) */
   detectionsOf(kind: RecordKind): D[] {
-    const system = { ...kind.system };
-    const code = present(this.catalog.eventCode({ family: kind.family, system, data: {}, location: { file: '', offset: 0 } }));
-    if (code === undefined) return [...this.detections];
-    // the tables normalize may apply to such a record (its data source is not known: every source's)
+    const kindTables = this.tablesOf(kind);
+    if (kindTables === undefined) return [...this.detections];
     const tables = new Map<string, AnyMapping[]>();
-    for (const m of this.catalog.mappingsOf(kind.family)) {
-      if (m.events === '*' || m.events.includes(code)) tables.set(m.dataset, [...(tables.get(m.dataset) ?? []), m]);
-    }
-    return this.detections.filter((_, i) => this.reads[i].some(({ dataset, terms }) => tables.get(dataset)?.some((t) => terms.every((term) => holds(term, t, system) !== false)) === true));
+    for (const m of kindTables) tables.set(m.dataset, [...(tables.get(m.dataset) ?? []), m]);
+    return this.detections.filter((_, i) => this.reads[i].some(({ dataset, terms }) => tables.get(dataset)?.some((t) => terms.every((term) => holds(term, t, kind.system) !== false)) === true));
   }
 }
 

@@ -9,7 +9,7 @@ import type { Requirement } from './requirement.js';
 import { decodeTables, encodeTables, type DecodedTables } from './saved-tables.js';
 
 /** bumped whenever the saved data changes shape */
-const KIND = 'prefilter-5';
+const KIND = 'prefilter-6';
 
 /** What the prefilter's analysis (prefilter.ts) found, as far as the tests need it. */
 export interface SavedAnalysis {

@@ -22,8 +22,10 @@ import { compilePredicate, LoweredFields, type Fields, type Predicate } from './
 export interface Veto {
   /** the payload fields the term's fields are copied from, in the order of `fields` */
   keys: string[];
-  /** the dataset fields the term reads */
+  /** the dataset fields the term reads from the payload */
   fields: string[];
+  /** the dataset fields it reads that every table sets to one value (4624's `signature_id`), with it */
+  constants: Array<[field: string, value: string]>;
   term: Expr;
 }
 
@@ -36,10 +38,18 @@ export function vetoesOf(where: Expr, dataset: DatasetName, tables: readonly Any
   if (ofDataset.length === 0) return [];
   const vetoes: Veto[] = [];
   for (const term of conjuncts(where)) {
-    const fields = fieldsOf(term);
-    if (fields === undefined || fields.length > MAX_VETO_FIELDS) continue;
-    const keys = fields.map((field) => payloadKey(field, ofDataset));
-    if (keys.every((key) => key !== undefined)) vetoes.push({ keys, fields, term });
+    const read = fieldsOf(term);
+    if (read === undefined || read.length > MAX_VETO_FIELDS) continue;
+    const veto: Veto = { keys: [], fields: [], constants: [], term };
+    for (const field of read) {
+      const key = payloadKey(field, ofDataset);
+      const constant = key === undefined ? constantOf(field, ofDataset) : undefined;
+      if (key !== undefined) veto.keys.push(key), veto.fields.push(field);
+      else if (constant !== undefined) veto.constants.push([field, constant]);
+      else break;
+    }
+    // a term of constants alone is the kind test's to decide (prefilter-kinds.ts)
+    if (veto.keys.length > 0 && veto.keys.length + veto.constants.length === read.length) vetoes.push(veto);
   }
   return vetoes;
 }
@@ -91,6 +101,18 @@ function payloadKey(field: string, tables: readonly AnyMapping[]): string | unde
     key = copied;
   }
   return key;
+}
+
+/** the value every table sets `field` to, if they agree on one (absent values aside) */
+function constantOf(field: string, tables: readonly AnyMapping[]): string | undefined {
+  let value: string | undefined;
+  for (const table of tables) {
+    const rule = (table.fields as Readonly<Record<string, FieldRule>>)[field];
+    const set = typeof rule === 'object' && 'value' in rule ? present(rule.value) : undefined;
+    if (set === undefined || (value !== undefined && value !== set)) return undefined;
+    value = set;
+  }
+  return value;
 }
 
 /**
@@ -145,15 +167,15 @@ export class VetoTest {
   /** whether some veto's term is false on the values `read` gives for its fields (a field it is not sure of decides nothing) */
   rulesOut(read: PayloadReader): boolean {
     for (let i = 0; i < this.vetoes.length; i++) {
-      const { keys, fields } = this.vetoes[i];
+      const { keys, fields, constants } = this.vetoes[i];
       let event: LoweredFields;
-      if (keys.length === 1) {
+      if (keys.length === 1 && constants.length === 0) {
         const raw = read(keys[0]);
         if (raw === undefined) continue;
         this.event.hold(fields[0], present(raw));
         event = this.event;
       } else {
-        const values: Fields = {};
+        const values: Fields = Object.fromEntries(constants);
         let sure = true;
         for (let k = 0; k < keys.length && sure; k++) {
           const raw = read(keys[k]);

@@ -23,9 +23,10 @@ export interface DecodedRecord<T = EventFields | string> {
 
 /**
  * A test of a `fields` record by its decoded EventID and its raw record data (UTF-16LE bytes
- * [start, end) of `buf`), before the rest is decoded: false drops the record (a prefilter's test by kind).
+ * [start, end) of `buf`), before it is normalized: false drops the record (a prefilter's test by
+ * kind). `data` gives its payload fields, decoded on first call (what the record's event then holds).
  */
-export type EventIdTest = (eventId: string | undefined, buf: Buffer, start: number, end: number) => boolean;
+export type EventIdTest = (eventId: string | undefined, buf: Buffer, start: number, end: number, data: () => Readonly<Record<string, string>>) => boolean;
 
 export interface ChunkDecodeResult {
   records: DecodedRecord[];
@@ -71,21 +72,23 @@ export class ChunkDecoder {
 
   /**
    * Whether the EventIdTest keeps a parsed record. A record whose parse noted damage is kept (its
-   * fields are what parsed, and the damage is reported), as is one whose EventID fails to
-   * resolve (its render meets the same failure and reports it).
+   * fields are what parsed, and the damage is reported), as is one whose EventID or fields fail
+   * to resolve (its render meets the same failure and reports it). Fields the test decoded are
+   * left in `decoded` for the render.
    */
-  private keeps(c: ChunkContext, nodes: Node[], pos: number, size: number): boolean {
+  private keeps(c: ChunkContext, nodes: Node[], pos: number, size: number, decoded: { fields?: EventFields }): boolean {
     if (!this.eventIdTest || c.warnings.length > 0) return true;
+    const data = () => (decoded.fields ??= documentFields(nodes, recordHeader(c.buf, pos), c.budget)).data;
     try {
-      return this.eventIdTest(eventIdOf(nodes, c.budget), c.buf, pos + RECORD_HEADER_SIZE, pos + size - RECORD_TRAILER_SIZE);
+      return this.eventIdTest(eventIdOf(nodes, c.budget), c.buf, pos + RECORD_HEADER_SIZE, pos + size - RECORD_TRAILER_SIZE, data) || c.warnings.length > 0;
     } catch {
       return true;
     }
   }
 
   /** A `json` record's line goes to `jsonLines`; it is read back with the chunk's text. */
-  private render(c: ChunkContext, nodes: Node[], header: RecordHeader): EventFields | string {
-    if (this.mode === 'fields') return documentFields(nodes, header, c.budget);
+  private render(c: ChunkContext, nodes: Node[], header: RecordHeader, decoded?: EventFields): EventFields | string {
+    if (this.mode === 'fields') return decoded ?? documentFields(nodes, header, c.budget);
     if (this.mode === 'xml') return renderXml(buildEventTree(nodes, header, c.budget));
     this.jsonLines!.add(nodes, header, c.budget);
     return '';
@@ -100,14 +103,15 @@ export class ChunkDecoder {
     for (let i = 0; i + 1 < records.length; i += 2) {
       const pos = records[i];
       const nodes = parseRecord(c, pos, records[i + 1]);
-      if (!this.keeps(c, nodes, pos, records[i + 1])) {
+      const decoded: { fields?: EventFields } = {};
+      if (!this.keeps(c, nodes, pos, records[i + 1], decoded)) {
         ruledOut++;
         continue;
       }
       const header = recordHeader(buf, pos);
       let rendered: EventFields | string;
       try {
-        rendered = this.render(c, nodes, header);
+        rendered = this.render(c, nodes, header, decoded.fields);
       } catch (e) {
         // a corrupt but parseable tree (or one past its budget) can still trip a renderer: keep the record with its header facts
         c.warnings.push(e instanceof Error ? e.message : String(e));

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import path from 'node:path';
 import { test } from 'node:test';
 import type { AnyMapping } from '../../../src/cim/mapping.js';
 import { buildPrefilter } from '../../../src/engine/prefilter.js';
@@ -8,6 +9,8 @@ import { families } from '../../../src/families/registry.js';
 import { windowsJsonKind } from '../../../src/families/windows/json-kind.js';
 import type { Expr } from '../../../src/rules/search-plan.js';
 import { parseSigmaRule } from '../../../src/rules/sigma/rule.js';
+import { loadDetections } from '../../../src/rules/escu.js';
+import { contentDir } from '../../helpers/paths.js';
 
 const windowsTables = families.normalizer.mappingsOf('windows');
 const glob = (field: string, pattern: string): Expr => ({ kind: 'compare', field, op: '=', pattern });
@@ -121,4 +124,55 @@ test('a term reading two payload fields rules a record out on both values, and d
   assert.equal(passes(`"Image":"C:\\\\a\\\\other.exe","OriginalFileName":"tunnel.exe",${cli}`), true, 'the original name');
   assert.equal(passes(`"Image":"C:\\\\a\\\\tunnel.exe","OriginalFileName":"-",${cli}`), true, 'the image');
   assert.equal(passes(`"Image":"C:\\\\a\\\\other.exe",${cli},"ParentImage":"tunnel.exe"`), true, 'no original name member: not certain');
+});
+
+const security4624 = windowsTables.filter((t) => t.events !== '*' && t.events.includes('4624'));
+const rdp1149 = windowsTables.filter((t) => t.events !== '*' && t.events.includes('1149'));
+/** the RDP-through-a-loopback-tunnel rule's search (content/detections/tunnelwatch/rdp_logon_through_loopback_tunnel.yml) */
+const rdpLogonWhere: Expr = {
+  kind: 'and',
+  terms: [
+    { kind: 'in', field: 'src', patterns: ['127.*', '::1'] },
+    { kind: 'or', terms: [glob('signature_id', '1149'), { kind: 'and', terms: [glob('signature_id', '4624'), glob('Logon_Type', '10')] }] },
+  ],
+};
+
+test('a term reading a field every table of the kind sets to one value and a payload field is a veto holding that value; tables that disagree give none', () => {
+  assert.equal(security4624.length, 1, 'one Windows table reads 4624 into Authentication');
+  const vetoes = vetoesOf(rdpLogonWhere, 'Authentication.Authentication', security4624);
+  assert.deepEqual(
+    vetoes.map((v) => [v.keys, v.fields, v.constants]),
+    [
+      [['IpAddress'], ['src'], []],
+      [['LogonType'], ['Logon_Type'], [['signature_id', '4624']]],
+    ],
+  );
+  // over 1149's table too, signature_id is 4624 or 1149 and Logon_Type is in no 1149 record
+  assert.deepEqual(vetoesOf(rdpLogonWhere, 'Authentication.Authentication', [...security4624, ...rdp1149]).map((v) => v.fields), []);
+});
+
+test('a 4624 logon from loopback is ruled out unparsed when its LogonType is not 10, as the RDP rule reads it, from a JSON line or from decoded EVTX fields', async () => {
+  const { detections } = await loadDetections([path.join(contentDir, 'detections', 'tunnelwatch', 'rdp_logon_through_loopback_tunnel.yml')]);
+  assert.equal(detections.length, 1);
+  const prefilter = buildPrefilter(detections)!;
+  const logon = (type: string, address = '127.0.0.1') => `{"EventID":4624,"Channel":"Security","LogonType":"${type}","IpAddress":"${address}","TargetUserName":"bob"}`;
+  const json = (text: string) => {
+    const bytes = Buffer.from(text);
+    const kind = jsonKindProbe([windowsJsonKind])(bytes, 0, bytes.length);
+    assert.ok(kind?.payload, text);
+    return prefilter.mayMatchKind!(bytes, 0, bytes.length, kind);
+  };
+  assert.equal(json(logon('2')), false, 'an interactive logon from loopback');
+  assert.equal(json(logon('10')), true, 'an RDP logon from loopback');
+  assert.equal(json(logon('10', '10.1.2.3')), false, 'an RDP logon from elsewhere: no literal');
+  // EVTX: the kind test reads the fields the record decodes to
+  const evtx = (fields: Record<string, string> | undefined) => {
+    const bytes = Buffer.from('<Data>127.0.0.1</Data>', 'utf16le');
+    const payload = fields && (() => (key: string) => fields[key]);
+    return prefilter.mayMatchKindUtf16!(bytes, 0, bytes.length, { family: 'windows', system: { EventID: '4624' }, ...(payload && { payload }) });
+  };
+  assert.equal(evtx({ LogonType: '2', IpAddress: '127.0.0.1' }), false);
+  assert.equal(evtx({ LogonType: '10', IpAddress: '127.0.0.1' }), true);
+  assert.equal(evtx({ IpAddress: '127.0.0.1' }), true, 'no LogonType: not certain');
+  assert.equal(evtx(undefined), true, 'without the fields only the literals decide');
 });

@@ -26,7 +26,7 @@ async function scan(detections: Detection[], prefilter: RecordPrefilter | undefi
   return { findings: detector.findings().map((f) => JSON.stringify(renderFinding(f))).sort(), report };
 }
 
-test('EVTX: the shipped rules find the same with the test by EventID as with the literals alone and without any prefilter, and 4648 logons are no longer decoded', { skip: sharedDataMissing }, async () => {
+test('EVTX: the shipped rules find the same with the test by EventID as with the literals alone and without any prefilter; 4648 logons and 4624 logons from loopback that are no RDP logons are not normalized', { skip: sharedDataMissing }, async () => {
   const { detections } = await loadDetections([path.join(contentDir, 'detections')]);
   const prefilter = buildPrefilter(detections);
   assert.ok(prefilter?.mayMatchKindUtf16, 'the shipped rules give a prefilter with tests by kind');
@@ -39,6 +39,10 @@ test('EVTX: the shipped rules find the same with the test by EventID as with the
   const logons4648 = (r: RunReport) => r.eventsByDataSource.get('Windows Event Log Security 4648') ?? 0;
   assert.ok(logons4648(literalsOnly.report) > 0, 'the samples hold 4648 logons the literals pass');
   assert.equal(logons4648(byKind.report), 0);
+  // a 4624 holding 127.0.0.1 meets the RDP rule's literal; its LogonType (decoded, not 10) vetoes it
+  const logons4624 = (r: RunReport) => r.eventsByDataSource.get('Windows Event Log Security 4624') ?? 0;
+  assert.ok(logons4624(literalsOnly.report) > 0, 'the samples hold 4624 logons the literals pass');
+  assert.equal(logons4624(byKind.report), 0);
   assert.ok(byKind.report.events < literalsOnly.report.events, `${byKind.report.events} parsed by kind, ${literalsOnly.report.events} by literals`);
   // every record is either parsed or counted as ruled out, whichever test ruled it out
   assert.equal(byKind.report.events + byKind.report.prefiltered, unfiltered.report.events);
