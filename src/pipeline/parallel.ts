@@ -170,7 +170,12 @@ export const PREFILTER_MIN_BYTES = 64 * 1024;
  * as large.
  */
 export function prefilterPays(plan: InputPlan): boolean {
-  return plan.local.length > 0 || plan.pieces.some((piece) => piece.gzip) || planBytes(plan) >= PREFILTER_MIN_BYTES;
+  return mayHold(plan, PREFILTER_MIN_BYTES);
+}
+
+/** whether a plan may hold `bytes` or more: input of unknown size and compressed files may */
+function mayHold(plan: InputPlan, bytes: number): boolean {
+  return plan.local.length > 0 || plan.pieces.some((piece) => piece.gzip) || planBytes(plan) >= bytes;
 }
 
 /**
@@ -194,7 +199,7 @@ export function threadsFor(plan: InputPlan, requested?: number): number {
  */
 export async function scanInputsParallel(analyzer: Analyzer, plan: InputPlan, scanOptions: ParallelOptions, report: RunReport, pool: ShareRunner): Promise<void> {
   report.inputErrors.push(...plan.errors);
-  const options = { ...scanOptions, kindTests: planBytes(plan) >= KIND_TESTS_MIN_BYTES };
+  const options = { ...scanOptions, kindTests: mayHold(plan, KIND_TESTS_MIN_BYTES) };
   for (const input of plan.local) await scanInput(input, analyzer, options, report);
   if (pool.workers === 0) for (const input of plan.files) await scanInput(input, analyzer, options, report);
   else await scanShared(analyzer, plan.pieces, options, report, pool);

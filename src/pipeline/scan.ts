@@ -48,8 +48,9 @@ export async function scanInputs(detector: EventObserver, inputs: string[], opti
 /**
  * A scan of less than this gets no tests by kind from the prefilter (`RecordPrefilter.mayMatchKind`):
  * building them (the kind index, an analysis and two automata per kind seen) costs ~50 ms of CPU,
- * more than a small scan's extra parses. Decided for the whole scan from its inputs' size, so the
- * counts of parsed events are the same with any number of threads.
+ * more than a small scan's extra parses. Decided for the whole scan from its inputs' size (stdin and
+ * .gz files, of unknown size, count as large), so the counts of parsed events are the same with
+ * any number of threads.
  */
 export const KIND_TESTS_MIN_BYTES = 512 * 1024;
 

@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
+import { gzipSync } from 'node:zlib';
 import { KIND_TESTS_MIN_BYTES } from '../../../src/pipeline/scan.js';
 import { PREFILTER_MIN_BYTES } from '../../../src/pipeline/parallel.js';
 import { cliPath } from '../../helpers/paths.js';
@@ -15,9 +16,9 @@ const LOGON_4648 =
 /** an ordinary event no rule's literal is in */
 const FILLER = LOGON_4648.replace('4648', '4672').replace('127.0.0.1', '-').replace('winlogon.exe', 'lsass.exe');
 
-/** the records a scan of `file` parsed, and how many the prefilter ruled out (undefined when no prefilter ran) */
-function parsedCounts(file: string): { parsed: number; ruledOut?: number } {
-  const run = spawnSync(process.execPath, [cliPath, 'scan', file], { encoding: 'utf8' });
+/** the records a scan of `file` (or of `stdin`, for `-`) parsed, and how many the prefilter ruled out (undefined when no prefilter ran) */
+function parsedCounts(file: string, stdin?: string): { parsed: number; ruledOut?: number } {
+  const run = spawnSync(process.execPath, [cliPath, 'scan', file], { encoding: 'utf8', input: stdin });
   assert.equal(run.status, 0, run.stderr);
   const m = /\((\d+) parsed, (\d+) ruled out by the prefilter unparsed\)/.exec(run.stderr);
   if (m) return { parsed: Number(m[1]), ruledOut: Number(m[2]) };
@@ -42,6 +43,19 @@ test('a scan of 512 KiB or more rules out the 4648 by its kind; a smaller one ru
     assert.deepEqual(parsedCounts(small), { parsed: 1, ruledOut: fillers });
     const large = logWith4648(path.join(dir, 'large.xml'), KIND_TESTS_MIN_BYTES);
     assert.equal(parsedCounts(large).parsed, 0);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a small scan of stdin or of a .gz file, of unknown size, gets the tests by kind as a large one does', () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'tw-kind-tests-'));
+  try {
+    const small = readFileSync(logWith4648(path.join(dir, 'small.xml'), PREFILTER_MIN_BYTES), 'utf8');
+    assert.equal(parsedCounts(path.join(dir, 'small.xml')).parsed, 1, 'the file itself: too small for tests by kind');
+    assert.equal(parsedCounts('-', small).parsed, 0, 'stdin');
+    writeFileSync(path.join(dir, 'small.xml.gz'), gzipSync(small));
+    assert.equal(parsedCounts(path.join(dir, 'small.xml.gz')).parsed, 0, '.gz');
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
