@@ -3,7 +3,7 @@
  * record of known kind is tested against the detections of its kind only (prefilter-kinds.ts).
  */
 import type { MappingCatalog } from '../cim/verbatim.js';
-import type { Detection } from '../rules/detection.js';
+import { joinedSearches, type Detection } from '../rules/detection.js';
 import type { RecordKind, RecordPrefilter } from '../sources/source.js';
 import { analyse } from './prefilter-analysis.js';
 import { canonicalKind, KindIndex, type KindCatalog } from './prefilter-kinds.js';
@@ -131,9 +131,10 @@ export class KindPrefilter implements RecordPrefilter {
     }
     const subset = this.kinds.detectionsOf(kind);
     this.indexOfDetection ??= new Map(this.detections.map((d, i) => [d, i]));
-    // the tables of the kind decide the tests' vetoes: kinds share a test when both agree
+    // the kind's tables of the datasets its rules read decide the tests' vetoes: kinds share a test when both agree
     const familyTables = this.tables.mappingsOf(kind.family);
-    const tables = this.kinds.tablesOf(kind) ?? familyTables;
+    const datasets = new Set(subset.flatMap((d) => [d, ...joinedSearches(d)]).map((search) => search.plan.dataset));
+    const tables = (this.kinds.tablesOf(kind) ?? familyTables).filter((t) => datasets.has(t.dataset));
     const subsetKey = `${kind.family}\0${tables.map((t) => familyTables.indexOf(t)).join(',')}\0${subset.map((d) => this.indexOfDetection?.get(d)).join(',')}`;
     let test = this.byDetections.get(subsetKey);
     if (test === undefined) {
