@@ -52,19 +52,13 @@ export class EvtxSource implements Source {
  * record tells its EventID once its System section is decoded, so the test runs then, on the raw
  * record data, before the rest is decoded. A Sysmon process creation holding a network rule's
  * `ssh` is dropped there, not parsed. The test's vetoes (prefilter-vetoes.ts) read the record's
- * payload fields as decoded: a 4624 logon from 127.0.0.1 that is not an RDP logon is dropped
- * before it is normalized and tested by every detection.
+ * payload fields as it decodes to: a 4624 logon from 127.0.0.1 that is not an RDP logon is dropped
+ * with its LogonType and IpAddress read, the rest of it neither decoded nor normalized.
  */
 function kindTest(prefilter: RecordPrefilter | undefined): EventIdTest | undefined {
   if (!prefilter?.mayMatchKindUtf16) return undefined;
   const byKind = prefilter.mayMatchKindUtf16.bind(prefilter);
-  return (eventId, buf, start, end, data) =>
-    eventId === undefined || byKind(buf, start, end, { family: 'windows', system: { EventID: eventId }, payload: () => (key) => ownValue(data(), key) });
-}
-
-/** a payload field's value: an own property only (`constructor` is no field of a record that lacks one) */
-function ownValue(fields: Readonly<Record<string, string>>, key: string): string | undefined {
-  return Object.hasOwn(fields, key) ? fields[key] : undefined;
+  return (eventId, buf, start, end, read) => eventId === undefined || byKind(buf, start, end, { family: 'windows', system: { EventID: eventId }, payload: () => read });
 }
 
 export const evtxSource: Source = new EvtxSource({ threads: 0 });

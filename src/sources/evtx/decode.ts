@@ -6,7 +6,7 @@
 import { ChunkContext, parseDocument } from './binxml.js';
 import type { Node } from './nodes.js';
 import { RECORD_HEADER_SIZE, RECORD_TRAILER_SIZE, type EvtxIssue } from './chunk.js';
-import { documentFields, eventIdOf, type EventFields } from './fields.js';
+import { dataReader, documentFields, eventIdOf, type EventFields } from './fields.js';
 import { JsonLines } from './json-lines.js';
 import { renderXml } from './render-xml.js';
 import { buildEventTree, type RecordHeader } from './tree.js';
@@ -23,10 +23,11 @@ export interface DecodedRecord<T = EventFields | string> {
 
 /**
  * A test of a `fields` record by its decoded EventID and its raw record data (UTF-16LE bytes
- * [start, end) of `buf`), before it is normalized: false drops the record (a prefilter's test by
- * kind). `data` gives its payload fields, decoded on first call (what the record's event then holds).
+ * [start, end) of `buf`), before the rest is decoded: false drops the record (a prefilter's test
+ * by kind). `read` gives one of its payload fields as the record's event will hold it (absent:
+ * undefined), decoding what it must.
  */
-export type EventIdTest = (eventId: string | undefined, buf: Buffer, start: number, end: number, data: () => Readonly<Record<string, string>>) => boolean;
+export type EventIdTest = (eventId: string | undefined, buf: Buffer, start: number, end: number, read: (key: string) => string | undefined) => boolean;
 
 export interface ChunkDecodeResult {
   records: DecodedRecord[];
@@ -58,6 +59,11 @@ function parseRecord(c: ChunkContext, pos: number, size: number): Node[] {
   }
 }
 
+/** a payload field's value: an own property only (`constructor` is no field of a record that lacks one) */
+function ownValue(fields: Readonly<Record<string, string>>, key: string): string | undefined {
+  return Object.hasOwn(fields, key) ? fields[key] : undefined;
+}
+
 /** Decodes chunks in one mode, keeping compiled JSON lines from chunk to chunk. */
 export class ChunkDecoder {
   private readonly jsonLines: JsonLines | null;
@@ -78,9 +84,12 @@ export class ChunkDecoder {
    */
   private keeps(c: ChunkContext, nodes: Node[], pos: number, size: number, decoded: { fields?: EventFields }): boolean {
     if (!this.eventIdTest || c.warnings.length > 0) return true;
-    const data = () => (decoded.fields ??= documentFields(nodes, recordHeader(c.buf, pos), c.budget)).data;
+    // on a veto's first read: one field read alone where the record's template allows (fields.ts dataReader), else all of them decoded once
+    let reader: ((key: string) => string | undefined) | undefined;
+    const read = (key: string) =>
+      (reader ??= dataReader(nodes, c.budget) ?? ((k) => ownValue((decoded.fields ??= documentFields(nodes, recordHeader(c.buf, pos), c.budget)).data, k)))(key);
     try {
-      return this.eventIdTest(eventIdOf(nodes, c.budget), c.buf, pos + RECORD_HEADER_SIZE, pos + size - RECORD_TRAILER_SIZE, data) || c.warnings.length > 0;
+      return this.eventIdTest(eventIdOf(nodes, c.budget), c.buf, pos + RECORD_HEADER_SIZE, pos + size - RECORD_TRAILER_SIZE, read) || c.warnings.length > 0;
     } catch {
       return true;
     }

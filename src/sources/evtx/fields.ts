@@ -6,7 +6,7 @@
  */
 import {
   N_CDATA, N_CHARREF, N_ELEMENT, N_ENTITY, N_INSTANCE, N_SUBST, N_TEXT, N_VALUE,
-  type ElementNode, type InstanceNode, type Node, valueOf,
+  type ElementNode, type InstanceNode, type Node, type Template, valueOf,
 } from './nodes.js';
 import type { RecordBudget } from './record-budget.js';
 import type { RecordHeader } from './tree.js';
@@ -172,4 +172,95 @@ function eachSection(budget: RecordBudget, nodes: Node[], visit: Visit): boolean
     } else visit(el, inst);
   });
   return sawEvent;
+}
+
+/**
+ * What a template gives a record's payload fields, where its shape lets one field be read alone
+ * exactly as documentFields reads it: its `<Data Name="...">` elements by name, and the value slots
+ * among its sections, whose nested BinXML (a template instance of its own) holds more. Elements
+ * other than System, EventData and UserData give no field.
+ */
+interface DataPlan {
+  data: Map<string, ElementNode>;
+  nested: number[];
+}
+
+/**
+ * The plan of a record's template (`root`: its sections are the children of one `<Event>`) or of
+ * a template nested in one (its top-level elements are sections); null for any other shape: a
+ * `<UserData>`, an EventData child other than a Data element named by plain text and holding one
+ * value slot, a name twice, or anything among the sections but elements, text and value slots.
+ */
+function planOf(template: Template, root: boolean): DataPlan | null {
+  let sections = template.nodes;
+  if (root) {
+    const roots = sections.filter((n) => n.k !== N_TEXT);
+    if (roots.length !== 1 || roots[0].k !== N_ELEMENT || roots[0].name !== 'Event') return null;
+    sections = roots[0].children;
+  }
+  const plan: DataPlan = { data: new Map(), nested: [] };
+  for (const section of sections) {
+    if (section.k === N_TEXT) continue;
+    if (section.k === N_SUBST) plan.nested.push(section.index);
+    else if (section.k !== N_ELEMENT || section.name === 'UserData' || (section.name === 'EventData' && !addData(section, plan.data))) return null;
+  }
+  return plan;
+}
+
+/** an EventData's Data elements into `data` by name; false when one is not of the plain shape (planOf) */
+function addData(eventData: ElementNode, data: Map<string, ElementNode>): boolean {
+  for (const n of eventData.children) {
+    if (n.k === N_TEXT) continue;
+    if (n.k !== N_ELEMENT || n.name !== 'Data' || n.children.length !== 1 || n.children[0].k !== N_SUBST) return false;
+    const nameAttr = n.attrs.filter((a) => a.name === 'Name');
+    if (nameAttr.length !== 1 || nameAttr[0].value.some((v) => v.k !== N_TEXT)) return false;
+    const name = nameAttr[0].value.map((v) => (v.k === N_TEXT ? v.text : '')).join('');
+    // `__proto__` is no own field of documentFields' map
+    if (name === '' || name === '__proto__' || data.has(name)) return false;
+    data.set(name, n);
+  }
+  return true;
+}
+
+/** per template (one per chunk that defines it) and role, its plan or null (planOf) */
+const plans = [new WeakMap<Template, DataPlan | null>(), new WeakMap<Template, DataPlan | null>()];
+
+function cachedPlan(template: Template, root: boolean): DataPlan | null {
+  const cache = plans[root ? 1 : 0];
+  let plan = cache.get(template);
+  if (plan === undefined) cache.set(template, (plan = planOf(template, root)));
+  return plan;
+}
+
+/**
+ * A reader of a record's payload fields one at a time, each value exactly as documentFields gives
+ * it (absent, or in two places that documentFields would join: undefined), without decoding the
+ * others; undefined when the record's shape does not allow it (planOf). A kind test's vetoes read
+ * one or two fields of each record they rule out.
+ */
+export function dataReader(nodes: Node[], budget: RecordBudget): ((key: string) => string | undefined) | undefined {
+  const outer = nodes.length === 1 && nodes[0].k === N_INSTANCE ? nodes[0] : undefined;
+  const plan = outer?.template ? cachedPlan(outer.template, true) : null;
+  if (!outer || !plan) return undefined;
+  const sources: Array<{ data: Map<string, ElementNode>; inst: InstanceNode }> = [{ data: plan.data, inst: outer }];
+  for (const index of plan.nested) {
+    // as eachElement: a slot holding nested BinXML is walked, any other value gives no section
+    const value = outer.types[index] === VT.BinXml ? outer.values[index] : null;
+    if (!value) continue;
+    const inner = value as Node[];
+    const inst = inner.length === 1 && inner[0].k === N_INSTANCE ? inner[0] : undefined;
+    const innerPlan = inst?.template ? cachedPlan(inst.template, false) : null;
+    if (!inst || !innerPlan || innerPlan.nested.length > 0) return undefined;
+    sources.push({ data: innerPlan.data, inst });
+  }
+  return (key) => {
+    let found: { el: ElementNode; inst: InstanceNode } | undefined;
+    for (const { data, inst } of sources) {
+      const el = data.get(key);
+      if (el === undefined) continue;
+      if (found) return undefined;
+      found = { el, inst };
+    }
+    return found && textOf(budget, found.el.children, found.inst);
+  };
 }
