@@ -22,9 +22,10 @@ const MAX_KINDS = 1024;
 /**
  * With a detection that has no required literal: records of unknown kind all pass; a record of
  * known kind gets the tests of the detections of its kind (none: it fails; one without a literal:
- * it passes). Kinds with the same detections share one test. Tests an earlier run saved
- * (`saved`, by canonical kind) are read instead of derived: deriving a kind's test walks every
- * detection's plan and builds two automata, a few hundred milliseconds with SigmaHQ's rules.
+ * it passes). Kinds with the same detections, read from the same tables (which decide the vetoes),
+ * share one test. Tests an earlier run saved (`saved`, by canonical kind) are read instead of
+ * derived: deriving a kind's test walks every detection's plan and builds its automata (of text
+ * and of UTF-16), a few hundred milliseconds with SigmaHQ's rules.
  */
 export class KindPrefilter implements RecordPrefilter {
   readonly usesKind = true;

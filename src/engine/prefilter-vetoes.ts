@@ -7,9 +7,10 @@
  * loads of four meet its literals and every such one fails its filter, each costing a parse.
  *
  * Exact: a veto is a top-level AND term of the search (`not (a or b)` counts as `not a and not b`)
- * reading a few fields, each of which every table of the search's dataset in the record's family
- * copies from one payload field as it is (a table computing one, or leaving it out, and there is no
- * veto); the term is evaluated as the detector does, on an event holding those fields alone.
+ * reading a few fields, each of which every table of the search's dataset that may apply to the
+ * record (those of its kind: prefilter-by-kind.ts) copies from one payload field as it is, or sets
+ * to one value (a table computing one, or leaving it out, and there is no veto); the term is
+ * evaluated as the detector does, on an event holding those fields alone.
  */
 import type { AnyMapping, FieldRule } from '../cim/mapping.js';
 import type { DatasetName } from '../cim/model.js';
@@ -32,7 +33,7 @@ export interface Veto {
 /** fields a veto's term may read: a term reading more is rarely decided by a record's payload alone */
 const MAX_VETO_FIELDS = 4;
 
-/** The vetoes of a search over `dataset`, for records of a family whose tables are `tables`. */
+/** The vetoes of a search over `dataset`, for records to which only `tables` may apply. */
 export function vetoesOf(where: Expr, dataset: DatasetName, tables: readonly AnyMapping[]): Veto[] {
   const ofDataset = tables.filter((t) => t.dataset === dataset);
   if (ofDataset.length === 0) return [];
@@ -44,8 +45,10 @@ export function vetoesOf(where: Expr, dataset: DatasetName, tables: readonly Any
     for (const field of read) {
       const key = payloadKey(field, ofDataset);
       const constant = key === undefined ? constantOf(field, ofDataset) : undefined;
-      if (key !== undefined) veto.keys.push(key), veto.fields.push(field);
-      else if (constant !== undefined) veto.constants.push([field, constant]);
+      if (key !== undefined) {
+        veto.keys.push(key);
+        veto.fields.push(field);
+      } else if (constant !== undefined) veto.constants.push([field, constant]);
       else break;
     }
     // a term of constants alone is the kind test's to decide (prefilter-kinds.ts)
