@@ -59,10 +59,17 @@ export function fileTimeToIso(lo: number, hi: number): string {
 
 /** A FILETIME's whole seconds as `YYYY-MM-DDTHH:MM:SS`; '' when out of Date's range. */
 export function fileTimePrefix(lo: number, hi: number): string {
-  const secs = fileTimeSeconds(lo, hi);
-  const ms = (secs - 11644473600) * 1000;
-  if (!Number.isFinite(ms) || ms < -8.64e15 || ms > 8.64e15) return '';
-  return new Date(ms).toISOString().slice(0, 19);
+  return fileTimeInRange(lo, hi) ? new Date((fileTimeSeconds(lo, hi) - 11644473600) * 1000).toISOString().slice(0, 19) : '';
+}
+
+/**
+ * Whether a FILETIME is within Date's range (fileTimePrefix gives it text; every 64-bit one is,
+ * ~1.8e15 ms at most): told by arithmetic, as `dump` asks it of every FILETIME value, where making
+ * its text each time took ~5% of the run.
+ */
+function fileTimeInRange(lo: number, hi: number): boolean {
+  const ms = (fileTimeSeconds(lo, hi) - 11644473600) * 1000;
+  return Number.isFinite(ms) && ms >= -8.64e15 && ms <= 8.64e15;
 }
 
 function fileTimeSeconds(lo: number, hi: number): number {
@@ -245,7 +252,7 @@ export function isEmptyScalar(b: Buffer, p: number, size: number, type: number):
     case VT.String: return utf16End(b, p, size) === p;
     case VT.Binary: return size === 0;
     case VT.Sid: return size < 8;
-    case VT.FileTime: return size < 8 || fileTimePrefix(u32(b, p), u32(b, p + 4)) === '';
+    case VT.FileTime: return size < 8 || !fileTimeInRange(u32(b, p), u32(b, p + 4));
     default: {
       // every other fixed-width type has text once it is wide enough
       const w = FIXED_WIDTH[type];

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { decodeValue, FileTimeClock, fileTimePrefix, fileTimeToIso, valueText, VT } from '../../../src/sources/evtx/values.js';
+import { decodeValue, FileTimeClock, fileTimePrefix, fileTimeToIso, isEmptyScalar, valueText, VT } from '../../../src/sources/evtx/values.js';
 
 test('FILETIME renders exactly to 100 ns without BigInt rounding, 7 digits for XML and 6 for evtx JSON', () => {
   const ticks = 132735456789012345n; // 2021-08-12T...
@@ -73,4 +73,18 @@ test('a FileTimeClock formats like the plain function, whatever the order, and t
   }
   assert.equal(a.prefix(...split(base)), '2024-01-17T21:20:00');
   assert.equal(a.prefix(...split(base + 86_400n * tick - 1n)), '2024-01-18T21:19:59');
+});
+
+test('isEmptyScalar tells a FILETIME empty exactly where decodeValue gives it no text: every 64-bit FILETIME has text, one cut short has none', () => {
+  // 2^64 ticks of 100 ns after 1601 is ~1.8e15 ms after 1970, inside Date's +-8.64e15
+  const stamps = [0n, 1n, 116_444_736_000_000_000n, (1n << 63n) - 1n, 1n << 63n, (1n << 64n) - 1n];
+  for (let shift = 0n; shift < 64n; shift += 3n) stamps.push(1n << shift, (1n << shift) + 12_345n);
+  for (const t of stamps) {
+    const b = Buffer.alloc(8);
+    b.writeBigUInt64LE(t);
+    const text = decodeValue(b, 0, 8, VT.FileTime);
+    assert.ok(typeof text === 'string' && text.length > 0, `FILETIME ${t}: ${String(text)}`);
+    assert.equal(isEmptyScalar(b, 0, 8, VT.FileTime), false, `FILETIME ${t}`);
+    assert.equal(isEmptyScalar(b, 0, 7, VT.FileTime), true, 'seven bytes');
+  }
 });
