@@ -1,6 +1,7 @@
 /**
  * BinXML token parser. Template definitions are parsed once per chunk into a node skeleton whose
- * substitution nodes are value slots; a record then costs one walk of its instance's value list.
+ * substitution nodes are value slots (or found among those earlier chunks defined alike:
+ * template-cache.ts); a record then costs one walk of its instance's value list.
  * Every read is bounds-checked against the enclosing structure and every loop advances, so corrupt
  * input ends in a thrown BinXmlError that the record decoder catches; the work a record may cost is
  * bounded by its size (RecordBudget), so crafted nesting ends in a WorkLimitError, never in a hang.
@@ -10,6 +11,7 @@ import {
   type AttrNode, type ElementNode, type InstanceNode, type Node, type Template,
 } from './nodes.js';
 import { RecordBudget } from './record-budget.js';
+import type { NameRef, TemplateCache } from './template-cache.js';
 import { decodeValue, fixedWidth, u16, u32, VT } from './values.js';
 
 /**
@@ -39,7 +41,7 @@ const MAX_DEPTH = 32;
  */
 export class ChunkContext {
   readonly names = new Map<number, string>();
-  readonly templates = new Map<number, Template | null>();
+  readonly templatesAt = new Map<number, Template | null>();
   /** template bytes this chunk may still parse: bounds the work garbage offsets can cause */
   templateBudget = 16 * 65536;
   /** the current record's work (begun by the caller per record) */
@@ -48,7 +50,13 @@ export class ChunkContext {
   warnings: string[] = [];
   /** elements parsed so far: tells whether a failed parse met any element header (see parseNested) */
   elements = 0;
-  constructor(readonly buf: Buffer) {}
+  /** the name references the template definition being parsed meets (absolute offsets), for `templates` */
+  nameRefs: NameRef[] | null = null;
+  /** `templates`: definitions parsed in earlier chunks, reused where this chunk's are the same */
+  constructor(
+    readonly buf: Buffer,
+    readonly templates?: TemplateCache,
+  ) {}
 }
 
 class Cursor {
@@ -73,14 +81,20 @@ function readName(c: ChunkContext, off: number): string {
 /** A name reference: u32 chunk offset; when it points right here the Name structure follows inline. */
 function readNameRef(c: ChunkContext, cur: Cursor): string {
   cur.need(4);
-  const off = u32(c.buf, cur.pos);
+  const field = cur.pos;
+  const off = u32(c.buf, field);
   cur.pos += 4;
-  if (off !== cur.pos) return readName(c, off);
+  if (off !== cur.pos) {
+    const name = readName(c, off);
+    c.nameRefs?.push({ at: field, name, inline: false });
+    return name;
+  }
   cur.need(8);
   const n = u16(c.buf, cur.pos + 6);
   cur.need(10 + 2 * n);
   const name = readName(c, off);
   cur.pos += 10 + 2 * n;
+  c.nameRefs?.push({ at: field, name, inline: true });
   return name;
 }
 
@@ -226,30 +240,53 @@ function parseElement(c: ChunkContext, cur: Cursor, inDef: boolean, depth: numbe
   return { k: N_ELEMENT, name, attrs, children };
 }
 
-/** Parse (or fetch) the template definition at chunk offset `off`; null when it is not a valid one. */
+/**
+ * Parse (or fetch) the template definition at chunk offset `off`; null when it is not a valid one.
+ * A definition an earlier chunk parsed (`c.templates`) is not parsed again.
+ */
 function templateAt(c: ChunkContext, off: number, depth: number): Template | null {
-  const cached = c.templates.get(off);
+  const cached = c.templatesAt.get(off);
   if (cached !== undefined) return cached;
-  c.templates.set(off, null); // guards against self-referencing definitions in corrupt chunks
+  c.templatesAt.set(off, null); // guards against self-referencing definitions in corrupt chunks
   const b = c.buf;
   if (off + 24 > b.length) return null;
   const size = u32(b, off + 20);
-  const end = Math.min(off + 24 + size, b.length);
+  const start = off + 24;
+  const end = Math.min(start + size, b.length);
   c.templateBudget -= end - off;
   if (c.templateBudget < 0) {
     c.warnings.push('too many template definitions in one chunk');
     return null;
   }
+  const guid = b.toString('hex', off + 4, off + 20);
+  // a definition cut short by its chunk's end is parsed (and fails) here only
+  const key = c.templates && end === start + size ? `${guid}:${size}` : undefined;
+  const kept = key === undefined ? undefined : c.templates?.find(key, b, start, end, (at) => readName(c, at));
+  if (kept) {
+    c.elements += kept.elements;
+    const tpl: Template = { offset: off, guid, nodes: kept.nodes };
+    c.templatesAt.set(off, tpl);
+    return tpl;
+  }
+  const outerRefs = c.nameRefs;
+  const elements = c.elements;
+  c.nameRefs = key === undefined ? null : [];
   try {
     const nodes: Node[] = [];
-    parseContent(c, new Cursor(off + 24, end), true, depth + 1, nodes, false);
-    const tpl: Template = { offset: off, guid: b.toString('hex', off + 4, off + 20), nodes };
-    c.templates.set(off, tpl);
+    parseContent(c, new Cursor(start, end), true, depth + 1, nodes, false);
+    const tpl: Template = { offset: off, guid, nodes };
+    c.templatesAt.set(off, tpl);
+    if (key !== undefined && c.nameRefs) {
+      const refs = c.nameRefs.map((ref) => ({ ...ref, at: ref.at - start }));
+      c.templates?.keep(key, b, start, end, refs, nodes, c.elements - elements);
+    }
     return tpl;
   } catch (e) {
     if (!(e instanceof BinXmlError) && !(e instanceof RangeError)) throw e;
     c.warnings.push(`template at chunk offset ${off} is incomplete: ${e.message}`);
     return null;
+  } finally {
+    c.nameRefs = outerRefs;
   }
 }
 

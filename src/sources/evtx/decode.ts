@@ -9,6 +9,7 @@ import { RECORD_HEADER_SIZE, RECORD_TRAILER_SIZE, type EvtxIssue } from './chunk
 import { dataReader, documentFields, eventIdOf, type EventFields } from './fields.js';
 import { JsonLines } from './json-lines.js';
 import { renderXml } from './render-xml.js';
+import { TemplateCache } from './template-cache.js';
 import { buildEventTree, type RecordHeader } from './tree.js';
 import { u32 } from './values.js';
 
@@ -64,14 +65,22 @@ function ownValue(fields: Readonly<Record<string, string>>, key: string): string
   return Object.hasOwn(fields, key) ? fields[key] : undefined;
 }
 
+/**
+ * The template definitions this thread's decoders parsed, for every later chunk and file that
+ * defines them again (a log's providers define the same few in every chunk). Parsed definitions
+ * are immutable, so decoders share them.
+ */
+const threadTemplates = new TemplateCache();
+
 /** Decodes chunks in one mode, keeping compiled JSON lines from chunk to chunk. */
 export class ChunkDecoder {
   private readonly jsonLines: JsonLines | null;
 
-  /** `eventIdTest`: `fields` mode only */
+  /** `eventIdTest`: `fields` mode only; `templates`: the definitions parsed before (this thread's by default) */
   constructor(
     readonly mode: DecodeMode,
     private readonly eventIdTest?: EventIdTest,
+    private readonly templates: TemplateCache | undefined = threadTemplates,
   ) {
     this.jsonLines = mode === 'json' ? new JsonLines() : null;
   }
@@ -104,7 +113,7 @@ export class ChunkDecoder {
   }
 
   decode(buf: Buffer, fileOffset: number, records: ArrayLike<number>): ChunkDecodeResult {
-    const c = new ChunkContext(buf);
+    const c = new ChunkContext(buf, this.templates);
     const issues: EvtxIssue[] = [];
     const out: DecodedRecord[] = [];
     let ruledOut = 0;

@@ -222,13 +222,13 @@ function addData(eventData: ElementNode, data: Map<string, ElementNode>): boolea
   return true;
 }
 
-/** per template (one per chunk that defines it) and role, its plan or null (planOf) */
-const plans = [new WeakMap<Template, DataPlan | null>(), new WeakMap<Template, DataPlan | null>()];
+/** per template's nodes (shared by the chunks that define it alike: template-cache.ts) and role, its plan or null (planOf) */
+const plans = [new WeakMap<Node[], DataPlan | null>(), new WeakMap<Node[], DataPlan | null>()];
 
 function cachedPlan(template: Template, root: boolean): DataPlan | null {
   const cache = plans[root ? 1 : 0];
-  let plan = cache.get(template);
-  if (plan === undefined) cache.set(template, (plan = planOf(template, root)));
+  let plan = cache.get(template.nodes);
+  if (plan === undefined) cache.set(template.nodes, (plan = planOf(template, root)));
   return plan;
 }
 

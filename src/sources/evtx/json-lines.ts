@@ -31,6 +31,8 @@ const MAX_SHAPES = 4096;
 const MAX_LINES = 8192;
 
 function sameNodes(a: readonly Node[], b: readonly Node[]): boolean {
+  // chunks that define a template alike share its nodes (template-cache.ts)
+  if (a === b) return true;
   if (a.length !== b.length) return false;
   for (let i = 0; i < a.length; i++) if (!sameNode(a[i], b[i])) return false;
   return true;
