@@ -3,7 +3,7 @@
  * record of known kind is tested against the detections of its kind only (prefilter-kinds.ts).
  */
 import type { MappingCatalog } from '../cim/verbatim.js';
-import { joinedSearches, type Detection } from '../rules/detection.js';
+import type { Detection } from '../rules/detection.js';
 import type { RecordKind, RecordPrefilter } from '../sources/source.js';
 import { analyse } from './prefilter-analysis.js';
 import { canonicalKind, KindIndex, type KindCatalog } from './prefilter-kinds.js';
@@ -34,7 +34,6 @@ export class KindPrefilter implements RecordPrefilter {
   private oneFieldKinds = 0;
   private readonly byDetections = new Map<string, EncodedTests | boolean>();
   private readonly restoredTests = new Map<() => SavedTest, EncodedTests>();
-  private indexOfDetection?: Map<Detection, number>;
   private kindIndex?: KindIndex<Detection>;
   private readonly mentioned?: ReadonlySet<string>;
 
@@ -130,18 +129,13 @@ export class KindPrefilter implements RecordPrefilter {
       if (this.byKind.size < MAX_KINDS) this.byKind.set(key, known).set(kindKey(record), known);
       return known;
     }
-    const subset = this.kinds.detectionsOf(kind);
-    this.indexOfDetection ??= new Map(this.detections.map((d, i) => [d, i]));
-    // the kind's tables of the datasets its rules read decide the tests' vetoes: kinds share a test when both agree
-    const familyTables = this.tables.mappingsOf(kind.family);
-    const datasets = new Set(subset.flatMap((d) => [d, ...joinedSearches(d)]).map((search) => search.plan.dataset));
-    const tables = (this.kinds.tablesOf(kind) ?? familyTables).filter((t) => datasets.has(t.dataset));
-    const subsetKey = `${kind.family}\0${tables.map((t) => familyTables.indexOf(t)).join(',')}\0${subset.map((d) => this.indexOfDetection?.get(d)).join(',')}`;
-    let test = this.byDetections.get(subsetKey);
+    // kinds with the same detections, read from the same tables (which decide the vetoes), share a test
+    const subject = this.kinds.subjectOf(kind);
+    let test = this.byDetections.get(subject.key);
     if (test === undefined) {
-      const analysis = subset.length === 0 ? undefined : analyse(subset, this.tables, true, tables);
+      const analysis = subject.detections.length === 0 ? undefined : analyse(subject.detections, this.tables, true, subject.tables);
       test = analysis === undefined ? false : analysis.uncovered.length > 0 || textTests(analysis);
-      if (this.byDetections.size < MAX_KINDS) this.byDetections.set(subsetKey, test);
+      if (this.byDetections.size < MAX_KINDS) this.byDetections.set(subject.key, test);
     }
     if (this.byKind.size < MAX_KINDS) this.byKind.set(key, test);
     return test;

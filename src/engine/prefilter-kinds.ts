@@ -79,23 +79,34 @@ export class KindIndex<D extends Detection> {
   }
 
   /**
-   * The tables normalize may apply to a record of `kind` (its data source is not known: every
-   * source's that reads its event code); undefined when its event code is unknown (any table may).
+   * What the test of records of `kind` is built from: the detections that may match such a record
+   * (all of them when its event code is unknown) and, of the tables normalize may apply to it (its
+   * data source is not known: every source's that reads its event code, or any when that is
+   * unknown), those of the datasets these detections read, which decide the test's vetoes.
    */
-  tablesOf(kind: RecordKind): AnyMapping[] | undefined {
+  subjectOf(kind: RecordKind): KindSubject<D> {
     const code = present(this.catalog.eventCode({ family: kind.family, system: { ...kind.system }, data: {}, location: { file: '', offset: 0 } }));
-    if (code === undefined) return undefined;
-    return this.catalog.mappingsOf(kind.family).filter((m) => m.events === '*' || m.events.includes(code));
+    const familyTables = this.catalog.mappingsOf(kind.family);
+    const kindTables = code === undefined ? familyTables : familyTables.filter((m) => m.events === '*' || m.events.includes(code));
+    const byDataset = new Map<string, AnyMapping[]>();
+    for (const m of kindTables) byDataset.set(m.dataset, [...(byDataset.get(m.dataset) ?? []), m]);
+    const mayMatch = (i: number) => this.reads[i].some(({ dataset, terms }) => byDataset.get(dataset)?.some((t) => terms.every((term) => holds(term, t, kind.system) !== false)) === true);
+    const indexes = this.detections.map((_, i) => i).filter((i) => code === undefined || mayMatch(i));
+    const datasets = new Set(indexes.flatMap((i) => this.reads[i].map((read) => read.dataset)));
+    const tables = kindTables.filter((t) => datasets.has(t.dataset));
+    return {
+      detections: indexes.map((i) => this.detections[i]),
+      tables,
+      key: `${kind.family}\0${tables.map((t) => familyTables.indexOf(t)).join(',')}\0${indexes.join(',')}`,
+    };
   }
+}
 
-  /** the detections that may match a record of `kind` (all of them when its event code is unknown) */
-  detectionsOf(kind: RecordKind): D[] {
-    const kindTables = this.tablesOf(kind);
-    if (kindTables === undefined) return [...this.detections];
-    const tables = new Map<string, AnyMapping[]>();
-    for (const m of kindTables) tables.set(m.dataset, [...(tables.get(m.dataset) ?? []), m]);
-    return this.detections.filter((_, i) => this.reads[i].some(({ dataset, terms }) => tables.get(dataset)?.some((t) => terms.every((term) => holds(term, t, kind.system) !== false)) === true));
-  }
+/** What a kind's test is built from (KindIndex.subjectOf); kinds whose `key` is the same share one test. */
+export interface KindSubject<D> {
+  detections: D[];
+  tables: AnyMapping[];
+  key: string;
 }
 
 /** a value no rule or table names (not a valid event code of any source) */
