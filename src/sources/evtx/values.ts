@@ -57,18 +57,26 @@ export function fileTimeToIso(lo: number, hi: number): string {
   return prefix && `${prefix}.${String(fileTimeTicks(lo, hi)).padStart(7, '0')}Z`;
 }
 
+/** seconds from FILETIME's epoch (1601-01-01) to Date's (1970-01-01) */
+const FILETIME_TO_UNIX_SECONDS = 11644473600;
+
 /** A FILETIME's whole seconds as `YYYY-MM-DDTHH:MM:SS`; '' when out of Date's range. */
 export function fileTimePrefix(lo: number, hi: number): string {
-  return fileTimeInRange(lo, hi) ? new Date((fileTimeSeconds(lo, hi) - 11644473600) * 1000).toISOString().slice(0, 19) : '';
+  const ms = unixMs(fileTimeSeconds(lo, hi));
+  return inDateRange(ms) ? new Date(ms).toISOString().slice(0, 19) : '';
+}
+
+/** a FILETIME's whole seconds (fileTimeSeconds) as Date's milliseconds */
+function unixMs(fileTimeSecs: number): number {
+  return (fileTimeSecs - FILETIME_TO_UNIX_SECONDS) * 1000;
 }
 
 /**
- * Whether a FILETIME is within Date's range (fileTimePrefix gives it text; every 64-bit one is,
+ * Whether a time is within Date's range (fileTimePrefix gives it text; every 64-bit FILETIME is,
  * ~1.8e15 ms at most): told by arithmetic, as `dump` asks it of every FILETIME value, where making
  * its text each time took ~5% of the run.
  */
-function fileTimeInRange(lo: number, hi: number): boolean {
-  const ms = (fileTimeSeconds(lo, hi) - 11644473600) * 1000;
+function inDateRange(ms: number): boolean {
   return Number.isFinite(ms) && ms >= -8.64e15 && ms <= 8.64e15;
 }
 
@@ -101,7 +109,7 @@ export class FileTimeClock {
   prefix(lo: number, hi: number): string {
     const secs = fileTimeSeconds(lo, hi);
     if (secs === this.lastSecs) return this.lastPrefix;
-    const ms = (secs - 11644473600) * 1000;
+    const ms = unixMs(secs);
     // past year 9999 toISOString's year has six digits: leave those rare times to the plain function
     if (!Number.isFinite(ms) || ms > LAST_FOUR_DIGIT_YEAR_MS) return fileTimePrefix(lo, hi);
     const day = Math.floor(secs / 86400);
@@ -252,7 +260,7 @@ export function isEmptyScalar(b: Buffer, p: number, size: number, type: number):
     case VT.String: return utf16End(b, p, size) === p;
     case VT.Binary: return size === 0;
     case VT.Sid: return size < 8;
-    case VT.FileTime: return size < 8 || !fileTimeInRange(u32(b, p), u32(b, p + 4));
+    case VT.FileTime: return size < 8 || !inDateRange(unixMs(fileTimeSeconds(u32(b, p), u32(b, p + 4))));
     default: {
       // every other fixed-width type has text once it is wide enough
       const w = FIXED_WIDTH[type];
