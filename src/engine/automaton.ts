@@ -239,14 +239,19 @@ export class NeedleAutomaton {
     const start = ranges[2 * low] + shift;
     const end = ranges[2 * low + 1] + shift;
     if (passed[low] === 1 || last < start || last >= end) return;
+    if (this.endings[row / this.kernel.rowBytes].some((e) => this.counts(e, last, start, end))) passed[low] = 1;
+  }
+
+  /**
+   * Whether the needle `e` ending at `last` of the input loaded at [start, end) counts there: it
+   * lies wholly inside, and if digit-bounded no digit touches it on either side.
+   */
+  private counts(e: Ending, last: number, start: number, end: number): boolean {
+    const before = last - e.length;
+    if (before + 1 < start) return false;
+    if (!e.bounded) return true;
     const input = this.kernel.memory;
-    const digitAfter = last + 1 < end && isDigit(input[last + 1]);
-    for (const e of this.endings[row / this.kernel.rowBytes]) {
-      const before = last - e.length;
-      if (before + 1 < start || (e.bounded && (digitAfter || (before >= start && isDigit(input[before]))))) continue;
-      passed[low] = 1;
-      return;
-    }
+    return !(last + 1 < end && isDigit(input[last + 1])) && !(before >= start && isDigit(input[before]));
   }
 
   /**
@@ -260,11 +265,8 @@ export class NeedleAutomaton {
       this.markRange(row, last, this.marking);
       return false;
     }
-    const input = this.kernel.memory;
-    const digitAfter = last + 1 < end && isDigit(input[last + 1]);
     for (const e of this.endings[row / this.kernel.rowBytes]) {
-      const before = last - e.length;
-      if (e.bounded && (digitAfter || (before >= start && isDigit(input[before])))) continue;
+      if (!this.counts(e, last, start, end)) continue;
       if (!found) return true;
       if (found[e.flag] === 0) this.hits?.push(e.flag);
       found[e.flag] = 1;
