@@ -3,7 +3,7 @@
  * shares a large file between threads as pieces (`split`); chunk-parallel decoding inside one read
  * is for callers that ask for it (`threads`).
  */
-import type { RawEvent, RecordPrefilter, Source, SourceContext, SourceInput } from './source.js';
+import { Sniff, type RawEvent, type RecordPrefilter, type Source, type SourceContext, type SourceInput } from './source.js';
 import type { EventFields } from './evtx/fields.js';
 import { CHUNK_SIZE, FILE_HEADER_SIZE, FILE_MAGIC } from './evtx/file-header.js';
 import type { ByteRange } from './file-blocks.js';
@@ -16,7 +16,7 @@ export class EvtxSource implements Source {
   constructor(private readonly options: Omit<EvtxReadOptions, 'mode'> = {}) {}
 
   sniff(head: Buffer): number {
-    return head.length >= 8 && head.subarray(0, 8).equals(FILE_MAGIC) ? 2 : 0;
+    return head.length >= 8 && head.subarray(0, 8).equals(FILE_MAGIC) ? Sniff.certain : Sniff.notMine;
   }
 
   async *read(input: SourceInput, ctx: SourceContext): AsyncIterable<RawEvent> {

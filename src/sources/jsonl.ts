@@ -3,7 +3,7 @@ import { readErrorSkip, type ByteRange } from './file-blocks.js';
 import { inputBytesRead, inputLines, pieceRanges, type Line } from './framing/lines.js';
 import { readHead } from './inputs.js';
 import { classifyJson } from './json-shapes.js';
-import type { RawEvent, Source, SourceContext, SourceInput } from './source.js';
+import { Sniff, type RawEvent, type Source, type SourceContext, type SourceInput } from './source.js';
 
 function stripBomAndSpace(head: Buffer): string {
   const start = head[0] === 0xef && head[1] === 0xbb && head[2] === 0xbf ? 3 : 0;
@@ -32,9 +32,9 @@ export const jsonlSource: Source = {
 
   sniff(head: Buffer): number {
     const text = stripBomAndSpace(head);
-    if (text.startsWith('{"') || text.startsWith('[{')) return 2;
-    if (text.startsWith('{') || text.startsWith('[')) return looksLikeJsonDocument(head) ? 2 : 1;
-    return 0;
+    if (text.startsWith('{"') || text.startsWith('[{')) return Sniff.certain;
+    if (text.startsWith('{') || text.startsWith('[')) return looksLikeJsonDocument(head) ? Sniff.certain : Sniff.plausible;
+    return Sniff.notMine;
   },
 
   async *read(input: SourceInput, ctx: SourceContext): AsyncIterable<RawEvent> {

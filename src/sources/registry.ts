@@ -1,7 +1,7 @@
 import { evtxSource } from './evtx.js';
 import { readHead } from './inputs.js';
 import { jsonlSource } from './jsonl.js';
-import type { Source, SourceInput } from './source.js';
+import { Sniff, type Source, type SourceInput } from './source.js';
 import { syslogSource } from './syslog.js';
 import { windowsXmlSource } from './windows-xml.js';
 
@@ -47,16 +47,21 @@ function sourceAfterJunk(head: Buffer): Source | undefined {
   return undefined;
 }
 
-/** The source whose sniff of `head` scores highest; on equal scores the earlier entry wins. */
+/**
+ * The source whose sniff of `head` scores highest; on equal scores the earlier entry wins, so the
+ * first that is certain wins outright and the later ones need not look (a directory of EVTX files
+ * is not also read as text three times over).
+ */
 export function sourceForHead(head: Buffer, forced?: SourceName): Source | undefined {
   if (forced !== undefined) return sources[forced];
   let best: Source | undefined;
-  let bestScore = 0;
+  let bestScore: number = Sniff.notMine;
   for (const source of Object.values(sources) as Source[]) {
     const score = source.sniff(head);
     if (score > bestScore) {
       best = source;
       bestScore = score;
+      if (score >= Sniff.certain) break;
     }
   }
   return best;

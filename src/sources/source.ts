@@ -159,12 +159,15 @@ export interface SourceInput {
   host?: string;
 }
 
+/** What a source's sniff returns: how sure it is that an input's head is its format. */
+export const Sniff = { notMine: 0, plausible: 1, certain: 2 } as const;
+
 export interface Source {
   /** user-facing name, as given to --format */
   readonly name: string;
   /**
-   * How sure this source is that `head` (the first bytes of the decompressed input) is its format:
-   * 0 = not mine, 1 = plausible, 2 = certain. The registry picks the highest.
+   * How sure this source is that `head` (the first bytes of the decompressed input) is its format
+   * (a Sniff score). The registry picks the highest.
    */
   sniff(head: Buffer): number;
   read(input: SourceInput, ctx: SourceContext): AsyncIterable<RawEvent>;

@@ -1,6 +1,6 @@
 import type { ByteRange } from './file-blocks.js';
 import { inputLines, pieceRanges, type Line } from './framing/lines.js';
-import type { RawEvent, Source, SourceContext, SourceInput } from './source.js';
+import { Sniff, type RawEvent, type Source, type SourceContext, type SourceInput } from './source.js';
 import { headerTime } from './syslog-time.js';
 import { xmlRecordToEvent } from './xml-record.js';
 
@@ -69,14 +69,14 @@ export const syslogSource: Source = {
     const lines = head.toString('utf8').split('\n');
     // the last line may be cut off mid-header
     if (lines.length > 1) lines.pop();
-    let score = 0;
+    let score: number = Sniff.notMine;
     for (const raw of lines) {
       const line = raw.replace(/^\uFEFF/, '');
-      if (line.startsWith(LINUX_SYSMON_EVENT)) return 2;
+      if (line.startsWith(LINUX_SYSMON_EVENT)) return Sniff.certain;
       const tag = syslogTag(line);
       if (tag === undefined) continue;
-      if (tag.toLowerCase().startsWith('sysmon')) return 2;
-      score = 1;
+      if (tag.toLowerCase().startsWith('sysmon')) return Sniff.certain;
+      score = Sniff.plausible;
     }
     return score;
   },

@@ -1,7 +1,7 @@
 import type { ByteRange } from './file-blocks.js';
 import { pieceOf, pieceRanges } from './framing/lines.js';
 import { frameXmlEvents } from './framing/xml-events.js';
-import type { RawEvent, Source, SourceContext, SourceInput } from './source.js';
+import { Sniff, type RawEvent, type Source, type SourceContext, type SourceInput } from './source.js';
 import { xmlRecordToEvent } from './xml-record.js';
 
 const WINDOWS_NS = 'http://schemas.microsoft.com/win/2004/08/events/event';
@@ -21,11 +21,11 @@ export const windowsXmlSource: Source = {
 
   sniff(head: Buffer): number {
     const text = headText(head);
-    if (text.startsWith('<?xml') || text.startsWith('<Events')) return text.includes('<Event') ? 2 : 1;
-    if (!text.startsWith('<Event')) return 0;
-    if (text.includes(WINDOWS_NS)) return 2;
+    if (text.startsWith('<?xml') || text.startsWith('<Events')) return text.includes('<Event') ? Sniff.certain : Sniff.plausible;
+    if (!text.startsWith('<Event')) return Sniff.notMine;
+    if (text.includes(WINDOWS_NS)) return Sniff.certain;
     // bare Sysmon for Linux lines are the syslog source's, but this one reads them too
-    return 1;
+    return Sniff.plausible;
   },
 
   async *read(input: SourceInput, ctx: SourceContext): AsyncIterable<RawEvent> {

@@ -114,15 +114,27 @@ function threadCount(input: SourceInput, opts: EvtxReadOptions): number {
   return cores - 1; // the main thread keeps reading, framing and prefiltering
 }
 
+/**
+ * The record ranges and answers of prefiltered, reused from chunk to chunk (a chunk holds at most
+ * 64 KiB / 28 bytes of records): typed arrays of that size each live off the heap, a malloc and
+ * a free per chunk.
+ */
+let dataRanges = new Int32Array(0);
+let passes = new Uint8Array(0);
+
 /** Record [offset, size] pairs the prefilter lets through; the others are counted, never decoded. */
 function prefiltered(buf: Buffer, records: number[], ctx: SourceContext): number[] {
+  if (dataRanges.length < records.length) {
+    dataRanges = new Int32Array(records.length);
+    passes = new Uint8Array(records.length >> 1);
+  }
   // each record's data: past its header, before its trailing size copy
-  const data = new Int32Array(records.length);
+  const data = dataRanges.subarray(0, records.length);
   for (let i = 0; i < records.length; i += 2) {
     data[i] = records[i] + RECORD_HEADER_SIZE;
     data[i + 1] = records[i] + records[i + 1] - RECORD_TRAILER_SIZE;
   }
-  const passed = new Uint8Array(records.length >> 1);
+  const passed = passes.subarray(0, records.length >> 1);
   ctx.prefilter!.mayMatchUtf16Each(buf, data, passed);
   const kept: number[] = [];
   for (let r = 0; r < passed.length; r++) if (passed[r] === 1) kept.push(records[2 * r], records[2 * r + 1]);

@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { EvtxSource, evtxSource } from '../../../src/sources/evtx.js';
-import type { RawEvent, RecordPrefilter, Skip, SourceContext, SourceInput } from '../../../src/sources/source.js';
+import { Sniff, type RawEvent, type RecordPrefilter, type Skip, type SourceContext, type SourceInput } from '../../../src/sources/source.js';
 import { sources } from '../../../src/sources/registry.js';
 import { bufferInput, dataRoot, fileInput, fixture, hasData, noData, readAll, readBytes } from './helpers.js';
 import { families } from '../../../src/families/registry.js';
@@ -17,9 +17,9 @@ async function collect(input: SourceInput, extra: Partial<SourceContext> = {}, s
 }
 
 test('sniff is certain on the ElfFile magic and rules out anything else', () => {
-  assert.equal(evtxSource.sniff(readBytes(fixture).subarray(0, 4096)), 2);
-  assert.equal(evtxSource.sniff(Buffer.from('<Event xmlns="x"></Event>')), 0);
-  assert.equal(evtxSource.sniff(Buffer.from('ElfFil')), 0);
+  assert.equal(evtxSource.sniff(readBytes(fixture).subarray(0, 4096)), Sniff.certain);
+  assert.equal(evtxSource.sniff(Buffer.from('<Event xmlns="x"></Event>')), Sniff.notMine);
+  assert.equal(evtxSource.sniff(Buffer.from('ElfFil')), Sniff.notMine);
 });
 
 test('the registry offers the evtx source by name', () => {

@@ -6,8 +6,8 @@ import { PassThrough } from 'node:stream';
 import { after, test } from 'node:test';
 import { gzipSync } from 'node:zlib';
 import { StdinInput, expandInputs, isInputError, readHead } from '../../../src/sources/inputs.js';
-import { pickSource } from '../../../src/sources/registry.js';
-import type { SourceInput } from '../../../src/sources/source.js';
+import { pickSource, sourceForHead, sources } from '../../../src/sources/registry.js';
+import { Sniff, type SourceInput } from '../../../src/sources/source.js';
 import type { InputError } from '../../../src/sources/inputs.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'tw-inputs-'));
@@ -73,4 +73,20 @@ test('pickSource sniffs by content and honours a forced format', async () => {
   assert.equal(await pickSource(mem('hello world\n')), undefined);
   assert.equal(await pickSource(mem('')), undefined);
   assert.equal((await pickSource(mem('hello'), 'syslog'))?.name, 'syslog');
+});
+
+test('a certain sniff decides the format at once: the sources after it are not asked; without one, every source is', (t) => {
+  const asked: string[] = [];
+  for (const source of [sources['windows-xml'], sources.syslog, sources.jsonl]) {
+    t.mock.method(source, 'sniff', () => {
+      asked.push(source.name);
+      return Sniff.notMine;
+    });
+  }
+  const evtxHead = Buffer.concat([Buffer.from('ElfFile\0', 'latin1'), Buffer.alloc(4088)]);
+  assert.equal(sourceForHead(evtxHead), sources.evtx);
+  assert.deepEqual(asked, []);
+  // not certainly EVTX: every other source is asked, in the registry's order
+  assert.equal(sourceForHead(Buffer.from('ElfFil')), undefined);
+  assert.deepEqual(asked, ['windows-xml', 'syslog', 'jsonl']);
 });

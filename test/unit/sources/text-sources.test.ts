@@ -6,7 +6,7 @@ import { jsonlSource } from '../../../src/sources/jsonl.js';
 import { syslogSource } from '../../../src/sources/syslog.js';
 import { windowsXmlSource } from '../../../src/sources/windows-xml.js';
 import { expandInputs, isInputError } from '../../../src/sources/inputs.js';
-import type { Source, SourceInput } from '../../../src/sources/source.js';
+import { Sniff, type Source, type SourceInput } from '../../../src/sources/source.js';
 import { bufferInput, readAll, sharedData, sharedDataMissing, skipCodes } from './helpers.js';
 
 const SYSMON_LINUX = '<Event><System><Provider Name="Linux-Sysmon" Guid="{ff032593}"/><EventID>1</EventID><TimeCreated SystemTime="2022-05-11T18:10:20.399931000Z"/><Channel>Linux-Sysmon/Operational</Channel><Computer>h</Computer><Security UserId="0"/></System><EventData><Data Name="Image">/usr/bin/ngrok</Data><Data Name="CommandLine">ngrok tcp 22 &gt; /dev/null</Data></EventData></Event>';
@@ -74,7 +74,7 @@ test('windows-xml: wevtutil document with double quotes and an <Events> wrapper'
   assert.equal(events.length, 1);
   assert.deepEqual(events[0].system, { Provider: 'Microsoft-Windows-Security-Auditing', EventID: '4688', Computer: 'pc' });
   assert.deepEqual(events[0].location, { file: 'w.xml', line: 3, offset: doc.indexOf('<Event ') });
-  assert.equal(windowsXmlSource.sniff(Buffer.from(doc)), 2);
+  assert.equal(windowsXmlSource.sniff(Buffer.from(doc)), Sniff.certain);
 });
 
 test('jsonl: flat NXLog Sysmon maps the envelope to system, takes UtcTime as time, drops Message', async () => {
