@@ -177,3 +177,12 @@ test('a detector whose candidate indexes come from saved tables finds what one t
   assert.deepEqual(await scan(store), plain, 'the run that reads them');
   assert.equal(store.writes, 1);
 });
+
+test('every value a canonical kind keeps has its EventID test saved, a value only another field names too (the RDP rule keeps 10 for its LogonType)', () => {
+  const store = memoryStore();
+  buildPrefilter(shipped, families.normalizer, store);
+  const { kinds } = decodePrefilter(store.bytes, shipped.length)!;
+  assert.ok(kinds && kinds.mentioned.includes('10'), 'the story rules name 10');
+  const missing = kinds.mentioned.filter((value) => !kinds.tests.has(`windows\u0000EventID\u0000${value}`));
+  assert.deepEqual(missing, [], 'a Sysmon 10 record would have its test (and the index of every plan) built in the middle of a scan');
+});
