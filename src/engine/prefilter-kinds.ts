@@ -55,7 +55,9 @@ export class KindIndex<D extends Detection> {
    * canonical kind keeps (any term's: the RDP rule's `LogonType=10` keeps Sysmon's EventID 10
    * apart), and for the unnamed ones: the kinds probes report, whose tests a run can build ahead
    * and save. A kind left out has its test built when a record of it is met, which costs that run
-   * the index of every detection's plan (~20 ms with the story's rules).
+   * the index of every detection's plan (~20 ms with the story's rules). Kept values are lowercased,
+   * and a kind's key keeps the record's case: an event name with capitals is covered by its
+   * table's spelling, and the lowercased one costs only a test built ahead for nothing.
    */
   likelyKinds(): RecordKind[] {
     const kinds: RecordKind[] = [];
